@@ -1,0 +1,125 @@
+import { hostname } from 'node:os';
+import { EnvReader } from './env-reader';
+
+export type ServiceName = 'gateway' | 'metadata' | 'shard' | 'prediction' | 'token' | 'affinity' | 'tool';
+
+const DEFAULT_PORTS: Record<ServiceName, number> = {
+  gateway: 3000,
+  metadata: 3001,
+  shard: 3002,
+  prediction: 3003,
+  token: 3004,
+  affinity: 3005,
+  tool: 0,
+};
+
+/** The whole configuration of a Foresight process, read once from the environment (STYLE.md §9). */
+export interface ForesightConfig {
+  readonly service: ServiceName;
+  readonly environment: 'development' | 'production' | 'test';
+  readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  readonly http: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number };
+  readonly nats: {
+    readonly servers: readonly string[];
+    readonly user?: string;
+    readonly password?: string;
+    /** Subject/stream namespace (see `subjects()`). */
+    readonly namespace: string;
+    readonly jetStreamReplicas: number;
+    readonly requestTimeoutMs: number;
+  };
+  readonly database: { readonly url: string; readonly poolSize: number };
+  readonly cluster: {
+    readonly shardCount: number;
+    readonly nodeId: string;
+    readonly heartbeatMs: number;
+    readonly leaseMs: number;
+    /** Bounded-load factor c: no node gets more than ceil(c · shards / nodes) shards. */
+    readonly loadFactor: number;
+    readonly rebalanceMs: number;
+  };
+  readonly session: {
+    readonly groups: readonly string[];
+    readonly idleTimeoutMs: number;
+    readonly absoluteTimeoutMs: number;
+    readonly maxVariableBytes: number;
+    readonly maxSessionBytes: number;
+    readonly idSecret: string;
+    readonly snapshotEvery: number;
+    readonly sweepMs: number;
+  };
+  readonly store: { readonly maxBatch: number };
+  readonly gateway: { readonly apiKeys: readonly string[]; readonly maxAttempts: number };
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Builds the configuration from an environment map; throws a ConfigError listing every invalid key.
+ * This is the only place in the code base that reads environment variables.
+ */
+export function loadConfig(service: ServiceName, env: Readonly<Record<string, string | undefined>> = process.env): ForesightConfig {
+  const r = new EnvReader(env);
+  const environment = r.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
+  const production = environment === 'production';
+  const devSecret = 'foresight-development-secret-do-not-use-in-production';
+  const config: ForesightConfig = {
+    service,
+    environment,
+    logLevel: r.oneOf('LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+    http: {
+      host: r.string('HTTP_HOST', '0.0.0.0'),
+      port: r.int('HTTP_PORT', DEFAULT_PORTS[service], 0, 65535),
+      bodyLimitBytes: r.int('HTTP_BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    },
+    nats: {
+      servers: r.list('NATS_URL', ['nats://127.0.0.1:4222']),
+      user: r.optional('NATS_USER'),
+      password: r.optional('NATS_PASSWORD'),
+      namespace: r.string('FORESIGHT_NAMESPACE', 'fs'),
+      jetStreamReplicas: r.int('JETSTREAM_REPLICAS', 1, 1, 5),
+      requestTimeoutMs: r.int('NATS_REQUEST_TIMEOUT_MS', 2000, 50, 60_000),
+    },
+    database: {
+      url: r.string('DATABASE_URL', production ? undefined : 'postgres://postgres:postgres@127.0.0.1:5432/foresight'),
+      poolSize: r.int('DATABASE_POOL_SIZE', 10, 1, 200),
+    },
+    cluster: {
+      shardCount: r.int('SHARD_COUNT', 1024, 1, 65536),
+      nodeId: r.string('NODE_ID', hostname().replace(/[^A-Za-z0-9_-]/g, '-')),
+      heartbeatMs: r.int('HEARTBEAT_MS', 500, 50, 60_000),
+      leaseMs: r.int('LEASE_MS', 3000, 200, 600_000),
+      loadFactor: r.number('LOAD_FACTOR', 1.25, 1, 10),
+      rebalanceMs: r.int('REBALANCE_MS', 250, 20, 60_000),
+    },
+    session: {
+      groups: r.list('SESSION_GROUPS', ['auth', 'profile', 'cart', 'settings', 'app']),
+      idleTimeoutMs: r.int('SESSION_IDLE_TIMEOUT_MS', 30 * 60_000, 1000, 365 * 86_400_000),
+      absoluteTimeoutMs: r.int('SESSION_ABSOLUTE_TIMEOUT_MS', 24 * 3_600_000, 1000, 365 * 86_400_000),
+      maxVariableBytes: r.int('SESSION_MAX_VARIABLE_BYTES', 256 * 1024, 16, 64 * 1024 * 1024),
+      maxSessionBytes: r.int('SESSION_MAX_BYTES', 4 * 1024 * 1024, 16, 1024 * 1024 * 1024),
+      idSecret: r.string('SESSION_ID_SECRET', production ? undefined : devSecret),
+      snapshotEvery: r.int('SNAPSHOT_EVERY', 50, 1, 1_000_000),
+      sweepMs: r.int('SESSION_SWEEP_MS', 1000, 50, 3_600_000),
+    },
+    store: { maxBatch: r.int('GROUP_COMMIT_MAX_BATCH', 512, 1, 10_000) },
+    gateway: {
+      apiKeys: r.list('FORESIGHT_API_KEYS', production ? [] : ['dev-key']),
+      maxAttempts: r.int('GATEWAY_MAX_ATTEMPTS', 8, 1, 50),
+    },
+  };
+  r.check(config.session.idSecret.length >= 32, 'SESSION_ID_SECRET must be at least 32 characters');
+  r.check(config.cluster.leaseMs > 2 * config.cluster.heartbeatMs, 'LEASE_MS must be more than twice HEARTBEAT_MS');
+  r.check(/^[A-Za-z0-9_-]+$/.test(config.cluster.nodeId), 'NODE_ID may contain only letters, digits, "_" and "-"');
+  r.check(config.session.groups.length > 0, 'SESSION_GROUPS must name at least one group');
+  r.check(config.session.groups.every((g) => /^[a-z][a-z0-9_-]{0,31}$/.test(g)), 'SESSION_GROUPS entries must match ^[a-z][a-z0-9_-]{0,31}$');
+  r.check(config.session.maxVariableBytes <= config.session.maxSessionBytes, 'SESSION_MAX_VARIABLE_BYTES must not exceed SESSION_MAX_BYTES');
+  if (service === 'gateway') r.check(config.gateway.apiKeys.length > 0, 'FORESIGHT_API_KEYS must list at least one key');
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return config;
+}

@@ -1,0 +1,22 @@
+import type { Envelope } from './envelope';
+
+export interface ShardMove {
+  readonly shard: number;
+  readonly from: string | null;
+  readonly to: string | null;
+  /** The fencing epoch the new owner must carry on every append. */
+  readonly epoch: number;
+}
+
+/** Published by the metadata leader after it committed one rebalancing round (S3/S4). */
+export type ShardOwnersChangedV1 = Envelope<'cluster.shard_owners_changed', 1, { readonly moves: readonly ShardMove[] }>;
+
+export type NodeJoinedV1 = Envelope<'cluster.node_joined', 1, { readonly nodeId: string; readonly incarnation: string }>;
+
+export type NodeLeftV1 = Envelope<
+  'cluster.node_left',
+  1,
+  { readonly nodeId: string; readonly reason: 'graceful' | 'lease_expired' }
+>;
+
+export type ClusterEvent = ShardOwnersChangedV1 | NodeJoinedV1 | NodeLeftV1;

@@ -1,0 +1,60 @@
+/**
+ * Stable error codes. They know nothing of HTTP: the gateway maps them to status codes in one
+ * exception filter, services put them in RPC replies (STYLE.md §8).
+ */
+export const ErrorCodes = {
+  VALIDATION: 'REQUEST.INVALID',
+  PAYLOAD_TOO_LARGE: 'REQUEST.TOO_LARGE',
+  MALFORMED_MESSAGE: 'MESSAGE.MALFORMED',
+  UNAUTHENTICATED: 'AUTH.UNAUTHENTICATED',
+  FORBIDDEN: 'AUTH.FORBIDDEN',
+  SESSION_NOT_FOUND: 'SESSION.NOT_FOUND',
+  SESSION_INVALID_ID: 'SESSION.INVALID_ID',
+  SESSION_ENDED: 'SESSION.ENDED',
+  SESSION_VERSION_CONFLICT: 'SESSION.VERSION_CONFLICT',
+  VARIABLE_NOT_FOUND: 'SESSION.VARIABLE_NOT_FOUND',
+  VARIABLE_TOO_LARGE: 'SESSION.VARIABLE_TOO_LARGE',
+  SESSION_TOO_LARGE: 'SESSION.TOO_LARGE',
+  UNKNOWN_GROUP: 'SESSION.UNKNOWN_GROUP',
+  NOT_OWNER: 'SHARD.NOT_OWNER',
+  STALE_EPOCH: 'SHARD.STALE_EPOCH',
+  NO_OWNER: 'SHARD.NO_OWNER',
+  UNAVAILABLE: 'SERVICE.UNAVAILABLE',
+  TIMEOUT: 'SERVICE.TIMEOUT',
+  INTERNAL: 'SERVICE.INTERNAL',
+  UNKNOWN_OPERATION: 'RPC.UNKNOWN_OPERATION',
+} as const;
+
+export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
+
+/** The error every Foresight component throws for an expected failure. */
+export class ForesightError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    readonly details?: Readonly<Record<string, unknown>>,
+  ) {
+    super(message);
+    this.name = 'ForesightError';
+  }
+
+  toJSON(): ErrorBody {
+    return { code: this.code, message: this.message, ...(this.details ? { details: this.details } : {}) };
+  }
+}
+
+/** The wire form of an error, in RPC replies and HTTP bodies. */
+export interface ErrorBody {
+  readonly code: ErrorCode;
+  readonly message: string;
+  readonly details?: Readonly<Record<string, unknown>>;
+}
+
+export function isErrorBody(value: unknown): value is ErrorBody {
+  return (
+    typeof value === 'object' &&
+    value !== null &&
+    typeof (value as ErrorBody).code === 'string' &&
+    typeof (value as ErrorBody).message === 'string'
+  );
+}

@@ -1,0 +1,41 @@
+/** Requests to the metadata service (any instance answers; S4). */
+export interface MetadataCommands {
+  register: {
+    readonly request: { readonly nodeId: string; readonly incarnation: string; readonly rpcSubject: string };
+    readonly reply: HeartbeatReply;
+  };
+  heartbeat: {
+    readonly request: { readonly nodeId: string; readonly incarnation: string };
+    readonly reply: HeartbeatReply;
+  };
+  leave: { readonly request: { readonly nodeId: string; readonly incarnation: string }; readonly reply: { readonly ok: true } };
+  assignment: { readonly request: Record<string, never>; readonly reply: AssignmentView };
+  owner: { readonly request: { readonly sessionId: string }; readonly reply: OwnerView };
+}
+
+export interface HeartbeatReply {
+  /** Milliseconds the lease stays valid from the moment the node sent the heartbeat. */
+  readonly leaseMs: number;
+  /** Bumped on every committed rebalancing round; a node refetches the assignment when it changes. */
+  readonly assignmentVersion: number;
+}
+
+export interface ShardOwnership {
+  readonly shard: number;
+  readonly nodeId: string | null;
+  readonly epoch: number;
+}
+
+export interface AssignmentView {
+  readonly shardCount: number;
+  readonly version: number;
+  readonly shards: readonly ShardOwnership[];
+  readonly nodes: readonly { readonly nodeId: string; readonly status: string; readonly rpcSubject: string }[];
+}
+
+export interface OwnerView {
+  readonly sessionId: string;
+  readonly shard: number;
+  readonly nodeId: string | null;
+  readonly epoch: number;
+}

@@ -1,0 +1,66 @@
+import type { Envelope } from './envelope';
+
+/** JSON value stored in a session variable. */
+export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+
+/** Variables of one state group (S2): name → value. */
+export type GroupState = Readonly<Record<string, JsonValue>>;
+/** All groups of a session: group → variables. */
+export type GroupsState = Readonly<Record<string, GroupState>>;
+
+export type SessionEndReason = 'client' | 'idle' | 'absolute';
+
+export type SessionCreatedV1 = Envelope<
+  'session.created',
+  1,
+  {
+    readonly userId: string | null;
+    readonly shard: number;
+    readonly idleTimeoutMs: number;
+    readonly absoluteExpiresAt: string;
+    readonly groups: GroupsState;
+  }
+>;
+
+export type SessionVariableSetV1 = Envelope<
+  'session.variable_set',
+  1,
+  {
+    readonly group: string;
+    readonly name: string;
+    readonly value: JsonValue;
+    /** How the new value was produced; a patch stores the merged result so replay needs no patch logic. */
+    readonly via: 'put' | 'patch';
+  }
+>;
+
+export type SessionVariableDeletedV1 = Envelope<'session.variable_deleted', 1, { readonly group: string; readonly name: string }>;
+
+export type SessionEndedV1 = Envelope<'session.ended', 1, { readonly reason: SessionEndReason }>;
+
+export type SessionActionRecordedV1 = Envelope<
+  'session.action_recorded',
+  1,
+  { readonly action: string; readonly userId: string | null }
+>;
+
+/** Every event in a session's stream. Add a new version beside the old one, with an upcaster. */
+export type SessionEvent =
+  | SessionCreatedV1
+  | SessionVariableSetV1
+  | SessionVariableDeletedV1
+  | SessionEndedV1
+  | SessionActionRecordedV1;
+
+export type SessionEventType = SessionEvent['type'];
+
+export const SESSION_EVENT_TYPES: readonly SessionEventType[] = [
+  'session.created',
+  'session.variable_set',
+  'session.variable_deleted',
+  'session.ended',
+  'session.action_recorded',
+];
+
+/** An event as stored: the envelope plus its position in the session's stream. */
+export type StoredSessionEvent = SessionEvent & { readonly streamVersion: number };

@@ -1,0 +1,54 @@
+/**
+ * Every subject and stream name, defined once. A namespace prefix (default "fs") lets several
+ * clusters, or several test suites, share one NATS server. Request subjects (`<ns>.rpc.…`) never
+ * overlap stream subjects (`<ns>.evt.…`).
+ */
+export interface Subjects {
+  readonly namespace: string;
+  /** Session events: `<ns>.evt.session.<type>` (e.g. fs.evt.session.variable_set). */
+  sessionEvent(type: string): string;
+  readonly sessionEventsWildcard: string;
+  /** Cluster events: owner changes, node joined/left. */
+  clusterEvent(type: string): string;
+  readonly clusterEventsWildcard: string;
+  /** Commands to one shard node. */
+  shardRpc(nodeId: string): string;
+  /** Metadata requests; every metadata instance answers in one queue group. */
+  metadataRpc(op: MetadataOp): string;
+  /** Fast, non-durable notice that assignment changed (the durable copy is on the cluster stream). */
+  readonly assignmentChanged: string;
+  /** Stream names. */
+  readonly sessionStream: string;
+  readonly clusterStream: string;
+}
+
+export type MetadataOp = 'register' | 'heartbeat' | 'leave' | 'assignment' | 'owner';
+
+const TOKEN = /^[A-Za-z0-9_-]+$/;
+
+export function subjects(namespace = 'fs'): Subjects {
+  if (!TOKEN.test(namespace)) throw new Error(`invalid subject namespace "${namespace}"`);
+  const upper = namespace.toUpperCase().replace(/-/g, '_');
+  return {
+    namespace,
+    sessionEvent: (type) => `${namespace}.evt.${type}`,
+    sessionEventsWildcard: `${namespace}.evt.session.>`,
+    clusterEvent: (type) => `${namespace}.evt.${type}`,
+    clusterEventsWildcard: `${namespace}.evt.cluster.>`,
+    shardRpc: (nodeId) => `${namespace}.rpc.shard.${nodeId}`,
+    metadataRpc: (op) => `${namespace}.rpc.metadata.${op}`,
+    assignmentChanged: `${namespace}.notice.assignment`,
+    sessionStream: `${upper}_SESSIONS`,
+    clusterStream: `${upper}_CLUSTER`,
+  };
+}
+
+/** NATS header names used across services. */
+export const Headers = {
+  op: 'Fs-Op',
+  correlationId: 'Fs-Correlation-Id',
+  causationId: 'Fs-Causation-Id',
+  eventType: 'Fs-Event-Type',
+  eventVersion: 'Fs-Event-Version',
+  sessionId: 'Fs-Session-Id',
+} as const;
