@@ -1,0 +1,119 @@
+import { ErrorCodes, ForesightError, type SessionEvent } from '@foresight/contracts';
+import { decide, decideExpiry, type DecisionContext, type SessionCommand } from './decide';
+import { applyMergePatch } from './merge-patch';
+import { replay, type SessionPolicy, type SessionState } from './session';
+import { generateSessionId, isIssuedSessionId } from './session-id';
+
+const policy: SessionPolicy = { groups: ['auth', 'cart'], maxVariableBytes: 64, maxSessionBytes: 100, idleTimeoutMs: 60_000, absoluteTimeoutMs: 3_600_000 };
+const T0 = Date.parse('2026-01-01T00:00:00Z');
+
+function context(now = T0): DecisionContext {
+  let n = 0;
+  return { now, correlationId: 'corr', causationId: 'cause', newEventId: () => `evt-${++n}` };
+}
+
+/** Given events, when a command is decided, then: the new events (applied) or the error. */
+function given(events: SessionEvent[]) {
+  const state = replay(events);
+  return {
+    when(command: SessionCommand, now = T0) {
+      const run = () => decide(command, state, policy, context(now));
+      return {
+        thenEvents: () => run(),
+        thenState: (): SessionState => replay(run(), state) as SessionState,
+        thenFails: (code: string) => {
+          expect(run).toThrow(ForesightError);
+          try {
+            run();
+          } catch (error) {
+            expect((error as ForesightError).code).toBe(code);
+          }
+        },
+      };
+    },
+  };
+}
+
+const created = decide({ kind: 'create', sessionId: 's1', shard: 3, userId: 'u1', groups: { auth: { role: 'admin' } } }, undefined, policy, context());
+
+describe('session decider', () => {
+  it('creates a session with its initial groups and timeouts', () => {
+    const state = replay(created)!;
+    expect(state).toMatchObject({ id: 's1', userId: 'u1', shard: 3, version: 1, status: 'active', groups: { auth: { role: 'admin' } } });
+    expect(state.absoluteExpiresAt).toBe(T0 + 3_600_000);
+    expect(state.totalBytes).toBe(Buffer.byteLength('"admin"'));
+  });
+
+  it('refuses to create the same session twice', () => {
+    given(created).when({ kind: 'create', sessionId: 's1', shard: 3, userId: null, groups: {} }).thenFails(ErrorCodes.SESSION_VERSION_CONFLICT);
+  });
+
+  it('sets, patches and deletes variables, bumping the version each time', () => {
+    const put = given(created).when({ kind: 'put', group: 'cart', name: 'items', value: { a: 1, b: 2 } }).thenEvents();
+    const patched = given([...created, ...put]).when({ kind: 'patch', group: 'cart', name: 'items', patch: { b: null, c: 3 } }).thenState();
+    expect(patched.groups.cart.items).toEqual({ a: 1, c: 3 });
+    expect(patched.version).toBe(3);
+    const afterPatch = [...created, ...put, ...decide({ kind: 'patch', group: 'cart', name: 'items', patch: { c: 3 } }, replay([...created, ...put]), policy, context())];
+    const deleted = given(afterPatch).when({ kind: 'delete', group: 'cart', name: 'items' }).thenState();
+    expect(deleted.groups.cart.items).toBeUndefined();
+    expect(deleted.totalBytes).toBe(Buffer.byteLength('"admin"'));
+  });
+
+  it('reports a version conflict instead of overwriting', () => {
+    given(created).when({ kind: 'put', group: 'cart', name: 'x', value: 1, expectedVersion: 7 }).thenFails(ErrorCodes.SESSION_VERSION_CONFLICT);
+    expect(given(created).when({ kind: 'put', group: 'cart', name: 'x', value: 1, expectedVersion: 1 }).thenEvents()).toHaveLength(1);
+  });
+
+  it('rejects unknown groups, bad names and oversized values', () => {
+    given(created).when({ kind: 'put', group: 'nope', name: 'x', value: 1 }).thenFails(ErrorCodes.UNKNOWN_GROUP);
+    given(created).when({ kind: 'put', group: 'cart', name: 'bad name!', value: 1 }).thenFails(ErrorCodes.VALIDATION);
+    given(created).when({ kind: 'put', group: 'cart', name: 'x', value: 'y'.repeat(80) }).thenFails(ErrorCodes.VARIABLE_TOO_LARGE);
+    const nearlyFull = given(created).when({ kind: 'put', group: 'cart', name: 'a', value: 'y'.repeat(60) }).thenEvents();
+    given([...created, ...nearlyFull]).when({ kind: 'put', group: 'cart', name: 'b', value: 'z'.repeat(40) }).thenFails(ErrorCodes.SESSION_TOO_LARGE);
+  });
+
+  it('refuses writes to an ended or expired session', () => {
+    const ended = given(created).when({ kind: 'end', reason: 'client' }).thenEvents();
+    given([...created, ...ended]).when({ kind: 'put', group: 'cart', name: 'x', value: 1 }).thenFails(ErrorCodes.SESSION_ENDED);
+    given(created).when({ kind: 'put', group: 'cart', name: 'x', value: 1 }, T0 + 61_000).thenFails(ErrorCodes.SESSION_ENDED);
+    given([]).when({ kind: 'put', group: 'cart', name: 'x', value: 1 }).thenFails(ErrorCodes.SESSION_NOT_FOUND);
+  });
+
+  it('ends idle sessions and sessions past their absolute timeout', () => {
+    const state = replay(created)!;
+    expect(decideExpiry(state, context(T0 + 30_000))).toEqual([]);
+    expect(decideExpiry(state, context(T0 + 60_000))[0]).toMatchObject({ type: 'session.ended', data: { reason: 'idle' } });
+    const busy = { ...state, lastActivityAt: T0 + 3_590_000 };
+    expect(decideExpiry(busy, context(T0 + 3_600_000))[0]).toMatchObject({ data: { reason: 'absolute' } });
+  });
+
+  it('carries correlation and causation ids into every event', () => {
+    expect(created[0]).toMatchObject({ correlationId: 'corr', causationId: 'cause', id: 'evt-1', type: 'session.created', version: 1 });
+  });
+});
+
+describe('applyMergePatch (RFC 7396)', () => {
+  it('follows the RFC examples', () => {
+    expect(applyMergePatch({ a: 'b' }, { a: 'c' })).toEqual({ a: 'c' });
+    expect(applyMergePatch({ a: 'b' }, { b: 'c' })).toEqual({ a: 'b', b: 'c' });
+    expect(applyMergePatch({ a: 'b' }, { a: null })).toEqual({});
+    expect(applyMergePatch({ a: [{ b: 'c' }] }, { a: [1] })).toEqual({ a: [1] });
+    expect(applyMergePatch(['a', 'b'], ['c', 'd'])).toEqual(['c', 'd']);
+    expect(applyMergePatch({ a: { b: 'c' } }, { a: { b: 'd', c: null } })).toEqual({ a: { b: 'd' } });
+    expect(applyMergePatch(undefined, { a: 1 })).toEqual({ a: 1 });
+  });
+});
+
+describe('session ids', () => {
+  it('are 32 characters carrying 128 random bits and verify only with the issuing secret', () => {
+    const id = generateSessionId('s'.repeat(32));
+    expect(id).toHaveLength(32);
+    expect(isIssuedSessionId(id, 's'.repeat(32))).toBe(true);
+    expect(isIssuedSessionId(id, 't'.repeat(32))).toBe(false);
+    const forged = (id[0] === 'A' ? 'B' : 'A') + id.slice(1);
+    expect(isIssuedSessionId(forged, 's'.repeat(32))).toBe(false);
+    expect(isIssuedSessionId('not-an-id', 's'.repeat(32))).toBe(false);
+    expect(isIssuedSessionId(42, 's'.repeat(32))).toBe(false);
+    expect(new Set(Array.from({ length: 1000 }, () => generateSessionId('s'.repeat(32)))).size).toBe(1000);
+  });
+});

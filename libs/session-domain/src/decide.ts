@@ -1,0 +1,170 @@
+import { ErrorCodes, ForesightError, type GroupsState, type JsonValue, type MessageContext, type SessionEndReason, type SessionEvent } from '@foresight/contracts';
+import { applyMergePatch } from './merge-patch';
+import { expiry, valueBytes, type SessionPolicy, type SessionState } from './session';
+
+export type SessionCommand =
+  | {
+      readonly kind: 'create';
+      readonly sessionId: string;
+      readonly shard: number;
+      readonly userId: string | null;
+      readonly groups: GroupsState;
+      readonly idleTimeoutMs?: number;
+      readonly absoluteTimeoutMs?: number;
+    }
+  | { readonly kind: 'put'; readonly group: string; readonly name: string; readonly value: JsonValue; readonly expectedVersion?: number }
+  | { readonly kind: 'patch'; readonly group: string; readonly name: string; readonly patch: JsonValue; readonly expectedVersion?: number }
+  | { readonly kind: 'delete'; readonly group: string; readonly name: string; readonly expectedVersion?: number }
+  | { readonly kind: 'end'; readonly reason: SessionEndReason }
+  | { readonly kind: 'record_action'; readonly action: string };
+
+/** What a decision may depend on besides the state: the clock, id generation and the request context. */
+export interface DecisionContext extends MessageContext {
+  readonly now: number;
+  newEventId(): string;
+}
+
+export const VARIABLE_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
+
+const fail = (code: (typeof ErrorCodes)[keyof typeof ErrorCodes], message: string, details?: Record<string, unknown>): never => {
+  throw new ForesightError(code, message, details);
+};
+
+function checkGroup(policy: SessionPolicy, group: string): void {
+  if (!policy.groups.includes(group)) {
+    fail(ErrorCodes.UNKNOWN_GROUP, `Unknown state group "${group}". Known groups: ${policy.groups.join(', ')}.`, { group, known: policy.groups });
+  }
+}
+
+function checkName(name: string): void {
+  if (!VARIABLE_NAME.test(name)) {
+    fail(ErrorCodes.VALIDATION, `Variable name "${name.slice(0, 40)}" is invalid: use 1–128 characters from A–Z a–z 0–9 _ . : -.`);
+  }
+}
+
+function checkValueFits(state: SessionState | undefined, policy: SessionPolicy, group: string, name: string, value: JsonValue): void {
+  const bytes = valueBytes(value);
+  if (bytes > policy.maxVariableBytes) {
+    fail(ErrorCodes.VARIABLE_TOO_LARGE, `Variable ${group}/${name} is ${bytes} bytes; the limit is ${policy.maxVariableBytes} bytes per variable.`, {
+      bytes,
+      limit: policy.maxVariableBytes,
+    });
+  }
+  const current = state ? state.totalBytes - (state.sizes[`${group}/${name}`] ?? 0) : 0;
+  if (current + bytes > policy.maxSessionBytes) {
+    fail(ErrorCodes.SESSION_TOO_LARGE, `The session would hold ${current + bytes} bytes; the limit is ${policy.maxSessionBytes} bytes per session.`, {
+      bytes: current + bytes,
+      limit: policy.maxSessionBytes,
+    });
+  }
+}
+
+function checkLive(state: SessionState | undefined, now: number): SessionState {
+  if (!state) return fail(ErrorCodes.SESSION_NOT_FOUND, 'No such session. Create one with POST /v1/sessions.');
+  if (state.status === 'ended') fail(ErrorCodes.SESSION_ENDED, `The session has ended (${state.endedReason}). Create a new one.`);
+  if (expiry(state).at <= now) fail(ErrorCodes.SESSION_ENDED, `The session has expired (${expiry(state).reason} timeout). Create a new one.`);
+  return state;
+}
+
+function checkVersion(state: SessionState, expected: number | undefined): void {
+  if (expected !== undefined && expected !== state.version) {
+    fail(ErrorCodes.SESSION_VERSION_CONFLICT, `The session is at version ${state.version}, not ${expected}. Re-read it and retry.`, {
+      currentVersion: state.version,
+    });
+  }
+}
+
+/**
+ * Decides which events a command produces, or throws a ForesightError with a stable code.
+ * Pure: no I/O, the clock and ids come from the context (STYLE.md §3, §10).
+ */
+export function decide(command: SessionCommand, state: SessionState | undefined, policy: SessionPolicy, ctx: DecisionContext): SessionEvent[] {
+  const envelope = (sessionId: string) => ({
+    id: ctx.newEventId(),
+    sessionId,
+    occurredAt: new Date(ctx.now).toISOString(),
+    correlationId: ctx.correlationId,
+    causationId: ctx.causationId,
+  });
+
+  if (command.kind === 'create') {
+    if (state) fail(ErrorCodes.SESSION_VERSION_CONFLICT, 'A session with this id already exists.');
+    let total = 0;
+    for (const [group, vars] of Object.entries(command.groups)) {
+      checkGroup(policy, group);
+      for (const [name, value] of Object.entries(vars)) {
+        checkName(name);
+        checkValueFits(undefined, { ...policy, maxSessionBytes: policy.maxSessionBytes - total }, group, name, value);
+        total += valueBytes(value);
+      }
+    }
+    const absoluteMs = Math.min(command.absoluteTimeoutMs ?? policy.absoluteTimeoutMs, policy.absoluteTimeoutMs);
+    const idleMs = Math.min(command.idleTimeoutMs ?? policy.idleTimeoutMs, policy.idleTimeoutMs);
+    return [
+      {
+        ...envelope(command.sessionId),
+        type: 'session.created',
+        version: 1,
+        data: {
+          userId: command.userId,
+          shard: command.shard,
+          idleTimeoutMs: idleMs,
+          absoluteExpiresAt: new Date(ctx.now + absoluteMs).toISOString(),
+          groups: command.groups,
+        },
+      },
+    ];
+  }
+
+  const live = checkLive(state, ctx.now);
+  switch (command.kind) {
+    case 'put':
+    case 'patch': {
+      checkGroup(policy, command.group);
+      checkName(command.name);
+      checkVersion(live, command.expectedVersion);
+      const value = command.kind === 'put' ? command.value : applyMergePatch(live.groups[command.group]?.[command.name], command.patch);
+      checkValueFits(live, policy, command.group, command.name, value);
+      return [
+        {
+          ...envelope(live.id),
+          type: 'session.variable_set',
+          version: 1,
+          data: { group: command.group, name: command.name, value, via: command.kind },
+        },
+      ];
+    }
+    case 'delete': {
+      checkGroup(policy, command.group);
+      checkName(command.name);
+      checkVersion(live, command.expectedVersion);
+      if (live.groups[command.group]?.[command.name] === undefined) {
+        fail(ErrorCodes.VARIABLE_NOT_FOUND, `Variable ${command.group}/${command.name} is not set in this session.`);
+      }
+      return [{ ...envelope(live.id), type: 'session.variable_deleted', version: 1, data: { group: command.group, name: command.name } }];
+    }
+    case 'end':
+      return [{ ...envelope(live.id), type: 'session.ended', version: 1, data: { reason: command.reason } }];
+    case 'record_action':
+      return [{ ...envelope(live.id), type: 'session.action_recorded', version: 1, data: { action: command.action, userId: live.userId } }];
+  }
+}
+
+/** The end-of-life event for a session past its idle or absolute timeout, if any (S1). */
+export function decideExpiry(state: SessionState, ctx: DecisionContext): SessionEvent[] {
+  if (state.status === 'ended') return [];
+  const due = expiry(state);
+  if (due.at > ctx.now) return [];
+  return [
+    {
+      id: ctx.newEventId(),
+      sessionId: state.id,
+      occurredAt: new Date(ctx.now).toISOString(),
+      correlationId: ctx.correlationId,
+      causationId: ctx.causationId,
+      type: 'session.ended',
+      version: 1,
+      data: { reason: due.reason },
+    },
+  ];
+}

@@ -1,0 +1,4 @@
+export * from './session';
+export * from './decide';
+export * from './merge-patch';
+export * from './session-id';

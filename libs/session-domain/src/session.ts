@@ -1,0 +1,107 @@
+import type { GroupsState, JsonValue, SessionEndReason, SessionEvent } from '@foresight/contracts';
+
+/** The in-memory state of one session, rebuilt by folding its events (S6). */
+export interface SessionState {
+  readonly id: string;
+  readonly userId: string | null;
+  readonly shard: number;
+  /** Number of events applied: the expected version for the next append. */
+  readonly version: number;
+  readonly status: 'active' | 'ended';
+  readonly endedReason: SessionEndReason | null;
+  readonly createdAt: number;
+  readonly lastActivityAt: number;
+  readonly idleTimeoutMs: number;
+  readonly absoluteExpiresAt: number;
+  readonly groups: GroupsState;
+  /** Encoded size of each variable, keyed "group/name", for the per-session budget. */
+  readonly sizes: Readonly<Record<string, number>>;
+  readonly totalBytes: number;
+}
+
+/** Limits and defaults that every decision respects. */
+export interface SessionPolicy {
+  readonly groups: readonly string[];
+  readonly maxVariableBytes: number;
+  readonly maxSessionBytes: number;
+  readonly idleTimeoutMs: number;
+  readonly absoluteTimeoutMs: number;
+}
+
+/** Size of a value as the client sent it (UTF-8 JSON), the unit of the documented limits. */
+export function valueBytes(value: JsonValue): number {
+  return Buffer.byteLength(JSON.stringify(value), 'utf8');
+}
+
+function withVariable(state: SessionState, group: string, name: string, value: JsonValue | undefined): SessionState {
+  const groupVars: Record<string, JsonValue> = { ...(state.groups[group] ?? {}) };
+  const sizes: Record<string, number> = { ...state.sizes };
+  const key = `${group}/${name}`;
+  const before = sizes[key] ?? 0;
+  let after = 0;
+  if (value === undefined) {
+    delete groupVars[name];
+    delete sizes[key];
+  } else {
+    groupVars[name] = value;
+    after = valueBytes(value);
+    sizes[key] = after;
+  }
+  return { ...state, groups: { ...state.groups, [group]: groupVars }, sizes, totalBytes: state.totalBytes - before + after };
+}
+
+/** Applies one event. Pure: the same events always rebuild the same state. */
+export function evolve(state: SessionState | undefined, event: SessionEvent): SessionState {
+  const at = Date.parse(event.occurredAt);
+  if (event.type === 'session.created') {
+    let created: SessionState = {
+      id: event.sessionId,
+      userId: event.data.userId,
+      shard: event.data.shard,
+      version: 1,
+      status: 'active',
+      endedReason: null,
+      createdAt: at,
+      lastActivityAt: at,
+      idleTimeoutMs: event.data.idleTimeoutMs,
+      absoluteExpiresAt: Date.parse(event.data.absoluteExpiresAt),
+      groups: {},
+      sizes: {},
+      totalBytes: 0,
+    };
+    for (const [group, vars] of Object.entries(event.data.groups)) {
+      for (const [name, value] of Object.entries(vars)) created = withVariable(created, group, name, value);
+    }
+    return created;
+  }
+  if (!state) throw new Error(`event ${event.type} for session ${event.sessionId} has no session.created before it`);
+  const next = { ...state, version: state.version + 1, lastActivityAt: Math.max(state.lastActivityAt, at) };
+  switch (event.type) {
+    case 'session.variable_set':
+      return withVariable(next, event.data.group, event.data.name, event.data.value);
+    case 'session.variable_deleted':
+      return withVariable(next, event.data.group, event.data.name, undefined);
+    case 'session.ended':
+      return { ...next, status: 'ended', endedReason: event.data.reason };
+    case 'session.action_recorded':
+      return next;
+  }
+}
+
+/** Folds a stream of events (after an optional snapshot) into a state. */
+export function replay(events: Iterable<SessionEvent>, from?: SessionState): SessionState | undefined {
+  let state = from;
+  for (const event of events) state = evolve(state, event);
+  return state;
+}
+
+/** When an active session should end by itself, and why. */
+export function expiry(state: SessionState): { at: number; reason: SessionEndReason } {
+  const idleAt = state.lastActivityAt + state.idleTimeoutMs;
+  return idleAt < state.absoluteExpiresAt ? { at: idleAt, reason: 'idle' } : { at: state.absoluteExpiresAt, reason: 'absolute' };
+}
+
+/** Marks activity without an event (reads): extends the idle timeout in memory. */
+export function touch(state: SessionState, now: number): SessionState {
+  return now > state.lastActivityAt ? { ...state, lastActivityAt: now } : state;
+}
