@@ -1,0 +1,60 @@
+import { parseBenchArgs } from './cli';
+import { BenchError } from './errors';
+
+function badArgumentMessage(argv: string[]): string {
+  try {
+    parseBenchArgs(argv);
+  } catch (err) {
+    expect(err).toBeInstanceOf(BenchError);
+    expect((err as BenchError).code).toBe('BENCH.BAD_ARGUMENT');
+    return (err as BenchError).message;
+  }
+  throw new Error('expected BENCH.BAD_ARGUMENT');
+}
+
+describe('parseBenchArgs', () => {
+  it('has the documented defaults', () => {
+    const o = parseBenchArgs([]);
+    expect(o).toMatchObject({
+      sessions: 1000,
+      durationS: 15,
+      warmupS: 3,
+      connections: 64,
+      systems: ['foresight', 'redis', 'postgres'],
+      ops: ['get', 'put'],
+      group: 'cart',
+      name: 'items',
+      pgPoolSize: 10,
+      out: '.bench-results/store.json',
+    });
+    expect(o.foresightUrl).toBeUndefined();
+  });
+
+  it('reads every flag and keeps systems in canonical order', () => {
+    const o = parseBenchArgs([
+      '--sessions', '200', '--duration', '5', '--warmup', '0', '--connections', '16',
+      '--systems', 'postgres,Redis', '--ops', 'put', '--var', 'cart/coupon', '--pg-pool', '20',
+      '--foresight-url', 'http://127.0.0.1:3000', '--api-key', 'k', '--database-url', 'postgres://x',
+    ]);
+    expect(o).toMatchObject({
+      sessions: 200, durationS: 5, warmupS: 0, connections: 16, systems: ['redis', 'postgres'],
+      ops: ['put'], group: 'cart', name: 'coupon', pgPoolSize: 20,
+      foresightUrl: 'http://127.0.0.1:3000', apiKey: 'k', databaseUrl: 'postgres://x',
+    });
+  });
+
+  it('lists every invalid value at once', () => {
+    const msg = badArgumentMessage(['--sessions', '2.5', '--systems', 'redis,memcached', '--var', 'items']);
+    expect(msg).toContain('--sessions must be a positive integer');
+    expect(msg).toContain('unknown memcached');
+    expect(msg).toContain('--var must look like <group>/<name>');
+  });
+
+  it('requires an API key with an external gateway', () => {
+    expect(badArgumentMessage(['--foresight-url', 'http://h:1'])).toContain('--api-key');
+  });
+
+  it('rejects unknown flags with the usage text', () => {
+    expect(badArgumentMessage(['--nope'])).toContain('npm run bench:store');
+  });
+});
