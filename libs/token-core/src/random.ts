@@ -1,0 +1,41 @@
+import { randomBytes as nodeRandomBytes } from 'node:crypto';
+
+/** A source of uniform numbers in [0, 1). Inject a seeded one in tests and simulations. */
+export type Rng = () => number;
+
+/** A source of random bytes. Production code injects {@link cryptoRandomBytes}. */
+export type RandomBytes = (length: number) => Uint8Array;
+
+/** A clock returning epoch milliseconds. */
+export type Clock = () => number;
+
+/** The operating system CSPRNG: the only {@link RandomBytes} to use for real tokens. */
+export const cryptoRandomBytes: RandomBytes = (length) => new Uint8Array(nodeRandomBytes(length));
+
+/** Mulberry32: a tiny deterministic PRNG for tests and simulations. NOT cryptographically secure. */
+export function seededRng(seed: number): Rng {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** Deterministic bytes from a seed, for tests and simulations only. NOT for real tokens. */
+export function seededRandomBytes(seed: number): RandomBytes {
+  const rng = seededRng(seed);
+  return (length) => {
+    const out = new Uint8Array(length);
+    for (let i = 0; i < length; i++) out[i] = Math.floor(rng() * 256);
+    return out;
+  };
+}
+
+/** Standard normal variate by Box–Muller from an injected RNG. */
+export function gaussian(rng: Rng): number {
+  const u = Math.max(rng(), Number.EPSILON);
+  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
+}
