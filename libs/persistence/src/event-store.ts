@@ -1,0 +1,271 @@
+import { ErrorCodes, ForesightError, type SessionEvent } from '@foresight/contracts';
+import { decode, encode } from '@foresight/messaging';
+import type { Pool, PoolClient } from 'pg';
+import { GroupCommitter } from './group-commit';
+
+/** One append: the events of one decision, for one session, fenced by the shard's epoch. */
+export interface AppendRequest {
+  readonly sessionId: string;
+  readonly shard: number;
+  /** Epoch of the shard lease the writer holds; refused if the shard has moved on. */
+  readonly epoch: number;
+  /** Version the session is at before these events (0 for a new session). */
+  readonly expectedVersion: number;
+  readonly events: readonly SessionEvent[];
+}
+
+export interface AppendResult {
+  /** Global positions of the appended events, in order. */
+  readonly positions: readonly number[];
+  readonly newVersion: number;
+}
+
+export interface StoredEventRow {
+  readonly position: number;
+  readonly shard: number;
+  readonly streamVersion: number;
+  readonly event: SessionEvent;
+}
+
+interface EventRow {
+  position: string;
+  session_id: string;
+  stream_version: number;
+  shard: number;
+  event_id: string;
+  type: string;
+  schema_version: number;
+  occurred_at: Date;
+  correlation_id: string;
+  causation_id: string;
+  data: Buffer;
+}
+
+export function rowToEvent(row: EventRow): StoredEventRow {
+  return {
+    position: Number(row.position),
+    shard: row.shard,
+    streamVersion: row.stream_version,
+    event: {
+      id: row.event_id,
+      type: row.type,
+      version: row.schema_version,
+      sessionId: row.session_id,
+      occurredAt: row.occurred_at.toISOString(),
+      correlationId: row.correlation_id,
+      causationId: row.causation_id,
+      data: decode(row.data),
+    } as SessionEvent,
+  };
+}
+
+const EVENT_COLUMNS = 'position, session_id, stream_version, shard, event_id, type, schema_version, occurred_at, correlation_id, causation_id, data';
+
+/**
+ * The Postgres event store (S6). Appends are acknowledged only after commit; concurrent appends
+ * share one transaction (group commit); every append is checked against the shard's owner and
+ * epoch under a share lock, so a node that lost its lease can never write (fencing). Each event
+ * also gets an outbox row, removed once it is on JetStream, so no committed event is skipped.
+ */
+export class EventStore {
+  private readonly committer: GroupCommitter<AppendRequest, AppendResult>;
+
+  constructor(
+    private readonly pool: Pool,
+    private readonly nodeId: string,
+    maxBatch = 512,
+  ) {
+    this.committer = new GroupCommitter((batch) => this.writeBatch(batch), maxBatch);
+  }
+
+  append(request: AppendRequest): Promise<AppendResult> {
+    if (request.events.length === 0) return Promise.resolve({ positions: [], newVersion: request.expectedVersion });
+    return this.committer.submit(request);
+  }
+
+  get pendingAppends(): number {
+    return this.committer.pending;
+  }
+
+  async close(): Promise<void> {
+    await this.committer.close();
+  }
+
+  /** Snapshot (if any) and the events after it. */
+  async load(sessionId: string): Promise<{ snapshot: { version: number; state: unknown } | null; events: StoredEventRow[] }> {
+    const snap = await this.pool.query<{ stream_version: number; state: Buffer }>(
+      'SELECT stream_version, state FROM snapshots WHERE session_id = $1',
+      [sessionId],
+    );
+    const from = snap.rows[0]?.stream_version ?? 0;
+    const rows = await this.pool.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = $1 AND stream_version > $2 ORDER BY stream_version`,
+      [sessionId, from],
+    );
+    return {
+      snapshot: snap.rows[0] ? { version: from, state: decode(snap.rows[0].state) } : null,
+      events: rows.rows.map(rowToEvent),
+    };
+  }
+
+  /** Every event of a session, from the start (audit, and tests). */
+  async readStream(sessionId: string): Promise<StoredEventRow[]> {
+    const rows = await this.pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = $1 ORDER BY stream_version`, [sessionId]);
+    return rows.rows.map(rowToEvent);
+  }
+
+  async saveSnapshot(sessionId: string, version: number, state: unknown): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO snapshots (session_id, stream_version, state, taken_at) VALUES ($1, $2, $3, now())
+       ON CONFLICT (session_id) DO UPDATE SET stream_version = EXCLUDED.stream_version, state = EXCLUDED.state, taken_at = now()
+       WHERE snapshots.stream_version < EXCLUDED.stream_version`,
+      [sessionId, version, Buffer.from(encode(state))],
+    );
+  }
+
+  /** Events still waiting to be published, for the shards given (oldest first). */
+  async unpublished(shards: readonly number[], olderThanMs: number, limit: number): Promise<StoredEventRow[]> {
+    if (shards.length === 0) return [];
+    const rows = await this.pool.query<EventRow>(
+      `SELECT ${EVENT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}
+         FROM outbox o JOIN events e ON e.position = o.position
+        WHERE o.shard = ANY($1::int[]) AND o.created_at < now() - make_interval(secs => $2::float8 / 1000)
+        ORDER BY o.position LIMIT $3`,
+      [shards, olderThanMs, limit],
+    );
+    return rows.rows.map(rowToEvent);
+  }
+
+  async markPublished(positions: readonly number[]): Promise<void> {
+    if (positions.length === 0) return;
+    await this.pool.query('DELETE FROM outbox WHERE position = ANY($1::bigint[])', [positions]);
+  }
+
+  private async writeBatch(batch: readonly AppendRequest[]): Promise<ReadonlyArray<AppendResult | Error>> {
+    const results: (AppendResult | Error | undefined)[] = new Array(batch.length);
+    let pending = batch.map((_, i) => i);
+    const client = await this.pool.connect();
+    try {
+      // Rarely more than one round: a version conflict rolls back and retries without the loser.
+      while (pending.length > 0) {
+        const conflicts = await this.tryWrite(client, batch, pending, results);
+        if (conflicts.length === 0) break;
+        for (const i of conflicts) {
+          results[i] = new ForesightError(ErrorCodes.SESSION_VERSION_CONFLICT, 'The session changed concurrently; re-read it and retry.', {
+            sessionId: batch[i].sessionId,
+          });
+        }
+        pending = pending.filter((i) => results[i] === undefined);
+      }
+    } catch (error) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      client.release(error as Error);
+      throw error;
+    }
+    client.release();
+    return results.map((r) => r ?? new Error('append was not processed'));
+  }
+
+  /** One transaction over `pending`; returns the indexes that lost a version race (then nothing was committed). */
+  private async tryWrite(client: PoolClient, batch: readonly AppendRequest[], pending: number[], results: (AppendResult | Error | undefined)[]): Promise<number[]> {
+    await client.query('BEGIN');
+    const shards = [...new Set(pending.map((i) => batch[i].shard))];
+    // FOR SHARE: a concurrent ownership change (UPDATE ... epoch + 1) waits until we commit,
+    // and everything after it sees the new epoch.
+    const owners = await client.query<{ shard: number; owner_node: string | null; epoch: string }>(
+      'SELECT shard, owner_node, epoch FROM shards WHERE shard = ANY($1::int[]) FOR SHARE',
+      [shards],
+    );
+    const lease = new Map(owners.rows.map((r) => [r.shard, r]));
+    const accepted: number[] = [];
+    for (const i of pending) {
+      const req = batch[i];
+      const row = lease.get(req.shard);
+      if (!row || row.owner_node !== this.nodeId || Number(row.epoch) !== req.epoch) {
+        results[i] = new ForesightError(ErrorCodes.STALE_EPOCH, `Shard ${req.shard} is no longer owned by ${this.nodeId} at epoch ${req.epoch}.`, {
+          shard: req.shard,
+          owner: row?.owner_node ?? null,
+          epoch: row ? Number(row.epoch) : null,
+        });
+      } else {
+        accepted.push(i);
+      }
+    }
+    if (accepted.length === 0) {
+      await client.query('ROLLBACK');
+      return [];
+    }
+    const cols = { sid: [] as string[], ver: [] as number[], shard: [] as number[], epoch: [] as number[], id: [] as string[], type: [] as string[], sv: [] as number[], at: [] as string[], corr: [] as string[], cause: [] as string[], data: [] as Buffer[] };
+    const owner: number[] = [];
+    for (const i of accepted) {
+      const req = batch[i];
+      req.events.forEach((e, k) => {
+        cols.sid.push(req.sessionId);
+        cols.ver.push(req.expectedVersion + k + 1);
+        cols.shard.push(req.shard);
+        cols.epoch.push(req.epoch);
+        cols.id.push(e.id);
+        cols.type.push(e.type);
+        cols.sv.push(e.version);
+        cols.at.push(e.occurredAt);
+        cols.corr.push(e.correlationId);
+        cols.cause.push(e.causationId);
+        cols.data.push(Buffer.from(encode(e.data)));
+        owner.push(i);
+      });
+    }
+    const inserted = await client.query<{ session_id: string; stream_version: number; position: string }>(
+      `WITH ins AS (
+         INSERT INTO events (session_id, stream_version, shard, epoch, event_id, type, schema_version, occurred_at, correlation_id, causation_id, data)
+         SELECT * FROM unnest($1::text[], $2::int[], $3::int[], $4::bigint[], $5::uuid[], $6::text[], $7::smallint[], $8::timestamptz[], $9::text[], $10::text[], $11::bytea[])
+         ON CONFLICT (session_id, stream_version) DO NOTHING
+         RETURNING position, session_id, stream_version, shard
+       ), box AS (
+         INSERT INTO outbox (position, shard) SELECT position, shard FROM ins
+       )
+       SELECT session_id, stream_version, position FROM ins`,
+      [cols.sid, cols.ver, cols.shard, cols.epoch, cols.id, cols.type, cols.sv, cols.at, cols.corr, cols.cause, cols.data],
+    );
+    const positionOf = new Map(inserted.rows.map((r) => [`${r.session_id}\u0000${r.stream_version}`, Number(r.position)]));
+    const lost = [...new Set(owner.filter((i, k) => !positionOf.has(`${cols.sid[k]}\u0000${cols.ver[k]}`)))];
+    if (lost.length > 0) {
+      await client.query('ROLLBACK');
+      return lost;
+    }
+    await this.indexSessions(client, batch, accepted);
+    await client.query('COMMIT');
+    for (const i of accepted) {
+      const req = batch[i];
+      results[i] = {
+        positions: req.events.map((_, k) => positionOf.get(`${req.sessionId}\u0000${req.expectedVersion + k + 1}`) as number),
+        newVersion: req.expectedVersion + req.events.length,
+      };
+    }
+    return [];
+  }
+
+  /** Keeps the session index (used by the expiry sweeper and takeovers) in the same transaction. */
+  private async indexSessions(client: PoolClient, batch: readonly AppendRequest[], accepted: readonly number[]): Promise<void> {
+    const created: SessionEvent[] = [];
+    const ended: string[] = [];
+    for (const i of accepted) {
+      for (const e of batch[i].events) {
+        if (e.type === 'session.created') created.push(e);
+        else if (e.type === 'session.ended') ended.push(e.sessionId);
+      }
+    }
+    if (created.length > 0) {
+      const c = created as Extract<SessionEvent, { type: 'session.created' }>[];
+      await client.query(
+        `INSERT INTO session_index (session_id, shard, user_id, created_at, last_activity_at, idle_timeout_ms, absolute_expires_at)
+         SELECT id, shard, uid, at, at, idle, abs FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::bigint[], $6::timestamptz[])
+           AS t(id, shard, uid, at, idle, abs)
+         ON CONFLICT (session_id) DO NOTHING`,
+        [c.map((e) => e.sessionId), c.map((e) => e.data.shard), c.map((e) => e.data.userId), c.map((e) => e.occurredAt), c.map((e) => e.data.idleTimeoutMs), c.map((e) => e.data.absoluteExpiresAt)],
+      );
+    }
+    if (ended.length > 0) {
+      await client.query('UPDATE session_index SET ended_at = now() WHERE session_id = ANY($1::text[]) AND ended_at IS NULL', [ended]);
+    }
+  }
+}

@@ -1,0 +1,4 @@
+export * from './data-source';
+export * from './event-store';
+export * from './group-commit';
+export * from './pool';

@@ -1,0 +1,4 @@
+import { InitialSchema1763776800000 } from './1763776800000-initial-schema';
+
+/** Every migration, in order. Listed explicitly so the CLI, the apps and the tests run the same set. */
+export const migrations = [InitialSchema1763776800000];
