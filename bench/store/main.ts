@@ -1,0 +1,120 @@
+/*
+ * npm run bench:store -- [options]   (see --help and bench/store/README.md)
+ *
+ * Reads and writes of one session variable through Foresight's gateway, compared in the same run
+ * with the two stores Node users pick today behind a minimal Fastify server: express-session-style
+ * JSON blobs in Redis and in Postgres (connect-pg-simple). Prints a table, writes JSON.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, getPriority, loadavg } from 'node:os';
+import { dirname, resolve } from 'node:path';
+import { parseBenchArgs, USAGE, type BenchOptions, type SystemName } from './cli';
+import { BenchError } from './errors';
+import { runLoad, type OpResult } from './load';
+import { checkTargets, renderReport } from './report';
+import { seededRng } from './rng';
+import { seedSessions } from './seed';
+import { startSystems } from './systems';
+
+/** A connection URL without its password, for the JSON record. */
+function redactUrl(url: string | undefined): string | undefined {
+  if (url === undefined) return undefined;
+  try {
+    const u = new URL(url);
+    if (u.password) u.password = 'redacted';
+    return u.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
+}
+
+const log = (message: string): void => void process.stderr.write(`[bench:store] ${message}\n`);
+
+async function measure(opts: BenchOptions, targets: Partial<Record<SystemName, { url: string; apiKey: string }>>): Promise<OpResult[]> {
+  const ids = new Map<SystemName, string[]>();
+  for (const system of opts.systems) {
+    const target = targets[system];
+    if (target === undefined) continue;
+    log(`${system}: creating ${opts.sessions} sessions ...`);
+    // Same seed for every system: identical payloads everywhere.
+    ids.set(system, await seedSessions(target, opts.sessions, seededRng(opts.seed), (n) => log(`${system}: ${n}/${opts.sessions} sessions`)));
+  }
+  const results: OpResult[] = [];
+  // Op-major order: all systems are read, then all are written, so any drift of the shared machine
+  // during the run affects every system's reads (or writes) alike.
+  for (const op of opts.ops) {
+    for (const system of opts.systems) {
+      const target = targets[system];
+      const sessionIds = ids.get(system);
+      if (target === undefined || sessionIds === undefined) continue;
+      const base = { system, target, op, ids: sessionIds, group: opts.group, name: opts.name, connections: opts.connections };
+      if (opts.warmupS > 0) {
+        log(`${system} ${op.toUpperCase()}: warm-up ${opts.warmupS} s ...`);
+        await runLoad({ ...base, durationS: opts.warmupS, rng: seededRng(opts.seed + 1) });
+      }
+      log(`${system} ${op.toUpperCase()}: measuring ${opts.durationS} s at ${opts.connections} connections ...`);
+      const r = await runLoad({ ...base, durationS: opts.durationS, rng: seededRng(opts.seed + 2) });
+      log(
+        `${system} ${op.toUpperCase()}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99Ms} ms, ${r.errors} errors, ` +
+          `${r.non2xx} non-2xx, load generator at ${r.loadGenCpuPct.toFixed(0)}% of a core`,
+      );
+      results.push(r);
+    }
+  }
+  return results;
+}
+
+async function main(): Promise<void> {
+  const opts = parseBenchArgs(process.argv.slice(2));
+  if (opts.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  const cleanups: Array<() => Promise<void>> = [];
+  const cleanUp = async (): Promise<void> => {
+    for (const stop of cleanups.splice(0).reverse()) {
+      await stop().catch((err: unknown) => log(`cleanup failed: ${String(err)}`));
+    }
+  };
+  const onSignal = (): void => {
+    log('interrupted: stopping everything this run started ...');
+    void cleanUp().finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const startedAt = new Date().toISOString();
+  const loadBefore = loadavg();
+  try {
+    const { targets, details } = await startSystems(opts, cleanups, log);
+    const results = await measure(opts, targets);
+    const checks = checkTargets(results);
+    process.stdout.write(`\n${renderReport(results, checks)}\n`);
+    const out = resolve(opts.out);
+    mkdirSync(dirname(out), { recursive: true });
+    const record = {
+      name: 'store',
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      argv: process.argv.slice(2),
+      options: { ...opts, apiKey: opts.apiKey === undefined ? undefined : '(redacted)', databaseUrl: redactUrl(opts.databaseUrl) },
+      machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, nice: getPriority(), loadavgBefore: loadBefore, loadavgAfter: loadavg() },
+      systems: details,
+      results,
+      targets: checks,
+    };
+    writeFileSync(out, `${JSON.stringify(record, null, 2)}\n`);
+    log(`wrote ${out}`);
+  } finally {
+    await cleanUp();
+  }
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    if (err instanceof BenchError) log(`${err.code}: ${err.message}`);
+    else log(`failed: ${(err as Error).stack ?? String(err)}`);
+    process.exit(1);
+  },
+);
