@@ -71,7 +71,11 @@ export class HoltWinters {
     const mean1 = average(first);
     const mean2 = average(second);
     this.trend = (mean2 - mean1) / m;
-    for (let i = 0; i < m; i++) this.season[i] = (first[i]! - mean1 + (second[i]! - mean2)) / 2;
+    // Seasonal index = average deviation from each season's detrended line.
+    for (let i = 0; i < m; i++) {
+      const slope = (i - (m - 1) / 2) * this.trend;
+      this.season[i] = (first[i]! - mean1 - slope + (second[i]! - mean2 - slope)) / 2;
+    }
     // Level at the end of the first season; the second season is then replayed as ordinary updates.
     this.level = mean1 + ((m - 1) / 2) * this.trend;
     this.ready = true;
