@@ -18,6 +18,8 @@ export interface HeartbeatReply {
   readonly leaseMs: number;
   /** Bumped on every committed rebalancing round; a node refetches the assignment when it changes. */
   readonly assignmentVersion: number;
+  /** "unknown": the metadata service no longer knows this incarnation (its lease expired); drop all state and register again. */
+  readonly status: 'active' | 'unknown';
 }
 
 export interface ShardOwnership {

@@ -1,0 +1,19 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { ForesightConfig } from '@foresight/config';
+import { PlatformModule } from '@foresight/platform';
+import { ClusterEventsPublisher } from './assignment/cluster-events.publisher';
+import { RebalancerService } from './assignment/rebalancer.service';
+import { ShardsRepository } from './assignment/shards.repository';
+import { MetadataRpc } from './metadata.rpc';
+import { NodesRepository } from './nodes/nodes.repository';
+
+@Module({})
+export class MetadataModule {
+  static register(config: ForesightConfig): DynamicModule {
+    return {
+      module: MetadataModule,
+      imports: [PlatformModule.forRoot(config, { database: true })],
+      providers: [NodesRepository, ShardsRepository, ClusterEventsPublisher, RebalancerService, MetadataRpc],
+    };
+  }
+}

@@ -1,0 +1,66 @@
+import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { subjects, type ClusterEvent, type ShardMove } from '@foresight/contracts';
+import type { ForesightConfig } from '@foresight/config';
+import { encode, ensureStream, publishEvent } from '@foresight/messaging';
+import type { Logger } from '@foresight/observability';
+import { CONFIG, LOGGER, NATS } from '@foresight/platform';
+import type { NatsConnection } from 'nats';
+import { randomUUID } from 'node:crypto';
+
+/**
+ * Publishes cluster events durably on the cluster stream, plus a core-NATS notice so nodes and
+ * gateways refresh their assignment at once instead of at their next poll.
+ */
+@Injectable()
+export class ClusterEventsPublisher implements OnModuleInit {
+  private readonly subjects;
+
+  constructor(
+    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(CONFIG) private readonly config: ForesightConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    this.subjects = subjects(config.nats.namespace);
+  }
+
+  async onModuleInit(): Promise<void> {
+    await ensureStream(this.nc, {
+      name: this.subjects.clusterStream,
+      subjects: [this.subjects.clusterEventsWildcard],
+      replicas: this.config.nats.jetStreamReplicas,
+      maxAgeMs: 7 * 86_400_000,
+      duplicateWindowMs: 120_000,
+    });
+  }
+
+  async ownersChanged(moves: readonly ShardMove[], assignmentVersion: number): Promise<void> {
+    this.notice(assignmentVersion);
+    await this.publish({ ...this.envelope(), type: 'cluster.shard_owners_changed', version: 1, data: { moves } });
+  }
+
+  async nodeJoined(nodeId: string, incarnation: string): Promise<void> {
+    await this.publish({ ...this.envelope(), type: 'cluster.node_joined', version: 1, data: { nodeId, incarnation } });
+  }
+
+  async nodeLeft(nodeId: string, reason: 'graceful' | 'lease_expired'): Promise<void> {
+    await this.publish({ ...this.envelope(), type: 'cluster.node_left', version: 1, data: { nodeId, reason } });
+  }
+
+  notice(assignmentVersion: number): void {
+    this.nc.publish(this.subjects.assignmentChanged, encode({ version: assignmentVersion }));
+  }
+
+  private envelope() {
+    const id = randomUUID();
+    return { id, sessionId: '', occurredAt: new Date().toISOString(), correlationId: id, causationId: id };
+  }
+
+  private async publish(event: ClusterEvent): Promise<void> {
+    try {
+      await publishEvent(this.nc.jetstream(), this.subjects.clusterEvent(event.type), event);
+    } catch (error) {
+      // Ownership is already committed in Postgres; the event is informational for subscribers.
+      this.logger.warn({ err: error, type: event.type }, 'could not publish cluster event');
+    }
+  }
+}

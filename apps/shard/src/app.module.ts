@@ -1,0 +1,32 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { ForesightConfig } from '@foresight/config';
+import { EventStore } from '@foresight/persistence';
+import { PG_POOL, PlatformModule } from '@foresight/platform';
+import type { Pool } from 'pg';
+import { ExpiryService } from './expiry/expiry.service';
+import { SessionIndexRepository } from './expiry/session-index.repository';
+import { MembershipService } from './membership/membership.service';
+import { EventPublisherService } from './publishing/event-publisher.service';
+import { SessionsRpc } from './sessions/sessions.rpc';
+import { SessionsService } from './sessions/sessions.service';
+import { ShardLifecycle } from './shard.lifecycle';
+
+@Module({})
+export class ShardModule {
+  static register(config: ForesightConfig): DynamicModule {
+    return {
+      module: ShardModule,
+      imports: [PlatformModule.forRoot(config, { database: true })],
+      providers: [
+        { provide: EventStore, inject: [PG_POOL], useFactory: (pool: Pool) => new EventStore(pool, config.cluster.nodeId, config.store.maxBatch) },
+        MembershipService,
+        EventPublisherService,
+        SessionIndexRepository,
+        SessionsService,
+        SessionsRpc,
+        ExpiryService,
+        ShardLifecycle,
+      ],
+    };
+  }
+}

@@ -1,0 +1,185 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ErrorCodes, ForesightError, subjects, type AssignmentView, type HeartbeatReply, type Subjects } from '@foresight/contracts';
+import type { ForesightConfig } from '@foresight/config';
+import { callRpc, decode } from '@foresight/messaging';
+import type { Logger } from '@foresight/observability';
+import { CLOCK, CONFIG, LOGGER, NATS, type Clock } from '@foresight/platform';
+import type { NatsConnection, Subscription } from 'nats';
+import { randomUUID } from 'node:crypto';
+
+export type ShardsLostListener = (shards: readonly number[]) => void;
+
+/**
+ * This node's membership: registration, heartbeats, the lease, and which shards it owns at
+ * which epoch. The node serves a shard only while its lease is live and it holds the epoch the
+ * metadata service gave it (S4, S10).
+ */
+@Injectable()
+export class MembershipService {
+  readonly incarnation = randomUUID();
+  private readonly subjects: Subjects;
+  private owned = new Map<number, number>();
+  private leaseValidUntil = 0;
+  private knownVersion = -1;
+  private refreshing: Promise<void> | null = null;
+  private heartbeatTimer: NodeJS.Timeout | null = null;
+  private noticeSub: Subscription | null = null;
+  private readonly lostListeners: ShardsLostListener[] = [];
+  private stopped = false;
+
+  constructor(
+    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(CONFIG) private readonly config: ForesightConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CLOCK) private readonly clock: Clock,
+  ) {
+    this.subjects = subjects(config.nats.namespace);
+  }
+
+  get nodeId(): string {
+    return this.config.cluster.nodeId;
+  }
+
+  get rpcSubject(): string {
+    return this.subjects.shardRpc(this.nodeId);
+  }
+
+  onShardsLost(listener: ShardsLostListener): void {
+    this.lostListeners.push(listener);
+  }
+
+  ownedShards(): number[] {
+    return [...this.owned.keys()];
+  }
+
+  /** Registers with the metadata service (retrying until one answers) and starts heartbeating. */
+  async start(): Promise<void> {
+    this.noticeSub = this.nc.subscribe(this.subjects.assignmentChanged, {
+      callback: (_err, msg) => {
+        try {
+          const { version } = decode<{ version: number }>(msg.data);
+          if (version !== this.knownVersion) void this.refresh();
+        } catch {
+          /* a malformed notice is ignored; the heartbeat carries the version too */
+        }
+      },
+    });
+    await this.register();
+    this.scheduleHeartbeat();
+  }
+
+  async stop(leave: boolean): Promise<void> {
+    this.stopped = true;
+    if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
+    this.noticeSub?.unsubscribe();
+    if (leave) {
+      await callRpc(this.nc, this.subjects.metadataRpc('leave'), 'leave', { nodeId: this.nodeId, incarnation: this.incarnation }, { timeoutMs: 2000 }).catch(
+        (error: unknown) => this.logger.warn({ err: error }, 'could not announce leaving; the lease will expire instead'),
+      );
+    }
+    this.dropAll();
+  }
+
+  /**
+   * The epoch under which this node may serve `shard` now, or a NOT_OWNER / UNAVAILABLE error
+   * that tells the caller to look the owner up again.
+   */
+  async epochFor(shard: number): Promise<number> {
+    if (this.clock.now() > this.leaseValidUntil) {
+      throw new ForesightError(ErrorCodes.UNAVAILABLE, `Node ${this.nodeId} has no live lease; retry on the current owner.`, { shard });
+    }
+    let epoch = this.owned.get(shard);
+    if (epoch === undefined) {
+      // Possibly just assigned and the notice is still in flight.
+      await this.refresh();
+      epoch = this.owned.get(shard);
+    }
+    if (epoch === undefined) {
+      throw new ForesightError(ErrorCodes.NOT_OWNER, `Node ${this.nodeId} does not own shard ${shard}; look the owner up again.`, { shard });
+    }
+    return epoch;
+  }
+
+  /** Re-reads the assignment (coalesced: concurrent callers share one request). */
+  refresh(): Promise<void> {
+    if (!this.refreshing) {
+      this.refreshing = this.fetchAssignment().finally(() => {
+        this.refreshing = null;
+      });
+    }
+    return this.refreshing;
+  }
+
+  private async register(): Promise<void> {
+    for (let attempt = 0; !this.stopped; attempt++) {
+      const sentAt = this.clock.now();
+      try {
+        const reply = await callRpc<HeartbeatReply>(
+          this.nc,
+          this.subjects.metadataRpc('register'),
+          'register',
+          { nodeId: this.nodeId, incarnation: this.incarnation, rpcSubject: this.rpcSubject },
+          { timeoutMs: this.config.nats.requestTimeoutMs },
+        );
+        this.leaseValidUntil = sentAt + reply.leaseMs - this.config.cluster.heartbeatMs;
+        this.logger.info({ incarnation: this.incarnation }, 'registered with the metadata service');
+        await this.refresh();
+        return;
+      } catch (error) {
+        if (attempt % 10 === 0) this.logger.warn({ err: error }, 'metadata service not reachable yet; retrying registration');
+        await new Promise((r) => setTimeout(r, Math.min(1000, 100 * (attempt + 1))));
+      }
+    }
+  }
+
+  private scheduleHeartbeat(): void {
+    if (this.stopped) return;
+    this.heartbeatTimer = setTimeout(() => void this.heartbeat().finally(() => this.scheduleHeartbeat()), this.config.cluster.heartbeatMs);
+  }
+
+  private async heartbeat(): Promise<void> {
+    const sentAt = this.clock.now();
+    try {
+      const reply = await callRpc<HeartbeatReply>(
+        this.nc,
+        this.subjects.metadataRpc('heartbeat'),
+        'heartbeat',
+        { nodeId: this.nodeId, incarnation: this.incarnation },
+        { timeoutMs: Math.max(200, this.config.cluster.heartbeatMs) },
+      );
+      if (reply.status === 'unknown') {
+        this.logger.warn('the metadata service declared this node dead; dropping all shards and registering again');
+        this.dropAll();
+        await this.register();
+        return;
+      }
+      this.leaseValidUntil = sentAt + reply.leaseMs - this.config.cluster.heartbeatMs;
+      if (reply.assignmentVersion !== this.knownVersion) await this.refresh();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'heartbeat failed');
+      if (this.clock.now() > this.leaseValidUntil && this.owned.size > 0) {
+        this.logger.error('lease lapsed: no longer serving any shard');
+        this.dropAll();
+      }
+    }
+  }
+
+  private async fetchAssignment(): Promise<void> {
+    const view = await callRpc<AssignmentView>(this.nc, this.subjects.metadataRpc('assignment'), 'assignment', {}, { timeoutMs: this.config.nats.requestTimeoutMs });
+    const next = new Map<number, number>();
+    for (const s of view.shards) if (s.nodeId === this.nodeId) next.set(s.shard, s.epoch);
+    const lost = [...this.owned].filter(([shard, epoch]) => next.get(shard) !== epoch).map(([shard]) => shard);
+    const gained = [...next.keys()].filter((shard) => !this.owned.has(shard)).length;
+    this.owned = next;
+    this.knownVersion = view.version;
+    if (lost.length > 0) this.lostListeners.forEach((l) => l(lost));
+    if (lost.length > 0 || gained > 0) this.logger.info({ owned: next.size, lost: lost.length, gained, version: view.version }, 'assignment changed');
+  }
+
+  private dropAll(): void {
+    const lost = [...this.owned.keys()];
+    this.owned = new Map();
+    this.knownVersion = -1;
+    if (lost.length > 0) this.lostListeners.forEach((l) => l(lost));
+  }
+}

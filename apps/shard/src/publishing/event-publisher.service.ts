@@ -1,0 +1,109 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { subjects, type SessionEvent, type Subjects } from '@foresight/contracts';
+import type { ForesightConfig } from '@foresight/config';
+import { ensureStream, publishEvent } from '@foresight/messaging';
+import { counter, type Logger } from '@foresight/observability';
+import { EventStore } from '@foresight/persistence';
+import { CONFIG, LOGGER, METRICS, NATS } from '@foresight/platform';
+import type { NatsConnection } from 'nats';
+import type { Registry } from 'prom-client';
+import { MembershipService } from '../membership/membership.service';
+
+/** A committed event as published: the envelope plus its place in the session stream and the log. */
+export type PublishedSessionEvent = SessionEvent & { readonly streamVersion: number; readonly position: number };
+
+/**
+ * Publishes committed events to JetStream right after commit, and sweeps the outbox for any
+ * that did not make it (crash, NATS outage, a shard taken over from a dead node). The stream's
+ * duplicate window drops re-publications, since the message id is the event id.
+ */
+@Injectable()
+export class EventPublisherService {
+  private readonly subjects: Subjects;
+  private readonly done: number[] = [];
+  private flushTimer: NodeJS.Timeout | null = null;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private inFlight = 0;
+  private readonly published;
+  private readonly failed;
+
+  constructor(
+    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(CONFIG) private readonly config: ForesightConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(METRICS) metrics: Registry,
+    private readonly store: EventStore,
+    private readonly membership: MembershipService,
+  ) {
+    this.subjects = subjects(config.nats.namespace);
+    this.published = counter(metrics, 'foresight_events_published_total', 'Session events published to JetStream', ['path']);
+    this.failed = counter(metrics, 'foresight_event_publish_failures_total', 'Publish attempts that failed (left in the outbox)');
+  }
+
+  async start(): Promise<void> {
+    await ensureStream(this.nc, {
+      name: this.subjects.sessionStream,
+      subjects: [this.subjects.sessionEventsWildcard],
+      replicas: this.config.nats.jetStreamReplicas,
+      maxAgeMs: 7 * 86_400_000,
+      duplicateWindowMs: 120_000,
+    });
+    this.scheduleSweep();
+  }
+
+  /** Called after commit with the events and their positions; never throws. */
+  publishCommitted(events: readonly SessionEvent[], positions: readonly number[], firstVersion: number): void {
+    const sends = events.map((event, i) => this.send({ ...event, streamVersion: firstVersion + i, position: positions[i] }, 'direct'));
+    this.inFlight++;
+    void Promise.all(sends).finally(() => this.inFlight--);
+  }
+
+  /** Waits for in-flight publications and the pending outbox deletions (graceful shutdown). */
+  async flush(): Promise<void> {
+    if (this.sweepTimer) clearTimeout(this.sweepTimer);
+    while (this.inFlight > 0) await new Promise((r) => setTimeout(r, 10));
+    await this.flushDone();
+  }
+
+  private async send(event: PublishedSessionEvent, path: 'direct' | 'sweep'): Promise<boolean> {
+    try {
+      await publishEvent(this.nc.jetstream(), this.subjects.sessionEvent(event.type), event);
+      this.published.inc({ path });
+      this.done.push(event.position);
+      this.flushTimer ??= setTimeout(() => void this.flushDone(), 50);
+      return true;
+    } catch (error) {
+      this.failed.inc();
+      this.logger.warn({ err: error, eventId: event.id }, 'publish failed; the outbox sweeper will retry');
+      return false;
+    }
+  }
+
+  private async flushDone(): Promise<void> {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = null;
+    const positions = this.done.splice(0);
+    try {
+      await this.store.markPublished(positions);
+    } catch (error) {
+      // Harmless: the sweeper republishes and JetStream drops the duplicates.
+      this.logger.warn({ err: error }, 'could not clear published outbox rows');
+    }
+  }
+
+  private scheduleSweep(): void {
+    this.sweepTimer = setTimeout(() => void this.sweep().finally(() => this.scheduleSweep()), 1000);
+  }
+
+  /** Publishes outbox leftovers of the shards this node owns, oldest first. */
+  private async sweep(): Promise<void> {
+    try {
+      const rows = await this.store.unpublished(this.membership.ownedShards(), 2000, 500);
+      for (const row of rows) {
+        if (!(await this.send({ ...row.event, streamVersion: row.streamVersion, position: row.position }, 'sweep'))) break;
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'outbox sweep failed');
+    }
+  }
+}

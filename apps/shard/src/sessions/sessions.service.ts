@@ -1,0 +1,230 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ErrorCodes, ForesightError, type MessageContext, type SessionEvent, type SessionView } from '@foresight/contracts';
+import type { ForesightConfig } from '@foresight/config';
+import { shardOf } from '@foresight/hashing';
+import { counter, gauge, histogram, type Logger } from '@foresight/observability';
+import { EventStore } from '@foresight/persistence';
+import { CLOCK, CONFIG, LOGGER, METRICS, type Clock } from '@foresight/platform';
+import { decide, decideExpiry, evolve, expiry, isIssuedSessionId, replay, touch, type SessionCommand, type SessionPolicy, type SessionState } from '@foresight/session-domain';
+import { randomUUID } from 'node:crypto';
+import type { Registry } from 'prom-client';
+import { MembershipService } from '../membership/membership.service';
+import { EventPublisherService } from '../publishing/event-publisher.service';
+import { SessionIndexRepository } from '../expiry/session-index.repository';
+import { KeyedLock } from './keyed-lock';
+
+interface CachedSession {
+  state: SessionState;
+  /** The shard epoch under which the state was loaded; a different epoch means reload. */
+  epoch: number;
+  snapshotVersion: number;
+}
+
+/**
+ * Holds the sessions of the shards this node owns, in memory, and turns commands into committed
+ * events: decide (pure) → append with expected version and epoch → evolve → reply → publish (S1, S5, S6).
+ */
+@Injectable()
+export class SessionsService {
+  private readonly cache = new Map<string, CachedSession>();
+  private readonly lock = new KeyedLock();
+  private readonly policy: SessionPolicy;
+  private readonly touched = new Map<string, number>();
+  private readonly metrics;
+
+  constructor(
+    private readonly store: EventStore,
+    private readonly membership: MembershipService,
+    private readonly publisher: EventPublisherService,
+    private readonly index: SessionIndexRepository,
+    @Inject(CONFIG) private readonly config: ForesightConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(METRICS) registry: Registry,
+  ) {
+    this.policy = {
+      groups: config.session.groups,
+      maxVariableBytes: config.session.maxVariableBytes,
+      maxSessionBytes: config.session.maxSessionBytes,
+      idleTimeoutMs: config.session.idleTimeoutMs,
+      absoluteTimeoutMs: config.session.absoluteTimeoutMs,
+    };
+    this.metrics = {
+      loads: counter(registry, 'foresight_session_loads_total', 'Sessions rebuilt from snapshot + events'),
+      appendSeconds: histogram(registry, 'foresight_append_seconds', 'Time from decision to commit'),
+      cached: gauge(registry, 'foresight_sessions_in_memory', 'Sessions held in memory'),
+      conflicts: counter(registry, 'foresight_append_conflicts_total', 'Appends refused (version conflict or stale epoch)', ['reason']),
+    };
+    membership.onShardsLost((shards) => this.evict(new Set(shards)));
+  }
+
+  /** Runs a state-changing command for a session and returns the state after it. */
+  async execute(sessionId: string, command: SessionCommand, meta: MessageContext): Promise<SessionState> {
+    const shard = this.checkId(sessionId);
+    const epoch = await this.membership.epochFor(shard);
+    const cmd: SessionCommand = command.kind === 'create' ? { ...command, shard } : command;
+    return this.lock.run(sessionId, async () => {
+      for (let attempt = 0; ; attempt++) {
+        const entry = await this.loaded(sessionId, epoch);
+        const events = decide(cmd, entry?.state, this.policy, { ...meta, now: this.clock.now(), newEventId: randomUUID });
+        try {
+          return await this.commit(sessionId, shard, epoch, entry, events);
+        } catch (error) {
+          const retryable = error instanceof ForesightError && error.code === ErrorCodes.SESSION_VERSION_CONFLICT && attempt === 0 && !('expectedVersion' in command && command.expectedVersion !== undefined);
+          if (!retryable) throw error;
+          // Another writer got there first (e.g. a takeover race): reload and decide again once.
+          this.cache.delete(sessionId);
+        }
+      }
+    });
+  }
+
+  /** Reads a session (optionally only some groups), extending its idle timeout. */
+  async read(sessionId: string, groups?: readonly string[]): Promise<SessionView> {
+    const shard = this.checkId(sessionId);
+    const epoch = await this.membership.epochFor(shard);
+    const entry = this.cache.get(sessionId)?.epoch === epoch ? this.cache.get(sessionId) : await this.lock.run(sessionId, () => this.loaded(sessionId, epoch));
+    const state = this.live(entry?.state);
+    for (const g of groups ?? []) {
+      if (!this.policy.groups.includes(g)) {
+        throw new ForesightError(ErrorCodes.UNKNOWN_GROUP, `Unknown state group "${g}". Known groups: ${this.policy.groups.join(', ')}.`);
+      }
+    }
+    entry!.state = touch(state, this.clock.now());
+    this.touched.set(sessionId, entry!.state.lastActivityAt);
+    return this.view(entry!.state, epoch, groups);
+  }
+
+  view(state: SessionState, epoch: number, groups?: readonly string[]): SessionView {
+    const selected = groups && groups.length > 0 ? Object.fromEntries(groups.map((g) => [g, state.groups[g] ?? {}])) : state.groups;
+    return {
+      id: state.id,
+      userId: state.userId,
+      version: state.version,
+      status: state.status,
+      createdAt: new Date(state.createdAt).toISOString(),
+      lastActivityAt: new Date(state.lastActivityAt).toISOString(),
+      idleExpiresAt: new Date(state.lastActivityAt + state.idleTimeoutMs).toISOString(),
+      absoluteExpiresAt: new Date(state.absoluteExpiresAt).toISOString(),
+      groups: selected,
+      owner: { nodeId: this.membership.nodeId, shard: state.shard, epoch },
+    };
+  }
+
+  async epochOf(sessionId: string): Promise<number> {
+    return this.membership.epochFor(this.checkId(sessionId));
+  }
+
+  /** Ends every cached session past its idle or absolute timeout; returns how many ended. */
+  async endExpired(sessionIds?: readonly string[]): Promise<number> {
+    const now = this.clock.now();
+    const due = sessionIds ?? [...this.cache.values()].filter((e) => e.state.status === 'active' && expiry(e.state).at <= now).map((e) => e.state.id);
+    let ended = 0;
+    for (const id of due) {
+      try {
+        const shard = this.checkId(id);
+        const epoch = await this.membership.epochFor(shard);
+        await this.lock.run(id, async () => {
+          const entry = await this.loaded(id, epoch);
+          if (!entry) return;
+          const events = decideExpiry(entry.state, { now: this.clock.now(), newEventId: randomUUID, correlationId: randomUUID(), causationId: 'expiry-sweeper' });
+          if (events.length === 0) return;
+          await this.commit(id, shard, epoch, entry, events);
+          ended++;
+        });
+      } catch (error) {
+        if (!(error instanceof ForesightError)) this.logger.warn({ err: error, sessionId: id }, 'could not end an expired session');
+      }
+    }
+    return ended;
+  }
+
+  /** Last-activity times recorded by reads since the previous call (flushed to the index). */
+  takeTouched(): Map<string, number> {
+    const copy = new Map(this.touched);
+    this.touched.clear();
+    return copy;
+  }
+
+  /** Resolves when no command is running (graceful shutdown). */
+  async idle(): Promise<void> {
+    while (this.lock.size > 0) await new Promise((r) => setTimeout(r, 10));
+  }
+
+  private checkId(sessionId: string): number {
+    if (!isIssuedSessionId(sessionId, this.config.session.idSecret)) {
+      throw new ForesightError(ErrorCodes.SESSION_NOT_FOUND, 'No such session: the id was not issued by this cluster.');
+    }
+    return shardOf(sessionId, this.config.cluster.shardCount);
+  }
+
+  private live(state: SessionState | undefined): SessionState {
+    if (!state) throw new ForesightError(ErrorCodes.SESSION_NOT_FOUND, 'No such session. Create one with POST /v1/sessions.');
+    if (state.status === 'ended') throw new ForesightError(ErrorCodes.SESSION_ENDED, `The session has ended (${state.endedReason}). Create a new one.`);
+    if (expiry(state).at <= this.clock.now()) throw new ForesightError(ErrorCodes.SESSION_ENDED, `The session has expired (${expiry(state).reason} timeout). Create a new one.`);
+    return state;
+  }
+
+  /** The cached session if it was loaded under the current epoch, else rebuilt from the store. */
+  private async loaded(sessionId: string, epoch: number): Promise<CachedSession | undefined> {
+    const cached = this.cache.get(sessionId);
+    if (cached && cached.epoch === epoch) return cached;
+    const [{ snapshot, events }, lastRead] = await Promise.all([this.store.load(sessionId), this.index.lastActivity(sessionId)]);
+    this.metrics.loads.inc();
+    const rebuilt = replay(
+      events.map((e) => e.event),
+      snapshot ? (snapshot.state as SessionState) : undefined,
+    );
+    if (!rebuilt) return undefined;
+    // Reads leave no event; the index remembers them, so idle time survives a takeover.
+    const state = lastRead ? touch(rebuilt, lastRead) : rebuilt;
+    const entry = { state, epoch, snapshotVersion: snapshot?.version ?? 0 };
+    if (state.status === 'active') this.cache.set(sessionId, entry);
+    this.metrics.cached.set(this.cache.size);
+    return entry;
+  }
+
+  private async commit(sessionId: string, shard: number, epoch: number, entry: CachedSession | undefined, events: SessionEvent[]): Promise<SessionState> {
+    const expectedVersion = entry?.state.version ?? 0;
+    const stop = this.metrics.appendSeconds.startTimer();
+    let result;
+    try {
+      result = await this.store.append({ sessionId, shard, epoch, expectedVersion, events });
+    } catch (error) {
+      if (error instanceof ForesightError && error.code === ErrorCodes.STALE_EPOCH) {
+        this.metrics.conflicts.inc({ reason: 'stale_epoch' });
+        void this.membership.refresh();
+        throw new ForesightError(ErrorCodes.NOT_OWNER, `Shard ${shard} has moved to another node; look the owner up again.`, { shard });
+      }
+      if (error instanceof ForesightError && error.code === ErrorCodes.SESSION_VERSION_CONFLICT) this.metrics.conflicts.inc({ reason: 'version' });
+      throw error;
+    } finally {
+      stop();
+    }
+    let state = entry?.state;
+    for (const e of events) state = evolve(state, e);
+    const next: CachedSession = { state: state!, epoch, snapshotVersion: entry?.snapshotVersion ?? 0 };
+    if (state!.status === 'active') this.cache.set(sessionId, next);
+    else this.cache.delete(sessionId);
+    this.metrics.cached.set(this.cache.size);
+    this.touched.set(sessionId, state!.lastActivityAt);
+    this.publisher.publishCommitted(events, result.positions, expectedVersion + 1);
+    if (state!.version - next.snapshotVersion >= this.config.session.snapshotEvery) {
+      next.snapshotVersion = state!.version;
+      this.store.saveSnapshot(sessionId, state!.version, state).catch((error: unknown) => this.logger.warn({ err: error, sessionId }, 'snapshot failed'));
+    }
+    return state!;
+  }
+
+  private evict(shards: ReadonlySet<number>): void {
+    let n = 0;
+    for (const [id, entry] of this.cache) {
+      if (shards.has(entry.state.shard)) {
+        this.cache.delete(id);
+        n++;
+      }
+    }
+    this.metrics.cached.set(this.cache.size);
+    if (n > 0) this.logger.info({ evicted: n, shards: shards.size }, 'dropped sessions of shards this node no longer owns');
+  }
+}

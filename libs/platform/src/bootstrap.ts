@@ -1,0 +1,67 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig, type ForesightConfig, type ServiceName } from '@foresight/config';
+import type { LoggerService, Type, DynamicModule } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import { LOGGER } from './tokens';
+
+/** Reads the configuration or exits with every problem listed (fail fast). */
+export function loadConfigOrExit(service: ServiceName): ForesightConfig {
+  try {
+    return loadConfig(service);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`[${service}] ${error.message}\n`);
+      process.exit(78); // EX_CONFIG
+    }
+    throw error;
+  }
+}
+
+/** Routes Nest's own log lines into the service's pino logger. */
+class PinoNestLogger implements LoggerService {
+  constructor(private readonly logger: Logger) {}
+  log(message: unknown, context?: string) {
+    this.logger.info({ context }, String(message));
+  }
+  error(message: unknown, trace?: string, context?: string) {
+    this.logger.error({ context, trace }, String(message));
+  }
+  warn(message: unknown, context?: string) {
+    this.logger.warn({ context }, String(message));
+  }
+  debug(message: unknown, context?: string) {
+    this.logger.debug({ context }, String(message));
+  }
+  verbose(message: unknown, context?: string) {
+    this.logger.trace({ context }, String(message));
+  }
+}
+
+/**
+ * Creates a service's Nest application on Fastify, with the correlation id taken from
+ * `x-correlation-id` (or created), graceful shutdown on SIGTERM/SIGINT, and listens.
+ */
+export async function startService(
+  config: ForesightConfig,
+  module: Type<unknown> | DynamicModule,
+  configure?: (app: NestFastifyApplication) => void | Promise<void>,
+): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.http.bodyLimitBytes,
+    logger: false,
+    requestIdHeader: 'x-correlation-id',
+    genReqId: () => randomUUID(),
+  });
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true });
+  const logger = app.get<Logger>(LOGGER);
+  app.useLogger(new PinoNestLogger(logger));
+  app.enableShutdownHooks();
+  await configure?.(app);
+  await app.listen(config.http.port, config.http.host);
+  logger.info({ port: config.http.port }, `${config.service} listening on http://${config.http.host}:${config.http.port}`);
+  process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+  return app;
+}

@@ -1,0 +1,4 @@
+export * from './tokens';
+export * from './health';
+export * from './platform.module';
+export * from './bootstrap';
