@@ -1,0 +1,28 @@
+/** Largest number of events in any window [t, t + windowMs), by a two-pointer sweep over sorted times. */
+export function peakInWindow(sortedTimes: readonly number[], windowMs: number): number {
+  let best = 0;
+  let lo = 0;
+  for (let hi = 0; hi < sortedTimes.length; hi++) {
+    while (sortedTimes[hi]! - sortedTimes[lo]! >= windowMs) lo++;
+    best = Math.max(best, hi - lo + 1);
+  }
+  return best;
+}
+
+/** Per-policy results of the refresh simulation. */
+export interface PolicyResult {
+  readonly policy: string;
+  readonly requests: number;
+  readonly requestsMetExpiredToken: number;
+  readonly requestsWaitedOnRefresh: number;
+  /** Rotations: pairs minted by a refresh (sign-ins excluded). */
+  readonly refreshes: number;
+  /** Refresh calls, including grace hits that returned the current pair without minting. */
+  readonly refreshCalls: number;
+  readonly refreshesPerActiveSessionHour: number;
+  readonly refreshesAfterLastRequest: number;
+  readonly peakRefreshesPerSecond: number;
+  readonly peakRefreshesPerSecond1s: number;
+  readonly familiesRevokedForReuse: number;
+  readonly otherVerificationFailures: number;
+}

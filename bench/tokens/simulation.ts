@@ -1,0 +1,184 @@
+import type { KeyRing, RandomBytes, SchedulerConfig, HoltWintersParams } from '@foresight/token-core';
+
+import type { TraceSession } from './apache-log';
+import { EventQueue } from './event-queue';
+import { ForesightDriver } from './foresight-driver';
+import { peakInWindow, type PolicyResult } from './metrics';
+import { SimTokenService, type TokenPair } from './sim-token-service';
+
+/** A client/server refresh policy under test. */
+export type Policy =
+  | { readonly name: string; readonly kind: 'fixed-skew'; readonly skewMs: number }
+  | { readonly name: string; readonly kind: 'on-401' }
+  | { readonly name: string; readonly kind: 'foresight'; readonly scheduler: SchedulerConfig; readonly loadModel: HoltWintersParams };
+
+export interface SimulationOptions {
+  readonly ring: KeyRing;
+  readonly randomBytes: RandomBytes;
+  readonly accessTtlMs: number;
+  readonly idleTimeoutMs: number;
+  readonly refreshLatencyMs: number;
+  readonly graceMs: number;
+  readonly peakWindowMs: number;
+  readonly progress?: (done: number, total: number) => void;
+}
+
+type SimEvent =
+  | { readonly type: 'request'; readonly s: number }
+  | { readonly type: 'deliver'; readonly s: number; readonly pair: TokenPair }
+  | { readonly type: 'timer'; readonly s: number; readonly forExpiry: number }
+  | { readonly type: 'push'; readonly s: number }
+  | { readonly type: 'end'; readonly s: number }
+  | { readonly type: 'tick' };
+
+/**
+ * Replays the sessions' request times on a simulated clock through the real token code.
+ * Client model: every session is a client that stays connected until the server's idle timeout
+ * ends its session (last request + idle timeout). Fixed-skew clients refresh on a timer at
+ * `exp − skew` and, before a request, whenever the token is within the skew (the request waits);
+ * refresh-on-401 clients refresh only after a request met an expired token; Foresight's server
+ * pushes refreshed pairs (WebSocket in the product) when its scheduler says so, and its client
+ * falls back to an on-request refresh if it ever holds an expired token.
+ */
+export async function simulate(sessions: readonly TraceSession[], policy: Policy, opts: SimulationOptions): Promise<PolicyResult> {
+  const service = new SimTokenService({
+    ring: opts.ring,
+    accessTtlMs: opts.accessTtlMs,
+    refreshTtlMs: 14 * 86_400_000,
+    graceMs: opts.graceMs,
+    randomBytes: opts.randomBytes,
+  });
+  const origin = sessions.length > 0 ? Math.min(...sessions.map((s) => s.requests[0]!)) : 0;
+  const foresight =
+    policy.kind === 'foresight'
+      ? new ForesightDriver({ scheduler: policy.scheduler, idleTimeoutMs: opts.idleTimeoutMs, loadModel: policy.loadModel, origin })
+      : undefined;
+  const bucketMs = policy.kind === 'foresight' ? policy.scheduler.bucketMs : 0;
+  const minSkewMs = policy.kind === 'foresight' ? policy.scheduler.minSkewMs : 0;
+
+  const queue = new EventQueue<SimEvent>();
+  const pairs: (TokenPair | undefined)[] = sessions.map(() => undefined);
+  const nextRequest = sessions.map(() => 0);
+  const sessionEnd = sessions.map((s) => s.requests[s.requests.length - 1]! + opts.idleTimeoutMs);
+  const live = new Map<string, number>(); // session id → index, for Foresight's plan
+  const pendingPush = new Set<number>();
+  let tickPending = false;
+  let totalRequests = 0;
+  let metExpired = 0;
+  let waited = 0;
+  let otherFailures = 0;
+  sessions.forEach((s, i) => {
+    queue.push(s.requests[0]!, { type: 'request', s: i });
+    queue.push(sessionEnd[i]!, { type: 'end', s: i });
+    totalRequests += s.requests.length;
+  });
+
+  const refreshAndDeliver = async (s: number, now: number): Promise<void> => {
+    const result = await service.refresh(pairs[s]!.refreshToken, now);
+    if (result.kind !== 'rejected') queue.push(now + opts.refreshLatencyMs, { type: 'deliver', s, pair: result.pair });
+  };
+  const applyPair = (s: number, pair: TokenPair, now: number): void => {
+    const held = pairs[s];
+    if (held && held.accessExpiresAt > pair.accessExpiresAt) return;
+    pairs[s] = pair;
+    if (policy.kind === 'fixed-skew') {
+      queue.push(Math.max(now, pair.accessExpiresAt - policy.skewMs), { type: 'timer', s, forExpiry: pair.accessExpiresAt });
+    }
+  };
+  const scheduleTick = (now: number): void => {
+    if (tickPending || !foresight) return;
+    tickPending = true;
+    queue.push(origin + Math.ceil((now - origin) / bucketMs) * bucketMs, { type: 'tick' });
+  };
+
+  let processed = 0;
+  for (let ev = queue.pop(); ev; ev = queue.pop()) {
+    const { at: now, item: e } = ev;
+    switch (e.type) {
+      case 'request': {
+        const session = sessions[e.s]!;
+        const idx = nextRequest[e.s]!++;
+        if (idx + 1 < session.requests.length) queue.push(session.requests[idx + 1]!, { type: 'request', s: e.s });
+        if (++processed % 2000 === 0) opts.progress?.(processed, totalRequests);
+        if (idx === 0) {
+          // Sign-in: the first request carries a fresh pair; not a refresh.
+          const pair = await service.signIn(session.id, now);
+          foresight?.onLoad(now);
+          applyPair(e.s, pair, now);
+          live.set(session.id, e.s);
+          scheduleTick(now);
+        } else {
+          const pair = pairs[e.s]!;
+          const verdict = await service.verify(pair.accessToken, now);
+          const expired = !verdict.ok && verdict.error.code === 'TOKEN.EXPIRED';
+          if (expired) metExpired++;
+          else if (!verdict.ok) otherFailures++;
+          const needsRefresh = expired || (policy.kind === 'fixed-skew' && pair.accessExpiresAt - now <= policy.skewMs);
+          if (needsRefresh) {
+            waited++;
+            foresight?.onLoad(now);
+            await refreshAndDeliver(e.s, now);
+          }
+        }
+        foresight?.onRequest(session.id, now);
+        break;
+      }
+      case 'deliver':
+        applyPair(e.s, e.pair, now);
+        break;
+      case 'timer':
+        if (now < sessionEnd[e.s]! && pairs[e.s]?.accessExpiresAt === e.forExpiry) await refreshAndDeliver(e.s, now);
+        break;
+      case 'push':
+        pendingPush.delete(e.s);
+        if (now < sessionEnd[e.s]!) await refreshAndDeliver(e.s, now);
+        break;
+      case 'end':
+        service.endSession(sessions[e.s]!.id, now);
+        foresight?.onSessionEnd(sessions[e.s]!.id);
+        live.delete(sessions[e.s]!.id);
+        break;
+      case 'tick': {
+        tickPending = false;
+        const toPlan = new Map<string, number>();
+        for (const [id, s] of live) if (!pendingPush.has(s)) toPlan.set(id, service.accessExpiry(id)!);
+        const due = foresight!.plan(now, toPlan).filter((p) => p.action === 'refresh-now');
+        // Spread this bucket's refreshes evenly over it (rate limiting), never past a session's floor.
+        due.forEach((p, i) => {
+          const s = live.get(p.sessionId)!;
+          const floor = toPlan.get(p.sessionId)! - minSkewMs;
+          const at = Math.max(now, Math.min(now + Math.floor((i * bucketMs) / due.length), floor));
+          pendingPush.add(s);
+          queue.push(at, { type: 'push', s });
+        });
+        if (live.size > 0) {
+          tickPending = true;
+          queue.push(now + bucketMs, { type: 'tick' });
+        }
+        break;
+      }
+    }
+  }
+
+  const mintTimes = [...service.mints.values()].flat().sort((a, b) => a - b);
+  let afterLast = 0;
+  for (const [i, s] of sessions.entries()) {
+    const last = s.requests[s.requests.length - 1]!;
+    afterLast += (service.mints.get(sessions[i]!.id) ?? []).filter((t) => t > last).length;
+  }
+  const activeHours = sessions.reduce((a, s) => a + (s.requests[s.requests.length - 1]! - s.requests[0]!), 0) / 3_600_000;
+  return {
+    policy: policy.name,
+    requests: totalRequests,
+    requestsMetExpiredToken: metExpired,
+    requestsWaitedOnRefresh: waited,
+    refreshes: mintTimes.length,
+    refreshCalls: service.refreshCalls,
+    refreshesPerActiveSessionHour: activeHours > 0 ? mintTimes.length / activeHours : 0,
+    refreshesAfterLastRequest: afterLast,
+    peakRefreshesPerSecond: peakInWindow(mintTimes, opts.peakWindowMs) / (opts.peakWindowMs / 1000),
+    peakRefreshesPerSecond1s: peakInWindow(mintTimes, 1000),
+    familiesRevokedForReuse: service.reuseRevocations,
+    otherVerificationFailures: otherFailures,
+  };
+}
