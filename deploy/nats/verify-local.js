@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+/*
+ * Checks deploy/nats/*.conf without Docker: starts three local nats-servers from the same files
+ * (only hosts, ports and store dirs rewritten to loopback/temp), waits for /healthz, then checks
+ * the per-service permissions and an R3 JetStream stream with the `nats` client. Stops what it
+ * started and removes its temp dir.
+ *
+ *   node deploy/nats/verify-local.js        (nats-server from PATH, /usr/sbin, or NATS_SERVER_BIN)
+ */
+'use strict';
+const { spawn } = require('node:child_process');
+const fs = require('node:fs');
+const os = require('node:os');
+const path = require('node:path');
+const { connect, StringCodec, AckPolicy } = require('nats');
+
+const here = __dirname;
+const bin = process.env.NATS_SERVER_BIN || ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) => fs.existsSync(p)) || 'nats-server';
+const base = 20000 + Math.floor(Math.random() * 20000);
+const port = (kind, i) => base + kind * 10 + i; // kind 0 client, 1 cluster, 2 monitor
+const passwords = Object.fromEntries(
+  ['GATEWAY', 'METADATA', 'SHARD', 'PREDICTION', 'TOKEN', 'AFFINITY', 'SUBSCRIBER', 'SYS'].map((u) => [`NATS_${u}_PASSWORD`, `pw-${u.toLowerCase()}`]),
+);
+const pw = (user) => passwords[`NATS_${user.toUpperCase()}_PASSWORD`];
+const sc = StringCodec();
+let failures = 0;
+const check = (label, ok) => {
+  console.log(`${ok ? 'PASS' : 'FAIL'} ${label}`);
+  if (!ok) failures += 1;
+};
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function startCluster(dir) {
+  fs.copyFileSync(path.join(here, 'accounts.conf'), path.join(dir, 'accounts.conf'));
+  const conf = fs.readFileSync(path.join(here, 'nats.conf'), 'utf8');
+  const children = [];
+  for (const i of [1, 2, 3]) {
+    const text = conf
+      .replace('listen: 0.0.0.0:4222', `listen: 127.0.0.1:${port(0, i)}`)
+      .replace('http: 0.0.0.0:8222', `http: 127.0.0.1:${port(2, i)}`)
+      .replace('listen: 0.0.0.0:6222', `listen: 127.0.0.1:${port(1, i)}`)
+      .replace(/nats-route:\/\/nats-(\d):6222/g, (_, n) => `nats-route://127.0.0.1:${port(1, Number(n))}`)
+      .replace('/data/jetstream', path.join(dir, `js-${i}`));
+    const file = path.join(dir, `nats-${i}.conf`);
+    fs.writeFileSync(file, text);
+    const env = { ...process.env, ...passwords, NATS_SERVER_NAME: `nats-${i}` };
+    const child = spawn(bin, ['-c', file], { env, stdio: ['ignore', 'ignore', 'pipe'] });
+    child.log = '';
+    child.stderr.on('data', (d) => (child.log = (child.log + d.toString()).slice(-20000)));
+    children.push(child);
+  }
+  for (let attempt = 0; attempt < 100; attempt++) {
+    const codes = await Promise.all(
+      [1, 2, 3].map((i) => fetch(`http://127.0.0.1:${port(2, i)}/healthz?js-enabled-only=true`).then((r) => r.status, () => 0)),
+    );
+    if (codes.every((c) => c === 200)) return children;
+    await sleep(200);
+  }
+  throw new Error('the three nats-servers did not become healthy');
+}
+
+async function user(name, node = 1) {
+  const errors = [];
+  const nc = await connect({ servers: `127.0.0.1:${port(0, node)}`, user: name, pass: pw(name), name });
+  (async () => {
+    for await (const s of nc.status()) if (s.type === 'error') errors.push(String(s.data));
+  })();
+  return { nc, errors, violated: () => errors.some((e) => /permissions[ _]violation/i.test(e)) };
+}
+
+async function checks() {
+  const shard = await user('shard', 1);
+  const gateway = await user('gateway', 2);
+  const metadata = await user('metadata', 3);
+  const subscriber = await user('subscriber', 2);
+
+  // /healthz?js-enabled-only=true turns green before the JetStream meta leader is elected, so a
+  // client's first JetStream API calls must be retried (the services do the same on start-up).
+  let si;
+  for (let attempt = 0; !si; attempt++) {
+    si = await shard.nc
+      .jetstreamManager()
+      .then((jsm) => jsm.streams.add({ name: 'FS_SESSIONS', subjects: ['fs.evt.session.>'], num_replicas: 3 }))
+      .catch((err) => {
+        if (attempt >= 20) throw err;
+        return sleep(500).then(() => undefined);
+      });
+  }
+  check(`shard creates an R3 stream (cluster ${si.cluster && si.cluster.name}, ${1 + ((si.cluster && si.cluster.replicas) || []).length} copies)`, si.config.num_replicas === 3);
+  const js = shard.nc.jetstream();
+  const first = await js.publish('fs.evt.session.variable_set', sc.encode('e1'), { msgID: 'e1' });
+  const again = await js.publish('fs.evt.session.variable_set', sc.encode('e1'), { msgID: 'e1' });
+  check('shard publishes an event; the same msgID is deduplicated', first.seq === 1 && again.duplicate === true);
+
+  const rpc = shard.nc.subscribe('fs.rpc.shard.shard-1');
+  (async () => { for await (const m of rpc) m.respond(sc.encode('pong')); })();
+  const owner = metadata.nc.subscribe('fs.rpc.metadata.owner', { queue: 'metadata' });
+  (async () => { for await (const m of owner) m.respond(sc.encode('shard-1')); })();
+  await Promise.all([shard.nc.flush(), metadata.nc.flush()]);
+  await sleep(300); // let the subscriptions propagate across routes
+  const pong = await gateway.nc.request('fs.rpc.shard.shard-1', sc.encode('ping'), { timeout: 2000 });
+  check('gateway -> shard request/reply across nodes', sc.decode(pong.data) === 'pong');
+  const who = await shard.nc.request('fs.rpc.metadata.owner', sc.encode('?'), { timeout: 2000 });
+  check('shard -> metadata queue group request/reply', sc.decode(who.data) === 'shard-1');
+
+  gateway.nc.publish('fs.evt.session.variable_set', sc.encode('forged'));
+  await sleep(300);
+  check('gateway may not publish session events', gateway.violated());
+  let deleted = true;
+  await (await gateway.nc.jetstreamManager()).streams.delete('FS_SESSIONS').catch(() => (deleted = false));
+  check('no service may delete a stream', !deleted);
+
+  const sjsm = await subscriber.nc.jetstreamManager();
+  await sjsm.consumers.add('FS_SESSIONS', { durable_name: 'backend', ack_policy: AckPolicy.Explicit });
+  const msg = await (await subscriber.nc.jetstream().consumers.get('FS_SESSIONS', 'backend')).next({ expires: 2000 });
+  check('subscriber reads the stream with a pull consumer', msg !== null && sc.decode(msg.data) === 'e1');
+  if (msg) await msg.ackAck();
+  subscriber.nc.publish('fs.evt.session.variable_set', sc.encode('x'));
+  await sleep(300);
+  check('subscriber may not publish events', subscriber.violated());
+
+  let refused = false;
+  await connect({ servers: `127.0.0.1:${port(0, 1)}`, user: 'gateway', pass: 'wrong' }).then((nc) => nc.close(), () => (refused = true));
+  check('a wrong password is refused', refused);
+  for (const u of [shard, gateway, metadata, subscriber]) await u.nc.close();
+}
+
+(async () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'foresight-nats-verify-'));
+  let children = [];
+  try {
+    children = await startCluster(dir);
+    await checks();
+  } catch (err) {
+    console.error(err);
+    failures += 1;
+  } finally {
+    if (failures > 0) for (const c of children) console.error(c.log);
+    for (const c of children) c.kill('SIGTERM');
+    await Promise.all(children.map((c) => (c.exitCode === null ? new Promise((r) => c.once('exit', r)) : null)));
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+  console.log(failures === 0 ? 'deploy/nats config: all checks passed' : `deploy/nats config: ${failures} check(s) failed`);
+  process.exit(failures === 0 ? 0 : 1);
+})();
