@@ -50,6 +50,8 @@ export interface ForesightConfig {
   };
   readonly store: { readonly maxBatch: number };
   readonly gateway: { readonly apiKeys: readonly string[]; readonly maxAttempts: number };
+  /** Exit when the parent process dies (set by the local launcher and tests, so nothing is orphaned). */
+  readonly exitWithParent: boolean;
 }
 
 export class ConfigError extends Error {
@@ -110,8 +112,9 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
     store: { maxBatch: r.int('GROUP_COMMIT_MAX_BATCH', 512, 1, 10_000) },
     gateway: {
       apiKeys: r.list('FORESIGHT_API_KEYS', production ? [] : ['dev-key']),
-      maxAttempts: r.int('GATEWAY_MAX_ATTEMPTS', 8, 1, 50),
+      maxAttempts: r.int('GATEWAY_MAX_ATTEMPTS', 12, 1, 50),
     },
+    exitWithParent: r.oneOf('EXIT_WITH_PARENT', ['true', 'false'] as const, 'false') === 'true',
   };
   r.check(config.session.idSecret.length >= 32, 'SESSION_ID_SECRET must be at least 32 characters');
   r.check(config.cluster.leaseMs > 2 * config.cluster.heartbeatMs, 'LEASE_MS must be more than twice HEARTBEAT_MS');

@@ -63,5 +63,14 @@ export async function startService(
   await app.listen(config.http.port, config.http.host);
   logger.info({ port: config.http.port }, `${config.service} listening on http://${config.http.host}:${config.http.port}`);
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
+  if (config.exitWithParent) {
+    const parent = process.ppid;
+    setInterval(() => {
+      if (process.ppid !== parent) {
+        logger.warn('parent process is gone; shutting down');
+        void app.close().finally(() => process.exit(0));
+      }
+    }, 500).unref();
+  }
   return app;
 }

@@ -1,0 +1,21 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import type { ForesightConfig } from '@foresight/config';
+import { PlatformModule } from '@foresight/platform';
+import { ApiKeyGuard } from './common/api-key.guard';
+import { ErrorFilter } from './common/error.filter';
+import { OwnerDirectory } from './routing/owner-directory.service';
+import { ShardClient } from './routing/shard-client.service';
+import { SessionsController } from './sessions/sessions.controller';
+
+@Module({})
+export class GatewayModule {
+  static register(config: ForesightConfig): DynamicModule {
+    return {
+      module: GatewayModule,
+      imports: [PlatformModule.forRoot(config, { database: false })],
+      controllers: [SessionsController],
+      providers: [OwnerDirectory, ShardClient, ApiKeyGuard, { provide: APP_FILTER, useClass: ErrorFilter }],
+    };
+  }
+}

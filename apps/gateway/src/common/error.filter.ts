@@ -1,0 +1,78 @@
+import { ArgumentsHost, Catch, HttpException, Inject, type ExceptionFilter } from '@nestjs/common';
+import { ErrorCodes, ForesightError, type ErrorBody, type ErrorCode } from '@foresight/contracts';
+import type { Logger } from '@foresight/observability';
+import { LOGGER } from '@foresight/platform';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/** The one place where stable error codes become HTTP status codes (STYLE.md §8). */
+export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
+  [ErrorCodes.VALIDATION]: 400,
+  [ErrorCodes.MALFORMED_MESSAGE]: 400,
+  [ErrorCodes.PAYLOAD_TOO_LARGE]: 413,
+  [ErrorCodes.UNAUTHENTICATED]: 401,
+  [ErrorCodes.FORBIDDEN]: 403,
+  [ErrorCodes.SESSION_NOT_FOUND]: 404,
+  [ErrorCodes.SESSION_INVALID_ID]: 404,
+  [ErrorCodes.SESSION_ENDED]: 410,
+  [ErrorCodes.SESSION_VERSION_CONFLICT]: 409,
+  [ErrorCodes.VARIABLE_NOT_FOUND]: 404,
+  [ErrorCodes.VARIABLE_TOO_LARGE]: 413,
+  [ErrorCodes.SESSION_TOO_LARGE]: 413,
+  [ErrorCodes.UNKNOWN_GROUP]: 400,
+  [ErrorCodes.NOT_OWNER]: 503,
+  [ErrorCodes.STALE_EPOCH]: 503,
+  [ErrorCodes.NO_OWNER]: 503,
+  [ErrorCodes.UNAVAILABLE]: 503,
+  [ErrorCodes.TIMEOUT]: 504,
+  [ErrorCodes.INTERNAL]: 500,
+  [ErrorCodes.UNKNOWN_OPERATION]: 400,
+};
+
+/** Fastify's own errors (body parsing, limits, media type) in the same format as ours. */
+function fromFastify(error: { code?: string; statusCode?: number; message?: string }): ErrorBody | undefined {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { code: ErrorCodes.VALIDATION, message: 'The request body is not valid JSON. Send a JSON object with content-type application/json.' };
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { code: ErrorCodes.PAYLOAD_TOO_LARGE, message: 'The request body is larger than the gateway accepts (HTTP_BODY_LIMIT_BYTES).' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return { code: ErrorCodes.VALIDATION, message: 'Unsupported content type: send application/json.' };
+    default:
+      return undefined;
+  }
+}
+
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const reply = http.getResponse<FastifyReply>();
+    const request = http.getRequest<FastifyRequest>();
+    let status: number;
+    let body: ErrorBody;
+    const fastifyBody = typeof exception === 'object' && exception !== null ? fromFastify(exception as { code?: string }) : undefined;
+    if (exception instanceof ForesightError) {
+      status = STATUS_BY_CODE[exception.code] ?? 500;
+      body = exception.toJSON();
+    } else if (fastifyBody) {
+      status = fastifyBody.code === ErrorCodes.PAYLOAD_TOO_LARGE ? 413 : (exception as { statusCode?: number }).statusCode === 415 ? 415 : 400;
+      body = fastifyBody;
+    } else if (exception instanceof HttpException) {
+      status = exception.getStatus();
+      const code = status === 404 ? ErrorCodes.SESSION_NOT_FOUND : status === 401 ? ErrorCodes.UNAUTHENTICATED : status === 403 ? ErrorCodes.FORBIDDEN : status === 413 ? ErrorCodes.PAYLOAD_TOO_LARGE : status < 500 ? ErrorCodes.VALIDATION : ErrorCodes.INTERNAL;
+      const message = status === 404 ? `No route ${request.method} ${request.url.split('?')[0]}. See /docs for the API.` : exception.message;
+      body = { code, message };
+    } else {
+      status = 500;
+      body = { code: ErrorCodes.INTERNAL, message: 'An internal error occurred; it has been logged with the correlation id.' };
+      this.logger.error({ err: exception, correlationId: request.id }, 'unhandled error');
+    }
+    void reply
+      .status(status)
+      .header('x-correlation-id', request.id)
+      .send({ error: { ...body, correlationId: request.id } });
+  }
+}

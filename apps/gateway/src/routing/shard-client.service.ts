@@ -1,0 +1,66 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ErrorCodes, ForesightError, type ShardCommands, type ShardOp } from '@foresight/contracts';
+import type { ForesightConfig } from '@foresight/config';
+import { callRpc } from '@foresight/messaging';
+import { counter, type Logger } from '@foresight/observability';
+import { CONFIG, LOGGER, METRICS, NATS } from '@foresight/platform';
+import type { NatsConnection } from 'nats';
+import type { Registry } from 'prom-client';
+import { OwnerDirectory } from './owner-directory.service';
+
+/** Errors that mean "the session is moving or its owner is down": look up the owner and try again. */
+const REROUTE = new Set<string>([ErrorCodes.NOT_OWNER, ErrorCodes.STALE_EPOCH, ErrorCodes.NO_OWNER, ErrorCodes.UNAVAILABLE, ErrorCodes.TIMEOUT]);
+
+export interface CallContext {
+  readonly correlationId: string;
+  readonly causationId: string;
+}
+
+/**
+ * Sends a command to the node that owns the session, following it across moves and failovers:
+ * on a reroutable error it refreshes the owner table and retries with backoff, so a client sees
+ * a handover as a slower request, not an error (S5, S9).
+ */
+@Injectable()
+export class ShardClient {
+  private readonly retries;
+
+  constructor(
+    private readonly directory: OwnerDirectory,
+    @Inject(NATS) private readonly nc: NatsConnection,
+    @Inject(CONFIG) private readonly config: ForesightConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(METRICS) registry: Registry,
+  ) {
+    this.retries = counter(registry, 'foresight_gateway_reroutes_total', 'Commands retried on another owner', ['code']);
+  }
+
+  async call<K extends ShardOp>(sessionId: string, op: K, request: ShardCommands[K]['request'], ctx: CallContext): Promise<ShardCommands[K]['reply']> {
+    const max = this.config.gateway.maxAttempts;
+    let lastError: unknown;
+    let timedOut = false;
+    for (let attempt = 1; attempt <= max; attempt++) {
+      try {
+        const route = await this.directory.route(sessionId);
+        return await callRpc<ShardCommands[K]['reply']>(this.nc, route.rpcSubject, op, request, {
+          timeoutMs: this.config.nats.requestTimeoutMs,
+          correlationId: ctx.correlationId,
+          causationId: ctx.causationId,
+        });
+      } catch (error) {
+        lastError = error;
+        if (!(error instanceof ForesightError)) throw error;
+        // A retried write whose first attempt did commit: report the outcome, not the echo.
+        if (timedOut && op === 'session.create' && error.code === ErrorCodes.SESSION_VERSION_CONFLICT) {
+          return (await this.call(sessionId, 'session.get', { sessionId }, ctx)) as ShardCommands[K]['reply'];
+        }
+        if (!REROUTE.has(error.code) || attempt === max) throw error;
+        timedOut ||= error.code === ErrorCodes.TIMEOUT;
+        this.retries.inc({ code: error.code });
+        await this.directory.refresh().catch(() => undefined);
+        await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** (attempt - 1))));
+      }
+    }
+    throw lastError;
+  }
+}

@@ -1,0 +1,201 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream, mkdirSync, mkdtempSync, type WriteStream } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { Client } from 'pg';
+import { runMigrations } from '@foresight/persistence';
+import { startNatsServer, type LocalNats } from './infra/nats-server';
+import { freePort, waitFor } from './infra/ports';
+import { startEmbeddedPostgres, type LocalPostgres } from './infra/postgres';
+
+export type AppName = 'gateway' | 'metadata' | 'shard' | 'prediction' | 'token' | 'affinity';
+
+export interface StackOptions {
+  /** Number of shard nodes to start (shard-1 … shard-N). Default 1. */
+  shardNodes?: number;
+  /** Extra services besides metadata, shards and gateway. Default none. */
+  extraServices?: readonly ('prediction' | 'token' | 'affinity')[];
+  gatewayPort?: number;
+  /** Keep Postgres data here between runs (npm start); otherwise a temporary directory. */
+  postgresDataDir?: string;
+  /** Use this Postgres instead of starting one (DATABASE_URL). */
+  databaseUrl?: string;
+  /** Use this NATS instead of starting one (NATS_URL). */
+  natsUrl?: string;
+  /** Where service logs go: 'inherit' prefixes them on this process's stderr; a folder gets one file per service. */
+  logs?: 'inherit' | string;
+  /** Environment given to every service (overrides the defaults below). */
+  env?: Readonly<Record<string, string>>;
+  quiet?: boolean;
+}
+
+export interface ServiceProcess {
+  readonly name: string;
+  readonly app: AppName;
+  readonly httpUrl: string;
+  readonly child: ChildProcess;
+  readonly exited: Promise<number | null>;
+}
+
+export interface LocalStack {
+  readonly gatewayUrl: string;
+  readonly apiKey: string;
+  readonly databaseUrl: string;
+  readonly natsUrl: string;
+  readonly namespace: string;
+  readonly services: Map<string, ServiceProcess>;
+  /** Starts one more service process (e.g. another shard node) and waits until it is healthy. */
+  startService(app: AppName, name: string, env?: Readonly<Record<string, string>>): Promise<ServiceProcess>;
+  /** Sends a signal to a service; with SIGKILL nothing is cleaned up, as in a crash. */
+  kill(name: string, signal?: NodeJS.Signals): Promise<void>;
+  /** Waits until every shard has a live owner and the given nodes own at least one shard each. */
+  waitForAssignment(nodes?: readonly string[], timeoutMs?: number): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const ROOT = resolve(__dirname, '..', '..');
+const API_KEY = 'dev-key';
+
+/**
+ * Starts Foresight on one machine from the compiled code in dist/: Postgres (embedded unless a
+ * URL is given), a nats-server with JetStream (unless a URL is given), migrations, then the
+ * metadata service, shard nodes and the gateway as separate processes. Used by `npm start`,
+ * the end-to-end tests and the benchmarks.
+ */
+export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
+  const log = (msg: string) => options.quiet || process.stderr.write(`[stack] ${msg}\n`);
+  let pg: LocalPostgres | undefined;
+  let nats: LocalNats | undefined;
+  const services = new Map<string, ServiceProcess>();
+  const logDir = options.logs && options.logs !== 'inherit' ? options.logs : undefined;
+  if (logDir) mkdirSync(logDir, { recursive: true });
+
+  const stopAll = async () => {
+    await Promise.all([...services.values()].map((s) => stopProcess(s)));
+    services.clear();
+    await nats?.stop().catch(() => undefined);
+    await pg?.stop().catch(() => undefined);
+  };
+
+  try {
+    let databaseUrl = options.databaseUrl;
+    if (!databaseUrl) {
+      const dataDir = options.postgresDataDir ?? join(mkdtempSync(join(tmpdir(), 'foresight-stack-')), 'pg');
+      pg = await startEmbeddedPostgres({ dataDir, persistent: Boolean(options.postgresDataDir), quiet: true });
+      databaseUrl = await pg.createDatabase('foresight');
+      log(`postgres ready on port ${pg.port}`);
+    }
+    let natsUrl = options.natsUrl;
+    if (!natsUrl) {
+      nats = await startNatsServer();
+      natsUrl = nats.url;
+      log(`nats-server (JetStream) ready at ${natsUrl}`);
+    }
+    const applied = await runMigrations(databaseUrl);
+    if (applied.length > 0) log(`migrations applied: ${applied.join(', ')}`);
+
+    const namespace = options.env?.FORESIGHT_NAMESPACE ?? 'fs';
+    const baseEnv: Record<string, string> = {
+      NODE_ENV: 'development',
+      LOG_LEVEL: 'info',
+      DATABASE_URL: databaseUrl,
+      NATS_URL: natsUrl,
+      FORESIGHT_API_KEYS: API_KEY,
+      FORESIGHT_NAMESPACE: namespace,
+      EXIT_WITH_PARENT: 'true',
+      ...options.env,
+    };
+
+    const startService = async (app: AppName, name: string, env: Readonly<Record<string, string>> = {}): Promise<ServiceProcess> => {
+      const port = app === 'gateway' && options.gatewayPort !== undefined ? options.gatewayPort : await freePort();
+      const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
+        cwd: ROOT,
+        env: { ...process.env, ...baseEnv, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', ...(app === 'shard' ? { NODE_ID: name } : {}), ...env },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      pipeLogs(child, name, logDir);
+      const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
+      const service: ServiceProcess = { name, app, httpUrl: `http://127.0.0.1:${port}`, child, exited };
+      services.set(name, service);
+      await waitFor(`${name} /health`, async () => {
+        if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`);
+        const r = await fetch(`${service.httpUrl}/health`);
+        return r.ok;
+      }, 60_000, 150);
+      log(`${name} healthy at ${service.httpUrl}`);
+      return service;
+    };
+
+    const waitForAssignment = async (nodes: readonly string[] = [], timeoutMs = 30_000) => {
+      const client = new Client({ connectionString: databaseUrl });
+      await client.connect();
+      try {
+        await waitFor('shard assignment', async () => {
+          const r = await client.query<{ unowned: number; owners: string[] }>(
+            `SELECT count(*) FILTER (WHERE owner_node IS NULL OR owner_node NOT IN (SELECT node_id FROM nodes WHERE status = 'active'))::int AS unowned,
+                    coalesce(array_agg(DISTINCT owner_node) FILTER (WHERE owner_node IS NOT NULL), '{}') AS owners FROM shards`,
+          );
+          const row = r.rows[0];
+          return row.unowned === 0 && nodes.every((n) => row.owners.includes(n));
+        }, timeoutMs, 100);
+      } finally {
+        await client.end();
+      }
+    };
+
+    await startService('metadata', 'metadata');
+    const shardNames = Array.from({ length: options.shardNodes ?? 1 }, (_, i) => `shard-${i + 1}`);
+    await Promise.all(shardNames.map((n) => startService('shard', n)));
+    await waitForAssignment(shardNames);
+    const gateway = await startService('gateway', 'gateway');
+    for (const extra of options.extraServices ?? []) await startService(extra, extra);
+
+    return {
+      gatewayUrl: gateway.httpUrl,
+      apiKey: API_KEY,
+      databaseUrl,
+      natsUrl,
+      namespace,
+      services,
+      startService,
+      waitForAssignment,
+      async kill(name, signal = 'SIGTERM') {
+        const s = services.get(name);
+        if (!s) throw new Error(`no service named ${name}`);
+        if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill(signal);
+        await s.exited;
+        services.delete(name);
+      },
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+async function stopProcess(s: ServiceProcess): Promise<void> {
+  if (s.child.exitCode !== null || s.child.signalCode !== null) return;
+  s.child.kill('SIGTERM');
+  const timer = setTimeout(() => s.child.kill('SIGKILL'), 10_000);
+  await s.exited;
+  clearTimeout(timer);
+}
+
+function pipeLogs(child: ChildProcess, name: string, logDir: string | undefined): void {
+  if (logDir) {
+    const out: WriteStream = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
+    child.stdout?.pipe(out);
+    child.stderr?.pipe(out);
+    return;
+  }
+  const prefix = (chunk: Buffer) =>
+    chunk
+      .toString()
+      .split('\n')
+      .filter((l) => l.length > 0)
+      .map((l) => `${name.padEnd(10)} | ${l}\n`)
+      .join('');
+  child.stdout?.on('data', (c: Buffer) => process.stderr.write(prefix(c)));
+  child.stderr?.on('data', (c: Buffer) => process.stderr.write(prefix(c)));
+}

@@ -1,0 +1,67 @@
+import { EnvReader } from '@foresight/config';
+import { join, resolve } from 'node:path';
+import { startNatsServer } from './infra/nats-server';
+import { startLocalStack } from './local-stack';
+
+/**
+ * `npm start`: the whole stack on this machine. Embedded Postgres (data in .data/postgres) unless
+ * DATABASE_URL is set; a local nats-server with JetStream (.data/nats) unless NATS_URL is set.
+ * Ctrl-C stops everything it started.
+ */
+async function main(): Promise<void> {
+  const env = new EnvReader(process.env);
+  const root = resolve(__dirname, '..', '..');
+  const gatewayPort = env.int('GATEWAY_PORT', 3000, 1, 65535);
+  const shardNodes = env.int('SHARD_NODES', 2, 1, 16);
+  const databaseUrl = env.optional('DATABASE_URL');
+  let natsUrl = env.optional('NATS_URL');
+  if (env.problems.length > 0) throw new Error(env.problems.join('; '));
+
+  const nats = natsUrl ? undefined : await startNatsServer({ storeDir: join(root, '.data', 'nats'), port: env.int('NATS_PORT', 4222, 1, 65535) });
+  natsUrl ??= nats?.url;
+  const stack = await startLocalStack({
+    shardNodes,
+    gatewayPort,
+    databaseUrl,
+    natsUrl,
+    postgresDataDir: join(root, '.data', 'postgres'),
+    extraServices: ['prediction', 'token', 'affinity'],
+    logs: 'inherit',
+    env: { LOG_LEVEL: env.string('LOG_LEVEL', 'warn') },
+  });
+  const g = stack.gatewayUrl;
+  process.stdout.write(
+    [
+      '',
+      'Foresight is running.',
+      `  gateway   ${g}/v1/sessions   (header x-api-key: ${stack.apiKey})`,
+      `  OpenAPI   ${g}/docs`,
+      `  health    ${g}/health`,
+      `  metrics   ${g}/metrics`,
+      `  services  ${[...stack.services.values()].map((s) => `${s.name}=${s.httpUrl}`).join('  ')}`,
+      `  postgres  ${stack.databaseUrl}`,
+      `  nats      ${stack.natsUrl}`,
+      '',
+      `Try: curl -s -XPOST ${g}/v1/sessions -H 'x-api-key: ${stack.apiKey}' -H 'content-type: application/json' -d '{"data":{"cart":{"items":[]}}}'`,
+      'Press Ctrl-C to stop everything.',
+      '',
+    ].join('\n'),
+  );
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stdout.write(`\n${signal}: stopping every service, nats-server and postgres ...\n`);
+    await stack.stop();
+    await nats?.stop();
+    process.stdout.write('stopped.\n');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`could not start Foresight: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
