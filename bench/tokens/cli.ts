@@ -24,12 +24,12 @@ export const USAGE = `usage: npm run bench:tokens -- --data <apache_logs> [optio
   --access-ttl <s>          access-token lifetime (default 900)
   --idle-gap <s>            sessionisation gap = server idle timeout (default 1800)
   --time-scale <k>          stretch the replay clock k times after sessionising (default 1)
-  --peak-window <s>         window of the peak-rate measure, replay seconds (default 10 × time-scale)
+  --peak-window <s>         window of the sustained-rate measure, replay seconds (default 10 × time-scale)
   --refresh-latency-ms <ms> refresh round trip (default 100)
   --grace <s>               grace for the previous refresh token (default 30)
   --threshold <s>           Foresight: refresh window opens this long before expiry (default 300)
   --min-skew <s>            Foresight: floor, refresh no later than this before expiry (default 60)
-  --p-active <p>            Foresight: refresh only if P(session still active) >= p (default 0.05)
+  --p-active <p>            Foresight: refresh only if P(session still active) >= p (default 0.01)
   --bucket <s>              Foresight: scheduler bucket (default 10)
   --pull-forward <s>        Foresight: max pull-forward before a predicted peak (default 300)
   --max-load-per-s <n>      Foresight: target ceiling of token-service ops/s (default 1)
@@ -68,7 +68,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     graceMs: num('grace', 30) * 1000,
     thresholdMs: num('threshold', 300) * 1000,
     minSkewMs: num('min-skew', 60) * 1000,
-    pActive: num('p-active', 0.05),
+    pActive: num('p-active', 0.01),
     bucketMs: bucket * 1000,
     pullForwardMs: num('pull-forward', 300) * 1000,
     maxLoadPerSecond: num('max-load-per-s', 1),

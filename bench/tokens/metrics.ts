@@ -15,14 +15,18 @@ export interface PolicyResult {
   readonly requests: number;
   readonly requestsMetExpiredToken: number;
   readonly requestsWaitedOnRefresh: number;
+  /** Requests that met an expired token or waited (each request counted once). */
+  readonly requestsExpiredOrWaited: number;
   /** Rotations: pairs minted by a refresh (sign-ins excluded). */
   readonly refreshes: number;
   /** Refresh calls, including grace hits that returned the current pair without minting. */
   readonly refreshCalls: number;
   readonly refreshesPerActiveSessionHour: number;
   readonly refreshesAfterLastRequest: number;
+  /** Most refreshes minted within any 1-second sliding window: the burst the token service absorbs. */
   readonly peakRefreshesPerSecond: number;
-  readonly peakRefreshesPerSecond1s: number;
+  /** Highest average rate over the longer sustained window (refreshes per second). */
+  readonly sustainedPeakRefreshesPerSecond: number;
   readonly familiesRevokedForReuse: number;
   readonly otherVerificationFailures: number;
 }

@@ -6,6 +6,8 @@ export interface TargetCheck {
   readonly zeroExpiredOrWaited: boolean;
   readonly peakRatioVsFixed60: number | null;
   readonly peakWithin50Percent: boolean | null;
+  /** Same ratio on the sustained window (reported, not the target's measure). */
+  readonly sustainedPeakRatioVsFixed60: number | null;
   readonly refreshesPerHourRatioVsFixed60: number | null;
   readonly refreshesWithin110Percent: boolean | null;
 }
@@ -15,13 +17,15 @@ export function evaluateTargets(results: readonly PolicyResult[]): TargetCheck {
   const base = results.find((r) => r.policy === 'fixed-skew-60s');
   if (!f || !base) throw new Error('need foresight and fixed-skew-60s results');
   const peakRatio = base.peakRefreshesPerSecond > 0 ? f.peakRefreshesPerSecond / base.peakRefreshesPerSecond : null;
+  const sustained = base.sustainedPeakRefreshesPerSecond > 0 ? f.sustainedPeakRefreshesPerSecond / base.sustainedPeakRefreshesPerSecond : null;
   const rateRatio = base.refreshesPerActiveSessionHour > 0 ? f.refreshesPerActiveSessionHour / base.refreshesPerActiveSessionHour : null;
-  const bad = f.requestsMetExpiredToken + f.requestsWaitedOnRefresh;
+  const bad = f.requestsExpiredOrWaited;
   return {
     foresightExpiredOrWaited: bad,
     zeroExpiredOrWaited: bad === 0,
     peakRatioVsFixed60: peakRatio,
     peakWithin50Percent: peakRatio === null ? null : peakRatio <= 0.5,
+    sustainedPeakRatioVsFixed60: sustained,
     refreshesPerHourRatioVsFixed60: rateRatio,
     refreshesWithin110Percent: rateRatio === null ? null : rateRatio <= 1.1,
   };
@@ -37,8 +41,8 @@ export function renderTable(results: readonly PolicyResult[], peakWindowMs: numb
     'calls',
     'per act. sess-h',
     'after last req',
-    `peak/s (${peakWindowMs / 1000}s win)`,
-    'peak in 1 s',
+    'peak/s (1 s)',
+    `sustained/s (${peakWindowMs / 1000} s)`,
     'reuse revocations',
   ];
   const rows = results.map((r) => [
@@ -49,8 +53,8 @@ export function renderTable(results: readonly PolicyResult[], peakWindowMs: numb
     String(r.refreshCalls),
     r.refreshesPerActiveSessionHour.toFixed(1),
     String(r.refreshesAfterLastRequest),
-    r.peakRefreshesPerSecond.toFixed(3),
-    String(r.peakRefreshesPerSecond1s),
+    String(r.peakRefreshesPerSecond),
+    r.sustainedPeakRefreshesPerSecond.toFixed(3),
     String(r.familiesRevokedForReuse),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -66,6 +66,7 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
   let totalRequests = 0;
   let metExpired = 0;
   let waited = 0;
+  let affected = 0;
   let otherFailures = 0;
   sessions.forEach((s, i) => {
     queue.push(s.requests[0]!, { type: 'request', s: i });
@@ -114,6 +115,7 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
           if (expired) metExpired++;
           else if (!verdict.ok) otherFailures++;
           const needsRefresh = expired || (policy.kind === 'fixed-skew' && pair.accessExpiresAt - now <= policy.skewMs);
+          if (expired || needsRefresh) affected++;
           if (needsRefresh) {
             waited++;
             foresight?.onLoad(now);
@@ -172,12 +174,13 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
     requests: totalRequests,
     requestsMetExpiredToken: metExpired,
     requestsWaitedOnRefresh: waited,
+    requestsExpiredOrWaited: affected,
     refreshes: mintTimes.length,
     refreshCalls: service.refreshCalls,
     refreshesPerActiveSessionHour: activeHours > 0 ? mintTimes.length / activeHours : 0,
     refreshesAfterLastRequest: afterLast,
-    peakRefreshesPerSecond: peakInWindow(mintTimes, opts.peakWindowMs) / (opts.peakWindowMs / 1000),
-    peakRefreshesPerSecond1s: peakInWindow(mintTimes, 1000),
+    peakRefreshesPerSecond: peakInWindow(mintTimes, 1000),
+    sustainedPeakRefreshesPerSecond: peakInWindow(mintTimes, opts.peakWindowMs) / (opts.peakWindowMs / 1000),
     familiesRevokedForReuse: service.reuseRevocations,
     otherVerificationFailures: otherFailures,
   };

@@ -11,7 +11,7 @@ const atOf = (e: PlanEntry | undefined): number => (e?.action === 'refresh-now' 
 
 describe('refresh scheduler', () => {
   it('leaves sessions unlikely to be active to expire', () => {
-    expect(plan({ sessions: [session('idle', 2 * MIN, 0.01)] })).toEqual([{ sessionId: 'idle', action: 'let-expire' }]);
+    expect(plan({ sessions: [session('idle', 2 * MIN, 0.001)] })).toEqual([{ sessionId: 'idle', action: 'let-expire' }]);
   });
 
   it('does not plan sessions whose window is beyond the horizon', () => {

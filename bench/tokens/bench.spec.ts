@@ -1,0 +1,59 @@
+import { parseBenchArgs } from './cli';
+import { EventQueue } from './event-queue';
+import { peakInWindow, type PolicyResult } from './metrics';
+import { evaluateTargets, renderTable } from './report';
+
+const result = (policy: string, over: Partial<PolicyResult> = {}): PolicyResult => ({
+  policy,
+  requests: 100,
+  requestsMetExpiredToken: 0,
+  requestsWaitedOnRefresh: 0,
+  requestsExpiredOrWaited: 0,
+  refreshes: 10,
+  refreshCalls: 10,
+  refreshesPerActiveSessionHour: 10,
+  refreshesAfterLastRequest: 0,
+  peakRefreshesPerSecond: 4,
+  sustainedPeakRefreshesPerSecond: 1,
+  familiesRevokedForReuse: 0,
+  otherVerificationFailures: 0,
+  ...over,
+});
+
+describe('bench:tokens helpers', () => {
+  it('finds the busiest sliding window', () => {
+    expect(peakInWindow([], 1000)).toBe(0);
+    expect(peakInWindow([0, 999, 1000, 1500, 1999, 5000], 1000)).toBe(3);
+    expect(peakInWindow([0, 1000, 2000], 1000)).toBe(1);
+  });
+
+  it('pops events in time order, ties in insertion order', () => {
+    const q = new EventQueue<string>();
+    [[5, 'a'], [1, 'b'], [5, 'c'], [0, 'd'], [1, 'e']].forEach(([t, x]) => q.push(t as number, x as string));
+    const out: string[] = [];
+    for (let e = q.pop(); e; e = q.pop()) out.push(e.item);
+    expect(out).toEqual(['d', 'b', 'e', 'a', 'c']);
+  });
+
+  it('evaluates the issue-5 targets against the 60-second fixed skew', () => {
+    const ok = evaluateTargets([result('fixed-skew-60s'), result('foresight', { peakRefreshesPerSecond: 2, refreshesPerActiveSessionHour: 11 })]);
+    expect(ok).toMatchObject({ zeroExpiredOrWaited: true, peakRatioVsFixed60: 0.5, peakWithin50Percent: true, refreshesWithin110Percent: true });
+    const bad = evaluateTargets([
+      result('fixed-skew-60s'),
+      result('foresight', { requestsExpiredOrWaited: 1, peakRefreshesPerSecond: 3, refreshesPerActiveSessionHour: 11.5 }),
+    ]);
+    expect(bad).toMatchObject({ zeroExpiredOrWaited: false, peakWithin50Percent: false, refreshesWithin110Percent: false });
+    expect(evaluateTargets([result('fixed-skew-60s', { peakRefreshesPerSecond: 0 }), result('foresight')]).peakRatioVsFixed60).toBeNull();
+  });
+
+  it('renders one row per policy', () => {
+    expect(renderTable([result('a'), result('b')], 10_000).split('\n')).toHaveLength(4);
+  });
+
+  it('parses arguments and rejects bad ones', () => {
+    const a = parseBenchArgs(['--data', 'x', '--time-scale', '30']);
+    expect(a).toMatchObject({ data: 'x', accessTtlMs: 900_000, timeScale: 30, peakWindowMs: 300_000, seasonMs: 108_000_000 });
+    expect(() => parseBenchArgs([])).toThrow(/--data is required/);
+    expect(() => parseBenchArgs(['--data', 'x', '--access-ttl', 'soon'])).toThrow(/--access-ttl/);
+  });
+});
