@@ -70,8 +70,12 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   const logDir = options.logs && options.logs !== 'inherit' ? options.logs : undefined;
   if (logDir) mkdirSync(logDir, { recursive: true });
 
+  // Front to back: gateway and extras, then shard nodes (they hand their shards back), then metadata.
   const stopAll = async () => {
-    await Promise.all([...services.values()].map((s) => stopProcess(s)));
+    const rank = (s: ServiceProcess) => (s.app === 'metadata' ? 2 : s.app === 'shard' ? 1 : 0);
+    for (const level of [0, 1, 2]) {
+      await Promise.all([...services.values()].filter((s) => rank(s) === level).map((s) => stopProcess(s)));
+    }
     services.clear();
     await nats?.stop().catch(() => undefined);
     await pg?.stop().catch(() => undefined);
@@ -112,6 +116,9 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
         cwd: ROOT,
         env: { ...process.env, ...baseEnv, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', ...(app === 'shard' ? { NODE_ID: name } : {}), ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
+        // Own process group: a terminal's Ctrl-C reaches only the launcher, which stops services in order.
+        // EXIT_WITH_PARENT makes them exit should the launcher itself be killed.
+        detached: true,
       });
       pipeLogs(child, name, logDir);
       const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));

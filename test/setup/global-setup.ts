@@ -10,7 +10,10 @@ import { startEmbeddedPostgres } from '../../scripts/infra/postgres';
  */
 export default async function globalSetup(): Promise<void> {
   const nats = await startNatsServer();
-  const pg = await startEmbeddedPostgres({ dataDir: join(mkdtempSync(join(tmpdir(), 'foresight-pg-')), 'data'), quiet: true });
+  const pg = await startEmbeddedPostgres({ dataDir: join(mkdtempSync(join(tmpdir(), 'foresight-pg-')), 'data'), quiet: true }).catch(async (error: unknown) => {
+    await nats.stop();
+    throw error;
+  });
   process.env.TEST_NATS_URL = nats.url;
   process.env.TEST_PG_ADMIN_URL = pg.adminUrl;
   (globalThis as Record<string, unknown>).__foresightInfra = { nats, pg };

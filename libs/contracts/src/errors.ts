@@ -23,6 +23,7 @@ export const ErrorCodes = {
   TIMEOUT: 'SERVICE.TIMEOUT',
   INTERNAL: 'SERVICE.INTERNAL',
   UNKNOWN_OPERATION: 'RPC.UNKNOWN_OPERATION',
+  ROUTE_NOT_FOUND: 'REQUEST.ROUTE_NOT_FOUND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -26,6 +26,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   [ErrorCodes.TIMEOUT]: 504,
   [ErrorCodes.INTERNAL]: 500,
   [ErrorCodes.UNKNOWN_OPERATION]: 400,
+  [ErrorCodes.ROUTE_NOT_FOUND]: 404,
 };
 
 /** Fastify's own errors (body parsing, limits, media type) in the same format as ours. */
@@ -62,7 +63,7 @@ export class ErrorFilter implements ExceptionFilter {
       body = fastifyBody;
     } else if (exception instanceof HttpException) {
       status = exception.getStatus();
-      const code = status === 404 ? ErrorCodes.SESSION_NOT_FOUND : status === 401 ? ErrorCodes.UNAUTHENTICATED : status === 403 ? ErrorCodes.FORBIDDEN : status === 413 ? ErrorCodes.PAYLOAD_TOO_LARGE : status < 500 ? ErrorCodes.VALIDATION : ErrorCodes.INTERNAL;
+      const code = status === 404 ? ErrorCodes.ROUTE_NOT_FOUND : status === 401 ? ErrorCodes.UNAUTHENTICATED : status === 403 ? ErrorCodes.FORBIDDEN : status === 413 ? ErrorCodes.PAYLOAD_TOO_LARGE : status < 500 ? ErrorCodes.VALIDATION : ErrorCodes.INTERNAL;
       const message = status === 404 ? `No route ${request.method} ${request.url.split('?')[0]}. See /docs for the API.` : exception.message;
       body = { code, message };
     } else {
