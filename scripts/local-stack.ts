@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, type WriteStream } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { runMigrations } from '@foresight/persistence';
 import { startNatsServer, type LocalNats } from './infra/nats-server';
@@ -53,7 +53,12 @@ export interface LocalStack {
   stop(): Promise<void>;
 }
 
-const ROOT = resolve(__dirname, '..', '..');
+/** The repository root, from scripts/ (ts-jest) or dist/scripts/ (compiled). */
+function findRoot(from: string): string {
+  for (let dir = from; dir !== dirname(dir); dir = dirname(dir)) if (existsSync(join(dir, 'package.json'))) return dir;
+  throw new Error(`no package.json above ${from}`);
+}
+const ROOT = findRoot(__dirname);
 const API_KEY = 'dev-key';
 
 /**
@@ -124,11 +129,12 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
       const service: ServiceProcess = { name, app, httpUrl: `http://127.0.0.1:${port}`, child, exited };
       services.set(name, service);
-      await waitFor(`${name} /health`, async () => {
-        if (child.exitCode !== null) throw new Error(`${name} exited with code ${child.exitCode}`);
-        const r = await fetch(`${service.httpUrl}/health`);
-        return r.ok;
-      }, 60_000, 150);
+      const healthy = waitFor(`${name} /health`, async () => (await fetch(`${service.httpUrl}/health`)).ok, 60_000, 150);
+      const died = exited.then((code) => {
+        throw new Error(`${name} exited with code ${code} before it became healthy${logDir ? ` (see ${join(logDir, `${name}.log`)})` : ''}`);
+      });
+      await Promise.race([healthy, died]);
+      died.catch(() => undefined);
       log(`${name} healthy at ${service.httpUrl}`);
       return service;
     };

@@ -1,0 +1,134 @@
+import { connect, type NatsConnection } from 'nats';
+import { decode } from '@foresight/messaging';
+import { subjects } from '@foresight/contracts';
+import { eventually, testInfra } from '@foresight/testing';
+import type { LocalStack } from '../../scripts/local-stack';
+import { api, errorCode, startTestStack } from './support';
+
+describe('session lifecycle through the gateway (gateway, metadata, shard as processes)', () => {
+  let stack: LocalStack;
+  let client: ReturnType<typeof api>;
+  let nc: NatsConnection;
+
+  beforeAll(async () => {
+    stack = await startTestStack('lifecycle', { shardNodes: 1 });
+    client = api(stack);
+    nc = await connect({ servers: testInfra().natsUrl });
+  }, 120_000);
+
+  afterAll(async () => {
+    await nc?.drain();
+    await stack?.stop();
+  }, 60_000);
+
+  it('creates, writes, patches, reads by group, deletes and ends a session', async () => {
+    const created = await client.create({ userId: 'user-1', data: { cart: { items: [] }, auth: { role: 'buyer' } } });
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    expect(id).toMatch(/^[A-Za-z0-9_-]{32}$/);
+    expect((await client.put(id, 'cart', 'items', [{ sku: 'A', qty: 1 }])).body).toEqual({ version: 2 });
+    const patched = await client.call('PATCH', `/v1/sessions/${id}/vars/settings/prefs`, { patch: { theme: 'dark', lang: 'en' } });
+    expect(patched.body).toEqual({ value: { theme: 'dark', lang: 'en' }, version: 3 });
+    const onlyCart = await client.get(id, 'cart');
+    expect(onlyCart.body.groups).toEqual({ cart: { items: [{ sku: 'A', qty: 1 }] } });
+    const all = await client.get(id);
+    expect(Object.keys(all.body.groups as object).sort()).toEqual(['auth', 'cart', 'settings']);
+    expect((await client.call('DELETE', `/v1/sessions/${id}/vars/auth/role`)).body).toEqual({ version: 4 });
+    expect(errorCode(await client.getVar(id, 'auth', 'role'))).toBe('SESSION.VARIABLE_NOT_FOUND');
+    const owner = await client.call('GET', `/v1/sessions/${id}/owner`);
+    expect(owner.body).toMatchObject({ sessionId: id, nodeId: 'shard-1' });
+    expect((await client.call('DELETE', `/v1/sessions/${id}`)).status).toBe(200);
+    const after = await client.get(id);
+    expect([after.status, errorCode(after)]).toEqual([410, 'SESSION.ENDED']);
+  });
+
+  it('publishes every committed event on JetStream, in order, with the correlation id', async () => {
+    const s = subjects(stack.namespace);
+    const jsm = await nc.jetstreamManager();
+    const id = (await client.create({})).body.id;
+    await client.call('PUT', `/v1/sessions/${id}/vars/cart/n`, { value: 1 }, { 'x-correlation-id': 'corr-e2e-1' });
+    await client.call('DELETE', `/v1/sessions/${id}`);
+    const events = await eventually(async () => {
+      const consumer = await jsm.consumers.add(s.sessionStream, { filter_subject: s.sessionEventsWildcard, ack_policy: 'none' as never, deliver_policy: 'all' as never });
+      const c = await nc.jetstream().consumers.get(s.sessionStream, consumer.name);
+      const mine: { type: string; streamVersion: number; correlationId: string }[] = [];
+      const batch = await c.fetch({ max_messages: 1000, expires: 1000 });
+      for await (const m of batch) {
+        const e = decode<{ sessionId: string; type: string; streamVersion: number; correlationId: string }>(m.data);
+        if (e.sessionId === id) mine.push(e);
+      }
+      return mine.length === 3 ? mine : undefined;
+    }, 15_000, 'three events on the stream');
+    expect(events.map((e) => [e.type, e.streamVersion])).toEqual([
+      ['session.created', 1],
+      ['session.variable_set', 2],
+      ['session.ended', 3],
+    ]);
+    expect(events[1].correlationId).toBe('corr-e2e-1');
+  });
+
+  it('never loses an update between concurrent writers of the same variable', async () => {
+    const id = (await client.create({ data: { cart: { count: 0 } } })).body.id;
+    const writers = 12;
+    let conflicts = 0;
+    // Each writer increments with optimistic concurrency, re-reading after a 409.
+    await Promise.all(
+      Array.from({ length: writers }, async () => {
+        for (;;) {
+          const current = await client.getVar(id, 'cart', 'count');
+          const r = await client.put(id, 'cart', 'count', (current.body.value as number) + 1, current.body.version);
+          if (r.status === 200) return;
+          expect([r.status, errorCode(r)]).toEqual([409, 'SESSION.VERSION_CONFLICT']);
+          conflicts++;
+        }
+      }),
+    );
+    expect((await client.getVar(id, 'cart', 'count')).body.value).toBe(writers);
+    expect(conflicts).toBeGreaterThan(0);
+  });
+
+  it('answers bad input with a clear 4xx and a stable code, and keeps serving', async () => {
+    const id = (await client.create({})).body.id;
+    const cases: [string, Promise<{ status: number; body: unknown }>, number, string][] = [
+      ['malformed JSON', client.call('PUT', `/v1/sessions/${id}/vars/cart/x`, '{"value":'), 400, 'REQUEST.INVALID'],
+      ['missing value', client.call('PUT', `/v1/sessions/${id}/vars/cart/x`, { valeu: 1 }), 400, 'REQUEST.INVALID'],
+      ['unknown group', client.put(id, 'nope', 'x', 1), 400, 'SESSION.UNKNOWN_GROUP'],
+      ['bad variable name', client.put(id, 'cart', 'a%20b', 1), 400, 'REQUEST.INVALID'],
+      ['forged session id', client.put('A'.repeat(32), 'cart', 'x', 1), 404, 'SESSION.NOT_FOUND'],
+      ['garbage session id', client.get('../../etc/passwd'), 404, 'REQUEST.ROUTE_NOT_FOUND'],
+      ['oversized variable', client.put(id, 'cart', 'big', 'x'.repeat(300 * 1024)), 413, 'SESSION.VARIABLE_TOO_LARGE'],
+      ['wrong type for expectedVersion', client.call('PUT', `/v1/sessions/${id}/vars/cart/x`, { value: 1, expectedVersion: 'two' }), 400, 'REQUEST.INVALID'],
+      ['body that is not an object', client.call('PUT', `/v1/sessions/${id}/vars/cart/x`, '[1,2]'), 400, 'REQUEST.INVALID'],
+      ['missing API key', client.call('GET', `/v1/sessions/${id}`, undefined, { 'x-api-key': 'wrong' }), 401, 'AUTH.UNAUTHENTICATED'],
+      ['stale expected version', client.put(id, 'cart', 'x', 1, 99), 409, 'SESSION.VERSION_CONFLICT'],
+    ];
+    for (const [what, pending, status, code] of cases) {
+      const r = await pending;
+      expect([what, r.status, errorCode(r as never)]).toEqual([what, status, code]);
+      expect(((r.body as { error: { message: string } }).error.message ?? '').length).toBeGreaterThan(10);
+    }
+    // The session limit (4 MiB by default) is enforced across variables: 16 × 250 KiB fit, a 17th does not.
+    for (let i = 0; i < 16; i++) expect((await client.put(id, 'app', `chunk${i}`, 'y'.repeat(250 * 1024))).status).toBe(200);
+    const over = await client.put(id, 'app', 'chunk16', 'y'.repeat(250 * 1024));
+    expect([over.status, errorCode(over)]).toEqual([413, 'SESSION.TOO_LARGE']);
+    expect((await client.get(id, 'cart')).status).toBe(200);
+  });
+
+  it('rejects garbage on its NATS subjects with an error reply and does not crash', async () => {
+    const s = subjects(stack.namespace);
+    const { headers } = await import('nats');
+    for (const [subject, op, payload] of [
+      [s.shardRpc('shard-1'), 'var.put', new TextEncoder().encode('not msgpack at all \u0000\u0001')],
+      [s.shardRpc('shard-1'), 'no.such.op', new Uint8Array([0x80])],
+      [s.metadataRpc('heartbeat'), 'heartbeat', new Uint8Array([0xc1])],
+      [s.metadataRpc('owner'), 'owner', new Uint8Array([0x81, 0xa9])],
+    ] as const) {
+      const h = headers();
+      h.set('Fs-Op', op);
+      const reply = decode<{ ok: boolean; error: { code: string } }>((await nc.request(subject, payload, { timeout: 2000, headers: h })).data);
+      expect(reply.ok).toBe(false);
+      expect(['MESSAGE.MALFORMED', 'RPC.UNKNOWN_OPERATION', 'REQUEST.INVALID']).toContain(reply.error.code);
+    }
+    expect((await client.create({})).status).toBe(201);
+  });
+});
