@@ -33,14 +33,19 @@ export interface ActivityOptions {
   readonly priorWeight: number;
   /** Smallest σ used, so one regular session does not become over-confident. */
   readonly minSigma: number;
+  /**
+   * Gaps shorter than this count as this long. Access logs have 1-second timestamps, and a page's
+   * burst of sub-resource requests is one action: ln(0 ms) would otherwise blow σ up.
+   */
+  readonly minGapMs: number;
 }
 
-export const DEFAULT_ACTIVITY_OPTIONS: ActivityOptions = { alpha: 0.3, priorWeight: 3, minSigma: 0.5 };
+export const DEFAULT_ACTIVITY_OPTIONS: ActivityOptions = { alpha: 0.3, priorWeight: 3, minSigma: 0.5, minGapMs: 1000 };
 
 /** Records a request at `at` (requests must arrive in time order). */
 export function observeRequest(state: ActivityState | undefined, at: number, opts: ActivityOptions = DEFAULT_ACTIVITY_OPTIONS): ActivityState {
   if (!state) return { firstAt: at, lastAt: at, requests: 1, logGapMean: undefined, logGapVar: 0 };
-  const x = Math.log(Math.max(at - state.lastAt, 1));
+  const x = Math.log(Math.max(at - state.lastAt, opts.minGapMs, 1));
   if (state.logGapMean === undefined) return { ...state, lastAt: at, requests: state.requests + 1, logGapMean: x, logGapVar: 0 };
   const d = x - state.logGapMean;
   return {

@@ -103,6 +103,18 @@ describe('activity forecaster', () => {
     expect(m.continueProb).toBeCloseTo(2000 / 2500, 1);
   });
 
+  it('floors sub-resolution gaps so a burst of same-second requests does not inflate the spread', () => {
+    let s: ActivityState | undefined;
+    for (const t of [0, 0, 0, 20_000, 20_000, 40_000]) s = observeRequest(s, T0 + t);
+    const floored = s!;
+    const raw = [0, 0, 0, 20_000, 20_000, 40_000].reduce<ActivityState | undefined>(
+      (acc, t) => observeRequest(acc, T0 + t, { alpha: 0.3, priorWeight: 3, minSigma: 0.5, minGapMs: 1 }),
+      undefined,
+    )!;
+    expect(floored.logGapVar).toBeLessThan(raw.logGapVar);
+    expect(floored.logGapMean!).toBeGreaterThanOrEqual(Math.log(1000));
+  });
+
   it('normal CDF matches known values', () => {
     expect(normalCdf(0)).toBeCloseTo(0.5, 6);
     expect(normalCdf(1.959964)).toBeCloseTo(0.975, 5);

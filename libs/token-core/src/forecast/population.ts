@@ -13,11 +13,13 @@ export class PopulationGapModel {
   constructor(
     private readonly prior: GapModel = DEFAULT_GAP_MODEL,
     private readonly priorCount = 20,
+    /** Gaps shorter than this count as this long (see ActivityOptions.minGapMs). */
+    private readonly minGapMs = 1000,
   ) {}
 
   /** An observed inter-request gap (ms) inside a session. */
   observeGap(gapMs: number): void {
-    const x = Math.log(Math.max(gapMs, 1));
+    const x = Math.log(Math.max(gapMs, this.minGapMs, 1));
     this.gaps++;
     const d = x - this.mean;
     this.mean += d / this.gaps;
