@@ -48,8 +48,11 @@ export interface LocalStack {
   startService(app: AppName, name: string, env?: Readonly<Record<string, string>>): Promise<ServiceProcess>;
   /** Sends a signal to a service; with SIGKILL nothing is cleaned up, as in a crash. */
   kill(name: string, signal?: NodeJS.Signals): Promise<void>;
-  /** Waits until every shard has a live owner and the given nodes own at least one shard each. */
-  waitForAssignment(nodes?: readonly string[], timeoutMs?: number): Promise<void>;
+  /**
+   * Waits until every shard has a live owner and the given nodes own at least one shard each
+   * (with `exact`, until they are the only owners).
+   */
+  waitForAssignment(nodes?: readonly string[], options?: { exact?: boolean; timeoutMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -139,7 +142,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       return service;
     };
 
-    const waitForAssignment = async (nodes: readonly string[] = [], timeoutMs = 30_000) => {
+    const waitForAssignment = async (nodes: readonly string[] = [], { exact = false, timeoutMs = 30_000 } = {}) => {
       const client = new Client({ connectionString: databaseUrl });
       await client.connect();
       try {
@@ -149,7 +152,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
                     coalesce(array_agg(DISTINCT owner_node) FILTER (WHERE owner_node IS NOT NULL), '{}') AS owners FROM shards`,
           );
           const row = r.rows[0];
-          return row.unowned === 0 && nodes.every((n) => row.owners.includes(n));
+          return row.unowned === 0 && nodes.every((n) => row.owners.includes(n)) && (!exact || row.owners.every((o) => nodes.includes(o)));
         }, timeoutMs, 100);
       } finally {
         await client.end();
