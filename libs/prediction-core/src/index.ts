@@ -1,0 +1,14 @@
+export * from './errors';
+export * from './vocabulary';
+export * from './predictor';
+export * from './popularity';
+export { TopNBuffer, topNOfDistribution, rankOf } from './util/top-n';
+export { VariableOrderMarkov, resolveMarkovOptions } from './markov/variable-order-markov';
+export type { MarkovOptions, ResolvedMarkovOptions, Smoothing } from './markov/variable-order-markov';
+export { createFirstOrderMarkov } from './markov/first-order';
+export { UserBlendedMarkov } from './markov/user-blend';
+export type { UserBlendOptions } from './markov/user-blend';
+export { encodeMarkov, decodeMarkov } from './markov/snapshot';
+export { encodeUserBlend, decodeUserBlend } from './markov/user-blend-snapshot';
+export { seededRng } from './util/rng';
+export type { Rng } from './util/rng';
