@@ -50,6 +50,12 @@ describe('parseBenchArgs', () => {
     expect(msg).toContain('--var must look like <group>/<name>');
   });
 
+  it('defaults the Foresight services to LOG_LEVEL=warn and rejects unknown levels', () => {
+    expect(parseBenchArgs([]).foresightLogLevel).toBe('warn');
+    expect(parseBenchArgs(['--log-level', 'info']).foresightLogLevel).toBe('info');
+    expect(badArgumentMessage(['--log-level', 'loud'])).toContain('--log-level must be one of');
+  });
+
   it('requires an API key with an external gateway', () => {
     expect(badArgumentMessage(['--foresight-url', 'http://h:1'])).toContain('--api-key');
   });

@@ -27,6 +27,8 @@ export interface BenchOptions {
   readonly apiKey?: string;
   readonly databaseUrl?: string;
   readonly redisBin: string;
+  /** LOG_LEVEL of the Foresight services the harness starts. */
+  readonly foresightLogLevel: string;
   readonly out: string;
   readonly help: boolean;
 }
@@ -44,13 +46,18 @@ export const USAGE = `npm run bench:store -- [options]
   --seed <n>              RNG seed for payloads and session choice (default 42)
   --pg-pool <n>           pg pool size of the Postgres peer (default 10, pg's default)
   --ttl <s>               session TTL of the peers (default 86400, one day)
-  --shard-nodes <n>       shard nodes when the harness starts the local Foresight stack
+  --shard-nodes <n>       shard nodes when the harness starts the local Foresight stack (default 1)
   --foresight-url <url>   use an already-running Foresight gateway instead of starting one
   --api-key <key>         API key for --foresight-url
-  --database-url <url>    Postgres server for the Postgres peer (use Foresight's own server)
+  --database-url <url>    Postgres for the local stack and the Postgres peer (default: the
+                          stack's embedded Postgres; with --foresight-url, give Foresight's)
   --redis-bin <path>      redis-server binary (default /usr/bin/redis-server)
+  --log-level <level>     LOG_LEVEL of the Foresight services started here (default warn: the
+                          peers log nothing either)
   --out <file>            JSON result file (default .bench-results/store.json)
   --help                  print this text`;
+
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
 function positiveInt(flag: string, raw: string | undefined, fallback: number, problems: string[]): number {
   if (raw === undefined) return fallback;
@@ -90,6 +97,7 @@ function parseRaw(argv: readonly string[]) {
       'api-key': { type: 'string' },
       'database-url': { type: 'string' },
       'redis-bin': { type: 'string' },
+      'log-level': { type: 'string' },
       out: { type: 'string' },
       help: { type: 'boolean' },
     },
@@ -129,9 +137,13 @@ export function parseBenchArgs(argv: readonly string[]): BenchOptions {
     apiKey: values['api-key'],
     databaseUrl: values['database-url'],
     redisBin: values['redis-bin'] ?? '/usr/bin/redis-server',
+    foresightLogLevel: values['log-level'] ?? 'warn',
     out: values.out ?? '.bench-results/store.json',
     help: values.help ?? false,
   };
+  if (!LOG_LEVELS.includes(options.foresightLogLevel)) {
+    problems.push(`--log-level must be one of ${LOG_LEVELS.join(', ')} (got "${options.foresightLogLevel}")`);
+  }
   if (options.foresightUrl !== undefined && options.apiKey === undefined) {
     problems.push('--foresight-url needs --api-key (the gateway authenticates every request)');
   }

@@ -1,10 +1,8 @@
 /** Stable error codes of the store benchmark. */
 export type BenchErrorCode =
   | 'BENCH.BAD_ARGUMENT'
-  | 'BENCH.NO_LOCAL_STACK'
   | 'BENCH.PROCESS_FAILED'
-  | 'BENCH.SEED_FAILED'
-  | 'BENCH.NO_DATABASE';
+  | 'BENCH.SEED_FAILED';
 
 /** An error with a stable code and a sentence a person can act on. */
 export class BenchError extends Error {

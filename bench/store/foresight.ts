@@ -1,36 +1,37 @@
-import { existsSync } from 'node:fs';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { BenchError } from './errors';
+import { startLocalStack } from '../../scripts/local-stack';
+import { freePort } from '../../scripts/infra/ports';
 
-/** What `scripts/local-stack.ts` returns once the whole Foresight stack is up. */
-export interface LocalStack {
+/** A Foresight stack started for the benchmark. */
+export interface BenchStack {
   readonly gatewayUrl: string;
   readonly apiKey: string;
   readonly databaseUrl: string;
-  readonly natsUrl: string;
+  /** Folder with one log file per service. */
+  readonly logDir: string;
   stop(): Promise<void>;
 }
 
-/** The lead's `startLocalStack` (scripts/local-stack.ts). */
-export type StartLocalStack = (opts?: { shardNodes?: number; gatewayPort?: number; quiet?: boolean }) => Promise<LocalStack>;
-
 /**
- * Loads `startLocalStack` from the compiled `scripts/local-stack.js` at run time. It is not a
- * static import so that this benchmark compiles (and its peers run) before that script exists.
+ * Starts the local Foresight stack (scripts/local-stack.ts): Postgres (embedded unless
+ * `databaseUrl`), nats-server with JetStream, migrations, metadata, `shardNodes` shard nodes and
+ * the gateway, each its own process. Service logs go to files in a temp folder, at `logLevel`.
  */
-export function loadStartLocalStack(): StartLocalStack {
-  const modulePath = join(__dirname, '..', '..', 'scripts', 'local-stack.js');
-  if (!existsSync(modulePath)) {
-    throw new BenchError(
-      'BENCH.NO_LOCAL_STACK',
-      `The local Foresight stack starter (${modulePath}) is not built. Pass --foresight-url <url> --api-key <key> ` +
-        '--database-url <url> for a running stack, or --systems redis,postgres to measure only the peers.',
-    );
-  }
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const mod = require(modulePath) as { startLocalStack?: StartLocalStack };
-  if (typeof mod.startLocalStack !== 'function') {
-    throw new BenchError('BENCH.NO_LOCAL_STACK', `${modulePath} does not export startLocalStack().`);
-  }
-  return mod.startLocalStack;
+export async function startForesightStack(opts: {
+  databaseUrl?: string;
+  shardNodes?: number;
+  logLevel: string;
+}): Promise<BenchStack> {
+  const logDir = mkdtempSync(join(tmpdir(), 'foresight-bench-logs-'));
+  const stack = await startLocalStack({
+    quiet: true,
+    gatewayPort: await freePort(),
+    shardNodes: opts.shardNodes,
+    databaseUrl: opts.databaseUrl,
+    logs: logDir,
+    env: { LOG_LEVEL: opts.logLevel },
+  });
+  return { gatewayUrl: stack.gatewayUrl, apiKey: stack.apiKey, databaseUrl: stack.databaseUrl, logDir, stop: () => stack.stop() };
 }

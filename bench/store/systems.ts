@@ -6,7 +6,7 @@ import { startEmbeddedPostgres } from '../../scripts/infra/postgres';
 import { freePort } from '../../scripts/infra/ports';
 import { startPeerProcess } from './child-process';
 import type { BenchOptions, SystemName } from './cli';
-import { loadStartLocalStack } from './foresight';
+import { startForesightStack } from './foresight';
 import { preparePeerDatabase } from './peer-database';
 import { startRedisServer } from './redis-server';
 import type { Target } from './seed';
@@ -36,16 +36,18 @@ async function startOwnPostgres(cleanups: Cleanup[], log: Log): Promise<string> 
   return pg.adminUrl;
 }
 
-async function startForesight(opts: BenchOptions, cleanups: Cleanup[], log: Log): Promise<{ target: Target; databaseUrl?: string; mode: string }> {
+async function startForesight(
+  opts: BenchOptions,
+  cleanups: Cleanup[],
+  log: Log,
+): Promise<{ target: Target; databaseUrl?: string; mode: string }> {
   if (opts.foresightUrl !== undefined && opts.apiKey !== undefined) {
     return { target: { url: opts.foresightUrl.replace(/\/$/, ''), apiKey: opts.apiKey }, databaseUrl: opts.databaseUrl, mode: 'external' };
   }
-  const startLocalStack = loadStartLocalStack();
-  // startLocalStack uses DATABASE_URL when set instead of starting its own embedded Postgres.
-  if (opts.databaseUrl !== undefined) process.env.DATABASE_URL = opts.databaseUrl;
-  log('starting the local Foresight stack (scripts/local-stack) ...');
-  const stack = await startLocalStack({ quiet: true, gatewayPort: await freePort(), shardNodes: opts.shardNodes });
+  log(`starting the local Foresight stack (scripts/local-stack), service logs at LOG_LEVEL=${opts.foresightLogLevel} ...`);
+  const stack = await startForesightStack({ databaseUrl: opts.databaseUrl, shardNodes: opts.shardNodes, logLevel: opts.foresightLogLevel });
   cleanups.push(() => stack.stop());
+  log(`Foresight gateway at ${stack.gatewayUrl}; service logs in ${stack.logDir}`);
   return { target: { url: stack.gatewayUrl, apiKey: stack.apiKey }, databaseUrl: stack.databaseUrl, mode: 'local-stack' };
 }
 
@@ -64,7 +66,12 @@ export async function startSystems(opts: BenchOptions, cleanups: Cleanup[], log:
     const foresight = await startForesight(opts, cleanups, log);
     targets.foresight = foresight.target;
     serverUrl = foresight.databaseUrl ?? serverUrl;
-    details.foresight = { mode: foresight.mode, url: foresight.target.url, shardNodes: opts.shardNodes ?? 'default' };
+    details.foresight = {
+      mode: foresight.mode,
+      url: foresight.target.url,
+      shardNodes: foresight.mode === 'external' ? 'unknown' : (opts.shardNodes ?? 1),
+      logLevel: foresight.mode === 'external' ? 'unknown' : opts.foresightLogLevel,
+    };
   }
 
   if (opts.systems.includes('postgres')) {
