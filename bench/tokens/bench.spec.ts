@@ -16,6 +16,7 @@ const result = (policy: string, over: Partial<PolicyResult> = {}): PolicyResult 
   peakRefreshesPerSecond: 4,
   sustainedPeakRefreshesPerSecond: 1,
   familiesRevokedForReuse: 0,
+  refreshesPulledForward: 0,
   otherVerificationFailures: 0,
   ...over,
 });

@@ -28,5 +28,7 @@ export interface PolicyResult {
   /** Highest average rate over the longer sustained window (refreshes per second). */
   readonly sustainedPeakRefreshesPerSecond: number;
   readonly familiesRevokedForReuse: number;
+  /** Foresight only: refreshes the scheduler pulled before `exp − threshold` to dodge a predicted peak. */
+  readonly refreshesPulledForward: number;
   readonly otherVerificationFailures: number;
 }

@@ -44,6 +44,7 @@ export function renderTable(results: readonly PolicyResult[], peakWindowMs: numb
     'peak/s (1 s)',
     `sustained/s (${peakWindowMs / 1000} s)`,
     'reuse revocations',
+    'pulled fwd',
   ];
   const rows = results.map((r) => [
     r.policy,
@@ -56,6 +57,7 @@ export function renderTable(results: readonly PolicyResult[], peakWindowMs: numb
     String(r.peakRefreshesPerSecond),
     r.sustainedPeakRefreshesPerSecond.toFixed(3),
     String(r.familiesRevokedForReuse),
+    String(r.refreshesPulledForward),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]): string => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ') + ' |';

@@ -67,6 +67,7 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
   let metExpired = 0;
   let waited = 0;
   let affected = 0;
+  let pulledForward = 0;
   let otherFailures = 0;
   sessions.forEach((s, i) => {
     queue.push(s.requests[0]!, { type: 'request', s: i });
@@ -150,6 +151,7 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
           const s = live.get(p.sessionId)!;
           const floor = toPlan.get(p.sessionId)! - minSkewMs;
           const at = Math.max(now, Math.min(now + Math.floor((i * bucketMs) / due.length), floor));
+          if (policy.kind === 'foresight' && at < toPlan.get(p.sessionId)! - policy.scheduler.thresholdMs) pulledForward++;
           pendingPush.add(s);
           queue.push(at, { type: 'push', s });
         });
@@ -182,6 +184,7 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
     peakRefreshesPerSecond: peakInWindow(mintTimes, 1000),
     sustainedPeakRefreshesPerSecond: peakInWindow(mintTimes, opts.peakWindowMs) / (opts.peakWindowMs / 1000),
     familiesRevokedForReuse: service.reuseRevocations,
+    refreshesPulledForward: pulledForward,
     otherVerificationFailures: otherFailures,
   };
 }
