@@ -41,9 +41,10 @@ function ensureDependencies() {
   const installed = mtime('node_modules/.package-lock.json');
   const wanted = Math.max(mtime('package.json'), mtime('package-lock.json'));
   if (installed && installed >= wanted) return;
-  const useCi = fs.existsSync(path.join(root, 'package-lock.json'));
-  log(`installing dependencies (npm ${useCi ? 'ci' : 'install'}) ...`);
-  mustSh('npm', [useCi ? 'ci' : 'install', '--no-audit', '--no-fund'], 'dependency installation');
+  log('installing dependencies (npm install, following package-lock.json) ...');
+  // Not `npm ci`: this npm writes lock files without other platforms' optional native packages,
+  // which `npm ci` then rejects as out of sync.
+  mustSh('npm', ['install', '--no-audit', '--no-fund'], 'dependency installation');
 }
 
 function onPath(bin) {

@@ -12,13 +12,14 @@ export function encode(value: unknown): Uint8Array {
 /** Decodes a MessagePack body; anything that does not decode is a MESSAGE.MALFORMED error. */
 export function decode<T>(bytes: Uint8Array): T {
   if (bytes.length === 0) throw new ForesightError(ErrorCodes.MALFORMED_MESSAGE, 'The message body is empty; a MessagePack value was expected.');
+  // 0xc1 is the one byte MessagePack never uses; msgpackr reads it as a marker object instead of failing.
+  if (bytes[0] === 0xc1) throw new ForesightError(ErrorCodes.MALFORMED_MESSAGE, 'The message body is not valid MessagePack.');
   let value: unknown;
   try {
     value = packr.unpack(bytes);
   } catch {
     throw new ForesightError(ErrorCodes.MALFORMED_MESSAGE, 'The message body is not valid MessagePack.');
   }
-  // msgpackr reads the reserved byte 0xc1 as `undefined`; no message of ours encodes to that.
   if (value === undefined) throw new ForesightError(ErrorCodes.MALFORMED_MESSAGE, 'The message body is not valid MessagePack.');
   return value as T;
 }
