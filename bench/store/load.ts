@@ -21,6 +21,8 @@ export interface OpResult {
   readonly statusCodes: Readonly<Record<string, number>>;
   /** CPU used by the load generator (this process), in % of one core: near 100 means it was the limit. */
   readonly loadGenCpuPct: number;
+  /** CPU of each process group of the run (% of one core) and of the whole machine (% busy), when known. */
+  readonly cpu?: { readonly byLabel: Readonly<Record<string, number>>; readonly machineBusyPct: number };
 }
 
 /** What to send: which op, on which sessions and variable, at which concurrency. */

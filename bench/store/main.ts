@@ -8,6 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, getPriority, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
+import { cpuBetween, cpuSnapshot } from './proc-cpu';
 import { parseBenchArgs, USAGE, type BenchOptions, type SystemName } from './cli';
 import { BenchError } from './errors';
 import { runLoad, type OpResult } from './load';
@@ -53,7 +54,11 @@ async function measure(opts: BenchOptions, targets: Partial<Record<SystemName, {
         await runLoad({ ...base, durationS: opts.warmupS, rng: seededRng(opts.seed + 1) });
       }
       log(`${system} ${op.toUpperCase()}: measuring ${opts.durationS} s at ${opts.connections} connections ...`);
-      const r = await runLoad({ ...base, durationS: opts.durationS, rng: seededRng(opts.seed + 2) });
+      const before = cpuSnapshot();
+      const started = process.hrtime.bigint();
+      const measured = await runLoad({ ...base, durationS: opts.durationS, rng: seededRng(opts.seed + 2) });
+      const wallS = Number(process.hrtime.bigint() - started) / 1e9;
+      const r: OpResult = { ...measured, cpu: cpuBetween(before, cpuSnapshot(), wallS) };
       log(
         `${system} ${op.toUpperCase()}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99Ms} ms, ${r.errors} errors, ` +
           `${r.non2xx} non-2xx, load generator at ${r.loadGenCpuPct.toFixed(0)}% of a core`,

@@ -33,5 +33,12 @@ describe('store benchmark report', () => {
     expect(text).toContain('reads: Foresight / Redis peer');
     expect(text).toMatch(/1\.23x\s+\(target >= 1\.0x: met\)/);
     expect(text).toMatch(/durable writes: Foresight \/ Postgres peer\s+not measured in this run/);
+    expect(text).not.toContain('CPU during');
+  });
+
+  it('lists the CPU of each process group, busiest first, when it was sampled', () => {
+    const results = [result('foresight', 'put', 500, { cpu: { byLabel: { shard: 40, gateway: 95, postgres: 30 }, machineBusyPct: 99 } })];
+    const text = renderReport(results, checkTargets(results));
+    expect(text).toMatch(/foresight PUT\s+gateway 95, shard 40, postgres 30; machine busy 99%/);
   });
 });

@@ -53,6 +53,17 @@ export function renderReport(results: readonly OpResult[], checks: readonly Rati
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const lines = [pad(header, widths), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => pad(r, widths))];
+  const withCpu = results.filter((r) => r.cpu !== undefined);
+  if (withCpu.length > 0) {
+    lines.push('', 'CPU during each measurement (% of one core; the machine has 2 cores and is shared):');
+    for (const r of withCpu) {
+      const groups = Object.entries(r.cpu?.byLabel ?? {})
+        .sort((a, b) => b[1] - a[1])
+        .map(([label, pct]) => `${label} ${pct}`)
+        .join(', ');
+      lines.push(`  ${`${r.system} ${r.op.toUpperCase()}`.padEnd(14)} ${groups}; machine busy ${r.cpu?.machineBusyPct ?? 0}%`);
+    }
+  }
   lines.push('');
   for (const c of checks) {
     const verdict =

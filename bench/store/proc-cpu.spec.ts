@@ -1,0 +1,25 @@
+import { cpuBetween, labelFor, parseProcStat } from './proc-cpu';
+
+describe('process CPU accounting', () => {
+  it('parses /proc/<pid>/stat even when the command name has spaces and parentheses', () => {
+    const line = '4242 (node (x) y) S 4200 4242 4303 0 -1 4194304 132 0 0 0 250 50 0 0 20 0 1 0 177201 3133440 387';
+    expect(parseProcStat(line)).toEqual({ pid: 4242, ppid: 4200, cpuS: 3 });
+    expect(parseProcStat('garbage')).toBeUndefined();
+  });
+
+  it('labels the processes of a run', () => {
+    expect(labelFor(['/usr/bin/node', '/work/main/dist/apps/gateway/src/main.js'])).toBe('gateway');
+    expect(labelFor(['node', 'dist/bench/store/peers/main.js', '--kind', 'redis', '--port', '1'])).toBe('redis-peer');
+    expect(labelFor(['/usr/sbin/nats-server', '-js'])).toBe('nats-server');
+    expect(labelFor(['/usr/bin/redis-server', '*:6379'])).toBe('redis-server');
+    expect(labelFor(['postgres: postgres foresight 127.0.0.1(5) idle'])).toBe('postgres');
+    expect(labelFor(['/x/native/bin/postgres', '-D', '/tmp/d'])).toBe('postgres');
+    expect(labelFor(['sleep', '1'])).toBe('other');
+  });
+
+  it('reports % of one core per label and the machine busy share', () => {
+    const before = { byLabel: new Map([['gateway', 10], ['shard', 5]]), machineBusyS: 100, machineTotalS: 200 };
+    const after = { byLabel: new Map([['gateway', 19], ['shard', 5.001], ['nats-server', 2]]), machineBusyS: 115, machineTotalS: 220 };
+    expect(cpuBetween(before, after, 10)).toEqual({ byLabel: { gateway: 90, 'nats-server': 20 }, machineBusyPct: 75 });
+  });
+});

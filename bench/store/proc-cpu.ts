@@ -1,0 +1,100 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** CPU seconds used so far, per labelled process group, plus the whole machine's busy/total time. */
+export interface CpuSnapshot {
+  readonly byLabel: ReadonlyMap<string, number>;
+  readonly machineBusyS: number;
+  readonly machineTotalS: number;
+}
+
+// USER_HZ: 100 on every Linux architecture Node runs on.
+const TICKS_PER_S = 100;
+
+interface ProcStat {
+  readonly pid: number;
+  readonly ppid: number;
+  readonly cpuS: number;
+}
+
+/** Parses /proc/<pid>/stat (the command name may contain spaces and parentheses). */
+export function parseProcStat(text: string): ProcStat | undefined {
+  const close = text.lastIndexOf(')');
+  if (close < 0) return undefined;
+  const pid = Number(text.slice(0, text.indexOf(' ')));
+  const fields = text.slice(close + 2).split(' ');
+  // After "pid (comm) ": state ppid ... utime(14th overall → index 11 here) stime(index 12).
+  const ppid = Number(fields[1]);
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  if (![pid, ppid, utime, stime].every(Number.isFinite)) return undefined;
+  return { pid, ppid, cpuS: (utime + stime) / TICKS_PER_S };
+}
+
+/** A short label for a process of the benchmark, from its command line. */
+export function labelFor(cmdline: readonly string[]): string {
+  const joined = cmdline.join(' ');
+  const app = /dist\/apps\/([a-z-]+)\//.exec(joined);
+  if (app) return app[1] ?? 'app';
+  const peer = /peers\/main\.js.*--kind (\w+)/.exec(joined);
+  if (peer) return `${peer[1] ?? ''}-peer`;
+  if (/nats-server/.test(joined)) return 'nats-server';
+  if (/redis-server/.test(joined)) return 'redis-server';
+  if (/postgres/.test(cmdline[0] ?? '') || /^postgres:/.test(joined)) return 'postgres';
+  return 'other';
+}
+
+function readText(path: string): string | undefined {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return undefined; // the process exited meanwhile
+  }
+}
+
+/**
+ * CPU used by this process ("harness") and every descendant, grouped by label. Linux only; elsewhere
+ * it returns an empty snapshot.
+ */
+export function cpuSnapshot(rootPid = process.pid): CpuSnapshot {
+  const stats = new Map<number, ProcStat>();
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return { byLabel: new Map(), machineBusyS: 0, machineTotalS: 0 };
+  }
+  for (const e of entries) {
+    const text = readText(`/proc/${e}/stat`);
+    const s = text === undefined ? undefined : parseProcStat(text);
+    if (s) stats.set(s.pid, s);
+  }
+  const children = new Map<number, number[]>();
+  for (const s of stats.values()) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s.pid]);
+  const byLabel = new Map<string, number>();
+  const stack = [rootPid];
+  while (stack.length > 0) {
+    const pid = stack.pop() as number;
+    const s = stats.get(pid);
+    if (s) {
+      const label = pid === rootPid ? 'harness' : labelFor((readText(`/proc/${pid}/cmdline`) ?? '').split('\0'));
+      byLabel.set(label, (byLabel.get(label) ?? 0) + s.cpuS);
+    }
+    stack.push(...(children.get(pid) ?? []));
+  }
+  const cpuLine = (readText('/proc/stat') ?? '').split('\n')[0]?.trim().split(/\s+/).slice(1).map(Number) ?? [];
+  const total = cpuLine.reduce((a, b) => a + b, 0);
+  const idle = (cpuLine[3] ?? 0) + (cpuLine[4] ?? 0);
+  return { byLabel, machineBusyS: (total - idle) / TICKS_PER_S, machineTotalS: total / TICKS_PER_S };
+}
+
+/** CPU between two snapshots as % of one core per label, and the machine's busy share in %. */
+export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot, wallS: number): { byLabel: Record<string, number>; machineBusyPct: number } {
+  const byLabel: Record<string, number> = {};
+  for (const [label, s] of after.byLabel) {
+    const pct = (100 * (s - (before.byLabel.get(label) ?? 0))) / wallS;
+    if (pct >= 0.5) byLabel[label] = Math.round(pct);
+  }
+  const total = after.machineTotalS - before.machineTotalS;
+  const machineBusyPct = total > 0 ? Math.round((100 * (after.machineBusyS - before.machineBusyS)) / total) : 0;
+  return { byLabel, machineBusyPct };
+}
