@@ -40,6 +40,8 @@ describe('resilience: crashes, restarts, scale-out and failover with real proces
 
   beforeAll(async () => {
     stack = await startTestStack('resilience', { shardNodes: 1 });
+    // A second metadata instance: either may answer; only the advisory-lock holder rebalances.
+    await stack.startService('metadata', 'metadata-2');
     client = api(stack);
   }, 120_000);
 
@@ -79,12 +81,13 @@ describe('resilience: crashes, restarts, scale-out and failover with real proces
     expect([...owners].sort()).toEqual(['shard-1', 'shard-2']);
   }, 120_000);
 
-  it('fails over to the survivor when a node is killed, with no client-visible error', async () => {
+  it('fails over to the survivor when a node and the metadata leader are killed at once, with no client-visible error', async () => {
     const sessions = await Promise.all(Array.from({ length: 16 }, async () => (await client.create({})).body.id));
     const w = writer(client, sessions);
     await new Promise((r) => setTimeout(r, 1000));
     const killedAt = Date.now();
-    await stack.kill('shard-2', 'SIGKILL');
+    // The first metadata instance took the leader lock at start; metadata-2 must take over rebalancing.
+    await Promise.all([stack.kill('shard-2', 'SIGKILL'), stack.kill('metadata', 'SIGKILL')]);
     await stack.waitForAssignment(['shard-1'], { exact: true });
     const takeoverMs = Date.now() - killedAt;
     await new Promise((r) => setTimeout(r, 1000));
