@@ -22,7 +22,12 @@ export interface OpResult {
   /** CPU used by the load generator (this process), in % of one core: near 100 means it was the limit. */
   readonly loadGenCpuPct: number;
   /** CPU of each process group of the run (% of one core) and of the whole machine (% busy), when known. */
-  readonly cpu?: { readonly byLabel: Readonly<Record<string, number>>; readonly machineBusyPct: number };
+  readonly cpu?: {
+    readonly byLabel: Readonly<Record<string, number>>;
+    readonly machineBusyPct: number;
+    /** CPU ms of the system's own processes per 2xx response (see proc-cpu.ts). */
+    readonly serverCpuMsPerRequest: number;
+  };
 }
 
 /** What to send: which op, on which sessions and variable, at which concurrency. */

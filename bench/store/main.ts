@@ -8,7 +8,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, getPriority, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
-import { cpuBetween, cpuSnapshot } from './proc-cpu';
+import { cpuBetween, cpuMsPerRequest, cpuSnapshot } from './proc-cpu';
 import { parseBenchArgs, USAGE, type BenchOptions, type SystemName } from './cli';
 import { BenchError } from './errors';
 import { runLoad, type OpResult } from './load';
@@ -58,7 +58,11 @@ async function measure(opts: BenchOptions, targets: Partial<Record<SystemName, {
       const started = process.hrtime.bigint();
       const measured = await runLoad({ ...base, durationS: opts.durationS, rng: seededRng(opts.seed + 2) });
       const wallS = Number(process.hrtime.bigint() - started) / 1e9;
-      const r: OpResult = { ...measured, cpu: cpuBetween(before, cpuSnapshot(), wallS) };
+      const cpu = cpuBetween(before, cpuSnapshot(), wallS);
+      const r: OpResult = {
+        ...measured,
+        cpu: { ...cpu, serverCpuMsPerRequest: cpuMsPerRequest(system, cpu.byLabel, wallS, measured.ok) },
+      };
       log(
         `${system} ${op.toUpperCase()}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99Ms} ms, ${r.errors} errors, ` +
           `${r.non2xx} non-2xx, load generator at ${r.loadGenCpuPct.toFixed(0)}% of a core`,

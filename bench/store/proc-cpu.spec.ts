@@ -1,4 +1,4 @@
-import { cpuBetween, labelFor, parseProcStat } from './proc-cpu';
+import { cpuBetween, cpuMsPerRequest, labelFor, parseProcStat } from './proc-cpu';
 
 describe('process CPU accounting', () => {
   it('parses /proc/<pid>/stat even when the command name has spaces and parentheses', () => {
@@ -21,5 +21,13 @@ describe('process CPU accounting', () => {
     const before = { byLabel: new Map([['gateway', 10], ['shard', 5]]), machineBusyS: 100, machineTotalS: 200 };
     const after = { byLabel: new Map([['gateway', 19], ['shard', 5.001], ['nats-server', 2]]), machineBusyS: 115, machineTotalS: 220 };
     expect(cpuBetween(before, after, 10)).toEqual({ byLabel: { gateway: 90, 'nats-server': 20 }, machineBusyPct: 75 });
+  });
+
+  it('charges a system only the CPU of its own processes, per successful request', () => {
+    const byLabel = { gateway: 90, shard: 40, 'nats-server': 20, postgres: 10, harness: 50, 'redis-peer': 5 };
+    // 1.6 cores for 10 s = 16,000 CPU ms over 8,000 requests.
+    expect(cpuMsPerRequest('foresight', byLabel, 10, 8000)).toBe(2);
+    expect(cpuMsPerRequest('postgres', byLabel, 10, 1000)).toBe(1);
+    expect(cpuMsPerRequest('redis', byLabel, 10, 0)).toBe(0);
   });
 });

@@ -92,9 +92,27 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot, wallS: numbe
   const byLabel: Record<string, number> = {};
   for (const [label, s] of after.byLabel) {
     const pct = (100 * (s - (before.byLabel.get(label) ?? 0))) / wallS;
-    if (pct >= 0.5) byLabel[label] = Math.round(pct);
+    if (pct >= 0.5) byLabel[label] = Math.round(pct * 10) / 10;
   }
   const total = after.machineTotalS - before.machineTotalS;
   const machineBusyPct = total > 0 ? Math.round((100 * (after.machineBusyS - before.machineBusyS)) / total) : 0;
   return { byLabel, machineBusyPct };
+}
+
+/** The process groups that serve each system's requests (the harness is the client, not counted). */
+export const SYSTEM_PROCESSES: Readonly<Record<string, readonly string[]>> = {
+  foresight: ['gateway', 'shard', 'metadata', 'prediction', 'token', 'affinity', 'nats-server', 'postgres'],
+  redis: ['redis-peer', 'redis-server'],
+  postgres: ['postgres-peer', 'postgres'],
+};
+
+/**
+ * Server-side CPU milliseconds per successful request: the CPU of the system's own processes over
+ * the window divided by its 2xx responses. Unlike req/s it hardly depends on how busy the shared
+ * machine was, so it says how far each system could go on a quiet one.
+ */
+export function cpuMsPerRequest(system: string, byLabel: Readonly<Record<string, number>>, wallS: number, ok: number): number {
+  if (ok === 0) return 0;
+  const pct = (SYSTEM_PROCESSES[system] ?? []).reduce((sum, label) => sum + (byLabel[label] ?? 0), 0);
+  return Math.round(((pct / 100) * wallS * 1000 * 1000) / ok) / 1000;
 }

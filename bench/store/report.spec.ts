@@ -37,8 +37,12 @@ describe('store benchmark report', () => {
   });
 
   it('lists the CPU of each process group, busiest first, when it was sampled', () => {
-    const results = [result('foresight', 'put', 500, { cpu: { byLabel: { shard: 40, gateway: 95, postgres: 30 }, machineBusyPct: 99 } })];
+    const cpu = { byLabel: { shard: 40, gateway: 95.4, postgres: 30 }, machineBusyPct: 99, serverCpuMsPerRequest: 3.3 };
+    const results = [result('foresight', 'put', 500, { cpu })];
     const text = renderReport(results, checkTargets(results));
-    expect(text).toMatch(/foresight PUT\s+gateway 95, shard 40, postgres 30; machine busy 99%/);
+    expect(text).toMatch(/foresight PUT\s+3\.300 server CPU ms\/req \| gateway 95, shard 40, postgres 30 \| machine busy 99%/);
+    expect(text).not.toContain('server CPU per request');
+    const both = [...results, result('postgres', 'put', 250, { cpu: { ...cpu, serverCpuMsPerRequest: 1.25 } })];
+    expect(renderReport(both, checkTargets(both))).toMatch(/server CPU per request: Foresight 3\.300 ms, postgres peer 1\.250 ms/);
   });
 });

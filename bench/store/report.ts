@@ -59,9 +59,12 @@ export function renderReport(results: readonly OpResult[], checks: readonly Rati
     for (const r of withCpu) {
       const groups = Object.entries(r.cpu?.byLabel ?? {})
         .sort((a, b) => b[1] - a[1])
-        .map(([label, pct]) => `${label} ${pct}`)
+        .map(([label, pct]) => `${label} ${pct.toFixed(0)}`)
         .join(', ');
-      lines.push(`  ${`${r.system} ${r.op.toUpperCase()}`.padEnd(14)} ${groups}; machine busy ${r.cpu?.machineBusyPct ?? 0}%`);
+      lines.push(
+        `  ${`${r.system} ${r.op.toUpperCase()}`.padEnd(14)} ${fmt(r.cpu?.serverCpuMsPerRequest ?? 0, 3)} server CPU ms/req | ` +
+          `${groups} | machine busy ${r.cpu?.machineBusyPct ?? 0}%`,
+      );
     }
   }
   lines.push('');
@@ -69,6 +72,14 @@ export function renderReport(results: readonly OpResult[], checks: readonly Rati
     const verdict =
       c.ratio === undefined ? 'not measured in this run' : `${fmt(c.ratio, 2)}x  (target >= ${fmt(c.min, 1)}x: ${c.met ? 'met' : 'NOT met'})`;
     lines.push(`${c.label.padEnd(44)} ${verdict}`);
+    const ours = find(results, 'foresight', c.op)?.cpu;
+    const theirs = find(results, c.peer, c.op)?.cpu;
+    if (c.ratio !== undefined && ours !== undefined && theirs !== undefined) {
+      lines.push(
+        `${''.padEnd(44)}   server CPU per request: Foresight ${fmt(ours.serverCpuMsPerRequest, 3)} ms, ` +
+          `${c.peer} peer ${fmt(theirs.serverCpuMsPerRequest, 3)} ms`,
+      );
+    }
   }
   return lines.join('\n');
 }
