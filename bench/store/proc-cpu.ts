@@ -108,8 +108,8 @@ export const SYSTEM_PROCESSES: Readonly<Record<string, readonly string[]>> = {
 
 /**
  * Server-side CPU milliseconds per successful request: the CPU of the system's own processes over
- * the window divided by its 2xx responses. Unlike req/s it hardly depends on how busy the shared
- * machine was, so it says how far each system could go on a quiet one.
+ * the window divided by its 2xx responses. It depends much less than req/s on how busy the shared
+ * machine was (though contention still inflates it somewhat: fewer requests per event-loop turn).
  */
 export function cpuMsPerRequest(system: string, byLabel: Readonly<Record<string, number>>, wallS: number, ok: number): number {
   if (ok === 0) return 0;
