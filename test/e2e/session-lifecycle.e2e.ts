@@ -11,7 +11,7 @@ describe('session lifecycle through the gateway (gateway, metadata, shard as pro
   let nc: NatsConnection;
 
   beforeAll(async () => {
-    stack = await startTestStack('lifecycle', { shardNodes: 1 });
+    stack = await startTestStack('lifecycle', { shardNodes: 1, env: { SESSION_SWEEP_MS: '200' } });
     client = api(stack);
     nc = await connect({ servers: testInfra().natsUrl });
   }, 120_000);
@@ -85,6 +85,29 @@ describe('session lifecycle through the gateway (gateway, metadata, shard as pro
     );
     expect((await client.getVar(id, 'cart', 'count')).body.value).toBe(writers);
     expect(conflicts).toBeGreaterThan(0);
+  });
+
+  it('ends idle sessions by itself and records why', async () => {
+    const idle = (await client.create({ idleTimeoutMs: 1000 })).body.id;
+    const busy = (await client.create({ idleTimeoutMs: 1000 })).body.id;
+    const keepAlive = setInterval(() => void client.get(busy), 200);
+    try {
+      await new Promise((r) => setTimeout(r, 2500));
+      const r = await client.get(idle);
+      expect([r.status, errorCode(r)]).toEqual([410, 'SESSION.ENDED']);
+      expect((await client.get(busy)).status).toBe(200);
+    } finally {
+      clearInterval(keepAlive);
+    }
+    const { Client } = await import('pg');
+    const db = new Client({ connectionString: stack.databaseUrl });
+    await db.connect();
+    try {
+      const ended = await db.query<{ type: string }>(`SELECT type FROM events WHERE session_id = $1 ORDER BY stream_version`, [idle]);
+      expect(ended.rows.map((row) => row.type)).toEqual(['session.created', 'session.ended']);
+    } finally {
+      await db.end();
+    }
   });
 
   it('answers bad input with a clear 4xx and a stable code, and keeps serving', async () => {
