@@ -1,4 +1,5 @@
 import { InitialSchema1763776800000 } from './1763776800000-initial-schema';
+import { Tokens1763863200000 } from './1763863200000-tokens';
 
 /** Every migration, in order. Listed explicitly so the CLI, the apps and the tests run the same set. */
-export const migrations = [InitialSchema1763776800000];
+export const migrations = [InitialSchema1763776800000, Tokens1763863200000];

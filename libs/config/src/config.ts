@@ -50,6 +50,29 @@ export interface ForesightConfig {
   };
   readonly store: { readonly maxBatch: number };
   readonly gateway: { readonly apiKeys: readonly string[]; readonly maxAttempts: number };
+  /** Tokens (issue 5): lifetimes, key handling, predictive refresh (token service) and verification limits (gateway). */
+  readonly token: {
+    readonly issuer: string;
+    readonly audience: string;
+    readonly accessTtlMs: number;
+    readonly refreshTtlMs: number;
+    readonly familyMaxLifetimeMs: number;
+    readonly graceMs: number;
+    /** Seals signing keys and grace-window pairs at rest (AES-256-GCM, keys derived by HKDF); required in production. */
+    readonly encryptionKey: string;
+    readonly keyRotationMs: number;
+    /** A new signing key is published in the JWKS this long before it signs, so every verifier knows it first. */
+    readonly keyActivationDelayMs: number;
+    readonly refreshThresholdMs: number;
+    readonly refreshMinSkewMs: number;
+    readonly schedulerBucketMs: number;
+    readonly maxPullForwardMs: number;
+    readonly activeProbability: number;
+    readonly maxRefreshesPerSecond: number;
+    readonly loadSeasonMs: number;
+    readonly jwksCacheMs: number;
+    readonly rateLimit: { readonly perIpPerSecond: number; readonly ipBurst: number; readonly perTokenPerSecond: number; readonly tokenBurst: number };
+  };
   /** Exit when the parent process dies (set by the local launcher and tests, so nothing is orphaned). */
   readonly exitWithParent: boolean;
 }
@@ -114,6 +137,31 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       apiKeys: r.list('FORESIGHT_API_KEYS', production ? [] : ['dev-key']),
       maxAttempts: r.int('GATEWAY_MAX_ATTEMPTS', 12, 1, 50),
     },
+    token: {
+      issuer: r.string('TOKEN_ISSUER', 'foresight'),
+      audience: r.string('TOKEN_AUDIENCE', 'foresight-api'),
+      accessTtlMs: r.int('TOKEN_ACCESS_TTL_MS', 15 * 60_000, 1000, 86_400_000),
+      refreshTtlMs: r.int('TOKEN_REFRESH_TTL_MS', 14 * 86_400_000, 10_000, 365 * 86_400_000),
+      familyMaxLifetimeMs: r.int('TOKEN_FAMILY_MAX_LIFETIME_MS', 30 * 86_400_000, 10_000, 365 * 86_400_000),
+      graceMs: r.int('TOKEN_GRACE_MS', 30_000, 0, 3_600_000),
+      encryptionKey: r.string('TOKEN_ENCRYPTION_KEY', production ? undefined : `${devSecret}-tokens`),
+      keyRotationMs: r.int('TOKEN_KEY_ROTATION_MS', 7 * 86_400_000, 60_000, 365 * 86_400_000),
+      keyActivationDelayMs: r.int('TOKEN_KEY_ACTIVATION_DELAY_MS', 120_000, 0, 86_400_000),
+      refreshThresholdMs: r.int('TOKEN_REFRESH_THRESHOLD_MS', 300_000, 100, 86_400_000),
+      refreshMinSkewMs: r.int('TOKEN_REFRESH_MIN_SKEW_MS', 60_000, 50, 86_400_000),
+      schedulerBucketMs: r.int('TOKEN_SCHEDULER_BUCKET_MS', 10_000, 50, 3_600_000),
+      maxPullForwardMs: r.int('TOKEN_MAX_PULL_FORWARD_MS', 300_000, 0, 86_400_000),
+      activeProbability: r.number('TOKEN_ACTIVE_PROBABILITY', 0.01, 0, 1),
+      maxRefreshesPerSecond: r.number('TOKEN_MAX_REFRESHES_PER_S', 100, 0.001, 1e6),
+      loadSeasonMs: r.int('TOKEN_LOAD_SEASON_MS', 3_600_000, 1000, 7 * 86_400_000),
+      jwksCacheMs: r.int('TOKEN_JWKS_CACHE_MS', 300_000, 1000, 86_400_000),
+      rateLimit: {
+        perIpPerSecond: r.number('TOKEN_REFRESH_RATE_PER_IP', 10, 0.01, 1e6),
+        ipBurst: r.int('TOKEN_REFRESH_BURST_PER_IP', 30, 1, 1e6),
+        perTokenPerSecond: r.number('TOKEN_REFRESH_RATE_PER_TOKEN', 1, 0.01, 1e6),
+        tokenBurst: r.int('TOKEN_REFRESH_BURST_PER_TOKEN', 10, 1, 1e6),
+      },
+    },
     exitWithParent: r.oneOf('EXIT_WITH_PARENT', ['true', 'false'] as const, 'false') === 'true',
   };
   r.check(config.session.idSecret.length >= 32, 'SESSION_ID_SECRET must be at least 32 characters');
@@ -122,6 +170,10 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   r.check(config.session.groups.length > 0, 'SESSION_GROUPS must name at least one group');
   r.check(config.session.groups.every((g) => /^[a-z][a-z0-9_-]{0,31}$/.test(g)), 'SESSION_GROUPS entries must match ^[a-z][a-z0-9_-]{0,31}$');
   r.check(config.session.maxVariableBytes <= config.session.maxSessionBytes, 'SESSION_MAX_VARIABLE_BYTES must not exceed SESSION_MAX_BYTES');
+  r.check(config.token.encryptionKey.length >= 32, 'TOKEN_ENCRYPTION_KEY must be at least 32 characters');
+  r.check(config.token.refreshMinSkewMs < config.token.refreshThresholdMs, 'TOKEN_REFRESH_MIN_SKEW_MS must be less than TOKEN_REFRESH_THRESHOLD_MS');
+  r.check(config.token.refreshMinSkewMs < config.token.accessTtlMs, 'TOKEN_REFRESH_MIN_SKEW_MS must be less than TOKEN_ACCESS_TTL_MS');
+  r.check(config.token.loadSeasonMs >= 2 * config.token.schedulerBucketMs, 'TOKEN_LOAD_SEASON_MS must be at least two TOKEN_SCHEDULER_BUCKET_MS');
   if (service === 'gateway') r.check(config.gateway.apiKeys.length > 0, 'FORESIGHT_API_KEYS must list at least one key');
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;

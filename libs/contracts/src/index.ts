@@ -6,3 +6,6 @@ export * from './subjects';
 export * from './shard-commands';
 export * from './metadata-commands';
 export * from './rpc';
+export * from './token-subjects';
+export * from './token-events';
+export * from './token-commands';

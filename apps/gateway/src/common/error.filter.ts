@@ -27,6 +27,16 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   [ErrorCodes.INTERNAL]: 500,
   [ErrorCodes.UNKNOWN_OPERATION]: 400,
   [ErrorCodes.ROUTE_NOT_FOUND]: 404,
+  [ErrorCodes.RATE_LIMITED]: 429,
+  [ErrorCodes.TOKEN_EXPIRED]: 401,
+  [ErrorCodes.TOKEN_MALFORMED]: 401,
+  [ErrorCodes.TOKEN_BAD_SIGNATURE]: 401,
+  [ErrorCodes.TOKEN_UNSUPPORTED_ALG]: 401,
+  [ErrorCodes.TOKEN_UNKNOWN_KEY]: 401,
+  [ErrorCodes.TOKEN_REVOKED]: 401,
+  [ErrorCodes.TOKEN_CLAIM_MISMATCH]: 401,
+  [ErrorCodes.TOKEN_REUSED]: 401,
+  [ErrorCodes.TOKEN_UNKNOWN]: 401,
 };
 
 /** Fastify's own errors (body parsing, limits, media type) in the same format as ours. */
