@@ -4,6 +4,9 @@ describe('process CPU accounting', () => {
   it('parses /proc/<pid>/stat even when the command name has spaces and parentheses', () => {
     const line = '4242 (node (x) y) S 4200 4242 4303 0 -1 4194304 132 0 0 0 250 50 0 0 20 0 1 0 177201 3133440 387';
     expect(parseProcStat(line)).toEqual({ pid: 4242, ppid: 4200, cpuS: 3 });
+    // Reaped children's time (cutime, cstime) counts too, so closed Postgres backends do not vanish.
+    const reaped = '7 (postgres) S 1 7 7 0 -1 4194304 132 0 0 0 100 0 40 60 20 0 1 0 177201 3133440 387';
+    expect(parseProcStat(reaped)?.cpuS).toBe(2);
     expect(parseProcStat('garbage')).toBeUndefined();
   });
 

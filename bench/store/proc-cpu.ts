@@ -16,18 +16,21 @@ interface ProcStat {
   readonly cpuS: number;
 }
 
-/** Parses /proc/<pid>/stat (the command name may contain spaces and parentheses). */
+/**
+ * Parses /proc/<pid>/stat (the command name may contain spaces and parentheses). The CPU time
+ * includes reaped children (cutime/cstime): when Postgres closes a backend, its CPU moves to the
+ * postmaster, under the same label, instead of vanishing from the sum.
+ */
 export function parseProcStat(text: string): ProcStat | undefined {
   const close = text.lastIndexOf(')');
   if (close < 0) return undefined;
   const pid = Number(text.slice(0, text.indexOf(' ')));
+  // After "pid (comm) ": state(0) ppid(1) … utime(11) stime(12) cutime(13) cstime(14).
   const fields = text.slice(close + 2).split(' ');
-  // After "pid (comm) ": state ppid ... utime(14th overall → index 11 here) stime(index 12).
   const ppid = Number(fields[1]);
-  const utime = Number(fields[11]);
-  const stime = Number(fields[12]);
-  if (![pid, ppid, utime, stime].every(Number.isFinite)) return undefined;
-  return { pid, ppid, cpuS: (utime + stime) / TICKS_PER_S };
+  const ticks = [11, 12, 13, 14].map((i) => Number(fields[i]));
+  if (![pid, ppid, ...ticks].every(Number.isFinite)) return undefined;
+  return { pid, ppid, cpuS: ticks.reduce((a, b) => a + b, 0) / TICKS_PER_S };
 }
 
 /** A short label for a process of the benchmark, from its command line. */
