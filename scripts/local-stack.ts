@@ -24,6 +24,8 @@ export interface StackOptions {
   natsUrl?: string;
   /** Where service logs go: 'inherit' prefixes them on this process's stderr; a folder gets one file per service. */
   logs?: 'inherit' | string;
+  /** Extra node flags for every service process (e.g. `--cpu-prof` when profiling). */
+  nodeArgs?: readonly string[];
   /** Environment given to every service (overrides the defaults below). */
   env?: Readonly<Record<string, string>>;
   quiet?: boolean;
@@ -120,7 +122,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
 
     const startService = async (app: AppName, name: string, env: Readonly<Record<string, string>> = {}): Promise<ServiceProcess> => {
       const port = app === 'gateway' && options.gatewayPort !== undefined ? options.gatewayPort : await freePort();
-      const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
+      const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
         cwd: ROOT,
         env: { ...process.env, ...baseEnv, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', ...(app === 'shard' ? { NODE_ID: name } : {}), ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
