@@ -1,15 +1,7 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import type { ForesightConfig } from '@foresight/config';
-import { PlatformModule, loadConfigOrExit, startService } from '@foresight/platform';
+import { loadConfigOrExit, startService } from '@foresight/platform';
+import { TokenModule } from './app.module';
 
-/** token service: boots, connects to NATS, serves /health and /metrics. Its features arrive with their issues. */
-@Module({})
-class TokenModule {
-  static register(config: ForesightConfig): DynamicModule {
-    return { module: TokenModule, imports: [PlatformModule.forRoot(config, { database: false })] };
-  }
-}
-
+/** Token service (issue 5): EdDSA access tokens, rotated refresh tokens, JWKS, predictive refresh. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit('token');
   await startService(config, TokenModule.register(config));

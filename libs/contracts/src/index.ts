@@ -9,3 +9,4 @@ export * from './rpc';
 export * from './token-subjects';
 export * from './token-events';
 export * from './token-commands';
+export * from './token-errors';

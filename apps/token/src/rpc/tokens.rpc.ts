@@ -1,0 +1,50 @@
+import { ErrorCodes, ForesightError, tokenSubjects, type TokenCommands, type TokenOp, type TokenRevocationReason } from '@foresight/contracts';
+import { serveRpc, type RpcHandler, type RpcMeta } from '@foresight/messaging';
+import type { Logger } from '@foresight/observability';
+import type { NatsConnection, Subscription } from 'nats';
+import type { TokensService } from '../families/tokens.service';
+import type { SigningKeys } from '../keys/signing-keys';
+import { body, familyIdOf, generationOf, sessionIdOf, text } from './validation';
+
+type Reply<K extends TokenOp> = Promise<TokenCommands[K]['reply']>;
+
+const REASONS: readonly TokenRevocationReason[] = ['logout', 'session-ended', 'admin'];
+
+const ctx = (m: RpcMeta) => ({ correlationId: m.correlationId, causationId: m.causationId || m.correlationId });
+
+/**
+ * The token service's request/reply API on `<ns>.rpc.token.<op>` (op also in `Fs-Op`), in queue
+ * group `token`: any instance answers any request.
+ */
+export function serveTokenRpc(
+  nc: NatsConnection,
+  namespace: string,
+  tokens: TokensService,
+  keys: SigningKeys,
+  logger: Logger,
+  onRequest?: (op: string, ms: number, ok: boolean) => void,
+): Subscription {
+  const handlers: Record<TokenOp, RpcHandler> = {
+    issue: async (raw, m): Reply<'issue'> => {
+      const b = body(raw);
+      return tokens.issue(sessionIdOf(b), text(b, 'userId', 256), ctx(m));
+    },
+    refresh: async (raw, m): Reply<'refresh'> => tokens.refresh(text(body(raw), 'refreshToken', 512), ctx(m)),
+    revoke: async (raw, m): Reply<'revoke'> => {
+      const b = body(raw);
+      const reason = b.reason as TokenRevocationReason;
+      if (!REASONS.includes(reason)) throw new ForesightError(ErrorCodes.VALIDATION, `"reason" must be one of ${REASONS.join(', ')}.`);
+      return { revoked: await tokens.revoke(sessionIdOf(b), familyIdOf(b, false), reason, ctx(m)) };
+    },
+    jwks: async (): Reply<'jwks'> => keys.jwks(),
+    pending: async (raw): Reply<'pending'> => {
+      const b = body(raw);
+      return { pair: await tokens.pending(sessionIdOf(b), familyIdOf(b, true), generationOf(b, 'haveGeneration')) };
+    },
+    ack: async (raw): Reply<'ack'> => {
+      const b = body(raw);
+      return { acknowledged: await tokens.ack(sessionIdOf(b), familyIdOf(b, true), generationOf(b, 'generation')) };
+    },
+  };
+  return serveRpc(nc, tokenSubjects(namespace).tokenRpcWildcard, handlers, { queue: 'token', logger, onRequest });
+}

@@ -1,0 +1,135 @@
+import type { ForesightConfig } from '@foresight/config';
+import type { Logger } from '@foresight/observability';
+import { planRefreshes, type PlanEntry, type PopulationGapModel, type SchedulerConfig } from '@foresight/token-core';
+import { randomUUID } from 'node:crypto';
+import type { AdvisoryLeader } from './leader';
+import { LoadForecast } from './load-forecast';
+import { toSessionsToPlan } from './plan-input';
+import type { SchedulerRepository } from './scheduler.repository';
+
+export interface RefreshSchedulerDeps {
+  readonly leader: AdvisoryLeader;
+  readonly repo: SchedulerRepository;
+  readonly rotateAhead: (familyId: string, expectedGeneration: number, ctx: { correlationId: string; causationId: string }) => Promise<boolean>;
+  readonly population: PopulationGapModel;
+  readonly clock: () => number;
+  readonly config: ForesightConfig;
+  readonly logger: Logger;
+  /** Periodic housekeeping the leader runs besides planning (outbox sweep, key rotation, clean-up). */
+  readonly housekeeping: (now: number) => Promise<void>;
+  readonly onTick?: (report: TickReport) => void;
+}
+
+/** What one planning round did. */
+export interface TickReport {
+  readonly candidates: number;
+  readonly refreshed: number;
+  readonly letExpire: number;
+  readonly later: number;
+  readonly forecastNow: number;
+}
+
+/** token-core scheduler settings from the configuration. */
+export function schedulerConfig(c: ForesightConfig['token']): SchedulerConfig {
+  return {
+    bucketMs: c.schedulerBucketMs,
+    thresholdMs: c.refreshThresholdMs,
+    minSkewMs: c.refreshMinSkewMs,
+    maxPullForwardMs: c.maxPullForwardMs,
+    activeProbability: c.activeProbability,
+    maxLoadPerBucket: (c.maxRefreshesPerSecond * c.schedulerBucketMs) / 1000,
+  };
+}
+
+/**
+ * The predictive refresh (T2, T3), run by the leader instance once per bucket: families whose
+ * access token expires soon are rated by their session's activity forecast and placed by
+ * token-core's `planRefreshes` against a Holt-Winters forecast of the service's unscheduled work.
+ * Those due now get their next pair minted off the request path (`rotateAhead`), which notifies
+ * the gateways for push delivery. The floor (`minSkew`) is the planner's: never later than that.
+ */
+export class RefreshScheduler {
+  private readonly forecast: LoadForecast;
+  private readonly plannerConfig: SchedulerConfig;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<void> | null = null;
+  private stopped = false;
+  private lastHousekeeping = 0;
+
+  constructor(private readonly deps: RefreshSchedulerDeps) {
+    const t = deps.config.token;
+    this.forecast = new LoadForecast(t.schedulerBucketMs, t.loadSeasonMs);
+    this.plannerConfig = schedulerConfig(t);
+  }
+
+  start(): void {
+    const loop = () => {
+      if (this.stopped) return;
+      this.running = this.safeTick().finally(() => {
+        this.running = null;
+        if (!this.stopped) this.timer = setTimeout(loop, this.deps.leader.isLeader ? this.plannerConfig.bucketMs : 1000);
+      });
+    };
+    loop();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearTimeout(this.timer);
+    await this.running;
+    await this.deps.leader.release();
+  }
+
+  private async safeTick(): Promise<void> {
+    try {
+      if (!(await this.deps.leader.tryLead())) return;
+      const report = await this.tick();
+      this.deps.onTick?.(report);
+      const now = this.deps.clock();
+      if (now - this.lastHousekeeping >= 1000) {
+        this.lastHousekeeping = now;
+        await this.deps.housekeeping(now);
+      }
+    } catch (error) {
+      this.deps.logger.error({ err: error }, 'refresh scheduling round failed');
+    }
+  }
+
+  /** One planning round (leader only). */
+  async tick(): Promise<TickReport> {
+    const c = this.plannerConfig;
+    const now = this.deps.clock();
+    const current = this.forecast.bucketOf(now);
+    const from = this.forecast.nextBucket ?? current - 2 * this.forecast.period;
+    if (from < current) this.forecast.feed(from, current, await this.deps.repo.unscheduledLoad(from, current, c.bucketMs));
+    const horizon = Math.ceil((c.thresholdMs + c.maxPullForwardMs) / c.bucketMs) + 1;
+    const loadForecast = this.forecast.forecast(horizon);
+    const candidates = await this.deps.repo.candidates(now, now + c.thresholdMs + c.maxPullForwardMs + c.bucketMs, this.deps.config.session.idleTimeoutMs);
+    const plan = planRefreshes({ now, sessions: toSessionsToPlan(candidates, now, this.deps.population.model()), loadForecast, config: c });
+    const generation = new Map(candidates.map((x) => [x.familyId, x.generation]));
+    const due = plan.filter((e): e is PlanEntry & { action: 'refresh-now' } => e.action === 'refresh-now');
+    let refreshed = 0;
+    await runLimited(due, 4, async (e) => {
+      try {
+        if (await this.deps.rotateAhead(e.sessionId, generation.get(e.sessionId)!, { correlationId: randomUUID(), causationId: 'token-scheduler' })) refreshed++;
+      } catch (error) {
+        this.deps.logger.warn({ err: error, familyId: e.sessionId }, 'pre-minting a pair failed; the next round retries');
+      }
+    });
+    return {
+      candidates: candidates.length,
+      refreshed,
+      letExpire: plan.filter((e) => e.action === 'let-expire').length,
+      later: plan.filter((e) => e.action === 'refresh-later').length,
+      forecastNow: loadForecast[0] ?? 0,
+    };
+  }
+}
+
+async function runLimited<T>(items: readonly T[], limit: number, fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items.length) }, async () => {
+    while (next < items.length) await fn(items[next++]!);
+  });
+  await Promise.all(workers);
+}
