@@ -89,8 +89,9 @@ describe('session lifecycle through the gateway (gateway, metadata, shard as pro
 
   it('ends idle sessions by itself and records why', async () => {
     const idle = (await client.create({ idleTimeoutMs: 1000 })).body.id;
-    const busy = (await client.create({ idleTimeoutMs: 1000 })).body.id;
-    const keepAlive = setInterval(() => void client.get(busy), 200);
+    const busy = (await client.create({ idleTimeoutMs: 1000, data: { cart: { n: 1 } } })).body.id;
+    // Reads of one variable are served from the gateway's edge cache; its batched activity reports keep the session alive.
+    const keepAlive = setInterval(() => void client.getVar(busy, 'cart', 'n'), 200);
     try {
       await new Promise((r) => setTimeout(r, 2500));
       const r = await client.get(idle);
@@ -108,6 +109,24 @@ describe('session lifecycle through the gateway (gateway, metadata, shard as pro
     } finally {
       await db.end();
     }
+  });
+
+  it('keeps edge caches exact: a write through one gateway reaches reads through another', async () => {
+    const second = api({ ...stack, gatewayUrl: (await stack.startService('gateway', 'gateway-2')).httpUrl });
+    const id = (await client.create({ data: { cart: { n: 0 } } })).body.id;
+    expect((await client.getVar(id, 'cart', 'n')).body).toEqual({ value: 0, version: 1 });
+    expect((await client.getVar(id, 'cart', 'n')).body).toEqual({ value: 0, version: 1 }); // now from gateway 1's L1
+    for (let i = 1; i <= 5; i++) {
+      expect((await second.put(id, 'cart', 'n', i)).status).toBe(200);
+      // Strong read through gateway 1 sees it at once; the cached read converges as the event arrives.
+      expect((await client.call('GET', `/v1/sessions/${id}/vars/cart/n?consistent=true`)).body).toEqual({ value: i, version: i + 1 });
+      await eventually(async () => ((await client.getVar(id, 'cart', 'n')).body.value === i ? true : undefined), 2000, `gateway 1 sees n=${i}`);
+    }
+    // Read-your-writes on one gateway, including deletes.
+    expect((await client.put(id, 'cart', 'n', 42)).status).toBe(200);
+    expect((await client.getVar(id, 'cart', 'n')).body.value).toBe(42);
+    expect((await client.call('DELETE', `/v1/sessions/${id}/vars/cart/n`)).status).toBe(200);
+    expect(errorCode(await client.getVar(id, 'cart', 'n'))).toBe('SESSION.VARIABLE_NOT_FOUND');
   });
 
   it('answers bad input with a clear 4xx and a stable code, and keeps serving', async () => {

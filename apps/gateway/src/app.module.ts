@@ -4,6 +4,7 @@ import type { ForesightConfig } from '@foresight/config';
 import { PlatformModule } from '@foresight/platform';
 import { ApiKeyGuard } from './common/api-key.guard';
 import { ErrorFilter } from './common/error.filter';
+import { EdgeCacheService } from './edge-cache/edge-cache.service';
 import { OwnerDirectory } from './routing/owner-directory.service';
 import { ShardClient } from './routing/shard-client.service';
 import { SessionsController } from './sessions/sessions.controller';
@@ -15,7 +16,7 @@ export class GatewayModule {
       module: GatewayModule,
       imports: [PlatformModule.forRoot(config, { database: false })],
       controllers: [SessionsController],
-      providers: [OwnerDirectory, ShardClient, ApiKeyGuard, { provide: APP_FILTER, useClass: ErrorFilter }],
+      providers: [OwnerDirectory, ShardClient, EdgeCacheService, ApiKeyGuard, { provide: APP_FILTER, useClass: ErrorFilter }],
     };
   }
 }

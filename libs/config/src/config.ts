@@ -49,7 +49,15 @@ export interface ForesightConfig {
     readonly sweepMs: number;
   };
   readonly store: { readonly maxBatch: number };
-  readonly gateway: { readonly apiKeys: readonly string[]; readonly maxAttempts: number };
+  readonly gateway: {
+    readonly apiKeys: readonly string[];
+    readonly maxAttempts: number;
+    /** Edge (L1) cache of session variables, kept fresh by session events; 0 disables it. */
+    readonly l1TtlMs: number;
+    readonly l1MaxSessions: number;
+    /** How often reads served from L1 are reported to owners as activity (batched). */
+    readonly touchFlushMs: number;
+  };
   /** Tokens (issue 5): lifetimes, key handling, predictive refresh (token service) and verification limits (gateway). */
   readonly token: {
     readonly issuer: string;
@@ -136,6 +144,9 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
     gateway: {
       apiKeys: r.list('FORESIGHT_API_KEYS', production ? [] : ['dev-key']),
       maxAttempts: r.int('GATEWAY_MAX_ATTEMPTS', 12, 1, 50),
+      l1TtlMs: r.int('L1_TTL_MS', 5000, 0, 3_600_000),
+      l1MaxSessions: r.int('L1_MAX_SESSIONS', 100_000, 1, 10_000_000),
+      touchFlushMs: r.int('L1_TOUCH_FLUSH_MS', 1000, 10, 60_000),
     },
     token: {
       issuer: r.string('TOKEN_ISSUER', 'foresight'),

@@ -36,6 +36,11 @@ export interface ShardCommands {
     readonly request: VariableRef & { readonly expectedVersion?: number };
     readonly reply: { readonly version: number };
   };
+  /** Activity seen at an edge (reads served from its L1 cache), batched: extends idle timeouts. */
+  'sessions.touch': {
+    readonly request: { readonly sessionIds: readonly string[] };
+    readonly reply: { readonly touched: number };
+  };
 }
 
 export type ShardOp = keyof ShardCommands;
@@ -47,6 +52,7 @@ export const SHARD_OPS: readonly ShardOp[] = [
   'var.put',
   'var.patch',
   'var.delete',
+  'sessions.touch',
 ];
 
 export interface VariableRef {

@@ -8,6 +8,7 @@ import { generateSessionId, isIssuedSessionId } from '@foresight/session-domain'
 import type { FastifyRequest } from 'fastify';
 import type { NatsConnection } from 'nats';
 import { ApiKeyGuard } from '../common/api-key.guard';
+import { EdgeCacheService } from '../edge-cache/edge-cache.service';
 import { ShardClient, type CallContext } from '../routing/shard-client.service';
 import { CreateSessionDto, PatchVariableDto, PutVariableDto } from './dto';
 
@@ -27,6 +28,7 @@ function object(body: unknown): Record<string, unknown> {
 export class SessionsController {
   constructor(
     private readonly shards: ShardClient,
+    private readonly l1: EdgeCacheService,
     @Inject(CONFIG) private readonly config: ForesightConfig,
     @Inject(NATS) private readonly nc: NatsConnection,
   ) {}
@@ -71,6 +73,7 @@ export class SessionsController {
   @Delete(':id')
   @ApiOperation({ summary: 'End a session' })
   async end(@Param('id') id: string, @Req() req: FastifyRequest) {
+    this.l1.drop(id);
     return this.shards.call(this.id(id), 'session.end', { sessionId: id }, this.ctx(req));
   }
 
@@ -84,9 +87,26 @@ export class SessionsController {
   }
 
   @Get(':id/vars/:group/:name')
-  @ApiOperation({ summary: 'Read one variable' })
-  async getVar(@Param('id') id: string, @Param('group') group: string, @Param('name') name: string, @Req() req: FastifyRequest) {
-    return this.shards.call(this.id(id), 'var.get', { sessionId: id, group, name }, this.ctx(req));
+  @ApiOperation({
+    summary: 'Read one variable',
+    description:
+      'Served from the edge cache when this gateway holds it (kept exact by the owners\' events; it can trail a write made ' +
+      'through another gateway by the event delivery time, never by more than L1_TTL_MS). ?consistent=true asks the owner.',
+  })
+  async getVar(
+    @Param('id') id: string,
+    @Param('group') group: string,
+    @Param('name') name: string,
+    @Query('consistent') consistent: string | undefined,
+    @Req() req: FastifyRequest,
+  ) {
+    if (consistent !== 'true') {
+      const hit = this.l1.get(this.id(id), group, name);
+      if (hit) return hit;
+    }
+    const r = await this.shards.call(this.id(id), 'var.get', { sessionId: id, group, name }, this.ctx(req));
+    this.l1.fill(id, group, name, r.value, r.version);
+    return r;
   }
 
   @Put(':id/vars/:group/:name')
@@ -94,12 +114,14 @@ export class SessionsController {
   async putVar(@Param('id') id: string, @Param('group') group: string, @Param('name') name: string, @Body() raw: PutVariableDto, @Req() req: FastifyRequest) {
     const body = object(raw);
     if (!('value' in body)) throw new ForesightError(ErrorCodes.VALIDATION, 'The body must be {"value": <any JSON>}.');
-    return this.shards.call(
+    const r = await this.shards.call(
       this.id(id),
       'var.put',
       { sessionId: id, group, name, value: body.value as JsonValue, expectedVersion: body.expectedVersion as number | undefined },
       this.ctx(req),
     );
+    this.l1.wrote(id, group, name, body.value as JsonValue, r.version);
+    return r;
   }
 
   @Patch(':id/vars/:group/:name')
@@ -107,18 +129,22 @@ export class SessionsController {
   async patchVar(@Param('id') id: string, @Param('group') group: string, @Param('name') name: string, @Body() raw: PatchVariableDto, @Req() req: FastifyRequest) {
     const body = object(raw);
     if (!('patch' in body)) throw new ForesightError(ErrorCodes.VALIDATION, 'The body must be {"patch": <JSON merge patch>}.');
-    return this.shards.call(
+    const r = await this.shards.call(
       this.id(id),
       'var.patch',
       { sessionId: id, group, name, patch: body.patch as JsonValue, expectedVersion: body.expectedVersion as number | undefined },
       this.ctx(req),
     );
+    this.l1.wrote(id, group, name, r.value, r.version);
+    return r;
   }
 
   @Delete(':id/vars/:group/:name')
   @HttpCode(200)
   @ApiOperation({ summary: 'Delete one variable' })
   async deleteVar(@Param('id') id: string, @Param('group') group: string, @Param('name') name: string, @Req() req: FastifyRequest) {
-    return this.shards.call(this.id(id), 'var.delete', { sessionId: id, group, name }, this.ctx(req));
+    const r = await this.shards.call(this.id(id), 'var.delete', { sessionId: id, group, name }, this.ctx(req));
+    this.l1.wrote(id, group, name, undefined, r.version);
+    return r;
   }
 }

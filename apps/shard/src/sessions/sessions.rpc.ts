@@ -38,6 +38,7 @@ export class SessionsRpc {
       'var.put': (r, m) => this.varPut(r, m),
       'var.patch': (r, m) => this.varPatch(r, m),
       'var.delete': (r, m) => this.varDelete(r, m),
+      'sessions.touch': (r) => this.touch(r),
     };
     this.sub = serveRpc(this.nc, this.membership.rpcSubject, handlers, {
       logger: this.logger,
@@ -112,6 +113,14 @@ export class SessionsRpc {
     const state = await this.sessions.execute(str(b, 'sessionId', 64), { kind: 'patch', group, name, patch, expectedVersion: optionalInt(b, 'expectedVersion', 1) }, meta);
     const value = state.groups[group]?.[name];
     return { value: isJsonValue(value) ? value : null, version: state.version };
+  }
+
+  private async touch(raw: unknown): Promise<Reply<'sessions.touch'>> {
+    const ids = body(raw).sessionIds;
+    if (!Array.isArray(ids) || ids.length > 10_000 || !ids.every((id) => typeof id === 'string')) {
+      throw new ForesightError(ErrorCodes.VALIDATION, '"sessionIds" must be a list of at most 10,000 session ids.');
+    }
+    return { touched: this.sessions.touchMany(ids as string[]) };
   }
 
   private async varDelete(raw: unknown, meta: RpcMeta): Promise<Reply<'var.delete'>> {

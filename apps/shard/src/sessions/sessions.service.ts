@@ -139,6 +139,25 @@ export class SessionsService {
     return ended;
   }
 
+  /**
+   * Activity reported by an edge for sessions it served from its cache. Sessions of shards this
+   * node does not own are skipped (the edge's table was stale; the next batch goes to the owner).
+   */
+  touchMany(sessionIds: readonly string[]): number {
+    const now = this.clock.now();
+    let n = 0;
+    const owned = new Set(this.membership.ownedShards());
+    for (const id of sessionIds) {
+      if (!isIssuedSessionId(id, this.config.session.idSecret)) continue;
+      if (!owned.has(shardOf(id, this.config.cluster.shardCount))) continue;
+      const entry = this.cache.get(id);
+      if (entry) entry.state = touch(entry.state, now);
+      this.touched.set(id, now);
+      n++;
+    }
+    return n;
+  }
+
   /** Last-activity times recorded by reads since the previous call (flushed to the index). */
   takeTouched(): Map<string, number> {
     const copy = new Map(this.touched);
