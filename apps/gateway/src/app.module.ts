@@ -8,14 +8,16 @@ import { EdgeCacheService } from './edge-cache/edge-cache.service';
 import { OwnerDirectory } from './routing/owner-directory.service';
 import { ShardClient } from './routing/shard-client.service';
 import { SessionsController } from './sessions/sessions.controller';
+import { TokensController } from './tokens/tokens.controller';
+import { TokensModule } from './tokens/tokens.module';
 
 @Module({})
 export class GatewayModule {
   static register(config: ForesightConfig): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [PlatformModule.forRoot(config, { database: false })],
-      controllers: [SessionsController],
+      imports: [PlatformModule.forRoot(config, { database: false }), TokensModule],
+      controllers: [SessionsController, TokensController],
       providers: [OwnerDirectory, ShardClient, EdgeCacheService, ApiKeyGuard, { provide: APP_FILTER, useClass: ErrorFilter }],
     };
   }

@@ -38,16 +38,14 @@ export type TokenRefreshedV1 = Envelope<
 >;
 
 /**
- * A family (`scope: 'family'`) or every family of a session (`scope: 'session'`) was revoked at
- * `revokedAt`. Gateways reject access tokens of a revoked family, and of a revoked session when
- * issued at or before `revokedAt`.
+ * A token family was revoked at `revokedAt` (one event per family, also when a whole session's
+ * tokens are revoked). Gateways reject the family's access tokens (`jti` = `<familyId>.<n>`) at once.
  */
 export type TokenRevokedV1 = Envelope<
   'token.revoked',
   1,
   {
-    readonly scope: 'family' | 'session';
-    readonly familyId: string | null;
+    readonly familyId: string;
     readonly reason: TokenRevocationReason;
     readonly revokedAt: string;
   }

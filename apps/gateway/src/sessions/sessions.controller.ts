@@ -7,7 +7,7 @@ import { CONFIG, NATS } from '@foresight/platform';
 import { generateSessionId, isIssuedSessionId } from '@foresight/session-domain';
 import type { FastifyRequest } from 'fastify';
 import type { NatsConnection } from 'nats';
-import { ApiKeyGuard } from '../common/api-key.guard';
+import { SessionAuthGuard } from '../tokens/session-auth.guard';
 import { EdgeCacheService } from '../edge-cache/edge-cache.service';
 import { ShardClient, type CallContext } from '../routing/shard-client.service';
 import { CreateSessionDto, PatchVariableDto, PutVariableDto } from './dto';
@@ -23,7 +23,7 @@ function object(body: unknown): Record<string, unknown> {
 @ApiTags('sessions')
 @ApiSecurity('apiKey')
 @ApiHeader({ name: 'x-correlation-id', required: false, description: 'Traced through every service and event' })
-@UseGuards(ApiKeyGuard)
+@UseGuards(SessionAuthGuard)
 @Controller('v1/sessions')
 export class SessionsController {
   constructor(

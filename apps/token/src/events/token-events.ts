@@ -33,13 +33,6 @@ export function pairEvent(origin: TokenOrigin, p: PairFacts, at: number, ctx: Me
     : envelope<TokenRefreshedV1>('token.refreshed', p.sessionId, at, ctx, { ...common, origin });
 }
 
-export function revokedEvent(
-  scope: 'family' | 'session',
-  sessionId: string,
-  familyId: string | null,
-  reason: TokenRevocationReason,
-  at: number,
-  ctx: MessageContext,
-): TokenRevokedV1 {
-  return envelope<TokenRevokedV1>('token.revoked', sessionId, at, ctx, { scope, familyId, reason, revokedAt: iso(at) });
+export function revokedEvent(sessionId: string, familyId: string, reason: TokenRevocationReason, at: number, ctx: MessageContext): TokenRevokedV1 {
+  return envelope<TokenRevokedV1>('token.revoked', sessionId, at, ctx, { familyId, reason, revokedAt: iso(at) });
 }

@@ -100,7 +100,7 @@ export class TokensService {
           const events: TokenEvent[] = [];
           if (outcome.events.length > 0 && outcome.family) {
             await this.families.update(db, outcome.family, row!.version, { ...this.extras(row!), sealed: null });
-            events.push(revokedEvent('family', row!.session_id, row!.family_id, 'reuse-detected', now, ctx));
+            events.push(revokedEvent(row!.session_id, row!.family_id, 'reuse-detected', now, ctx));
             await this.deps.outbox.stage(db, events);
           }
           return { error: outcome.error, events };
@@ -150,12 +150,12 @@ export class TokensService {
     const { count, events } = await withTransaction(this.deps.pool, async (db) => {
       const rows = await this.families.lockActiveOfSession(db, sessionId, familyId);
       const now = this.deps.clock();
+      const staged: TokenEvent[] = [];
       for (const row of rows) {
         const revoked = evolve(toFamily(row), { type: 'FamilyRevoked', reason, at: now });
         await this.families.update(db, revoked, row.version, { ...this.extras(row), sealed: null });
+        staged.push(revokedEvent(sessionId, row.family_id, reason, now, ctx));
       }
-      if (rows.length === 0) return { count: 0, events: [] };
-      const staged = [familyId ? revokedEvent('family', sessionId, familyId, reason, now, ctx) : revokedEvent('session', sessionId, null, reason, now, ctx)];
       await this.deps.outbox.stage(db, staged);
       return { count: rows.length, events: staged };
     });

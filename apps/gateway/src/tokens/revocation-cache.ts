@@ -1,0 +1,87 @@
+import { TOKEN_STREAM_DUPLICATE_WINDOW_MS, TOKEN_STREAM_MAX_AGE_MS, tokenSubjects, type TokenRevokedV1 } from '@foresight/contracts';
+import { decode, ensureStream } from '@foresight/messaging';
+import type { Logger } from '@foresight/observability';
+import { DeliverPolicy, type ConsumerMessages, type NatsConnection } from 'nats';
+import { RevocationList } from './revocation-list';
+
+export interface RevocationCacheOptions {
+  readonly namespace: string;
+  readonly replicas: number;
+  /** How long a revocation matters: the access-token lifetime plus a margin. */
+  readonly retainMs: number;
+  readonly clock: () => number;
+}
+
+/**
+ * The gateway's L1 revocation cache: an ordered JetStream consumer on `token.revoked`, starting
+ * `retainMs` in the past, so a gateway that starts (or reconnects) knows every revocation that can
+ * still matter, then follows new ones as they are published (milliseconds, well within 1 s).
+ */
+export class RevocationCache {
+  readonly list: RevocationList;
+  private messages: ConsumerMessages | null = null;
+  private done: Promise<void> | null = null;
+  private caughtUp = false;
+  private readonly listeners: ((familyId: string, event: TokenRevokedV1) => void)[] = [];
+  private pruneTimer: NodeJS.Timeout | null = null;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly opts: RevocationCacheOptions,
+    private readonly logger: Pick<Logger, 'warn' | 'info'>,
+  ) {
+    this.list = new RevocationList(opts.retainMs);
+  }
+
+  /** True once the revocations already on the stream at start have been applied. */
+  get ready(): boolean {
+    return this.caughtUp;
+  }
+
+  onRevoked(listener: (familyId: string, event: TokenRevokedV1) => void): void {
+    this.listeners.push(listener);
+  }
+
+  isRevoked(claims: { readonly jti: string }): boolean {
+    return this.list.isRevoked(claims);
+  }
+
+  async start(): Promise<void> {
+    const s = tokenSubjects(this.opts.namespace);
+    // Declared here too (same spec as the token service), so a gateway starting first can follow it.
+    await ensureStream(this.nc, {
+      name: s.tokenStream,
+      subjects: [s.tokenEventsWildcard],
+      replicas: this.opts.replicas,
+      maxAgeMs: TOKEN_STREAM_MAX_AGE_MS,
+      duplicateWindowMs: TOKEN_STREAM_DUPLICATE_WINDOW_MS,
+    });
+    const consumer = await this.nc.jetstream().consumers.get(s.tokenStream, {
+      filterSubjects: [s.tokenEvent('token.revoked')],
+      deliver_policy: DeliverPolicy.StartTime,
+      opt_start_time: new Date(this.opts.clock() - this.opts.retainMs).toISOString(),
+    });
+    if ((await consumer.info()).num_pending === 0) this.caughtUp = true;
+    this.messages = await consumer.consume();
+    this.done = (async () => {
+      for await (const msg of this.messages!) {
+        try {
+          const event = decode<TokenRevokedV1>(msg.data);
+          const familyId = this.list.apply(event);
+          if (familyId) for (const l of this.listeners) l(familyId, event);
+        } catch (error) {
+          this.logger.warn({ err: error, seq: msg.seq }, 'ignoring an undecodable token.revoked message');
+        }
+        if (msg.info.pending === 0) this.caughtUp = true;
+      }
+    })();
+    this.pruneTimer = setInterval(() => this.list.prune(this.opts.clock()), 10_000);
+    this.pruneTimer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.messages?.stop();
+    await this.done?.catch(() => undefined);
+  }
+}
