@@ -1,8 +1,9 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startLocalStack } from '../../scripts/local-stack';
 import { freePort } from '../../scripts/infra/ports';
+import { BenchError } from './errors';
 
 /** A Foresight stack started for the benchmark. */
 export interface BenchStack {
@@ -17,7 +18,8 @@ export interface BenchStack {
 /**
  * Starts the local Foresight stack (scripts/local-stack.ts): Postgres (embedded unless
  * `databaseUrl`), nats-server with JetStream, migrations, metadata, `shardNodes` shard nodes and
- * the gateway, each its own process. Service logs go to files in a temp folder, at `logLevel`.
+ * the gateway, each its own process. Service logs go to files in a temp folder, at `logLevel`;
+ * the folder is removed on stop and kept when the stack fails to start.
  */
 export async function startForesightStack(opts: {
   databaseUrl?: string;
@@ -25,13 +27,28 @@ export async function startForesightStack(opts: {
   logLevel: string;
 }): Promise<BenchStack> {
   const logDir = mkdtempSync(join(tmpdir(), 'foresight-bench-logs-'));
-  const stack = await startLocalStack({
-    quiet: true,
-    gatewayPort: await freePort(),
-    shardNodes: opts.shardNodes,
-    databaseUrl: opts.databaseUrl,
-    logs: logDir,
-    env: { LOG_LEVEL: opts.logLevel },
-  });
-  return { gatewayUrl: stack.gatewayUrl, apiKey: stack.apiKey, databaseUrl: stack.databaseUrl, logDir, stop: () => stack.stop() };
+  let stack: Awaited<ReturnType<typeof startLocalStack>>;
+  try {
+    stack = await startLocalStack({
+      quiet: true,
+      gatewayPort: await freePort(),
+      shardNodes: opts.shardNodes,
+      databaseUrl: opts.databaseUrl,
+      logs: logDir,
+      env: { LOG_LEVEL: opts.logLevel },
+    });
+  } catch (err) {
+    // Keep the logs: they say why a service did not come up.
+    throw new BenchError('BENCH.PROCESS_FAILED', `the Foresight stack did not start (service logs in ${logDir}): ${(err as Error).message}`);
+  }
+  return {
+    gatewayUrl: stack.gatewayUrl,
+    apiKey: stack.apiKey,
+    databaseUrl: stack.databaseUrl,
+    logDir,
+    async stop() {
+      await stack.stop();
+      rmSync(logDir, { recursive: true, force: true });
+    },
+  };
 }
