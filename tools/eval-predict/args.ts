@@ -13,16 +13,16 @@ export interface EvalArgs {
   readonly rnnLearningRate: number;
   readonly rnnBatch: number;
   readonly rnnCell: 'gru' | 'lstm';
-  readonly rnnEmbedding: number;
   readonly skipRnn: boolean;
   readonly markovVariants: readonly string[];
+  readonly rnnHeldOut: number;
   readonly seed: number;
   readonly out: string | null;
 }
 
 const USAGE = `usage: npm run eval:predict -- --data <path> --format msnbc|lines|tsv [--max-sessions N]
-  [--k 3] [--history T] [--rnn-epochs E] [--rnn-hidden H] [--rnn-embedding E] [--rnn-cell gru|lstm]
-  [--rnn-windows N] [--rnn-lr X] [--rnn-batch B] [--no-rnn] [--markov-variants ppm-c:3,interpolated:3]
+  [--k 3] [--history T] [--rnn-epochs E] [--rnn-hidden H] [--rnn-cell gru|lstm]
+  [--rnn-windows N] [--rnn-lr X] [--rnn-batch B] [--heldout-positions N] [--no-rnn] [--markov-variants ppm-c:3,interpolated:3]
   [--seed S] [--out .bench-results/eval-predict-<name>.json]`;
 
 /** Parses `process.argv`-style arguments; throws with the usage text on bad input. */
@@ -60,9 +60,9 @@ export function parseArgs(argv: readonly string[]): EvalArgs {
     rnnLearningRate: num('rnn-lr', 0.005),
     rnnBatch: num('rnn-batch', 256),
     rnnCell: cell,
-    rnnEmbedding: num('rnn-embedding', 0),
     skipRnn: flags.has('no-rnn'),
     markovVariants: (m.get('markov-variants') ?? '').split(',').filter((s) => s.length > 0),
+    rnnHeldOut: num('heldout-positions', 60_000),
     seed: num('seed', 42),
     out: m.get('out') ?? null,
   };

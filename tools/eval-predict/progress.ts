@@ -3,7 +3,7 @@ export class ProgressBar {
   private last = 0;
   private readonly started = Date.now();
 
-  constructor(private readonly label: string, private readonly total: number, private readonly stream = process.stderr) {}
+  constructor(private readonly label: string, public total: number, private readonly stream = process.stderr) {}
 
   update(done: number, extra = ''): void {
     const now = Date.now();

@@ -159,6 +159,20 @@ export class VariableOrderMarkov implements NextActionPredictor {
     return dense[action] ?? 0;
   }
 
+  /**
+   * Evidence behind a prediction: the order and observation count of the deepest context of
+   * `seq[0..len)` the model has seen (order 0 = none beyond overall popularity).
+   */
+  evidenceAt(seq: ArrayLike<number>, len: number): { readonly order: number; readonly count: number } {
+    const top = this.chain(seq, len, false);
+    const nodes = this.scratch.nodes;
+    for (let k = top; k > 0; k--) {
+      const node = nodes[k];
+      if (node !== undefined && node.total > 0) return { order: k, count: node.total };
+    }
+    return { order: 0, count: this.rootList.total };
+  }
+
   private topN(seq: ArrayLike<number>, len: number, n: number): void {
     requireInt('n', n, 0);
     const top = this.chain(seq, len, false);
