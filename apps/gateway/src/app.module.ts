@@ -10,6 +10,7 @@ import { ShardClient } from './routing/shard-client.service';
 import { SessionsController } from './sessions/sessions.controller';
 import { TokensController } from './tokens/tokens.controller';
 import { TokensModule } from './tokens/tokens.module';
+import { VariablesService } from './sessions/variables.service';
 
 @Module({})
 export class GatewayModule {
@@ -18,7 +19,7 @@ export class GatewayModule {
       module: GatewayModule,
       imports: [PlatformModule.forRoot(config, { database: false }), TokensModule],
       controllers: [SessionsController, TokensController],
-      providers: [OwnerDirectory, ShardClient, EdgeCacheService, ApiKeyGuard, { provide: APP_FILTER, useClass: ErrorFilter }],
+      providers: [OwnerDirectory, ShardClient, EdgeCacheService, VariablesService, ApiKeyGuard, { provide: APP_FILTER, useClass: ErrorFilter }],
     };
   }
 }

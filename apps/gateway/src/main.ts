@@ -1,14 +1,19 @@
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
-import { METRICS, loadConfigOrExit, startService } from '@foresight/platform';
+import { LOGGER, METRICS, loadConfigOrExit, startService } from '@foresight/platform';
 import type { Registry } from 'prom-client';
 import { GatewayModule } from './app.module';
+import { ApiKeyGuard } from './common/api-key.guard';
 import { instrumentHttp } from './common/http-metrics';
+import { installFastLane } from './sessions/fast-lane';
+import { VariablesService } from './sessions/variables.service';
 
 /** REST gateway (X2): validation, auth, OpenAPI at /docs, /health, /metrics; routes to owner nodes. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit('gateway');
   await startService(config, GatewayModule.register(config), (app) => {
-    instrumentHttp(app.getHttpAdapter().getInstance(), app.get<Registry>(METRICS));
+    const fastify = app.getHttpAdapter().getInstance();
+    instrumentHttp(fastify, app.get<Registry>(METRICS));
+    installFastLane(fastify, app.get(VariablesService), app.get(ApiKeyGuard), app.get(LOGGER));
     const document = SwaggerModule.createDocument(
       app,
       new DocumentBuilder()

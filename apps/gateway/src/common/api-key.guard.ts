@@ -14,10 +14,15 @@ export class ApiKeyGuard implements CanActivate {
     this.keys = config.gateway.apiKeys.map((k) => Buffer.from(k));
   }
 
-  canActivate(context: ExecutionContext): boolean {
-    const header = context.switchToHttp().getRequest<FastifyRequest>().headers['x-api-key'];
+  /** True when the request carries one of the configured API keys (constant-time comparison). */
+  hasValidKey(request: FastifyRequest): boolean {
+    const header = request.headers['x-api-key'];
     const presented = Buffer.from(typeof header === 'string' ? header : '');
-    if (!this.keys.some((k) => k.length === presented.length && timingSafeEqual(k, presented))) {
+    return this.keys.some((k) => k.length === presented.length && timingSafeEqual(k, presented));
+  }
+
+  canActivate(context: ExecutionContext): boolean {
+    if (!this.hasValidKey(context.switchToHttp().getRequest<FastifyRequest>())) {
       throw new ForesightError(ErrorCodes.UNAUTHENTICATED, 'Missing or unknown API key: send it in the x-api-key header.');
     }
     return true;

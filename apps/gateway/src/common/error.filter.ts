@@ -54,36 +54,40 @@ function fromFastify(error: { code?: string; statusCode?: number; message?: stri
   }
 }
 
+/** Maps anything thrown while handling a request to a status and the public error body. */
+export function toHttpError(exception: unknown, request: FastifyRequest, logger: Logger): { status: number; body: ErrorBody } {
+  const fastifyBody = typeof exception === 'object' && exception !== null ? fromFastify(exception as { code?: string }) : undefined;
+  if (exception instanceof ForesightError) return { status: STATUS_BY_CODE[exception.code] ?? 500, body: exception.toJSON() };
+  if (fastifyBody) {
+    const status = fastifyBody.code === ErrorCodes.PAYLOAD_TOO_LARGE ? 413 : (exception as { statusCode?: number }).statusCode === 415 ? 415 : 400;
+    return { status, body: fastifyBody };
+  }
+  if (exception instanceof HttpException) {
+    const status = exception.getStatus();
+    const code =
+      status === 404 ? ErrorCodes.ROUTE_NOT_FOUND : status === 401 ? ErrorCodes.UNAUTHENTICATED : status === 403 ? ErrorCodes.FORBIDDEN : status === 413 ? ErrorCodes.PAYLOAD_TOO_LARGE : status < 500 ? ErrorCodes.VALIDATION : ErrorCodes.INTERNAL;
+    const message = status === 404 ? `No route ${request.method} ${request.url.split('?')[0]}. See /docs for the API.` : exception.message;
+    return { status, body: { code, message } };
+  }
+  logger.error({ err: exception, correlationId: request.id }, 'unhandled error');
+  return { status: 500, body: { code: ErrorCodes.INTERNAL, message: 'An internal error occurred; it has been logged with the correlation id.' } };
+}
+
+/** Sends the public error body `{"error": {code, message, correlationId}}`. */
+export function sendError(reply: FastifyReply, request: FastifyRequest, error: { status: number; body: ErrorBody }): void {
+  void reply
+    .status(error.status)
+    .header('x-correlation-id', request.id)
+    .send({ error: { ...error.body, correlationId: request.id } });
+}
+
 @Catch()
 export class ErrorFilter implements ExceptionFilter {
   constructor(@Inject(LOGGER) private readonly logger: Logger) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    const reply = http.getResponse<FastifyReply>();
     const request = http.getRequest<FastifyRequest>();
-    let status: number;
-    let body: ErrorBody;
-    const fastifyBody = typeof exception === 'object' && exception !== null ? fromFastify(exception as { code?: string }) : undefined;
-    if (exception instanceof ForesightError) {
-      status = STATUS_BY_CODE[exception.code] ?? 500;
-      body = exception.toJSON();
-    } else if (fastifyBody) {
-      status = fastifyBody.code === ErrorCodes.PAYLOAD_TOO_LARGE ? 413 : (exception as { statusCode?: number }).statusCode === 415 ? 415 : 400;
-      body = fastifyBody;
-    } else if (exception instanceof HttpException) {
-      status = exception.getStatus();
-      const code = status === 404 ? ErrorCodes.ROUTE_NOT_FOUND : status === 401 ? ErrorCodes.UNAUTHENTICATED : status === 403 ? ErrorCodes.FORBIDDEN : status === 413 ? ErrorCodes.PAYLOAD_TOO_LARGE : status < 500 ? ErrorCodes.VALIDATION : ErrorCodes.INTERNAL;
-      const message = status === 404 ? `No route ${request.method} ${request.url.split('?')[0]}. See /docs for the API.` : exception.message;
-      body = { code, message };
-    } else {
-      status = 500;
-      body = { code: ErrorCodes.INTERNAL, message: 'An internal error occurred; it has been logged with the correlation id.' };
-      this.logger.error({ err: exception, correlationId: request.id }, 'unhandled error');
-    }
-    void reply
-      .status(status)
-      .header('x-correlation-id', request.id)
-      .send({ error: { ...body, correlationId: request.id } });
+    sendError(http.getResponse<FastifyReply>(), request, toHttpError(exception, request, this.logger));
   }
 }

@@ -1,16 +1,17 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import { ErrorCodes, ForesightError, subjects, type GroupsState, type JsonValue, type OwnerView } from '@foresight/contracts';
+import { ErrorCodes, ForesightError, subjects, type GroupsState, type OwnerView } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { callRpc } from '@foresight/messaging';
 import { CONFIG, NATS } from '@foresight/platform';
-import { generateSessionId, isIssuedSessionId } from '@foresight/session-domain';
+import { generateSessionId } from '@foresight/session-domain';
 import type { FastifyRequest } from 'fastify';
 import type { NatsConnection } from 'nats';
 import { SessionAuthGuard } from '../tokens/session-auth.guard';
 import { EdgeCacheService } from '../edge-cache/edge-cache.service';
 import { ShardClient, type CallContext } from '../routing/shard-client.service';
 import { CreateSessionDto, PatchVariableDto, PutVariableDto } from './dto';
+import { VariablesService } from './variables.service';
 
 function object(body: unknown): Record<string, unknown> {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
@@ -28,6 +29,7 @@ function object(body: unknown): Record<string, unknown> {
 export class SessionsController {
   constructor(
     private readonly shards: ShardClient,
+    private readonly variables: VariablesService,
     private readonly l1: EdgeCacheService,
     @Inject(CONFIG) private readonly config: ForesightConfig,
     @Inject(NATS) private readonly nc: NatsConnection,
@@ -38,10 +40,7 @@ export class SessionsController {
   }
 
   private id(sessionId: string): string {
-    if (!isIssuedSessionId(sessionId, this.config.session.idSecret)) {
-      throw new ForesightError(ErrorCodes.SESSION_NOT_FOUND, 'No such session: the id was not issued by this cluster.');
-    }
-    return sessionId;
+    return this.variables.checkId(sessionId);
   }
 
   @Post()
@@ -90,7 +89,7 @@ export class SessionsController {
   @ApiOperation({
     summary: 'Read one variable',
     description:
-      'Served from the edge cache when this gateway holds it (kept exact by the owners\' events; it can trail a write made ' +
+      "Served from the edge cache when this gateway holds it (kept exact by the owners' events; it can trail a write made " +
       'through another gateway by the event delivery time, never by more than L1_TTL_MS). ?consistent=true asks the owner.',
   })
   async getVar(
@@ -100,51 +99,25 @@ export class SessionsController {
     @Query('consistent') consistent: string | undefined,
     @Req() req: FastifyRequest,
   ) {
-    if (consistent !== 'true') {
-      const hit = this.l1.get(this.id(id), group, name);
-      if (hit) return hit;
-    }
-    const r = await this.shards.call(this.id(id), 'var.get', { sessionId: id, group, name }, this.ctx(req));
-    this.l1.fill(id, group, name, r.value, r.version);
-    return r;
+    return this.variables.get(id, group, name, consistent === 'true', this.ctx(req));
   }
 
   @Put(':id/vars/:group/:name')
   @ApiOperation({ summary: 'Set one variable (acknowledged after the event is committed in Postgres)' })
-  async putVar(@Param('id') id: string, @Param('group') group: string, @Param('name') name: string, @Body() raw: PutVariableDto, @Req() req: FastifyRequest) {
-    const body = object(raw);
-    if (!('value' in body)) throw new ForesightError(ErrorCodes.VALIDATION, 'The body must be {"value": <any JSON>}.');
-    const r = await this.shards.call(
-      this.id(id),
-      'var.put',
-      { sessionId: id, group, name, value: body.value as JsonValue, expectedVersion: body.expectedVersion as number | undefined },
-      this.ctx(req),
-    );
-    this.l1.wrote(id, group, name, body.value as JsonValue, r.version);
-    return r;
+  async putVar(@Param('id') id: string, @Param('group') group: string, @Param('name') name: string, @Body() body: PutVariableDto, @Req() req: FastifyRequest) {
+    return this.variables.put(id, group, name, body, this.ctx(req));
   }
 
   @Patch(':id/vars/:group/:name')
   @ApiOperation({ summary: 'Merge-patch one variable (RFC 7396)' })
-  async patchVar(@Param('id') id: string, @Param('group') group: string, @Param('name') name: string, @Body() raw: PatchVariableDto, @Req() req: FastifyRequest) {
-    const body = object(raw);
-    if (!('patch' in body)) throw new ForesightError(ErrorCodes.VALIDATION, 'The body must be {"patch": <JSON merge patch>}.');
-    const r = await this.shards.call(
-      this.id(id),
-      'var.patch',
-      { sessionId: id, group, name, patch: body.patch as JsonValue, expectedVersion: body.expectedVersion as number | undefined },
-      this.ctx(req),
-    );
-    this.l1.wrote(id, group, name, r.value, r.version);
-    return r;
+  async patchVar(@Param('id') id: string, @Param('group') group: string, @Param('name') name: string, @Body() body: PatchVariableDto, @Req() req: FastifyRequest) {
+    return this.variables.patch(id, group, name, body, this.ctx(req));
   }
 
   @Delete(':id/vars/:group/:name')
   @HttpCode(200)
   @ApiOperation({ summary: 'Delete one variable' })
   async deleteVar(@Param('id') id: string, @Param('group') group: string, @Param('name') name: string, @Req() req: FastifyRequest) {
-    const r = await this.shards.call(this.id(id), 'var.delete', { sessionId: id, group, name }, this.ctx(req));
-    this.l1.wrote(id, group, name, undefined, r.version);
-    return r;
+    return this.variables.delete(id, group, name, this.ctx(req));
   }
 }
