@@ -12,7 +12,8 @@ export class InitialSchema1763776800000 implements MigrationInterface {
         stream_version  integer     NOT NULL,
         shard           integer     NOT NULL,
         epoch           bigint      NOT NULL,
-        event_id        uuid        NOT NULL UNIQUE,
+        -- Unique by construction (UUID v4) and deduplicated by JetStream; no index to maintain on the hot path.
+        event_id        uuid        NOT NULL,
         type            text        NOT NULL,
         schema_version  smallint    NOT NULL,
         occurred_at     timestamptz NOT NULL,

@@ -33,8 +33,11 @@ export class EdgeCacheService implements OnApplicationBootstrap, OnModuleDestroy
   ) {
     this.enabled = config.gateway.l1TtlMs > 0;
     this.cache = new L1Cache(config.gateway.l1TtlMs, config.gateway.l1MaxSessions);
+    const lookups = counter(registry, 'foresight_l1_lookups_total', 'Edge cache lookups', ['result']);
     this.metrics = {
-      lookups: counter(registry, 'foresight_l1_lookups_total', 'Edge cache lookups', ['result']),
+      // Bound children: no label hashing on the hot path.
+      hits: lookups.labels('hit'),
+      misses: lookups.labels('miss'),
       size: gauge(registry, 'foresight_l1_sessions', 'Sessions in the edge cache'),
     };
   }
@@ -64,8 +67,12 @@ export class EdgeCacheService implements OnApplicationBootstrap, OnModuleDestroy
   get(sessionId: string, group: string, name: string): { value: JsonValue; version: number } | undefined {
     if (!this.enabled) return undefined;
     const hit = this.cache.get(sessionId, `${group}/${name}`, this.clock.now());
-    this.metrics.lookups.inc({ result: hit ? 'hit' : 'miss' });
-    if (hit) this.touched.add(sessionId);
+    if (hit) {
+      this.metrics.hits.inc();
+      this.touched.add(sessionId);
+    } else {
+      this.metrics.misses.inc();
+    }
     return hit;
   }
 
