@@ -42,6 +42,18 @@ describe('session lifecycle through the gateway (gateway, metadata, shard as pro
     expect([after.status, errorCode(after)]).toEqual([410, 'SESSION.ENDED']);
   });
 
+  it('records user actions as events in the session stream (updateProfile)', async () => {
+    const id = (await client.create({ userId: 'u-7' })).body.id;
+    for (const action of ['home', 'view_product:42', 'add_to_cart']) {
+      expect((await client.call('POST', `/v1/sessions/${id}/actions`, { action })).status).toBe(201);
+    }
+    for (const bad of [{ action: '' }, { action: 'x'.repeat(200) }, { action: 42 }, { action: 'has space' }, {}]) {
+      const r = await client.call('POST', `/v1/sessions/${id}/actions`, bad);
+      expect([r.status, errorCode(r)]).toEqual([400, 'REQUEST.INVALID']);
+    }
+    expect((await client.get(id)).body.version).toBe(4);
+  });
+
   it('publishes every committed event on JetStream, in order, with the correlation id', async () => {
     const s = subjects(stack.namespace);
     const jsm = await nc.jetstreamManager();

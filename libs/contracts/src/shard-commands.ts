@@ -36,6 +36,11 @@ export interface ShardCommands {
     readonly request: VariableRef & { readonly expectedVersion?: number };
     readonly reply: { readonly version: number };
   };
+  /** Records a user action in the session's stream (P1: behavioural profiles are built from these events). */
+  'session.record_action': {
+    readonly request: { readonly sessionId: string; readonly action: string };
+    readonly reply: { readonly version: number };
+  };
   /** Activity seen at an edge (reads served from its L1 cache), batched: extends idle timeouts. */
   'sessions.touch': {
     readonly request: { readonly sessionIds: readonly string[] };
@@ -52,6 +57,7 @@ export const SHARD_OPS: readonly ShardOp[] = [
   'var.put',
   'var.patch',
   'var.delete',
+  'session.record_action',
   'sessions.touch',
 ];
 

@@ -30,3 +30,8 @@ export class PatchVariableDto {
   @ApiPropertyOptional({ description: 'Write only if the session is at this version' })
   expectedVersion?: number;
 }
+
+export class RecordActionDto {
+  @ApiProperty({ description: 'What the user did: 1–128 characters from letters, digits and _ . : / -', example: 'view_product:42' })
+  action!: string;
+}

@@ -10,7 +10,7 @@ import type { NatsConnection } from 'nats';
 import { SessionAuthGuard } from '../tokens/session-auth.guard';
 import { EdgeCacheService } from '../edge-cache/edge-cache.service';
 import { ShardClient, type CallContext } from '../routing/shard-client.service';
-import { CreateSessionDto, PatchVariableDto, PutVariableDto } from './dto';
+import { CreateSessionDto, PatchVariableDto, PutVariableDto, RecordActionDto } from './dto';
 import { VariablesService } from './variables.service';
 
 function object(body: unknown): Record<string, unknown> {
@@ -74,6 +74,14 @@ export class SessionsController {
   async end(@Param('id') id: string, @Req() req: FastifyRequest) {
     this.l1.drop(id);
     return this.shards.call(this.id(id), 'session.end', { sessionId: id }, this.ctx(req));
+  }
+
+  @Post(':id/actions')
+  @ApiOperation({ summary: 'Record what the user just did (updateProfile, P1/P9): an event in the session stream that the models learn from' })
+  async recordAction(@Param('id') id: string, @Body() raw: RecordActionDto, @Req() req: FastifyRequest) {
+    const body = object(raw);
+    if (typeof body.action !== 'string') throw new ForesightError(ErrorCodes.VALIDATION, 'The body must be {"action": "<name>"}.');
+    return this.shards.call(this.id(id), 'session.record_action', { sessionId: id, action: body.action }, this.ctx(req));
   }
 
   @Get(':id/owner')

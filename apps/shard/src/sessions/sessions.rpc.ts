@@ -12,6 +12,9 @@ import { SessionsService } from './sessions.service';
 
 type Reply<K extends ShardOp> = ShardCommands[K]['reply'];
 
+/** Action names: short, printable, usable as Markov symbols and in data-requirement patterns. */
+const ACTION = /^[A-Za-z0-9_.:/-]{1,128}$/;
+
 /** The shard node's request/reply API on `<ns>.rpc.shard.<nodeId>` (S5). */
 @Injectable()
 export class SessionsRpc {
@@ -38,6 +41,7 @@ export class SessionsRpc {
       'var.put': (r, m) => this.varPut(r, m),
       'var.patch': (r, m) => this.varPatch(r, m),
       'var.delete': (r, m) => this.varDelete(r, m),
+      'session.record_action': (r, m) => this.recordAction(r, m),
       'sessions.touch': (r) => this.touch(r),
     };
     this.sub = serveRpc(this.nc, this.membership.rpcSubject, handlers, {
@@ -113,6 +117,16 @@ export class SessionsRpc {
     const state = await this.sessions.execute(str(b, 'sessionId', 64), { kind: 'patch', group, name, patch, expectedVersion: optionalInt(b, 'expectedVersion', 1) }, meta);
     const value = state.groups[group]?.[name];
     return { value: isJsonValue(value) ? value : null, version: state.version };
+  }
+
+  private async recordAction(raw: unknown, meta: RpcMeta): Promise<Reply<'session.record_action'>> {
+    const b = body(raw);
+    const action = b.action;
+    if (typeof action !== 'string' || !ACTION.test(action)) {
+      throw new ForesightError(ErrorCodes.VALIDATION, '"action" must be 1–128 characters from letters, digits and _ . : / -.');
+    }
+    const state = await this.sessions.execute(str(b, 'sessionId', 64), { kind: 'record_action', action }, meta);
+    return { version: state.version };
   }
 
   private async touch(raw: unknown): Promise<Reply<'sessions.touch'>> {
