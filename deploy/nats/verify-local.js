@@ -119,6 +119,19 @@ async function checks() {
   await sleep(300);
   check('subscriber may not publish events', subscriber.violated());
 
+  const token = await user('token', 3);
+  const notices = gateway.nc.subscribe('fs.notice.token.>', { max: 1 });
+  await gateway.nc.flush();
+  await sleep(300);
+  token.nc.publish('fs.notice.token.s1', sc.encode('pair'));
+  let notice = null;
+  for await (const m of notices) notice = sc.decode(m.data);
+  check('token pushes a per-session notice that the gateway receives', notice === 'pair');
+  token.nc.publish('fs.evt.session.variable_set', sc.encode('x'));
+  await sleep(300);
+  check('token may not publish session events', token.violated());
+  await token.nc.close();
+
   let refused = false;
   await connect({ servers: `127.0.0.1:${port(0, 1)}`, user: 'gateway', pass: 'wrong' }).then((nc) => nc.close(), () => (refused = true));
   check('a wrong password is refused', refused);
