@@ -1,41 +1,13 @@
-import { loadConfig } from '@foresight/config';
 import { ErrorCodes, ForesightError, tokenSubjects, TOKEN_STREAM_DUPLICATE_WINDOW_MS, TOKEN_STREAM_MAX_AGE_MS, type TokenEvent, type TokenPair } from '@foresight/contracts';
 import { decode, ensureStream } from '@foresight/messaging';
-import { createPool } from '@foresight/persistence';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
-import { cryptoRandomBytes, verifyAccessToken } from '@foresight/token-core';
+import { verifyAccessToken } from '@foresight/token-core';
 import { connect, type NatsConnection } from 'nats';
-import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { Sealer } from '../../apps/token/src/crypto/sealer';
-import { TokenOutbox } from '../../apps/token/src/events/token-outbox';
-import { TokensService } from '../../apps/token/src/families/tokens.service';
-import { SigningKeys } from '../../apps/token/src/keys/signing-keys';
+import { familyOf, tokenInstance } from './token-harness';
 
-const quiet = { warn: () => undefined } as never;
 const ctx = { correlationId: 'c-test', causationId: 'c-test' };
-
-/** One token service instance: its own pool, keys and outbox over the shared database and NATS. */
-function instance(url: string, nc: NatsConnection, namespace: string, clock: () => number) {
-  const config = loadConfig('token', { DATABASE_URL: url, TOKEN_GRACE_MS: '30000' });
-  const pool = createPool(url, 10, 'token-test');
-  const sealer = new Sealer(config.token.encryptionKey);
-  const keys = new SigningKeys(pool, sealer, clock, { rotationMs: config.token.keyRotationMs, activationDelayMs: 0, accessTtlMs: config.token.accessTtlMs });
-  const outbox = new TokenOutbox(pool, nc, quiet, namespace);
-  const notices: { sessionId: string; familyId: string; generation: number }[] = [];
-  const tokens = new TokensService({
-    pool,
-    keys,
-    sealer,
-    outbox,
-    clock,
-    randomBytes: cryptoRandomBytes,
-    newId: randomUUID,
-    config: config.token,
-    notify: (sessionId, familyId, generation) => notices.push({ sessionId, familyId, generation }),
-  });
-  return { pool, keys, tokens, notices, config };
-}
+const instance = (url: string, nc: NatsConnection, namespace: string, clock: () => number) => tokenInstance(url, nc, namespace, clock, { TOKEN_GRACE_MS: '30000' });
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -54,8 +26,8 @@ describe('token service against real Postgres and NATS', () => {
   const s = tokenSubjects(namespace);
   let now = Date.now();
   const clock = () => now;
-  let a: ReturnType<typeof instance>;
-  let b: ReturnType<typeof instance>;
+  let a: ReturnType<typeof tokenInstance>;
+  let b: ReturnType<typeof tokenInstance>;
   const pools: Pool[] = [];
 
   beforeAll(async () => {
@@ -105,7 +77,7 @@ describe('token service against real Postgres and NATS', () => {
     expect(pair.generation).toBe(1);
     expect(pair.refreshToken).not.toBe(issued.refreshToken);
 
-    const familyId = JSON.parse(Buffer.from(pair.accessToken.split('.')[1], 'base64url').toString()).jti.split('.')[0] as string;
+    const familyId = familyOf(pair.accessToken);
     const family = await a.pool.query('SELECT status, current_generation, version FROM token_families WHERE family_id = $1', [familyId]);
     expect(family.rows[0]).toMatchObject({ status: 'active', current_generation: 1, version: 2 });
     const tokens = await a.pool.query<{ n: number }>('SELECT count(*)::int AS n FROM token_refresh_tokens WHERE family_id = $1', [familyId]);
@@ -146,7 +118,7 @@ describe('token service against real Postgres and NATS', () => {
   it('a pre-minted pair waits for its client: the old token fetches it until delivery, pending() resumes it, ack() starts the grace', async () => {
     const sessionId = uniqueName('s');
     const p0 = await a.tokens.issue(sessionId, 'u4', ctx);
-    const familyId = JSON.parse(Buffer.from(p0.accessToken.split('.')[1], 'base64url').toString()).jti.split('.')[0] as string;
+    const familyId = familyOf(p0.accessToken);
     expect(await a.tokens.rotateAhead(familyId, 0, ctx)).toBe(true);
     expect(await b.tokens.rotateAhead(familyId, 0, ctx)).toBe(false);
     expect(a.notices).toContainEqual({ sessionId, familyId, generation: 1 });
@@ -163,7 +135,7 @@ describe('token service against real Postgres and NATS', () => {
     expect(await codeOf(a.tokens.refresh(p0.refreshToken, ctx))).toBe(ErrorCodes.TOKEN_REUSED);
 
     const q0 = await a.tokens.issue(sessionId, 'u4', ctx);
-    const q = JSON.parse(Buffer.from(q0.accessToken.split('.')[1], 'base64url').toString()).jti.split('.')[0] as string;
+    const q = familyOf(q0.accessToken);
     expect(await a.tokens.rotateAhead(q, 0, ctx)).toBe(true);
     expect(await b.tokens.ack(sessionId, q, 1)).toBe(true);
     expect(await a.tokens.pending(sessionId, q, 1)).toBeNull();

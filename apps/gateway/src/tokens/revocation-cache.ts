@@ -56,12 +56,17 @@ export class RevocationCache {
       maxAgeMs: TOKEN_STREAM_MAX_AGE_MS,
       duplicateWindowMs: TOKEN_STREAM_DUPLICATE_WINDOW_MS,
     });
+    const subject = s.tokenEvent('token.revoked');
+    const since = this.opts.clock() - this.opts.retainMs;
+    // The last revocation already on the stream: ready once it has been applied (at once if there is none to load).
+    const last = await (await this.nc.jetstreamManager()).streams.getMessage(s.tokenStream, { last_by_subj: subject }).catch(() => undefined);
+    const loadUpTo = last && last.time.getTime() >= since ? last.seq : 0;
+    if (loadUpTo === 0) this.caughtUp = true;
     const consumer = await this.nc.jetstream().consumers.get(s.tokenStream, {
-      filterSubjects: [s.tokenEvent('token.revoked')],
+      filterSubjects: subject, // a string: filter_subjects (plural) needs nats-server 2.10
       deliver_policy: DeliverPolicy.StartTime,
-      opt_start_time: new Date(this.opts.clock() - this.opts.retainMs).toISOString(),
+      opt_start_time: new Date(since).toISOString(),
     });
-    if ((await consumer.info()).num_pending === 0) this.caughtUp = true;
     this.messages = await consumer.consume();
     this.done = (async () => {
       for await (const msg of this.messages!) {
@@ -72,7 +77,7 @@ export class RevocationCache {
         } catch (error) {
           this.logger.warn({ err: error, seq: msg.seq }, 'ignoring an undecodable token.revoked message');
         }
-        if (msg.info.pending === 0) this.caughtUp = true;
+        if (msg.seq >= loadUpTo) this.caughtUp = true;
       }
     })();
     this.pruneTimer = setInterval(() => this.list.prune(this.opts.clock()), 10_000);
