@@ -35,6 +35,8 @@ export const ErrorCodes = {
   TOKEN_CLAIM_MISMATCH: 'TOKEN.CLAIM_MISMATCH',
   TOKEN_REUSED: 'TOKEN.REUSED',
   TOKEN_UNKNOWN: 'TOKEN.UNKNOWN',
+  // Prediction (issue 3): no stored model yet, or the version asked for is no longer served.
+  PREDICTION_MODEL_NOT_FOUND: 'PREDICTION.MODEL_NOT_FOUND',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

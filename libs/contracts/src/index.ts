@@ -10,3 +10,6 @@ export * from './token-subjects';
 export * from './token-events';
 export * from './token-commands';
 export * from './token-errors';
+export * from './prediction-subjects';
+export * from './prediction-commands';
+export * from './prediction-events';

@@ -37,6 +37,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   [ErrorCodes.TOKEN_CLAIM_MISMATCH]: 401,
   [ErrorCodes.TOKEN_REUSED]: 401,
   [ErrorCodes.TOKEN_UNKNOWN]: 401,
+  [ErrorCodes.PREDICTION_MODEL_NOT_FOUND]: 404,
 };
 
 /** Fastify's own errors (body parsing, limits, media type) in the same format as ours. */
