@@ -1,5 +1,6 @@
 import { InitialSchema1763776800000 } from './1763776800000-initial-schema';
 import { Tokens1763863200000 } from './1763863200000-tokens';
+import { PredictionModels1763949600000 } from './1763949600000-prediction-models';
 
 /** Every migration, in order. Listed explicitly so the CLI, the apps and the tests run the same set. */
-export const migrations = [InitialSchema1763776800000, Tokens1763863200000];
+export const migrations = [InitialSchema1763776800000, Tokens1763863200000, PredictionModels1763949600000];
