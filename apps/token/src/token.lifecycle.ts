@@ -78,7 +78,7 @@ export class TokenLifecycle implements OnApplicationBootstrap, BeforeApplication
       logger: this.logger,
       onEvent: (type) => events.inc({ type }),
     });
-    this.consumer.start();
+    await this.consumer.start();
 
     const leaderGauge = gauge(this.metrics, 'foresight_token_scheduler_leader', '1 when this instance runs the refresh scheduler');
     const planned = counter(this.metrics, 'foresight_token_scheduled_total', 'Scheduler decisions', ['action']);

@@ -32,8 +32,11 @@ export class SessionActivityConsumer {
 
   constructor(private readonly deps: SessionActivityDeps) {}
 
-  /** Starts consuming; if the session stream does not exist yet (no shard node ran), retries in the background. */
-  start(): void {
+  /**
+   * Starts consuming. Resolves after the first attempt; if the session stream does not exist yet
+   * (no shard node ran), it keeps retrying in the background.
+   */
+  start(): Promise<void> {
     const s = subjects(this.deps.namespace);
     const attempt = async () => {
       if (this.stopped) return;
@@ -50,7 +53,7 @@ export class SessionActivityConsumer {
         this.retry = setTimeout(() => void attempt(), 1000);
       }
     };
-    void attempt();
+    return attempt();
   }
 
   async stop(): Promise<void> {
