@@ -1,0 +1,88 @@
+import { UserBlendedMarkov, VariableOrderMarkov, Vocabulary, type ScoredAction } from '@foresight/prediction-core';
+import { SessionWindows, type SessionWindow } from './session-windows';
+
+/** One recorded action, as stored in Postgres and published on the session stream. */
+export interface ActionObservation {
+  readonly sessionId: string;
+  readonly userId: string | null;
+  readonly action: string;
+  readonly streamVersion: number;
+  readonly position: number;
+}
+
+/** Sizes and memory bounds of the online model. */
+export interface OnlineModelOptions {
+  readonly markovOrder: number;
+  readonly maxContexts: number;
+  readonly maxUsers: number;
+  readonly maxSessions: number;
+  /** Actions kept per session (at least the Markov order). */
+  readonly windowLength: number;
+  /** Vocabulary to start from (indices must match a stored model); a fresh one otherwise. */
+  readonly vocabulary?: Vocabulary;
+}
+
+/** Key of sessions without a user: never learned as a user, so its blend weight stays 0 (global only). */
+const NO_USER = '';
+
+/**
+ * The models that learn online from action events: the action vocabulary, the global
+ * variable-order Markov model, per-user models blended with it, and each session's recent actions.
+ * Single-threaded and synchronous: an update is complete when `learn` returns.
+ */
+export class OnlineModel {
+  readonly vocabulary: Vocabulary;
+  readonly global: VariableOrderMarkov;
+  readonly blend: UserBlendedMarkov;
+  readonly windows: SessionWindows;
+  /** Highest event position learned so far. */
+  appliedPosition = 0;
+  learned = 0;
+  skipped = 0;
+
+  constructor(readonly options: OnlineModelOptions) {
+    this.vocabulary = options.vocabulary ?? new Vocabulary();
+    this.global = new VariableOrderMarkov({ maxOrder: options.markovOrder, maxContexts: options.maxContexts, vocabularySize: this.vocabulary.size });
+    this.blend = new UserBlendedMarkov(this.global, { maxUsers: options.maxUsers });
+    this.windows = new SessionWindows(options.maxSessions, Math.max(options.windowLength, options.markovOrder));
+  }
+
+  /**
+   * Learns one action. `priorHistory` (action names before this one, oldest first) seeds the
+   * session's window when it is not in memory. Returns false, learning nothing, when the event is
+   * not newer than the last one learned for its session (a redelivery or a late duplicate).
+   */
+  learn(o: ActionObservation, priorHistory?: readonly string[]): boolean {
+    let w: SessionWindow | undefined = this.windows.get(o.sessionId);
+    if (w !== undefined && o.streamVersion <= w.lastVersion) {
+      this.skipped++;
+      return false;
+    }
+    const next = this.vocabulary.encode(o.action);
+    w ??= this.windows.open(o.sessionId, o.userId, (priorHistory ?? []).map((a) => this.vocabulary.encode(a)), 0);
+    if (o.userId) this.blend.observe(o.userId, w.actions, next);
+    else this.global.observe(w.actions, next);
+    this.global.growVocabulary(this.vocabulary.size);
+    this.windows.push(w, next, o.streamVersion);
+    if (o.position > this.appliedPosition) this.appliedPosition = o.position;
+    this.learned++;
+    return true;
+  }
+
+  /** Installs a session's window from stored history (a prediction for a session not in memory). */
+  remember(sessionId: string, userId: string | null, actions: readonly string[], lastVersion: number): SessionWindow {
+    const existing = this.windows.get(sessionId);
+    if (existing !== undefined) return existing;
+    return this.windows.open(sessionId, userId, actions.map((a) => this.vocabulary.encode(a)), lastVersion);
+  }
+
+  /** Exact top-N of the Markov part (user blend when the user has been seen, else global). */
+  predictMarkov(userId: string | null, history: readonly number[], n: number): readonly ScoredAction[] {
+    return this.blend.predict(userId ?? NO_USER, history, n);
+  }
+
+  /** Dense Markov distribution (user blend) over the current vocabulary. */
+  distributionMarkov(userId: string | null, history: readonly number[], out: Float64Array): void {
+    this.blend.distribution(userId ?? NO_USER, history, out);
+  }
+}
