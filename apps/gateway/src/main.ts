@@ -3,6 +3,7 @@ import { LOGGER, METRICS, loadConfigOrExit, startService } from '@foresight/plat
 import type { Registry } from 'prom-client';
 import { GatewayModule } from './app.module';
 import { ApiKeyGuard } from './common/api-key.guard';
+import { sendError, toHttpError } from './common/error.filter';
 import { instrumentHttp } from './common/http-metrics';
 import { installFastLane } from './sessions/fast-lane';
 import { VariablesService } from './sessions/variables.service';
@@ -14,6 +15,9 @@ async function main(): Promise<void> {
     const fastify = app.getHttpAdapter().getInstance();
     instrumentHttp(fastify, app.get<Registry>(METRICS));
     installFastLane(fastify, app.get(VariablesService), app.get(ApiKeyGuard), app.get(LOGGER));
+    // Errors raised by Fastify itself (body parsing, limits, media type) get the same body as ours,
+    // whichever plugins are registered later.
+    fastify.setErrorHandler((error, request, reply) => sendError(reply, request, toHttpError(error, request, app.get(LOGGER))));
     const document = SwaggerModule.createDocument(
       app,
       new DocumentBuilder()
