@@ -1,0 +1,16 @@
+export * from './errors';
+export * from './keys';
+export * from './util/time';
+export * from './util/rng';
+export { IndexedHeap } from './util/indexed-heap';
+export * from './store/byte-cache';
+export type { EvictionPolicy } from './eviction/policy';
+export { LruPolicy } from './eviction/lru-policy';
+export { LfuPolicy } from './eviction/lfu-policy';
+export type { LfuOptions } from './eviction/lfu-policy';
+export { FrequencySketch } from './eviction/frequency-sketch';
+export type { FrequencySketchOptions } from './eviction/frequency-sketch';
+export { ProtectionTable } from './eviction/protection-table';
+export type { ProtectionListener } from './eviction/protection-table';
+export { ForesightPolicy } from './eviction/foresight-policy';
+export type { ForesightPolicyOptions } from './eviction/foresight-policy';
