@@ -16,6 +16,15 @@ describe('LoadForecast', () => {
     expect(Math.max(...quiet)).toBeLessThan(15);
   });
 
+  it('forecasts whole pairs, so a faint trend does not order the buckets of a quiet service', () => {
+    const f = new LoadForecast(1000, 10_000);
+    const counts = new Map<number, number>();
+    // One sign-in every 13 s: no seasonal pattern, a fraction of a pair per bucket.
+    for (let b = 0; b < 200; b++) counts.set(b, b % 13 === 0 ? 1 : 0);
+    f.feed(0, 200, counts);
+    expect(f.forecast(30)).toEqual(new Array(30).fill(0));
+  });
+
   it('feeds each bucket once, missing buckets as zeros', () => {
     const f = new LoadForecast(1000, 4000);
     f.feed(10, 12, new Map([[10, 4]]));

@@ -40,8 +40,13 @@ export class LoadForecast {
     if (to > (this.next ?? -Infinity)) this.next = to;
   }
 
-  /** Forecast work for the next `horizon` buckets starting with the current one (never negative). */
+  /**
+   * Forecast work for the next `horizon` buckets starting with the current one, in whole pairs
+   * (never negative). Rounding matters: the planner moves a refresh to a strictly quieter bucket,
+   * and unrounded forecasts differ by a fraction of a pair between any two buckets (the trend term
+   * alone makes them monotonic), which would pull every refresh to the start of its window.
+   */
   forecast(horizon: number): number[] {
-    return this.model.forecast(horizon).map((x) => Math.max(0, x));
+    return this.model.forecast(horizon).map((x) => Math.max(0, Math.round(x)));
   }
 }
