@@ -1,15 +1,7 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import type { ForesightConfig } from '@foresight/config';
-import { PlatformModule, loadConfigOrExit, startService } from '@foresight/platform';
+import { loadConfigOrExit, startService } from '@foresight/platform';
+import { PredictionModule } from './app.module';
 
-/** prediction service: boots, connects to NATS, serves /health and /metrics. Its features arrive with their issues. */
-@Module({})
-class PredictionModule {
-  static register(config: ForesightConfig): DynamicModule {
-    return { module: PredictionModule, imports: [PlatformModule.forRoot(config, { database: false })] };
-  }
-}
-
+/** Prediction service (issue 3): learns from recorded actions, answers predict(session, n), retrains and stores models. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit('prediction');
   await startService(config, PredictionModule.register(config));

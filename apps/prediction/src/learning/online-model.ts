@@ -69,13 +69,6 @@ export class OnlineModel {
     return true;
   }
 
-  /** Installs a session's window from stored history (a prediction for a session not in memory). */
-  remember(sessionId: string, userId: string | null, actions: readonly string[], lastVersion: number): SessionWindow {
-    const existing = this.windows.get(sessionId);
-    if (existing !== undefined) return existing;
-    return this.windows.open(sessionId, userId, actions.map((a) => this.vocabulary.encode(a)), lastVersion);
-  }
-
   /** Exact top-N of the Markov part (user blend when the user has been seen, else global). */
   predictMarkov(userId: string | null, history: readonly number[], n: number): readonly ScoredAction[] {
     return this.blend.predict(userId ?? NO_USER, history, n);

@@ -1,0 +1,50 @@
+import type { ActionsRepository } from './actions.repository';
+import type { OnlineModel } from './online-model';
+
+/** What the service logs through (a pino logger fits). */
+export interface Log {
+  debug(obj: object, msg: string): void;
+  info(obj: object, msg: string): void;
+  warn(obj: object, msg: string): void;
+  error(obj: object, msg: string): void;
+}
+
+/** Outcome of a rebuild: the position up to which Postgres was read (the consumer skips at or below it). */
+export interface RebuildResult {
+  readonly horizon: number;
+  readonly actions: number;
+  readonly seconds: number;
+}
+
+/**
+ * Rebuilds the online model from the event store: every action event up to the stable horizon P,
+ * in position order. Pauses between pages so the process stays responsive.
+ */
+export async function rebuildFromStore(
+  model: OnlineModel,
+  repo: ActionsRepository,
+  log: Log,
+  now: () => number,
+  pause: () => Promise<void> = () => new Promise((resolve) => setImmediate(resolve)),
+): Promise<RebuildResult> {
+  const started = now();
+  const { position: horizon, waitedMs } = await repo.stableHorizon();
+  let actions = 0;
+  let lastLog = started;
+  for await (const page of repo.scan(0, horizon)) {
+    for (const a of page) model.learn(a);
+    actions += page.length;
+    if (now() - lastLog > 5000) {
+      lastLog = now();
+      log.info({ actions, position: page[page.length - 1]?.position, horizon }, 'rebuilding the online model from Postgres');
+    }
+    await pause();
+  }
+  if (horizon > model.appliedPosition) model.appliedPosition = horizon;
+  const seconds = (now() - started) / 1000;
+  log.info(
+    { horizon, actions, seconds, waitedForCommitsMs: waitedMs, vocabulary: model.vocabulary.size, contexts: model.global.contexts.size, undecodable: repo.undecodable },
+    'online model rebuilt from Postgres',
+  );
+  return { horizon, actions, seconds };
+}

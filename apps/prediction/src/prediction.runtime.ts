@@ -1,0 +1,131 @@
+import type { ForesightConfig } from '@foresight/config';
+import { PREDICTION_STREAM_DUPLICATE_WINDOW_MS, PREDICTION_STREAM_MAX_AGE_MS, predictionSubjects } from '@foresight/contracts';
+import { ensureStream } from '@foresight/messaging';
+import { counter, gauge, histogram } from '@foresight/observability';
+import type { NatsConnection, Subscription } from 'nats';
+import type { Pool } from 'pg';
+import type { Registry } from 'prom-client';
+import { ActionConsumer } from './learning/action.consumer';
+import { ActionsRepository } from './learning/actions.repository';
+import { OnlineModel } from './learning/online-model';
+import { rebuildFromStore, type Log, type RebuildResult } from './learning/rebuild';
+import { ModelRegistry } from './models/model-registry';
+import { ModelsRepository } from './models/models.repository';
+import { parseVersionName } from './models/serving-model';
+import { servePredictionRpc } from './serving/prediction.rpc';
+import { Predictor } from './serving/predictor';
+import { RnnBatcher } from './serving/rnn-batcher';
+import { RetrainScheduler } from './training/retrain.scheduler';
+import { Trainer } from './training/trainer';
+import { trainWorkerPath } from './training/worker-path';
+
+export interface PredictionRuntimeDeps {
+  readonly config: ForesightConfig;
+  readonly pool: Pool;
+  readonly nc: NatsConnection;
+  readonly logger: Log;
+  readonly now: () => number;
+  readonly metrics: Registry;
+  /** Compiled training-worker entry; found in dist/ by default. */
+  readonly workerPath?: string;
+}
+
+/**
+ * The prediction service without Nest: online model, consumer, stored models, serving, and
+ * retraining, started in a safe order. Used by the Nest lifecycle and by the integration tests.
+ */
+export class PredictionRuntime {
+  readonly model: OnlineModel;
+  readonly actions: ActionsRepository;
+  readonly models: ModelsRepository;
+  readonly registry: ModelRegistry;
+  readonly predictor: Predictor;
+  readonly trainer: Trainer;
+  private readonly scheduler: RetrainScheduler;
+  private consumer: ActionConsumer | null = null;
+  private rpc: Subscription[] = [];
+  rebuilt: RebuildResult | null = null;
+
+  constructor(private readonly deps: PredictionRuntimeDeps) {
+    const { config, pool, nc, logger, now, metrics } = deps;
+    const p = config.prediction;
+    this.model = new OnlineModel({ markovOrder: p.markovOrder, maxContexts: p.maxContexts, maxUsers: p.maxUsers, maxSessions: p.maxSessions, windowLength: p.historyLength });
+    this.actions = new ActionsRepository(pool);
+    this.models = new ModelsRepository(pool);
+    const modelVersion = gauge(metrics, 'foresight_prediction_model_version', 'Stored version of the serving model (0 = live Markov only)', ['kind']);
+    this.registry = new ModelRegistry({
+      repo: this.models,
+      model: this.model,
+      nc,
+      namespace: config.nats.namespace,
+      logger,
+      now,
+      onSwap: (s) => {
+        modelVersion.reset();
+        modelVersion.set({ kind: s.kind }, parseVersionName(s.version) ?? 0);
+      },
+    });
+    const batchSize = histogram(metrics, 'foresight_prediction_rnn_batch_size', 'Histories per batched RNN forward pass', [], [1, 2, 4, 8, 16, 32, 64, 128, 256]);
+    this.predictor = new Predictor({
+      model: this.model,
+      serving: () => this.registry.current,
+      repo: this.actions,
+      batcher: new RnnBatcher(256, (n) => batchSize.observe(n)),
+      idSecret: config.session.idSecret,
+      logger,
+    });
+    this.trainer = new Trainer({
+      settings: p,
+      model: this.model,
+      actions: this.actions,
+      models: this.models,
+      registry: this.registry,
+      logger,
+      now,
+      workerPath: deps.workerPath ?? trainWorkerPath(),
+    });
+    this.scheduler = new RetrainScheduler(this.trainer, p.retrainIntervalMs, logger);
+  }
+
+  /** Stream, vocabulary of the active model, rebuild from Postgres, active model, then serving and learning. */
+  async start(): Promise<void> {
+    const { config, nc, logger, now, metrics } = this.deps;
+    const s = predictionSubjects(config.nats.namespace);
+    await ensureStream(nc, {
+      name: s.predictionStream,
+      subjects: [s.predictionEventsWildcard],
+      replicas: config.nats.jetStreamReplicas,
+      maxAgeMs: PREDICTION_STREAM_MAX_AGE_MS,
+      duplicateWindowMs: PREDICTION_STREAM_DUPLICATE_WINDOW_MS,
+    });
+    const active = await this.registry.seedFromActive();
+    this.rebuilt = await rebuildFromStore(this.model, this.actions, logger, now);
+    if (active) await this.registry.activate(active);
+
+    const latency = histogram(metrics, 'foresight_prediction_rpc_seconds', 'Prediction service request latency', ['op', 'ok']);
+    this.rpc = servePredictionRpc(nc, config.nats.namespace, this.predictor, () => this.registry.current, logger, (op, ms, ok) => latency.observe({ op, ok: String(ok) }, ms / 1000));
+    const actions = counter(metrics, 'foresight_prediction_actions_total', 'Recorded actions consumed, by outcome', ['outcome']);
+    this.consumer = new ActionConsumer({
+      nc,
+      namespace: config.nats.namespace,
+      durable: `prediction-${config.cluster.nodeId}`,
+      model: this.model,
+      repo: this.actions,
+      horizon: this.rebuilt.horizon,
+      logger,
+      onEvent: (outcome) => actions.inc({ outcome }),
+    });
+    this.consumer.start();
+    this.registry.follow();
+    this.scheduler.start();
+    logger.info({ model: this.registry.current.version, horizon: this.rebuilt.horizon }, 'prediction service ready');
+  }
+
+  /** No new requests, stop learning and training, then the platform drains NATS and closes the pool. */
+  async stop(): Promise<void> {
+    await Promise.all(this.rpc.map((sub) => sub.drain().catch(() => undefined)));
+    this.registry.stopFollowing();
+    await this.consumer?.stop();
+    await this.scheduler.stop();
+  }
+}

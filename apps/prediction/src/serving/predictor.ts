@@ -1,0 +1,77 @@
+import { ErrorCodes, ForesightError, type PredictedAction, type PredictionResult } from '@foresight/contracts';
+import { UNKNOWN_INDEX, bucketOf, topNOfDistribution, type ScoredAction } from '@foresight/prediction-core';
+import { isIssuedSessionId } from '@foresight/session-domain';
+import type { ActionsRepository } from '../learning/actions.repository';
+import type { OnlineModel } from '../learning/online-model';
+import type { Log } from '../learning/rebuild';
+import type { ServingModel } from '../models/serving-model';
+import type { RnnBatcher } from './rnn-batcher';
+
+export interface PredictorDeps {
+  readonly model: OnlineModel;
+  /** The serving model at the time of the call. */
+  readonly serving: () => ServingModel;
+  readonly repo: Pick<ActionsRepository, 'history' | 'sessionInfo'>;
+  readonly batcher: RnnBatcher;
+  readonly idSecret: string;
+  readonly logger: Log;
+}
+
+/**
+ * `predict(session, n)`: the session's recent actions (memory, else Postgres), then the Markov
+ * model (user blend) alone or mixed with the RNN of an ensemble. Cold start: a session with no
+ * action yet gets the start-of-session distribution, which backs off to overall popularity.
+ */
+export class Predictor {
+  constructor(private readonly deps: PredictorDeps) {}
+
+  async predict(sessionId: string, n: number): Promise<PredictionResult> {
+    if (!isIssuedSessionId(sessionId, this.deps.idSecret)) {
+      throw new ForesightError(ErrorCodes.SESSION_NOT_FOUND, 'No such session: the id was not issued by this cluster.');
+    }
+    const { history, userId } = await this.historyOf(sessionId);
+    const serving = this.deps.serving();
+    let scored: readonly ScoredAction[] | null = null;
+    let kind = serving.kind;
+    if (serving.rnn !== null && serving.weights !== null) {
+      try {
+        scored = await this.ensemble(serving, userId, history, n);
+      } catch (error) {
+        this.deps.logger.warn({ err: error, version: serving.version }, 'RNN inference failed; answered with the Markov model');
+        kind = 'markov';
+      }
+    }
+    scored ??= this.deps.model.predictMarkov(userId, history, n + 1).filter((a) => a.action !== UNKNOWN_INDEX).slice(0, n);
+    const vocabulary = this.deps.model.vocabulary;
+    const predictions: PredictedAction[] = scored.map((a) => ({ action: vocabulary.decode(a.action), p: a.p }));
+    return { sessionId, modelVersion: serving.version, model: kind, historyLength: history.length, predictions };
+  }
+
+  private async historyOf(sessionId: string): Promise<{ history: number[]; userId: string | null }> {
+    const { model, repo } = this.deps;
+    const w = model.windows.get(sessionId);
+    if (w !== undefined) return { history: [...w.actions], userId: w.userId };
+    // Not in memory (no action learned yet, or evicted): the store knows. Never installed as a
+    // window here, so the consumer's per-session version check is not fooled.
+    const stored = await repo.history(sessionId, model.windows.length);
+    if (stored.length > 0) return { history: stored.map((a) => model.vocabulary.lookup(a.action)), userId: stored[stored.length - 1]!.userId };
+    const info = await repo.sessionInfo(sessionId);
+    if (info === undefined) throw new ForesightError(ErrorCodes.SESSION_NOT_FOUND, 'No such session.');
+    if (info.ended) throw new ForesightError(ErrorCodes.SESSION_ENDED, 'The session has ended.');
+    return { history: [], userId: info.userId };
+  }
+
+  private async ensemble(serving: ServingModel, userId: string | null, history: readonly number[], n: number): Promise<ScoredAction[]> {
+    const rnn = serving.rnn!;
+    const row = await this.deps.batcher.score(rnn, history);
+    const { model } = this.deps;
+    const dist = new Float64Array(model.vocabulary.size);
+    model.distributionMarkov(userId, history, dist);
+    const weights = serving.weights!;
+    const w = weights.markovWeight[bucketOf(weights, history.length, model.global.evidenceAt(history, history.length).count)] ?? 1;
+    const V = Math.min(rnn.vocabularySize, dist.length);
+    for (let a = 0; a < dist.length; a++) dist[a] = w * dist[a]! + (1 - w) * (a < V ? row[a]! : 0);
+    dist[UNKNOWN_INDEX] = 0;
+    return topNOfDistribution(dist, Math.min(n, dist.length)).filter((a) => a.p > 0);
+  }
+}
