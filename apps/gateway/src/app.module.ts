@@ -5,6 +5,7 @@ import { PlatformModule } from '@foresight/platform';
 import { ApiKeyGuard } from './common/api-key.guard';
 import { ErrorFilter } from './common/error.filter';
 import { EdgeCacheService } from './edge-cache/edge-cache.service';
+import { PredictionsModule } from './predictions/predictions.module';
 import { OwnerDirectory } from './routing/owner-directory.service';
 import { ShardClient } from './routing/shard-client.service';
 import { SessionsController } from './sessions/sessions.controller';
@@ -17,7 +18,7 @@ export class GatewayModule {
   static register(config: ForesightConfig): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [PlatformModule.forRoot(config, { database: false }), TokensModule],
+      imports: [PlatformModule.forRoot(config, { database: false }), TokensModule, PredictionsModule],
       controllers: [SessionsController, TokensController],
       providers: [OwnerDirectory, ShardClient, EdgeCacheService, VariablesService, ApiKeyGuard, { provide: APP_FILTER, useClass: ErrorFilter }],
     };
