@@ -22,7 +22,7 @@ export interface EvalArgs {
 
 const USAGE = `usage: npm run eval:predict -- --data <path> --format msnbc|lines|tsv [--max-sessions N]
   [--k 3] [--history T] [--rnn-epochs E] [--rnn-hidden H] [--rnn-cell gru|lstm]
-  [--rnn-windows N] [--rnn-lr X] [--rnn-batch B] [--heldout-positions N] [--no-rnn] [--markov-variants ppm-c:3,interpolated:3]
+  [--rnn-windows N] [--rnn-lr X] [--rnn-batch B] [--heldout-positions N] [--no-rnn] [--markov-variants ppm-c:3,interpolated:4:d0.9,ppm-d:3:noanchor]
   [--seed S] [--out .bench-results/eval-predict-<name>.json]`;
 
 /** Parses `process.argv`-style arguments; throws with the usage text on bad input. */

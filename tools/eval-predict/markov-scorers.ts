@@ -50,14 +50,18 @@ export function trainMarkovFamily(
   const [mk, mkT] = timed(new VariableOrderMarkov({ maxOrder: k, vocabularySize, maxContexts: 4_000_000 }), train);
   const scorers = [popularityScorer(pop, popT), markovScorer(m1, m1T), markovScorer(mk, mkT)];
   for (const v of variants) {
-    const [smoothing, order, anchor] = v.split(':');
+    // smoothing:order[:noanchor][:d<discount>], e.g. interpolated:4:d0.9
+    const [smoothing, order, ...flags] = v.split(':');
     const maxOrder = Number(order ?? k);
-    const name = `${smoothing}-${maxOrder}${anchor === 'noanchor' ? '-noanchor' : ''}`;
+    const anchor = !flags.includes('noanchor');
+    const d = flags.find((f) => f.startsWith('d'));
+    const name = `${smoothing}-${maxOrder}${anchor ? '' : '-noanchor'}${d ? `-${d}` : ''}`;
     const [m, t] = timed(
       new VariableOrderMarkov({
         maxOrder,
         smoothing: smoothing as Smoothing,
-        anchorSessionStart: anchor !== 'noanchor',
+        anchorSessionStart: anchor,
+        discount: d ? Number(d.slice(1)) : undefined,
         vocabularySize,
         maxContexts: 4_000_000,
         name,
