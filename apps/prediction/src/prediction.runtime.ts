@@ -45,6 +45,8 @@ export class PredictionRuntime {
   private consumer: ActionConsumer | null = null;
   private rpc: Subscription[] = [];
   rebuilt: RebuildResult | null = null;
+  /** Recorded actions consumed from the stream, by outcome. */
+  readonly consumed = { learned: 0, duplicate: 0, 'below-horizon': 0 };
 
   constructor(private readonly deps: PredictionRuntimeDeps) {
     const { config, pool, nc, logger, now, metrics } = deps;
@@ -113,7 +115,10 @@ export class PredictionRuntime {
       repo: this.actions,
       horizon: this.rebuilt.horizon,
       logger,
-      onEvent: (outcome) => actions.inc({ outcome }),
+      onEvent: (outcome) => {
+        this.consumed[outcome]++;
+        actions.inc({ outcome });
+      },
     });
     this.consumer.start();
     this.registry.follow();

@@ -40,7 +40,7 @@ export class ActionsRepository {
     const started = Date.now();
     for (;;) {
       const running = await this.pool.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM unnest(pg_snapshot_xip($1::pg_snapshot)) AS x WHERE pg_xact_status(x) = 'in progress'`,
+        `SELECT count(*)::int AS n FROM pg_snapshot_xip($1::pg_snapshot) AS x WHERE pg_xact_status(x) = 'in progress'`,
         [snap],
       );
       if (running.rows[0]!.n === 0 || Date.now() - started > timeoutMs) break;
