@@ -24,3 +24,11 @@ export { actionShape, keyToTemplate, templateToKey } from './requirements/action
 export type { ActionShape } from './requirements/action-shape';
 export { RequirementResolver } from './requirements/resolver';
 export type { RequiredKey, Requirements } from './requirements/resolver';
+export { Ewma } from './origin/ewma';
+export { CircuitBreaker } from './origin/circuit-breaker';
+export type { BreakerState, CircuitBreakerOptions } from './origin/circuit-breaker';
+export { backoffDelay } from './origin/backoff';
+export type { BackoffOptions } from './origin/backoff';
+export { ResilientOrigin } from './origin/resilient-origin';
+export type { Lane, OriginDeps, OriginFetch, OriginOptions, OriginResponse } from './origin/resilient-origin';
+export { OriginRegistry } from './origin/origin-registry';
