@@ -29,7 +29,7 @@ export const USAGE = `usage: npm run bench:tokens -- --data <apache_logs> [optio
   --grace <s>               grace for the previous refresh token (default 30)
   --threshold <s>           Foresight: refresh window opens this long before expiry (default 300)
   --min-skew <s>            Foresight: floor, refresh no later than this before expiry (default 60)
-  --p-active <p>            Foresight: refresh only if P(session still active) >= p (default 0.01)
+  --p-active <p>            Foresight: refresh only if P(session still active) >= p (default 0.005)
   --bucket <s>              Foresight: scheduler bucket (default 10)
   --pull-forward <s>        Foresight: max pull-forward before a predicted peak (default 300)
   --max-load-per-s <n>      Foresight: target ceiling of token-service ops/s (default 1)
@@ -68,7 +68,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     graceMs: num('grace', 30) * 1000,
     thresholdMs: num('threshold', 300) * 1000,
     minSkewMs: num('min-skew', 60) * 1000,
-    pActive: num('p-active', 0.01),
+    pActive: num('p-active', 0.005),
     bucketMs: bucket * 1000,
     pullForwardMs: num('pull-forward', 300) * 1000,
     maxLoadPerSecond: num('max-load-per-s', 1),

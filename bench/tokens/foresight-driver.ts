@@ -64,7 +64,9 @@ export class ForesightDriver {
     }
     const c = this.opts.scheduler;
     const horizon = Math.ceil((c.thresholdMs + c.maxPullForwardMs) / c.bucketMs) + 1;
-    const loadForecast = this.loadModel.forecast(horizon).map((x) => Math.max(0, x));
+    // Whole pairs, as the token service does (apps/token/src/schedule/load-forecast.ts): sub-unit
+    // differences between buckets would otherwise order the planner's choices.
+    const loadForecast = this.loadModel.forecast(horizon).map((x) => Math.max(0, Math.round(x)));
     const prior = this.population.model();
     const toPlan = [...sessions].map(([sessionId, expiresAt]) => {
       const state = this.activity.get(sessionId)!;

@@ -193,7 +193,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       refreshMinSkewMs: r.int('TOKEN_REFRESH_MIN_SKEW_MS', 60_000, 50, 86_400_000),
       schedulerBucketMs: r.int('TOKEN_SCHEDULER_BUCKET_MS', 10_000, 50, 3_600_000),
       maxPullForwardMs: r.int('TOKEN_MAX_PULL_FORWARD_MS', 300_000, 0, 86_400_000),
-      activeProbability: r.number('TOKEN_ACTIVE_PROBABILITY', 0.01, 0, 1),
+      activeProbability: r.number('TOKEN_ACTIVE_PROBABILITY', 0.005, 0, 1),
       maxRefreshesPerSecond: r.number('TOKEN_MAX_REFRESHES_PER_S', 100, 0.001, 1e6),
       loadSeasonMs: r.int('TOKEN_LOAD_SEASON_MS', 3_600_000, 1000, 7 * 86_400_000),
       jwksCacheMs: r.int('TOKEN_JWKS_CACHE_MS', 300_000, 1000, 86_400_000),
