@@ -94,6 +94,8 @@ export interface ForesightConfig {
     readonly historyLength: number;
     /** Retraining period; 0 disables retraining. */
     readonly retrainIntervalMs: number;
+    /** How often the service checks whether a round is due (no model yet, or the newest is older than the interval). */
+    readonly retrainCheckMs: number;
     /** A round trains only with at least this many sessions of two or more actions. */
     readonly retrainMinSessions: number;
     /** At most this many most recent sessions are read for a round. */
@@ -212,6 +214,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       historyLength: r.int('PREDICTION_HISTORY_LENGTH', 10, 1, 512),
       // Off by default outside production: training takes minutes of CPU on real data.
       retrainIntervalMs: r.int('PREDICTION_RETRAIN_INTERVAL_MS', production ? 6 * 3_600_000 : 0, 0, 30 * 86_400_000),
+      retrainCheckMs: r.int('PREDICTION_RETRAIN_CHECK_MS', 60_000, 100, 3_600_000),
       retrainMinSessions: r.int('PREDICTION_RETRAIN_MIN_SESSIONS', 200, 2, 100_000_000),
       trainMaxSessions: r.int('PREDICTION_TRAIN_MAX_SESSIONS', 200_000, 10, 100_000_000),
       evalMaxPositions: r.int('PREDICTION_EVAL_MAX_POSITIONS', 20_000, 10, 10_000_000),
