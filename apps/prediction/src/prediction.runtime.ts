@@ -86,7 +86,7 @@ export class PredictionRuntime {
       now,
       workerPath: deps.workerPath ?? trainWorkerPath(),
     });
-    this.scheduler = new RetrainScheduler(this.trainer, p.retrainIntervalMs, logger);
+    this.scheduler = new RetrainScheduler(this.trainer, p.retrainIntervalMs, p.retrainCheckMs, logger);
   }
 
   /** Stream, vocabulary of the active model, rebuild from Postgres, active model, then serving and learning. */

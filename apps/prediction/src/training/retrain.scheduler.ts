@@ -2,9 +2,9 @@ import type { Log } from '../learning/rebuild';
 import type { Trainer } from './trainer';
 
 /**
- * Runs retraining rounds periodically. Ticks at most once a minute (sooner for short intervals);
- * the round itself checks, in Postgres, whether a model younger than the interval exists, so
- * restarts and several instances do not retrain more often than configured.
+ * Runs retraining rounds periodically. Ticks every `checkMs` (at most every interval); the round
+ * itself checks, in Postgres, whether a model younger than the interval exists, so restarts and
+ * several instances do not retrain more often than configured.
  */
 export class RetrainScheduler {
   private timer: NodeJS.Timeout | null = null;
@@ -13,6 +13,7 @@ export class RetrainScheduler {
   constructor(
     private readonly trainer: Trainer,
     private readonly intervalMs: number,
+    private readonly checkMs: number,
     private readonly logger: Log,
   ) {}
 
@@ -43,6 +44,6 @@ export class RetrainScheduler {
         })
         .catch((error: unknown) => this.logger.error({ err: error }, 'retraining round failed; serving the current model'))
         .finally(() => this.schedule());
-    }, Math.min(this.intervalMs, 60_000));
+    }, Math.min(this.intervalMs, this.checkMs));
   }
 }
