@@ -1,0 +1,111 @@
+import { ForesightPolicy } from '../eviction/foresight-policy';
+import { ProtectionTable } from '../eviction/protection-table';
+import { DeclaredRequirements } from '../requirements/declared';
+import { LearnedRequirements } from '../requirements/learned';
+import { RequirementResolver } from '../requirements/resolver';
+import { ByteCache } from '../store/byte-cache';
+import { ManualClock } from '../util/time';
+import { PredictiveCache } from './predictive-cache';
+import type { ActionPredictor } from './predictor';
+import { fakeOrigin, flush } from './test-origin';
+
+/** Deterministic model: after view:n comes view:n+1. */
+const nextPage: ActionPredictor = {
+  predict: (history) => {
+    const n = Number(history[history.length - 1]!.split(':')[1]);
+    return [{ action: `view:${n + 1}`, p: 0.9 }];
+  },
+};
+
+function setup(options: { declare?: boolean; learned?: LearnedRequirements; budget?: number } = {}) {
+  const clock = new ManualClock();
+  const { registry, calls } = fakeOrigin(clock, 20);
+  const protection = new ProtectionTable();
+  const cache = new ByteCache<string>({ budgetBytes: options.budget ?? 100, policy: new ForesightPolicy({ protection }), clock });
+  const declared = new DeclaredRequirements();
+  if (options.declare ?? true) declared.declare('view:{id}', ['page:{id}', 'user:{userId}']);
+  const node = new PredictiveCache<string>({
+    cache,
+    origins: registry,
+    requirements: new RequirementResolver(declared, options.learned),
+    learned: options.learned,
+    clock,
+    predictor: nextPage,
+    protection,
+    planner: { secondHopWidth: 0 },
+    ttlByPattern: { 'page:*': 60_000 },
+  });
+  const run = async (ms: number) => {
+    clock.advance(ms);
+    await flush();
+  };
+  return { clock, calls, cache, node, protection, run };
+}
+
+describe('PredictiveCache', () => {
+  it('prefetches what the predicted next action needs, so the next read is a hit', async () => {
+    const { node, calls, protection, run } = setup();
+    const plan = node.recordAction('s', 'view:1', { userId: 'u1' });
+    expect(plan.queued).toEqual(['page:2', 'user:u1']);
+    expect(protection.level('page:2')).toBe(0.9);
+    await run(20);
+    node.recordAction('s', 'view:2', { userId: 'u1' });
+    const r = await node.get('s', 'page:2');
+    expect(r).toEqual({ value: 'v:page:2', source: 'cache', prefetched: true, waitedMs: 0 });
+    expect(calls).toEqual(['page:2', 'user:u1', 'page:3']);
+    expect(node.sessionStats('s')).toMatchObject({ hits: 1, prefetchUsed: 1 });
+  });
+
+  it('reports templates it could not fill', () => {
+    const { node } = setup();
+    const plan = node.recordAction('s', 'view:1');
+    expect(plan.skipped).toEqual([{ template: 'user:{userId}', reason: 'UNBOUND_PLACEHOLDER', detail: 'no value for {userId}' }]);
+    expect(plan.queued).toEqual(['page:2']);
+  });
+
+  it('a read arriving before the prefetch landed waits only for the rest of it', async () => {
+    const { node, calls, run } = setup();
+    node.recordAction('s', 'view:1');
+    await run(15);
+    const p = node.get('s', 'page:2');
+    await run(5);
+    expect(await p).toMatchObject({ source: 'inflight', waitedMs: 5 });
+    expect(calls.filter((k) => k === 'page:2')).toHaveLength(1);
+  });
+
+  it('loads a miss on demand and caches it with the pattern TTL', async () => {
+    const { node, cache, clock, run } = setup();
+    const p = node.get('s', 'page:9');
+    await run(20);
+    expect(await p).toMatchObject({ source: 'origin', waitedMs: 20 });
+    expect(cache.has('page:9')).toBe(true);
+    clock.advance(60_000);
+    expect(cache.has('page:9')).toBe(false);
+  });
+
+  it('drops queued prefetches and protections when the session ends', async () => {
+    const { node, protection } = setup();
+    node.recordAction('s', 'view:1');
+    node.endSession('s');
+    expect(protection.level('page:2')).toBe(0);
+    expect(node.sessionCount).toBe(0);
+  });
+
+  it('rejects a key no origin serves with ORIGIN.NOT_FOUND and a malformed key with CACHE.INVALID_KEY', async () => {
+    const { node } = setup();
+    await expect(node.get('s', 'bad key')).rejects.toMatchObject({ code: 'CACHE.INVALID_KEY' });
+  });
+
+  it('prefetches from learned requirements when nothing is declared', async () => {
+    const learned = new LearnedRequirements({ minSupport: 2, minConfidence: 0.5 });
+    const { node, run } = setup({ declare: false, learned });
+    for (let i = 1; i <= 3; i++) {
+      node.recordAction('s', `view:${i}`);
+      const read = node.get('s', `page:${i}`);
+      await run(20);
+      await read;
+    }
+    const plan = node.recordAction('s', 'view:4');
+    expect(plan.queued).toContain('page:5');
+  });
+});

@@ -1,0 +1,211 @@
+import { requireInt, requireNumber } from '../errors';
+import type { ProtectionTable } from '../eviction/protection-table';
+import { PatternTable, requireKey } from '../keys';
+import type { OriginRegistry } from '../origin/origin-registry';
+import type { LearnedRequirements } from '../requirements/learned';
+import type { RequirementResolver } from '../requirements/resolver';
+import type { SkippedTemplate } from '../requirements/template';
+import type { ByteCache } from '../store/byte-cache';
+import type { Clock } from '../util/time';
+import { FetchScheduler, type PrefetchRequest } from './fetch-scheduler';
+import { PrefetchPlanner, type PlannedKey, type PlannerOptions } from './planner';
+import type { ActionPredictor } from './predictor';
+import { prefetchPriority } from './priority';
+import { SessionState, type SessionStats } from './session-state';
+
+/** Options of {@link PredictiveCache}. */
+export interface PredictiveCacheOptions<V> {
+  readonly cache: ByteCache<V>;
+  readonly origins: OriginRegistry<V>;
+  readonly requirements: RequirementResolver;
+  readonly clock: Clock;
+  /** Next-action model; without one the node only caches. */
+  readonly predictor?: ActionPredictor;
+  readonly planner?: PlannerOptions;
+  /** Feed `predictor.observe` with every recorded action (default false: the model is trained elsewhere). */
+  readonly learnOnline?: boolean;
+  /** Fed with every read, to learn requirements nobody declared. */
+  readonly learned?: LearnedRequirements;
+  /** The eviction scorer's table of predicted keys (Foresight policy); omitted with LRU/LFU. */
+  readonly protection?: ProtectionTable;
+  /** Requests of the session during which a predicted key stays protected (default 10). */
+  readonly protectSteps?: number;
+  /** TTL in ms by key pattern (most specific wins). */
+  readonly ttlByPattern?: Readonly<Record<string, number>>;
+  /** A session not seen for this long is forgotten (default 30 min). */
+  readonly sessionIdleMs?: number;
+  /** Size assumed for a key never loaded before (default 1,024 bytes). */
+  readonly defaultSizeBytes?: number;
+  /** Passed to the scheduler. */
+  readonly maxQueuedPerOwner?: number;
+  readonly abortStalePrefetches?: boolean;
+}
+
+/** Result of a read. */
+export interface GetResult<V> {
+  readonly value: V;
+  /** `cache`: no wait; `inflight`: joined a load already running; `origin`: loaded on demand. */
+  readonly source: 'cache' | 'inflight' | 'origin';
+  /** The value was in the cache thanks to a prefetch (first read of a prefetched entry). */
+  readonly prefetched: boolean;
+  /** Time spent waiting for the origin, ms. */
+  readonly waitedMs: number;
+}
+
+/** What one recorded action planned. */
+export interface PrefetchPlan {
+  readonly planned: readonly PlannedKey[];
+  /** Keys sent to the prefetch queue (not resident, not already loading). */
+  readonly queued: readonly string[];
+  readonly skipped: readonly SkippedTemplate[];
+}
+
+/**
+ * The node-side API of predictive caching (P9): `recordAction` (= updateProfile) asks the model for
+ * the next actions, maps them to keys through declared and learned requirements, protects those
+ * keys from eviction and queues prefetches for the missing ones; `get` (= getWithPrediction) serves a
+ * key from the cache, from a load in flight or from its origin; `prefetch` queues an explicit action.
+ */
+export class PredictiveCache<V> {
+  readonly scheduler: FetchScheduler<V>;
+  private readonly sessions = new Map<string, SessionState>();
+  private readonly planner: PrefetchPlanner | undefined;
+  private readonly ttl = new PatternTable<number>();
+  private readonly sizes = new Map<string, number>();
+  private readonly protectSteps: number;
+  private readonly idleMs: number;
+  private readonly defaultSize: number;
+  private lastSweep = 0;
+
+  constructor(private readonly o: PredictiveCacheOptions<V>) {
+    this.planner = o.predictor ? new PrefetchPlanner(o.predictor, o.planner) : undefined;
+    this.protectSteps = requireInt('protectSteps', o.protectSteps ?? 10, 0);
+    this.idleMs = requireNumber('sessionIdleMs', o.sessionIdleMs ?? 30 * 60_000, 1);
+    this.defaultSize = requireInt('defaultSizeBytes', o.defaultSizeBytes ?? 1024, 0);
+    for (const [pattern, ms] of Object.entries(o.ttlByPattern ?? {})) this.ttl.set(pattern, requireNumber(`ttl of ${pattern}`, ms, 0));
+    this.scheduler = new FetchScheduler<V>({
+      origins: o.origins,
+      maxQueuedPerOwner: o.maxQueuedPerOwner,
+      abortStale: o.abortStalePrefetches,
+      onPrefetched: (key, res) => {
+        this.rememberSize(key, res.size);
+        if (!this.o.cache.has(key)) this.o.cache.set(key, res.value, res.size, { prefetched: true, ttlMs: this.ttl.match(key) });
+      },
+    });
+  }
+
+  /** updateProfile: records that `sessionId` performed `action`, then plans and queues prefetches. */
+  recordAction(sessionId: string, action: string, context: Readonly<Record<string, string | number | undefined>> = {}): PrefetchPlan {
+    const now = this.o.clock.now();
+    this.sweep(now);
+    const s = this.session(sessionId, now);
+    const before = s.push(action, now);
+    if (this.o.learnOnline && before.length > 0) this.o.predictor?.observe?.(before, action);
+    this.o.learned?.onAction(sessionId, action);
+    this.o.protection?.advance(sessionId, now);
+    if (this.planner === undefined) return { planned: [], queued: [], skipped: [] };
+    let skipped: SkippedTemplate[] = [];
+    const planned = this.planner.plan(s.history, (a) => {
+      const r = this.o.requirements.resolve(a, context);
+      if (r.skipped.length > 0) skipped = skipped.concat(r.skipped);
+      return r.keys;
+    });
+    return { planned, queued: this.enqueue(sessionId, s, planned, now), skipped };
+  }
+
+  /** Explicit prefetch: queues the keys `action` needs for `sessionId`, as if the action were certain. */
+  prefetch(sessionId: string, action: string, context: Readonly<Record<string, string | number | undefined>> = {}): PrefetchPlan {
+    const now = this.o.clock.now();
+    const s = this.session(sessionId, now);
+    const r = this.o.requirements.resolve(action, context);
+    const planned = r.keys.map((k) => ({ key: k.key, p: k.weight }));
+    return { planned, queued: this.enqueue(sessionId, s, planned, now), skipped: r.skipped };
+  }
+
+  /** getWithPrediction: the value of `key` for `sessionId`, from the cache or its origin. Rejects with `ORIGIN.*` codes. */
+  async get(sessionId: string, key: string): Promise<GetResult<V>> {
+    requireKey(key);
+    const now = this.o.clock.now();
+    const s = this.session(sessionId, now);
+    s.stats.requests++;
+    this.o.learned?.onRead(sessionId, key);
+    const hit = this.o.cache.read(key);
+    if (hit !== undefined) {
+      s.stats.hits++;
+      if (hit.prefetchUsed) s.stats.prefetchUsed++;
+      return { value: hit.value, source: 'cache', prefetched: hit.prefetchUsed, waitedMs: 0 };
+    }
+    const { promise, joined } = this.scheduler.demand(key);
+    if (joined) s.stats.joined++;
+    else s.stats.misses++;
+    const res = await promise;
+    this.rememberSize(key, res.size);
+    if (!this.o.cache.has(key)) this.o.cache.set(key, res.value, res.size, { ttlMs: this.ttl.match(key) });
+    return { value: res.value, source: joined ? 'inflight' : 'origin', prefetched: false, waitedMs: this.o.clock.now() - now };
+  }
+
+  /** Invalidation: drops `key` (an origin announced a change). */
+  invalidate(key: string): boolean {
+    return this.o.cache.delete(key);
+  }
+
+  /** Forgets a session: its queued prefetches and protections go. */
+  endSession(sessionId: string): void {
+    this.sessions.delete(sessionId);
+    this.scheduler.cancelOwner(sessionId);
+    this.o.protection?.endSession(sessionId);
+    this.o.learned?.endSession(sessionId);
+  }
+
+  /** Counters of one session, or `undefined` when it is not live here. */
+  sessionStats(sessionId: string): Readonly<SessionStats> | undefined {
+    return this.sessions.get(sessionId)?.stats;
+  }
+
+  /** Number of live sessions. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  private enqueue(sessionId: string, s: SessionState, planned: readonly PlannedKey[], now: number): string[] {
+    const requests: PrefetchRequest[] = [];
+    for (const { key, p } of planned) {
+      this.o.protection?.protect(sessionId, key, p, this.protectSteps, now);
+      if (this.o.cache.has(key)) continue;
+      const origin = this.o.origins.find(key);
+      if (origin === undefined) continue;
+      const priority = prefetchPriority({
+        probability: p,
+        latencyMs: origin.latency.value,
+        sizeBytes: this.sizes.get(key) ?? this.defaultSize,
+        timeToNextRequestMs: s.gap.value,
+      });
+      requests.push({ key, priority });
+    }
+    s.stats.prefetchRequested += requests.length;
+    this.scheduler.schedule(sessionId, requests);
+    return requests.map((r) => r.key);
+  }
+
+  private session(sessionId: string, now: number): SessionState {
+    let s = this.sessions.get(sessionId);
+    if (s === undefined) {
+      s = new SessionState(now, 16);
+      this.sessions.set(sessionId, s);
+    }
+    s.lastSeen = now;
+    return s;
+  }
+
+  private rememberSize(key: string, size: number): void {
+    this.sizes.delete(key);
+    this.sizes.set(key, size);
+    if (this.sizes.size > 100_000) this.sizes.delete(this.sizes.keys().next().value!);
+  }
+
+  private sweep(now: number): void {
+    if (now - this.lastSweep < Math.min(this.idleMs, 10_000)) return;
+    this.lastSweep = now;
+    for (const [id, s] of this.sessions) if (now - s.lastSeen > this.idleMs) this.endSession(id);
+  }
+}
