@@ -74,6 +74,22 @@ describe('EventStore against a real Postgres', () => {
     expect((await store.readStream(b)).length).toBe(2);
   });
 
+  it('appends a multi-event decision atomically, fenced, in one transaction', async () => {
+    const id = randomUUID();
+    const created = create(id, 3);
+    const two = [
+      ...decide({ kind: 'put', group: 'cart', name: 'a', value: 1 }, replay(created), policy, ctx()),
+      ...decide({ kind: 'put', group: 'cart', name: 'b', value: 2 }, replay(created), policy, ctx()),
+    ];
+    const r = await store.append({ sessionId: id, shard: 3, epoch: 1, expectedVersion: 0, events: [...created, ...two] });
+    expect(r.newVersion).toBe(3);
+    expect((await store.readStream(id)).map((e) => e.streamVersion)).toEqual([1, 2, 3]);
+    // A second multi-event append at a stale version commits nothing at all.
+    await expect(store.append({ sessionId: id, shard: 3, epoch: 1, expectedVersion: 2, events: two })).rejects.toMatchObject({ code: ErrorCodes.SESSION_VERSION_CONFLICT });
+    await expect(store.append({ sessionId: id, shard: 3, epoch: 0, expectedVersion: 3, events: two })).rejects.toMatchObject({ code: ErrorCodes.STALE_EPOCH });
+    expect((await store.readStream(id)).length).toBe(3);
+  });
+
   it('group-commits concurrent appends with no lost or duplicated event', async () => {
     const sessions = Array.from({ length: 200 }, () => randomUUID());
     const before = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events');

@@ -1,6 +1,7 @@
 import { ErrorCodes, ForesightError, type SessionEvent } from '@foresight/contracts';
 import { decode, encode } from '@foresight/messaging';
 import type { Pool, PoolClient } from 'pg';
+import { appendColumns, writeSingleEventBatch } from './single-statement-append';
 import { GroupCommitter } from './group-commit';
 
 /** One append: the events of one decision, for one session, fenced by the shard's epoch. */
@@ -142,6 +143,8 @@ export class EventStore {
   }
 
   private async writeBatch(batch: readonly AppendRequest[]): Promise<ReadonlyArray<AppendResult | Error>> {
+    // Every decision of the session decider yields one event: then the whole batch is one statement.
+    if (batch.every((a) => a.events.length === 1)) return writeSingleEventBatch(this.pool, this.nodeId, batch);
     const results: (AppendResult | Error | undefined)[] = new Array(batch.length);
     let pending = batch.map((_, i) => i);
     const client = await this.pool.connect();
@@ -195,25 +198,7 @@ export class EventStore {
       await client.query('ROLLBACK');
       return [];
     }
-    const cols = { sid: [] as string[], ver: [] as number[], shard: [] as number[], epoch: [] as number[], id: [] as string[], type: [] as string[], sv: [] as number[], at: [] as string[], corr: [] as string[], cause: [] as string[], data: [] as Buffer[] };
-    const owner: number[] = [];
-    for (const i of accepted) {
-      const req = batch[i];
-      req.events.forEach((e, k) => {
-        cols.sid.push(req.sessionId);
-        cols.ver.push(req.expectedVersion + k + 1);
-        cols.shard.push(req.shard);
-        cols.epoch.push(req.epoch);
-        cols.id.push(e.id);
-        cols.type.push(e.type);
-        cols.sv.push(e.version);
-        cols.at.push(e.occurredAt);
-        cols.corr.push(e.correlationId);
-        cols.cause.push(e.causationId);
-        cols.data.push(Buffer.from(encode(e.data)));
-        owner.push(i);
-      });
-    }
+    const { cols, owner } = appendColumns(batch, accepted);
     const inserted = await client.query<{ session_id: string; stream_version: number; position: string }>(
       `WITH ins AS (
          INSERT INTO events (session_id, stream_version, shard, epoch, event_id, type, schema_version, occurred_at, correlation_id, causation_id, data)
