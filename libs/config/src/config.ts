@@ -188,7 +188,8 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       refreshTtlMs: r.int('TOKEN_REFRESH_TTL_MS', 14 * 86_400_000, 10_000, 365 * 86_400_000),
       familyMaxLifetimeMs: r.int('TOKEN_FAMILY_MAX_LIFETIME_MS', 30 * 86_400_000, 10_000, 365 * 86_400_000),
       graceMs: r.int('TOKEN_GRACE_MS', 30_000, 0, 3_600_000),
-      encryptionKey: r.string('TOKEN_ENCRYPTION_KEY', production ? undefined : `${devSecret}-tokens`),
+      // Only the token service seals anything; other services neither need nor read the secret.
+      encryptionKey: service === 'token' ? r.string('TOKEN_ENCRYPTION_KEY', production ? undefined : `${devSecret}-tokens`) : '',
       keyRotationMs: r.int('TOKEN_KEY_ROTATION_MS', 7 * 86_400_000, 60_000, 365 * 86_400_000),
       keyActivationDelayMs: r.int('TOKEN_KEY_ACTIVATION_DELAY_MS', 120_000, 0, 86_400_000),
       refreshThresholdMs: r.int('TOKEN_REFRESH_THRESHOLD_MS', 300_000, 100, 86_400_000),
@@ -236,7 +237,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   r.check(config.session.groups.length > 0, 'SESSION_GROUPS must name at least one group');
   r.check(config.session.groups.every((g) => /^[a-z][a-z0-9_-]{0,31}$/.test(g)), 'SESSION_GROUPS entries must match ^[a-z][a-z0-9_-]{0,31}$');
   r.check(config.session.maxVariableBytes <= config.session.maxSessionBytes, 'SESSION_MAX_VARIABLE_BYTES must not exceed SESSION_MAX_BYTES');
-  r.check(config.token.encryptionKey.length >= 32, 'TOKEN_ENCRYPTION_KEY must be at least 32 characters');
+  if (service === 'token') r.check(config.token.encryptionKey.length >= 32, 'TOKEN_ENCRYPTION_KEY must be at least 32 characters');
   r.check(config.token.refreshMinSkewMs < config.token.refreshThresholdMs, 'TOKEN_REFRESH_MIN_SKEW_MS must be less than TOKEN_REFRESH_THRESHOLD_MS');
   r.check(config.token.refreshMinSkewMs < config.token.accessTtlMs, 'TOKEN_REFRESH_MIN_SKEW_MS must be less than TOKEN_ACCESS_TTL_MS');
   r.check(config.token.loadSeasonMs >= 2 * config.token.schedulerBucketMs, 'TOKEN_LOAD_SEASON_MS must be at least two TOKEN_SCHEDULER_BUCKET_MS');
