@@ -5,6 +5,8 @@ import { eventually } from '@foresight/testing';
 import type { LocalStack } from '../../scripts/local-stack';
 import { api, errorCode, startTestStack, type ApiResponse } from './support';
 
+const codeOf = (r: ApiResponse<unknown>) => (r.body as { error?: { code?: string } }).error?.code;
+
 const FLOW = ['home', 'search', 'view_product:42', 'add_to_cart', 'checkout'];
 
 describe('predictions through the gateway (gateway, metadata, shard and prediction as processes)', () => {
@@ -60,14 +62,14 @@ describe('predictions through the gateway (gateway, metadata, shard and predicti
     const id = (await client.create({})).body.id;
     for (const n of ['0', '51', 'abc', '2.5', '-1']) {
       const r = await predictions(id, `?n=${n}`);
-      expect([r.status, errorCode(r as ApiResponse)]).toEqual([400, ErrorCodes.VALIDATION]);
+      expect([r.status, codeOf(r)]).toEqual([400, ErrorCodes.VALIDATION]);
     }
     const forged = await predictions('A'.repeat(32));
-    expect([forged.status, errorCode(forged as ApiResponse)]).toEqual([404, ErrorCodes.SESSION_NOT_FOUND]);
+    expect([forged.status, codeOf(forged)]).toEqual([404, ErrorCodes.SESSION_NOT_FOUND]);
     // Issued with the cluster's secret but never created: the prediction service finds no such session.
     const neverCreated = generateSessionId(loadConfig('gateway', {}).session.idSecret);
     const unknown = await predictions(neverCreated);
-    expect([unknown.status, errorCode(unknown as ApiResponse)]).toEqual([404, ErrorCodes.SESSION_NOT_FOUND]);
+    expect([unknown.status, codeOf(unknown)]).toEqual([404, ErrorCodes.SESSION_NOT_FOUND]);
     const noKey = await client.call('GET', `/v1/sessions/${id}/predictions`, undefined, { 'x-api-key': 'wrong' });
     expect([noKey.status, errorCode(noKey)]).toEqual([401, ErrorCodes.UNAUTHENTICATED]);
     expect((noKey.body as { error: { correlationId?: string } }).error.correlationId).toBeTruthy();
