@@ -36,6 +36,7 @@ export class ActionConsumer {
   start(): void {
     const stream = subjects(this.deps.namespace).sessionStream;
     const filterSubject = predictionSubjects(this.deps.namespace).actionRecorded;
+    let failures = 0;
     const attempt = async (): Promise<void> => {
       if (this.stopped) return;
       try {
@@ -48,7 +49,8 @@ export class ActionConsumer {
         );
         this.deps.logger.info({ stream, durable: this.deps.durable, horizon: this.deps.horizon }, 'consuming recorded actions');
       } catch (error) {
-        this.deps.logger.warn({ err: error, stream }, 'session stream not available yet; retrying');
+        // Said once; a service started before any shard node would otherwise warn every second.
+        if (failures++ === 0) this.deps.logger.warn({ err: error, stream }, 'session stream not available yet; retrying every second');
         this.retry = setTimeout(() => void attempt(), 1000);
       }
     };
