@@ -1,0 +1,104 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Client } from 'pg';
+import { startLocalStack } from '../../scripts/local-stack';
+
+/**
+ * `npm run bench:failover [-- --nodes 3 --writers 32 --rounds 3 --lease-ms 3000]`: SIGKILLs a shard
+ * node under a steady write load and measures how long until every shard has a live owner again,
+ * what clients saw (errors, slowest request), and whether any acknowledged write was lost.
+ */
+interface Args {
+  nodes: number;
+  writers: number;
+  rounds: number;
+  leaseMs: number;
+  heartbeatMs: number;
+  out: string;
+}
+
+function parseArgs(argv: string[]): Args {
+  const a: Args = { nodes: 3, writers: 32, rounds: 3, leaseMs: 3000, heartbeatMs: 500, out: '.bench-results/failover.json' };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [k, v] = [argv[i], argv[i + 1]];
+    if (k === '--nodes') a.nodes = Number(v);
+    else if (k === '--writers') a.writers = Number(v);
+    else if (k === '--rounds') a.rounds = Number(v);
+    else if (k === '--lease-ms') a.leaseMs = Number(v);
+    else if (k === '--heartbeat-ms') a.heartbeatMs = Number(v);
+    else if (k === '--out') a.out = v;
+    else throw new Error(`unknown flag ${k} (flags: --nodes --writers --rounds --lease-ms --heartbeat-ms --out)`);
+  }
+  if (a.nodes < 2) throw new Error('--nodes must be at least 2 (a survivor must take over)');
+  return a;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  const stack = await startLocalStack({
+    shardNodes: args.nodes,
+    quiet: true,
+    env: { LOG_LEVEL: 'warn', LEASE_MS: String(args.leaseMs), HEARTBEAT_MS: String(args.heartbeatMs), REBALANCE_MS: '100' },
+  });
+  const headers = { 'x-api-key': stack.apiKey, 'content-type': 'application/json' };
+  const db = new Client({ connectionString: stack.databaseUrl });
+  await db.connect();
+  const rounds: Record<string, number | string>[] = [];
+  try {
+    const sessions: string[] = [];
+    for (let i = 0; i < args.writers; i++) {
+      const r = await fetch(`${stack.gatewayUrl}/v1/sessions`, { method: 'POST', headers, body: '{}' });
+      sessions.push(((await r.json()) as { id: string }).id);
+    }
+    let nextNode = args.nodes + 1;
+    for (let round = 1; round <= args.rounds; round++) {
+      const acked: { id: string; name: string; value: number }[] = [];
+      let errors = 0;
+      let slowestMs = 0;
+      let running = true;
+      const loops = sessions.map(async (id, k) => {
+        for (let i = 0; running; i++) {
+          const started = Date.now();
+          const r = await fetch(`${stack.gatewayUrl}/v1/sessions/${id}/vars/cart/r${round}_${i}`, { method: 'PUT', headers, body: JSON.stringify({ value: k * 1e6 + i }) });
+          slowestMs = Math.max(slowestMs, Date.now() - started);
+          if (r.ok) acked.push({ id, name: `r${round}_${i}`, value: k * 1e6 + i });
+          else errors++;
+          await r.arrayBuffer();
+        }
+      });
+      await new Promise((r) => setTimeout(r, 2000));
+      const victim = [...stack.services.values()].find((s) => s.app === 'shard')!.name;
+      const owned = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM shards WHERE owner_node = $1', [victim]);
+      const killedAt = Date.now();
+      await stack.kill(victim, 'SIGKILL');
+      const survivors = [...stack.services.values()].filter((s) => s.app === 'shard').map((s) => s.name);
+      await stack.waitForAssignment(survivors, { exact: true, timeoutMs: 60_000 });
+      const takeoverMs = Date.now() - killedAt;
+      await new Promise((r) => setTimeout(r, 2000));
+      running = false;
+      await Promise.all(loops);
+      // Every acknowledged write must be readable from the new owners (strong reads).
+      let lost = 0;
+      for (const a of acked) {
+        const r = await fetch(`${stack.gatewayUrl}/v1/sessions/${a.id}/vars/cart/${a.name}?consistent=true`, { headers });
+        const body = (await r.json()) as { value?: number };
+        if (body.value !== a.value) lost++;
+      }
+      rounds.push({ round, killed: victim, shardsMoved: owned.rows[0].n, takeoverMs, acknowledgedWrites: acked.length, lostWrites: lost, clientErrors: errors, slowestRequestMs: slowestMs });
+      process.stderr.write(`round ${round}: killed ${victim} (${owned.rows[0].n} shards), takeover ${takeoverMs} ms, ${acked.length} acked, ${lost} lost, ${errors} errors\n`);
+      // Bring the cluster back to size for the next round with a fresh node.
+      await stack.startService('shard', `shard-${nextNode++}`);
+    }
+  } finally {
+    await db.end();
+    await stack.stop();
+  }
+  console.table(rounds);
+  mkdirSync('.bench-results', { recursive: true });
+  writeFileSync(args.out, JSON.stringify({ measuredAt: new Date().toISOString(), args, rounds }, null, 2));
+  process.stderr.write(`wrote ${args.out}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`bench:failover failed: ${(error as Error).stack ?? String(error)}\n`);
+  process.exit(1);
+});
