@@ -139,7 +139,7 @@ describe('session lifecycle through the gateway (gateway, metadata, shard as pro
     expect((await client.getVar(id, 'cart', 'n')).body.value).toBe(42);
     expect((await client.call('DELETE', `/v1/sessions/${id}/vars/cart/n`)).status).toBe(200);
     expect(errorCode(await client.getVar(id, 'cart', 'n'))).toBe('SESSION.VARIABLE_NOT_FOUND');
-  });
+  }, 60_000);
 
   it('answers bad input with a clear 4xx and a stable code, and keeps serving', async () => {
     const id = (await client.create({})).body.id;
