@@ -44,15 +44,21 @@ export class Trainer {
 
   constructor(private readonly deps: TrainerDeps) {}
 
-  /** Runs a round unless one is running here; `force` ignores the interval since the last model. */
+  /**
+   * Runs a round, or joins the one running here. `force` ignores the interval since the last
+   * model and, if a round is running, runs a new one after it (never answers with its outcome).
+   */
   runRound(options: { force?: boolean } = {}): Promise<RoundOutcome> {
-    this.running ??= this.deps.models
-      .withLock(TRAINING_LOCK, () => this.round(options.force ?? false))
+    if (this.running !== null && !options.force) return this.running;
+    const after = this.running?.catch(() => undefined) ?? Promise.resolve();
+    const run: Promise<RoundOutcome> = after
+      .then(() => this.deps.models.withLock(TRAINING_LOCK, () => this.round(options.force ?? false)))
       .then((r) => r ?? { status: 'skipped' as const, reason: 'another instance is training' })
       .finally(() => {
-        this.running = null;
+        if (this.running === run) this.running = null;
       });
-    return this.running;
+    this.running = run;
+    return run;
   }
 
   /** Resolves when no round is running. */
