@@ -7,14 +7,14 @@ import { CONFIG, NATS } from '@foresight/platform';
 import { isIssuedSessionId } from '@foresight/session-domain';
 import type { FastifyRequest } from 'fastify';
 import type { NatsConnection } from 'nats';
-import { ApiKeyGuard } from '../common/api-key.guard';
+import { SessionAuthGuard } from '../tokens/session-auth.guard';
 import { predictionCountParam } from './prediction-query';
 
 /** `GET /v1/sessions/:id/predictions`: the session's most likely next actions, from the prediction service. */
 @ApiTags('predictions')
 @ApiSecurity('apiKey')
 @ApiHeader({ name: 'x-correlation-id', required: false, description: 'Traced through every service and event' })
-@UseGuards(ApiKeyGuard)
+@UseGuards(SessionAuthGuard)
 @Controller('v1/sessions')
 export class PredictionsController {
   private readonly subject: string;

@@ -1,10 +1,10 @@
 import { Module } from '@nestjs/common';
-import { ApiKeyGuard } from '../common/api-key.guard';
+import { TokensModule } from '../tokens/tokens.module';
 import { PredictionsController } from './predictions.controller';
 
 /** Gateway routes of the prediction service (issue 3). */
 @Module({
   controllers: [PredictionsController],
-  providers: [ApiKeyGuard],
+  imports: [TokensModule],
 })
 export class PredictionsModule {}
