@@ -53,6 +53,25 @@ export class ProtectionTable {
     }
   }
 
+  /**
+   * Keeps the protections of `sessionId` within `maxBytes` (sizes from `sizeOf`): the oldest
+   * predictions go first, then the least likely. Without a bound, a session protecting a few keys
+   * per request for several requests would hold more than a small cache can keep.
+   */
+  trim(sessionId: string, maxBytes: number, sizeOf: (key: string) => number): void {
+    const s = this.sessions.get(sessionId);
+    if (s === undefined) return;
+    let total = 0;
+    for (const key of s.records.keys()) total += sizeOf(key);
+    if (total <= maxBytes) return;
+    const ranked = [...s.records].sort((a, b) => a[1].until - b[1].until || a[1].p - b[1].p);
+    for (const [key] of ranked) {
+      if (total <= maxBytes) break;
+      total -= sizeOf(key);
+      this.release(sessionId, s, key);
+    }
+  }
+
   /** Drops every protection of `sessionId`. */
   endSession(sessionId: string): void {
     const s = this.sessions.get(sessionId);

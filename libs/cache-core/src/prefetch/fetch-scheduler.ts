@@ -42,7 +42,8 @@ export interface SchedulerStats {
 interface Flight<V> {
   readonly promise: Promise<OriginResponse<V>>;
   readonly lane: 'demand' | 'prefetch';
-  readonly controller: AbortController;
+  /** Only when stale prefetches may be aborted (an AbortController per load is not free). */
+  readonly controller: AbortController | undefined;
   readonly owners: Set<string>;
   demanded: boolean;
 }
@@ -159,9 +160,8 @@ export class FetchScheduler<V> {
   private startDemand(key: string): Promise<OriginResponse<V>> {
     const origin = this.o.origins.resolve(key);
     this.stats.demandLoads++;
-    const controller = new AbortController();
-    const promise = origin.load(key, 'demand', controller.signal);
-    const flight: Flight<V> = { promise, lane: 'demand', controller, owners: new Set(), demanded: true };
+    const promise = origin.load(key, 'demand');
+    const flight: Flight<V> = { promise, lane: 'demand', controller: undefined, owners: new Set(), demanded: true };
     this.flights.set(key, flight);
     const done = () => {
       if (this.flights.get(key) === flight) this.flights.delete(key);
@@ -174,8 +174,8 @@ export class FetchScheduler<V> {
     const { key, origin } = q;
     this.stats.prefetchStarted++;
     this.running.set(origin, this.runningPrefetches(origin) + 1);
-    const controller = new AbortController();
-    const promise = origin.load(key, 'prefetch', controller.signal);
+    const controller = this.o.abortStale ? new AbortController() : undefined;
+    const promise = origin.load(key, 'prefetch', controller?.signal);
     const flight: Flight<V> = { promise, lane: 'prefetch', controller, owners: new Set(q.owners.keys()), demanded: false };
     this.flights.set(key, flight);
     promise.then(
@@ -224,7 +224,7 @@ export class FetchScheduler<V> {
     if (flight === undefined) return;
     flight.owners.delete(owner);
     this.forget(owner, key);
-    if (this.o.abortStale && flight.lane === 'prefetch' && !flight.demanded && flight.owners.size === 0) flight.controller.abort();
+    if (this.o.abortStale && flight.lane === 'prefetch' && !flight.demanded && flight.owners.size === 0) flight.controller?.abort();
   }
 
   /** Removes `key` from the queue; its owners keep it (as in flight) when `starting`. */

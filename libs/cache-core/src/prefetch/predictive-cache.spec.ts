@@ -34,6 +34,7 @@ function setup(options: { declare?: boolean; learned?: LearnedRequirements; budg
     protection,
     planner: { secondHopWidth: 0 },
     ttlByPattern: { 'page:*': 60_000 },
+    defaultSizeBytes: 1,
   });
   const run = async (ms: number) => {
     clock.advance(ms);

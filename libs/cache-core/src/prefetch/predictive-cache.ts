@@ -34,6 +34,15 @@ export interface PredictiveCacheOptions<V> {
   readonly ttlByPattern?: Readonly<Record<string, number>>;
   /** A session not seen for this long is forgotten (default 30 min). */
   readonly sessionIdleMs?: number;
+  /** A session not seen for this long stops protecting its predicted keys (default 60 s). */
+  readonly liveSessionMs?: number;
+  /**
+   * Share of the cache budget that the predicted keys of all live sessions may take together
+   * (default 0.5; Infinity = unbounded). Each live session gets an equal slice; its most likely keys
+   * are protected and prefetched until the slice is used. Without it, many sessions or a small cache
+   * make prefetches evict each other before they are read.
+   */
+  readonly prefetchBudgetShare?: number;
   /** Size assumed for a key never loaded before (default 1,024 bytes). */
   readonly defaultSizeBytes?: number;
   /** Passed to the scheduler. */
@@ -75,13 +84,18 @@ export class PredictiveCache<V> {
   private readonly protectSteps: number;
   private readonly idleMs: number;
   private readonly defaultSize: number;
+  private readonly liveMs: number;
+  private readonly budgetShare: number;
   private lastSweep = 0;
+  private lastLiveSweep = 0;
 
   constructor(private readonly o: PredictiveCacheOptions<V>) {
     this.planner = o.predictor ? new PrefetchPlanner(o.predictor, o.planner) : undefined;
     this.protectSteps = requireInt('protectSteps', o.protectSteps ?? 10, 0);
     this.idleMs = requireNumber('sessionIdleMs', o.sessionIdleMs ?? 30 * 60_000, 1);
     this.defaultSize = requireInt('defaultSizeBytes', o.defaultSizeBytes ?? 1024, 0);
+    this.liveMs = requireNumber('liveSessionMs', o.liveSessionMs ?? 60_000, 1);
+    this.budgetShare = requireNumber('prefetchBudgetShare', o.prefetchBudgetShare ?? 0.5, 0);
     for (const [pattern, ms] of Object.entries(o.ttlByPattern ?? {})) this.ttl.set(pattern, requireNumber(`ttl of ${pattern}`, ms, 0));
     this.scheduler = new FetchScheduler<V>({
       origins: o.origins,
@@ -169,19 +183,28 @@ export class PredictiveCache<V> {
 
   private enqueue(sessionId: string, s: SessionState, planned: readonly PlannedKey[], now: number): string[] {
     const requests: PrefetchRequest[] = [];
+    const live = Math.max(1, this.o.protection?.sessionCount ?? this.sessions.size);
+    const allowance = (this.budgetShare * this.o.cache.budgetBytes) / live;
+    const sizeOf = (key: string) => this.sizes.get(key) ?? this.defaultSize;
+    let used = 0;
     for (const { key, p } of planned) {
+      const size = sizeOf(key);
+      if (used > 0 && used + size > allowance) break;
+      used += size;
       this.o.protection?.protect(sessionId, key, p, this.protectSteps, now);
-      if (this.o.cache.has(key)) continue;
+      // A prefetch the cache would refuse right now would only be fetched again next step.
+      if (this.o.cache.has(key) || !this.o.cache.wouldAdmit(key, size, true)) continue;
       const origin = this.o.origins.find(key);
       if (origin === undefined) continue;
       const priority = prefetchPriority({
         probability: p,
         latencyMs: origin.latency.value,
-        sizeBytes: this.sizes.get(key) ?? this.defaultSize,
+        sizeBytes: size,
         timeToNextRequestMs: s.gap.value,
       });
       requests.push({ key, priority });
     }
+    if (Number.isFinite(allowance)) this.o.protection?.trim(sessionId, allowance, sizeOf);
     s.stats.prefetchRequested += requests.length;
     this.scheduler.schedule(sessionId, requests);
     return requests.map((r) => r.key);
@@ -204,6 +227,10 @@ export class PredictiveCache<V> {
   }
 
   private sweep(now: number): void {
+    if (this.o.protection && now - this.lastLiveSweep >= Math.min(this.liveMs / 4, 1000)) {
+      this.lastLiveSweep = now;
+      this.o.protection.sweepIdle(now, this.liveMs);
+    }
     if (now - this.lastSweep < Math.min(this.idleMs, 10_000)) return;
     this.lastSweep = now;
     for (const [id, s] of this.sessions) if (now - s.lastSeen > this.idleMs) this.endSession(id);

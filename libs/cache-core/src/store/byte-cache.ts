@@ -161,6 +161,14 @@ export class ByteCache<V> {
     return this.insert(key, value, size, expiresAt, prefetched, false);
   }
 
+  /** Whether {@link set} would store a new entry of `size` bytes now (resident keys are always replaceable). */
+  wouldAdmit(key: string, size: number, prefetched: boolean): boolean {
+    if (size > this.budgetBytes) return false;
+    if (this.entries.has(key)) return true;
+    const toFree = this.used + size - this.budgetBytes;
+    return toFree <= 0 || this.policy.admit?.(key, size, prefetched, toFree) !== false;
+  }
+
   /** Removes `key` (invalidation); returns false when it was not resident. */
   delete(key: string): boolean {
     if (!this.entries.has(key)) return false;
