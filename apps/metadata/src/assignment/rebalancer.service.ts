@@ -99,7 +99,7 @@ export class RebalancerService implements OnApplicationBootstrap, OnModuleDestro
       if (this.leaderClient === client) {
         this.leaderClient = null;
         this.leader.set(0);
-        this.logger.warn('lost the leader connection; stepping down');
+        if (!this.stopped) this.logger.warn('lost the leader connection; stepping down');
       }
     });
     this.leaderClient = client;
