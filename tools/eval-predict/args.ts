@@ -16,13 +16,15 @@ export interface EvalArgs {
   readonly skipRnn: boolean;
   readonly markovVariants: readonly string[];
   readonly rnnHeldOut: number;
+  readonly saveRnn: string | null;
+  readonly loadRnn: string | null;
   readonly seed: number;
   readonly out: string | null;
 }
 
 const USAGE = `usage: npm run eval:predict -- --data <path> --format msnbc|lines|tsv [--max-sessions N]
   [--k 3] [--history T] [--rnn-epochs E] [--rnn-hidden H] [--rnn-cell gru|lstm]
-  [--rnn-windows N] [--rnn-lr X] [--rnn-batch B] [--heldout-positions N] [--no-rnn] [--markov-variants ppm-c:3,interpolated:4:d0.9,ppm-d:3:noanchor]
+  [--rnn-windows N] [--rnn-lr X] [--rnn-batch B] [--heldout-positions N] [--save-rnn F | --load-rnn F] [--no-rnn] [--markov-variants ppm-c:3,interpolated:4:d0.9,ppm-d:3:noanchor]
   [--seed S] [--out .bench-results/eval-predict-<name>.json]`;
 
 /** Parses `process.argv`-style arguments; throws with the usage text on bad input. */
@@ -63,6 +65,8 @@ export function parseArgs(argv: readonly string[]): EvalArgs {
     skipRnn: flags.has('no-rnn'),
     markovVariants: (m.get('markov-variants') ?? '').split(',').filter((s) => s.length > 0),
     rnnHeldOut: num('heldout-positions', 60_000),
+    saveRnn: m.get('save-rnn') ?? null,
+    loadRnn: m.get('load-rnn') ?? null,
     seed: num('seed', 42),
     out: m.get('out') ?? null,
   };

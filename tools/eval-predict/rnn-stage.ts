@@ -10,6 +10,7 @@ import {
   type RnnModel,
   type TrainStats,
 } from '@foresight/prediction-core';
+import { readFileSync, writeFileSync } from 'node:fs';
 import type { EvalArgs } from './args';
 import { testPositions, type DenseScorer, type Position } from './evaluate';
 import { ProgressBar } from './progress';
@@ -37,32 +38,12 @@ export async function runRnnStage(train: readonly (readonly number[])[], vocabul
   const cut = Math.floor(train.length * 0.9);
   const fitPart = train.slice(0, cut);
   const heldOut = train.slice(cut);
-  const bar = new ProgressBar('rnn train', 1);
-  const t0 = Date.now();
-  const { artifact, stats } = await trainInWorker(
-    packSessions(fitPart),
-    {
-      vocabularySize,
-      historyLength: args.history,
-      hiddenUnits: args.rnnHidden,
-      cell: args.rnnCell,
-      epochs: args.rnnEpochs,
-      batchSize: args.rnnBatch,
-      learningRate: args.rnnLearningRate,
-      maxWindows: args.rnnMaxWindows,
-      seed: args.seed,
-    },
-    {
-      onLog: log,
-      onProgress: (p) => {
-        bar.total = p.epochs * p.batches;
-        bar.update((p.epoch - 1) * p.batches + p.batch, `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`);
-      },
-    },
-  );
-  const rnnSeconds = (Date.now() - t0) / 1000;
-  bar.done(`loss ${stats.finalLoss.toFixed(4)}`);
-  log(`RNN trained in ${rnnSeconds.toFixed(1)} s on ${stats.windowsPerEpoch} windows/epoch (${stats.windows} available), backend ${stats.backend}; artifact ${artifact.length} bytes`);
+  const { artifact, stats, seconds: rnnSeconds } = args.loadRnn ? loadSaved(args.loadRnn) : await trainRnnInWorker(fitPart, vocabularySize, args);
+  if (args.saveRnn) {
+    writeFileSync(args.saveRnn, artifact);
+    writeFileSync(`${args.saveRnn}.json`, JSON.stringify({ stats, seconds: rnnSeconds }, null, 2));
+    log(`saved the RNN artifact to ${args.saveRnn}`);
+  }
   const rnn = await loadRnnArtifact(artifact);
 
   const t1 = Date.now();
@@ -124,6 +105,47 @@ function argmax(v: ArrayLike<number>): number {
   let best = 0;
   for (let i = 1; i < v.length; i++) if (v[i]! > v[best]!) best = i;
   return best;
+}
+
+async function trainRnnInWorker(sessions: readonly (readonly number[])[], vocabularySize: number, args: EvalArgs): Promise<{ artifact: Buffer; stats: TrainStats; seconds: number }> {
+  const bar = new ProgressBar('rnn train', 1);
+  const t0 = Date.now();
+  const cpu0 = process.cpuUsage();
+  const { artifact, stats } = await trainInWorker(
+    packSessions(sessions),
+    {
+      vocabularySize,
+      historyLength: args.history,
+      hiddenUnits: args.rnnHidden,
+      cell: args.rnnCell,
+      epochs: args.rnnEpochs,
+      batchSize: args.rnnBatch,
+      learningRate: args.rnnLearningRate,
+      maxWindows: args.rnnMaxWindows,
+      seed: args.seed,
+    },
+    {
+      onLog: log,
+      onProgress: (p) => {
+        bar.total = p.epochs * p.batches;
+        bar.update((p.epoch - 1) * p.batches + p.batch, `epoch ${p.epoch}/${p.epochs} loss ${p.loss.toFixed(4)}`);
+      },
+    },
+  );
+  const seconds = (Date.now() - t0) / 1000;
+  const cpu = process.cpuUsage(cpu0);
+  bar.done(`loss ${stats.finalLoss.toFixed(4)}`);
+  log(
+    `RNN trained on ${sessions.length} sessions in ${seconds.toFixed(1)} s wall (${((cpu.user + cpu.system) / 1e6).toFixed(1)} s CPU in this process incl. the worker), ` +
+      `${stats.windowsPerEpoch} windows/epoch of ${stats.windows}, backend ${stats.backend}; artifact ${artifact.length} bytes`,
+  );
+  return { artifact, stats, seconds };
+}
+
+function loadSaved(path: string): { artifact: Buffer; stats: TrainStats; seconds: number } {
+  const meta = JSON.parse(readFileSync(`${path}.json`, 'utf8')) as { stats: TrainStats; seconds: number };
+  log(`loaded the RNN artifact from ${path} (trained earlier in ${meta.seconds.toFixed(1)} s)`);
+  return { artifact: readFileSync(path), ...meta };
 }
 
 /** The RNN as a scorer (batched). */

@@ -9,7 +9,7 @@ import { TopNBuffer } from './util/top-n';
  */
 export class MostPopularPredictor implements NextActionPredictor {
   readonly name = 'popularity';
-  private readonly counts = new SuccessorList(16);
+  private readonly counts = new SuccessorList(16).useDenseIndex();
   private vocab: number;
   private readonly buffer = new TopNBuffer(32);
 

@@ -11,14 +11,25 @@ export class SuccessorList {
   size = 0;
   total = 0;
   private index: Map<number, number> | null = null;
+  /** action → position + 1 (0 = absent); used instead of `index` for lists over most actions. */
+  private dense: Int32Array | null = null;
 
   constructor(capacity = 2) {
     this.actions = new Int32Array(capacity);
     this.counts = new Uint32Array(capacity);
   }
 
+  /** Switches to an array index (for the order-0 list, which holds nearly every action). */
+  useDenseIndex(): this {
+    this.dense = new Int32Array(Math.max(16, this.actions.length));
+    this.index = null;
+    for (let i = 0; i < this.size; i++) this.setPosition(this.actions[i]!, i);
+    return this;
+  }
+
   /** Position of `action`, or -1. */
   positionOf(action: number): number {
+    if (this.dense !== null) return action < this.dense.length ? this.dense[action]! - 1 : -1;
     if (this.index !== null) return this.index.get(action) ?? -1;
     const actions = this.actions;
     for (let i = 0; i < this.size; i++) if (actions[i] === action) return i;
@@ -85,7 +96,7 @@ export class SuccessorList {
     const i = this.size++;
     this.actions[i] = action;
     this.counts[i] = 0;
-    if (this.index !== null) this.index.set(action, i);
+    if (this.dense !== null || this.index !== null) this.setPosition(action, i);
     else if (this.size > INDEX_THRESHOLD) this.rebuildIndex();
     return i;
   }
@@ -96,20 +107,39 @@ export class SuccessorList {
     const c = counts[i]!;
     const a = actions[i]!;
     let j = i;
+    const indexed = this.index !== null || this.dense !== null;
     while (j > 0 && counts[j - 1]! < c) {
       counts[j] = counts[j - 1]!;
       actions[j] = actions[j - 1]!;
-      if (this.index !== null) this.index.set(actions[j]!, j);
+      if (indexed) this.setPosition(actions[j]!, j);
       j--;
     }
     if (j !== i) {
       counts[j] = c;
       actions[j] = a;
-      if (this.index !== null) this.index.set(a, j);
+      if (indexed) this.setPosition(a, j);
+    }
+  }
+
+  private setPosition(action: number, position: number): void {
+    if (this.dense !== null) {
+      if (action >= this.dense.length) {
+        const grown = new Int32Array(Math.max(action + 1, this.dense.length * 2));
+        grown.set(this.dense);
+        this.dense = grown;
+      }
+      this.dense[action] = position + 1;
+    } else {
+      this.index!.set(action, position);
     }
   }
 
   private rebuildIndex(): void {
+    if (this.dense !== null) {
+      this.dense.fill(0);
+      for (let i = 0; i < this.size; i++) this.setPosition(this.actions[i]!, i);
+      return;
+    }
     if (this.size <= INDEX_THRESHOLD) {
       this.index = null;
       return;

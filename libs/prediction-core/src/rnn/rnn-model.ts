@@ -62,11 +62,13 @@ export class RnnModel implements NextActionPredictor {
     for (const [steps, members] of groups) {
       if (this.inputs.length < members.length * steps) this.inputs = new Int32Array(Math.max(members.length * steps, 2 * this.inputs.length));
       members.forEach((i, j) => encodeHistory(histories[i]!.seq, histories[i]!.len, steps, V, this.inputs, j * steps));
-      const probs = tf.tidy(() => {
+      const probsTensor = tf.tidy(() => {
         const x = tf.tensor2d(this.inputs.subarray(0, members.length * steps), [members.length, steps], 'int32');
-        const logits = this.network.predict(x, { batchSize: members.length }) as TF.Tensor2D;
-        return tf.softmax(logits).dataSync() as Float32Array;
+        return tf.softmax(this.network.predict(x, { batchSize: members.length }) as TF.Tensor2D);
       });
+      // Read outside tidy: tidy walks a returned value looking for tensors, element by element.
+      const probs = probsTensor.dataSync() as Float32Array;
+      probsTensor.dispose();
       members.forEach((i, j) => out.set(probs.subarray(j * V, (j + 1) * V), i * V));
     }
     return out;
