@@ -22,6 +22,8 @@ export interface BenchArgs {
   readonly minProbability: number;
   readonly protectSteps: number;
   readonly hopWidth: number;
+  readonly prefetchShare: number;
+  readonly ageDecay: number;
   readonly prefetchConcurrency: number;
   readonly seed: number;
   readonly out: string;
@@ -39,13 +41,15 @@ export const USAGE = `usage: npm run bench:prefetch -- --data <path> --format li
   --min-p 0.05                Foresight: prefetch/protect keys at least this likely
   --protect-steps 10          Foresight: requests of the session a predicted key stays protected
   --hop-width 3               Foresight: most likely next actions expanded one step further (0 = off)
+  --prefetch-share 0.5        Foresight: share of the cache all live sessions' predicted keys may take
+  --age-decay 0.7             Foresight: weight of a prediction per request of age when a session's share is full
   --prefetch-concurrency 8    prefetches in flight per origin
   --seed 1                    seed of the think-time generator
   --out .bench-results/prefetch.json`;
 
 /** Parses the command line; throws with the usage text on bad input. */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  const keys = ['data', 'format', 'capacities', 'concurrency', 'policies', 'latency-ms', 'think-ms', 'train-share', 'max-sessions', 'model', 'min-p', 'protect-steps', 'hop-width', 'prefetch-concurrency', 'seed', 'out'];
+  const keys = ['data', 'format', 'capacities', 'concurrency', 'policies', 'latency-ms', 'think-ms', 'train-share', 'max-sessions', 'model', 'min-p', 'protect-steps', 'hop-width', 'prefetch-share', 'age-decay', 'prefetch-concurrency', 'seed', 'out'];
   const { values } = parseArgs({ args: [...argv], options: Object.fromEntries(keys.map((k) => [k, { type: 'string' as const }])), strict: true });
   const v = values as Record<string, string | undefined>;
   const num = (key: string, fallback: number, min: number, max = Number.POSITIVE_INFINITY): number => {
@@ -84,6 +88,8 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     minProbability: num('min-p', 0.05, 0, 1),
     protectSteps: Math.round(num('protect-steps', 10, 0)),
     hopWidth: Math.round(num('hop-width', 3, 0)),
+    prefetchShare: num('prefetch-share', 0.5, 0),
+    ageDecay: num('age-decay', 0.7, 0, 1),
     prefetchConcurrency: Math.round(num('prefetch-concurrency', 8, 1)),
     seed: num('seed', 1, 0),
     out: v['out'] ?? '.bench-results/prefetch.json',

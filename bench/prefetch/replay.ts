@@ -80,6 +80,7 @@ export async function replay(sessions: readonly (readonly string[])[], schedule:
     sessionIdleMs: Math.max(1000, 20 * s.thinkMs),
     liveSessionMs: Math.max(1000, 6 * s.thinkMs),
     prefetchBudgetShare: system.prefetchBudgetShare,
+    protectionAgeDecay: system.protectionAgeDecay,
     maxQueuedPerOwner: 32,
     defaultSizeBytes: 1,
   });

@@ -31,6 +31,7 @@ export interface System {
   readonly protectSteps?: number;
   /** Share of the cache the predicted keys of live sessions may take (Infinity for the textbook baselines). */
   readonly prefetchBudgetShare: number;
+  readonly protectionAgeDecay?: number;
   readonly learnOnline: boolean;
   readonly oracle?: NextRequestOracle;
   readonly belady?: BeladyPolicy;
@@ -77,7 +78,8 @@ export function buildSystem(name: PolicyName, a: BenchArgs): System {
         planner: { topN: 10, minProbability: a.minProbability, secondHopWidth: a.hopWidth, secondHopMinProbability: 0.1 },
         protectSteps: a.protectSteps,
         learnOnline: true,
-        prefetchBudgetShare: 0.5,
+        prefetchBudgetShare: a.prefetchShare,
+        protectionAgeDecay: a.ageDecay,
       };
     }
   }

@@ -6,7 +6,7 @@ export type ProtectionListener = (key: string) => void;
 interface SessionProtections {
   step: number;
   lastSeen: number;
-  readonly records: Map<string, { p: number; until: number }>;
+  readonly records: Map<string, { p: number; at: number; until: number }>;
 }
 
 /**
@@ -34,7 +34,7 @@ export class ProtectionTable {
     requireInt('steps', steps, 0);
     const s = this.session(sessionId, now);
     const before = this.level(key);
-    s.records.set(key, { p, until: s.step + steps });
+    s.records.set(key, { p, at: s.step, until: s.step + steps });
     let holders = this.byKey.get(key);
     if (holders === undefined) {
       holders = new Map();
@@ -54,22 +54,29 @@ export class ProtectionTable {
   }
 
   /**
-   * Keeps the protections of `sessionId` within `maxBytes` (sizes from `sizeOf`): the oldest
-   * predictions go first, then the least likely. Without a bound, a session protecting a few keys
-   * per request for several requests would hold more than a small cache can keep.
+   * Keeps the protections of `sessionId` within `maxBytes` (sizes from `sizeOf`), dropping the least
+   * valuable first: value = p × `ageDecay`^(requests since the prediction). Without a bound, a session
+   * protecting a few keys per request for several requests would hold more than a small cache keeps;
+   * the decay lets a fresh likely prediction displace an old one, but not a fresh unlikely one.
    */
-  trim(sessionId: string, maxBytes: number, sizeOf: (key: string) => number): void {
+  trim(sessionId: string, maxBytes: number, sizeOf: (key: string) => number, ageDecay = 0.7): void {
     const s = this.sessions.get(sessionId);
     if (s === undefined) return;
     let total = 0;
     for (const key of s.records.keys()) total += sizeOf(key);
     if (total <= maxBytes) return;
-    const ranked = [...s.records].sort((a, b) => a[1].until - b[1].until || a[1].p - b[1].p);
+    const value = (r: { p: number; at: number }) => r.p * ageDecay ** (s.step - r.at);
+    const ranked = [...s.records].sort((a, b) => value(a[1]) - value(b[1]) || a[1].at - b[1].at);
     for (const [key] of ranked) {
       if (total <= maxBytes) break;
       total -= sizeOf(key);
       this.release(sessionId, s, key);
     }
+  }
+
+  /** True when `sessionId` currently protects `key`. */
+  holds(sessionId: string, key: string): boolean {
+    return this.sessions.get(sessionId)?.records.has(key) ?? false;
   }
 
   /** Drops every protection of `sessionId`. */

@@ -43,6 +43,11 @@ export interface PredictiveCacheOptions<V> {
    * make prefetches evict each other before they are read.
    */
   readonly prefetchBudgetShare?: number;
+  /**
+   * When a session's predicted keys exceed its slice, older predictions count for `p × ageDecay^age`
+   * (age in the session's requests) and the least valuable are dropped (default 0.7).
+   */
+  readonly protectionAgeDecay?: number;
   /** Size assumed for a key never loaded before (default 1,024 bytes). */
   readonly defaultSizeBytes?: number;
   /** Passed to the scheduler. */
@@ -86,6 +91,7 @@ export class PredictiveCache<V> {
   private readonly defaultSize: number;
   private readonly liveMs: number;
   private readonly budgetShare: number;
+  private readonly ageDecay: number;
   private lastSweep = 0;
   private lastLiveSweep = 0;
 
@@ -96,6 +102,7 @@ export class PredictiveCache<V> {
     this.defaultSize = requireInt('defaultSizeBytes', o.defaultSizeBytes ?? 1024, 0);
     this.liveMs = requireNumber('liveSessionMs', o.liveSessionMs ?? 60_000, 1);
     this.budgetShare = requireNumber('prefetchBudgetShare', o.prefetchBudgetShare ?? 0.5, 0);
+    this.ageDecay = requireNumber('protectionAgeDecay', o.protectionAgeDecay ?? 0.7, 0, 1);
     for (const [pattern, ms] of Object.entries(o.ttlByPattern ?? {})) this.ttl.set(pattern, requireNumber(`ttl of ${pattern}`, ms, 0));
     this.scheduler = new FetchScheduler<V>({
       origins: o.origins,
@@ -182,29 +189,32 @@ export class PredictiveCache<V> {
   }
 
   private enqueue(sessionId: string, s: SessionState, planned: readonly PlannedKey[], now: number): string[] {
-    const requests: PrefetchRequest[] = [];
-    const live = Math.max(1, this.o.protection?.sessionCount ?? this.sessions.size);
+    const protection = this.o.protection;
+    const live = Math.max(1, protection?.sessionCount ?? this.sessions.size);
     const allowance = (this.budgetShare * this.o.cache.budgetBytes) / live;
     const sizeOf = (key: string) => this.sizes.get(key) ?? this.defaultSize;
+    const chosen: PlannedKey[] = [];
     let used = 0;
-    for (const { key, p } of planned) {
-      const size = sizeOf(key);
+    for (const k of planned) {
+      const size = sizeOf(k.key);
       if (used > 0 && used + size > allowance) break;
       used += size;
-      this.o.protection?.protect(sessionId, key, p, this.protectSteps, now);
-      // A prefetch the cache would refuse right now would only be fetched again next step.
+      chosen.push(k);
+      protection?.protect(sessionId, k.key, k.p, this.protectSteps, now);
+    }
+    if (protection && Number.isFinite(allowance)) protection.trim(sessionId, allowance, sizeOf, this.ageDecay);
+    const requests: PrefetchRequest[] = [];
+    for (const { key, p } of chosen) {
+      // Fetch only what the session still protects, and what the cache would take right now:
+      // a prefetch that is trimmed or refused would be fetched again at the next step.
+      if (protection && !protection.holds(sessionId, key)) continue;
+      const size = sizeOf(key);
       if (this.o.cache.has(key) || !this.o.cache.wouldAdmit(key, size, true)) continue;
       const origin = this.o.origins.find(key);
       if (origin === undefined) continue;
-      const priority = prefetchPriority({
-        probability: p,
-        latencyMs: origin.latency.value,
-        sizeBytes: size,
-        timeToNextRequestMs: s.gap.value,
-      });
+      const priority = prefetchPriority({ probability: p, latencyMs: origin.latency.value, sizeBytes: size, timeToNextRequestMs: s.gap.value });
       requests.push({ key, priority });
     }
-    if (Number.isFinite(allowance)) this.o.protection?.trim(sessionId, allowance, sizeOf);
     s.stats.prefetchRequested += requests.length;
     this.scheduler.schedule(sessionId, requests);
     return requests.map((r) => r.key);
