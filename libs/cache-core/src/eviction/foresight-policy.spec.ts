@@ -91,4 +91,19 @@ describe('ProtectionTable', () => {
     expect(t.level('k')).toBe(0);
     expect(changes).toEqual(['k', 'k', 'k', 'k']);
   });
+
+  it('trims a session to its byte budget, dropping old and unlikely predictions first', () => {
+    const t = new ProtectionTable();
+    t.protect('s', 'old-likely', 0.9, 10);
+    t.advance('s');
+    t.advance('s');
+    t.protect('s', 'new-likely', 0.5, 10);
+    t.protect('s', 'new-unlikely', 0.1, 10);
+    // values: old-likely 0.9 × 0.7² = 0.441, new-likely 0.5, new-unlikely 0.1
+    t.trim('s', 2, () => 1, 0.7);
+    expect([t.holds('s', 'new-likely'), t.holds('s', 'old-likely'), t.holds('s', 'new-unlikely')]).toEqual([true, true, false]);
+    t.trim('s', 1, () => 1, 0.7);
+    expect(t.level('new-likely')).toBe(0.5);
+    expect(t.level('old-likely')).toBe(0);
+  });
 });

@@ -109,4 +109,27 @@ describe('PredictiveCache', () => {
     const plan = node.recordAction('s', 'view:4');
     expect(plan.queued).toContain('page:5');
   });
+
+  it('splits the prefetch budget between live sessions', () => {
+    const clock = new ManualClock();
+    const { registry } = fakeOrigin(clock, 20);
+    const protection = new ProtectionTable();
+    const cache = new ByteCache<string>({ budgetBytes: 8, policy: new ForesightPolicy({ protection }), clock });
+    const declared = new DeclaredRequirements();
+    declared.declare('view:{id}', ['page:{id}']);
+    const fanOut: ActionPredictor = { predict: () => ['a', 'b', 'c', 'd', 'e'].map((x, i) => ({ action: `view:${x}`, p: 0.3 - i * 0.01 })) };
+    const node = new PredictiveCache<string>({
+      cache,
+      origins: registry,
+      requirements: new RequirementResolver(declared),
+      clock,
+      predictor: fanOut,
+      protection,
+      planner: { secondHopWidth: 0 },
+      defaultSizeBytes: 1,
+      prefetchBudgetShare: 0.5,
+    });
+    expect(node.recordAction('s1', 'view:x').queued).toEqual(['page:a', 'page:b', 'page:c', 'page:d']);
+    expect(node.recordAction('s2', 'view:y').queued).toEqual(['page:a', 'page:b']);
+  });
 });
