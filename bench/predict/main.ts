@@ -37,7 +37,7 @@ function parseArgs(argv: readonly string[]): Args {
     k: num('k', 3),
     calls: num('calls', 200_000),
     history: num('history', 10),
-    hidden: num('rnn-hidden', 64),
+    hidden: num('rnn-hidden', 128),
     out: m.get('out') ?? null,
   };
 }

@@ -50,26 +50,34 @@ function exactScore(s: Scratch, top: number, d: number, base: number, a: number)
 }
 
 /**
- * Top-N by the threshold algorithm over the per-order lists (each sorted by count): stop when the
+ * Top-N by a threshold algorithm over the per-order lists (each sorted by count): always advance
+ * the list whose next entry could contribute most, score that action exactly, and stop when the
  * N-th exact score beats the best score any unvisited action could still reach.
  */
 export function interpolatedTopN(s: Scratch, top: number, vocabularySize: number, d: number, buf: TopNBuffer): void {
   s.beginExclusion(vocabularySize);
   const base = interpolationWeights(s, top, d) / vocabularySize;
-  for (let depth = 0; ; depth++) {
+  const pos = s.positions;
+  for (let k = 0; k <= top; k++) pos[k] = 0;
+  for (;;) {
     let bound = base;
-    let live = false;
+    let best = -1;
+    let bestGain = -1;
     for (let k = top; k >= 0; k--) {
       const node = s.nodes[k];
-      if (node === undefined || depth >= node.size) continue;
-      live = true;
-      const a = node.actions[depth]!;
-      bound += s.weights[k]! * alpha(node.counts[depth]!, node.total, d);
-      if (s.isExcluded(a)) continue;
-      s.exclude(a);
-      buf.offer(a, exactScore(s, top, d, base, a));
+      if (node === undefined || pos[k]! >= node.size) continue;
+      const gain = s.weights[k]! * alpha(node.counts[pos[k]!]!, node.total, d);
+      bound += gain;
+      if (gain > bestGain) {
+        bestGain = gain;
+        best = k;
+      }
     }
-    if (!live || (buf.full && buf.floor > bound)) break;
+    if (best < 0 || (buf.full && buf.floor > bound)) break;
+    const a = s.nodes[best]!.actions[pos[best]!++]!;
+    if (s.isExcluded(a)) continue;
+    s.exclude(a);
+    buf.offer(a, exactScore(s, top, d, base, a));
   }
   for (let a = 0; a < vocabularySize && (!buf.full || base > buf.floor); a++) {
     if (!s.isExcluded(a)) buf.offer(a, base);

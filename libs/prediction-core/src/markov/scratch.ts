@@ -13,11 +13,14 @@ export class Scratch {
   excluded = new Int32Array(64);
   excludedCount = 0;
   weights: Float64Array;
+  /** Per-order read positions of the top-N walk. */
+  readonly positions: Int32Array;
   buffer = new TopNBuffer(64);
 
   constructor(maxOrder: number) {
     this.nodes = new Array(maxOrder + 2).fill(undefined);
     this.weights = new Float64Array(maxOrder + 2);
+    this.positions = new Int32Array(maxOrder + 2);
   }
 
   /** Starts a fresh exclusion set sized for `vocabularySize` actions. */
