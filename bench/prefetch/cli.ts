@@ -41,7 +41,7 @@ export const USAGE = `usage: npm run bench:prefetch -- --data <path> --format li
   --min-p 0.05                Foresight: prefetch/protect keys at least this likely
   --protect-steps 10          Foresight: requests of the session a predicted key stays protected
   --hop-width 3               Foresight: most likely next actions expanded one step further (0 = off)
-  --prefetch-share 0.5        Foresight: share of the cache all live sessions' predicted keys may take
+  --prefetch-share 0.75       Foresight: share of the cache all live sessions' predicted keys may take
   --age-decay 0.7             Foresight: weight of a prediction per request of age when a session's share is full
   --prefetch-concurrency 8    prefetches in flight per origin
   --seed 1                    seed of the think-time generator
@@ -88,7 +88,7 @@ export function parseBenchArgs(argv: readonly string[]): BenchArgs {
     minProbability: num('min-p', 0.05, 0, 1),
     protectSteps: Math.round(num('protect-steps', 10, 0)),
     hopWidth: Math.round(num('hop-width', 3, 0)),
-    prefetchShare: num('prefetch-share', 0.5, 0),
+    prefetchShare: num('prefetch-share', 0.75, 0),
     ageDecay: num('age-decay', 0.7, 0, 1),
     prefetchConcurrency: Math.round(num('prefetch-concurrency', 8, 1)),
     seed: num('seed', 1, 0),

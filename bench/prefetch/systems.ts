@@ -72,7 +72,8 @@ export function buildSystem(name: PolicyName, a: BenchArgs): System {
       const protection = new ProtectionTable();
       return {
         name,
-        policy: new ForesightPolicy({ protection }),
+        // The scorer keeps protected entries up to the share the planner may fill with predictions.
+        policy: new ForesightPolicy({ protection, maxProtectedShare: Math.min(1, a.prefetchShare) }),
         protection,
         predictor: indexedPredictor(new Vocabulary(), markovFromName(a.model), 8),
         planner: { topN: 10, minProbability: a.minProbability, secondHopWidth: a.hopWidth, secondHopMinProbability: 0.1 },

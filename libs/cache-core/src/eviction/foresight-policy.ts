@@ -13,7 +13,7 @@ export interface ForesightPolicyOptions extends FrequencySketchOptions {
    * once its protection lapses it leaves before an equally frequent entry that was actually used.
    */
   readonly unusedPrefetchPenalty?: number;
-  /** Protected entries may hold at most this share of the budget before the least likely are evicted (default 0.5). */
+  /** Protected entries may hold at most this share of the budget before the least likely are evicted (default 0.75, as the planner's `prefetchBudgetShare`). */
   readonly maxProtectedShare?: number;
 }
 
@@ -52,7 +52,7 @@ export class ForesightPolicy implements EvictionPolicy {
     this.sketch = new FrequencySketch(options);
     this.protection = options.protection ?? new ProtectionTable();
     this.penalty = requireNumber('unusedPrefetchPenalty', options.unusedPrefetchPenalty ?? 1, 0);
-    this.maxShare = requireNumber('maxProtectedShare', options.maxProtectedShare ?? 0.5, 0, 1);
+    this.maxShare = requireNumber('maxProtectedShare', options.maxProtectedShare ?? 0.75, 0, 1);
     this.protection.subscribe((key) => {
       if (this.meta.has(key)) this.place(key);
     });

@@ -38,7 +38,7 @@ export interface PredictiveCacheOptions<V> {
   readonly liveSessionMs?: number;
   /**
    * Share of the cache budget that the predicted keys of all live sessions may take together
-   * (default 0.5; Infinity = unbounded). Each live session gets an equal slice; its most likely keys
+   * (default 0.75; Infinity = unbounded). Each live session gets an equal slice; its most likely keys
    * are protected and prefetched until the slice is used. Without it, many sessions or a small cache
    * make prefetches evict each other before they are read.
    */
@@ -101,7 +101,7 @@ export class PredictiveCache<V> {
     this.idleMs = requireNumber('sessionIdleMs', o.sessionIdleMs ?? 30 * 60_000, 1);
     this.defaultSize = requireInt('defaultSizeBytes', o.defaultSizeBytes ?? 1024, 0);
     this.liveMs = requireNumber('liveSessionMs', o.liveSessionMs ?? 60_000, 1);
-    this.budgetShare = requireNumber('prefetchBudgetShare', o.prefetchBudgetShare ?? 0.5, 0);
+    this.budgetShare = requireNumber('prefetchBudgetShare', o.prefetchBudgetShare ?? 0.75, 0);
     this.ageDecay = requireNumber('protectionAgeDecay', o.protectionAgeDecay ?? 0.7, 0, 1);
     for (const [pattern, ms] of Object.entries(o.ttlByPattern ?? {})) this.ttl.set(pattern, requireNumber(`ttl of ${pattern}`, ms, 0));
     this.scheduler = new FetchScheduler<V>({
