@@ -98,9 +98,13 @@ export class VariableOrderMarkov implements NextActionPredictor {
     this.observeAt(history, history.length, next);
   }
 
-  /** Learns one transition where the history is `seq[0..len)`; avoids slicing sessions. */
+  /**
+   * Learns one transition where the history is `seq[0..len)` (avoids slicing sessions);
+   * `weight` is the integer number of times it was seen.
+   */
   observeAt(seq: ArrayLike<number>, len: number, next: number, weight = 1): void {
     requireInt('action', next, 0);
+    if (weight !== 1) requireInt('weight', weight, 1, 1 << 20);
     if (next >= this.vocab) this.vocab = next + 1;
     const top = this.chain(seq, len, true);
     const nodes = this.scratch.nodes;
