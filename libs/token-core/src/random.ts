@@ -1,7 +1,7 @@
+import { seededRng, type Rng } from '@foresight/random';
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
 
-/** A source of uniform numbers in [0, 1). Inject a seeded one in tests and simulations. */
-export type Rng = () => number;
+export { seededRng, type Rng };
 
 /** A source of random bytes. Production code injects {@link cryptoRandomBytes}. */
 export type RandomBytes = (length: number) => Uint8Array;
@@ -11,18 +11,6 @@ export type Clock = () => number;
 
 /** The operating system CSPRNG: the only {@link RandomBytes} to use for real tokens. */
 export const cryptoRandomBytes: RandomBytes = (length) => new Uint8Array(nodeRandomBytes(length));
-
-/** Mulberry32: a tiny deterministic PRNG for tests and simulations. NOT cryptographically secure. */
-export function seededRng(seed: number): Rng {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Deterministic bytes from a seed, for tests and simulations only. NOT for real tokens. */
 export function seededRandomBytes(seed: number): RandomBytes {

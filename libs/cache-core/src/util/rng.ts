@@ -1,14 +1,2 @@
-/** Uniform random numbers in [0, 1); injected so jitter and simulations are reproducible. */
-export type Rng = () => number;
-
-/** Small seeded generator (mulberry32). */
-export function seededRng(seed: number): Rng {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The shared seeded generator and Rng type. */
+export { seededRng, type Rng } from '@foresight/random';
