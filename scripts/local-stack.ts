@@ -8,7 +8,7 @@ import { startNatsServer, type LocalNats } from './infra/nats-server';
 import { freePort, waitFor } from './infra/ports';
 import { startEmbeddedPostgres, type LocalPostgres } from './infra/postgres';
 
-export type AppName = 'gateway' | 'metadata' | 'shard' | 'prediction' | 'token' | 'affinity';
+export type AppName = 'gateway' | 'metadata' | 'shard' | 'prediction' | 'token' | 'affinity' | 'origin-example';
 
 export interface StackOptions {
   /** Number of shard nodes to start (shard-1 … shard-N). Default 1. */
@@ -29,6 +29,16 @@ export interface StackOptions {
   /** Environment given to every service (overrides the defaults below). */
   env?: Readonly<Record<string, string>>;
   quiet?: boolean;
+  /**
+   * Start `apps/origin-example` (before the shard nodes) and, unless `env` sets FORESIGHT_ORIGINS,
+   * point the shard nodes' origins at it: every key, `GET /items/{key}`.
+   */
+  originExample?: { readonly port?: number; readonly env?: Readonly<Record<string, string>> };
+}
+
+/** Origins of the shard nodes when the stack runs the example origin at `url`. */
+export function exampleOrigins(url: string): string {
+  return JSON.stringify([{ id: 'example', pattern: '*', kind: 'http', url: `${url}/items/{key}`, timeoutMs: 500, retries: 1, ttlMs: 300_000 }]);
 }
 
 export interface ServiceProcess {
@@ -41,6 +51,8 @@ export interface ServiceProcess {
 
 export interface LocalStack {
   readonly gatewayUrl: string;
+  /** The example origin's base URL, when it runs. */
+  readonly originUrl?: string;
   readonly apiKey: string;
   readonly databaseUrl: string;
   readonly natsUrl: string;
@@ -82,8 +94,8 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
 
   // Front to back: gateway and extras, then shard nodes (they hand their shards back), then metadata.
   const stopAll = async () => {
-    const rank = (s: ServiceProcess) => (s.app === 'metadata' ? 2 : s.app === 'shard' ? 1 : 0);
-    for (const level of [0, 1, 2]) {
+    const rank = (s: ServiceProcess) => (s.app === 'metadata' ? 2 : s.app === 'shard' ? 1 : s.app === 'origin-example' ? 3 : 0);
+    for (const level of [0, 1, 2, 3]) {
       await Promise.all([...services.values()].filter((s) => rank(s) === level).map((s) => stopProcess(s)));
     }
     services.clear();
@@ -121,7 +133,8 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     };
 
     const startService = async (app: AppName, name: string, env: Readonly<Record<string, string>> = {}): Promise<ServiceProcess> => {
-      const port = app === 'gateway' && options.gatewayPort !== undefined ? options.gatewayPort : await freePort();
+      const fixed = app === 'gateway' ? options.gatewayPort : app === 'origin-example' ? options.originExample?.port : undefined;
+      const port = fixed ?? (await freePort());
       const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
         cwd: ROOT,
         env: { ...process.env, ...baseEnv, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', ...(app === 'shard' ? { NODE_ID: name } : {}), ...env },
@@ -162,14 +175,18 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     };
 
     await startService('metadata', 'metadata');
+    let originUrl: string | undefined;
+    if (options.originExample) originUrl = (await startService('origin-example', 'origin-example', options.originExample.env ?? {})).httpUrl;
+    const shardEnv: Record<string, string> = originUrl && options.env?.FORESIGHT_ORIGINS === undefined && options.env?.FORESIGHT_ORIGINS_FILE === undefined ? { FORESIGHT_ORIGINS: exampleOrigins(originUrl) } : {};
     const shardNames = Array.from({ length: options.shardNodes ?? 1 }, (_, i) => `shard-${i + 1}`);
-    await Promise.all(shardNames.map((n) => startService('shard', n)));
+    await Promise.all(shardNames.map((n) => startService('shard', n, shardEnv)));
     await waitForAssignment(shardNames);
     const gateway = await startService('gateway', 'gateway');
     for (const extra of options.extraServices ?? []) await startService(extra, extra);
 
     return {
       gatewayUrl: gateway.httpUrl,
+      originUrl,
       apiKey: API_KEY,
       databaseUrl,
       natsUrl,

@@ -26,6 +26,8 @@ async function main(): Promise<void> {
     natsUrl,
     postgresDataDir: join(root, '.data', 'postgres'),
     extraServices: ['prediction', 'token', 'affinity'],
+    // The example origin (20 ms, 1 KiB items) backs every data key of the predictive cache.
+    originExample: { env: { ORIGIN_LATENCY_MS: env.string('ORIGIN_LATENCY_MS', '20') } },
     logs: 'inherit',
     env: { LOG_LEVEL: env.string('LOG_LEVEL', 'warn') },
   }).catch(async (error: unknown) => {
@@ -41,6 +43,7 @@ async function main(): Promise<void> {
       `  OpenAPI   ${g}/docs`,
       `  health    ${g}/health`,
       `  metrics   ${g}/metrics`,
+      `  origin    ${stack.originUrl}/items/<key>   (example origin behind GET ${g}/v1/sessions/<id>/data/<key>)`,
       `  services  ${[...stack.services.values()].map((s) => `${s.name}=${s.httpUrl}`).join('  ')}`,
       `  postgres  ${stack.databaseUrl}`,
       `  nats      ${stack.natsUrl}`,

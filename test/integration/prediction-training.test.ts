@@ -1,12 +1,11 @@
 import { ErrorCodes, predictionSubjects, type ModelChunk, type PredictionModelUpdatedV1, type PredictionResult } from '@foresight/contracts';
 import { callRpc, decode, publishEvent } from '@foresight/messaging';
 import { createPool } from '@foresight/persistence';
-import { loadRnnArtifact, seededRng, Vocabulary, type Rng } from '@foresight/prediction-core';
+import { decodeBundle, encodeBundle, loadRnnArtifact, seededRng, Vocabulary, type Rng } from '@foresight/prediction-core';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { createHash, randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { decodeBundle, encodeBundle } from '../../apps/prediction/src/models/bundle';
 import { ActionWriter, predictionRuntime } from './prediction-harness';
 
 /**

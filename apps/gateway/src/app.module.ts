@@ -2,6 +2,8 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { ForesightConfig } from '@foresight/config';
 import { PlatformModule } from '@foresight/platform';
+import { CacheAdminController } from './cache/cache-admin.controller';
+import { DataController } from './cache/data.controller';
 import { ApiKeyGuard } from './common/api-key.guard';
 import { ErrorFilter } from './common/error.filter';
 import { EdgeCacheService } from './edge-cache/edge-cache.service';
@@ -19,7 +21,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot(config, { database: false }), TokensModule, PredictionsModule],
-      controllers: [SessionsController, TokensController],
+      controllers: [SessionsController, TokensController, DataController, CacheAdminController],
       providers: [OwnerDirectory, ShardClient, EdgeCacheService, VariablesService, ApiKeyGuard, { provide: APP_FILTER, useClass: ErrorFilter }],
     };
   }

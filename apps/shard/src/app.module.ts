@@ -3,6 +3,13 @@ import type { ForesightConfig } from '@foresight/config';
 import { EventStore } from '@foresight/persistence';
 import { PG_POOL, PlatformModule } from '@foresight/platform';
 import type { Pool } from 'pg';
+import { CacheMetricsService } from './cache/cache-metrics.service';
+import { CacheNodeService } from './cache/cache-node.service';
+import { CacheRpc } from './cache/cache.rpc';
+import { InvalidationService } from './cache/invalidation.service';
+import { ModelFollowerService } from './cache/model-follower.service';
+import { RequirementsRepository } from './cache/requirements/requirements.repository';
+import { RequirementsService } from './cache/requirements/requirements.service';
 import { ExpiryService } from './expiry/expiry.service';
 import { SessionIndexRepository } from './expiry/session-index.repository';
 import { MembershipService } from './membership/membership.service';
@@ -23,6 +30,13 @@ export class ShardModule {
         EventPublisherService,
         SessionIndexRepository,
         SessionsService,
+        CacheNodeService,
+        CacheRpc,
+        CacheMetricsService,
+        InvalidationService,
+        ModelFollowerService,
+        RequirementsRepository,
+        RequirementsService,
         SessionsRpc,
         ExpiryService,
         ShardLifecycle,

@@ -2,6 +2,11 @@ import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationB
 import type { Logger } from '@foresight/observability';
 import { EventStore } from '@foresight/persistence';
 import { HealthRegistry, LOGGER } from '@foresight/platform';
+import { CacheMetricsService } from './cache/cache-metrics.service';
+import { CacheNodeService } from './cache/cache-node.service';
+import { InvalidationService } from './cache/invalidation.service';
+import { ModelFollowerService } from './cache/model-follower.service';
+import { RequirementsService } from './cache/requirements/requirements.service';
 import { ExpiryService } from './expiry/expiry.service';
 import { MembershipService } from './membership/membership.service';
 import { EventPublisherService } from './publishing/event-publisher.service';
@@ -23,11 +28,22 @@ export class ShardLifecycle implements OnApplicationBootstrap, BeforeApplication
     private readonly expiry: ExpiryService,
     private readonly store: EventStore,
     private readonly health: HealthRegistry,
+    private readonly cache: CacheNodeService,
+    private readonly cacheMetrics: CacheMetricsService,
+    private readonly invalidation: InvalidationService,
+    private readonly requirements: RequirementsService,
+    private readonly models: ModelFollowerService,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.publisher.start();
+    // Predictive cache first: requirements loaded and invalidations heard before the first request.
+    this.sessions.onSessionEnded((id) => this.cache.endSession(id));
+    this.invalidation.start();
+    await this.requirements.start();
+    this.models.start();
+    this.cacheMetrics.start();
     this.rpc.start();
     await this.membership.start();
     this.expiry.start();
@@ -40,6 +56,11 @@ export class ShardLifecycle implements OnApplicationBootstrap, BeforeApplication
   async beforeApplicationShutdown(): Promise<void> {
     await this.rpc.stop();
     await this.sessions.idle();
+    this.cache.stop();
+    this.models.stop();
+    await this.requirements.stop();
+    this.invalidation.stop();
+    this.cacheMetrics.stop();
     await this.expiry.stop();
     await this.store.close();
     await this.publisher.flush();

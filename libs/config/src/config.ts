@@ -1,4 +1,5 @@
 import { hostname } from 'node:os';
+import { readCacheConfig, type CacheConfig } from './cache-config';
 import { EnvReader } from './env-reader';
 
 export type ServiceName = 'gateway' | 'metadata' | 'shard' | 'prediction' | 'token' | 'affinity' | 'tool';
@@ -114,6 +115,8 @@ export interface ForesightConfig {
     /** Stored model rows kept (the active one always is). */
     readonly modelRetention: number;
   };
+  /** Predictive cache of the shard nodes (issue 4): budget, policy, origins, declared requirements. */
+  readonly cache: CacheConfig;
   /** Exit when the parent process dies (set by the local launcher and tests, so nothing is orphaned). */
   readonly exitWithParent: boolean;
 }
@@ -134,6 +137,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   const environment = r.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const production = environment === 'production';
   const devSecret = 'foresight-development-secret-do-not-use-in-production';
+  const requestTimeoutMs = r.int('NATS_REQUEST_TIMEOUT_MS', 2000, 50, 60_000);
   const config: ForesightConfig = {
     service,
     environment,
@@ -149,7 +153,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       password: r.optional('NATS_PASSWORD'),
       namespace: r.string('FORESIGHT_NAMESPACE', 'fs'),
       jetStreamReplicas: r.int('JETSTREAM_REPLICAS', 1, 1, 5),
-      requestTimeoutMs: r.int('NATS_REQUEST_TIMEOUT_MS', 2000, 50, 60_000),
+      requestTimeoutMs,
     },
     database: {
       url: r.string('DATABASE_URL', production ? undefined : 'postgres://postgres:postgres@127.0.0.1:5432/foresight'),
@@ -229,6 +233,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       },
       modelRetention: r.int('PREDICTION_MODEL_RETENTION', 5, 1, 1000),
     },
+    cache: readCacheConfig(r, requestTimeoutMs),
     exitWithParent: r.oneOf('EXIT_WITH_PARENT', ['true', 'false'] as const, 'false') === 'true',
   };
   r.check(config.session.idSecret.length >= 32, 'SESSION_ID_SECRET must be at least 32 characters');

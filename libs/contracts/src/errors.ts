@@ -37,6 +37,15 @@ export const ErrorCodes = {
   TOKEN_UNKNOWN: 'TOKEN.UNKNOWN',
   // Prediction (issue 3): no stored model yet, or the version asked for is no longer served.
   PREDICTION_MODEL_NOT_FOUND: 'PREDICTION.MODEL_NOT_FOUND',
+  // Predictive cache (issue 4): the same codes as @foresight/cache-core's CacheError where they overlap.
+  ORIGIN_TIMEOUT: 'ORIGIN.TIMEOUT',
+  ORIGIN_FAILED: 'ORIGIN.FAILED',
+  ORIGIN_BAD_RESPONSE: 'ORIGIN.BAD_RESPONSE',
+  ORIGIN_CIRCUIT_OPEN: 'ORIGIN.CIRCUIT_OPEN',
+  /** No origin is registered for the key's pattern. */
+  ORIGIN_NOT_FOUND: 'ORIGIN.NOT_FOUND',
+  CACHE_INVALID_PATTERN: 'CACHE.INVALID_PATTERN',
+  REQUIREMENT_INVALID_TEMPLATE: 'REQUIREMENT.INVALID_TEMPLATE',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -13,3 +13,4 @@ export * from './token-errors';
 export * from './prediction-subjects';
 export * from './prediction-commands';
 export * from './prediction-events';
+export * from './cache-subjects';

@@ -31,3 +31,5 @@ export type { TrainReply, TrainRequest } from './rnn/worker-protocol';
 export { EnsemblePredictor } from './ensemble/ensemble';
 export { fitMixingWeights, markovOnly, bucketOf } from './ensemble/mixing';
 export type { MixingWeights, MixingSample } from './ensemble/mixing';
+export { encodeBundle, decodeBundle, checkVocabularyPrefix } from './bundle';
+export type { ModelBundle, ModelBundleKind } from './bundle';

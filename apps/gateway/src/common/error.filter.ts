@@ -38,6 +38,13 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   [ErrorCodes.TOKEN_REUSED]: 401,
   [ErrorCodes.TOKEN_UNKNOWN]: 401,
   [ErrorCodes.PREDICTION_MODEL_NOT_FOUND]: 404,
+  [ErrorCodes.ORIGIN_TIMEOUT]: 504,
+  [ErrorCodes.ORIGIN_FAILED]: 502,
+  [ErrorCodes.ORIGIN_BAD_RESPONSE]: 502,
+  [ErrorCodes.ORIGIN_CIRCUIT_OPEN]: 503,
+  [ErrorCodes.ORIGIN_NOT_FOUND]: 404,
+  [ErrorCodes.CACHE_INVALID_PATTERN]: 400,
+  [ErrorCodes.REQUIREMENT_INVALID_TEMPLATE]: 400,
 };
 
 /** Fastify's own errors (body parsing, limits, media type) in the same format as ours. */

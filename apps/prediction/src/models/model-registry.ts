@@ -1,11 +1,10 @@
 import { predictionSubjects, type PredictionModelUpdatedV1 } from '@foresight/contracts';
 import { decode, publishEvent } from '@foresight/messaging';
-import { decodeMarkov, loadRnnArtifact, PredictionError, type RnnModel } from '@foresight/prediction-core';
+import { checkVocabularyPrefix, decodeBundle, decodeMarkov, loadRnnArtifact, PredictionError, type RnnModel } from '@foresight/prediction-core';
 import type { NatsConnection, Subscription } from 'nats';
 import { createHash, randomUUID } from 'node:crypto';
 import type { OnlineModel } from '../learning/online-model';
 import type { Log } from '../learning/rebuild';
-import { checkVocabularyPrefix, decodeBundle } from './bundle';
 import type { ModelsRepository, StoredModelRow } from './models.repository';
 import { LIVE_MARKOV, parseVersionName, versionName, type ServingModel } from './serving-model';
 

@@ -1,11 +1,10 @@
 import type { ForesightConfig } from '@foresight/config';
 import type { PredictionModelKind } from '@foresight/contracts';
-import { encodeMarkov, loadRnnArtifact, packSessions, trainInWorker, VariableOrderMarkov } from '@foresight/prediction-core';
+import { encodeBundle, encodeMarkov, loadRnnArtifact, packSessions, trainInWorker, VariableOrderMarkov } from '@foresight/prediction-core';
 import { randomUUID } from 'node:crypto';
 import type { ActionsRepository } from '../learning/actions.repository';
 import type { OnlineModel } from '../learning/online-model';
 import type { Log } from '../learning/rebuild';
-import { encodeBundle } from '../models/bundle';
 import type { ModelRegistry } from '../models/model-registry';
 import type { ModelsRepository } from '../models/models.repository';
 import { splitByOrder, withTransitions } from './dataset';

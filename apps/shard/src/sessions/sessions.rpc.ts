@@ -6,6 +6,8 @@ import { histogram, type Logger } from '@foresight/observability';
 import { CONFIG, LOGGER, METRICS, NATS } from '@foresight/platform';
 import type { NatsConnection, Subscription } from 'nats';
 import type { Registry } from 'prom-client';
+import { CacheNodeService } from '../cache/cache-node.service';
+import { CacheRpc } from '../cache/cache.rpc';
 import { MembershipService } from '../membership/membership.service';
 import { body, groupsArg, isJsonValue, json, optionalInt, str } from './command-validation';
 import { SessionsService } from './sessions.service';
@@ -24,6 +26,8 @@ export class SessionsRpc {
   constructor(
     private readonly sessions: SessionsService,
     private readonly membership: MembershipService,
+    private readonly cacheRpc: CacheRpc,
+    private readonly cache: CacheNodeService,
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(CONFIG) private readonly config: ForesightConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -43,6 +47,7 @@ export class SessionsRpc {
       'var.delete': (r, m) => this.varDelete(r, m),
       'session.record_action': (r, m) => this.recordAction(r, m),
       'sessions.touch': (r) => this.touch(r),
+      ...this.cacheRpc.handlers(),
     };
     this.sub = serveRpc(this.nc, this.membership.rpcSubject, handlers, {
       logger: this.logger,
@@ -125,7 +130,14 @@ export class SessionsRpc {
     if (typeof action !== 'string' || !ACTION.test(action)) {
       throw new ForesightError(ErrorCodes.VALIDATION, '"action" must be 1–128 characters from letters, digits and _ . : / -.');
     }
-    const state = await this.sessions.execute(str(b, 'sessionId', 64), { kind: 'record_action', action }, meta);
+    const sessionId = str(b, 'sessionId', 64);
+    const state = await this.sessions.execute(sessionId, { kind: 'record_action', action }, meta);
+    // Committed: update the profile and start prefetching for the predicted next actions (P4, P9).
+    try {
+      this.cache.recordAction(sessionId, action, state.userId ? { userId: state.userId } : {});
+    } catch (error) {
+      this.logger.warn({ err: error, sessionId, action, correlationId: meta.correlationId }, 'prefetch planning failed');
+    }
     return { version: state.version };
   }
 

@@ -31,6 +31,7 @@ export class SessionsService {
   private readonly policy: SessionPolicy;
   private readonly touched = new Map<string, number>();
   private readonly metrics;
+  private readonly endedListeners: ((sessionId: string) => void)[] = [];
 
   constructor(
     private readonly store: EventStore,
@@ -56,6 +57,11 @@ export class SessionsService {
       conflicts: counter(registry, 'foresight_append_conflicts_total', 'Appends refused (version conflict or stale epoch)', ['reason']),
     };
     membership.onShardsLost((shards) => this.evict(new Set(shards)));
+  }
+
+  /** Called after a session's end (client, timeout) was committed. */
+  onSessionEnded(listener: (sessionId: string) => void): void {
+    this.endedListeners.push(listener);
   }
 
   /** Runs a state-changing command for a session and returns the state after it. */
@@ -224,7 +230,10 @@ export class SessionsService {
     for (const e of events) state = evolve(state, e);
     const next: CachedSession = { state: state!, epoch, snapshotVersion: entry?.snapshotVersion ?? 0 };
     if (state!.status === 'active') this.cache.set(sessionId, next);
-    else this.cache.delete(sessionId);
+    else {
+      this.cache.delete(sessionId);
+      for (const listener of this.endedListeners) listener(sessionId);
+    }
     this.metrics.cached.set(this.cache.size);
     this.touched.set(sessionId, state!.lastActivityAt);
     this.publisher.publishCommitted(events, result.positions, expectedVersion + 1);

@@ -128,6 +128,11 @@ export class ByteCache<V> {
     return this.live(key)?.value;
   }
 
+  /** Size in bytes of a resident entry, or undefined (not a read). */
+  sizeOf(key: string): number | undefined {
+    return this.live(key)?.size;
+  }
+
   /** True when `key` is resident and not expired (not a read). */
   has(key: string): boolean {
     return this.live(key) !== undefined;

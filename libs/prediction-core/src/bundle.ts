@@ -1,14 +1,32 @@
-import type { PredictionModelBundleV1, PredictionModelKind } from '@foresight/contracts';
-import { PredictionError, Vocabulary, type MixingWeights, type VocabularySnapshot } from '@foresight/prediction-core';
 import { Packr } from 'msgpackr';
+import type { MixingWeights } from './ensemble/mixing';
+import { PredictionError } from './errors';
+import { Vocabulary, type VocabularySnapshot } from './vocabulary';
 
 const FORMAT = 'foresight.prediction-model';
+
+/** Which model a bundle holds: the Markov snapshot alone, or Markov + RNN mixed by weights. */
+export type ModelBundleKind = 'markov' | 'ensemble';
+
+/**
+ * Wire form (MessagePack map) of a stored model; the same shape as `PredictionModelBundleV1` in
+ * `@foresight/contracts`, restated here so this library stays free of the contracts package.
+ */
+interface WireBundleV1 {
+  readonly format: typeof FORMAT;
+  readonly version: 1;
+  readonly kind: ModelBundleKind;
+  readonly vocabulary: VocabularySnapshot;
+  readonly markov: Uint8Array;
+  readonly rnn: Uint8Array | null;
+  readonly weights: MixingWeights | null;
+}
 const VERSION = 1;
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
-/** A decoded, shape-checked model bundle (see {@link PredictionModelBundleV1}). */
+/** A decoded, shape-checked model bundle (the `PredictionModelBundleV1` of `@foresight/contracts`); the prediction service stores it, cache nodes load it. */
 export interface ModelBundle {
-  readonly kind: PredictionModelKind;
+  readonly kind: ModelBundleKind;
   readonly vocabulary: VocabularySnapshot;
   readonly markov: Uint8Array;
   readonly rnn: Uint8Array | null;
@@ -17,7 +35,7 @@ export interface ModelBundle {
 
 /** Serialises a bundle (MessagePack, plain maps so any implementation can read it). */
 export function encodeBundle(bundle: ModelBundle): Buffer {
-  const wire: PredictionModelBundleV1 = { format: FORMAT, version: VERSION, ...bundle };
+  const wire: WireBundleV1 = { format: FORMAT, version: VERSION, ...bundle };
   return Buffer.from(packr.pack(wire));
 }
 
@@ -27,9 +45,9 @@ export function encodeBundle(bundle: ModelBundle): Buffer {
  * artifacts are checked by whoever loads them.
  */
 export function decodeBundle(bytes: Uint8Array): ModelBundle {
-  let wire: Partial<PredictionModelBundleV1> | null;
+  let wire: Partial<WireBundleV1> | null;
   try {
-    wire = packr.unpack(bytes) as Partial<PredictionModelBundleV1> | null;
+    wire = packr.unpack(bytes) as Partial<WireBundleV1> | null;
   } catch (cause) {
     throw new PredictionError('PREDICTION.ARTIFACT_CORRUPT', 'Stored model is not valid MessagePack.', { cause });
   }

@@ -1,4 +1,6 @@
-import { PredictionError, Vocabulary, markovOnly } from '@foresight/prediction-core';
+import { markovOnly } from './ensemble/mixing';
+import { PredictionError } from './errors';
+import { Vocabulary } from './vocabulary';
 import { checkVocabularyPrefix, decodeBundle, encodeBundle, type ModelBundle } from './bundle';
 
 const vocabulary = new Vocabulary({ actions: ['a', 'b'] }).toJSON();
