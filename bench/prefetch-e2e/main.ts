@@ -84,8 +84,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** The gateway's REST API, as a web back end would call it. */
 function gateway(stack: LocalStack) {
-  const headers = { 'x-api-key': stack.apiKey, 'content-type': 'application/json' };
   const call = async <T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> => {
+    const headers = { 'x-api-key': stack.apiKey, ...(body === undefined ? {} : { 'content-type': 'application/json' }) };
     const r = await fetch(`${stack.gatewayUrl}${path}`, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
     return { status: r.status, body: (await r.json()) as T };
   };
@@ -116,13 +116,16 @@ async function replay(stack: LocalStack, sessions: readonly (readonly string[])[
         // Think time: exponential with mean --think-ms (seeded).
         if (a.thinkMs > 0) await sleep(-Math.log(1 - rng()) * a.thinkMs);
       }
+      // The session ends (logout): the node releases its predictions at once instead of after CACHE_LIVE_SESSION_MS.
+      const ended = await call('DELETE', `/v1/sessions/${created.body.id}`);
+      if (ended.status !== 200) throw new Error(`could not end a session: ${JSON.stringify(ended.body)}`);
     }
   };
   await Promise.all(Array.from({ length: a.concurrency }, worker));
   return samples.slice(0, cap);
 }
 
-async function phase(stack: LocalStack, name: string, policy: string, prefetch: boolean, warm: readonly (readonly string[])[], measured: readonly (readonly string[])[], a: Args): Promise<PhaseResult> {
+async function phase(stack: LocalStack, name: string, policy: string, prefetch: boolean, warm: readonly (readonly string[])[], measured: readonly (readonly string[])[], a: Args): Promise<PhaseResult & { node: Record<string, unknown> }> {
   log(`${name}: ${warm.length} warm-up sessions (not measured)`);
   await replay(stack, warm, a, Number.POSITIVE_INFINITY, a.seed);
   await sleep(500);
@@ -131,7 +134,8 @@ async function phase(stack: LocalStack, name: string, policy: string, prefetch: 
   const samples = await replay(stack, measured, a, a.requests, a.seed + 1);
   const seconds = (Date.now() - started) / 1000;
   const fetches = (await originRequests(stack)) - before;
-  const r = summarize(name, policy, prefetch, samples, fetches, seconds);
+  const node = (await gateway(stack)<{ nodes: Record<string, unknown>[] }>('GET', '/v1/cache/stats')).body.nodes[0] ?? {};
+  const r = { ...summarize(name, policy, prefetch, samples, fetches, seconds), node };
   log(`${name}: ${r.requests} reads in ${seconds.toFixed(1)} s, waited on origin ${r.waitedShare.toFixed(3)}, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms`);
   return r;
 }
@@ -178,7 +182,7 @@ async function main(): Promise<void> {
     originExample: { env: { ORIGIN_LATENCY_MS: String(a.latencyMs), ORIGIN_PAYLOAD_BYTES: String(a.payloadBytes) } },
     env: { LOG_LEVEL: 'warn', CACHE_POLICY: 'foresight', CACHE_BUDGET_BYTES: budget, CACHE_MODEL_POLL_MS: '500' },
   });
-  const rows: PhaseResult[] = [];
+  const rows: (PhaseResult & { node: Record<string, unknown> })[] = [];
   try {
     const db = new Client({ connectionString: stack.databaseUrl });
     await db.connect();

@@ -44,6 +44,8 @@ export interface CacheConfig {
   readonly learned: { readonly minSupport: number; readonly minConfidence: number };
   /** How often a node asks the prediction service for a newer model besides the model-updated events. */
   readonly modelPollMs: number;
+  /** A session not seen for this long stops protecting its predicted keys (and stops taking a share of the prefetch budget). */
+  readonly liveSessionMs: number;
 }
 
 const ID = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -196,5 +198,6 @@ export function readCacheConfig(r: EnvReader, requestTimeoutMs: number): CacheCo
       minConfidence: r.number('CACHE_LEARN_MIN_CONFIDENCE', 0.3, 0, 1),
     },
     modelPollMs: r.int('CACHE_MODEL_POLL_MS', 60_000, 100, 86_400_000),
+    liveSessionMs: r.int('CACHE_LIVE_SESSION_MS', 60_000, 100, 86_400_000),
   };
 }

@@ -115,6 +115,7 @@ export class CacheNodeService {
       predictor: c.prefetch ? (this.predictor as ActionPredictor) : undefined,
       learned: this.learned,
       protection,
+      liveSessionMs: c.liveSessionMs,
       ttlByPattern: Object.fromEntries(this.origins.filter((o) => o.spec.ttlMs !== null).map((o) => [o.pattern.registryPattern, o.spec.ttlMs!])),
     });
   }
