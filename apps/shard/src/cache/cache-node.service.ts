@@ -138,17 +138,29 @@ export class CacheNodeService {
     }
   }
 
-  /** getWithPrediction (P9): the value and where it came from; origin failures become `ORIGIN.*` errors. */
-  async get(sessionId: string, key: string): Promise<DataGetReply> {
+  /**
+   * getWithPrediction (P9): the value and where it came from, then the session's prefetch plan is
+   * refreshed (the read fed the learned requirements). Origin failures become `ORIGIN.*` errors.
+   */
+  async get(sessionId: string, key: string, context: Context = {}): Promise<DataGetReply> {
     const started = performance.now();
     this.checkServed(key);
+    let reply: DataGetReply;
     try {
       const r = await this.node.get(sessionId, key);
       const source = r.source === 'cache' && r.prefetched ? 'prefetched' : r.source;
-      return { key, value: r.value as JsonValue, source, waitedMs: r.waitedMs, servedMs: performance.now() - started, sizeBytes: this.cache.sizeOf(key) ?? 0 };
+      reply = { key, value: r.value as JsonValue, source, waitedMs: r.waitedMs, servedMs: performance.now() - started, sizeBytes: this.cache.sizeOf(key) ?? 0 };
     } catch (error) {
       throw toForesightError(error);
     }
+    if (this.config.cache.prefetch && !this.stopped) {
+      try {
+        this.node.replan(sessionId, context);
+      } catch (error) {
+        this.logger.warn({ err: error, sessionId }, 'prefetch planning after a read failed');
+      }
+    }
+    return reply;
   }
 
   /** Drops keys (an origin announced a change); returns how many were cached. */

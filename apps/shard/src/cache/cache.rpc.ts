@@ -52,8 +52,8 @@ export class CacheRpc {
     const sessionId = str(b, 'sessionId', 64);
     const key = keyArg(b);
     // The session must be live and owned here; reading data is activity (extends its idle timeout).
-    await this.sessions.read(sessionId, []);
-    return this.cache.get(sessionId, key);
+    const view = await this.sessions.read(sessionId, []);
+    return this.cache.get(sessionId, key, view.userId ? { userId: view.userId } : {});
   }
 
   private async prefetch(raw: unknown): Promise<Reply<'data.prefetch'>> {

@@ -110,6 +110,22 @@ describe('PredictiveCache', () => {
     expect(plan.queued).toContain('page:5');
   });
 
+  it('plans again after a read without recording an action (replan), and not before the first action', async () => {
+    const { node, calls, cache, run } = setup();
+    expect(node.replan('s').queued).toEqual([]);
+    node.recordAction('s', 'view:1', { userId: 'u1' });
+    await run(20);
+    expect(calls).toEqual(['page:2', 'user:u1']);
+    // The prefetched page was dropped (e.g. invalidated): the next plan fetches it again, once.
+    cache.delete('page:2');
+    const plan = node.replan('s', { userId: 'u1' });
+    expect(plan.queued).toEqual(['page:2']);
+    expect(node.replan('s', { userId: 'u1' }).queued).toEqual(['page:2']);
+    await run(20);
+    expect(calls).toEqual(['page:2', 'user:u1', 'page:2']);
+    expect(node.replan('s', { userId: 'u1' }).queued).toEqual([]);
+  });
+
   it('splits the prefetch budget between live sessions', () => {
     const clock = new ManualClock();
     const { registry } = fakeOrigin(clock, 20);

@@ -124,6 +124,21 @@ export class PredictiveCache<V> {
     if (this.o.learnOnline && before.length > 0) this.o.predictor?.observe?.(before, action);
     this.o.learned?.onAction(sessionId, action);
     this.o.protection?.advance(sessionId, now);
+    return this.plan(sessionId, s, context, now);
+  }
+
+  /**
+   * Plans again from the session's current history without recording an action (after a read: the
+   * read may have taught a requirement, or an earlier prefetch may have been evicted or refused).
+   * Keys already cached or queued cost nothing; a session with no action yet plans nothing.
+   */
+  replan(sessionId: string, context: Readonly<Record<string, string | number | undefined>> = {}): PrefetchPlan {
+    const s = this.sessions.get(sessionId);
+    if (s === undefined || s.history.length === 0) return { planned: [], queued: [], skipped: [] };
+    return this.plan(sessionId, s, context, this.o.clock.now());
+  }
+
+  private plan(sessionId: string, s: SessionState, context: Readonly<Record<string, string | number | undefined>>, now: number): PrefetchPlan {
     if (this.planner === undefined) return { planned: [], queued: [], skipped: [] };
     let skipped: SkippedTemplate[] = [];
     const planned = this.planner.plan(s.history, (a) => {
