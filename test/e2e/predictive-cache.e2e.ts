@@ -166,6 +166,20 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
       }, 5000, 'the key dropped on every node');
       expect((r.body.value as { version: number }).version).toBe(2);
     }
+
+    // A load in flight when the invalidation arrives carries the old value: it is dropped when it lands.
+    await origin('PUT', '/admin/rules', { rules: [{ prefix: 'doc:5000', latencyMs: 300 }] });
+    const slowRead = data(ids[0]!, 'doc:5000');
+    await new Promise((r) => setTimeout(r, 100));
+    await origin('POST', '/admin/bump', { key: 'doc:5000' });
+    expect((await client.call('POST', '/v1/invalidate', { keys: ['doc:5000'] })).status).toBe(202);
+    expect(((await slowRead).body.value as { version: number }).version).toBe(1);
+    await new Promise((r) => setTimeout(r, 100));
+    const fresh = await data(ids[0]!, 'doc:5000');
+    expect(fresh.body.source).toBe('origin');
+    expect((fresh.body.value as { version: number }).version).toBe(2);
+    await origin('PUT', '/admin/rules', { rules: [] });
+
     const stats = await nodeStats();
     for (const n of stats) {
       expect(n.invalidations).toBeGreaterThanOrEqual(1);

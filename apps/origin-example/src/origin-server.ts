@@ -79,6 +79,8 @@ export class OriginServer {
     const b: Behaviour = behaviourFor(key, { latencyMs: this.config.latencyMs, payloadBytes: this.config.payloadBytes, failureRate: this.config.failureRate }, this.rules);
     this.stats.requests++;
     if (key in this.stats.keys || Object.keys(this.stats.keys).length < 10_000) this.stats.keys[key] = (this.stats.keys[key] ?? 0) + 1;
+    // The item as of the request's arrival; the latency is the time it takes to come back.
+    const version = this.versions.get(key) ?? 1;
     if (b.latencyMs > 0) await new Promise((r) => setTimeout(r, b.latencyMs));
     if (b.status !== undefined && b.status >= 400) {
       this.stats.failed++;
@@ -90,7 +92,7 @@ export class OriginServer {
     }
     this.stats.ok++;
     if (b.garbage) return { kind: 'garbage' };
-    return { kind: 'ok', body: item(key, this.versions.get(key) ?? 1, b.payloadBytes, Date.now()) };
+    return { kind: 'ok', body: item(key, version, b.payloadBytes, Date.now()) };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

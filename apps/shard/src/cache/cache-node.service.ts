@@ -163,11 +163,17 @@ export class CacheNodeService {
     return reply;
   }
 
-  /** Drops keys (an origin announced a change); returns how many were cached. */
+  /**
+   * Drops keys (an origin announced a change); returns how many were cached. A key whose load is in
+   * flight is dropped again when that load lands, since it may carry the value from before the change.
+   */
   invalidate(target: { keys?: readonly string[]; pattern?: string }): number {
     this.counters.invalidations++;
     let n = 0;
-    for (const k of target.keys ?? []) if (this.node.invalidate(k)) n++;
+    for (const k of target.keys ?? []) {
+      if (this.node.invalidate(k)) n++;
+      if (this.node.scheduler.isInFlight(k)) this.dropWhenLanded(k);
+    }
     if (target.pattern !== undefined) {
       const p = new KeyPattern(target.pattern);
       n += this.cache.deleteWhere((k) => p.matches(k));
@@ -266,6 +272,17 @@ export class CacheNodeService {
         },
       );
     }
+  }
+
+  private dropWhenLanded(key: string): void {
+    // Longest a load can take: every origin's timeout × attempts, plus back-off; polled, since the
+    // scheduler has no completion hook. Dropping a value loaded after the change too costs one miss.
+    const deadline = Date.now() + 10_000;
+    const tick = () => {
+      if (this.node.scheduler.isInFlight(key) && Date.now() < deadline) setTimeout(tick, 10).unref();
+      else this.node.invalidate(key);
+    };
+    setTimeout(tick, 10).unref();
   }
 
   private checkServed(key: string): void {
