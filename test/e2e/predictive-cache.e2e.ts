@@ -55,7 +55,7 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
       shardNodes: 2,
       extraServices: ['prediction'],
       originExample: { port, env: { ORIGIN_LATENCY_MS: '20', ORIGIN_PAYLOAD_BYTES: '512', ORIGIN_NATS_SUBJECT: `${namespace}.origin.items` } },
-      env: { FORESIGHT_NAMESPACE: namespace, FORESIGHT_ORIGINS: JSON.stringify(origins), CACHE_LEARN_MIN_SUPPORT: '3' },
+      env: { FORESIGHT_NAMESPACE: namespace, FORESIGHT_ORIGINS: JSON.stringify(origins), CACHE_LEARN_MIN_SUPPORT: '3', CACHE_MAX_VALUE_BYTES: '65536' },
     });
     client = api(stack);
     nc = await connect({ servers: testInfra().natsUrl });
@@ -189,7 +189,14 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
   });
 
   it('a failing, slow or garbage origin gives 502/504/503 with codes and opens its breaker; another origin stays fast', async () => {
-    await origin('PUT', '/admin/rules', { rules: [{ prefix: 'flaky:', status: 500 }, { prefix: 'slow:', latencyMs: 2000 }, { prefix: 'junk:', garbage: true }] });
+    await origin('PUT', '/admin/rules', {
+      rules: [
+        { prefix: 'flaky:', status: 500 },
+        { prefix: 'slow:', latencyMs: 2000 },
+        { prefix: 'junk:', garbage: true },
+        { prefix: 'junk:big', garbage: false, payloadBytes: 100_000 },
+      ],
+    });
     const id = await sessionOn();
     const failed = await data(id, 'flaky:1');
     expect(failed.status).toBe(502);
@@ -206,6 +213,9 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
     const junk = await data(id, 'junk:1');
     expect(junk.status).toBe(502);
     expect(errorCode(junk)).toBe('ORIGIN.BAD_RESPONSE');
+    const big = await data(id, 'junk:big');
+    expect(big.status).toBe(502);
+    expect((big.body as unknown as { error: { code: string; message: string } }).error).toMatchObject({ code: 'ORIGIN.BAD_RESPONSE', message: expect.stringMatching(/CACHE_MAX_VALUE_BYTES/) });
 
     // While slow reads wait out their timeouts, reads of another origin are not delayed.
     const slow = [1, 2, 3].map((n) => data(id, `slow:${n}`));

@@ -242,9 +242,10 @@ export class CacheNodeService {
     };
   }
 
-  /** No more planning or warming; loads in flight end by their own timeouts. */
+  /** No more planning or warming, queued prefetches cancelled; loads in flight end by their own timeouts. */
   stop(): void {
     this.stopped = true;
+    this.node.endAllSessions();
   }
 
   /**

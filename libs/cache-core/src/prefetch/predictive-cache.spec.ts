@@ -126,6 +126,16 @@ describe('PredictiveCache', () => {
     expect(node.replan('s', { userId: 'u1' }).queued).toEqual([]);
   });
 
+  it('ends every session at shutdown: queued prefetches are cancelled', () => {
+    const { node } = setup();
+    node.recordAction('a', 'view:1', { userId: 'u1' });
+    node.recordAction('b', 'view:5', { userId: 'u2' });
+    expect(node.sessionCount).toBe(2);
+    node.endAllSessions();
+    expect(node.sessionCount).toBe(0);
+    expect(node.scheduler.queuedCount).toBe(0);
+  });
+
   it('splits the prefetch budget between live sessions', () => {
     const clock = new ManualClock();
     const { registry } = fakeOrigin(clock, 20);

@@ -193,6 +193,11 @@ export class PredictiveCache<V> {
     this.o.learned?.endSession(sessionId);
   }
 
+  /** Ends every session (shutdown): nothing stays queued, every protection goes. */
+  endAllSessions(): void {
+    for (const id of [...this.sessions.keys()]) this.endSession(id);
+  }
+
   /** Counters of one session, or `undefined` when it is not live here. */
   sessionStats(sessionId: string): Readonly<SessionStats> | undefined {
     return this.sessions.get(sessionId)?.stats;
