@@ -147,6 +147,7 @@ export interface NodeCacheStats {
   readonly prefetchUsed: number;
   readonly prefetchWasted: number;
   readonly prefetchFailed: number;
+  /** Loads started against origins: demand (including the warm-up of a recorded action's keys) and prefetch; retries not counted. */
   readonly originLoads: number;
   readonly invalidations: number;
   readonly invalidMessages: number;

@@ -224,7 +224,7 @@ export class CacheNodeService {
       prefetchUsed: b.prefetchUsed,
       prefetchWasted: b.prefetchWasted,
       prefetchFailed: q.prefetchFailed,
-      originLoads: q.demandLoads + q.prefetchStarted + this.counters.warmed,
+      originLoads: q.demandLoads + q.prefetchStarted,
       invalidations: this.counters.invalidations,
       invalidMessages: this.counters.invalidMessages,
       liveSessions: this.node.sessionCount,
