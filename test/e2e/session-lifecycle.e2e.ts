@@ -99,6 +99,38 @@ describe('session lifecycle through the gateway (gateway, metadata, shard as pro
     expect(conflicts).toBeGreaterThan(0);
   });
 
+  it('applies a write retried with the same Idempotency-Key once, and refuses a malformed key', async () => {
+    const id = (await client.create({ data: { cart: { n: 0 } } })).body.id;
+    const key = { 'idempotency-key': `put-${id}` };
+    const first = await client.call('PUT', `/v1/sessions/${id}/vars/cart/n`, { value: 1 }, key);
+    const retry = await client.call('PUT', `/v1/sessions/${id}/vars/cart/n`, { value: 1 }, key);
+    expect([first.status, retry.status]).toEqual([200, 200]);
+    expect(retry.body).toEqual(first.body); // same version: not applied twice
+    const action = { 'idempotency-key': `act-${id}` };
+    const a1 = await client.call('POST', `/v1/sessions/${id}/actions`, { action: 'checkout' }, action);
+    const a2 = await client.call('POST', `/v1/sessions/${id}/actions`, { action: 'checkout' }, action);
+    expect(a2.body).toEqual(a1.body);
+    // Without a key, two identical writes are two writes.
+    const p1 = await client.put(id, 'cart', 'n', 2);
+    const p2 = await client.put(id, 'cart', 'n', 2);
+    expect((p2.body as { version: number }).version).toBe((p1.body as { version: number }).version + 1);
+    for (const bad of ['has space', 'x'.repeat(129)]) {
+      const r = await client.call('PUT', `/v1/sessions/${id}/vars/cart/n`, { value: 3 }, { 'idempotency-key': bad });
+      expect([r.status, errorCode(r)]).toEqual([400, 'REQUEST.INVALID']);
+    }
+    const { Client } = await import('pg');
+    const db = new Client({ connectionString: stack.databaseUrl });
+    await db.connect();
+    try {
+      const rows = await db.query<{ type: string }>(`SELECT type FROM events WHERE session_id = $1 ORDER BY stream_version`, [id]);
+      expect(rows.rows.map((row) => row.type)).toEqual([
+        'session.created', 'session.variable_set', 'session.action_recorded', 'session.variable_set', 'session.variable_set',
+      ]);
+    } finally {
+      await db.end();
+    }
+  });
+
   it('ends idle sessions by itself and records why', async () => {
     const idle = (await client.create({ idleTimeoutMs: 1000 })).body.id;
     const busy = (await client.create({ idleTimeoutMs: 1000, data: { cart: { n: 1 } } })).body.id;

@@ -48,6 +48,8 @@ export const Headers = {
   op: 'Fs-Op',
   correlationId: 'Fs-Correlation-Id',
   causationId: 'Fs-Causation-Id',
+  /** Same on every retry of one logical write: the shard node applies it once (idempotency). */
+  requestId: 'Fs-Request-Id',
   eventType: 'Fs-Event-Type',
   eventVersion: 'Fs-Event-Version',
   sessionId: 'Fs-Session-Id',

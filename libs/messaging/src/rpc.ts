@@ -8,6 +8,8 @@ export interface RpcMeta {
   readonly op: string;
   readonly correlationId: string;
   readonly causationId: string;
+  /** Idempotency key of a write, from `Fs-Request-Id` (absent: no deduplication). */
+  readonly requestId?: string;
 }
 
 export type RpcHandler = (request: unknown, meta: RpcMeta) => Promise<unknown>;
@@ -53,6 +55,7 @@ export function serveRpc(
         op,
         correlationId: msg.headers?.get(Headers.correlationId) || randomUUID(),
         causationId: msg.headers?.get(Headers.causationId) || '',
+        ...requestIdOf(msg.headers),
       };
       const handler = Object.prototype.hasOwnProperty.call(handlers, op) ? handlers[op] : undefined;
       if (!handler) {
@@ -82,18 +85,27 @@ export function serveRpc(
   });
 }
 
+/** Longest idempotency key accepted on the wire; longer or empty ones are ignored. */
+export const MAX_REQUEST_ID_LENGTH = 200;
+
+function requestIdOf(h: MsgHdrs | undefined): { requestId?: string } {
+  const id = h?.get(Headers.requestId) ?? '';
+  return id.length > 0 && id.length <= MAX_REQUEST_ID_LENGTH ? { requestId: id } : {};
+}
+
 /** Calls a request/reply endpoint; failures come back as ForesightErrors with stable codes. */
 export async function callRpc<T>(
   nc: NatsConnection,
   subject: string,
   op: string,
   request: unknown,
-  options: { timeoutMs: number; correlationId?: string; causationId?: string },
+  options: { timeoutMs: number; correlationId?: string; causationId?: string; requestId?: string },
 ): Promise<T> {
   const h: MsgHdrs = natsHeaders();
   h.set(Headers.op, op);
   if (options.correlationId) h.set(Headers.correlationId, options.correlationId);
   if (options.causationId) h.set(Headers.causationId, options.causationId);
+  if (options.requestId) h.set(Headers.requestId, options.requestId);
   let msg: Msg;
   try {
     msg = await nc.request(subject, encode(request), { timeout: options.timeoutMs, headers: h });

@@ -1,7 +1,7 @@
 import { ErrorCodes, ForesightError, type SessionEvent } from '@foresight/contracts';
 import { decide, decideExpiry, type DecisionContext, type SessionCommand } from './decide';
 import { applyMergePatch } from './merge-patch';
-import { replay, type SessionPolicy, type SessionState } from './session';
+import { RECENT_REQUESTS, replay, type SessionPolicy, type SessionState } from './session';
 import { generateSessionId, isIssuedSessionId } from './session-id';
 
 const policy: SessionPolicy = { groups: ['auth', 'cart'], maxVariableBytes: 64, maxSessionBytes: 100, idleTimeoutMs: 60_000, absoluteTimeoutMs: 3_600_000 };
@@ -115,5 +115,50 @@ describe('session ids', () => {
     expect(isIssuedSessionId('not-an-id', 's'.repeat(32))).toBe(false);
     expect(isIssuedSessionId(42, 's'.repeat(32))).toBe(false);
     expect(new Set(Array.from({ length: 1000 }, () => generateSessionId('s'.repeat(32)))).size).toBe(1000);
+  });
+
+  describe('idempotent writes (request ids)', () => {
+    const withRequest = (requestId: string | undefined): DecisionContext => ({ ...context(), ...(requestId === undefined ? {} : { requestId }) });
+    const put = (value: string): SessionCommand => ({ kind: 'put', group: 'cart', name: 'item', value });
+
+    it('applies a write once: the retry with the same request id decides no event', () => {
+      const first = decide(put('a'), replay(created), policy, withRequest('req:1'));
+      expect(first).toHaveLength(1);
+      expect(first[0]!.causationId).toBe('req:1');
+      const after = replay(first, replay(created))!;
+      expect(decide(put('a'), after, policy, withRequest('req:1'))).toEqual([]);
+      // An end retried after it was applied is not refused as "ended" either.
+      const ended = replay(decide({ kind: 'end', reason: 'client' }, after, policy, withRequest('req:2')), after)!;
+      expect(decide({ kind: 'end', reason: 'client' }, ended, policy, withRequest('req:2'))).toEqual([]);
+      expect(() => decide({ kind: 'end', reason: 'client' }, ended, policy, withRequest('req:3'))).toThrow(ForesightError);
+    });
+
+    it('applies another request id, and never deduplicates without one', () => {
+      const after = replay(decide(put('a'), replay(created), policy, withRequest('req:1')), replay(created))!;
+      expect(decide(put('b'), after, policy, withRequest('req:2'))).toHaveLength(1);
+      // Same causation id, no request id: two distinct writes (internal callers reuse causation ids).
+      const noId = replay(decide(put('c'), after, policy, withRequest(undefined)), after)!;
+      expect(decide(put('d'), noId, policy, withRequest(undefined))).toHaveLength(1);
+    });
+
+    it('remembers the request ids through a replay of the events (failover) and forgets the oldest beyond the window', () => {
+      let events = [...created];
+      for (let i = 0; i <= RECENT_REQUESTS; i++) {
+        events = [...events, ...decide(put(`v${i}`), replay(events), policy, withRequest(`req:${i}`))];
+      }
+      const rebuilt = replay(events)!;
+      expect(rebuilt.recentRequests).toHaveLength(RECENT_REQUESTS);
+      expect(decide(put('v1'), rebuilt, policy, withRequest('req:1'))).toEqual([]);
+      expect(decide(put(`v${RECENT_REQUESTS}`), rebuilt, policy, withRequest(`req:${RECENT_REQUESTS}`))).toEqual([]);
+      // req:0 was the oldest of 33 writes: outside the window, so it would be applied again.
+      expect(decide(put('v0'), rebuilt, policy, withRequest('req:0'))).toHaveLength(1);
+    });
+
+    it('recognises a retried create', () => {
+      const create: SessionCommand = { kind: 'create', sessionId: 's2', shard: 1, userId: null, groups: {} };
+      const state = replay(decide(create, undefined, policy, withRequest('req:c')))!;
+      expect(decide(create, state, policy, withRequest('req:c'))).toEqual([]);
+      expect(() => decide(create, state, policy, withRequest('req:other'))).toThrow(ForesightError);
+    });
   });
 });

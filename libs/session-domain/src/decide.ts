@@ -1,6 +1,6 @@
 import { ErrorCodes, ForesightError, type GroupsState, type JsonValue, type MessageContext, type SessionEndReason, type SessionEvent } from '@foresight/contracts';
 import { applyMergePatch } from './merge-patch';
-import { expiry, valueBytes, type SessionPolicy, type SessionState } from './session';
+import { alreadyApplied, expiry, valueBytes, type SessionPolicy, type SessionState } from './session';
 
 export type SessionCommand =
   | {
@@ -22,6 +22,11 @@ export type SessionCommand =
 export interface DecisionContext extends MessageContext {
   readonly now: number;
   newEventId(): string;
+  /**
+   * Idempotency key of the write, the same on every retry of it. When given it becomes the events'
+   * causation id, and a command whose key is among the session's recent writes decides nothing.
+   */
+  readonly requestId?: string;
 }
 
 export const VARIABLE_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
@@ -76,15 +81,17 @@ function checkVersion(state: SessionState, expected: number | undefined): void {
 
 /**
  * Decides which events a command produces, or throws a ForesightError with a stable code.
- * Pure: no I/O, the clock and ids come from the context (STYLE.md §3, §10).
+ * Pure: no I/O, the clock and ids come from the context (STYLE.md §3, §10). A retry of a write
+ * already applied (same `ctx.requestId`) decides no event: the caller answers from the state.
  */
 export function decide(command: SessionCommand, state: SessionState | undefined, policy: SessionPolicy, ctx: DecisionContext): SessionEvent[] {
+  if (alreadyApplied(state, ctx.requestId)) return [];
   const envelope = (sessionId: string) => ({
     id: ctx.newEventId(),
     sessionId,
     occurredAt: new Date(ctx.now).toISOString(),
     correlationId: ctx.correlationId,
-    causationId: ctx.causationId,
+    causationId: ctx.requestId || ctx.causationId,
   });
 
   if (command.kind === 'create') {

@@ -17,6 +17,22 @@ export interface SessionState {
   /** Encoded size of each variable, keyed "group/name", for the per-session budget. */
   readonly sizes: Readonly<Record<string, number>>;
   readonly totalBytes: number;
+  /**
+   * Causation ids of the last {@link RECENT_REQUESTS} writes, oldest first: a retried write whose
+   * request id is here was already applied (idempotency). Rebuilt from the events, so it survives
+   * failover; absent in snapshots taken before it existed.
+   */
+  readonly recentRequests?: readonly string[];
+}
+
+/** How many of a session's most recent writes a retry is recognised against. */
+export const RECENT_REQUESTS = 32;
+
+function remember(recent: readonly string[] | undefined, causationId: string): readonly string[] | undefined {
+  if (!causationId) return recent;
+  if (recent !== undefined && recent[recent.length - 1] === causationId) return recent; // one write, several events
+  const next = recent === undefined ? [causationId] : [...recent, causationId];
+  return next.length > RECENT_REQUESTS ? next.slice(next.length - RECENT_REQUESTS) : next;
 }
 
 /** Limits and defaults that every decision respects. */
@@ -52,6 +68,17 @@ function withVariable(state: SessionState, group: string, name: string, value: J
 
 /** Applies one event. Pure: the same events always rebuild the same state. */
 export function evolve(state: SessionState | undefined, event: SessionEvent): SessionState {
+  const next = apply(state, event);
+  const recentRequests = remember(state?.recentRequests, event.causationId);
+  return recentRequests === next.recentRequests ? next : { ...next, recentRequests };
+}
+
+/** Whether a write with this request id was among the session's recent writes (already applied). */
+export function alreadyApplied(state: SessionState | undefined, requestId: string | undefined): boolean {
+  return requestId !== undefined && requestId.length > 0 && state?.recentRequests?.includes(requestId) === true;
+}
+
+function apply(state: SessionState | undefined, event: SessionEvent): SessionState {
   const at = Date.parse(event.occurredAt);
   if (event.type === 'session.created') {
     let created: SessionState = {

@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
 import { ErrorCodes, ForesightError, type ShardCommands, type ShardOp } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { callRpc } from '@foresight/messaging';
@@ -14,7 +15,12 @@ const REROUTE = new Set<string>([ErrorCodes.NOT_OWNER, ErrorCodes.STALE_EPOCH, E
 export interface CallContext {
   readonly correlationId: string;
   readonly causationId: string;
+  /** Idempotency key of a write (from the client's Idempotency-Key); generated per call when absent. */
+  readonly requestId?: string;
 }
+
+/** Operations that change a session: every attempt of one call carries the same request id. */
+const WRITES = new Set<ShardOp>(['session.create', 'session.end', 'var.put', 'var.patch', 'var.delete', 'session.record_action']);
 
 /**
  * Sends a command to the node that owns the session, following it across moves and failovers:
@@ -39,6 +45,9 @@ export class ShardClient {
     const max = this.config.gateway.maxAttempts;
     let lastError: unknown;
     let timedOut = false;
+    // A retry after a timeout may reach an owner that already applied the first attempt: the shard
+    // node recognises the request id in the session's recent writes and does not apply it twice.
+    const requestId = WRITES.has(op) ? (ctx.requestId ?? `req:${randomUUID()}`) : undefined;
     for (let attempt = 1; attempt <= max; attempt++) {
       try {
         const route = await this.directory.route(sessionId);
@@ -46,6 +55,7 @@ export class ShardClient {
           timeoutMs: this.config.nats.requestTimeoutMs,
           correlationId: ctx.correlationId,
           causationId: ctx.causationId,
+          requestId,
         });
       } catch (error) {
         lastError = error;

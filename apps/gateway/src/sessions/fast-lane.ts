@@ -2,6 +2,7 @@ import type { Logger } from '@foresight/observability';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeyGuard } from '../common/api-key.guard';
 import { sendError, toHttpError } from '../common/error.filter';
+import { callContext } from '../routing/call-context';
 import { VariablesService } from './variables.service';
 
 const VAR_ROUTE = '/v1/sessions/:id/vars/:group/:name';
@@ -19,8 +20,8 @@ export function installFastLane(fastify: FastifyInstance, variables: VariablesSe
     if (request.routeOptions.url !== VAR_ROUTE || (request.method !== 'GET' && request.method !== 'PUT')) return;
     if (!apiKeys.hasValidKey(request)) return;
     const { id, group, name } = request.params as VarParams;
-    const ctx = { correlationId: String(request.id), causationId: String(request.id) };
     try {
+      const ctx = callContext(request);
       const result =
         request.method === 'GET'
           ? await variables.get(id, group, name, (request.query as { consistent?: string }).consistent === 'true', ctx)

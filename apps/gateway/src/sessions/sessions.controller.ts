@@ -9,6 +9,7 @@ import type { FastifyRequest } from 'fastify';
 import type { NatsConnection } from 'nats';
 import { SessionAuthGuard } from '../tokens/session-auth.guard';
 import { EdgeCacheService } from '../edge-cache/edge-cache.service';
+import { callContext } from '../routing/call-context';
 import { ShardClient, type CallContext } from '../routing/shard-client.service';
 import { CreateSessionDto, PatchVariableDto, PutVariableDto, RecordActionDto } from './dto';
 import { VariablesService } from './variables.service';
@@ -24,6 +25,7 @@ function object(body: unknown): Record<string, unknown> {
 @ApiTags('sessions')
 @ApiSecurity('apiKey')
 @ApiHeader({ name: 'x-correlation-id', required: false, description: 'Traced through every service and event' })
+@ApiHeader({ name: 'idempotency-key', required: false, description: "A write retried with the same key is applied once (within the session's last 32 writes)" })
 @UseGuards(SessionAuthGuard)
 @Controller('v1/sessions')
 export class SessionsController {
@@ -36,7 +38,7 @@ export class SessionsController {
   ) {}
 
   private ctx(req: FastifyRequest): CallContext {
-    return { correlationId: String(req.id), causationId: String(req.id) };
+    return callContext(req);
   }
 
   private id(sessionId: string): string {

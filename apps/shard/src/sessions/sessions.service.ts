@@ -55,6 +55,7 @@ export class SessionsService {
       appendSeconds: histogram(registry, 'foresight_append_seconds', 'Time from decision to commit'),
       cached: gauge(registry, 'foresight_sessions_in_memory', 'Sessions held in memory'),
       conflicts: counter(registry, 'foresight_append_conflicts_total', 'Appends refused (version conflict or stale epoch)', ['reason']),
+      duplicates: counter(registry, 'foresight_duplicate_writes_total', 'Retried writes recognised by request id and not applied again'),
     };
     membership.onShardsLost((shards) => this.evict(new Set(shards)));
   }
@@ -64,8 +65,11 @@ export class SessionsService {
     this.endedListeners.push(listener);
   }
 
-  /** Runs a state-changing command for a session and returns the state after it. */
-  async execute(sessionId: string, command: SessionCommand, meta: MessageContext): Promise<SessionState> {
+  /**
+   * Runs a state-changing command for a session and returns the state after it. A retry of a write
+   * already applied (same `meta.requestId`) commits nothing and returns the current state.
+   */
+  async execute(sessionId: string, command: SessionCommand, meta: MessageContext & { readonly requestId?: string }): Promise<SessionState> {
     const shard = this.checkId(sessionId);
     const epoch = await this.membership.epochFor(shard);
     const cmd: SessionCommand = command.kind === 'create' ? { ...command, shard } : command;
@@ -73,6 +77,10 @@ export class SessionsService {
       for (let attempt = 0; ; attempt++) {
         const entry = await this.loaded(sessionId, epoch);
         const events = decide(cmd, entry?.state, this.policy, { ...meta, now: this.clock.now(), newEventId: randomUUID });
+        if (events.length === 0 && entry !== undefined) {
+          this.metrics.duplicates.inc();
+          return entry.state;
+        }
         try {
           return await this.commit(sessionId, shard, epoch, entry, events);
         } catch (error) {
