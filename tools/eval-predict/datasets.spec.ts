@@ -27,6 +27,12 @@ describe('loadSessions', () => {
     const path = file('c.tsv', 'SessionId\tItemId\tTime\ns1\ta\t1\ns1\tb\t2\ns2\tc\t1\n');
     expect(loadSessions(path, 'tsv')).toEqual([['a', 'b'], ['c']]);
   });
+
+  it('says what to pass for a missing file or a directory', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'eval-predict-'));
+    expect(() => loadSessions(join(dir, 'nope.dat'), 'lines')).toThrow(/no such file/);
+    expect(() => loadSessions(dir, 'msnbc')).toThrow(/is not a file/);
+  });
 });
 
 describe('RankAccumulator', () => {
