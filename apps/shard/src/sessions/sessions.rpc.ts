@@ -131,7 +131,8 @@ export class SessionsRpc {
       throw new ForesightError(ErrorCodes.VALIDATION, '"action" must be 1–128 characters from letters, digits and _ . : / -.');
     }
     const sessionId = str(b, 'sessionId', 64);
-    const state = await this.sessions.execute(sessionId, { kind: 'record_action', action }, meta);
+    const { state, applied } = await this.sessions.run(sessionId, { kind: 'record_action', action }, meta);
+    if (!applied) return { version: state.version }; // a retry: the cache saw this action the first time
     // Committed: update the profile and start prefetching for the predicted next actions (P4, P9).
     try {
       this.cache.recordAction(sessionId, action, state.userId ? { userId: state.userId } : {});

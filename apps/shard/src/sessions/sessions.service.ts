@@ -70,6 +70,11 @@ export class SessionsService {
    * already applied (same `meta.requestId`) commits nothing and returns the current state.
    */
   async execute(sessionId: string, command: SessionCommand, meta: MessageContext & { readonly requestId?: string }): Promise<SessionState> {
+    return (await this.run(sessionId, command, meta)).state;
+  }
+
+  /** {@link execute}, also saying whether this call applied the command (false for a recognised retry). */
+  async run(sessionId: string, command: SessionCommand, meta: MessageContext & { readonly requestId?: string }): Promise<{ state: SessionState; applied: boolean }> {
     const shard = this.checkId(sessionId);
     const epoch = await this.membership.epochFor(shard);
     const cmd: SessionCommand = command.kind === 'create' ? { ...command, shard } : command;
@@ -79,10 +84,10 @@ export class SessionsService {
         const events = decide(cmd, entry?.state, this.policy, { ...meta, now: this.clock.now(), newEventId: randomUUID });
         if (events.length === 0 && entry !== undefined) {
           this.metrics.duplicates.inc();
-          return entry.state;
+          return { state: entry.state, applied: false };
         }
         try {
-          return await this.commit(sessionId, shard, epoch, entry, events);
+          return { state: await this.commit(sessionId, shard, epoch, entry, events), applied: true };
         } catch (error) {
           const retryable = error instanceof ForesightError && error.code === ErrorCodes.SESSION_VERSION_CONFLICT && attempt === 0 && !('expectedVersion' in command && command.expectedVersion !== undefined);
           if (!retryable) throw error;
