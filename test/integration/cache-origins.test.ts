@@ -33,7 +33,7 @@ describe('origin adapters against the example origin and real NATS', () => {
     await fetch(`${base}/admin/rules`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ rules: [{ prefix: 'p:fail', status: 503 }, { prefix: 'p:missing', status: 404 }, { prefix: 'p:junk', garbage: true }, { prefix: 'p:big', payloadBytes: 5000 }, { prefix: 'p:slow', latencyMs: 400 }] }),
+      body: JSON.stringify({ rules: [{ prefix: 'p:fail', status: 503 }, { prefix: 'p:missing', status: 404 }, { prefix: 'p:forbidden', status: 403 }, { prefix: 'p:junk', garbage: true }, { prefix: 'p:big', payloadBytes: 5000 }, { prefix: 'p:slow', latencyMs: 400 }] }),
     });
   });
 
@@ -49,13 +49,16 @@ describe('origin adapters against the example origin and real NATS', () => {
     expect(r.size).toBe(300);
   });
 
-  it('HTTP: 5xx is retried then ORIGIN.FAILED, 4xx/garbage/oversized are ORIGIN.BAD_RESPONSE at once, slow is ORIGIN.TIMEOUT', async () => {
+  it('HTTP: 5xx is retried then ORIGIN.FAILED, 404 is DATA.NOT_FOUND, 4xx/garbage/oversized are ORIGIN.BAD_RESPONSE at once, slow is ORIGIN.TIMEOUT', async () => {
     const s = spec({ pattern: 'p:*', timeoutMs: 200, retries: 1, breaker: { failureThreshold: 100, openMs: 1000 } });
     const origin = resilient(s, httpOriginFetch(s, new OriginKeyPattern(s.pattern), 1024));
     const before = server.stats.keys['p:fail'] ?? 0;
     expect(await codeOf(origin.load('p:fail', 'demand'))).toBe('ORIGIN.FAILED');
     expect(server.stats.keys['p:fail']! - before).toBe(2);
-    expect(await codeOf(origin.load('p:missing', 'demand'))).toBe('ORIGIN.BAD_RESPONSE');
+    const missing = server.stats.keys['p:missing'] ?? 0;
+    expect(await codeOf(origin.load('p:missing', 'demand'))).toBe('DATA.NOT_FOUND');
+    expect(server.stats.keys['p:missing']! - missing).toBe(1); // not retried
+    expect(await codeOf(origin.load('p:forbidden', 'demand'))).toBe('ORIGIN.BAD_RESPONSE');
     expect(await codeOf(origin.load('p:junk', 'demand'))).toBe('ORIGIN.BAD_RESPONSE');
     expect(await codeOf(origin.load('p:big', 'demand'))).toBe('ORIGIN.BAD_RESPONSE');
     expect(await codeOf(origin.load('p:slow', 'demand'))).toBe('ORIGIN.TIMEOUT');
@@ -74,6 +77,7 @@ describe('origin adapters against the example origin and real NATS', () => {
     const ok = await resilient(s, natsOriginFetch(s, nc, 4096)).load('p:7', 'demand');
     expect(ok.value).toMatchObject({ key: 'p:7' });
     expect(await codeOf(resilient(s, natsOriginFetch(s, nc, 4096)).load('p:fail', 'demand'))).toBe('ORIGIN.FAILED');
+    expect(await codeOf(resilient(s, natsOriginFetch(s, nc, 4096)).load('p:missing', 'demand'))).toBe('DATA.NOT_FOUND');
     expect(await codeOf(resilient(s, natsOriginFetch(s, nc, 4096)).load('p:junk', 'demand'))).toBe('ORIGIN.BAD_RESPONSE');
     expect(await codeOf(resilient(s, natsOriginFetch(s, nc, 100)).load('p:7', 'demand'))).toBe('ORIGIN.BAD_RESPONSE');
     const nobody = { ...s, subject: `${subject}.nobody` };

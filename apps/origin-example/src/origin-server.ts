@@ -63,6 +63,7 @@ export class OriginServer {
         void this.answer(key).then((a) => {
           if (a.kind === 'ok') msg.respond(encode({ value: JSON.parse(a.body) as unknown }));
           else if (a.kind === 'garbage') msg.respond(new Uint8Array([0xc1, 0x00, 0xff]));
+          else if (a.status === 404) msg.respond(encode({ error: { code: 'NOT_FOUND', message: `no item ${key}` } }));
           else msg.respond(encode({ error: { code: 'FAILED', message: `origin failure (status ${a.status})` } }));
         });
       },

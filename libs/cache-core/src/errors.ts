@@ -6,6 +6,8 @@ export type CacheErrorCode =
   | 'CACHE.ENTRY_TOO_LARGE'
   | 'REQUIREMENT.INVALID_TEMPLATE'
   | 'ORIGIN.NOT_FOUND'
+  /** The origin answered that the key does not exist (HTTP 404/410): not a failure of the origin. */
+  | 'DATA.NOT_FOUND'
   | 'ORIGIN.TIMEOUT'
   | 'ORIGIN.FAILED'
   | 'ORIGIN.BAD_RESPONSE'

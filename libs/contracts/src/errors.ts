@@ -44,6 +44,8 @@ export const ErrorCodes = {
   ORIGIN_CIRCUIT_OPEN: 'ORIGIN.CIRCUIT_OPEN',
   /** No origin is registered for the key's pattern. */
   ORIGIN_NOT_FOUND: 'ORIGIN.NOT_FOUND',
+  /** The key's origin answered that the key does not exist (HTTP 404/410, or a NATS `NOT_FOUND` error). */
+  DATA_NOT_FOUND: 'DATA.NOT_FOUND',
   CACHE_INVALID_PATTERN: 'CACHE.INVALID_PATTERN',
   REQUIREMENT_INVALID_TEMPLATE: 'REQUIREMENT.INVALID_TEMPLATE',
 } as const;

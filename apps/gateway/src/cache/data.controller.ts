@@ -29,7 +29,7 @@ export class DataController {
     summary: 'getWithPrediction: a data key for this session, from the owner node\'s cache or its origin',
     description:
       'source = cache | prefetched (first read of a prefetched value) | inflight (joined a load already running) | origin. ' +
-      'Errors: 400 REQUEST.INVALID (bad key), 404 ORIGIN.NOT_FOUND (no origin serves the key), 502 ORIGIN.FAILED / ORIGIN.BAD_RESPONSE, ' +
+      'Errors: 400 REQUEST.INVALID (bad key), 404 ORIGIN.NOT_FOUND (no origin serves the key), 404 DATA.NOT_FOUND (the origin has no such key), 502 ORIGIN.FAILED / ORIGIN.BAD_RESPONSE, ' +
       '504 ORIGIN.TIMEOUT, 503 ORIGIN.CIRCUIT_OPEN (the origin keeps failing; retry later).',
   })
   async get(@Param('id') id: string, @Param('key') key: string, @Req() req: FastifyRequest): Promise<DataGetReply> {

@@ -43,6 +43,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   [ErrorCodes.ORIGIN_BAD_RESPONSE]: 502,
   [ErrorCodes.ORIGIN_CIRCUIT_OPEN]: 503,
   [ErrorCodes.ORIGIN_NOT_FOUND]: 404,
+  [ErrorCodes.DATA_NOT_FOUND]: 404,
   [ErrorCodes.CACHE_INVALID_PATTERN]: 400,
   [ErrorCodes.REQUIREMENT_INVALID_TEMPLATE]: 400,
 };

@@ -1,4 +1,4 @@
-import { isCacheError, type CacheError } from '../errors';
+import { CacheError, isCacheError } from '../errors';
 import { seededRng } from '../util/rng';
 import { ManualClock } from '../util/time';
 import { OriginRegistry } from './origin-registry';
@@ -7,13 +7,14 @@ import { ResilientOrigin, type OriginFetch, type OriginOptions } from './resilie
 const flush = () => new Promise((r) => setImmediate(r));
 
 /** Scripted origin: each call takes `delays[i]` ms and fails when `fails[i]`. */
-function scripted(clock: ManualClock, script: { delay: number; fail?: boolean; garbage?: boolean }[]) {
+function scripted(clock: ManualClock, script: { delay: number; fail?: boolean; garbage?: boolean; missing?: boolean }[]) {
   let calls = 0;
   const fetch: OriginFetch<string> = (key, signal) => {
     const step = script[Math.min(calls++, script.length - 1)]!;
     return new Promise((resolve, reject) => {
       const t = clock.setTimeout(() => {
         if (step.fail) reject(new Error('boom'));
+        else if (step.missing) reject(new CacheError('DATA.NOT_FOUND', `no ${key}`));
         else resolve(step.garbage ? ({ value: key } as never) : { value: `v:${key}`, size: 10 });
       }, step.delay);
       signal.addEventListener('abort', () => clock.clearTimeout(t));
@@ -77,6 +78,15 @@ describe('ResilientOrigin', () => {
     const e = await settle(clock, origin(clock, s.fetch).load('k', 'demand'));
     expect(isCacheError(e, 'ORIGIN.BAD_RESPONSE')).toBe(true);
     expect(s.calls()).toBe(1);
+  });
+
+  it('passes "no such key" through at once, without retrying or counting it against the breaker', async () => {
+    const clock = new ManualClock();
+    const s = scripted(clock, [{ delay: 5, missing: true }]);
+    const o = origin(clock, s.fetch, { retries: 2, breaker: { failureThreshold: 2, openMs: 1000 } });
+    for (let i = 0; i < 5; i++) expect(isCacheError(await settle(clock, o.load(`k${i}`, 'demand')), 'DATA.NOT_FOUND')).toBe(true);
+    expect(s.calls()).toBe(5);
+    expect(o.available).toBe(true);
   });
 
   it('opens the circuit after repeated failures and fails fast without calling the origin', async () => {

@@ -120,7 +120,11 @@ export class ResilientOrigin<V> {
       return res;
     } catch (e) {
       const err = isCacheError(e) ? e : new CacheError('ORIGIN.FAILED', `Origin "${this.id}" failed for "${key}": ${(e as Error)?.message ?? String(e)}`, { cause: e });
-      if (err.code === 'PREFETCH.CANCELLED') this.breaker.onAbandon();
+      if (err.code === 'DATA.NOT_FOUND') {
+        // A healthy origin saying "no such key": counts for the breaker and the latency like a success.
+        this.breaker.onSuccess();
+        this.latency.update(clock.now() - started);
+      } else if (err.code === 'PREFETCH.CANCELLED') this.breaker.onAbandon();
       else this.breaker.onFailure();
       if (err.code === 'ORIGIN.TIMEOUT') this.latency.update(this.timeoutMs);
       throw err;

@@ -4,7 +4,8 @@ import { fillUrl, type OriginKeyPattern } from './key-template';
 
 /**
  * Fetch function of an HTTP origin: GET the filled URL template (Node's fetch, keep-alive), 5xx and
- * connection errors are `ORIGIN.FAILED` (retried by ResilientOrigin), other non-2xx statuses, bodies
+ * connection errors are `ORIGIN.FAILED` (retried by ResilientOrigin), 404/410 `DATA.NOT_FOUND` (not a
+ * failure: no retry, the breaker stays closed), other non-2xx statuses, bodies
  * over `maxValueBytes` and bodies that are not JSON are `ORIGIN.BAD_RESPONSE` (not retried). The
  * value is the parsed JSON, its size the body's bytes.
  */
@@ -23,6 +24,10 @@ export function httpOriginFetch(spec: OriginSpec, pattern: OriginKeyPattern, max
     if (res.status >= 500) {
       await res.body?.cancel().catch(() => undefined);
       throw new CacheError('ORIGIN.FAILED', `Origin "${spec.id}" answered HTTP ${res.status} for "${key}".`);
+    }
+    if (res.status === 404 || res.status === 410) {
+      await res.body?.cancel().catch(() => undefined);
+      throw new CacheError('DATA.NOT_FOUND', `Origin "${spec.id}" has no "${key}" (HTTP ${res.status}).`);
     }
     if (res.status < 200 || res.status >= 300) {
       await res.body?.cancel().catch(() => undefined);

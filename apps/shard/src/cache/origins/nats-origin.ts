@@ -21,11 +21,14 @@ export function natsOriginFetch(spec: OriginSpec, nc: NatsConnection, maxValueBy
       throw new CacheError('ORIGIN.FAILED', `Origin "${spec.id}" failed for "${key}": ${why}.`, { cause: error });
     }
     if (data.length > maxValueBytes) throw new CacheError('ORIGIN.BAD_RESPONSE', `Origin "${spec.id}" sent more than CACHE_MAX_VALUE_BYTES (${maxValueBytes}) for "${key}".`);
-    let reply: { value?: unknown; error?: { message?: unknown } } | null;
+    let reply: { value?: unknown; error?: { code?: unknown; message?: unknown } } | null;
     try {
       reply = decode(data);
     } catch {
       throw new CacheError('ORIGIN.BAD_RESPONSE', `Origin "${spec.id}" sent a reply that is not MessagePack for "${key}".`);
+    }
+    if (reply && typeof reply === 'object' && reply.error?.code === 'NOT_FOUND') {
+      throw new CacheError('DATA.NOT_FOUND', `Origin "${spec.id}" has no "${key}".`);
     }
     if (reply && typeof reply === 'object' && reply.error !== undefined) {
       throw new CacheError('ORIGIN.FAILED', `Origin "${spec.id}" answered an error for "${key}": ${String(reply.error?.message ?? 'no message')}.`);
