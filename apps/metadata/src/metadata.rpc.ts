@@ -63,6 +63,9 @@ export class MetadataRpc implements OnApplicationBootstrap, OnModuleDestroy {
     const rpcSubject = (raw as Req<'register'>).rpcSubject;
     if (typeof rpcSubject !== 'string' || rpcSubject.length === 0) throw new ForesightError(ErrorCodes.VALIDATION, 'rpcSubject is required.');
     const { newIncarnation } = await this.nodes.register(nodeId, incarnation, rpcSubject, this.config.cluster.leaseMs);
+    // A node registers at start or after dropping every shard: it serves nothing it may have lost.
+    const released = await this.shards.releaseHandoffs(nodeId, undefined);
+    if (released !== null) this.events.notice(released);
     if (newIncarnation) {
       this.logger.info({ nodeId, incarnation }, 'node joined');
       const refenced = await this.shards.refence(nodeId);
@@ -76,6 +79,14 @@ export class MetadataRpc implements OnApplicationBootstrap, OnModuleDestroy {
   private async heartbeat(raw: unknown): Promise<HeartbeatReply> {
     const { nodeId, incarnation } = nodeRequest(raw);
     const alive = await this.nodes.heartbeat(nodeId, incarnation, this.config.cluster.leaseMs);
+    const applied = (raw as Req<'heartbeat'>).appliedVersion;
+    if (alive && typeof applied === 'number' && Number.isSafeInteger(applied) && applied >= 0) {
+      const released = await this.shards.releaseHandoffs(nodeId, applied);
+      if (released !== null) {
+        this.logger.debug({ nodeId, applied, version: released }, 'handoff released');
+        this.events.notice(released);
+      }
+    }
     return { leaseMs: this.config.cluster.leaseMs, assignmentVersion: await this.shards.version(), status: alive ? 'active' : 'unknown' };
   }
 

@@ -5,7 +5,8 @@ export interface MetadataCommands {
     readonly reply: HeartbeatReply;
   };
   heartbeat: {
-    readonly request: { readonly nodeId: string; readonly incarnation: string };
+    /** `appliedVersion`: the assignment version the node serves by; it releases moved shards (handoff). */
+    readonly request: { readonly nodeId: string; readonly incarnation: string; readonly appliedVersion?: number };
     readonly reply: HeartbeatReply;
   };
   leave: { readonly request: { readonly nodeId: string; readonly incarnation: string }; readonly reply: { readonly ok: true } };
@@ -26,6 +27,11 @@ export interface ShardOwnership {
   readonly shard: number;
   readonly nodeId: string | null;
   readonly epoch: number;
+  /**
+   * False while the shard's previous owner, still live, has not yet applied the move (handoff): the
+   * new owner holds requests for it until then. Absent = true.
+   */
+  readonly ready?: boolean;
 }
 
 export interface AssignmentView {

@@ -19,6 +19,9 @@ export class MembershipService {
   readonly incarnation = randomUUID();
   private readonly subjects: Subjects;
   private owned = new Map<number, number>();
+  /** Owned shards whose previous owner has not released them yet (handoff): requests wait. */
+  private pending = new Set<number>();
+  private assignmentWaiters: (() => void)[] = [];
   private leaseValidUntil = 0;
   private knownVersion = -1;
   private refreshing: Promise<void> | null = null;
@@ -97,7 +100,32 @@ export class MembershipService {
     if (epoch === undefined) {
       throw new ForesightError(ErrorCodes.NOT_OWNER, `Node ${this.nodeId} does not own shard ${shard}; look the owner up again.`, { shard });
     }
-    return epoch;
+    if (!this.pending.has(shard)) return epoch;
+    await this.awaitHandoff(shard);
+    return this.epochFor(shard);
+  }
+
+  /**
+   * Holds a request for a shard whose previous owner may still serve it, until that node releases
+   * it (normally milliseconds: the notice reaches it, it re-reads the assignment and says so in an
+   * immediate heartbeat) or its lease ends. Past the wait the caller gets UNAVAILABLE and retries.
+   */
+  private async awaitHandoff(shard: number): Promise<void> {
+    const deadline = this.clock.now() + Math.min(1000, Math.max(100, this.config.nats.requestTimeoutMs / 2));
+    while (this.pending.has(shard) && this.owned.has(shard)) {
+      const left = deadline - this.clock.now();
+      if (left <= 0) {
+        throw new ForesightError(ErrorCodes.UNAVAILABLE, `Shard ${shard} is being handed over to node ${this.nodeId}; retry shortly.`, { shard });
+      }
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(left, 100));
+        this.assignmentWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+      if (this.pending.has(shard)) await this.refresh();
+    }
   }
 
   /** Re-reads the assignment (coalesced: concurrent callers share one request). */
@@ -144,7 +172,7 @@ export class MembershipService {
         this.nc,
         this.subjects.metadataRpc('heartbeat'),
         'heartbeat',
-        { nodeId: this.nodeId, incarnation: this.incarnation },
+        { nodeId: this.nodeId, incarnation: this.incarnation, ...(this.knownVersion >= 0 ? { appliedVersion: this.knownVersion } : {}) },
         { timeoutMs: Math.max(200, this.config.cluster.heartbeatMs) },
       );
       if (reply.status === 'unknown') {
@@ -154,7 +182,8 @@ export class MembershipService {
         return;
       }
       this.leaseValidUntil = sentAt + reply.leaseMs - this.config.cluster.heartbeatMs;
-      if (reply.assignmentVersion !== this.knownVersion) await this.refresh();
+      // While a handoff is open, poll: the previous owner may release it by dying, with no notice.
+      if (reply.assignmentVersion !== this.knownVersion || this.pending.size > 0) await this.refresh();
     } catch (error) {
       this.logger.warn({ err: error }, 'heartbeat failed');
       if (this.clock.now() > this.leaseValidUntil && this.owned.size > 0) {
@@ -166,19 +195,36 @@ export class MembershipService {
 
   private async fetchAssignment(): Promise<void> {
     const view = await callRpc<AssignmentView>(this.nc, this.subjects.metadataRpc('assignment'), 'assignment', {}, { timeoutMs: this.config.nats.requestTimeoutMs });
+    if (view.version < this.knownVersion) return; // an older answer overtaken by a newer one
     const next = new Map<number, number>();
-    for (const s of view.shards) if (s.nodeId === this.nodeId) next.set(s.shard, s.epoch);
+    const pending = new Set<number>();
+    for (const s of view.shards) {
+      if (s.nodeId !== this.nodeId) continue;
+      next.set(s.shard, s.epoch);
+      if (s.ready === false) pending.add(s.shard);
+    }
     const lost = [...this.owned].filter(([shard, epoch]) => next.get(shard) !== epoch).map(([shard]) => shard);
     const gained = [...next.keys()].filter((shard) => !this.owned.has(shard)).length;
     this.owned = next;
+    this.pending = pending;
     this.knownVersion = view.version;
-    if (lost.length > 0) this.lostListeners.forEach((l) => l(lost));
-    if (lost.length > 0 || gained > 0) this.logger.info({ owned: next.size, lost: lost.length, gained, version: view.version }, 'assignment changed');
+    const waiters = this.assignmentWaiters;
+    this.assignmentWaiters = [];
+    waiters.forEach((w) => w());
+    if (lost.length > 0) {
+      this.lostListeners.forEach((l) => l(lost));
+      // Release them now rather than at the next heartbeat: their new owners are waiting.
+      if (!this.stopped) void this.heartbeat();
+    }
+    if (lost.length > 0 || gained > 0) {
+      this.logger.info({ owned: next.size, lost: lost.length, gained, waitingForHandoff: pending.size, version: view.version }, 'assignment changed');
+    }
   }
 
   private dropAll(): void {
     const lost = [...this.owned.keys()];
     this.owned = new Map();
+    this.pending = new Set();
     this.knownVersion = -1;
     if (lost.length > 0) this.lostListeners.forEach((l) => l(lost));
   }
