@@ -195,9 +195,16 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
         { prefix: 'slow:', latencyMs: 2000 },
         { prefix: 'junk:', garbage: true },
         { prefix: 'junk:big', garbage: false, payloadBytes: 100_000 },
+        { prefix: 'doc:gone', status: 404 },
       ],
     });
     const id = await sessionOn();
+    // A key the origin does not have: 404 with a code, remembered (the second read does not ask again).
+    for (let i = 0; i < 2; i++) {
+      const gone = await data(id, 'doc:gone1');
+      expect([gone.status, errorCode(gone)]).toEqual([404, 'DATA.NOT_FOUND']);
+    }
+    expect(await served('doc:gone1')).toBe(1);
     const failed = await data(id, 'flaky:1');
     expect(failed.status).toBe(502);
     expect(errorCode(failed)).toBe('ORIGIN.FAILED');
@@ -233,6 +240,7 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
     const byId = Object.fromEntries(node.origins.map((o) => [o.id, o]));
     expect(byId.flaky!.breaker).toBe('open');
     expect(byId.catalog!.breaker).toBe('closed');
+    expect(byId.docs!.breaker).toBe('closed');
     expect(byId.slow!.errors['ORIGIN.TIMEOUT']).toBeGreaterThanOrEqual(3);
     // Prometheus gauges are refreshed once a second.
     const breakerOpen = /foresight_cache_origin_breaker_state\{[^}]*origin="flaky"[^}]*\} 2/;

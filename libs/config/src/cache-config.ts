@@ -46,6 +46,8 @@ export interface CacheConfig {
   readonly modelPollMs: number;
   /** A session not seen for this long stops protecting its predicted keys (and stops taking a share of the prefetch budget). */
   readonly liveSessionMs: number;
+  /** How long a key its origin does not have is remembered (reads answered 404 at once, no prefetch); 0 = off. */
+  readonly notFoundTtlMs: number;
 }
 
 const ID = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -199,5 +201,6 @@ export function readCacheConfig(r: EnvReader, requestTimeoutMs: number): CacheCo
     },
     modelPollMs: r.int('CACHE_MODEL_POLL_MS', 60_000, 100, 86_400_000),
     liveSessionMs: r.int('CACHE_LIVE_SESSION_MS', 60_000, 100, 86_400_000),
+    notFoundTtlMs: r.int('CACHE_NOT_FOUND_TTL_MS', 5_000, 0, 86_400_000),
   };
 }

@@ -117,6 +117,7 @@ export class CacheNodeService {
       learned: this.learned,
       protection,
       liveSessionMs: c.liveSessionMs,
+      notFoundTtlMs: c.notFoundTtlMs,
       ttlByPattern: Object.fromEntries(this.origins.filter((o) => o.spec.ttlMs !== null).map((o) => [o.pattern.registryPattern, o.spec.ttlMs!])),
     });
   }

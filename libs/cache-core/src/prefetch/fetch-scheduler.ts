@@ -1,4 +1,4 @@
-import { requireInt } from '../errors';
+import { isCacheError, requireInt } from '../errors';
 import type { OriginRegistry } from '../origin/origin-registry';
 import type { OriginResponse, ResilientOrigin } from '../origin/resilient-origin';
 import { IndexedHeap } from '../util/indexed-heap';
@@ -15,6 +15,8 @@ export interface FetchSchedulerOptions<V> {
   readonly origins: OriginRegistry<V>;
   /** Receives each completed prefetch that no reader joined (readers store their own result). */
   readonly onPrefetched: (key: string, response: OriginResponse<V>) => void;
+  /** Called when a prefetch fails (its error), e.g. to remember keys the origin does not have. */
+  readonly onPrefetchFailed?: (key: string, error: unknown) => void;
   /** Most queued prefetches per owner (session); the lowest priorities are dropped (default 32). */
   readonly maxQueuedPerOwner?: number;
   /** Abort an in-flight prefetch when no owner wants it any more (default false: let it land). */
@@ -107,7 +109,8 @@ export class FetchScheduler<V> {
       if (flight.lane === 'demand') return { promise: flight.promise, joined: true };
       this.stats.demandJoined++;
       // A prefetch is not retried; if it fails, the reader still gets a full demand load.
-      return { promise: flight.promise.catch(() => this.startDemand(key)), joined: true };
+      // A failed prefetch is retried as a demand load, unless the origin said the key does not exist.
+      return { promise: flight.promise.catch((e: unknown) => (isCacheError(e, 'DATA.NOT_FOUND') ? Promise.reject(e) : this.startDemand(key))), joined: true };
     }
     if (this.queued.has(key)) {
       this.stats.promoted++;
@@ -185,9 +188,10 @@ export class FetchScheduler<V> {
         if (!flight.demanded) this.o.onPrefetched(key, res);
         this.pump();
       },
-      () => {
+      (error: unknown) => {
         this.finish(key, flight, origin);
         this.stats.prefetchFailed++;
+        this.o.onPrefetchFailed?.(key, error);
         this.pump();
       },
     );

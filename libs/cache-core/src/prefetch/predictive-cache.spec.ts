@@ -3,6 +3,7 @@ import { ProtectionTable } from '../eviction/protection-table';
 import { DeclaredRequirements } from '../requirements/declared';
 import { LearnedRequirements } from '../requirements/learned';
 import { RequirementResolver } from '../requirements/resolver';
+import { isCacheError } from '../errors';
 import { ByteCache } from '../store/byte-cache';
 import { ManualClock } from '../util/time';
 import { PredictiveCache } from './predictive-cache';
@@ -24,6 +25,7 @@ function setup(options: { declare?: boolean; learned?: LearnedRequirements; budg
   const cache = new ByteCache<string>({ budgetBytes: options.budget ?? 100, policy: new ForesightPolicy({ protection }), clock });
   const declared = new DeclaredRequirements();
   if (options.declare ?? true) declared.declare('view:{id}', ['page:{id}', 'user:{userId}']);
+  declared.declare('gone:{id}', ['missing:{id}']); // the fake origin has no missing:* key
   const node = new PredictiveCache<string>({
     cache,
     origins: registry,
@@ -55,6 +57,40 @@ describe('PredictiveCache', () => {
     expect(r).toEqual({ value: 'v:page:2', source: 'cache', prefetched: true, waitedMs: 0 });
     expect(calls).toEqual(['page:2', 'user:u1', 'page:3']);
     expect(node.sessionStats('s')).toMatchObject({ hits: 1, prefetchUsed: 1 });
+  });
+
+  it('remembers a key its origin does not have for notFoundTtlMs: no second origin call, no prefetch; invalidation forgets it', async () => {
+    const { node, calls, run } = setup();
+    const read = async () => {
+      const p = node.get('s', 'missing:1').then(
+        () => 'found',
+        (e: unknown) => (isCacheError(e, 'DATA.NOT_FOUND') ? 'not found' : String(e)),
+      );
+      await run(20);
+      return p;
+    };
+    expect(await read()).toBe('not found');
+    expect(await read()).toBe('not found');
+    expect(calls.filter((k) => k === 'missing:1')).toHaveLength(1);
+    expect(node.absentKeys).toBe(1);
+    // A predicted action whose key is known to be absent is not prefetched.
+    expect(node.prefetch('s', 'gone:1').queued).toEqual([]);
+    node.invalidate('missing:1');
+    expect(await read()).toBe('not found');
+    expect(calls.filter((k) => k === 'missing:1')).toHaveLength(2);
+    await run(5_000); // past the TTL: asked again
+    expect(await read()).toBe('not found');
+    expect(calls.filter((k) => k === 'missing:1')).toHaveLength(3);
+  });
+
+  it('a failed prefetch of a missing key is remembered, and a read joining it does not ask the origin again', async () => {
+    const { node, calls, run } = setup();
+    expect(node.prefetch('s', 'gone:a').queued).toEqual(['missing:a']);
+    const p = node.get('s', 'missing:a').catch((e: unknown) => (isCacheError(e, 'DATA.NOT_FOUND') ? 'not found' : String(e)));
+    await run(20);
+    expect(await p).toBe('not found');
+    expect(calls.filter((k) => k === 'missing:a')).toHaveLength(1);
+    expect(node.absentKeys).toBe(1);
   });
 
   it('reports templates it could not fill', () => {

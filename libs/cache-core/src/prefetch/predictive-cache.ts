@@ -1,4 +1,4 @@
-import { requireInt, requireNumber } from '../errors';
+import { CacheError, isCacheError, requireInt, requireNumber } from '../errors';
 import type { ProtectionTable } from '../eviction/protection-table';
 import { PatternTable, requireKey } from '../keys';
 import type { OriginRegistry } from '../origin/origin-registry';
@@ -12,6 +12,9 @@ import { PrefetchPlanner, type PlannedKey, type PlannerOptions } from './planner
 import type { ActionPredictor } from './predictor';
 import { prefetchPriority } from './priority';
 import { SessionState, type SessionStats } from './session-state';
+
+/** At most this many keys are remembered as absent (the oldest are forgotten first). */
+const MAX_ABSENT_KEYS = 10_000;
 
 /** Options of {@link PredictiveCache}. */
 export interface PredictiveCacheOptions<V> {
@@ -48,6 +51,12 @@ export interface PredictiveCacheOptions<V> {
    * (age in the session's requests) and the least valuable are dropped (default 0.7).
    */
   readonly protectionAgeDecay?: number;
+  /**
+   * How long a key its origin does not have (`DATA.NOT_FOUND`) is remembered as absent: reads within it
+   * get the same error without asking the origin, and it is not prefetched (default 5,000 ms; 0 = off).
+   * Invalidating the key forgets it at once.
+   */
+  readonly notFoundTtlMs?: number;
   /** Size assumed for a key never loaded before (default 1,024 bytes). */
   readonly defaultSizeBytes?: number;
   /** Passed to the scheduler. */
@@ -94,6 +103,9 @@ export class PredictiveCache<V> {
   private readonly ageDecay: number;
   private lastSweep = 0;
   private lastLiveSweep = 0;
+  /** Keys the origin said do not exist, until when (insertion order = expiry order: one TTL). */
+  private readonly absent = new Map<string, number>();
+  private readonly notFoundTtl: number;
 
   constructor(private readonly o: PredictiveCacheOptions<V>) {
     this.planner = o.predictor ? new PrefetchPlanner(o.predictor, o.planner) : undefined;
@@ -103,6 +115,7 @@ export class PredictiveCache<V> {
     this.liveMs = requireNumber('liveSessionMs', o.liveSessionMs ?? 60_000, 1);
     this.budgetShare = requireNumber('prefetchBudgetShare', o.prefetchBudgetShare ?? 0.75, 0);
     this.ageDecay = requireNumber('protectionAgeDecay', o.protectionAgeDecay ?? 0.7, 0, 1);
+    this.notFoundTtl = requireNumber('notFoundTtlMs', o.notFoundTtlMs ?? 5_000, 0);
     for (const [pattern, ms] of Object.entries(o.ttlByPattern ?? {})) this.ttl.set(pattern, requireNumber(`ttl of ${pattern}`, ms, 0));
     this.scheduler = new FetchScheduler<V>({
       origins: o.origins,
@@ -111,6 +124,9 @@ export class PredictiveCache<V> {
       onPrefetched: (key, res) => {
         this.rememberSize(key, res.size);
         if (!this.o.cache.has(key)) this.o.cache.set(key, res.value, res.size, { prefetched: true, ttlMs: this.ttl.match(key) });
+      },
+      onPrefetchFailed: (key, error) => {
+        if (isCacheError(error, 'DATA.NOT_FOUND')) this.rememberAbsent(key);
       },
     });
   }
@@ -171,18 +187,46 @@ export class PredictiveCache<V> {
       if (hit.prefetchUsed) s.stats.prefetchUsed++;
       return { value: hit.value, source: 'cache', prefetched: hit.prefetchUsed, waitedMs: 0 };
     }
+    const absentUntil = this.absent.get(key);
+    if (absentUntil !== undefined && absentUntil > now) {
+      throw new CacheError('DATA.NOT_FOUND', `The origin of "${key}" answered that it does not exist, less than ${this.notFoundTtl} ms ago.`);
+    }
     const { promise, joined } = this.scheduler.demand(key);
     if (joined) s.stats.joined++;
     else s.stats.misses++;
-    const res = await promise;
+    let res;
+    try {
+      res = await promise;
+    } catch (error) {
+      if (isCacheError(error, 'DATA.NOT_FOUND')) this.rememberAbsent(key);
+      throw error;
+    }
     this.rememberSize(key, res.size);
     if (!this.o.cache.has(key)) this.o.cache.set(key, res.value, res.size, { ttlMs: this.ttl.match(key) });
     return { value: res.value, source: joined ? 'inflight' : 'origin', prefetched: false, waitedMs: this.o.clock.now() - now };
   }
 
-  /** Invalidation: drops `key` (an origin announced a change). */
+  /** Invalidation: drops `key` (an origin announced a change), also its "does not exist" memory. */
   invalidate(key: string): boolean {
-    return this.o.cache.delete(key);
+    const wasAbsent = this.absent.delete(key);
+    return this.o.cache.delete(key) || wasAbsent;
+  }
+
+  /** Keys remembered as absent at their origin right now (for stats). */
+  get absentKeys(): number {
+    return this.absent.size;
+  }
+
+  private rememberAbsent(key: string): void {
+    if (this.notFoundTtl <= 0) return;
+    const now = this.o.clock.now();
+    this.absent.delete(key); // re-insert at the end: the map stays in expiry order
+    this.absent.set(key, now + this.notFoundTtl);
+    // Expired entries are at the front; also bound the memory.
+    for (const [k, until] of this.absent) {
+      if (until > now && this.absent.size <= MAX_ABSENT_KEYS) break;
+      this.absent.delete(k);
+    }
   }
 
   /** Forgets a session: its queued prefetches and protections go. */
@@ -230,6 +274,7 @@ export class PredictiveCache<V> {
       if (protection && !protection.holds(sessionId, key)) continue;
       const size = sizeOf(key);
       if (this.o.cache.has(key) || !this.o.cache.wouldAdmit(key, size, true)) continue;
+      if ((this.absent.get(key) ?? 0) > now) continue;
       const origin = this.o.origins.find(key);
       if (origin === undefined) continue;
       const priority = prefetchPriority({ probability: p, latencyMs: origin.latency.value, sizeBytes: size, timeToNextRequestMs: s.gap.value });

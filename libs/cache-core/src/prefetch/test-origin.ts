@@ -1,9 +1,10 @@
+import { CacheError } from '../errors';
 import { OriginRegistry } from '../origin/origin-registry';
 import { ResilientOrigin, type OriginOptions } from '../origin/resilient-origin';
 import { seededRng } from '../util/rng';
 import type { ManualClock } from '../util/time';
 
-/** Test helper: an origin on a manual clock answering every key after `latencyMs`, logging calls. */
+/** Test helper: an origin on a manual clock answering every key after `latencyMs` (keys `missing:*` do not exist), logging calls. */
 export function fakeOrigin(clock: ManualClock, latencyMs: number, options: Partial<OriginOptions<string>> = {}) {
   const calls: string[] = [];
   const origin = new ResilientOrigin<string>(
@@ -13,8 +14,11 @@ export function fakeOrigin(clock: ManualClock, latencyMs: number, options: Parti
       initialLatencyMs: latencyMs,
       fetch: (key, signal) => {
         calls.push(key);
-        return new Promise((resolve) => {
-          const t = clock.setTimeout(() => resolve({ value: `v:${key}`, size: 1 }), latencyMs);
+        return new Promise((resolve, reject) => {
+          const t = clock.setTimeout(
+            () => (key.startsWith('missing:') ? reject(new CacheError('DATA.NOT_FOUND', `no ${key}`)) : resolve({ value: `v:${key}`, size: 1 })),
+            latencyMs,
+          );
           signal.addEventListener('abort', () => clock.clearTimeout(t));
         });
       },
