@@ -90,7 +90,8 @@ export const MAX_REQUEST_ID_LENGTH = 200;
 
 function requestIdOf(h: MsgHdrs | undefined): { requestId?: string } {
   const id = h?.get(Headers.requestId) ?? '';
-  return id.length > 0 && id.length <= MAX_REQUEST_ID_LENGTH ? { requestId: id } : {};
+  // `req:<uuid>` (one per gateway call) or `idem:<client key>`; anything else is ignored.
+  return id.length <= MAX_REQUEST_ID_LENGTH && (id.startsWith('req:') || id.startsWith('idem:')) ? { requestId: id } : {};
 }
 
 /** Calls a request/reply endpoint; failures come back as ForesightErrors with stable codes. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { GroupsState, JsonValue, SessionEndReason, SessionEvent } from '@foresight/contracts';
 
 /** The in-memory state of one session, rebuilt by folding its events (S6). */
@@ -18,20 +19,32 @@ export interface SessionState {
   readonly sizes: Readonly<Record<string, number>>;
   readonly totalBytes: number;
   /**
-   * Causation ids of the last {@link RECENT_REQUESTS} writes, oldest first: a retried write whose
-   * request id is here was already applied (idempotency). Rebuilt from the events, so it survives
-   * failover; absent in snapshots taken before it existed.
+   * 48-bit digests of the request ids of the last {@link RECENT_REQUESTS} writes, oldest first: a
+   * retried write whose request id is here was already applied (idempotency). Rebuilt from the
+   * events (their causation id is the request id), so it survives failover; absent in snapshots
+   * taken before it existed. Digests, not strings: 8 bytes per write held in memory.
    */
-  readonly recentRequests?: readonly string[];
+  readonly recentRequests?: readonly number[];
 }
 
 /** How many of a session's most recent writes a retry is recognised against. */
 export const RECENT_REQUESTS = 32;
 
-function remember(recent: readonly string[] | undefined, causationId: string): readonly string[] | undefined {
-  if (!causationId) return recent;
-  if (recent !== undefined && recent[recent.length - 1] === causationId) return recent; // one write, several events
-  const next = recent === undefined ? [causationId] : [...recent, causationId];
+/** Request ids the gateway gives writes: `req:<uuid>` per call, `idem:<Idempotency-Key>` from the client. */
+export function isRequestId(id: string | undefined): id is string {
+  return id !== undefined && (id.startsWith('req:') || id.startsWith('idem:'));
+}
+
+/** A request id's digest (48 bits of SHA-256: a false match among 32 is ~1e-13 per write). */
+export function requestDigest(id: string): number {
+  return createHash('sha256').update(id).digest().readUIntBE(0, 6);
+}
+
+function remember(recent: readonly number[] | undefined, causationId: string): readonly number[] | undefined {
+  if (!isRequestId(causationId)) return recent;
+  const digest = requestDigest(causationId);
+  if (recent !== undefined && recent[recent.length - 1] === digest) return recent; // one write, several events
+  const next = recent === undefined ? [digest] : [...recent, digest];
   return next.length > RECENT_REQUESTS ? next.slice(next.length - RECENT_REQUESTS) : next;
 }
 
@@ -75,7 +88,7 @@ export function evolve(state: SessionState | undefined, event: SessionEvent): Se
 
 /** Whether a write with this request id was among the session's recent writes (already applied). */
 export function alreadyApplied(state: SessionState | undefined, requestId: string | undefined): boolean {
-  return requestId !== undefined && requestId.length > 0 && state?.recentRequests?.includes(requestId) === true;
+  return isRequestId(requestId) && state?.recentRequests?.includes(requestDigest(requestId)) === true;
 }
 
 function apply(state: SessionState | undefined, event: SessionEvent): SessionState {
