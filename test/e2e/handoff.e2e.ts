@@ -66,4 +66,21 @@ describe('shard handoff: the new owner waits for the old one', () => {
     expect(new Set(owners)).toEqual(new Set(['shard-1', 'shard-2']));
     expect(values.filter((n) => n === 1).length).toBeGreaterThan(0);
   }, 120_000);
+
+  it('a session taken over by another node keeps its prediction history (restored from its recorded actions)', async () => {
+    const id = (await client.create({})).body.id as string;
+    for (const action of ['home', 'search', 'view:7']) {
+      expect((await client.call('POST', `/v1/sessions/${id}/actions`, { action })).status).toBe(201);
+    }
+    const before = await client.call<{ nodeId: string; historyLength: number }>('GET', `/v1/sessions/${id}/cache-stats`);
+    expect(before.body.historyLength).toBe(3);
+    const owner = before.body.nodeId;
+    const other = owner === 'shard-1' ? 'shard-2' : 'shard-1';
+    await stack.kill(owner, 'SIGTERM'); // leaves the cluster: its shards move at once
+    await stack.waitForAssignment([other], { exact: true });
+    const after = await client.call<{ nodeId: string; historyLength: number }>('GET', `/v1/sessions/${id}/cache-stats`);
+    expect(after.body).toMatchObject({ nodeId: other, historyLength: 3 });
+    expect((await client.call('POST', `/v1/sessions/${id}/actions`, { action: 'view:8' })).status).toBe(201);
+    expect((await client.call<{ historyLength: number }>('GET', `/v1/sessions/${id}/cache-stats`)).body.historyLength).toBe(4);
+  }, 60_000);
 });

@@ -40,6 +40,7 @@ export class ShardLifecycle implements OnApplicationBootstrap, BeforeApplication
     await this.publisher.start();
     // Predictive cache first: requirements loaded and invalidations heard before the first request.
     this.sessions.onSessionEnded((id) => this.cache.endSession(id));
+    this.sessions.onSessionLoaded((s) => this.cache.restoreHistory(s.id, s.recentActions ?? []));
     this.invalidation.start();
     await this.requirements.start();
     this.models.start();

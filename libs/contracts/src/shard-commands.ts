@@ -128,6 +128,8 @@ export interface SessionCacheStats {
   readonly misses: number;
   readonly prefetchUsed: number;
   readonly prefetchRequested: number;
+  /** Recent actions the node predicts from (restored from the session's state after a takeover). */
+  readonly historyLength: number;
 }
 
 /** Per-node counters. */

@@ -1,7 +1,7 @@
 import { ErrorCodes, ForesightError, type SessionEvent } from '@foresight/contracts';
 import { decide, decideExpiry, type DecisionContext, type SessionCommand } from './decide';
 import { applyMergePatch } from './merge-patch';
-import { RECENT_REQUESTS, replay, type SessionPolicy, type SessionState } from './session';
+import { RECENT_ACTIONS, RECENT_REQUESTS, replay, type SessionPolicy, type SessionState } from './session';
 import { generateSessionId, isIssuedSessionId } from './session-id';
 
 const policy: SessionPolicy = { groups: ['auth', 'cart'], maxVariableBytes: 64, maxSessionBytes: 100, idleTimeoutMs: 60_000, absoluteTimeoutMs: 3_600_000 };
@@ -160,5 +160,16 @@ describe('session ids', () => {
       expect(decide(create, state, policy, withRequest('req:c'))).toEqual([]);
       expect(() => decide(create, state, policy, withRequest('req:other'))).toThrow(ForesightError);
     });
+  });
+
+  it('keeps the last recorded actions in the state, so a new owner can continue the prediction history', () => {
+    let events = [...created];
+    for (let i = 0; i < RECENT_ACTIONS + 4; i++) {
+      events = [...events, ...decide({ kind: 'record_action', action: `a${i}` }, replay(events), policy, context())];
+    }
+    const state = replay(events)!;
+    expect(state.recentActions).toHaveLength(RECENT_ACTIONS);
+    expect(state.recentActions![0]).toBe('a4');
+    expect(state.recentActions!.at(-1)).toBe(`a${RECENT_ACTIONS + 3}`);
   });
 });

@@ -25,7 +25,15 @@ export interface SessionState {
    * taken before it existed. Digests, not strings: 8 bytes per write held in memory.
    */
   readonly recentRequests?: readonly number[];
+  /**
+   * The session's last {@link RECENT_ACTIONS} recorded actions, oldest first: a node that takes the
+   * session over (failover, rebalance) restores its prediction history from them instead of starting cold.
+   */
+  readonly recentActions?: readonly string[];
 }
+
+/** How many recorded actions travel with the session's state. */
+export const RECENT_ACTIONS = 16;
 
 /** How many of a session's most recent writes a retry is recognised against. */
 export const RECENT_REQUESTS = 32;
@@ -123,8 +131,10 @@ function apply(state: SessionState | undefined, event: SessionEvent): SessionSta
       return withVariable(next, event.data.group, event.data.name, undefined);
     case 'session.ended':
       return { ...next, status: 'ended', endedReason: event.data.reason };
-    case 'session.action_recorded':
-      return next;
+    case 'session.action_recorded': {
+      const actions = [...(state.recentActions ?? []), event.data.action];
+      return { ...next, recentActions: actions.length > RECENT_ACTIONS ? actions.slice(actions.length - RECENT_ACTIONS) : actions };
+    }
   }
 }
 

@@ -204,7 +204,14 @@ export class CacheNodeService {
       misses: s?.misses ?? 0,
       prefetchUsed: s?.prefetchUsed ?? 0,
       prefetchRequested: s?.prefetchRequested ?? 0,
+      historyLength: this.node.historyOf(sessionId).length,
     };
+  }
+
+  /** A session loaded here from the store (takeover, or back from idle): continue its prediction history. */
+  restoreHistory(sessionId: string, actions: readonly string[]): void {
+    if (this.stopped || !this.node.restoreHistory(sessionId, actions)) return;
+    this.logger.debug({ sessionId, actions: actions.length }, 'prediction history restored from the session state');
   }
 
   nodeStats(): NodeCacheStats {

@@ -32,6 +32,7 @@ export class SessionsService {
   private readonly touched = new Map<string, number>();
   private readonly metrics;
   private readonly endedListeners: ((sessionId: string) => void)[] = [];
+  private readonly loadedListeners: ((state: SessionState) => void)[] = [];
 
   constructor(
     private readonly store: EventStore,
@@ -58,6 +59,11 @@ export class SessionsService {
       duplicates: counter(registry, 'foresight_duplicate_writes_total', 'Retried writes recognised by request id and not applied again'),
     };
     membership.onShardsLost((shards) => this.evict(new Set(shards)));
+  }
+
+  /** Called when an active session is rebuilt from the store on this node (first use, takeover). */
+  onSessionLoaded(listener: (state: SessionState) => void): void {
+    this.loadedListeners.push(listener);
   }
 
   /** Called after a session's end (client, timeout) was committed. */
@@ -217,7 +223,16 @@ export class SessionsService {
     // Reads leave no event; the index remembers them, so idle time survives a takeover.
     const state = lastRead ? touch(rebuilt, lastRead) : rebuilt;
     const entry = { state, epoch, snapshotVersion: snapshot?.version ?? 0 };
-    if (state.status === 'active') this.cache.set(sessionId, entry);
+    if (state.status === 'active') {
+      this.cache.set(sessionId, entry);
+      for (const listener of this.loadedListeners) {
+        try {
+          listener(state);
+        } catch (error) {
+          this.logger.warn({ err: error, sessionId }, 'session-loaded listener failed');
+        }
+      }
+    }
     this.metrics.cached.set(this.cache.size);
     return entry;
   }

@@ -93,6 +93,18 @@ describe('PredictiveCache', () => {
     expect(node.absentKeys).toBe(1);
   });
 
+  it('restores a taken-over session\'s history, then plans from it on the next read; a tracked session keeps its own', async () => {
+    const { node, calls, run } = setup();
+    expect(node.restoreHistory('moved', ['view:6', 'view:7'])).toBe(true);
+    expect(node.historyOf('moved')).toEqual(['view:6', 'view:7']);
+    expect(calls).toEqual([]); // nothing planned yet
+    expect(node.replan('moved').queued).toEqual(['page:8']);
+    await run(20);
+    expect(await node.get('moved', 'page:8')).toMatchObject({ source: 'cache', prefetched: true });
+    expect(node.restoreHistory('moved', ['view:1'])).toBe(false);
+    expect(node.historyOf('moved')).toEqual(['view:6', 'view:7']);
+  });
+
   it('reports templates it could not fill', () => {
     const { node } = setup();
     const plan = node.recordAction('s', 'view:1');

@@ -229,6 +229,23 @@ export class PredictiveCache<V> {
     }
   }
 
+  /**
+   * A session this node has just taken over (failover, rebalance): seeds its history with the
+   * actions it recorded elsewhere, so predictions continue where they were. Nothing is planned until
+   * its next action or read; a session this node already tracks keeps its own history.
+   */
+  restoreHistory(sessionId: string, actions: readonly string[]): boolean {
+    if (actions.length === 0 || this.sessions.has(sessionId)) return false;
+    const s = this.session(sessionId, this.o.clock.now());
+    for (const a of actions) s.restore(a);
+    return true;
+  }
+
+  /** Actions this node knows for the session (most recent last), or an empty list. */
+  historyOf(sessionId: string): readonly string[] {
+    return this.sessions.get(sessionId)?.history ?? [];
+  }
+
   /** Forgets a session: its queued prefetches and protections go. */
   endSession(sessionId: string): void {
     this.sessions.delete(sessionId);

@@ -28,6 +28,12 @@ export class SessionState {
     this.lastSeen = now;
   }
 
+  /** Appends an action seen elsewhere (no timing: the gap estimate is left alone). */
+  restore(action: string): void {
+    this.history.push(action);
+    if (this.history.length > this.maxHistory) this.history.shift();
+  }
+
   /** Appends an action; returns the history before it. */
   push(action: string, now: number): readonly string[] {
     const before = this.history.slice();
