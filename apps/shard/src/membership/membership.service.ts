@@ -2,9 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCodes, ForesightError, subjects, type AssignmentView, type HeartbeatReply, type Subjects } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { callRpc, decode } from '@foresight/messaging';
-import type { Logger } from '@foresight/observability';
-import { CLOCK, CONFIG, LOGGER, NATS, type Clock } from '@foresight/platform';
+import { counter, gauge, type Logger } from '@foresight/observability';
+import { CLOCK, CONFIG, LOGGER, METRICS, NATS, type Clock } from '@foresight/platform';
 import type { NatsConnection, Subscription } from 'nats';
+import type { Registry } from 'prom-client';
 import { randomUUID } from 'node:crypto';
 
 export type ShardsLostListener = (shards: readonly number[]) => void;
@@ -29,14 +30,20 @@ export class MembershipService {
   private noticeSub: Subscription | null = null;
   private readonly lostListeners: ShardsLostListener[] = [];
   private stopped = false;
+  private readonly metrics;
 
   constructor(
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(CONFIG) private readonly config: ForesightConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(METRICS) registry: Registry,
   ) {
     this.subjects = subjects(config.nats.namespace);
+    this.metrics = {
+      awaiting: gauge(registry, 'foresight_shards_awaiting_handoff', 'Owned shards whose previous owner has not released them yet'),
+      waits: counter(registry, 'foresight_handoff_waits_total', 'Requests held for a shard in handoff', ['outcome']),
+    };
   }
 
   get nodeId(): string {
@@ -101,7 +108,13 @@ export class MembershipService {
       throw new ForesightError(ErrorCodes.NOT_OWNER, `Node ${this.nodeId} does not own shard ${shard}; look the owner up again.`, { shard });
     }
     if (!this.pending.has(shard)) return epoch;
-    await this.awaitHandoff(shard);
+    try {
+      await this.awaitHandoff(shard);
+      this.metrics.waits.inc({ outcome: 'released' });
+    } catch (error) {
+      this.metrics.waits.inc({ outcome: 'timeout' });
+      throw error;
+    }
     return this.epochFor(shard);
   }
 
@@ -207,6 +220,7 @@ export class MembershipService {
     const gained = [...next.keys()].filter((shard) => !this.owned.has(shard)).length;
     this.owned = next;
     this.pending = pending;
+    this.metrics.awaiting.set(pending.size);
     this.knownVersion = view.version;
     const waiters = this.assignmentWaiters;
     this.assignmentWaiters = [];
