@@ -50,6 +50,9 @@ describe('shard handoff: the new owner waits for the old one', () => {
       // The new owner committed none of them before the frozen node's lease ran out.
       const first = await db.query<{ at: Date }>(`SELECT min(occurred_at) AS at FROM events WHERE session_id = ANY($1) AND type = 'session.variable_set'`, [moved]);
       expect(first.rows[0]!.at.getTime()).toBeGreaterThanOrEqual(frozenUntil);
+      // The wait shows in the new owner's metrics: requests were held (and retried by the gateway).
+      const metrics = await (await fetch(`${stack.services.get('shard-2')!.httpUrl}/metrics`)).text();
+      expect(metrics).toMatch(/foresight_handoff_waits_total\{outcome="timeout"[^}]*\} [1-9]/);
     } finally {
       process.kill(pid, 'SIGCONT');
     }
