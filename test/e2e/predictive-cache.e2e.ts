@@ -55,7 +55,7 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
       shardNodes: 2,
       extraServices: ['prediction'],
       originExample: { port, env: { ORIGIN_LATENCY_MS: '20', ORIGIN_PAYLOAD_BYTES: '512', ORIGIN_NATS_SUBJECT: `${namespace}.origin.items` } },
-      env: { FORESIGHT_NAMESPACE: namespace, FORESIGHT_ORIGINS: JSON.stringify(origins), CACHE_LEARN_MIN_SUPPORT: '3', CACHE_MAX_VALUE_BYTES: '65536' },
+      env: { FORESIGHT_NAMESPACE: namespace, FORESIGHT_ORIGINS: JSON.stringify(origins), CACHE_LEARN_MIN_SUPPORT: '3', CACHE_MAX_VALUE_BYTES: '65536', CACHE_LEARNED_SAVE_MS: '300' },
     });
     client = api(stack);
     nc = await connect({ servers: testInfra().natsUrl });
@@ -251,7 +251,7 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
     expect(metrics).toMatch(/foresight_cache_hits_total\{[^}]*\} [1-9]/);
   });
 
-  it('a node that joins later loads the stored requirements and the current model at start', async () => {
+  it('a node that joins later loads the stored requirements, the current model and the learned requirements at start', async () => {
     await stack.startService('shard', 'shard-3');
     const joined = await eventually(async () => (await nodeStats()).find((n) => n.nodeId === 'shard-3' && n.modelVersion !== null), 20_000, 'shard-3 with a model');
     expect(joined.modelVersion).toBe('v1');
@@ -260,5 +260,16 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
     const id = await sessionOn('shard-3');
     await record(id, 'view_product:3000');
     await eventually(async () => ((await served('product:3000')) > 0 ? true : undefined), 10_000, 'prefetch on the new node');
-  });
+
+    // open:<n> → doc:<n> was learned on another node (first test); the new node starts from the saved
+    // evidence, so the model's next action (open:17 after open:16) is turned into doc:17 here too, and
+    // the read finds it prefetched. Without the saved evidence nothing would map open:17 to a key.
+    expect((await nodeStats()).find((n) => n.nodeId === 'shard-3')!.learnedShapes).toBeGreaterThanOrEqual(1);
+    await record(id, 'open:16');
+    await eventually(async () => ((await nodeStats()).find((n) => n.nodeId === 'shard-3')!.prefetchCompleted > 0 ? true : undefined), 10_000, 'prefetches on the new node');
+    await new Promise((r) => setTimeout(r, 200));
+    const learned = await data(id, 'doc:17');
+    expect(learned.status).toBe(200);
+    expect(['prefetched', 'inflight']).toContain(learned.body.source);
+  }, 60_000);
 });

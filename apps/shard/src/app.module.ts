@@ -8,6 +8,8 @@ import { CacheNodeService } from './cache/cache-node.service';
 import { CacheRpc } from './cache/cache.rpc';
 import { InvalidationService } from './cache/invalidation.service';
 import { ModelFollowerService } from './cache/model-follower.service';
+import { LearnedPersistenceService } from './cache/requirements/learned-persistence.service';
+import { LearnedRepository } from './cache/requirements/learned.repository';
 import { RequirementsRepository } from './cache/requirements/requirements.repository';
 import { RequirementsService } from './cache/requirements/requirements.service';
 import { ExpiryService } from './expiry/expiry.service';
@@ -37,6 +39,8 @@ export class ShardModule {
         ModelFollowerService,
         RequirementsRepository,
         RequirementsService,
+        LearnedRepository,
+        LearnedPersistenceService,
         SessionsRpc,
         ExpiryService,
         ShardLifecycle,

@@ -6,6 +6,7 @@ import { CacheMetricsService } from './cache/cache-metrics.service';
 import { CacheNodeService } from './cache/cache-node.service';
 import { InvalidationService } from './cache/invalidation.service';
 import { ModelFollowerService } from './cache/model-follower.service';
+import { LearnedPersistenceService } from './cache/requirements/learned-persistence.service';
 import { RequirementsService } from './cache/requirements/requirements.service';
 import { ExpiryService } from './expiry/expiry.service';
 import { MembershipService } from './membership/membership.service';
@@ -32,6 +33,7 @@ export class ShardLifecycle implements OnApplicationBootstrap, BeforeApplication
     private readonly cacheMetrics: CacheMetricsService,
     private readonly invalidation: InvalidationService,
     private readonly requirements: RequirementsService,
+    private readonly learned: LearnedPersistenceService,
     private readonly models: ModelFollowerService,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -43,6 +45,7 @@ export class ShardLifecycle implements OnApplicationBootstrap, BeforeApplication
     this.sessions.onSessionLoaded((s) => this.cache.restoreHistory(s.id, s.recentActions ?? []));
     this.invalidation.start();
     await this.requirements.start();
+    await this.learned.start();
     this.models.start();
     this.cacheMetrics.start();
     this.rpc.start();
@@ -58,6 +61,7 @@ export class ShardLifecycle implements OnApplicationBootstrap, BeforeApplication
     await this.rpc.stop();
     await this.sessions.idle();
     this.cache.stop();
+    await this.learned.stop();
     this.models.stop();
     await this.requirements.stop();
     this.invalidation.stop();

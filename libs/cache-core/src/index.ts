@@ -19,7 +19,7 @@ export type { FillResult, SkipReason, SkippedTemplate } from './requirements/tem
 export { DeclaredRequirements } from './requirements/declared';
 export type { ResolvedKeys } from './requirements/declared';
 export { LearnedRequirements } from './requirements/learned';
-export type { LearnedRequirement, LearnedRequirementsOptions } from './requirements/learned';
+export type { LearnedRequirement, LearnedRequirementsOptions, LearnedShapeEvidence } from './requirements/learned';
 export { actionShape, keyToTemplate, templateToKey } from './requirements/action-shape';
 export type { ActionShape } from './requirements/action-shape';
 export { RequirementResolver } from './requirements/resolver';

@@ -48,6 +48,8 @@ export interface CacheConfig {
   readonly liveSessionMs: number;
   /** How long a key its origin does not have is remembered (reads answered 404 at once, no prefetch); 0 = off. */
   readonly notFoundTtlMs: number;
+  /** How often a node saves the requirements it learned to Postgres (and at shutdown); 0 = never. */
+  readonly learnedSaveMs: number;
 }
 
 const ID = /^[A-Za-z0-9_.-]{1,64}$/;
@@ -202,5 +204,6 @@ export function readCacheConfig(r: EnvReader, requestTimeoutMs: number): CacheCo
     modelPollMs: r.int('CACHE_MODEL_POLL_MS', 60_000, 100, 86_400_000),
     liveSessionMs: r.int('CACHE_LIVE_SESSION_MS', 60_000, 100, 86_400_000),
     notFoundTtlMs: r.int('CACHE_NOT_FOUND_TTL_MS', 5_000, 0, 86_400_000),
+    learnedSaveMs: r.int('CACHE_LEARNED_SAVE_MS', 30_000, 0, 86_400_000),
   };
 }

@@ -28,6 +28,15 @@ export interface LearnedRequirement {
   readonly support: number;
 }
 
+/** Evidence of one action shape, as exported: decayed counts as of the export. */
+export interface LearnedShapeEvidence {
+  readonly shape: string;
+  /** Decayed number of occurrences of the action shape. */
+  readonly n: number;
+  /** Decayed number of occurrences followed by a read, per key template. */
+  readonly templates: readonly (readonly [template: string, support: number])[];
+}
+
 interface ShapeStats {
   occ: number;
   n: number;
@@ -99,6 +108,55 @@ export class LearnedRequirements {
       out.push(key === undefined ? { template, confidence, support } : { template, key, confidence, support });
     }
     return out.sort((a, b) => b.confidence - a.confidence);
+  }
+
+  /**
+   * The evidence, for storage: at most `maxShapes` shapes (the most seen first), each with its
+   * templates whose decayed support is at least `minTemplateSupport` (default 1).
+   */
+  exportEvidence(maxShapes = 10_000, minTemplateSupport = 1): LearnedShapeEvidence[] {
+    return [...this.shapes]
+      .sort((a, b) => b[1].n - a[1].n)
+      .slice(0, maxShapes)
+      .map(([shape, s]) => ({
+        shape,
+        n: s.n,
+        templates: [...s.templates]
+          .map(([template, t]) => [template, t.c * this.gamma ** (s.occ - t.at)] as const)
+          .filter(([, support]) => support >= minTemplateSupport),
+      }))
+      .filter((e) => e.templates.length > 0);
+  }
+
+  /**
+   * Adds stored evidence to what this instance has seen (a restarted node restoring its own, a new
+   * node starting from the cluster's). Malformed entries are skipped; returns the shapes taken.
+   */
+  importEvidence(evidence: readonly LearnedShapeEvidence[]): number {
+    let taken = 0;
+    for (const e of evidence) {
+      if (typeof e?.shape !== 'string' || !(e.n > 0) || !Array.isArray(e.templates)) continue;
+      let s = this.shapes.get(e.shape);
+      if (s === undefined) {
+        if (this.shapes.size >= this.maxShapes) this.forgetLeastUsedShape();
+        s = { occ: 0, n: 0, templates: new Map() };
+        this.shapes.set(e.shape, s);
+      }
+      s.n += e.n;
+      for (const entry of e.templates) {
+        const [template, support] = Array.isArray(entry) ? entry : [];
+        if (typeof template !== 'string' || typeof support !== 'number' || !(support > 0) || support > e.n + 1e-9) continue;
+        const t = s.templates.get(template);
+        if (t === undefined) s.templates.set(template, { c: support, at: s.occ });
+        else {
+          t.c = t.c * this.gamma ** (s.occ - t.at) + support;
+          t.at = s.occ;
+        }
+      }
+      if (s.templates.size > this.maxTemplates) this.trim(s);
+      taken++;
+    }
+    return taken;
   }
 
   /** Number of action shapes with evidence. */

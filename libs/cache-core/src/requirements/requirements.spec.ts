@@ -68,6 +68,25 @@ describe('learned requirements', () => {
     expect(reqs[0]!.support).toBeCloseTo(4, 1);
   });
 
+  it('exports its evidence and a fresh instance importing it answers the same; imports merge and skip garbage', () => {
+    const l = new LearnedRequirements({ minSupport: 3, minConfidence: 0.5 });
+    for (let i = 0; i < 4; i++) {
+      l.onAction('s', `view:${i}`);
+      l.onRead('s', `product:${i}`);
+      if (i % 2 === 0) l.onRead('s', `reviews:${i}`);
+    }
+    l.endSession('s');
+    const evidence = JSON.parse(JSON.stringify(l.exportEvidence())) as ReturnType<typeof l.exportEvidence>;
+    const restored = new LearnedRequirements({ minSupport: 3, minConfidence: 0.5 });
+    expect(restored.importEvidence(evidence)).toBe(1);
+    expect(restored.requirementsFor('view:9')).toEqual(l.requirementsFor('view:9'));
+    expect(restored.requirementsFor('view:9').map((r) => r.key)).toEqual(['product:9']);
+    // Merging a second node's evidence adds up; malformed entries are skipped.
+    const garbage = [{ shape: 42 }, { shape: 'x', n: -1, templates: [] }, { shape: 'view:{0}', n: 2, templates: [['reviews:{0}', 2], ['bad', 'x'], 'junk'] }];
+    expect(restored.importEvidence(garbage as never)).toBe(1);
+    expect(restored.requirementsFor('view:9').map((r) => r.key).sort()).toEqual(['product:9', 'reviews:9']);
+  });
+
   it('forgets a requirement when behaviour changes (decay)', () => {
     const l = new LearnedRequirements({ minSupport: 1, minConfidence: 0.5, halfLife: 5 });
     for (let i = 0; i < 30; i++) {
