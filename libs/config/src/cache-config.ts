@@ -81,17 +81,7 @@ function int(o: Raw, key: string, fallback: number, min: number, max: number, wh
  * retries, so the gateway hears an `ORIGIN.*` error instead of a NATS timeout.
  */
 export function parseOrigins(json: string, source: string, requestTimeoutMs: number, problems: string[]): OriginSpec[] {
-  let raw: unknown;
-  try {
-    raw = JSON.parse(json);
-  } catch {
-    problems.push(`${source} is not valid JSON`);
-    return [];
-  }
-  if (!Array.isArray(raw)) {
-    problems.push(`${source} must be a JSON array of origins`);
-    return [];
-  }
+  const raw = jsonArray(json, source, 'origins', problems);
   const out: OriginSpec[] = [];
   const ids = new Set<string>();
   raw.forEach((item: unknown, i) => {
@@ -149,8 +139,8 @@ export function parseOrigins(json: string, source: string, requestTimeoutMs: num
   return out;
 }
 
-/** Parses declared requirements: a JSON array of `{ "pattern": "view_product:{id}", "keys": ["product:{id}"] }`. */
-export function parseRequirements(json: string, source: string, problems: string[]): { pattern: string; keys: string[] }[] {
+/** `json` as an array, or an empty one with the problem recorded (`of`: what the items should be). */
+function jsonArray(json: string, source: string, of: string, problems: string[]): unknown[] {
   let raw: unknown;
   try {
     raw = JSON.parse(json);
@@ -159,9 +149,15 @@ export function parseRequirements(json: string, source: string, problems: string
     return [];
   }
   if (!Array.isArray(raw)) {
-    problems.push(`${source} must be a JSON array of {"pattern", "keys"}`);
+    problems.push(`${source} must be a JSON array of ${of}`);
     return [];
   }
+  return raw;
+}
+
+/** Parses declared requirements: a JSON array of `{ "pattern": "view_product:{id}", "keys": ["product:{id}"] }`. */
+export function parseRequirements(json: string, source: string, problems: string[]): { pattern: string; keys: string[] }[] {
+  const raw = jsonArray(json, source, '{"pattern", "keys"}', problems);
   const out: { pattern: string; keys: string[] }[] = [];
   raw.forEach((item: unknown, i) => {
     const o = (typeof item === 'object' && item !== null ? item : {}) as Raw;

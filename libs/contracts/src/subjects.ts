@@ -54,3 +54,13 @@ export const Headers = {
   eventVersion: 'Fs-Event-Version',
   sessionId: 'Fs-Session-Id',
 } as const;
+
+/**
+ * Request ids of writes (header `Fs-Request-Id`, then the events' causation id): `req:<uuid>`, one per
+ * gateway call, or `idem:<Idempotency-Key>` from the client. Only these are deduplicated.
+ */
+export const RequestIds = {
+  perCall: (uuid: string) => `req:${uuid}`,
+  fromClient: (key: string) => `idem:${key}`,
+  is: (id: string | undefined): id is string => id !== undefined && (id.startsWith('req:') || id.startsWith('idem:')),
+} as const;

@@ -1,4 +1,4 @@
-import { ErrorCodes, ForesightError, Headers, isErrorBody, type ErrorBody, type RpcReply } from '@foresight/contracts';
+import { ErrorCodes, ForesightError, Headers, RequestIds, isErrorBody, type ErrorBody, type RpcReply } from '@foresight/contracts';
 import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { decode, encode } from './codec';
@@ -90,8 +90,7 @@ export const MAX_REQUEST_ID_LENGTH = 200;
 
 function requestIdOf(h: MsgHdrs | undefined): { requestId?: string } {
   const id = h?.get(Headers.requestId) ?? '';
-  // `req:<uuid>` (one per gateway call) or `idem:<client key>`; anything else is ignored.
-  return id.length <= MAX_REQUEST_ID_LENGTH && (id.startsWith('req:') || id.startsWith('idem:')) ? { requestId: id } : {};
+  return id.length <= MAX_REQUEST_ID_LENGTH && RequestIds.is(id) ? { requestId: id } : {};
 }
 
 /** Calls a request/reply endpoint; failures come back as ForesightErrors with stable codes. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { GroupsState, JsonValue, SessionEndReason, SessionEvent } from '@foresight/contracts';
+import { RequestIds, type GroupsState, type JsonValue, type SessionEndReason, type SessionEvent } from '@foresight/contracts';
 
 /** The in-memory state of one session, rebuilt by folding its events (S6). */
 export interface SessionState {
@@ -38,22 +38,22 @@ export const RECENT_ACTIONS = 16;
 /** How many of a session's most recent writes a retry is recognised against. */
 export const RECENT_REQUESTS = 32;
 
-/** Request ids the gateway gives writes: `req:<uuid>` per call, `idem:<Idempotency-Key>` from the client. */
-export function isRequestId(id: string | undefined): id is string {
-  return id !== undefined && (id.startsWith('req:') || id.startsWith('idem:'));
-}
-
 /** A request id's digest (48 bits of SHA-256: a false match among 32 is ~1e-13 per write). */
 export function requestDigest(id: string): number {
   return createHash('sha256').update(id).digest().readUIntBE(0, 6);
 }
 
+/** `list` with `item` appended, keeping the last `max` (a new array; the state is immutable). */
+function appendBounded<T>(list: readonly T[] | undefined, item: T, max: number): readonly T[] {
+  const next = [...(list ?? []), item];
+  return next.length > max ? next.slice(next.length - max) : next;
+}
+
 function remember(recent: readonly number[] | undefined, causationId: string): readonly number[] | undefined {
-  if (!isRequestId(causationId)) return recent;
+  if (!RequestIds.is(causationId)) return recent;
   const digest = requestDigest(causationId);
   if (recent !== undefined && recent[recent.length - 1] === digest) return recent; // one write, several events
-  const next = recent === undefined ? [digest] : [...recent, digest];
-  return next.length > RECENT_REQUESTS ? next.slice(next.length - RECENT_REQUESTS) : next;
+  return appendBounded(recent, digest, RECENT_REQUESTS);
 }
 
 /** Limits and defaults that every decision respects. */
@@ -96,7 +96,7 @@ export function evolve(state: SessionState | undefined, event: SessionEvent): Se
 
 /** Whether a write with this request id was among the session's recent writes (already applied). */
 export function alreadyApplied(state: SessionState | undefined, requestId: string | undefined): boolean {
-  return isRequestId(requestId) && state?.recentRequests?.includes(requestDigest(requestId)) === true;
+  return RequestIds.is(requestId) && state?.recentRequests?.includes(requestDigest(requestId)) === true;
 }
 
 function apply(state: SessionState | undefined, event: SessionEvent): SessionState {
@@ -131,10 +131,8 @@ function apply(state: SessionState | undefined, event: SessionEvent): SessionSta
       return withVariable(next, event.data.group, event.data.name, undefined);
     case 'session.ended':
       return { ...next, status: 'ended', endedReason: event.data.reason };
-    case 'session.action_recorded': {
-      const actions = [...(state.recentActions ?? []), event.data.action];
-      return { ...next, recentActions: actions.length > RECENT_ACTIONS ? actions.slice(actions.length - RECENT_ACTIONS) : actions };
-    }
+    case 'session.action_recorded':
+      return { ...next, recentActions: appendBounded(state.recentActions, event.data.action, RECENT_ACTIONS) };
   }
 }
 

@@ -1,4 +1,4 @@
-import { ErrorCodes, ForesightError } from '@foresight/contracts';
+import { ErrorCodes, ForesightError, RequestIds } from '@foresight/contracts';
 import type { FastifyRequest } from 'fastify';
 import type { CallContext } from './shard-client.service';
 
@@ -18,5 +18,5 @@ export function callContext(req: FastifyRequest): CallContext {
   if (typeof raw !== 'string' || !IDEMPOTENCY_KEY.test(raw)) {
     throw new ForesightError(ErrorCodes.VALIDATION, 'The Idempotency-Key header must be 1–128 printable ASCII characters without spaces (e.g. a UUID).');
   }
-  return { correlationId: id, causationId: id, requestId: `idem:${raw}` };
+  return { correlationId: id, causationId: id, requestId: RequestIds.fromClient(raw) };
 }

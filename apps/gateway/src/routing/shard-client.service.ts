@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { ErrorCodes, ForesightError, type ShardCommands, type ShardOp } from '@foresight/contracts';
+import { ErrorCodes, ForesightError, RequestIds, type ShardCommands, type ShardOp } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { callRpc } from '@foresight/messaging';
 import { counter, type Logger } from '@foresight/observability';
@@ -47,7 +47,7 @@ export class ShardClient {
     let timedOut = false;
     // A retry after a timeout may reach an owner that already applied the first attempt: the shard
     // node recognises the request id in the session's recent writes and does not apply it twice.
-    const requestId = WRITES.has(op) ? (ctx.requestId ?? `req:${randomUUID()}`) : undefined;
+    const requestId = WRITES.has(op) ? (ctx.requestId ?? RequestIds.perCall(randomUUID())) : undefined;
     for (let attempt = 1; attempt <= max; attempt++) {
       try {
         const route = await this.directory.route(sessionId);

@@ -3,6 +3,9 @@ import type { ShardMove, ShardOwnership } from '@foresight/contracts';
 import { PG_POOL } from '@foresight/platform';
 import type { Pool } from 'pg';
 
+/** SQL: the shard row `s`'s previous owner is still live (active, lease not expired). */
+const PREV_NODE_IS_LIVE = `SELECT 1 FROM nodes n WHERE n.node_id = s.prev_node AND n.status = 'active' AND n.lease_expires_at >= now()`;
+
 /** Shard ownership and fencing epochs: every change is a compare-and-set on the epoch. */
 @Injectable()
 export class ShardsRepository {
@@ -26,7 +29,7 @@ export class ShardsRepository {
       this.pool.query<{ shard: number; owner_node: string | null; epoch: number; ready: boolean }>(
         `SELECT s.shard, s.owner_node, s.epoch,
                 s.prev_node IS NULL OR NOT EXISTS (
-                  SELECT 1 FROM nodes n WHERE n.node_id = s.prev_node AND n.status = 'active' AND n.lease_expires_at >= now()
+                  ${PREV_NODE_IS_LIVE}
                 ) AS ready
            FROM shards s ORDER BY s.shard`,
       ),
@@ -66,7 +69,7 @@ export class ShardsRepository {
         `UPDATE shards s SET owner_node = t.owner, epoch = s.epoch + 1, updated_at = now(),
                 prev_node = NULLIF(
                   CASE WHEN s.prev_node IS NOT NULL AND EXISTS (
-                         SELECT 1 FROM nodes n WHERE n.node_id = s.prev_node AND n.status = 'active' AND n.lease_expires_at >= now()
+                         ${PREV_NODE_IS_LIVE}
                        ) THEN s.prev_node  -- its handoff is still open: the current owner never served the shard
                        ELSE t.from_node END,
                   t.owner),

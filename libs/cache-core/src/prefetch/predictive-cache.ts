@@ -187,8 +187,7 @@ export class PredictiveCache<V> {
       if (hit.prefetchUsed) s.stats.prefetchUsed++;
       return { value: hit.value, source: 'cache', prefetched: hit.prefetchUsed, waitedMs: 0 };
     }
-    const absentUntil = this.absent.get(key);
-    if (absentUntil !== undefined && absentUntil > now) {
+    if (this.isAbsent(key, now)) {
       throw new CacheError('DATA.NOT_FOUND', `The origin of "${key}" answered that it does not exist, less than ${this.notFoundTtl} ms ago.`);
     }
     const { promise, joined } = this.scheduler.demand(key);
@@ -215,6 +214,10 @@ export class PredictiveCache<V> {
   /** Keys remembered as absent at their origin right now (for stats). */
   get absentKeys(): number {
     return this.absent.size;
+  }
+
+  private isAbsent(key: string, now: number): boolean {
+    return (this.absent.get(key) ?? 0) > now;
   }
 
   private rememberAbsent(key: string): void {
@@ -291,7 +294,7 @@ export class PredictiveCache<V> {
       if (protection && !protection.holds(sessionId, key)) continue;
       const size = sizeOf(key);
       if (this.o.cache.has(key) || !this.o.cache.wouldAdmit(key, size, true)) continue;
-      if ((this.absent.get(key) ?? 0) > now) continue;
+      if (this.isAbsent(key, now)) continue;
       const origin = this.o.origins.find(key);
       if (origin === undefined) continue;
       const priority = prefetchPriority({ probability: p, latencyMs: origin.latency.value, sizeBytes: size, timeToNextRequestMs: s.gap.value });

@@ -40,8 +40,7 @@ export class SessionState {
     if (this.lastActionAt !== undefined) this.gap.update(now - this.lastActionAt);
     this.lastActionAt = now;
     this.lastSeen = now;
-    this.history.push(action);
-    if (this.history.length > this.maxHistory) this.history.shift();
+    this.restore(action);
     return before;
   }
 }
