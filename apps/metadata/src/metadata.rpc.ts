@@ -64,8 +64,7 @@ export class MetadataRpc implements OnApplicationBootstrap, OnModuleDestroy {
     if (typeof rpcSubject !== 'string' || rpcSubject.length === 0) throw new ForesightError(ErrorCodes.VALIDATION, 'rpcSubject is required.');
     const { newIncarnation } = await this.nodes.register(nodeId, incarnation, rpcSubject, this.config.cluster.leaseMs);
     // A node registers at start or after dropping every shard: it serves nothing it may have lost.
-    const released = await this.shards.releaseHandoffs(nodeId, undefined);
-    if (released !== null) this.events.notice(released);
+    await this.releaseHandoffs(nodeId, undefined);
     if (newIncarnation) {
       this.logger.info({ nodeId, incarnation }, 'node joined');
       const refenced = await this.shards.refence(nodeId);
@@ -80,14 +79,16 @@ export class MetadataRpc implements OnApplicationBootstrap, OnModuleDestroy {
     const { nodeId, incarnation } = nodeRequest(raw);
     const alive = await this.nodes.heartbeat(nodeId, incarnation, this.config.cluster.leaseMs);
     const applied = (raw as Req<'heartbeat'>).appliedVersion;
-    if (alive && typeof applied === 'number' && Number.isSafeInteger(applied) && applied >= 0) {
-      const released = await this.shards.releaseHandoffs(nodeId, applied);
-      if (released !== null) {
-        this.logger.debug({ nodeId, applied, version: released }, 'handoff released');
-        this.events.notice(released);
-      }
-    }
+    if (alive && typeof applied === 'number' && Number.isSafeInteger(applied) && applied >= 0) await this.releaseHandoffs(nodeId, applied);
     return { leaseMs: this.config.cluster.leaseMs, assignmentVersion: await this.shards.version(), status: alive ? 'active' : 'unknown' };
+  }
+
+  /** Ends the handoffs `nodeId` no longer blocks; their new owners hear of it through the notice. */
+  private async releaseHandoffs(nodeId: string, appliedVersion: number | undefined): Promise<void> {
+    const version = await this.shards.releaseHandoffs(nodeId, appliedVersion);
+    if (version === null) return;
+    this.logger.debug({ nodeId, appliedVersion, version }, 'handoff released');
+    this.events.notice(version);
   }
 
   private async leave(raw: unknown): Promise<{ ok: true }> {

@@ -20,6 +20,9 @@ interface CachedSession {
   snapshotVersion: number;
 }
 
+/** A write's request context; `requestId` (same on every retry) makes it idempotent. */
+type WriteContext = MessageContext & { readonly requestId?: string };
+
 /**
  * Holds the sessions of the shards this node owns, in memory, and turns commands into committed
  * events: decide (pure) → append with expected version and epoch → evolve → reply → publish (S1, S5, S6).
@@ -75,12 +78,12 @@ export class SessionsService {
    * Runs a state-changing command for a session and returns the state after it. A retry of a write
    * already applied (same `meta.requestId`) commits nothing and returns the current state.
    */
-  async execute(sessionId: string, command: SessionCommand, meta: MessageContext & { readonly requestId?: string }): Promise<SessionState> {
+  async execute(sessionId: string, command: SessionCommand, meta: WriteContext): Promise<SessionState> {
     return (await this.run(sessionId, command, meta)).state;
   }
 
   /** {@link execute}, also saying whether this call applied the command (false for a recognised retry). */
-  async run(sessionId: string, command: SessionCommand, meta: MessageContext & { readonly requestId?: string }): Promise<{ state: SessionState; applied: boolean }> {
+  async run(sessionId: string, command: SessionCommand, meta: WriteContext): Promise<{ state: SessionState; applied: boolean }> {
     const shard = this.checkId(sessionId);
     const epoch = await this.membership.epochFor(shard);
     const cmd: SessionCommand = command.kind === 'create' ? { ...command, shard } : command;
