@@ -5,7 +5,7 @@ import { createTestDatabase } from '@foresight/testing';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
 
-const policy: SessionPolicy = { groups: ['cart'], maxVariableBytes: 1024, maxSessionBytes: 1 << 20, idleTimeoutMs: 3_600_000, absoluteTimeoutMs: 86_400_000 };
+const policy: SessionPolicy = { groups: ['cart'], maxVariableBytes: 1024, maxSessionBytes: 1 << 20, idleTimeoutMs: 3_600_000, absoluteTimeoutMs: 86_400_000, idleGraceMs: 0 };
 const ctx = () => ({ now: Date.now(), correlationId: 'c', causationId: 'k', newEventId: randomUUID });
 
 describe('EventStore against a real Postgres', () => {

@@ -10,7 +10,7 @@ import type { Pool } from 'pg';
 import { PredictionRuntime } from '../../apps/prediction/src/prediction.runtime';
 
 const NODE = 'writer-node';
-const policy: SessionPolicy = { groups: ['app'], maxVariableBytes: 1024, maxSessionBytes: 1 << 20, idleTimeoutMs: 3_600_000, absoluteTimeoutMs: 86_400_000 };
+const policy: SessionPolicy = { groups: ['app'], maxVariableBytes: 1024, maxSessionBytes: 1 << 20, idleTimeoutMs: 3_600_000, absoluteTimeoutMs: 86_400_000, idleGraceMs: 0 };
 
 /**
  * Writes sessions and actions the way a shard node does: decided by the session domain, appended

@@ -48,6 +48,8 @@ export interface ForesightConfig {
     readonly idSecret: string;
     readonly snapshotEvery: number;
     readonly sweepMs: number;
+    /** How long past its idle deadline a session is kept, so activity an edge reports late still counts. */
+    readonly idleGraceMs: number;
   };
   readonly store: { readonly maxBatch: number };
   readonly gateway: {
@@ -138,6 +140,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   const production = environment === 'production';
   const devSecret = 'foresight-development-secret-do-not-use-in-production';
   const requestTimeoutMs = r.int('NATS_REQUEST_TIMEOUT_MS', 2000, 50, 60_000);
+  const touchFlushMs = r.int('L1_TOUCH_FLUSH_MS', 1000, 10, 60_000);
   const config: ForesightConfig = {
     service,
     environment,
@@ -176,6 +179,8 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       idSecret: r.string('SESSION_ID_SECRET', production ? undefined : devSecret),
       snapshotEvery: r.int('SNAPSHOT_EVERY', 50, 1, 1_000_000),
       sweepMs: r.int('SESSION_SWEEP_MS', 1000, 50, 3_600_000),
+      // Edge reads reach the owner once per L1_TOUCH_FLUSH_MS, a flush taking at most one NATS request timeout.
+      idleGraceMs: r.int('SESSION_IDLE_GRACE_MS', touchFlushMs + requestTimeoutMs, 0, 3_600_000),
     },
     store: { maxBatch: r.int('GROUP_COMMIT_MAX_BATCH', 512, 1, 10_000) },
     gateway: {
@@ -183,7 +188,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       maxAttempts: r.int('GATEWAY_MAX_ATTEMPTS', 12, 1, 50),
       l1TtlMs: r.int('L1_TTL_MS', 5000, 0, 3_600_000),
       l1MaxSessions: r.int('L1_MAX_SESSIONS', 100_000, 1, 10_000_000),
-      touchFlushMs: r.int('L1_TOUCH_FLUSH_MS', 1000, 10, 60_000),
+      touchFlushMs,
     },
     token: {
       issuer: r.string('TOKEN_ISSUER', 'foresight'),
@@ -241,6 +246,10 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   r.check(/^[A-Za-z0-9_-]+$/.test(config.cluster.nodeId), 'NODE_ID may contain only letters, digits, "_" and "-"');
   r.check(config.session.groups.length > 0, 'SESSION_GROUPS must name at least one group');
   r.check(config.session.groups.every((g) => /^[a-z][a-z0-9_-]{0,31}$/.test(g)), 'SESSION_GROUPS entries must match ^[a-z][a-z0-9_-]{0,31}$');
+  r.check(
+    config.session.idleGraceMs >= config.gateway.touchFlushMs,
+    'SESSION_IDLE_GRACE_MS must be at least L1_TOUCH_FLUSH_MS: edge reads are reported that late, and sessions being read would end',
+  );
   r.check(config.session.maxVariableBytes <= config.session.maxSessionBytes, 'SESSION_MAX_VARIABLE_BYTES must not exceed SESSION_MAX_BYTES');
   if (service === 'token') r.check(config.token.encryptionKey.length >= 32, 'TOKEN_ENCRYPTION_KEY must be at least 32 characters');
   r.check(config.token.refreshMinSkewMs < config.token.refreshThresholdMs, 'TOKEN_REFRESH_MIN_SKEW_MS must be less than TOKEN_REFRESH_THRESHOLD_MS');

@@ -4,7 +4,7 @@ import { applyMergePatch } from './merge-patch';
 import { RECENT_ACTIONS, RECENT_REQUESTS, replay, type SessionPolicy, type SessionState } from './session';
 import { generateSessionId, isIssuedSessionId } from './session-id';
 
-const policy: SessionPolicy = { groups: ['auth', 'cart'], maxVariableBytes: 64, maxSessionBytes: 100, idleTimeoutMs: 60_000, absoluteTimeoutMs: 3_600_000 };
+const policy: SessionPolicy = { groups: ['auth', 'cart'], maxVariableBytes: 64, maxSessionBytes: 100, idleTimeoutMs: 60_000, absoluteTimeoutMs: 3_600_000, idleGraceMs: 2_000 };
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
 function context(now = T0): DecisionContext {
@@ -75,16 +75,27 @@ describe('session decider', () => {
   it('refuses writes to an ended or expired session', () => {
     const ended = given(created).when({ kind: 'end', reason: 'client' }).thenEvents();
     given([...created, ...ended]).when({ kind: 'put', group: 'cart', name: 'x', value: 1 }).thenFails(ErrorCodes.SESSION_ENDED);
-    given(created).when({ kind: 'put', group: 'cart', name: 'x', value: 1 }, T0 + 61_000).thenFails(ErrorCodes.SESSION_ENDED);
+    given(created).when({ kind: 'put', group: 'cart', name: 'x', value: 1 }, T0 + 62_000).thenFails(ErrorCodes.SESSION_ENDED);
     given([]).when({ kind: 'put', group: 'cart', name: 'x', value: 1 }).thenFails(ErrorCodes.SESSION_NOT_FOUND);
   });
 
   it('ends idle sessions and sessions past their absolute timeout', () => {
     const state = replay(created)!;
-    expect(decideExpiry(state, context(T0 + 30_000))).toEqual([]);
-    expect(decideExpiry(state, context(T0 + 60_000))[0]).toMatchObject({ type: 'session.ended', data: { reason: 'idle' } });
+    expect(decideExpiry(state, policy, context(T0 + 30_000))).toEqual([]);
+    expect(decideExpiry(state, policy, context(T0 + 62_000))[0]).toMatchObject({ type: 'session.ended', data: { reason: 'idle' } });
     const busy = { ...state, lastActivityAt: T0 + 3_590_000 };
-    expect(decideExpiry(busy, context(T0 + 3_600_000))[0]).toMatchObject({ data: { reason: 'absolute' } });
+    expect(decideExpiry(busy, policy, context(T0 + 3_600_000))[0]).toMatchObject({ data: { reason: 'absolute' } });
+  });
+
+  it('waits one grace period past the idle deadline for activity an edge reports late', () => {
+    const state = replay(created)!;
+    // Idle deadline passed, grace not: still live, a late report can still keep it.
+    expect(decideExpiry(state, policy, context(T0 + 61_000))).toEqual([]);
+    given(created).when({ kind: 'put', group: 'cart', name: 'x', value: 1 }, T0 + 61_000).thenEvents();
+    // A read at T0 + 1 s, reported late: the session now ends at T0 + 1 s + 60 s + 2 s.
+    const reported = { ...state, lastActivityAt: T0 + 1_000 };
+    expect(decideExpiry(reported, policy, context(T0 + 62_000))).toEqual([]);
+    expect(decideExpiry(reported, policy, context(T0 + 63_000))[0]).toMatchObject({ data: { reason: 'idle' } });
   });
 
   it('carries correlation and causation ids into every event', () => {

@@ -64,10 +64,12 @@ function checkValueFits(state: SessionState | undefined, policy: SessionPolicy, 
   }
 }
 
-function checkLive(state: SessionState | undefined, now: number): SessionState {
+/** The session if it exists and is live at `now`; otherwise the error a client should see. */
+export function checkLive(state: SessionState | undefined, policy: SessionPolicy, now: number): SessionState {
   if (!state) return fail(ErrorCodes.SESSION_NOT_FOUND, 'No such session. Create one with POST /v1/sessions.');
   if (state.status === 'ended') fail(ErrorCodes.SESSION_ENDED, `The session has ended (${state.endedReason}). Create a new one.`);
-  if (expiry(state).at <= now) fail(ErrorCodes.SESSION_ENDED, `The session has expired (${expiry(state).reason} timeout). Create a new one.`);
+  const due = expiry(state, policy.idleGraceMs);
+  if (due.at <= now) fail(ErrorCodes.SESSION_ENDED, `The session has expired (${due.reason} timeout). Create a new one.`);
   return state;
 }
 
@@ -123,7 +125,7 @@ export function decide(command: SessionCommand, state: SessionState | undefined,
     ];
   }
 
-  const live = checkLive(state, ctx.now);
+  const live = checkLive(state, policy, ctx.now);
   switch (command.kind) {
     case 'put':
     case 'patch': {
@@ -158,9 +160,9 @@ export function decide(command: SessionCommand, state: SessionState | undefined,
 }
 
 /** The end-of-life event for a session past its idle or absolute timeout, if any (S1). */
-export function decideExpiry(state: SessionState, ctx: DecisionContext): SessionEvent[] {
+export function decideExpiry(state: SessionState, policy: SessionPolicy, ctx: DecisionContext): SessionEvent[] {
   if (state.status === 'ended') return [];
-  const due = expiry(state);
+  const due = expiry(state, policy.idleGraceMs);
   if (due.at > ctx.now) return [];
   return [
     {

@@ -63,6 +63,12 @@ export interface SessionPolicy {
   readonly maxSessionBytes: number;
   readonly idleTimeoutMs: number;
   readonly absoluteTimeoutMs: number;
+  /**
+   * How long past its idle deadline a session is kept before it ends. Reads served from an edge
+   * cache reach the owner in batches, so a session's last activity can be known up to one report
+   * interval late; the grace waits for that report instead of ending a session a client is reading.
+   */
+  readonly idleGraceMs: number;
 }
 
 /** Size of a value as the client sent it (UTF-8 JSON), the unit of the documented limits. */
@@ -143,9 +149,12 @@ export function replay(events: Iterable<SessionEvent>, from?: SessionState): Ses
   return state;
 }
 
-/** When an active session should end by itself, and why. */
-export function expiry(state: SessionState): { at: number; reason: SessionEndReason } {
-  const idleAt = state.lastActivityAt + state.idleTimeoutMs;
+/**
+ * When an active session ends by itself, and why: its absolute expiry, or its idle deadline plus
+ * `idleGraceMs` (activity reported late must still count; see {@link SessionPolicy.idleGraceMs}).
+ */
+export function expiry(state: SessionState, idleGraceMs: number): { at: number; reason: SessionEndReason } {
+  const idleAt = state.lastActivityAt + state.idleTimeoutMs + idleGraceMs;
   return idleAt < state.absoluteExpiresAt ? { at: idleAt, reason: 'idle' } : { at: state.absoluteExpiresAt, reason: 'absolute' };
 }
 

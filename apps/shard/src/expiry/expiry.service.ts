@@ -47,7 +47,7 @@ export class ExpiryService {
     try {
       await this.flushActivity();
       let n = await this.sessions.endExpired();
-      const due = await this.index.dueForExpiry(this.membership.ownedShards(), 500);
+      const due = await this.index.dueForExpiry(this.membership.ownedShards(), this.config.session.idleGraceMs, 500);
       if (due.length > 0) n += await this.sessions.endExpired(due);
       if (n > 0) {
         this.ended.inc(n);

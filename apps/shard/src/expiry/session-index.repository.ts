@@ -22,15 +22,15 @@ export class SessionIndexRepository {
     );
   }
 
-  /** Live sessions of the given shards whose idle or absolute timeout has passed. */
-  async dueForExpiry(shards: readonly number[], limit: number): Promise<string[]> {
+  /** Live sessions of the given shards whose absolute timeout, or idle timeout plus `idleGraceMs`, has passed. */
+  async dueForExpiry(shards: readonly number[], idleGraceMs: number, limit: number): Promise<string[]> {
     if (shards.length === 0) return [];
     const r = await this.pool.query<{ session_id: string }>(
       `SELECT session_id FROM session_index
         WHERE shard = ANY($1::int[]) AND ended_at IS NULL
-          AND (absolute_expires_at <= now() OR last_activity_at + idle_timeout_ms * interval '1 millisecond' <= now())
-        LIMIT $2`,
-      [shards, limit],
+          AND (absolute_expires_at <= now() OR last_activity_at + (idle_timeout_ms + $2) * interval '1 millisecond' <= now())
+        LIMIT $3`,
+      [shards, idleGraceMs, limit],
     );
     return r.rows.map((row) => row.session_id);
   }

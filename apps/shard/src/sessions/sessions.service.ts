@@ -5,7 +5,7 @@ import { shardOf } from '@foresight/hashing';
 import { counter, gauge, histogram, type Logger } from '@foresight/observability';
 import { EventStore } from '@foresight/persistence';
 import { CLOCK, CONFIG, LOGGER, METRICS, type Clock } from '@foresight/platform';
-import { decide, decideExpiry, evolve, expiry, isIssuedSessionId, replay, touch, type SessionCommand, type SessionPolicy, type SessionState } from '@foresight/session-domain';
+import { checkLive, decide, decideExpiry, evolve, expiry, isIssuedSessionId, replay, touch, type SessionCommand, type SessionPolicy, type SessionState } from '@foresight/session-domain';
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { MembershipService } from '../membership/membership.service';
@@ -53,6 +53,7 @@ export class SessionsService {
       maxSessionBytes: config.session.maxSessionBytes,
       idleTimeoutMs: config.session.idleTimeoutMs,
       absoluteTimeoutMs: config.session.absoluteTimeoutMs,
+      idleGraceMs: config.session.idleGraceMs,
     };
     this.metrics = {
       loads: counter(registry, 'foresight_session_loads_total', 'Sessions rebuilt from snapshot + events'),
@@ -112,7 +113,7 @@ export class SessionsService {
     const shard = this.checkId(sessionId);
     const epoch = await this.membership.epochFor(shard);
     const entry = this.cache.get(sessionId)?.epoch === epoch ? this.cache.get(sessionId) : await this.lock.run(sessionId, () => this.loaded(sessionId, epoch));
-    const state = this.live(entry?.state);
+    const state = checkLive(entry?.state, this.policy, this.clock.now());
     for (const g of groups ?? []) {
       if (!this.policy.groups.includes(g)) {
         throw new ForesightError(ErrorCodes.UNKNOWN_GROUP, `Unknown state group "${g}". Known groups: ${this.policy.groups.join(', ')}.`);
@@ -146,7 +147,7 @@ export class SessionsService {
   /** Ends every cached session past its idle or absolute timeout; returns how many ended. */
   async endExpired(sessionIds?: readonly string[]): Promise<number> {
     const now = this.clock.now();
-    const due = sessionIds ?? [...this.cache.values()].filter((e) => e.state.status === 'active' && expiry(e.state).at <= now).map((e) => e.state.id);
+    const due = sessionIds ?? [...this.cache.values()].filter((e) => e.state.status === 'active' && expiry(e.state, this.policy.idleGraceMs).at <= now).map((e) => e.state.id);
     let ended = 0;
     for (const id of due) {
       try {
@@ -155,7 +156,7 @@ export class SessionsService {
         await this.lock.run(id, async () => {
           const entry = await this.loaded(id, epoch);
           if (!entry) return;
-          const events = decideExpiry(entry.state, { now: this.clock.now(), newEventId: randomUUID, correlationId: randomUUID(), causationId: 'expiry-sweeper' });
+          const events = decideExpiry(entry.state, this.policy, { now: this.clock.now(), newEventId: randomUUID, correlationId: randomUUID(), causationId: 'expiry-sweeper' });
           if (events.length === 0) return;
           await this.commit(id, shard, epoch, entry, events);
           ended++;
@@ -203,13 +204,6 @@ export class SessionsService {
       throw new ForesightError(ErrorCodes.SESSION_NOT_FOUND, 'No such session: the id was not issued by this cluster.');
     }
     return shardOf(sessionId, this.config.cluster.shardCount);
-  }
-
-  private live(state: SessionState | undefined): SessionState {
-    if (!state) throw new ForesightError(ErrorCodes.SESSION_NOT_FOUND, 'No such session. Create one with POST /v1/sessions.');
-    if (state.status === 'ended') throw new ForesightError(ErrorCodes.SESSION_ENDED, `The session has ended (${state.endedReason}). Create a new one.`);
-    if (expiry(state).at <= this.clock.now()) throw new ForesightError(ErrorCodes.SESSION_ENDED, `The session has expired (${expiry(state).reason} timeout). Create a new one.`);
-    return state;
   }
 
   /** The cached session if it was loaded under the current epoch, else rebuilt from the store. */
