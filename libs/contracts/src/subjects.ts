@@ -17,15 +17,15 @@ export interface Subjects {
   metadataRpc(op: MetadataOp): string;
   /** Fast, non-durable notice that assignment changed (the durable copy is on the cluster stream). */
   readonly assignmentChanged: string;
+  /** Stream names. */
+  readonly sessionStream: string;
+  readonly clusterStream: string;
   /**
    * Where a durable consumer copies a message it terminated as poison: `<ns>.dlq.<durable>`, core
    * NATS, outside every stream (`<ns>.evt.…`), so a dead letter can never be consumed as an event.
    */
   deadLetter(durable: string): string;
   readonly deadLetterWildcard: string;
-  /** Stream names. */
-  readonly sessionStream: string;
-  readonly clusterStream: string;
 }
 
 export type MetadataOp = 'register' | 'heartbeat' | 'leave' | 'assignment' | 'owner';
@@ -44,13 +44,13 @@ export function subjects(namespace = 'fs'): Subjects {
     shardRpc: (nodeId) => `${namespace}.rpc.shard.${nodeId}`,
     metadataRpc: (op) => `${namespace}.rpc.metadata.${op}`,
     assignmentChanged: `${namespace}.notice.assignment`,
+    sessionStream: `${upper}_SESSIONS`,
+    clusterStream: `${upper}_CLUSTER`,
     deadLetter: (durable) => {
       if (!TOKEN.test(durable)) throw new Error(`invalid consumer name "${durable}"`);
       return `${namespace}.dlq.${durable}`;
     },
     deadLetterWildcard: `${namespace}.dlq.>`,
-    sessionStream: `${upper}_SESSIONS`,
-    clusterStream: `${upper}_CLUSTER`,
   };
 }
 

@@ -129,10 +129,10 @@ export async function runPullConsumer<T extends Envelope>(
 
   const poison = (msg: JsMsg, reason: PoisonReason, detail: string, eventId?: string) => {
     settle(() => msg.term());
-    metrics.poison(reason);
-    say('warn', { seq: msg.seq, subject: msg.subject, reason, detail, ...(eventId ? { eventId } : {}) }, 'poison message terminated and dead-lettered');
+    settle(() => metrics.poison(reason));
+    settle(() => say('warn', { seq: msg.seq, subject: msg.subject, reason, detail, ...(eventId ? { eventId } : {}) }, 'poison message terminated and dead-lettered'));
     if (!publishDeadLetter(nc, spec.deadLetterSubject, msg, { reason, detail, ...where })) {
-      say('warn', { seq: msg.seq, deadLetterSubject: spec.deadLetterSubject }, 'could not copy a poison message to the dead-letter subject');
+      settle(() => say('warn', { seq: msg.seq, deadLetterSubject: spec.deadLetterSubject }, 'could not copy a poison message to the dead-letter subject'));
     }
   };
 
@@ -194,7 +194,7 @@ export async function runPullConsumer<T extends Envelope>(
         for await (const msg of messages) {
           // Stopping: what is already buffered goes back at once, for another instance to take.
           if (ctx.stopping) settle(() => msg.nak());
-          else await processMessage(msg);
+          else await processMessage(msg).catch((error: unknown) => poison(msg, 'rejected', describeError(error)));
         }
       } finally {
         settle(() => messages.stop());
@@ -214,12 +214,12 @@ export async function runPullConsumer<T extends Envelope>(
   return { state: () => supervised.state(), stop: () => supervised.stop() };
 }
 
-/** Acks, naks and pings publish on the connection; a closed one must not throw into the loop. */
+/** Acks, naks, pings, counts and logs: none of them may throw into the loop (a closed connection, a bug). */
 function settle(action: () => void): void {
   try {
     action();
   } catch {
-    /* the server redelivers after ack_wait */
+    /* an unsettled message is redelivered after ack_wait */
   }
 }
 
