@@ -1,10 +1,11 @@
-import { ErrorCodes, ForesightError, Headers, subjects, type Envelope } from '@foresight/contracts';
+import { ErrorCodes, ForesightError, Headers, subjects, TOKEN_STREAM_DUPLICATE_WINDOW_MS, TOKEN_STREAM_MAX_AGE_MS, tokenSubjects, type Envelope } from '@foresight/contracts';
 import { consumerHealthProbe, ensureStream, publishEvent, runPullConsumer, type RunningConsumer } from '@foresight/messaging';
 import { envelopeAround, eventually, garbagePayloads, testInfra, uniqueName } from '@foresight/testing';
 import { connect, type Msg, type NatsConnection } from 'nats';
 import { Registry, type Counter } from 'prom-client';
+import { RevocationCache } from '../../apps/gateway/src/tokens/revocation-cache';
 
-const quiet = { warn: () => undefined, error: () => undefined };
+const quiet = { warn: () => undefined, error: () => undefined, info: () => undefined };
 
 type TestEvent = Envelope<string, number, { n: number }>;
 
@@ -169,4 +170,26 @@ describe('a durable consumer survives any payload and any end of its loop (real 
     await consumer.stop();
     await (await nc.jetstreamManager()).streams.delete(other.sessionStream);
   }, 120_000);
+
+  it("the gateway's revocation cache ignores every kind of garbage on token.revoked and applies the revocation after it", async () => {
+    const t = tokenSubjects(s.namespace);
+    await ensureStream(nc, { name: t.tokenStream, subjects: [t.tokenEventsWildcard], replicas: 1, maxAgeMs: TOKEN_STREAM_MAX_AGE_MS, duplicateWindowMs: TOKEN_STREAM_DUPLICATE_WINDOW_MS });
+    const cache = new RevocationCache(nc, { namespace: s.namespace, replicas: 1, retainMs: 600_000, clock: Date.now }, quiet);
+    await cache.start();
+    try {
+      const js = nc.jetstream();
+      const subject = t.tokenEvent('token.revoked');
+      for (const g of garbagePayloads('token.revoked', nc.info!.max_payload)) await js.publish(subject, g.bytes);
+      await js.publish(subject, Buffer.from(JSON.stringify({ not: 'msgpack' })));
+      const revoked = envelopeAround('token.revoked', { familyId: 'fam-after-garbage', reason: 'logout', revokedAt: new Date().toISOString() });
+      await publishEvent(js, subject, revoked as unknown as Envelope);
+      await eventually(() => (cache.list.isFamilyRevoked('fam-after-garbage') ? true : undefined), 30_000, 'the revocation after the garbage');
+      expect(cache.list.size).toBe(1);
+      expect(cache.state()).toMatchObject({ status: 'running', restarts: 0 });
+      expect(cache.ready).toBe(true);
+    } finally {
+      await cache.stop();
+    }
+    expect(cache.state().status).toBe('stopped');
+  }, 60_000);
 });
