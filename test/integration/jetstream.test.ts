@@ -44,7 +44,7 @@ describe('JetStream layer against a real nats-server', () => {
     const durable = uniqueName('consumer');
     const consumer = await runPullConsumer<Envelope<string, number, { n: number }>>(
       nc,
-      { stream: s.sessionStream, durable, filterSubject: s.sessionEventsWildcard, ackWaitMs: 2000 },
+      { stream: s.sessionStream, durable, filterSubject: s.sessionEventsWildcard, ackWaitMs: 2000, deadLetterSubject: s.deadLetter(durable) },
       async (e) => {
         if (e.data.n === 99 && failOnce) {
           failOnce = false;

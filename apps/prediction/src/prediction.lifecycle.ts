@@ -1,4 +1,5 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
+import { consumerHealthProbe } from '@foresight/messaging';
 import { HealthRegistry } from '@foresight/platform';
 import { PredictionRuntime } from './prediction.runtime';
 
@@ -15,6 +16,7 @@ export class PredictionLifecycle implements OnApplicationBootstrap, BeforeApplic
     this.health.add('prediction-model', async () => {
       if (this.runtime.rebuilt === null) throw new Error('online model not rebuilt yet');
     });
+    this.health.add('action-consumer', consumerHealthProbe({ state: () => this.runtime.consumerState() }));
   }
 
   async beforeApplicationShutdown(): Promise<void> {

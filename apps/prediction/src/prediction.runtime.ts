@@ -1,6 +1,6 @@
 import type { ForesightConfig } from '@foresight/config';
 import { PREDICTION_STREAM_DUPLICATE_WINDOW_MS, PREDICTION_STREAM_MAX_AGE_MS, predictionSubjects } from '@foresight/contracts';
-import { ensureStream } from '@foresight/messaging';
+import { ensureStream, type ConsumerState } from '@foresight/messaging';
 import { counter, gauge, histogram } from '@foresight/observability';
 import type { NatsConnection, Subscription } from 'nats';
 import type { Pool } from 'pg';
@@ -47,9 +47,11 @@ export class PredictionRuntime {
   rebuilt: RebuildResult | null = null;
   /** Recorded actions consumed from the stream, by outcome. */
   readonly consumed = { learned: 0, duplicate: 0, 'below-horizon': 0 };
+  private readonly createdAt: number;
 
   constructor(private readonly deps: PredictionRuntimeDeps) {
     const { config, pool, nc, logger, now, metrics } = deps;
+    this.createdAt = now();
     const p = config.prediction;
     this.model = new OnlineModel({ markovOrder: p.markovOrder, maxContexts: p.maxContexts, maxUsers: p.maxUsers, maxSessions: p.maxSessions, windowLength: p.historyLength });
     this.actions = new ActionsRepository(pool);
@@ -119,11 +121,17 @@ export class PredictionRuntime {
         this.consumed[outcome]++;
         actions.inc({ outcome });
       },
+      metrics,
     });
-    this.consumer.start();
+    await this.consumer.start();
     this.registry.follow();
     this.scheduler.start();
     logger.info({ model: this.registry.current.version, horizon: this.rebuilt.horizon }, 'prediction service ready');
+  }
+
+  /** The action consumer's loop, for `/health` (`starting` until `start()` created it). */
+  consumerState(): ConsumerState {
+    return this.consumer?.state() ?? { status: 'starting', since: this.createdAt, restarts: 0, failures: 0 };
   }
 
   /** No new requests, stop learning and training, then the platform drains NATS and closes the pool. */

@@ -1,7 +1,7 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { ForesightConfig } from '@foresight/config';
 import { TOKEN_STREAM_DUPLICATE_WINDOW_MS, TOKEN_STREAM_MAX_AGE_MS, tokenSubjects } from '@foresight/contracts';
-import { ensureStream } from '@foresight/messaging';
+import { consumerHealthProbe, ensureStream } from '@foresight/messaging';
 import { counter, gauge, histogram, type Logger } from '@foresight/observability';
 import { CLOCK, CONFIG, HealthRegistry, LOGGER, METRICS, NATS, type Clock } from '@foresight/platform';
 import { PopulationGapModel } from '@foresight/token-core';
@@ -77,7 +77,9 @@ export class TokenLifecycle implements OnApplicationBootstrap, BeforeApplication
       revokeSession: (sessionId, correlationId, causationId) => this.tokens.revoke(sessionId, undefined, 'session-ended', { correlationId, causationId }),
       logger: this.logger,
       onEvent: (type) => events.inc({ type }),
+      metrics: this.metrics,
     });
+    this.health.add('session-activity-consumer', consumerHealthProbe(this.consumer));
     await this.consumer.start();
 
     const leaderGauge = gauge(this.metrics, 'foresight_token_scheduler_leader', '1 when this instance runs the refresh scheduler');

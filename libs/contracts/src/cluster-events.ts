@@ -20,3 +20,5 @@ export type NodeLeftV1 = Envelope<
 >;
 
 export type ClusterEvent = ShardOwnersChangedV1 | NodeJoinedV1 | NodeLeftV1;
+export type ClusterEventType = ClusterEvent['type'];
+export const CLUSTER_EVENT_TYPES: readonly ClusterEventType[] = ['cluster.shard_owners_changed', 'cluster.node_joined', 'cluster.node_left'];

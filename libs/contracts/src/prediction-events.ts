@@ -21,3 +21,4 @@ export type PredictionModelUpdatedV1 = Envelope<
 
 export type PredictionEvent = PredictionModelUpdatedV1;
 export type PredictionEventType = PredictionEvent['type'];
+export const PREDICTION_EVENT_TYPES: readonly PredictionEventType[] = ['prediction.model_updated'];

@@ -20,6 +20,12 @@ export interface Subjects {
   /** Stream names. */
   readonly sessionStream: string;
   readonly clusterStream: string;
+  /**
+   * Where a durable consumer copies a message it terminated as poison: `<ns>.dlq.<durable>`, core
+   * NATS, outside every stream (`<ns>.evt.…`), so a dead letter can never be consumed as an event.
+   */
+  deadLetter(durable: string): string;
+  readonly deadLetterWildcard: string;
 }
 
 export type MetadataOp = 'register' | 'heartbeat' | 'leave' | 'assignment' | 'owner';
@@ -40,6 +46,11 @@ export function subjects(namespace = 'fs'): Subjects {
     assignmentChanged: `${namespace}.notice.assignment`,
     sessionStream: `${upper}_SESSIONS`,
     clusterStream: `${upper}_CLUSTER`,
+    deadLetter: (durable) => {
+      if (!TOKEN.test(durable)) throw new Error(`invalid consumer name "${durable}"`);
+      return `${namespace}.dlq.${durable}`;
+    },
+    deadLetterWildcard: `${namespace}.dlq.>`,
   };
 }
 
@@ -53,6 +64,15 @@ export const Headers = {
   eventType: 'Fs-Event-Type',
   eventVersion: 'Fs-Event-Version',
   sessionId: 'Fs-Session-Id',
+  /** On a dead letter: where the message was, and why it was terminated. */
+  deadLetterSubject: 'Fs-Dlq-Subject',
+  deadLetterStream: 'Fs-Dlq-Stream',
+  deadLetterSequence: 'Fs-Dlq-Sequence',
+  deadLetterConsumer: 'Fs-Dlq-Consumer',
+  deadLetterReason: 'Fs-Dlq-Reason',
+  deadLetterDetail: 'Fs-Dlq-Detail',
+  /** Set when the body was cut to fit the server's max payload: the original size in bytes. */
+  deadLetterTruncated: 'Fs-Dlq-Truncated',
 } as const;
 
 /**

@@ -2,3 +2,5 @@ export * from './codec';
 export * from './nats-connection';
 export * from './rpc';
 export * from './jetstream';
+export * from './consumer-supervisor';
+export * from './dead-letter';

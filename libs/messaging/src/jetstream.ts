@@ -1,4 +1,4 @@
-import { ErrorCodes, ForesightError, Headers, type Envelope } from '@foresight/contracts';
+import { envelopeProblem, ErrorCodes, ForesightError, Headers, type Envelope } from '@foresight/contracts';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -12,7 +12,10 @@ import {
   type NatsConnection,
   type PubAck,
 } from 'nats';
+import type { Registry } from 'prom-client';
 import { decode, encode } from './codec';
+import { describeError, supervise, type ConsumerState, type SupervisorLogger } from './consumer-supervisor';
+import { consumerMetrics, publishDeadLetter, type PoisonReason } from './dead-letter';
 
 export interface StreamSpec {
   readonly name: string;
@@ -76,72 +79,154 @@ export interface ConsumerSpec {
   readonly ackWaitMs?: number;
   readonly maxDeliver?: number;
   readonly deliverNew?: boolean;
+  /** Where terminated messages are copied: `subjects(ns).deadLetter(durable)`, outside every stream. */
+  readonly deadLetterSubject: string;
 }
 
-export interface ConsumerLogger {
-  warn(obj: object, msg: string): void;
-  error(obj: object, msg: string): void;
-}
+export type ConsumerLogger = SupervisorLogger;
 
 export interface RunningConsumer {
+  /** Running, or starting/restarting since when and why; feed it to `consumerHealthProbe`. */
+  state(): ConsumerState;
   stop(): Promise<void>;
+}
+
+export interface PullConsumerOptions {
+  /** Registry for the poison, restart and up series (see `consumerMetrics`). */
+  readonly metrics?: Registry;
+  /** Restart backoff: first delay and cap, in ms (default 250 ms, 10 s; with jitter). */
+  readonly restartDelayMs?: { readonly initial: number; readonly max: number };
 }
 
 /**
  * Runs a durable pull consumer with explicit acks (STYLE.md §6): `ack()` after `handle` resolved
- * (the work is committed), `nak(delay)` on a transient failure, `term()` on a message that does not
- * decode or that the handler rejects as invalid. Long handlers get `working()` pings.
+ * (the work is committed), `nak(delay)` on a transient failure. The handler only ever sees a
+ * decoded {@link Envelope}; anything else, and anything the handler rejects (or that still fails on
+ * its last delivery), is poison: `term()`, counted, logged and copied to the dead-letter subject.
+ * The loop is supervised: if it ends for any reason it is started again with backoff, and
+ * `state()` says so until it runs. Resolves once the first attempt consumes or has failed; a
+ * consumer whose stream does not exist yet keeps trying in the background.
  */
 export async function runPullConsumer<T extends Envelope>(
   nc: NatsConnection,
   spec: ConsumerSpec,
   handle: (event: T, msg: JsMsg) => Promise<void>,
   logger: ConsumerLogger,
+  options: PullConsumerOptions = {},
 ): Promise<RunningConsumer> {
-  const jsm = await nc.jetstreamManager();
   const ackWaitMs = spec.ackWaitMs ?? 30_000;
-  await jsm.consumers.add(spec.stream, {
-    durable_name: spec.durable,
-    ack_policy: AckPolicy.Explicit,
-    deliver_policy: spec.deliverNew ? DeliverPolicy.New : DeliverPolicy.All,
-    filter_subject: spec.filterSubject,
-    ack_wait: nanos(ackWaitMs),
-    max_deliver: spec.maxDeliver ?? 20,
-  });
-  const consumer = await nc.jetstream().consumers.get(spec.stream, spec.durable);
-  const messages: ConsumerMessages = await consumer.consume({ max_messages: 256 });
-  const done = (async () => {
-    for await (const msg of messages) {
-      let event: T;
-      try {
-        event = decode<T>(msg.data);
-      } catch {
-        logger.warn({ stream: spec.stream, seq: msg.seq, subject: msg.subject }, 'poison message: does not decode; terminated');
-        msg.term();
-        continue;
+  const maxDeliver = spec.maxDeliver ?? 20;
+  const metrics = consumerMetrics(options.metrics, spec.stream, spec.durable);
+  metrics.up(false);
+  const where = { stream: spec.stream, durable: spec.durable };
+  const say = (level: 'warn' | 'error', obj: object, text: string) => {
+    try {
+      logger[level]({ ...where, ...obj }, text);
+    } catch {
+      /* a logger failure must not end the loop */
+    }
+  };
+
+  const poison = (msg: JsMsg, reason: PoisonReason, detail: string, eventId?: string) => {
+    settle(() => msg.term());
+    settle(() => metrics.poison(reason));
+    settle(() => say('warn', { seq: msg.seq, subject: msg.subject, reason, detail, ...(eventId ? { eventId } : {}) }, 'poison message terminated and dead-lettered'));
+    if (!publishDeadLetter(nc, spec.deadLetterSubject, msg, { reason, detail, ...where })) {
+      settle(() => say('warn', { seq: msg.seq, deadLetterSubject: spec.deadLetterSubject }, 'could not copy a poison message to the dead-letter subject'));
+    }
+  };
+
+  // Never rejects: every failure a message can cause ends in ack, nak or term.
+  const processMessage = async (msg: JsMsg): Promise<void> => {
+    let value: unknown;
+    try {
+      value = decode<unknown>(msg.data);
+    } catch (error) {
+      return poison(msg, 'undecodable', describeError(error));
+    }
+    let problem: string | undefined;
+    try {
+      problem = envelopeProblem(value);
+    } catch (error) {
+      problem = describeError(error);
+    }
+    if (problem !== undefined) return poison(msg, 'not_an_envelope', problem);
+    const event = value as T;
+    const ping = setInterval(() => settle(() => msg.working()), Math.max(1000, ackWaitMs / 3));
+    try {
+      await handle(event, msg);
+      settle(() => msg.ack());
+    } catch (error) {
+      const detail = describeError(error);
+      const deliveries = deliveryCount(msg);
+      if (!isTransient(error)) {
+        poison(msg, 'rejected', detail, event.id);
+      } else if (deliveries >= maxDeliver) {
+        poison(msg, 'exhausted', `still failing after ${deliveries} deliveries: ${detail}`, event.id);
+      } else {
+        const delay = Math.min(30_000, 500 * 2 ** Math.min(deliveries - 1, 6));
+        say('warn', { err: error, seq: msg.seq, eventId: event.id, delay }, 'transient failure; will retry');
+        settle(() => msg.nak(delay));
       }
-      const ping = setInterval(() => msg.working(), Math.max(1000, ackWaitMs / 3));
+    } finally {
+      clearInterval(ping);
+    }
+  };
+
+  const supervised = supervise(
+    async (ctx) => {
+      const jsm = await nc.jetstreamManager();
+      await jsm.consumers.add(spec.stream, {
+        durable_name: spec.durable,
+        ack_policy: AckPolicy.Explicit,
+        deliver_policy: spec.deliverNew ? DeliverPolicy.New : DeliverPolicy.All,
+        filter_subject: spec.filterSubject,
+        ack_wait: nanos(ackWaitMs),
+        max_deliver: maxDeliver,
+      });
+      const consumer = await nc.jetstream().consumers.get(spec.stream, spec.durable);
+      // A deleted consumer or stream ends the iterator (instead of a silent wait), so the supervisor recreates it.
+      const messages: ConsumerMessages = await consumer.consume({ max_messages: 256, abort_on_missing_resource: true });
+      ctx.onStop(() => messages.stop());
       try {
-        await handle(event, msg);
-        msg.ack();
-      } catch (error) {
-        if (isTransient(error)) {
-          const delay = Math.min(30_000, 500 * 2 ** Math.min(msg.info.redeliveryCount, 6));
-          logger.warn({ err: error, stream: spec.stream, seq: msg.seq, delay }, 'transient failure; will retry');
-          msg.nak(delay);
-        } else {
-          logger.error({ err: error, stream: spec.stream, seq: msg.seq, eventId: event.id }, 'rejected message; terminated');
-          msg.term();
+        if (ctx.stopping) return;
+        ctx.running();
+        for await (const msg of messages) {
+          // Stopping: what is already buffered goes back at once, for another instance to take.
+          if (ctx.stopping) settle(() => msg.nak());
+          else await processMessage(msg).catch((error: unknown) => poison(msg, 'rejected', describeError(error)));
         }
       } finally {
-        clearInterval(ping);
+        settle(() => messages.stop());
       }
-    }
-  })();
-  return {
-    async stop() {
-      messages.stop();
-      await done.catch(() => undefined);
     },
-  };
+    {
+      name: `${spec.stream}/${spec.durable}`,
+      logger,
+      initialDelayMs: options.restartDelayMs?.initial,
+      maxDelayMs: options.restartDelayMs?.max,
+      connectionClosed: () => nc.isClosed(),
+      onRestart: () => metrics.restarted(),
+      onStatus: (state) => metrics.up(state.status === 'running'),
+    },
+  );
+  await supervised.started;
+  return { state: () => supervised.state(), stop: () => supervised.stop() };
+}
+
+/** Acks, naks, pings, counts and logs: none of them may throw into the loop (a closed connection, a bug). */
+function settle(action: () => void): void {
+  try {
+    action();
+  } catch {
+    /* an unsettled message is redelivered after ack_wait */
+  }
+}
+
+function deliveryCount(msg: JsMsg): number {
+  try {
+    return msg.info.deliveryCount;
+  } catch {
+    return 1;
+  }
 }

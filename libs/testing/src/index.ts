@@ -2,6 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
 import { runMigrations } from '@foresight/persistence';
 
+export * from './garbage';
+
 /** Infrastructure started once per test run by test/setup/global-setup.ts. */
 export function testInfra(): { natsUrl: string; pgAdminUrl: string } {
   const natsUrl = process.env.TEST_NATS_URL;

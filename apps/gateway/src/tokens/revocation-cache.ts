@@ -1,7 +1,7 @@
-import { TOKEN_STREAM_DUPLICATE_WINDOW_MS, TOKEN_STREAM_MAX_AGE_MS, tokenSubjects, type TokenRevokedV1 } from '@foresight/contracts';
-import { decode, ensureStream } from '@foresight/messaging';
+import { envelopeProblem, TOKEN_STREAM_DUPLICATE_WINDOW_MS, TOKEN_STREAM_MAX_AGE_MS, tokenSubjects, type TokenRevokedV1 } from '@foresight/contracts';
+import { decode, describeError, ensureStream, supervise, type ConsumerState, type Supervised } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
-import { DeliverPolicy, type ConsumerMessages, type NatsConnection } from 'nats';
+import { DeliverPolicy, type NatsConnection } from 'nats';
 import { RevocationList } from './revocation-list';
 
 export interface RevocationCacheOptions {
@@ -16,11 +16,12 @@ export interface RevocationCacheOptions {
  * The gateway's L1 revocation cache: an ordered JetStream consumer on `token.revoked`, starting
  * `retainMs` in the past, so a gateway that starts (or reconnects) knows every revocation that can
  * still matter, then follows new ones as they are published (milliseconds, well within 1 s).
+ * The loop is supervised: if it ends for any reason it starts over from `retainMs` in the past
+ * (applying a revocation twice is harmless), and `state()` reports it meanwhile.
  */
 export class RevocationCache {
   readonly list: RevocationList;
-  private messages: ConsumerMessages | null = null;
-  private done: Promise<void> | null = null;
+  private loop: Supervised | null = null;
   private caughtUp = false;
   private readonly listeners: ((familyId: string, event: TokenRevokedV1) => void)[] = [];
   private pruneTimer: NodeJS.Timeout | null = null;
@@ -28,7 +29,7 @@ export class RevocationCache {
   constructor(
     private readonly nc: NatsConnection,
     private readonly opts: RevocationCacheOptions,
-    private readonly logger: Pick<Logger, 'warn' | 'info'>,
+    private readonly logger: Pick<Logger, 'warn' | 'info' | 'error'>,
   ) {
     this.list = new RevocationList(opts.retainMs);
   }
@@ -36,6 +37,11 @@ export class RevocationCache {
   /** True once the revocations already on the stream at start have been applied. */
   get ready(): boolean {
     return this.caughtUp;
+  }
+
+  /** The consumer loop: running, or restarting since when and why. */
+  state(): ConsumerState {
+    return this.loop?.state() ?? { status: 'starting', since: this.opts.clock(), restarts: 0, failures: 0 };
   }
 
   onRevoked(listener: (familyId: string, event: TokenRevokedV1) => void): void {
@@ -57,36 +63,53 @@ export class RevocationCache {
       duplicateWindowMs: TOKEN_STREAM_DUPLICATE_WINDOW_MS,
     });
     const subject = s.tokenEvent('token.revoked');
-    const since = this.opts.clock() - this.opts.retainMs;
-    // The last revocation already on the stream: ready once it has been applied (at once if there is none to load).
-    const last = await (await this.nc.jetstreamManager()).streams.getMessage(s.tokenStream, { last_by_subj: subject }).catch(() => undefined);
-    const loadUpTo = last && last.time.getTime() >= since ? last.seq : 0;
-    if (loadUpTo === 0) this.caughtUp = true;
-    const consumer = await this.nc.jetstream().consumers.get(s.tokenStream, {
-      filterSubjects: subject, // a string: filter_subjects (plural) needs nats-server 2.10
-      deliver_policy: DeliverPolicy.StartTime,
-      opt_start_time: new Date(since).toISOString(),
-    });
-    this.messages = await consumer.consume();
-    this.done = (async () => {
-      for await (const msg of this.messages!) {
+    this.loop = supervise(
+      async (ctx) => {
+        const since = this.opts.clock() - this.opts.retainMs;
+        // The last revocation already on the stream: ready once it has been applied (at once if there is none to load).
+        const last = await (await this.nc.jetstreamManager()).streams.getMessage(s.tokenStream, { last_by_subj: subject }).catch(() => undefined);
+        const loadUpTo = last && last.time.getTime() >= since ? last.seq : 0;
+        if (loadUpTo === 0) this.caughtUp = true;
+        const consumer = await this.nc.jetstream().consumers.get(s.tokenStream, {
+          filterSubjects: subject, // a string: filter_subjects (plural) needs nats-server 2.10
+          deliver_policy: DeliverPolicy.StartTime,
+          opt_start_time: new Date(since).toISOString(),
+        });
+        const messages = await consumer.consume();
+        ctx.onStop(() => messages.stop());
         try {
-          const event = decode<TokenRevokedV1>(msg.data);
-          const familyId = this.list.apply(event);
-          if (familyId) for (const l of this.listeners) l(familyId, event);
-        } catch (error) {
-          this.logger.warn({ err: error, seq: msg.seq }, 'ignoring an undecodable token.revoked message');
+          if (ctx.stopping) return;
+          ctx.running();
+          for await (const msg of messages) {
+            this.apply(msg.data, msg.seq);
+            if (msg.seq >= loadUpTo) this.caughtUp = true;
+          }
+        } finally {
+          messages.stop();
         }
-        if (msg.seq >= loadUpTo) this.caughtUp = true;
-      }
-    })();
+      },
+      { name: `${s.tokenStream}/revocations`, logger: this.logger, connectionClosed: () => this.nc.isClosed() },
+    );
+    await this.loop.started;
     this.pruneTimer = setInterval(() => this.list.prune(this.opts.clock()), 10_000);
     this.pruneTimer.unref();
   }
 
   async stop(): Promise<void> {
     if (this.pruneTimer) clearInterval(this.pruneTimer);
-    this.messages?.stop();
-    await this.done?.catch(() => undefined);
+    await this.loop?.stop();
+  }
+
+  /** Applies one message; nothing it carries can throw out of here. */
+  private apply(data: Uint8Array, seq: number): void {
+    try {
+      const event = decode<unknown>(data);
+      const problem = envelopeProblem(event);
+      if (problem !== undefined) throw new Error(problem);
+      const familyId = this.list.apply(event as TokenRevokedV1);
+      if (familyId) for (const l of this.listeners) l(familyId, event as TokenRevokedV1);
+    } catch (error) {
+      this.logger.warn({ error: describeError(error), seq }, 'ignoring an unusable token.revoked message');
+    }
   }
 }

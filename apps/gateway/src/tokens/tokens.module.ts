@@ -1,5 +1,6 @@
 import { Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { ForesightConfig } from '@foresight/config';
+import { consumerHealthProbe } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
 import { CLOCK, CONFIG, HealthRegistry, LOGGER, NATS, type Clock } from '@foresight/platform';
 import type { NatsConnection } from 'nats';
@@ -26,7 +27,9 @@ class TokensLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
 
   async onApplicationBootstrap(): Promise<void> {
     await this.revocations.start();
+    const following = consumerHealthProbe(this.revocations);
     this.health.add('token-revocations', async () => {
+      await following();
       if (!this.revocations.ready) throw new Error('still loading recent revocations');
     });
     this.timer = setInterval(() => this.limits.prune(this.clock.now()), 30_000);

@@ -29,6 +29,12 @@ describe('parseActionEvent', () => {
     ['no stream version', { ...event, streamVersion: 0 }],
     ['an empty action', { ...event, data: { action: '' } }],
     ['a numeric user', { ...event, data: { action: 'a', userId: 7 } }],
+    ['a session id that is not base64url', { ...event, sessionId: 'a b\u0000' }],
+    ['an empty session id', { ...event, sessionId: '' }],
+    ['data as null', { ...event, data: null }],
+    ['data as an array', { ...event, data: ['view:42'] }],
+    ['an action with a NUL', { ...event, data: { action: 'a\u0000b' } }],
+    ['a position beyond safe integers', { ...event, position: 2 ** 60 }],
   ])('rejects %s as MESSAGE.MALFORMED', (_what, raw) => {
     expect(() => parseActionEvent(raw)).toThrow(ForesightError);
     try {

@@ -5,6 +5,8 @@ import type { ActionObservation } from './online-model';
 export type PublishedActionEvent = SessionActionRecordedV1 & { readonly streamVersion: number; readonly position: number };
 
 const MAX_ACTION_LENGTH = 256;
+/** Session ids are base64url; anything else is not one of ours and must not reach a Postgres query. */
+const SESSION_ID = /^[A-Za-z0-9_-]{1,128}$/;
 
 function malformed(why: string): ForesightError {
   return new ForesightError(ErrorCodes.MALFORMED_MESSAGE, `Not a usable session.action_recorded event: ${why}.`);
@@ -15,11 +17,12 @@ export function parseActionEvent(raw: unknown): ActionObservation {
   const e = raw as Partial<PublishedActionEvent> | null;
   if (e === null || typeof e !== 'object') throw malformed('not an object');
   if (e.type !== 'session.action_recorded' || e.version !== 1) throw malformed(`type ${String(e.type)} v${String(e.version)}`);
-  if (typeof e.sessionId !== 'string' || e.sessionId.length === 0 || e.sessionId.length > 128) throw malformed('no session id');
-  if (!Number.isInteger(e.streamVersion) || e.streamVersion! < 1) throw malformed('no stream version');
-  if (!Number.isInteger(e.position) || e.position! < 1) throw malformed('no position');
+  if (typeof e.sessionId !== 'string' || !SESSION_ID.test(e.sessionId)) throw malformed('no base64url session id');
+  if (!Number.isSafeInteger(e.streamVersion) || e.streamVersion! < 1) throw malformed('no stream version');
+  if (!Number.isSafeInteger(e.position) || e.position! < 1) throw malformed('no position');
   const data = e.data as { action?: unknown; userId?: unknown } | undefined;
   if (typeof data?.action !== 'string' || data.action.length === 0 || data.action.length > MAX_ACTION_LENGTH) throw malformed('no action');
+  if (data.action.includes('\u0000')) throw malformed('the action contains a NUL character');
   if (data.userId !== null && data.userId !== undefined && typeof data.userId !== 'string') throw malformed('userId is not a string');
   return {
     sessionId: e.sessionId,

@@ -1,6 +1,7 @@
 import { predictionSubjects, subjects } from '@foresight/contracts';
-import { runPullConsumer, type RunningConsumer } from '@foresight/messaging';
+import { runPullConsumer, type ConsumerState, type RunningConsumer } from '@foresight/messaging';
 import type { NatsConnection } from 'nats';
+import type { Registry } from 'prom-client';
 import { parseActionEvent } from './action-event';
 import type { ActionsRepository } from './actions.repository';
 import type { OnlineModel } from './online-model';
@@ -17,49 +18,51 @@ export interface ActionConsumerDeps {
   readonly horizon: number;
   readonly logger: Log;
   readonly onEvent?: (outcome: 'learned' | 'duplicate' | 'below-horizon') => void;
+  /** Registry for the consumer's poison, restart and up series. */
+  readonly metrics?: Registry;
 }
 
 /**
  * Durable JetStream pull consumer on `<ns>.evt.session.action_recorded`: each action updates the
  * global and per-user Markov models and the session's window, then the message is acked (by
- * `runPullConsumer`, after `handle` resolved). Malformed messages are terminated; a failed history
- * lookup is retried (nak).
+ * `runPullConsumer`, after `handle` resolved). Malformed messages are terminated and dead-lettered
+ * (`<ns>.dlq.<durable>`); a failed history lookup is retried (nak).
  */
 export class ActionConsumer {
   private running: RunningConsumer | null = null;
   private stopped = false;
-  private retry: NodeJS.Timeout | null = null;
+  private readonly created = Date.now();
 
   constructor(private readonly deps: ActionConsumerDeps) {}
 
-  /** Starts consuming; while the session stream does not exist yet (no shard node ran), retries in the background. */
-  start(): void {
+  /**
+   * Starts consuming; resolves after the first attempt. While the session stream does not exist yet
+   * (no shard node ran), or whenever the loop ends, it is restarted in the background.
+   */
+  async start(): Promise<void> {
     const stream = subjects(this.deps.namespace).sessionStream;
     const filterSubject = predictionSubjects(this.deps.namespace).actionRecorded;
-    let failures = 0;
-    const attempt = async (): Promise<void> => {
-      if (this.stopped) return;
-      try {
-        // Deliver-all on first creation: nothing committed after the horizon can be missed; older events are skipped cheaply.
-        this.running = await runPullConsumer(
-          this.deps.nc,
-          { stream, durable: this.deps.durable, filterSubject, ackWaitMs: 30_000, deliverNew: false },
-          (event) => this.handle(event),
-          this.deps.logger,
-        );
-        this.deps.logger.info({ stream, durable: this.deps.durable, horizon: this.deps.horizon }, 'consuming recorded actions');
-      } catch (error) {
-        // Said once; a service started before any shard node would otherwise warn every second.
-        if (failures++ === 0) this.deps.logger.warn({ err: error, stream }, 'session stream not available yet; retrying every second');
-        this.retry = setTimeout(() => void attempt(), 1000);
-      }
-    };
-    void attempt();
+    const deadLetterSubject = subjects(this.deps.namespace).deadLetter(this.deps.durable);
+    // Deliver-all on first creation: nothing committed after the horizon can be missed; older events are skipped cheaply.
+    const running = await runPullConsumer(
+      this.deps.nc,
+      { stream, durable: this.deps.durable, filterSubject, ackWaitMs: 30_000, deliverNew: false, deadLetterSubject },
+      (event) => this.handle(event),
+      this.deps.logger,
+      { metrics: this.deps.metrics },
+    );
+    if (this.stopped) return running.stop();
+    this.running = running;
+    if (running.state().status === 'running') this.deps.logger.info({ stream, durable: this.deps.durable, horizon: this.deps.horizon }, 'consuming recorded actions');
+  }
+
+  /** For `/health`: running, or starting/restarting since when and why. */
+  state(): ConsumerState {
+    return this.running?.state() ?? { status: this.stopped ? 'stopped' : 'starting', since: this.created, restarts: 0, failures: 0 };
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.retry) clearTimeout(this.retry);
     await this.running?.stop();
   }
 

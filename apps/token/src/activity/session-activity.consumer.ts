@@ -1,9 +1,11 @@
-import { ErrorCodes, ForesightError, subjects, type SessionEvent } from '@foresight/contracts';
-import { runPullConsumer, type RunningConsumer } from '@foresight/messaging';
+import { subjects, type Envelope } from '@foresight/contracts';
+import { runPullConsumer, type ConsumerState, type RunningConsumer } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
 import type { PopulationGapModel } from '@foresight/token-core';
 import type { NatsConnection } from 'nats';
+import type { Registry } from 'prom-client';
 import type { ActivityRepository } from './activity.repository';
+import { parseActivityEvent } from './activity-event';
 
 export interface SessionActivityDeps {
   readonly nc: NatsConnection;
@@ -14,6 +16,8 @@ export interface SessionActivityDeps {
   readonly revokeSession: (sessionId: string, correlationId: string, causationId: string) => Promise<unknown>;
   readonly logger: Logger;
   readonly onEvent?: (type: string) => void;
+  /** Registry for the consumer's poison, restart and up series. */
+  readonly metrics?: Registry;
 }
 
 /** Durable name shared by every token service instance: each event is handled by one of them. */
@@ -23,58 +27,54 @@ export const ACTIVITY_DURABLE = 'token-activity';
  * Durable pull consumer on the session stream (`<ns>.evt.session.>`). Any session event is
  * activity: it feeds token-core's activity forecaster (per session, in Postgres) and the
  * population gap model (in memory, learned from this instance's share of the events, an unbiased
- * sample). `session.ended` revokes the session's token families. Acked after the work committed.
+ * sample). `session.ended` revokes the session's token families. Acked after the work committed;
+ * an event whose fields are unusable is terminated and dead-lettered (`<ns>.dlq.token-activity`).
  */
 export class SessionActivityConsumer {
   private running: RunningConsumer | null = null;
   private stopped = false;
-  private retry: NodeJS.Timeout | null = null;
+  private readonly created = Date.now();
 
   constructor(private readonly deps: SessionActivityDeps) {}
 
   /**
    * Starts consuming. Resolves after the first attempt; if the session stream does not exist yet
-   * (no shard node ran), it keeps retrying in the background.
+   * (no shard node ran), or the loop ends later, it is restarted in the background.
    */
-  start(): Promise<void> {
+  async start(): Promise<void> {
     const s = subjects(this.deps.namespace);
-    const attempt = async () => {
-      if (this.stopped) return;
-      try {
-        this.running = await runPullConsumer<SessionEvent>(
-          this.deps.nc,
-          { stream: s.sessionStream, durable: ACTIVITY_DURABLE, filterSubject: s.sessionEventsWildcard, ackWaitMs: 30_000, deliverNew: true },
-          (event) => this.handle(event),
-          this.deps.logger,
-        );
-        this.deps.logger.info({ stream: s.sessionStream }, 'consuming session activity');
-      } catch (error) {
-        this.deps.logger.warn({ err: error, stream: s.sessionStream }, 'session stream not available yet; retrying');
-        this.retry = setTimeout(() => void attempt(), 1000);
-      }
-    };
-    return attempt();
+    const running = await runPullConsumer(
+      this.deps.nc,
+      { stream: s.sessionStream, durable: ACTIVITY_DURABLE, filterSubject: s.sessionEventsWildcard, ackWaitMs: 30_000, deliverNew: true, deadLetterSubject: s.deadLetter(ACTIVITY_DURABLE) },
+      (event) => this.handle(event),
+      this.deps.logger,
+      { metrics: this.deps.metrics },
+    );
+    if (this.stopped) return running.stop();
+    this.running = running;
+    if (running.state().status === 'running') this.deps.logger.info({ stream: s.sessionStream }, 'consuming session activity');
+  }
+
+  /** For `/health`: running, or starting/restarting since when and why. */
+  state(): ConsumerState {
+    return this.running?.state() ?? { status: this.stopped ? 'stopped' : 'starting', since: this.created, restarts: 0, failures: 0 };
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.retry) clearTimeout(this.retry);
     await this.running?.stop();
   }
 
-  async handle(event: SessionEvent): Promise<void> {
-    if (typeof event?.sessionId !== 'string' || typeof event.occurredAt !== 'string' || !Number.isFinite(Date.parse(event.occurredAt))) {
-      throw new ForesightError(ErrorCodes.MALFORMED_MESSAGE, 'session event without sessionId/occurredAt');
-    }
-    this.deps.onEvent?.(event.type);
-    if (event.type === 'session.ended') {
-      await this.deps.revokeSession(event.sessionId, event.correlationId, event.id);
-      await this.deps.activity.remove(event.sessionId);
+  async handle(event: Envelope): Promise<void> {
+    const e = parseActivityEvent(event);
+    this.deps.onEvent?.(e.type);
+    if (e.kind === 'ended') {
+      await this.deps.revokeSession(e.sessionId, e.correlationId, e.eventId);
+      await this.deps.activity.remove(e.sessionId);
       this.deps.population.observeSessionEnd();
       return;
     }
-    const idle = event.type === 'session.created' ? event.data.idleTimeoutMs : undefined;
-    const gap = await this.deps.activity.observe(event.sessionId, Date.parse(event.occurredAt), idle);
+    const gap = await this.deps.activity.observe(e.sessionId, e.at, e.idleTimeoutMs);
     if (gap !== undefined) this.deps.population.observeGap(gap);
   }
 }
