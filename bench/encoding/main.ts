@@ -2,6 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import type { SessionEvent } from '@foresight/contracts';
 import { decode, encode } from '@foresight/messaging';
+import { encodingCli } from './cli';
 
 /**
  * `npm run bench:encoding`: bytes per event and encode/decode cost, MessagePack (the wire and the
@@ -27,6 +28,8 @@ function time(fn: () => void, iterations: number): number {
   for (let i = 0; i < iterations; i++) fn();
   return Number(process.hrtime.bigint() - start) / iterations;
 }
+
+encodingCli.parseOrExit(process.argv.slice(2));
 
 const rows = (['small', 'cart', 'created'] as const).map((kind) => {
   const e = sample(kind);

@@ -1,39 +1,15 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { startLocalStack } from '../../scripts/local-stack';
+import { failoverCli } from './cli';
 
 /**
  * `npm run bench:failover [-- --nodes 3 --writers 32 --rounds 3 --lease-ms 3000]`: SIGKILLs a shard
  * node under a steady write load and measures how long until every shard has a live owner again,
  * what clients saw (errors, slowest request), and whether any acknowledged write was lost.
  */
-interface Args {
-  nodes: number;
-  writers: number;
-  rounds: number;
-  leaseMs: number;
-  heartbeatMs: number;
-  out: string;
-}
-
-function parseArgs(argv: string[]): Args {
-  const a: Args = { nodes: 3, writers: 32, rounds: 3, leaseMs: 3000, heartbeatMs: 500, out: '.bench-results/failover.json' };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [k, v] = [argv[i], argv[i + 1]];
-    if (k === '--nodes') a.nodes = Number(v);
-    else if (k === '--writers') a.writers = Number(v);
-    else if (k === '--rounds') a.rounds = Number(v);
-    else if (k === '--lease-ms') a.leaseMs = Number(v);
-    else if (k === '--heartbeat-ms') a.heartbeatMs = Number(v);
-    else if (k === '--out') a.out = v;
-    else throw new Error(`unknown flag ${k} (flags: --nodes --writers --rounds --lease-ms --heartbeat-ms --out)`);
-  }
-  if (a.nodes < 2) throw new Error('--nodes must be at least 2 (a survivor must take over)');
-  return a;
-}
-
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = failoverCli.parseOrExit(process.argv.slice(2));
   const stack = await startLocalStack({
     shardNodes: args.nodes,
     quiet: true,

@@ -10,37 +10,11 @@ import {
   trainRnn,
   type Smoothing,
 } from '@foresight/prediction-core';
-import { loadSessions, type DataFormat } from '../../tools/eval-predict/datasets';
+import { loadSessions } from '../../tools/eval-predict/datasets';
+import { predictCli } from './cli';
 import { measure, type LatencySummary } from './latency';
 
 const log = (msg: string): void => void process.stderr.write(`[bench-predict] ${msg}\n`);
-
-interface Args {
-  readonly data: string | null;
-  readonly format: DataFormat;
-  readonly maxSessions: number;
-  readonly k: number;
-  readonly calls: number;
-  readonly history: number;
-  readonly hidden: number;
-  readonly out: string | null;
-}
-
-function parseArgs(argv: readonly string[]): Args {
-  const m = new Map<string, string>();
-  for (let i = 0; i + 1 < argv.length; i += 2) m.set(argv[i]!.replace(/^--/, ''), argv[i + 1]!);
-  const num = (k: string, d: number): number => (m.has(k) ? Number(m.get(k)) : d);
-  return {
-    data: m.get('data') ?? null,
-    format: (m.get('format') ?? 'lines') as DataFormat,
-    maxSessions: num('max-sessions', 300_000),
-    k: num('k', 3),
-    calls: num('calls', 200_000),
-    history: num('history', 10),
-    hidden: num('rnn-hidden', 128),
-    out: m.get('out') ?? null,
-  };
-}
 
 /** Sessions from a random sparse Markov chain (used when no --data is given). */
 function generated(count: number, vocabulary: number, seed: number): number[][] {
@@ -55,7 +29,7 @@ function generated(count: number, vocabulary: number, seed: number): number[][] 
 }
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = predictCli.parseOrExit(process.argv.slice(2));
   const vocab = new Vocabulary({ maxSize: 1 << 22 });
   const sessions = args.data
     ? loadSessions(args.data, args.format, args.maxSessions).map((s) => vocab.encodeAll(s))

@@ -5,10 +5,10 @@ import { dirname } from 'node:path';
 import { Client } from 'pg';
 import { exampleOrigins, startLocalStack, type LocalStack } from '../../scripts/local-stack';
 import { loadSessions } from '../prefetch/trace';
-import type { TraceFormat } from '../prefetch/cli';
+import { prefetchE2eCli, type Args } from './cli';
 import { renderTable, summarize, type PhaseResult, type Sample } from './report';
 
-/**
+/*
  * `npm run bench:prefetch-e2e [-- --data <trace> ...]`: the predictive cache end to end. Starts the
  * real stack on 127.0.0.1 (embedded Postgres, nats-server, metadata, one shard node, gateway,
  * prediction service, example origin at --latency-ms), stores a Markov model trained on the first
@@ -18,66 +18,6 @@ import { renderTable, summarize, type PhaseResult, type Sample } from './report'
  * policy, the model, prefetching) and without (CACHE_PREFETCH=false, --baseline policy), the shard
  * node restarted in between (cold cache both times, same warm-up sessions first).
  */
-interface Args {
-  data: string;
-  format: TraceFormat;
-  latencyMs: number;
-  payloadBytes: number;
-  budgetKib: number;
-  requests: number;
-  warmSessions: number;
-  concurrency: number;
-  thinkMs: number;
-  maxSessionLength: number;
-  baseline: 'lru' | 'lfu' | 'foresight';
-  seed: number;
-  out: string;
-}
-
-const USAGE =
-  'usage: npm run bench:prefetch-e2e -- [--data /work/shared/data/fifa98/FIFA.dat] [--format lines|msnbc|tsv] [--latency-ms 20] [--payload-bytes 1024] ' +
-  '[--budget-kib 256] [--requests 1500] [--warm-sessions 60] [--concurrency 16] [--think-ms 100] [--max-session-length 40] [--baseline lru|lfu|foresight] [--seed 1] [--out .bench-results/prefetch-e2e.json]';
-
-function parseArgs(argv: readonly string[]): Args {
-  const a: Args = {
-    data: '/work/shared/data/fifa98/FIFA.dat',
-    format: 'lines',
-    latencyMs: 20,
-    payloadBytes: 1024,
-    budgetKib: 256,
-    requests: 1500,
-    warmSessions: 60,
-    concurrency: 16,
-    thinkMs: 100,
-    maxSessionLength: 40,
-    baseline: 'lru',
-    seed: 1,
-    out: '.bench-results/prefetch-e2e.json',
-  };
-  const num = (flag: string, v: string | undefined, min: number) => {
-    const n = Number(v);
-    if (!Number.isFinite(n) || n < min) throw new Error(`${flag} must be a number ≥ ${min}\n${USAGE}`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [k, v] = [argv[i]!, argv[i + 1]];
-    if (k === '--data' && v) a.data = v;
-    else if (k === '--format' && (v === 'lines' || v === 'msnbc' || v === 'tsv')) a.format = v;
-    else if (k === '--latency-ms') a.latencyMs = num(k, v, 0);
-    else if (k === '--payload-bytes') a.payloadBytes = num(k, v, 0);
-    else if (k === '--budget-kib') a.budgetKib = num(k, v, 1);
-    else if (k === '--requests') a.requests = num(k, v, 1);
-    else if (k === '--warm-sessions') a.warmSessions = num(k, v, 0);
-    else if (k === '--concurrency') a.concurrency = num(k, v, 1);
-    else if (k === '--think-ms') a.thinkMs = num(k, v, 0);
-    else if (k === '--max-session-length') a.maxSessionLength = num(k, v, 1);
-    else if (k === '--baseline' && (v === 'lru' || v === 'lfu' || v === 'foresight')) a.baseline = v;
-    else if (k === '--seed') a.seed = num(k, v, 0);
-    else if (k === '--out' && v) a.out = v;
-    else throw new Error(`unknown or incomplete flag ${k}\n${USAGE}`);
-  }
-  return a;
-}
 
 const log = (msg: string): void => void process.stderr.write(`[bench:prefetch-e2e] ${msg}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -160,7 +100,7 @@ async function waitForModel(stack: LocalStack): Promise<string> {
 }
 
 async function main(): Promise<void> {
-  const a = parseArgs(process.argv.slice(2));
+  const a = prefetchE2eCli.parseOrExit(process.argv.slice(2));
   const sessions = loadSessions(a.data, a.format);
   const firstTest = Math.floor(sessions.length * 0.8);
   const train = sessions.slice(0, firstTest);

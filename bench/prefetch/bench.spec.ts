@@ -1,6 +1,6 @@
 import { seededRng } from '@foresight/cache-core';
 import { nextUseIndex } from './belady';
-import { parseBenchArgs } from './cli';
+import { parseBenchArgs, prefetchCli } from './cli';
 import { ratios } from './report';
 import { replay } from './replay';
 import { buildSchedule } from './schedule';
@@ -53,9 +53,18 @@ describe('bench:prefetch helpers', () => {
 
   it('rejects bad arguments', () => {
     expect(() => parseBenchArgs([])).toThrow(/--data is required/);
-    expect(() => parseBenchArgs(['--data', 'x', '--policies', 'lru,nope'])).toThrow(/unknown policies: nope/);
+    expect(() => parseBenchArgs(['--data', 'x', '--policies', 'lru,nope'])).toThrow(/--policies must list only .* \(unknown nope\)/);
     expect(() => parseBenchArgs(['--data', 'x', '--model', 'gru'])).toThrow(/--model/);
     expect(parseBenchArgs(['--data', 'x', '--capacities', '1,5']).capacities).toEqual([1, 5]);
+  });
+
+  it('prints its usage on --help and refuses unknown options', () => {
+    expect(prefetchCli.resolve(['--help'])).toEqual({ kind: 'help', text: prefetchCli.usage });
+    expect(prefetchCli.usage).toMatch(/^usage: npm run bench:prefetch -- --data <path> \[options\]\n/);
+    expect(prefetchCli.resolve(['--data', 'x', '--capacity', '5'])).toEqual({
+      kind: 'invalid',
+      text: 'unknown option --capacity (did you mean --capacities?)\nrun with --help for usage (npm run bench:prefetch -- --help)',
+    });
   });
 
   it('replays a synthetic trace: MIN beats LRU, prediction beats LRU, perfect prefetch is near the ceiling', async () => {

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { defineCommand } from '@foresight/cli';
 
 /** Input formats: one session per line (`lines`, FIFA), MSNBC `.seq` text, or `session item time` rows. */
 export type TraceFormat = 'lines' | 'msnbc' | 'tsv';
@@ -29,69 +29,63 @@ export interface BenchArgs {
   readonly out: string;
 }
 
-export const USAGE = `usage: npm run bench:prefetch -- --data <path> --format lines|msnbc|tsv [options]
-  --capacities 1,5,10,20      cache capacities, % of distinct keys (default 1,5,10,20)
-  --concurrency 1             live sessions interleaved at once; 1 = sessions back to back (default 1)
-  --policies a,b              subset of ${ALL_POLICIES.join(',')}
-  --latency-ms 20             origin latency per load
-  --think-ms 5000             mean think time between a session's requests (exponential)
-  --train-share 0.8           share of sessions (file order) that warms the cache and the model
-  --max-sessions N            read only the first N sessions
-  --model markov-1            Foresight's predictor: markov-K (PPM-C, K = 1..8) or markov-K-interpolated
-  --min-p 0.05                Foresight: prefetch/protect keys at least this likely
-  --protect-steps 10          Foresight: requests of the session a predicted key stays protected
-  --hop-width 3               Foresight: most likely next actions expanded one step further (0 = off)
-  --prefetch-share 0.75       Foresight: share of the cache all live sessions' predicted keys may take
-  --age-decay 0.7             Foresight: weight of a prediction per request of age when a session's share is full
-  --prefetch-concurrency 8    prefetches in flight per origin
-  --seed 1                    seed of the think-time generator
-  --out .bench-results/prefetch.json`;
+export const prefetchCli = defineCommand({
+  run: 'npm run bench:prefetch --',
+  summary:
+    "Replays a session trace through cache-core's PredictiveCache on a simulated clock and compares LRU, LFU, " +
+    "perfect LFU, LRU + Markov top-3 prefetch, Foresight's policy, Belady's MIN and perfect prefetch at several cache sizes.",
+  options: {
+    data: { type: 'string', required: true, file: 'a session trace such as /work/shared/data/fifa98/FIFA.dat (an MSNBC .zip must be unzipped first)', description: 'the session trace to replay' },
+    format: { type: 'string', choices: ['lines', 'msnbc', 'tsv'], default: 'lines', description: 'one session per line, MSNBC .seq text, or session/item/time rows' },
+    capacities: { type: 'list', item: 'number', min: 0.001, max: 100, default: [1, 5, 10, 20], description: 'cache capacities, % of distinct keys' },
+    concurrency: { type: 'list', item: 'integer', min: 1, max: 100_000, default: [1], description: 'live sessions interleaved at once; 1 = sessions back to back' },
+    policies: { type: 'list', choices: ALL_POLICIES, default: ALL_POLICIES, description: 'systems to compare, in this order' },
+    'latency-ms': { type: 'number', min: 0, default: 20, description: 'origin latency per load' },
+    'think-ms': { type: 'number', min: 0, default: 5000, description: "mean think time between a session's requests, exponentially distributed" },
+    'train-share': { type: 'number', min: 0, max: 0.99, default: 0.8, description: 'share of sessions (file order) that warms the cache and the model' },
+    'max-sessions': { type: 'integer', min: 1, default: Number.POSITIVE_INFINITY, description: 'read only the first N sessions' },
+    model: {
+      type: 'string',
+      default: 'markov-1',
+      placeholder: '<markov-K>',
+      description: "Foresight's predictor: markov-K (PPM-C, K = 1..8) or markov-K-interpolated",
+      check: (m) => (/^markov-[1-8](-interpolated)?$/.test(m) ? undefined : 'be markov-K or markov-K-interpolated with K from 1 to 8'),
+    },
+    'min-p': { type: 'number', min: 0, max: 1, default: 0.05, description: 'Foresight: prefetch/protect keys at least this likely' },
+    'protect-steps': { type: 'integer', min: 0, default: 10, description: 'Foresight: requests of the session a predicted key stays protected' },
+    'hop-width': { type: 'integer', min: 0, default: 3, description: 'Foresight: most likely next actions expanded one step further, 0 = off' },
+    'prefetch-share': { type: 'number', min: 0, default: 0.75, description: "Foresight: share of the cache all live sessions' predicted keys may take" },
+    'age-decay': { type: 'number', min: 0, max: 1, default: 0.7, description: "Foresight: weight of a prediction per request of age when a session's share is full" },
+    'prefetch-concurrency': { type: 'integer', min: 1, default: 8, description: 'prefetches in flight per origin' },
+    seed: { type: 'integer', min: 0, default: 1, description: 'seed of the think-time generator' },
+    out: { type: 'string', default: '.bench-results/prefetch.json', placeholder: '<file>', description: 'JSON result file' },
+  },
+  examples: [
+    'npm run bench:prefetch -- --data /work/shared/data/fifa98/FIFA.dat --format lines --capacities 1,5,10,20 --concurrency 1,16 --latency-ms 20',
+  ],
+  build: (v): BenchArgs => ({
+    data: v.data,
+    format: v.format,
+    capacities: v.capacities,
+    concurrency: v.concurrency,
+    policies: v.policies,
+    latencyMs: v.latencyMs,
+    thinkMs: v.thinkMs,
+    trainShare: v.trainShare,
+    maxSessions: v.maxSessions,
+    model: v.model,
+    minProbability: v.minP,
+    protectSteps: v.protectSteps,
+    hopWidth: v.hopWidth,
+    prefetchShare: v.prefetchShare,
+    ageDecay: v.ageDecay,
+    prefetchConcurrency: v.prefetchConcurrency,
+    seed: v.seed,
+    out: v.out,
+  }),
+});
 
-/** Parses the command line; throws with the usage text on bad input. */
+/** Parses the command line without touching files; throws `CliUsageError` on bad input. */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  const keys = ['data', 'format', 'capacities', 'concurrency', 'policies', 'latency-ms', 'think-ms', 'train-share', 'max-sessions', 'model', 'min-p', 'protect-steps', 'hop-width', 'prefetch-share', 'age-decay', 'prefetch-concurrency', 'seed', 'out'];
-  const { values } = parseArgs({ args: [...argv], options: Object.fromEntries(keys.map((k) => [k, { type: 'string' as const }])), strict: true });
-  const v = values as Record<string, string | undefined>;
-  const num = (key: string, fallback: number, min: number, max = Number.POSITIVE_INFINITY): number => {
-    const raw = v[key];
-    if (raw === undefined) return fallback;
-    const n = Number(raw);
-    if (!Number.isFinite(n) || n < min || n > max) throw new Error(`--${key} must be a number in [${min}, ${max}], got "${raw}"\n${USAGE}`);
-    return n;
-  };
-  const list = (key: string, fallback: number[], min: number, max: number): number[] => {
-    const raw = v[key];
-    if (raw === undefined) return fallback;
-    const out = raw.split(',').map(Number);
-    if (out.length === 0 || out.some((n) => !Number.isFinite(n) || n < min || n > max)) throw new Error(`--${key} must be numbers in [${min}, ${max}], got "${raw}"\n${USAGE}`);
-    return out;
-  };
-  if (v['data'] === undefined) throw new Error(`--data is required\n${USAGE}`);
-  const format = (v['format'] ?? 'lines') as TraceFormat;
-  if (!['lines', 'msnbc', 'tsv'].includes(format)) throw new Error(`--format must be lines, msnbc or tsv\n${USAGE}`);
-  const policies = (v['policies']?.split(',') ?? [...ALL_POLICIES]) as PolicyName[];
-  const unknown = policies.filter((p) => !(ALL_POLICIES as readonly string[]).includes(p));
-  if (unknown.length > 0) throw new Error(`unknown policies: ${unknown.join(', ')}\n${USAGE}`);
-  const model = v['model'] ?? 'markov-1';
-  if (!/^markov-[1-8](-interpolated)?$/.test(model)) throw new Error(`--model must be markov-K or markov-K-interpolated\n${USAGE}`);
-  return {
-    data: v['data'],
-    format,
-    capacities: list('capacities', [1, 5, 10, 20], 0.001, 100),
-    concurrency: list('concurrency', [1], 1, 100_000).map(Math.round),
-    policies,
-    latencyMs: num('latency-ms', 20, 0),
-    thinkMs: num('think-ms', 5000, 0),
-    trainShare: num('train-share', 0.8, 0, 0.99),
-    maxSessions: num('max-sessions', Number.POSITIVE_INFINITY, 1),
-    model,
-    minProbability: num('min-p', 0.05, 0, 1),
-    protectSteps: Math.round(num('protect-steps', 10, 0)),
-    hopWidth: Math.round(num('hop-width', 3, 0)),
-    prefetchShare: num('prefetch-share', 0.75, 0),
-    ageDecay: num('age-decay', 0.7, 0, 1),
-    prefetchConcurrency: Math.round(num('prefetch-concurrency', 8, 1)),
-    seed: num('seed', 1, 0),
-    out: v['out'] ?? '.bench-results/prefetch.json',
-  };
+  return prefetchCli.parse(argv);
 }

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { nextUseIndex } from './belady';
-import { parseBenchArgs, type BenchArgs } from './cli';
+import { prefetchCli, type BenchArgs } from './cli';
 import { ratios, renderTable, type Row } from './report';
 import { replay } from './replay';
 import { buildSchedule } from './schedule';
@@ -57,14 +57,7 @@ async function run(a: BenchArgs): Promise<void> {
   log(`wrote ${a.out}`);
 }
 
-let args: BenchArgs;
-try {
-  args = parseBenchArgs(process.argv.slice(2));
-} catch (e) {
-  process.stderr.write(`${(e as Error).message}\n`);
-  process.exit(2);
-}
-run(args).catch((e: unknown) => {
+run(prefetchCli.parseOrExit(process.argv.slice(2))).catch((e: unknown) => {
   process.stderr.write(`${(e as Error).stack ?? String(e)}\n`);
   process.exit(1);
 });

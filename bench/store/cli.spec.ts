@@ -1,4 +1,4 @@
-import { parseBenchArgs } from './cli';
+import { parseBenchArgs, storeCli } from './cli';
 import { BenchError } from './errors';
 
 function badArgumentMessage(argv: string[]): string {
@@ -62,5 +62,15 @@ describe('parseBenchArgs', () => {
 
   it('rejects unknown flags with the usage text', () => {
     expect(badArgumentMessage(['--nope'])).toContain('npm run bench:store');
+  });
+});
+
+describe('storeCli', () => {
+  it('prints its usage on --help and refuses unknown options', () => {
+    const help = storeCli.resolve(['--help']);
+    expect(help.kind).toBe('help');
+    expect(help.kind === 'help' && help.text).toMatch(/^usage: npm run bench:store -- \[options\]\n/);
+    expect(storeCli.usage.replace(/\s+/g, ' ')).toMatch(/--redis-bin <path> redis-server binary;.* \(default \/usr\/bin\/redis-server\)/);
+    expect(storeCli.resolve(['--nope'])).toEqual({ kind: 'invalid', text: 'unknown option --nope\nrun with --help for usage (npm run bench:store -- --help)' });
   });
 });

@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { CliUsageError, defineCommand } from '@foresight/cli';
 import { BenchError } from './errors';
 
 /** The systems the benchmark can compare. */
@@ -8,6 +8,9 @@ export type SystemName = (typeof SYSTEMS)[number];
 /** The operations measured on each system. */
 export const OPS = ['get', 'put'] as const;
 export type OpName = (typeof OPS)[number];
+
+/** The redis-server the harness starts unless `--redis-bin` names another. */
+export const DEFAULT_REDIS_BIN = '/usr/bin/redis-server';
 
 /** Validated command-line options of `npm run bench:store`. */
 export interface BenchOptions {
@@ -30,123 +33,79 @@ export interface BenchOptions {
   /** LOG_LEVEL of the Foresight services the harness starts. */
   readonly foresightLogLevel: string;
   readonly out: string;
-  readonly help: boolean;
 }
 
-/** Usage text printed by `--help`. */
-export const USAGE = `npm run bench:store -- [options]
+const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
-  --sessions <n>          sessions created up front in each system (default 1000)
-  --duration <s>          measured seconds per system and op (default 15)
-  --warmup <s>            unmeasured warm-up seconds before each measurement (default 3)
-  --connections <n>       concurrent HTTP connections (default 64)
-  --systems <list>        comma-separated: foresight,redis,postgres (default all three)
-  --ops <list>            comma-separated: get,put (default both)
-  --var <group/name>      the variable read and written (default cart/items)
-  --seed <n>              RNG seed for payloads and session choice (default 42)
-  --pg-pool <n>           pg pool size of the Postgres peer (default 10, pg's default)
-  --ttl <s>               session TTL of the peers (default 86400, one day)
-  --shard-nodes <n>       shard nodes when the harness starts the local Foresight stack (default 1)
-  --foresight-url <url>   use an already-running Foresight gateway instead of starting one
-  --api-key <key>         API key for --foresight-url
-  --database-url <url>    Postgres for the local stack and the Postgres peer (default: the
-                          stack's embedded Postgres; with --foresight-url, give Foresight's)
-  --redis-bin <path>      redis-server binary (default /usr/bin/redis-server)
-  --log-level <level>     LOG_LEVEL of the Foresight services started here (default warn: the
-                          peers log nothing either)
-  --out <file>            JSON result file (default .bench-results/store.json)
-  --help                  print this text`;
-
-const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
-
-function positiveInt(flag: string, raw: string | undefined, fallback: number, problems: string[]): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n <= 0) problems.push(`--${flag} must be a positive integer (got "${raw}")`);
-  return n;
-}
-
-function list<T extends string>(flag: string, raw: string | undefined, allowed: readonly T[], problems: string[]): T[] {
-  if (raw === undefined) return [...allowed];
-  const items = raw.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s.length > 0);
-  const unknown = items.filter((s) => !(allowed as readonly string[]).includes(s));
-  if (unknown.length > 0) problems.push(`--${flag}: unknown ${unknown.join(', ')} (allowed: ${allowed.join(', ')})`);
-  if (items.length === 0) problems.push(`--${flag} must name at least one of ${allowed.join(', ')}`);
-  // Keep the canonical order so tables always read the same way.
-  return allowed.filter((a) => items.includes(a));
-}
-
-function parseRaw(argv: readonly string[]) {
-  return parseArgs({
-    args: [...argv],
-    strict: true,
-    allowPositionals: false,
-    options: {
-      sessions: { type: 'string' },
-      duration: { type: 'string' },
-      warmup: { type: 'string' },
-      connections: { type: 'string' },
-      systems: { type: 'string' },
-      ops: { type: 'string' },
-      var: { type: 'string' },
-      seed: { type: 'string' },
-      'pg-pool': { type: 'string' },
-      ttl: { type: 'string' },
-      'shard-nodes': { type: 'string' },
-      'foresight-url': { type: 'string' },
-      'api-key': { type: 'string' },
-      'database-url': { type: 'string' },
-      'redis-bin': { type: 'string' },
-      'log-level': { type: 'string' },
-      out: { type: 'string' },
-      help: { type: 'boolean' },
+export const storeCli = defineCommand({
+  run: 'npm run bench:store --',
+  summary:
+    "Reads and writes one session variable through Foresight's gateway and, in the same run, through " +
+    'express-session-style peers on Redis and on Postgres; prints a table and writes JSON (see bench/store/README.md).',
+  options: {
+    sessions: { type: 'integer', min: 1, default: 1000, description: 'sessions created up front in each system' },
+    duration: { type: 'integer', min: 1, default: 15, placeholder: '<s>', description: 'measured seconds per system and op' },
+    warmup: { type: 'integer', min: 0, default: 3, placeholder: '<s>', description: 'unmeasured warm-up seconds before each measurement, 0 = none' },
+    connections: { type: 'integer', min: 1, default: 64, description: 'concurrent HTTP connections' },
+    systems: { type: 'list', choices: SYSTEMS, default: SYSTEMS, description: 'which systems, comma-separated' },
+    ops: { type: 'list', choices: OPS, default: OPS, description: 'which operations, comma-separated' },
+    var: {
+      type: 'string',
+      default: 'cart/items',
+      placeholder: '<group/name>',
+      description: 'the variable read and written',
+      check: (v) => (/^[^/]+\/[^/]+$/.test(v) ? undefined : 'look like <group>/<name>'),
     },
-  });
-}
+    seed: { type: 'integer', min: 1, default: 42, description: 'RNG seed for payloads and session choice' },
+    'pg-pool': { type: 'integer', min: 1, default: 10, description: "pg pool size of the Postgres peer, pg's own default" },
+    ttl: { type: 'integer', min: 1, default: 86_400, placeholder: '<s>', description: 'session TTL of the peers, 86400 = one day' },
+    'shard-nodes': { type: 'integer', min: 1, defaultText: '1', description: 'shard nodes when the harness starts the local Foresight stack' },
+    'foresight-url': { type: 'string', placeholder: '<url>', description: 'use an already-running Foresight gateway instead of starting one' },
+    'api-key': { type: 'string', placeholder: '<key>', description: 'API key for --foresight-url' },
+    'database-url': {
+      type: 'string',
+      placeholder: '<url>',
+      defaultText: "the stack's embedded Postgres; with --foresight-url, give Foresight's",
+      description: 'Postgres for the local stack and the Postgres peer',
+    },
+    'redis-bin': { type: 'string', default: DEFAULT_REDIS_BIN, placeholder: '<path>', description: "redis-server binary; if the default is missing, PATH is searched and, as root, Debian's package installed" },
+    'log-level': { type: 'string', choices: LOG_LEVELS, default: 'warn', description: 'LOG_LEVEL of the Foresight services started here; warn, as the peers log nothing either' },
+    out: { type: 'string', default: '.bench-results/store.json', placeholder: '<file>', description: 'JSON result file' },
+  },
+  examples: ['npm run bench:store -- --systems redis,postgres --duration 5', 'nice -n 10 npm run bench:store'],
+  build: (v, fail): BenchOptions => {
+    if (v.foresightUrl !== undefined && v.apiKey === undefined) fail('--foresight-url needs --api-key (the gateway authenticates every request)');
+    const [group, name] = v.var.split('/') as [string, string];
+    return {
+      sessions: v.sessions,
+      durationS: v.duration,
+      warmupS: v.warmup,
+      connections: v.connections,
+      // Canonical order, so tables always read the same way.
+      systems: SYSTEMS.filter((s) => v.systems.includes(s)),
+      ops: OPS.filter((o) => v.ops.includes(o)),
+      group,
+      name,
+      seed: v.seed,
+      pgPoolSize: v.pgPool,
+      ttlS: v.ttl,
+      shardNodes: v.shardNodes,
+      foresightUrl: v.foresightUrl,
+      apiKey: v.apiKey,
+      databaseUrl: v.databaseUrl,
+      redisBin: v.redisBin,
+      foresightLogLevel: v.logLevel,
+      out: v.out,
+    };
+  },
+});
 
-/**
- * Parses and validates the arguments; throws `BENCH.BAD_ARGUMENT` listing every problem at once.
- */
+/** Parses and validates the arguments; throws `BENCH.BAD_ARGUMENT` listing every problem at once. */
 export function parseBenchArgs(argv: readonly string[]): BenchOptions {
-  let parsed: ReturnType<typeof parseRaw>;
   try {
-    parsed = parseRaw(argv);
+    return storeCli.parse(argv);
   } catch (err) {
-    throw new BenchError('BENCH.BAD_ARGUMENT', `${(err as Error).message}\n\n${USAGE}`);
+    if (err instanceof CliUsageError) throw new BenchError('BENCH.BAD_ARGUMENT', err.message);
+    throw err;
   }
-  const values = parsed.values;
-  const problems: string[] = [];
-  const [group, name, ...extra] = (values.var ?? 'cart/items').split('/');
-  if (!group || !name || extra.length > 0) problems.push(`--var must look like <group>/<name> (got "${values.var ?? ''}")`);
-  const warmupRaw = values.warmup;
-  const warmupS = warmupRaw === '0' ? 0 : positiveInt('warmup', warmupRaw, 3, problems);
-  const options: BenchOptions = {
-    sessions: positiveInt('sessions', values.sessions, 1000, problems),
-    durationS: positiveInt('duration', values.duration, 15, problems),
-    warmupS,
-    connections: positiveInt('connections', values.connections, 64, problems),
-    systems: list('systems', values.systems, SYSTEMS, problems),
-    ops: list('ops', values.ops, OPS, problems),
-    group: group ?? '',
-    name: name ?? '',
-    seed: positiveInt('seed', values.seed, 42, problems),
-    pgPoolSize: positiveInt('pg-pool', values['pg-pool'], 10, problems),
-    ttlS: positiveInt('ttl', values.ttl, 86_400, problems),
-    shardNodes: values['shard-nodes'] === undefined ? undefined : positiveInt('shard-nodes', values['shard-nodes'], 1, problems),
-    foresightUrl: values['foresight-url'],
-    apiKey: values['api-key'],
-    databaseUrl: values['database-url'],
-    redisBin: values['redis-bin'] ?? '/usr/bin/redis-server',
-    foresightLogLevel: values['log-level'] ?? 'warn',
-    out: values.out ?? '.bench-results/store.json',
-    help: values.help ?? false,
-  };
-  if (!LOG_LEVELS.includes(options.foresightLogLevel)) {
-    problems.push(`--log-level must be one of ${LOG_LEVELS.join(', ')} (got "${options.foresightLogLevel}")`);
-  }
-  if (options.foresightUrl !== undefined && options.apiKey === undefined) {
-    problems.push('--foresight-url needs --api-key (the gateway authenticates every request)');
-  }
-  if (problems.length > 0) throw new BenchError('BENCH.BAD_ARGUMENT', `Invalid arguments:\n  - ${problems.join('\n  - ')}`);
-  return options;
 }

@@ -1,6 +1,7 @@
 /** Stable error codes of the store benchmark. */
 export type BenchErrorCode =
   | 'BENCH.BAD_ARGUMENT'
+  | 'BENCH.MISSING_PROGRAM'
   | 'BENCH.PROCESS_FAILED'
   | 'BENCH.SEED_FAILED';
 

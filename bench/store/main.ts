@@ -9,9 +9,10 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, getPriority, loadavg } from 'node:os';
 import { dirname, resolve } from 'node:path';
 import { cpuBetween, cpuMsPerRequest, cpuSnapshot } from './proc-cpu';
-import { parseBenchArgs, USAGE, type BenchOptions, type SystemName } from './cli';
+import { storeCli, type BenchOptions, type SystemName } from './cli';
 import { BenchError } from './errors';
 import { runLoad, type OpResult } from './load';
+import { locateRedisServer } from './redis-bin';
 import { checkTargets, renderReport } from './report';
 import { seededRng } from './rng';
 import { seedSessions } from './seed';
@@ -74,11 +75,9 @@ async function measure(opts: BenchOptions, targets: Partial<Record<SystemName, {
 }
 
 async function main(): Promise<void> {
-  const opts = parseBenchArgs(process.argv.slice(2));
-  if (opts.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return;
-  }
+  const parsed = storeCli.parseOrExit(process.argv.slice(2));
+  // Before anything starts: a missing redis-server should not cost a Foresight stack start-up.
+  const opts = parsed.systems.includes('redis') ? { ...parsed, redisBin: locateRedisServer(parsed.redisBin, log) } : parsed;
   const cleanups: Array<() => Promise<void>> = [];
   const cleanUp = async (): Promise<void> => {
     for (const stop of cleanups.splice(0).reverse()) {

@@ -1,4 +1,4 @@
-import { parseBenchArgs } from './cli';
+import { parseBenchArgs, tokensCli } from './cli';
 import { EventQueue } from './event-queue';
 import { peakInWindow, type PolicyResult } from './metrics';
 import { evaluateTargets, renderTable } from './report';
@@ -56,5 +56,12 @@ describe('bench:tokens helpers', () => {
     expect(a).toMatchObject({ data: 'x', accessTtlMs: 900_000, timeScale: 30, peakWindowMs: 300_000, seasonMs: 108_000_000 });
     expect(() => parseBenchArgs([])).toThrow(/--data is required/);
     expect(() => parseBenchArgs(['--data', 'x', '--access-ttl', 'soon'])).toThrow(/--access-ttl/);
+  });
+
+  it('prints its usage on --help and refuses unknown options', () => {
+    expect(tokensCli.resolve(['-h'])).toEqual({ kind: 'help', text: tokensCli.usage });
+    expect(tokensCli.usage.replace(/\s+/g, ' ')).toMatch(/--peak-window <s> window of the sustained-rate measure, replay seconds \(default 10 × --time-scale\)/);
+    expect(tokensCli.resolve(['--data', 'x', '--ttl', '60'])).toEqual({ kind: 'invalid', text: 'unknown option --ttl\nrun with --help for usage (npm run bench:tokens -- --help)' });
+    expect(() => parseBenchArgs(['--data', 'x', '--bucket', '60', '--season', '30'])).toThrow(/--season must be at least --bucket/);
   });
 });

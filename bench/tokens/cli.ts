@@ -1,4 +1,4 @@
-import { parseArgs } from 'node:util';
+import { defineCommand } from '@foresight/cli';
 
 /** Options of `npm run bench:tokens`; durations in milliseconds once parsed. */
 export interface BenchArgs {
@@ -20,59 +20,57 @@ export interface BenchArgs {
   readonly seed: number;
 }
 
-export const USAGE = `usage: npm run bench:tokens -- --data <apache_logs> [options]
-  --access-ttl <s>          access-token lifetime (default 900)
-  --idle-gap <s>            sessionisation gap = server idle timeout (default 1800)
-  --time-scale <k>          stretch the replay clock k times after sessionising (default 1)
-  --peak-window <s>         window of the sustained-rate measure, replay seconds (default 10 × time-scale)
-  --refresh-latency-ms <ms> refresh round trip (default 100)
-  --grace <s>               grace for the previous refresh token (default 30)
-  --threshold <s>           Foresight: refresh window opens this long before expiry (default 300)
-  --min-skew <s>            Foresight: floor, refresh no later than this before expiry (default 60)
-  --p-active <p>            Foresight: refresh only if P(session still active) >= p (default 0.005)
-  --bucket <s>              Foresight: scheduler bucket (default 10)
-  --pull-forward <s>        Foresight: max pull-forward before a predicted peak (default 300)
-  --max-load-per-s <n>      Foresight: target ceiling of token-service ops/s (default 1)
-  --season <s>              Foresight: Holt-Winters season, replay seconds (default 3600 × time-scale)
-  --seed <n>                seed of the simulated refresh-token random source (default 1)
-  --out <file>              JSON output (default .bench-results/tokens.json)`;
+export const tokensCli = defineCommand({
+  run: 'npm run bench:tokens --',
+  summary:
+    'Replays an Apache combined log, sessionised by client, through token-core on a simulated clock and compares ' +
+    "refresh policies (fixed skew 60 s / 300 s, refresh on 401, Foresight's planned refreshes); see libs/token-core/README.md.",
+  options: {
+    data: { type: 'string', required: true, file: 'an Apache combined log such as /work/shared/data/apache-semicomplete/apache_logs', description: 'the access log to replay' },
+    'access-ttl': { type: 'number', min: 1, default: 900, placeholder: '<s>', description: 'access-token lifetime' },
+    'idle-gap': { type: 'number', min: 1, default: 1800, placeholder: '<s>', description: 'sessionisation gap = server idle timeout' },
+    'time-scale': { type: 'number', min: 0.001, default: 1, placeholder: '<k>', description: 'stretch the replay clock k times after sessionising' },
+    'peak-window': { type: 'number', min: 0.001, defaultText: '10 × --time-scale', placeholder: '<s>', description: 'window of the sustained-rate measure, replay seconds' },
+    'refresh-latency-ms': { type: 'number', min: 0, default: 100, placeholder: '<ms>', description: 'refresh round trip' },
+    grace: { type: 'number', min: 0, default: 30, placeholder: '<s>', description: 'grace for the previous refresh token' },
+    threshold: { type: 'number', min: 0, default: 300, placeholder: '<s>', description: 'Foresight: refresh window opens this long before expiry' },
+    'min-skew': { type: 'number', min: 0, default: 60, placeholder: '<s>', description: 'Foresight: floor, refresh no later than this before expiry' },
+    'p-active': { type: 'number', min: 0, max: 1, default: 0.005, placeholder: '<p>', description: 'Foresight: refresh only if P(session still active) >= p' },
+    bucket: { type: 'number', min: 0.001, default: 10, placeholder: '<s>', description: 'Foresight: scheduler bucket' },
+    'pull-forward': { type: 'number', min: 0, default: 300, placeholder: '<s>', description: 'Foresight: max pull-forward before a predicted peak' },
+    'max-load-per-s': { type: 'number', min: 0, default: 1, description: 'Foresight: target ceiling of token-service ops/s' },
+    season: { type: 'number', min: 0.001, defaultText: '3600 × --time-scale', placeholder: '<s>', description: 'Foresight: Holt-Winters season in replay seconds, at least --bucket' },
+    seed: { type: 'integer', min: 0, default: 1, description: 'seed of the simulated refresh-token random source' },
+    out: { type: 'string', default: '.bench-results/tokens.json', placeholder: '<file>', description: 'JSON output' },
+  },
+  examples: [
+    'npm run bench:tokens -- --data /work/shared/data/apache-semicomplete/apache_logs',
+    'npm run bench:tokens -- --data /work/shared/data/apache-semicomplete/apache_logs --time-scale 30 --out .bench-results/tokens-x30.json',
+  ],
+  build: (v, fail): BenchArgs => {
+    if (v.season !== undefined && v.season < v.bucket) fail(`--season must be at least --bucket (${v.bucket} s), got ${v.season}`);
+    return {
+      data: v.data,
+      out: v.out,
+      accessTtlMs: v.accessTtl * 1000,
+      idleGapMs: v.idleGap * 1000,
+      timeScale: v.timeScale,
+      peakWindowMs: (v.peakWindow ?? 10 * v.timeScale) * 1000,
+      refreshLatencyMs: v.refreshLatencyMs,
+      graceMs: v.grace * 1000,
+      thresholdMs: v.threshold * 1000,
+      minSkewMs: v.minSkew * 1000,
+      pActive: v.pActive,
+      bucketMs: v.bucket * 1000,
+      pullForwardMs: v.pullForward * 1000,
+      maxLoadPerSecond: v.maxLoadPerS,
+      seasonMs: (v.season ?? 3600 * v.timeScale) * 1000,
+      seed: v.seed,
+    };
+  },
+});
 
+/** Parses the command line without touching files; throws `CliUsageError` on bad input. */
 export function parseBenchArgs(argv: readonly string[]): BenchArgs {
-  const { values } = parseArgs({
-    args: [...argv],
-    options: Object.fromEntries(
-      ['data', 'out', 'access-ttl', 'idle-gap', 'time-scale', 'peak-window', 'refresh-latency-ms', 'grace', 'threshold', 'min-skew', 'p-active', 'bucket', 'pull-forward', 'max-load-per-s', 'season', 'seed'].map(
-        (k) => [k, { type: 'string' as const }],
-      ),
-    ),
-    strict: true,
-  });
-  const num = (key: string, fallback: number, min = 0): number => {
-    const raw = values[key];
-    if (raw === undefined) return fallback;
-    const v = Number(raw);
-    if (!Number.isFinite(v) || v < min) throw new Error(`--${key} must be a number >= ${min}, got "${raw}"`);
-    return v;
-  };
-  if (typeof values['data'] !== 'string') throw new Error(`--data is required\n${USAGE}`);
-  const timeScale = num('time-scale', 1, 0.001);
-  const bucket = num('bucket', 10, 0.001);
-  return {
-    data: values['data'],
-    out: typeof values['out'] === 'string' ? values['out'] : '.bench-results/tokens.json',
-    accessTtlMs: num('access-ttl', 900, 1) * 1000,
-    idleGapMs: num('idle-gap', 1800, 1) * 1000,
-    timeScale,
-    peakWindowMs: num('peak-window', 10 * timeScale, 0.001) * 1000,
-    refreshLatencyMs: num('refresh-latency-ms', 100),
-    graceMs: num('grace', 30) * 1000,
-    thresholdMs: num('threshold', 300) * 1000,
-    minSkewMs: num('min-skew', 60) * 1000,
-    pActive: num('p-active', 0.005),
-    bucketMs: bucket * 1000,
-    pullForwardMs: num('pull-forward', 300) * 1000,
-    maxLoadPerSecond: num('max-load-per-s', 1),
-    seasonMs: num('season', 3600 * timeScale, bucket) * 1000,
-    seed: num('seed', 1),
-  };
+  return tokensCli.parse(argv);
 }

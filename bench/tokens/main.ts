@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { emptyKeyRing, generateSigningKey, rotateKey, seededRandomBytes } from '@foresight/token-core';
 
 import { parseApacheLog, sessionise, type TraceSession } from './apache-log';
-import { parseBenchArgs, USAGE, type BenchArgs } from './cli';
+import { tokensCli, type BenchArgs } from './cli';
 import type { PolicyResult } from './metrics';
 import { simulate, type Policy } from './simulation';
 import { evaluateTargets, renderTable } from './report';
@@ -40,14 +40,7 @@ function scale(sessions: readonly TraceSession[], k: number): TraceSession[] {
 }
 
 async function main(): Promise<void> {
-  let args: BenchArgs;
-  try {
-    args = parseBenchArgs(process.argv.slice(2));
-  } catch (e) {
-    process.stderr.write(`${(e as Error).message}\n`);
-    process.stderr.write(`${USAGE}\n`);
-    process.exit(2);
-  }
+  const args = tokensCli.parseOrExit(process.argv.slice(2));
   const { requests, skipped } = parseApacheLog(readFileSync(args.data, 'utf8'));
   const sessions = scale(sessionise(requests, args.idleGapMs), args.timeScale);
   log(`${requests.length} requests (${skipped} unparseable lines), ${sessions.length} sessions, time scale ${args.timeScale}`);

@@ -1,4 +1,5 @@
-import type { DataFormat } from './datasets';
+import { defineCommand } from '@foresight/cli';
+import { DATA_HINT, type DataFormat } from './datasets';
 
 /** Command-line options of the evaluation. */
 export interface EvalArgs {
@@ -22,52 +23,53 @@ export interface EvalArgs {
   readonly out: string | null;
 }
 
-const USAGE = `usage: npm run eval:predict -- --data <path> --format msnbc|lines|tsv [--max-sessions N]
-  [--k 3] [--history T] [--rnn-epochs E] [--rnn-hidden H] [--rnn-cell gru|lstm]
-  [--rnn-windows N] [--rnn-lr X] [--rnn-batch B] [--heldout-positions N] [--save-rnn F | --load-rnn F] [--no-rnn] [--markov-variants ppm-c:3,interpolated:4:d0.9,ppm-d:3:noanchor]
-  [--seed S] [--out .bench-results/eval-predict-<name>.json]`;
-
-/** Parses `process.argv`-style arguments; throws with the usage text on bad input. */
-export function parseArgs(argv: readonly string[]): EvalArgs {
-  const m = new Map<string, string>();
-  const flags = new Set<string>();
-  for (let i = 0; i < argv.length; i++) {
-    const a = argv[i]!;
-    if (!a.startsWith('--')) throw new Error(`unexpected argument "${a}"\n${USAGE}`);
-    const key = a.slice(2);
-    if (key === 'no-rnn' || key === 'help') flags.add(key);
-    else if (i + 1 < argv.length) m.set(key, argv[++i]!);
-    else throw new Error(`missing value for ${a}\n${USAGE}`);
-  }
-  if (flags.has('help')) throw new Error(USAGE);
-  const data = m.get('data');
-  const format = m.get('format') as DataFormat | undefined;
-  if (!data || !format || !['msnbc', 'lines', 'tsv'].includes(format)) throw new Error(USAGE);
-  const num = (key: string, dflt: number): number => {
-    const v = m.has(key) ? Number(m.get(key)) : dflt;
-    if (Number.isNaN(v) || v < 0) throw new Error(`--${key} must be a non-negative number\n${USAGE}`);
-    return v;
-  };
-  const cell = m.get('rnn-cell') ?? 'gru';
-  if (cell !== 'gru' && cell !== 'lstm') throw new Error(`--rnn-cell must be gru or lstm\n${USAGE}`);
-  return {
-    data,
-    format,
-    maxSessions: num('max-sessions', Infinity),
-    k: num('k', 3),
-    history: num('history', 10),
-    rnnEpochs: num('rnn-epochs', 2),
-    rnnHidden: num('rnn-hidden', 128),
-    rnnMaxWindows: num('rnn-windows', 700_000),
-    rnnLearningRate: num('rnn-lr', 0.01),
-    rnnBatch: num('rnn-batch', 1024),
-    rnnCell: cell,
-    skipRnn: flags.has('no-rnn'),
-    markovVariants: (m.get('markov-variants') ?? '').split(',').filter((s) => s.length > 0),
-    rnnHeldOut: num('heldout-positions', 60_000),
-    saveRnn: m.get('save-rnn') ?? null,
-    loadRnn: m.get('load-rnn') ?? null,
-    seed: num('seed', 42),
-    out: m.get('out') ?? null,
-  };
-}
+export const evalCli = defineCommand({
+  run: 'npm run eval:predict --',
+  summary:
+    'Trains the next-action predictors (variable-order Markov, the RNN, their ensemble) on the first 80 % of the ' +
+    "sessions in file order and scores Hit@k, MRR@k and NLL on the rest; see libs/prediction-core/README.md.",
+  options: {
+    data: { type: 'string', required: true, file: DATA_HINT, description: 'the session data' },
+    format: { type: 'string', choices: ['msnbc', 'lines', 'tsv'], required: true, description: 'MSNBC .zip/.seq, one session per line, or session/item/time rows' },
+    'max-sessions': { type: 'integer', min: 1, default: Number.POSITIVE_INFINITY, description: 'read only the first N sessions' },
+    k: { type: 'integer', min: 1, default: 3, description: 'Markov order' },
+    history: { type: 'integer', min: 1, default: 10, placeholder: '<T>', description: 'RNN history length' },
+    'rnn-epochs': { type: 'integer', min: 0, default: 2, description: 'RNN training epochs' },
+    'rnn-hidden': { type: 'integer', min: 1, default: 128, description: 'RNN hidden units' },
+    'rnn-cell': { type: 'string', choices: ['gru', 'lstm'], default: 'gru', description: 'RNN cell' },
+    'rnn-windows': { type: 'integer', min: 0, default: 700_000, description: 'RNN training windows per epoch, 0 = all' },
+    'rnn-lr': { type: 'number', min: 0, default: 0.01, description: 'RNN learning rate' },
+    'rnn-batch': { type: 'integer', min: 1, default: 1024, description: 'RNN batch size' },
+    'heldout-positions': { type: 'integer', min: 0, default: 60_000, description: 'held-out positions that fit the ensemble weights' },
+    'save-rnn': { type: 'string', placeholder: '<file>', description: 'write the trained RNN artifact here' },
+    'load-rnn': { type: 'string', placeholder: '<file>', file: 'an RNN artifact written by --save-rnn', description: 'use this RNN artifact instead of training one' },
+    'no-rnn': { type: 'boolean', description: 'Markov only: skip the RNN and the ensemble' },
+    'markov-variants': { type: 'list', placeholder: '<smoothing:K[:opts],...>', description: 'extra Markov variants, e.g. ppm-c:3,interpolated:4:d0.9,ppm-d:3:noanchor' },
+    seed: { type: 'integer', min: 0, default: 42, description: 'random seed' },
+    out: { type: 'string', placeholder: '<file>', defaultText: '.bench-results/eval-predict-<data file name>.json', description: 'JSON result file' },
+  },
+  examples: [
+    'npm run eval:predict -- --data /work/shared/data/fifa98/FIFA.dat --format lines',
+    'npm run eval:predict -- --data ../shared/data/msnbc/msnbc990928.zip --format msnbc --k 5 --max-sessions 277778 --rnn-windows 0',
+  ],
+  build: (v): EvalArgs => ({
+    data: v.data,
+    format: v.format,
+    maxSessions: v.maxSessions,
+    k: v.k,
+    history: v.history,
+    rnnEpochs: v.rnnEpochs,
+    rnnHidden: v.rnnHidden,
+    rnnMaxWindows: v.rnnWindows,
+    rnnLearningRate: v.rnnLr,
+    rnnBatch: v.rnnBatch,
+    rnnCell: v.rnnCell,
+    skipRnn: v.noRnn,
+    markovVariants: v.markovVariants,
+    rnnHeldOut: v.heldoutPositions,
+    saveRnn: v.saveRnn ?? null,
+    loadRnn: v.loadRnn ?? null,
+    seed: v.seed,
+    out: v.out ?? null,
+  }),
+});

@@ -1,18 +1,17 @@
-import { readFileSync, statSync } from 'node:fs';
+import { inputFileProblem } from '@foresight/cli';
+import { readFileSync } from 'node:fs';
 import { listZip } from './zip';
 
 /** Input formats understood by the evaluation. */
 export type DataFormat = 'msnbc' | 'lines' | 'tsv';
 
+/** What to pass as --data, in the sentence refusing a missing file or a directory. */
+export const DATA_HINT = 'a data file (.zip or .seq for msnbc, a text file for lines or tsv), e.g. ../shared/data/fifa98/FIFA.dat';
+
 /** Reads sessions (as lists of raw action tokens) in file order. */
 export function loadSessions(path: string, format: DataFormat, maxSessions = Infinity): string[][] {
-  let stat;
-  try {
-    stat = statSync(path);
-  } catch {
-    throw new Error(`--data ${path}: no such file. Pass a data file, e.g. ../shared/data/fifa98/FIFA.dat.`);
-  }
-  if (!stat.isFile()) throw new Error(`--data ${path} is not a file (a directory?). Pass the data file itself: .zip or .seq for msnbc, a text file for lines or tsv.`);
+  const problem = inputFileProblem('--data', path, DATA_HINT);
+  if (problem !== undefined) throw new Error(problem);
   const text = format === 'msnbc' && path.endsWith('.zip') ? readMsnbcZip(path) : readFileSync(path, 'utf8');
   switch (format) {
     case 'msnbc':

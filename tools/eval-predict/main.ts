@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
 import { Vocabulary } from '@foresight/prediction-core';
-import { parseArgs } from './args';
+import { evalCli } from './args';
 import { loadSessions } from './datasets';
 import { countPositions, evaluate, type DenseScorer } from './evaluate';
 import { trainMarkovFamily } from './markov-scorers';
@@ -11,7 +11,7 @@ import { ensembleScorer, rnnScorer, runRnnStage } from './rnn-stage';
 const log = (msg: string): void => void process.stderr.write(`[eval-predict] ${msg}\n`);
 
 async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+  const args = evalCli.parseOrExit(process.argv.slice(2));
   const t0 = Date.now();
   const raw = loadSessions(args.data, args.format, args.maxSessions);
   const vocab = new Vocabulary({ maxSize: 1 << 22 });

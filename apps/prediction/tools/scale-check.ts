@@ -7,7 +7,7 @@
  *
  *   npx tsc -p tsconfig.build.json && npx tsc-alias -p tsconfig.build.json
  *   node dist/apps/prediction/tools/scale-check.js --data <file> [--format msnbc|lines|tsv]
- *     [--sessions 20000] [--epochs 2] [--hidden 64] [--requests 2000]
+ *     [--sessions 20000] [--epochs 2] [--hidden 64] [--requests 2000]     (or --help)
  */
 import { loadConfig } from '@foresight/config';
 import { predictionSubjects } from '@foresight/contracts';
@@ -23,27 +23,11 @@ import { join } from 'node:path';
 import type { Pool } from 'pg';
 import { startNatsServer } from '../../../scripts/infra/nats-server';
 import { startEmbeddedPostgres } from '../../../scripts/infra/postgres';
-import { loadSessions, type DataFormat } from '../../../tools/eval-predict/datasets';
+import { loadSessions } from '../../../tools/eval-predict/datasets';
 import { PredictionRuntime } from '../src/prediction.runtime';
+import { scaleCheckCli } from './scale-check-cli';
 
 const log = (msg: string): void => void process.stderr.write(`[scale-check] ${msg}\n`);
-
-function args(argv: readonly string[]): { data: string; format: DataFormat; sessions: number; epochs: number; hidden: number; requests: number } {
-  const get = (name: string, fallback?: string): string => {
-    const i = argv.indexOf(`--${name}`);
-    const v = i >= 0 ? argv[i + 1] : fallback;
-    if (v === undefined) throw new Error(`--${name} is required`);
-    return v;
-  };
-  return {
-    data: get('data'),
-    format: get('format', 'msnbc') as DataFormat,
-    sessions: Number(get('sessions', '20000')),
-    epochs: Number(get('epochs', '2')),
-    hidden: Number(get('hidden', '64')),
-    requests: Number(get('requests', '2000')),
-  };
-}
 
 async function insertSessions(pool: Pool, sessions: readonly string[][], secret: string): Promise<string[]> {
   const ids: string[] = [];
@@ -87,7 +71,7 @@ async function latency(nc: NatsConnection, subject: string, ids: readonly string
 }
 
 async function main(): Promise<void> {
-  const a = args(process.argv.slice(2));
+  const a = scaleCheckCli.parseOrExit(process.argv.slice(2));
   const pg = await startEmbeddedPostgres({ dataDir: join(mkdtempSync(join(tmpdir(), 'prediction-scale-')), 'pg'), quiet: true });
   const nats = await startNatsServer();
   try {

@@ -3,45 +3,30 @@
  * the load generator never share an event loop:
  *
  *   node dist/bench/store/peers/main.js --kind redis|postgres --port <p> --url <store url> --api-key <k>
- *       [--ttl <s>] [--pg-pool <n>]
+ *       [--ttl <s>] [--pg-pool <n>]      (options: peers/cli.ts, or --help)
  *
  * Tells its parent {type: 'ready', port} over IPC once it listens; closes cleanly on SIGTERM.
  */
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { buildPeerApp } from './app';
 import type { BlobStore } from './blob-store';
+import { peerCli } from './cli';
 import { PgBlobStore } from './pg-store';
 import { RedisBlobStore } from './redis-store';
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      kind: { type: 'string' },
-      port: { type: 'string' },
-      url: { type: 'string' },
-      'api-key': { type: 'string' },
-      ttl: { type: 'string', default: '86400' },
-      'pg-pool': { type: 'string', default: '10' },
-    },
-  });
-  const { kind, port, url } = values;
-  const apiKey = values['api-key'];
-  if ((kind !== 'redis' && kind !== 'postgres') || !port || !url || !apiKey) {
-    throw new Error('usage: peers/main.js --kind redis|postgres --port <p> --url <store url> --api-key <k>');
-  }
-  const store: BlobStore =
-    kind === 'redis' ? new RedisBlobStore(url) : new PgBlobStore(url, Number(values['pg-pool']));
+  const { kind, port, url, apiKey, ttl, pgPool } = peerCli.parseOrExit(process.argv.slice(2));
+  const store: BlobStore = kind === 'redis' ? new RedisBlobStore(url) : new PgBlobStore(url, pgPool);
   const app = buildPeerApp({
     store,
     apiKey,
-    ttlS: Number(values.ttl),
+    ttlS: ttl,
     now: Date.now,
     // express-session's default id: uid-safe(24), i.e. 24 random bytes in base64url.
     newId: () => randomBytes(24).toString('base64url'),
   });
-  await app.listen({ host: '127.0.0.1', port: Number(port) });
-  process.send?.({ type: 'ready', port: Number(port) });
+  await app.listen({ host: '127.0.0.1', port });
+  process.send?.({ type: 'ready', port });
 
   const shutdown = (): void => {
     void app
