@@ -1,7 +1,7 @@
-import { ErrorCodes, ForesightError, type SessionEvent } from '@foresight/contracts';
+import { ErrorCodes, ForesightError, type JsonValue, type SessionEvent } from '@foresight/contracts';
 import { decide, decideExpiry, type DecisionContext, type SessionCommand } from './decide';
 import { applyMergePatch } from './merge-patch';
-import { RECENT_ACTIONS, RECENT_REQUESTS, replay, type SessionPolicy, type SessionState } from './session';
+import { RECENT_ACTIONS, RECENT_REQUESTS, replay, restoreState, variableOf, type SessionPolicy, type SessionState } from './session';
 import { generateSessionId, isIssuedSessionId } from './session-id';
 
 const policy: SessionPolicy = { groups: ['auth', 'cart'], maxVariableBytes: 64, maxSessionBytes: 100, idleTimeoutMs: 60_000, absoluteTimeoutMs: 3_600_000, idleGraceMs: 2_000 };
@@ -103,7 +103,55 @@ describe('session decider', () => {
   });
 });
 
+describe('variable names that are Object.prototype members', () => {
+  const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+
+  it('are ordinary names: set, read, patched, deleted, rebuilt from events and from a snapshot', () => {
+    let events = [...created];
+    for (const name of names) events = [...events, ...decide({ kind: 'put', group: 'cart', name, value: { n: name.length } }, replay(events), policy, context())];
+    const state = replay(events)!;
+    for (const name of names) expect(variableOf(state.groups, 'cart', name)).toEqual({ n: name.length });
+    expect(Object.keys(state.groups.cart)).toEqual(names);
+    expect(JSON.parse(JSON.stringify(state.groups))).toEqual({ auth: { role: 'admin' }, cart: Object.fromEntries(names.map((n) => [n, { n: n.length }])) });
+    // A snapshot comes back as plain objects; restored, the names are still plain entries.
+    const restored = restoreState(JSON.parse(JSON.stringify(state)));
+    expect(variableOf(restored.groups, 'cart', '__proto__')).toEqual({ n: 9 });
+    const patched = replay(decide({ kind: 'patch', group: 'cart', name: '__proto__', patch: { m: 1 } }, restored, policy, context()), restored)!;
+    expect(variableOf(patched.groups, 'cart', '__proto__')).toEqual({ n: 9, m: 1 });
+    const deleted = replay(decide({ kind: 'delete', group: 'cart', name: 'constructor' }, patched, policy, context()), patched)!;
+    expect(variableOf(deleted.groups, 'cart', 'constructor')).toBeUndefined();
+    expect(deleted.totalBytes).toBe(patched.totalBytes - Buffer.byteLength(JSON.stringify({ n: 11 })));
+  });
+
+  it('are not set before they are written: delete and patch see nothing inherited', () => {
+    for (const name of names) {
+      given(created).when({ kind: 'delete', group: 'cart', name }).thenFails(ErrorCodes.VARIABLE_NOT_FOUND);
+      expect(variableOf(replay(created)!.groups, 'cart', name)).toBeUndefined();
+      const patched = given(created).when({ kind: 'patch', group: 'cart', name, patch: { a: 1 } }).thenState();
+      expect(variableOf(patched.groups, 'cart', name)).toEqual({ a: 1 });
+    }
+    // A primitive under "__proto__" is kept, not swallowed by the prototype setter.
+    const five = given(created).when({ kind: 'put', group: 'cart', name: '__proto__', value: 5 }).thenState();
+    expect(variableOf(five.groups, 'cart', '__proto__')).toBe(5);
+    expect(five.totalBytes).toBe(replay(created)!.totalBytes + 1);
+  });
+});
+
 describe('applyMergePatch (RFC 7396)', () => {
+  it('treats "__proto__" as an ordinary member and pollutes no prototype', () => {
+    const patch = JSON.parse('{"__proto__": {"polluted": true}, "a": {"__proto__": {"b": 1}}}');
+    const result = applyMergePatch(JSON.parse('{"a": {"__proto__": {"c": 2}}}'), patch) as { readonly [key: string]: JsonValue };
+    expect(JSON.stringify(result)).toBe('{"a":{"__proto__":{"c":2,"b":1}},"__proto__":{"polluted":true}}');
+    expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
+    expect(Object.getPrototypeOf(result.a)).toBe(Object.prototype);
+    expect((result as { polluted?: boolean }).polluted).toBeUndefined();
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+    // null deletes it like any member.
+    expect(JSON.stringify(applyMergePatch(result, JSON.parse('{"__proto__": null}')))).toBe('{"a":{"__proto__":{"c":2,"b":1}}}');
+    // An inherited name is not a member of the target: patching "constructor" starts from nothing.
+    expect(applyMergePatch({}, { constructor: { x: 1 } })).toEqual({ constructor: { x: 1 } });
+  });
+
   it('follows the RFC examples', () => {
     expect(applyMergePatch({ a: 'b' }, { a: 'c' })).toEqual({ a: 'c' });
     expect(applyMergePatch({ a: 'b' }, { b: 'c' })).toEqual({ a: 'b', b: 'c' });

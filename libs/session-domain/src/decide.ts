@@ -1,6 +1,6 @@
 import { ErrorCodes, ForesightError, type GroupsState, type JsonValue, type MessageContext, type SessionEndReason, type SessionEvent } from '@foresight/contracts';
 import { applyMergePatch } from './merge-patch';
-import { alreadyApplied, expiry, valueBytes, type SessionPolicy, type SessionState } from './session';
+import { alreadyApplied, expiry, valueBytes, variableOf, type SessionPolicy, type SessionState } from './session';
 
 export type SessionCommand =
   | {
@@ -132,7 +132,7 @@ export function decide(command: SessionCommand, state: SessionState | undefined,
       checkGroup(policy, command.group);
       checkName(command.name);
       checkVersion(live, command.expectedVersion);
-      const value = command.kind === 'put' ? command.value : applyMergePatch(live.groups[command.group]?.[command.name], command.patch);
+      const value = command.kind === 'put' ? command.value : applyMergePatch(variableOf(live.groups, command.group, command.name), command.patch);
       checkValueFits(live, policy, command.group, command.name, value);
       return [
         {
@@ -147,7 +147,7 @@ export function decide(command: SessionCommand, state: SessionState | undefined,
       checkGroup(policy, command.group);
       checkName(command.name);
       checkVersion(live, command.expectedVersion);
-      if (live.groups[command.group]?.[command.name] === undefined) {
+      if (variableOf(live.groups, command.group, command.name) === undefined) {
         fail(ErrorCodes.VARIABLE_NOT_FOUND, `Variable ${command.group}/${command.name} is not set in this session.`);
       }
       return [{ ...envelope(live.id), type: 'session.variable_deleted', version: 1, data: { group: command.group, name: command.name } }];

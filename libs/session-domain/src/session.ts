@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { RequestIds, type GroupsState, type JsonValue, type SessionEndReason, type SessionEvent } from '@foresight/contracts';
+import { RequestIds, type GroupState, type GroupsState, type JsonValue, type SessionEndReason, type SessionEvent } from '@foresight/contracts';
 
 /** The in-memory state of one session, rebuilt by folding its events (S6). */
 export interface SessionState {
@@ -76,8 +76,34 @@ export function valueBytes(value: JsonValue): number {
   return Buffer.byteLength(JSON.stringify(value), 'utf8');
 }
 
+/**
+ * A map without a prototype: every key, `__proto__`, `constructor` and `toString` included, is an
+ * ordinary entry (on a plain object, `o.__proto__ = v` would set its prototype, and `o.constructor`
+ * reads Object). Variables and groups are held in these, so any valid name is just a name.
+ */
+function bare<T>(...sources: (Readonly<Record<string, T>> | undefined)[]): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, ...sources);
+}
+
+/** The value of a variable, if set: own entries only, whatever the maps' prototypes. */
+export function variableOf(groups: GroupsState, group: string, name: string): JsonValue | undefined {
+  const vars = Object.hasOwn(groups, group) ? groups[group] : undefined;
+  return vars !== undefined && Object.hasOwn(vars, name) ? vars[name] : undefined;
+}
+
+/**
+ * A state read back from a snapshot (decoded into plain objects), with its groups in prototype-free
+ * maps again, so that reads never see an inherited name.
+ */
+export function restoreState(snapshot: unknown): SessionState {
+  const state = snapshot as SessionState;
+  const groups = bare<GroupState>();
+  for (const [group, vars] of Object.entries(state.groups)) groups[group] = bare(vars);
+  return { ...state, groups };
+}
+
 function withVariable(state: SessionState, group: string, name: string, value: JsonValue | undefined): SessionState {
-  const groupVars: Record<string, JsonValue> = { ...(state.groups[group] ?? {}) };
+  const groupVars: Record<string, JsonValue> = bare(Object.hasOwn(state.groups, group) ? state.groups[group] : undefined);
   const sizes: Record<string, number> = { ...state.sizes };
   const key = `${group}/${name}`;
   const before = sizes[key] ?? 0;
@@ -90,7 +116,7 @@ function withVariable(state: SessionState, group: string, name: string, value: J
     after = valueBytes(value);
     sizes[key] = after;
   }
-  return { ...state, groups: { ...state.groups, [group]: groupVars }, sizes, totalBytes: state.totalBytes - before + after };
+  return { ...state, groups: bare(state.groups, { [group]: groupVars }), sizes, totalBytes: state.totalBytes - before + after };
 }
 
 /** Applies one event. Pure: the same events always rebuild the same state. */
@@ -119,7 +145,7 @@ function apply(state: SessionState | undefined, event: SessionEvent): SessionSta
       lastActivityAt: at,
       idleTimeoutMs: event.data.idleTimeoutMs,
       absoluteExpiresAt: Date.parse(event.data.absoluteExpiresAt),
-      groups: {},
+      groups: bare(),
       sizes: {},
       totalBytes: 0,
     };
