@@ -213,6 +213,55 @@ describe('session ids', () => {
       expect(decide(put('v0'), rebuilt, policy, withRequest('req:0'))).toHaveLength(1);
     });
 
+    it('refuses a request id reused for a different request with REQUEST.IDEMPOTENCY_KEY_REUSED', () => {
+      const after = replay(decide(put('a'), replay(created), policy, withRequest('idem:k1')), replay(created))!;
+      for (const other of [
+        put('b'),
+        { kind: 'put', group: 'cart', name: 'other', value: 'a' },
+        { kind: 'put', group: 'cart', name: 'item', value: 'a', expectedVersion: 2 },
+        { kind: 'patch', group: 'cart', name: 'item', patch: 'a' },
+        { kind: 'delete', group: 'cart', name: 'item' },
+        { kind: 'end', reason: 'client' },
+      ] as SessionCommand[]) {
+        expect(() => decide(other, after, policy, withRequest('idem:k1'))).toThrow(expect.objectContaining({ code: ErrorCodes.IDEMPOTENCY_KEY_REUSED }));
+      }
+      // The same request under that key is still a retry, and another key is a new write.
+      expect(decide(put('a'), after, policy, withRequest('idem:k1'))).toEqual([]);
+      expect(decide(put('b'), after, policy, withRequest('idem:k2'))).toHaveLength(1);
+    });
+
+    it('knows what a key was used for after a replay of the events and after a snapshot', () => {
+      let events = [...created];
+      const patch: SessionCommand = { kind: 'patch', group: 'cart', name: 'item', patch: { q: 1 } };
+      events = [...events, ...decide(patch, replay(events), policy, withRequest('idem:p'))];
+      events = [...events, ...decide(put('later'), replay(events), policy, withRequest('idem:q'))];
+      expect(events.at(-1)!.data).toMatchObject({ requestDigest: expect.any(Number) });
+      const rebuilt = replay(events)!;
+      const fromSnapshot = restoreState(JSON.parse(JSON.stringify(rebuilt)));
+      for (const state of [rebuilt, fromSnapshot]) {
+        // The same patch retried after a later write: recognised (not applied again, not refused).
+        expect(decide(patch, state, policy, withRequest('idem:p'))).toEqual([]);
+        expect(() => decide({ ...patch, patch: { q: 2 } } as SessionCommand, state, policy, withRequest('idem:p'))).toThrow(
+          expect.objectContaining({ code: ErrorCodes.IDEMPOTENCY_KEY_REUSED }),
+        );
+      }
+    });
+
+    it('treats a key remembered without a request digest (events and snapshots from before) as the same request', () => {
+      const unstamped = (events: SessionEvent[]) => events.map((e) => ({ ...e, data: { ...e.data, requestDigest: undefined } }) as SessionEvent);
+      const old = replay(unstamped([...created, ...decide(put('a'), replay(created), policy, withRequest('idem:old'))]))!;
+      expect(decide(put('b'), old, policy, withRequest('idem:old'))).toEqual([]);
+      // A snapshot from before: ids without digests; later writes add both, aligned at the end.
+      const { recentRequestDigests: _, ...snapshot } = old;
+      void _;
+      const later = replay(decide(put('c'), snapshot, policy, withRequest('idem:new')), snapshot)!;
+      expect(later.recentRequests).toHaveLength(2);
+      expect(later.recentRequestDigests).toHaveLength(1);
+      expect(decide(put('b'), later, policy, withRequest('idem:old'))).toEqual([]);
+      expect(decide(put('c'), later, policy, withRequest('idem:new'))).toEqual([]);
+      expect(() => decide(put('d'), later, policy, withRequest('idem:new'))).toThrow(expect.objectContaining({ code: ErrorCodes.IDEMPOTENCY_KEY_REUSED }));
+    });
+
     it('recognises a retried create', () => {
       const create: SessionCommand = { kind: 'create', sessionId: 's2', shard: 1, userId: null, groups: {} };
       const state = replay(decide(create, undefined, policy, withRequest('req:c')))!;

@@ -26,6 +26,12 @@ export interface SessionState {
    */
   readonly recentRequests?: readonly number[];
   /**
+   * For each of {@link recentRequests}, aligned at the end (shorter in snapshots taken before it
+   * existed), the 32-bit digest of the request that id was used for (the events' `requestDigest`;
+   * 0 when unknown): a retry must be the same request, a different one under the same id is refused.
+   */
+  readonly recentRequestDigests?: readonly number[];
+  /**
    * The session's last {@link RECENT_ACTIONS} recorded actions, oldest first: a node that takes the
    * session over (failover, rebalance) restores its prediction history from them instead of starting cold.
    */
@@ -49,11 +55,33 @@ function appendBounded<T>(list: readonly T[] | undefined, item: T, max: number):
   return next.length > max ? next.slice(next.length - max) : next;
 }
 
-function remember(recent: readonly number[] | undefined, causationId: string): readonly number[] | undefined {
-  if (!RequestIds.is(causationId)) return recent;
-  const digest = requestDigest(causationId);
-  if (recent !== undefined && recent[recent.length - 1] === digest) return recent; // one write, several events
-  return appendBounded(recent, digest, RECENT_REQUESTS);
+type RequestMemory = Pick<SessionState, 'recentRequests' | 'recentRequestDigests'>;
+
+/** The request memory after an event: its request id (causation id) and request digest appended. */
+function remember(state: RequestMemory | undefined, event: SessionEvent): RequestMemory | undefined {
+  if (!RequestIds.is(event.causationId)) return undefined;
+  const id = requestDigest(event.causationId);
+  const recent = state?.recentRequests;
+  if (recent !== undefined && recent[recent.length - 1] === id) return undefined; // one write, several events
+  return {
+    recentRequests: appendBounded(recent, id, RECENT_REQUESTS),
+    recentRequestDigests: appendBounded(state?.recentRequestDigests, event.data.requestDigest ?? 0, RECENT_REQUESTS),
+  };
+}
+
+/**
+ * What the session remembers of a write's request id: `new` (not among its recent writes),
+ * `applied` (the same request was already applied: a retry), or `reused` (the id was used for a
+ * different request). A request whose digest was not recorded (older events) counts as the same.
+ */
+export function recallRequest(state: SessionState | undefined, requestId: string | undefined, digest: number): 'new' | 'applied' | 'reused' {
+  const recent = state?.recentRequests;
+  if (!RequestIds.is(requestId) || recent === undefined) return 'new';
+  const at = recent.lastIndexOf(requestDigest(requestId));
+  if (at < 0) return 'new';
+  const digests = state?.recentRequestDigests ?? [];
+  const stored = digests[at - (recent.length - digests.length)] ?? 0;
+  return stored === 0 || stored === digest ? 'applied' : 'reused';
 }
 
 /** Limits and defaults that every decision respects. */
@@ -122,13 +150,8 @@ function withVariable(state: SessionState, group: string, name: string, value: J
 /** Applies one event. Pure: the same events always rebuild the same state. */
 export function evolve(state: SessionState | undefined, event: SessionEvent): SessionState {
   const next = apply(state, event);
-  const recentRequests = remember(state?.recentRequests, event.causationId);
-  return recentRequests === next.recentRequests ? next : { ...next, recentRequests };
-}
-
-/** Whether a write with this request id was among the session's recent writes (already applied). */
-export function alreadyApplied(state: SessionState | undefined, requestId: string | undefined): boolean {
-  return RequestIds.is(requestId) && state?.recentRequests?.includes(requestDigest(requestId)) === true;
+  const memory = remember(state, event);
+  return memory === undefined ? next : { ...next, ...memory };
 }
 
 function apply(state: SessionState | undefined, event: SessionEvent): SessionState {

@@ -25,7 +25,11 @@ function object(body: unknown): Record<string, unknown> {
 @ApiTags('sessions')
 @ApiSecurity('apiKey')
 @ApiHeader({ name: 'x-correlation-id', required: false, description: 'Traced through every service and event' })
-@ApiHeader({ name: 'idempotency-key', required: false, description: "A write retried with the same key is applied once (within the session's last 32 writes)" })
+@ApiHeader({
+  name: 'idempotency-key',
+  required: false,
+  description: "A write retried with the same key is applied once (within the session's last 32 writes); the key with a different request is 422",
+})
 @UseGuards(SessionAuthGuard)
 @Controller('v1/sessions')
 export class SessionsController {
