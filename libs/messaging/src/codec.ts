@@ -11,7 +11,8 @@ const mapReader = new Packr({ useRecords: false, moreTypes: false, int64AsType: 
 const PROTO = Buffer.from('__proto__');
 
 function hasProtoKey(bytes: Uint8Array): boolean {
-  return (Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)).includes(PROTO);
+  // Buffer's native search works on any Uint8Array; calling it directly avoids a Buffer view per message.
+  return Buffer.prototype.indexOf.call(bytes, PROTO) !== -1;
 }
 
 /** Maps (from {@link mapReader}) back into plain objects, every key an own property. */
