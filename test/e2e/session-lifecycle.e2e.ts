@@ -109,6 +109,14 @@ describe('session lifecycle through the gateway (gateway, metadata, shard as pro
     const retry = await client.call('PUT', `/v1/sessions/${id}/vars/cart/n`, { value: 1 }, key);
     expect([first.status, retry.status]).toEqual([200, 200]);
     expect(retry.body).toEqual(first.body); // same version: not applied twice
+    // A key identifies one request: reused for another variable or value it is refused, not silently dropped.
+    for (const [path, body] of [[`/v1/sessions/${id}/vars/cart/other`, { value: 1 }], [`/v1/sessions/${id}/vars/cart/n`, { value: 2 }]] as const) {
+      const reused = await client.call('PUT', path, body, key);
+      expect([reused.status, errorCode(reused)]).toEqual([422, 'REQUEST.IDEMPOTENCY_KEY_REUSED']);
+      expect((reused.body as { error: { message: string } }).error.message).toMatch(/a key identifies one request/);
+    }
+    expect(errorCode(await client.getVar(id, 'cart', 'other'))).toBe('SESSION.VARIABLE_NOT_FOUND');
+    expect((await client.call('PUT', `/v1/sessions/${id}/vars/cart/n`, { value: 1 }, key)).body).toEqual(first.body);
     const action = { 'idempotency-key': `act-${id}` };
     const a1 = await client.call('POST', `/v1/sessions/${id}/actions`, { action: 'checkout' }, action);
     const a2 = await client.call('POST', `/v1/sessions/${id}/actions`, { action: 'checkout' }, action);

@@ -3,7 +3,7 @@ import { createPool, EventStore } from '@foresight/persistence';
 import { decide, replay, type SessionPolicy } from '@foresight/session-domain';
 import { createTestDatabase } from '@foresight/testing';
 import { randomUUID } from 'node:crypto';
-import type { Pool } from 'pg';
+import { Client, type Pool } from 'pg';
 
 const policy: SessionPolicy = { groups: ['cart'], maxVariableBytes: 1024, maxSessionBytes: 1 << 20, idleTimeoutMs: 3_600_000, absoluteTimeoutMs: 86_400_000, idleGraceMs: 0 };
 const ctx = () => ({ now: Date.now(), correlationId: 'c', causationId: 'k', newEventId: randomUUID });
@@ -88,6 +88,96 @@ describe('EventStore against a real Postgres', () => {
     await expect(store.append({ sessionId: id, shard: 3, epoch: 1, expectedVersion: 2, events: two })).rejects.toMatchObject({ code: ErrorCodes.SESSION_VERSION_CONFLICT });
     await expect(store.append({ sessionId: id, shard: 3, epoch: 0, expectedVersion: 3, events: two })).rejects.toMatchObject({ code: ErrorCodes.STALE_EPOCH });
     expect((await store.readStream(id)).length).toBe(3);
+  });
+
+  /**
+   * A batch with one append Postgres refuses (a NUL in a text column, past any validation) plus many
+   * good ones, all submitted in one tick: the first two go out alone, the rest share one statement.
+   */
+  async function batchWithOneBadAppend(shard: number, eventsOf: (id: string, bad: boolean) => SessionEvent[]) {
+    const ids = Array.from({ length: 120 }, () => randomUUID());
+    const badIndex = 77;
+    const statements: number[] = [];
+    const proto = Client.prototype as unknown as { query: (...args: unknown[]) => unknown };
+    const query = proto.query;
+    // Records how many appends each attempted INSERT carried (the real query still runs).
+    proto.query = function (this: unknown, ...args: unknown[]) {
+      const [sql, params] = args as [unknown, unknown[] | undefined];
+      if (typeof sql === 'string' && sql.includes('INSERT INTO events') && Array.isArray(params?.[0])) statements.push(new Set(params[0] as string[]).size);
+      return query.apply(this, args);
+    };
+    const appends = ids.map((id, k) => ({ sessionId: id, shard, epoch: 1, expectedVersion: 0, events: eventsOf(id, k === badIndex) }));
+    let settled: PromiseSettledResult<Awaited<ReturnType<EventStore['append']>>>[];
+    try {
+      settled = await Promise.allSettled(appends.map((a) => store.append(a)));
+    } finally {
+      proto.query = query;
+    }
+    return { ids, badIndex, settled, appends, statements };
+  }
+
+  async function expectOnlyTheBadOneFailed(r: Awaited<ReturnType<typeof batchWithOneBadAppend>>) {
+    // The bad append went out together with others at least once: group commit really batched it.
+    expect(Math.max(...r.statements)).toBeGreaterThan(1);
+    expect(r.settled[r.badIndex]).toMatchObject({ status: 'rejected', reason: { code: '22021' } });
+    const stored = await pool.query<{ session_id: string; stream_version: number; position: number }>(
+      'SELECT session_id, stream_version, position FROM events WHERE session_id = ANY($1) ORDER BY position',
+      [r.ids],
+    );
+    const bySession = new Map<string, { stream_version: number; position: number }[]>();
+    for (const row of stored.rows) bySession.set(row.session_id, [...(bySession.get(row.session_id) ?? []), row]);
+    expect(bySession.has(r.ids[r.badIndex])).toBe(false);
+    r.settled.forEach((s, k) => {
+      if (k === r.badIndex) return;
+      expect(s.status).toBe('fulfilled');
+      const result = (s as PromiseFulfilledResult<Awaited<ReturnType<EventStore['append']>>>).value;
+      const rows = bySession.get(r.ids[k]) ?? [];
+      // Committed exactly once, at the versions and positions the caller was told.
+      expect(result.newVersion).toBe(r.appends[k].events.length);
+      expect(rows.map((row) => row.stream_version)).toEqual(r.appends[k].events.map((_, i) => i + 1));
+      expect(rows.map((row) => Number(row.position))).toEqual(result.positions);
+    });
+    const index = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM session_index WHERE session_id = ANY($1)', [r.ids]);
+    expect(index.rows[0].n).toBe(r.ids.length - 1);
+    const outbox = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox o JOIN events e USING (position) WHERE e.session_id = ANY($1)', [r.ids]);
+    expect(outbox.rows[0].n).toBe(stored.rows.length);
+  }
+
+  it('fails only the append Postgres refuses when it shares a one-statement batch with others', async () => {
+    const createWith = (id: string, bad: boolean) =>
+      decide({ kind: 'create', sessionId: id, shard: 0, userId: bad ? 'nul\u0000user' : `u-${id}`, groups: {} }, undefined, policy, ctx());
+    await expectOnlyTheBadOneFailed(await batchWithOneBadAppend(0, createWith));
+  });
+
+  it('fails only the append Postgres refuses when it shares a transactional (multi-event) batch with others', async () => {
+    const createAndPut = (id: string, bad: boolean) => {
+      const created = decide({ kind: 'create', sessionId: id, shard: 0, userId: null, groups: {} }, undefined, policy, ctx());
+      const put = decide({ kind: 'put', group: 'cart', name: 'x', value: 'a\u0000b' }, replay(created), policy, { ...ctx(), correlationId: bad ? 'c\u0000' : 'c' });
+      return [...created, ...put];
+    };
+    await expectOnlyTheBadOneFailed(await batchWithOneBadAppend(0, createAndPut));
+  });
+
+  it('keeps fencing and version conflicts exact while it isolates a refused append', async () => {
+    await pool.query(`UPDATE shards SET owner_node = 'node-b' WHERE shard = 2`); // shard 2 is no longer ours
+    const existing = randomUUID();
+    await store.append({ sessionId: existing, shard: 0, epoch: 1, expectedVersion: 0, events: create(existing, 0) });
+    const created = (id: string, shard: number, userId: string | null = null) =>
+      decide({ kind: 'create', sessionId: id, shard, userId, groups: {} }, undefined, policy, ctx());
+    const ids = Array.from({ length: 60 }, () => randomUUID());
+    const appends = ids.map((id, k) => {
+      if (k === 20) return { sessionId: existing, shard: 0, epoch: 1, expectedVersion: 0, events: created(existing, 0) }; // version taken
+      if (k === 40) return { sessionId: id, shard: 2, epoch: 1, expectedVersion: 0, events: created(id, 2) }; // fenced off
+      return { sessionId: id, shard: 0, epoch: 1, expectedVersion: 0, events: created(id, 0, k === 30 ? '\u0000' : 'u') };
+    });
+    const settled = await Promise.allSettled(appends.map((a) => store.append(a)));
+    expect(settled[20]).toMatchObject({ status: 'rejected', reason: { code: ErrorCodes.SESSION_VERSION_CONFLICT } });
+    expect(settled[30]).toMatchObject({ status: 'rejected', reason: { code: '22021' } });
+    expect(settled[40]).toMatchObject({ status: 'rejected', reason: { code: ErrorCodes.STALE_EPOCH } });
+    expect(settled.filter((r) => r.status === 'fulfilled')).toHaveLength(57);
+    expect((await store.readStream(existing)).length).toBe(1);
+    const n = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM events WHERE session_id = ANY($1)', [ids]);
+    expect(n.rows[0].n).toBe(57);
   });
 
   it('group-commits concurrent appends with no lost or duplicated event', async () => {

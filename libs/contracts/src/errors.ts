@@ -25,6 +25,8 @@ export const ErrorCodes = {
   UNKNOWN_OPERATION: 'RPC.UNKNOWN_OPERATION',
   ROUTE_NOT_FOUND: 'REQUEST.ROUTE_NOT_FOUND',
   RATE_LIMITED: 'REQUEST.RATE_LIMITED',
+  /** An idempotency key (request id) already used for a different request to the same session. */
+  IDEMPOTENCY_KEY_REUSED: 'REQUEST.IDEMPOTENCY_KEY_REUSED',
   // Tokens (issue 5): the same codes as @foresight/token-core's TokenError.
   TOKEN_EXPIRED: 'TOKEN.EXPIRED',
   TOKEN_MALFORMED: 'TOKEN.MALFORMED',

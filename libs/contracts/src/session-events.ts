@@ -10,6 +10,16 @@ export type GroupsState = Readonly<Record<string, GroupState>>;
 
 export type SessionEndReason = 'client' | 'idle' | 'absolute';
 
+/**
+ * Present in the data of an event decided for a write that carried a request id (its causation id):
+ * a 32-bit digest of the request (command kind, group, name, value or patch, expected version…).
+ * Replaying the events thus rebuilds what a retry with the same id is compared with; the same id
+ * with a different request is refused (`REQUEST.IDEMPOTENCY_KEY_REUSED`). Absent in older events.
+ */
+export interface RequestStamp {
+  readonly requestDigest?: number;
+}
+
 export type SessionCreatedV1 = Envelope<
   'session.created',
   1,
@@ -19,7 +29,7 @@ export type SessionCreatedV1 = Envelope<
     readonly idleTimeoutMs: number;
     readonly absoluteExpiresAt: string;
     readonly groups: GroupsState;
-  }
+  } & RequestStamp
 >;
 
 export type SessionVariableSetV1 = Envelope<
@@ -31,17 +41,17 @@ export type SessionVariableSetV1 = Envelope<
     readonly value: JsonValue;
     /** How the new value was produced; a patch stores the merged result so replay needs no patch logic. */
     readonly via: 'put' | 'patch';
-  }
+  } & RequestStamp
 >;
 
-export type SessionVariableDeletedV1 = Envelope<'session.variable_deleted', 1, { readonly group: string; readonly name: string }>;
+export type SessionVariableDeletedV1 = Envelope<'session.variable_deleted', 1, { readonly group: string; readonly name: string } & RequestStamp>;
 
-export type SessionEndedV1 = Envelope<'session.ended', 1, { readonly reason: SessionEndReason }>;
+export type SessionEndedV1 = Envelope<'session.ended', 1, { readonly reason: SessionEndReason } & RequestStamp>;
 
 export type SessionActionRecordedV1 = Envelope<
   'session.action_recorded',
   1,
-  { readonly action: string; readonly userId: string | null }
+  { readonly action: string; readonly userId: string | null } & RequestStamp
 >;
 
 /** Every event in a session's stream. Add a new version beside the old one, with an upcaster. */

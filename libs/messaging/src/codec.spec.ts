@@ -18,6 +18,18 @@ describe('MessagePack codec', () => {
     for (const v of [null, 0, -1.5, 2 ** 40, 'ünïcødé', [], {}, { nested: { deep: [1, [2, [3]]] } }]) expect(decode(encode(v))).toEqual(v);
   });
 
+  it('keeps "__proto__" as an ordinary key, as an own property (a variable may be named so)', () => {
+    const withProto = JSON.parse('{"groups": {"cart": {"__proto__": {"x": 1}, "constructor": 2}}, "list": [{"__proto__": [null]}], "name": "__proto__"}');
+    const back = decode<Record<string, unknown>>(encode(withProto));
+    expect(JSON.stringify(back)).toBe(JSON.stringify(withProto));
+    const cart = (back.groups as Record<string, Record<string, unknown>>).cart;
+    expect(Object.hasOwn(cart, '__proto__')).toBe(true);
+    expect(Object.getPrototypeOf(cart)).toBe(Object.prototype); // not polluted: the key is data
+    expect(({} as Record<string, unknown>).x).toBeUndefined();
+    // From a Buffer too (bytea columns arrive as Buffers).
+    expect(JSON.stringify(decode(Buffer.from(encode(withProto))))).toBe(JSON.stringify(withProto));
+  });
+
   it('is smaller than JSON for a typical event', () => {
     expect(encode(event).length).toBeLessThan(Buffer.byteLength(JSON.stringify(event)));
   });

@@ -3,6 +3,7 @@ import { decode, encode } from '@foresight/messaging';
 import type { Pool, PoolClient } from 'pg';
 import { appendColumns, writeSingleEventBatch } from './single-statement-append';
 import { GroupCommitter } from './group-commit';
+import { isDataError } from './sql-errors';
 
 /** One append: the events of one decision, for one session, fenced by the shard's epoch. */
 export interface AppendRequest {
@@ -64,7 +65,8 @@ const EVENT_COLUMNS = 'position, session_id, stream_version, shard, event_id, ty
 
 /**
  * The Postgres event store (S6). Appends are acknowledged only after commit; concurrent appends
- * share one transaction (group commit); every append is checked against the shard's owner and
+ * share one transaction (group commit), and one that Postgres refuses for its data is isolated by
+ * splitting the batch, so it fails alone; every append is checked against the shard's owner and
  * epoch under a share lock, so a node that lost its lease can never write (fencing). Each event
  * also gets an outbox row, removed once it is on JetStream, so no committed event is skipped.
  */
@@ -76,7 +78,9 @@ export class EventStore {
     private readonly nodeId: string,
     maxBatch = 512,
   ) {
-    this.committer = new GroupCommitter((batch) => this.writeBatch(batch), maxBatch);
+    // A batch Postgres refuses for one append's data (a value it cannot store) is split until that
+    // append is alone: one client's bad input never fails another's write.
+    this.committer = new GroupCommitter((batch) => this.writeBatch(batch), maxBatch, 2, isDataError);
   }
 
   append(request: AppendRequest): Promise<AppendResult> {
@@ -161,8 +165,12 @@ export class EventStore {
         pending = pending.filter((i) => results[i] === undefined);
       }
     } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      client.release(error as Error);
+      const rolledBack = await client.query('ROLLBACK').then(
+        () => true,
+        () => false,
+      );
+      // A statement refused for its data leaves a healthy connection: keep it in the pool.
+      client.release(rolledBack && isDataError(error) ? undefined : (error as Error));
       throw error;
     }
     client.release();

@@ -2,3 +2,4 @@ export * from './data-source';
 export * from './event-store';
 export * from './group-commit';
 export * from './pool';
+export * from './sql-errors';

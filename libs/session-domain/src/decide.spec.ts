@@ -1,7 +1,7 @@
-import { ErrorCodes, ForesightError, type SessionEvent } from '@foresight/contracts';
+import { ErrorCodes, ForesightError, type JsonValue, type SessionEvent } from '@foresight/contracts';
 import { decide, decideExpiry, type DecisionContext, type SessionCommand } from './decide';
 import { applyMergePatch } from './merge-patch';
-import { RECENT_ACTIONS, RECENT_REQUESTS, replay, type SessionPolicy, type SessionState } from './session';
+import { RECENT_ACTIONS, RECENT_REQUESTS, replay, restoreState, variableOf, type SessionPolicy, type SessionState } from './session';
 import { generateSessionId, isIssuedSessionId } from './session-id';
 
 const policy: SessionPolicy = { groups: ['auth', 'cart'], maxVariableBytes: 64, maxSessionBytes: 100, idleTimeoutMs: 60_000, absoluteTimeoutMs: 3_600_000, idleGraceMs: 2_000 };
@@ -103,7 +103,55 @@ describe('session decider', () => {
   });
 });
 
+describe('variable names that are Object.prototype members', () => {
+  const names = ['__proto__', 'constructor', 'toString', 'hasOwnProperty'];
+
+  it('are ordinary names: set, read, patched, deleted, rebuilt from events and from a snapshot', () => {
+    let events = [...created];
+    for (const name of names) events = [...events, ...decide({ kind: 'put', group: 'cart', name, value: { n: name.length } }, replay(events), policy, context())];
+    const state = replay(events)!;
+    for (const name of names) expect(variableOf(state.groups, 'cart', name)).toEqual({ n: name.length });
+    expect(Object.keys(state.groups.cart)).toEqual(names);
+    expect(JSON.parse(JSON.stringify(state.groups))).toEqual({ auth: { role: 'admin' }, cart: Object.fromEntries(names.map((n) => [n, { n: n.length }])) });
+    // A snapshot comes back as plain objects; restored, the names are still plain entries.
+    const restored = restoreState(JSON.parse(JSON.stringify(state)));
+    expect(variableOf(restored.groups, 'cart', '__proto__')).toEqual({ n: 9 });
+    const patched = replay(decide({ kind: 'patch', group: 'cart', name: '__proto__', patch: { m: 1 } }, restored, policy, context()), restored)!;
+    expect(variableOf(patched.groups, 'cart', '__proto__')).toEqual({ n: 9, m: 1 });
+    const deleted = replay(decide({ kind: 'delete', group: 'cart', name: 'constructor' }, patched, policy, context()), patched)!;
+    expect(variableOf(deleted.groups, 'cart', 'constructor')).toBeUndefined();
+    expect(deleted.totalBytes).toBe(patched.totalBytes - Buffer.byteLength(JSON.stringify({ n: 11 })));
+  });
+
+  it('are not set before they are written: delete and patch see nothing inherited', () => {
+    for (const name of names) {
+      given(created).when({ kind: 'delete', group: 'cart', name }).thenFails(ErrorCodes.VARIABLE_NOT_FOUND);
+      expect(variableOf(replay(created)!.groups, 'cart', name)).toBeUndefined();
+      const patched = given(created).when({ kind: 'patch', group: 'cart', name, patch: { a: 1 } }).thenState();
+      expect(variableOf(patched.groups, 'cart', name)).toEqual({ a: 1 });
+    }
+    // A primitive under "__proto__" is kept, not swallowed by the prototype setter.
+    const five = given(created).when({ kind: 'put', group: 'cart', name: '__proto__', value: 5 }).thenState();
+    expect(variableOf(five.groups, 'cart', '__proto__')).toBe(5);
+    expect(five.totalBytes).toBe(replay(created)!.totalBytes + 1);
+  });
+});
+
 describe('applyMergePatch (RFC 7396)', () => {
+  it('treats "__proto__" as an ordinary member and pollutes no prototype', () => {
+    const patch = JSON.parse('{"__proto__": {"polluted": true}, "a": {"__proto__": {"b": 1}}}');
+    const result = applyMergePatch(JSON.parse('{"a": {"__proto__": {"c": 2}}}'), patch) as { readonly [key: string]: JsonValue };
+    expect(JSON.stringify(result)).toBe('{"a":{"__proto__":{"c":2,"b":1}},"__proto__":{"polluted":true}}');
+    expect(Object.getPrototypeOf(result)).toBe(Object.prototype);
+    expect(Object.getPrototypeOf(result.a)).toBe(Object.prototype);
+    expect((result as { polluted?: boolean }).polluted).toBeUndefined();
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+    // null deletes it like any member.
+    expect(JSON.stringify(applyMergePatch(result, JSON.parse('{"__proto__": null}')))).toBe('{"a":{"__proto__":{"c":2,"b":1}}}');
+    // An inherited name is not a member of the target: patching "constructor" starts from nothing.
+    expect(applyMergePatch({}, { constructor: { x: 1 } })).toEqual({ constructor: { x: 1 } });
+  });
+
   it('follows the RFC examples', () => {
     expect(applyMergePatch({ a: 'b' }, { a: 'c' })).toEqual({ a: 'c' });
     expect(applyMergePatch({ a: 'b' }, { b: 'c' })).toEqual({ a: 'b', b: 'c' });
@@ -163,6 +211,55 @@ describe('session ids', () => {
       expect(decide(put(`v${RECENT_REQUESTS}`), rebuilt, policy, withRequest(`req:${RECENT_REQUESTS}`))).toEqual([]);
       // req:0 was the oldest of 33 writes: outside the window, so it would be applied again.
       expect(decide(put('v0'), rebuilt, policy, withRequest('req:0'))).toHaveLength(1);
+    });
+
+    it('refuses a request id reused for a different request with REQUEST.IDEMPOTENCY_KEY_REUSED', () => {
+      const after = replay(decide(put('a'), replay(created), policy, withRequest('idem:k1')), replay(created))!;
+      for (const other of [
+        put('b'),
+        { kind: 'put', group: 'cart', name: 'other', value: 'a' },
+        { kind: 'put', group: 'cart', name: 'item', value: 'a', expectedVersion: 2 },
+        { kind: 'patch', group: 'cart', name: 'item', patch: 'a' },
+        { kind: 'delete', group: 'cart', name: 'item' },
+        { kind: 'end', reason: 'client' },
+      ] as SessionCommand[]) {
+        expect(() => decide(other, after, policy, withRequest('idem:k1'))).toThrow(expect.objectContaining({ code: ErrorCodes.IDEMPOTENCY_KEY_REUSED }));
+      }
+      // The same request under that key is still a retry, and another key is a new write.
+      expect(decide(put('a'), after, policy, withRequest('idem:k1'))).toEqual([]);
+      expect(decide(put('b'), after, policy, withRequest('idem:k2'))).toHaveLength(1);
+    });
+
+    it('knows what a key was used for after a replay of the events and after a snapshot', () => {
+      let events = [...created];
+      const patch: SessionCommand = { kind: 'patch', group: 'cart', name: 'item', patch: { q: 1 } };
+      events = [...events, ...decide(patch, replay(events), policy, withRequest('idem:p'))];
+      events = [...events, ...decide(put('later'), replay(events), policy, withRequest('idem:q'))];
+      expect(events.at(-1)!.data).toMatchObject({ requestDigest: expect.any(Number) });
+      const rebuilt = replay(events)!;
+      const fromSnapshot = restoreState(JSON.parse(JSON.stringify(rebuilt)));
+      for (const state of [rebuilt, fromSnapshot]) {
+        // The same patch retried after a later write: recognised (not applied again, not refused).
+        expect(decide(patch, state, policy, withRequest('idem:p'))).toEqual([]);
+        expect(() => decide({ ...patch, patch: { q: 2 } } as SessionCommand, state, policy, withRequest('idem:p'))).toThrow(
+          expect.objectContaining({ code: ErrorCodes.IDEMPOTENCY_KEY_REUSED }),
+        );
+      }
+    });
+
+    it('treats a key remembered without a request digest (events and snapshots from before) as the same request', () => {
+      const unstamped = (events: SessionEvent[]) => events.map((e) => ({ ...e, data: { ...e.data, requestDigest: undefined } }) as SessionEvent);
+      const old = replay(unstamped([...created, ...decide(put('a'), replay(created), policy, withRequest('idem:old'))]))!;
+      expect(decide(put('b'), old, policy, withRequest('idem:old'))).toEqual([]);
+      // A snapshot from before: ids without digests; later writes add both, aligned at the end.
+      const { recentRequestDigests: _, ...snapshot } = old;
+      void _;
+      const later = replay(decide(put('c'), snapshot, policy, withRequest('idem:new')), snapshot)!;
+      expect(later.recentRequests).toHaveLength(2);
+      expect(later.recentRequestDigests).toHaveLength(1);
+      expect(decide(put('b'), later, policy, withRequest('idem:old'))).toEqual([]);
+      expect(decide(put('c'), later, policy, withRequest('idem:new'))).toEqual([]);
+      expect(() => decide(put('d'), later, policy, withRequest('idem:new'))).toThrow(expect.objectContaining({ code: ErrorCodes.IDEMPOTENCY_KEY_REUSED }));
     });
 
     it('recognises a retried create', () => {

@@ -1,6 +1,7 @@
-import { ErrorCodes, ForesightError, type GroupsState, type JsonValue, type MessageContext, type SessionEndReason, type SessionEvent } from '@foresight/contracts';
+import { ErrorCodes, ForesightError, RequestIds, type GroupsState, type JsonValue, type MessageContext, type SessionEndReason, type SessionEvent } from '@foresight/contracts';
 import { applyMergePatch } from './merge-patch';
-import { alreadyApplied, expiry, valueBytes, type SessionPolicy, type SessionState } from './session';
+import { commandDigest } from './command-digest';
+import { expiry, recallRequest, valueBytes, variableOf, type SessionPolicy, type SessionState } from './session';
 
 export type SessionCommand =
   | {
@@ -83,11 +84,23 @@ function checkVersion(state: SessionState, expected: number | undefined): void {
 
 /**
  * Decides which events a command produces, or throws a ForesightError with a stable code.
- * Pure: no I/O, the clock and ids come from the context (STYLE.md §3, §10). A retry of a write
- * already applied (same `ctx.requestId`) decides no event: the caller answers from the state.
+ * Pure: no I/O, the clock and ids come from the context. A retry of a write
+ * already applied (same `ctx.requestId`, same command) decides no event: the caller answers from
+ * the state; the same request id with a different command is refused.
  */
 export function decide(command: SessionCommand, state: SessionState | undefined, policy: SessionPolicy, ctx: DecisionContext): SessionEvent[] {
-  if (alreadyApplied(state, ctx.requestId)) return [];
+  // Events of a write with a request id carry its request's digest: replay then knows what the id was used for.
+  const stamp = RequestIds.is(ctx.requestId) ? { requestDigest: commandDigest(command) } : {};
+  if (stamp.requestDigest !== undefined) {
+    const seen = recallRequest(state, ctx.requestId, stamp.requestDigest);
+    if (seen === 'applied') return [];
+    if (seen === 'reused') {
+      fail(
+        ErrorCodes.IDEMPOTENCY_KEY_REUSED,
+        'This Idempotency-Key was already used for a different request to this session: a key identifies one request. Send a new key with a new request.',
+      );
+    }
+  }
   const envelope = (sessionId: string) => ({
     id: ctx.newEventId(),
     sessionId,
@@ -120,6 +133,7 @@ export function decide(command: SessionCommand, state: SessionState | undefined,
           idleTimeoutMs: idleMs,
           absoluteExpiresAt: new Date(ctx.now + absoluteMs).toISOString(),
           groups: command.groups,
+          ...stamp,
         },
       },
     ];
@@ -132,14 +146,14 @@ export function decide(command: SessionCommand, state: SessionState | undefined,
       checkGroup(policy, command.group);
       checkName(command.name);
       checkVersion(live, command.expectedVersion);
-      const value = command.kind === 'put' ? command.value : applyMergePatch(live.groups[command.group]?.[command.name], command.patch);
+      const value = command.kind === 'put' ? command.value : applyMergePatch(variableOf(live.groups, command.group, command.name), command.patch);
       checkValueFits(live, policy, command.group, command.name, value);
       return [
         {
           ...envelope(live.id),
           type: 'session.variable_set',
           version: 1,
-          data: { group: command.group, name: command.name, value, via: command.kind },
+          data: { group: command.group, name: command.name, value, via: command.kind, ...stamp },
         },
       ];
     }
@@ -147,15 +161,15 @@ export function decide(command: SessionCommand, state: SessionState | undefined,
       checkGroup(policy, command.group);
       checkName(command.name);
       checkVersion(live, command.expectedVersion);
-      if (live.groups[command.group]?.[command.name] === undefined) {
+      if (variableOf(live.groups, command.group, command.name) === undefined) {
         fail(ErrorCodes.VARIABLE_NOT_FOUND, `Variable ${command.group}/${command.name} is not set in this session.`);
       }
-      return [{ ...envelope(live.id), type: 'session.variable_deleted', version: 1, data: { group: command.group, name: command.name } }];
+      return [{ ...envelope(live.id), type: 'session.variable_deleted', version: 1, data: { group: command.group, name: command.name, ...stamp } }];
     }
     case 'end':
-      return [{ ...envelope(live.id), type: 'session.ended', version: 1, data: { reason: command.reason } }];
+      return [{ ...envelope(live.id), type: 'session.ended', version: 1, data: { reason: command.reason, ...stamp } }];
     case 'record_action':
-      return [{ ...envelope(live.id), type: 'session.action_recorded', version: 1, data: { action: command.action, userId: live.userId } }];
+      return [{ ...envelope(live.id), type: 'session.action_recorded', version: 1, data: { action: command.action, userId: live.userId, ...stamp } }];
   }
 }
 

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { RequestIds, type GroupsState, type JsonValue, type SessionEndReason, type SessionEvent } from '@foresight/contracts';
+import { RequestIds, type GroupState, type GroupsState, type JsonValue, type SessionEndReason, type SessionEvent } from '@foresight/contracts';
 
 /** The in-memory state of one session, rebuilt by folding its events (S6). */
 export interface SessionState {
@@ -26,6 +26,12 @@ export interface SessionState {
    */
   readonly recentRequests?: readonly number[];
   /**
+   * For each of {@link recentRequests}, aligned at the end (shorter in snapshots taken before it
+   * existed), the 32-bit digest of the request that id was used for (the events' `requestDigest`;
+   * 0 when unknown): a retry must be the same request, a different one under the same id is refused.
+   */
+  readonly recentRequestDigests?: readonly number[];
+  /**
    * The session's last {@link RECENT_ACTIONS} recorded actions, oldest first: a node that takes the
    * session over (failover, rebalance) restores its prediction history from them instead of starting cold.
    */
@@ -49,11 +55,33 @@ function appendBounded<T>(list: readonly T[] | undefined, item: T, max: number):
   return next.length > max ? next.slice(next.length - max) : next;
 }
 
-function remember(recent: readonly number[] | undefined, causationId: string): readonly number[] | undefined {
-  if (!RequestIds.is(causationId)) return recent;
-  const digest = requestDigest(causationId);
-  if (recent !== undefined && recent[recent.length - 1] === digest) return recent; // one write, several events
-  return appendBounded(recent, digest, RECENT_REQUESTS);
+type RequestMemory = Pick<SessionState, 'recentRequests' | 'recentRequestDigests'>;
+
+/** The request memory after an event: its request id (causation id) and request digest appended. */
+function remember(state: RequestMemory | undefined, event: SessionEvent): RequestMemory | undefined {
+  if (!RequestIds.is(event.causationId)) return undefined;
+  const id = requestDigest(event.causationId);
+  const recent = state?.recentRequests;
+  if (recent !== undefined && recent[recent.length - 1] === id) return undefined; // one write, several events
+  return {
+    recentRequests: appendBounded(recent, id, RECENT_REQUESTS),
+    recentRequestDigests: appendBounded(state?.recentRequestDigests, event.data.requestDigest ?? 0, RECENT_REQUESTS),
+  };
+}
+
+/**
+ * What the session remembers of a write's request id: `new` (not among its recent writes),
+ * `applied` (the same request was already applied: a retry), or `reused` (the id was used for a
+ * different request). A request whose digest was not recorded (older events) counts as the same.
+ */
+export function recallRequest(state: SessionState | undefined, requestId: string | undefined, digest: number): 'new' | 'applied' | 'reused' {
+  const recent = state?.recentRequests;
+  if (!RequestIds.is(requestId) || recent === undefined) return 'new';
+  const at = recent.lastIndexOf(requestDigest(requestId));
+  if (at < 0) return 'new';
+  const digests = state?.recentRequestDigests ?? [];
+  const stored = digests[at - (recent.length - digests.length)] ?? 0;
+  return stored === 0 || stored === digest ? 'applied' : 'reused';
 }
 
 /** Limits and defaults that every decision respects. */
@@ -76,8 +104,34 @@ export function valueBytes(value: JsonValue): number {
   return Buffer.byteLength(JSON.stringify(value), 'utf8');
 }
 
+/**
+ * A map without a prototype: every key, `__proto__`, `constructor` and `toString` included, is an
+ * ordinary entry (on a plain object, `o.__proto__ = v` would set its prototype, and `o.constructor`
+ * reads Object). Variables and groups are held in these, so any valid name is just a name.
+ */
+function bare<T>(...sources: (Readonly<Record<string, T>> | undefined)[]): Record<string, T> {
+  return Object.assign(Object.create(null) as Record<string, T>, ...sources);
+}
+
+/** The value of a variable, if set: own entries only, whatever the maps' prototypes. */
+export function variableOf(groups: GroupsState, group: string, name: string): JsonValue | undefined {
+  const vars = Object.hasOwn(groups, group) ? groups[group] : undefined;
+  return vars !== undefined && Object.hasOwn(vars, name) ? vars[name] : undefined;
+}
+
+/**
+ * A state read back from a snapshot (decoded into plain objects), with its groups in prototype-free
+ * maps again, so that reads never see an inherited name.
+ */
+export function restoreState(snapshot: unknown): SessionState {
+  const state = snapshot as SessionState;
+  const groups = bare<GroupState>();
+  for (const [group, vars] of Object.entries(state.groups)) groups[group] = bare(vars);
+  return { ...state, groups };
+}
+
 function withVariable(state: SessionState, group: string, name: string, value: JsonValue | undefined): SessionState {
-  const groupVars: Record<string, JsonValue> = { ...(state.groups[group] ?? {}) };
+  const groupVars: Record<string, JsonValue> = bare(Object.hasOwn(state.groups, group) ? state.groups[group] : undefined);
   const sizes: Record<string, number> = { ...state.sizes };
   const key = `${group}/${name}`;
   const before = sizes[key] ?? 0;
@@ -90,19 +144,14 @@ function withVariable(state: SessionState, group: string, name: string, value: J
     after = valueBytes(value);
     sizes[key] = after;
   }
-  return { ...state, groups: { ...state.groups, [group]: groupVars }, sizes, totalBytes: state.totalBytes - before + after };
+  return { ...state, groups: bare(state.groups, { [group]: groupVars }), sizes, totalBytes: state.totalBytes - before + after };
 }
 
 /** Applies one event. Pure: the same events always rebuild the same state. */
 export function evolve(state: SessionState | undefined, event: SessionEvent): SessionState {
   const next = apply(state, event);
-  const recentRequests = remember(state?.recentRequests, event.causationId);
-  return recentRequests === next.recentRequests ? next : { ...next, recentRequests };
-}
-
-/** Whether a write with this request id was among the session's recent writes (already applied). */
-export function alreadyApplied(state: SessionState | undefined, requestId: string | undefined): boolean {
-  return RequestIds.is(requestId) && state?.recentRequests?.includes(requestDigest(requestId)) === true;
+  const memory = remember(state, event);
+  return memory === undefined ? next : { ...next, ...memory };
 }
 
 function apply(state: SessionState | undefined, event: SessionEvent): SessionState {
@@ -119,7 +168,7 @@ function apply(state: SessionState | undefined, event: SessionEvent): SessionSta
       lastActivityAt: at,
       idleTimeoutMs: event.data.idleTimeoutMs,
       absoluteExpiresAt: Date.parse(event.data.absoluteExpiresAt),
-      groups: {},
+      groups: bare(),
       sizes: {},
       totalBytes: 0,
     };

@@ -28,6 +28,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   [ErrorCodes.UNKNOWN_OPERATION]: 400,
   [ErrorCodes.ROUTE_NOT_FOUND]: 404,
   [ErrorCodes.RATE_LIMITED]: 429,
+  [ErrorCodes.IDEMPOTENCY_KEY_REUSED]: 422,
   [ErrorCodes.TOKEN_EXPIRED]: 401,
   [ErrorCodes.TOKEN_MALFORMED]: 401,
   [ErrorCodes.TOKEN_BAD_SIGNATURE]: 401,
@@ -53,7 +54,11 @@ function fromFastify(error: { code?: string; statusCode?: number; message?: stri
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
-      return { code: ErrorCodes.VALIDATION, message: 'The request body is not valid JSON. Send a JSON object with content-type application/json.' };
+      // The parser also refuses a "__proto__" key and "constructor" holding "prototype" (prototype poisoning).
+      return {
+        code: ErrorCodes.VALIDATION,
+        message: 'The request body is not valid JSON, or uses a "__proto__" or "constructor.prototype" key, which is refused. Send a JSON object with content-type application/json.',
+      };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { code: ErrorCodes.PAYLOAD_TOO_LARGE, message: 'The request body is larger than the gateway accepts (HTTP_BODY_LIMIT_BYTES).' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':

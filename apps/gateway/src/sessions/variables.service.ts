@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ErrorCodes, ForesightError, type JsonValue, type ShardCommands } from '@foresight/contracts';
+import { ErrorCodes, ForesightError, isWellFormedJson, unstorableTextMessage, type JsonValue, type ShardCommands } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { CONFIG } from '@foresight/platform';
 import { isIssuedSessionId } from '@foresight/session-domain';
@@ -47,6 +47,9 @@ export class VariablesService {
     const body = object(rawBody);
     if (!('value' in body)) throw new ForesightError(ErrorCodes.VALIDATION, 'The body must be {"value": <any JSON>}.');
     const value = body.value as JsonValue;
+    // MessagePack would replace an unpaired surrogate before the owner sees it: the stored value
+    // would differ from the one acknowledged (and cached here).
+    if (!isWellFormedJson(value)) throw new ForesightError(ErrorCodes.VALIDATION, unstorableTextMessage('value'));
     const r = await this.shards.call(this.checkId(id), 'var.put', { sessionId: id, group, name, value, expectedVersion: body.expectedVersion as number | undefined }, ctx);
     this.l1.wrote(id, group, name, value, r.version);
     return r;
@@ -55,6 +58,7 @@ export class VariablesService {
   async patch(id: string, group: string, name: string, rawBody: unknown, ctx: CallContext): Promise<Reply<'var.patch'>> {
     const body = object(rawBody);
     if (!('patch' in body)) throw new ForesightError(ErrorCodes.VALIDATION, 'The body must be {"patch": <JSON merge patch>}.');
+    if (!isWellFormedJson(body.patch as JsonValue)) throw new ForesightError(ErrorCodes.VALIDATION, unstorableTextMessage('patch'));
     const r = await this.shards.call(
       this.checkId(id),
       'var.patch',

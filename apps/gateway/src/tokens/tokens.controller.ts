@@ -1,7 +1,7 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { ForesightConfig } from '@foresight/config';
-import { ErrorCodes, ForesightError, type TokenPair } from '@foresight/contracts';
+import { ErrorCodes, ForesightError, isStorableText, unstorableTextMessage, type TokenPair } from '@foresight/contracts';
 import { CLOCK, CONFIG, type Clock } from '@foresight/platform';
 import { isIssuedSessionId } from '@foresight/session-domain';
 import { hashRefreshToken, isWellFormedRefreshToken } from '@foresight/token-core';
@@ -49,6 +49,7 @@ export class TokensController {
     if (body.userId !== undefined && (typeof body.userId !== 'string' || body.userId.length === 0 || body.userId.length > 256)) {
       throw new ForesightError(ErrorCodes.VALIDATION, '"userId" must be a non-empty string of at most 256 characters.');
     }
+    if (typeof body.userId === 'string' && !isStorableText(body.userId)) throw new ForesightError(ErrorCodes.VALIDATION, unstorableTextMessage('userId'));
     if (!isIssuedSessionId(id, this.config.session.idSecret)) throw new ForesightError(ErrorCodes.SESSION_NOT_FOUND, 'No such session: the id was not issued by this cluster.');
     const ctx = { correlationId: String(req.id), causationId: String(req.id) };
     const session = await this.shards.call(id, 'session.get', { sessionId: id, groups: [] }, ctx);

@@ -1,17 +1,22 @@
-import { ErrorCodes, ForesightError, type JsonValue } from '@foresight/contracts';
+import { ErrorCodes, ForesightError, Headers, isStorableText, isWellFormedText, unstorableTextMessage, type JsonValue } from '@foresight/contracts';
+import type { RpcMeta } from '@foresight/messaging';
 
 const bad = (message: string): never => {
   throw new ForesightError(ErrorCodes.VALIDATION, message);
 };
 
-/** True for values JSON can carry (no binary, no undefined, finite numbers), up to a nesting depth. */
+/**
+ * True for values JSON can carry (no binary, no undefined, finite numbers, strings and keys with a
+ * UTF-8 form), up to a nesting depth. NUL is fine: variables are stored as MessagePack bytes.
+ */
 export function isJsonValue(value: unknown, depth = 0): value is JsonValue {
   if (depth > 64) return false;
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
+  if (typeof value === 'string') return isWellFormedText(value);
+  if (value === null || typeof value === 'boolean') return true;
   if (typeof value === 'number') return Number.isFinite(value);
   if (Array.isArray(value)) return value.every((v) => isJsonValue(v, depth + 1));
   if (typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
-    return Object.values(value as object).every((v) => isJsonValue(v, depth + 1));
+    return Object.entries(value as object).every(([k, v]) => isWellFormedText(k) && isJsonValue(v, depth + 1));
   }
   return false;
 }
@@ -22,10 +27,22 @@ export function body(raw: unknown): Record<string, unknown> {
   return raw as Record<string, unknown>;
 }
 
+/** A string field; it may end up in a Postgres text column (user id), so it must be storable there. */
 export function str(b: Record<string, unknown>, key: string, max = 256): string {
   const v = b[key];
   if (typeof v !== 'string' || v.length === 0 || v.length > max) return bad(`"${key}" must be a non-empty string of at most ${max} characters.`);
+  if (!isStorableText(v)) return bad(unstorableTextMessage(key));
   return v;
+}
+
+/**
+ * The ids a write's events carry into Postgres text columns (correlation, causation, request id)
+ * come from NATS headers, which may hold NUL: refuse the request rather than fail its append.
+ */
+export function checkMeta(meta: RpcMeta): void {
+  if (!isStorableText(meta.correlationId)) bad(unstorableTextMessage(`${Headers.correlationId} header`));
+  if (!isStorableText(meta.causationId)) bad(unstorableTextMessage(`${Headers.causationId} header`));
+  if (meta.requestId !== undefined && !isStorableText(meta.requestId)) bad(unstorableTextMessage(`${Headers.requestId} header`));
 }
 
 export function optionalInt(b: Record<string, unknown>, key: string, min = 0): number | undefined {
@@ -38,7 +55,7 @@ export function optionalInt(b: Record<string, unknown>, key: string, min = 0): n
 export function json(b: Record<string, unknown>, key: string): JsonValue {
   if (!(key in b)) return bad(`"${key}" is required.`);
   const v = b[key];
-  if (!isJsonValue(v)) return bad(`"${key}" must be a JSON value (no binary data, no non-finite numbers, at most 64 levels deep).`);
+  if (!isJsonValue(v)) return bad(`"${key}" must be a JSON value (no binary data, no non-finite numbers, no unpaired UTF-16 surrogates, at most 64 levels deep).`);
   return v;
 }
 

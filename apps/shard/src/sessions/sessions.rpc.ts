@@ -4,12 +4,13 @@ import type { ForesightConfig } from '@foresight/config';
 import { serveRpc, type RpcHandler, type RpcMeta } from '@foresight/messaging';
 import { histogram, type Logger } from '@foresight/observability';
 import { CONFIG, LOGGER, METRICS, NATS } from '@foresight/platform';
+import { variableOf } from '@foresight/session-domain';
 import type { NatsConnection, Subscription } from 'nats';
 import type { Registry } from 'prom-client';
 import { CacheNodeService } from '../cache/cache-node.service';
 import { CacheRpc } from '../cache/cache.rpc';
 import { MembershipService } from '../membership/membership.service';
-import { body, groupsArg, isJsonValue, json, optionalInt, str } from './command-validation';
+import { body, checkMeta, groupsArg, isJsonValue, json, optionalInt, str } from './command-validation';
 import { SessionsService } from './sessions.service';
 
 type Reply<K extends ShardOp> = ShardCommands[K]['reply'];
@@ -37,15 +38,22 @@ export class SessionsRpc {
   }
 
   start(): void {
+    // Writes: their events carry the request's ids into Postgres, so those must be storable.
+    const write =
+      (handler: RpcHandler): RpcHandler =>
+      async (r, m) => {
+        checkMeta(m);
+        return handler(r, m);
+      };
     const handlers: Record<ShardOp, RpcHandler> = {
-      'session.create': (r, m) => this.create(r, m),
+      'session.create': write((r, m) => this.create(r, m)),
       'session.get': (r) => this.get(r),
-      'session.end': (r, m) => this.end(r, m),
+      'session.end': write((r, m) => this.end(r, m)),
       'var.get': (r) => this.varGet(r),
-      'var.put': (r, m) => this.varPut(r, m),
-      'var.patch': (r, m) => this.varPatch(r, m),
-      'var.delete': (r, m) => this.varDelete(r, m),
-      'session.record_action': (r, m) => this.recordAction(r, m),
+      'var.put': write((r, m) => this.varPut(r, m)),
+      'var.patch': write((r, m) => this.varPatch(r, m)),
+      'var.delete': write((r, m) => this.varDelete(r, m)),
+      'session.record_action': write((r, m) => this.recordAction(r, m)),
       'sessions.touch': (r) => this.touch(r),
       ...this.cacheRpc.handlers(),
     };
@@ -99,7 +107,7 @@ export class SessionsRpc {
     const group = str(b, 'group', 32);
     const name = str(b, 'name', 128);
     const view = await this.sessions.read(str(b, 'sessionId', 64), [group]);
-    const value = view.groups[group]?.[name];
+    const value = variableOf(view.groups, group, name);
     if (value === undefined) throw new ForesightError(ErrorCodes.VARIABLE_NOT_FOUND, `Variable ${group}/${name} is not set in this session.`);
     return { value, version: view.version };
   }
@@ -120,7 +128,7 @@ export class SessionsRpc {
     const name = str(b, 'name', 128);
     const patch = json(b, 'patch');
     const state = await this.sessions.execute(str(b, 'sessionId', 64), { kind: 'patch', group, name, patch, expectedVersion: optionalInt(b, 'expectedVersion', 1) }, meta);
-    const value = state.groups[group]?.[name];
+    const value = variableOf(state.groups, group, name);
     return { value: isJsonValue(value) ? value : null, version: state.version };
   }
 

@@ -5,7 +5,7 @@ import { shardOf } from '@foresight/hashing';
 import { counter, gauge, histogram, type Logger } from '@foresight/observability';
 import { EventStore } from '@foresight/persistence';
 import { CLOCK, CONFIG, LOGGER, METRICS, type Clock } from '@foresight/platform';
-import { checkLive, decide, decideExpiry, evolve, expiry, isIssuedSessionId, replay, touch, type SessionCommand, type SessionPolicy, type SessionState } from '@foresight/session-domain';
+import { checkLive, decide, decideExpiry, evolve, expiry, isIssuedSessionId, replay, restoreState, touch, type SessionCommand, type SessionPolicy, type SessionState } from '@foresight/session-domain';
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { MembershipService } from '../membership/membership.service';
@@ -214,7 +214,7 @@ export class SessionsService {
     this.metrics.loads.inc();
     const rebuilt = replay(
       events.map((e) => e.event),
-      snapshot ? (snapshot.state as SessionState) : undefined,
+      snapshot ? restoreState(snapshot.state) : undefined,
     );
     if (!rebuilt) return undefined;
     // Reads leave no event; the index remembers them, so idle time survives a takeover.

@@ -4,7 +4,7 @@ import type { Logger } from '@foresight/observability';
 import type { NatsConnection, Subscription } from 'nats';
 import type { TokensService } from '../families/tokens.service';
 import type { SigningKeys } from '../keys/signing-keys';
-import { body, familyIdOf, generationOf, sessionIdOf, text } from './validation';
+import { body, familyIdOf, generationOf, sessionIdOf, storableText, text } from './validation';
 
 type Reply<K extends TokenOp> = Promise<TokenCommands[K]['reply']>;
 
@@ -27,7 +27,7 @@ export function serveTokenRpc(
   const handlers: Record<TokenOp, RpcHandler> = {
     issue: async (raw, m): Reply<'issue'> => {
       const b = body(raw);
-      return tokens.issue(sessionIdOf(b), text(b, 'userId', 256), ctx(m));
+      return tokens.issue(sessionIdOf(b), storableText(b, 'userId', 256), ctx(m));
     },
     refresh: async (raw, m): Reply<'refresh'> => tokens.refresh(text(body(raw), 'refreshToken', 512), ctx(m)),
     revoke: async (raw, m): Reply<'revoke'> => {

@@ -1,4 +1,4 @@
-import { ErrorCodes, ForesightError } from '@foresight/contracts';
+import { ErrorCodes, ForesightError, isStorableText, unstorableTextMessage } from '@foresight/contracts';
 
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -28,6 +28,13 @@ export function familyIdOf(b: Record<string, unknown>, required: boolean): strin
 export function text(b: Record<string, unknown>, key: string, max: number): string {
   const v = b[key];
   if (typeof v !== 'string' || v.length === 0 || v.length > max) throw invalid(`"${key}" must be a non-empty string of at most ${max} characters.`);
+  return v;
+}
+
+/** {@link text} kept in a Postgres text column (a user id): no NUL, no unpaired surrogate. */
+export function storableText(b: Record<string, unknown>, key: string, max: number): string {
+  const v = text(b, key, max);
+  if (!isStorableText(v)) throw invalid(unstorableTextMessage(key));
   return v;
 }
 

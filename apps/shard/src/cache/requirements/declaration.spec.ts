@@ -26,5 +26,9 @@ describe('requirement declarations from the wire', () => {
     expect(codeOf({ pattern: 'view {id}', keys: ['x'] })).toBe(ErrorCodes.CACHE_INVALID_PATTERN);
     expect(codeOf({ pattern: 'view:{id', keys: ['x'] })).toBe(ErrorCodes.CACHE_INVALID_PATTERN);
     expect(codeOf({ pattern: 'view:{id}', keys: ['product:{id'] })).toBe(ErrorCodes.REQUIREMENT_INVALID_TEMPLATE);
+    // Postgres cannot keep these (jsonb refuses NUL): refused up front, not a 500 from the insert.
+    expect(codeOf({ pattern: 'view:{id}', keys: ['product:\u0000{id}'] })).toBe(ErrorCodes.REQUIREMENT_INVALID_TEMPLATE);
+    expect(codeOf({ pattern: 'view:{id}', keys: ['product:\ud800{id}'] })).toBe(ErrorCodes.REQUIREMENT_INVALID_TEMPLATE);
+    expect(codeOf({ pattern: 'view:\u0000{id}', keys: ['x'] })).toBe(ErrorCodes.CACHE_INVALID_PATTERN);
   });
 });

@@ -1,5 +1,5 @@
 import { ActionPattern, isCacheError, KeyTemplate } from '@foresight/cache-core';
-import { ErrorCodes, ForesightError, type RequirementDeclaration } from '@foresight/contracts';
+import { ErrorCodes, ForesightError, isStorableText, unstorableTextMessage, type RequirementDeclaration } from '@foresight/contracts';
 
 /** Most key templates in one declaration. */
 export const MAX_TEMPLATES = 64;
@@ -25,6 +25,8 @@ export function parseDeclaration(raw: unknown): RequirementDeclaration {
     throw new ForesightError(ErrorCodes.CACHE_INVALID_PATTERN, `Invalid action pattern: ${isCacheError(error) ? error.message : String(error)}`);
   }
   for (const k of b.keys as string[]) {
+    // Kept in Postgres (jsonb), which refuses NUL; a filled key is printable ASCII anyway.
+    if (!isStorableText(k)) throw new ForesightError(ErrorCodes.REQUIREMENT_INVALID_TEMPLATE, unstorableTextMessage('keys'));
     try {
       new KeyTemplate(k);
     } catch (error) {
