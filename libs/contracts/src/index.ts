@@ -14,3 +14,6 @@ export * from './prediction-subjects';
 export * from './prediction-commands';
 export * from './prediction-events';
 export * from './cache-subjects';
+export * from './streams';
+export * from './permissions';
+export * from './nats-accounts';

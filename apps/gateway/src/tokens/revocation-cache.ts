@@ -1,5 +1,5 @@
-import { TOKEN_STREAM_DUPLICATE_WINDOW_MS, TOKEN_STREAM_MAX_AGE_MS, tokenSubjects, type TokenRevokedV1 } from '@foresight/contracts';
-import { decode, ensureStream } from '@foresight/messaging';
+import { streamDeclarations, tokenSubjects, type TokenRevokedV1 } from '@foresight/contracts';
+import { decode, useStream } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
 import { DeliverPolicy, type ConsumerMessages, type NatsConnection } from 'nats';
 import { RevocationList } from './revocation-list';
@@ -48,14 +48,8 @@ export class RevocationCache {
 
   async start(): Promise<void> {
     const s = tokenSubjects(this.opts.namespace);
-    // Declared here too (same spec as the token service), so a gateway starting first can follow it.
-    await ensureStream(this.nc, {
-      name: s.tokenStream,
-      subjects: [s.tokenEventsWildcard],
-      replicas: this.opts.replicas,
-      maxAgeMs: TOKEN_STREAM_MAX_AGE_MS,
-      duplicateWindowMs: TOKEN_STREAM_DUPLICATE_WINDOW_MS,
-    });
+    // Declared by the metadata service, so a gateway starting before the token service can follow it.
+    await useStream(this.nc, streamDeclarations(this.opts.namespace).tokens, this.opts.replicas, { logger: this.logger });
     const subject = s.tokenEvent('token.revoked');
     const since = this.opts.clock() - this.opts.retainMs;
     // The last revocation already on the stream: ready once it has been applied (at once if there is none to load).
