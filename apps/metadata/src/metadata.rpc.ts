@@ -32,7 +32,7 @@ const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 function nodeRequest(s: Subjects, op: MembershipOp, raw: unknown, meta: RpcMeta): { nodeId: string; incarnation: string } {
   const nodeId = s.nodeIdOfMembership(meta.subject, op);
   if (nodeId === undefined || !NODE_ID.test(nodeId)) {
-    throw new ForesightError(ErrorCodes.VALIDATION, `A ${op} request must be sent on ${s.membershipRpc('<nodeId>', op)} (node id: 1-64 letters, digits, _ and -).`);
+    throw new ForesightError(ErrorCodes.VALIDATION, `A ${op} request must be sent on ${s.namespace}.rpc.metadata.node.<nodeId>.${op} (node id: 1-64 letters, digits, _ and -).`);
   }
   const r = raw as Partial<Req<'heartbeat'>> | null;
   if (!r || typeof r.incarnation !== 'string' || r.incarnation.length === 0 || r.incarnation.length > 64) {
