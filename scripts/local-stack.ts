@@ -4,8 +4,10 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { runMigrations } from '@foresight/persistence';
-import { startNatsServer, type LocalNats } from './infra/nats-server';
+import type { NatsIdentity } from '@foresight/contracts';
+import type { NatsLogin } from './infra/nats-credentials';
 import { freePort, waitFor } from './infra/ports';
+import { startStackNats, type StackNats } from './infra/stack-nats';
 import { startEmbeddedPostgres, type LocalPostgres } from './infra/postgres';
 
 export type AppName = 'gateway' | 'metadata' | 'shard' | 'prediction' | 'token' | 'affinity' | 'origin-example';
@@ -20,8 +22,10 @@ export interface StackOptions {
   postgresDataDir?: string;
   /** Use this Postgres instead of starting one (DATABASE_URL). */
   databaseUrl?: string;
-  /** Use this NATS instead of starting one (NATS_URL). */
+  /** Use this NATS as it is (NATS_URL) instead of starting one with per-service users. */
   natsUrl?: string;
+  /** Where the nats-server this stack starts listens and keeps its JetStream files (default: free port, temp dir). */
+  natsServer?: { readonly port?: number; readonly storeDir?: string };
   /** Where service logs go: 'inherit' prefixes them on this process's stderr; a folder gets one file per service. */
   logs?: 'inherit' | string;
   /** Extra node flags for every service process (e.g. `--cpu-prof` when profiling). */
@@ -56,7 +60,16 @@ export interface LocalStack {
   readonly apiKey: string;
   readonly databaseUrl: string;
   readonly natsUrl: string;
+  /** The config file with this run's NATS users and passwords (when the stack started nats-server). */
+  readonly natsConfigFile?: string;
   readonly namespace: string;
+  /**
+   * How to connect as a service of this stack would (user, password, inbox prefix); undefined when
+   * the stack uses a NATS server given by URL.
+   */
+  natsLogin(identity: NatsIdentity): NatsLogin | undefined;
+  /** Permission violations the stack's nats-server has logged (needs a log folder). */
+  natsViolations(): string[];
   readonly services: Map<string, ServiceProcess>;
   /** Starts one more service process (e.g. another shard node) and waits until it is healthy. */
   startService(app: AppName, name: string, env?: Readonly<Record<string, string>>): Promise<ServiceProcess>;
@@ -87,7 +100,7 @@ const API_KEY = 'dev-key';
 export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
   const log = (msg: string) => options.quiet || process.stderr.write(`[stack] ${msg}\n`);
   let pg: LocalPostgres | undefined;
-  let nats: LocalNats | undefined;
+  let nats: StackNats | undefined;
   const services = new Map<string, ServiceProcess>();
   const logDir = options.logs && options.logs !== 'inherit' ? options.logs : undefined;
   if (logDir) mkdirSync(logDir, { recursive: true });
@@ -111,16 +124,13 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       databaseUrl = await pg.createDatabase('foresight');
       log(`postgres ready on port ${pg.port}`);
     }
-    let natsUrl = options.natsUrl;
-    if (!natsUrl) {
-      nats = await startNatsServer();
-      natsUrl = nats.url;
-      log(`nats-server (JetStream) ready at ${natsUrl}`);
-    }
+    const namespace = options.env?.FORESIGHT_NAMESPACE ?? 'fs';
+    nats = await startStackNats({ url: options.natsUrl, namespace, ...options.natsServer, logDir });
+    const natsUrl = nats.url;
+    if (!options.natsUrl) log(`nats-server (JetStream, one user per service) ready at ${natsUrl}`);
     const applied = await runMigrations(databaseUrl);
     if (applied.length > 0) log(`migrations applied: ${applied.join(', ')}`);
 
-    const namespace = options.env?.FORESIGHT_NAMESPACE ?? 'fs';
     const baseEnv: Record<string, string> = {
       NODE_ENV: 'development',
       LOG_LEVEL: 'info',
@@ -135,9 +145,10 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     const startService = async (app: AppName, name: string, env: Readonly<Record<string, string>> = {}): Promise<ServiceProcess> => {
       const fixed = app === 'gateway' ? options.gatewayPort : app === 'origin-example' ? options.originExample?.port : undefined;
       const port = fixed ?? (await freePort());
+      const natsEnv = await nats!.envFor(nats!.identityOf(app, name));
       const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
         cwd: ROOT,
-        env: { ...process.env, ...baseEnv, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', ...(app === 'shard' ? { NODE_ID: name } : {}), ...env },
+        env: { ...process.env, ...baseEnv, ...natsEnv, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', ...(app === 'shard' ? { NODE_ID: name } : {}), ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
         // Own process group: a terminal's Ctrl-C reaches only the launcher, which stops services in order.
         // EXIT_WITH_PARENT makes them exit should the launcher itself be killed.
@@ -190,7 +201,10 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       apiKey: API_KEY,
       databaseUrl,
       natsUrl,
+      natsConfigFile: nats.configFile,
       namespace,
+      natsLogin: (identity) => nats?.login(identity),
+      natsViolations: () => nats?.violations() ?? [],
       services,
       startService,
       waitForAssignment,

@@ -1,12 +1,11 @@
 import { EnvReader } from '@foresight/config';
 import { join, resolve } from 'node:path';
-import { startNatsServer } from './infra/nats-server';
 import { startLocalStack } from './local-stack';
 
 /**
  * `npm start`: the whole stack on this machine. Embedded Postgres (data in .data/postgres) unless
- * DATABASE_URL is set; a local nats-server with JetStream (.data/nats) unless NATS_URL is set.
- * Ctrl-C stops everything it started.
+ * DATABASE_URL is set; a local nats-server with JetStream (.data/nats) and one user per service
+ * (random passwords for each run) unless NATS_URL is set. Ctrl-C stops everything it started.
  */
 async function main(): Promise<void> {
   const env = new EnvReader(process.env);
@@ -14,25 +13,22 @@ async function main(): Promise<void> {
   const gatewayPort = env.int('GATEWAY_PORT', 3000, 1, 65535);
   const shardNodes = env.int('SHARD_NODES', 2, 1, 16);
   const databaseUrl = env.optional('DATABASE_URL');
-  let natsUrl = env.optional('NATS_URL');
+  const natsUrl = env.optional('NATS_URL');
+  const natsPort = env.int('NATS_PORT', 4222, 1, 65535);
   if (env.problems.length > 0) throw new Error(env.problems.join('; '));
 
-  const nats = natsUrl ? undefined : await startNatsServer({ storeDir: join(root, '.data', 'nats'), port: env.int('NATS_PORT', 4222, 1, 65535) });
-  natsUrl ??= nats?.url;
   const stack = await startLocalStack({
     shardNodes,
     gatewayPort,
     databaseUrl,
     natsUrl,
+    natsServer: { storeDir: join(root, '.data', 'nats'), port: natsPort },
     postgresDataDir: join(root, '.data', 'postgres'),
     extraServices: ['prediction', 'token', 'affinity'],
     // The example origin (20 ms, 1 KiB items) backs every data key of the predictive cache.
     originExample: { env: { ORIGIN_LATENCY_MS: env.string('ORIGIN_LATENCY_MS', '20') } },
     logs: 'inherit',
     env: { LOG_LEVEL: env.string('LOG_LEVEL', 'warn') },
-  }).catch(async (error: unknown) => {
-    await nats?.stop();
-    throw error;
   });
   const g = stack.gatewayUrl;
   process.stdout.write(
@@ -46,7 +42,7 @@ async function main(): Promise<void> {
       `  origin    ${stack.originUrl}/items/<key>   (example origin behind GET ${g}/v1/sessions/<id>/data/<key>)`,
       `  services  ${[...stack.services.values()].map((s) => `${s.name}=${s.httpUrl}`).join('  ')}`,
       `  postgres  ${stack.databaseUrl}`,
-      `  nats      ${stack.natsUrl}`,
+      `  nats      ${stack.natsUrl}${stack.natsConfigFile ? `   (this run's users and passwords: ${stack.natsConfigFile})` : ''}`,
       '',
       `Try: curl -s -XPOST ${g}/v1/sessions -H 'x-api-key: ${stack.apiKey}' -H 'content-type: application/json' -d '{"data":{"cart":{"items":[]}}}'`,
       'Press Ctrl-C to stop everything.',
@@ -59,7 +55,6 @@ async function main(): Promise<void> {
     stopping = true;
     process.stdout.write(`\n${signal}: stopping every service, nats-server and postgres ...\n`);
     await stack.stop();
-    await nats?.stop();
     process.stdout.write('stopped.\n');
     process.exit(0);
   };

@@ -2,8 +2,8 @@
 /*
  * Checks deploy/nats/*.conf without Docker: starts three local nats-servers from the same files
  * (only hosts, ports and store dirs rewritten to loopback/temp), waits for /healthz, then checks
- * the per-service permissions and an R3 JetStream stream with the `nats` client. Stops what it
- * started and removes its temp dir.
+ * the per-service permissions (accounts.conf is generated from libs/contracts/src/permissions.ts)
+ * and an R3 JetStream stream with the `nats` client. Stops what it started and removes its temp dir.
  *
  *   node deploy/nats/verify-local.js        (nats-server from PATH, /usr/sbin, or NATS_SERVER_BIN)
  */
@@ -18,10 +18,10 @@ const here = __dirname;
 const bin = process.env.NATS_SERVER_BIN || ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) => fs.existsSync(p)) || 'nats-server';
 const base = 20000 + Math.floor(Math.random() * 20000);
 const port = (kind, i) => base + kind * 10 + i; // kind 0 client, 1 cluster, 2 monitor
-const passwords = Object.fromEntries(
-  ['GATEWAY', 'METADATA', 'SHARD', 'PREDICTION', 'TOKEN', 'AFFINITY', 'SUBSCRIBER', 'SYS'].map((u) => [`NATS_${u}_PASSWORD`, `pw-${u.toLowerCase()}`]),
-);
-const pw = (user) => passwords[`NATS_${user.toUpperCase()}_PASSWORD`];
+// Every password variable the accounts file reads, each set to a test value.
+const variables = [...fs.readFileSync(path.join(here, 'accounts.conf'), 'utf8').matchAll(/password: \$(NATS_\w+_PASSWORD)/g)].map((m) => m[1]);
+const passwords = Object.fromEntries(variables.map((v) => [v, `pw-${v.toLowerCase()}`]));
+const pw = (user) => passwords[`NATS_${user.toUpperCase().replace(/-/g, '_')}_PASSWORD`];
 const sc = StringCodec();
 let failures = 0;
 const check = (label, ok) => {
@@ -61,15 +61,25 @@ async function startCluster(dir) {
 
 async function user(name, node = 1) {
   const errors = [];
-  const nc = await connect({ servers: `127.0.0.1:${port(0, node)}`, user: name, pass: pw(name), name });
+  // Each user may read replies only under its own inbox prefix.
+  const nc = await connect({ servers: `127.0.0.1:${port(0, node)}`, user: name, pass: pw(name), name, inboxPrefix: `_INBOX.${name}` });
   (async () => {
     for await (const s of nc.status()) if (s.type === 'error') errors.push(String(s.data));
   })();
   return { nc, errors, violated: () => errors.some((e) => /permissions[ _]violation/i.test(e)) };
 }
 
+const denied = (promise) => promise.then(() => false, (err) => /permissions violation/i.test(String(err && err.message)));
+
+function subscribeDenied(nc, subject) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => resolve(false), 5000);
+    nc.subscribe(subject, { callback: (err) => err && (clearTimeout(timer), resolve(/permissions violation/i.test(err.message))) });
+  });
+}
+
 async function checks() {
-  const shard = await user('shard', 1);
+  const shard = await user('node-shard-1', 1);
   const gateway = await user('gateway', 2);
   const metadata = await user('metadata', 3);
   const subscriber = await user('subscriber', 2);
@@ -78,7 +88,7 @@ async function checks() {
   // client's first JetStream API calls must be retried (the services do the same on start-up).
   let si;
   for (let attempt = 0; !si; attempt++) {
-    si = await shard.nc
+    si = await metadata.nc
       .jetstreamManager()
       .then((jsm) => jsm.streams.add({ name: 'FS_SESSIONS', subjects: ['fs.evt.session.>'], num_replicas: 3 }))
       .catch((err) => {
@@ -86,29 +96,37 @@ async function checks() {
         return sleep(500).then(() => undefined);
       });
   }
-  check(`shard creates an R3 stream (cluster ${si.cluster && si.cluster.name}, ${1 + ((si.cluster && si.cluster.replicas) || []).length} copies)`, si.config.num_replicas === 3);
+  check(`metadata creates an R3 stream (cluster ${si.cluster && si.cluster.name}, ${1 + ((si.cluster && si.cluster.replicas) || []).length} copies)`, si.config.num_replicas === 3);
+  check('a shard node may not create a stream', await denied(shard.nc.jetstreamManager().then((jsm) => jsm.streams.add({ name: 'EVIL', subjects: ['fs.rpc.evil'] }))));
   const js = shard.nc.jetstream();
   const first = await js.publish('fs.evt.session.variable_set', sc.encode('e1'), { msgID: 'e1' });
   const again = await js.publish('fs.evt.session.variable_set', sc.encode('e1'), { msgID: 'e1' });
-  check('shard publishes an event; the same msgID is deduplicated', first.seq === 1 && again.duplicate === true);
+  check('a shard node publishes an event; the same msgID is deduplicated', first.seq === 1 && again.duplicate === true);
 
   const rpc = shard.nc.subscribe('fs.rpc.shard.shard-1');
   (async () => { for await (const m of rpc) m.respond(sc.encode('pong')); })();
-  const owner = metadata.nc.subscribe('fs.rpc.metadata.owner', { queue: 'metadata' });
-  (async () => { for await (const m of owner) m.respond(sc.encode('shard-1')); })();
+  const assignment = metadata.nc.subscribe('fs.rpc.metadata.assignment', { queue: 'metadata' });
+  (async () => { for await (const m of assignment) m.respond(sc.encode('shard-1')); })();
   await Promise.all([shard.nc.flush(), metadata.nc.flush()]);
   await sleep(300); // let the subscriptions propagate across routes
   const pong = await gateway.nc.request('fs.rpc.shard.shard-1', sc.encode('ping'), { timeout: 2000 });
-  check('gateway -> shard request/reply across nodes', sc.decode(pong.data) === 'pong');
-  const who = await shard.nc.request('fs.rpc.metadata.owner', sc.encode('?'), { timeout: 2000 });
-  check('shard -> metadata queue group request/reply', sc.decode(who.data) === 'shard-1');
+  check('gateway -> shard node request/reply across nodes', sc.decode(pong.data) === 'pong');
+  const who = await shard.nc.request('fs.rpc.metadata.assignment', sc.encode('?'), { timeout: 2000 });
+  check('shard node -> metadata queue group request/reply', sc.decode(who.data) === 'shard-1');
+  check(
+    'a shard node may register as itself only',
+    !(await denied(shard.nc.request('fs.rpc.metadata.node.shard-1.register', sc.encode('x'), { timeout: 2000 }))) &&
+      (await denied(shard.nc.request('fs.rpc.metadata.node.shard-2.register', sc.encode('x'), { timeout: 2000 }))),
+  );
+  check('the gateway may not register a node', await denied(gateway.nc.request('fs.rpc.metadata.node.intruder.register', sc.encode('x'), { timeout: 2000 })));
+  check("a shard node may not serve another node's subject", await subscribeDenied(shard.nc, 'fs.rpc.shard.shard-2'));
+  check('a shard node may not ask for tokens', await denied(shard.nc.request('fs.rpc.token.issue', sc.encode('x'), { timeout: 2000 })));
 
   gateway.nc.publish('fs.evt.session.variable_set', sc.encode('forged'));
   await sleep(300);
   check('gateway may not publish session events', gateway.violated());
-  let deleted = true;
-  await (await gateway.nc.jetstreamManager()).streams.delete('FS_SESSIONS').catch(() => (deleted = false));
-  check('no service may delete a stream', !deleted);
+  check('gateway may not publish cluster events', await denied(gateway.nc.jetstream().publish('fs.evt.cluster.node_left', sc.encode('forged'))));
+  check('no service may delete a stream', await denied(gateway.nc.jetstreamManager().then((jsm) => jsm.streams.delete('FS_SESSIONS'))));
 
   const sjsm = await subscriber.nc.jetstreamManager();
   await sjsm.consumers.add('FS_SESSIONS', { durable_name: 'backend', ack_policy: AckPolicy.Explicit });
@@ -120,7 +138,7 @@ async function checks() {
   check('subscriber may not publish events', subscriber.violated());
 
   const token = await user('token', 3);
-  const notices = gateway.nc.subscribe('fs.notice.token.>', { max: 1 });
+  const notices = gateway.nc.subscribe('fs.notice.token.*', { max: 1 });
   await gateway.nc.flush();
   await sleep(300);
   token.nc.publish('fs.notice.token.s1', sc.encode('pair'));
@@ -130,11 +148,19 @@ async function checks() {
   token.nc.publish('fs.evt.session.variable_set', sc.encode('x'));
   await sleep(300);
   check('token may not publish session events', token.violated());
+  check("token may not read the gateway's replies", await subscribeDenied(token.nc, '_INBOX.gateway.>'));
   await token.nc.close();
+
+  const affinity = await user('affinity', 1);
+  check('affinity (no NATS feature yet) may publish nothing', await denied(affinity.nc.request('fs.rpc.metadata.owner', sc.encode('x'), { timeout: 2000 })));
+  await affinity.nc.close();
 
   let refused = false;
   await connect({ servers: `127.0.0.1:${port(0, 1)}`, user: 'gateway', pass: 'wrong' }).then((nc) => nc.close(), () => (refused = true));
   check('a wrong password is refused', refused);
+  refused = false;
+  await connect({ servers: `127.0.0.1:${port(0, 1)}` }).then((nc) => nc.close(), () => (refused = true));
+  check('a connection without credentials is refused', refused);
   for (const u of [shard, gateway, metadata, subscriber]) await u.nc.close();
 }
 

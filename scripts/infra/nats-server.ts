@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
@@ -8,7 +8,24 @@ import { freePort, waitFor } from './ports';
 export interface LocalNats {
   readonly url: string;
   readonly pid: number;
+  /** The config file, when the server runs with accounts (it holds this run's passwords). */
+  readonly configFile?: string;
+  /** Rewrites the accounts from `accounts()` and has the server reload them (SIGHUP). */
+  reload(): void;
   stop(): Promise<void>;
+}
+
+export interface NatsServerOptions {
+  bin?: string;
+  storeDir?: string;
+  port?: number;
+  /**
+   * The `accounts` block (see `renderNatsAccounts`); without it the server accepts anyone. Called
+   * again on `reload()`, e.g. after a shard node user was added.
+   */
+  accounts?: () => string;
+  /** Appends the server's log (connections, permission violations) to this file. */
+  logFile?: string;
 }
 
 /** The nats-server binary: NATS_SERVER_BIN, PATH, or Debian's /usr/sbin location. */
@@ -32,16 +49,32 @@ function tcpReady(port: number): Promise<boolean> {
   });
 }
 
-/** Starts a loopback nats-server with JetStream in its own store directory. */
-export async function startNatsServer(options: { bin?: string; storeDir?: string; port?: number } = {}): Promise<LocalNats> {
+/** Starts a loopback nats-server with JetStream in its own store directory, with accounts when given. */
+export async function startNatsServer(options: NatsServerOptions = {}): Promise<LocalNats> {
   const bin = findNatsServer(options.bin);
   const port = options.port ?? (await freePort());
   const ownDir = !options.storeDir;
   const storeDir = options.storeDir ?? mkdtempSync(join(tmpdir(), 'foresight-nats-'));
   mkdirSync(storeDir, { recursive: true });
-  const child: ChildProcess = spawn(bin, ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir], {
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const accounts = options.accounts;
+  const configDir = accounts ? mkdtempSync(join(tmpdir(), 'foresight-nats-conf-')) : undefined;
+  const configFile = configDir ? join(configDir, 'nats.conf') : undefined;
+  const writeConfig = () => {
+    if (!configFile || !accounts) return;
+    // Everything in the file, nothing on the command line: a reload applies the file as a whole
+    // (a JetStream enabled by flag only would be shut down by the first reload).
+    const text = [
+      '# Written by the Foresight launcher for this run only.',
+      `listen: "127.0.0.1:${port}"`,
+      `jetstream { store_dir: ${JSON.stringify(storeDir)} }`,
+      accounts(),
+    ].join('\n');
+    writeFileSync(configFile, text, { mode: 0o600 });
+  };
+  writeConfig();
+  const args = configFile ? ['-c', configFile] : ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir];
+  const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  if (options.logFile) child.stderr?.pipe(createWriteStream(options.logFile, { flags: 'a' }));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
     stderr = (stderr + d.toString()).slice(-4000);
@@ -59,6 +92,11 @@ export async function startNatsServer(options: { bin?: string; storeDir?: string
   return {
     url: `nats://127.0.0.1:${port}`,
     pid: child.pid ?? -1,
+    configFile,
+    reload() {
+      writeConfig();
+      if (child.exitCode === null) child.kill('SIGHUP');
+    },
     async stop() {
       if (child.exitCode === null) {
         child.kill('SIGTERM');
@@ -67,6 +105,7 @@ export async function startNatsServer(options: { bin?: string; storeDir?: string
         clearTimeout(timer);
       }
       if (ownDir) rmSync(storeDir, { recursive: true, force: true });
+      if (configDir) rmSync(configDir, { recursive: true, force: true });
     },
   };
 }

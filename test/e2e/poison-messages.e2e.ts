@@ -10,16 +10,17 @@ import {
   type TokenPair,
 } from '@foresight/contracts';
 import { eventually, garbagePayloads } from '@foresight/testing';
-import { connect, type Msg, type NatsConnection } from 'nats';
+import type { Msg, NatsConnection } from 'nats';
 import type { LocalStack } from '../../scripts/local-stack';
-import { api, errorCode, startTestStack } from './support';
+import { api, errorCode, natsAs, startTestStack } from './support';
 
 /**
- * The garbage publisher's connection: whatever the stack exposes to a client. Kept in one place so
- * it follows the stack when services (and tests) connect with their own credentials.
+ * The garbage publisher's connection. The bus refuses anyone without credentials, and each event family
+ * has one publisher; the operator user (anything in the account) stands for a buggy or compromised
+ * publisher that still holds the rights, and manages consumers in the restart test.
  */
 function connectAsGarbagePublisher(stack: LocalStack): Promise<NatsConnection> {
-  return connect({ servers: stack.natsUrl, name: 'garbage-publisher' });
+  return natsAs(stack, { role: 'operator' });
 }
 
 /** Every concrete subject of every stream in the namespace: each known event type, plus one nobody knows. */

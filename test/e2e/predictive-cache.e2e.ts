@@ -2,14 +2,14 @@ import { cacheSubjects, predictionSubjects, type DataGetReply, type NodeCacheSta
 import { encode, publishEvent } from '@foresight/messaging';
 import { createPool } from '@foresight/persistence';
 import { encodeBundle, encodeMarkov, VariableOrderMarkov, Vocabulary } from '@foresight/prediction-core';
-import { eventually, testInfra, uniqueName } from '@foresight/testing';
-import { connect, type NatsConnection } from 'nats';
+import { eventually, uniqueName } from '@foresight/testing';
+import type { NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { ModelsRepository } from '../../apps/prediction/src/models/models.repository';
 import { versionName } from '../../apps/prediction/src/models/serving-model';
 import type { LocalStack } from '../../scripts/local-stack';
 import { freePort } from '../../scripts/infra/ports';
-import { api, startTestStack, type ApiResponse } from './support';
+import { api, natsAs, startTestStack, type ApiResponse } from './support';
 
 const errorCode = (r: ApiResponse<unknown>) => (r.body as { error?: { code?: string } }).error?.code;
 
@@ -20,7 +20,10 @@ const errorCode = (r: ApiResponse<unknown>) => (r.body as { error?: { code?: str
 describe('predictive cache through the gateway (2 shard nodes, prediction service, example origin)', () => {
   let stack: LocalStack;
   let client: ReturnType<typeof api>;
+  /** As another prediction instance would connect (it announces models). */
   let nc: NatsConnection;
+  /** As a data origin would connect (it announces changed keys). */
+  let originNc: NatsConnection;
   const namespace = uniqueName('t');
 
   const origin = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> => {
@@ -58,11 +61,13 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
       env: { FORESIGHT_NAMESPACE: namespace, FORESIGHT_ORIGINS: JSON.stringify(origins), CACHE_LEARN_MIN_SUPPORT: '3', CACHE_MAX_VALUE_BYTES: '65536', CACHE_LEARNED_SAVE_MS: '300' },
     });
     client = api(stack);
-    nc = await connect({ servers: testInfra().natsUrl });
+    nc = await natsAs(stack, { role: 'prediction' });
+    originNc = await natsAs(stack, { role: 'origin' });
   }, 180_000);
 
   afterAll(async () => {
     await nc?.drain();
+    await originNc?.drain();
     await stack?.stop();
   }, 60_000);
 
@@ -155,8 +160,8 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
       expect((await data(id, key)).body.source).toBe('cache');
     }
     await origin('POST', '/admin/bump', { key });
-    nc.publish(cacheSubjects(namespace).invalidate, new Uint8Array([0xc1, 0x01]));
-    nc.publish(cacheSubjects(namespace).invalidate, encode({ keys: 'not-a-list' }));
+    originNc.publish(cacheSubjects(namespace).invalidate, new Uint8Array([0xc1, 0x01]));
+    originNc.publish(cacheSubjects(namespace).invalidate, encode({ keys: 'not-a-list' }));
     expect((await client.call('POST', '/v1/invalidate', { keys: [key] })).status).toBe(202);
     expect(errorCode(await client.call('POST', '/v1/invalidate', { keys: ['a b'] }))).toBe('REQUEST.INVALID');
     for (const id of ids) {

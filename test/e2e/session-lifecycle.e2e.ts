@@ -1,9 +1,9 @@
-import { connect, type NatsConnection } from 'nats';
+import type { NatsConnection } from 'nats';
 import { decode } from '@foresight/messaging';
 import { subjects } from '@foresight/contracts';
-import { eventually, testInfra } from '@foresight/testing';
+import { eventually } from '@foresight/testing';
 import type { LocalStack } from '../../scripts/local-stack';
-import { api, errorCode, startTestStack } from './support';
+import { api, errorCode, natsAs, startTestStack } from './support';
 
 /** Kept small here so the idle test is quick; at least L1_TOUCH_FLUSH_MS (1 s). */
 const IDLE_GRACE_MS = 1500;
@@ -16,7 +16,8 @@ describe('session lifecycle through the gateway (gateway, metadata, shard as pro
   beforeAll(async () => {
     stack = await startTestStack('lifecycle', { shardNodes: 1, env: { SESSION_SWEEP_MS: '200', SESSION_IDLE_GRACE_MS: String(IDLE_GRACE_MS) } });
     client = api(stack);
-    nc = await connect({ servers: testInfra().natsUrl });
+    // A back end reading the event streams: the read-only subscriber user.
+    nc = await natsAs(stack, { role: 'subscriber' });
   }, 120_000);
 
   afterAll(async () => {
@@ -223,17 +224,24 @@ describe('session lifecycle through the gateway (gateway, metadata, shard as pro
   it('rejects garbage on its NATS subjects with an error reply and does not crash', async () => {
     const s = subjects(stack.namespace);
     const { headers } = await import('nats');
-    for (const [subject, op, payload] of [
-      [s.shardRpc('shard-1'), 'var.put', new TextEncoder().encode('not msgpack at all \u0000\u0001')],
-      [s.shardRpc('shard-1'), 'no.such.op', new Uint8Array([0x80])],
-      [s.metadataRpc('heartbeat'), 'heartbeat', new Uint8Array([0xc1])],
-      [s.metadataRpc('owner'), 'owner', new Uint8Array([0x81, 0xa9])],
-    ] as const) {
-      const h = headers();
-      h.set('Fs-Op', op);
-      const reply = decode<{ ok: boolean; error: { code: string } }>((await nc.request(subject, payload, { timeout: 2000, headers: h })).data);
-      expect(reply.ok).toBe(false);
-      expect(['MESSAGE.MALFORMED', 'RPC.UNKNOWN_OPERATION', 'REQUEST.INVALID']).toContain(reply.error.code);
+    // Each sent by a user allowed to publish there: the gateway's, and the node's own for its heartbeat.
+    const gateway = await natsAs(stack, { role: 'gateway' });
+    const node = await natsAs(stack, { role: 'shard', nodeId: 'shard-1' });
+    try {
+      for (const [from, subject, op, payload] of [
+        [gateway, s.shardRpc('shard-1'), 'var.put', new TextEncoder().encode('not msgpack at all \u0000\u0001')],
+        [gateway, s.shardRpc('shard-1'), 'no.such.op', new Uint8Array([0x80])],
+        [node, s.membershipRpc('shard-1', 'heartbeat'), 'heartbeat', new Uint8Array([0xc1])],
+        [gateway, s.metadataRpc('owner'), 'owner', new Uint8Array([0x81, 0xa9])],
+      ] as const) {
+        const h = headers();
+        h.set('Fs-Op', op);
+        const reply = decode<{ ok: boolean; error: { code: string } }>((await from.request(subject, payload, { timeout: 2000, headers: h })).data);
+        expect(reply.ok).toBe(false);
+        expect(['MESSAGE.MALFORMED', 'RPC.UNKNOWN_OPERATION', 'REQUEST.INVALID']).toContain(reply.error.code);
+      }
+    } finally {
+      await Promise.all([gateway.close(), node.close()]);
     }
     expect((await client.create({})).status).toBe(201);
   });

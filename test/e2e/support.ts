@@ -1,15 +1,20 @@
 import { join } from 'node:path';
-import { createTestDatabase, testInfra, uniqueName } from '@foresight/testing';
+import { connect, type NatsConnection } from 'nats';
+import type { NatsIdentity } from '@foresight/contracts';
+import { createTestDatabase, uniqueName } from '@foresight/testing';
 import { startLocalStack, type LocalStack, type StackOptions } from '../../scripts/local-stack';
 
-/** A stack of real service processes on the shared test nats-server, with its own database and namespace. */
+/**
+ * A stack of real service processes with its own database, namespace and nats-server, which runs
+ * with one user per service (as in production). Stopping it fails the suite if the server logged a
+ * permission violation by a service: each service must be allowed what it does. (The test's own
+ * connections, from `natsAs`, may provoke violations on purpose.)
+ */
 export async function startTestStack(suite: string, options: StackOptions = {}): Promise<LocalStack> {
-  const { natsUrl } = testInfra();
-  return startLocalStack({
+  const stack = await startLocalStack({
     quiet: true,
     logs: join(__dirname, '..', '..', '.data', 'test-logs', uniqueName(suite)),
     databaseUrl: await createTestDatabase(suite),
-    natsUrl,
     ...options,
     env: {
       FORESIGHT_NAMESPACE: uniqueName('t'),
@@ -21,6 +26,23 @@ export async function startTestStack(suite: string, options: StackOptions = {}):
       ...options.env,
     },
   });
+  return {
+    ...stack,
+    async stop() {
+      const violations = stack.natsViolations().filter((line) => !line.includes(`:${TEST_CONNECTION}`));
+      await stack.stop();
+      if (violations.length > 0) throw new Error(`nats-server logged permission violations:\n${violations.join('\n')}`);
+    },
+  };
+}
+
+const TEST_CONNECTION = 'test:';
+
+/** A NATS connection to the stack's server as `identity` (with that user's inbox prefix). */
+export async function natsAs(stack: LocalStack, identity: NatsIdentity): Promise<NatsConnection> {
+  const login = stack.natsLogin(identity);
+  if (!login) throw new Error(`the stack has no NATS user for ${JSON.stringify(identity)}`);
+  return connect({ servers: stack.natsUrl, user: login.user, pass: login.pass, inboxPrefix: login.inboxPrefix, name: `${TEST_CONNECTION}${login.user}` });
 }
 
 export interface ApiResponse<T = Record<string, unknown>> {

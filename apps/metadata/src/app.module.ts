@@ -6,6 +6,7 @@ import { RebalancerService } from './assignment/rebalancer.service';
 import { ShardsRepository } from './assignment/shards.repository';
 import { MetadataRpc } from './metadata.rpc';
 import { NodesRepository } from './nodes/nodes.repository';
+import { StreamsDeclarer } from './streams.declarer';
 
 @Module({})
 export class MetadataModule {
@@ -13,7 +14,7 @@ export class MetadataModule {
     return {
       module: MetadataModule,
       imports: [PlatformModule.forRoot(config, { database: true })],
-      providers: [NodesRepository, ShardsRepository, ClusterEventsPublisher, RebalancerService, MetadataRpc],
+      providers: [StreamsDeclarer, NodesRepository, ShardsRepository, ClusterEventsPublisher, RebalancerService, MetadataRpc],
     };
   }
 }

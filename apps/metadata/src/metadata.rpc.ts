@@ -1,8 +1,18 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
-import { ErrorCodes, ForesightError, subjects, type AssignmentView, type HeartbeatReply, type MetadataCommands, type OwnerView } from '@foresight/contracts';
+import {
+  ErrorCodes,
+  ForesightError,
+  subjects,
+  type AssignmentView,
+  type HeartbeatReply,
+  type MembershipOp,
+  type MetadataCommands,
+  type OwnerView,
+  type Subjects,
+} from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { shardOf } from '@foresight/hashing';
-import { serveRpc } from '@foresight/messaging';
+import { serveRpc, type RpcHandler, type RpcMeta } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
 import { CONFIG, LOGGER, NATS } from '@foresight/platform';
 import type { NatsConnection, Subscription } from 'nats';
@@ -15,18 +25,26 @@ type Req<K extends keyof MetadataCommands> = MetadataCommands[K]['request'];
 
 const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
-function nodeRequest(raw: unknown): { nodeId: string; incarnation: string } {
-  const r = raw as Partial<Req<'heartbeat'>> | null;
-  if (!r || typeof r.nodeId !== 'string' || !NODE_ID.test(r.nodeId) || typeof r.incarnation !== 'string' || r.incarnation.length > 64) {
-    throw new ForesightError(ErrorCodes.VALIDATION, 'nodeId (letters, digits, _ and -) and incarnation (string) are required.');
+/**
+ * A membership request: the node id comes from the subject (only that node's NATS user may publish
+ * there, ADR 0005), never from the body.
+ */
+function nodeRequest(s: Subjects, op: MembershipOp, raw: unknown, meta: RpcMeta): { nodeId: string; incarnation: string } {
+  const nodeId = s.nodeIdOfMembership(meta.subject, op);
+  if (nodeId === undefined || !NODE_ID.test(nodeId)) {
+    throw new ForesightError(ErrorCodes.VALIDATION, `A ${op} request must be sent on ${s.namespace}.rpc.metadata.node.<nodeId>.${op} (node id: 1-64 letters, digits, _ and -).`);
   }
-  return { nodeId: r.nodeId, incarnation: r.incarnation };
+  const r = raw as Partial<Req<'heartbeat'>> | null;
+  if (!r || typeof r.incarnation !== 'string' || r.incarnation.length === 0 || r.incarnation.length > 64) {
+    throw new ForesightError(ErrorCodes.VALIDATION, 'incarnation (a string of 1-64 characters) is required.');
+  }
+  return { nodeId, incarnation: r.incarnation };
 }
 
 /** The metadata service's request/reply API; every instance answers in one queue group (S4). */
 @Injectable()
 export class MetadataRpc implements OnApplicationBootstrap, OnModuleDestroy {
-  private sub: Subscription | null = null;
+  private subs: Subscription[] = [];
 
   constructor(
     private readonly nodes: NodesRepository,
@@ -40,29 +58,37 @@ export class MetadataRpc implements OnApplicationBootstrap, OnModuleDestroy {
 
   onApplicationBootstrap(): void {
     const s = subjects(this.config.nats.namespace);
-    this.sub = serveRpc(
-      this.nc,
-      `${s.namespace}.rpc.metadata.>`,
-      {
-        register: (r) => this.register(r),
-        heartbeat: (r) => this.heartbeat(r),
-        leave: (r) => this.leave(r),
-        assignment: () => this.assignment(),
-        owner: (r) => this.owner(r),
-      },
-      { queue: 'metadata', logger: this.logger },
-    );
+    const options = { queue: 'metadata', logger: this.logger };
+    // One subscription per operation: the subject names the operation, so a request allowed on one
+    // subject cannot reach another operation through its Fs-Op header.
+    const serve = (subject: string, op: string, handler: RpcHandler) => this.subs.push(serveRpc(this.nc, subject, { [op]: handler }, options));
+    serve(s.metadataRpc('assignment'), 'assignment', async () => this.assignment());
+    serve(s.metadataRpc('owner'), 'owner', async (r) => this.owner(r));
+    serve(s.membershipRpcWildcard('register'), 'register', async (r, m) => this.register(nodeRequest(s, 'register', r, m), s));
+    serve(s.membershipRpcWildcard('heartbeat'), 'heartbeat', async (r, m) => this.heartbeat(nodeRequest(s, 'heartbeat', r, m), r));
+    serve(s.membershipRpcWildcard('leave'), 'leave', async (r, m) => this.leave(nodeRequest(s, 'leave', r, m)));
   }
 
   onModuleDestroy(): void {
-    this.sub?.unsubscribe();
+    for (const sub of this.subs) sub.unsubscribe();
+    this.subs = [];
   }
 
-  private async register(raw: unknown): Promise<HeartbeatReply> {
-    const { nodeId, incarnation } = nodeRequest(raw);
-    const rpcSubject = (raw as Req<'register'>).rpcSubject;
-    if (typeof rpcSubject !== 'string' || rpcSubject.length === 0) throw new ForesightError(ErrorCodes.VALIDATION, 'rpcSubject is required.');
-    const { newIncarnation } = await this.nodes.register(nodeId, incarnation, rpcSubject, this.config.cluster.leaseMs);
+  /**
+   * A node's RPC subject is derived from its id, never declared by it. A node id that is live under
+   * another incarnation is refused (NODE.INCARNATION_CONFLICT): a restarted node gets in once its
+   * previous incarnation's lease has run out or it has left.
+   */
+  private async register({ nodeId, incarnation }: { nodeId: string; incarnation: string }, s: Subjects): Promise<HeartbeatReply> {
+    const outcome = await this.nodes.register(nodeId, incarnation, s.shardRpc(nodeId), this.config.cluster.leaseMs);
+    if (outcome.refused) {
+      throw new ForesightError(
+        ErrorCodes.NODE_INCARNATION_CONFLICT,
+        `Node ${nodeId} is live under another incarnation for ${outcome.leaseLeftMs} ms more; a restarted node can register once that lease has run out.`,
+        { nodeId, retryAfterMs: outcome.leaseLeftMs },
+      );
+    }
+    const { newIncarnation } = outcome;
     // A node registers at start or after dropping every shard: it serves nothing it may have lost.
     await this.releaseHandoffs(nodeId, undefined);
     if (newIncarnation) {
@@ -75,8 +101,7 @@ export class MetadataRpc implements OnApplicationBootstrap, OnModuleDestroy {
     return { leaseMs: this.config.cluster.leaseMs, assignmentVersion: await this.shards.version(), status: 'active' };
   }
 
-  private async heartbeat(raw: unknown): Promise<HeartbeatReply> {
-    const { nodeId, incarnation } = nodeRequest(raw);
+  private async heartbeat({ nodeId, incarnation }: { nodeId: string; incarnation: string }, raw: unknown): Promise<HeartbeatReply> {
     const alive = await this.nodes.heartbeat(nodeId, incarnation, this.config.cluster.leaseMs);
     const applied = (raw as Req<'heartbeat'>).appliedVersion;
     if (alive && typeof applied === 'number' && Number.isSafeInteger(applied) && applied >= 0) await this.releaseHandoffs(nodeId, applied);
@@ -91,8 +116,7 @@ export class MetadataRpc implements OnApplicationBootstrap, OnModuleDestroy {
     this.events.notice(version);
   }
 
-  private async leave(raw: unknown): Promise<{ ok: true }> {
-    const { nodeId, incarnation } = nodeRequest(raw);
+  private async leave({ nodeId, incarnation }: { nodeId: string; incarnation: string }): Promise<{ ok: true }> {
     if (await this.nodes.leave(nodeId, incarnation)) {
       this.logger.info({ nodeId }, 'node left');
       void this.events.nodeLeft(nodeId, 'graceful');

@@ -1,6 +1,6 @@
 import type { ForesightConfig } from '@foresight/config';
-import { PREDICTION_STREAM_DUPLICATE_WINDOW_MS, PREDICTION_STREAM_MAX_AGE_MS, predictionSubjects } from '@foresight/contracts';
-import { ensureStream, type ConsumerState } from '@foresight/messaging';
+import { streamDeclarations } from '@foresight/contracts';
+import { useStream, type ConsumerState } from '@foresight/messaging';
 import { counter, gauge, histogram } from '@foresight/observability';
 import type { NatsConnection, Subscription } from 'nats';
 import type { Pool } from 'pg';
@@ -94,14 +94,7 @@ export class PredictionRuntime {
   /** Stream, vocabulary of the active model, rebuild from Postgres, active model, then serving and learning. */
   async start(): Promise<void> {
     const { config, nc, logger, now, metrics } = this.deps;
-    const s = predictionSubjects(config.nats.namespace);
-    await ensureStream(nc, {
-      name: s.predictionStream,
-      subjects: [s.predictionEventsWildcard],
-      replicas: config.nats.jetStreamReplicas,
-      maxAgeMs: PREDICTION_STREAM_MAX_AGE_MS,
-      duplicateWindowMs: PREDICTION_STREAM_DUPLICATE_WINDOW_MS,
-    });
+    await useStream(nc, streamDeclarations(config.nats.namespace).prediction, config.nats.jetStreamReplicas, { logger });
     const active = await this.registry.seedFromActive();
     this.rebuilt = await rebuildFromStore(this.model, this.actions, logger, now);
     if (active) await this.registry.activate(active);

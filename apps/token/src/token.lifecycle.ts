@@ -1,9 +1,10 @@
 import { Inject, Injectable, type BeforeApplicationShutdown, type OnApplicationBootstrap } from '@nestjs/common';
 import type { ForesightConfig } from '@foresight/config';
-import { TOKEN_STREAM_DUPLICATE_WINDOW_MS, TOKEN_STREAM_MAX_AGE_MS, tokenSubjects } from '@foresight/contracts';
-import { consumerHealthProbe, ensureStream } from '@foresight/messaging';
+import { streamDeclarations } from '@foresight/contracts';
+import { consumerHealthProbe, useStream } from '@foresight/messaging';
 import { counter, gauge, histogram, type Logger } from '@foresight/observability';
-import { CLOCK, CONFIG, HealthRegistry, LOGGER, METRICS, NATS, type Clock } from '@foresight/platform';
+import { CLOCK, CONFIG, HealthRegistry, LOGGER, METRICS, NATS, PG_POOL, type Clock } from '@foresight/platform';
+import type { Pool } from 'pg';
 import { PopulationGapModel } from '@foresight/token-core';
 import type { NatsConnection, Subscription } from 'nats';
 import type { Registry } from 'prom-client';
@@ -13,6 +14,7 @@ import { TokenOutbox } from './events/token-outbox';
 import { TokensService } from './families/tokens.service';
 import { SigningKeys } from './keys/signing-keys';
 import { serveTokenRpc } from './rpc/tokens.rpc';
+import { LiveSessions } from './sessions/live-sessions';
 import { AdvisoryLeader } from './schedule/leader';
 import { RefreshScheduler } from './schedule/refresh-scheduler';
 import { SchedulerRepository } from './schedule/scheduler.repository';
@@ -46,17 +48,11 @@ export class TokenLifecycle implements OnApplicationBootstrap, BeforeApplication
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(METRICS) private readonly metrics: Registry,
+    @Inject(PG_POOL) private readonly pool: Pool,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const s = tokenSubjects(this.config.nats.namespace);
-    await ensureStream(this.nc, {
-      name: s.tokenStream,
-      subjects: [s.tokenEventsWildcard],
-      replicas: this.config.nats.jetStreamReplicas,
-      maxAgeMs: TOKEN_STREAM_MAX_AGE_MS,
-      duplicateWindowMs: TOKEN_STREAM_DUPLICATE_WINDOW_MS,
-    });
+    await useStream(this.nc, streamDeclarations(this.config.nats.namespace).tokens, this.config.nats.jetStreamReplicas, { logger: this.logger });
     const created = await this.keys.rotateIfDue();
     if (created) this.logger.info({ kid: created }, 'created a signing key');
     await this.keys.load();
@@ -66,7 +62,10 @@ export class TokenLifecycle implements OnApplicationBootstrap, BeforeApplication
     this.scheduleKeyReload();
 
     const latency = histogram(this.metrics, 'foresight_token_rpc_seconds', 'Token service request latency', ['op', 'ok']);
-    this.rpc = serveTokenRpc(this.nc, this.config.nats.namespace, this.tokens, this.keys, this.logger, (op, ms, ok) => latency.observe({ op, ok: String(ok) }, ms / 1000));
+    const sessions = new LiveSessions(this.pool, { idSecret: this.config.session.idSecret, idleGraceMs: this.config.session.idleGraceMs });
+    this.rpc = serveTokenRpc(this.nc, this.config.nats.namespace, this.tokens, this.keys, sessions, this.logger, (op, ms, ok) =>
+      latency.observe({ op, ok: String(ok) }, ms / 1000),
+    );
 
     const events = counter(this.metrics, 'foresight_token_activity_events_total', 'Session events consumed as activity', ['type']);
     this.consumer = new SessionActivityConsumer({

@@ -19,6 +19,8 @@ export const ErrorCodes = {
   NOT_OWNER: 'SHARD.NOT_OWNER',
   STALE_EPOCH: 'SHARD.STALE_EPOCH',
   NO_OWNER: 'SHARD.NO_OWNER',
+  /** A register for a node id that is live under another incarnation (its lease has not run out). */
+  NODE_INCARNATION_CONFLICT: 'NODE.INCARNATION_CONFLICT',
   UNAVAILABLE: 'SERVICE.UNAVAILABLE',
   TIMEOUT: 'SERVICE.TIMEOUT',
   INTERNAL: 'SERVICE.INTERNAL',

@@ -15,3 +15,6 @@ export * from './prediction-commands';
 export * from './prediction-events';
 export * from './cache-subjects';
 export * from './text';
+export * from './streams';
+export * from './permissions';
+export * from './nats-accounts';

@@ -1,15 +1,20 @@
-/** Requests to the metadata service (any instance answers; S4). */
+/**
+ * Requests to the metadata service (any instance answers; S4). `register`, `heartbeat` and `leave`
+ * are sent on the node's own membership subject (`Subjects.membershipRpc`): the node id is taken from
+ * the subject, which only that node's NATS user may publish on, and its RPC subject is derived from
+ * it (ADR 0005).
+ */
 export interface MetadataCommands {
   register: {
-    readonly request: { readonly nodeId: string; readonly incarnation: string; readonly rpcSubject: string };
+    readonly request: { readonly incarnation: string };
     readonly reply: HeartbeatReply;
   };
   heartbeat: {
     /** `appliedVersion`: the assignment version the node serves by; it releases moved shards (handoff). */
-    readonly request: { readonly nodeId: string; readonly incarnation: string; readonly appliedVersion?: number };
+    readonly request: { readonly incarnation: string; readonly appliedVersion?: number };
     readonly reply: HeartbeatReply;
   };
-  leave: { readonly request: { readonly nodeId: string; readonly incarnation: string }; readonly reply: { readonly ok: true } };
+  leave: { readonly request: { readonly incarnation: string }; readonly reply: { readonly ok: true } };
   assignment: { readonly request: Record<string, never>; readonly reply: AssignmentView };
   owner: { readonly request: { readonly sessionId: string }; readonly reply: OwnerView };
 }

@@ -15,6 +15,15 @@ export interface Subjects {
   shardRpc(nodeId: string): string;
   /** Metadata requests; every metadata instance answers in one queue group. */
   metadataRpc(op: MetadataOp): string;
+  /**
+   * A shard node's membership requests: `<ns>.rpc.metadata.node.<nodeId>.<op>`. The node id travels
+   * in the subject, so NATS permissions bind it to the node's credentials (ADR 0005).
+   */
+  membershipRpc(nodeId: string, op: MembershipOp): string;
+  /** What the metadata service subscribes to for one membership op (any node id). */
+  membershipRpcWildcard(op: MembershipOp): string;
+  /** The node id of a membership subject, or undefined when `subject` is not one for `op`. */
+  nodeIdOfMembership(subject: string, op: MembershipOp): string | undefined;
   /** Fast, non-durable notice that assignment changed (the durable copy is on the cluster stream). */
   readonly assignmentChanged: string;
   /** Stream names. */
@@ -28,7 +37,9 @@ export interface Subjects {
   readonly deadLetterWildcard: string;
 }
 
-export type MetadataOp = 'register' | 'heartbeat' | 'leave' | 'assignment' | 'owner';
+export type MetadataOp = 'assignment' | 'owner';
+export type MembershipOp = 'register' | 'heartbeat' | 'leave';
+export const MEMBERSHIP_OPS: readonly MembershipOp[] = ['register', 'heartbeat', 'leave'];
 
 const TOKEN = /^[A-Za-z0-9_-]+$/;
 
@@ -43,6 +54,18 @@ export function subjects(namespace = 'fs'): Subjects {
     clusterEventsWildcard: `${namespace}.evt.cluster.>`,
     shardRpc: (nodeId) => `${namespace}.rpc.shard.${nodeId}`,
     metadataRpc: (op) => `${namespace}.rpc.metadata.${op}`,
+    membershipRpc: (nodeId, op) => {
+      if (!TOKEN.test(nodeId)) throw new Error(`invalid node id "${nodeId}"`);
+      return `${namespace}.rpc.metadata.node.${nodeId}.${op}`;
+    },
+    membershipRpcWildcard: (op) => `${namespace}.rpc.metadata.node.*.${op}`,
+    nodeIdOfMembership: (subject, op) => {
+      const prefix = `${namespace}.rpc.metadata.node.`;
+      const suffix = `.${op}`;
+      if (!subject.startsWith(prefix) || !subject.endsWith(suffix)) return undefined;
+      const nodeId = subject.slice(prefix.length, subject.length - suffix.length);
+      return TOKEN.test(nodeId) ? nodeId : undefined;
+    },
     assignmentChanged: `${namespace}.notice.assignment`,
     sessionStream: `${upper}_SESSIONS`,
     clusterStream: `${upper}_CLUSTER`,

@@ -26,6 +26,9 @@ export const TOKEN_OPS: readonly TokenOp[] = ['issue', 'refresh', 'revoke', 'jwk
 export const TOKEN_STREAM_MAX_AGE_MS = 2 * 86_400_000;
 export const TOKEN_STREAM_DUPLICATE_WINDOW_MS = 120_000;
 
+/** The token service's durable consumer of the session stream (activity), shared by its instances. */
+export const TOKEN_ACTIVITY_DURABLE = 'token-activity';
+
 const NAME = /^[A-Za-z0-9_-]+$/;
 
 export function tokenSubjects(namespace = 'fs'): TokenSubjects {

@@ -4,3 +4,4 @@ export * from './rpc';
 export * from './jetstream';
 export * from './consumer-supervisor';
 export * from './dead-letter';
+export * from './streams';

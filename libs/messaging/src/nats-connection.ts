@@ -1,3 +1,4 @@
+import { inboxPrefix } from '@foresight/contracts';
 import { connect, type NatsConnection } from 'nats';
 
 export interface NatsOptions {
@@ -6,6 +7,11 @@ export interface NatsOptions {
   readonly password?: string;
   /** Shown in the server's connection list (service + node). */
   readonly name: string;
+  /**
+   * Prefix of this connection's reply subjects. Defaults to `_INBOX.<user>` when a user is given: each
+   * user may subscribe only to its own inbox (ADR 0005).
+   */
+  readonly inboxPrefix?: string;
 }
 
 /** Connects to NATS and keeps reconnecting forever; the caller drains it on shutdown. */
@@ -15,6 +21,7 @@ export function connectNats(options: NatsOptions): Promise<NatsConnection> {
     user: options.user,
     pass: options.password,
     name: options.name,
+    inboxPrefix: options.inboxPrefix ?? (options.user && /^[A-Za-z0-9_-]{1,64}$/.test(options.user) ? inboxPrefix(options.user) : undefined),
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
     waitOnFirstConnect: true,

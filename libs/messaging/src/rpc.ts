@@ -6,6 +6,8 @@ import { decode, encode } from './codec';
 /** Request metadata every handler receives (from NATS headers). */
 export interface RpcMeta {
   readonly op: string;
+  /** The subject the request arrived on (it may carry an identity, e.g. a shard node's id). */
+  readonly subject: string;
   readonly correlationId: string;
   readonly causationId: string;
   /** Idempotency key of a write, from `Fs-Request-Id` (absent: no deduplication). */
@@ -53,6 +55,7 @@ export function serveRpc(
       const op = msg.headers?.get(Headers.op) ?? '';
       const meta: RpcMeta = {
         op,
+        subject: msg.subject,
         correlationId: msg.headers?.get(Headers.correlationId) || randomUUID(),
         causationId: msg.headers?.get(Headers.causationId) || '',
         ...requestIdOf(msg.headers),

@@ -22,6 +22,7 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   [ErrorCodes.NOT_OWNER]: 503,
   [ErrorCodes.STALE_EPOCH]: 503,
   [ErrorCodes.NO_OWNER]: 503,
+  [ErrorCodes.NODE_INCARNATION_CONFLICT]: 409,
   [ErrorCodes.UNAVAILABLE]: 503,
   [ErrorCodes.TIMEOUT]: 504,
   [ErrorCodes.INTERNAL]: 500,

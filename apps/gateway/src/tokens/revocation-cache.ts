@@ -1,5 +1,5 @@
-import { envelopeProblem, TOKEN_STREAM_DUPLICATE_WINDOW_MS, TOKEN_STREAM_MAX_AGE_MS, tokenSubjects, type TokenRevokedV1 } from '@foresight/contracts';
-import { decode, describeError, ensureStream, supervise, type ConsumerState, type Supervised } from '@foresight/messaging';
+import { envelopeProblem, streamDeclarations, tokenSubjects, type TokenRevokedV1 } from '@foresight/contracts';
+import { decode, describeError, supervise, useStream, type ConsumerState, type Supervised } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
 import { DeliverPolicy, type NatsConnection } from 'nats';
 import { RevocationList } from './revocation-list';
@@ -54,14 +54,8 @@ export class RevocationCache {
 
   async start(): Promise<void> {
     const s = tokenSubjects(this.opts.namespace);
-    // Declared here too (same spec as the token service), so a gateway starting first can follow it.
-    await ensureStream(this.nc, {
-      name: s.tokenStream,
-      subjects: [s.tokenEventsWildcard],
-      replicas: this.opts.replicas,
-      maxAgeMs: TOKEN_STREAM_MAX_AGE_MS,
-      duplicateWindowMs: TOKEN_STREAM_DUPLICATE_WINDOW_MS,
-    });
+    // Declared by the metadata service, so a gateway starting before the token service can follow it.
+    await useStream(this.nc, streamDeclarations(this.opts.namespace).tokens, this.opts.replicas, { logger: this.logger });
     const subject = s.tokenEvent('token.revoked');
     this.loop = supervise(
       async (ctx) => {

@@ -1,18 +1,18 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import { subjects, type ClusterEvent, type ShardMove } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
-import { encode, ensureStream, publishEvent } from '@foresight/messaging';
+import { encode, publishEvent } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
 import { CONFIG, LOGGER, NATS } from '@foresight/platform';
 import type { NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 
 /**
- * Publishes cluster events durably on the cluster stream, plus a core-NATS notice so nodes and
- * gateways refresh their assignment at once instead of at their next poll.
+ * Publishes cluster events durably on the cluster stream (declared by StreamsDeclarer), plus a
+ * core-NATS notice so nodes and gateways refresh their assignment at once instead of at their next poll.
  */
 @Injectable()
-export class ClusterEventsPublisher implements OnModuleInit {
+export class ClusterEventsPublisher {
   private readonly subjects;
 
   constructor(
@@ -21,16 +21,6 @@ export class ClusterEventsPublisher implements OnModuleInit {
     @Inject(LOGGER) private readonly logger: Logger,
   ) {
     this.subjects = subjects(config.nats.namespace);
-  }
-
-  async onModuleInit(): Promise<void> {
-    await ensureStream(this.nc, {
-      name: this.subjects.clusterStream,
-      subjects: [this.subjects.clusterEventsWildcard],
-      replicas: this.config.nats.jetStreamReplicas,
-      maxAgeMs: 7 * 86_400_000,
-      duplicateWindowMs: 120_000,
-    });
   }
 
   async ownersChanged(moves: readonly ShardMove[], assignmentVersion: number): Promise<void> {

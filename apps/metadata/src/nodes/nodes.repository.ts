@@ -7,19 +7,34 @@ import type { Pool } from 'pg';
 export class NodesRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  /** Registers (or re-registers) a node; returns whether this is a new incarnation of it. */
-  async register(nodeId: string, incarnation: string, rpcSubject: string, leaseMs: number): Promise<{ newIncarnation: boolean }> {
-    const r = await this.pool.query<{ previous: string | null }>(
-      `WITH prev AS (SELECT incarnation FROM nodes WHERE node_id = $1)
-       INSERT INTO nodes (node_id, incarnation, rpc_subject, status, joined_at, last_heartbeat_at, lease_expires_at)
-       VALUES ($1, $2, $3, 'active', now(), now(), now() + make_interval(secs => $4::float8 / 1000))
-       ON CONFLICT (node_id) DO UPDATE SET incarnation = EXCLUDED.incarnation, rpc_subject = EXCLUDED.rpc_subject,
-         status = 'active', last_heartbeat_at = now(), lease_expires_at = EXCLUDED.lease_expires_at,
-         joined_at = CASE WHEN nodes.incarnation = EXCLUDED.incarnation THEN nodes.joined_at ELSE now() END
-       RETURNING (SELECT incarnation FROM prev) AS previous`,
+  /**
+   * Registers (or re-registers) a node. Refused while the node id is live (active, lease not run out)
+   * under another incarnation; the check and the write are one statement, so two concurrent
+   * registrations of one id cannot both win.
+   */
+  async register(
+    nodeId: string,
+    incarnation: string,
+    rpcSubject: string,
+    leaseMs: number,
+  ): Promise<{ readonly refused: false; readonly newIncarnation: boolean } | { readonly refused: true; readonly leaseLeftMs: number }> {
+    const r = await this.pool.query<{ written: boolean; previous: string | null; lease_left_ms: number | null }>(
+      `WITH prev AS (SELECT incarnation, status, lease_expires_at FROM nodes WHERE node_id = $1),
+       written AS (
+         INSERT INTO nodes (node_id, incarnation, rpc_subject, status, joined_at, last_heartbeat_at, lease_expires_at)
+         VALUES ($1, $2, $3, 'active', now(), now(), now() + make_interval(secs => $4::float8 / 1000))
+         ON CONFLICT (node_id) DO UPDATE SET incarnation = EXCLUDED.incarnation, rpc_subject = EXCLUDED.rpc_subject,
+           status = 'active', last_heartbeat_at = now(), lease_expires_at = EXCLUDED.lease_expires_at,
+           joined_at = CASE WHEN nodes.incarnation = EXCLUDED.incarnation THEN nodes.joined_at ELSE now() END
+         WHERE nodes.incarnation = EXCLUDED.incarnation OR nodes.status <> 'active' OR nodes.lease_expires_at < now()
+         RETURNING 1)
+       SELECT EXISTS (SELECT 1 FROM written) AS written, (SELECT incarnation FROM prev) AS previous,
+              (SELECT ceil(extract(epoch FROM lease_expires_at - now()) * 1000)::int FROM prev) AS lease_left_ms`,
       [nodeId, incarnation, rpcSubject, leaseMs],
     );
-    return { newIncarnation: r.rows[0]?.previous !== incarnation };
+    const row = r.rows[0];
+    if (!row?.written) return { refused: true, leaseLeftMs: Math.max(0, row?.lease_left_ms ?? 0) };
+    return { refused: false, newIncarnation: row.previous !== incarnation };
   }
 
   /** Extends the lease; false when the node is unknown, dead, or a different incarnation. */

@@ -83,7 +83,7 @@ export class MembershipService {
     if (this.heartbeatTimer) clearTimeout(this.heartbeatTimer);
     this.noticeSub?.unsubscribe();
     if (leave) {
-      await callRpc(this.nc, this.subjects.metadataRpc('leave'), 'leave', { nodeId: this.nodeId, incarnation: this.incarnation }, { timeoutMs: 2000 }).catch(
+      await callRpc(this.nc, this.subjects.membershipRpc(this.nodeId, 'leave'), 'leave', { incarnation: this.incarnation }, { timeoutMs: 2000 }).catch(
         (error: unknown) => this.logger.warn({ err: error }, 'could not announce leaving; the lease will expire instead'),
       );
     }
@@ -155,20 +155,22 @@ export class MembershipService {
     for (let attempt = 0; !this.stopped; attempt++) {
       const sentAt = this.clock.now();
       try {
-        const reply = await callRpc<HeartbeatReply>(
-          this.nc,
-          this.subjects.metadataRpc('register'),
-          'register',
-          { nodeId: this.nodeId, incarnation: this.incarnation, rpcSubject: this.rpcSubject },
-          { timeoutMs: this.config.nats.requestTimeoutMs },
-        );
+        const reply = await callRpc<HeartbeatReply>(this.nc, this.subjects.membershipRpc(this.nodeId, 'register'), 'register', { incarnation: this.incarnation }, {
+          timeoutMs: this.config.nats.requestTimeoutMs,
+        });
         this.leaseValidUntil = sentAt + reply.leaseMs - this.config.cluster.heartbeatMs;
         this.logger.info({ incarnation: this.incarnation }, 'registered with the metadata service');
         await this.refresh();
         return;
       } catch (error) {
-        if (attempt % 10 === 0) this.logger.warn({ err: error }, 'metadata service not reachable yet; retrying registration');
-        await new Promise((r) => setTimeout(r, Math.min(1000, 100 * (attempt + 1))));
+        // A previous incarnation of this node id (this node before a crash) still holds its lease:
+        // the metadata service refuses until it runs out, and says how long that is.
+        const retryAfterMs = error instanceof ForesightError && error.code === ErrorCodes.NODE_INCARNATION_CONFLICT ? Number(error.details?.retryAfterMs) : NaN;
+        if (attempt % 10 === 0) {
+          if (Number.isFinite(retryAfterMs)) this.logger.warn({ retryAfterMs }, 'a previous incarnation of this node still holds its lease; registering when it runs out');
+          else this.logger.warn({ err: error }, 'metadata service not reachable yet; retrying registration');
+        }
+        await new Promise((r) => setTimeout(r, Number.isFinite(retryAfterMs) ? Math.max(50, retryAfterMs + 20) : Math.min(1000, 100 * (attempt + 1))));
       }
     }
   }
@@ -183,9 +185,9 @@ export class MembershipService {
     try {
       const reply = await callRpc<HeartbeatReply>(
         this.nc,
-        this.subjects.metadataRpc('heartbeat'),
+        this.subjects.membershipRpc(this.nodeId, 'heartbeat'),
         'heartbeat',
-        { nodeId: this.nodeId, incarnation: this.incarnation, ...(this.knownVersion >= 0 ? { appliedVersion: this.knownVersion } : {}) },
+        { incarnation: this.incarnation, ...(this.knownVersion >= 0 ? { appliedVersion: this.knownVersion } : {}) },
         { timeoutMs: Math.max(200, this.config.cluster.heartbeatMs) },
       );
       if (reply.status === 'unknown') {

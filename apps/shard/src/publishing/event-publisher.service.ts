@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { subjects, type SessionEvent, type Subjects } from '@foresight/contracts';
+import { streamDeclarations, subjects, type SessionEvent, type Subjects } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
-import { ensureStream, publishEvent } from '@foresight/messaging';
+import { publishEvent, useStream } from '@foresight/messaging';
 import { counter, type Logger } from '@foresight/observability';
 import { EventStore } from '@foresight/persistence';
 import { CONFIG, LOGGER, METRICS, NATS } from '@foresight/platform';
@@ -41,13 +41,8 @@ export class EventPublisherService {
   }
 
   async start(): Promise<void> {
-    await ensureStream(this.nc, {
-      name: this.subjects.sessionStream,
-      subjects: [this.subjects.sessionEventsWildcard],
-      replicas: this.config.nats.jetStreamReplicas,
-      maxAgeMs: 7 * 86_400_000,
-      duplicateWindowMs: 120_000,
-    });
+    // Declared by the metadata service; created here only on a bare nats-server without permissions.
+    await useStream(this.nc, streamDeclarations(this.config.nats.namespace).sessions, this.config.nats.jetStreamReplicas, { logger: this.logger });
     this.scheduleSweep();
   }
 

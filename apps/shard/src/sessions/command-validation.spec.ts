@@ -19,7 +19,7 @@ describe('shard command validation', () => {
   });
 
   it('refuses NUL in the ids a write carries in its NATS headers (they reach Postgres text columns)', () => {
-    const meta = { op: 'var.put', correlationId: 'c', causationId: 'k' };
+    const meta = { op: 'var.put', subject: 'fs.rpc.shard.n1', correlationId: 'c', causationId: 'k' };
     expect(codeOf(() => checkMeta(meta))).toBeUndefined();
     expect(codeOf(() => checkMeta({ ...meta, requestId: 'idem:abc' }))).toBeUndefined();
     expect(codeOf(() => checkMeta({ ...meta, correlationId: 'c\u0000' }))).toBe(ErrorCodes.VALIDATION);

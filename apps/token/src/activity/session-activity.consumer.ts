@@ -1,4 +1,4 @@
-import { subjects, type Envelope } from '@foresight/contracts';
+import { subjects, TOKEN_ACTIVITY_DURABLE, type Envelope } from '@foresight/contracts';
 import { runPullConsumer, type ConsumerState, type RunningConsumer } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
 import type { PopulationGapModel } from '@foresight/token-core';
@@ -21,7 +21,7 @@ export interface SessionActivityDeps {
 }
 
 /** Durable name shared by every token service instance: each event is handled by one of them. */
-export const ACTIVITY_DURABLE = 'token-activity';
+export const ACTIVITY_DURABLE = TOKEN_ACTIVITY_DURABLE;
 
 /**
  * Durable pull consumer on the session stream (`<ns>.evt.session.>`). Any session event is

@@ -1,0 +1,41 @@
+import { ErrorCodes, ForesightError } from '@foresight/contracts';
+import { isIssuedSessionId } from '@foresight/session-domain';
+import type { Pool } from 'pg';
+
+/** What the session index says about a session when a token pair is asked for it. */
+interface IndexRow {
+  readonly user_id: string | null;
+  readonly ended: boolean;
+  readonly expired: boolean;
+}
+
+/**
+ * The token service mints only for sessions the cluster issued and that are live now: in the
+ * session index, not ended, and neither past their absolute timeout nor past their idle timeout plus
+ * the grace the owners' expiry sweep allows (the same test). A caller on the bus cannot get a bearer
+ * token for an id it made up, for an ended session, or under another user's id.
+ */
+export class LiveSessions {
+  constructor(
+    private readonly pool: Pool,
+    private readonly options: { readonly idSecret: string; readonly idleGraceMs: number },
+  ) {}
+
+  async assertMintable(sessionId: string, userId: string): Promise<void> {
+    if (!isIssuedSessionId(sessionId, this.options.idSecret)) {
+      throw new ForesightError(ErrorCodes.SESSION_NOT_FOUND, 'No such session: the id was not issued by this cluster.');
+    }
+    const r = await this.pool.query<IndexRow>(
+      `SELECT user_id, ended_at IS NOT NULL AS ended,
+              (absolute_expires_at <= now() OR last_activity_at + (idle_timeout_ms + $2) * interval '1 millisecond' <= now()) AS expired
+         FROM session_index WHERE session_id = $1`,
+      [sessionId, this.options.idleGraceMs],
+    );
+    const row = r.rows[0];
+    if (!row) throw new ForesightError(ErrorCodes.SESSION_NOT_FOUND, 'No such session: create one before asking for tokens.');
+    if (row.ended || row.expired) throw new ForesightError(ErrorCodes.SESSION_ENDED, 'The session has ended; create a new one and ask for tokens for it.');
+    if (row.user_id !== null && row.user_id !== userId) {
+      throw new ForesightError(ErrorCodes.VALIDATION, "\"userId\" does not match the session's user.");
+    }
+  }
+}
