@@ -14,3 +14,4 @@ export * from './prediction-subjects';
 export * from './prediction-commands';
 export * from './prediction-events';
 export * from './cache-subjects';
+export * from './limits';
