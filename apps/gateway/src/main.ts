@@ -1,9 +1,9 @@
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger } from '@foresight/observability';
 import { LOGGER, METRICS, loadConfigOrExit, startService } from '@foresight/platform';
 import type { Registry } from 'prom-client';
 import { GatewayModule } from './app.module';
-import type { Logger } from '@foresight/observability';
 import { ApiKeyGuard } from './common/api-key.guard';
 import { gatewayHttpErrors } from './common/client-errors';
 import { sendError, toHttpError } from './common/error.filter';
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
     instrumentHttp(fastify, app.get<Registry>(METRICS));
     installFastLane(fastify, app.get(VariablesService), app.get(ApiKeyGuard), app.get(LOGGER));
     // Errors raised by Fastify itself (body parsing, limits, media type) get the same body as ours,
-    // whichever plugins are registered later.
+    // whichever plugins are registered later; those raised before routing go through gatewayHttpErrors.
     fastify.setErrorHandler((error, request, reply) => sendError(reply, request, toHttpError(error, request, app.get(LOGGER))));
     const document = SwaggerModule.createDocument(
       app,
