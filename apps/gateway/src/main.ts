@@ -1,8 +1,11 @@
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { Logger } from '@foresight/observability';
 import { LOGGER, METRICS, loadConfigOrExit, startService } from '@foresight/platform';
 import type { Registry } from 'prom-client';
 import { GatewayModule } from './app.module';
 import { ApiKeyGuard } from './common/api-key.guard';
+import { gatewayHttpErrors } from './common/client-errors';
 import { sendError, toHttpError } from './common/error.filter';
 import { instrumentHttp } from './common/http-metrics';
 import { installFastLane } from './sessions/fast-lane';
@@ -11,12 +14,14 @@ import { VariablesService } from './sessions/variables.service';
 /** REST gateway (X2): validation, auth, OpenAPI at /docs, /health, /metrics; routes to owner nodes. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit('gateway');
-  await startService(config, GatewayModule.register(config), (app) => {
+  let logger: Logger | undefined;
+  const configure = (app: NestFastifyApplication) => {
+    logger = app.get<Logger>(LOGGER);
     const fastify = app.getHttpAdapter().getInstance();
     instrumentHttp(fastify, app.get<Registry>(METRICS));
     installFastLane(fastify, app.get(VariablesService), app.get(ApiKeyGuard), app.get(LOGGER));
     // Errors raised by Fastify itself (body parsing, limits, media type) get the same body as ours,
-    // whichever plugins are registered later.
+    // whichever plugins are registered later; those raised before routing go through gatewayHttpErrors.
     fastify.setErrorHandler((error, request, reply) => sendError(reply, request, toHttpError(error, request, app.get(LOGGER))));
     const document = SwaggerModule.createDocument(
       app,
@@ -28,7 +33,8 @@ async function main(): Promise<void> {
         .build(),
     );
     SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
-  });
+  };
+  await startService(config, GatewayModule.register(config), configure, gatewayHttpErrors(() => logger));
 }
 
 void main().catch((error: unknown) => {

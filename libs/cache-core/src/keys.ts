@@ -1,7 +1,8 @@
+import { Limits } from '@foresight/contracts';
 import { CacheError } from './errors';
 
 /** Longest accepted cache key, in characters. */
-export const MAX_KEY_LENGTH = 512;
+export const MAX_KEY_LENGTH = Limits.dataKeyLength;
 
 const KEY_RE = /^[\x21-\x29\x2b-\x7e]+$/;
 const PATTERN_RE = /^[\x21-\x7e]+$/;

@@ -1,3 +1,4 @@
+import { Limits } from '@foresight/contracts';
 import { hostname } from 'node:os';
 import { readCacheConfig, type CacheConfig } from './cache-config';
 import { EnvReader } from './env-reader';
@@ -28,6 +29,8 @@ export interface ForesightConfig {
     readonly namespace: string;
     readonly jetStreamReplicas: number;
     readonly requestTimeoutMs: number;
+    /** Largest message the NATS server carries (its max_payload); services refuse to start on a server that carries less. */
+    readonly maxPayloadBytes: number;
   };
   readonly database: { readonly url: string; readonly poolSize: number };
   readonly cluster: {
@@ -141,6 +144,9 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   const devSecret = 'foresight-development-secret-do-not-use-in-production';
   const requestTimeoutMs = r.int('NATS_REQUEST_TIMEOUT_MS', 2000, 50, 60_000);
   const touchFlushMs = r.int('L1_TOUCH_FLUSH_MS', 1000, 10, 60_000);
+  const maxPayloadBytes = r.int('NATS_MAX_PAYLOAD_BYTES', Limits.natsDefaultMaxPayloadBytes, 64 * 1024, 64 * 1024 * 1024);
+  // Whatever goes in must fit one NATS message, with room for the RPC envelope.
+  const busRoom = maxPayloadBytes - Limits.rpcEnvelopeBytes;
   const config: ForesightConfig = {
     service,
     environment,
@@ -148,7 +154,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
     http: {
       host: r.string('HTTP_HOST', '0.0.0.0'),
       port: r.int('HTTP_PORT', DEFAULT_PORTS[service], 0, 65535),
-      bodyLimitBytes: r.int('HTTP_BODY_LIMIT_BYTES', 5 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+      bodyLimitBytes: r.int('HTTP_BODY_LIMIT_BYTES', busRoom, 1024, 64 * 1024 * 1024),
     },
     nats: {
       servers: r.list('NATS_URL', ['nats://127.0.0.1:4222']),
@@ -157,6 +163,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       namespace: r.string('FORESIGHT_NAMESPACE', 'fs'),
       jetStreamReplicas: r.int('JETSTREAM_REPLICAS', 1, 1, 5),
       requestTimeoutMs,
+      maxPayloadBytes,
     },
     database: {
       url: r.string('DATABASE_URL', production ? undefined : 'postgres://postgres:postgres@127.0.0.1:5432/foresight'),
@@ -251,6 +258,14 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
     'SESSION_IDLE_GRACE_MS must be at least L1_TOUCH_FLUSH_MS: edge reads are reported that late, and sessions being read would end',
   );
   r.check(config.session.maxVariableBytes <= config.session.maxSessionBytes, 'SESSION_MAX_VARIABLE_BYTES must not exceed SESSION_MAX_BYTES');
+  r.check(
+    config.http.bodyLimitBytes <= busRoom,
+    `HTTP_BODY_LIMIT_BYTES (${config.http.bodyLimitBytes}) must leave ${Limits.rpcEnvelopeBytes} bytes for the RPC envelope under NATS_MAX_PAYLOAD_BYTES (${maxPayloadBytes}): at most ${busRoom}, or raise max_payload on the NATS server and NATS_MAX_PAYLOAD_BYTES with it`,
+  );
+  r.check(
+    config.session.maxVariableBytes <= busRoom,
+    `SESSION_MAX_VARIABLE_BYTES (${config.session.maxVariableBytes}) is more than one NATS message carries (NATS_MAX_PAYLOAD_BYTES ${maxPayloadBytes} less ${Limits.rpcEnvelopeBytes} for the envelope): at most ${busRoom}, or raise max_payload on the NATS server and NATS_MAX_PAYLOAD_BYTES with it`,
+  );
   if (service === 'token') r.check(config.token.encryptionKey.length >= 32, 'TOKEN_ENCRYPTION_KEY must be at least 32 characters');
   r.check(config.token.refreshMinSkewMs < config.token.refreshThresholdMs, 'TOKEN_REFRESH_MIN_SKEW_MS must be less than TOKEN_REFRESH_THRESHOLD_MS');
   r.check(config.token.refreshMinSkewMs < config.token.accessTtlMs, 'TOKEN_REFRESH_MIN_SKEW_MS must be less than TOKEN_ACCESS_TTL_MS');

@@ -29,6 +29,11 @@ export const ErrorCodes = {
   RATE_LIMITED: 'REQUEST.RATE_LIMITED',
   /** An idempotency key (request id) already used for a different request to the same session. */
   IDEMPOTENCY_KEY_REUSED: 'REQUEST.IDEMPOTENCY_KEY_REUSED',
+  // HTTP-level refusals, raised before a request reaches a route.
+  UNSUPPORTED_MEDIA_TYPE: 'REQUEST.UNSUPPORTED_MEDIA_TYPE',
+  URI_TOO_LONG: 'REQUEST.URI_TOO_LONG',
+  HEADERS_TOO_LARGE: 'REQUEST.HEADERS_TOO_LARGE',
+  REQUEST_TIMEOUT: 'REQUEST.TIMEOUT',
   // Tokens (issue 5): the same codes as @foresight/token-core's TokenError.
   TOKEN_EXPIRED: 'TOKEN.EXPIRED',
   TOKEN_MALFORMED: 'TOKEN.MALFORMED',

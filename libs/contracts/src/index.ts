@@ -18,3 +18,4 @@ export * from './text';
 export * from './streams';
 export * from './permissions';
 export * from './nats-accounts';
+export * from './limits';

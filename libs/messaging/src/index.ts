@@ -5,3 +5,4 @@ export * from './jetstream';
 export * from './consumer-supervisor';
 export * from './dead-letter';
 export * from './streams';
+export * from './coalesced-refresh';

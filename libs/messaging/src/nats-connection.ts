@@ -12,11 +12,13 @@ export interface NatsOptions {
    * user may subscribe only to its own inbox (ADR 0005).
    */
   readonly inboxPrefix?: string;
+  /** Refuse a server whose max_payload is smaller: the service's limits assume messages this large fit. */
+  readonly requiredMaxPayloadBytes?: number;
 }
 
 /** Connects to NATS and keeps reconnecting forever; the caller drains it on shutdown. */
-export function connectNats(options: NatsOptions): Promise<NatsConnection> {
-  return connect({
+export async function connectNats(options: NatsOptions): Promise<NatsConnection> {
+  const nc = await connect({
     servers: [...options.servers],
     user: options.user,
     pass: options.password,
@@ -29,4 +31,14 @@ export function connectNats(options: NatsOptions): Promise<NatsConnection> {
     // nats.js otherwise creates an Error per request to keep async stack traces: measurable on the hot path.
     noAsyncTraces: true,
   });
+  const carried = nc.info?.max_payload;
+  const required = options.requiredMaxPayloadBytes;
+  if (required !== undefined && carried !== undefined && carried < required) {
+    await nc.close();
+    throw new Error(
+      `the NATS server carries at most ${carried} bytes per message (max_payload) but NATS_MAX_PAYLOAD_BYTES is ${required}: ` +
+        `raise max_payload on the server, or lower NATS_MAX_PAYLOAD_BYTES (with HTTP_BODY_LIMIT_BYTES and SESSION_MAX_VARIABLE_BYTES under it)`,
+    );
+  }
+  return nc;
 }

@@ -1,4 +1,4 @@
-import { ErrorCodes, ForesightError, Headers, RequestIds, isErrorBody, type ErrorBody, type RpcReply } from '@foresight/contracts';
+import { ErrorCodes, ForesightError, Headers, RequestIds, isErrorBody, isTraceId, type ErrorBody, type RpcReply } from '@foresight/contracts';
 import { headers as natsHeaders, type Msg, type MsgHdrs, type NatsConnection, type Subscription } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { decode, encode } from './codec';
@@ -36,12 +36,36 @@ export function serveRpc(
   handlers: Readonly<Record<string, RpcHandler>>,
   options: { queue?: string; logger: RpcLogger; onRequest?: (op: string, ms: number, ok: boolean) => void },
 ): Subscription {
+  // A reply that cannot be sent still gets an answer, or the caller would wait for its timeout and retry.
   const respond = (msg: Msg, reply: RpcReply<unknown>) => {
     if (!msg.reply) return;
+    let data: Uint8Array;
     try {
-      msg.respond(encode(reply));
+      data = encode(reply);
     } catch (error) {
-      options.logger.error({ err: error, subject }, 'could not send reply');
+      options.logger.error({ err: error, subject }, 'could not encode reply');
+      data = encode(failure(ErrorCodes.INTERNAL, 'The reply could not be encoded; it has been logged.'));
+    }
+    try {
+      msg.respond(data);
+    } catch (error) {
+      if (!isMaxPayloadError(error)) {
+        options.logger.error({ err: error, subject }, 'could not send reply');
+        return;
+      }
+      const max = nc.info?.max_payload;
+      try {
+        msg.respond(
+          encode(
+            failure(
+              ErrorCodes.PAYLOAD_TOO_LARGE,
+              `The reply would be ${data.length} bytes, more than the message bus carries (${max ?? 'max_payload'} bytes); ask for less at once (for a session, read some groups with ?groups=).`,
+            ),
+          ),
+        );
+      } catch (again) {
+        options.logger.error({ err: again, subject }, 'could not send reply');
+      }
     }
   };
   return nc.subscribe(subject, {
@@ -56,8 +80,9 @@ export function serveRpc(
       const meta: RpcMeta = {
         op,
         subject: msg.subject,
-        correlationId: msg.headers?.get(Headers.correlationId) || randomUUID(),
-        causationId: msg.headers?.get(Headers.causationId) || '',
+        // Ids that end up in every event are bounded: an over-long or odd one is replaced.
+        correlationId: traceHeader(msg.headers, Headers.correlationId) ?? randomUUID(),
+        causationId: traceHeader(msg.headers, Headers.causationId) ?? '',
         ...requestIdOf(msg.headers),
       };
       const handler = Object.prototype.hasOwnProperty.call(handlers, op) ? handlers[op] : undefined;
@@ -96,7 +121,39 @@ function requestIdOf(h: MsgHdrs | undefined): { requestId?: string } {
   return id.length <= MAX_REQUEST_ID_LENGTH && RequestIds.is(id) ? { requestId: id } : {};
 }
 
-/** Calls a request/reply endpoint; failures come back as ForesightErrors with stable codes. */
+function traceHeader(h: MsgHdrs | undefined, name: string): string | undefined {
+  const value = h?.get(name);
+  return isTraceId(value) ? value : undefined;
+}
+
+function failure(code: ErrorBody['code'], message: string): RpcReply<never> {
+  return { ok: false, error: { code, message } };
+}
+
+function isMaxPayloadError(error: unknown): boolean {
+  return (error as { code?: string } | null)?.code === 'MAX_PAYLOAD_EXCEEDED';
+}
+
+/**
+ * Encodes a request; failing to is the caller's fault (a value nested too deeply for the encoder's
+ * recursion, or one MessagePack cannot carry), so it is REQUEST.INVALID at once, never retried.
+ */
+function encodeRequest(request: unknown): Uint8Array {
+  try {
+    return encode(request);
+  } catch {
+    throw new ForesightError(
+      ErrorCodes.VALIDATION,
+      'The request cannot be sent: it is nested too deeply or holds a value the message bus cannot carry (such as a huge integer).',
+    );
+  }
+}
+
+/**
+ * Calls a request/reply endpoint; failures come back as ForesightErrors with stable codes. A request
+ * the bus cannot carry fails at once with REQUEST.INVALID or REQUEST.TOO_LARGE (the caller's fault,
+ * not worth a retry); only a missing responder or a timeout is SERVICE.UNAVAILABLE / SERVICE.TIMEOUT.
+ */
 export async function callRpc<T>(
   nc: NatsConnection,
   subject: string,
@@ -106,20 +163,35 @@ export async function callRpc<T>(
 ): Promise<T> {
   const h: MsgHdrs = natsHeaders();
   h.set(Headers.op, op);
-  if (options.correlationId) h.set(Headers.correlationId, options.correlationId);
-  if (options.causationId) h.set(Headers.causationId, options.causationId);
+  if (isTraceId(options.correlationId)) h.set(Headers.correlationId, options.correlationId);
+  if (isTraceId(options.causationId)) h.set(Headers.causationId, options.causationId);
   if (options.requestId) h.set(Headers.requestId, options.requestId);
+  const payload = encodeRequest(request);
   let msg: Msg;
   try {
-    msg = await nc.request(subject, encode(request), { timeout: options.timeoutMs, headers: h });
+    msg = await nc.request(subject, payload, { timeout: options.timeoutMs, headers: h });
   } catch (error) {
     const code = (error as { code?: string }).code;
+    if (isMaxPayloadError(error)) {
+      const max = nc.info?.max_payload;
+      throw new ForesightError(
+        ErrorCodes.PAYLOAD_TOO_LARGE,
+        `The request is ${payload.length} bytes once encoded, more than the message bus carries (${max ?? 'max_payload'} bytes); send less data at once.`,
+        { bytes: payload.length, ...(max ? { limit: max } : {}) },
+      );
+    }
     if (code === '503') throw new ForesightError(ErrorCodes.UNAVAILABLE, `No service is listening on ${subject}.`, { subject });
     if (code === 'TIMEOUT') throw new ForesightError(ErrorCodes.TIMEOUT, `${subject} did not answer within ${options.timeoutMs} ms.`, { subject });
     throw new ForesightError(ErrorCodes.UNAVAILABLE, `Request to ${subject} failed: ${(error as Error).message}`, { subject });
   }
-  const reply = decode<RpcReply<T>>(msg.data);
+  let reply: RpcReply<T>;
+  try {
+    reply = decode<RpcReply<T>>(msg.data);
+  } catch {
+    // The responder's fault, not the caller's, and asking again would get the same answer.
+    throw new ForesightError(ErrorCodes.INTERNAL, `${subject} sent a reply that could not be decoded.`, { subject });
+  }
   if (reply && reply.ok === true) return reply.result;
   if (reply && reply.ok === false && isErrorBody(reply.error)) throw new ForesightError(reply.error.code, reply.error.message, reply.error.details);
-  throw new ForesightError(ErrorCodes.MALFORMED_MESSAGE, `${subject} sent a reply that is not an RpcReply.`);
+  throw new ForesightError(ErrorCodes.INTERNAL, `${subject} sent a reply that is not an RpcReply.`, { subject });
 }

@@ -1,10 +1,14 @@
 import 'reflect-metadata';
 import { ConfigError, loadConfig, type ForesightConfig, type ServiceName } from '@foresight/config';
+import { MAX_PATH_PARAM_LENGTH, isTraceId } from '@foresight/contracts';
 import type { LoggerService, Type, DynamicModule } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
+import { installJsonBodyParser } from './json-body';
 import { LOGGER } from './tokens';
 
 /** Reads the configuration or exits with every problem listed (fail fast). */
@@ -40,23 +44,45 @@ class PinoNestLogger implements LoggerService {
   }
 }
 
+/** How a service answers errors raised before a request reaches a route (see the gateway's error envelope). */
+export interface HttpErrorHandlers {
+  /** Fastify's routing errors: a URL that does not decode, a path parameter longer than the router takes. */
+  readonly frameworkErrors?: FastifyServerOptions['frameworkErrors'];
+  /** Node's HTTP parser errors, before Fastify sees a request: oversized headers, malformed requests. */
+  readonly clientErrorHandler?: FastifyServerOptions['clientErrorHandler'];
+}
+
 /**
  * Creates a service's Nest application on Fastify, with the correlation id taken from
- * `x-correlation-id` (or created), graceful shutdown on SIGTERM/SIGINT, and listens.
+ * `x-correlation-id` when it is 1–128 visible ASCII characters (else a fresh one), JSON as the
+ * only body type (depth and key counts checked before parsing), graceful shutdown on
+ * SIGTERM/SIGINT, and listens.
  */
 export async function startService(
   config: ForesightConfig,
   module: Type<unknown> | DynamicModule,
   configure?: (app: NestFastifyApplication) => void | Promise<void>,
+  errors: HttpErrorHandlers = {},
 ): Promise<NestFastifyApplication> {
+  let logger: Logger | undefined;
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
     logger: false,
-    requestIdHeader: 'x-correlation-id',
-    genReqId: () => randomUUID(),
+    // Path parameters as long as the documented limits, percent-encoded.
+    routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    genReqId: (req: IncomingMessage) => {
+      const sent = req.headers['x-correlation-id'];
+      if (sent === undefined || isTraceId(sent)) return sent ?? randomUUID();
+      const id = randomUUID();
+      logger?.debug({ correlationId: id, sentLength: String(sent).length }, 'x-correlation-id replaced: not 1-128 visible ASCII characters');
+      return id;
+    },
+    ...(errors.frameworkErrors ? { frameworkErrors: errors.frameworkErrors } : {}),
+    ...(errors.clientErrorHandler ? { clientErrorHandler: errors.clientErrorHandler } : {}),
   });
-  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true });
-  const logger = app.get<Logger>(LOGGER);
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { bufferLogs: true, bodyParser: false });
+  installJsonBodyParser(app.getHttpAdapter().getInstance(), config.http.bodyLimitBytes);
+  logger = app.get<Logger>(LOGGER);
   app.useLogger(new PinoNestLogger(logger));
   app.enableShutdownHooks();
   await configure?.(app);

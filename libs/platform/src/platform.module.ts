@@ -51,6 +51,7 @@ export class PlatformModule {
             user: config.nats.user,
             password: config.nats.password,
             name: `${config.service}${nodeId ? `:${nodeId}` : ''}`,
+            requiredMaxPayloadBytes: config.nats.maxPayloadBytes,
           });
           health.add('nats', async () => {
             if (nc.isClosed()) throw new Error('connection closed');

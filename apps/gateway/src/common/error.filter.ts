@@ -1,5 +1,5 @@
 import { ArgumentsHost, Catch, HttpException, Inject, type ExceptionFilter } from '@nestjs/common';
-import { ErrorCodes, ForesightError, type ErrorBody, type ErrorCode } from '@foresight/contracts';
+import { ErrorCodes, ForesightError, Limits, MAX_PATH_PARAM_LENGTH, type ErrorBody, type ErrorCode } from '@foresight/contracts';
 import type { Logger } from '@foresight/observability';
 import { LOGGER } from '@foresight/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -30,6 +30,10 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   [ErrorCodes.ROUTE_NOT_FOUND]: 404,
   [ErrorCodes.RATE_LIMITED]: 429,
   [ErrorCodes.IDEMPOTENCY_KEY_REUSED]: 422,
+  [ErrorCodes.UNSUPPORTED_MEDIA_TYPE]: 415,
+  [ErrorCodes.URI_TOO_LONG]: 414,
+  [ErrorCodes.HEADERS_TOO_LARGE]: 431,
+  [ErrorCodes.REQUEST_TIMEOUT]: 408,
   [ErrorCodes.TOKEN_EXPIRED]: 401,
   [ErrorCodes.TOKEN_MALFORMED]: 401,
   [ErrorCodes.TOKEN_BAD_SIGNATURE]: 401,
@@ -50,8 +54,8 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   [ErrorCodes.REQUIREMENT_INVALID_TEMPLATE]: 400,
 };
 
-/** Fastify's own errors (body parsing, limits, media type) in the same format as ours. */
-function fromFastify(error: { code?: string; statusCode?: number; message?: string }): ErrorBody | undefined {
+/** Fastify's own errors (body parsing, limits, media type, routing) as ours, never echoing the input. */
+function fromFastify(error: { code?: unknown; statusCode?: unknown }): ErrorBody | undefined {
   switch (error.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -63,26 +67,43 @@ function fromFastify(error: { code?: string; statusCode?: number; message?: stri
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { code: ErrorCodes.PAYLOAD_TOO_LARGE, message: 'The request body is larger than the gateway accepts (HTTP_BODY_LIMIT_BYTES).' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
-      return { code: ErrorCodes.VALIDATION, message: 'Unsupported content type: send application/json.' };
-    default:
-      return undefined;
+      return { code: ErrorCodes.UNSUPPORTED_MEDIA_TYPE, message: 'Unsupported content type: send the body as JSON with content-type application/json.' };
+    case 'FST_ERR_BAD_URL':
+      return { code: ErrorCodes.VALIDATION, message: 'The URL is not valid: every "%" must start a percent-encoded byte such as %2F (send a literal "%" as %25).' };
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return {
+        code: ErrorCodes.URI_TOO_LONG,
+        message: `A path segment is longer than the gateway routes (${MAX_PATH_PARAM_LENGTH} characters); variable names are at most ${Limits.variableNameLength} characters and data keys ${Limits.dataKeyLength}.`,
+      };
   }
+  // Any other refusal of Fastify's (a content length that does not match the body, …): the caller's fault.
+  if (typeof error.code === 'string' && error.code.startsWith('FST_') && typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+    return { code: ErrorCodes.VALIDATION, message: 'The request could not be read: check its headers against its body.' };
+  }
+  return undefined;
+}
+
+/** The client went away while sending its body: nothing to answer and nothing wrong on our side. */
+function isAbortedUpload(exception: unknown, request: FastifyRequest): boolean {
+  const code = (exception as { code?: unknown } | null)?.code;
+  return code === 'ECONNRESET' || code === 'ECONNABORTED' || request.raw.readableAborted;
 }
 
 /** Maps anything thrown while handling a request to a status and the public error body. */
 export function toHttpError(exception: unknown, request: FastifyRequest, logger: Logger): { status: number; body: ErrorBody } {
-  const fastifyBody = typeof exception === 'object' && exception !== null ? fromFastify(exception as { code?: string }) : undefined;
   if (exception instanceof ForesightError) return { status: STATUS_BY_CODE[exception.code] ?? 500, body: exception.toJSON() };
-  if (fastifyBody) {
-    const status = fastifyBody.code === ErrorCodes.PAYLOAD_TOO_LARGE ? 413 : (exception as { statusCode?: number }).statusCode === 415 ? 415 : 400;
-    return { status, body: fastifyBody };
-  }
+  const fastifyBody = typeof exception === 'object' && exception !== null ? fromFastify(exception) : undefined;
+  if (fastifyBody) return { status: STATUS_BY_CODE[fastifyBody.code], body: fastifyBody };
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const code =
       status === 404 ? ErrorCodes.ROUTE_NOT_FOUND : status === 401 ? ErrorCodes.UNAUTHENTICATED : status === 403 ? ErrorCodes.FORBIDDEN : status === 413 ? ErrorCodes.PAYLOAD_TOO_LARGE : status < 500 ? ErrorCodes.VALIDATION : ErrorCodes.INTERNAL;
-    const message = status === 404 ? `No route ${request.method} ${request.url.split('?')[0]}. See /docs for the API.` : exception.message;
+    const message = status === 404 ? `No route ${request.method} ${request.url.split('?')[0]!.slice(0, 100)}. See /docs for the API.` : exception.message;
     return { status, body: { code, message } };
+  }
+  if (isAbortedUpload(exception, request)) {
+    logger.debug({ correlationId: request.id, code: (exception as { code?: unknown }).code }, 'the client closed the connection before its request body arrived');
+    return { status: 400, body: { code: ErrorCodes.VALIDATION, message: 'The connection closed before the whole request body arrived.' } };
   }
   logger.error({ err: exception, correlationId: request.id }, 'unhandled error');
   return { status: 500, body: { code: ErrorCodes.INTERNAL, message: 'An internal error occurred; it has been logged with the correlation id.' } };

@@ -2,10 +2,11 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import { ErrorCodes, ForesightError, subjects, type AssignmentView, type Subjects } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { shardOf } from '@foresight/hashing';
-import { callRpc, decode } from '@foresight/messaging';
-import type { Logger } from '@foresight/observability';
-import { CONFIG, LOGGER, NATS } from '@foresight/platform';
+import { CoalescedRefresh, callRpc, decode } from '@foresight/messaging';
+import { counter, type Logger } from '@foresight/observability';
+import { CONFIG, LOGGER, METRICS, NATS } from '@foresight/platform';
 import type { NatsConnection, Subscription } from 'nats';
+import type { Registry } from 'prom-client';
 
 export interface Route {
   readonly shard: number;
@@ -17,14 +18,15 @@ export interface Route {
 /**
  * The gateway's copy of the shard → node table, so routing costs no round trip (S5). It is
  * refreshed on the metadata service's change notice, on a timer, and whenever a node answers
- * "not the owner".
+ * "not the owner" — coalesced, so a flood of notices costs a refresh or two, not one each.
  */
 @Injectable()
 export class OwnerDirectory implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly subjects: Subjects;
   private view: AssignmentView | null = null;
   private subjectsByNode = new Map<string, string>();
-  private refreshing: Promise<void> | null = null;
+  private readonly refresher: CoalescedRefresh;
+  private readonly notices;
   private sub: Subscription | null = null;
   private timer: NodeJS.Timeout | null = null;
 
@@ -32,18 +34,24 @@ export class OwnerDirectory implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(CONFIG) private readonly config: ForesightConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(METRICS) registry: Registry,
   ) {
     this.subjects = subjects(config.nats.namespace);
+    const refreshes = counter(registry, 'foresight_gateway_assignment_refreshes_total', 'Reads of the shard → node table from the metadata service');
+    this.notices = counter(registry, 'foresight_gateway_assignment_notices_total', 'Assignment change notices received, by whether they asked for a refresh', ['outcome']);
+    this.refresher = new CoalescedRefresh(() => this.load(), () => refreshes.inc());
   }
 
   onApplicationBootstrap(): void {
     this.sub = this.nc.subscribe(this.subjects.assignmentChanged, {
       callback: (_e, msg) => {
+        let version: unknown;
         try {
-          if (decode<{ version: number }>(msg.data).version !== this.view?.version) void this.refresh();
+          version = decode<{ version?: unknown }>(msg.data)?.version;
         } catch {
-          /* ignore malformed notices */
+          /* a malformed notice is ignored like a stale one */
         }
+        this.notices.inc({ outcome: this.refresher.notice(version) ? 'refresh' : 'ignored' });
       },
     });
     const poll = () => {
@@ -74,19 +82,18 @@ export class OwnerDirectory implements OnApplicationBootstrap, OnModuleDestroy {
     return { shard, nodeId: owner.nodeId, rpcSubject, epoch: owner.epoch };
   }
 
-  /** Re-reads the table (concurrent callers share one request). */
+  /** Re-reads the table: now, or right after the read already running (concurrent callers share it). */
   refresh(): Promise<void> {
-    this.refreshing ??= callRpc<AssignmentView>(this.nc, this.subjects.metadataRpc('assignment'), 'assignment', {}, { timeoutMs: this.config.nats.requestTimeoutMs })
-      .then((view) => {
-        if (view.shardCount !== this.config.cluster.shardCount) {
-          this.logger.error({ theirs: view.shardCount, ours: this.config.cluster.shardCount }, 'SHARD_COUNT differs from the metadata service');
-        }
-        this.view = view;
-        this.subjectsByNode = new Map(view.nodes.map((n) => [n.nodeId, n.rpcSubject]));
-      })
-      .finally(() => {
-        this.refreshing = null;
-      });
-    return this.refreshing;
+    return this.refresher.refresh();
+  }
+
+  private async load(): Promise<number> {
+    const view = await callRpc<AssignmentView>(this.nc, this.subjects.metadataRpc('assignment'), 'assignment', {}, { timeoutMs: this.config.nats.requestTimeoutMs });
+    if (view.shardCount !== this.config.cluster.shardCount) {
+      this.logger.error({ theirs: view.shardCount, ours: this.config.cluster.shardCount }, 'SHARD_COUNT differs from the metadata service');
+    }
+    this.view = view;
+    this.subjectsByNode = new Map(view.nodes.map((n) => [n.nodeId, n.rpcSubject]));
+    return view.version;
   }
 }

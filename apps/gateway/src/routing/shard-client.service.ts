@@ -9,7 +9,11 @@ import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { OwnerDirectory } from './owner-directory.service';
 
-/** Errors that mean "the session is moving or its owner is down": look up the owner and try again. */
+/**
+ * Errors that mean "the session is moving or its owner is down": look up the owner and try again.
+ * Anything else is the answer, at once: bad input, a request the bus cannot carry, a reply that
+ * does not decode — retrying would only repeat it.
+ */
 const REROUTE = new Set<string>([ErrorCodes.NOT_OWNER, ErrorCodes.STALE_EPOCH, ErrorCodes.NO_OWNER, ErrorCodes.UNAVAILABLE, ErrorCodes.TIMEOUT]);
 
 export interface CallContext {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCodes, ForesightError, subjects, type AssignmentView, type HeartbeatReply, type Subjects } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
-import { callRpc, decode } from '@foresight/messaging';
+import { CoalescedRefresh, callRpc, decode } from '@foresight/messaging';
 import { counter, gauge, type Logger } from '@foresight/observability';
 import { CLOCK, CONFIG, LOGGER, METRICS, NATS, type Clock } from '@foresight/platform';
 import type { NatsConnection, Subscription } from 'nats';
@@ -25,7 +25,7 @@ export class MembershipService {
   private assignmentWaiters: (() => void)[] = [];
   private leaseValidUntil = 0;
   private knownVersion = -1;
-  private refreshing: Promise<void> | null = null;
+  private readonly refresher: CoalescedRefresh;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private noticeSub: Subscription | null = null;
   private readonly lostListeners: ShardsLostListener[] = [];
@@ -43,7 +43,14 @@ export class MembershipService {
     this.metrics = {
       awaiting: gauge(registry, 'foresight_shards_awaiting_handoff', 'Owned shards whose previous owner has not released them yet'),
       waits: counter(registry, 'foresight_handoff_waits_total', 'Requests held for a shard in handoff', ['outcome']),
+      refreshes: counter(registry, 'foresight_assignment_refreshes_total', 'Reads of the shard assignment from the metadata service'),
+      notices: counter(registry, 'foresight_assignment_notices_total', 'Assignment change notices received, by whether they asked for a refresh', ['outcome']),
     };
+    // However many notices arrive, one read runs and one more waits (a notice for a version applied is ignored).
+    this.refresher = new CoalescedRefresh(
+      () => this.fetchAssignment(),
+      () => this.metrics.refreshes.inc(),
+    );
   }
 
   get nodeId(): string {
@@ -66,12 +73,13 @@ export class MembershipService {
   async start(): Promise<void> {
     this.noticeSub = this.nc.subscribe(this.subjects.assignmentChanged, {
       callback: (_err, msg) => {
+        let version: unknown;
         try {
-          const { version } = decode<{ version: number }>(msg.data);
-          if (version !== this.knownVersion) void this.refresh();
+          version = decode<{ version?: unknown }>(msg.data)?.version;
         } catch {
           /* a malformed notice is ignored; the heartbeat carries the version too */
         }
+        this.metrics.notices.inc({ outcome: this.refresher.notice(version) ? 'refresh' : 'ignored' });
       },
     });
     await this.register();
@@ -141,14 +149,9 @@ export class MembershipService {
     }
   }
 
-  /** Re-reads the assignment (coalesced: concurrent callers share one request). */
+  /** Re-reads the assignment: now, or right after the read already running (concurrent callers share it). */
   refresh(): Promise<void> {
-    if (!this.refreshing) {
-      this.refreshing = this.fetchAssignment().finally(() => {
-        this.refreshing = null;
-      });
-    }
-    return this.refreshing;
+    return this.refresher.refresh();
   }
 
   private async register(): Promise<void> {
@@ -208,9 +211,10 @@ export class MembershipService {
     }
   }
 
-  private async fetchAssignment(): Promise<void> {
+  /** Reads and applies the assignment; resolves to the version applied. */
+  private async fetchAssignment(): Promise<number> {
     const view = await callRpc<AssignmentView>(this.nc, this.subjects.metadataRpc('assignment'), 'assignment', {}, { timeoutMs: this.config.nats.requestTimeoutMs });
-    if (view.version < this.knownVersion) return; // an older answer overtaken by a newer one
+    if (view.version < this.knownVersion) return this.knownVersion; // an older answer overtaken by a newer one
     const next = new Map<number, number>();
     const pending = new Set<number>();
     for (const s of view.shards) {
@@ -235,6 +239,7 @@ export class MembershipService {
     if (lost.length > 0 || gained > 0) {
       this.logger.info({ owned: next.size, lost: lost.length, gained, waitingForHandoff: pending.size, version: view.version }, 'assignment changed');
     }
+    return view.version;
   }
 
   private dropAll(): void {
@@ -242,6 +247,7 @@ export class MembershipService {
     this.owned = new Map();
     this.pending = new Set();
     this.knownVersion = -1;
+    this.refresher.forget();
     if (lost.length > 0) this.lostListeners.forEach((l) => l(lost));
   }
 }
