@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect, headers, type NatsConnection } from 'nats';
+import { headers, type NatsConnection } from 'nats';
 import { Client } from 'pg';
 import { Headers, subjects } from '@foresight/contracts';
 import { decode, encode } from '@foresight/messaging';
-import { eventually, testInfra, uniqueName } from '@foresight/testing';
+import { eventually, uniqueName } from '@foresight/testing';
 import type { LocalStack } from '../../scripts/local-stack';
-import { api, errorCode, startTestStack, type ApiResponse } from './support';
+import { api, errorCode, natsAs, startTestStack, type ApiResponse } from './support';
 import { counterSum, expectEnvelope, rawHttp } from './boundary-support';
 
 /** Input limits and error envelopes at the gateway and on the bus, through real processes. */
@@ -14,7 +14,10 @@ describe('boundary: input limits and error envelopes (gateway, metadata, shard a
   const logs = join(__dirname, '..', '..', '.data', 'test-logs', uniqueName('boundary'));
   let stack: LocalStack;
   let client: ReturnType<typeof api>;
+  /** A caller of shard nodes (the gateway's NATS user), bypassing the gateway's HTTP checks. */
   let nc: NatsConnection;
+  /** The one user allowed to announce assignments: a metadata instance gone wrong floods them. */
+  let notices: NatsConnection;
   let pg: Client;
   let sessionId: string;
   const reroutes = () => counterSum(stack.gatewayUrl, 'foresight_gateway_reroutes_total');
@@ -24,7 +27,8 @@ describe('boundary: input limits and error envelopes (gateway, metadata, shard a
   beforeAll(async () => {
     stack = await startTestStack('boundary', { shardNodes: 1, logs, env: { LOG_LEVEL: 'debug' } });
     client = api(stack);
-    nc = await connect({ servers: testInfra().natsUrl });
+    nc = await natsAs(stack, { role: 'gateway' });
+    notices = await natsAs(stack, { role: 'metadata' });
     pg = new Client({ connectionString: stack.databaseUrl });
     await pg.connect();
     sessionId = (await client.create({})).body.id;
@@ -33,6 +37,7 @@ describe('boundary: input limits and error envelopes (gateway, metadata, shard a
   afterAll(async () => {
     await pg?.end();
     await nc?.drain();
+    await notices?.drain();
     await stack?.stop();
   }, 60_000);
 
@@ -206,8 +211,8 @@ describe('boundary: input limits and error envelopes (gateway, metadata, shard a
       const start = await counts();
       let end = start;
       for (let batch = 1; batch <= 100; batch++) {
-        for (let i = 0; i < 100; i++) nc.publish(s.assignmentChanged, encode({ version: version(batch * 100 + i) }));
-        await nc.flush();
+        for (let i = 0; i < 100; i++) notices.publish(s.assignmentChanged, encode({ version: version(batch * 100 + i) }));
+        await notices.flush();
         end = await eventually(
           async () => {
             const c = await counts();
