@@ -2,3 +2,4 @@ export * from './tokens';
 export * from './health';
 export * from './platform.module';
 export * from './bootstrap';
+export * from './rpc-transport';
