@@ -119,6 +119,9 @@ switch (command) {
       process.exit(2);
     }
     ensureDependencies();
+    // Benchmarks that start the real stack need nats-server as much as `npm start` does.
+    const startsStack = /^bench\/(store|failover|prefetch-e2e)\//.test(target);
+    if (startsStack && !args.includes('--help') && !args.includes('-h')) ensureNatsServer();
     build();
     runForwardingSignals(process.execPath, [path.join('dist', `${target}.js`), ...args]);
     break;

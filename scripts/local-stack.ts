@@ -34,7 +34,7 @@ export interface StackOptions {
   env?: Readonly<Record<string, string>>;
   quiet?: boolean;
   /**
-   * Start `apps/origin-example` (before the shard nodes) and, unless `env` sets FORESIGHT_ORIGINS,
+   * Start `apps/origin-example` (before the shard nodes) and, unless `env` or the shell sets FORESIGHT_ORIGINS(_FILE),
    * point the shard nodes' origins at it: every key, `GET /items/{key}`.
    */
   originExample?: { readonly port?: number; readonly env?: Readonly<Record<string, string>> };
@@ -188,7 +188,9 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     await startService('metadata', 'metadata');
     let originUrl: string | undefined;
     if (options.originExample) originUrl = (await startService('origin-example', 'origin-example', options.originExample.env ?? {})).httpUrl;
-    const shardEnv: Record<string, string> = originUrl && options.env?.FORESIGHT_ORIGINS === undefined && options.env?.FORESIGHT_ORIGINS_FILE === undefined ? { FORESIGHT_ORIGINS: exampleOrigins(originUrl) } : {};
+    // Origins set in the shell or by the caller win: the services inherit the shell's environment.
+    const given = { ...process.env, ...options.env };
+    const shardEnv: Record<string, string> = originUrl && given.FORESIGHT_ORIGINS === undefined && given.FORESIGHT_ORIGINS_FILE === undefined ? { FORESIGHT_ORIGINS: exampleOrigins(originUrl) } : {};
     const shardNames = Array.from({ length: options.shardNodes ?? 1 }, (_, i) => `shard-${i + 1}`);
     await Promise.all(shardNames.map((n) => startService('shard', n, shardEnv)));
     await waitForAssignment(shardNames);

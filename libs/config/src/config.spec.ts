@@ -25,6 +25,16 @@ describe('loadConfig', () => {
     expect(() => loadConfig('gateway', { NODE_ENV: 'production' })).toThrow(/DATABASE_URL is required/);
   });
 
+  it('requires the session id secret in production only of the services that issue or check session ids', () => {
+    const base = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/foresight', FORESIGHT_API_KEYS: 'k', TOKEN_ENCRYPTION_KEY: 'e'.repeat(32) };
+    for (const service of ['gateway', 'shard', 'prediction', 'token'] as const) {
+      expect(() => loadConfig(service, base)).toThrow(/SESSION_ID_SECRET is required/);
+    }
+    for (const service of ['metadata', 'affinity'] as const) {
+      expect(loadConfig(service, base).session.idSecret).toBe('');
+    }
+  });
+
   it('keeps the HTTP body limit and the variable limit within one NATS message', () => {
     const config = loadConfig('gateway', {});
     expect(config.nats.maxPayloadBytes).toBe(1024 * 1024);

@@ -5,6 +5,9 @@ import { EnvReader } from './env-reader';
 
 export type ServiceName = 'gateway' | 'metadata' | 'shard' | 'prediction' | 'token' | 'affinity' | 'tool';
 
+/** Services that issue or verify session ids (an HMAC tag keyed by SESSION_ID_SECRET). */
+const SESSION_ID_USERS: readonly ServiceName[] = ['gateway', 'shard', 'prediction', 'token', 'tool'];
+
 const DEFAULT_PORTS: Record<ServiceName, number> = {
   gateway: 3000,
   metadata: 3001,
@@ -183,7 +186,8 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       absoluteTimeoutMs: r.int('SESSION_ABSOLUTE_TIMEOUT_MS', 24 * 3_600_000, 1000, 365 * 86_400_000),
       maxVariableBytes: r.int('SESSION_MAX_VARIABLE_BYTES', 256 * 1024, 16, 64 * 1024 * 1024),
       maxSessionBytes: r.int('SESSION_MAX_BYTES', 4 * 1024 * 1024, 16, 1024 * 1024 * 1024),
-      idSecret: r.string('SESSION_ID_SECRET', production ? undefined : devSecret),
+      // Only services that issue or check session ids need the secret; the others neither read nor require it.
+      idSecret: SESSION_ID_USERS.includes(service) ? r.string('SESSION_ID_SECRET', production ? undefined : devSecret) : '',
       snapshotEvery: r.int('SNAPSHOT_EVERY', 50, 1, 1_000_000),
       sweepMs: r.int('SESSION_SWEEP_MS', 1000, 50, 3_600_000),
       // Edge reads reach the owner once per L1_TOUCH_FLUSH_MS, a flush taking at most one NATS request timeout.
@@ -248,7 +252,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
     cache: readCacheConfig(r, requestTimeoutMs),
     exitWithParent: r.oneOf('EXIT_WITH_PARENT', ['true', 'false'] as const, 'false') === 'true',
   };
-  r.check(config.session.idSecret.length >= 32, 'SESSION_ID_SECRET must be at least 32 characters');
+  if (SESSION_ID_USERS.includes(service)) r.check(config.session.idSecret.length >= 32, 'SESSION_ID_SECRET must be at least 32 characters');
   r.check(config.cluster.leaseMs > 2 * config.cluster.heartbeatMs, 'LEASE_MS must be more than twice HEARTBEAT_MS');
   r.check(/^[A-Za-z0-9_-]+$/.test(config.cluster.nodeId), 'NODE_ID may contain only letters, digits, "_" and "-"');
   r.check(config.session.groups.length > 0, 'SESSION_GROUPS must name at least one group');
