@@ -82,7 +82,7 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
     markov.growVocabulary(vocabulary.size);
     const pool = createPool(stack.databaseUrl, 2, 'cache-e2e');
     const row = await new ModelsRepository(pool)
-      .storeActive('markov', encodeBundle({ kind: 'markov', vocabulary: vocabulary.toJSON(), markov: encodeMarkov(markov), rnn: null, weights: null }), { test: true }, new Date(), 5)
+      .storeActive('markov', encodeBundle({ kind: 'markov', vocabulary: vocabulary.toJSON(), markov: encodeMarkov(markov), knn: null, rnn: null, mixture: null }), { test: true }, new Date(), 5)
       .finally(() => pool.end());
     const event: PredictionModelUpdatedV1 = {
       id: randomUUID(),

@@ -53,7 +53,14 @@ export class PredictionRuntime {
     const { config, pool, nc, logger, now, metrics } = deps;
     this.createdAt = now();
     const p = config.prediction;
-    this.model = new OnlineModel({ markovOrder: p.markovOrder, maxContexts: p.maxContexts, maxUsers: p.maxUsers, maxSessions: p.maxSessions, windowLength: p.historyLength });
+    this.model = new OnlineModel({
+      markovOrder: p.markovOrder,
+      maxContexts: p.maxContexts,
+      maxUsers: p.maxUsers,
+      maxSessions: p.maxSessions,
+      windowLength: p.historyLength,
+      knn: { maxSessions: p.knn.maxSessions, neighbours: p.knn.neighbours, postingLimit: p.knn.postings },
+    });
     this.actions = new ActionsRepository(pool);
     this.models = new ModelsRepository(pool);
     const modelVersion = gauge(metrics, 'foresight_prediction_model_version', 'Stored version of the serving model (0 = live Markov only)', ['kind']);

@@ -112,13 +112,28 @@ export interface ForesightConfig {
     /** At most this many held-out positions are scored when comparing the RNN with Markov. */
     readonly evalMaxPositions: number;
     readonly rnn: {
+      /** Most epochs; training stops earlier when the held-out loss stops improving. */
       readonly epochs: number;
+      /** Epochs without held-out improvement that end training. */
+      readonly patience: number;
       readonly hiddenUnits: number;
+      /** Windows per batch (0 = sized to the data). */
       readonly batchSize: number;
       readonly learningRate: number;
       /** Training windows sampled per epoch (0 = all). */
       readonly maxWindows: number;
+      /** Wall-clock budget of the RNN's training in seconds (0 = none). */
+      readonly maxSeconds: number;
       readonly seed: number;
+    };
+    /** The session-kNN index learning online. */
+    readonly knn: {
+      /** Sessions held (the oldest is evicted). */
+      readonly maxSessions: number;
+      /** Neighbours that vote. */
+      readonly neighbours: number;
+      /** Most recent sessions per action that are candidate neighbours. */
+      readonly postings: number;
     };
     /** Stored model rows kept (the active one always is). */
     readonly modelRetention: number;
@@ -240,12 +255,19 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       trainMaxSessions: r.int('PREDICTION_TRAIN_MAX_SESSIONS', 200_000, 10, 100_000_000),
       evalMaxPositions: r.int('PREDICTION_EVAL_MAX_POSITIONS', 20_000, 10, 10_000_000),
       rnn: {
-        epochs: r.int('PREDICTION_RNN_EPOCHS', 2, 1, 1000),
+        epochs: r.int('PREDICTION_RNN_EPOCHS', 20, 1, 1000),
+        patience: r.int('PREDICTION_RNN_PATIENCE', 2, 1, 1000),
         hiddenUnits: r.int('PREDICTION_RNN_HIDDEN_UNITS', 128, 1, 4096),
-        batchSize: r.int('PREDICTION_RNN_BATCH_SIZE', 1024, 1, 65_536),
+        batchSize: r.int('PREDICTION_RNN_BATCH_SIZE', 0, 0, 65_536),
         learningRate: r.number('PREDICTION_RNN_LEARNING_RATE', 0.01, 1e-6, 1),
         maxWindows: r.int('PREDICTION_RNN_MAX_WINDOWS', 700_000, 0, 1_000_000_000),
+        maxSeconds: r.int('PREDICTION_RNN_MAX_SECONDS', 1200, 0, 7 * 86_400),
         seed: r.int('PREDICTION_SEED', 42, 0, 0xffff_ffff),
+      },
+      knn: {
+        maxSessions: r.int('PREDICTION_KNN_MAX_SESSIONS', 100_000, 1, 10_000_000),
+        neighbours: r.int('PREDICTION_KNN_NEIGHBOURS', 100, 1, 10_000),
+        postings: r.int('PREDICTION_KNN_POSTINGS', 500, 1, 100_000),
       },
       modelRetention: r.int('PREDICTION_MODEL_RETENTION', 5, 1, 1000),
     },

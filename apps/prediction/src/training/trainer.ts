@@ -1,6 +1,6 @@
 import type { ForesightConfig } from '@foresight/config';
 import type { PredictionModelKind } from '@foresight/contracts';
-import { encodeBundle, encodeMarkov, loadRnnArtifact, packSessions, trainInWorker, VariableOrderMarkov } from '@foresight/prediction-core';
+import { DEFAULT_KNN_CALIBRATION, encodeBundle, encodeKnn, encodeMarkov, loadRnnArtifact, packSessions, trainInWorker } from '@foresight/prediction-core';
 import { randomUUID } from 'node:crypto';
 import type { ActionsRepository } from '../learning/actions.repository';
 import type { OnlineModel } from '../learning/online-model';
@@ -8,7 +8,7 @@ import type { Log } from '../learning/rebuild';
 import type { ModelRegistry } from '../models/model-registry';
 import type { ModelsRepository } from '../models/models.repository';
 import { splitByOrder, withTransitions } from './dataset';
-import { compareOnHeldOut, ensembleWins } from './evaluate';
+import { chooseModel } from './evaluate';
 
 export interface TrainerDeps {
   readonly settings: ForesightConfig['prediction'];
@@ -33,10 +33,11 @@ const pause = (): Promise<void> => new Promise((resolve) => setImmediate(resolve
 
 /**
  * One retraining round: read the most recent sessions' actions from Postgres, train the RNN in a
- * worker thread on the first 80% (by order), fit the ensemble on the first half of the rest and
- * compare it with a Markov model trained on the same 80% on the second half. The ensemble is kept
- * only if it beats Markov there; either way the round stores a model (Markov snapshot of the live
- * model, plus the RNN and weights when kept), activates it and announces it.
+ * worker thread on the first 80% (by order), train Markov and session-kNN on the same 80%, fit
+ * every mixture of them on the first half of the rest and compare them on the second half. The
+ * winner (best held-out MRR@20; Markov alone unless a mixture beats it) is stored (snapshots of
+ * the live Markov model and kNN index, the RNN and the weights when the winner uses them),
+ * activated and announced.
  */
 export class Trainer {
   private running: Promise<RoundOutcome> | null = null;
@@ -73,8 +74,8 @@ export class Trainer {
       if (newest !== undefined && now() - newest < settings.retrainIntervalMs) return { status: 'skipped', reason: 'a recent model exists' };
     }
     const upTo = model.appliedPosition;
-    const names = await this.deps.actions.trainingSessions(upTo, settings.trainMaxSessions);
-    const sessions = withTransitions(names.map((s) => s.map((a) => model.vocabulary.encode(a))));
+    const read = await this.deps.actions.trainingSessions(upTo, settings.trainMaxSessions);
+    const sessions = withTransitions(read.map((s) => ({ userId: s.userId, actions: s.actions.map((a) => model.vocabulary.encode(a)) })));
     model.global.growVocabulary(model.vocabulary.size);
     if (sessions.length < settings.retrainMinSessions) {
       logger.info({ sessions: sessions.length, needed: settings.retrainMinSessions }, 'retraining skipped: not enough sessions');
@@ -87,15 +88,17 @@ export class Trainer {
 
     const rnnSettings = settings.rnn;
     const trained = await trainInWorker(
-      packSessions(split.train),
+      packSessions(split.train.map((s) => s.actions)),
       {
         vocabularySize,
         historyLength: settings.historyLength,
         hiddenUnits: rnnSettings.hiddenUnits,
         epochs: rnnSettings.epochs,
+        patience: rnnSettings.patience,
         batchSize: rnnSettings.batchSize,
         learningRate: rnnSettings.learningRate,
         maxWindows: rnnSettings.maxWindows,
+        maxSeconds: rnnSettings.maxSeconds,
         seed: rnnSettings.seed,
       },
       {
@@ -104,44 +107,56 @@ export class Trainer {
         progressIntervalMs: 5000,
         workerPath: this.deps.workerPath,
         onLog: (message) => logger.info({ roundId }, message),
-        onProgress: (p) => logger.info({ roundId, epoch: p.epoch, epochs: p.epochs, batch: p.batch, batches: p.batches, loss: Number(p.loss.toFixed(4)), seconds: Math.round(p.elapsedSeconds) }, 'retraining progress'),
+        onProgress: (p) =>
+          logger.info(
+            { roundId, epoch: p.epoch, maxEpochs: p.epochs, batch: p.batch, batches: p.batches, loss: Number(p.loss.toFixed(4)), heldOutLoss: p.validationLoss, seconds: Math.round(p.elapsedSeconds) },
+            'retraining progress',
+          ),
       },
     );
     const rnn = await loadRnnArtifact(trained.artifact);
     let handedOver = false;
     try {
-      const markov = new VariableOrderMarkov({ maxOrder: settings.markovOrder, vocabularySize, maxContexts: settings.maxContexts });
-      for (let i = 0; i < split.train.length; i++) {
-        markov.observeSession(split.train[i]!);
-        if (i % 2000 === 1999) await pause();
-      }
-      const comparison = await compareOnHeldOut(markov, rnn, split.fit, split.test, { maxPositions: settings.evalMaxPositions, pause });
-      const kind: PredictionModelKind = ensembleWins(comparison) ? 'ensemble' : 'markov';
+      const selection = await chooseModel(split.train, split.fit, split.test, vocabularySize, rnn, {
+        markovOrder: settings.markovOrder,
+        maxContexts: settings.maxContexts,
+        maxUsers: settings.maxUsers,
+        knn: settings.knn,
+        maxPositions: settings.evalMaxPositions,
+      }, pause);
+      const chosen = selection.chosen;
+      const components = chosen.weights.components;
+      const kind: PredictionModelKind = components.length > 1 ? 'ensemble' : 'markov';
+      const stats = trained.stats;
       const metrics = {
         roundId,
-        decision: kind,
+        decision: chosen.name,
         upToPosition: upTo,
         sessions: { train: split.train.length, fit: split.fit.length, test: split.test.length },
-        positions: { fit: comparison.fitPositions, test: comparison.testPositions },
-        markov: comparison.markov,
-        rnn: { ...comparison.rnn, seconds: trained.stats.seconds, windows: trained.stats.windowsPerEpoch, finalLoss: trained.stats.finalLoss, backend: trained.stats.backend, hiddenUnits: rnnSettings.hiddenUnits, epochs: rnnSettings.epochs },
-        ensemble: comparison.ensemble,
-        markovWeights: comparison.weights.markovWeight.map((w) => Math.round(w * 100) / 100),
+        positions: { fit: selection.fitPositions, test: selection.testPositions },
+        candidates: Object.fromEntries(selection.candidates.map((c) => [c.name, c.scores])),
+        rnn: {
+          seconds: stats.seconds, epochs: stats.epochs, bestEpoch: stats.bestEpoch, stopReason: stats.stopReason, heldOutLoss: stats.validationLoss,
+          windows: stats.windowsPerEpoch, batchSize: stats.batchSize, sampledOutput: stats.sampledOutput, finalLoss: stats.finalLoss, backend: stats.backend, hiddenUnits: rnnSettings.hiddenUnits,
+        },
+        mixture: { components, repeat: chosen.weights.repeat },
       };
       logger.info(
-        { roundId, markov: comparison.markov, rnn: comparison.rnn, ensemble: comparison.ensemble, positions: comparison.testPositions, decision: kind },
-        kind === 'ensemble' ? 'the ensemble beat Markov on held-out sessions: keeping it' : 'the RNN did not earn its place on held-out sessions: keeping Markov',
+        { roundId, candidates: metrics.candidates, positions: selection.testPositions, decision: chosen.name },
+        `kept ${chosen.name}: ${components.length > 1 ? `it beat ${selection.candidates.filter((c) => c !== chosen).map((c) => c.name).join(', ')}` : 'no mixture beat Markov'} on held-out sessions (MRR@20 ${chosen.scores.mrr20})`,
       );
       const bundle = encodeBundle({
         kind,
         vocabulary: model.vocabulary.toJSON(),
         markov: encodeMarkov(model.global),
-        rnn: kind === 'ensemble' ? trained.artifact : null,
-        weights: kind === 'ensemble' ? comparison.weights : null,
+        knn: components.includes('knn') ? encodeKnn(model.knn.index, DEFAULT_KNN_CALIBRATION) : null,
+        rnn: components.includes('rnn') ? trained.artifact : null,
+        mixture: kind === 'ensemble' ? chosen.weights : null,
       });
+      const usesRnn = components.includes('rnn');
       const row = await this.deps.models.storeActive(kind, bundle, metrics, new Date(now()), settings.modelRetention);
-      handedOver = kind === 'ensemble';
-      const activated = await this.deps.registry.activate(row, kind === 'ensemble' ? rnn : undefined);
+      handedOver = usesRnn;
+      const activated = await this.deps.registry.activate(row, usesRnn ? rnn : undefined);
       if (!activated) handedOver = false;
       else await this.deps.registry.announce(roundId).catch((error: unknown) => logger.warn({ err: error }, 'could not announce the new model'));
       return { status: 'stored', version: row.version, kind, activated, metrics };

@@ -13,8 +13,8 @@ export interface BatchScorer {
 /** The models an ensemble mixes; the Markov model also defines the buckets (its evidence). */
 export interface MixtureParts {
   readonly markov: VariableOrderMarkov;
-  /** The Markov component's distribution (default `markov.distributionAt`; e.g. a per-user blend). */
-  readonly markovInto?: (seq: ArrayLike<number>, len: number, out: Float64Array) => void;
+  /** The Markov component's distribution (default `markov.distributionAt`; e.g. a per-user blend, given the position's user). */
+  readonly markovInto?: (seq: ArrayLike<number>, len: number, out: Float64Array, userId: string | null) => void;
   /** Session-kNN whose back-off is the Markov component. */
   readonly knn?: SessionKnnPredictor | null;
   readonly rnn?: BatchScorer | null;
@@ -52,13 +52,14 @@ export class ComponentRows {
   }
 
   /**
-   * Fills the rows of position `j` of the prepared chunk (history `seq[0..len)`) for the
-   * components listed; `exclude` is the session's own id in the kNN index, if held there.
+   * Fills the rows of position `j` of the prepared chunk (history `seq[0..len)`, of `userId`'s
+   * session) for the components listed; `exclude` is the session's own id in the kNN index, if
+   * held there.
    */
-  fill(j: number, seq: ArrayLike<number>, len: number, components: readonly ComponentName[], exclude = -1): void {
+  fill(j: number, seq: ArrayLike<number>, len: number, components: readonly ComponentName[], exclude = -1, userId: string | null = null): void {
     const { markov, knn, rnn } = this.rows;
-    const into = this.parts.markovInto ?? ((s: ArrayLike<number>, l: number, o: Float64Array) => this.parts.markov.distributionAt(s, l, o));
-    into(seq, len, markov);
+    if (this.parts.markovInto) this.parts.markovInto(seq, len, markov, userId);
+    else this.parts.markov.distributionAt(seq, len, markov);
     if (components.includes('knn') && this.parts.knn) {
       knn.set(markov);
       this.parts.knn.voteInto(seq, len, knn, exclude);

@@ -8,6 +8,8 @@ export interface TargetPosition extends HistoryRef {
   readonly seq: ArrayLike<number>;
   readonly len: number;
   readonly target: number;
+  /** The session's user, when known (a per-user Markov blend reads it). */
+  readonly userId?: string | null;
 }
 
 /** Ranking and calibration of one model on held-out positions. */
@@ -77,7 +79,7 @@ export async function selectMixture(
     rows.prepare(batch);
     batch.forEach((pos, j) => {
       const i = from + j;
-      rows.fill(j, pos.seq, pos.len, all);
+      rows.fill(j, pos.seq, pos.len, all, -1, pos.userId ?? null);
       for (let c = 0; c < C; c++) {
         sample.p[c]![i] = rows.rows[all[c]!][pos.target] ?? 0;
         sample.sessionMass[c]![i] = rows.sessionMass(pos.seq, pos.len, all[c]!);
@@ -103,7 +105,7 @@ export async function selectMixture(
     const batch = test.slice(from, from + chunk);
     rows.prepare(batch);
     batch.forEach((pos, j) => {
-      rows.fill(j, pos.seq, pos.len, all);
+      rows.fill(j, pos.seq, pos.len, all, -1, pos.userId ?? null);
       rows.applyRepeat(full, pos.seq, pos.len);
       const bucket = rows.bucket(MIXTURE_SHAPE, pos.seq, pos.len);
       weights.forEach((w, k) => {

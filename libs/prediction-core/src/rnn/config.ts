@@ -26,7 +26,7 @@ export interface RnnConfig {
   readonly maxWindows: number;
   /** Share of the sessions (the most recent, by order) held out to decide when to stop. */
   readonly validationShare: number;
-  /** At most this many held-out windows are scored after each epoch. */
+  /** At most this many held-out windows are scored after each epoch (fewer for vocabularies above 20,000: at most 4·10⁸ / V, at least 2,000). */
   readonly validationWindows: number;
   /**
    * Negatives sampled per batch for the output layer: with more than twice this many actions,

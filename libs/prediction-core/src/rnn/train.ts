@@ -92,7 +92,9 @@ export async function trainRnn(
   const windows = windowIndex(sessions, 0, cut);
   const total = windows.length / 2;
   if (total === 0) throw new PredictionError('PREDICTION.TRAINING_FAILED', 'No training windows: every session has fewer than 2 actions.');
-  const heldOut = sampleValidation(windowIndex(sessions, cut, S), config.validationWindows, config.historyLength, rng);
+  // Scoring a held-out window costs a full softmax over V: fewer of them for large vocabularies.
+  const validationCap = Math.min(config.validationWindows, Math.max(2000, Math.floor(4e8 / config.vocabularySize)));
+  const heldOut = sampleValidation(windowIndex(sessions, cut, S), validationCap, config.historyLength, rng);
   const perEpoch = config.maxWindows > 0 ? Math.min(config.maxWindows, total) : total;
   const B = batchSizeFor(config, perEpoch);
   const { historyLength: T, vocabularySize: V } = config;
