@@ -20,6 +20,7 @@ export interface EvalArgs {
   readonly rnnPatience: number;
   readonly rnnMaxSeconds: number;
   readonly rnnSamples: number;
+  readonly rnnDropout: number;
   readonly skipRnn: boolean;
   readonly skipKnn: boolean;
   readonly knnNeighbours: number;
@@ -54,6 +55,7 @@ export const evalCli = defineCommand({
     'rnn-windows': { type: 'integer', min: 0, default: DEFAULT_RNN_CONFIG.maxWindows, description: 'RNN training windows per epoch, 0 = all' },
     'rnn-lr': { type: 'number', min: 0, default: DEFAULT_RNN_CONFIG.learningRate, description: 'RNN initial learning rate' },
     'rnn-batch': { type: 'integer', min: 0, default: DEFAULT_RNN_CONFIG.batchSize, description: 'RNN batch size, 0 = sized to the data' },
+    'rnn-dropout': { type: 'number', min: 0, max: 0.9, default: DEFAULT_RNN_CONFIG.dropout, description: 'RNN dropout on the last hidden state' },
     'rnn-samples': { type: 'integer', min: 0, default: DEFAULT_RNN_CONFIG.outputSamples, description: 'RNN sampled-softmax negatives per batch (used above twice this many actions), 0 = full softmax' },
     'heldout-positions': { type: 'integer', min: 0, default: 60_000, description: 'held-out positions that fit the ensemble weights' },
     'save-rnn': { type: 'string', placeholder: '<file>', description: 'write the trained RNN artifact here' },
@@ -88,6 +90,7 @@ export const evalCli = defineCommand({
     rnnPatience: v.rnnPatience,
     rnnMaxSeconds: v.rnnMaxSeconds,
     rnnSamples: v.rnnSamples,
+    rnnDropout: v.rnnDropout,
     skipRnn: v.noRnn,
     skipKnn: v.noKnn,
     knnNeighbours: v.knnNeighbours,

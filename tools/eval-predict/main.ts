@@ -59,17 +59,18 @@ async function main(): Promise<void> {
   }
   const stage = await runEnsembleStage(fitPart, heldOut, width, rnnStage?.rnn ?? null, args);
   const { chosen, candidates } = stage.selection;
-  const full = candidates[candidates.length - 1]!;
+  // The chosen mixture, and the likelihood-fitted mixture of every component when it is another one.
+  const full = candidates.filter((c) => c.fit === 'likelihood').at(-1)!;
+  const rowName = (c: typeof chosen): string => (c.weights.components.length === 1 ? markovK.name : `ensemble ${c.name}${c.fit === 'rank' ? ' (rank fit)' : ''}`);
   const ensembleSeconds = markovSeconds + knnSeconds + (rnnStage?.rnnSeconds ?? 0) + stage.seconds;
-  for (const c of chosen === full || full.weights.components.length === 1 ? [chosen] : [chosen, full]) {
-    if (c.weights.components.length === 1) continue;
-    scorers.push(mixtureScorer(`ensemble ${c.name}`, c.weights, rowNames, markovK, ensembleSeconds));
+  for (const c of chosen === full ? [chosen] : [chosen, full]) {
+    if (c.weights.components.length > 1) scorers.push(mixtureScorer(rowName(c), c.weights, rowNames, markovK, ensembleSeconds));
   }
   const results = await evaluate(scorers, test, width);
-  const defaultRow = chosen.weights.components.length === 1 ? markovK.name : `ensemble ${chosen.name}`;
+  const defaultRow = rowName(chosen);
   const table = formatTable(results, defaultRow);
   process.stdout.write(`\n${basename(args.data)} (${args.format}, ${protocol}), ${test.length} test sessions\n${table}\n`);
-  process.stdout.write(`default model (* above; best held-out MRR@20): ${chosen.name}\n`);
+  process.stdout.write(`default model (* above; best held-out MRR@20): ${chosen.name} (${chosen.fit} fit)\n`);
   const out = args.out ?? `.bench-results/eval-predict-${basename(args.data).replace(/\.[^.]+$/, '')}.json`;
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(
@@ -85,7 +86,7 @@ async function main(): Promise<void> {
         vocabularySize: width,
         testPositions: countPositions(test),
         results,
-        defaultModel: { name: chosen.name, row: defaultRow },
+        defaultModel: { name: chosen.name, fit: chosen.fit, row: defaultRow },
         heldOut: { fitPositions: stage.selection.fitPositions, testPositions: stage.selection.testPositions, seconds: stage.seconds, candidates },
         rnn: rnnStage && { trainSeconds: rnnStage.rnnSeconds, stats: rnnStage.rnnStats, config: rnnStage.rnn.config, artifactBytes: rnnStage.artifactBytes },
         wallSeconds: (Date.now() - t0) / 1000,

@@ -50,6 +50,7 @@ async function trainRnnInWorker(sessions: readonly (readonly number[])[], vocabu
       patience: args.rnnPatience,
       maxSeconds: args.rnnMaxSeconds,
       outputSamples: args.rnnSamples,
+      dropout: args.rnnDropout,
       seed: args.seed,
     },
     {

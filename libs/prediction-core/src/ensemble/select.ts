@@ -1,6 +1,8 @@
 import type { HistoryRef } from '../rnn/rnn-model';
 import { ComponentRows, MIXTURE_SHAPE, type MixtureParts } from './component-rows';
 import { fitMixture } from './fit-mixture';
+import { bucketOf } from './mixing';
+import { RankSample } from './fit-rank';
 import { mixtureName, type ComponentName, type MixtureWeights } from './mixture';
 
 /** One held-out position: the next action after `seq[0..len)` is `target`. */
@@ -28,6 +30,8 @@ export interface HeldOutScores {
 /** One mixture compared on held-out positions. */
 export interface CandidateResult {
   readonly name: string;
+  /** How its weights were fitted: held-out log-likelihood, or held-out MRR@20 (a grid search). */
+  readonly fit: 'likelihood' | 'rank';
   readonly weights: MixtureWeights;
   readonly scores: HeldOutScores;
 }
@@ -68,6 +72,7 @@ export async function selectMixture(
   const pause = options.pause ?? (async () => undefined);
   const C = all.length;
   const n = fit.length;
+  const ranks = new RankSample(C);
   const sample = {
     p: all.map(() => new Float64Array(n)),
     sessionMass: all.map(() => new Float64Array(n)),
@@ -86,18 +91,24 @@ export async function selectMixture(
       }
       sample.repeat[i] = inHistory(pos) ? 1 : 0;
       sample.bucket[i] = rows.bucket(MIXTURE_SHAPE, pos.seq, pos.len);
+      if (C > 1) ranks.add(all.map((c) => rows.rows[c]), pos.seq, pos.len, pos.target, all.map((_, c) => sample.sessionMass[c]![i]!));
     });
     options.onProgress?.('fit', Math.min(n, from + chunk), n);
     await pause();
   }
   const full = fitMixture(sample, all, MIXTURE_SHAPE.lengthBuckets, MIXTURE_SHAPE.evidenceBuckets);
-  const subsets = candidateSets(all);
-  const weights = subsets.map((set) => {
-    if (set.length === C) return full;
+  const fits: { weights: MixtureWeights; fit: CandidateResult['fit'] }[] = [];
+  for (const set of candidateSets(all)) {
     const idx = set.map((c) => all.indexOf(c));
     const sub = { p: idx.map((c) => sample.p[c]!), sessionMass: idx.map((c) => sample.sessionMass[c]!), repeat: sample.repeat, bucket: sample.bucket };
-    return fitMixture(sub, set, MIXTURE_SHAPE.lengthBuckets, MIXTURE_SHAPE.evidenceBuckets);
-  });
+    const likelihood = set.length === C ? full : fitMixture(sub, set, MIXTURE_SHAPE.lengthBuckets, MIXTURE_SHAPE.evidenceBuckets);
+    fits.push({ weights: likelihood, fit: 'likelihood' });
+    // Likelihood rewards calibration everywhere; ranking cares about the top of the list. Both
+    // fits are candidates, and the comparison below keeps the one that ranks better.
+    if (set.length > 1 && ranks.size > 0) fits.push({ weights: ranks.fit(set, idx, likelihood.repeat, MIXTURE_SHAPE.lengthBuckets), fit: 'rank' });
+    await pause();
+  }
+  const weights = fits.map((f) => f.weights);
   // The repeat factor of a component is fitted on that component alone, so every subset shares it.
   const stats = weights.map(() => new RankStats());
   const mixed = new Float64Array(width);
@@ -107,16 +118,16 @@ export async function selectMixture(
     batch.forEach((pos, j) => {
       rows.fill(j, pos.seq, pos.len, all, -1, pos.userId ?? null);
       rows.applyRepeat(full, pos.seq, pos.len);
-      const bucket = rows.bucket(MIXTURE_SHAPE, pos.seq, pos.len);
+      const evidence = parts.markov.evidenceAt(pos.seq, pos.len).count;
       weights.forEach((w, k) => {
-        rows.mix(w, bucket, mixed);
+        rows.mix(w, bucketOf(w, pos.len, evidence), mixed);
         stats[k]!.add(mixed, pos.target);
       });
     });
     options.onProgress?.('compare', Math.min(test.length, from + chunk), test.length);
     await pause();
   }
-  const candidates = weights.map((w, k) => ({ name: mixtureName(w), weights: w, scores: stats[k]!.scores() }));
+  const candidates = weights.map((w, k) => ({ name: mixtureName(w), fit: fits[k]!.fit, weights: w, scores: stats[k]!.scores() }));
   let chosen = candidates[0]!;
   for (const c of candidates.slice(1)) if (c.scores.mrr20 > chosen.scores.mrr20) chosen = c;
   return { candidates, chosen, fitPositions: n, testPositions: test.length };
