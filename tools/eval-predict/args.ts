@@ -45,7 +45,7 @@ export const evalCli = defineCommand({
     test: { type: 'string', file: DATA_HINT, description: 'test sessions (same format): train on all of --data, test on every position of these' },
     format: { type: 'string', choices: ['msnbc', 'lines', 'tsv'], required: true, description: 'MSNBC .zip/.seq, one session per line, or session/item/time rows' },
     'max-sessions': { type: 'integer', min: 1, default: Number.POSITIVE_INFINITY, description: 'read only the first N sessions' },
-    k: { type: 'integer', min: 1, default: 3, description: 'Markov order' },
+    k: { type: 'integer', min: 0, max: 8, default: 0, description: 'Markov order, 0 = the order (1..5) that ranks best on the held-out sessions' },
     history: { type: 'integer', min: 1, default: 10, placeholder: '<T>', description: 'RNN history length' },
     'rnn-epochs': { type: 'integer', min: 1, default: DEFAULT_RNN_CONFIG.epochs, description: 'RNN epochs at most (training stops earlier when the held-out loss stops improving)' },
     'rnn-patience': { type: 'integer', min: 1, default: DEFAULT_RNN_CONFIG.patience, description: 'RNN epochs without held-out improvement that end training' },

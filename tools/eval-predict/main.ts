@@ -6,6 +6,7 @@ import { loadSessions } from './datasets';
 import { countPositions, evaluate, type DenseScorer } from './evaluate';
 import { mixtureScorer, runEnsembleStage } from './ensemble-stage';
 import { knnScorer, trainKnn } from './knn-scorers';
+import { chooseMarkovOrder } from './markov-order';
 import { trainMarkovFamily } from './markov-scorers';
 import { formatTable } from './metrics';
 import { rnnScorer, runRnnStage, type RnnStage } from './rnn-stage';
@@ -39,7 +40,8 @@ async function main(): Promise<void> {
   const cut = Math.floor(train.length * 0.9);
   const fitPart = train.slice(0, cut);
   const heldOut = train.slice(cut);
-  const { scorers: markov, markovK } = trainMarkovFamily(train, width, args.k, args.markovVariants);
+  const order = args.k > 0 ? { order: args.k, scores: null } : chooseMarkovOrder(fitPart, heldOut, width, args.rnnHeldOut);
+  const { scorers: markov, markovK } = trainMarkovFamily(train, width, order.order, args.markovVariants);
   const markovSeconds = markov.find((s) => s.name === markovK.name)!.trainSeconds;
   const scorers: DenseScorer[] = [...markov];
   const rowNames: Partial<Record<ComponentName, string>> = { markov: markovK.name };
@@ -57,14 +59,16 @@ async function main(): Promise<void> {
     scorers.push(rnnScorer(rnnStage.rnn, rnnStage.rnnSeconds));
     rowNames.rnn = rnnStage.rnn.name;
   }
-  const stage = await runEnsembleStage(fitPart, heldOut, width, rnnStage?.rnn ?? null, args);
+  const stage = await runEnsembleStage(fitPart, heldOut, width, rnnStage?.rnn ?? null, { ...args, k: order.order });
   const { chosen, candidates } = stage.selection;
   // The chosen mixture, and the likelihood-fitted mixture of every component when it is another one.
   const full = candidates.filter((c) => c.fit === 'likelihood').at(-1)!;
   const rowName = (c: typeof chosen): string => (c.weights.components.length === 1 ? markovK.name : `ensemble ${c.name}${c.fit === 'rank' ? ' (rank fit)' : ''}`);
   const ensembleSeconds = markovSeconds + knnSeconds + (rnnStage?.rnnSeconds ?? 0) + stage.seconds;
   for (const c of chosen === full ? [chosen] : [chosen, full]) {
-    if (c.weights.components.length > 1) scorers.push(mixtureScorer(rowName(c), c.weights, rowNames, markovK, ensembleSeconds));
+    // The chosen mixture with its weights fitted again on every held-out position.
+    const weights = c === chosen ? stage.selection.weights : c.weights;
+    if (c.weights.components.length > 1) scorers.push(mixtureScorer(rowName(c), weights, rowNames, markovK, ensembleSeconds));
   }
   const results = await evaluate(scorers, test, width);
   const defaultRow = rowName(chosen);
@@ -84,9 +88,10 @@ async function main(): Promise<void> {
         args,
         sessions: { train: train.length, test: test.length, fit: fitPart.length, heldOut: heldOut.length },
         vocabularySize: width,
+        markovOrder: order,
         testPositions: countPositions(test),
         results,
-        defaultModel: { name: chosen.name, fit: chosen.fit, row: defaultRow },
+        defaultModel: { name: chosen.name, fit: chosen.fit, row: defaultRow, weights: stage.selection.weights },
         heldOut: { fitPositions: stage.selection.fitPositions, testPositions: stage.selection.testPositions, seconds: stage.seconds, candidates },
         rnn: rnnStage && { trainSeconds: rnnStage.rnnSeconds, stats: rnnStage.rnnStats, config: rnnStage.rnn.config, artifactBytes: rnnStage.artifactBytes },
         wallSeconds: (Date.now() - t0) / 1000,

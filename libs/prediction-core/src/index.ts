@@ -28,7 +28,7 @@ export { trainInWorker } from './rnn/train-in-worker';
 export type { TrainInWorkerOptions, WorkerTrainResult } from './rnn/train-in-worker';
 export { runTrainRequest } from './rnn/worker-protocol';
 export type { TrainReply, TrainRequest } from './rnn/worker-protocol';
-export { EnsemblePredictor } from './ensemble/ensemble';
+export { MixturePredictor } from './ensemble/ensemble';
 export { fitMixingWeights, markovOnly, bucketOf } from './ensemble/mixing';
 export type { MixingWeights, MixingSample } from './ensemble/mixing';
 export { encodeBundle, decodeBundle, checkVocabularyPrefix } from './bundle';

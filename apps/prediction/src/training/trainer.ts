@@ -134,16 +134,17 @@ export class Trainer {
         upToPosition: upTo,
         sessions: { train: split.train.length, fit: split.fit.length, test: split.test.length },
         positions: { fit: selection.fitPositions, test: selection.testPositions },
-        candidates: Object.fromEntries(selection.candidates.map((c) => [c.name, c.scores])),
+        candidates: Object.fromEntries(selection.candidates.map((c) => [c.fit === 'rank' ? `${c.name} (rank fit)` : c.name, c.scores])),
+        fit: chosen.fit,
         rnn: {
           seconds: stats.seconds, epochs: stats.epochs, bestEpoch: stats.bestEpoch, stopReason: stats.stopReason, heldOutLoss: stats.validationLoss,
           windows: stats.windowsPerEpoch, batchSize: stats.batchSize, sampledOutput: stats.sampledOutput, finalLoss: stats.finalLoss, backend: stats.backend, hiddenUnits: rnnSettings.hiddenUnits,
         },
-        mixture: { components, repeat: chosen.weights.repeat },
+        mixture: { components, repeat: selection.weights.repeat },
       };
       logger.info(
         { roundId, candidates: metrics.candidates, positions: selection.testPositions, decision: chosen.name },
-        `kept ${chosen.name}: ${components.length > 1 ? `it beat ${selection.candidates.filter((c) => c !== chosen).map((c) => c.name).join(', ')}` : 'no mixture beat Markov'} on held-out sessions (MRR@20 ${chosen.scores.mrr20})`,
+        `kept ${chosen.name}: ${components.length > 1 ? `it beat ${[...new Set(selection.candidates.filter((c) => c !== chosen).map((c) => c.name))].join(', ')}` : 'no mixture beat Markov'} on held-out sessions (MRR@20 ${chosen.scores.mrr20}, ${chosen.fit} fit)`,
       );
       const bundle = encodeBundle({
         kind,
@@ -151,7 +152,7 @@ export class Trainer {
         markov: encodeMarkov(model.global),
         knn: components.includes('knn') ? encodeKnn(model.knn.index, DEFAULT_KNN_CALIBRATION) : null,
         rnn: components.includes('rnn') ? trained.artifact : null,
-        mixture: kind === 'ensemble' ? chosen.weights : null,
+        mixture: kind === 'ensemble' ? selection.weights : null,
       });
       const usesRnn = components.includes('rnn');
       const row = await this.deps.models.storeActive(kind, bundle, metrics, new Date(now()), settings.modelRetention);

@@ -74,10 +74,12 @@ export class RankSample {
     lengthBuckets: number,
     step = 0.05,
     minSamples = 200,
+    /** Use the first `upTo` positions recorded (default: all). */
+    upTo = this.size,
   ): MixtureWeights {
     const all = this.components;
     const C = use.length;
-    const n = this.size;
+    const n = Math.min(upTo, this.size);
     const adjusted = new Float64Array((this.probs.length / all) * C);
     for (let i = 0; i < n; i++) {
       for (let j = this.starts[i]!; j < this.starts[i + 1]!; j++) {

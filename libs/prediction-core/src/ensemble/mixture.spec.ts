@@ -102,7 +102,7 @@ describe('selectMixture (held-out choice)', () => {
     // When
     const r = await selectMixture({ markov, knn }, positions(sessions(40)), positions(sessions(40)), 16);
     // Then
-    expect(r.candidates.map((c) => c.name)).toEqual(['markov', 'markov+knn']);
+    expect(r.candidates.map((c) => `${c.name}/${c.fit}`)).toEqual(['markov/likelihood', 'markov+knn/likelihood', 'markov+knn/rank']);
     expect(r.chosen.name).toBe('markov+knn');
     const [m, mk] = r.candidates;
     expect(mk!.scores.hit1).toBeGreaterThan(m!.scores.hit1);
@@ -115,7 +115,32 @@ describe('selectMixture (held-out choice)', () => {
     for (const s of sessions(200)) markov.observeSession(s);
     const uniform = { vocabularySize: 16, predictBatch: (h: readonly unknown[]) => new Float32Array(h.length * 16).fill(1 / 16) };
     const r = await selectMixture({ markov, rnn: uniform }, positions(sessions(40)), positions(sessions(40)), 16);
-    expect(r.candidates.map((c) => c.name)).toEqual(['markov', 'markov+rnn']);
+    expect(r.candidates.map((c) => `${c.name}/${c.fit}`)).toEqual(['markov/likelihood', 'markov+rnn/likelihood', 'markov+rnn/rank']);
     expect(r.chosen.name).toBe('markov');
+  });
+});
+
+describe('MixturePredictor', () => {
+  it('given Markov and kNN parts, when asked, then it mixes their distributions by the bucket weights into a proper distribution', async () => {
+    const { MixturePredictor } = await import('./ensemble');
+    const markov = new VariableOrderMarkov({ maxOrder: 1, vocabularySize: 6 });
+    const knn = SessionKnnPredictor.create({}, markov);
+    for (const s of [[1, 2], [1, 3, 4], [1, 2]]) {
+      markov.observeSession(s);
+      knn.observeSession(s);
+    }
+    const weights: MixtureWeights = { version: 2, components: ['markov', 'knn'], lengthBuckets: 1, evidenceBuckets: 1, weights: [0.3, 0.7], repeat: [1, 1] };
+    const mix = new MixturePredictor(markov, weights, knn);
+    const m = new Float64Array(6);
+    const k = new Float64Array(6);
+    const out = new Float64Array(6);
+    markov.distribution([1], m);
+    knn.distribution([1], k);
+    mix.distribution([1], out);
+    out.forEach((p, a) => expect(p).toBeCloseTo(0.3 * m[a]! + 0.7 * k[a]!, 12));
+    expect(out.reduce((s, p) => s + p, 0)).toBeCloseTo(1, 12);
+    expect(mix.name).toBe('markov+knn');
+    expect(mix.predict([1], 1)[0]!.action).toBe(2);
+    expect(() => new MixturePredictor(markov, { ...weights, components: ['markov', 'rnn'] })).toThrow(/rnn/);
   });
 });

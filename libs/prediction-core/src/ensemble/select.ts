@@ -39,7 +39,10 @@ export interface CandidateResult {
 /** Outcome of {@link selectMixture}: every candidate's scores and the winner. */
 export interface MixtureSelection {
   readonly candidates: readonly CandidateResult[];
+  /** The winner, with the weights and scores of the comparison. */
   readonly chosen: CandidateResult;
+  /** The winner's weights fitted again, the same way, on every held-out position: the model to use. */
+  readonly weights: MixtureWeights;
   readonly fitPositions: number;
   readonly testPositions: number;
 }
@@ -57,7 +60,8 @@ export interface SelectOptions {
  * Fits mixtures of the available components on `fit` positions and compares them on `test`
  * positions: Markov alone, Markov + kNN, Markov + RNN and all three (those whose parts exist).
  * The winner has the highest MRR@20 (ranking quality over the first 20 places); a richer
- * mixture must beat a simpler one strictly, so ties keep the simpler model.
+ * mixture must beat a simpler one strictly, so ties keep the simpler model. Its weights are then
+ * fitted again on both halves (`weights`), the model to use.
  */
 export async function selectMixture(
   parts: MixtureParts,
@@ -72,42 +76,55 @@ export async function selectMixture(
   const pause = options.pause ?? (async () => undefined);
   const C = all.length;
   const n = fit.length;
+  const total = n + test.length;
+  // Evidence of every position (fit first, then compare): the weights are fitted on the fit
+  // positions; once the comparison has chosen, the winner is fitted again on all of them.
   const ranks = new RankSample(C);
   const sample = {
-    p: all.map(() => new Float64Array(n)),
-    sessionMass: all.map(() => new Float64Array(n)),
-    repeat: new Uint8Array(n),
-    bucket: new Int32Array(n),
+    p: all.map(() => new Float64Array(total)),
+    sessionMass: all.map(() => new Float64Array(total)),
+    repeat: new Uint8Array(total),
+    bucket: new Int32Array(total),
+  };
+  const record = (i: number, pos: TargetPosition): void => {
+    for (let c = 0; c < C; c++) {
+      sample.p[c]![i] = rows.rows[all[c]!][pos.target] ?? 0;
+      sample.sessionMass[c]![i] = rows.sessionMass(pos.seq, pos.len, all[c]!);
+    }
+    sample.repeat[i] = inHistory(pos) ? 1 : 0;
+    sample.bucket[i] = rows.bucket(MIXTURE_SHAPE, pos.seq, pos.len);
+    if (C > 1) ranks.add(all.map((c) => rows.rows[c]), pos.seq, pos.len, pos.target, all.map((_, c) => sample.sessionMass[c]![i]!));
   };
   for (let from = 0; from < n; from += chunk) {
     const batch = fit.slice(from, from + chunk);
     rows.prepare(batch);
     batch.forEach((pos, j) => {
-      const i = from + j;
       rows.fill(j, pos.seq, pos.len, all, -1, pos.userId ?? null);
-      for (let c = 0; c < C; c++) {
-        sample.p[c]![i] = rows.rows[all[c]!][pos.target] ?? 0;
-        sample.sessionMass[c]![i] = rows.sessionMass(pos.seq, pos.len, all[c]!);
-      }
-      sample.repeat[i] = inHistory(pos) ? 1 : 0;
-      sample.bucket[i] = rows.bucket(MIXTURE_SHAPE, pos.seq, pos.len);
-      if (C > 1) ranks.add(all.map((c) => rows.rows[c]), pos.seq, pos.len, pos.target, all.map((_, c) => sample.sessionMass[c]![i]!));
+      record(from + j, pos);
     });
     options.onProgress?.('fit', Math.min(n, from + chunk), n);
     await pause();
   }
-  const full = fitMixture(sample, all, MIXTURE_SHAPE.lengthBuckets, MIXTURE_SHAPE.evidenceBuckets);
+  const fitAll = (set: readonly ComponentName[], how: CandidateResult['fit'], upTo: number): MixtureWeights => {
+    const idx = set.map((c) => all.indexOf(c));
+    const sub = {
+      p: idx.map((c) => sample.p[c]!.subarray(0, upTo)),
+      sessionMass: idx.map((c) => sample.sessionMass[c]!.subarray(0, upTo)),
+      repeat: sample.repeat.subarray(0, upTo),
+      bucket: sample.bucket.subarray(0, upTo),
+    };
+    const likelihood = fitMixture(sub, set, MIXTURE_SHAPE.lengthBuckets, MIXTURE_SHAPE.evidenceBuckets);
+    return how === 'likelihood' ? likelihood : ranks.fit(set, idx, likelihood.repeat, MIXTURE_SHAPE.lengthBuckets, 0.05, 200, upTo);
+  };
+  // Likelihood rewards calibration everywhere; ranking cares about the top of the list. Both
+  // fits are candidates, and the comparison below keeps the one that ranks better.
   const fits: { weights: MixtureWeights; fit: CandidateResult['fit'] }[] = [];
   for (const set of candidateSets(all)) {
-    const idx = set.map((c) => all.indexOf(c));
-    const sub = { p: idx.map((c) => sample.p[c]!), sessionMass: idx.map((c) => sample.sessionMass[c]!), repeat: sample.repeat, bucket: sample.bucket };
-    const likelihood = set.length === C ? full : fitMixture(sub, set, MIXTURE_SHAPE.lengthBuckets, MIXTURE_SHAPE.evidenceBuckets);
-    fits.push({ weights: likelihood, fit: 'likelihood' });
-    // Likelihood rewards calibration everywhere; ranking cares about the top of the list. Both
-    // fits are candidates, and the comparison below keeps the one that ranks better.
-    if (set.length > 1 && ranks.size > 0) fits.push({ weights: ranks.fit(set, idx, likelihood.repeat, MIXTURE_SHAPE.lengthBuckets), fit: 'rank' });
+    fits.push({ weights: fitAll(set, 'likelihood', n), fit: 'likelihood' });
+    if (set.length > 1 && n > 0) fits.push({ weights: fitAll(set, 'rank', n), fit: 'rank' });
     await pause();
   }
+  const full = fits.filter((f) => f.fit === 'likelihood').at(-1)!.weights;
   const weights = fits.map((f) => f.weights);
   // The repeat factor of a component is fitted on that component alone, so every subset shares it.
   const stats = weights.map(() => new RankStats());
@@ -117,6 +134,7 @@ export async function selectMixture(
     rows.prepare(batch);
     batch.forEach((pos, j) => {
       rows.fill(j, pos.seq, pos.len, all, -1, pos.userId ?? null);
+      record(n + from + j, pos);
       rows.applyRepeat(full, pos.seq, pos.len);
       const evidence = parts.markov.evidenceAt(pos.seq, pos.len).count;
       weights.forEach((w, k) => {
@@ -130,7 +148,8 @@ export async function selectMixture(
   const candidates = weights.map((w, k) => ({ name: mixtureName(w), fit: fits[k]!.fit, weights: w, scores: stats[k]!.scores() }));
   let chosen = candidates[0]!;
   for (const c of candidates.slice(1)) if (c.scores.mrr20 > chosen.scores.mrr20) chosen = c;
-  return { candidates, chosen, fitPositions: n, testPositions: test.length };
+  const final = chosen.weights.components.length > 1 ? fitAll(chosen.weights.components, chosen.fit, total) : chosen.weights;
+  return { candidates, chosen, weights: final, fitPositions: n, testPositions: test.length };
 }
 
 /** Markov alone, then each richer mixture the parts allow. */

@@ -10,7 +10,7 @@ export interface RnnConfig {
   readonly hiddenUnits: number;
   /** Recurrent cell. */
   readonly cell: 'gru' | 'lstm';
-  /** Dropout on the recurrent output (0 disables). */
+  /** Dropout on the recurrent output (0 disables; 0.3 measured better held out on Diginetica, where the network overfits within a few epochs). */
   readonly dropout: number;
   /** Adam learning rate. */
   readonly learningRate: number;
@@ -49,7 +49,7 @@ export const DEFAULT_RNN_CONFIG: Omit<RnnConfig, 'vocabularySize'> = {
   historyLength: 10,
   hiddenUnits: 128,
   cell: 'gru',
-  dropout: 0,
+  dropout: 0.3,
   learningRate: 0.01,
   learningRateDecay: 0.5,
   epochs: 20,
