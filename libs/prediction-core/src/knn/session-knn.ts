@@ -1,42 +1,9 @@
 import { PredictionError, requireInt } from '../errors';
+import { grown, grownF } from './arrays';
+import { NeighbourHeap } from './neighbour-heap';
+import { resolveKnnOptions, type ResolvedKnnOptions, type SessionKnnOptions } from './options';
 
-/** Options of {@link SessionKnn}. */
-export interface SessionKnnOptions {
-  /** Sessions kept (a ring: the oldest is evicted when a new one opens; default 100,000). */
-  readonly maxSessions?: number;
-  /** Per action, the most recent sessions holding it that are candidate neighbours (M, default 500). */
-  readonly postingLimit?: number;
-  /** Neighbours whose items are scored (k, default 100). */
-  readonly neighbours?: number;
-  /** Most recent actions of the current session that find and weigh neighbours (default 20). */
-  readonly historyWindow?: number;
-  /**
-   * A neighbour's vote is divided by the rank (1 = latest) of the most recent action of the
-   * current session it shares, so neighbours that continue from where the session is now count
-   * most (default true).
-   */
-  readonly stepDecay?: boolean;
-  /** Distinct actions stored per session; later new ones are not indexed (default 200). */
-  readonly maxSessionItems?: number;
-  /** Default of {@link SessionKnn.score}'s `skipSessionItems`: leave actions already in the session unscored (default false; the ensemble learns a repeat factor instead). */
-  readonly skipSessionItems?: boolean;
-}
-
-/** Resolved {@link SessionKnnOptions}. */
-export type ResolvedKnnOptions = Required<SessionKnnOptions>;
-
-/** Fills defaults and validates; throws `PREDICTION.INVALID_ARGUMENT`. */
-export function resolveKnnOptions(o: SessionKnnOptions = {}): ResolvedKnnOptions {
-  return {
-    maxSessions: requireInt('maxSessions', o.maxSessions ?? 100_000, 1, 1 << 26),
-    postingLimit: requireInt('postingLimit', o.postingLimit ?? 500, 1, 1 << 20),
-    neighbours: requireInt('neighbours', o.neighbours ?? 100, 1, 1 << 16),
-    historyWindow: requireInt('historyWindow', o.historyWindow ?? 20, 1, 1 << 12),
-    maxSessionItems: requireInt('maxSessionItems', o.maxSessionItems ?? 200, 1, 1 << 16),
-    skipSessionItems: o.skipSessionItems ?? false,
-    stepDecay: o.stepDecay ?? false,
-  };
-}
+export { resolveKnnOptions, type ResolvedKnnOptions, type SessionKnnOptions } from './options';
 
 /** Scored candidates of one query (reused between queries: copy what you keep). */
 export interface KnnScores {
@@ -83,8 +50,7 @@ export class SessionKnn {
   private historyStamp = new Int32Array(0);
   private stamp = 0;
   private readonly result: { actions: Int32Array; scores: Float64Array; size: number; neighbours: number };
-  private readonly topSim: Float64Array;
-  private readonly topSlot: Int32Array;
+  private readonly top: NeighbourHeap;
 
   constructor(options: SessionKnnOptions = {}) {
     this.options = resolveKnnOptions(options);
@@ -97,8 +63,7 @@ export class SessionKnn {
     this.step = new Int32Array(S);
     this.touched = new Int32Array(1024);
     this.result = { actions: new Int32Array(256), scores: new Float64Array(256), size: 0, neighbours: 0 };
-    this.topSim = new Float64Array(this.options.neighbours);
-    this.topSlot = new Int32Array(this.options.neighbours);
+    this.top = new NeighbourHeap(this.options.neighbours);
   }
 
   /** Actions the index has seen (upper bound of the action indices + 1). */
@@ -191,7 +156,6 @@ export class SessionKnn {
     res.size = 0;
     res.neighbours = 0;
     const stamp = this.nextStamp();
-    this.lastHistoryStamp = stamp;
     this.ensureCapacity(this.maxAction(seq, len) + 1);
     for (let i = 0; i < len; i++) this.historyStamp[seq[i]!] = stamp;
     // Recency weights of the window's distinct actions (the latest occurrence counts).
@@ -231,8 +195,8 @@ export class SessionKnn {
     // Neighbours vote with their similarity for each of their actions.
     const itemStamp = this.nextStamp();
     for (let j = 0; j < k; j++) {
-      const slot = this.topSlot[j]!;
-      const sim = o.stepDecay ? this.topSim[j]! / this.step[slot]! : this.topSim[j]!;
+      const slot = this.top.slots[j]!;
+      const sim = o.stepDecay ? this.top.sims[j]! / this.step[slot]! : this.top.sims[j]!;
       const items = this.slotItems[slot]!;
       const m = this.slotLength[slot]!;
       for (let i = 0; i < m; i++) {
@@ -254,13 +218,6 @@ export class SessionKnn {
     return res;
   }
 
-  /** True when `action` occurs in the history of the last {@link score} call. */
-  inLastHistory(action: number): boolean {
-    return this.historyStamp[action] === this.lastHistoryStamp;
-  }
-
-  private lastHistoryStamp = -1;
-
   private nextStamp(): number {
     if (this.stamp >= 0x7fff_fff0) {
       this.stamp = 0;
@@ -271,29 +228,15 @@ export class SessionKnn {
     return ++this.stamp;
   }
 
-  /** Keeps the k touched sessions of highest cosine similarity in `topSim`/`topSlot` (descending). */
+  /** Keeps the k touched sessions of highest cosine similarity in `top`. */
   private selectNeighbours(touched: number, norm: number): number {
-    const k = this.options.neighbours;
-    let size = 0;
+    const top = this.top;
+    top.reset();
     for (let t = 0; t < touched; t++) {
       const slot = this.touched[t]!;
-      const sim = this.acc[slot]! / (norm * Math.sqrt(this.slotLength[slot]!));
-      if (size === k && !this.before(sim, slot, this.topSim[k - 1]!, this.topSlot[k - 1]!)) continue;
-      let i = size < k ? size++ : k - 1;
-      while (i > 0 && this.before(sim, slot, this.topSim[i - 1]!, this.topSlot[i - 1]!)) {
-        this.topSim[i] = this.topSim[i - 1]!;
-        this.topSlot[i] = this.topSlot[i - 1]!;
-        i--;
-      }
-      this.topSim[i] = sim;
-      this.topSlot[i] = slot;
+      top.offer(this.acc[slot]! / (norm * Math.sqrt(this.slotLength[slot]!)), slot, this.slotSid[slot]!);
     }
-    return size;
-  }
-
-  /** Ranking of neighbours: higher similarity first, then the more recent session. */
-  private before(sim: number, slot: number, otherSim: number, otherSlot: number): boolean {
-    return sim > otherSim || (sim === otherSim && this.slotSid[slot]! > this.slotSid[otherSlot]!);
+    return top.size;
   }
 
   private post(action: number, sid: number): void {
@@ -365,16 +308,4 @@ export class SessionKnn {
   countsView(): Float64Array {
     return this.counts.subarray(0, this.vocab);
   }
-}
-
-function grown(a: Int32Array, size: number): Int32Array<ArrayBuffer> {
-  const b = new Int32Array(size);
-  b.set(a.subarray(0, Math.min(a.length, size)));
-  return b;
-}
-
-function grownF(a: Float64Array, size: number): Float64Array<ArrayBuffer> {
-  const b = new Float64Array(size);
-  b.set(a.subarray(0, Math.min(a.length, size)));
-  return b;
 }
