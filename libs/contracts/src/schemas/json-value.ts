@@ -32,7 +32,7 @@ interface Found {
   readonly path: (string | number)[];
 }
 
-const SURROGATE = 'without unpaired UTF-16 surrogates (they have no UTF-8 form, so they cannot be stored)';
+const SURROGATE = 'without unpaired UTF-16 surrogates, which have no UTF-8 form and cannot be stored';
 
 function scalarProblem(v: unknown): string | undefined {
   if (typeof v === 'string') return isWellFormedText(v) ? undefined : SURROGATE;
