@@ -32,12 +32,15 @@ const nodeIds = new Validator(NodeId);
  * A membership request: the node id comes from the subject (only that node's NATS user may publish
  * there, ADR 0005), never from the body.
  */
-function nodeRequest(s: Subjects, op: MembershipOp, raw: unknown, meta: RpcMeta): { nodeId: string; incarnation: string; appliedVersion?: number } {
+export function nodeRequest(s: Subjects, op: MembershipOp, raw: unknown, meta: RpcMeta): { nodeId: string; incarnation: string; appliedVersion?: number } {
   const nodeId = s.nodeIdOfMembership(meta.subject, op);
   if (nodeId === undefined || !nodeIds.is(nodeId)) {
     throw new ForesightError(ErrorCodes.VALIDATION, `A ${op} request must be sent on ${s.namespace}.rpc.metadata.node.<nodeId>.${op} (node id: 1-64 letters, digits, _ and -).`);
   }
-  return { nodeId, ...requests[op].parse(raw) };
+  const { incarnation } = requests[op].parse(raw);
+  const appliedVersion = op === 'heartbeat' ? requests.heartbeat.parse(raw).appliedVersion : undefined;
+  // Only the fields read here: a "nodeId" in the body must never stand in for the subject's.
+  return { nodeId, incarnation, ...(appliedVersion !== undefined ? { appliedVersion } : {}) };
 }
 
 /** The metadata service's request/reply API; every instance answers in one queue group (S4). */

@@ -64,7 +64,8 @@ export class CacheAdminController {
     errors: [...API_KEY_ERRORS, ...BODY_ERRORS, ErrorCodes.CACHE_INVALID_PATTERN, ErrorCodes.REQUIREMENT_INVALID_TEMPLATE],
   })
   async putRequirement(@Body() raw: unknown, @Req() req: FastifyRequest): Promise<CacheRequirementsCommands['put']['reply']> {
-    const declaration: CacheRequirementsCommands['put']['request'] = declarations.parse(raw);
+    const { pattern, keys } = declarations.parse(raw);
+    const declaration: CacheRequirementsCommands['put']['request'] = { pattern, keys };
     return callRpc(this.nc, cacheSubjects(this.config.nats.namespace).requirementsRpc, 'put', declaration, {
       timeoutMs: this.config.nats.requestTimeoutMs,
       correlationId: String(req.id),

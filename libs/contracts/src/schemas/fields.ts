@@ -28,10 +28,10 @@ export function StorableText(maxLength: number, options: StringOptions = {}): TS
 export const SESSION_ID_PATTERN = '^[A-Za-z0-9_-]+$';
 export const SessionIdString = Type.String({
   minLength: 1,
-  maxLength: 64,
+  maxLength: Limits.sessionIdLength,
   pattern: SESSION_ID_PATTERN,
   description: 'A session id as issued by POST /v1/sessions (32 base64url characters)',
-  [ERROR_MESSAGE]: 'a session id: 1–64 characters of A–Z a–z 0–9 _ -',
+  [ERROR_MESSAGE]: `a session id: 1–${Limits.sessionIdLength} characters of A–Z a–z 0–9 _ -`,
 });
 
 /** Action names: short, printable, usable as Markov symbols and in data-requirement patterns. */
@@ -55,7 +55,10 @@ export const DataKey = Type.String({
 });
 
 /** State group names (the configured groups are the domain's check). */
-export const GroupName = StorableText(32, { description: 'A state group configured on the cluster (SESSION_GROUPS), e.g. cart' });
+export const GroupName = StorableText(Limits.groupNameLength, { description: 'A state group configured on the cluster (SESSION_GROUPS), e.g. cart' });
+/** User ids: a Postgres text column holds them. */
+export const UserId = StorableText(Limits.userIdLength, { description: 'Your user id, for per-user behaviour profiles' });
+
 /** Variable names (their character set is the domain's check). */
 export const VariableName = StorableText(Limits.variableNameLength, { description: 'A variable name: 1–128 characters from A–Z a–z 0–9 _ . : -' });
 

@@ -1,5 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ActionName, ERROR_MESSAGE, ExpectedVersion, GroupName, Instant, SessionIdString, StorableText, VariableName } from './fields';
+import { Limits } from '../limits';
+import { ActionName, ERROR_MESSAGE, ExpectedVersion, GroupName, Instant, SessionIdString, UserId, VariableName } from './fields';
 import { JsonValueSchema } from './json-value';
 
 /** A session's variables by state group: `{ cart: { items: [...] }, settings: { theme: "dark" } }`. */
@@ -10,13 +11,12 @@ export const Groups = Type.Record(Type.String(), Type.Record(Type.String(), Json
 });
 
 const TimeoutMs = (description: string) => Type.Integer({ minimum: 1000, description });
-const UserId = StorableText(256, { description: 'Your user id, for per-user behaviour profiles' });
 
 // ---- REST bodies ----
 
 /** `POST /v1/sessions`. */
 export const CreateSessionBody = Type.Object({
-  userId: Type.Optional(Type.Union([UserId, Type.Null()], { [ERROR_MESSAGE]: 'a non-empty string of at most 256 characters, or null' })),
+  userId: Type.Optional(Type.Union([UserId, Type.Null()], { [ERROR_MESSAGE]: `a non-empty string of at most ${Limits.userIdLength} characters, or null` })),
   data: Type.Optional(Groups),
   idleTimeoutMs: Type.Optional(TimeoutMs('Idle timeout in ms (capped by the server default)')),
   absoluteTimeoutMs: Type.Optional(TimeoutMs('Absolute lifetime in ms (capped by the server default)')),
@@ -29,7 +29,7 @@ export const RecordActionBody = Type.Object({ action: ActionName });
 
 export const SessionCreateCommand = Type.Object({
   sessionId: SessionIdString,
-  userId: Type.Union([UserId, Type.Null()], { [ERROR_MESSAGE]: 'a non-empty string of at most 256 characters, or null' }),
+  userId: Type.Union([UserId, Type.Null()], { [ERROR_MESSAGE]: `a non-empty string of at most ${Limits.userIdLength} characters, or null` }),
   groups: Groups,
   idleTimeoutMs: Type.Optional(TimeoutMs('Idle timeout in ms')),
   absoluteTimeoutMs: Type.Optional(TimeoutMs('Absolute lifetime in ms')),
@@ -48,7 +48,7 @@ export const RecordActionCommand = Type.Object({ sessionId: SessionIdString, act
 /** Most session ids in one `sessions.touch` batch. */
 export const MAX_TOUCH_BATCH = 10_000;
 export const TouchSessionsCommand = Type.Object({
-  sessionIds: Type.Array(Type.String({ maxLength: 64 }), { maxItems: MAX_TOUCH_BATCH, [ERROR_MESSAGE]: `a list of at most ${MAX_TOUCH_BATCH.toLocaleString('en-US')} session ids` }),
+  sessionIds: Type.Array(Type.String({ maxLength: Limits.sessionIdLength }), { maxItems: MAX_TOUCH_BATCH, [ERROR_MESSAGE]: `a list of at most ${MAX_TOUCH_BATCH.toLocaleString('en-US')} session ids` }),
 });
 
 // ---- Variable commands and bodies ----

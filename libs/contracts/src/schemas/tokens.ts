@@ -1,23 +1,23 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { ERROR_MESSAGE, FamilyId, Generation, Instant, SessionIdString, StorableText } from './fields';
+import { ERROR_MESSAGE, FamilyId, Generation, Instant, SessionIdString, UserId } from './fields';
 
 /** Longest refresh token accepted on the wire (real ones are 43 characters). */
 export const MAX_REFRESH_TOKEN_LENGTH = 512;
 
-const UserId = StorableText(256, { description: "The signed-in user; defaults to the session's userId (they must match if both are set)" });
+const TokenUserId = Type.String({ ...UserId, description: "The signed-in user; defaults to the session's userId (they must match if both are set)" });
 const RefreshToken = Type.String({ minLength: 1, maxLength: MAX_REFRESH_TOKEN_LENGTH, description: 'The refresh token of the pair you hold (43 base64url characters)' });
 
 // ---- REST bodies ----
 
 /** `POST /v1/sessions/:id/tokens`. */
-export const IssueTokensBody = Type.Object({ userId: Type.Optional(UserId) });
+export const IssueTokensBody = Type.Object({ userId: Type.Optional(TokenUserId) });
 
 /** `POST /v1/tokens/refresh`. */
 export const RefreshTokensBody = Type.Object({ refreshToken: RefreshToken });
 
 // ---- Token service commands (NATS) ----
 
-export const TokenIssueCommand = Type.Object({ sessionId: SessionIdString, userId: UserId });
+export const TokenIssueCommand = Type.Object({ sessionId: SessionIdString, userId: TokenUserId });
 export const TokenRefreshCommand = Type.Object({ refreshToken: RefreshToken });
 export const RevocationReasonSchema = Type.Union([Type.Literal('logout'), Type.Literal('session-ended'), Type.Literal('admin')], {
   [ERROR_MESSAGE]: 'one of logout, session-ended, admin',
