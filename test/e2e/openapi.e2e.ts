@@ -1,7 +1,10 @@
+import { ErrorEnvelope, Validator } from '@foresight/contracts';
 import type { LocalStack } from '../../scripts/local-stack';
 import { api, startTestStack } from './support';
 
 type Json = Record<string, any>;
+
+const envelopes = new Validator(ErrorEnvelope);
 
 /** Routes a back end calls with its API key only (a client's token cannot mint tokens). */
 const API_KEY_ONLY = new Set(['post /v1/sessions/{id}/tokens']);
@@ -78,7 +81,7 @@ describe('OpenAPI document (gateway, metadata, shard as processes)', () => {
       });
       const body = (await r.json()) as { error: { code: string; correlationId: string } };
       expect([key, r.status, body.error.code]).toEqual([key, 401, API_KEY_ONLY.has(key) ? 'AUTH.UNAUTHENTICATED' : expect.stringMatching(/^TOKEN\./)]);
-      expect(body.error.correlationId).toEqual(expect.any(String));
+      expect([key, envelopes.problem(body)]).toEqual([key, undefined]);
     }
   }, 60_000);
 
@@ -89,6 +92,7 @@ describe('OpenAPI document (gateway, metadata, shard as processes)', () => {
     expect(r.body).toEqual({
       error: { code: 'REQUEST.INVALID', message: '"expectedVersion" must be an integer ≥ 1.', correlationId: expect.any(String), details: { path: '/expectedVersion' } },
     });
+    expect(envelopes.problem(r.body)).toBeUndefined();
     const put = doc.paths['/v1/sessions/{id}/vars/{group}/{name}'].put;
     expect(put.responses['400'].content['application/json'].schema.allOf[1].properties.error.properties.code.enum).toContain('REQUEST.INVALID');
     expect(resolve(put.requestBody.content['application/json'].schema).properties.expectedVersion).toEqual(expect.objectContaining({ type: 'integer', minimum: 1 }));
