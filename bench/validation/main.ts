@@ -1,5 +1,5 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { isStorableText, isWellFormedJson, isWellFormedText, PutVariableBody, ShardCommandSchemas, Validator } from '@foresight/contracts';
+import { isStorableText, isWellFormedText, PutVariableBody, ShardCommandSchemas, Validator } from '@foresight/contracts';
 import { validationCli } from './cli';
 
 /**
@@ -21,11 +21,18 @@ const command = { sessionId: 'kz3sS1pk2uKyJhRQn7LgSIGuv4pjJEKd', group: 'cart', 
 const bad = (message: string): never => {
   throw new Error(message);
 };
+function isWellFormedJson(value: unknown, depth = 0): boolean {
+  if (typeof value === 'string') return isWellFormedText(value);
+  if (typeof value !== 'object' || value === null || depth > 64) return true;
+  if (Array.isArray(value)) return value.every((v: unknown) => isWellFormedJson(v, depth + 1));
+  for (const [k, v] of Object.entries(value)) if (!isWellFormedText(k) || !isWellFormedJson(v, depth + 1)) return false;
+  return true;
+}
 function handGatewayPut(raw: unknown): unknown {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) bad('The request body must be a JSON object.');
   const b = raw as Record<string, unknown>;
   if (!('value' in b)) bad('The body must be {"value": <any JSON>}.');
-  if (!isWellFormedJson(b.value as never)) bad('unstorable');
+  if (!isWellFormedJson(b.value)) bad('unstorable');
   return b;
 }
 function isJsonValue(v: unknown, depth = 0): boolean {
