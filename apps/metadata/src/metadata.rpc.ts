@@ -2,11 +2,14 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import {
   ErrorCodes,
   ForesightError,
+  MetadataCommandSchemas,
+  NodeId,
+  requestValidators,
   subjects,
+  Validator,
   type AssignmentView,
   type HeartbeatReply,
   type MembershipOp,
-  type MetadataCommands,
   type OwnerView,
   type Subjects,
 } from '@foresight/contracts';
@@ -21,24 +24,23 @@ import { RebalancerService } from './assignment/rebalancer.service';
 import { ShardsRepository } from './assignment/shards.repository';
 import { NodesRepository } from './nodes/nodes.repository';
 
-type Req<K extends keyof MetadataCommands> = MetadataCommands[K]['request'];
-
-const NODE_ID = /^[A-Za-z0-9_-]{1,64}$/;
+/** Every metadata command's request schema, compiled once. */
+const requests = requestValidators(MetadataCommandSchemas);
+const nodeIds = new Validator(NodeId);
 
 /**
  * A membership request: the node id comes from the subject (only that node's NATS user may publish
  * there, ADR 0005), never from the body.
  */
-function nodeRequest(s: Subjects, op: MembershipOp, raw: unknown, meta: RpcMeta): { nodeId: string; incarnation: string } {
+export function nodeRequest(s: Subjects, op: MembershipOp, raw: unknown, meta: RpcMeta): { nodeId: string; incarnation: string; appliedVersion?: number } {
   const nodeId = s.nodeIdOfMembership(meta.subject, op);
-  if (nodeId === undefined || !NODE_ID.test(nodeId)) {
+  if (nodeId === undefined || !nodeIds.is(nodeId)) {
     throw new ForesightError(ErrorCodes.VALIDATION, `A ${op} request must be sent on ${s.namespace}.rpc.metadata.node.<nodeId>.${op} (node id: 1-64 letters, digits, _ and -).`);
   }
-  const r = raw as Partial<Req<'heartbeat'>> | null;
-  if (!r || typeof r.incarnation !== 'string' || r.incarnation.length === 0 || r.incarnation.length > 64) {
-    throw new ForesightError(ErrorCodes.VALIDATION, 'incarnation (a string of 1-64 characters) is required.');
-  }
-  return { nodeId, incarnation: r.incarnation };
+  const { incarnation } = requests[op].parse(raw);
+  const appliedVersion = op === 'heartbeat' ? requests.heartbeat.parse(raw).appliedVersion : undefined;
+  // Only the fields read here: a "nodeId" in the body must never stand in for the subject's.
+  return { nodeId, incarnation, ...(appliedVersion !== undefined ? { appliedVersion } : {}) };
 }
 
 /** The metadata service's request/reply API; every instance answers in one queue group (S4). */
@@ -65,7 +67,7 @@ export class MetadataRpc implements OnApplicationBootstrap, OnModuleDestroy {
     serve(s.metadataRpc('assignment'), 'assignment', async () => this.assignment());
     serve(s.metadataRpc('owner'), 'owner', async (r) => this.owner(r));
     serve(s.membershipRpcWildcard('register'), 'register', async (r, m) => this.register(nodeRequest(s, 'register', r, m), s));
-    serve(s.membershipRpcWildcard('heartbeat'), 'heartbeat', async (r, m) => this.heartbeat(nodeRequest(s, 'heartbeat', r, m), r));
+    serve(s.membershipRpcWildcard('heartbeat'), 'heartbeat', async (r, m) => this.heartbeat(nodeRequest(s, 'heartbeat', r, m)));
     serve(s.membershipRpcWildcard('leave'), 'leave', async (r, m) => this.leave(nodeRequest(s, 'leave', r, m)));
   }
 
@@ -101,10 +103,9 @@ export class MetadataRpc implements OnApplicationBootstrap, OnModuleDestroy {
     return { leaseMs: this.config.cluster.leaseMs, assignmentVersion: await this.shards.version(), status: 'active' };
   }
 
-  private async heartbeat({ nodeId, incarnation }: { nodeId: string; incarnation: string }, raw: unknown): Promise<HeartbeatReply> {
+  private async heartbeat({ nodeId, incarnation, appliedVersion }: { nodeId: string; incarnation: string; appliedVersion?: number }): Promise<HeartbeatReply> {
     const alive = await this.nodes.heartbeat(nodeId, incarnation, this.config.cluster.leaseMs);
-    const applied = (raw as Req<'heartbeat'>).appliedVersion;
-    if (alive && typeof applied === 'number' && Number.isSafeInteger(applied) && applied >= 0) await this.releaseHandoffs(nodeId, applied);
+    if (alive && appliedVersion !== undefined) await this.releaseHandoffs(nodeId, appliedVersion);
     return { leaseMs: this.config.cluster.leaseMs, assignmentVersion: await this.shards.version(), status: alive ? 'active' : 'unknown' };
   }
 
@@ -131,10 +132,7 @@ export class MetadataRpc implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   private async owner(raw: unknown): Promise<OwnerView> {
-    const sessionId = (raw as Partial<Req<'owner'>> | null)?.sessionId;
-    if (typeof sessionId !== 'string' || sessionId.length === 0 || sessionId.length > 128) {
-      throw new ForesightError(ErrorCodes.VALIDATION, 'sessionId (string) is required.');
-    }
+    const { sessionId } = requests.owner.parse(raw);
     const shard = shardOf(sessionId, this.config.cluster.shardCount);
     const row = await this.shards.ownerOf(shard);
     return { sessionId, shard, nodeId: row?.nodeId ?? null, epoch: row?.epoch ?? 0 };

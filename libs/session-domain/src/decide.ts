@@ -36,7 +36,8 @@ const fail = (code: (typeof ErrorCodes)[keyof typeof ErrorCodes], message: strin
   throw new ForesightError(code, message, details);
 };
 
-function checkGroup(policy: SessionPolicy, group: string): void {
+/** Refuses a state group the cluster is not configured with (`SESSION.UNKNOWN_GROUP`). */
+export function checkGroup(policy: Pick<SessionPolicy, 'groups'>, group: string): void {
   if (!policy.groups.includes(group)) {
     fail(ErrorCodes.UNKNOWN_GROUP, `Unknown state group "${group}". Known groups: ${policy.groups.join(', ')}.`, { group, known: policy.groups });
   }

@@ -7,7 +7,7 @@ import {
   isTokenError,
   isWellFormedRefreshToken,
   issueFamily,
-  mintRefreshToken,
+  rotateFamily,
   signAccessToken,
   TokenError,
   type KeyRing,
@@ -123,21 +123,9 @@ export class TokensService {
       const now = this.deps.clock();
       if (!row || row.status !== 'active' || row.current_generation !== expectedGeneration || row.delivered_at === null) return undefined;
       if (now >= row.current_expires_at.getTime()) return undefined;
-      const family = toFamily(row);
-      const minted = mintRefreshToken(this.deps.randomBytes);
-      const next = evolve(family, {
-        type: 'TokenRotated',
-        fromGeneration: family.current.generation,
-        next: {
-          hash: minted.hash,
-          generation: family.current.generation + 1,
-          issuedAt: now,
-          expiresAt: Math.min(now + this.deps.config.refreshTtlMs, family.absoluteExpiresAt),
-        },
-        at: now,
-      });
-      const result = await this.persistRotation(db, row, next, minted.token, 'scheduled', now, ctx);
-      return { ...result, sessionId: row.session_id, generation: next.current.generation };
+      const rotated = rotateFamily(toFamily(row), { now, randomBytes: this.deps.randomBytes, refreshTtlMs: this.deps.config.refreshTtlMs });
+      const result = await this.persistRotation(db, row, rotated.family, rotated.refreshToken, 'scheduled', now, ctx);
+      return { ...result, sessionId: row.session_id, generation: rotated.generation };
     });
     if (!decided) return false;
     await this.deps.outbox.publish(decided.events);

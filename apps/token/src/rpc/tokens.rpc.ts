@@ -1,15 +1,15 @@
-import { ErrorCodes, ForesightError, tokenSubjects, type TokenCommands, type TokenOp, type TokenRevocationReason } from '@foresight/contracts';
+import { ErrorCodes, ForesightError, requestValidators, TokenCommandSchemas, tokenSubjects, type TokenCommands, type TokenOp } from '@foresight/contracts';
 import { serveRpc, type RpcHandler, type RpcMeta } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
 import type { NatsConnection, Subscription } from 'nats';
 import type { TokensService } from '../families/tokens.service';
 import type { SigningKeys } from '../keys/signing-keys';
 import type { LiveSessions } from '../sessions/live-sessions';
-import { body, familyIdOf, generationOf, sessionIdOf, storableText, text } from './validation';
 
 type Reply<K extends TokenOp> = Promise<TokenCommands[K]['reply']>;
 
-const REASONS: readonly TokenRevocationReason[] = ['logout', 'session-ended', 'admin'];
+/** Every token command's request schema, compiled once. */
+const requests = requestValidators(TokenCommandSchemas);
 
 const ctx = (m: RpcMeta) => ({ correlationId: m.correlationId, causationId: m.causationId || m.correlationId });
 
@@ -30,27 +30,23 @@ export function serveTokenRpc(
   const s = tokenSubjects(namespace);
   const handlers: Record<TokenOp, RpcHandler> = {
     issue: async (raw, m): Reply<'issue'> => {
-      const b = body(raw);
-      const sessionId = sessionIdOf(b);
-      const userId = storableText(b, 'userId', 256);
+      const { sessionId, userId } = requests.issue.parse(raw);
       await sessions.assertMintable(sessionId, userId);
       return tokens.issue(sessionId, userId, ctx(m));
     },
-    refresh: async (raw, m): Reply<'refresh'> => tokens.refresh(text(body(raw), 'refreshToken', 512), ctx(m)),
+    refresh: async (raw, m): Reply<'refresh'> => tokens.refresh(requests.refresh.parse(raw).refreshToken, ctx(m)),
     revoke: async (raw, m): Reply<'revoke'> => {
-      const b = body(raw);
-      const reason = b.reason as TokenRevocationReason;
-      if (!REASONS.includes(reason)) throw new ForesightError(ErrorCodes.VALIDATION, `"reason" must be one of ${REASONS.join(', ')}.`);
-      return { revoked: await tokens.revoke(sessionIdOf(b), familyIdOf(b, false), reason, ctx(m)) };
+      const r = requests.revoke.parse(raw);
+      return { revoked: await tokens.revoke(r.sessionId, r.familyId, r.reason, ctx(m)) };
     },
     jwks: async (): Reply<'jwks'> => keys.jwks(),
     pending: async (raw): Reply<'pending'> => {
-      const b = body(raw);
-      return { pair: await tokens.pending(sessionIdOf(b), familyIdOf(b, true), generationOf(b, 'haveGeneration')) };
+      const r = requests.pending.parse(raw);
+      return { pair: await tokens.pending(r.sessionId, r.familyId, r.haveGeneration) };
     },
     ack: async (raw): Reply<'ack'> => {
-      const b = body(raw);
-      return { acknowledged: await tokens.ack(sessionIdOf(b), familyIdOf(b, true), generationOf(b, 'generation')) };
+      const r = requests.ack.parse(raw);
+      return { acknowledged: await tokens.ack(r.sessionId, r.familyId, r.generation) };
     },
   };
   const bound = Object.fromEntries(

@@ -1,5 +1,5 @@
 import { ErrorCodes, ForesightError } from '@foresight/contracts';
-import { predictionCountParam } from './prediction-query';
+import { predictionCountParam } from './predictions.controller';
 
 describe('?n= of the predictions endpoint', () => {
   it('defaults to 5 and accepts 1..50', () => {
