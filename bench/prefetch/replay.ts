@@ -1,7 +1,6 @@
 import {
   ByteCache,
   DeclaredRequirements,
-  ManualClock,
   OriginRegistry,
   PredictiveCache,
   RequirementResolver,
@@ -9,6 +8,7 @@ import {
   seededRng,
   type GetResult,
 } from '@foresight/cache-core';
+import { ManualClock } from '@foresight/time';
 import type { Schedule } from './schedule';
 import type { System } from './systems';
 

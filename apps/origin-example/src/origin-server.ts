@@ -1,6 +1,7 @@
 import type { OriginExampleConfig } from '@foresight/config';
 import { decode, encode } from '@foresight/messaging';
 import { seededRng } from '@foresight/random';
+import { systemClock, type Clock } from '@foresight/time';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { NatsConnection, Subscription } from 'nats';
 import { behaviourFor, item, parseRules, type Behaviour, type Rule } from './behaviour';
@@ -30,7 +31,10 @@ export class OriginServer {
   private server: Server | null = null;
   private sub: Subscription | null = null;
 
-  constructor(private readonly config: OriginExampleConfig) {
+  constructor(
+    private readonly config: OriginExampleConfig,
+    private readonly clock: Clock = systemClock,
+  ) {
     this.rng = seededRng(config.seed);
   }
 
@@ -93,7 +97,7 @@ export class OriginServer {
     }
     this.stats.ok++;
     if (b.garbage) return { kind: 'garbage' };
-    return { kind: 'ok', body: item(key, version, b.payloadBytes, Date.now()) };
+    return { kind: 'ok', body: item(key, version, b.payloadBytes, this.clock.now()) };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -1,5 +1,6 @@
 import { DataSource } from 'typeorm';
 import { migrations } from '../../../migrations';
+import { AdvisoryLocks } from './advisory-locks';
 
 /**
  * The one TypeORM data source definition, shared by the migration CLI, the apps and the tests
@@ -25,12 +26,12 @@ export async function runMigrations(url: string): Promise<string[]> {
   const lock = ds.createQueryRunner();
   try {
     await lock.connect();
-    await lock.query('SELECT pg_advisory_lock(7041977)');
+    await lock.query('SELECT pg_advisory_lock($1)', [AdvisoryLocks.migrations]);
     try {
       const applied = await ds.runMigrations({ transaction: 'each' });
       return applied.map((m) => m.name);
     } finally {
-      await lock.query('SELECT pg_advisory_unlock(7041977)');
+      await lock.query('SELECT pg_advisory_unlock($1)', [AdvisoryLocks.migrations]);
     }
   } finally {
     await lock.release();

@@ -1,3 +1,5 @@
+export * from './advisory-leadership';
+export * from './advisory-locks';
 export * from './data-source';
 export * from './event-store';
 export * from './group-commit';

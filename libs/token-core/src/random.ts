@@ -6,9 +6,6 @@ export { seededRng, type Rng };
 /** A source of random bytes. Production code injects {@link cryptoRandomBytes}. */
 export type RandomBytes = (length: number) => Uint8Array;
 
-/** A clock returning epoch milliseconds. */
-export type Clock = () => number;
-
 /** The operating system CSPRNG: the only {@link RandomBytes} to use for real tokens. */
 export const cryptoRandomBytes: RandomBytes = (length) => new Uint8Array(nodeRandomBytes(length));
 

@@ -1,4 +1,5 @@
 import { ErrorCodes, ForesightError, type PublicJwk } from '@foresight/contracts';
+import type { Clock } from '@foresight/time';
 import { ACCESS_TOKEN_ALG, type KeyRing, type SigningKey } from '@foresight/token-core';
 import { importJWK, type JWK, type KeyLike } from 'jose';
 
@@ -30,20 +31,20 @@ export class JwksCache {
 
   constructor(
     private readonly fetchJwks: () => Promise<{ keys: readonly PublicJwk[] }>,
-    private readonly clock: () => number,
+    private readonly clock: Clock,
     private readonly ttlMs: number,
     private readonly minRefetchMs = 1000,
   ) {}
 
   /** The current ring (fetching when missing or stale). */
   async current(): Promise<KeyRing> {
-    if (this.ring && this.clock() - this.fetchedAt < this.ttlMs) return this.ring;
+    if (this.ring && this.clock.now() - this.fetchedAt < this.ttlMs) return this.ring;
     return this.refresh();
   }
 
   /** A token named an unknown key: refetch unless that was just done. */
   async afterUnknownKey(): Promise<KeyRing> {
-    if (this.ring && this.clock() - this.fetchedAt < this.minRefetchMs) return this.ring;
+    if (this.ring && this.clock.now() - this.fetchedAt < this.minRefetchMs) return this.ring;
     return this.refresh();
   }
 
@@ -59,7 +60,7 @@ export class JwksCache {
         const doc = await this.fetchJwks();
         this.ring = await verifyOnlyRing(doc);
         this.document = { keys: doc.keys.map((k) => ({ ...k })) };
-        this.fetchedAt = this.clock();
+        this.fetchedAt = this.clock.now();
         return this.ring;
       } catch (error) {
         if (this.ring) return this.ring;

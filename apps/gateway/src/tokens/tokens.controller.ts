@@ -2,8 +2,9 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, Res,
 import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { ForesightConfig } from '@foresight/config';
 import { ErrorCodes, ForesightError, isStorableText, unstorableTextMessage, type TokenPair } from '@foresight/contracts';
-import { CLOCK, CONFIG, type Clock } from '@foresight/platform';
+import { CLOCK, CONFIG } from '@foresight/platform';
 import { isIssuedSessionId } from '@foresight/session-domain';
+import type { Clock } from '@foresight/time';
 import { hashRefreshToken, isWellFormedRefreshToken } from '@foresight/token-core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiKeyGuard } from '../common/api-key.guard';

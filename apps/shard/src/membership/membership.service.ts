@@ -3,7 +3,8 @@ import { ErrorCodes, ForesightError, subjects, type AssignmentView, type Heartbe
 import type { ForesightConfig } from '@foresight/config';
 import { CoalescedRefresh, callRpc, decode } from '@foresight/messaging';
 import { counter, gauge, type Logger } from '@foresight/observability';
-import { CLOCK, CONFIG, LOGGER, METRICS, NATS, type Clock } from '@foresight/platform';
+import { CLOCK, CONFIG, LOGGER, METRICS, NATS } from '@foresight/platform';
+import type { Clock } from '@foresight/time';
 import type { NatsConnection, Subscription } from 'nats';
 import type { Registry } from 'prom-client';
 import { randomUUID } from 'node:crypto';

@@ -1,4 +1,5 @@
 import type * as TF from '@tensorflow/tfjs';
+import { systemClock, type Clock } from '@foresight/time';
 import { PredictionError } from '../errors';
 import { seededRng, type Rng } from '../util/rng';
 import type { VocabularySnapshot } from '../vocabulary';
@@ -31,7 +32,7 @@ export interface TrainOptions {
   /** Model version string stored with the model (default `rnn-<timestamp>`). */
   readonly version?: string;
   /** Clock for the version and timings (injected for tests). */
-  readonly now?: () => number;
+  readonly clock?: Clock;
   readonly log?: (message: string) => void;
   /** Vocabulary the action indices refer to; stored with the model. */
   readonly vocabulary?: VocabularySnapshot | null;
@@ -57,7 +58,8 @@ export async function trainRnn(
   options: TrainOptions = {},
 ): Promise<{ model: RnnModel; stats: TrainStats }> {
   const config = resolveRnnConfig(partial);
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
   const backend = await initBackend({ log: options.log });
   const tf = loadTf();
   const rng = options.rng ?? seededRng(config.seed);
