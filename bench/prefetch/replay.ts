@@ -5,9 +5,9 @@ import {
   PredictiveCache,
   RequirementResolver,
   ResilientOrigin,
-  seededRng,
   type GetResult,
 } from '@foresight/cache-core';
+import { seededRng } from '@foresight/random';
 import { ManualClock } from '@foresight/time';
 import type { Schedule } from './schedule';
 import type { System } from './systems';

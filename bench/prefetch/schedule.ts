@@ -1,4 +1,4 @@
-import { seededRng } from '@foresight/cache-core';
+import { seededRng } from '@foresight/random';
 import { BinaryHeap } from '@foresight/heap';
 
 /** The replay order: one row per request, sorted by simulated time. */

@@ -4,7 +4,7 @@ import type { BlobStore } from './blob-store';
 import type { SessionBlob } from './session-blob';
 
 /** The table of `connect-pg-simple` (its `table.sql`), including its index on `expire`. */
-export const SESSION_TABLE_DDL = [
+const SESSION_TABLE_DDL = [
   'DROP TABLE IF EXISTS "session"',
   `CREATE TABLE "session" (
      "sid" varchar NOT NULL COLLATE "default",

@@ -1,6 +1,5 @@
 export * from './errors';
 export * from './keys';
-export * from './util/rng';
 export * from './store/byte-cache';
 export type { EvictionPolicy } from './eviction/policy';
 export { LruPolicy } from './eviction/lru-policy';

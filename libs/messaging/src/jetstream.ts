@@ -66,7 +66,7 @@ export async function publishEvent(js: JetStreamClient, subject: string, event: 
 }
 
 /** A failure worth retrying later (nak with delay) rather than a poison message (term). */
-export function isTransient(error: unknown): boolean {
+function isTransient(error: unknown): boolean {
   if (error instanceof ForesightError) {
     return error.code === ErrorCodes.UNAVAILABLE || error.code === ErrorCodes.TIMEOUT || error.code === ErrorCodes.INTERNAL;
   }

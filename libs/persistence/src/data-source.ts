@@ -2,11 +2,8 @@ import { DataSource } from 'typeorm';
 import { migrations } from '../../../migrations';
 import { AdvisoryLocks } from './advisory-locks';
 
-/**
- * The one TypeORM data source definition, shared by the migration CLI, the apps and the tests
- * (STYLE.md §7). Schema changes go through migrations only.
- */
-export function createDataSource(url: string, poolSize = 10): DataSource {
+/** The TypeORM data source the migrations run on: schema changes go through migrations only. */
+function createDataSource(url: string, poolSize = 10): DataSource {
   return new DataSource({
     type: 'postgres',
     url,

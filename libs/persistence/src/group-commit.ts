@@ -32,11 +32,6 @@ export class GroupCommitter<TReq, TRes> {
     });
   }
 
-  /** Requests waiting for a batch (a gauge for metrics). */
-  get pending(): number {
-    return this.queue.length;
-  }
-
   /** Stops taking requests and waits for queued ones to be written. */
   async close(): Promise<void> {
     this.closed = true;

@@ -1,7 +1,5 @@
-import { seededRng, type Rng } from '@foresight/random';
+import { seededRng } from '@foresight/random';
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
-
-export { seededRng, type Rng };
 
 /** A source of random bytes. Production code injects {@link cryptoRandomBytes}. */
 export type RandomBytes = (length: number) => Uint8Array;
@@ -17,10 +15,4 @@ export function seededRandomBytes(seed: number): RandomBytes {
     for (let i = 0; i < length; i++) out[i] = Math.floor(rng() * 256);
     return out;
   };
-}
-
-/** Standard normal variate by Box–Muller from an injected RNG. */
-export function gaussian(rng: Rng): number {
-  const u = Math.max(rng(), Number.EPSILON);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
 }

@@ -8,7 +8,7 @@ import { importJWK, type JWK, type KeyLike } from 'jose';
  * "private" half is the public key, which is safe because the ring has no current key, so
  * nothing can ever sign with it (signAccessToken fails with TOKEN.NO_SIGNING_KEY).
  */
-export async function verifyOnlyRing(jwks: { readonly keys: readonly PublicJwk[] }): Promise<KeyRing> {
+async function verifyOnlyRing(jwks: { readonly keys: readonly PublicJwk[] }): Promise<KeyRing> {
   const keys: SigningKey[] = [];
   for (const jwk of jwks.keys) {
     if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || jwk.alg !== ACCESS_TOKEN_ALG || typeof jwk.kid !== 'string') continue;

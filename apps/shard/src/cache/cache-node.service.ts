@@ -45,7 +45,7 @@ const CODE_BY_CACHE_ERROR: Readonly<Record<string, ErrorCode>> = {
 };
 
 /** A cache-core error as a ForesightError with the same (or the mapped) stable code; others unchanged. */
-export function toForesightError(error: unknown): unknown {
+function toForesightError(error: unknown): unknown {
   if (!isCacheError(error)) return error;
   return new ForesightError(CODE_BY_CACHE_ERROR[error.code] ?? ErrorCodes.INTERNAL, error.message);
 }

@@ -24,7 +24,7 @@ export interface SessionActivityDeps {
 }
 
 /** Durable name shared by every token service instance: each event is handled by one of them. */
-export const ACTIVITY_DURABLE = TOKEN_ACTIVITY_DURABLE;
+const ACTIVITY_DURABLE = TOKEN_ACTIVITY_DURABLE;
 
 /**
  * Durable pull consumer on the session stream (`<ns>.evt.session.>`). Any session event is

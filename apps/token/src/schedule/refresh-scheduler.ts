@@ -32,7 +32,7 @@ export interface TickReport {
 }
 
 /** token-core scheduler settings from the configuration. */
-export function schedulerConfig(c: ForesightConfig['token']): SchedulerConfig {
+function schedulerConfig(c: ForesightConfig['token']): SchedulerConfig {
   return {
     bucketMs: c.schedulerBucketMs,
     thresholdMs: c.refreshThresholdMs,

@@ -1,5 +1,5 @@
+import { seededRng } from '@foresight/random';
 import { ManualClock } from '@foresight/time';
-import { seededRng } from '../util/rng';
 import { CircuitBreaker } from './circuit-breaker';
 import { Ewma } from './ewma';
 

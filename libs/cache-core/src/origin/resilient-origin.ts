@@ -1,6 +1,6 @@
+import type { Rng } from '@foresight/random';
 import { backoffDelay, sleep, type BackoffOptions, type Clock, type Timers } from '@foresight/time';
 import { CacheError, isCacheError, requireInt, requireNumber } from '../errors';
-import type { Rng } from '../util/rng';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker';
 import { Ewma } from './ewma';
 

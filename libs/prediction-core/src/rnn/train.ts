@@ -1,7 +1,7 @@
 import type * as TF from '@tensorflow/tfjs';
+import { seededRng, type Rng } from '@foresight/random';
 import { systemClock, type Clock } from '@foresight/time';
 import { PredictionError } from '../errors';
-import { seededRng, type Rng } from '../util/rng';
 import type { VocabularySnapshot } from '../vocabulary';
 import { resolveRnnConfig, type RnnConfig } from './config';
 import { sparseSoftmaxCrossEntropy } from './loss';
