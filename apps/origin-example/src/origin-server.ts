@@ -1,7 +1,7 @@
 import type { OriginExampleConfig } from '@foresight/config';
 import { decode, encode } from '@foresight/messaging';
 import { seededRng } from '@foresight/random';
-import { systemClock, type Clock } from '@foresight/time';
+import { sleep, systemClock, type Clock } from '@foresight/time';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { NatsConnection, Subscription } from 'nats';
 import { behaviourFor, item, parseRules, type Behaviour, type Rule } from './behaviour';
@@ -86,7 +86,7 @@ export class OriginServer {
     if (key in this.stats.keys || Object.keys(this.stats.keys).length < 10_000) this.stats.keys[key] = (this.stats.keys[key] ?? 0) + 1;
     // The item as of the request's arrival; the latency is the time it takes to come back.
     const version = this.versions.get(key) ?? 1;
-    if (b.latencyMs > 0) await new Promise((r) => setTimeout(r, b.latencyMs));
+    if (b.latencyMs > 0) await sleep(b.latencyMs);
     if (b.status !== undefined && b.status >= 400) {
       this.stats.failed++;
       return { kind: 'failed', status: b.status };

@@ -1,3 +1,5 @@
+import { sleep } from '@foresight/time';
+
 type Pending<TReq, TRes> = { req: TReq; resolve: (r: TRes) => void; reject: (e: unknown) => void };
 
 /**
@@ -35,7 +37,7 @@ export class GroupCommitter<TReq, TRes> {
   /** Stops taking requests and waits for queued ones to be written. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.queue.length > 0 || this.running > 0) await new Promise((r) => setTimeout(r, 5));
+    while (this.queue.length > 0 || this.running > 0) await sleep(5);
   }
 
   private pump(): void {

@@ -6,6 +6,7 @@ import { AdvisoryLeadership } from '@foresight/persistence';
 import { CONFIG, LOGGER, METRICS } from '@foresight/platform';
 import type { Registry } from 'prom-client';
 import { counter, gauge } from '@foresight/observability';
+import { sleep } from '@foresight/time';
 import { NodesRepository } from '../nodes/nodes.repository';
 import { ClusterEventsPublisher } from './cluster-events.publisher';
 import { ShardsRepository } from './shards.repository';
@@ -49,7 +50,7 @@ export class RebalancerService implements OnApplicationBootstrap, OnModuleDestro
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    while (this.running) await new Promise((r) => setTimeout(r, 10));
+    while (this.running) await sleep(10);
     await this.leadership.stop();
   }
 
