@@ -1,5 +1,11 @@
-import { IndexedHeap } from '@foresight/heap';
+import { BinaryHeap } from '@foresight/heap';
 import type { Clock, TimerHandle, Timers } from './clock';
+
+interface ManualTimer {
+  readonly id: number;
+  readonly at: number;
+  readonly fn: () => void;
+}
 
 /**
  * Simulated clock and timers: time moves only when {@link advanceTo} / {@link advance} is called,
@@ -8,9 +14,9 @@ import type { Clock, TimerHandle, Timers } from './clock';
 export class ManualClock implements Clock, Timers {
   private time: number;
   private seq = 0;
-  /** Timer id by due time; ids grow with scheduling order, which the heap keeps among equal times. */
-  private readonly due = new IndexedHeap<number>();
-  private readonly callbacks = new Map<number, () => void>();
+  private readonly timers = new BinaryHeap<ManualTimer>((a, b) => a.at < b.at || (a.at === b.at && a.id < b.id));
+  /** Ids of timers neither run nor cleared; a cleared timer stays in the heap until it surfaces. */
+  private readonly scheduled = new Set<number>();
 
   constructor(start = 0) {
     this.time = start;
@@ -21,26 +27,24 @@ export class ManualClock implements Clock, Timers {
   }
 
   setTimeout(fn: () => void, ms: number): TimerHandle {
-    const id = ++this.seq;
-    this.callbacks.set(id, fn);
-    this.due.set(id, this.time + Math.max(0, ms));
-    return id;
+    const timer: ManualTimer = { id: ++this.seq, at: this.time + Math.max(0, ms), fn };
+    this.scheduled.add(timer.id);
+    this.timers.push(timer);
+    return timer.id;
   }
 
   clearTimeout(handle: TimerHandle): void {
-    if (typeof handle !== 'number') return;
-    this.due.delete(handle);
-    this.callbacks.delete(handle);
+    if (typeof handle === 'number') this.scheduled.delete(handle);
   }
 
   /** Number of timers not yet run or cleared. */
   get pending(): number {
-    return this.due.size;
+    return this.scheduled.size;
   }
 
   /** Time of the earliest pending timer, or `undefined`. */
   nextTimerAt(): number | undefined {
-    return this.due.peekPriority();
+    return this.head()?.at;
   }
 
   /** Moves time forward by `ms`, running every timer that falls due. */
@@ -50,15 +54,22 @@ export class ManualClock implements Clock, Timers {
 
   /** Moves time to `t` (never backwards), running due timers in order; each sees `now()` = its due time. */
   advanceTo(t: number): void {
-    for (;;) {
-      const at = this.due.peekPriority();
-      if (at === undefined || at > t) break;
-      const id = this.due.pop()!;
-      const fn = this.callbacks.get(id)!;
-      this.callbacks.delete(id);
-      if (at > this.time) this.time = at;
-      fn();
+    for (let next = this.head(); next !== undefined && next.at <= t; next = this.head()) {
+      this.timers.pop();
+      this.scheduled.delete(next.id);
+      if (next.at > this.time) this.time = next.at;
+      next.fn();
     }
     if (t > this.time) this.time = t;
+  }
+
+  /** The earliest timer still scheduled, dropping cleared ones on the way. */
+  private head(): ManualTimer | undefined {
+    let top = this.timers.peek();
+    while (top !== undefined && !this.scheduled.has(top.id)) {
+      this.timers.pop();
+      top = this.timers.peek();
+    }
+    return top;
   }
 }
