@@ -4,7 +4,7 @@ import { defineCommand } from '@foresight/cli';
 export type TraceFormat = 'lines' | 'msnbc' | 'tsv';
 
 /** Systems the replay can compare. */
-export const ALL_POLICIES = ['lru', 'lfu', 'lfu-perfect', 'lru+markov-top3', 'foresight', 'belady', 'perfect-prefetch'] as const;
+const ALL_POLICIES = ['lru', 'lfu', 'lfu-perfect', 'lru+markov-top3', 'foresight', 'belady', 'perfect-prefetch'] as const;
 export type PolicyName = (typeof ALL_POLICIES)[number];
 
 /** Options of `npm run bench:prefetch`. */

@@ -13,7 +13,7 @@ export interface RatioCheck {
 }
 
 /** The two targets: reads ≥ 1.0× the Redis peer, durable writes ≥ 2× the Postgres peer. */
-export const TARGETS: ReadonlyArray<Pick<RatioCheck, 'label' | 'op' | 'peer' | 'min'>> = [
+const TARGETS: ReadonlyArray<Pick<RatioCheck, 'label' | 'op' | 'peer' | 'min'>> = [
   { label: 'reads: Foresight / Redis peer', op: 'get', peer: 'redis', min: 1.0 },
   { label: 'durable writes: Foresight / Postgres peer', op: 'put', peer: 'postgres', min: 2.0 },
 ];

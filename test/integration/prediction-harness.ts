@@ -4,6 +4,7 @@ import { ensureStream, publishEvent } from '@foresight/messaging';
 import { createMetricsRegistry } from '@foresight/observability';
 import { createPool, EventStore } from '@foresight/persistence';
 import { decide, evolve, generateSessionId, type SessionPolicy, type SessionState } from '@foresight/session-domain';
+import { systemClock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -101,7 +102,7 @@ export function predictionRuntime(databaseUrl: string, nc: NatsConnection, names
   const lines: LogLine[] = [];
   const at = (level: string) => (obj: object, msg: string) => void lines.push({ level, msg, obj: obj as Record<string, unknown> });
   const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
-  const runtime = new PredictionRuntime({ config, pool, nc, logger, now: Date.now, metrics: createMetricsRegistry('prediction') });
+  const runtime = new PredictionRuntime({ config, pool, nc, logger, clock: systemClock, metrics: createMetricsRegistry('prediction') });
   return {
     runtime,
     config,

@@ -1,7 +1,8 @@
 import { ErrorCodes, predictionSubjects, type ModelChunk, type PredictionModelUpdatedV1, type PredictionResult } from '@foresight/contracts';
 import { callRpc, decode, publishEvent } from '@foresight/messaging';
 import { createPool } from '@foresight/persistence';
-import { decodeBundle, encodeBundle, loadRnnArtifact, seededRng, Vocabulary, type Rng } from '@foresight/prediction-core';
+import { decodeBundle, encodeBundle, loadRnnArtifact, Vocabulary } from '@foresight/prediction-core';
+import { seededRng, type Rng } from '@foresight/random';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { createHash, randomUUID } from 'node:crypto';

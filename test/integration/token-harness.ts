@@ -1,5 +1,6 @@
 import { loadConfig } from '@foresight/config';
 import { createPool } from '@foresight/persistence';
+import type { Clock } from '@foresight/time';
 import { cryptoRandomBytes } from '@foresight/token-core';
 import type { NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
@@ -11,7 +12,7 @@ import { SigningKeys } from '../../apps/token/src/keys/signing-keys';
 export const quietLogger = { warn: () => undefined, info: () => undefined, error: () => undefined, debug: () => undefined } as never;
 
 /** One token service instance (pool, keys, outbox, service) over a test database and NATS namespace. */
-export function tokenInstance(url: string, nc: NatsConnection, namespace: string, clock: () => number, env: Record<string, string> = {}) {
+export function tokenInstance(url: string, nc: NatsConnection, namespace: string, clock: Clock, env: Record<string, string> = {}) {
   const config = loadConfig('token', { DATABASE_URL: url, FORESIGHT_NAMESPACE: namespace, ...env });
   const pool = createPool(url, 10, 'token-test');
   const sealer = new Sealer(config.token.encryptionKey);

@@ -1,7 +1,8 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { ForesightConfig } from '@foresight/config';
 import type { Logger } from '@foresight/observability';
-import { CLOCK, LOGGER, METRICS, NATS, PG_POOL, PlatformModule, type Clock } from '@foresight/platform';
+import { CLOCK, LOGGER, METRICS, NATS, PG_POOL, PlatformModule } from '@foresight/platform';
+import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
@@ -20,7 +21,7 @@ export class PredictionModule {
           provide: PredictionRuntime,
           inject: [PG_POOL, NATS, LOGGER, CLOCK, METRICS],
           useFactory: (pool: Pool, nc: NatsConnection, logger: Logger, clock: Clock, metrics: Registry) =>
-            new PredictionRuntime({ config, pool, nc, logger, now: () => clock.now(), metrics }),
+            new PredictionRuntime({ config, pool, nc, logger, clock, metrics }),
         },
         PredictionLifecycle,
       ],

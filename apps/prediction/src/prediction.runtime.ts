@@ -2,6 +2,8 @@ import type { ForesightConfig } from '@foresight/config';
 import { streamDeclarations } from '@foresight/contracts';
 import { useStream, type ConsumerState } from '@foresight/messaging';
 import { counter, gauge, histogram } from '@foresight/observability';
+import { AdvisoryLeadership } from '@foresight/persistence';
+import type { Clock } from '@foresight/time';
 import type { NatsConnection, Subscription } from 'nats';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
@@ -24,7 +26,7 @@ export interface PredictionRuntimeDeps {
   readonly pool: Pool;
   readonly nc: NatsConnection;
   readonly logger: Log;
-  readonly now: () => number;
+  readonly clock: Clock;
   readonly metrics: Registry;
   /** Compiled training-worker entry; found in dist/ by default. */
   readonly workerPath?: string;
@@ -42,6 +44,7 @@ export class PredictionRuntime {
   readonly predictor: Predictor;
   readonly trainer: Trainer;
   private readonly scheduler: RetrainScheduler;
+  private readonly training: AdvisoryLeadership;
   private consumer: ActionConsumer | null = null;
   private rpc: Subscription[] = [];
   rebuilt: RebuildResult | null = null;
@@ -50,8 +53,8 @@ export class PredictionRuntime {
   private readonly createdAt: number;
 
   constructor(private readonly deps: PredictionRuntimeDeps) {
-    const { config, pool, nc, logger, now, metrics } = deps;
-    this.createdAt = now();
+    const { config, pool, nc, logger, clock, metrics } = deps;
+    this.createdAt = clock.now();
     const p = config.prediction;
     this.model = new OnlineModel({ markovOrder: p.markovOrder, maxContexts: p.maxContexts, maxUsers: p.maxUsers, maxSessions: p.maxSessions, windowLength: p.historyLength });
     this.actions = new ActionsRepository(pool);
@@ -63,7 +66,7 @@ export class PredictionRuntime {
       nc,
       namespace: config.nats.namespace,
       logger,
-      now,
+      clock,
       onSwap: (s) => {
         modelVersion.reset();
         modelVersion.set({ kind: s.kind }, parseVersionName(s.version) ?? 0);
@@ -78,14 +81,16 @@ export class PredictionRuntime {
       idSecret: config.session.idSecret,
       logger,
     });
+    this.training = new AdvisoryLeadership({ databaseUrl: config.database.url, lock: 'predictionTraining', applicationName: 'foresight-prediction-training' });
     this.trainer = new Trainer({
       settings: p,
       model: this.model,
       actions: this.actions,
       models: this.models,
+      exclusive: this.training,
       registry: this.registry,
       logger,
-      now,
+      clock,
       workerPath: deps.workerPath ?? trainWorkerPath(),
     });
     this.scheduler = new RetrainScheduler(this.trainer, p.retrainIntervalMs, p.retrainCheckMs, logger);
@@ -93,10 +98,10 @@ export class PredictionRuntime {
 
   /** Stream, vocabulary of the active model, rebuild from Postgres, active model, then serving and learning. */
   async start(): Promise<void> {
-    const { config, nc, logger, now, metrics } = this.deps;
+    const { config, nc, logger, clock, metrics } = this.deps;
     await useStream(nc, streamDeclarations(config.nats.namespace).prediction, config.nats.jetStreamReplicas, { logger });
     const active = await this.registry.seedFromActive();
-    this.rebuilt = await rebuildFromStore(this.model, this.actions, logger, now);
+    this.rebuilt = await rebuildFromStore(this.model, this.actions, logger, clock);
     if (active) await this.registry.activate(active);
 
     const latency = histogram(metrics, 'foresight_prediction_rpc_seconds', 'Prediction service request latency', ['op', 'ok']);
@@ -115,6 +120,7 @@ export class PredictionRuntime {
         actions.inc({ outcome });
       },
       metrics,
+      clock: this.deps.clock,
     });
     await this.consumer.start();
     this.registry.follow();
@@ -133,5 +139,6 @@ export class PredictionRuntime {
     this.registry.stopFollowing();
     await this.consumer?.stop();
     await this.scheduler.stop();
+    await this.training.stop();
   }
 }

@@ -15,6 +15,7 @@ import { callRpc, encode } from '@foresight/messaging';
 import { createMetricsRegistry } from '@foresight/observability';
 import { createPool, runMigrations } from '@foresight/persistence';
 import { generateSessionId } from '@foresight/session-domain';
+import { systemClock } from '@foresight/time';
 import { connect, type NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
@@ -94,7 +95,7 @@ async function main(): Promise<void> {
     const say = (level: string) => (obj: object, msg: string) => {
       if (level !== 'debug') log(`${msg} ${JSON.stringify(obj).slice(0, 400)}`);
     };
-    const runtime = new PredictionRuntime({ config, pool, nc, logger: { debug: say('debug'), info: say('info'), warn: say('warn'), error: say('error') }, now: Date.now, metrics: createMetricsRegistry('prediction') });
+    const runtime = new PredictionRuntime({ config, pool, nc, logger: { debug: say('debug'), info: say('info'), warn: say('warn'), error: say('error') }, clock: systemClock, metrics: createMetricsRegistry('prediction') });
     const cpu0 = process.cpuUsage();
     const t0 = Date.now();
     await runtime.start();

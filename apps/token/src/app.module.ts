@@ -3,7 +3,8 @@ import type { ForesightConfig } from '@foresight/config';
 import { tokenSubjects, type TokenPendingNotice } from '@foresight/contracts';
 import { encode } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
-import { CLOCK, LOGGER, NATS, PG_POOL, PlatformModule, type Clock } from '@foresight/platform';
+import { CLOCK, LOGGER, NATS, PG_POOL, PlatformModule } from '@foresight/platform';
+import type { Clock } from '@foresight/time';
 import { cryptoRandomBytes, PopulationGapModel } from '@foresight/token-core';
 import type { NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
@@ -30,7 +31,7 @@ export class TokenModule {
           provide: SigningKeys,
           inject: [PG_POOL, Sealer, CLOCK],
           useFactory: (pool: Pool, sealer: Sealer, clock: Clock) =>
-            new SigningKeys(pool, sealer, () => clock.now(), { rotationMs: t.keyRotationMs, activationDelayMs: t.keyActivationDelayMs, accessTtlMs: t.accessTtlMs }),
+            new SigningKeys(pool, sealer, clock, { rotationMs: t.keyRotationMs, activationDelayMs: t.keyActivationDelayMs, accessTtlMs: t.accessTtlMs }),
         },
         {
           provide: TokenOutbox,
@@ -47,7 +48,7 @@ export class TokenModule {
               keys,
               sealer,
               outbox,
-              clock: () => clock.now(),
+              clock,
               randomBytes: cryptoRandomBytes,
               newId: randomUUID,
               config: t,

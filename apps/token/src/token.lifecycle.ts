@@ -3,7 +3,9 @@ import type { ForesightConfig } from '@foresight/config';
 import { streamDeclarations } from '@foresight/contracts';
 import { consumerHealthProbe, useStream } from '@foresight/messaging';
 import { counter, gauge, histogram, type Logger } from '@foresight/observability';
-import { CLOCK, CONFIG, HealthRegistry, LOGGER, METRICS, NATS, PG_POOL, type Clock } from '@foresight/platform';
+import { AdvisoryLeadership } from '@foresight/persistence';
+import { CLOCK, CONFIG, HealthRegistry, LOGGER, METRICS, NATS, PG_POOL } from '@foresight/platform';
+import type { Clock } from '@foresight/time';
 import type { Pool } from 'pg';
 import { PopulationGapModel } from '@foresight/token-core';
 import type { NatsConnection, Subscription } from 'nats';
@@ -15,11 +17,9 @@ import { TokensService } from './families/tokens.service';
 import { SigningKeys } from './keys/signing-keys';
 import { serveTokenRpc } from './rpc/tokens.rpc';
 import { LiveSessions } from './sessions/live-sessions';
-import { AdvisoryLeader } from './schedule/leader';
 import { RefreshScheduler } from './schedule/refresh-scheduler';
 import { SchedulerRepository } from './schedule/scheduler.repository';
 
-const LEADER_LOCK = 7041981;
 const KEY_RELOAD_MS = 10_000;
 const HOUSEKEEPING_MS = 60_000;
 
@@ -77,21 +77,24 @@ export class TokenLifecycle implements OnApplicationBootstrap, BeforeApplication
       logger: this.logger,
       onEvent: (type) => events.inc({ type }),
       metrics: this.metrics,
+      clock: this.clock,
     });
     this.health.add('session-activity-consumer', consumerHealthProbe(this.consumer));
     await this.consumer.start();
 
     const leaderGauge = gauge(this.metrics, 'foresight_token_scheduler_leader', '1 when this instance runs the refresh scheduler');
     const planned = counter(this.metrics, 'foresight_token_scheduled_total', 'Scheduler decisions', ['action']);
+    const leadership = new AdvisoryLeadership({ databaseUrl: this.config.database.url, lock: 'tokenScheduler', applicationName: 'foresight-token-leader' });
+    leadership.onChange((leader) => {
+      leaderGauge.set(leader ? 1 : 0);
+      this.logger.info({ leader }, leader ? 'running the refresh scheduler' : 'stepped down as refresh scheduler');
+    });
     this.scheduler = new RefreshScheduler({
-      leader: new AdvisoryLeader(this.config.database.url, LEADER_LOCK, (leader) => {
-        leaderGauge.set(leader ? 1 : 0);
-        this.logger.info({ leader }, leader ? 'running the refresh scheduler' : 'stepped down as refresh scheduler');
-      }),
+      leader: leadership,
       repo: this.schedulerRepo,
       rotateAhead: (familyId, generation, ctx) => this.tokens.rotateAhead(familyId, generation, ctx),
       population: this.population,
-      clock: () => this.clock.now(),
+      clock: this.clock,
       config: this.config,
       logger: this.logger,
       housekeeping: (now) => this.housekeeping(now),

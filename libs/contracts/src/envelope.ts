@@ -53,11 +53,6 @@ export function envelopeProblem(value: unknown): string | undefined {
   return undefined;
 }
 
-/** True when `value` has every envelope field a consumer relies on (see {@link envelopeProblem}). */
-export function isEnvelope(value: unknown): value is Envelope {
-  return envelopeProblem(value) === undefined;
-}
-
 function describeKind(v: unknown): string {
   if (v === null) return 'null';
   if (Array.isArray(v)) return 'an array';

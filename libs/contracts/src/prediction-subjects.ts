@@ -16,7 +16,6 @@ export interface PredictionSubjects {
 }
 
 export type PredictionOp = 'predict' | 'model';
-export const PREDICTION_OPS: readonly PredictionOp[] = ['predict', 'model'];
 
 /** Model-updated events are small (metadata only); a day lets a cache node that was down catch up. */
 export const PREDICTION_STREAM_MAX_AGE_MS = 86_400_000;

@@ -71,6 +71,3 @@ export const SESSION_EVENT_TYPES: readonly SessionEventType[] = [
   'session.ended',
   'session.action_recorded',
 ];
-
-/** An event as stored: the envelope plus its position in the session's stream. */
-export type StoredSessionEvent = SessionEvent & { readonly streamVersion: number };

@@ -1,26 +1,10 @@
 import { ErrorCodes, ForesightError, type SessionEvent } from '@foresight/contracts';
 import { decode, encode } from '@foresight/messaging';
 import type { Pool, PoolClient } from 'pg';
+import type { AppendRequest, AppendResult } from './append';
 import { appendColumns, writeSingleEventBatch } from './single-statement-append';
 import { GroupCommitter } from './group-commit';
 import { isDataError } from './sql-errors';
-
-/** One append: the events of one decision, for one session, fenced by the shard's epoch. */
-export interface AppendRequest {
-  readonly sessionId: string;
-  readonly shard: number;
-  /** Epoch of the shard lease the writer holds; refused if the shard has moved on. */
-  readonly epoch: number;
-  /** Version the session is at before these events (0 for a new session). */
-  readonly expectedVersion: number;
-  readonly events: readonly SessionEvent[];
-}
-
-export interface AppendResult {
-  /** Global positions of the appended events, in order. */
-  readonly positions: readonly number[];
-  readonly newVersion: number;
-}
 
 export interface StoredEventRow {
   readonly position: number;
@@ -43,7 +27,7 @@ interface EventRow {
   data: Buffer;
 }
 
-export function rowToEvent(row: EventRow): StoredEventRow {
+function rowToEvent(row: EventRow): StoredEventRow {
   return {
     position: Number(row.position),
     shard: row.shard,
@@ -86,10 +70,6 @@ export class EventStore {
   append(request: AppendRequest): Promise<AppendResult> {
     if (request.events.length === 0) return Promise.resolve({ positions: [], newVersion: request.expectedVersion });
     return this.committer.submit(request);
-  }
-
-  get pendingAppends(): number {
-    return this.committer.pending;
   }
 
   async close(): Promise<void> {

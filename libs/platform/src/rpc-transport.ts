@@ -23,7 +23,7 @@ export interface RpcTransportOptions {
 }
 
 /** The pattern string of an op on an endpoint: what {@link RpcOp} registers and the transport looks up. */
-export const rpcPattern = (endpoint: string, op: string): string => `${endpoint}#${op}`;
+const rpcPattern = (endpoint: string, op: string): string => `${endpoint}#${op}`;
 
 /**
  * Declares a Nest controller method as the handler of `op` on `endpoint`:
@@ -121,7 +121,7 @@ export class ForesightRpcTransport extends Server implements CustomTransportStra
  * on the wire (Nest's default RPC filter would turn it into "Internal server error").
  */
 @Catch()
-export class RpcErrorPassthroughFilter implements RpcExceptionFilter<unknown> {
+class RpcErrorPassthroughFilter implements RpcExceptionFilter<unknown> {
   catch(exception: unknown): Observable<never> {
     return throwError(() => exception);
   }

@@ -1,6 +1,6 @@
+import { createHash } from 'node:crypto';
 import { ErrorCodes, ForesightError, RequestIds, type GroupsState, type JsonValue, type MessageContext, type SessionEndReason, type SessionEvent } from '@foresight/contracts';
 import { applyMergePatch } from './merge-patch';
-import { commandDigest } from './command-digest';
 import { expiry, recallRequest, valueBytes, variableOf, type SessionPolicy, type SessionState } from './session';
 
 export type SessionCommand =
@@ -191,4 +191,14 @@ export function decideExpiry(state: SessionState, policy: SessionPolicy, ctx: De
       data: { reason: due.reason },
     },
   ];
+}
+
+/**
+ * A 32-bit digest of a write command as received: kind, target, value or patch, expected version,
+ * the options of a create. It is what an idempotency key is bound to: a retry carries the same
+ * command, so the same digest. The JSON is the decoded request's, keys in the order sent (a client
+ * that retries sends the same body); 0 is kept for "unknown", so a digest is never 0.
+ */
+function commandDigest(command: SessionCommand): number {
+  return createHash('sha256').update(JSON.stringify(command)).digest().readUInt32BE(0) || 1;
 }

@@ -5,6 +5,7 @@ import type { ForesightConfig } from '@foresight/config';
 import { callRpc } from '@foresight/messaging';
 import { counter, type Logger } from '@foresight/observability';
 import { CONFIG, LOGGER, METRICS, NATS } from '@foresight/platform';
+import { backoffDelay, sleep, type BackoffOptions } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { OwnerDirectory } from './owner-directory.service';
@@ -22,6 +23,14 @@ export interface CallContext {
   /** Idempotency key of a write (from the client's Idempotency-Key); generated per call when absent. */
   readonly requestId?: string;
 }
+
+/**
+ * Pause before each retry. Equal jitter keeps gateways that saw the same failover from retrying in
+ * lockstep; it averages 3/4 of the nominal delay, so the nominal delays are 4/3 of the former fixed
+ * 50 ms → 1 s schedule: over the default 12 attempts the gateway still waits 7.55 s on average
+ * (never less than 5 s) for a new owner, the failover window the resilience tests rely on.
+ */
+export const RETRY_BACKOFF: BackoffOptions = { baseMs: 200 / 3, maxMs: 4000 / 3, jitter: 'equal' };
 
 /** Operations that change a session: every attempt of one call carries the same request id. */
 const WRITES = new Set<ShardOp>(['session.create', 'session.end', 'var.put', 'var.patch', 'var.delete', 'session.record_action']);
@@ -72,7 +81,7 @@ export class ShardClient {
         timedOut ||= error.code === ErrorCodes.TIMEOUT;
         this.retries.inc({ code: error.code });
         await this.directory.refresh().catch(() => undefined);
-        await new Promise((r) => setTimeout(r, Math.min(1000, 50 * 2 ** (attempt - 1))));
+        await sleep(backoffDelay(attempt - 1, RETRY_BACKOFF, Math.random));
       }
     }
     throw lastError;

@@ -2,8 +2,9 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, Res,
 import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { ForesightConfig } from '@foresight/config';
 import { ErrorCodes, ForesightError, IssueTokensBody, Jwks, RefreshTokensBody, RevokeReply, TokenPair, Validator } from '@foresight/contracts';
-import { CLOCK, CONFIG, type Clock } from '@foresight/platform';
+import { CLOCK, CONFIG } from '@foresight/platform';
 import { checkIssuedId } from '@foresight/session-domain';
+import type { Clock } from '@foresight/time';
 import { hashRefreshToken, isWellFormedRefreshToken } from '@foresight/token-core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { API_KEY_ERRORS, ApiContract, BODY_ERRORS, OWNER_ERRORS, SESSION_AUTH_ERRORS } from '../common/api-contract';

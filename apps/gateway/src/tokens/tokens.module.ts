@@ -2,7 +2,8 @@ import { Inject, Injectable, Module, type OnApplicationBootstrap, type OnApplica
 import type { ForesightConfig } from '@foresight/config';
 import { consumerHealthProbe } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
-import { CLOCK, CONFIG, HealthRegistry, LOGGER, NATS, type Clock } from '@foresight/platform';
+import { CLOCK, CONFIG, HealthRegistry, LOGGER, NATS } from '@foresight/platform';
+import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import { AccessTokenVerifier } from './access-token-verifier';
 import { JwksCache } from './jwks-cache';
@@ -58,19 +59,19 @@ class TokensLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
     {
       provide: JwksCache,
       inject: [TokenClient, CLOCK, CONFIG],
-      useFactory: (tokens: TokenClient, clock: Clock, config: ForesightConfig) => new JwksCache(() => tokens.call('jwks', {}), () => clock.now(), config.token.jwksCacheMs),
+      useFactory: (tokens: TokenClient, clock: Clock, config: ForesightConfig) => new JwksCache(() => tokens.call('jwks', {}), clock, config.token.jwksCacheMs),
     },
     {
       provide: RevocationCache,
       inject: [NATS, CONFIG, CLOCK, LOGGER],
       useFactory: (nc: NatsConnection, config: ForesightConfig, clock: Clock, logger: Logger) =>
-        new RevocationCache(nc, { namespace: config.nats.namespace, replicas: config.nats.jetStreamReplicas, retainMs: config.token.accessTtlMs + 120_000, clock: () => clock.now() }, logger),
+        new RevocationCache(nc, { namespace: config.nats.namespace, replicas: config.nats.jetStreamReplicas, retainMs: config.token.accessTtlMs + 120_000, clock }, logger),
     },
     {
       provide: AccessTokenVerifier,
       inject: [JwksCache, RevocationCache, CLOCK, CONFIG],
       useFactory: (jwks: JwksCache, revocations: RevocationCache, clock: Clock, config: ForesightConfig) =>
-        new AccessTokenVerifier(jwks, (claims) => revocations.isRevoked(claims), () => clock.now(), config.token),
+        new AccessTokenVerifier(jwks, (claims) => revocations.isRevoked(claims), clock, config.token),
     },
     { provide: RefreshLimits, inject: [CONFIG], useFactory: (config: ForesightConfig) => new RefreshLimits(config.token.rateLimit) },
     SessionAuthGuard,

@@ -3,7 +3,8 @@ import { subjects, type ClusterEvent, type ShardMove } from '@foresight/contract
 import type { ForesightConfig } from '@foresight/config';
 import { encode, publishEvent } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
-import { CONFIG, LOGGER, NATS } from '@foresight/platform';
+import { CLOCK, CONFIG, LOGGER, NATS } from '@foresight/platform';
+import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 
@@ -19,6 +20,7 @@ export class ClusterEventsPublisher {
     @Inject(NATS) private readonly nc: NatsConnection,
     @Inject(CONFIG) private readonly config: ForesightConfig,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     this.subjects = subjects(config.nats.namespace);
   }
@@ -42,7 +44,7 @@ export class ClusterEventsPublisher {
 
   private envelope() {
     const id = randomUUID();
-    return { id, sessionId: '', occurredAt: new Date().toISOString(), correlationId: id, causationId: id };
+    return { id, sessionId: '', occurredAt: new Date(this.clock.now()).toISOString(), correlationId: id, causationId: id };
   }
 
   private async publish(event: ClusterEvent): Promise<void> {

@@ -4,7 +4,7 @@ import type { ForesightConfig } from '@foresight/config';
 import { shardOf } from '@foresight/hashing';
 import { counter, gauge, histogram, type Logger } from '@foresight/observability';
 import { EventStore } from '@foresight/persistence';
-import { CLOCK, CONFIG, LOGGER, METRICS, type Clock } from '@foresight/platform';
+import { CLOCK, CONFIG, LOGGER, METRICS } from '@foresight/platform';
 import {
   checkGroup,
   checkIssuedId,
@@ -21,6 +21,7 @@ import {
   type SessionPolicy,
   type SessionState,
 } from '@foresight/session-domain';
+import type { Clock } from '@foresight/time';
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { MembershipService } from '../membership/membership.service';

@@ -1,4 +1,4 @@
-import { seededRng } from './rng';
+import { seededRng } from '@foresight/random';
 import { IndexedHeap } from './indexed-heap';
 
 describe('IndexedHeap', () => {
@@ -32,5 +32,16 @@ describe('IndexedHeap', () => {
     expect(heap.peek()).toBe('a');
     heap.set('a', 1);
     expect(heap.peek()).toBe('b');
+  });
+
+  it('pops in priority order and forgets popped keys', () => {
+    const heap = new IndexedHeap<number>();
+    heap.set(3, 30);
+    heap.set(1, 10);
+    heap.set(2, 20);
+    heap.set(3, 5);
+    expect([heap.pop(), heap.pop(), heap.pop(), heap.pop()]).toEqual([3, 1, 2, undefined]);
+    expect(heap.has(3)).toBe(false);
+    expect(heap.size).toBe(0);
   });
 });

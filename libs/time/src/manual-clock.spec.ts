@@ -1,4 +1,4 @@
-import { ManualClock } from './time';
+import { ManualClock } from './manual-clock';
 
 describe('ManualClock', () => {
   it('runs due timers in time order, each seeing its own due time, and skips cleared ones', () => {
@@ -23,5 +23,15 @@ describe('ManualClock', () => {
     clock.setTimeout(() => clock.setTimeout(() => seen.push(clock.now()), 5), 5);
     clock.advance(20);
     expect(seen).toEqual([10]);
+  });
+
+  it('does not count a timer cleared after it ran as one less pending', () => {
+    const clock = new ManualClock();
+    const ran = clock.setTimeout(() => undefined, 5);
+    clock.setTimeout(() => undefined, 50);
+    clock.advance(10);
+    clock.clearTimeout(ran);
+    expect(clock.pending).toBe(1);
+    expect(clock.nextTimerAt()).toBe(50);
   });
 });
