@@ -1,4 +1,4 @@
-/** Three tiers, told apart by file name (STYLE.md §12). */
+/** Three tiers, told apart by file name (unit `*.spec.ts`, integration `*.test.ts`, end to end `*.e2e.ts`). */
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
 

@@ -1,7 +1,7 @@
 import type { OpName, SystemName } from './cli';
 import type { OpResult } from './load';
 
-/** One target of issue 2: Foresight's throughput over a peer's, at least `min`. */
+/** One target: Foresight's throughput over a peer's, at least `min`. */
 export interface RatioCheck {
   readonly label: string;
   readonly op: OpName;

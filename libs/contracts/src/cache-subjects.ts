@@ -4,7 +4,7 @@ import { EmptyRequest } from './schemas/fields';
 import type { CommandTypes } from './shard-commands';
 
 /**
- * Subjects and messages of the predictive cache (issue 4). All are core NATS (no stream): the
+ * Subjects and messages of the predictive cache. All are core NATS (no stream): the
  * broadcasts go to every shard node (no queue group), request subjects to any one node. None of
  * them overlaps the stream subjects (`<ns>.evt.…`).
  */

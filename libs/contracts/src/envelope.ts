@@ -1,5 +1,5 @@
 /**
- * Every message Foresight puts on the bus travels in this envelope (STYLE.md §4).
+ * Every message Foresight puts on the bus travels in this envelope.
  * `type` + `version` identify the schema; consumers switch on them, never on class names.
  */
 export interface Envelope<TType extends string = string, TVersion extends number = number, TData = unknown> {

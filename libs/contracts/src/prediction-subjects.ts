@@ -1,5 +1,5 @@
 /**
- * Subjects and the stream of the prediction service (issue 3), beside the session/cluster ones in
+ * Subjects and the stream of the prediction service, beside the session/cluster ones in
  * `subjects.ts`. Request subjects (`<ns>.rpc.prediction.<op>`, any instance answers, queue group
  * `prediction`) never overlap stream subjects (`<ns>.evt.prediction.…`).
  */

@@ -3,7 +3,7 @@ import type { Envelope } from './envelope';
 /** JSON value stored in a session variable. */
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 
-/** Variables of one state group (S2): name → value. */
+/** Variables of one state group: name → value. */
 export type GroupState = Readonly<Record<string, JsonValue>>;
 /** All groups of a session: group → variables. */
 export type GroupsState = Readonly<Record<string, GroupState>>;

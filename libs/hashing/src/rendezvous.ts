@@ -6,7 +6,7 @@ function score(keyHash: number, nodeHash: number): number {
 }
 
 /**
- * Assigns `shardCount` virtual shards to `nodes` by rendezvous hashing with bounded load (S3):
+ * Assigns `shardCount` virtual shards to `nodes` by rendezvous hashing with bounded load:
  * each shard goes to its highest-weight node that still has room, where room is
  * ceil(loadFactor · shardCount / nodes). The result depends only on the node set, so every
  * metadata instance computes the same table, and a join or leave moves about 1/N of the shards.

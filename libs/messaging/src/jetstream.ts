@@ -105,7 +105,7 @@ export interface PullConsumerOptions {
 const NAK_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000, jitter: 'equal' };
 
 /**
- * Runs a durable pull consumer with explicit acks (STYLE.md §6): `ack()` after `handle` resolved
+ * Runs a durable pull consumer with explicit acks: `ack()` after `handle` resolved
  * (the work is committed), `nak(delay)` on a transient failure. The handler only ever sees a
  * decoded {@link Envelope}; anything else, and anything the handler rejects (or that still fails on
  * its last delivery), is poison: `term()`, counted, logged and copied to the dead-letter subject.

@@ -48,7 +48,7 @@ function rowToEvent(row: EventRow): StoredEventRow {
 const EVENT_COLUMNS = 'position, session_id, stream_version, shard, event_id, type, schema_version, occurred_at, correlation_id, causation_id, data';
 
 /**
- * The Postgres event store (S6). Appends are acknowledged only after commit; concurrent appends
+ * The Postgres event store. Appends are acknowledged only after commit; concurrent appends
  * share one transaction (group commit), and one that Postgres refuses for its data is isolated by
  * splitting the batch, so it fails alone; every append is checked against the shard's owner and
  * epoch under a share lock, so a node that lost its lease can never write (fencing). Each event

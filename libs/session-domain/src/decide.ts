@@ -174,7 +174,7 @@ export function decide(command: SessionCommand, state: SessionState | undefined,
   }
 }
 
-/** The end-of-life event for a session past its idle or absolute timeout, if any (S1). */
+/** The end-of-life event for a session past its idle or absolute timeout, if any. */
 export function decideExpiry(state: SessionState, policy: SessionPolicy, ctx: DecisionContext): SessionEvent[] {
   if (state.status === 'ended') return [];
   const due = expiry(state, policy.idleGraceMs);

@@ -1,7 +1,7 @@
 import { ErrorCodes, ForesightError } from '@foresight/contracts';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-const RANDOM_BYTES = 16; // 128 bits from the CSPRNG (S1)
+const RANDOM_BYTES = 16; // 128 bits from the CSPRNG
 const TAG_BYTES = 8;
 const ID_PATTERN = /^[A-Za-z0-9_-]{32}$/;
 

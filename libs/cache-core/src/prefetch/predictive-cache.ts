@@ -84,7 +84,7 @@ export interface PrefetchPlan {
 }
 
 /**
- * The node-side API of predictive caching (P9): `recordAction` (= updateProfile) asks the model for
+ * The node-side API of predictive caching: `recordAction` (= updateProfile) asks the model for
  * the next actions, maps them to keys through declared and learned requirements, protects those
  * keys from eviction and queues prefetches for the missing ones; `get` (= getWithPrediction) serves a
  * key from the cache, from a load in flight or from its origin; `prefetch` queues an explicit action.
