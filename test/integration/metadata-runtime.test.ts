@@ -4,7 +4,7 @@ import { ErrorCodes, ForesightError, subjects, type AssignmentView, type Heartbe
 import { callRpc } from '@foresight/messaging';
 import { createMetricsRegistry } from '@foresight/observability';
 import { createPool } from '@foresight/persistence';
-import { CONFIG } from '@foresight/platform';
+import { CONFIG, serveRpcControllers } from '@foresight/platform';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
 import { systemClock } from '@foresight/time';
 import { connect, type NatsConnection } from 'nats';
@@ -12,7 +12,6 @@ import type { Pool } from 'pg';
 import { metadataRuntimeParts } from '../../apps/metadata/src/app.module';
 import { MetadataRpcController } from '../../apps/metadata/src/metadata.rpc';
 import { MetadataRuntime } from '../../apps/metadata/src/metadata.runtime';
-import { hostRpcControllers } from './rpc-host';
 
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as never;
 
@@ -42,7 +41,7 @@ describe('metadata runtime without Nest: membership from the subject, assignment
     const config = loadConfig('metadata', { DATABASE_URL: url, FORESIGHT_NAMESPACE: namespace, SHARD_COUNT: '8' });
     pool = createPool(url, 4, 'metadata-runtime-test');
     runtime = new MetadataRuntime({ config, pool, nc, logger: quiet, clock: systemClock, metrics: createMetricsRegistry('metadata') });
-    host = await hostRpcControllers(runtime.rpc, [MetadataRpcController], [{ provide: MetadataRuntime, useValue: runtime }, ...metadataRuntimeParts, { provide: CONFIG, useValue: config }]);
+    host = await serveRpcControllers(runtime.rpc, [MetadataRpcController], [{ provide: MetadataRuntime, useValue: runtime }, ...metadataRuntimeParts, { provide: CONFIG, useValue: config }]);
     await runtime.start();
   }, 60_000);
 

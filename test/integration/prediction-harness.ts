@@ -3,6 +3,7 @@ import { subjects, type SessionEvent } from '@foresight/contracts';
 import { ensureStream, publishEvent } from '@foresight/messaging';
 import { createMetricsRegistry } from '@foresight/observability';
 import { createPool, EventStore } from '@foresight/persistence';
+import { serveRpcControllers } from '@foresight/platform';
 import { decide, evolve, generateSessionId, type SessionPolicy, type SessionState } from '@foresight/session-domain';
 import { systemClock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
@@ -11,7 +12,6 @@ import type { Pool } from 'pg';
 import { predictionRuntimeParts } from '../../apps/prediction/src/app.module';
 import { PredictionRuntime } from '../../apps/prediction/src/prediction.runtime';
 import { PredictionRpcController } from '../../apps/prediction/src/serving/prediction.rpc';
-import { hostRpcControllers } from './rpc-host';
 
 const NODE = 'writer-node';
 const policy: SessionPolicy = { groups: ['app'], maxVariableBytes: 1024, maxSessionBytes: 1 << 20, idleTimeoutMs: 3_600_000, absoluteTimeoutMs: 86_400_000, idleGraceMs: 0 };
@@ -114,7 +114,7 @@ export async function predictionRuntime(databaseUrl: string, nc: NatsConnection,
   const at = (level: string) => (obj: object, msg: string) => void lines.push({ level, msg, obj: obj as Record<string, unknown> });
   const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
   const runtime = new PredictionRuntime({ config, pool, nc, logger, clock: systemClock, metrics: createMetricsRegistry('prediction') });
-  const rpc = await hostRpcControllers(runtime.rpc, [PredictionRpcController], [{ provide: PredictionRuntime, useValue: runtime }, ...predictionRuntimeParts]);
+  const rpc = await serveRpcControllers(runtime.rpc, [PredictionRpcController], [{ provide: PredictionRuntime, useValue: runtime }, ...predictionRuntimeParts]);
   return {
     runtime,
     config,

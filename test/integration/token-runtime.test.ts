@@ -4,7 +4,7 @@ import { ErrorCodes, ForesightError, subjects, tokenSubjects, type TokenCommands
 import { callRpc, ensureStream } from '@foresight/messaging';
 import { createMetricsRegistry } from '@foresight/observability';
 import { createPool } from '@foresight/persistence';
-import { CONFIG } from '@foresight/platform';
+import { CONFIG, serveRpcControllers } from '@foresight/platform';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
 import { systemClock } from '@foresight/time';
 import { connect, type NatsConnection } from 'nats';
@@ -13,7 +13,6 @@ import type { Registry } from 'prom-client';
 import { tokenRuntimeParts } from '../../apps/token/src/app.module';
 import { TokenRpcController } from '../../apps/token/src/rpc/tokens.rpc';
 import { TokenRuntime } from '../../apps/token/src/token.runtime';
-import { hostRpcControllers } from './rpc-host';
 import { quietLogger } from './token-harness';
 
 async function failure(promise: Promise<unknown>): Promise<ForesightError> {
@@ -46,7 +45,7 @@ describe('token runtime without Nest: start, the request/reply API, stop', () =>
     pool = createPool(url, 4, 'token-runtime-test');
     metrics = createMetricsRegistry('token');
     runtime = new TokenRuntime({ config, pool, nc, logger: quietLogger, clock: systemClock, metrics });
-    host = await hostRpcControllers(runtime.rpc, [TokenRpcController], [{ provide: TokenRuntime, useValue: runtime }, ...tokenRuntimeParts, { provide: CONFIG, useValue: config }]);
+    host = await serveRpcControllers(runtime.rpc, [TokenRpcController], [{ provide: TokenRuntime, useValue: runtime }, ...tokenRuntimeParts, { provide: CONFIG, useValue: config }]);
   }, 60_000);
 
   afterAll(async () => {
