@@ -11,7 +11,7 @@ import { AccessTokenVerifier } from './access-token-verifier';
 export type TokenAuthenticatedRequest = FastifyRequest & { tokenClaims?: AccessTokenClaims };
 
 /** `Bearer <token>` from an Authorization header; undefined when there is none. */
-export function bearerToken(header: unknown): string | undefined {
+function bearerToken(header: unknown): string | undefined {
   if (typeof header !== 'string') return undefined;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return m ? m[1] : header.trim().length > 0 ? '' : undefined;

@@ -1,4 +1,5 @@
 import { decode } from '@foresight/messaging';
+import { sleep } from '@foresight/time';
 import type { Pool } from 'pg';
 
 /** One `session.action_recorded` event as stored in Postgres. */
@@ -50,7 +51,7 @@ export class ActionsRepository {
         [snap],
       );
       if (running.rows[0]!.n === 0 || Date.now() - started > timeoutMs) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
     }
     return { position: Number(p), waitedMs: Date.now() - started };
   }

@@ -14,7 +14,6 @@ import {
   ProtectionTable,
   RequirementResolver,
   ResilientOrigin,
-  systemTime,
   type ActionPredictor,
   type EvictionPolicy,
   type PrefetchPlan,
@@ -22,7 +21,8 @@ import {
 import type { ForesightConfig, OriginSpec } from '@foresight/config';
 import { ErrorCodes, ForesightError, type DataGetReply, type ErrorCode, type JsonValue, type NodeCacheStats, type SessionCacheStats } from '@foresight/contracts';
 import type { Logger } from '@foresight/observability';
-import { CONFIG, LOGGER, NATS } from '@foresight/platform';
+import { CLOCK, CONFIG, LOGGER, NATS } from '@foresight/platform';
+import { systemTimers, type Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import { httpOriginFetch } from './origins/http-origin';
 import { OriginKeyPattern } from './origins/key-template';
@@ -45,7 +45,7 @@ const CODE_BY_CACHE_ERROR: Readonly<Record<string, ErrorCode>> = {
 };
 
 /** A cache-core error as a ForesightError with the same (or the mapped) stable code; others unchanged. */
-export function toForesightError(error: unknown): unknown {
+function toForesightError(error: unknown): unknown {
   if (!isCacheError(error)) return error;
   return new ForesightError(CODE_BY_CACHE_ERROR[error.code] ?? ErrorCodes.INTERNAL, error.message);
 }
@@ -79,13 +79,14 @@ export class CacheNodeService {
     @Inject(CONFIG) private readonly config: ForesightConfig,
     @Inject(NATS) nc: NatsConnection,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(CLOCK) private readonly clock: Clock,
   ) {
     const c = config.cache;
     const protection = c.policy === 'foresight' ? new ProtectionTable() : undefined;
     const policy: EvictionPolicy = c.policy === 'lru' ? new LruPolicy() : c.policy === 'lfu' ? new LfuPolicy() : new ForesightPolicy({ protection });
-    this.cache = new ByteCache<unknown>({ budgetBytes: c.budgetBytes, policy, clock: systemTime });
+    this.cache = new ByteCache<unknown>({ budgetBytes: c.budgetBytes, policy, clock });
     this.learned = new LearnedRequirements({ minSupport: c.learned.minSupport, minConfidence: c.learned.minConfidence });
-    const deps = { clock: systemTime, timers: systemTime, rng: Math.random };
+    const deps = { clock, timers: systemTimers, rng: Math.random };
     this.origins = c.origins.map((spec) => {
       const pattern = new OriginKeyPattern(spec.pattern);
       const fetch = spec.kind === 'http' ? httpOriginFetch(spec, pattern, c.maxValueBytes) : natsOriginFetch(spec, nc, c.maxValueBytes);
@@ -112,7 +113,7 @@ export class CacheNodeService {
       cache: this.cache,
       origins: this.registry,
       requirements: this.resolver,
-      clock: systemTime,
+      clock,
       predictor: c.prefetch ? (this.predictor as ActionPredictor) : undefined,
       learned: this.learned,
       protection,
@@ -287,9 +288,9 @@ export class CacheNodeService {
   private dropWhenLanded(key: string): void {
     // Longest a load can take: every origin's timeout × attempts, plus back-off; polled, since the
     // scheduler has no completion hook. Dropping a value loaded after the change too costs one miss.
-    const deadline = Date.now() + 10_000;
+    const deadline = this.clock.now() + 10_000;
     const tick = () => {
-      if (this.node.scheduler.isInFlight(key) && Date.now() < deadline) setTimeout(tick, 10).unref();
+      if (this.node.scheduler.isInFlight(key) && this.clock.now() < deadline) setTimeout(tick, 10).unref();
       else this.node.invalidate(key);
     };
     setTimeout(tick, 10).unref();

@@ -1,28 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { isValidKey, KeyPattern } from '@foresight/cache-core';
+import { KeyPattern } from '@foresight/cache-core';
 import type { ForesightConfig } from '@foresight/config';
-import { cacheSubjects, MAX_INVALIDATE_KEYS, type CacheInvalidateV1 } from '@foresight/contracts';
+import { cacheSubjects, InvalidateBody, Validator } from '@foresight/contracts';
 import { decode } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
 import { CONFIG, LOGGER, NATS } from '@foresight/platform';
 import type { NatsConnection, Subscription } from 'nats';
 import { CacheNodeService } from './cache-node.service';
 
+const targets = new Validator(InvalidateBody, 'The message');
+
 /** Checks an invalidation message; returns the target or a reason it is refused. */
 export function parseInvalidation(raw: unknown): { keys?: string[]; pattern?: string } | string {
-  const m = raw as Partial<CacheInvalidateV1> | null;
-  if (typeof m !== 'object' || m === null) return 'not a map';
-  const hasKeys = m.keys !== undefined;
-  const hasPattern = m.pattern !== undefined;
-  if (hasKeys === hasPattern) return 'needs exactly one of "keys" or "pattern"';
-  if (hasKeys) {
-    if (!Array.isArray(m.keys) || m.keys.length === 0 || m.keys.length > MAX_INVALIDATE_KEYS || !m.keys.every(isValidKey)) {
-      return `"keys" must be 1-${MAX_INVALIDATE_KEYS} valid keys (1-512 visible ASCII characters, no space or "*")`;
-    }
-    return { keys: [...m.keys] };
-  }
+  const problem = targets.problem(raw);
+  if (problem) return problem.message;
+  const m = raw as InvalidateBody;
+  if (m.keys !== undefined) return { keys: [...m.keys] };
   try {
-    new KeyPattern(m.pattern as string);
+    new KeyPattern(m.pattern!);
   } catch {
     return '"pattern" is not a valid key pattern';
   }
@@ -30,7 +25,7 @@ export function parseInvalidation(raw: unknown): { keys?: string[]; pattern?: st
 }
 
 /**
- * Invalidation (P7): every node subscribes to `<ns>.cache.invalidate` without a queue group and
+ * Invalidation: every node subscribes to `<ns>.cache.invalidate` without a queue group and
  * drops the announced keys. Garbage is counted and logged, never fatal.
  */
 @Injectable()

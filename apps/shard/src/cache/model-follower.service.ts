@@ -6,6 +6,7 @@ import { callRpc, decode } from '@foresight/messaging';
 import { counter, type Logger } from '@foresight/observability';
 import { CONFIG, LOGGER, METRICS, NATS } from '@foresight/platform';
 import { decodeBundle, decodeMarkov, PredictionError, Vocabulary } from '@foresight/prediction-core';
+import { sleep } from '@foresight/time';
 import type { NatsConnection, Subscription } from 'nats';
 import { createHash } from 'node:crypto';
 import type { Registry } from 'prom-client';
@@ -82,7 +83,7 @@ export class ModelFollowerService {
       for (let attempt = 0; attempt < (expected ? 10 : 1) && !this.stopped; attempt++) {
         const got = await this.fetchOnce();
         if (expected === undefined || got === expected) return;
-        await new Promise((r) => setTimeout(r, 300));
+        await sleep(300);
       }
     });
     this.running = run.catch(() => undefined);

@@ -3,12 +3,16 @@ import { ErrorCodes, ForesightError, subjects, type AssignmentView, type Heartbe
 import type { ForesightConfig } from '@foresight/config';
 import { CoalescedRefresh, callRpc, decode } from '@foresight/messaging';
 import { counter, gauge, type Logger } from '@foresight/observability';
-import { CLOCK, CONFIG, LOGGER, METRICS, NATS, type Clock } from '@foresight/platform';
+import { CLOCK, CONFIG, LOGGER, METRICS, NATS } from '@foresight/platform';
+import { backoffDelay, sleep, type BackoffOptions, type Clock } from '@foresight/time';
 import type { NatsConnection, Subscription } from 'nats';
 import type { Registry } from 'prom-client';
 import { randomUUID } from 'node:crypto';
 
 export type ShardsLostListener = (shards: readonly number[]) => void;
+
+/** Retrying registration while the metadata service is unreachable: jittered, so restarted nodes do not all knock at once. */
+const REGISTER_BACKOFF: BackoffOptions = { baseMs: 100, maxMs: 1000, jitter: 'equal' };
 
 /**
  * This node's membership: registration, heartbeats, the lease, and which shards it owns at
@@ -173,7 +177,7 @@ export class MembershipService {
           if (Number.isFinite(retryAfterMs)) this.logger.warn({ retryAfterMs }, 'a previous incarnation of this node still holds its lease; registering when it runs out');
           else this.logger.warn({ err: error }, 'metadata service not reachable yet; retrying registration');
         }
-        await new Promise((r) => setTimeout(r, Number.isFinite(retryAfterMs) ? Math.max(50, retryAfterMs + 20) : Math.min(1000, 100 * (attempt + 1))));
+        await sleep(Number.isFinite(retryAfterMs) ? Math.max(50, retryAfterMs + 20) : backoffDelay(attempt, REGISTER_BACKOFF, Math.random));
       }
     }
   }

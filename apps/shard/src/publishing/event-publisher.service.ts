@@ -5,6 +5,7 @@ import { publishEvent, useStream } from '@foresight/messaging';
 import { counter, type Logger } from '@foresight/observability';
 import { EventStore } from '@foresight/persistence';
 import { CONFIG, LOGGER, METRICS, NATS } from '@foresight/platform';
+import { sleep } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { MembershipService } from '../membership/membership.service';
@@ -56,7 +57,7 @@ export class EventPublisherService {
   /** Waits for in-flight publications and the pending outbox deletions (graceful shutdown). */
   async flush(): Promise<void> {
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
-    while (this.inFlight > 0) await new Promise((r) => setTimeout(r, 10));
+    while (this.inFlight > 0) await sleep(10);
     await this.flushDone();
   }
 

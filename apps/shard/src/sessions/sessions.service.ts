@@ -4,8 +4,24 @@ import type { ForesightConfig } from '@foresight/config';
 import { shardOf } from '@foresight/hashing';
 import { counter, gauge, histogram, type Logger } from '@foresight/observability';
 import { EventStore } from '@foresight/persistence';
-import { CLOCK, CONFIG, LOGGER, METRICS, type Clock } from '@foresight/platform';
-import { checkLive, decide, decideExpiry, evolve, expiry, isIssuedSessionId, replay, restoreState, touch, type SessionCommand, type SessionPolicy, type SessionState } from '@foresight/session-domain';
+import { CLOCK, CONFIG, LOGGER, METRICS } from '@foresight/platform';
+import {
+  checkGroup,
+  checkIssuedId,
+  checkLive,
+  decide,
+  decideExpiry,
+  evolve,
+  expiry,
+  isIssuedSessionId,
+  replay,
+  restoreState,
+  touch,
+  type SessionCommand,
+  type SessionPolicy,
+  type SessionState,
+} from '@foresight/session-domain';
+import type { Clock } from '@foresight/time';
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import { MembershipService } from '../membership/membership.service';
@@ -114,11 +130,7 @@ export class SessionsService {
     const epoch = await this.membership.epochFor(shard);
     const entry = this.cache.get(sessionId)?.epoch === epoch ? this.cache.get(sessionId) : await this.lock.run(sessionId, () => this.loaded(sessionId, epoch));
     const state = checkLive(entry?.state, this.policy, this.clock.now());
-    for (const g of groups ?? []) {
-      if (!this.policy.groups.includes(g)) {
-        throw new ForesightError(ErrorCodes.UNKNOWN_GROUP, `Unknown state group "${g}". Known groups: ${this.policy.groups.join(', ')}.`);
-      }
-    }
+    for (const g of groups ?? []) checkGroup(this.policy, g);
     entry!.state = touch(state, this.clock.now());
     this.touched.set(sessionId, entry!.state.lastActivityAt);
     return this.view(entry!.state, epoch, groups);
@@ -199,11 +211,9 @@ export class SessionsService {
     while (this.lock.size > 0) await new Promise((r) => setTimeout(r, 10));
   }
 
+  /** The shard of an id the cluster issued (`SESSION.NOT_FOUND` otherwise). */
   private checkId(sessionId: string): number {
-    if (!isIssuedSessionId(sessionId, this.config.session.idSecret)) {
-      throw new ForesightError(ErrorCodes.SESSION_NOT_FOUND, 'No such session: the id was not issued by this cluster.');
-    }
-    return shardOf(sessionId, this.config.cluster.shardCount);
+    return shardOf(checkIssuedId(sessionId, this.config.session.idSecret), this.config.cluster.shardCount);
   }
 
   /** The cached session if it was loaded under the current epoch, else rebuilt from the store. */

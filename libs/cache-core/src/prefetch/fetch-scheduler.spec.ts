@@ -1,4 +1,4 @@
-import { ManualClock } from '../util/time';
+import { ManualClock } from '@foresight/time';
 import { FetchScheduler } from './fetch-scheduler';
 import { prefetchPriority } from './priority';
 import { fakeOrigin, flush } from './test-origin';

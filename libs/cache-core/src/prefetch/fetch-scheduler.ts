@@ -1,7 +1,7 @@
+import { IndexedHeap } from '@foresight/heap';
 import { isCacheError, requireInt } from '../errors';
 import type { OriginRegistry } from '../origin/origin-registry';
 import type { OriginResponse, ResilientOrigin } from '../origin/resilient-origin';
-import { IndexedHeap } from '../util/indexed-heap';
 
 /** One key a session would like prefetched. */
 export interface PrefetchRequest {

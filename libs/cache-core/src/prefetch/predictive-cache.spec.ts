@@ -1,3 +1,4 @@
+import { ManualClock } from '@foresight/time';
 import { ForesightPolicy } from '../eviction/foresight-policy';
 import { ProtectionTable } from '../eviction/protection-table';
 import { DeclaredRequirements } from '../requirements/declared';
@@ -5,7 +6,6 @@ import { LearnedRequirements } from '../requirements/learned';
 import { RequirementResolver } from '../requirements/resolver';
 import { isCacheError } from '../errors';
 import { ByteCache } from '../store/byte-cache';
-import { ManualClock } from '../util/time';
 import { PredictiveCache } from './predictive-cache';
 import type { ActionPredictor } from './predictor';
 import { fakeOrigin, flush } from './test-origin';

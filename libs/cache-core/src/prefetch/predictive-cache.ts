@@ -1,3 +1,4 @@
+import type { Clock } from '@foresight/time';
 import { CacheError, isCacheError, requireInt, requireNumber } from '../errors';
 import type { ProtectionTable } from '../eviction/protection-table';
 import { PatternTable, requireKey } from '../keys';
@@ -6,7 +7,6 @@ import type { LearnedRequirements } from '../requirements/learned';
 import type { RequirementResolver } from '../requirements/resolver';
 import type { SkippedTemplate } from '../requirements/template';
 import type { ByteCache } from '../store/byte-cache';
-import type { Clock } from '../util/time';
 import { FetchScheduler, type PrefetchRequest } from './fetch-scheduler';
 import { PrefetchPlanner, type PlannedKey, type PlannerOptions } from './planner';
 import type { ActionPredictor } from './predictor';
@@ -84,7 +84,7 @@ export interface PrefetchPlan {
 }
 
 /**
- * The node-side API of predictive caching (P9): `recordAction` (= updateProfile) asks the model for
+ * The node-side API of predictive caching: `recordAction` (= updateProfile) asks the model for
  * the next actions, maps them to keys through declared and learned requirements, protects those
  * keys from eviction and queues prefetches for the missing ones; `get` (= getWithPrediction) serves a
  * key from the cache, from a load in flight or from its origin; `prefetch` queues an explicit action.

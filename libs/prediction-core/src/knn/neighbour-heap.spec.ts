@@ -1,4 +1,4 @@
-import { seededRng } from '../util/rng';
+import { seededRng } from '@foresight/random';
 import { NeighbourHeap } from './neighbour-heap';
 
 describe('NeighbourHeap', () => {

@@ -1,4 +1,4 @@
-import type { Rng } from '../util/rng';
+import type { Rng } from '@foresight/random';
 import { stepsFor } from './model';
 
 /** One mini-batch: `size` windows of `sorted[from..)`, all with `steps` input steps. */

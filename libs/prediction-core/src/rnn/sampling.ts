@@ -1,4 +1,4 @@
-import type { Rng } from '../util/rng';
+import type { Rng } from '@foresight/random';
 
 /**
  * Candidate outputs of one sampled-softmax batch: the batch's own targets (shared negatives

@@ -1,4 +1,4 @@
-import { seededRng } from '../util/rng';
+import { seededRng } from '@foresight/random';
 import { batchSizeFor, samplesOutput } from './config';
 import { CandidateSampler } from './sampling';
 import { PlateauSchedule } from './schedule';

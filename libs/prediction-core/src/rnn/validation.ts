@@ -1,5 +1,5 @@
 import type * as TF from '@tensorflow/tfjs';
-import type { Rng } from '../util/rng';
+import type { Rng } from '@foresight/random';
 import { encodeHistory, stepsFor } from './model';
 import type { PackedSessions } from './sessions';
 import type { Tf } from './tf';
