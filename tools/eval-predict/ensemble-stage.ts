@@ -3,9 +3,11 @@ import {
   applyRepeatFactor,
   bucketOf,
   bucketWeights,
+  chooseKnnVoting,
   mixRows,
   selectMixture,
   type ComponentName,
+  type KnnVotingChoice,
   type MixtureSelection,
   type MixtureWeights,
   type RnnModel,
@@ -21,13 +23,16 @@ const log = (msg: string): void => void process.stderr.write(`[eval-predict] ${m
 /** Result of the held-out stage. */
 export interface EnsembleStage {
   readonly selection: MixtureSelection;
+  /** How session-kNN's neighbours vote, chosen on the fit half (null without kNN). */
+  readonly knnVoting: KnnVotingChoice | null;
   readonly seconds: number;
 }
 
 /**
  * The held-out comparison that picks the default model: Markov-K and session-kNN are trained
- * on `fitPart` (the RNN was too), the mixtures' weights are fitted on the first half of the
- * held-out positions and every candidate is scored on the second half.
+ * on `fitPart` (the RNN was too); how the kNN's neighbours vote is chosen and the mixtures'
+ * weights are fitted on the first half of the held-out positions, and every candidate is scored
+ * on the second half.
  */
 export async function runEnsembleStage(
   fitPart: readonly (readonly number[])[],
@@ -46,6 +51,13 @@ export async function runEnsembleStage(
     positions.push(p);
   }
   const half = Math.floor(positions.length / 2);
+  let knnVoting: KnnVotingChoice | null = null;
+  if (knn !== null) {
+    knnVoting = await chooseKnnVoting(knn.index, markov, positions.slice(0, half), width);
+    knn.calibration = knnVoting.calibration;
+    const scores = Object.entries(knnVoting.scores).map(([d, s]) => `afterDecay ${d}: MRR@20 ${s.mrr20}, Hit@20 ${s.hit20}`);
+    log(`session-kNN voting chosen held out: afterDecay ${knnVoting.calibration.afterDecay} (${scores.join('; ')})`);
+  }
   const bar = new ProgressBar('held out', positions.length);
   const selection = await selectMixture({ markov, knn, rnn }, positions.slice(0, half), positions.slice(half), width, {
     onProgress: (stage, done) => bar.update(stage === 'fit' ? done : half + done, stage),
@@ -54,7 +66,7 @@ export async function runEnsembleStage(
   const seconds = (Date.now() - t0) / 1000;
   for (const c of selection.candidates) log(`held out ${c.name} (${c.fit} fit): ${JSON.stringify(c.scores)} repeat ${c.weights.repeat.join(' ')}`);
   log(`held out (${selection.fitPositions} fit + ${selection.testPositions} compared positions) → default ${selection.chosen.name} (${selection.chosen.fit} fit; ${seconds.toFixed(1)} s)`);
-  return { selection, seconds };
+  return { selection, knnVoting, seconds };
 }
 
 /**

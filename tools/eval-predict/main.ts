@@ -1,6 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import { Vocabulary, type ComponentName } from '@foresight/prediction-core';
+import { Vocabulary, type ComponentName, type SessionKnnPredictor } from '@foresight/prediction-core';
 import { evalCli, type EvalArgs } from './args';
 import { loadSessions } from './datasets';
 import { countPositions, evaluate, type DenseScorer } from './evaluate';
@@ -46,12 +46,11 @@ async function main(): Promise<void> {
   const scorers: DenseScorer[] = [...markov];
   const rowNames: Partial<Record<ComponentName, string>> = { markov: markovK.name };
   let knnSeconds = 0;
+  let knn: SessionKnnPredictor | null = null;
   if (!args.skipKnn) {
-    const [knn, seconds] = trainKnn(train, markovK, args);
-    knnSeconds = seconds;
-    scorers.push(knnScorer(knn, markovK.name, seconds), knnScorer(knn, markovK.name, seconds, true));
+    [knn, knnSeconds] = trainKnn(train, markovK, args);
     rowNames.knn = 'sknn';
-    log(`session-kNN indexed ${knn.index.sessions} sessions in ${seconds.toFixed(1)} s`);
+    log(`session-kNN indexed ${knn.index.sessions} sessions in ${knnSeconds.toFixed(1)} s`);
   }
   let rnnStage: RnnStage | null = null;
   if (!args.skipRnn) {
@@ -60,6 +59,11 @@ async function main(): Promise<void> {
     rowNames.rnn = rnnStage.rnn.name;
   }
   const stage = await runEnsembleStage(fitPart, heldOut, width, rnnStage?.rnn ?? null, { ...args, k: order.order });
+  if (knn !== null) {
+    // The test-time index votes the way the held-out comparison chose.
+    knn.calibration = stage.knnVoting!.calibration;
+    scorers.push(knnScorer(knn, markovK.name, knnSeconds), knnScorer(knn, markovK.name, knnSeconds, true));
+  }
   const { chosen, candidates } = stage.selection;
   // The chosen mixture, and the likelihood-fitted mixture of every component when it is another one.
   const full = candidates.filter((c) => c.fit === 'likelihood').at(-1)!;
@@ -89,6 +93,7 @@ async function main(): Promise<void> {
         sessions: { train: train.length, test: test.length, fit: fitPart.length, heldOut: heldOut.length },
         vocabularySize: width,
         markovOrder: order,
+        knnVoting: stage.knnVoting,
         testPositions: countPositions(test),
         results,
         defaultModel: { name: chosen.name, fit: chosen.fit, row: defaultRow, weights: stage.selection.weights },

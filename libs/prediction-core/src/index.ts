@@ -42,3 +42,5 @@ export { ComponentRows, MIXTURE_SHAPE } from './ensemble/component-rows';
 export type { BatchScorer, MixtureParts } from './ensemble/component-rows';
 export { selectMixture, RankStats, rankWithin } from './ensemble/select';
 export type { TargetPosition, HeldOutScores, CandidateResult, MixtureSelection, SelectOptions } from './ensemble/select';
+export { chooseKnnVoting, AFTER_DECAY_CANDIDATES } from './knn/choose-voting';
+export type { KnnVotingChoice } from './knn/choose-voting';

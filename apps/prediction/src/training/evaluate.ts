@@ -1,10 +1,12 @@
 import {
+  chooseKnnVoting,
   SessionKnn,
   SessionKnnPredictor,
   UserBlendedMarkov,
   VariableOrderMarkov,
   selectMixture,
   type BatchScorer,
+  type KnnVotingChoice,
   type MixtureSelection,
   type TargetPosition,
 } from '@foresight/prediction-core';
@@ -20,9 +22,14 @@ export interface CandidateSettings {
   readonly maxPositions: number;
 }
 
+/** The comparison's outcome, with how session-kNN's neighbours vote (chosen first, on `fit`). */
+export interface ModelChoice extends MixtureSelection {
+  readonly knn: KnnVotingChoice;
+}
+
 /**
  * Trains Markov (with per-user blends where sessions have users) and session-kNN on `train`,
- * fits every mixture of them and of the RNN (when given) on `fit`, and compares them on `test`
+ * chooses how the neighbours vote on `fit` (see `chooseKnnVoting`), fits every mixture of them and of the RNN (when given) on `fit`, and compares them on `test`
  * (see `selectMixture`: the best MRR@20 wins, ties keep the simpler model). Works in chunks and
  * awaits `pause` between them, so a serving process keeps answering while it runs.
  */
@@ -34,7 +41,7 @@ export async function chooseModel(
   rnn: BatchScorer | null,
   settings: CandidateSettings,
   pause: () => Promise<void>,
-): Promise<MixtureSelection> {
+): Promise<ModelChoice> {
   const global = new VariableOrderMarkov({ maxOrder: settings.markovOrder, vocabularySize, maxContexts: settings.maxContexts });
   const blend = new UserBlendedMarkov(global, { maxUsers: settings.maxUsers });
   const knn = new SessionKnnPredictor(
@@ -53,14 +60,18 @@ export async function chooseModel(
     if (userId === null || blend.userWeight(userId) === 0) global.distributionAt(seq, len, out);
     else blend.distribution(userId, Array.prototype.slice.call(seq, 0, len) as number[], out);
   };
-  return selectMixture(
+  const fitPositions = positionsOf(fit, settings.maxPositions);
+  const voting = await chooseKnnVoting(knn.index, global, fitPositions, vocabularySize, { pause });
+  knn.calibration = voting.calibration;
+  const selection = await selectMixture(
     { markov: global, markovInto, knn, rnn },
-    positionsOf(fit, settings.maxPositions),
+    fitPositions,
     positionsOf(test, settings.maxPositions),
     vocabularySize,
     // Small chunks: a large vocabulary makes each RNN pass long, and requests wait for it.
     { pause, chunk: 64 },
   );
+  return { ...selection, knn: voting };
 }
 
 /** Every position of every session (position i ≥ 1 predicts item i), at most `limit`. */

@@ -1,7 +1,7 @@
 import type { ForesightConfig } from '@foresight/config';
 import type { PredictionModelKind } from '@foresight/contracts';
 import type { AdvisoryLeadership } from '@foresight/persistence';
-import { DEFAULT_KNN_CALIBRATION, encodeBundle, encodeKnn, encodeMarkov, loadRnnArtifact, packSessions, trainInWorker } from '@foresight/prediction-core';
+import { encodeBundle, encodeKnn, encodeMarkov, loadRnnArtifact, packSessions, trainInWorker } from '@foresight/prediction-core';
 import type { Clock } from '@foresight/time';
 import { randomUUID } from 'node:crypto';
 import type { ActionsRepository } from '../learning/actions.repository';
@@ -142,6 +142,7 @@ export class Trainer {
           windows: stats.windowsPerEpoch, batchSize: stats.batchSize, sampledOutput: stats.sampledOutput, finalLoss: stats.finalLoss, backend: stats.backend, hiddenUnits: rnnSettings.hiddenUnits,
         },
         mixture: { components, repeat: selection.weights.repeat },
+        knn: { afterDecay: selection.knn.calibration.afterDecay, heldOut: selection.knn.scores },
       };
       logger.info(
         { roundId, candidates: metrics.candidates, positions: selection.testPositions, decision: chosen.name },
@@ -151,7 +152,7 @@ export class Trainer {
         kind,
         vocabulary: model.vocabulary.toJSON(),
         markov: encodeMarkov(model.global),
-        knn: components.includes('knn') ? encodeKnn(model.knn.index, DEFAULT_KNN_CALIBRATION) : null,
+        knn: components.includes('knn') ? encodeKnn(model.knn.index, selection.knn.calibration) : null,
         rnn: components.includes('rnn') ? trained.artifact : null,
         mixture: kind === 'ensemble' ? selection.weights : null,
       });

@@ -10,12 +10,19 @@ export interface DistributionSource {
 }
 
 /**
- * How kNN scores become probabilities: p = weight · s^exponent / Σ s^exponent over the
- * candidates + (1 − weight) · p_backoff, and p = p_backoff when no session shares an action.
+ * How neighbours vote and how the votes become probabilities: p = weight · s^exponent / Σ
+ * s^exponent over the candidates + (1 − weight) · p_backoff, and p = p_backoff when no session
+ * shares an action.
  */
 export interface KnnCalibration {
   readonly exponent: number;
   readonly weight: number;
+  /**
+   * {@link SessionKnn.score}'s `afterDecay`: 0, neighbours vote for all their actions; above
+   * 0, only for what they did after the action they share with the session (absent: the
+   * index's own option).
+   */
+  readonly afterDecay?: number;
 }
 
 /** Default calibration: scores normalised as they are, a tenth of the mass left to the back-off. */
@@ -25,6 +32,7 @@ export const DEFAULT_KNN_CALIBRATION: KnnCalibration = { exponent: 1, weight: 0.
 export function checkCalibration(c: KnnCalibration): KnnCalibration {
   requireNumber('exponent', c.exponent, 0.05, 20);
   requireNumber('weight', c.weight, 0, 1);
+  requireNumber('afterDecay', c.afterDecay ?? 0, 0, 1e6);
   return c;
 }
 
@@ -104,7 +112,7 @@ export class SessionKnnPredictor implements NextActionPredictor {
    * history (saves computing it twice when the caller has it).
    */
   voteInto(seq: ArrayLike<number>, len: number, out: Float64Array, exclude = -1): number {
-    const s = this.index.score(seq, len, exclude, this.skipSessionItems);
+    const s = this.index.score(seq, len, exclude, this.skipSessionItems, this.calibrationValue.afterDecay ?? this.index.options.afterDecay);
     if (s.neighbours === 0 || s.size === 0) return s.neighbours;
     const { exponent, weight } = this.calibrationValue;
     let total = 0;

@@ -86,7 +86,8 @@ export function decodeKnn(bytes: Uint8Array): { index: SessionKnn; calibration: 
   let calibration: KnnCalibration;
   try {
     index = new SessionKnn(resolveKnnOptions(wire.options));
-    calibration = checkCalibration({ exponent: Number(wire.calibration?.exponent), weight: Number(wire.calibration?.weight) });
+    const c = wire.calibration;
+    calibration = checkCalibration({ exponent: Number(c?.exponent), weight: Number(c?.weight), ...(c?.afterDecay === undefined ? {} : { afterDecay: Number(c.afterDecay) }) });
   } catch (cause) {
     throw new PredictionError('PREDICTION.SNAPSHOT_CORRUPT', 'kNN snapshot options are invalid.', { cause });
   }

@@ -1,4 +1,4 @@
-import { requireInt } from '../errors';
+import { requireInt, requireNumber } from '../errors';
 
 /** Options of {@link SessionKnn}. */
 export interface SessionKnnOptions {
@@ -13,9 +13,15 @@ export interface SessionKnnOptions {
   /**
    * A neighbour's vote is divided by the rank (1 = latest) of the most recent action of the
    * current session it shares, so neighbours that continue from where the session is now count
-   * most (default true).
+   * most (default false).
    */
   readonly stepDecay?: boolean;
+  /**
+   * Default of {@link SessionKnn.score}'s `afterDecay`: above 0, a neighbour votes only for what
+   * it did after the most recent action it shares with the session, less the further after
+   * (default 0: for all of its actions alike).
+   */
+  readonly afterDecay?: number;
   /** Distinct actions stored per session; later new ones are not indexed (default 200). */
   readonly maxSessionItems?: number;
   /** Default of {@link SessionKnn.score}'s `skipSessionItems`: leave actions already in the session unscored (default false; the ensemble learns a repeat factor instead). */
@@ -35,5 +41,6 @@ export function resolveKnnOptions(o: SessionKnnOptions = {}): ResolvedKnnOptions
     maxSessionItems: requireInt('maxSessionItems', o.maxSessionItems ?? 200, 1, 1 << 16),
     skipSessionItems: o.skipSessionItems ?? false,
     stepDecay: o.stepDecay ?? false,
+    afterDecay: requireNumber('afterDecay', o.afterDecay ?? 0, 0, 1e6),
   };
 }

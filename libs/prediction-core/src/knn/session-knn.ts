@@ -44,6 +44,8 @@ export class SessionKnn {
   private readonly accStamp: Int32Array;
   /** Per slot: rank of the most recent shared action (see `stepDecay`). */
   private readonly step: Int32Array;
+  /** Per slot: the most recent action of the query it shares (see `afterDecay`). */
+  private readonly anchor: Int32Array;
   private touched: Int32Array;
   private itemScore = new Float64Array(0);
   private itemStamp = new Int32Array(0);
@@ -61,6 +63,7 @@ export class SessionKnn {
     this.acc = new Float64Array(S);
     this.accStamp = new Int32Array(S);
     this.step = new Int32Array(S);
+    this.anchor = new Int32Array(S);
     this.touched = new Int32Array(1024);
     this.result = { actions: new Int32Array(256), scores: new Float64Array(256), size: 0, neighbours: 0 };
     this.top = new NeighbourHeap(this.options.neighbours);
@@ -148,8 +151,11 @@ export class SessionKnn {
   /**
    * Scores the candidate next actions after `seq[0..len)`. `exclude` is the id of the
    * current session when it is itself in the index (it must not be its own neighbour).
+   * `afterDecay` > 0: each neighbour votes only for the actions it took after the most recent
+   * action it shares with the session, the d-th of them with weight exp(−(d−1)/afterDecay);
+   * 0: for all of its actions alike.
    */
-  score(seq: ArrayLike<number>, len: number, exclude = -1, skipSessionItems = this.options.skipSessionItems): KnnScores {
+  score(seq: ArrayLike<number>, len: number, exclude = -1, skipSessionItems = this.options.skipSessionItems, afterDecay = this.options.afterDecay): KnnScores {
     const o = this.options;
     const S = o.maxSessions;
     const res = this.result;
@@ -184,6 +190,7 @@ export class SessionKnn {
           this.accStamp[slot] = stamp;
           this.acc[slot] = 0;
           this.step[slot] = rank;
+          this.anchor[slot] = a;
           if (touched === this.touched.length) this.touched = grown(this.touched, 2 * touched);
           this.touched[touched++] = slot;
         }
@@ -192,16 +199,24 @@ export class SessionKnn {
     }
     const k = this.selectNeighbours(touched, Math.sqrt(norm2));
     res.neighbours = k;
-    // Neighbours vote with their similarity for each of their actions.
+    // Neighbours vote with their similarity for each of their actions (see `afterDecay`).
     const itemStamp = this.nextStamp();
     for (let j = 0; j < k; j++) {
       const slot = this.top.slots[j]!;
       const sim = o.stepDecay ? this.top.sims[j]! / this.step[slot]! : this.top.sims[j]!;
       const items = this.slotItems[slot]!;
       const m = this.slotLength[slot]!;
-      for (let i = 0; i < m; i++) {
+      let i = 0;
+      if (afterDecay > 0) {
+        const anchor = this.anchor[slot]!;
+        while (i < m && items[i] !== anchor) i++;
+        i++;
+      }
+      const first = i;
+      for (; i < m; i++) {
         const a = items[i]!;
         if (skipSessionItems && this.historyStamp[a] === stamp) continue;
+        const vote = afterDecay > 0 ? sim * Math.exp((first - i) / afterDecay) : sim;
         if (this.itemStamp[a] !== itemStamp) {
           this.itemStamp[a] = itemStamp;
           this.itemScore[a] = 0;
@@ -211,7 +226,7 @@ export class SessionKnn {
           }
           res.actions[res.size++] = a;
         }
-        this.itemScore[a]! += sim;
+        this.itemScore[a]! += vote;
       }
     }
     for (let i = 0; i < res.size; i++) res.scores[i] = this.itemScore[res.actions[i]!]!;
