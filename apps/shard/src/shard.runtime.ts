@@ -56,6 +56,7 @@ export class ShardRuntime {
   readonly cacheMetrics: CacheMetricsService;
   /** The node's request/reply endpoints; the `@RpcOp` controllers' handlers run behind it. */
   readonly transport: ForesightRpcTransport;
+  private stopping: Promise<void> | null = null;
 
   constructor(private readonly deps: ShardRuntimeDeps) {
     const { config, pool, nc, logger, clock, metrics } = deps;
@@ -121,7 +122,12 @@ export class ShardRuntime {
    * expiry stops, the store commits what it holds, events are published, then the node leaves the
    * cluster so its shards move at once (instead of after the lease). The platform drains NATS after.
    */
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    this.stopping ??= this.shutDown();
+    return this.stopping;
+  }
+
+  private async shutDown(): Promise<void> {
     await this.transport.close();
     await this.sessions.idle();
     this.cache.stop();

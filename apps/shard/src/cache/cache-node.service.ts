@@ -123,8 +123,8 @@ export class CacheNodeService {
   }
 
   /**
-   * Drops keys (an origin announced a change); returns how many cached values went. A load of such
-   * a key in flight keeps its value from being cached, since it may predate the change.
+   * Drops keys (an origin announced a change); returns how many values, cached or loading, went. A
+   * load of such a key in flight does not cache its value, which may predate the change.
    */
   invalidate(target: { keys?: readonly string[]; pattern?: string }): number {
     this.counters.invalidations++;

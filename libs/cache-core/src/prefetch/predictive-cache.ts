@@ -152,11 +152,11 @@ export class PredictiveCache<V> {
     return this.o.cache.delete(key) || wasAbsent || inFlight;
   }
 
-  /** {@link invalidate} for every key that `matches`; returns how many cached values were dropped. */
+  /** {@link invalidate} for every key that `matches`; returns how many values (cached or loading) were dropped. */
   invalidateWhere(matches: (key: string) => boolean): number {
-    this.scheduler.invalidateWhere(matches);
+    const inFlight = this.scheduler.invalidateWhere(matches);
     this.absent.forgetWhere(matches);
-    return this.o.cache.deleteWhere(matches);
+    return this.o.cache.deleteWhere(matches) + inFlight;
   }
 
   /** Resolves when every load of `key` running now has ended and its value was stored or dropped. */
