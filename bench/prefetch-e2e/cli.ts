@@ -22,8 +22,8 @@ export const prefetchE2eCli = defineCommand({
     out: { type: 'string', default: '.bench-results/prefetch-e2e.json', placeholder: '<file>', description: 'JSON result file' },
   },
   examples: [
-    'npm run bench:prefetch-e2e -- --data ../shared/data/fifa98/FIFA.dat',
-    'npm run bench:prefetch-e2e -- --data ../shared/data/fifa98/FIFA.dat --latency-ms 50 --baseline lfu --out .bench-results/prefetch-e2e-lfu.json',
+    'npm run bench:prefetch-e2e -- --data data/fifa98/FIFA.dat',
+    'npm run bench:prefetch-e2e -- --data data/fifa98/FIFA.dat --latency-ms 50 --baseline lfu --out .bench-results/prefetch-e2e-lfu.json',
   ],
 });
 

@@ -61,7 +61,7 @@ export const prefetchCli = defineCommand({
     out: { type: 'string', default: '.bench-results/prefetch.json', placeholder: '<file>', description: 'JSON result file' },
   },
   examples: [
-    'npm run bench:prefetch -- --data ../shared/data/fifa98/FIFA.dat --format lines --capacities 1,5,10,20 --concurrency 1,16 --latency-ms 20',
+    'npm run bench:prefetch -- --data data/fifa98/FIFA.dat --format lines --capacities 1,5,10,20 --concurrency 1,16 --latency-ms 20',
   ],
   build: (v): BenchArgs => ({
     data: v.data,

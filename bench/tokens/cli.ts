@@ -44,8 +44,8 @@ export const tokensCli = defineCommand({
     out: { type: 'string', default: '.bench-results/tokens.json', placeholder: '<file>', description: 'JSON output' },
   },
   examples: [
-    'npm run bench:tokens -- --data ../shared/data/apache-semicomplete/apache_logs',
-    'npm run bench:tokens -- --data ../shared/data/apache-semicomplete/apache_logs --time-scale 30 --out .bench-results/tokens-x30.json',
+    'npm run bench:tokens -- --data data/apache-semicomplete/apache_logs',
+    'npm run bench:tokens -- --data data/apache-semicomplete/apache_logs --time-scale 30 --out .bench-results/tokens-x30.json',
   ],
   build: (v, fail): BenchArgs => {
     if (v.season !== undefined && v.season < v.bucket) fail(`--season must be at least --bucket (${v.bucket} s), got ${v.season}`);
