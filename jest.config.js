@@ -1,4 +1,4 @@
-/** Three tiers, told apart by file name (STYLE.md §12). */
+/** Three tiers, told apart by file name (unit `*.spec.ts`, integration `*.test.ts`, end to end `*.e2e.ts`). */
 const { pathsToModuleNameMapper } = require('ts-jest');
 const { compilerOptions } = require('./tsconfig.json');
 
@@ -13,7 +13,7 @@ const base = {
 
 module.exports = {
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,bench,tools}/**/*.spec.ts'] },
+    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,bench,tools,scripts}/**/*.spec.ts'] },
     {
       ...base,
       displayName: 'integration',

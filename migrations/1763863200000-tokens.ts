@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Token service (issue 5): signing keys (private halves sealed), refresh-token families with a
+ * Token service: signing keys (private halves sealed), refresh-token families with a
  * version for single flight, every refresh token by hash (for reuse detection), per-session
  * activity for the predictive refresh, and an outbox for token events.
  */

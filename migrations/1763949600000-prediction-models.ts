@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Prediction service (issue 3): stored, versioned models (one active at a time) and a partial
+ * Prediction service: stored, versioned models (one active at a time) and a partial
  * index so the service can read the action history in position order without walking every event.
  */
 export class PredictionModels1763949600000 implements MigrationInterface {

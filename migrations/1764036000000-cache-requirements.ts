@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Predictive cache (issue 4): data requirements declared through REST (`PUT /v1/requirements`),
+ * Predictive cache: data requirements declared through REST (`PUT /v1/requirements`),
  * kept here so every shard node, including one that starts later, loads them.
  */
 export class CacheRequirements1764036000000 implements MigrationInterface {

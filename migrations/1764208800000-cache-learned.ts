@@ -1,7 +1,7 @@
 import type { MigrationInterface, QueryRunner } from 'typeorm';
 
 /**
- * Learned data requirements (issue 4, P6): each shard node saves the evidence it learned from reads,
+ * Learned data requirements: each shard node saves the evidence it learned from reads,
  * so a restarted node continues from its own and a new node starts from the cluster's.
  */
 export class CacheLearned1764208800000 implements MigrationInterface {

@@ -6,7 +6,7 @@ import { encodingCli } from './cli';
 
 /**
  * `npm run bench:encoding`: bytes per event and encode/decode cost, MessagePack (the wire and the
- * event store) against JSON, for the event shapes Foresight publishes (S7).
+ * event store) against JSON, for the event shapes Foresight publishes.
  */
 function sample(kind: 'small' | 'cart' | 'created'): SessionEvent {
   const base = { id: randomUUID(), version: 1 as const, sessionId: 'kz3sS1pk2uKyJhRQn7LgSIGuv4pjJEKd', occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: randomUUID() };

@@ -28,7 +28,7 @@ export const predictCli = defineCommand({
     'rnn-hidden': { type: 'integer', min: 1, default: 128, description: 'RNN hidden units' },
     out: { type: 'string', placeholder: '<file>', defaultText: '.bench-results/bench-predict-<data file name or generated>.json', description: 'JSON result file' },
   },
-  examples: ['npm run bench:predict -- --data /work/shared/data/fifa98/FIFA.dat --format lines'],
+  examples: ['npm run bench:predict -- --data data/fifa98/FIFA.dat --format lines'],
   build: (v): Args => ({
     data: v.data ?? null,
     format: v.format,

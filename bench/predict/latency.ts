@@ -9,7 +9,7 @@ export interface LatencySummary {
 }
 
 /** Cost of reading the clock twice, subtracted from every sample. */
-export function timerOverheadNs(samples = 20_000): number {
+function timerOverheadNs(samples = 20_000): number {
   const t = new Float64Array(samples);
   for (let i = 0; i < samples; i++) {
     const a = process.hrtime.bigint();

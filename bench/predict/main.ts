@@ -6,10 +6,10 @@ import {
   Vocabulary,
   initBackend,
   packSessions,
-  seededRng,
   trainRnn,
   type Smoothing,
 } from '@foresight/prediction-core';
+import { seededRng } from '@foresight/random';
 import { loadSessions } from '../../tools/eval-predict/datasets';
 import { predictCli } from './cli';
 import { measure, type LatencySummary } from './latency';

@@ -8,10 +8,11 @@ describe('npm run bench:prefetch-e2e -- command line', () => {
   });
 
   it('keeps the documented defaults', () => {
-    expect(prefetchE2eCli.parse([])).toEqual({
-      data: '/work/shared/data/fifa98/FIFA.dat', format: 'lines', latencyMs: 20, payloadBytes: 1024, budgetKib: 256, requests: 1500,
+    expect(() => prefetchE2eCli.parse([])).toThrow(/--data/);
+    expect(prefetchE2eCli.parse(['--data', __filename])).toEqual({
+      data: __filename, format: 'lines', latencyMs: 20, payloadBytes: 1024, budgetKib: 256, requests: 1500,
       warmSessions: 60, concurrency: 16, thinkMs: 100, maxSessionLength: 40, baseline: 'lru', seed: 1, out: '.bench-results/prefetch-e2e.json',
     });
-    expect(() => prefetchE2eCli.parse(['--baseline', 'fifo'])).toThrow(/^--baseline must be one of lru, lfu, foresight/);
+    expect(() => prefetchE2eCli.parse(['--data', __filename, '--baseline', 'fifo'])).toThrow(/^--baseline must be one of lru, lfu, foresight/);
   });
 });

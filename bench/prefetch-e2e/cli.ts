@@ -7,7 +7,7 @@ export const prefetchE2eCli = defineCommand({
     "of the trace's sessions, then replays sessions of the last 20 % through the gateway (POST the action view:<page>, " +
     'GET page:<page>) twice, with prediction and without (--baseline policy), and compares how often reads waited on the origin.',
   options: {
-    data: { type: 'string', default: '/work/shared/data/fifa98/FIFA.dat', file: 'a session trace such as the FIFA 1998 one (FIFA.dat)', description: 'the session trace' },
+    data: { type: 'string', required: true, file: 'a session trace such as the FIFA 1998 one (FIFA.dat)', description: 'the session trace' },
     format: { type: 'string', choices: ['lines', 'msnbc', 'tsv'], default: 'lines', description: 'one session per line, MSNBC .seq text, or session/item/time rows' },
     'latency-ms': { type: 'number', min: 0, default: 20, description: "the example origin's latency per request" },
     'payload-bytes': { type: 'integer', min: 0, default: 1024, description: "size of the example origin's answers" },
@@ -21,7 +21,10 @@ export const prefetchE2eCli = defineCommand({
     seed: { type: 'integer', min: 0, default: 1, description: 'seed of the think times' },
     out: { type: 'string', default: '.bench-results/prefetch-e2e.json', placeholder: '<file>', description: 'JSON result file' },
   },
-  examples: ['npm run bench:prefetch-e2e', 'npm run bench:prefetch-e2e -- --latency-ms 50 --baseline lfu --out .bench-results/prefetch-e2e-lfu.json'],
+  examples: [
+    'npm run bench:prefetch-e2e -- --data data/fifa98/FIFA.dat',
+    'npm run bench:prefetch-e2e -- --data data/fifa98/FIFA.dat --latency-ms 50 --baseline lfu --out .bench-results/prefetch-e2e-lfu.json',
+  ],
 });
 
 /** Options of `npm run bench:prefetch-e2e`. */

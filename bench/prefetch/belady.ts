@@ -1,4 +1,5 @@
-import { IndexedHeap, type EvictionPolicy } from '@foresight/cache-core';
+import type { EvictionPolicy } from '@foresight/cache-core';
+import { IndexedHeap } from '@foresight/heap';
 
 /**
  * Belady's MIN (offline): evicts the resident key whose next request is furthest in the future.

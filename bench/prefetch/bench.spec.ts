@@ -1,4 +1,4 @@
-import { seededRng } from '@foresight/cache-core';
+import { seededRng } from '@foresight/random';
 import { nextUseIndex } from './belady';
 import { parseBenchArgs, prefetchCli } from './cli';
 import { ratios } from './report';

@@ -4,7 +4,7 @@ import { defineCommand } from '@foresight/cli';
 export type TraceFormat = 'lines' | 'msnbc' | 'tsv';
 
 /** Systems the replay can compare. */
-export const ALL_POLICIES = ['lru', 'lfu', 'lfu-perfect', 'lru+markov-top3', 'foresight', 'belady', 'perfect-prefetch'] as const;
+const ALL_POLICIES = ['lru', 'lfu', 'lfu-perfect', 'lru+markov-top3', 'foresight', 'belady', 'perfect-prefetch'] as const;
 export type PolicyName = (typeof ALL_POLICIES)[number];
 
 /** Options of `npm run bench:prefetch`. */
@@ -35,7 +35,7 @@ export const prefetchCli = defineCommand({
     "Replays a session trace through cache-core's PredictiveCache on a simulated clock and compares LRU, LFU, " +
     "perfect LFU, LRU + Markov top-3 prefetch, Foresight's policy, Belady's MIN and perfect prefetch at several cache sizes.",
   options: {
-    data: { type: 'string', required: true, file: 'a session trace such as /work/shared/data/fifa98/FIFA.dat (an MSNBC .zip must be unzipped first)', description: 'the session trace to replay' },
+    data: { type: 'string', required: true, file: 'a session trace such as the FIFA 1998 trace (FIFA.dat) (an MSNBC .zip must be unzipped first)', description: 'the session trace to replay' },
     format: { type: 'string', choices: ['lines', 'msnbc', 'tsv'], default: 'lines', description: 'one session per line, MSNBC .seq text, or session/item/time rows' },
     capacities: { type: 'list', item: 'number', min: 0.001, max: 100, default: [1, 5, 10, 20], description: 'cache capacities, % of distinct keys' },
     concurrency: { type: 'list', item: 'integer', min: 1, max: 100_000, default: [1], description: 'live sessions interleaved at once; 1 = sessions back to back' },
@@ -61,7 +61,7 @@ export const prefetchCli = defineCommand({
     out: { type: 'string', default: '.bench-results/prefetch.json', placeholder: '<file>', description: 'JSON result file' },
   },
   examples: [
-    'npm run bench:prefetch -- --data /work/shared/data/fifa98/FIFA.dat --format lines --capacities 1,5,10,20 --concurrency 1,16 --latency-ms 20',
+    'npm run bench:prefetch -- --data data/fifa98/FIFA.dat --format lines --capacities 1,5,10,20 --concurrency 1,16 --latency-ms 20',
   ],
   build: (v): BenchArgs => ({
     data: v.data,

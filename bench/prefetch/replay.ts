@@ -1,14 +1,14 @@
 import {
   ByteCache,
   DeclaredRequirements,
-  ManualClock,
   OriginRegistry,
   PredictiveCache,
   RequirementResolver,
   ResilientOrigin,
-  seededRng,
   type GetResult,
 } from '@foresight/cache-core';
+import { seededRng } from '@foresight/random';
+import { ManualClock } from '@foresight/time';
 import type { Schedule } from './schedule';
 import type { System } from './systems';
 

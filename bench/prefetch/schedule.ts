@@ -1,4 +1,5 @@
-import { seededRng } from '@foresight/cache-core';
+import { seededRng } from '@foresight/random';
+import { BinaryHeap } from '@foresight/heap';
 
 /** The replay order: one row per request, sorted by simulated time. */
 export interface Schedule {
@@ -25,54 +26,23 @@ export function buildSchedule(sessions: readonly (readonly string[])[], concurre
   const measured = new Uint8Array(total);
   const rng = seededRng(seed);
   const gap = () => -Math.log(1 - rng()) * thinkMs;
-  // Slots in a small binary heap by next request time.
-  const slots: { t: number; s: number; i: number }[] = [];
+  // Slots by next request time; a slot's session index breaks ties, so the order is reproducible.
+  const slots = new BinaryHeap<{ t: number; s: number; i: number }>((a, b) => a.t < b.t || (a.t === b.t && a.s < b.s));
   let nextSession = 0;
-  const less = (a: (typeof slots)[number], b: (typeof slots)[number]) => a.t < b.t || (a.t === b.t && a.s < b.s);
-  const push = (x: (typeof slots)[number]) => {
-    slots.push(x);
-    let i = slots.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (!less(slots[i]!, slots[p]!)) break;
-      [slots[i], slots[p]] = [slots[p]!, slots[i]!];
-      i = p;
-    }
-  };
-  const pop = () => {
-    const top = slots[0]!;
-    const last = slots.pop()!;
-    if (slots.length > 0) {
-      slots[0] = last;
-      let i = 0;
-      for (;;) {
-        const l = 2 * i + 1;
-        const r = l + 1;
-        let m = i;
-        if (l < slots.length && less(slots[l]!, slots[m]!)) m = l;
-        if (r < slots.length && less(slots[r]!, slots[m]!)) m = r;
-        if (m === i) break;
-        [slots[i], slots[m]] = [slots[m]!, slots[i]!];
-        i = m;
-      }
-    }
-    return top;
-  };
   const start = (t: number) => {
     while (nextSession < sessions.length && sessions[nextSession]!.length === 0) nextSession++;
-    if (nextSession < sessions.length) push({ t, s: nextSession++, i: 0 });
+    if (nextSession < sessions.length) slots.push({ t, s: nextSession++, i: 0 });
   };
   for (let k = 0; k < concurrency; k++) start(gap());
   let n = 0;
-  while (slots.length > 0) {
-    const x = pop();
+  for (let x = slots.pop(); x !== undefined; x = slots.pop()) {
     session[n] = x.s;
     position[n] = x.i;
     time[n] = x.t;
     measured[n] = x.s >= firstTest ? 1 : 0;
     n++;
     const t = x.t + gap();
-    if (x.i + 1 < sessions[x.s]!.length) push({ t, s: x.s, i: x.i + 1 });
+    if (x.i + 1 < sessions[x.s]!.length) slots.push({ t, s: x.s, i: x.i + 1 });
     else start(t);
   }
   return { session, position, time, measured, length: n };

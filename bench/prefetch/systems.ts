@@ -13,7 +13,7 @@ import { BeladyPolicy } from './belady';
 import type { BenchArgs, PolicyName } from './cli';
 
 /** Oracle predictor: the driver tells it the session's real next action before each step. */
-export class NextRequestOracle implements ActionPredictor {
+class NextRequestOracle implements ActionPredictor {
   next: string | undefined;
 
   predict(): { action: string; p: number }[] {

@@ -2,11 +2,11 @@ import { CliUsageError, defineCommand } from '@foresight/cli';
 import { BenchError } from './errors';
 
 /** The systems the benchmark can compare. */
-export const SYSTEMS = ['foresight', 'redis', 'postgres'] as const;
+const SYSTEMS = ['foresight', 'redis', 'postgres'] as const;
 export type SystemName = (typeof SYSTEMS)[number];
 
 /** The operations measured on each system. */
-export const OPS = ['get', 'put'] as const;
+const OPS = ['get', 'put'] as const;
 export type OpName = (typeof OPS)[number];
 
 /** The redis-server the harness starts unless `--redis-bin` names another. */

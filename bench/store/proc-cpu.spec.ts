@@ -11,7 +11,7 @@ describe('process CPU accounting', () => {
   });
 
   it('labels the processes of a run', () => {
-    expect(labelFor(['/usr/bin/node', '/work/main/dist/apps/gateway/src/main.js'])).toBe('gateway');
+    expect(labelFor(['/usr/bin/node', '/srv/foresight/dist/apps/gateway/src/main.js'])).toBe('gateway');
     expect(labelFor(['node', 'dist/bench/store/peers/main.js', '--kind', 'redis', '--port', '1'])).toBe('redis-peer');
     expect(labelFor(['/usr/sbin/nats-server', '-js'])).toBe('nats-server');
     expect(labelFor(['/usr/bin/redis-server', '*:6379'])).toBe('redis-server');

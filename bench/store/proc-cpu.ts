@@ -103,7 +103,7 @@ export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot, wallS: numbe
 }
 
 /** The process groups that serve each system's requests (the harness is the client, not counted). */
-export const SYSTEM_PROCESSES: Readonly<Record<string, readonly string[]>> = {
+const SYSTEM_PROCESSES: Readonly<Record<string, readonly string[]>> = {
   foresight: ['gateway', 'shard', 'metadata', 'prediction', 'token', 'affinity', 'nats-server', 'postgres'],
   redis: ['redis-peer', 'redis-server'],
   postgres: ['postgres-peer', 'postgres'],

@@ -1,7 +1,7 @@
 import type { OpName, SystemName } from './cli';
 import type { OpResult } from './load';
 
-/** One target of issue 2: Foresight's throughput over a peer's, at least `min`. */
+/** One target: Foresight's throughput over a peer's, at least `min`. */
 export interface RatioCheck {
   readonly label: string;
   readonly op: OpName;
@@ -13,7 +13,7 @@ export interface RatioCheck {
 }
 
 /** The two targets: reads ≥ 1.0× the Redis peer, durable writes ≥ 2× the Postgres peer. */
-export const TARGETS: ReadonlyArray<Pick<RatioCheck, 'label' | 'op' | 'peer' | 'min'>> = [
+const TARGETS: ReadonlyArray<Pick<RatioCheck, 'label' | 'op' | 'peer' | 'min'>> = [
   { label: 'reads: Foresight / Redis peer', op: 'get', peer: 'redis', min: 1.0 },
   { label: 'durable writes: Foresight / Postgres peer', op: 'put', peer: 'postgres', min: 2.0 },
 ];

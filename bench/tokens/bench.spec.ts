@@ -36,7 +36,7 @@ describe('bench:tokens helpers', () => {
     expect(out).toEqual(['d', 'b', 'e', 'a', 'c']);
   });
 
-  it('evaluates the issue-5 targets against the 60-second fixed skew', () => {
+  it('evaluates the refresh targets against the 60-second fixed skew', () => {
     const ok = evaluateTargets([result('fixed-skew-60s'), result('foresight', { peakRefreshesPerSecond: 2, refreshesPerActiveSessionHour: 11 })]);
     expect(ok).toMatchObject({ zeroExpiredOrWaited: true, peakRatioVsFixed60: 0.5, peakWithin50Percent: true, refreshesWithin110Percent: true });
     const bad = evaluateTargets([

@@ -26,7 +26,7 @@ export const tokensCli = defineCommand({
     'Replays an Apache combined log, sessionised by client, through token-core on a simulated clock and compares ' +
     "refresh policies (fixed skew 60 s / 300 s, refresh on 401, Foresight's planned refreshes); see libs/token-core/README.md.",
   options: {
-    data: { type: 'string', required: true, file: 'an Apache combined log such as /work/shared/data/apache-semicomplete/apache_logs', description: 'the access log to replay' },
+    data: { type: 'string', required: true, file: 'an Apache combined log such as a web server access log (apache_logs)', description: 'the access log to replay' },
     'access-ttl': { type: 'number', min: 1, default: 900, placeholder: '<s>', description: 'access-token lifetime' },
     'idle-gap': { type: 'number', min: 1, default: 1800, placeholder: '<s>', description: 'sessionisation gap = server idle timeout' },
     'time-scale': { type: 'number', min: 0.001, default: 1, placeholder: '<k>', description: 'stretch the replay clock k times after sessionising' },
@@ -44,8 +44,8 @@ export const tokensCli = defineCommand({
     out: { type: 'string', default: '.bench-results/tokens.json', placeholder: '<file>', description: 'JSON output' },
   },
   examples: [
-    'npm run bench:tokens -- --data /work/shared/data/apache-semicomplete/apache_logs',
-    'npm run bench:tokens -- --data /work/shared/data/apache-semicomplete/apache_logs --time-scale 30 --out .bench-results/tokens-x30.json',
+    'npm run bench:tokens -- --data data/apache-semicomplete/apache_logs',
+    'npm run bench:tokens -- --data data/apache-semicomplete/apache_logs --time-scale 30 --out .bench-results/tokens-x30.json',
   ],
   build: (v, fail): BenchArgs => {
     if (v.season !== undefined && v.season < v.bucket) fail(`--season must be at least --bucket (${v.bucket} s), got ${v.season}`);

@@ -29,7 +29,7 @@ export interface NatsServerOptions {
 }
 
 /** The nats-server binary: NATS_SERVER_BIN, PATH, or Debian's /usr/sbin location. */
-export function findNatsServer(explicit?: string): string {
+function findNatsServer(explicit?: string): string {
   const candidates = explicit ? [explicit] : [...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'nats-server')), '/usr/sbin/nats-server', '/usr/bin/nats-server'];
   const found = candidates.find((c) => existsSync(c));
   if (!found) {

@@ -59,7 +59,7 @@ describe('tokens end to end (gateway, metadata, shard, token service as processe
   }
 
   /**
-   * A dual-token client (T4): it uses its active token for every request, keeps the next pair the
+   * A dual-token client: it uses its active token for every request, keeps the next pair the
    * gateway pushes over the WebSocket, acknowledges it, and switches when the active token has
    * less than a second left. A refresh on the request path happens only if no next pair arrived
    * in time (counted as `fallbacks`).

@@ -1,7 +1,8 @@
-import { isCacheError, ResilientOrigin, systemTime, type OriginFetch } from '@foresight/cache-core';
+import { isCacheError, ResilientOrigin, type OriginFetch } from '@foresight/cache-core';
 import { loadOriginExampleConfig, parseOrigins, type OriginSpec } from '@foresight/config';
 import { encode } from '@foresight/messaging';
 import { testInfra, uniqueName } from '@foresight/testing';
+import { systemTime } from '@foresight/time';
 import { connect, type NatsConnection } from 'nats';
 import { OriginServer } from '../../apps/origin-example/src/origin-server';
 import { httpOriginFetch } from '../../apps/shard/src/cache/origins/http-origin';

@@ -1,6 +1,7 @@
 import { ErrorCodes, ForesightError, Headers, subjects, TOKEN_STREAM_DUPLICATE_WINDOW_MS, TOKEN_STREAM_MAX_AGE_MS, tokenSubjects, type Envelope } from '@foresight/contracts';
 import { consumerHealthProbe, ensureStream, publishEvent, runPullConsumer, type RunningConsumer } from '@foresight/messaging';
 import { envelopeAround, eventually, garbagePayloads, testInfra, uniqueName } from '@foresight/testing';
+import { systemClock } from '@foresight/time';
 import { connect, type Msg, type NatsConnection } from 'nats';
 import { Registry, type Counter } from 'prom-client';
 import { RevocationCache } from '../../apps/gateway/src/tokens/revocation-cache';
@@ -174,7 +175,7 @@ describe('a durable consumer survives any payload and any end of its loop (real 
   it("the gateway's revocation cache ignores every kind of garbage on token.revoked and applies the revocation after it", async () => {
     const t = tokenSubjects(s.namespace);
     await ensureStream(nc, { name: t.tokenStream, subjects: [t.tokenEventsWildcard], replicas: 1, maxAgeMs: TOKEN_STREAM_MAX_AGE_MS, duplicateWindowMs: TOKEN_STREAM_DUPLICATE_WINDOW_MS });
-    const cache = new RevocationCache(nc, { namespace: s.namespace, replicas: 1, retainMs: 600_000, clock: Date.now }, quiet);
+    const cache = new RevocationCache(nc, { namespace: s.namespace, replicas: 1, retainMs: 600_000, clock: systemClock }, quiet);
     await cache.start();
     try {
       const js = nc.jetstream();

@@ -1,7 +1,8 @@
 import { ErrorCodes, predictionSubjects, type ModelChunk, type PredictionModelUpdatedV1, type PredictionResult } from '@foresight/contracts';
 import { callRpc, decode, publishEvent } from '@foresight/messaging';
 import { createPool } from '@foresight/persistence';
-import { decodeBundle, encodeBundle, loadRnnArtifact, seededRng, Vocabulary, type Rng } from '@foresight/prediction-core';
+import { decodeBundle, encodeBundle, loadRnnArtifact, Vocabulary } from '@foresight/prediction-core';
+import { seededRng, type Rng } from '@foresight/random';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
 import { connect, type NatsConnection, type Subscription } from 'nats';
 import { createHash, randomUUID } from 'node:crypto';
@@ -39,7 +40,7 @@ describe('prediction service against real NATS and Postgres: retraining, stored 
   let pool: Pool;
   let url: string;
   let writer: ActionWriter;
-  let service: ReturnType<typeof predictionRuntime>;
+  let service: Awaited<ReturnType<typeof predictionRuntime>>;
   let announcements: Subscription;
   const announced: PredictionModelUpdatedV1[] = [];
   const namespace = uniqueName('predtrain');
@@ -51,7 +52,7 @@ describe('prediction service against real NATS and Postgres: retraining, stored 
     nc = await connect({ servers: testInfra().natsUrl });
     url = await createTestDatabase('predtrain');
     pool = createPool(url, 4, 'prediction-writer');
-    service = predictionRuntime(url, nc, namespace, ENV);
+    service = await predictionRuntime(url, nc, namespace, ENV);
     writer = new ActionWriter(pool, nc, namespace, service.config.session.idSecret);
     await writer.init();
     announcements = nc.subscribe(s.predictionEvent('prediction.model_updated'), { callback: (_e, msg) => announced.push(decode(msg.data)) });
@@ -188,7 +189,7 @@ describe('prediction service against real NATS and Postgres: retraining, stored 
 
     // Restarted while the active row is corrupt: the service starts, says why, and predicts with Markov.
     await service.stop();
-    service = predictionRuntime(url, nc, namespace, { ...ENV, PREDICTION_RETRAIN_INTERVAL_MS: '0' });
+    service = await predictionRuntime(url, nc, namespace, { ...ENV, PREDICTION_RETRAIN_INTERVAL_MS: '0' });
     await service.runtime.start();
     expect(service.runtime.registry.current.version).toBe('markov-live');
     expect(service.lines.some((l) => l.msg === 'refused a stored model; keeping the current one')).toBe(true);

@@ -1,6 +1,7 @@
 import { ErrorCodes, ForesightError, tokenSubjects, TOKEN_STREAM_DUPLICATE_WINDOW_MS, TOKEN_STREAM_MAX_AGE_MS } from '@foresight/contracts';
 import { ensureStream } from '@foresight/messaging';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
+import { systemClock } from '@foresight/time';
 import { connect, type NatsConnection } from 'nats';
 import type { Pool } from 'pg';
 import { AccessTokenVerifier } from '../../apps/gateway/src/tokens/access-token-verifier';
@@ -29,7 +30,7 @@ describe('revocation reaches the gateway L1 cache (real NATS JetStream, real Pos
   const caches: RevocationCache[] = [];
 
   const gatewayCache = async () => {
-    const cache = new RevocationCache(gatewayNc, { namespace, replicas: 1, retainMs: 15 * 60_000 + 120_000, clock: Date.now }, quietLogger);
+    const cache = new RevocationCache(gatewayNc, { namespace, replicas: 1, retainMs: 15 * 60_000 + 120_000, clock: systemClock }, quietLogger);
     await cache.start();
     caches.push(cache);
     return cache;
@@ -41,7 +42,7 @@ describe('revocation reaches the gateway L1 cache (real NATS JetStream, real Pos
     gatewayNc = await connect({ servers: testInfra().natsUrl });
     const s = tokenSubjects(namespace);
     await ensureStream(nc, { name: s.tokenStream, subjects: [s.tokenEventsWildcard], replicas: 1, maxAgeMs: TOKEN_STREAM_MAX_AGE_MS, duplicateWindowMs: TOKEN_STREAM_DUPLICATE_WINDOW_MS });
-    service = tokenInstance(url, nc, namespace, Date.now);
+    service = tokenInstance(url, nc, namespace, systemClock);
     pools = [service.pool];
     await service.keys.rotateIfDue();
     await service.keys.load();
@@ -57,7 +58,7 @@ describe('revocation reaches the gateway L1 cache (real NATS JetStream, real Pos
   it('a revocation is applied by a running gateway cache within 1 s, and its access tokens are then refused', async () => {
     const cache = await gatewayCache();
     await eventually(() => (cache.ready ? true : undefined), 5000, 'cache ready');
-    const verifier = new AccessTokenVerifier(new JwksCache(() => service.keys.jwks(), Date.now, 60_000), (c) => cache.isRevoked(c), Date.now, service.config.token);
+    const verifier = new AccessTokenVerifier(new JwksCache(() => service.keys.jwks(), systemClock, 60_000), (c) => cache.isRevoked(c), systemClock, service.config.token);
     const sessionId = uniqueName('s');
     const pair = await service.tokens.issue(sessionId, 'u1', ctx);
     expect((await verifier.verify(pair.accessToken)).sid).toBe(sessionId);
@@ -84,8 +85,8 @@ describe('revocation reaches the gateway L1 cache (real NATS JetStream, real Pos
 
   it('verification at the gateway refuses tokens signed by an unknown key until the JWKS names it', async () => {
     const cache = await gatewayCache();
-    const jwks = new JwksCache(() => service.keys.jwks(), Date.now, 60_000, 0);
-    const verifier = new AccessTokenVerifier(jwks, (c) => cache.isRevoked(c), Date.now, service.config.token);
+    const jwks = new JwksCache(() => service.keys.jwks(), systemClock, 60_000, 0);
+    const verifier = new AccessTokenVerifier(jwks, (c) => cache.isRevoked(c), systemClock, service.config.token);
     await jwks.current();
     // A second key made now (activation delay 0 in this harness) signs at once; the cached JWKS does not know it.
     const old = service.keys.ring().current?.kid;

@@ -1,12 +1,12 @@
 import { subjects, tokenSubjects, TOKEN_STREAM_DUPLICATE_WINDOW_MS, TOKEN_STREAM_MAX_AGE_MS, type SessionEvent } from '@foresight/contracts';
 import { ensureStream, publishEvent } from '@foresight/messaging';
+import { AdvisoryLeadership } from '@foresight/persistence';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
 import { PopulationGapModel } from '@foresight/token-core';
 import { connect, type NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { ActivityRepository } from '../../apps/token/src/activity/activity.repository';
 import { SessionActivityConsumer } from '../../apps/token/src/activity/session-activity.consumer';
-import { AdvisoryLeader } from '../../apps/token/src/schedule/leader';
 import { RefreshScheduler } from '../../apps/token/src/schedule/refresh-scheduler';
 import { SchedulerRepository } from '../../apps/token/src/schedule/scheduler.repository';
 import { familyOf, quietLogger, tokenInstance } from './token-harness';
@@ -43,7 +43,7 @@ describe('predictive refresh: session activity from JetStream → scheduler → 
     const t = tokenSubjects(namespace);
     await ensureStream(nc, { name: s.sessionStream, subjects: [s.sessionEventsWildcard], replicas: 1, maxAgeMs: 3_600_000, duplicateWindowMs: 60_000 });
     await ensureStream(nc, { name: t.tokenStream, subjects: [t.tokenEventsWildcard], replicas: 1, maxAgeMs: TOKEN_STREAM_MAX_AGE_MS, duplicateWindowMs: TOKEN_STREAM_DUPLICATE_WINDOW_MS });
-    service = tokenInstance(url, nc, namespace, () => now, {
+    service = tokenInstance(url, nc, namespace, { now: () => now }, {
       TOKEN_ACCESS_TTL_MS: '60000',
       TOKEN_REFRESH_THRESHOLD_MS: '30000',
       TOKEN_REFRESH_MIN_SKEW_MS: '10000',
@@ -85,11 +85,11 @@ describe('predictive refresh: session activity from JetStream → scheduler → 
     const busyPair = await service.tokens.issue(busy, 'u', ctx);
     const silentPair = await service.tokens.issue(silent, 'u', ctx);
     const scheduler = new RefreshScheduler({
-      leader: new AdvisoryLeader(url, 1),
+      leader: new AdvisoryLeadership({ databaseUrl: url, lock: 'tokenScheduler' }),
       repo: new SchedulerRepository(service.pool),
       rotateAhead: (familyId, generation, c) => service.tokens.rotateAhead(familyId, generation, c),
       population,
-      clock: () => now,
+      clock: { now: () => now },
       config: service.config,
       logger: quietLogger,
       housekeeping: async () => undefined,
@@ -102,6 +102,7 @@ describe('predictive refresh: session activity from JetStream → scheduler → 
     now = T0 + 49_500;
     const report = await scheduler.tick();
     expect(report).toMatchObject({ candidates: 2, refreshed: 1, letExpire: 1 });
+    await eventually(() => (service.notices.length > 0 ? true : undefined), 10_000, 'the notice');
     expect(service.notices).toEqual([{ sessionId: busy, familyId: familyOf(busyPair.accessToken), generation: 1 }]);
     const pushed = await service.tokens.pending(busy, familyOf(busyPair.accessToken), 0);
     expect(pushed?.generation).toBe(1);

@@ -1,13 +1,14 @@
 import { ErrorCodes, ForesightError, tokenSubjects, TOKEN_STREAM_DUPLICATE_WINDOW_MS, TOKEN_STREAM_MAX_AGE_MS, type TokenEvent, type TokenPair } from '@foresight/contracts';
 import { decode, ensureStream } from '@foresight/messaging';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
+import type { Clock } from '@foresight/time';
 import { verifyAccessToken } from '@foresight/token-core';
 import { connect, type NatsConnection } from 'nats';
 import type { Pool } from 'pg';
 import { familyOf, tokenInstance } from './token-harness';
 
 const ctx = { correlationId: 'c-test', causationId: 'c-test' };
-const instance = (url: string, nc: NatsConnection, namespace: string, clock: () => number) => tokenInstance(url, nc, namespace, clock, { TOKEN_GRACE_MS: '30000' });
+const instance = (url: string, nc: NatsConnection, namespace: string, clock: Clock) => tokenInstance(url, nc, namespace, clock, { TOKEN_GRACE_MS: '30000' });
 
 async function codeOf(p: Promise<unknown>): Promise<string> {
   try {
@@ -25,7 +26,7 @@ describe('token service against real Postgres and NATS', () => {
   const namespace = uniqueName('tok');
   const s = tokenSubjects(namespace);
   let now = Date.now();
-  const clock = () => now;
+  const clock: Clock = { now: () => now };
   let a: ReturnType<typeof tokenInstance>;
   let b: ReturnType<typeof tokenInstance>;
   const pools: Pool[] = [];
@@ -121,7 +122,7 @@ describe('token service against real Postgres and NATS', () => {
     const familyId = familyOf(p0.accessToken);
     expect(await a.tokens.rotateAhead(familyId, 0, ctx)).toBe(true);
     expect(await b.tokens.rotateAhead(familyId, 0, ctx)).toBe(false);
-    expect(a.notices).toContainEqual({ sessionId, familyId, generation: 1 });
+    await eventually(() => (a.notices.some((n) => n.sessionId === sessionId && n.familyId === familyId && n.generation === 1) ? true : undefined), 10_000, 'the notice');
     // Undelivered: no second pre-mint on top of it.
     expect(await a.tokens.rotateAhead(familyId, 1, ctx)).toBe(false);
 

@@ -49,8 +49,8 @@ export const evalCli = defineCommand({
     out: { type: 'string', placeholder: '<file>', defaultText: '.bench-results/eval-predict-<data file name>.json', description: 'JSON result file' },
   },
   examples: [
-    'npm run eval:predict -- --data /work/shared/data/fifa98/FIFA.dat --format lines',
-    'npm run eval:predict -- --data ../shared/data/msnbc/msnbc990928.zip --format msnbc --k 5 --max-sessions 277778 --rnn-windows 0',
+    'npm run eval:predict -- --data data/fifa98/FIFA.dat --format lines',
+    'npm run eval:predict -- --data data/msnbc/msnbc990928.zip --format msnbc --k 5 --max-sessions 277778 --rnn-windows 0',
   ],
   build: (v): EvalArgs => ({
     data: v.data,

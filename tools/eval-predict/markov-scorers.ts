@@ -7,7 +7,7 @@ import {
 import type { DenseScorer, Position } from './evaluate';
 
 /** Wraps a trained Markov-family model as a {@link DenseScorer}. */
-export function markovScorer(model: VariableOrderMarkov, trainSeconds: number): DenseScorer {
+function markovScorer(model: VariableOrderMarkov, trainSeconds: number): DenseScorer {
   return {
     name: model.name,
     trainSeconds,
@@ -21,7 +21,7 @@ export function markovScorer(model: VariableOrderMarkov, trainSeconds: number): 
 }
 
 /** Popularity baseline as a {@link DenseScorer}. */
-export function popularityScorer(model: MostPopularPredictor, trainSeconds: number): DenseScorer {
+function popularityScorer(model: MostPopularPredictor, trainSeconds: number): DenseScorer {
   return {
     name: model.name,
     trainSeconds,
@@ -32,7 +32,7 @@ export function popularityScorer(model: MostPopularPredictor, trainSeconds: numb
 }
 
 /** Trains a model on sessions and reports the time taken. */
-export function timed<T extends { observeSession(s: readonly number[]): void }>(model: T, sessions: readonly (readonly number[])[]): [T, number] {
+function timed<T extends { observeSession(s: readonly number[]): void }>(model: T, sessions: readonly (readonly number[])[]): [T, number] {
   const t0 = process.hrtime.bigint();
   for (const s of sessions) model.observeSession(s);
   return [model, Number(process.hrtime.bigint() - t0) / 1e9];

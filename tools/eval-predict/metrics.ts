@@ -1,7 +1,7 @@
 /** Cut-offs reported for Hit@k. */
-export const HIT_CUTOFFS = [1, 3, 5, 10, 20] as const;
+const HIT_CUTOFFS = [1, 3, 5, 10, 20] as const;
 /** Cut-offs reported for MRR@k. */
-export const MRR_CUTOFFS = [5, 20] as const;
+const MRR_CUTOFFS = [5, 20] as const;
 
 /** Summary of one model over the test positions. */
 export interface ModelScores {

@@ -1,4 +1,4 @@
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { Logger } from '@foresight/observability';
 import { LOGGER, METRICS, loadConfigOrExit, startService } from '@foresight/platform';
@@ -7,11 +7,12 @@ import { GatewayModule } from './app.module';
 import { ApiKeyGuard } from './common/api-key.guard';
 import { gatewayHttpErrors } from './common/client-errors';
 import { sendError, toHttpError } from './common/error.filter';
+import { buildOpenApiDocument, OPENAPI_JSON_PATH } from './common/openapi';
 import { instrumentHttp } from './common/http-metrics';
 import { installFastLane } from './sessions/fast-lane';
 import { VariablesService } from './sessions/variables.service';
 
-/** REST gateway (X2): validation, auth, OpenAPI at /docs, /health, /metrics; routes to owner nodes. */
+/** REST gateway: validation, auth, OpenAPI at /docs (JSON at /docs/openapi.json), /health, /metrics; routes to owner nodes. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit('gateway');
   let logger: Logger | undefined;
@@ -23,16 +24,7 @@ async function main(): Promise<void> {
     // Errors raised by Fastify itself (body parsing, limits, media type) get the same body as ours,
     // whichever plugins are registered later; those raised before routing go through gatewayHttpErrors.
     fastify.setErrorHandler((error, request, reply) => sendError(reply, request, toHttpError(error, request, app.get(LOGGER))));
-    const document = SwaggerModule.createDocument(
-      app,
-      new DocumentBuilder()
-        .setTitle('Foresight')
-        .setDescription('Distributed, predictive session platform. Errors are {"error": {"code", "message", "correlationId"}}.')
-        .setVersion('1')
-        .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key' }, 'apiKey')
-        .build(),
-    );
-    SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/openapi.json' });
+    SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: OPENAPI_JSON_PATH });
   };
   await startService(config, GatewayModule.register(config), configure, gatewayHttpErrors(() => logger));
 }

@@ -1,6 +1,7 @@
 import type { OriginExampleConfig } from '@foresight/config';
 import { decode, encode } from '@foresight/messaging';
 import { seededRng } from '@foresight/random';
+import { sleep, systemClock, type Clock } from '@foresight/time';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { NatsConnection, Subscription } from 'nats';
 import { behaviourFor, item, parseRules, type Behaviour, type Rule } from './behaviour';
@@ -30,7 +31,10 @@ export class OriginServer {
   private server: Server | null = null;
   private sub: Subscription | null = null;
 
-  constructor(private readonly config: OriginExampleConfig) {
+  constructor(
+    private readonly config: OriginExampleConfig,
+    private readonly clock: Clock = systemClock,
+  ) {
     this.rng = seededRng(config.seed);
   }
 
@@ -82,7 +86,7 @@ export class OriginServer {
     if (key in this.stats.keys || Object.keys(this.stats.keys).length < 10_000) this.stats.keys[key] = (this.stats.keys[key] ?? 0) + 1;
     // The item as of the request's arrival; the latency is the time it takes to come back.
     const version = this.versions.get(key) ?? 1;
-    if (b.latencyMs > 0) await new Promise((r) => setTimeout(r, b.latencyMs));
+    if (b.latencyMs > 0) await sleep(b.latencyMs);
     if (b.status !== undefined && b.status >= 400) {
       this.stats.failed++;
       return { kind: 'failed', status: b.status };
@@ -93,7 +97,7 @@ export class OriginServer {
     }
     this.stats.ok++;
     if (b.garbage) return { kind: 'garbage' };
-    return { kind: 'ok', body: item(key, version, b.payloadBytes, Date.now()) };
+    return { kind: 'ok', body: item(key, version, b.payloadBytes, this.clock.now()) };
   }
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {

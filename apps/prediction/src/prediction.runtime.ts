@@ -2,7 +2,10 @@ import type { ForesightConfig } from '@foresight/config';
 import { streamDeclarations } from '@foresight/contracts';
 import { useStream, type ConsumerState } from '@foresight/messaging';
 import { counter, gauge, histogram } from '@foresight/observability';
-import type { NatsConnection, Subscription } from 'nats';
+import { AdvisoryLeadership } from '@foresight/persistence';
+import { ForesightRpcTransport } from '@foresight/platform';
+import type { Clock } from '@foresight/time';
+import type { NatsConnection } from 'nats';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import { ActionConsumer } from './learning/action.consumer';
@@ -12,7 +15,7 @@ import { rebuildFromStore, type Log, type RebuildResult } from './learning/rebui
 import { ModelRegistry } from './models/model-registry';
 import { ModelsRepository } from './models/models.repository';
 import { parseVersionName } from './models/serving-model';
-import { servePredictionRpc } from './serving/prediction.rpc';
+import { predictionEndpoints } from './serving/prediction.rpc';
 import { Predictor } from './serving/predictor';
 import { RnnBatcher } from './serving/rnn-batcher';
 import { RetrainScheduler } from './training/retrain.scheduler';
@@ -24,7 +27,7 @@ export interface PredictionRuntimeDeps {
   readonly pool: Pool;
   readonly nc: NatsConnection;
   readonly logger: Log;
-  readonly now: () => number;
+  readonly clock: Clock;
   readonly metrics: Registry;
   /** Compiled training-worker entry; found in dist/ by default. */
   readonly workerPath?: string;
@@ -41,17 +44,19 @@ export class PredictionRuntime {
   readonly registry: ModelRegistry;
   readonly predictor: Predictor;
   readonly trainer: Trainer;
+  /** `predict` and `model` over NATS; the handlers are PredictionRpcController's. */
+  readonly rpc: ForesightRpcTransport;
   private readonly scheduler: RetrainScheduler;
+  private readonly training: AdvisoryLeadership;
   private consumer: ActionConsumer | null = null;
-  private rpc: Subscription[] = [];
   rebuilt: RebuildResult | null = null;
   /** Recorded actions consumed from the stream, by outcome. */
   readonly consumed = { learned: 0, duplicate: 0, 'below-horizon': 0 };
   private readonly createdAt: number;
 
   constructor(private readonly deps: PredictionRuntimeDeps) {
-    const { config, pool, nc, logger, now, metrics } = deps;
-    this.createdAt = now();
+    const { config, pool, nc, logger, clock, metrics } = deps;
+    this.createdAt = clock.now();
     const p = config.prediction;
     this.model = new OnlineModel({ markovOrder: p.markovOrder, maxContexts: p.maxContexts, maxUsers: p.maxUsers, maxSessions: p.maxSessions, windowLength: p.historyLength });
     this.actions = new ActionsRepository(pool);
@@ -63,7 +68,7 @@ export class PredictionRuntime {
       nc,
       namespace: config.nats.namespace,
       logger,
-      now,
+      clock,
       onSwap: (s) => {
         modelVersion.reset();
         modelVersion.set({ kind: s.kind }, parseVersionName(s.version) ?? 0);
@@ -78,29 +83,37 @@ export class PredictionRuntime {
       idSecret: config.session.idSecret,
       logger,
     });
+    this.training = new AdvisoryLeadership({ databaseUrl: config.database.url, lock: 'predictionTraining', applicationName: 'foresight-prediction-training' });
     this.trainer = new Trainer({
       settings: p,
       model: this.model,
       actions: this.actions,
       models: this.models,
+      exclusive: this.training,
       registry: this.registry,
       logger,
-      now,
+      clock,
       workerPath: deps.workerPath ?? trainWorkerPath(),
     });
     this.scheduler = new RetrainScheduler(this.trainer, p.retrainIntervalMs, p.retrainCheckMs, logger);
+    const latency = histogram(metrics, 'foresight_prediction_rpc_seconds', 'Prediction service request latency', ['op', 'ok']);
+    this.rpc = new ForesightRpcTransport({
+      nc,
+      endpoints: predictionEndpoints(config.nats.namespace),
+      logger,
+      onRequest: (_endpoint, op, ms, ok) => latency.observe({ op, ok: String(ok) }, ms / 1000),
+    });
   }
 
   /** Stream, vocabulary of the active model, rebuild from Postgres, active model, then serving and learning. */
   async start(): Promise<void> {
-    const { config, nc, logger, now, metrics } = this.deps;
+    const { config, nc, logger, clock, metrics } = this.deps;
     await useStream(nc, streamDeclarations(config.nats.namespace).prediction, config.nats.jetStreamReplicas, { logger });
     const active = await this.registry.seedFromActive();
-    this.rebuilt = await rebuildFromStore(this.model, this.actions, logger, now);
+    this.rebuilt = await rebuildFromStore(this.model, this.actions, logger, clock);
     if (active) await this.registry.activate(active);
 
-    const latency = histogram(metrics, 'foresight_prediction_rpc_seconds', 'Prediction service request latency', ['op', 'ok']);
-    this.rpc = servePredictionRpc(nc, config.nats.namespace, this.predictor, () => this.registry.current, logger, (op, ms, ok) => latency.observe({ op, ok: String(ok) }, ms / 1000));
+    this.rpc.open();
     const actions = counter(metrics, 'foresight_prediction_actions_total', 'Recorded actions consumed, by outcome', ['outcome']);
     this.consumer = new ActionConsumer({
       nc,
@@ -115,6 +128,7 @@ export class PredictionRuntime {
         actions.inc({ outcome });
       },
       metrics,
+      clock: this.deps.clock,
     });
     await this.consumer.start();
     this.registry.follow();
@@ -129,9 +143,10 @@ export class PredictionRuntime {
 
   /** No new requests, stop learning and training, then the platform drains NATS and closes the pool. */
   async stop(): Promise<void> {
-    await Promise.all(this.rpc.map((sub) => sub.drain().catch(() => undefined)));
+    await this.rpc.close();
     this.registry.stopFollowing();
     await this.consumer?.stop();
     await this.scheduler.stop();
+    await this.training.stop();
   }
 }

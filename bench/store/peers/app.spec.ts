@@ -7,7 +7,7 @@ const headers = { 'x-api-key': KEY, 'content-type': 'application/json' };
 function setup() {
   const store = new MemoryBlobStore();
   let n = 0;
-  const app = buildPeerApp({ store, apiKey: KEY, ttlS: 60, now: () => Date.UTC(2025, 0, 1), newId: () => `s${++n}` });
+  const app = buildPeerApp({ store, apiKey: KEY, ttlS: 60, clock: { now: () => Date.UTC(2025, 0, 1) }, newId: () => `s${++n}` });
   return { app, store };
 }
 

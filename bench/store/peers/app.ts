@@ -1,5 +1,6 @@
 import { timingSafeEqual } from 'node:crypto';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import type { Clock } from '@foresight/time';
 import type { BlobStore } from './blob-store';
 import { newBlob, readVar, validateCreateBody, writeVar } from './session-blob';
 import type { SessionData } from '../payload';
@@ -9,7 +10,7 @@ export interface PeerAppOptions {
   readonly store: BlobStore;
   readonly apiKey: string;
   readonly ttlS: number;
-  readonly now: () => number;
+  readonly clock: Clock;
   readonly newId: () => string;
 }
 
@@ -53,7 +54,7 @@ export function buildPeerApp(opts: PeerAppOptions): FastifyInstance {
     if (problem !== undefined) return fail(reply, 400, 'VALIDATION.INVALID_BODY', problem);
     const body = (req.body ?? {}) as { userId?: string; data?: SessionData };
     const id = opts.newId();
-    const blob = newBlob(body, opts.now(), opts.ttlS);
+    const blob = newBlob(body, opts.clock.now(), opts.ttlS);
     await opts.store.set(id, blob, opts.ttlS);
     return reply.code(201).send({ id, version: blob.version });
   });
@@ -73,7 +74,7 @@ export function buildPeerApp(opts: PeerAppOptions): FastifyInstance {
     }
     const blob = await opts.store.get(req.params.id);
     if (blob === undefined) return fail(reply, 404, 'SESSION.NOT_FOUND', 'No live session has this id.');
-    const next = writeVar(blob, req.params.group, req.params.name, (body as { value: unknown }).value, opts.now());
+    const next = writeVar(blob, req.params.group, req.params.name, (body as { value: unknown }).value, opts.clock.now());
     await opts.store.set(req.params.id, next, opts.ttlS);
     return { version: next.version };
   });

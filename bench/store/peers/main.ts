@@ -8,6 +8,7 @@
  * Tells its parent {type: 'ready', port} over IPC once it listens; closes cleanly on SIGTERM.
  */
 import { randomBytes } from 'node:crypto';
+import { systemClock } from '@foresight/time';
 import { buildPeerApp } from './app';
 import type { BlobStore } from './blob-store';
 import { peerCli } from './cli';
@@ -21,7 +22,7 @@ async function main(): Promise<void> {
     store,
     apiKey,
     ttlS: ttl,
-    now: Date.now,
+    clock: systemClock,
     // express-session's default id: uid-safe(24), i.e. 24 random bytes in base64url.
     newId: () => randomBytes(24).toString('base64url'),
   });

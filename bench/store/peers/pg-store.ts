@@ -1,9 +1,10 @@
 import { Pool, type PoolClient } from 'pg';
+import { systemClock, type Clock } from '@foresight/time';
 import type { BlobStore } from './blob-store';
 import type { SessionBlob } from './session-blob';
 
 /** The table of `connect-pg-simple` (its `table.sql`), including its index on `expire`. */
-export const SESSION_TABLE_DDL = [
+const SESSION_TABLE_DDL = [
   'DROP TABLE IF EXISTS "session"',
   `CREATE TABLE "session" (
      "sid" varchar NOT NULL COLLATE "default",
@@ -30,7 +31,7 @@ export class PgBlobStore implements BlobStore {
   constructor(
     connectionString: string,
     poolSize: number,
-    private readonly now: () => number = Date.now,
+    private readonly clock: Clock = systemClock,
   ) {
     this.pool = new Pool({ connectionString, max: poolSize });
   }
@@ -38,13 +39,13 @@ export class PgBlobStore implements BlobStore {
   async get(sid: string): Promise<SessionBlob | undefined> {
     const res = await this.pool.query<{ sess: SessionBlob }>(
       'SELECT sess FROM "session" WHERE sid = $1 AND expire >= to_timestamp($2)',
-      [sid, Math.floor(this.now() / 1000)],
+      [sid, Math.floor(this.clock.now() / 1000)],
     );
     return res.rows[0]?.sess;
   }
 
   async set(sid: string, blob: SessionBlob, ttlS: number): Promise<void> {
-    const expire = Math.floor(this.now() / 1000) + ttlS;
+    const expire = Math.floor(this.clock.now() / 1000) + ttlS;
     await this.pool.query(
       'INSERT INTO "session" (sess, expire, sid) SELECT $1, to_timestamp($2), $3 ' +
         'ON CONFLICT (sid) DO UPDATE SET "sess"=$1, "expire"=to_timestamp($2) RETURNING sid',

@@ -1,8 +1,5 @@
 export * from './errors';
 export * from './keys';
-export * from './util/time';
-export * from './util/rng';
-export { IndexedHeap } from './util/indexed-heap';
 export * from './store/byte-cache';
 export type { EvictionPolicy } from './eviction/policy';
 export { LruPolicy } from './eviction/lru-policy';
@@ -27,8 +24,6 @@ export type { RequiredKey, Requirements } from './requirements/resolver';
 export { Ewma } from './origin/ewma';
 export { CircuitBreaker } from './origin/circuit-breaker';
 export type { BreakerState, CircuitBreakerOptions } from './origin/circuit-breaker';
-export { backoffDelay } from './origin/backoff';
-export type { BackoffOptions } from './origin/backoff';
 export { ResilientOrigin } from './origin/resilient-origin';
 export type { Lane, OriginDeps, OriginFetch, OriginOptions, OriginResponse } from './origin/resilient-origin';
 export { OriginRegistry } from './origin/origin-registry';

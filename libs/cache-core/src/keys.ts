@@ -1,10 +1,10 @@
-import { Limits } from '@foresight/contracts';
+import { DATA_KEY_PATTERN, Limits } from '@foresight/contracts';
 import { CacheError } from './errors';
 
 /** Longest accepted cache key, in characters. */
 export const MAX_KEY_LENGTH = Limits.dataKeyLength;
 
-const KEY_RE = /^[\x21-\x29\x2b-\x7e]+$/;
+const KEY_RE = new RegExp(DATA_KEY_PATTERN);
 const PATTERN_RE = /^[\x21-\x7e]+$/;
 
 /** True when `key` is a valid cache key: 1–512 visible ASCII characters, no space, no `*`. */

@@ -1,7 +1,7 @@
 import type { ListOption, NumberOption, OptionSpec, StringOption } from './spec';
 
 /** `what` of a number option in a sentence: "a positive integer", "a number from 0 to 1". */
-export function numberExpectation(o: Pick<NumberOption, 'min' | 'max'>, integer: boolean, plural = false): string {
+function numberExpectation(o: Pick<NumberOption, 'min' | 'max'>, integer: boolean, plural = false): string {
   const kind = plural ? (integer ? 'integers' : 'numbers') : integer ? 'an integer' : 'a number';
   const { min, max } = o;
   if (integer && min === 1 && max === undefined) return plural ? 'positive integers' : 'a positive integer';

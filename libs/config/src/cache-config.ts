@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { EnvReader } from './env-reader';
 
-/** One data source of the predictive cache (P7), registered by key pattern. */
+/** One data source of the predictive cache registered by key pattern. */
 export interface OriginSpec {
   /** Name in metrics, logs and errors. */
   readonly id: string;
@@ -27,7 +27,7 @@ export interface OriginSpec {
   readonly breaker: { readonly failureThreshold: number; readonly openMs: number };
 }
 
-/** Predictive cache of the shard nodes (issue 4). */
+/** Predictive cache of the shard nodes. */
 export interface CacheConfig {
   readonly policy: 'lru' | 'lfu' | 'foresight';
   /** Memory budget of the cached values (bytes of their JSON encoding). */

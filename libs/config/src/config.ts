@@ -18,7 +18,7 @@ const DEFAULT_PORTS: Record<ServiceName, number> = {
   tool: 0,
 };
 
-/** The whole configuration of a Foresight process, read once from the environment (STYLE.md §9). */
+/** The whole configuration of a Foresight process, read once from the environment: validated, typed, injected; nothing else reads `process.env`. */
 export interface ForesightConfig {
   readonly service: ServiceName;
   readonly environment: 'development' | 'production' | 'test';
@@ -67,7 +67,7 @@ export interface ForesightConfig {
     /** How often reads served from L1 are reported to owners as activity (batched). */
     readonly touchFlushMs: number;
   };
-  /** Tokens (issue 5): lifetimes, key handling, predictive refresh (token service) and verification limits (gateway). */
+  /** Tokens: lifetimes, key handling, predictive refresh (token service) and verification limits (gateway). */
   readonly token: {
     readonly issuer: string;
     readonly audience: string;
@@ -90,7 +90,7 @@ export interface ForesightConfig {
     readonly jwksCacheMs: number;
     readonly rateLimit: { readonly perIpPerSecond: number; readonly ipBurst: number; readonly perTokenPerSecond: number; readonly tokenBurst: number };
   };
-  /** Prediction service (issue 3): online Markov model, bounded memory, periodic RNN retraining. */
+  /** Prediction service: online Markov model, bounded memory, periodic RNN retraining. */
   readonly prediction: {
     readonly markovOrder: number;
     /** Memory bound of the global model (contexts of order ≥ 1; rare ones are pruned). */
@@ -123,7 +123,7 @@ export interface ForesightConfig {
     /** Stored model rows kept (the active one always is). */
     readonly modelRetention: number;
   };
-  /** Predictive cache of the shard nodes (issue 4): budget, policy, origins, declared requirements. */
+  /** Predictive cache of the shard nodes: budget, policy, origins, declared requirements. */
   readonly cache: CacheConfig;
   /** Exit when the parent process dies (set by the local launcher and tests, so nothing is orphaned). */
   readonly exitWithParent: boolean;

@@ -1,7 +1,7 @@
 import { EnvReader } from './env-reader';
 import { ConfigError } from './config';
 
-/** Settings of `apps/origin-example`, the demo and test data source (issue 4). */
+/** Settings of `apps/origin-example`, the demo and test data source. */
 export interface OriginExampleConfig {
   readonly host: string;
   readonly port: number;

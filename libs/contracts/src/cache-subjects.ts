@@ -1,5 +1,10 @@
+import type { Static } from '@sinclair/typebox';
+import { CacheInvalidateMessage, RequirementDeclaration, RequirementsListReply, RequirementsPutReply } from './schemas/cache';
+import { EmptyRequest } from './schemas/fields';
+import type { CommandTypes } from './shard-commands';
+
 /**
- * Subjects and messages of the predictive cache (issue 4). All are core NATS (no stream): the
+ * Subjects and messages of the predictive cache. All are core NATS (no stream): the
  * broadcasts go to every shard node (no queue group), request subjects to any one node. None of
  * them overlaps the stream subjects (`<ns>.evt.…`).
  */
@@ -24,29 +29,12 @@ export function cacheSubjects(namespace = 'fs'): CacheSubjects {
 /** Queue group of the requirements request subject. */
 export const CACHE_REQUIREMENTS_QUEUE = 'cache-requirements';
 
-/** Most keys in one invalidation message. */
-export const MAX_INVALIDATE_KEYS = 1000;
-
 /**
  * "These keys changed": published by an origin, a back end or the gateway (`POST /v1/invalidate`)
  * on `<ns>.cache.invalidate`, MessagePack. Either `keys` (exact keys) or `pattern` (a key pattern,
  * `*` matches one or more characters, e.g. `product:*`).
  */
-export interface CacheInvalidateV1 {
-  readonly type: 'cache.invalidate';
-  readonly version: 1;
-  readonly keys?: readonly string[];
-  readonly pattern?: string;
-  readonly correlationId?: string;
-}
-
-/** One declared data requirement (P6): what an action pattern needs. */
-export interface RequirementDeclaration {
-  /** Action pattern, e.g. `view_product:{id}` (`{name}` matches one segment without `:` or `/`). */
-  readonly pattern: string;
-  /** Key templates filled from the action's placeholders and the session context, e.g. `product:{id}`. */
-  readonly keys: readonly string[];
-}
+export type CacheInvalidateV1 = Static<typeof CacheInvalidateMessage>;
 
 /** A declaration was stored (or, with `keys` empty, removed); every node applies it. */
 export interface RequirementsChangedV1 {
@@ -57,9 +45,11 @@ export interface RequirementsChangedV1 {
 }
 
 /** Requests on `<ns>.rpc.cache.requirements`. */
-export interface CacheRequirementsCommands {
+export const CacheRequirementsCommandSchemas = {
   /** Stores a declaration (replacing the pattern's previous one) and broadcasts it; empty `keys` removes it. */
-  put: { readonly request: RequirementDeclaration; readonly reply: { readonly declaration: RequirementDeclaration; readonly removed: boolean } };
+  put: { request: RequirementDeclaration, reply: RequirementsPutReply },
   /** Every stored declaration. */
-  list: { readonly request: Record<string, never>; readonly reply: { readonly declarations: readonly RequirementDeclaration[] } };
-}
+  list: { request: EmptyRequest, reply: RequirementsListReply },
+} as const;
+
+export type CacheRequirementsCommands = CommandTypes<typeof CacheRequirementsCommandSchemas>;

@@ -8,7 +8,7 @@ export interface ShardMove {
   readonly epoch: number;
 }
 
-/** Published by the metadata leader after it committed one rebalancing round (S3/S4). */
+/** Published by the metadata leader after it committed one rebalancing round. */
 export type ShardOwnersChangedV1 = Envelope<'cluster.shard_owners_changed', 1, { readonly moves: readonly ShardMove[] }>;
 
 export type NodeJoinedV1 = Envelope<'cluster.node_joined', 1, { readonly nodeId: string; readonly incarnation: string }>;

@@ -1,5 +1,5 @@
 /**
- * Every message Foresight puts on the bus travels in this envelope (STYLE.md §4).
+ * Every message Foresight puts on the bus travels in this envelope.
  * `type` + `version` identify the schema; consumers switch on them, never on class names.
  */
 export interface Envelope<TType extends string = string, TVersion extends number = number, TData = unknown> {
@@ -51,11 +51,6 @@ export function envelopeProblem(value: unknown): string | undefined {
   if (!Number.isFinite(at) || at < EARLIEST_EVENT || at > LATEST_EVENT) return 'occurredAt is not an ISO-8601 instant between 1970 and 9999';
   if (e.data === null || typeof e.data !== 'object' || Array.isArray(e.data)) return `data is ${describeKind(e.data)}, not an object`;
   return undefined;
-}
-
-/** True when `value` has every envelope field a consumer relies on (see {@link envelopeProblem}). */
-export function isEnvelope(value: unknown): value is Envelope {
-  return envelopeProblem(value) === undefined;
 }
 
 function describeKind(v: unknown): string {

@@ -1,6 +1,6 @@
 /**
  * Stable error codes. They know nothing of HTTP: the gateway maps them to status codes in one
- * exception filter, services put them in RPC replies (STYLE.md §8).
+ * exception filter, services put them in RPC replies.
  */
 export const ErrorCodes = {
   VALIDATION: 'REQUEST.INVALID',
@@ -34,7 +34,7 @@ export const ErrorCodes = {
   URI_TOO_LONG: 'REQUEST.URI_TOO_LONG',
   HEADERS_TOO_LARGE: 'REQUEST.HEADERS_TOO_LARGE',
   REQUEST_TIMEOUT: 'REQUEST.TIMEOUT',
-  // Tokens (issue 5): the same codes as @foresight/token-core's TokenError.
+  // Tokens: the same codes as @foresight/token-core's TokenError.
   TOKEN_EXPIRED: 'TOKEN.EXPIRED',
   TOKEN_MALFORMED: 'TOKEN.MALFORMED',
   TOKEN_BAD_SIGNATURE: 'TOKEN.BAD_SIGNATURE',
@@ -44,9 +44,9 @@ export const ErrorCodes = {
   TOKEN_CLAIM_MISMATCH: 'TOKEN.CLAIM_MISMATCH',
   TOKEN_REUSED: 'TOKEN.REUSED',
   TOKEN_UNKNOWN: 'TOKEN.UNKNOWN',
-  // Prediction (issue 3): no stored model yet, or the version asked for is no longer served.
+  // Prediction: no stored model yet, or the version asked for is no longer served.
   PREDICTION_MODEL_NOT_FOUND: 'PREDICTION.MODEL_NOT_FOUND',
-  // Predictive cache (issue 4): the same codes as @foresight/cache-core's CacheError where they overlap.
+  // Predictive cache: the same codes as @foresight/cache-core's CacheError where they overlap.
   ORIGIN_TIMEOUT: 'ORIGIN.TIMEOUT',
   ORIGIN_FAILED: 'ORIGIN.FAILED',
   ORIGIN_BAD_RESPONSE: 'ORIGIN.BAD_RESPONSE',

@@ -19,3 +19,4 @@ export * from './streams';
 export * from './permissions';
 export * from './nats-accounts';
 export * from './limits';
+export * from './schemas';

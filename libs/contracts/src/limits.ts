@@ -14,6 +14,12 @@ export const Limits = {
   jsonMaxKeysPerObject: 10_000,
   /** Object members in a whole JSON body. */
   jsonMaxKeysTotal: 100_000,
+  /** Session ids on the wire (issued ones are 32 characters). */
+  sessionIdLength: 64,
+  /** User ids: stored in Postgres text columns and carried in tokens. */
+  userIdLength: 256,
+  /** State group names. */
+  groupNameLength: 32,
   /** Session variable names (the shard's VARIABLE_NAME pattern allows this many). */
   variableNameLength: 128,
   /** Data keys of the predictive cache. */

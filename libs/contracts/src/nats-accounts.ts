@@ -10,7 +10,7 @@ export interface NatsAccountUser {
 }
 
 /** The environment variable holding a user's password in `deploy/`: `NATS_<USER>_PASSWORD`. */
-export function passwordVariable(user: string): string {
+function passwordVariable(user: string): string {
   return `NATS_${user.toUpperCase().replace(/-/g, '_')}_PASSWORD`;
 }
 
@@ -86,7 +86,7 @@ export function renderNatsAccounts(users: readonly NatsAccountUser[], sys: { rea
 }
 
 /** The shard nodes of `docker-compose.yml`, each with its own NATS user. */
-export const DEPLOY_SHARD_NODES: readonly string[] = ['shard-1', 'shard-2', 'shard-3'];
+const DEPLOY_SHARD_NODES: readonly string[] = ['shard-1', 'shard-2', 'shard-3'];
 
 /**
  * `deploy/nats/accounts.conf`, generated (`npm run nats:accounts`) from the permission table with the

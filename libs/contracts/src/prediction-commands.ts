@@ -1,53 +1,8 @@
-/** Most predictions one request may ask for (`n` is 1..MAX_PREDICTIONS). */
-export const MAX_PREDICTIONS = 50;
-/** Default `n` when a caller does not say. */
-export const DEFAULT_PREDICTIONS = 5;
+import { ModelChunk, ModelChunkCommand, PredictCommand, PredictionResult, type PredictionModelKind } from './schemas/predictions';
+import type { CommandTypes } from './shard-commands';
+
 /** Largest model chunk in a `model` reply (the NATS default max_payload is 1 MiB). */
 export const MODEL_CHUNK_BYTES = 512 * 1024;
-
-/** One predicted next action, most likely first. */
-export interface PredictedAction {
-  readonly action: string;
-  /** Calibrated probability of this action being the session's next one. */
-  readonly p: number;
-}
-
-/** Which model produced an answer. */
-export type PredictionModelKind = 'markov' | 'ensemble';
-
-/** Answer to `predict`. */
-export interface PredictionResult {
-  readonly sessionId: string;
-  /**
-   * The model version: `v<n>` for the stored model row n that is active (its Markov part keeps
-   * learning online), or `markov-live` while no model has been stored yet.
-   */
-  readonly modelVersion: string;
-  readonly model: PredictionModelKind;
-  /** Number of the session's recorded actions the prediction conditioned on (0 = cold start). */
-  readonly historyLength: number;
-  readonly predictions: readonly PredictedAction[];
-}
-
-/**
- * One chunk of the active model as stored (a {@link PredictionModelBundleV1} in MessagePack).
- * Fetch chunk 0 (no version), then chunks 1..chunks-1 of that version; check `sha256` over the
- * concatenation. `PREDICTION.MODEL_NOT_FOUND` means no model is stored yet, or the version asked
- * for is no longer the one served: start again from chunk 0.
- */
-export interface ModelChunk {
-  readonly modelVersion: string;
-  readonly kind: PredictionModelKind;
-  readonly createdAt: string;
-  /** Action names by index; index 0 is the catch-all `<unk>`. */
-  readonly vocabulary: readonly string[];
-  readonly metrics: Readonly<Record<string, unknown>>;
-  readonly totalBytes: number;
-  readonly sha256: string;
-  readonly chunk: number;
-  readonly chunks: number;
-  readonly data: Uint8Array;
-}
 
 /**
  * Wire form of a stored model (the `artifact` column and the bytes of `model`): MessagePack of
@@ -69,9 +24,11 @@ export interface PredictionModelBundleV1 {
  * Requests to the prediction service on `<ns>.rpc.prediction.<op>`; any instance answers
  * (queue group `prediction`).
  */
-export interface PredictionCommands {
-  /** The `n` most likely next actions of a session (1..{@link MAX_PREDICTIONS}). */
-  predict: { readonly request: { readonly sessionId: string; readonly n?: number }; readonly reply: PredictionResult };
+export const PredictionCommandSchemas = {
+  /** The `n` most likely next actions of a session (1..MAX_PREDICTIONS). */
+  predict: { request: PredictCommand, reply: PredictionResult },
   /** A chunk of the active stored model, for cache nodes that predict locally. */
-  model: { readonly request: { readonly modelVersion?: string; readonly chunk?: number }; readonly reply: ModelChunk };
-}
+  model: { request: ModelChunkCommand, reply: ModelChunk },
+} as const;
+
+export type PredictionCommands = CommandTypes<typeof PredictionCommandSchemas>;

@@ -1,5 +1,5 @@
 import type { Envelope } from './envelope';
-import type { PredictionModelKind } from './prediction-commands';
+import type { PredictionModelKind } from './schemas/predictions';
 
 /**
  * A new model became active (published on `<ns>.evt.prediction.model_updated`, stream

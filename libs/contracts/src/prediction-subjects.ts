@@ -1,5 +1,5 @@
 /**
- * Subjects and the stream of the prediction service (issue 3), beside the session/cluster ones in
+ * Subjects and the stream of the prediction service, beside the session/cluster ones in
  * `subjects.ts`. Request subjects (`<ns>.rpc.prediction.<op>`, any instance answers, queue group
  * `prediction`) never overlap stream subjects (`<ns>.evt.prediction.…`).
  */
@@ -16,7 +16,6 @@ export interface PredictionSubjects {
 }
 
 export type PredictionOp = 'predict' | 'model';
-export const PREDICTION_OPS: readonly PredictionOp[] = ['predict', 'model'];
 
 /** Model-updated events are small (metadata only); a day lets a cache node that was down catch up. */
 export const PREDICTION_STREAM_MAX_AGE_MS = 86_400_000;

@@ -3,7 +3,7 @@ import type { Envelope } from './envelope';
 /** JSON value stored in a session variable. */
 export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 
-/** Variables of one state group (S2): name → value. */
+/** Variables of one state group: name → value. */
 export type GroupState = Readonly<Record<string, JsonValue>>;
 /** All groups of a session: group → variables. */
 export type GroupsState = Readonly<Record<string, GroupState>>;
@@ -71,6 +71,3 @@ export const SESSION_EVENT_TYPES: readonly SessionEventType[] = [
   'session.ended',
   'session.action_recorded',
 ];
-
-/** An event as stored: the envelope plus its position in the session's stream. */
-export type StoredSessionEvent = SessionEvent & { readonly streamVersion: number };

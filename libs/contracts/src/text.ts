@@ -1,5 +1,3 @@
-import type { JsonValue } from './session-events';
-
 /** Cheap pre-check: no NUL and no surrogate at all (nearly every string) means nothing to look at. */
 const SUSPECT = /[\u0000\ud800-\udfff]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -19,18 +17,6 @@ export function isWellFormedText(value: string): boolean {
  */
 export function isStorableText(value: string): boolean {
   return !SUSPECT.test(value) || (!value.includes('\u0000') && !LONE_SURROGATE.test(value));
-}
-
-/**
- * Whether every string of a JSON value, keys included, is well-formed ({@link isWellFormedText}).
- * Looks 64 levels deep, as deep as a session variable may be (deeper ones are refused for that).
- */
-export function isWellFormedJson(value: JsonValue | undefined, depth = 0): boolean {
-  if (typeof value === 'string') return isWellFormedText(value);
-  if (typeof value !== 'object' || value === null || depth > 64) return true;
-  if (Array.isArray(value)) return value.every((v: JsonValue) => isWellFormedJson(v, depth + 1));
-  for (const [k, v] of Object.entries(value)) if (!isWellFormedText(k) || !isWellFormedJson(v, depth + 1)) return false;
-  return true;
 }
 
 /** The sentence a client gets for a string that cannot be stored. */

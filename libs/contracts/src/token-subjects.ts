@@ -1,5 +1,5 @@
 /**
- * Subjects and the stream of the token service (issue 5), beside the session/cluster ones in
+ * Subjects and the stream of the token service, beside the session/cluster ones in
  * `subjects.ts`. Request subjects (`<ns>.rpc.token.<op>`) never overlap stream subjects
  * (`<ns>.evt.token.…`); per-session notices (`<ns>.notice.token.<sessionId>`) are core NATS only.
  */

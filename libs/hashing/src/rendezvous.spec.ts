@@ -1,7 +1,9 @@
 import { shardOf } from './hash';
-import { assignShards, changedShards, rankNodes } from './rendezvous';
+import { assignShards } from './rendezvous';
 
 const nodes = (n: number) => Array.from({ length: n }, (_, i) => `node-${i + 1}`);
+/** Shards whose owner differs between two assignments. */
+const changedShards = (before: readonly (string | null)[], after: readonly (string | null)[]) => after.flatMap((owner, shard) => (before[shard] !== owner ? [shard] : []));
 const loads = (owners: readonly (string | null)[]) => {
   const m = new Map<string, number>();
   for (const o of owners) if (o) m.set(o, (m.get(o) ?? 0) + 1);
@@ -55,12 +57,6 @@ describe('assignShards (rendezvous with bounded load)', () => {
 
   it('returns null owners when no node is live', () => {
     expect(assignShards(4, [])).toEqual([null, null, null, null]);
-  });
-});
-
-describe('rankNodes', () => {
-  it('puts the same primary first for a key regardless of input order', () => {
-    expect(rankNodes('session-1', ['a', 'b', 'c'])[0]).toBe(rankNodes('session-1', ['c', 'a', 'b'])[0]);
   });
 });
 

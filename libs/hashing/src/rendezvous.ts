@@ -6,19 +6,7 @@ function score(keyHash: number, nodeHash: number): number {
 }
 
 /**
- * Nodes ordered by rendezvous weight for one key, best first. The first is the primary owner,
- * the second the natural secondary (H1). Ties (astronomically rare) break by node id.
- */
-export function rankNodes(key: number | string, nodes: readonly string[]): string[] {
-  const keyHash = typeof key === 'number' ? key >>> 0 : fnv1a32(key);
-  return nodes
-    .map((node) => ({ node, w: score(keyHash, fnv1a32(node)) }))
-    .sort((a, b) => b.w - a.w || (a.node < b.node ? -1 : a.node > b.node ? 1 : 0))
-    .map((x) => x.node);
-}
-
-/**
- * Assigns `shardCount` virtual shards to `nodes` by rendezvous hashing with bounded load (S3):
+ * Assigns `shardCount` virtual shards to `nodes` by rendezvous hashing with bounded load:
  * each shard goes to its highest-weight node that still has room, where room is
  * ceil(loadFactor · shardCount / nodes). The result depends only on the node set, so every
  * metadata instance computes the same table, and a join or leave moves about 1/N of the shards.
@@ -42,11 +30,4 @@ export function assignShards(shardCount: number, nodes: readonly string[], loadF
     owners[shard] = live[chosen];
   }
   return owners;
-}
-
-/** Shards whose owner differs between two assignments. */
-export function changedShards(before: readonly (string | null)[], after: readonly (string | null)[]): number[] {
-  const changed: number[] = [];
-  for (let shard = 0; shard < after.length; shard++) if (before[shard] !== after[shard]) changed.push(shard);
-  return changed;
 }

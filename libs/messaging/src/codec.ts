@@ -1,7 +1,7 @@
 import { ErrorCodes, ForesightError } from '@foresight/contracts';
 import { Packr } from 'msgpackr';
 
-// Plain maps (no msgpackr record extension), so any MessagePack implementation can read the wire (S7).
+// Plain maps (no msgpackr record extension), so any MessagePack implementation can read the wire.
 const packr = new Packr({ useRecords: false, moreTypes: false, int64AsType: 'number' });
 // msgpackr renames a map key "__proto__" to "__proto_" when it builds objects (its guard against
 // prototype pollution), which would change data: a session variable named "__proto__", a JSON value

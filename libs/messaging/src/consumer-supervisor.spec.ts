@@ -1,4 +1,4 @@
-import { consumerHealthProbe, describeError, restartDelay, supervise, type AttemptContext, type ConsumerState } from './consumer-supervisor';
+import { consumerHealthProbe, describeError, supervise, type AttemptContext, type ConsumerState } from './consumer-supervisor';
 import { headerSafe } from './dead-letter';
 
 const quiet = { warn: () => undefined, error: () => undefined };
@@ -11,13 +11,29 @@ async function until(check: () => boolean, what: string): Promise<void> {
   }
 }
 
-describe('restartDelay', () => {
-  it('doubles per failure up to the cap, with ±50 % jitter', () => {
-    expect(restartDelay(1, 100, 10_000, () => 0.5)).toBe(100);
-    expect(restartDelay(4, 100, 10_000, () => 0.5)).toBe(800);
-    expect(restartDelay(50, 100, 10_000, () => 0.5)).toBe(10_000);
-    expect(restartDelay(1, 100, 10_000, () => 0)).toBe(50);
-    expect(restartDelay(1, 100, 10_000, () => 0.999)).toBe(150);
+describe('supervise restart delay', () => {
+  it('doubles per failure from the first delay, never above the cap, jitter included', async () => {
+    const delays: number[] = [];
+    const logger = { warn: (obj: object) => delays.push((obj as { delayMs: number }).delayMs), error: () => undefined };
+    let attempts = 0;
+    const loop = supervise(
+      async () => {
+        attempts++;
+        throw new Error('down');
+      },
+      { name: 't', logger, initialDelayMs: 20, maxDelayMs: 50, rng: () => 0.999_999 },
+    );
+    // Logged at failures 1, 2 and 4 (powers of two).
+    await until(() => attempts >= 5, 'five attempts');
+    await loop.stop();
+    expect(delays.slice(0, 3)).toEqual([20, 40, 50]);
+  });
+
+  it('stamps its state with the injected clock', async () => {
+    const loop = supervise(async (ctx) => { ctx.running(); await new Promise<void>((resolve) => ctx.onStop(resolve)); }, { name: 't', logger: quiet, clock: { now: () => 42 } });
+    await loop.started;
+    expect(loop.state()).toMatchObject({ status: 'running', since: 42 });
+    await loop.stop();
   });
 });
 

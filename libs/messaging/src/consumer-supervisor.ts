@@ -1,3 +1,6 @@
+import type { Rng } from '@foresight/random';
+import { backoffDelay, systemClock, type BackoffOptions, type Clock } from '@foresight/time';
+
 /** Where a supervised consumer loop stands; `/health` is ok only while it is `running`. */
 export type ConsumerStatus = 'starting' | 'running' | 'restarting' | 'stopped';
 
@@ -32,15 +35,17 @@ export interface SupervisorOptions {
   /** Named in logs, e.g. `FS_SESSIONS/token-activity`. */
   readonly name: string;
   readonly logger: SupervisorLogger;
-  /** First restart delay; doubled per failure up to `maxDelayMs`, each with ±50 % jitter. */
+  /** First restart delay; doubled per failure up to `maxDelayMs`, each with equal jitter (the upper half). */
   readonly initialDelayMs?: number;
   readonly maxDelayMs?: number;
   /** A closed connection never comes back: the loop reports `stopped` instead of retrying. */
   readonly connectionClosed?: () => boolean;
   readonly onRestart?: () => void;
   readonly onStatus?: (state: ConsumerState) => void;
-  readonly random?: () => number;
-  readonly now?: () => number;
+  /** Jitter of the restart delay (default `Math.random`). */
+  readonly rng?: Rng;
+  /** Stamps `since` of the state (default the system clock). */
+  readonly clock?: Clock;
 }
 
 export interface Supervised {
@@ -48,12 +53,6 @@ export interface Supervised {
   /** Resolves once the first attempt is consuming or has failed (it keeps retrying in the background). */
   readonly started: Promise<void>;
   stop(): Promise<void>;
-}
-
-/** The restart delay after `failures` failures in a row: exponential, capped, with jitter. */
-export function restartDelay(failures: number, initialMs: number, maxMs: number, random: () => number = Math.random): number {
-  const base = Math.min(maxMs, initialMs * 2 ** Math.min(Math.max(failures - 1, 0), 20));
-  return Math.round(base * (0.5 + random()));
 }
 
 /** A message for logs and health that cannot throw, whatever was thrown. */
@@ -72,9 +71,10 @@ export function describeError(error: unknown): string {
  * counted. Only `stop()` ends it for good (or a closed connection, reported as `stopped`).
  */
 export function supervise(attempt: (ctx: AttemptContext) => Promise<void>, options: SupervisorOptions): Supervised {
-  const now = options.now ?? Date.now;
-  const initial = options.initialDelayMs ?? 250;
-  const max = options.maxDelayMs ?? 10_000;
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
+  const backoff: BackoffOptions = { baseMs: options.initialDelayMs ?? 250, maxMs: options.maxDelayMs ?? 10_000, jitter: 'equal' };
+  const rng = options.rng ?? Math.random;
   let state: ConsumerState = { status: 'starting', since: now(), restarts: 0, failures: 0 };
   let stopping = false;
   let stopCurrent: (() => void) | null = null;
@@ -141,7 +141,7 @@ export function supervise(attempt: (ctx: AttemptContext) => Promise<void>, optio
       } catch {
         /* counting must not end the loop */
       }
-      const delay = restartDelay(failures, initial, max, options.random);
+      const delay = Math.round(backoffDelay(failures - 1, backoff, rng));
       // Powers of two: a consumer waiting for its stream says so now and then, not every attempt.
       if ((failures & (failures - 1)) === 0) log('warn', { consumer: options.name, error: failure, failures, delayMs: delay }, 'consumer loop ended; restarting');
       await new Promise<void>((resolve) => {

@@ -1,4 +1,5 @@
 import { envelopeProblem, ErrorCodes, ForesightError, Headers, type Envelope } from '@foresight/contracts';
+import { backoffDelay, type BackoffOptions, type Clock } from '@foresight/time';
 import {
   AckPolicy,
   DeliverPolicy,
@@ -65,7 +66,7 @@ export async function publishEvent(js: JetStreamClient, subject: string, event: 
 }
 
 /** A failure worth retrying later (nak with delay) rather than a poison message (term). */
-export function isTransient(error: unknown): boolean {
+function isTransient(error: unknown): boolean {
   if (error instanceof ForesightError) {
     return error.code === ErrorCodes.UNAVAILABLE || error.code === ErrorCodes.TIMEOUT || error.code === ErrorCodes.INTERNAL;
   }
@@ -96,10 +97,15 @@ export interface PullConsumerOptions {
   readonly metrics?: Registry;
   /** Restart backoff: first delay and cap, in ms (default 250 ms, 10 s; with jitter). */
   readonly restartDelayMs?: { readonly initial: number; readonly max: number };
+  /** Stamps the consumer's state (default the system clock). */
+  readonly clock?: Clock;
 }
 
+/** Redelivery delay of a transient failure, by delivery: 0.5 s doubling to 30 s, jittered so a burst of failures does not come back at once. */
+const NAK_BACKOFF: BackoffOptions = { baseMs: 500, maxMs: 30_000, jitter: 'equal' };
+
 /**
- * Runs a durable pull consumer with explicit acks (STYLE.md §6): `ack()` after `handle` resolved
+ * Runs a durable pull consumer with explicit acks: `ack()` after `handle` resolved
  * (the work is committed), `nak(delay)` on a transient failure. The handler only ever sees a
  * decoded {@link Envelope}; anything else, and anything the handler rejects (or that still fails on
  * its last delivery), is poison: `term()`, counted, logged and copied to the dead-letter subject.
@@ -164,7 +170,7 @@ export async function runPullConsumer<T extends Envelope>(
       } else if (deliveries >= maxDeliver) {
         poison(msg, 'exhausted', `still failing after ${deliveries} deliveries: ${detail}`, event.id);
       } else {
-        const delay = Math.min(30_000, 500 * 2 ** Math.min(deliveries - 1, 6));
+        const delay = Math.round(backoffDelay(Math.max(0, deliveries - 1), NAK_BACKOFF, Math.random));
         say('warn', { err: error, seq: msg.seq, eventId: event.id, delay }, 'transient failure; will retry');
         settle(() => msg.nak(delay));
       }
@@ -206,6 +212,7 @@ export async function runPullConsumer<T extends Envelope>(
       initialDelayMs: options.restartDelayMs?.initial,
       maxDelayMs: options.restartDelayMs?.max,
       connectionClosed: () => nc.isClosed(),
+      clock: options.clock,
       onRestart: () => metrics.restarted(),
       onStatus: (state) => metrics.up(state.status === 'running'),
     },

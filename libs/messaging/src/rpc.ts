@@ -114,7 +114,7 @@ export function serveRpc(
 }
 
 /** Longest idempotency key accepted on the wire; longer or empty ones are ignored. */
-export const MAX_REQUEST_ID_LENGTH = 200;
+const MAX_REQUEST_ID_LENGTH = 200;
 
 function requestIdOf(h: MsgHdrs | undefined): { requestId?: string } {
   const id = h?.get(Headers.requestId) ?? '';

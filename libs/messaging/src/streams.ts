@@ -1,4 +1,5 @@
 import type { StreamDeclaration } from '@foresight/contracts';
+import { backoffDelay, sleep, type BackoffOptions } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import { ensureStream } from './jetstream';
 
@@ -8,6 +9,9 @@ export interface StreamUseLogger {
 
 const isNotFound = (error: unknown) => (error as { code?: string }).code === '404' || /stream not found/i.test(String((error as Error).message));
 const isPermissionDenied = (error: unknown) => (error as { code?: string }).code === 'PERMISSIONS_VIOLATION';
+
+/** Polls for a stream someone else declares: soon at first, then every half second or so. */
+const WAIT_BACKOFF: BackoffOptions = { baseMs: 50, maxMs: 500, jitter: 'equal' };
 
 /**
  * Declares every stream (create, or update to match): the metadata service's job, the only role
@@ -48,7 +52,7 @@ export async function useStream(
       }
     }
     if (attempt % 20 === 0) options.logger?.warn({ stream: declaration.name, err: lastError }, 'waiting for the stream (the metadata service declares it)');
-    await new Promise((r) => setTimeout(r, Math.min(500, 50 * (attempt + 1))));
+    await sleep(backoffDelay(attempt, WAIT_BACKOFF, Math.random));
   }
   throw new Error(`stream ${declaration.name} is not available and this NATS user may not create it: the metadata service declares it (is it running?). Last error: ${String(lastError)}`);
 }

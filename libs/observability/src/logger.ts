@@ -3,7 +3,7 @@ import pino, { type Logger } from 'pino';
 export type { Logger } from 'pino';
 
 /**
- * Structured JSON logs (X6). Every line names the service and node; request-scoped children add
+ * Structured JSON logs. Every line names the service and node; request-scoped children add
  * the correlation id that entered at the gateway.
  */
 export function createLogger(options: { service: string; nodeId?: string; level: string }): Logger {

@@ -1,11 +1,9 @@
 import { DataSource } from 'typeorm';
 import { migrations } from '../../../migrations';
+import { AdvisoryLocks } from './advisory-locks';
 
-/**
- * The one TypeORM data source definition, shared by the migration CLI, the apps and the tests
- * (STYLE.md §7). Schema changes go through migrations only.
- */
-export function createDataSource(url: string, poolSize = 10): DataSource {
+/** The TypeORM data source the migrations run on: schema changes go through migrations only. */
+function createDataSource(url: string, poolSize = 10): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
@@ -25,12 +23,12 @@ export async function runMigrations(url: string): Promise<string[]> {
   const lock = ds.createQueryRunner();
   try {
     await lock.connect();
-    await lock.query('SELECT pg_advisory_lock(7041977)');
+    await lock.query('SELECT pg_advisory_lock($1)', [AdvisoryLocks.migrations]);
     try {
       const applied = await ds.runMigrations({ transaction: 'each' });
       return applied.map((m) => m.name);
     } finally {
-      await lock.query('SELECT pg_advisory_unlock(7041977)');
+      await lock.query('SELECT pg_advisory_unlock($1)', [AdvisoryLocks.migrations]);
     }
   } finally {
     await lock.release();

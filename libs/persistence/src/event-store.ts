@@ -1,26 +1,10 @@
 import { ErrorCodes, ForesightError, type SessionEvent } from '@foresight/contracts';
 import { decode, encode } from '@foresight/messaging';
 import type { Pool, PoolClient } from 'pg';
+import type { AppendRequest, AppendResult } from './append';
 import { appendColumns, writeSingleEventBatch } from './single-statement-append';
 import { GroupCommitter } from './group-commit';
 import { isDataError } from './sql-errors';
-
-/** One append: the events of one decision, for one session, fenced by the shard's epoch. */
-export interface AppendRequest {
-  readonly sessionId: string;
-  readonly shard: number;
-  /** Epoch of the shard lease the writer holds; refused if the shard has moved on. */
-  readonly epoch: number;
-  /** Version the session is at before these events (0 for a new session). */
-  readonly expectedVersion: number;
-  readonly events: readonly SessionEvent[];
-}
-
-export interface AppendResult {
-  /** Global positions of the appended events, in order. */
-  readonly positions: readonly number[];
-  readonly newVersion: number;
-}
 
 export interface StoredEventRow {
   readonly position: number;
@@ -43,7 +27,7 @@ interface EventRow {
   data: Buffer;
 }
 
-export function rowToEvent(row: EventRow): StoredEventRow {
+function rowToEvent(row: EventRow): StoredEventRow {
   return {
     position: Number(row.position),
     shard: row.shard,
@@ -64,7 +48,7 @@ export function rowToEvent(row: EventRow): StoredEventRow {
 const EVENT_COLUMNS = 'position, session_id, stream_version, shard, event_id, type, schema_version, occurred_at, correlation_id, causation_id, data';
 
 /**
- * The Postgres event store (S6). Appends are acknowledged only after commit; concurrent appends
+ * The Postgres event store. Appends are acknowledged only after commit; concurrent appends
  * share one transaction (group commit), and one that Postgres refuses for its data is isolated by
  * splitting the batch, so it fails alone; every append is checked against the shard's owner and
  * epoch under a share lock, so a node that lost its lease can never write (fencing). Each event
@@ -86,10 +70,6 @@ export class EventStore {
   append(request: AppendRequest): Promise<AppendResult> {
     if (request.events.length === 0) return Promise.resolve({ positions: [], newVersion: request.expectedVersion });
     return this.committer.submit(request);
-  }
-
-  get pendingAppends(): number {
-    return this.committer.pending;
   }
 
   async close(): Promise<void> {

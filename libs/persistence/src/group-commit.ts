@@ -1,3 +1,5 @@
+import { sleep } from '@foresight/time';
+
 type Pending<TReq, TRes> = { req: TReq; resolve: (r: TRes) => void; reject: (e: unknown) => void };
 
 /**
@@ -32,15 +34,10 @@ export class GroupCommitter<TReq, TRes> {
     });
   }
 
-  /** Requests waiting for a batch (a gauge for metrics). */
-  get pending(): number {
-    return this.queue.length;
-  }
-
   /** Stops taking requests and waits for queued ones to be written. */
   async close(): Promise<void> {
     this.closed = true;
-    while (this.queue.length > 0 || this.running > 0) await new Promise((r) => setTimeout(r, 5));
+    while (this.queue.length > 0 || this.running > 0) await sleep(5);
   }
 
   private pump(): void {

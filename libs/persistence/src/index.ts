@@ -1,3 +1,6 @@
+export * from './advisory-leadership';
+export * from './advisory-locks';
+export * from './append';
 export * from './data-source';
 export * from './event-store';
 export * from './group-commit';

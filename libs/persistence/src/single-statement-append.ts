@@ -1,7 +1,7 @@
 import { ErrorCodes, ForesightError, type SessionEvent } from '@foresight/contracts';
 import { encode } from '@foresight/messaging';
 import type { Pool } from 'pg';
-import type { AppendRequest, AppendResult } from './event-store';
+import type { AppendRequest, AppendResult } from './append';
 
 /** The events of some appends as column arrays for `unnest` (one element per event). */
 export function appendColumns(batch: readonly AppendRequest[], indexes: readonly number[]) {

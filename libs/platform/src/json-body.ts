@@ -7,7 +7,7 @@ export interface JsonShapeLimits {
   readonly maxKeysTotal: number;
 }
 
-export const DEFAULT_JSON_SHAPE: JsonShapeLimits = {
+const DEFAULT_JSON_SHAPE: JsonShapeLimits = {
   maxDepth: Limits.jsonMaxDepth,
   maxKeysPerObject: Limits.jsonMaxKeysPerObject,
   maxKeysTotal: Limits.jsonMaxKeysTotal,

@@ -3,10 +3,11 @@ import type { ForesightConfig } from '@foresight/config';
 import { connectNats } from '@foresight/messaging';
 import { createLogger, createMetricsRegistry, type Logger } from '@foresight/observability';
 import { createPool } from '@foresight/persistence';
+import { systemClock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Pool } from 'pg';
 import { HealthController, HealthRegistry } from './health';
-import { CLOCK, CONFIG, LOGGER, METRICS, NATS, PG_POOL, systemClock } from './tokens';
+import { CLOCK, CONFIG, LOGGER, METRICS, NATS, PG_POOL } from './tokens';
 
 /** Closes the shared connections last, after every feature provider has stopped. */
 @Injectable()

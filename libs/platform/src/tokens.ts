@@ -4,11 +4,5 @@ export const LOGGER = Symbol('foresight.logger');
 export const NATS = Symbol('foresight.nats');
 export const METRICS = Symbol('foresight.metrics');
 export const PG_POOL = Symbol('foresight.pg-pool');
+/** Provides the `Clock` of `@foresight/time` (the system clock). */
 export const CLOCK = Symbol('foresight.clock');
-export const HEALTH_CHECKS = Symbol('foresight.health-checks');
-
-/** Injected time source (STYLE.md §10). */
-export interface Clock {
-  now(): number;
-}
-export const systemClock: Clock = { now: () => Date.now() };

@@ -23,10 +23,3 @@ export interface NextActionPredictor {
   /** Writes `p(a | history)` for `a < out.length` into `out`; entries beyond the vocabulary are 0. */
   distribution(history: readonly number[], out: Float64Array): void;
 }
-
-/** Feeds every transition of every session to `predictor.observe`. */
-export function observeSessions(predictor: NextActionPredictor, sessions: Iterable<readonly number[]>): void {
-  for (const session of sessions) {
-    for (let i = 1; i < session.length; i++) predictor.observe(session.slice(0, i), session[i]!);
-  }
-}

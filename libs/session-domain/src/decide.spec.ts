@@ -1,8 +1,8 @@
 import { ErrorCodes, ForesightError, type JsonValue, type SessionEvent } from '@foresight/contracts';
-import { decide, decideExpiry, type DecisionContext, type SessionCommand } from './decide';
+import { checkGroup, decide, decideExpiry, type DecisionContext, type SessionCommand } from './decide';
 import { applyMergePatch } from './merge-patch';
 import { RECENT_ACTIONS, RECENT_REQUESTS, replay, restoreState, variableOf, type SessionPolicy, type SessionState } from './session';
-import { generateSessionId, isIssuedSessionId } from './session-id';
+import { checkIssuedId, generateSessionId, isIssuedSessionId } from './session-id';
 
 const policy: SessionPolicy = { groups: ['auth', 'cart'], maxVariableBytes: 64, maxSessionBytes: 100, idleTimeoutMs: 60_000, absoluteTimeoutMs: 3_600_000, idleGraceMs: 2_000 };
 const T0 = Date.parse('2026-01-01T00:00:00Z');
@@ -174,6 +174,19 @@ describe('session ids', () => {
     expect(isIssuedSessionId('not-an-id', 's'.repeat(32))).toBe(false);
     expect(isIssuedSessionId(42, 's'.repeat(32))).toBe(false);
     expect(new Set(Array.from({ length: 1000 }, () => generateSessionId('s'.repeat(32)))).size).toBe(1000);
+  });
+
+  it('checkIssuedId answers SESSION.NOT_FOUND for an id the cluster did not issue, the id otherwise', () => {
+    const id = generateSessionId('s'.repeat(32));
+    expect(checkIssuedId(id, 's'.repeat(32))).toBe(id);
+    for (const bad of [id, 'not-an-id', 42]) {
+      expect(() => checkIssuedId(bad, 't'.repeat(32))).toThrow(new ForesightError(ErrorCodes.SESSION_NOT_FOUND, 'No such session: the id was not issued by this cluster.'));
+    }
+  });
+
+  it('checkGroup refuses a group the cluster is not configured with, naming the known ones', () => {
+    expect(() => checkGroup({ groups: ['cart', 'auth'] }, 'cart')).not.toThrow();
+    expect(() => checkGroup({ groups: ['cart', 'auth'] }, 'carts')).toThrow('Unknown state group "carts". Known groups: cart, auth.');
   });
 
   describe('idempotent writes (request ids)', () => {

@@ -1,6 +1,6 @@
+import { createHash } from 'node:crypto';
 import { ErrorCodes, ForesightError, RequestIds, type GroupsState, type JsonValue, type MessageContext, type SessionEndReason, type SessionEvent } from '@foresight/contracts';
 import { applyMergePatch } from './merge-patch';
-import { commandDigest } from './command-digest';
 import { expiry, recallRequest, valueBytes, variableOf, type SessionPolicy, type SessionState } from './session';
 
 export type SessionCommand =
@@ -36,7 +36,8 @@ const fail = (code: (typeof ErrorCodes)[keyof typeof ErrorCodes], message: strin
   throw new ForesightError(code, message, details);
 };
 
-function checkGroup(policy: SessionPolicy, group: string): void {
+/** Refuses a state group the cluster is not configured with (`SESSION.UNKNOWN_GROUP`). */
+export function checkGroup(policy: Pick<SessionPolicy, 'groups'>, group: string): void {
   if (!policy.groups.includes(group)) {
     fail(ErrorCodes.UNKNOWN_GROUP, `Unknown state group "${group}". Known groups: ${policy.groups.join(', ')}.`, { group, known: policy.groups });
   }
@@ -173,7 +174,7 @@ export function decide(command: SessionCommand, state: SessionState | undefined,
   }
 }
 
-/** The end-of-life event for a session past its idle or absolute timeout, if any (S1). */
+/** The end-of-life event for a session past its idle or absolute timeout, if any. */
 export function decideExpiry(state: SessionState, policy: SessionPolicy, ctx: DecisionContext): SessionEvent[] {
   if (state.status === 'ended') return [];
   const due = expiry(state, policy.idleGraceMs);
@@ -190,4 +191,14 @@ export function decideExpiry(state: SessionState, policy: SessionPolicy, ctx: De
       data: { reason: due.reason },
     },
   ];
+}
+
+/**
+ * A 32-bit digest of a write command as received: kind, target, value or patch, expected version,
+ * the options of a create. It is what an idempotency key is bound to: a retry carries the same
+ * command, so the same digest. The JSON is the decoded request's, keys in the order sent (a client
+ * that retries sends the same body); 0 is kept for "unknown", so a digest is never 0.
+ */
+function commandDigest(command: SessionCommand): number {
+  return createHash('sha256').update(JSON.stringify(command)).digest().readUInt32BE(0) || 1;
 }

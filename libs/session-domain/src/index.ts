@@ -2,4 +2,3 @@ export * from './session';
 export * from './decide';
 export * from './merge-patch';
 export * from './session-id';
-export * from './command-digest';

@@ -1,6 +1,7 @@
+import { ErrorCodes, ForesightError } from '@foresight/contracts';
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 
-const RANDOM_BYTES = 16; // 128 bits from the CSPRNG (S1)
+const RANDOM_BYTES = 16; // 128 bits from the CSPRNG
 const TAG_BYTES = 8;
 const ID_PATTERN = /^[A-Za-z0-9_-]{32}$/;
 
@@ -24,4 +25,10 @@ export function isIssuedSessionId(id: unknown, secret: string): id is string {
   if (raw.length !== RANDOM_BYTES + TAG_BYTES) return false;
   const expected = tag(secret, raw.subarray(0, RANDOM_BYTES));
   return timingSafeEqual(expected, raw.subarray(RANDOM_BYTES));
+}
+
+/** `id` when the cluster issued it; otherwise the `SESSION.NOT_FOUND` every service answers for a made-up id. */
+export function checkIssuedId(id: unknown, secret: string): string {
+  if (!isIssuedSessionId(id, secret)) throw new ForesightError(ErrorCodes.SESSION_NOT_FOUND, 'No such session: the id was not issued by this cluster.');
+  return id;
 }

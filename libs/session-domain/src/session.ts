@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { RequestIds, type GroupState, type GroupsState, type JsonValue, type SessionEndReason, type SessionEvent } from '@foresight/contracts';
 
-/** The in-memory state of one session, rebuilt by folding its events (S6). */
+/** The in-memory state of one session, rebuilt by folding its events. */
 export interface SessionState {
   readonly id: string;
   readonly userId: string | null;

@@ -15,6 +15,5 @@ export * from './refresh/handler';
 export * from './forecast/normal';
 export * from './forecast/activity';
 export * from './forecast/population';
-export * from './forecast/smoothing';
 export * from './forecast/holt-winters';
 export * from './schedule/refresh-scheduler';

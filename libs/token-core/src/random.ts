@@ -1,13 +1,8 @@
-import { seededRng, type Rng } from '@foresight/random';
+import { seededRng } from '@foresight/random';
 import { randomBytes as nodeRandomBytes } from 'node:crypto';
-
-export { seededRng, type Rng };
 
 /** A source of random bytes. Production code injects {@link cryptoRandomBytes}. */
 export type RandomBytes = (length: number) => Uint8Array;
-
-/** A clock returning epoch milliseconds. */
-export type Clock = () => number;
 
 /** The operating system CSPRNG: the only {@link RandomBytes} to use for real tokens. */
 export const cryptoRandomBytes: RandomBytes = (length) => new Uint8Array(nodeRandomBytes(length));
@@ -20,10 +15,4 @@ export function seededRandomBytes(seed: number): RandomBytes {
     for (let i = 0; i < length; i++) out[i] = Math.floor(rng() * 256);
     return out;
   };
-}
-
-/** Standard normal variate by Box–Muller from an injected RNG. */
-export function gaussian(rng: Rng): number {
-  const u = Math.max(rng(), Number.EPSILON);
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rng());
 }

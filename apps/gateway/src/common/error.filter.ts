@@ -4,7 +4,7 @@ import type { Logger } from '@foresight/observability';
 import { LOGGER } from '@foresight/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-/** The one place where stable error codes become HTTP status codes (STYLE.md §8). */
+/** The one place where stable error codes become HTTP status codes, so every transport answers a code with the same status. */
 export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   [ErrorCodes.VALIDATION]: 400,
   [ErrorCodes.MALFORMED_MESSAGE]: 400,

@@ -1,5 +1,6 @@
 import type { ForesightConfig } from '@foresight/config';
 import { ForesightError, tokenErrorCode } from '@foresight/contracts';
+import type { Clock } from '@foresight/time';
 import { verifyAccessToken, type AccessTokenClaims } from '@foresight/token-core';
 import type { JwksCache } from './jwks-cache';
 
@@ -12,12 +13,12 @@ export class AccessTokenVerifier {
   constructor(
     private readonly jwks: JwksCache,
     private readonly isRevoked: (claims: AccessTokenClaims) => boolean,
-    private readonly clock: () => number,
+    private readonly clock: Clock,
     private readonly config: ForesightConfig['token'],
   ) {}
 
   async verify(token: string): Promise<AccessTokenClaims> {
-    const opts = { now: this.clock(), issuer: this.config.issuer, audience: this.config.audience, isRevoked: this.isRevoked };
+    const opts = { now: this.clock.now(), issuer: this.config.issuer, audience: this.config.audience, isRevoked: this.isRevoked };
     let result = await verifyAccessToken(await this.jwks.current(), token, opts);
     if (!result.ok && result.error.code === 'TOKEN.UNKNOWN_KEY') result = await verifyAccessToken(await this.jwks.afterUnknownKey(), token, opts);
     if (!result.ok) throw new ForesightError(tokenErrorCode(result.error.code), result.error.message);

@@ -1,4 +1,5 @@
 import { ErrorCodes, ForesightError, type PublicJwk } from '@foresight/contracts';
+import type { Clock } from '@foresight/time';
 import { ACCESS_TOKEN_ALG, type KeyRing, type SigningKey } from '@foresight/token-core';
 import { importJWK, type JWK, type KeyLike } from 'jose';
 
@@ -7,7 +8,7 @@ import { importJWK, type JWK, type KeyLike } from 'jose';
  * "private" half is the public key, which is safe because the ring has no current key, so
  * nothing can ever sign with it (signAccessToken fails with TOKEN.NO_SIGNING_KEY).
  */
-export async function verifyOnlyRing(jwks: { readonly keys: readonly PublicJwk[] }): Promise<KeyRing> {
+async function verifyOnlyRing(jwks: { readonly keys: readonly PublicJwk[] }): Promise<KeyRing> {
   const keys: SigningKey[] = [];
   for (const jwk of jwks.keys) {
     if (jwk.kty !== 'OKP' || jwk.crv !== 'Ed25519' || jwk.alg !== ACCESS_TOKEN_ALG || typeof jwk.kid !== 'string') continue;
@@ -30,20 +31,20 @@ export class JwksCache {
 
   constructor(
     private readonly fetchJwks: () => Promise<{ keys: readonly PublicJwk[] }>,
-    private readonly clock: () => number,
+    private readonly clock: Clock,
     private readonly ttlMs: number,
     private readonly minRefetchMs = 1000,
   ) {}
 
   /** The current ring (fetching when missing or stale). */
   async current(): Promise<KeyRing> {
-    if (this.ring && this.clock() - this.fetchedAt < this.ttlMs) return this.ring;
+    if (this.ring && this.clock.now() - this.fetchedAt < this.ttlMs) return this.ring;
     return this.refresh();
   }
 
   /** A token named an unknown key: refetch unless that was just done. */
   async afterUnknownKey(): Promise<KeyRing> {
-    if (this.ring && this.clock() - this.fetchedAt < this.minRefetchMs) return this.ring;
+    if (this.ring && this.clock.now() - this.fetchedAt < this.minRefetchMs) return this.ring;
     return this.refresh();
   }
 
@@ -59,7 +60,7 @@ export class JwksCache {
         const doc = await this.fetchJwks();
         this.ring = await verifyOnlyRing(doc);
         this.document = { keys: doc.keys.map((k) => ({ ...k })) };
-        this.fetchedAt = this.clock();
+        this.fetchedAt = this.clock.now();
         return this.ring;
       } catch (error) {
         if (this.ring) return this.ring;

@@ -1,6 +1,7 @@
 import { envelopeProblem, streamDeclarations, tokenSubjects, type TokenRevokedV1 } from '@foresight/contracts';
 import { decode, describeError, supervise, useStream, type ConsumerState, type Supervised } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
+import type { Clock } from '@foresight/time';
 import { DeliverPolicy, type NatsConnection } from 'nats';
 import { RevocationList } from './revocation-list';
 
@@ -9,7 +10,7 @@ export interface RevocationCacheOptions {
   readonly replicas: number;
   /** How long a revocation matters: the access-token lifetime plus a margin. */
   readonly retainMs: number;
-  readonly clock: () => number;
+  readonly clock: Clock;
 }
 
 /**
@@ -41,7 +42,7 @@ export class RevocationCache {
 
   /** The consumer loop: running, or restarting since when and why. */
   state(): ConsumerState {
-    return this.loop?.state() ?? { status: 'starting', since: this.opts.clock(), restarts: 0, failures: 0 };
+    return this.loop?.state() ?? { status: 'starting', since: this.opts.clock.now(), restarts: 0, failures: 0 };
   }
 
   onRevoked(listener: (familyId: string, event: TokenRevokedV1) => void): void {
@@ -59,7 +60,7 @@ export class RevocationCache {
     const subject = s.tokenEvent('token.revoked');
     this.loop = supervise(
       async (ctx) => {
-        const since = this.opts.clock() - this.opts.retainMs;
+        const since = this.opts.clock.now() - this.opts.retainMs;
         // The last revocation already on the stream: ready once it has been applied (at once if there is none to load).
         const last = await (await this.nc.jetstreamManager()).streams.getMessage(s.tokenStream, { last_by_subj: subject }).catch(() => undefined);
         const loadUpTo = last && last.time.getTime() >= since ? last.seq : 0;
@@ -82,10 +83,10 @@ export class RevocationCache {
           messages.stop();
         }
       },
-      { name: `${s.tokenStream}/revocations`, logger: this.logger, connectionClosed: () => this.nc.isClosed() },
+      { name: `${s.tokenStream}/revocations`, logger: this.logger, clock: this.opts.clock, connectionClosed: () => this.nc.isClosed() },
     );
     await this.loop.started;
-    this.pruneTimer = setInterval(() => this.list.prune(this.opts.clock()), 10_000);
+    this.pruneTimer = setInterval(() => this.list.prune(this.opts.clock.now()), 10_000);
     this.pruneTimer.unref();
   }
 

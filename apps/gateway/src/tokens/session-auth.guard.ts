@@ -11,7 +11,7 @@ import { AccessTokenVerifier } from './access-token-verifier';
 export type TokenAuthenticatedRequest = FastifyRequest & { tokenClaims?: AccessTokenClaims };
 
 /** `Bearer <token>` from an Authorization header; undefined when there is none. */
-export function bearerToken(header: unknown): string | undefined {
+function bearerToken(header: unknown): string | undefined {
   if (typeof header !== 'string') return undefined;
   const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
   return m ? m[1] : header.trim().length > 0 ? '' : undefined;
@@ -21,7 +21,7 @@ export function bearerToken(header: unknown): string | undefined {
  * Authenticates `/v1/sessions/:id/**`: either a back end's API key (`x-api-key`), or a client's
  * access token (`Authorization: Bearer <jwt>`) whose `sid` is `:id`. A token for another session
  * is 403 `AUTH.FORBIDDEN`; a bad token is 401 with its `TOKEN.*` code. Tokens are verified here at
- * the gateway, whichever shard node owns the session, so they survive a handover (T6).
+ * the gateway, whichever shard node owns the session, so they survive a handover.
  */
 @Injectable()
 export class SessionAuthGuard implements CanActivate {

@@ -48,7 +48,7 @@ interface Connection {
 }
 
 /**
- * Push delivery of pre-minted pairs (T4, T5) on `GET /v1/sessions/:id/tokens/ws`. A socket is
+ * Push delivery of pre-minted pairs on `GET /v1/sessions/:id/tokens/ws`. A socket is
  * authenticated by the client's current access token (query `access_token`, or a first message
  * `{"type":"auth","accessToken"}`) for that session, and bound to the token's family. On connect,
  * and whenever the token service announces a new pair for the session, the hub fetches the

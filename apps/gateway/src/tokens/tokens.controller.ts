@@ -1,26 +1,34 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { ForesightConfig } from '@foresight/config';
-import { ErrorCodes, ForesightError, isStorableText, unstorableTextMessage, type TokenPair } from '@foresight/contracts';
-import { CLOCK, CONFIG, type Clock } from '@foresight/platform';
-import { isIssuedSessionId } from '@foresight/session-domain';
+import { ErrorCodes, ForesightError, IssueTokensBody, Jwks, RefreshTokensBody, RevokeReply, TokenPair, Validator } from '@foresight/contracts';
+import { CLOCK, CONFIG } from '@foresight/platform';
+import { checkIssuedId } from '@foresight/session-domain';
+import type { Clock } from '@foresight/time';
 import { hashRefreshToken, isWellFormedRefreshToken } from '@foresight/token-core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { API_KEY_ERRORS, ApiContract, BODY_ERRORS, OWNER_ERRORS, SESSION_AUTH_ERRORS } from '../common/api-contract';
 import { ApiKeyGuard } from '../common/api-key.guard';
 import { ShardClient } from '../routing/shard-client.service';
-import { IssueTokensDto, RefreshTokensDto, TokenPairDto } from './dto';
 import { JwksCache } from './jwks-cache';
 import { RefreshLimits } from './refresh-limits';
 import { familyOfJti } from './revocation-list';
 import { SessionAuthGuard, type TokenAuthenticatedRequest } from './session-auth.guard';
 import { TokenClient } from './token-client';
 
-function object(raw: unknown): Record<string, unknown> {
-  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ForesightError(ErrorCodes.VALIDATION, 'The request body must be a JSON object.');
-  return raw as Record<string, unknown>;
-}
+const issueBodies = new Validator(IssueTokensBody, 'The request body');
+const refreshBodies = new Validator(RefreshTokensBody, 'The request body');
 
-/** Tokens over REST (T1): JWKS, issuing a pair for a session, refreshing, revoking. */
+const REFRESH_ERRORS = [
+  ErrorCodes.TOKEN_MALFORMED,
+  ErrorCodes.TOKEN_UNKNOWN,
+  ErrorCodes.TOKEN_EXPIRED,
+  ErrorCodes.TOKEN_REVOKED,
+  ErrorCodes.TOKEN_REUSED,
+  ErrorCodes.RATE_LIMITED,
+];
+
+/** Tokens over REST: JWKS, issuing a pair for a session, refreshing, revoking. */
 @ApiTags('tokens')
 @Controller('v1')
 export class TokensController {
@@ -35,6 +43,7 @@ export class TokensController {
 
   @Get('.well-known/jwks.json')
   @ApiOperation({ summary: 'Public keys (Ed25519 JWKs) that verify access tokens; a new key appears here before it signs' })
+  @ApiContract({ response: Jwks })
   async jwksDocument(@Res() reply: FastifyReply): Promise<void> {
     await reply.header('cache-control', 'public, max-age=60').send(await this.jwks.jwks());
   }
@@ -43,18 +52,14 @@ export class TokensController {
   @UseGuards(ApiKeyGuard)
   @ApiSecurity('apiKey')
   @ApiOperation({ summary: 'Issue an access + refresh token pair for a live session (back ends only, API key)' })
-  @ApiOkResponse({ type: TokenPairDto })
-  async issue(@Param('id') id: string, @Body() raw: IssueTokensDto, @Req() req: FastifyRequest): Promise<TokenPair> {
-    const body = object(raw ?? {});
-    if (body.userId !== undefined && (typeof body.userId !== 'string' || body.userId.length === 0 || body.userId.length > 256)) {
-      throw new ForesightError(ErrorCodes.VALIDATION, '"userId" must be a non-empty string of at most 256 characters.');
-    }
-    if (typeof body.userId === 'string' && !isStorableText(body.userId)) throw new ForesightError(ErrorCodes.VALIDATION, unstorableTextMessage('userId'));
-    if (!isIssuedSessionId(id, this.config.session.idSecret)) throw new ForesightError(ErrorCodes.SESSION_NOT_FOUND, 'No such session: the id was not issued by this cluster.');
+  @ApiContract({ body: IssueTokensBody, response: TokenPair, errors: [...API_KEY_ERRORS, ...BODY_ERRORS, ...OWNER_ERRORS] })
+  async issue(@Param('id') id: string, @Body() raw: unknown, @Req() req: FastifyRequest): Promise<TokenPair> {
+    const body = issueBodies.parse(raw ?? {});
+    checkIssuedId(id, this.config.session.idSecret);
     const ctx = { correlationId: String(req.id), causationId: String(req.id) };
     const session = await this.shards.call(id, 'session.get', { sessionId: id, groups: [] }, ctx);
     if (session.status !== 'active') throw new ForesightError(ErrorCodes.SESSION_ENDED, 'The session has ended; create a new one.');
-    const userId = (body.userId as string | undefined) ?? session.userId;
+    const userId = body.userId ?? session.userId;
     if (!userId) throw new ForesightError(ErrorCodes.VALIDATION, 'The session has no userId: send {"userId": "..."}.');
     if (session.userId && userId !== session.userId) throw new ForesightError(ErrorCodes.VALIDATION, "\"userId\" does not match the session's user.");
     return this.tokens.call('issue', { sessionId: id, userId }, String(req.id));
@@ -63,12 +68,12 @@ export class TokensController {
   @Post('tokens/refresh')
   @HttpCode(200)
   @ApiOperation({ summary: 'Rotate a refresh token: a new pair; a racing duplicate within the grace window gets the same pair' })
-  @ApiOkResponse({ type: TokenPairDto })
-  async refresh(@Body() raw: RefreshTokensDto, @Req() req: FastifyRequest): Promise<TokenPair> {
-    const body = object(raw);
-    const refreshToken = body.refreshToken;
-    this.limits.check(req.ip, typeof refreshToken === 'string' && isWellFormedRefreshToken(refreshToken) ? hashRefreshToken(refreshToken) : 'malformed', this.clock.now());
-    if (typeof refreshToken !== 'string' || refreshToken.length > 512) throw new ForesightError(ErrorCodes.VALIDATION, 'The body must be {"refreshToken": "<token>"}.');
+  @ApiContract({ body: RefreshTokensBody, response: TokenPair, errors: [...BODY_ERRORS, ...REFRESH_ERRORS] })
+  async refresh(@Body() raw: unknown, @Req() req: FastifyRequest): Promise<TokenPair> {
+    // Counted before the body is checked: malformed attempts share one budget per address.
+    const presented = (raw as { refreshToken?: unknown } | null)?.refreshToken;
+    this.limits.check(req.ip, typeof presented === 'string' && isWellFormedRefreshToken(presented) ? hashRefreshToken(presented) : 'malformed', this.clock.now());
+    const { refreshToken } = refreshBodies.parse(raw);
     return this.tokens.call('refresh', { refreshToken }, String(req.id));
   }
 
@@ -76,6 +81,8 @@ export class TokensController {
   @HttpCode(200)
   @UseGuards(SessionAuthGuard)
   @ApiSecurity('apiKey')
+  @ApiBearerAuth('bearer')
+  @ApiContract({ response: RevokeReply, errors: [...SESSION_AUTH_ERRORS, ErrorCodes.SESSION_NOT_FOUND] })
   @ApiOperation({ summary: "Revoke tokens: with an API key every family of the session, with a bearer token the caller's family (logout)" })
   async revoke(@Param('id') id: string, @Req() req: TokenAuthenticatedRequest): Promise<{ revoked: number }> {
     const familyId = req.tokenClaims ? familyOfJti(req.tokenClaims.jti)?.familyId : undefined;

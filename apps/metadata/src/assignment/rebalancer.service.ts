@@ -1,57 +1,73 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { ForesightConfig } from '@foresight/config';
 import { assignShards } from '@foresight/hashing';
 import type { Logger } from '@foresight/observability';
-import { CONFIG, LOGGER, METRICS } from '@foresight/platform';
-import { Client } from 'pg';
+import { AdvisoryLeadership } from '@foresight/persistence';
 import type { Registry } from 'prom-client';
 import { counter, gauge } from '@foresight/observability';
-import { NodesRepository } from '../nodes/nodes.repository';
-import { ClusterEventsPublisher } from './cluster-events.publisher';
-import { ShardsRepository } from './shards.repository';
+import { sleep } from '@foresight/time';
+import type { NodesRepository } from '../nodes/nodes.repository';
+import type { ClusterEventsPublisher } from './cluster-events.publisher';
+import type { ShardsRepository } from './shards.repository';
 
-const LEADER_LOCK = 7041978;
+export interface RebalancerDeps {
+  readonly nodes: NodesRepository;
+  readonly shards: ShardsRepository;
+  readonly events: ClusterEventsPublisher;
+  readonly config: ForesightConfig;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+}
 
 /**
  * The leader among metadata instances (a Postgres advisory lock held on a dedicated connection)
  * expires dead nodes' leases and moves shards to the rendezvous target. Other instances only
  * serve reads; should two ever act at once, the epoch compare-and-set keeps the table consistent.
  */
-@Injectable()
-export class RebalancerService implements OnApplicationBootstrap, OnModuleDestroy {
-  private leaderClient: Client | null = null;
+export class RebalancerService {
+  private readonly leadership: AdvisoryLeadership;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private stopped = false;
   private readonly moves;
-  private readonly leader;
+  private readonly nodes: NodesRepository;
+  private readonly shards: ShardsRepository;
+  private readonly events: ClusterEventsPublisher;
+  private readonly config: ForesightConfig;
+  private readonly logger: Logger;
 
-  constructor(
-    private readonly nodes: NodesRepository,
-    private readonly shards: ShardsRepository,
-    private readonly events: ClusterEventsPublisher,
-    @Inject(CONFIG) private readonly config: ForesightConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(METRICS) metrics: Registry,
-  ) {
+  constructor(deps: RebalancerDeps) {
+    const { config, metrics } = deps;
+    this.nodes = deps.nodes;
+    this.shards = deps.shards;
+    this.events = deps.events;
+    this.config = config;
+    this.logger = deps.logger;
     this.moves = counter(metrics, 'foresight_shard_moves_total', 'Shards moved to a new owner');
-    this.leader = gauge(metrics, 'foresight_metadata_leader', '1 when this instance is the rebalancing leader');
+    const leader = gauge(metrics, 'foresight_metadata_leader', '1 when this instance is the rebalancing leader');
+    this.leadership = new AdvisoryLeadership({ databaseUrl: config.database.url, lock: 'metadataRebalancer', applicationName: 'foresight-metadata-leader' });
+    this.leadership.onChange((isLeader) => {
+      leader.set(isLeader ? 1 : 0);
+      if (isLeader) this.logger.info('became the rebalancing leader');
+      else if (!this.stopped) this.logger.warn('lost the leader connection; stepping down');
+    });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  /** Creates the shard rows (once per cluster), then runs the first round at once. */
+  async start(): Promise<void> {
     await this.shards.initialise(this.config.cluster.shardCount);
     this.schedule(0);
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** No new round; waits for the running one, then gives up leadership. */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
-    while (this.running) await new Promise((r) => setTimeout(r, 10));
-    await this.leaderClient?.end().catch(() => undefined);
+    while (this.running) await sleep(10);
+    await this.leadership.stop();
   }
 
   get isLeader(): boolean {
-    return this.leaderClient !== null;
+    return this.leadership.isLeader;
   }
 
   /** Runs a round now (after a join or leave) instead of at the next tick. */
@@ -69,43 +85,13 @@ export class RebalancerService implements OnApplicationBootstrap, OnModuleDestro
     if (this.running) return this.schedule(20);
     this.running = true;
     try {
-      if (await this.ensureLeadership()) await this.rebalance();
+      if (await this.leadership.tryAcquire()) await this.rebalance();
     } catch (error) {
       this.logger.error({ err: error }, 'rebalancing round failed');
     } finally {
       this.running = false;
       this.schedule(this.isLeader ? this.config.cluster.rebalanceMs : 1000);
     }
-  }
-
-  private async ensureLeadership(): Promise<boolean> {
-    if (this.leaderClient) return true;
-    const client = new Client({ connectionString: this.config.database.url, application_name: 'foresight-metadata-leader' });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-      const r = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [LEADER_LOCK]);
-      if (!r.rows[0].ok) {
-        await client.end();
-        this.leader.set(0);
-        return false;
-      }
-    } catch (error) {
-      await client.end().catch(() => undefined);
-      throw error;
-    }
-    // Losing the connection loses the lock: step down at once.
-    client.on('end', () => {
-      if (this.leaderClient === client) {
-        this.leaderClient = null;
-        this.leader.set(0);
-        if (!this.stopped) this.logger.warn('lost the leader connection; stepping down');
-      }
-    });
-    this.leaderClient = client;
-    this.leader.set(1);
-    this.logger.info('became the rebalancing leader');
-    return true;
   }
 
   /** One round: expire leases, compute the target, compare-and-set the differences. */

@@ -1,5 +1,6 @@
 import { predictionSubjects, subjects } from '@foresight/contracts';
 import { runPullConsumer, type ConsumerState, type RunningConsumer } from '@foresight/messaging';
+import { systemClock, type Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { parseActionEvent } from './action-event';
@@ -20,6 +21,8 @@ export interface ActionConsumerDeps {
   readonly onEvent?: (outcome: 'learned' | 'duplicate' | 'below-horizon') => void;
   /** Registry for the consumer's poison, restart and up series. */
   readonly metrics?: Registry;
+  /** Stamps the consumer's state (default the system clock). */
+  readonly clock?: Clock;
 }
 
 /**
@@ -31,9 +34,11 @@ export interface ActionConsumerDeps {
 export class ActionConsumer {
   private running: RunningConsumer | null = null;
   private stopped = false;
-  private readonly created = Date.now();
+  private readonly created: number;
 
-  constructor(private readonly deps: ActionConsumerDeps) {}
+  constructor(private readonly deps: ActionConsumerDeps) {
+    this.created = (deps.clock ?? systemClock).now();
+  }
 
   /**
    * Starts consuming; resolves after the first attempt. While the session stream does not exist yet
@@ -49,7 +54,7 @@ export class ActionConsumer {
       { stream, durable: this.deps.durable, filterSubject, ackWaitMs: 30_000, deliverNew: false, deadLetterSubject },
       (event) => this.handle(event),
       this.deps.logger,
-      { metrics: this.deps.metrics },
+      { metrics: this.deps.metrics, clock: this.deps.clock },
     );
     if (this.stopped) return running.stop();
     this.running = running;

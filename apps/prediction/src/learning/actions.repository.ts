@@ -1,4 +1,5 @@
 import { decode } from '@foresight/messaging';
+import { sleep } from '@foresight/time';
 import type { Pool } from 'pg';
 
 /** One `session.action_recorded` event as stored in Postgres. */
@@ -19,7 +20,7 @@ interface ActionRow {
 
 const ACTION_TYPE = 'session.action_recorded';
 
-/** Reads the action history (P1) from the event store, the system of record. Raw SQL, read-only. */
+/** Reads the action history from the event store, the system of record. Raw SQL, read-only. */
 export class ActionsRepository {
   /** Rows whose payload did not decode (skipped, counted for the logs). */
   undecodable = 0;
@@ -44,7 +45,7 @@ export class ActionsRepository {
         [snap],
       );
       if (running.rows[0]!.n === 0 || Date.now() - started > timeoutMs) break;
-      await new Promise((resolve) => setTimeout(resolve, 20));
+      await sleep(20);
     }
     return { position: Number(p), waitedMs: Date.now() - started };
   }

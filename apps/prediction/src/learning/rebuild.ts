@@ -1,3 +1,4 @@
+import type { Clock } from '@foresight/time';
 import type { ActionsRepository } from './actions.repository';
 import type { OnlineModel } from './online-model';
 
@@ -24,24 +25,24 @@ export async function rebuildFromStore(
   model: OnlineModel,
   repo: ActionsRepository,
   log: Log,
-  now: () => number,
+  clock: Clock,
   pause: () => Promise<void> = () => new Promise((resolve) => setImmediate(resolve)),
 ): Promise<RebuildResult> {
-  const started = now();
+  const started = clock.now();
   const { position: horizon, waitedMs } = await repo.stableHorizon();
   let actions = 0;
   let lastLog = started;
   for await (const page of repo.scan(0, horizon)) {
     for (const a of page) model.learn(a);
     actions += page.length;
-    if (now() - lastLog > 5000) {
-      lastLog = now();
+    if (clock.now() - lastLog > 5000) {
+      lastLog = clock.now();
       log.info({ actions, position: page[page.length - 1]?.position, horizon }, 'rebuilding the online model from Postgres');
     }
     await pause();
   }
   if (horizon > model.appliedPosition) model.appliedPosition = horizon;
-  const seconds = (now() - started) / 1000;
+  const seconds = (clock.now() - started) / 1000;
   log.info(
     { horizon, actions, seconds, waitedForCommitsMs: waitedMs, vocabulary: model.vocabulary.size, contexts: model.global.contexts.size, undecodable: repo.undecodable },
     'online model rebuilt from Postgres',

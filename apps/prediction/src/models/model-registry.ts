@@ -1,6 +1,7 @@
 import { predictionSubjects, type PredictionModelUpdatedV1 } from '@foresight/contracts';
 import { decode, publishEvent } from '@foresight/messaging';
 import { checkVocabularyPrefix, decodeBundle, decodeMarkov, loadRnnArtifact, PredictionError, type RnnModel } from '@foresight/prediction-core';
+import type { Clock } from '@foresight/time';
 import type { NatsConnection, Subscription } from 'nats';
 import { createHash, randomUUID } from 'node:crypto';
 import type { OnlineModel } from '../learning/online-model';
@@ -14,7 +15,7 @@ export interface ModelRegistryDeps {
   readonly nc: NatsConnection;
   readonly namespace: string;
   readonly logger: Log;
-  readonly now: () => number;
+  readonly clock: Clock;
   /** Loads an RNN artifact (injected so tests can count or fail loads). */
   readonly loadRnn?: (bytes: Uint8Array) => Promise<RnnModel>;
   readonly onSwap?: (serving: ServingModel) => void;
@@ -78,7 +79,7 @@ export class ModelRegistry {
       type: 'prediction.model_updated',
       version: 1,
       sessionId: '',
-      occurredAt: new Date(this.deps.now()).toISOString(),
+      occurredAt: new Date(this.deps.clock.now()).toISOString(),
       correlationId,
       causationId: correlationId,
       data: { modelVersion: s.version, kind: s.kind, createdAt: s.stored.createdAt, totalBytes: s.stored.bytes.length, sha256: s.stored.sha256, metrics: s.stored.metrics },

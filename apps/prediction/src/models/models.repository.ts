@@ -72,23 +72,4 @@ export class ModelsRepository {
       client.release();
     }
   }
-
-  /**
-   * Runs `work` while holding a session-level advisory lock on a dedicated connection, so one
-   * instance trains at a time; resolves `undefined` without running it when another holds the lock.
-   */
-  async withLock<T>(key: number, work: () => Promise<T>): Promise<T | undefined> {
-    const client = await this.pool.connect();
-    try {
-      const got = await client.query<{ ok: boolean }>('SELECT pg_try_advisory_lock($1) AS ok', [key]);
-      if (!got.rows[0]!.ok) return undefined;
-      try {
-        return await work();
-      } finally {
-        await client.query('SELECT pg_advisory_unlock($1)', [key]).catch(() => undefined);
-      }
-    } finally {
-      client.release();
-    }
-  }
 }

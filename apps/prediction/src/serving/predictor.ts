@@ -1,6 +1,6 @@
 import { ErrorCodes, ForesightError, type PredictedAction, type PredictionResult } from '@foresight/contracts';
 import { UNKNOWN_INDEX, bucketOf, topNOfDistribution, type ScoredAction } from '@foresight/prediction-core';
-import { isIssuedSessionId } from '@foresight/session-domain';
+import { checkIssuedId } from '@foresight/session-domain';
 import type { ActionsRepository } from '../learning/actions.repository';
 import type { OnlineModel } from '../learning/online-model';
 import type { Log } from '../learning/rebuild';
@@ -26,9 +26,7 @@ export class Predictor {
   constructor(private readonly deps: PredictorDeps) {}
 
   async predict(sessionId: string, n: number): Promise<PredictionResult> {
-    if (!isIssuedSessionId(sessionId, this.deps.idSecret)) {
-      throw new ForesightError(ErrorCodes.SESSION_NOT_FOUND, 'No such session: the id was not issued by this cluster.');
-    }
+    checkIssuedId(sessionId, this.deps.idSecret);
     const { history, userId } = await this.historyOf(sessionId);
     const serving = this.deps.serving();
     let scored: readonly ScoredAction[] | null = null;

@@ -1,4 +1,5 @@
 import { loadConfig } from '@foresight/config';
+import { systemClock } from '@foresight/time';
 import { OnlineModel } from '../learning/online-model';
 import type { ModelRegistry } from '../models/model-registry';
 import type { ModelsRepository } from '../models/models.repository';
@@ -11,17 +12,17 @@ function setup() {
   let release: () => void = () => undefined;
   const gate = new Promise<void>((resolve) => (release = resolve));
   let locks = 0;
-  const models = {
-    newestCreatedAt: async () => Date.now(),
-    withLock: async <T>(_key: number, work: () => Promise<T>) => {
+  const models = { newestCreatedAt: async () => Date.now() } as unknown as ModelsRepository;
+  const exclusive = {
+    runExclusive: async <T>(work: () => Promise<T>) => {
       if (locks++ === 0) await gate;
       return work();
     },
-  } as unknown as ModelsRepository;
+  };
   const actions = { trainingSessions: async () => [['a', 'b']] } as unknown as ActionsRepository;
   const settings = loadConfig('prediction', { PREDICTION_RETRAIN_INTERVAL_MS: '60000' }).prediction;
   const model = new OnlineModel({ markovOrder: 2, maxContexts: 100, maxUsers: 1, maxSessions: 10, windowLength: 2 });
-  const trainer = new Trainer({ settings, model, actions, models, registry: {} as ModelRegistry, logger: quiet, now: Date.now });
+  const trainer = new Trainer({ settings, model, actions, models, exclusive, registry: {} as ModelRegistry, logger: quiet, clock: systemClock });
   return { trainer, release };
 }
 

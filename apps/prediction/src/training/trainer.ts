@@ -1,6 +1,8 @@
 import type { ForesightConfig } from '@foresight/config';
 import type { PredictionModelKind } from '@foresight/contracts';
+import type { AdvisoryLeadership } from '@foresight/persistence';
 import { encodeBundle, encodeMarkov, loadRnnArtifact, packSessions, trainInWorker, VariableOrderMarkov } from '@foresight/prediction-core';
+import type { Clock } from '@foresight/time';
 import { randomUUID } from 'node:crypto';
 import type { ActionsRepository } from '../learning/actions.repository';
 import type { OnlineModel } from '../learning/online-model';
@@ -15,9 +17,11 @@ export interface TrainerDeps {
   readonly model: OnlineModel;
   readonly actions: ActionsRepository;
   readonly models: ModelsRepository;
+  /** Held for a round, so one instance trains at a time. */
+  readonly exclusive: Pick<AdvisoryLeadership, 'runExclusive'>;
   readonly registry: ModelRegistry;
   readonly logger: Log;
-  readonly now: () => number;
+  readonly clock: Clock;
   /** Compiled training-worker entry (see `trainWorkerPath`). */
   readonly workerPath?: string;
 }
@@ -25,9 +29,6 @@ export interface TrainerDeps {
 export type RoundOutcome =
   | { readonly status: 'skipped'; readonly reason: string }
   | { readonly status: 'stored'; readonly version: number; readonly kind: PredictionModelKind; readonly activated: boolean; readonly metrics: Record<string, unknown> };
-
-/** Advisory-lock key: one instance trains at a time. */
-const TRAINING_LOCK = 7041983;
 
 const pause = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -51,7 +52,7 @@ export class Trainer {
     if (this.running !== null && !options.force) return this.running;
     const after = this.running?.catch(() => undefined) ?? Promise.resolve();
     const run: Promise<RoundOutcome> = after
-      .then(() => this.deps.models.withLock(TRAINING_LOCK, () => this.round(options.force ?? false)))
+      .then(() => this.deps.exclusive.runExclusive(() => this.round(options.force ?? false)))
       .then((r) => r ?? { status: 'skipped' as const, reason: 'another instance is training' })
       .finally(() => {
         if (this.running === run) this.running = null;
@@ -66,11 +67,11 @@ export class Trainer {
   }
 
   private async round(force: boolean): Promise<RoundOutcome> {
-    const { settings, model, logger, now } = this.deps;
+    const { settings, model, logger, clock } = this.deps;
     const roundId = randomUUID();
     if (!force && settings.retrainIntervalMs > 0) {
       const newest = await this.deps.models.newestCreatedAt();
-      if (newest !== undefined && now() - newest < settings.retrainIntervalMs) return { status: 'skipped', reason: 'a recent model exists' };
+      if (newest !== undefined && clock.now() - newest < settings.retrainIntervalMs) return { status: 'skipped', reason: 'a recent model exists' };
     }
     const upTo = model.appliedPosition;
     const names = await this.deps.actions.trainingSessions(upTo, settings.trainMaxSessions);
@@ -139,7 +140,7 @@ export class Trainer {
         rnn: kind === 'ensemble' ? trained.artifact : null,
         weights: kind === 'ensemble' ? comparison.weights : null,
       });
-      const row = await this.deps.models.storeActive(kind, bundle, metrics, new Date(now()), settings.modelRetention);
+      const row = await this.deps.models.storeActive(kind, bundle, metrics, new Date(clock.now()), settings.modelRetention);
       handedOver = kind === 'ensemble';
       const activated = await this.deps.registry.activate(row, kind === 'ensemble' ? rnn : undefined);
       if (!activated) handedOver = false;

@@ -1,17 +1,31 @@
-import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCodes, ForesightError, type MessageContext, type SessionEvent, type SessionView } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { shardOf } from '@foresight/hashing';
 import { counter, gauge, histogram, type Logger } from '@foresight/observability';
-import { EventStore } from '@foresight/persistence';
-import { CLOCK, CONFIG, LOGGER, METRICS, type Clock } from '@foresight/platform';
-import { checkLive, decide, decideExpiry, evolve, expiry, isIssuedSessionId, replay, restoreState, touch, type SessionCommand, type SessionPolicy, type SessionState } from '@foresight/session-domain';
+import type { EventStore } from '@foresight/persistence';
+import {
+  checkGroup,
+  checkIssuedId,
+  checkLive,
+  decide,
+  decideExpiry,
+  evolve,
+  expiry,
+  isIssuedSessionId,
+  replay,
+  restoreState,
+  touch,
+  type SessionCommand,
+  type SessionPolicy,
+  type SessionState,
+} from '@foresight/session-domain';
+import type { Clock } from '@foresight/time';
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
-import { MembershipService } from '../membership/membership.service';
-import { EventPublisherService } from '../publishing/event-publisher.service';
-import { SessionIndexRepository } from '../expiry/session-index.repository';
+import type { ShardEventBus } from '../events/shard-events';
+import type { MembershipService } from '../membership/membership.service';
 import { KeyedLock } from './keyed-lock';
+import type { SessionIndexRepository } from './session-index.repository';
 
 interface CachedSession {
   state: SessionState;
@@ -23,30 +37,46 @@ interface CachedSession {
 /** A write's request context; `requestId` (same on every retry) makes it idempotent. */
 type WriteContext = MessageContext & { readonly requestId?: string };
 
+export interface SessionsDeps {
+  readonly store: EventStore;
+  /** Which shards this node serves, at which epoch. */
+  readonly membership: Pick<MembershipService, 'epochFor' | 'ownedShards' | 'refresh' | 'nodeId'>;
+  readonly index: SessionIndexRepository;
+  /** Where session events go (loaded, committed, action recorded, ended). */
+  readonly events: ShardEventBus;
+  readonly config: ForesightConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly metrics: Registry;
+}
+
 /**
  * Holds the sessions of the shards this node owns, in memory, and turns commands into committed
- * events: decide (pure) → append with expected version and epoch → evolve → reply → publish (S1, S5, S6).
+ * events: decide (pure) → append with expected version and epoch → evolve → announce (`session.*`
+ * events: the publisher and the predictive cache listen) → reply.
  */
-@Injectable()
 export class SessionsService {
   private readonly cache = new Map<string, CachedSession>();
   private readonly lock = new KeyedLock();
   private readonly policy: SessionPolicy;
   private readonly touched = new Map<string, number>();
   private readonly metrics;
-  private readonly endedListeners: ((sessionId: string) => void)[] = [];
-  private readonly loadedListeners: ((state: SessionState) => void)[] = [];
+  private readonly store: EventStore;
+  private readonly membership: SessionsDeps['membership'];
+  private readonly index: SessionIndexRepository;
+  private readonly events: ShardEventBus;
+  private readonly config: ForesightConfig;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
 
-  constructor(
-    private readonly store: EventStore,
-    private readonly membership: MembershipService,
-    private readonly publisher: EventPublisherService,
-    private readonly index: SessionIndexRepository,
-    @Inject(CONFIG) private readonly config: ForesightConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(METRICS) registry: Registry,
-  ) {
+  constructor({ store, membership, index, events, config, logger, clock, metrics: registry }: SessionsDeps) {
+    this.store = store;
+    this.membership = membership;
+    this.index = index;
+    this.events = events;
+    this.config = config;
+    this.logger = logger;
+    this.clock = clock;
     this.policy = {
       groups: config.session.groups,
       maxVariableBytes: config.session.maxVariableBytes,
@@ -62,17 +92,6 @@ export class SessionsService {
       conflicts: counter(registry, 'foresight_append_conflicts_total', 'Appends refused (version conflict or stale epoch)', ['reason']),
       duplicates: counter(registry, 'foresight_duplicate_writes_total', 'Retried writes recognised by request id and not applied again'),
     };
-    membership.onShardsLost((shards) => this.evict(new Set(shards)));
-  }
-
-  /** Called when an active session is rebuilt from the store on this node (first use, takeover). */
-  onSessionLoaded(listener: (state: SessionState) => void): void {
-    this.loadedListeners.push(listener);
-  }
-
-  /** Called after a session's end (client, timeout) was committed. */
-  onSessionEnded(listener: (sessionId: string) => void): void {
-    this.endedListeners.push(listener);
   }
 
   /**
@@ -114,11 +133,7 @@ export class SessionsService {
     const epoch = await this.membership.epochFor(shard);
     const entry = this.cache.get(sessionId)?.epoch === epoch ? this.cache.get(sessionId) : await this.lock.run(sessionId, () => this.loaded(sessionId, epoch));
     const state = checkLive(entry?.state, this.policy, this.clock.now());
-    for (const g of groups ?? []) {
-      if (!this.policy.groups.includes(g)) {
-        throw new ForesightError(ErrorCodes.UNKNOWN_GROUP, `Unknown state group "${g}". Known groups: ${this.policy.groups.join(', ')}.`);
-      }
-    }
+    for (const g of groups ?? []) checkGroup(this.policy, g);
     entry!.state = touch(state, this.clock.now());
     this.touched.set(sessionId, entry!.state.lastActivityAt);
     return this.view(entry!.state, epoch, groups);
@@ -199,11 +214,9 @@ export class SessionsService {
     while (this.lock.size > 0) await new Promise((r) => setTimeout(r, 10));
   }
 
+  /** The shard of an id the cluster issued (`SESSION.NOT_FOUND` otherwise). */
   private checkId(sessionId: string): number {
-    if (!isIssuedSessionId(sessionId, this.config.session.idSecret)) {
-      throw new ForesightError(ErrorCodes.SESSION_NOT_FOUND, 'No such session: the id was not issued by this cluster.');
-    }
-    return shardOf(sessionId, this.config.cluster.shardCount);
+    return shardOf(checkIssuedId(sessionId, this.config.session.idSecret), this.config.cluster.shardCount);
   }
 
   /** The cached session if it was loaded under the current epoch, else rebuilt from the store. */
@@ -222,13 +235,7 @@ export class SessionsService {
     const entry = { state, epoch, snapshotVersion: snapshot?.version ?? 0 };
     if (state.status === 'active') {
       this.cache.set(sessionId, entry);
-      for (const listener of this.loadedListeners) {
-        try {
-          listener(state);
-        } catch (error) {
-          this.logger.warn({ err: error, sessionId }, 'session-loaded listener failed');
-        }
-      }
+      this.events.emit('session.loaded', { sessionId, userId: state.userId, recentActions: state.recentActions ?? [] });
     }
     this.metrics.cached.set(this.cache.size);
     return entry;
@@ -255,13 +262,14 @@ export class SessionsService {
     for (const e of events) state = evolve(state, e);
     const next: CachedSession = { state: state!, epoch, snapshotVersion: entry?.snapshotVersion ?? 0 };
     if (state!.status === 'active') this.cache.set(sessionId, next);
-    else {
-      this.cache.delete(sessionId);
-      for (const listener of this.endedListeners) listener(sessionId);
-    }
+    else this.cache.delete(sessionId);
     this.metrics.cached.set(this.cache.size);
     this.touched.set(sessionId, state!.lastActivityAt);
-    this.publisher.publishCommitted(events, result.positions, expectedVersion + 1);
+    this.events.emit('session.committed', { sessionId, events, positions: result.positions, firstVersion: expectedVersion + 1 });
+    for (const e of events) {
+      if (e.type === 'session.action_recorded') this.events.emit('action.recorded', { sessionId, action: e.data.action, userId: state!.userId });
+    }
+    if (state!.status !== 'active') this.events.emit('session.ended', { sessionId });
     if (state!.version - next.snapshotVersion >= this.config.session.snapshotEvery) {
       next.snapshotVersion = state!.version;
       this.store.saveSnapshot(sessionId, state!.version, state).catch((error: unknown) => this.logger.warn({ err: error, sessionId }, 'snapshot failed'));
@@ -269,7 +277,8 @@ export class SessionsService {
     return state!;
   }
 
-  private evict(shards: ReadonlySet<number>): void {
+  /** Drops the sessions of shards this node no longer owns (they are rebuilt from the store if the shards come back). */
+  dropShards(shards: ReadonlySet<number>): void {
     let n = 0;
     for (const [id, entry] of this.cache) {
       if (shards.has(entry.state.shard)) {

@@ -1,6 +1,7 @@
 import { subjects, TOKEN_ACTIVITY_DURABLE, type Envelope } from '@foresight/contracts';
 import { runPullConsumer, type ConsumerState, type RunningConsumer } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
+import { systemClock, type Clock } from '@foresight/time';
 import type { PopulationGapModel } from '@foresight/token-core';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
@@ -18,10 +19,12 @@ export interface SessionActivityDeps {
   readonly onEvent?: (type: string) => void;
   /** Registry for the consumer's poison, restart and up series. */
   readonly metrics?: Registry;
+  /** Stamps the consumer's state (default the system clock). */
+  readonly clock?: Clock;
 }
 
 /** Durable name shared by every token service instance: each event is handled by one of them. */
-export const ACTIVITY_DURABLE = TOKEN_ACTIVITY_DURABLE;
+const ACTIVITY_DURABLE = TOKEN_ACTIVITY_DURABLE;
 
 /**
  * Durable pull consumer on the session stream (`<ns>.evt.session.>`). Any session event is
@@ -33,9 +36,11 @@ export const ACTIVITY_DURABLE = TOKEN_ACTIVITY_DURABLE;
 export class SessionActivityConsumer {
   private running: RunningConsumer | null = null;
   private stopped = false;
-  private readonly created = Date.now();
+  private readonly created: number;
 
-  constructor(private readonly deps: SessionActivityDeps) {}
+  constructor(private readonly deps: SessionActivityDeps) {
+    this.created = (deps.clock ?? systemClock).now();
+  }
 
   /**
    * Starts consuming. Resolves after the first attempt; if the session stream does not exist yet
@@ -48,7 +53,7 @@ export class SessionActivityConsumer {
       { stream: s.sessionStream, durable: ACTIVITY_DURABLE, filterSubject: s.sessionEventsWildcard, ackWaitMs: 30_000, deliverNew: true, deadLetterSubject: s.deadLetter(ACTIVITY_DURABLE) },
       (event) => this.handle(event),
       this.deps.logger,
-      { metrics: this.deps.metrics },
+      { metrics: this.deps.metrics, clock: this.deps.clock },
     );
     if (this.stopped) return running.stop();
     this.running = running;

@@ -1,5 +1,6 @@
 import { ForesightError, tokenErrorCode, type MessageContext, type TokenEvent, type TokenOrigin, type TokenPair, type TokenRevocationReason } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
+import type { Clock } from '@foresight/time';
 import {
   evolve,
   handleRefresh,
@@ -7,7 +8,7 @@ import {
   isTokenError,
   isWellFormedRefreshToken,
   issueFamily,
-  mintRefreshToken,
+  rotateFamily,
   signAccessToken,
   TokenError,
   type KeyRing,
@@ -27,7 +28,7 @@ export interface TokensServiceDeps {
   readonly keys: { ring(): KeyRing };
   readonly sealer: Sealer;
   readonly outbox: TokenOutbox;
-  readonly clock: () => number;
+  readonly clock: Clock;
   readonly randomBytes: RandomBytes;
   readonly newId: () => string;
   readonly config: ForesightConfig['token'];
@@ -57,7 +58,7 @@ export class TokensService {
   /** Sign-in for a session: a new family, generation 0. */
   async issue(sessionId: string, userId: string, ctx: MessageContext): Promise<TokenPair> {
     const cfg = this.deps.config;
-    const now = this.deps.clock();
+    const now = this.deps.clock.now();
     const issued = issueFamily(
       { familyId: this.deps.newId(), userId, sessionId, maxLifetimeMs: cfg.familyMaxLifetimeMs },
       { now, randomBytes: this.deps.randomBytes, refreshTtlMs: cfg.refreshTtlMs },
@@ -83,7 +84,7 @@ export class TokensService {
     if (!ref) throw toForesight(new TokenError('TOKEN.UNKNOWN'));
     const decided = await withTransaction(this.deps.pool, async (db): Promise<Decided> => {
       const row = await this.families.lock(db, ref.familyId);
-      const now = this.deps.clock();
+      const now = this.deps.clock.now();
       const family = row ? toFamily(row, { hash, generation: ref.generation }) : undefined;
       const outcome = handleRefresh(family, refreshToken, {
         now,
@@ -120,24 +121,12 @@ export class TokensService {
   async rotateAhead(familyId: string, expectedGeneration: number, ctx: MessageContext): Promise<boolean> {
     const decided = await withTransaction(this.deps.pool, async (db) => {
       const row = await this.families.lock(db, familyId);
-      const now = this.deps.clock();
+      const now = this.deps.clock.now();
       if (!row || row.status !== 'active' || row.current_generation !== expectedGeneration || row.delivered_at === null) return undefined;
       if (now >= row.current_expires_at.getTime()) return undefined;
-      const family = toFamily(row);
-      const minted = mintRefreshToken(this.deps.randomBytes);
-      const next = evolve(family, {
-        type: 'TokenRotated',
-        fromGeneration: family.current.generation,
-        next: {
-          hash: minted.hash,
-          generation: family.current.generation + 1,
-          issuedAt: now,
-          expiresAt: Math.min(now + this.deps.config.refreshTtlMs, family.absoluteExpiresAt),
-        },
-        at: now,
-      });
-      const result = await this.persistRotation(db, row, next, minted.token, 'scheduled', now, ctx);
-      return { ...result, sessionId: row.session_id, generation: next.current.generation };
+      const rotated = rotateFamily(toFamily(row), { now, randomBytes: this.deps.randomBytes, refreshTtlMs: this.deps.config.refreshTtlMs });
+      const result = await this.persistRotation(db, row, rotated.family, rotated.refreshToken, 'scheduled', now, ctx);
+      return { ...result, sessionId: row.session_id, generation: rotated.generation };
     });
     if (!decided) return false;
     await this.deps.outbox.publish(decided.events);
@@ -149,7 +138,7 @@ export class TokensService {
   async revoke(sessionId: string, familyId: string | undefined, reason: TokenRevocationReason, ctx: MessageContext): Promise<number> {
     const { count, events } = await withTransaction(this.deps.pool, async (db) => {
       const rows = await this.families.lockActiveOfSession(db, sessionId, familyId);
-      const now = this.deps.clock();
+      const now = this.deps.clock.now();
       const staged: TokenEvent[] = [];
       for (const row of rows) {
         const revoked = evolve(toFamily(row), { type: 'FamilyRevoked', reason, at: now });
@@ -170,7 +159,7 @@ export class TokensService {
    */
   async pending(sessionId: string, familyId: string, haveGeneration: number): Promise<TokenPair | null> {
     const row = await this.families.get(this.deps.pool, familyId);
-    const now = this.deps.clock();
+    const now = this.deps.clock.now();
     if (!row || row.session_id !== sessionId || row.status !== 'active') return null;
     if (haveGeneration >= row.current_generation) {
       if (haveGeneration === row.current_generation) await this.ack(sessionId, familyId, haveGeneration);
@@ -184,7 +173,7 @@ export class TokensService {
   async ack(sessionId: string, familyId: string, generation: number): Promise<boolean> {
     const row = await this.families.get(this.deps.pool, familyId);
     if (!row || row.session_id !== sessionId) return false;
-    const now = this.deps.clock();
+    const now = this.deps.clock.now();
     return this.families.markDelivered(this.deps.pool, familyId, generation, now, now + this.deps.config.graceMs);
   }
 

@@ -1,4 +1,6 @@
 import type { PublicJwk } from '@foresight/contracts';
+import { AdvisoryLocks } from '@foresight/persistence';
+import type { Clock } from '@foresight/time';
 import { generateSigningKey, type KeyRing, type SigningKey } from '@foresight/token-core';
 import { exportPKCS8, importJWK, importPKCS8, type JWK, type KeyLike } from 'jose';
 import { randomBytes } from 'node:crypto';
@@ -21,9 +23,6 @@ export interface SigningKeyOptions {
   readonly accessTtlMs: number;
 }
 
-/** Advisory lock serialising key creation across token service instances. */
-const KEY_LOCK = 7041980;
-
 const times = (r: KeyRow): KeyTimes & { row: KeyRow } => ({ kid: r.kid, createdAt: r.created_at.getTime(), activatesAt: r.activates_at.getTime(), row: r });
 
 /**
@@ -40,7 +39,7 @@ export class SigningKeys {
   constructor(
     private readonly pool: Pool,
     private readonly sealer: Sealer,
-    private readonly now: () => number,
+    private readonly now: Clock,
     private readonly opts: SigningKeyOptions,
   ) {}
 
@@ -54,9 +53,9 @@ export class SigningKeys {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
-      await client.query('SELECT pg_advisory_xact_lock($1)', [KEY_LOCK]);
+      await client.query('SELECT pg_advisory_xact_lock($1)', [AdvisoryLocks.tokenSigningKeys]);
       const existing = (await client.query<KeyRow>('SELECT kid, created_at, activates_at FROM token_signing_keys')).rows.map(times);
-      const now = this.now();
+      const now = this.now.now();
       if (!rotationDue(existing, now, this.opts.rotationMs)) {
         await client.query('COMMIT');
         return undefined;
@@ -84,7 +83,7 @@ export class SigningKeys {
   /** Re-reads the keys and rebuilds the ring (cheap: only new keys are unsealed). */
   async load(): Promise<KeyRing> {
     const rows = (await this.pool.query<KeyRow>('SELECT * FROM token_signing_keys')).rows.map(times);
-    const now = this.now();
+    const now = this.now.now();
     const verifying = verifyingKeys(rows, now, this.opts.accessTtlMs);
     const signer = signingKeyAt(verifying, now);
     const keys: SigningKey[] = [];
@@ -97,7 +96,7 @@ export class SigningKeys {
   /** The public JWKS, read from the table so it is current whichever instance answers. */
   async jwks(): Promise<{ keys: PublicJwk[] }> {
     const rows = (await this.pool.query<KeyRow>('SELECT kid, public_jwk, created_at, activates_at FROM token_signing_keys')).rows.map(times);
-    return { keys: verifyingKeys(rows, this.now(), this.opts.accessTtlMs).map((k) => ({ ...(k.row.public_jwk as PublicJwk) })) };
+    return { keys: verifyingKeys(rows, this.now.now(), this.opts.accessTtlMs).map((k) => ({ ...(k.row.public_jwk as PublicJwk) })) };
   }
 
   private async open(row: KeyRow): Promise<SigningKey> {

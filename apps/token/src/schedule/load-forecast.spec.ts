@@ -1,4 +1,4 @@
-import { seededRng } from '@foresight/token-core';
+import { seededRng } from '@foresight/random';
 import { LoadForecast } from './load-forecast';
 
 describe('LoadForecast', () => {

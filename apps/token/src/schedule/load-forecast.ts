@@ -1,7 +1,7 @@
 import { HoltWinters, type HoltWintersParams } from '@foresight/token-core';
 
 /** Holt-Winters weights used on the token service's own work (as in bench:tokens). */
-export const LOAD_MODEL_WEIGHTS = { alpha: 0.05, beta: 0.001, gamma: 0.2 } as const;
+const LOAD_MODEL_WEIGHTS = { alpha: 0.05, beta: 0.001, gamma: 0.2 } as const;
 
 /**
  * Forecast of the token service's unscheduled work (sign-ins and client refreshes, i.e. pairs it

@@ -1,18 +1,20 @@
 import type { ForesightConfig } from '@foresight/config';
 import type { Logger } from '@foresight/observability';
+import type { AdvisoryLeadership } from '@foresight/persistence';
+import type { Clock } from '@foresight/time';
 import { planRefreshes, type PlanEntry, type PopulationGapModel, type SchedulerConfig } from '@foresight/token-core';
 import { randomUUID } from 'node:crypto';
-import type { AdvisoryLeader } from './leader';
 import { LoadForecast } from './load-forecast';
 import { toSessionsToPlan } from './plan-input';
 import type { SchedulerRepository } from './scheduler.repository';
 
 export interface RefreshSchedulerDeps {
-  readonly leader: AdvisoryLeader;
+  /** Leadership among token instances: only the leader plans (stopped with the scheduler). */
+  readonly leader: Pick<AdvisoryLeadership, 'isLeader' | 'tryAcquire' | 'stop'>;
   readonly repo: SchedulerRepository;
   readonly rotateAhead: (familyId: string, expectedGeneration: number, ctx: { correlationId: string; causationId: string }) => Promise<boolean>;
   readonly population: PopulationGapModel;
-  readonly clock: () => number;
+  readonly clock: Clock;
   readonly config: ForesightConfig;
   readonly logger: Logger;
   /** Periodic housekeeping the leader runs besides planning (outbox sweep, key rotation, clean-up). */
@@ -30,7 +32,7 @@ export interface TickReport {
 }
 
 /** token-core scheduler settings from the configuration. */
-export function schedulerConfig(c: ForesightConfig['token']): SchedulerConfig {
+function schedulerConfig(c: ForesightConfig['token']): SchedulerConfig {
   return {
     bucketMs: c.schedulerBucketMs,
     thresholdMs: c.refreshThresholdMs,
@@ -42,7 +44,7 @@ export function schedulerConfig(c: ForesightConfig['token']): SchedulerConfig {
 }
 
 /**
- * The predictive refresh (T2, T3), run by the leader instance once per bucket: families whose
+ * The predictive refresh, run by the leader instance once per bucket: families whose
  * access token expires soon are rated by their session's activity forecast and placed by
  * token-core's `planRefreshes` against a Holt-Winters forecast of the service's unscheduled work.
  * Those due now get their next pair minted off the request path (`rotateAhead`), which notifies
@@ -77,15 +79,15 @@ export class RefreshScheduler {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     await this.running;
-    await this.deps.leader.release();
+    await this.deps.leader.stop();
   }
 
   private async safeTick(): Promise<void> {
     try {
-      if (!(await this.deps.leader.tryLead())) return;
+      if (!(await this.deps.leader.tryAcquire())) return;
       const report = await this.tick();
       this.deps.onTick?.(report);
-      const now = this.deps.clock();
+      const now = this.deps.clock.now();
       if (now - this.lastHousekeeping >= 1000) {
         this.lastHousekeeping = now;
         await this.deps.housekeeping(now);
@@ -98,7 +100,7 @@ export class RefreshScheduler {
   /** One planning round (leader only). */
   async tick(): Promise<TickReport> {
     const c = this.plannerConfig;
-    const now = this.deps.clock();
+    const now = this.deps.clock.now();
     const current = this.forecast.bucketOf(now);
     const from = this.forecast.nextBucket ?? current - 2 * this.forecast.period;
     if (from < current) this.forecast.feed(from, current, await this.deps.repo.unscheduledLoad(from, current, c.bucketMs));

@@ -1,5 +1,5 @@
 import { ErrorCodes, ForesightError } from '@foresight/contracts';
-import { isIssuedSessionId } from '@foresight/session-domain';
+import { checkIssuedId } from '@foresight/session-domain';
 import type { Pool } from 'pg';
 
 /** What the session index says about a session when a token pair is asked for it. */
@@ -22,9 +22,7 @@ export class LiveSessions {
   ) {}
 
   async assertMintable(sessionId: string, userId: string): Promise<void> {
-    if (!isIssuedSessionId(sessionId, this.options.idSecret)) {
-      throw new ForesightError(ErrorCodes.SESSION_NOT_FOUND, 'No such session: the id was not issued by this cluster.');
-    }
+    checkIssuedId(sessionId, this.options.idSecret);
     const r = await this.pool.query<IndexRow>(
       `SELECT user_id, ended_at IS NOT NULL AS ended,
               (absolute_expires_at <= now() OR last_activity_at + (idle_timeout_ms + $2) * interval '1 millisecond' <= now()) AS expired

@@ -1,5 +1,5 @@
+import { IndexedHeap } from '@foresight/heap';
 import { requireNumber } from '../errors';
-import { IndexedHeap } from '../util/indexed-heap';
 import { FrequencySketch, type FrequencySketchOptions } from './frequency-sketch';
 import type { EvictionPolicy } from './policy';
 import { ProtectionTable } from './protection-table';

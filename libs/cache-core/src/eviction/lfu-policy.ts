@@ -1,4 +1,4 @@
-import { IndexedHeap } from '../util/indexed-heap';
+import { IndexedHeap } from '@foresight/heap';
 import { FrequencySketch, type FrequencySketchOptions } from './frequency-sketch';
 import type { EvictionPolicy } from './policy';
 

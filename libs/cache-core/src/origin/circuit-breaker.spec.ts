@@ -1,6 +1,5 @@
-import { seededRng } from '../util/rng';
-import { ManualClock } from '../util/time';
-import { backoffDelay } from './backoff';
+import { seededRng } from '@foresight/random';
+import { ManualClock } from '@foresight/time';
 import { CircuitBreaker } from './circuit-breaker';
 import { Ewma } from './ewma';
 
@@ -58,18 +57,7 @@ describe('CircuitBreaker', () => {
   });
 });
 
-describe('backoff and EWMA', () => {
-  it('grows exponentially to the cap, with full jitter below the nominal delay', () => {
-    const none = [0, 1, 2, 3, 10].map((a) => backoffDelay(a, { baseMs: 100, maxMs: 500, jitter: 'none' }, () => 0.5));
-    expect(none).toEqual([100, 200, 400, 500, 500]);
-    const rng = seededRng(3);
-    const full = Array.from({ length: 200 }, () => backoffDelay(2, { baseMs: 100, jitter: 'full' }, rng));
-    expect(Math.max(...full)).toBeLessThanOrEqual(400);
-    expect(new Set(full.map((d) => Math.round(d))).size).toBeGreaterThan(50);
-    const equal = Array.from({ length: 200 }, () => backoffDelay(2, { baseMs: 100, jitter: 'equal' }, rng));
-    expect(Math.min(...equal)).toBeGreaterThanOrEqual(200);
-  });
-
+describe('EWMA', () => {
   it('EWMA starts from the initial value, takes the first sample, then smooths', () => {
     const e = new Ewma(0.5, 50);
     expect(e.value).toBe(50);

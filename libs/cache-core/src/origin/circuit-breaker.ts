@@ -1,5 +1,5 @@
+import type { Clock } from '@foresight/time';
 import { requireInt, requireNumber } from '../errors';
-import type { Clock } from '../util/time';
 
 /** State of a {@link CircuitBreaker}. */
 export type BreakerState = 'closed' | 'open' | 'half-open';

@@ -1,6 +1,6 @@
+import { seededRng } from '@foresight/random';
+import { ManualClock } from '@foresight/time';
 import { CacheError, isCacheError } from '../errors';
-import { seededRng } from '../util/rng';
-import { ManualClock } from '../util/time';
 import { OriginRegistry } from './origin-registry';
 import { ResilientOrigin, type OriginFetch, type OriginOptions } from './resilient-origin';
 

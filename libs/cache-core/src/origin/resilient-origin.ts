@@ -1,7 +1,6 @@
+import type { Rng } from '@foresight/random';
+import { backoffDelay, sleep, type BackoffOptions, type Clock, type Timers } from '@foresight/time';
 import { CacheError, isCacheError, requireInt, requireNumber } from '../errors';
-import type { Rng } from '../util/rng';
-import type { Clock, Timers } from '../util/time';
-import { backoffDelay, type BackoffOptions } from './backoff';
 import { CircuitBreaker, type CircuitBreakerOptions } from './circuit-breaker';
 import { Ewma } from './ewma';
 
@@ -94,7 +93,9 @@ export class ResilientOrigin<V> {
         last = e as CacheError;
         if (last.code === 'PREFETCH.CANCELLED' || !last.retryable || attempt >= retries) throw this.count(last);
       }
-      await this.sleep(backoffDelay(attempt, this.o.backoff ?? {}, this.deps.rng), signal);
+      await sleep(backoffDelay(attempt, this.o.backoff ?? {}, this.deps.rng), { timers: this.deps.timers, signal }).catch(() => {
+        throw cancelled('(retry)');
+      });
     }
   }
 
@@ -137,20 +138,6 @@ export class ResilientOrigin<V> {
   private check(key: string, res: OriginResponse<V> | undefined): void {
     const ok = res !== null && typeof res === 'object' && Number.isInteger(res.size) && res.size >= 0 && (this.o.validate?.(res.value) ?? true);
     if (!ok) throw new CacheError('ORIGIN.BAD_RESPONSE', `Origin "${this.id}" returned a malformed response for "${key}".`);
-  }
-
-  private sleep(ms: number, signal?: AbortSignal): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const t = this.deps.timers.setTimeout(() => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      }, ms);
-      const onAbort = () => {
-        this.deps.timers.clearTimeout(t);
-        reject(cancelled('(retry)'));
-      };
-      signal?.addEventListener('abort', onAbort, { once: true });
-    });
   }
 
   private count(e: CacheError): CacheError {

@@ -1,8 +1,8 @@
+import { seededRng } from '@foresight/random';
+import type { ManualClock } from '@foresight/time';
 import { CacheError } from '../errors';
 import { OriginRegistry } from '../origin/origin-registry';
 import { ResilientOrigin, type OriginOptions } from '../origin/resilient-origin';
-import { seededRng } from '../util/rng';
-import type { ManualClock } from '../util/time';
 
 /** Test helper: an origin on a manual clock answering every key after `latencyMs` (keys `missing:*` do not exist), logging calls. */
 export function fakeOrigin(clock: ManualClock, latencyMs: number, options: Partial<OriginOptions<string>> = {}) {

@@ -1,5 +1,5 @@
+import { ManualClock } from '@foresight/time';
 import { LruPolicy } from '../eviction/lru-policy';
-import { ManualClock } from '../util/time';
 import { ByteCache } from './byte-cache';
 
 describe('ByteCache', () => {

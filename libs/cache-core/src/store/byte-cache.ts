@@ -1,7 +1,7 @@
+import type { Clock } from '@foresight/time';
 import { CacheError, requireInt } from '../errors';
 import type { EvictionPolicy } from '../eviction/policy';
 import { requireKey } from '../keys';
-import type { Clock } from '../util/time';
 
 /** Why an entry left the cache. */
 export type RemovalReason = 'evicted' | 'expired' | 'deleted';

@@ -1,4 +1,4 @@
-import { seededRng } from '../util/rng';
+import { seededRng } from '@foresight/random';
 import { bucketOf, fitMixingWeights, markovOnly } from './mixing';
 
 function sample(n: number, markov: (i: number) => number, rnn: (i: number) => number, bucket: (i: number) => number) {

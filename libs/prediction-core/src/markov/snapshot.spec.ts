@@ -1,8 +1,6 @@
 import { Packr } from 'msgpackr';
-import { seededRng } from '../util/rng';
+import { seededRng } from '@foresight/random';
 import { decodeMarkov, encodeMarkov } from './snapshot';
-import { UserBlendedMarkov } from './user-blend';
-import { decodeUserBlend, encodeUserBlend } from './user-blend-snapshot';
 import { VariableOrderMarkov } from './variable-order-markov';
 
 function randomModel(smoothing: 'ppm-c' | 'interpolated' = 'interpolated'): VariableOrderMarkov {
@@ -57,19 +55,5 @@ describe('Markov snapshots', () => {
     const packr = new Packr({ useRecords: false });
     const wire = packr.unpack(encodeMarkov(randomModel())) as Record<string, unknown>;
     expect(() => decodeMarkov(packr.pack({ ...wire, version: 99 }))).toThrow(expect.objectContaining({ code: 'PREDICTION.SNAPSHOT_INCOMPATIBLE' }));
-  });
-
-  it('round-trips a global model with its per-user models', () => {
-    const blend = new UserBlendedMarkov(randomModel(), { priorStrength: 4, maxUserWeight: 0.7 });
-    blend.observe('alice', [1, 2], 3);
-    blend.observe('bob', [4], 5);
-    const copy = decodeUserBlend(encodeUserBlend(blend));
-    expect(copy.userCount).toBe(2);
-    expect(copy.priorStrength).toBe(4);
-    const a = new Float64Array(25);
-    const b = new Float64Array(25);
-    blend.distribution('alice', [1, 2], a);
-    copy.distribution('alice', [1, 2], b);
-    expect(b).toEqual(a);
   });
 });

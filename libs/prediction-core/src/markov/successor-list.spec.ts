@@ -1,4 +1,4 @@
-import { seededRng } from '../util/rng';
+import { seededRng } from '@foresight/random';
 import { SuccessorList } from './successor-list';
 
 function check(list: SuccessorList, expected: Map<number, number>): void {

@@ -1,4 +1,4 @@
-import { seededRng } from '../util/rng';
+import { seededRng } from '@foresight/random';
 import { createFirstOrderMarkov } from './first-order';
 import { VariableOrderMarkov, type Smoothing } from './variable-order-markov';
 

@@ -12,7 +12,7 @@ import { initBackend, loadTf } from './tf';
 const MAGIC = Buffer.from('FSRNN', 'ascii');
 const FORMAT = 'foresight.rnn';
 /** Version of the artifact layout; bump on incompatible changes. */
-export const RNN_ARTIFACT_FORMAT_VERSION = 1;
+const RNN_ARTIFACT_FORMAT_VERSION = 1;
 
 const packr = new Packr({ useRecords: false });
 
@@ -62,21 +62,6 @@ export async function saveRnnArtifact(model: RnnModel, createdAt: Date = new Dat
     checksum: checksum(topology, weightSpecs, weights),
   };
   return Buffer.concat([MAGIC, Buffer.from(packr.pack(wire))]);
-}
-
-/** Metadata of an artifact, readable without TensorFlow.js. */
-export interface RnnArtifactInfo {
-  readonly modelVersion: string;
-  readonly createdAt: string;
-  readonly config: RnnConfig;
-  readonly vocabulary: VocabularySnapshot | null;
-  readonly bytes: number;
-}
-
-/** Validates an artifact and returns its metadata; throws like {@link loadRnnArtifact}. */
-export function inspectRnnArtifact(bytes: Uint8Array): RnnArtifactInfo {
-  const wire = decode(bytes);
-  return { modelVersion: wire.modelVersion, createdAt: wire.createdAt, config: wire.config, vocabulary: wire.vocabulary, bytes: bytes.byteLength };
 }
 
 /**

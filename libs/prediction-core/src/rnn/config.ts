@@ -28,7 +28,7 @@ export interface RnnConfig {
  * Defaults: the configuration measured on MSNBC (see README), which trains 2 × 700k windows in
  * about 5 minutes of one core; `maxWindows` bounds training time however long the history grows.
  */
-export const DEFAULT_RNN_CONFIG: Omit<RnnConfig, 'vocabularySize'> = {
+const DEFAULT_RNN_CONFIG: Omit<RnnConfig, 'vocabularySize'> = {
   historyLength: 10,
   hiddenUnits: 128,
   cell: 'gru',

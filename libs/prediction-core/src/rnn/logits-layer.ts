@@ -3,7 +3,7 @@ import { matMulFastGrad } from './fast-ops';
 import type { Tf } from './tf';
 
 /** Registered class name of the output layer (part of saved topologies). */
-export const LOGITS_OUTPUT = 'ForesightLogits';
+const LOGITS_OUTPUT = 'ForesightLogits';
 
 interface LogitsArgs {
   readonly units: number;

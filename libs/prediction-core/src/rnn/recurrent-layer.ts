@@ -3,7 +3,7 @@ import { fastTanh, lookupRows, matMulFastGrad } from './fast-ops';
 import type { Tf } from './tf';
 
 /** Registered class name of the recurrent layer (part of saved topologies). */
-export const ONE_HOT_RECURRENT = 'ForesightOneHotRecurrent';
+const ONE_HOT_RECURRENT = 'ForesightOneHotRecurrent';
 
 /** Constructor arguments of the recurrent layer. */
 export interface RecurrentArgs {

@@ -1,6 +1,7 @@
 import type * as TF from '@tensorflow/tfjs';
+import { seededRng, type Rng } from '@foresight/random';
+import { systemClock, type Clock } from '@foresight/time';
 import { PredictionError } from '../errors';
-import { seededRng, type Rng } from '../util/rng';
 import type { VocabularySnapshot } from '../vocabulary';
 import { resolveRnnConfig, type RnnConfig } from './config';
 import { sparseSoftmaxCrossEntropy } from './loss';
@@ -31,7 +32,7 @@ export interface TrainOptions {
   /** Model version string stored with the model (default `rnn-<timestamp>`). */
   readonly version?: string;
   /** Clock for the version and timings (injected for tests). */
-  readonly now?: () => number;
+  readonly clock?: Clock;
   readonly log?: (message: string) => void;
   /** Vocabulary the action indices refer to; stored with the model. */
   readonly vocabulary?: VocabularySnapshot | null;
@@ -57,7 +58,8 @@ export async function trainRnn(
   options: TrainOptions = {},
 ): Promise<{ model: RnnModel; stats: TrainStats }> {
   const config = resolveRnnConfig(partial);
-  const now = options.now ?? Date.now;
+  const clock = options.clock ?? systemClock;
+  const now = () => clock.now();
   const backend = await initBackend({ log: options.log });
   const tf = loadTf();
   const rng = options.rng ?? seededRng(config.seed);

@@ -40,7 +40,7 @@ export interface ActivityOptions {
   readonly minGapMs: number;
 }
 
-export const DEFAULT_ACTIVITY_OPTIONS: ActivityOptions = { alpha: 0.3, priorWeight: 3, minSigma: 0.5, minGapMs: 1000 };
+const DEFAULT_ACTIVITY_OPTIONS: ActivityOptions = { alpha: 0.3, priorWeight: 3, minSigma: 0.5, minGapMs: 1000 };
 
 /** Records a request at `at` (requests must arrive in time order). */
 export function observeRequest(state: ActivityState | undefined, at: number, opts: ActivityOptions = DEFAULT_ACTIVITY_OPTIONS): ActivityState {
@@ -58,7 +58,7 @@ export function observeRequest(state: ActivityState | undefined, at: number, opt
 }
 
 /** The session's gap model: its own smoothed gaps shrunk towards the population model. */
-export function sessionGapModel(state: ActivityState, prior: GapModel, opts: ActivityOptions = DEFAULT_ACTIVITY_OPTIONS): GapModel {
+function sessionGapModel(state: ActivityState, prior: GapModel, opts: ActivityOptions = DEFAULT_ACTIVITY_OPTIONS): GapModel {
   const n = state.requests - 1;
   const w = n / (n + opts.priorWeight);
   const mu = state.logGapMean === undefined ? prior.mu : w * state.logGapMean + (1 - w) * prior.mu;
@@ -89,9 +89,4 @@ export function probabilityActiveBetween(
   const stillSilent = 1 - m.continueProb + m.continueProb * (1 - cdf(d0));
   if (stillSilent <= 0) return 0;
   return (m.continueProb * (cdf(d1) - cdf(d0))) / stillSilent;
-}
-
-/** Median time of the next request if the session continues: lastAt + e^μ. */
-export function expectedNextRequestAt(state: ActivityState, prior: GapModel, opts: ActivityOptions = DEFAULT_ACTIVITY_OPTIONS): number {
-  return state.lastAt + Math.exp(sessionGapModel(state, prior, opts).mu);
 }

@@ -94,37 +94,6 @@ export class HoltWinters {
   }
 }
 
-/** One-step-ahead squared error of Holt-Winters over a series, after initialisation. */
-export function holtWintersSse(series: readonly number[], params: HoltWintersParams): number {
-  const hw = new HoltWinters(params);
-  let sse = 0;
-  for (const y of series) {
-    if (hw.initialised) sse += (hw.forecast(1)[0]! - y) ** 2;
-    hw.update(y);
-  }
-  return sse;
-}
-
-/** Picks α, β, γ from a grid by one-step-ahead SSE (deterministic; ties keep the first). */
-export function fitHoltWinters(
-  series: readonly number[],
-  period: number,
-  grid: readonly number[] = [0.05, 0.1, 0.2, 0.4, 0.7],
-): HoltWintersParams {
-  let best: HoltWintersParams = { alpha: grid[0]!, beta: grid[0]!, gamma: grid[0]!, period };
-  let bestSse = Infinity;
-  for (const alpha of grid) {
-    for (const beta of grid) {
-      for (const gamma of grid) {
-        const p = { alpha, beta, gamma, period };
-        const sse = holtWintersSse(series, p);
-        if (sse < bestSse) [best, bestSse] = [p, sse];
-      }
-    }
-  }
-  return best;
-}
-
 function average(xs: readonly number[]): number {
   return xs.reduce((a, b) => a + b, 0) / xs.length;
 }

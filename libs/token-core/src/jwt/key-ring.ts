@@ -41,25 +41,8 @@ export function rotateKey(ring: KeyRing, next: SigningKey): KeyRing {
   return { current: next, previous: ring.current ? [ring.current, ...ring.previous] : ring.previous };
 }
 
-/** Removes a previous (verify-only) key; tokens signed with it then fail with `TOKEN.UNKNOWN_KEY`. */
-export function retireKey(ring: KeyRing, kid: string): KeyRing {
-  if (ring.current?.kid === kid) throw new TokenError('TOKEN.INVALID_ARGUMENT', 'cannot retire the current key');
-  return { current: ring.current, previous: ring.previous.filter((k) => k.kid !== kid) };
-}
-
-/** Retires every previous key created before `cutoff` (e.g. now − max token lifetime). */
-export function retireKeysOlderThan(ring: KeyRing, cutoff: number): KeyRing {
-  return { current: ring.current, previous: ring.previous.filter((k) => k.createdAt >= cutoff) };
-}
-
 /** Finds a key (current or previous) by id. */
 export function findKey(ring: KeyRing, kid: string): SigningKey | undefined {
   if (ring.current?.kid === kid) return ring.current;
   return ring.previous.find((k) => k.kid === kid);
-}
-
-/** The public JWKS document (`GET /v1/.well-known/jwks.json`): every key that still verifies. */
-export function toJwks(ring: KeyRing): { keys: JWK[] } {
-  const keys = ring.current ? [ring.current, ...ring.previous] : [...ring.previous];
-  return { keys: keys.map((k) => ({ ...k.publicJwk })) };
 }

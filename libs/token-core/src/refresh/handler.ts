@@ -40,6 +40,36 @@ export function issueFamily(
   return { family: evolve(undefined, event), refreshToken: minted.token, events: [event] };
 }
 
+/** A family moved to its next generation: the new state, the new token (plaintext, to send once) and the event. */
+export interface RotatedFamily {
+  readonly family: RefreshFamily;
+  readonly refreshToken: string;
+  readonly generation: number;
+  readonly event: RefreshFamilyEvent;
+}
+
+/**
+ * Rotates `family` from its current generation: mints the next refresh token (sliding lifetime,
+ * never past the family's absolute expiry) and applies the `TokenRotated` event. Used when a
+ * client presents the current token and when the service pre-mints ahead of expiry.
+ */
+export function rotateFamily(family: RefreshFamily, ctx: RefreshContext): RotatedFamily {
+  const minted = mintRefreshToken(ctx.randomBytes);
+  const event: RefreshFamilyEvent = {
+    type: 'TokenRotated',
+    fromGeneration: family.current.generation,
+    next: {
+      hash: minted.hash,
+      generation: family.current.generation + 1,
+      issuedAt: ctx.now,
+      expiresAt: Math.min(ctx.now + ctx.refreshTtlMs, family.absoluteExpiresAt),
+    },
+    at: ctx.now,
+  };
+  const next = evolve(family, event);
+  return { family: next, refreshToken: minted.token, generation: next.current.generation, event };
+}
+
 /** Outcome of {@link handleRefresh}. Persist `events` (if any) with the family's expected version. */
 export type RefreshOutcome =
   | {
@@ -65,21 +95,8 @@ export function handleRefresh(family: RefreshFamily | undefined, presentedToken:
   const decision = decideRefresh(family, hashRefreshToken(presentedToken), ctx.now, ctx.graceMs ?? DEFAULT_REFRESH_GRACE_MS);
   switch (decision.kind) {
     case 'rotate': {
-      const f = family!;
-      const minted = mintRefreshToken(ctx.randomBytes);
-      const event: RefreshFamilyEvent = {
-        type: 'TokenRotated',
-        fromGeneration: decision.fromGeneration,
-        next: {
-          hash: minted.hash,
-          generation: decision.fromGeneration + 1,
-          issuedAt: ctx.now,
-          expiresAt: Math.min(ctx.now + ctx.refreshTtlMs, f.absoluteExpiresAt),
-        },
-        at: ctx.now,
-      };
-      const next = evolve(f, event);
-      return { kind: 'rotated', family: next, refreshToken: minted.token, generation: next.current.generation, events: [event] };
+      const rotated = rotateFamily(family!, ctx);
+      return { kind: 'rotated', family: rotated.family, refreshToken: rotated.refreshToken, generation: rotated.generation, events: [rotated.event] };
     }
     case 'return-current':
       return { kind: 'returned-current', family: family!, generation: decision.generation, events: [] };

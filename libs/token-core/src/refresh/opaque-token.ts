@@ -4,7 +4,7 @@ import { TokenError } from '../errors';
 import type { RandomBytes } from '../random';
 
 /** Refresh tokens carry 256 bits of entropy. */
-export const REFRESH_TOKEN_BYTES = 32;
+const REFRESH_TOKEN_BYTES = 32;
 const ENCODED_LENGTH = 43; // base64url of 32 bytes, unpadded
 const BASE64URL = /^[A-Za-z0-9_-]+$/;
 

@@ -1,7 +1,7 @@
 import { seededRandomBytes } from '../random';
 import { decideRefresh } from './decide';
 import { evolve, replay, type RefreshFamily, type RefreshFamilyEvent } from './family';
-import { handleRefresh, issueFamily, type RefreshContext } from './handler';
+import { handleRefresh, issueFamily, rotateFamily, type RefreshContext } from './handler';
 import { hashRefreshToken, isWellFormedRefreshToken, mintRefreshToken } from './opaque-token';
 
 const T0 = 1_700_000_000_000;
@@ -38,6 +38,32 @@ describe('opaque refresh tokens', () => {
 
   it('differ for different random streams', () => {
     expect(mintRefreshToken(seededRandomBytes(1)).token).not.toBe(mintRefreshToken(seededRandomBytes(2)).token);
+  });
+});
+
+describe('rotating a family ahead of expiry (the service pre-mints with this)', () => {
+  it('builds the TokenRotated event: next generation, fresh token, sliding lifetime capped by the family', () => {
+    const { family } = givenFamily(1);
+    const now = T0 + 10 * 60_000;
+    const rotated = rotateFamily(family, context(now, 5));
+    expect(rotated.event).toEqual({
+      type: 'TokenRotated',
+      fromGeneration: 1,
+      next: { hash: hashRefreshToken(rotated.refreshToken), generation: 2, issuedAt: now, expiresAt: now + 14 * DAY },
+      at: now,
+    });
+    expect(rotated.generation).toBe(2);
+    expect(rotated.family).toEqual(evolve(family, rotated.event));
+    // Near the family's end the new token expires with the family, not 14 days later.
+    const late = rotateFamily(family, context(T0 + 25 * DAY, 6));
+    expect(late.event.type === 'TokenRotated' && late.event.next.expiresAt).toBe(family.absoluteExpiresAt);
+  });
+
+  it('is what a client rotation does too (same inputs, same result)', () => {
+    const { family, tokens } = givenFamily(1);
+    const out = handleRefresh(family, tokens[1]!, context(T0 + 5 * 60_000, 11));
+    const ahead = rotateFamily(family, context(T0 + 5 * 60_000, 11));
+    expect(out).toMatchObject({ kind: 'rotated', family: ahead.family, refreshToken: ahead.refreshToken, events: [ahead.event] });
   });
 });
 

@@ -1,9 +1,10 @@
-import { seededRng } from '../random';
-import { DEFAULT_SCHEDULER_CONFIG, planRefreshes, type PlanEntry, type PlanInput, type SchedulerConfig, type SessionToPlan } from './refresh-scheduler';
+import { seededRng } from '@foresight/random';
+import { planRefreshes, type PlanEntry, type PlanInput, type SchedulerConfig, type SessionToPlan } from './refresh-scheduler';
 
 const NOW = 1_000_000_000;
 const MIN = 60_000;
-const config = (over: Partial<SchedulerConfig> = {}): SchedulerConfig => ({ ...DEFAULT_SCHEDULER_CONFIG, ...over });
+const BASE: SchedulerConfig = { bucketMs: 10_000, thresholdMs: 300_000, minSkewMs: 60_000, maxPullForwardMs: 300_000, activeProbability: 0.01, maxLoadPerBucket: Infinity };
+const config = (over: Partial<SchedulerConfig> = {}): SchedulerConfig => ({ ...BASE, ...over });
 const session = (id: string, expiresInMs: number, p = 0.9): SessionToPlan => ({ sessionId: id, expiresAt: NOW + expiresInMs, pActiveAfterExpiry: p });
 const plan = (over: Partial<PlanInput>): PlanEntry[] => planRefreshes({ now: NOW, sessions: [], loadForecast: [], config: config(), ...over });
 const byId = (entries: PlanEntry[]): Record<string, PlanEntry> => Object.fromEntries(entries.map((e) => [e.sessionId, e]));

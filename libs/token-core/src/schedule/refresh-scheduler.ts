@@ -14,17 +14,6 @@ export interface SchedulerConfig {
   readonly maxLoadPerBucket: number;
 }
 
-export const DEFAULT_SCHEDULER_CONFIG: SchedulerConfig = {
-  bucketMs: 10_000,
-  thresholdMs: 300_000,
-  minSkewMs: 60_000,
-  maxPullForwardMs: 300_000,
-  // Measured on the Apache trace (bench:tokens, time scale 30): 0.01 gave zero expired-token
-  // requests, 0.02 one, 0.05 three; see the README before changing it.
-  activeProbability: 0.01,
-  maxLoadPerBucket: Infinity,
-};
-
 /** A session holding a token, with its activity forecast. */
 export interface SessionToPlan {
   readonly sessionId: string;

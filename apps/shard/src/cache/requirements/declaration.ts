@@ -1,8 +1,7 @@
 import { ActionPattern, isCacheError, KeyTemplate } from '@foresight/cache-core';
-import { ErrorCodes, ForesightError, isStorableText, unstorableTextMessage, type RequirementDeclaration } from '@foresight/contracts';
+import { ErrorCodes, ForesightError, isStorableText, RequirementDeclaration, unstorableTextMessage, Validator } from '@foresight/contracts';
 
-/** Most key templates in one declaration. */
-export const MAX_TEMPLATES = 64;
+const declarations = new Validator(RequirementDeclaration);
 
 /**
  * Checks a declaration from the wire: `{ pattern, keys }` with a valid action pattern and valid key
@@ -10,11 +9,7 @@ export const MAX_TEMPLATES = 64;
  * for a bad action pattern and `REQUIREMENT.INVALID_TEMPLATE` for a bad key template.
  */
 export function parseDeclaration(raw: unknown): RequirementDeclaration {
-  const b = raw as { pattern?: unknown; keys?: unknown } | null;
-  if (typeof b !== 'object' || b === null || typeof b.pattern !== 'string' || !Array.isArray(b.keys) || !b.keys.every((k) => typeof k === 'string')) {
-    throw new ForesightError(ErrorCodes.VALIDATION, 'Send {"pattern": "view_product:{id}", "keys": ["product:{id}", "reviews:{id}"]} (an empty "keys" removes the declaration).');
-  }
-  if (b.keys.length > MAX_TEMPLATES) throw new ForesightError(ErrorCodes.VALIDATION, `At most ${MAX_TEMPLATES} key templates per pattern.`);
+  const b = declarations.parse(raw);
   // Actions are letters, digits and _ . : / - (see the shard's record_action); placeholders aside, so are patterns.
   if (!/^[A-Za-z0-9_.:/-]*$/.test(b.pattern.replace(/\{[A-Za-z0-9_.]+\}/g, '')) && !/[{}]/.test(b.pattern.replace(/\{[A-Za-z0-9_.]+\}/g, ''))) {
     throw new ForesightError(ErrorCodes.CACHE_INVALID_PATTERN, `Invalid action pattern ${JSON.stringify(b.pattern.slice(0, 80))}: use letters, digits, _ . : / - and {name} placeholders.`);
@@ -24,7 +19,7 @@ export function parseDeclaration(raw: unknown): RequirementDeclaration {
   } catch (error) {
     throw new ForesightError(ErrorCodes.CACHE_INVALID_PATTERN, `Invalid action pattern: ${isCacheError(error) ? error.message : String(error)}`);
   }
-  for (const k of b.keys as string[]) {
+  for (const k of b.keys) {
     // Kept in Postgres (jsonb), which refuses NUL; a filled key is printable ASCII anyway.
     if (!isStorableText(k)) throw new ForesightError(ErrorCodes.REQUIREMENT_INVALID_TEMPLATE, unstorableTextMessage('keys'));
     try {
@@ -33,5 +28,5 @@ export function parseDeclaration(raw: unknown): RequirementDeclaration {
       throw new ForesightError(ErrorCodes.REQUIREMENT_INVALID_TEMPLATE, `Invalid key template: ${isCacheError(error) ? error.message : String(error)}`);
     }
   }
-  return { pattern: b.pattern, keys: [...new Set(b.keys as string[])] };
+  return { pattern: b.pattern, keys: [...new Set(b.keys)] };
 }

@@ -1,0 +1,61 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { ERROR_MESSAGE, FamilyId, Generation, Instant, SessionIdString, UserId } from './fields';
+
+/** Longest refresh token accepted on the wire (real ones are 43 characters). */
+export const MAX_REFRESH_TOKEN_LENGTH = 512;
+
+const TokenUserId = Type.String({ ...UserId, description: "The signed-in user; defaults to the session's userId (they must match if both are set)" });
+const RefreshToken = Type.String({ minLength: 1, maxLength: MAX_REFRESH_TOKEN_LENGTH, description: 'The refresh token of the pair you hold (43 base64url characters)' });
+
+// ---- REST bodies ----
+
+/** `POST /v1/sessions/:id/tokens`. */
+export const IssueTokensBody = Type.Object({ userId: Type.Optional(TokenUserId) });
+
+/** `POST /v1/tokens/refresh`. */
+export const RefreshTokensBody = Type.Object({ refreshToken: RefreshToken });
+
+// ---- Token service commands (NATS) ----
+
+export const TokenIssueCommand = Type.Object({ sessionId: SessionIdString, userId: TokenUserId });
+export const TokenRefreshCommand = Type.Object({ refreshToken: RefreshToken });
+export const RevocationReasonSchema = Type.Union([Type.Literal('logout'), Type.Literal('session-ended'), Type.Literal('admin')], {
+  [ERROR_MESSAGE]: 'one of logout, session-ended, admin',
+});
+export const TokenRevokeCommand = Type.Object({ sessionId: SessionIdString, familyId: Type.Optional(FamilyId), reason: RevocationReasonSchema });
+export const TokenPendingCommand = Type.Object({ sessionId: SessionIdString, familyId: FamilyId, haveGeneration: Generation });
+export const TokenAckCommand = Type.Object({ sessionId: SessionIdString, familyId: FamilyId, generation: Generation });
+
+// ---- Replies ----
+
+/** What a client receives: an access JWT and a rotated opaque refresh token. */
+export const TokenPair = Type.Object({
+  tokenType: Type.Literal('Bearer'),
+  accessToken: Type.String({ description: 'EdDSA JWT: sub (user), sid (session), jti, iat, exp, iss, aud' }),
+  accessExpiresAt: Instant,
+  refreshToken: Type.String({ description: 'Opaque, single use: each refresh returns a new one' }),
+  refreshExpiresAt: Instant,
+  generation: Generation,
+});
+
+/** Public JWK of an Ed25519 signing key. */
+export const PublicJwk = Type.Object({
+  kty: Type.String(),
+  crv: Type.Optional(Type.String()),
+  x: Type.Optional(Type.String()),
+  kid: Type.String(),
+  alg: Type.String(),
+  use: Type.String(),
+});
+
+export const Jwks = Type.Object({ keys: Type.Array(PublicJwk) });
+export const RevokeReply = Type.Object({ revoked: Type.Integer({ minimum: 0, description: 'Families that were active and are now revoked' }) });
+export const PendingReply = Type.Object({ pair: Type.Union([TokenPair, Type.Null()]) });
+export const AckReply = Type.Object({ acknowledged: Type.Boolean() });
+
+export type IssueTokensBody = Static<typeof IssueTokensBody>;
+export type RefreshTokensBody = Static<typeof RefreshTokensBody>;
+export type TokenPair = Static<typeof TokenPair>;
+export type PublicJwk = Static<typeof PublicJwk>;
+export type Jwks = Static<typeof Jwks>;
+export type RevokeReply = Static<typeof RevokeReply>;

@@ -1,0 +1,2 @@
+export { BinaryHeap, type Less } from './binary-heap';
+export { IndexedHeap } from './indexed-heap';
