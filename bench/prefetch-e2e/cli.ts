@@ -8,7 +8,12 @@ export const prefetchE2eCli = defineCommand({
     'GET page:<page>) twice, with prediction and without (--baseline policy), and compares how often reads waited on the origin.',
   options: {
     data: { type: 'string', required: true, file: 'a session trace such as the FIFA 1998 one (FIFA.dat)', description: 'the session trace' },
-    format: { type: 'string', choices: ['lines', 'msnbc', 'tsv'], default: 'lines', description: 'one session per line, MSNBC .seq text, or session/item/time rows' },
+    format: {
+      type: 'string',
+      choices: ['lines', 'msnbc', 'tsv'],
+      default: 'lines',
+      description: 'one session per line, MSNBC .seq text, or session/item/time rows',
+    },
     'latency-ms': { type: 'number', min: 0, default: 20, description: "the example origin's latency per request" },
     'payload-bytes': { type: 'integer', min: 0, default: 1024, description: "size of the example origin's answers" },
     'budget-kib': { type: 'number', min: 1, default: 256, description: "the shard node's cache budget, CACHE_BUDGET_BYTES / 1024" },

@@ -56,7 +56,10 @@ const bodies: Record<'var.get' | 'var.put', unknown> = {
     sessionId,
     group: 'cart',
     name: 'items',
-    value: { items: Array.from({ length: 4 }, (_, i) => ({ sku: `SKU-${1000 + i}`, name: 'Trail running shoes', qty: 1 + i, unitPriceCents: 8999 + i })), currency: 'EUR' },
+    value: {
+      items: Array.from({ length: 4 }, (_, i) => ({ sku: `SKU-${1000 + i}`, name: 'Trail running shoes', qty: 1 + i, unitPriceCents: 8999 + i })),
+      currency: 'EUR',
+    },
   },
 };
 
@@ -115,7 +118,10 @@ async function main(): Promise<void> {
     console.table(rows);
     process.stdout.write('CPU per request is this process (client + server side); nats-server is not counted. The client half is the same in both columns.\n');
     mkdirSync('.bench-results', { recursive: true });
-    writeFileSync('.bench-results/rpc-transport.json', JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, requests, rounds, concurrency, rows }, null, 2));
+    writeFileSync(
+      '.bench-results/rpc-transport.json',
+      JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, requests, rounds, concurrency, rows }, null, 2),
+    );
     process.stderr.write('wrote .bench-results/rpc-transport.json\n');
   } finally {
     await direct.drain().catch(() => undefined);

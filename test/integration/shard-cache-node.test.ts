@@ -15,7 +15,8 @@ describe('shard cache node (no Nest, real origin)', () => {
   let server: OriginServer;
   let base: string;
 
-  const origins = () => JSON.stringify([{ id: 'example', pattern: 'doc:{id}', kind: 'http', url: `${base}/items/{key}`, ttlMs: 1000, timeoutMs: 600, retries: 1 }]);
+  const origins = () =>
+    JSON.stringify([{ id: 'example', pattern: 'doc:{id}', kind: 'http', url: `${base}/items/{key}`, ttlMs: 1000, timeoutMs: 600, retries: 1 }]);
   const admin = (method: string, path: string, body: unknown) =>
     fetch(`${base}${path}`, { method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }).then((r) => r.json());
   const served = (key: string) => server.stats.keys[key] ?? 0;
@@ -102,7 +103,10 @@ describe('shard cache node (no Nest, real origin)', () => {
 
     beforeAll(async () => {
       const url = await createTestDatabase('shardc');
-      node = shardNode(nc, url, ns, { FORESIGHT_ORIGINS: origins(), FORESIGHT_REQUIREMENTS: JSON.stringify([{ pattern: 'view_doc:{id}', keys: ['doc:{id}'] }]) });
+      node = shardNode(nc, url, ns, {
+        FORESIGHT_ORIGINS: origins(),
+        FORESIGHT_REQUIREMENTS: JSON.stringify([{ pattern: 'view_doc:{id}', keys: ['doc:{id}'] }]),
+      });
       rt = node.runtime;
       metadata = new FakeMetadata(nc, node.pool, ns, node.config.cluster.shardCount);
       await metadata.start();

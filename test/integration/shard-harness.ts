@@ -11,7 +11,11 @@ import { ShardRuntime } from '../../apps/shard/src/shard.runtime';
 export const quietLogger = { trace: () => undefined, debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as never;
 
 /** A `MessageContext` for a direct call, optionally with an idempotency key. */
-export const ctx = (requestId?: string) => ({ correlationId: `corr-${Math.random().toString(36).slice(2)}`, causationId: requestId ?? 'test', ...(requestId ? { requestId } : {}) });
+export const ctx = (requestId?: string) => ({
+  correlationId: `corr-${Math.random().toString(36).slice(2)}`,
+  causationId: requestId ?? 'test',
+  ...(requestId ? { requestId } : {}),
+});
 
 /**
  * A stand-in for the metadata service on the test's namespace: real `serveRpc` subscriptions on the
@@ -36,7 +40,9 @@ export class FakeMetadata {
   ) {}
 
   async start(): Promise<void> {
-    await this.pool.query('INSERT INTO shards (shard, owner_node, epoch) SELECT g, NULL, 0 FROM generate_series(0, $1::int - 1) g ON CONFLICT DO NOTHING', [this.shardCount]);
+    await this.pool.query('INSERT INTO shards (shard, owner_node, epoch) SELECT g, NULL, 0 FROM generate_series(0, $1::int - 1) g ON CONFLICT DO NOTHING', [
+      this.shardCount,
+    ]);
     const s = subjects(this.namespace);
     const nodeOf = (subject: string) => subject.split('.').at(-2)!;
     const opts = { logger: quietLogger };
@@ -60,11 +66,18 @@ export class FakeMetadata {
       return { ok: true };
     };
     const assignment: RpcHandler = async (): Promise<AssignmentView> => {
-      const r = await this.pool.query<{ shard: number; owner_node: string | null; epoch: string }>('SELECT shard, owner_node, epoch FROM shards ORDER BY shard');
+      const r = await this.pool.query<{ shard: number; owner_node: string | null; epoch: string }>(
+        'SELECT shard, owner_node, epoch FROM shards ORDER BY shard',
+      );
       return {
         shardCount: this.shardCount,
         version: this.version,
-        shards: r.rows.map((row) => ({ shard: row.shard, nodeId: row.owner_node, epoch: Number(row.epoch), ...(this.notReady.has(row.shard) ? { ready: false } : {}) })),
+        shards: r.rows.map((row) => ({
+          shard: row.shard,
+          nodeId: row.owner_node,
+          epoch: Number(row.epoch),
+          ...(this.notReady.has(row.shard) ? { ready: false } : {}),
+        })),
         nodes: [],
       };
     };
@@ -121,6 +134,10 @@ export function shardNode(
 }
 
 /** The code of a rejected call, or 'ok'. */
-export const codeOf = (p: Promise<unknown>): Promise<string> => p.then(() => 'ok', (e: unknown) => (e instanceof ForesightError ? e.code : String(e)));
+export const codeOf = (p: Promise<unknown>): Promise<string> =>
+  p.then(
+    () => 'ok',
+    (e: unknown) => (e instanceof ForesightError ? e.code : String(e)),
+  );
 
 export { ErrorCodes };

@@ -80,7 +80,10 @@ describe('shard node through its Nest edge (controllers over the transport)', ()
 
   it('answers data requirements on the shared queue-group endpoint', async () => {
     const requirements = cacheSubjects(ns).requirementsRpc;
-    await expect(call('put', { pattern: 'view:{id}', keys: ['doc:{id}'] }, requirements)).resolves.toMatchObject({ declaration: { pattern: 'view:{id}' }, removed: false });
+    await expect(call('put', { pattern: 'view:{id}', keys: ['doc:{id}'] }, requirements)).resolves.toMatchObject({
+      declaration: { pattern: 'view:{id}' },
+      removed: false,
+    });
     await expect(call('list', {}, requirements)).resolves.toEqual({ declarations: [{ pattern: 'view:{id}', keys: ['doc:{id}'] }] });
   });
 

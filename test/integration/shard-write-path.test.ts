@@ -33,10 +33,15 @@ describe('shard write path (runtime without Nest, real Postgres and NATS)', () =
       if (rt.membership.ownedShards().includes(shardOf(id, 8))) return id;
     }
   };
-  const create = (id: string, extra: Record<string, unknown> = {}) => rt.sessionOps.create({ sessionId: id, userId: 'u1', groups: { cart: { items: [1] } }, ...extra }, { op: 'session.create', subject: 'test', ...ctx() });
+  const create = (id: string, extra: Record<string, unknown> = {}) =>
+    rt.sessionOps.create({ sessionId: id, userId: 'u1', groups: { cart: { items: [1] } }, ...extra }, { op: 'session.create', subject: 'test', ...ctx() });
   const put = (id: string, value: unknown, requestId?: string, expectedVersion?: number) =>
-    rt.sessionOps.varPut({ sessionId: id, group: 'cart', name: 'items', value, ...(expectedVersion !== undefined ? { expectedVersion } : {}) }, { op: 'var.put', subject: 'test', ...ctx(requestId) });
-  const eventsOf = async (id: string) => (await pool.query<{ type: string }>('SELECT type FROM events WHERE session_id = $1 ORDER BY stream_version', [id])).rows.map((r) => r.type);
+    rt.sessionOps.varPut(
+      { sessionId: id, group: 'cart', name: 'items', value, ...(expectedVersion !== undefined ? { expectedVersion } : {}) },
+      { op: 'var.put', subject: 'test', ...ctx(requestId) },
+    );
+  const eventsOf = async (id: string) =>
+    (await pool.query<{ type: string }>('SELECT type FROM events WHERE session_id = $1 ORDER BY stream_version', [id])).rows.map((r) => r.type);
 
   beforeAll(async () => {
     nc = await connect({ servers: testInfra().natsUrl });
@@ -69,7 +74,9 @@ describe('shard write path (runtime without Nest, real Postgres and NATS)', () =
     expect(view).toMatchObject({ id, version: 1, status: 'active', owner: { nodeId: 'shard-t1', shard: shardOf(id, 8) } });
     expect(await put(id, [1, 2])).toEqual({ version: 2 });
     expect(await rt.sessionOps.varGet({ sessionId: id, group: 'cart', name: 'items' })).toEqual({ value: [1, 2], version: 2 });
-    expect(await rt.sessionOps.recordAction({ sessionId: id, action: 'view_product:7' }, { op: 'session.record_action', subject: 'test', ...ctx() })).toEqual({ version: 3 });
+    expect(await rt.sessionOps.recordAction({ sessionId: id, action: 'view_product:7' }, { op: 'session.record_action', subject: 'test', ...ctx() })).toEqual({
+      version: 3,
+    });
     expect(await rt.sessionOps.end({ sessionId: id }, { op: 'session.end', subject: 'test', ...ctx() })).toEqual({ version: 4 });
     expect(await codeOf(rt.sessions.read(id))).toBe(ErrorCodes.SESSION_ENDED);
 
@@ -100,7 +107,7 @@ describe('shard write path (runtime without Nest, real Postgres and NATS)', () =
     expect((await node.metrics.getSingleMetric('foresight_duplicate_writes_total')!.get()).values[0]!.value).toBeGreaterThanOrEqual(1);
   });
 
-  it('fences a write once its shard moved behind the node\'s back (stale epoch): SHARD.NOT_OWNER, nothing appended', async () => {
+  it("fences a write once its shard moved behind the node's back (stale epoch): SHARD.NOT_OWNER, nothing appended", async () => {
     const id = newId();
     await create(id);
     const shard = shardOf(id, 8);
@@ -156,16 +163,29 @@ describe('shard write path (runtime without Nest, real Postgres and NATS)', () =
     );
     const owned = rt.membership.ownedShards();
     const lostBefore = seen['shards.lost']?.length ?? 0;
-    const writes = ids.flatMap((id) => [1, 2, 3, 4].map((v) => put(id, v).then(() => 1, () => 0)));
+    const writes = ids.flatMap((id) =>
+      [1, 2, 3, 4].map((v) =>
+        put(id, v).then(
+          () => 1,
+          () => 0,
+        ),
+      ),
+    );
     await rt.stop();
     const acknowledged = (await Promise.all(writes)).reduce<number>((a, b) => a + b, 0);
     expect(acknowledged).toBeGreaterThan(0);
-    const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM events WHERE session_id = ANY($1::text[]) AND type = 'session.variable_set'`, [ids]);
+    const { rows } = await pool.query<{ n: string }>(`SELECT count(*) AS n FROM events WHERE session_id = ANY($1::text[]) AND type = 'session.variable_set'`, [
+      ids,
+    ]);
     expect(Number(rows[0]!.n)).toBe(acknowledged);
     expect((await pool.query('SELECT 1 FROM outbox')).rowCount).toBe(0);
     expect(metadata.left).toContain('shard-t1');
     expect((await pool.query('SELECT 1 FROM shards WHERE owner_node = $1', ['shard-t1'])).rowCount).toBe(0);
-    expect(seen['shards.lost']!.slice(lostBefore).flatMap((e) => e.shards).sort()).toEqual([...owned].sort());
+    expect(
+      seen['shards.lost']!.slice(lostBefore)
+        .flatMap((e) => e.shards)
+        .sort(),
+    ).toEqual([...owned].sort());
     expect(await codeOf(rt.sessions.read(ids[0]!))).toBe(ErrorCodes.NOT_OWNER);
   });
 });

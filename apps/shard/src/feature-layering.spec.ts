@@ -21,7 +21,9 @@ const SHARED_LEAVES = ['shard.rpc.ts', 'shard-requests.ts'];
 const SRC = __dirname;
 
 function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sources(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 }
 
 /** `file`'s relative imports, resolved to paths under src (without extension). */
@@ -37,7 +39,9 @@ function place(path: string): { feature?: string; rootFile?: string } {
 }
 
 describe('shard app feature dependencies', () => {
-  const features = readdirSync(SRC, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name);
+  const features = readdirSync(SRC, { withFileTypes: true })
+    .filter((e) => e.isDirectory())
+    .map((e) => e.name);
 
   it('knows every feature folder', () => {
     expect(features.sort()).toEqual(Object.keys(ALLOWED).sort());

@@ -65,7 +65,16 @@ export class ShardRuntime {
     this.membership = new MembershipService({ nc, config, logger, clock, metrics, events: this.events });
     this.publisher = new EventPublisherService({ nc, config, logger, metrics, store: this.store, membership: this.membership });
     this.index = new SessionIndexRepository(pool);
-    this.sessions = new SessionsService({ store: this.store, membership: this.membership, index: this.index, events: this.events, config, logger, clock, metrics });
+    this.sessions = new SessionsService({
+      store: this.store,
+      membership: this.membership,
+      index: this.index,
+      events: this.events,
+      config,
+      logger,
+      clock,
+      metrics,
+    });
     this.sessionOps = new SessionOps(this.sessions);
     this.expiry = new ExpiryService({ sessions: this.sessions, index: this.index, membership: this.membership, config, logger, metrics });
 

@@ -68,7 +68,17 @@ export class TokenSocketHub {
   }
 
   accept(socket: SocketLike, sessionId: string, queryToken: string | undefined): void {
-    const conn: Connection = { socket, sessionId, familyId: undefined, generation: -1, pushed: -1, delivering: false, again: false, closed: false, authTimer: null };
+    const conn: Connection = {
+      socket,
+      sessionId,
+      familyId: undefined,
+      generation: -1,
+      pushed: -1,
+      delivering: false,
+      again: false,
+      closed: false,
+      authTimer: null,
+    };
     conn.authTimer = setTimeout(() => this.close(conn, CloseCodes.authTimeout, 'AUTH.TIMEOUT'), this.deps.authTimeoutMs);
     socket.on('message', (data) => void this.onMessage(conn, data));
     socket.on('close', () => this.detach(conn));

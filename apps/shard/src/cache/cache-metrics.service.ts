@@ -4,7 +4,18 @@ import type { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
 import type { CacheNodeService } from './cache-node.service';
 
-type CounterField = 'hits' | 'misses' | 'evictions' | 'expirations' | 'prefetchIssued' | 'prefetchUsed' | 'prefetchWasted' | 'prefetchFailed' | 'originLoads' | 'invalidations' | 'invalidMessages';
+type CounterField =
+  | 'hits'
+  | 'misses'
+  | 'evictions'
+  | 'expirations'
+  | 'prefetchIssued'
+  | 'prefetchUsed'
+  | 'prefetchWasted'
+  | 'prefetchFailed'
+  | 'originLoads'
+  | 'invalidations'
+  | 'invalidMessages';
 
 const COUNTERS: readonly [CounterField, string, string][] = [
   ['hits', 'foresight_cache_hits_total', 'Demand reads served from the cache'],

@@ -16,7 +16,15 @@ import {
   type PrefetchPlan,
 } from '@foresight/cache-core';
 import type { ForesightConfig } from '@foresight/config';
-import { ErrorCodes, ForesightError, type DataGetReply, type JsonValue, type NodeCacheStats, type RequirementDeclaration, type SessionCacheStats } from '@foresight/contracts';
+import {
+  ErrorCodes,
+  ForesightError,
+  type DataGetReply,
+  type JsonValue,
+  type NodeCacheStats,
+  type RequirementDeclaration,
+  type SessionCacheStats,
+} from '@foresight/contracts';
 import type { Logger } from '@foresight/observability';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
@@ -250,7 +258,10 @@ export class CacheNodeService {
     if (o === undefined) throw new ForesightError(ErrorCodes.ORIGIN_NOT_FOUND, `No origin is configured for key "${key.slice(0, 80)}" (FORESIGHT_ORIGINS).`);
     const reg = this.origins.find((r) => r.origin === o);
     if (reg && reg.pattern.match(key) === undefined) {
-      throw new ForesightError(ErrorCodes.ORIGIN_NOT_FOUND, `Key "${key.slice(0, 80)}" does not fit the pattern ${reg.spec.pattern} of origin "${reg.spec.id}".`);
+      throw new ForesightError(
+        ErrorCodes.ORIGIN_NOT_FOUND,
+        `Key "${key.slice(0, 80)}" does not fit the pattern ${reg.spec.pattern} of origin "${reg.spec.id}".`,
+      );
     }
   }
 }

@@ -99,7 +99,8 @@ export class ModelFollowerService {
 
   private async fetchOnce(): Promise<string | undefined> {
     const subject = predictionSubjects(this.config.nats.namespace).predictionRpc('model');
-    const ask = (request: { modelVersion?: string; chunk: number }) => callRpc<ModelChunk>(this.nc, subject, 'model', request, { timeoutMs: this.config.nats.requestTimeoutMs });
+    const ask = (request: { modelVersion?: string; chunk: number }) =>
+      callRpc<ModelChunk>(this.nc, subject, 'model', request, { timeoutMs: this.config.nats.requestTimeoutMs });
     let first: ModelChunk;
     try {
       first = await ask({ chunk: 0 });
@@ -124,7 +125,10 @@ export class ModelFollowerService {
       const markov = decodeMarkov(bundle.markov);
       const vocabulary = Vocabulary.fromJSON(bundle.vocabulary);
       if (markov.vocabularySize > vocabulary.size) {
-        throw new PredictionError('PREDICTION.ARTIFACT_INCOMPATIBLE', `Markov model knows ${markov.vocabularySize} actions but the vocabulary names ${vocabulary.size}.`);
+        throw new PredictionError(
+          'PREDICTION.ARTIFACT_INCOMPATIBLE',
+          `Markov model knows ${markov.vocabularySize} actions but the vocabulary names ${vocabulary.size}.`,
+        );
       }
       this.cache.setModel(first.modelVersion, indexedPredictor(vocabulary, markov, MODEL_HISTORY));
       this.loads.inc({ outcome: 'loaded' });

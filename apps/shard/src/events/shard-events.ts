@@ -10,7 +10,12 @@ export interface ShardEvents {
   /** A live session rebuilt from the store on this node (first use here, takeover, back from idle). */
   'session.loaded': { readonly sessionId: string; readonly userId: string | null; readonly recentActions: readonly string[] };
   /** Events committed for a session, with their log positions; `firstVersion` is the first event's stream version. */
-  'session.committed': { readonly sessionId: string; readonly events: readonly SessionEvent[]; readonly positions: readonly number[]; readonly firstVersion: number };
+  'session.committed': {
+    readonly sessionId: string;
+    readonly events: readonly SessionEvent[];
+    readonly positions: readonly number[];
+    readonly firstVersion: number;
+  };
   /** An action recorded and committed (a retry recognised by its request id commits nothing, so emits nothing). */
   'action.recorded': { readonly sessionId: string; readonly action: string; readonly userId: string | null };
   /** A session's end committed (client, idle or absolute timeout). */

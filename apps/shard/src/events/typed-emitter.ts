@@ -19,7 +19,11 @@ export class TypedEmitter<M extends object> {
   on<K extends keyof M>(name: K, listener: Listener<M[K]>): () => void {
     const list = this.listeners.get(name) ?? [];
     this.listeners.set(name, [...list, listener as Listener<never>]);
-    return () => this.listeners.set(name, (this.listeners.get(name) ?? []).filter((l) => l !== listener));
+    return () =>
+      this.listeners.set(
+        name,
+        (this.listeners.get(name) ?? []).filter((l) => l !== listener),
+      );
   }
 
   /** Calls every listener of `name` in the order they were added. */

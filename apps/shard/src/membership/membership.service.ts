@@ -167,9 +167,15 @@ export class MembershipService {
     for (let attempt = 0; !this.stopped; attempt++) {
       const sentAt = this.clock.now();
       try {
-        const reply = await callRpc<HeartbeatReply>(this.nc, this.subjects.membershipRpc(this.nodeId, 'register'), 'register', { incarnation: this.incarnation }, {
-          timeoutMs: this.config.nats.requestTimeoutMs,
-        });
+        const reply = await callRpc<HeartbeatReply>(
+          this.nc,
+          this.subjects.membershipRpc(this.nodeId, 'register'),
+          'register',
+          { incarnation: this.incarnation },
+          {
+            timeoutMs: this.config.nats.requestTimeoutMs,
+          },
+        );
         this.leaseValidUntil = sentAt + reply.leaseMs - this.config.cluster.heartbeatMs;
         this.logger.info({ incarnation: this.incarnation }, 'registered with the metadata service');
         await this.refresh();
@@ -179,7 +185,8 @@ export class MembershipService {
         // the metadata service refuses until it runs out, and says how long that is.
         const retryAfterMs = error instanceof ForesightError && error.code === ErrorCodes.NODE_INCARNATION_CONFLICT ? Number(error.details?.retryAfterMs) : NaN;
         if (attempt % 10 === 0) {
-          if (Number.isFinite(retryAfterMs)) this.logger.warn({ retryAfterMs }, 'a previous incarnation of this node still holds its lease; registering when it runs out');
+          if (Number.isFinite(retryAfterMs))
+            this.logger.warn({ retryAfterMs }, 'a previous incarnation of this node still holds its lease; registering when it runs out');
           else this.logger.warn({ err: error }, 'metadata service not reachable yet; retrying registration');
         }
         await sleep(Number.isFinite(retryAfterMs) ? Math.max(50, retryAfterMs + 20) : backoffDelay(attempt, REGISTER_BACKOFF, Math.random));
@@ -222,7 +229,13 @@ export class MembershipService {
 
   /** Reads and applies the assignment; resolves to the version applied. */
   private async fetchAssignment(): Promise<number> {
-    const view = await callRpc<AssignmentView>(this.nc, this.subjects.metadataRpc('assignment'), 'assignment', {}, { timeoutMs: this.config.nats.requestTimeoutMs });
+    const view = await callRpc<AssignmentView>(
+      this.nc,
+      this.subjects.metadataRpc('assignment'),
+      'assignment',
+      {},
+      { timeoutMs: this.config.nats.requestTimeoutMs },
+    );
     if (view.version < this.knownVersion) return this.knownVersion; // an older answer overtaken by a newer one
     const next = new Map<number, number>();
     const pending = new Set<number>();

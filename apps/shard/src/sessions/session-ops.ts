@@ -19,7 +19,15 @@ export class SessionOps {
     const r = shardRequests['session.create'].parse(raw);
     const state = await this.sessions.execute(
       r.sessionId,
-      { kind: 'create', sessionId: r.sessionId, shard: -1, userId: r.userId, groups: r.groups, idleTimeoutMs: r.idleTimeoutMs, absoluteTimeoutMs: r.absoluteTimeoutMs },
+      {
+        kind: 'create',
+        sessionId: r.sessionId,
+        shard: -1,
+        userId: r.userId,
+        groups: r.groups,
+        idleTimeoutMs: r.idleTimeoutMs,
+        absoluteTimeoutMs: r.absoluteTimeoutMs,
+      },
       meta,
     );
     return this.sessions.view(state, await this.sessions.epochOf(r.sessionId));
@@ -47,14 +55,22 @@ export class SessionOps {
   async varPut(raw: unknown, meta: RpcMeta): Promise<Reply<'var.put'>> {
     checkMeta(meta);
     const r = shardRequests['var.put'].parse(raw);
-    const state = await this.sessions.execute(r.sessionId, { kind: 'put', group: r.group, name: r.name, value: r.value, expectedVersion: r.expectedVersion }, meta);
+    const state = await this.sessions.execute(
+      r.sessionId,
+      { kind: 'put', group: r.group, name: r.name, value: r.value, expectedVersion: r.expectedVersion },
+      meta,
+    );
     return { version: state.version };
   }
 
   async varPatch(raw: unknown, meta: RpcMeta): Promise<Reply<'var.patch'>> {
     checkMeta(meta);
     const r = shardRequests['var.patch'].parse(raw);
-    const state = await this.sessions.execute(r.sessionId, { kind: 'patch', group: r.group, name: r.name, patch: r.patch, expectedVersion: r.expectedVersion }, meta);
+    const state = await this.sessions.execute(
+      r.sessionId,
+      { kind: 'patch', group: r.group, name: r.name, patch: r.patch, expectedVersion: r.expectedVersion },
+      meta,
+    );
     const value = variableOf(state.groups, r.group, r.name);
     return { value: isJsonValue(value) ? value : null, version: state.version };
   }

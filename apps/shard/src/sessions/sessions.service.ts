@@ -54,6 +54,9 @@ export interface SessionsDeps {
  * Holds the sessions of the shards this node owns, in memory, and turns commands into committed
  * events: decide (pure) → append with expected version and epoch → evolve → announce (`session.*`
  * events: the publisher and the predictive cache listen) → reply.
+ *
+ * Over 300 lines on purpose: every write op goes through one path (liveness, idempotent retries,
+ * fencing, append, announce); split, each op would re-implement part of it.
  */
 export class SessionsService {
   private readonly cache = new Map<string, CachedSession>();
@@ -118,7 +121,11 @@ export class SessionsService {
         try {
           return { state: await this.commit(sessionId, shard, epoch, entry, events), applied: true };
         } catch (error) {
-          const retryable = error instanceof ForesightError && error.code === ErrorCodes.SESSION_VERSION_CONFLICT && attempt === 0 && !('expectedVersion' in command && command.expectedVersion !== undefined);
+          const retryable =
+            error instanceof ForesightError &&
+            error.code === ErrorCodes.SESSION_VERSION_CONFLICT &&
+            attempt === 0 &&
+            !('expectedVersion' in command && command.expectedVersion !== undefined);
           if (!retryable) throw error;
           // Another writer got there first (e.g. a takeover race): reload and decide again once.
           this.cache.delete(sessionId);
@@ -162,7 +169,9 @@ export class SessionsService {
   /** Ends every cached session past its idle or absolute timeout; returns how many ended. */
   async endExpired(sessionIds?: readonly string[]): Promise<number> {
     const now = this.clock.now();
-    const due = sessionIds ?? [...this.cache.values()].filter((e) => e.state.status === 'active' && expiry(e.state, this.policy.idleGraceMs).at <= now).map((e) => e.state.id);
+    const due =
+      sessionIds ??
+      [...this.cache.values()].filter((e) => e.state.status === 'active' && expiry(e.state, this.policy.idleGraceMs).at <= now).map((e) => e.state.id);
     let ended = 0;
     for (const id of due) {
       try {
@@ -171,7 +180,12 @@ export class SessionsService {
         await this.lock.run(id, async () => {
           const entry = await this.loaded(id, epoch);
           if (!entry) return;
-          const events = decideExpiry(entry.state, this.policy, { now: this.clock.now(), newEventId: randomUUID, correlationId: randomUUID(), causationId: 'expiry-sweeper' });
+          const events = decideExpiry(entry.state, this.policy, {
+            now: this.clock.now(),
+            newEventId: randomUUID,
+            correlationId: randomUUID(),
+            causationId: 'expiry-sweeper',
+          });
           if (events.length === 0) return;
           await this.commit(id, shard, epoch, entry, events);
           ended++;

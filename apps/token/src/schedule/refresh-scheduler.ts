@@ -113,7 +113,8 @@ export class RefreshScheduler {
     let refreshed = 0;
     await runLimited(due, 4, async (e) => {
       try {
-        if (await this.deps.rotateAhead(e.sessionId, generation.get(e.sessionId)!, { correlationId: randomUUID(), causationId: 'token-scheduler' })) refreshed++;
+        if (await this.deps.rotateAhead(e.sessionId, generation.get(e.sessionId)!, { correlationId: randomUUID(), causationId: 'token-scheduler' }))
+          refreshed++;
       } catch (error) {
         this.deps.logger.warn({ err: error, familyId: e.sessionId }, 'pre-minting a pair failed; the next round retries');
       }

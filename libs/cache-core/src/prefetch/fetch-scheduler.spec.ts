@@ -201,7 +201,13 @@ describe('FetchScheduler', () => {
     expect(reader.joined).toBe(true);
     await run(100);
     await reader.promise;
-    expect(stored).toEqual(expect.arrayContaining([['w1', true], ['w2', false], ['p1', true]]));
+    expect(stored).toEqual(
+      expect.arrayContaining([
+        ['w1', true],
+        ['w2', false],
+        ['p1', true],
+      ]),
+    );
     expect(scheduler.stats).toMatchObject({ warmLoads: 2, demandLoads: 0, promoted: 1 });
     expect(scheduler.queuedCount).toBe(0);
   });

@@ -64,6 +64,9 @@ interface Queued<V> {
  * queued one (unless the key was invalidated while that load ran). Each owner (session) replaces its
  * queued prefetches on every {@link schedule}, so entries for a step the session has left are
  * cancelled before they cost anything. Every load's value is handed to `store` as it lands.
+ *
+ * Over 300 lines on purpose: both lanes share the in-flight table and the per-origin queues; split,
+ * each half would reach into the other's state.
  */
 export class FetchScheduler<V> {
   readonly stats: SchedulerStats = {
@@ -115,7 +118,10 @@ export class FetchScheduler<V> {
       this.stats.demandJoined++;
       // A prefetch is not retried; if it fails, the reader still gets a full demand load (joining
       // one already running), unless the origin said the key does not exist.
-      return { promise: flight.promise.catch((e: unknown) => (isCacheError(e, 'DATA.NOT_FOUND') ? Promise.reject(e) : this.demand(key).promise)), joined: true };
+      return {
+        promise: flight.promise.catch((e: unknown) => (isCacheError(e, 'DATA.NOT_FOUND') ? Promise.reject(e) : this.demand(key).promise)),
+        joined: true,
+      };
     }
     this.promote(key);
     return { promise: this.startDemand(key, true).promise, joined: false };
@@ -298,4 +304,3 @@ export class FetchScheduler<V> {
     return heap;
   }
 }
-

@@ -79,4 +79,3 @@ export interface PrefetchPlan {
   readonly queued: readonly string[];
   readonly skipped: readonly SkippedTemplate[];
 }
-

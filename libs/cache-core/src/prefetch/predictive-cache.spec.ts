@@ -94,7 +94,7 @@ describe('PredictiveCache', () => {
     expect(node.absentKeys).toBe(1);
   });
 
-  it('restores a taken-over session\'s history, then plans from it on the next read; a tracked session keeps its own', async () => {
+  it("restores a taken-over session's history, then plans from it on the next read; a tracked session keeps its own", async () => {
     const { node, calls, run } = setup();
     expect(node.restoreHistory('moved', ['view:6', 'view:7'])).toBe(true);
     expect(node.historyOf('moved')).toEqual(['view:6', 'view:7']);
