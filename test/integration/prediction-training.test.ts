@@ -80,7 +80,13 @@ describe('prediction service against real NATS and Postgres: retraining, stored 
     await eventually(() => (service.runtime.registry.current.version !== 'markov-live' ? true : undefined), 150_000, 'a trained model');
     const row = (await service.runtime.models.active())!;
     type Scores = { hit1: number; mrr20: number; nll: number };
-    const m = row.metrics as { decision: string; fit: string; sessions: { train: number }; candidates: Record<string, Scores>; rnn: { epochs: number; bestEpoch: number; stopReason: string } };
+    const m = row.metrics as {
+      decision: string;
+      fit: string;
+      sessions: { train: number };
+      candidates: Record<string, Scores>;
+      rnn: { epochs: number; bestEpoch: number; stopReason: string };
+    };
     expect(m.sessions.train).toBe(SESSIONS * 0.8);
     expect(Object.keys(m.candidates)).toEqual(expect.arrayContaining(['markov', 'markov+knn', 'markov+rnn', 'markov+knn+rnn', 'markov+knn+rnn (rank fit)']));
     // A mixture wins, and beats Markov on the held-out sessions (the pattern is beyond an order-3 Markov model).
@@ -114,7 +120,9 @@ describe('prediction service against real NATS and Postgres: retraining, stored 
     const first = await callRpc<ModelChunk>(nc, s.predictionRpc('model'), 'model', {}, { timeoutMs: 10_000 });
     const parts = [first.data];
     for (let c = 1; c < first.chunks; c++) {
-      parts.push((await callRpc<ModelChunk>(nc, s.predictionRpc('model'), 'model', { modelVersion: first.modelVersion, chunk: c }, { timeoutMs: 10_000 })).data);
+      parts.push(
+        (await callRpc<ModelChunk>(nc, s.predictionRpc('model'), 'model', { modelVersion: first.modelVersion, chunk: c }, { timeoutMs: 10_000 })).data,
+      );
     }
     const bytes = Buffer.concat(parts);
     expect(bytes.length).toBe(first.totalBytes);
@@ -192,8 +200,12 @@ describe('prediction service against real NATS and Postgres: retraining, stored 
       { why: 'garbage bytes', bytes: Buffer.from('definitely not a model'), code: 'PREDICTION.ARTIFACT_CORRUPT' },
       { why: 'a vocabulary numbered differently', bytes: encodeBundle({ ...bundle, vocabulary: renumbered }), code: 'PREDICTION.ARTIFACT_INCOMPATIBLE' },
       { why: 'a mixture naming a part the bundle lacks', bytes: encodeBundle({ ...bundle, knn: null, rnn: null }), code: 'PREDICTION.ARTIFACT_CORRUPT' },
-      ...(bundle.rnn ? [{ why: 'a damaged RNN artifact', bytes: encodeBundle({ ...bundle, rnn: damaged(bundle.rnn) }), code: 'PREDICTION.ARTIFACT_CORRUPT' }] : []),
-      ...(bundle.knn ? [{ why: 'a damaged kNN snapshot', bytes: encodeBundle({ ...bundle, knn: bundle.knn.subarray(0, 12) }), code: 'PREDICTION.SNAPSHOT_CORRUPT' }] : []),
+      ...(bundle.rnn
+        ? [{ why: 'a damaged RNN artifact', bytes: encodeBundle({ ...bundle, rnn: damaged(bundle.rnn) }), code: 'PREDICTION.ARTIFACT_CORRUPT' }]
+        : []),
+      ...(bundle.knn
+        ? [{ why: 'a damaged kNN snapshot', bytes: encodeBundle({ ...bundle, knn: bundle.knn.subarray(0, 12) }), code: 'PREDICTION.SNAPSHOT_CORRUPT' }]
+        : []),
     ];
     for (const b of bad) {
       const row = await service.runtime.models.storeActive('ensemble', b.bytes, { why: b.why }, new Date(), 10);

@@ -65,7 +65,9 @@ export async function runEnsembleStage(
   bar.done();
   const seconds = (Date.now() - t0) / 1000;
   for (const c of selection.candidates) log(`held out ${c.name} (${c.fit} fit): ${JSON.stringify(c.scores)} repeat ${c.weights.repeat.join(' ')}`);
-  log(`held out (${selection.fitPositions} fit + ${selection.testPositions} compared positions) → default ${selection.chosen.name} (${selection.chosen.fit} fit; ${seconds.toFixed(1)} s)`);
+  log(
+    `held out (${selection.fitPositions} fit + ${selection.testPositions} compared positions) → default ${selection.chosen.name} (${selection.chosen.fit} fit; ${seconds.toFixed(1)} s)`,
+  );
   return { selection, knnVoting, seconds };
 }
 

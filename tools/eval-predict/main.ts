@@ -32,8 +32,10 @@ async function main(): Promise<void> {
   const vocab = new Vocabulary({ maxSize: 1 << 22 });
   const { train, test, protocol } = split(args, vocab);
   const width = vocab.size;
-  log(`${train.length} train and ${test.length} test sessions (${protocol}), ${width} actions incl. <unk>, ` +
-    `${countPositions(test)} test positions; loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  log(
+    `${train.length} train and ${test.length} test sessions (${protocol}), ${width} actions incl. <unk>, ` +
+      `${countPositions(test)} test positions; loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   // Every model the test sees is trained on all of the training sessions, except the RNN: it and
   // the held-out comparison use the first 90 %, the last 10 % fits and picks the ensemble.
@@ -67,7 +69,8 @@ async function main(): Promise<void> {
   const { chosen, candidates } = stage.selection;
   // The chosen mixture, and the likelihood-fitted mixture of every component when it is another one.
   const full = candidates.filter((c) => c.fit === 'likelihood').at(-1)!;
-  const rowName = (c: typeof chosen): string => (c.weights.components.length === 1 ? markovK.name : `ensemble ${c.name}${c.fit === 'rank' ? ' (rank fit)' : ''}`);
+  const rowName = (c: typeof chosen): string =>
+    c.weights.components.length === 1 ? markovK.name : `ensemble ${c.name}${c.fit === 'rank' ? ' (rank fit)' : ''}`;
   const ensembleSeconds = markovSeconds + knnSeconds + (rnnStage?.rnnSeconds ?? 0) + stage.seconds;
   for (const c of chosen === full ? [chosen] : [chosen, full]) {
     // The chosen mixture with its weights fitted again on every held-out position.

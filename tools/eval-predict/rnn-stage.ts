@@ -1,10 +1,4 @@
-import {
-  loadRnnArtifact,
-  packSessions,
-  trainInWorker,
-  type RnnModel,
-  type TrainStats,
-} from '@foresight/prediction-core';
+import { loadRnnArtifact, packSessions, trainInWorker, type RnnModel, type TrainStats } from '@foresight/prediction-core';
 import { readFileSync, writeFileSync } from 'node:fs';
 import type { EvalArgs } from './args';
 import type { DenseScorer, Position } from './evaluate';
@@ -32,7 +26,11 @@ export async function runRnnStage(fitPart: readonly (readonly number[])[], vocab
   return { rnn, rnnSeconds, rnnStats: stats, artifactBytes: artifact.length };
 }
 
-async function trainRnnInWorker(sessions: readonly (readonly number[])[], vocabularySize: number, args: EvalArgs): Promise<{ artifact: Buffer; stats: TrainStats; seconds: number }> {
+async function trainRnnInWorker(
+  sessions: readonly (readonly number[])[],
+  vocabularySize: number,
+  args: EvalArgs,
+): Promise<{ artifact: Buffer; stats: TrainStats; seconds: number }> {
   const bar = new ProgressBar('rnn train', 1);
   const t0 = Date.now();
   const cpu0 = process.cpuUsage();
@@ -57,7 +55,10 @@ async function trainRnnInWorker(sessions: readonly (readonly number[])[], vocabu
       onLog: log,
       onProgress: (p) => {
         bar.total = p.batches;
-        bar.update(p.batch, `epoch ${p.epoch} (≤ ${p.epochs}) loss ${p.loss.toFixed(4)}${p.validationLoss !== undefined ? ` held out ${p.validationLoss.toFixed(4)}` : ''} lr ${p.learningRate.toPrecision(2)}`);
+        bar.update(
+          p.batch,
+          `epoch ${p.epoch} (≤ ${p.epochs}) loss ${p.loss.toFixed(4)}${p.validationLoss !== undefined ? ` held out ${p.validationLoss.toFixed(4)}` : ''} lr ${p.learningRate.toPrecision(2)}`,
+        );
       },
     },
   );

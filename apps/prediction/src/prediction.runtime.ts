@@ -81,7 +81,13 @@ export class PredictionRuntime {
         modelVersion.set({ kind: s.kind }, parseVersionName(s.version) ?? 0);
       },
     });
-    const batchSize = histogram(metrics, 'foresight_prediction_rnn_batch_size', 'Histories per batched RNN forward pass', [], [1, 2, 4, 8, 16, 32, 64, 128, 256]);
+    const batchSize = histogram(
+      metrics,
+      'foresight_prediction_rnn_batch_size',
+      'Histories per batched RNN forward pass',
+      [],
+      [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    );
     this.predictor = new Predictor({
       model: this.model,
       serving: () => this.registry.current,

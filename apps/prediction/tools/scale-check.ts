@@ -98,8 +98,19 @@ async function main(): Promise<void> {
     const say = (level: string) => (obj: object, msg: string) => {
       if (level !== 'debug') log(`${msg} ${JSON.stringify(obj).slice(0, 400)}`);
     };
-    const runtime = new PredictionRuntime({ config, pool, nc, logger: { debug: say('debug'), info: say('info'), warn: say('warn'), error: say('error') }, clock: systemClock, metrics: createMetricsRegistry('prediction') });
-    const rpc = await serveRpcControllers(runtime.rpc, [PredictionRpcController], [{ provide: PredictionRuntime, useValue: runtime }, ...predictionRuntimeParts]);
+    const runtime = new PredictionRuntime({
+      config,
+      pool,
+      nc,
+      logger: { debug: say('debug'), info: say('info'), warn: say('warn'), error: say('error') },
+      clock: systemClock,
+      metrics: createMetricsRegistry('prediction'),
+    });
+    const rpc = await serveRpcControllers(
+      runtime.rpc,
+      [PredictionRpcController],
+      [{ provide: PredictionRuntime, useValue: runtime }, ...predictionRuntimeParts],
+    );
     const cpu0 = process.cpuUsage();
     const t0 = Date.now();
     await runtime.start();
@@ -125,11 +136,15 @@ async function main(): Promise<void> {
     await rpc.close();
     await nc.drain();
     await pool.end();
-    const candidates = round.status === 'stored' ? ((round.metrics['candidates'] ?? {}) as Record<string, { hit1?: number; mrr20?: number; nll?: number }>) : {};
+    const candidates =
+      round.status === 'stored' ? ((round.metrics['candidates'] ?? {}) as Record<string, { hit1?: number; mrr20?: number; nll?: number }>) : {};
     const rows = [
       ['sessions / actions', `${sessions.length} / ${actions}`],
       ['rebuild from Postgres', `${rebuild.seconds.toFixed(1)} s wall, ${rebuild.processCpuSeconds.toFixed(1)} s CPU (service process)`],
-      ['retraining round', `${roundSeconds.toFixed(1)} s → ${round.status === 'stored' ? `${String(round.metrics['decision'])} v${round.version}` : round.reason}`],
+      [
+        'retraining round',
+        `${roundSeconds.toFixed(1)} s → ${round.status === 'stored' ? `${String(round.metrics['decision'])} v${round.version}` : round.reason}`,
+      ],
       ...Object.entries(candidates).map(([k, c]) => [`held-out ${k}`, `hit@1 ${c.hit1 ?? '-'}  MRR@20 ${c.mrr20 ?? '-'}  NLL ${c.nll ?? '-'}`]),
       ['predict over NATS, before', `p50 ${before.p50} ms  p99 ${before.p99} ms  (client+service CPU ${before.cpuMsPerRequest} ms/req)`],
       ['predict over NATS, after', `p50 ${after.p50} ms  p99 ${after.p99} ms  (client+service CPU ${after.cpuMsPerRequest} ms/req)`],

@@ -7,7 +7,14 @@ import { checkVocabularyPrefix, decodeBundle, encodeBundle, type ModelBundle } f
 
 const vocabulary = new Vocabulary({ actions: ['a', 'b'] }).toJSON();
 const markovBundle: ModelBundle = { kind: 'markov', vocabulary, markov: new Uint8Array([1, 2, 3]), knn: null, rnn: null, mixture: null };
-const threeWay: MixtureWeights = { version: 2, components: ['markov', 'knn', 'rnn'], lengthBuckets: 1, evidenceBuckets: 1, weights: [0.5, 0.3, 0.2], repeat: [1, 0.1, 1] };
+const threeWay: MixtureWeights = {
+  version: 2,
+  components: ['markov', 'knn', 'rnn'],
+  lengthBuckets: 1,
+  evidenceBuckets: 1,
+  weights: [0.5, 0.3, 0.2],
+  repeat: [1, 0.1, 1],
+};
 
 function codeOf(fn: () => unknown): string | undefined {
   try {
@@ -30,7 +37,13 @@ describe('model bundle', () => {
   it('given a bundle of the first format (Markov + RNN weights), when decoded, then it is a two-component mixture', () => {
     // Given: the bytes an earlier version of the service stored.
     const v1 = new Packr({ useRecords: false, moreTypes: false }).pack({
-      format: 'foresight.prediction-model', version: 1, kind: 'ensemble', vocabulary, markov: new Uint8Array([1]), rnn: new Uint8Array([9]), weights: markovOnly(2, 3),
+      format: 'foresight.prediction-model',
+      version: 1,
+      kind: 'ensemble',
+      vocabulary,
+      markov: new Uint8Array([1]),
+      rnn: new Uint8Array([9]),
+      weights: markovOnly(2, 3),
     });
     // When
     const bundle = decodeBundle(v1);
@@ -47,7 +60,13 @@ describe('model bundle', () => {
     expect(codeOf(() => decodeBundle(bytes))).toBe('PREDICTION.ARTIFACT_CORRUPT');
     const noKnn = encodeBundle({ ...markovBundle, kind: 'ensemble', rnn: new Uint8Array([9]), mixture: threeWay });
     expect(codeOf(() => decodeBundle(noKnn))).toBe('PREDICTION.ARTIFACT_CORRUPT');
-    const badWeights = encodeBundle({ ...markovBundle, kind: 'ensemble', knn: new Uint8Array([7]), rnn: new Uint8Array([9]), mixture: { ...threeWay, weights: [0.5, 0.5] } });
+    const badWeights = encodeBundle({
+      ...markovBundle,
+      kind: 'ensemble',
+      knn: new Uint8Array([7]),
+      rnn: new Uint8Array([9]),
+      mixture: { ...threeWay, weights: [0.5, 0.5] },
+    });
     expect(codeOf(() => decodeBundle(badWeights))).toBe('PREDICTION.ARTIFACT_CORRUPT');
     const future = new Packr({ useRecords: false, moreTypes: false }).pack({ format: 'foresight.prediction-model', version: 3 });
     expect(codeOf(() => decodeBundle(future))).toBe('PREDICTION.ARTIFACT_INCOMPATIBLE');

@@ -34,7 +34,16 @@ export type { SessionKnnOptions, ResolvedKnnOptions, KnnScores } from './knn/ses
 export { SessionKnnPredictor, DEFAULT_KNN_CALIBRATION, checkCalibration } from './knn/knn-predictor';
 export type { KnnCalibration, DistributionSource } from './knn/knn-predictor';
 export { encodeKnn, decodeKnn } from './knn/knn-snapshot';
-export { markovMixture, fromMixingWeights, mixtureName, checkMixtureWeights, componentIndex, applyRepeatFactor, mixRows, bucketWeights } from './ensemble/mixture';
+export {
+  markovMixture,
+  fromMixingWeights,
+  mixtureName,
+  checkMixtureWeights,
+  componentIndex,
+  applyRepeatFactor,
+  mixRows,
+  bucketWeights,
+} from './ensemble/mixture';
 export type { ComponentName, MixtureWeights } from './ensemble/mixture';
 export { fitMixture, fitRepeatFactor } from './ensemble/fit-mixture';
 export type { MixtureSample, FitMixtureOptions } from './ensemble/fit-mixture';

@@ -26,7 +26,7 @@ export interface TrainingSession {
   readonly actions: readonly string[];
 }
 
-/** Reads the action history (P1) from the event store, the system of record. Raw SQL, read-only. */
+/** Reads the action history from the event store, the system of record. Raw SQL, read-only. */
 export class ActionsRepository {
   /** Rows whose payload did not decode (skipped, counted for the logs). */
   undecodable = 0;

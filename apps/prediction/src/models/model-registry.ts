@@ -1,6 +1,15 @@
 import { predictionSubjects, type PredictionModelUpdatedV1 } from '@foresight/contracts';
 import { decode, publishEvent } from '@foresight/messaging';
-import { checkVocabularyPrefix, decodeBundle, decodeKnn, decodeMarkov, loadRnnArtifact, PredictionError, type KnnCalibration, type RnnModel } from '@foresight/prediction-core';
+import {
+  checkVocabularyPrefix,
+  decodeBundle,
+  decodeKnn,
+  decodeMarkov,
+  loadRnnArtifact,
+  PredictionError,
+  type KnnCalibration,
+  type RnnModel,
+} from '@foresight/prediction-core';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection, Subscription } from 'nats';
 import { createHash, randomUUID } from 'node:crypto';
@@ -82,7 +91,14 @@ export class ModelRegistry {
       occurredAt: new Date(this.deps.clock.now()).toISOString(),
       correlationId,
       causationId: correlationId,
-      data: { modelVersion: s.version, kind: s.kind, createdAt: s.stored.createdAt, totalBytes: s.stored.bytes.length, sha256: s.stored.sha256, metrics: s.stored.metrics },
+      data: {
+        modelVersion: s.version,
+        kind: s.kind,
+        createdAt: s.stored.createdAt,
+        totalBytes: s.stored.bytes.length,
+        sha256: s.stored.sha256,
+        metrics: s.stored.metrics,
+      },
     };
     await publishEvent(this.deps.nc.jetstream(), predictionSubjects(this.deps.namespace).predictionEvent(event.type), event);
   }
@@ -125,14 +141,18 @@ export class ModelRegistry {
     let rnn: RnnModel | null = null;
     try {
       const bundle = decodeBundle(row.artifact);
-      if (bundle.kind !== row.kind) throw new PredictionError('PREDICTION.ARTIFACT_CORRUPT', `Row kind ${row.kind} does not match its bundle (${bundle.kind}).`);
+      if (bundle.kind !== row.kind)
+        throw new PredictionError('PREDICTION.ARTIFACT_CORRUPT', `Row kind ${row.kind} does not match its bundle (${bundle.kind}).`);
       decodeMarkov(bundle.markov);
       // The kNN part that serves is the live index; the snapshot is checked and gives the calibration.
       const knn: KnnCalibration | null = bundle.knn ? decodeKnn(bundle.knn).calibration : null;
       if (bundle.rnn !== null) {
         rnn = preloaded ?? (await (this.deps.loadRnn ?? loadRnnArtifact)(bundle.rnn!));
         if (rnn.vocabularySize > bundle.vocabulary.actions.length) {
-          throw new PredictionError('PREDICTION.ARTIFACT_INCOMPATIBLE', `RNN predicts ${rnn.vocabularySize} actions but the bundle names ${bundle.vocabulary.actions.length}.`);
+          throw new PredictionError(
+            'PREDICTION.ARTIFACT_INCOMPATIBLE',
+            `RNN predicts ${rnn.vocabularySize} actions but the bundle names ${bundle.vocabulary.actions.length}.`,
+          );
         }
         if (rnn.vocabulary) checkVocabularyPrefix(rnn.vocabulary.actions, model.vocabulary);
       }

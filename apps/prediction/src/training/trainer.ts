@@ -28,7 +28,13 @@ export interface TrainerDeps {
 
 export type RoundOutcome =
   | { readonly status: 'skipped'; readonly reason: string }
-  | { readonly status: 'stored'; readonly version: number; readonly kind: PredictionModelKind; readonly activated: boolean; readonly metrics: Record<string, unknown> };
+  | {
+      readonly status: 'stored';
+      readonly version: number;
+      readonly kind: PredictionModelKind;
+      readonly activated: boolean;
+      readonly metrics: Record<string, unknown>;
+    };
 
 const pause = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -85,7 +91,10 @@ export class Trainer {
     const split = splitByOrder(sessions);
     const vocabularySize = model.vocabulary.size;
     const vocabulary = model.vocabulary.toJSON();
-    logger.info({ roundId, upTo, train: split.train.length, fit: split.fit.length, test: split.test.length, vocabularySize }, 'retraining: RNN in a worker thread');
+    logger.info(
+      { roundId, upTo, train: split.train.length, fit: split.fit.length, test: split.test.length, vocabularySize },
+      'retraining: RNN in a worker thread',
+    );
 
     const rnnSettings = settings.rnn;
     const trained = await trainInWorker(
@@ -110,7 +119,16 @@ export class Trainer {
         onLog: (message) => logger.info({ roundId }, message),
         onProgress: (p) =>
           logger.info(
-            { roundId, epoch: p.epoch, maxEpochs: p.epochs, batch: p.batch, batches: p.batches, loss: Number(p.loss.toFixed(4)), heldOutLoss: p.validationLoss, seconds: Math.round(p.elapsedSeconds) },
+            {
+              roundId,
+              epoch: p.epoch,
+              maxEpochs: p.epochs,
+              batch: p.batch,
+              batches: p.batches,
+              loss: Number(p.loss.toFixed(4)),
+              heldOutLoss: p.validationLoss,
+              seconds: Math.round(p.elapsedSeconds),
+            },
             'retraining progress',
           ),
       },
@@ -118,13 +136,21 @@ export class Trainer {
     const rnn = await loadRnnArtifact(trained.artifact);
     let handedOver = false;
     try {
-      const selection = await chooseModel(split.train, split.fit, split.test, vocabularySize, rnn, {
-        markovOrder: settings.markovOrder,
-        maxContexts: settings.maxContexts,
-        maxUsers: settings.maxUsers,
-        knn: settings.knn,
-        maxPositions: settings.evalMaxPositions,
-      }, pause);
+      const selection = await chooseModel(
+        split.train,
+        split.fit,
+        split.test,
+        vocabularySize,
+        rnn,
+        {
+          markovOrder: settings.markovOrder,
+          maxContexts: settings.maxContexts,
+          maxUsers: settings.maxUsers,
+          knn: settings.knn,
+          maxPositions: settings.evalMaxPositions,
+        },
+        pause,
+      );
       const chosen = selection.chosen;
       const components = chosen.weights.components;
       const kind: PredictionModelKind = components.length > 1 ? 'ensemble' : 'markov';
@@ -138,8 +164,17 @@ export class Trainer {
         candidates: Object.fromEntries(selection.candidates.map((c) => [c.fit === 'rank' ? `${c.name} (rank fit)` : c.name, c.scores])),
         fit: chosen.fit,
         rnn: {
-          seconds: stats.seconds, epochs: stats.epochs, bestEpoch: stats.bestEpoch, stopReason: stats.stopReason, heldOutLoss: stats.validationLoss,
-          windows: stats.windowsPerEpoch, batchSize: stats.batchSize, sampledOutput: stats.sampledOutput, finalLoss: stats.finalLoss, backend: stats.backend, hiddenUnits: rnnSettings.hiddenUnits,
+          seconds: stats.seconds,
+          epochs: stats.epochs,
+          bestEpoch: stats.bestEpoch,
+          stopReason: stats.stopReason,
+          heldOutLoss: stats.validationLoss,
+          windows: stats.windowsPerEpoch,
+          batchSize: stats.batchSize,
+          sampledOutput: stats.sampledOutput,
+          finalLoss: stats.finalLoss,
+          backend: stats.backend,
+          hiddenUnits: rnnSettings.hiddenUnits,
         },
         mixture: { components, repeat: selection.weights.repeat },
         knn: { afterDecay: selection.knn.calibration.afterDecay, heldOut: selection.knn.scores },

@@ -7,7 +7,11 @@ export const MAX_PREDICTIONS = 50;
 export const DEFAULT_PREDICTIONS = 5;
 
 /** `n` of a prediction request, on the bus and in `?n=`. */
-export const PredictionCount = Type.Integer({ minimum: 1, maximum: MAX_PREDICTIONS, description: `How many predictions, 1–${MAX_PREDICTIONS} (default ${DEFAULT_PREDICTIONS})` });
+export const PredictionCount = Type.Integer({
+  minimum: 1,
+  maximum: MAX_PREDICTIONS,
+  description: `How many predictions, 1–${MAX_PREDICTIONS} (default ${DEFAULT_PREDICTIONS})`,
+});
 
 // ---- Prediction service commands (NATS) ----
 
@@ -26,12 +30,10 @@ export const PredictionModelKindSchema = Type.Union([Type.Literal('markov'), Typ
  * Which model produced an answer: the Markov model alone, or the ensemble's components joined by
  * `+` (session-kNN, the recurrent network), as chosen on held-out sessions by the last training round.
  */
-export const PredictionModelNameSchema = Type.Union([
-  Type.Literal('markov'),
-  Type.Literal('markov+knn'),
-  Type.Literal('markov+rnn'),
-  Type.Literal('markov+knn+rnn'),
-], { description: 'The model that answered: Markov alone or the ensemble chosen on held-out sessions' });
+export const PredictionModelNameSchema = Type.Union(
+  [Type.Literal('markov'), Type.Literal('markov+knn'), Type.Literal('markov+rnn'), Type.Literal('markov+knn+rnn')],
+  { description: 'The model that answered: Markov alone or the ensemble chosen on held-out sessions' },
+);
 
 export const PredictedAction = Type.Object({
   action: Type.String(),

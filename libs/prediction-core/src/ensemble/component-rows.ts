@@ -33,7 +33,10 @@ export class ComponentRows {
   private readonly marks: Int32Array;
   private stamp = 0;
 
-  constructor(readonly parts: MixtureParts, readonly width: number) {
+  constructor(
+    readonly parts: MixtureParts,
+    readonly width: number,
+  ) {
     this.rows = { markov: new Float64Array(width), knn: new Float64Array(width), rnn: new Float64Array(width) };
     this.marks = new Int32Array(width);
   }

@@ -19,7 +19,10 @@ export class RankSample {
   private marks = new Int32Array(0);
   private stamp = 0;
 
-  constructor(readonly components: number, readonly depth = 30) {
+  constructor(
+    readonly components: number,
+    readonly depth = 30,
+  ) {
     this.buffer = new TopNBuffer(depth);
   }
 

@@ -5,7 +5,11 @@ import { applyRepeatFactor, checkMixtureWeights, fromMixingWeights, markovMixtur
 import { markovOnly } from './mixing';
 import { selectMixture, type TargetPosition } from './select';
 
-function sample(n: number, p: ((i: number) => number)[], opts: { mass?: (i: number) => number; repeat?: (i: number) => boolean; bucket?: (i: number) => number } = {}) {
+function sample(
+  n: number,
+  p: ((i: number) => number)[],
+  opts: { mass?: (i: number) => number; repeat?: (i: number) => boolean; bucket?: (i: number) => number } = {},
+) {
   return {
     p: p.map((f) => Float64Array.from({ length: n }, (_, i) => f(i))),
     sessionMass: p.map(() => Float64Array.from({ length: n }, (_, i) => opts.mass?.(i) ?? 0)),
@@ -125,7 +129,11 @@ describe('MixturePredictor', () => {
     const { MixturePredictor } = await import('./ensemble');
     const markov = new VariableOrderMarkov({ maxOrder: 1, vocabularySize: 6 });
     const knn = SessionKnnPredictor.create({}, markov);
-    for (const s of [[1, 2], [1, 3, 4], [1, 2]]) {
+    for (const s of [
+      [1, 2],
+      [1, 3, 4],
+      [1, 2],
+    ]) {
       markov.observeSession(s);
       knn.observeSession(s);
     }

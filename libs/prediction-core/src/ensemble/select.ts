@@ -93,7 +93,14 @@ export async function selectMixture(
     }
     sample.repeat[i] = inHistory(pos) ? 1 : 0;
     sample.bucket[i] = rows.bucket(MIXTURE_SHAPE, pos.seq, pos.len);
-    if (C > 1) ranks.add(all.map((c) => rows.rows[c]), pos.seq, pos.len, pos.target, all.map((_, c) => sample.sessionMass[c]![i]!));
+    if (C > 1)
+      ranks.add(
+        all.map((c) => rows.rows[c]),
+        pos.seq,
+        pos.len,
+        pos.target,
+        all.map((_, c) => sample.sessionMass[c]![i]!),
+      );
   };
   for (let from = 0; from < n; from += chunk) {
     const batch = fit.slice(from, from + chunk);

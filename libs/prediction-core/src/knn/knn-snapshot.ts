@@ -78,8 +78,17 @@ export function decodeKnn(bytes: Uint8Array): { index: SessionKnn; calibration: 
   const counts = typedFrom(Uint32Array, wire.counts);
   const total = lengths?.reduce((s, n) => s + n, 0);
   const V = Number(wire.vocabularySize);
-  if (!lengths || !items || !counts || items.length !== total || lengths.some((n) => n < 0) ||
-      !Number.isInteger(V) || V < 1 || counts.length > V || items.some((a) => a < 0 || a >= V)) {
+  if (
+    !lengths ||
+    !items ||
+    !counts ||
+    items.length !== total ||
+    lengths.some((n) => n < 0) ||
+    !Number.isInteger(V) ||
+    V < 1 ||
+    counts.length > V ||
+    items.some((a) => a < 0 || a >= V)
+  ) {
     throw new PredictionError('PREDICTION.SNAPSHOT_CORRUPT', 'kNN snapshot arrays are missing or inconsistent.');
   }
   let index: SessionKnn;
@@ -87,7 +96,11 @@ export function decodeKnn(bytes: Uint8Array): { index: SessionKnn; calibration: 
   try {
     index = new SessionKnn(resolveKnnOptions(wire.options));
     const c = wire.calibration;
-    calibration = checkCalibration({ exponent: Number(c?.exponent), weight: Number(c?.weight), ...(c?.afterDecay === undefined ? {} : { afterDecay: Number(c.afterDecay) }) });
+    calibration = checkCalibration({
+      exponent: Number(c?.exponent),
+      weight: Number(c?.weight),
+      ...(c?.afterDecay === undefined ? {} : { afterDecay: Number(c.afterDecay) }),
+    });
   } catch (cause) {
     throw new PredictionError('PREDICTION.SNAPSHOT_CORRUPT', 'kNN snapshot options are invalid.', { cause });
   }

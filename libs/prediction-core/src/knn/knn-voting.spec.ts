@@ -60,7 +60,7 @@ describe('chooseKnnVoting', () => {
   // voting for everything a neighbour saw ranks the ring's earlier actions as high.
   function ringSessions(n: number, seed: number): number[][] {
     let x = seed;
-    const rand = (): number => ((x = (x * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rand = (): number => (x = (x * 1103515245 + 12345) % 2147483648) / 2147483648;
     return Array.from({ length: n }, () => {
       const start = 1 + Math.floor(rand() * 30);
       return Array.from({ length: 6 }, (_, i) => 1 + ((start - 1 + i) % 30));

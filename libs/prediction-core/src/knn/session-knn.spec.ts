@@ -148,7 +148,14 @@ describe('kNN snapshots', () => {
   it('given an index, when encoded and decoded, then it scores and calibrates exactly as before', () => {
     // Given
     const knn = new SessionKnn({ maxSessions: 3, neighbours: 5 });
-    for (const s of [[1, 2, 3], [2, 4], [1, 5], [3, 4, 6], [6, 7, 1]]) knn.observeSession(s);
+    for (const s of [
+      [1, 2, 3],
+      [2, 4],
+      [1, 5],
+      [3, 4, 6],
+      [6, 7, 1],
+    ])
+      knn.observeSession(s);
     // When
     const { index, calibration } = decodeKnn(encodeKnn(knn, { exponent: 1.5, weight: 0.7 }));
     // Then

@@ -24,6 +24,8 @@ export interface KnnScores {
  * actions with their similarity. Learns online: sessions are opened and extended as actions
  * arrive; a ring of `maxSessions` sessions bounds memory (the oldest is evicted), and each
  * action keeps only its `postingLimit` most recent sessions.
+ *
+ * Over 300 lines on purpose: the index and its query share the per-slot and per-action arrays.
  */
 export class SessionKnn {
   readonly options: ResolvedKnnOptions;

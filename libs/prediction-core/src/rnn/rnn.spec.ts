@@ -19,7 +19,17 @@ function cycleSessions(count: number, seed: number): number[][] {
   });
 }
 
-const config = { vocabularySize: 6, historyLength: 4, hiddenUnits: 16, epochs: 4, patience: 4, batchSize: 32, learningRate: 0.03, learningRateDecay: 1, seed: 7 };
+const config = {
+  vocabularySize: 6,
+  historyLength: 4,
+  hiddenUnits: 16,
+  epochs: 4,
+  patience: 4,
+  batchSize: 32,
+  learningRate: 0.03,
+  learningRateDecay: 1,
+  seed: 7,
+};
 
 describe('RNN next-action model', () => {
   let model: RnnModel;
@@ -71,7 +81,10 @@ describe('RNN next-action model', () => {
   it('round-trips through a self-contained artifact with identical predictions', async () => {
     const bytes = await saveRnnArtifact(model, new Date(0));
     const copy = await loadRnnArtifact(bytes);
-    const h = [{ seq: [1, 2, 3], len: 3 }, { seq: [5], len: 1 }];
+    const h = [
+      { seq: [1, 2, 3], len: 3 },
+      { seq: [5], len: 1 },
+    ];
     expect(copy.predictBatch(h)).toEqual(model.predictBatch(h));
     expect(copy.vocabulary?.actions[1]).toBe('a');
     copy.dispose();

@@ -32,7 +32,11 @@ export class CandidateSampler {
    * @param counts how often each output is a training target (index 0, `<unk>`, is never drawn
    *   as an extra negative)
    */
-  constructor(counts: ArrayLike<number>, readonly extra: number, batchSize: number) {
+  constructor(
+    counts: ArrayLike<number>,
+    readonly extra: number,
+    batchSize: number,
+  ) {
     const V = counts.length;
     this.cdf = new Float64Array(V);
     this.unigram = new Float64Array(V);

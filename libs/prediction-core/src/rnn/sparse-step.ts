@@ -41,7 +41,11 @@ export class SparseStep {
   private readonly tokenStamp: Int32Array;
   private stamp = 0;
 
-  constructor(private readonly tf: Tf, private readonly built: BuiltRnn, learningRate: number) {
+  constructor(
+    private readonly tf: Tf,
+    private readonly built: BuiltRnn,
+    learningRate: number,
+  ) {
     this.inputs = built.recurrent.inputTables.map((v) => table(v, false));
     const [kernel, bias] = built.output.trainableWeights;
     this.kernel = table(kernel!, true);

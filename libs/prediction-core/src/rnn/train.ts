@@ -107,9 +107,16 @@ export async function trainRnn(
   const crossEntropy = sparseSoftmaxCrossEntropy(tf);
   const sampler = samplesOutput(config) ? new CandidateSampler(targetCounts(sessions, windows, V), config.outputSamples, B) : null;
   const sparse = sampler ? new SparseStep(tf, built, config.learningRate) : null;
-  const schedule = new PlateauSchedule({ learningRate: config.learningRate, decay: config.learningRateDecay, patience: config.patience, maxEpochs: config.epochs });
-  log(`RNN training: ${total} windows (${perEpoch} per epoch, batch ${B}), ${heldOut.length / 2} held out, ${V} actions` +
-    `${sampler ? `, sampled softmax over the targets + ${config.outputSamples} negatives per batch` : ''}`);
+  const schedule = new PlateauSchedule({
+    learningRate: config.learningRate,
+    decay: config.learningRateDecay,
+    patience: config.patience,
+    maxEpochs: config.epochs,
+  });
+  log(
+    `RNN training: ${total} windows (${perEpoch} per epoch, batch ${B}), ${heldOut.length / 2} held out, ${V} actions` +
+      `${sampler ? `, sampled softmax over the targets + ${config.outputSamples} negatives per batch` : ''}`,
+  );
   const order = new Int32Array(total);
   for (let i = 0; i < total; i++) order[i] = i;
   const xs = new Int32Array(B * T);
@@ -163,8 +170,10 @@ export async function trainRnn(
     if (sparse) sparse.learningRate = decision.learningRate;
     lastReport = now();
     report({ epoch: epochsRun, batch: plan.length, batches: plan.length, loss, validationLoss: held });
-    log(`RNN epoch ${epochsRun}: training loss ${loss.toFixed(4)}, held-out loss ${held.toFixed(4)}, ${decision.reason}` +
-      `${decision.stop ? `; stopping, keeping epoch ${schedule.bestAt}` : `, learning rate ${decision.learningRate.toPrecision(3)}`}`);
+    log(
+      `RNN epoch ${epochsRun}: training loss ${loss.toFixed(4)}, held-out loss ${held.toFixed(4)}, ${decision.reason}` +
+        `${decision.stop ? `; stopping, keeping epoch ${schedule.bestAt}` : `, learning rate ${decision.learningRate.toPrecision(3)}`}`,
+    );
   }
   if (best !== null) {
     model.setWeights(best);

@@ -29,13 +29,21 @@ export function sampleValidation(windows: Int32Array, max: number, T: number, rn
 }
 
 /** Mean cross-entropy (nats) of the held-out windows under the full softmax of `model`. */
-export async function validationLoss(tf: Tf, model: TF.LayersModel, sessions: PackedSessions, windows: Int32Array, T: number, V: number, batch = 512): Promise<number> {
+export async function validationLoss(
+  tf: Tf,
+  model: TF.LayersModel,
+  sessions: PackedSessions,
+  windows: Int32Array,
+  T: number,
+  V: number,
+  batch = 512,
+): Promise<number> {
   const n = windows.length / 2;
   if (n === 0) return Number.NaN;
   let sum = 0;
   const xs = new Int32Array(batch * T);
   const picks = new Int32Array(2 * batch);
-  for (let from = 0; from < n; ) {
+  for (let from = 0; from < n;) {
     const steps = stepsFor(windows[2 * from + 1]! - windows[2 * from]!, T);
     let size = 0;
     while (from + size < n && size < batch && stepsFor(windows[2 * (from + size) + 1]! - windows[2 * (from + size)]!, T) === steps) {
