@@ -1,7 +1,7 @@
 import { ErrorCodes, predictionSubjects, type ModelChunk, type PredictionModelUpdatedV1, type PredictionResult } from '@foresight/contracts';
 import { callRpc, decode, publishEvent } from '@foresight/messaging';
 import { createPool } from '@foresight/persistence';
-import { decodeBundle, decodeKnn, encodeBundle, loadRnnArtifact, SessionKnnPredictor, Vocabulary } from '@foresight/prediction-core';
+import { AFTER_DECAY_CANDIDATES, decodeBundle, decodeKnn, encodeBundle, loadRnnArtifact, SessionKnnPredictor, Vocabulary } from '@foresight/prediction-core';
 import { seededRng, type Rng } from '@foresight/random';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
 import { connect, type NatsConnection, type Subscription } from 'nats';
@@ -86,6 +86,7 @@ describe('prediction service against real NATS and Postgres: retraining, stored 
       sessions: { train: number };
       candidates: Record<string, Scores>;
       rnn: { epochs: number; bestEpoch: number; stopReason: string };
+      knn: { afterDecay: number; heldOut: Record<string, Scores> };
     };
     expect(m.sessions.train).toBe(SESSIONS * 0.8);
     expect(Object.keys(m.candidates)).toEqual(expect.arrayContaining(['markov', 'markov+knn', 'markov+rnn', 'markov+knn+rnn', 'markov+knn+rnn (rank fit)']));
@@ -96,6 +97,9 @@ describe('prediction service against real NATS and Postgres: retraining, stored 
     expect(chosen.hit1).toBeGreaterThan(m.candidates['markov']!.hit1);
     // The RNN alone sees the pattern too: mixed with Markov it beats chance (1 in 6) by far.
     expect(m.candidates['markov+rnn']!.hit1).toBeGreaterThan(2 / 6);
+    // How the kNN's neighbours vote was chosen held out among the candidates, and recorded.
+    expect(Object.keys(m.knn.heldOut)).toEqual(AFTER_DECAY_CANDIDATES.map(String));
+    expect(AFTER_DECAY_CANDIDATES).toContain(m.knn.afterDecay);
     expect(m.rnn.bestEpoch).toBeLessThanOrEqual(m.rnn.epochs);
     expect(['patience', 'max-epochs']).toContain(m.rnn.stopReason);
     expect(row.kind).toBe('ensemble');
@@ -139,6 +143,7 @@ describe('prediction service against real NATS and Postgres: retraining, stored 
     if (bundle.knn) {
       const { index, calibration } = decodeKnn(bundle.knn);
       expect(index.sessions).toBeGreaterThan(SESSIONS / 2);
+      expect(calibration.afterDecay).toBe((first.metrics['knn'] as { afterDecay: number }).afterDecay);
       expect(vocabulary.decode(new SessionKnnPredictor(index, null, calibration).predict(history, 1)[0]!.action)).toBe('end_b');
     }
     if (bundle.rnn) {
