@@ -3,6 +3,9 @@ import type { Logger } from '@foresight/observability';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
+import { DashboardFeed } from './dashboard/dashboard-feed';
+import { OperatorAuth } from './dashboard/operator-auth';
+import { PredictionOutcomes } from './dashboard/prediction-outcomes';
 import { EdgeCacheService } from './edge-cache/edge-cache.service';
 import { OwnerDirectory } from './routing/owner-directory.service';
 import { ShardClient } from './routing/shard-client.service';
@@ -24,8 +27,9 @@ export interface GatewayRuntimeDeps {
 
 /**
  * The gateway without Nest: routing to owner nodes (owner directory, shard client), the edge cache,
- * and the token features (JWKS and revocation caches, access-token verification, refresh limits,
- * WebSocket push). The HTTP controllers, guards and the fast lane use these objects.
+ * the token features (JWKS and revocation caches, access-token verification, refresh limits,
+ * WebSocket push) and the operators' dashboard (its feed, operator keys, prediction scoring). The
+ * HTTP controllers, guards and the fast lane use these objects.
  */
 export class GatewayRuntime {
   readonly directory: OwnerDirectory;
@@ -38,7 +42,14 @@ export class GatewayRuntime {
   readonly verifier: AccessTokenVerifier;
   readonly limits: RefreshLimits;
   readonly tokenSockets: TokenSocketService;
+  readonly predictionOutcomes: PredictionOutcomes;
+  readonly dashboard: DashboardFeed;
+  readonly operators: OperatorAuth;
   private pruneTimer: NodeJS.Timeout | null = null;
+
+  get config(): GatewayRuntimeDeps['config'] {
+    return this.deps.config;
+  }
 
   constructor(private readonly deps: GatewayRuntimeDeps) {
     const { config, nc, logger, clock, metrics } = deps;
@@ -64,6 +75,9 @@ export class GatewayRuntime {
       logger,
       metrics,
     });
+    this.predictionOutcomes = new PredictionOutcomes({ nc, namespace: config.nats.namespace, metrics, logger });
+    this.dashboard = new DashboardFeed({ config, nc, metrics, outcomes: this.predictionOutcomes, logger, clock });
+    this.operators = new OperatorAuth(config.gateway.operatorKeys, config.gateway.apiKeys);
   }
 
   /** The revocation cache first (no token is trusted before it follows), then the owner table and the edge cache. */
@@ -75,6 +89,7 @@ export class GatewayRuntime {
     logger.info('token revocation cache following token.revoked');
     this.directory.start();
     this.edgeCache.start();
+    this.predictionOutcomes.start();
   }
 
   /**
@@ -82,6 +97,8 @@ export class GatewayRuntime {
    * the token sockets close and the revocation cache stops last; the platform then drains NATS.
    */
   async stop(): Promise<void> {
+    this.dashboard.stop();
+    this.predictionOutcomes.stop();
     this.directory.stop();
     await this.edgeCache.stop();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
