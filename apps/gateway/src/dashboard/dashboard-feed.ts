@@ -112,7 +112,7 @@ export class DashboardFeed {
     } else {
       const stats = await this.cacheStats(assignment);
       cluster = clusterView(assignment, stats);
-      for (const [nodeId, s] of stats) if (!(s instanceof Error)) caches.set(nodeId, s);
+      for (const [nodeId, s] of stats) if (!(s instanceof Error)) caches.set(nodeId, { ...s, sessionsInMemory: s.sessionsInMemory ?? 0 });
     }
     const now = clock.now();
     const before = this.previous;
@@ -128,7 +128,7 @@ export class DashboardFeed {
     const point: SeriesPoint = {
       t: now / 1000,
       liveNodes: cluster?.liveNodes ?? null,
-      liveSessions: cluster ? cacheTotals(caches).liveSessions : null,
+      liveSessions: cluster ? cacheTotals(caches).sessionsInMemory : null,
       created: perSecond(delta?.counts.created),
       ended: perSecond(delta?.counts.ended),
       reads: count('read'),

@@ -24,6 +24,7 @@ function stats(nodeId: string, over: Partial<NodeCacheStats> = {}): NodeCacheSta
     invalidations: 0,
     invalidMessages: 0,
     liveSessions: 7,
+    sessionsInMemory: 9,
     declaredRequirements: 0,
     learnedShapes: 0,
     modelVersion: null,
@@ -62,18 +63,18 @@ describe('the cluster map of the dashboard', () => {
       ['c', 0, 0],
     ]);
     const a = view.nodes[0]!.cache!;
-    expect([a.hitRatio, a.prefetchPrecision, a.liveSessions]).toEqual([0.75, 0.25, 7]);
+    expect([a.hitRatio, a.prefetchPrecision, a.liveSessions, a.sessionsInMemory]).toEqual([0.75, 0.25, 7, 9]);
     expect(a.origins).toEqual([{ id: 'example', breaker: 'open', latencyEwmaMs: 2.5 }]);
     expect(view.nodes[1]).toMatchObject({ cache: null, cacheError: 'no responders' });
     expect(view.nodes[2]).toMatchObject({ cache: null, cacheError: null });
   });
 
-  it('gives no ratio without observations', () => {
+  it('gives no ratio without observations, and no session count from a node that does not report one', () => {
     const view = clusterView(
       { shardCount: 1, version: 1, nodes: [node('a')], shards: [{ shard: 0, nodeId: 'a', epoch: 1 }] },
-      new Map([['a', stats('a', { hits: 0, misses: 0, prefetchUsed: 0, prefetchWasted: 0 })]]),
+      new Map([['a', stats('a', { hits: 0, misses: 0, prefetchUsed: 0, prefetchWasted: 0, sessionsInMemory: undefined })]]),
     );
-    expect(view.nodes[0]!.cache).toMatchObject({ hitRatio: null, prefetchPrecision: null });
+    expect(view.nodes[0]!.cache).toMatchObject({ hitRatio: null, prefetchPrecision: null, sessionsInMemory: null });
   });
 
   it('computes the interval ratios node by node: a restarted node counts from zero, a new one not at all', () => {
@@ -82,7 +83,7 @@ describe('the cluster map of the dashboard', () => {
       misses,
       prefetchUsed,
       prefetchWasted,
-      liveSessions: 0,
+      sessionsInMemory: 0,
     });
     const before = new Map([
       ['a', t(10, 10, 1, 1)],

@@ -16,7 +16,10 @@ export interface NodeCacheView {
   readonly entries: number;
   readonly usedBytes: number;
   readonly budgetBytes: number;
+  /** Sessions with predictive-cache state on the node (those that read data or recorded actions). */
   readonly liveSessions: number;
+  /** Live sessions the node holds in memory; null from a node that does not report it. */
+  readonly sessionsInMemory: number | null;
   readonly modelVersion: string | null;
   readonly origins: readonly { readonly id: string; readonly breaker: string; readonly latencyEwmaMs: number }[];
 }
@@ -49,6 +52,7 @@ export interface SeriesPoint {
   /** Seconds since the epoch. */
   readonly t: number;
   readonly liveNodes: number | null;
+  /** Live sessions held in memory by the nodes that answered. */
   readonly liveSessions: number | null;
   readonly created: number | null;
   readonly ended: number | null;
@@ -100,6 +104,7 @@ export function nodeCacheView(s: NodeCacheStats): NodeCacheView {
     usedBytes: s.usedBytes,
     budgetBytes: s.budgetBytes,
     liveSessions: s.liveSessions,
+    sessionsInMemory: s.sessionsInMemory ?? null,
     modelVersion: s.modelVersion,
     origins: s.origins.map((o) => ({ id: o.id, breaker: o.breaker, latencyEwmaMs: o.latencyEwmaMs })),
   };
@@ -151,17 +156,17 @@ export interface CacheTotals {
   readonly misses: number;
   readonly prefetchUsed: number;
   readonly prefetchWasted: number;
-  readonly liveSessions: number;
+  readonly sessionsInMemory: number;
 }
 
 export function cacheTotals(perNode: ReadonlyMap<string, CacheTotals>): CacheTotals {
-  const sum = { hits: 0, misses: 0, prefetchUsed: 0, prefetchWasted: 0, liveSessions: 0 };
+  const sum = { hits: 0, misses: 0, prefetchUsed: 0, prefetchWasted: 0, sessionsInMemory: 0 };
   for (const c of perNode.values()) {
     sum.hits += c.hits;
     sum.misses += c.misses;
     sum.prefetchUsed += c.prefetchUsed;
     sum.prefetchWasted += c.prefetchWasted;
-    sum.liveSessions += c.liveSessions;
+    sum.sessionsInMemory += c.sessionsInMemory;
   }
   return sum;
 }

@@ -156,6 +156,7 @@
           cell(n.status, `status-${n.status}`),
           cell(String(n.shards)),
           cell(String(n.awaitingHandoff)),
+          cell(c ? num(c.sessionsInMemory) : dash),
           cell(c ? String(c.liveSessions) : dash),
           cell(c ? pct(c.hitRatio) : dash),
           cell(c ? pct(c.prefetchPrecision) : dash),
