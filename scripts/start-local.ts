@@ -39,6 +39,7 @@ async function main(): Promise<void> {
       `  OpenAPI   ${g}/docs`,
       `  health    ${g}/health`,
       `  metrics   ${g}/metrics`,
+      `  dashboard ${g}/dashboard   (any user name; password: an operator key, dev-operator-key unless FORESIGHT_OPERATOR_KEYS is set)`,
       `  origin    ${stack.originUrl}/items/<key>   (example origin behind GET ${g}/v1/sessions/<id>/data/<key>)`,
       `  services  ${[...stack.services.values()].map((s) => `${s.name}=${s.httpUrl}`).join('  ')}`,
       `  postgres  ${stack.databaseUrl}`,

@@ -18,6 +18,9 @@ const DEFAULT_PORTS: Record<ServiceName, number> = {
   tool: 0,
 };
 
+/** Opens the operators' dashboard outside production; refused in production. */
+const DEV_OPERATOR_KEY = 'dev-operator-key';
+
 /** The whole configuration of a Foresight process, read once from the environment: validated, typed, injected; nothing else reads `process.env`. */
 export interface ForesightConfig {
   readonly service: ServiceName;
@@ -198,7 +201,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
     store: { maxBatch: r.int('GROUP_COMMIT_MAX_BATCH', 512, 1, 10_000) },
     gateway: {
       apiKeys: r.list('FORESIGHT_API_KEYS', production ? [] : ['dev-key']),
-      operatorKeys: r.list('FORESIGHT_OPERATOR_KEYS', production ? [] : ['dev-operator-key']),
+      operatorKeys: r.list('FORESIGHT_OPERATOR_KEYS', production ? [] : [DEV_OPERATOR_KEY]),
       maxAttempts: r.int('GATEWAY_MAX_ATTEMPTS', 12, 1, 50),
       l1TtlMs: r.int('L1_TTL_MS', 5000, 0, 3_600_000),
       l1MaxSessions: r.int('L1_MAX_SESSIONS', 100_000, 1, 10_000_000),
@@ -285,6 +288,12 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
     !config.gateway.operatorKeys.some((k) => config.gateway.apiKeys.includes(k)),
     'FORESIGHT_OPERATOR_KEYS must not repeat a key of FORESIGHT_API_KEYS: an operator key opens the dashboard, a back-end key does not',
   );
+  if (production) {
+    r.check(
+      !config.gateway.operatorKeys.includes(DEV_OPERATOR_KEY),
+      `FORESIGHT_OPERATOR_KEYS must not contain the development key "${DEV_OPERATOR_KEY}" in production`,
+    );
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
 }

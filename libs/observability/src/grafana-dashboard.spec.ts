@@ -116,10 +116,7 @@ interface GrafanaPanel {
 }
 
 function queries(panels: readonly GrafanaPanel[]): { title: string; expr: string }[] {
-  return panels.flatMap((p) => [
-    ...(p.targets ?? []).filter((t) => t.expr).map((t) => ({ title: p.title ?? '', expr: t.expr! })),
-    ...queries(p.panels ?? []),
-  ]);
+  return panels.flatMap((p) => [...(p.targets ?? []).filter((t) => t.expr).map((t) => ({ title: p.title ?? '', expr: t.expr! })), ...queries(p.panels ?? [])]);
 }
 
 describe('the Grafana dashboard (deploy/grafana/foresight.json)', () => {
@@ -144,12 +141,16 @@ describe('the Grafana dashboard (deploy/grafana/foresight.json)', () => {
   });
 
   it('would notice a metric that does not exist, a histogram queried by its bare name and a label a metric lacks', () => {
-    expect(expressionProblems('sum(rate(foresight_no_such_metric_total[5m]))', code)).toEqual(['foresight_no_such_metric_total is not a metric the services define']);
+    expect(expressionProblems('sum(rate(foresight_no_such_metric_total[5m]))', code)).toEqual([
+      'foresight_no_such_metric_total is not a metric the services define',
+    ]);
     expect(expressionProblems('foresight_http_request_seconds', code)).toEqual([
       'foresight_http_request_seconds is a histogram: query foresight_http_request_seconds_bucket, _sum or _count',
     ]);
     expect(expressionProblems('sum(rate(foresight_cache_hits_total{origin="x"}[5m]))', code)).toEqual(['foresight_cache_hits_total has no label "origin"']);
-    expect(expressionProblems('sum by (op) (rate(foresight_cache_hits_total[5m]))', code)).toEqual(['foresight_cache_hits_total has no label "op" to group by']);
+    expect(expressionProblems('sum by (op) (rate(foresight_cache_hits_total[5m]))', code)).toEqual([
+      'foresight_cache_hits_total has no label "op" to group by',
+    ]);
     expect(expressionProblems('histogram_quantile(0.9, sum by (le, op) (rate(foresight_shard_rpc_seconds_bucket{ok="true"}[5m])))', code)).toEqual([]);
   });
 });
