@@ -40,6 +40,7 @@ export class DashboardFeed {
   private running: Promise<DashboardSnapshot> | null = null;
   private last: DashboardSnapshot | null = null;
   private previous: { at: number; http: HttpTotals; caches: Map<string, CacheTotals> } | null = null;
+  private edgeBefore: { hit: number; miss: number } | undefined;
   private stopped = false;
 
   constructor(private readonly deps: DashboardFeedDeps) {
@@ -164,8 +165,6 @@ export class DashboardFeed {
     };
     return this.last;
   }
-
-  private edgeBefore: { hit: number; miss: number } | undefined;
 
   private assignment(): Promise<AssignmentView> {
     const { nc, config } = this.deps;

@@ -1,9 +1,11 @@
 import { ErrorCodes } from '@foresight/contracts';
 import type { Logger } from '@foresight/observability';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { get, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { sendError, toHttpError } from '../common/error.filter';
 import type { DashboardFeed } from './dashboard-feed';
-import { installDashboardRoutes } from './dashboard.routes';
+import { installDashboardRoutes, MAX_DASHBOARD_STREAMS } from './dashboard.routes';
 import { OperatorAuth } from './operator-auth';
 
 const logger = { error: () => undefined, debug: () => undefined, warn: () => undefined, info: () => undefined } as unknown as Logger;
@@ -11,12 +13,31 @@ const feed = { snapshot: async () => ({ at: 'now' }), history: () => [{ t: 1 }],
 const basic = (password: string) => `Basic ${Buffer.from(`operator:${password}`).toString('base64')}`;
 
 /** A Fastify instance with the gateway's error handler, as main.ts sets it, and the dashboard routes. */
-async function app(): Promise<FastifyInstance> {
+async function app(withFeed: DashboardFeed = feed): Promise<FastifyInstance> {
   const fastify = Fastify();
   fastify.setErrorHandler((error, request, reply) => sendError(reply, request, toHttpError(error, request, logger)));
-  await installDashboardRoutes(fastify, { feed, auth: new OperatorAuth(['op-key'], ['dev-key']), logger });
+  await installDashboardRoutes(fastify, { feed: withFeed, auth: new OperatorAuth(['op-key'], ['dev-key']), logger });
   await fastify.ready();
   return fastify;
+}
+
+/** Opens `/dashboard/events` on a listening server; resolves with the response once the first bytes arrived. */
+function openStream(port: number): Promise<{ res: IncomingMessage; text: () => string }> {
+  return new Promise((resolve, reject) => {
+    const req = get({ host: '127.0.0.1', port, path: '/dashboard/events', headers: { 'x-operator-key': 'op-key' }, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        const first = text === '';
+        text += chunk;
+        if (first) resolve({ res, text: () => text });
+      });
+      res.on('error', () => undefined);
+      if (res.statusCode !== 200) res.resume();
+      if (res.statusCode !== 200) resolve({ res, text: () => text });
+    });
+    req.on('error', reject);
+  });
 }
 
 describe('the dashboard routes', () => {
@@ -72,4 +93,38 @@ describe('the dashboard routes', () => {
       expect([name, r.statusCode, r.json().error.code]).toEqual([name, 404, ErrorCodes.ROUTE_NOT_FOUND]);
     }
   });
+
+  it('streams the history then each snapshot as Server-Sent Events, refuses a stream past the limit, and ends every stream when the server closes', async () => {
+    const listeners = new Set<(s: unknown) => void>();
+    const live = {
+      ...feed,
+      subscribe: (l: (s: unknown) => void) => {
+        listeners.add(l);
+        return () => listeners.delete(l);
+      },
+    } as unknown as DashboardFeed;
+    const server = await app(live);
+    await server.listen({ host: '127.0.0.1', port: 0 });
+    const port = (server.server.address() as AddressInfo).port;
+    try {
+      const first = await openStream(port);
+      expect(first.res.statusCode).toBe(200);
+      expect(first.res.headers['content-type']).toMatch(/^text\/event-stream/);
+      for (const l of listeners) l({ at: 'then' });
+      const ended = new Promise<void>((resolve) => first.res.on('end', resolve));
+      await new Promise<void>((resolve) => first.res.on('data', () => first.text().includes('"then"') && resolve()));
+      expect(first.text()).toMatch(/^retry: 2000\n\nevent: history\ndata: \{"history":\[\{"t":1\}\]\}\n\nevent: snapshot\ndata: \{"at":"then"\}\n\n$/);
+      const more = await Promise.all(Array.from({ length: MAX_DASHBOARD_STREAMS - 1 }, () => openStream(port)));
+      expect(more.every((m) => m.res.statusCode === 200)).toBe(true);
+      const refused = await openStream(port);
+      expect(refused.res.statusCode).toBe(503);
+      expect(listeners.size).toBe(MAX_DASHBOARD_STREAMS);
+      // Open streams do not hold the gateway's shutdown.
+      await server.close();
+      await ended;
+      expect(listeners.size).toBe(0);
+    } finally {
+      await server.close();
+    }
+  }, 20_000);
 });
