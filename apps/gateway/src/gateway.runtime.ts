@@ -75,7 +75,7 @@ export class GatewayRuntime {
       logger,
       metrics,
     });
-    this.predictionOutcomes = new PredictionOutcomes({ nc, namespace: config.nats.namespace, metrics, logger });
+    this.predictionOutcomes = new PredictionOutcomes({ nc, namespace: config.nats.namespace, metrics, logger, clock });
     this.dashboard = new DashboardFeed({ config, nc, metrics, outcomes: this.predictionOutcomes, logger, clock });
     this.operators = new OperatorAuth(config.gateway.operatorKeys, config.gateway.apiKeys);
   }

@@ -1,11 +1,16 @@
 import type { Logger } from '@foresight/observability';
+import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import { Registry } from 'prom-client';
 import { PredictionOutcomes } from './prediction-outcomes';
 
+const SERVED_AT = 1_000_000;
+const LATER = SERVED_AT + 5;
+
 function outcomes(maxSessions?: number) {
   const metrics = new Registry();
-  const o = new PredictionOutcomes({ nc: {} as NatsConnection, namespace: 'fs', metrics, logger: {} as Logger, maxSessions });
+  const clock = { now: () => SERVED_AT } as Clock;
+  const o = new PredictionOutcomes({ nc: {} as NatsConnection, namespace: 'fs', metrics, logger: {} as Logger, clock, maxSessions });
   return { o, metrics };
 }
 
@@ -23,11 +28,11 @@ describe('scoring the predictions a gateway served', () => {
     o.served(served('s1', 'cart', 'pay'));
     o.served(served('s2', 'cart', 'pay'));
     o.served(served('s3', 'cart', 'pay'));
-    expect(o.recorded('s1', 'cart')).toBe('top1');
-    expect(o.recorded('s1', 'cart')).toBeUndefined();
-    expect(o.recorded('s2', 'pay')).toBe('listed');
-    expect(o.recorded('s3', 'home')).toBe('missed');
-    expect(o.recorded('unknown', 'home')).toBeUndefined();
+    expect(o.recorded('s1', 'cart', LATER)).toBe('top1');
+    expect(o.recorded('s1', 'cart', LATER)).toBeUndefined();
+    expect(o.recorded('s2', 'pay', LATER)).toBe('listed');
+    expect(o.recorded('s3', 'home', LATER)).toBe('missed');
+    expect(o.recorded('unknown', 'home', LATER)).toBeUndefined();
     const v = o.view();
     expect(v).toMatchObject({ served: 3, scored: 3, top1: 1, listed: 2, model: { version: 'v1', kind: 'markov' } });
     expect(v.top1Accuracy).toBeCloseTo(1 / 3);
@@ -41,7 +46,7 @@ describe('scoring the predictions a gateway served', () => {
     const { o } = outcomes();
     o.served(served('s1', 'cart'));
     o.served(served('s1', 'pay'));
-    expect(o.recorded('s1', 'pay')).toBe('top1');
+    expect(o.recorded('s1', 'pay', LATER)).toBe('top1');
   });
 
   it('forgets the oldest session beyond its bound', () => {
@@ -49,7 +54,15 @@ describe('scoring the predictions a gateway served', () => {
     o.served(served('s1', 'a'));
     o.served(served('s2', 'a'));
     o.served(served('s3', 'a'));
-    expect(o.recorded('s1', 'a')).toBeUndefined();
-    expect(o.recorded('s3', 'a')).toBe('top1');
+    expect(o.recorded('s1', 'a', LATER)).toBeUndefined();
+    expect(o.recorded('s3', 'a', LATER)).toBe('top1');
+  });
+
+  it('does not score an action that happened before the answer was served (its event arrived late)', () => {
+    const { o } = outcomes();
+    o.served(served('s1', 'cart'));
+    expect(o.recorded('s1', 'home', SERVED_AT - 1)).toBeUndefined();
+    expect(o.view().scored).toBe(0);
+    expect(o.recorded('s1', 'cart', SERVED_AT)).toBe('top1');
   });
 });

@@ -1,6 +1,7 @@
 import { predictionSubjects, type PredictionResult } from '@foresight/contracts';
 import { decode } from '@foresight/messaging';
 import { counter, type Logger } from '@foresight/observability';
+import type { Clock } from '@foresight/time';
 import type { Counter, Registry } from 'prom-client';
 import type { NatsConnection, Subscription } from 'nats';
 
@@ -25,6 +26,7 @@ export interface PredictionOutcomesDeps {
   readonly namespace: string;
   readonly metrics: Registry;
   readonly logger: Logger;
+  readonly clock: Clock;
   /** Sessions whose last served prediction is remembered; the oldest is forgotten first. */
   readonly maxSessions?: number;
 }
@@ -36,7 +38,7 @@ export interface PredictionOutcomesDeps {
  * every answer is judged on an action the model had not seen when it answered.
  */
 export class PredictionOutcomes {
-  private readonly pending = new Map<string, readonly string[]>();
+  private readonly pending = new Map<string, { readonly actions: readonly string[]; readonly servedAt: number }>();
   private readonly maxSessions: number;
   private readonly outcomes: Counter<string>;
   private readonly totals = { served: 0, scored: 0, top1: 0, listed: 0 };
@@ -58,17 +60,19 @@ export class PredictionOutcomes {
     this.totals.served++;
     this.model = { version: result.modelVersion, kind: result.model };
     this.pending.delete(result.sessionId);
-    this.pending.set(
-      result.sessionId,
-      result.predictions.map((p) => p.action),
-    );
+    this.pending.set(result.sessionId, { actions: result.predictions.map((p) => p.action), servedAt: this.deps.clock.now() });
     if (this.pending.size > this.maxSessions) this.pending.delete(this.pending.keys().next().value!);
   }
 
-  /** The session did `action`: scores the prediction it was last served, if any. */
-  recorded(sessionId: string, action: string): Outcome | undefined {
-    const actions = this.pending.get(sessionId);
-    if (actions === undefined) return undefined;
+  /**
+   * The session did `action` at `occurredAt` (ms): scores the prediction it was last served, if any.
+   * An action that happened before the answer was served (its event arrived late) is not the answer's
+   * target and scores nothing.
+   */
+  recorded(sessionId: string, action: string, occurredAt: number): Outcome | undefined {
+    const served = this.pending.get(sessionId);
+    if (served === undefined || occurredAt < served.servedAt) return undefined;
+    const { actions } = served;
     this.pending.delete(sessionId);
     const outcome: Outcome = actions[0] === action ? 'top1' : actions.includes(action) ? 'listed' : 'missed';
     this.totals.scored++;
@@ -99,9 +103,10 @@ export class PredictionOutcomes {
         if (error) return;
         if (this.pending.size === 0) return;
         try {
-          const event = decode<{ type?: unknown; sessionId?: unknown; data?: { action?: unknown } }>(msg.data);
-          if (event.type === 'session.action_recorded' && typeof event.sessionId === 'string' && typeof event.data?.action === 'string') {
-            this.recorded(event.sessionId, event.data.action);
+          const event = decode<{ type?: unknown; sessionId?: unknown; occurredAt?: unknown; data?: { action?: unknown } }>(msg.data);
+          const at = typeof event.occurredAt === 'string' ? Date.parse(event.occurredAt) : NaN;
+          if (event.type === 'session.action_recorded' && typeof event.sessionId === 'string' && typeof event.data?.action === 'string' && !Number.isNaN(at)) {
+            this.recorded(event.sessionId, event.data.action, at);
           }
         } catch (e) {
           this.deps.logger.debug({ err: e }, 'unreadable action event ignored by the prediction scoring');
