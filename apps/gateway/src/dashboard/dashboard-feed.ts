@@ -41,6 +41,7 @@ export class DashboardFeed {
   private last: DashboardSnapshot | null = null;
   private previous: { at: number; http: HttpTotals; caches: Map<string, CacheTotals> } | null = null;
   private edgeBefore: { hit: number; miss: number } | undefined;
+  private acksBefore: number | undefined;
   private stopped = false;
 
   constructor(private readonly deps: DashboardFeedDeps) {
@@ -126,6 +127,7 @@ export class DashboardFeed {
     const cacheRatios = before ? cacheIntervalRatios(caches, before.caches) : { hitRatio: null, prefetchPrecision: null };
     const predictions = outcomes.view();
     const edge = await this.edgeCache();
+    const acks = (await this.metricSum('foresight_gateway_token_acks_total')) ?? 0;
     const point: SeriesPoint = {
       t: now / 1000,
       liveNodes: cluster?.liveNodes ?? null,
@@ -142,6 +144,7 @@ export class DashboardFeed {
       writeP99: q('write', 0.99),
       refreshed: perSecond(delta?.counts.refreshed),
       refreshRefused: perSecond(delta?.counts.refreshRefused),
+      pushedAcked: before && this.acksBefore !== undefined ? Math.max(0, acks - this.acksBefore) / seconds : null,
       issued: perSecond(delta?.counts.issued),
       cacheHitRatio: cacheRatios.hitRatio,
       prefetchPrecision: cacheRatios.prefetchPrecision,
@@ -150,6 +153,7 @@ export class DashboardFeed {
       listedAccuracy: predictions.listedAccuracy,
     };
     this.edgeBefore = edge.lookups;
+    this.acksBefore = acks;
     this.previous = { at: now, http, caches };
     this.series.push(point);
     if (this.series.length > this.historyPoints) this.series.splice(0, this.series.length - this.historyPoints);
@@ -161,7 +165,7 @@ export class DashboardFeed {
       point,
       predictions,
       edgeCache: { sessions: edge.sessions },
-      tokens: { openSockets: await this.gaugeValue('foresight_gateway_token_sockets') },
+      tokens: { openSockets: await this.metricSum('foresight_gateway_token_sockets') },
     };
     return this.last;
   }
@@ -200,7 +204,8 @@ export class DashboardFeed {
     return httpTotals(await this.samples('foresight_http_request_seconds'));
   }
 
-  private async gaugeValue(name: string): Promise<number | null> {
+  /** The sum of a gauge's or counter's values, or null when it is not registered. */
+  private async metricSum(name: string): Promise<number | null> {
     const values = await this.samples(name);
     return values.length ? values.reduce((sum, v) => sum + v.value, 0) : null;
   }
@@ -214,7 +219,7 @@ export class DashboardFeed {
     }
     return {
       lookups,
-      sessions: await this.gaugeValue('foresight_l1_sessions'),
+      sessions: await this.metricSum('foresight_l1_sessions'),
       hitRatio: (before: { hit: number; miss: number } | undefined) => {
         if (!before) return null;
         const hits = lookups.hit - before.hit;

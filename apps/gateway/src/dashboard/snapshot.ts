@@ -66,6 +66,8 @@ export interface SeriesPoint {
   readonly writeP99: number | null;
   readonly refreshed: number | null;
   readonly refreshRefused: number | null;
+  /** Pre-minted pairs pushed over token WebSockets and acknowledged (predictive refreshes taken up). */
+  readonly pushedAcked: number | null;
   readonly issued: number | null;
   readonly cacheHitRatio: number | null;
   readonly prefetchPrecision: number | null;

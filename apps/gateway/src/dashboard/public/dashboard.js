@@ -79,7 +79,8 @@
     {
       id: 'chart-tokens',
       series: [
-        ['refreshed', 'refreshed'],
+        ['refreshed', 'refreshed on request'],
+        ['pushedAcked', 'pre-minted, pushed and acknowledged'],
         ['refreshRefused', 'refused'],
         ['issued', 'issued'],
       ],
