@@ -2,6 +2,7 @@ import { Module, type DynamicModule } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { ForesightConfig } from '@foresight/config';
 import { PlatformModule } from '@foresight/platform';
+import { AgentModule } from './agent/agent.module';
 import { CacheAdminController } from './cache/cache-admin.controller';
 import { DataController } from './cache/data.controller';
 import { ApiKeyGuard } from './common/api-key.guard';
@@ -20,7 +21,7 @@ export class GatewayModule {
   static register(config: ForesightConfig): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [PlatformModule.forRoot(config, { database: false }), TokensModule, PredictionsModule],
+      imports: [PlatformModule.forRoot(config, { database: false }), TokensModule, PredictionsModule, AgentModule],
       controllers: [SessionsController, TokensController, DataController, CacheAdminController],
       providers: [OwnerDirectory, ShardClient, EdgeCacheService, VariablesService, ApiKeyGuard, { provide: APP_FILTER, useClass: ErrorFilter }],
     };

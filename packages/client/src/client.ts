@@ -1,0 +1,386 @@
+import { AgentMeter } from './agent.js';
+import { DEFAULT_RETRY, type RetryPolicy } from './backoff.js';
+import { ClientErrorCodes, ConfigurationError, ForesightError, IncompatibleServerError, TokenRevokedError } from './errors.js';
+import {
+  CONTRACT_VERSION,
+  type AgentReportAccepted,
+  type ContractInfo,
+  type CreateSessionBody,
+  type DataGetReply,
+  type DataPrefetchReply,
+  type InvalidateAccepted,
+  type InvalidateBody,
+  type JsonValue,
+  type Jwks,
+  type OperationId,
+  type Operations,
+  type OperationSpec,
+  type OwnerView,
+  type PredictionResult,
+  type RequirementDeclaration,
+  type RequirementsListReply,
+  type RequirementsPutReply,
+  type RevokeReply,
+  type SessionCacheStats,
+  type SessionView,
+  type TokenPair,
+  type VariableReply,
+  type VersionReply,
+} from './generated/contract.js';
+import { randomId } from './ids.js';
+import { checkBody, checkGroups, checkVariable, checkVariableName, compatibleContracts, type Limits } from './limits.js';
+import { SessionClient } from './session.js';
+import { TokenPushSocket, type PushEvent, type WebSocketFactory } from './token-socket.js';
+import { TokenManager } from './tokens.js';
+import { Transport, type CallOptions, type Credentials, type FetchLike, type Request } from './transport.js';
+
+/** Name and version the client reports itself as (agent reports). */
+export const SDK = `@foresight/client/${CONTRACT_VERSION}`;
+
+export interface AgentSettings {
+  /** Report every this many ms (default: what the gateway asks, 30 s); 0 = only on demand. */
+  readonly reportIntervalMs?: number;
+  /** This client instance's id in reports (default: random). */
+  readonly clientId?: string;
+  /** Rolling window: `slots` × `slotMs` (default 12 × 5 s). */
+  readonly slotMs?: number;
+  readonly slots?: number;
+}
+
+export interface ClientOptions {
+  /** A gateway's base URL, or several: the client moves to the next when one does not answer. */
+  readonly baseUrl: string | readonly string[];
+  /** A back end's API key (`x-api-key`). Browsers use `ForesightClient.forSession` with tokens instead. */
+  readonly apiKey?: string;
+  /** Deadline of each call, retries included (default 10 s). */
+  readonly timeoutMs?: number;
+  /** Longest single attempt (default: the deadline). */
+  readonly attemptTimeoutMs?: number;
+  readonly retry?: Partial<RetryPolicy>;
+  /** Default: the platform's `fetch`. */
+  readonly fetch?: FetchLike;
+  /** Check the gateway's contract version (and read its limits) before the first call. Default true. */
+  readonly checkContract?: boolean;
+  /** The agent's measurements and reports; `false` turns both off. */
+  readonly agent?: AgentSettings | false;
+  /** How to open the token WebSocket (the package's entry points set a default). */
+  readonly webSocket?: WebSocketFactory;
+}
+
+export interface SessionClientOptions extends Omit<ClientOptions, 'apiKey'> {
+  readonly sessionId: string;
+  /** The pair your back end issued for the session. */
+  readonly tokens: TokenPair;
+  /** Keep the token WebSocket open to receive pre-minted pairs (default true). */
+  readonly push?: boolean;
+  readonly expiryMarginMs?: number;
+  readonly onPushEvent?: (event: PushEvent) => void;
+}
+
+const VISIBLE = /^[\x21-\x7e]{1,512}$/;
+
+function gatewaysOf(baseUrl: string | readonly string[]): string[] {
+  const list = typeof baseUrl === 'string' ? [baseUrl] : [...baseUrl];
+  if (list.length === 0) throw new ConfigurationError('baseUrl names no gateway: pass a URL such as http://127.0.0.1:3000.');
+  return list.map((raw) => {
+    let url: URL;
+    try {
+      url = new URL(String(raw));
+    } catch {
+      throw new ConfigurationError(`baseUrl "${String(raw).slice(0, 80)}" is not a URL: pass one such as http://127.0.0.1:3000.`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigurationError(`baseUrl "${url.href}" must be http: or https:, not ${url.protocol}`);
+    if (url.search || url.hash || url.username || url.password) throw new ConfigurationError(`baseUrl "${url.origin}…" must have no query, fragment or credentials.`);
+    return url.href.replace(/\/+$/, '');
+  });
+}
+
+function positive(name: string, value: number | undefined, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!Number.isFinite(value) || value <= 0) throw new ConfigurationError(`${name} must be a positive number of milliseconds, not ${String(value)}.`);
+  return value;
+}
+
+class ApiKeyCredentials implements Credentials {
+  constructor(private readonly key: string | undefined) {}
+  headers(op: OperationSpec): Record<string, string> {
+    if (op.auth.length === 0) return {};
+    if (this.key === undefined) {
+      throw new ConfigurationError(`${op.method} ${op.path} needs an API key (apiKey) or a session token (ForesightClient.forSession).`);
+    }
+    return { 'x-api-key': this.key };
+  }
+}
+
+class TokenCredentials implements Credentials {
+  constructor(private readonly tokens: TokenManager) {}
+  async headers(op: OperationSpec): Promise<Record<string, string>> {
+    if (op.auth.length === 0) return {};
+    if (!op.auth.includes('bearer')) throw new ConfigurationError(`${op.method} ${op.path} needs the back end's API key; a session token cannot call it.`);
+    return { authorization: `Bearer ${await this.tokens.accessToken()}` };
+  }
+  async onAuthFailure(error: ForesightError): Promise<boolean> {
+    if (error instanceof TokenRevokedError) {
+      this.tokens.markRevoked(error);
+      return false;
+    }
+    if (error.code !== 'TOKEN.EXPIRED') return false;
+    await this.tokens.refreshNow();
+    return true;
+  }
+}
+
+/**
+ * A typed client for a Foresight gateway: every REST route, with deadlines, cancellation, retries
+ * on 503/504 and connection failures, an idempotency key on every write, errors as typed classes,
+ * the gateway's size limits checked before sending, and an agent that measures each gateway.
+ */
+export class ForesightClient {
+  /** The WebSocket used when options.webSocket is not given (the entry point sets it: `ws` in Node, the browser's own). */
+  static defaultWebSocket: WebSocketFactory | undefined;
+
+  readonly transport: Transport;
+  /** The agent's meter (undefined when the agent is off). */
+  readonly meter: AgentMeter | undefined;
+  private readonly checkContract: boolean;
+  private readonly agentSettings: AgentSettings | false;
+  private readonly clientId: string;
+  private contractInfo: ContractInfo | undefined;
+  private contractCheck: Promise<ContractInfo> | undefined;
+  private reportTimer: ReturnType<typeof setInterval> | undefined;
+  private closed = false;
+
+  constructor(options: ClientOptions, credentials?: Credentials) {
+    const gateways = gatewaysOf(options.baseUrl);
+    if (options.apiKey !== undefined && !VISIBLE.test(options.apiKey)) {
+      throw new ConfigurationError('apiKey must be 1–512 visible ASCII characters (it travels in the x-api-key header).');
+    }
+    const fetchImpl = options.fetch ?? (globalThis.fetch as FetchLike | undefined);
+    if (!fetchImpl) throw new ConfigurationError('No fetch on this platform: pass options.fetch (Node 20+ and browsers have one).');
+    const timeoutMs = positive('timeoutMs', options.timeoutMs, 10_000);
+    this.agentSettings = options.agent ?? {};
+    this.clientId = (this.agentSettings && this.agentSettings.clientId) || randomId(16);
+    this.meter = this.agentSettings === false ? undefined : new AgentMeter({ slotMs: this.agentSettings.slotMs, slots: this.agentSettings.slots });
+    this.checkContract = options.checkContract ?? true;
+    this.transport = new Transport({
+      gateways,
+      fetch: fetchImpl,
+      credentials: credentials ?? new ApiKeyCredentials(options.apiKey),
+      timeoutMs,
+      attemptTimeoutMs: positive('attemptTimeoutMs', options.attemptTimeoutMs, timeoutMs),
+      retry: { ...DEFAULT_RETRY, ...options.retry },
+      meter: this.meter,
+    });
+  }
+
+  /**
+   * A client for one session that authenticates with the session's tokens instead of an API key
+   * (browsers, mobile, any front end): it keeps the access token fresh and, by default, holds the
+   * token WebSocket open so the gateway's pre-minted pairs arrive before the active one expires.
+   */
+  static forSession(options: SessionClientOptions): SessionClient {
+    let client: ForesightClient | undefined;
+    const tokens = new TokenManager({
+      tokens: options.tokens,
+      expiryMarginMs: options.expiryMarginMs,
+      refresh: (refreshToken) => client!.refreshTokens(refreshToken),
+    });
+    client = new ForesightClient(options, new TokenCredentials(tokens));
+    const webSocket = options.webSocket ?? ForesightClient.defaultWebSocket;
+    const push =
+      options.push === false || !webSocket
+        ? undefined
+        : new TokenPushSocket({ gateway: () => client!.transport.gateway, sessionId: options.sessionId, tokens, webSocket, onEvent: options.onPushEvent });
+    push?.start();
+    return new SessionClient(client, options.sessionId, { tokens, push });
+  }
+
+  /** A handle on one session, for calls without repeating its id. */
+  session(id: string): SessionClient {
+    return new SessionClient(this, id);
+  }
+
+  /** The gateway's contract (version, limits, groups); checked once, before the first call. */
+  async contract(call?: CallOptions): Promise<ContractInfo> {
+    if (this.contractInfo) return this.contractInfo;
+    this.contractCheck ??= this.fetchContract(call).then(
+      (info) => (this.contractInfo = info),
+      (error: unknown) => {
+        this.contractCheck = undefined; // a gateway that was down may come back: check again next time
+        throw error;
+      },
+    );
+    return this.contractCheck;
+  }
+
+  /** Calls one operation by its OpenAPI id: the typed escape hatch under every method. */
+  async call<Op extends OperationId>(op: Op, request: Request<Op>, call?: CallOptions): Promise<Operations[Op]['response']> {
+    if (this.closed) throw new ForesightError({ code: ClientErrorCodes.CLOSED, message: 'The client was closed.' });
+    if (this.checkContract && !this.contractInfo && op !== 'AgentController_contractInfo') await this.contract(call);
+    this.startReporting();
+    return this.transport.call(op, request, call);
+  }
+
+  private async limits(call?: CallOptions): Promise<Limits | undefined> {
+    return this.checkContract ? (await this.contract(call)).limits : undefined;
+  }
+
+  private async fetchContract(call?: CallOptions): Promise<ContractInfo> {
+    let info: ContractInfo;
+    try {
+      info = await this.transport.call('AgentController_contractInfo', {}, call, false);
+    } catch (error) {
+      if (error instanceof ForesightError && (error.status === 404 || error.code === ClientErrorCodes.BAD_RESPONSE)) {
+        throw new IncompatibleServerError({
+          code: ClientErrorCodes.INCOMPATIBLE_SERVER,
+          status: error.status,
+          message: `${this.transport.gateway} does not serve /v1/contract: it is not a Foresight gateway, or one older than contract ${CONTRACT_VERSION} that this client needs.`,
+          cause: error,
+        });
+      }
+      throw error;
+    }
+    if (typeof info?.contractVersion !== 'string' || !compatibleContracts(CONTRACT_VERSION, info.contractVersion)) {
+      throw new IncompatibleServerError({
+        code: ClientErrorCodes.INCOMPATIBLE_SERVER,
+        message: `${this.transport.gateway} speaks contract ${String(info?.contractVersion)}; this client (@foresight/client ${CONTRACT_VERSION}) needs ${CONTRACT_VERSION.replace(/^0\.(\d+)\..*$/, '0.$1.x').replace(/^([1-9]\d*)\..*$/, '$1.x')}. Upgrade the one that is behind.`,
+        details: { server: info?.contractVersion, client: CONTRACT_VERSION },
+      });
+    }
+    return info;
+  }
+
+  // ---- sessions ----
+
+  async createSession(body: CreateSessionBody = {}, call?: CallOptions): Promise<SessionView> {
+    const limits = await this.limits(call);
+    if (limits && body.data) checkGroups(limits, body.data);
+    return this.call('SessionsController_create', { body: this.encode(limits, body) }, call);
+  }
+
+  getSession(id: string, options: { groups?: readonly string[] } = {}, call?: CallOptions): Promise<SessionView> {
+    return this.call('SessionsController_get', { params: { id }, query: options.groups ? { groups: options.groups.join(',') } : {} }, call);
+  }
+
+  endSession(id: string, call?: CallOptions): Promise<VersionReply> {
+    return this.call('SessionsController_end', { params: { id } }, call);
+  }
+
+  getOwner(id: string, call?: CallOptions): Promise<OwnerView> {
+    return this.call('SessionsController_owner', { params: { id } }, call);
+  }
+
+  getVariable(id: string, group: string, name: string, options: { consistent?: boolean } = {}, call?: CallOptions): Promise<VariableReply> {
+    checkVariableName(name);
+    return this.call('SessionsController_getVar', { params: { id, group, name }, query: options.consistent ? { consistent: true } : {} }, call);
+  }
+
+  async setVariable(id: string, group: string, name: string, value: JsonValue, options: { expectedVersion?: number } = {}, call?: CallOptions): Promise<VersionReply> {
+    checkVariableName(name);
+    const limits = await this.limits(call);
+    if (limits) checkVariable(limits, group, name, value);
+    const body = this.encode(limits, { value, ...(options.expectedVersion !== undefined ? { expectedVersion: options.expectedVersion } : {}) });
+    return this.call('SessionsController_putVar', { params: { id, group, name }, body }, call);
+  }
+
+  async patchVariable(id: string, group: string, name: string, patch: JsonValue, options: { expectedVersion?: number } = {}, call?: CallOptions): Promise<VariableReply> {
+    checkVariableName(name);
+    const limits = await this.limits(call);
+    if (limits) checkVariable(limits, group, name, patch);
+    const body = this.encode(limits, { patch, ...(options.expectedVersion !== undefined ? { expectedVersion: options.expectedVersion } : {}) });
+    return this.call('SessionsController_patchVar', { params: { id, group, name }, body }, call);
+  }
+
+  deleteVariable(id: string, group: string, name: string, call?: CallOptions): Promise<VersionReply> {
+    checkVariableName(name);
+    return this.call('SessionsController_deleteVar', { params: { id, group, name } }, call);
+  }
+
+  // ---- prediction and the predictive cache ----
+
+  recordAction(id: string, action: string, call?: CallOptions): Promise<VersionReply> {
+    return this.call('SessionsController_recordAction', { params: { id }, body: JSON.stringify({ action }) }, call);
+  }
+
+  predictions(id: string, n?: number, call?: CallOptions): Promise<PredictionResult> {
+    return this.call('PredictionsController_predictions', { params: { id }, query: n !== undefined ? { n } : {} }, call);
+  }
+
+  /** A data key through the session's owner node: from its predictive cache, or its origin. */
+  getWithPrediction(id: string, key: string, call?: CallOptions): Promise<DataGetReply> {
+    return this.call('DataController_get', { params: { id, key } }, call);
+  }
+
+  prefetch(id: string, action: string, context?: Readonly<Record<string, string | number>>, call?: CallOptions): Promise<DataPrefetchReply> {
+    return this.call('DataController_prefetch', { params: { id }, body: JSON.stringify({ action, ...(context ? { context } : {}) }) }, call);
+  }
+
+  sessionCacheStats(id: string, call?: CallOptions): Promise<SessionCacheStats> {
+    return this.call('DataController_stats', { params: { id } }, call);
+  }
+
+  async putRequirement(declaration: RequirementDeclaration, call?: CallOptions): Promise<RequirementsPutReply> {
+    return this.call('CacheAdminController_putRequirement', { body: this.encode(await this.limits(call), declaration) }, call);
+  }
+
+  listRequirements(call?: CallOptions): Promise<RequirementsListReply> {
+    return this.call('CacheAdminController_listRequirements', {}, call);
+  }
+
+  async invalidate(body: InvalidateBody, call?: CallOptions): Promise<InvalidateAccepted> {
+    return this.call('CacheAdminController_invalidate', { body: this.encode(await this.limits(call), body) }, call);
+  }
+
+  clusterCacheStats(call?: CallOptions): Promise<Operations['CacheAdminController_stats']['response']> {
+    return this.call('CacheAdminController_stats', {}, call);
+  }
+
+  // ---- tokens ----
+
+  issueTokens(id: string, options: { userId?: string } = {}, call?: CallOptions): Promise<TokenPair> {
+    return this.call('TokensController_issue', { params: { id }, body: JSON.stringify(options) }, call);
+  }
+
+  refreshTokens(refreshToken: string, call?: CallOptions): Promise<TokenPair> {
+    return this.call('TokensController_refresh', { body: JSON.stringify({ refreshToken }) }, call);
+  }
+
+  revokeTokens(id: string, call?: CallOptions): Promise<RevokeReply> {
+    return this.call('TokensController_revoke', { params: { id } }, call);
+  }
+
+  jwks(call?: CallOptions): Promise<Jwks> {
+    return this.call('TokensController_jwksDocument', {}, call);
+  }
+
+  // ---- the agent ----
+
+  /** Sends the agent's measurements now (also done on a schedule). */
+  async reportNow(call?: CallOptions): Promise<AgentReportAccepted | undefined> {
+    if (!this.meter) return undefined;
+    const report = this.meter.report(this.clientId, SDK);
+    if (report.gateways.length === 0) return undefined;
+    return this.transport.call('AgentController_report', { body: JSON.stringify(report) }, call, false);
+  }
+
+  /** Stops the agent's schedule (and, for a session client, the token WebSocket). Pending calls finish. */
+  close(): void {
+    this.closed = true;
+    if (this.reportTimer) clearInterval(this.reportTimer);
+    this.reportTimer = undefined;
+  }
+
+  private startReporting(): void {
+    if (this.reportTimer || this.closed || !this.meter || this.agentSettings === false) return;
+    const every = this.agentSettings.reportIntervalMs ?? this.contractInfo?.agentReportIntervalMs ?? 30_000;
+    if (every <= 0) return;
+    this.reportTimer = setInterval(() => void this.reportNow().catch(() => undefined), every);
+    (this.reportTimer as { unref?: () => void }).unref?.();
+  }
+
+  private encode(limits: Limits | undefined, body: unknown): string {
+    const text = JSON.stringify(body);
+    if (limits) checkBody(limits, text);
+    return text;
+  }
+}
