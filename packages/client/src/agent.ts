@@ -50,7 +50,8 @@ export class AgentMeter {
   private readonly startedAt: number;
 
   constructor(options: Partial<AgentOptions> = {}) {
-    this.options = { ...DEFAULT_AGENT_OPTIONS, now: () => Date.now(), ...options };
+    const given = Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) as Partial<AgentOptions>;
+    this.options = { ...DEFAULT_AGENT_OPTIONS, now: () => Date.now(), ...given };
     this.startedAt = this.options.now();
   }
 

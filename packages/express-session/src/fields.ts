@@ -17,8 +17,21 @@ export interface Variable {
   readonly group: string;
   readonly name: string;
   readonly value: JsonValue;
-  /** The value's JSON, to tell what changed. */
+  /** What a save compares to tell whether the variable changed (see {@link comparable}). */
   readonly json: string;
+}
+
+/**
+ * The JSON a save compares. express-session moves the cookie's `expires` forward on every request
+ * (`touch`); the cluster's idle timeout, not that field, keeps the session alive, so a cookie whose
+ * only change is `expires` is not written again.
+ */
+export function comparable(name: string, value: JsonValue): string {
+  if (name === 'cookie' && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const { expires: _expires, ...rest } = value;
+    return JSON.stringify(rest);
+  }
+  return JSON.stringify(value);
 }
 
 export const variableKey = (group: string, name: string) => `${group}/${name}`;
@@ -39,7 +52,7 @@ export function toVariables(mapping: FieldMapping, session: object): Map<string,
   for (const [field, value] of Object.entries(plain)) {
     if (VARIABLE_NAME.test(field) && field !== EXTRA) {
       const group = groupOf(mapping, field);
-      out.set(variableKey(group, field), { group, name: field, value, json: JSON.stringify(value) });
+      out.set(variableKey(group, field), { group, name: field, value, json: comparable(field, value) });
     } else {
       extra[field] = value;
       extras++;
@@ -52,7 +65,7 @@ export function toVariables(mapping: FieldMapping, session: object): Map<string,
 /** The variables of a read session, as `{key → JSON}` (the snapshot `set` compares with). */
 export function variablesOf(view: SessionView): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [group, vars] of Object.entries(view.groups)) for (const [name, value] of Object.entries(vars)) out.set(variableKey(group, name), JSON.stringify(value));
+  for (const [group, vars] of Object.entries(view.groups)) for (const [name, value] of Object.entries(vars)) out.set(variableKey(group, name), comparable(name, value));
   return out;
 }
 
