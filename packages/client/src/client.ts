@@ -155,8 +155,9 @@ export class ForesightClient {
     if (options.apiKey !== undefined && !VISIBLE.test(options.apiKey)) {
       throw new ConfigurationError('apiKey must be 1–512 visible ASCII characters (it travels in the x-api-key header).');
     }
-    const fetchImpl = options.fetch ?? (globalThis.fetch as FetchLike | undefined);
-    if (!fetchImpl) throw new ConfigurationError('No fetch on this platform: pass options.fetch (Node 20+ and browsers have one).');
+    if (!options.fetch && typeof globalThis.fetch !== 'function') throw new ConfigurationError('No fetch on this platform: pass options.fetch (Node 20+ and browsers have one).');
+    // Called as a plain function: a browser's fetch refuses to run with another `this` than the window.
+    const fetchImpl: FetchLike = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
     const timeoutMs = positive('timeoutMs', options.timeoutMs, 10_000);
     this.agentSettings = options.agent ?? {};
     this.clientId = (this.agentSettings && this.agentSettings.clientId) || randomId(16);

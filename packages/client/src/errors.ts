@@ -42,7 +42,6 @@ export class ForesightError extends Error {
 
   constructor(init: ForesightErrorInit) {
     super(init.message, init.cause === undefined ? undefined : { cause: init.cause });
-    this.name = new.target.name;
     this.code = init.code;
     this.status = init.status;
     this.correlationId = init.correlationId;
@@ -141,6 +140,35 @@ export class AbortedError extends ForesightError {}
 export class IncompatibleServerError extends ForesightError {}
 export class BadResponseError extends ForesightError {}
 export class ClosedError extends ForesightError {}
+
+// Names on the prototypes, so they survive a minifier that renames classes.
+for (const [name, Class] of Object.entries({
+  ForesightError,
+  ValidationError,
+  UnauthenticatedError,
+  ForbiddenError,
+  SessionNotFoundError,
+  SessionEndedError,
+  VariableNotFoundError,
+  IdempotencyKeyReusedError,
+  VersionConflictError,
+  TooLargeError,
+  RateLimitedError,
+  UnavailableError,
+  TokenError,
+  TokenRevokedError,
+  DataNotFoundError,
+  OriginError,
+  ConfigurationError,
+  ConnectionError,
+  DeadlineExceededError,
+  AbortedError,
+  IncompatibleServerError,
+  BadResponseError,
+  ClosedError,
+})) {
+  Object.defineProperty(Class.prototype, 'name', { value: name, writable: true, configurable: true });
+}
 
 type ErrorClass = new (init: ForesightErrorInit) => ForesightError;
 

@@ -72,6 +72,22 @@ describe('ForesightClient', () => {
     expect(notForesight).toBeInstanceOf(IncompatibleServerError);
   });
 
+  it("calls the platform's fetch as a plain function, as a browser's fetch demands", async () => {
+    const original = globalThis.fetch;
+    const { fetch: fake } = gateway();
+    // Like window.fetch: "Illegal invocation" when called with any other `this`.
+    globalThis.fetch = function (this: unknown, url: string, init: Parameters<FetchLike>[1]) {
+      if (this !== undefined && this !== globalThis) throw new TypeError("Failed to execute 'fetch' on 'Window': Illegal invocation");
+      return fake(url, init);
+    } as unknown as typeof fetch;
+    try {
+      const client = new ForesightClient({ baseUrl: 'http://g', apiKey: 'k', agent: false, retry: { maxAttempts: 1 } });
+      await expect(client.getSession('a')).resolves.toEqual({ version: 2 });
+    } finally {
+      globalThis.fetch = original;
+    }
+  });
+
   it("refuses values over the gateway's limits before sending them", async () => {
     const g = gateway();
     const client = new ForesightClient({ baseUrl: 'http://g', apiKey: 'k', fetch: g.fetch, agent: false });
