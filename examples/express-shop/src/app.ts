@@ -73,7 +73,9 @@ export async function createShopApp(options: ShopOptions): Promise<{ app: Expres
     res.json({ cart: req.session.cart ?? [] });
   });
 
-  app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+  app.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    // A save that failed after the page was sent: Express's own handler ends the response.
+    if (res.headersSent) return next(error);
     const status = (error as { status?: number }).status ?? 500;
     res.status(status >= 400 && status < 600 ? status : 500).json({ error: (error as Error).message });
   });
