@@ -30,6 +30,7 @@ import {
 import { randomId } from './ids.js';
 import { checkBody, checkGroups, checkVariable, checkVariableName, compatibleContracts, type Limits } from './limits.js';
 import { SessionClient } from './session.js';
+import type { SessionApi } from './session-api.js';
 import { TokenPushSocket, type PushEvent, type WebSocketFactory } from './token-socket.js';
 import { TokenManager } from './tokens.js';
 import { Transport, type CallOptions, type Credentials, type FetchLike, type Request } from './transport.js';
@@ -135,7 +136,7 @@ class TokenCredentials implements Credentials {
  * on 503/504 and connection failures, an idempotency key on every write, errors as typed classes,
  * the gateway's size limits checked before sending, and an agent that measures each gateway.
  */
-export class ForesightClient {
+export class ForesightClient implements SessionApi {
   /** The WebSocket used when options.webSocket is not given (the entry point sets it: `ws` in Node, the browser's own). */
   static defaultWebSocket: WebSocketFactory | undefined;
 

@@ -1,4 +1,3 @@
-import type { ForesightClient } from './client.js';
 import type {
   DataGetReply,
   DataPrefetchReply,
@@ -11,6 +10,7 @@ import type {
   VariableReply,
   VersionReply,
 } from './generated/contract.js';
+import type { SessionApi } from './session-api.js';
 import type { TokenPushSocket } from './token-socket.js';
 import type { TokenManager } from './tokens.js';
 import type { CallOptions } from './transport.js';
@@ -23,7 +23,7 @@ export class SessionClient {
   readonly push: TokenPushSocket | undefined;
 
   constructor(
-    readonly client: ForesightClient,
+    readonly client: SessionApi,
     readonly id: string,
     auth: { tokens?: TokenManager; push?: TokenPushSocket } = {},
   ) {
