@@ -1,6 +1,7 @@
 import { AgentMeter } from './agent.js';
-import { DEFAULT_RETRY, type RetryPolicy } from './backoff.js';
-import { ClientErrorCodes, ConfigurationError, ForesightError, IncompatibleServerError, TokenRevokedError } from './errors.js';
+import { DEFAULT_RETRY } from './backoff.js';
+import { ApiKeyCredentials, TokenCredentials } from './credentials.js';
+import { ClientErrorCodes, ConfigurationError, ForesightError, IncompatibleServerError } from './errors.js';
 import {
   CONTRACT_VERSION,
   type AgentReportAccepted,
@@ -14,7 +15,6 @@ import {
   type Jwks,
   type OperationId,
   type Operations,
-  type OperationSpec,
   type OwnerView,
   type PredictionResult,
   type RequirementDeclaration,
@@ -29,107 +29,17 @@ import {
 } from './generated/contract.js';
 import { randomId } from './ids.js';
 import { checkBody, checkGroups, checkVariable, checkVariableName, compatibleContracts, type Limits } from './limits.js';
+import { VISIBLE_ASCII, gatewaysOf, positive, type AgentSettings, type ClientOptions, type SessionClientOptions } from './options.js';
 import { SessionClient } from './session.js';
 import type { SessionApi } from './session-api.js';
-import { TokenPushSocket, type PushEvent, type WebSocketFactory } from './token-socket.js';
+import { TokenPushSocket, type WebSocketFactory } from './token-socket.js';
 import { TokenManager } from './tokens.js';
 import { Transport, type CallOptions, type Credentials, type FetchLike, type Request } from './transport.js';
 
+export type { AgentSettings, ClientOptions, SessionClientOptions } from './options.js';
+
 /** Name and version the client reports itself as (agent reports). */
 export const SDK = `@foresight/client/${CONTRACT_VERSION}`;
-
-export interface AgentSettings {
-  /** Report every this many ms (default: what the gateway asks, 30 s); 0 = only on demand. */
-  readonly reportIntervalMs?: number;
-  /** This client instance's id in reports (default: random). */
-  readonly clientId?: string;
-  /** Rolling window: `slots` × `slotMs` (default 12 × 5 s). */
-  readonly slotMs?: number;
-  readonly slots?: number;
-}
-
-export interface ClientOptions {
-  /** A gateway's base URL, or several: the client moves to the next when one does not answer. */
-  readonly baseUrl: string | readonly string[];
-  /** A back end's API key (`x-api-key`). Browsers use `ForesightClient.forSession` with tokens instead. */
-  readonly apiKey?: string;
-  /** Deadline of each call, retries included (default 10 s). */
-  readonly timeoutMs?: number;
-  /** Longest single attempt (default: the deadline). */
-  readonly attemptTimeoutMs?: number;
-  readonly retry?: Partial<RetryPolicy>;
-  /** Default: the platform's `fetch`. */
-  readonly fetch?: FetchLike;
-  /** Check the gateway's contract version (and read its limits) before the first call. Default true. */
-  readonly checkContract?: boolean;
-  /** The agent's measurements and reports; `false` turns both off. */
-  readonly agent?: AgentSettings | false;
-  /** How to open the token WebSocket (the package's entry points set a default). */
-  readonly webSocket?: WebSocketFactory;
-}
-
-export interface SessionClientOptions extends Omit<ClientOptions, 'apiKey'> {
-  readonly sessionId: string;
-  /** The pair your back end issued for the session. */
-  readonly tokens: TokenPair;
-  /** Keep the token WebSocket open to receive pre-minted pairs (default true). */
-  readonly push?: boolean;
-  readonly expiryMarginMs?: number;
-  readonly onPushEvent?: (event: PushEvent) => void;
-}
-
-const VISIBLE = /^[\x21-\x7e]{1,512}$/;
-
-function gatewaysOf(baseUrl: string | readonly string[]): string[] {
-  const list = typeof baseUrl === 'string' ? [baseUrl] : [...baseUrl];
-  if (list.length === 0) throw new ConfigurationError('baseUrl names no gateway: pass a URL such as http://127.0.0.1:3000.');
-  return list.map((raw) => {
-    let url: URL;
-    try {
-      url = new URL(String(raw));
-    } catch {
-      throw new ConfigurationError(`baseUrl "${String(raw).slice(0, 80)}" is not a URL: pass one such as http://127.0.0.1:3000.`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigurationError(`baseUrl "${url.href}" must be http: or https:, not ${url.protocol}`);
-    if (url.search || url.hash || url.username || url.password) throw new ConfigurationError(`baseUrl "${url.origin}…" must have no query, fragment or credentials.`);
-    return url.href.replace(/\/+$/, '');
-  });
-}
-
-function positive(name: string, value: number | undefined, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!Number.isFinite(value) || value <= 0) throw new ConfigurationError(`${name} must be a positive number of milliseconds, not ${String(value)}.`);
-  return value;
-}
-
-class ApiKeyCredentials implements Credentials {
-  constructor(private readonly key: string | undefined) {}
-  headers(op: OperationSpec): Record<string, string> {
-    if (op.auth.length === 0) return {};
-    if (this.key === undefined) {
-      throw new ConfigurationError(`${op.method} ${op.path} needs an API key (apiKey) or a session token (ForesightClient.forSession).`);
-    }
-    return { 'x-api-key': this.key };
-  }
-}
-
-class TokenCredentials implements Credentials {
-  constructor(private readonly tokens: TokenManager) {}
-  async headers(op: OperationSpec): Promise<Record<string, string>> {
-    if (op.auth.length === 0) return {};
-    if (!op.auth.includes('bearer')) throw new ConfigurationError(`${op.method} ${op.path} needs the back end's API key; a session token cannot call it.`);
-    return { authorization: `Bearer ${await this.tokens.accessToken()}` };
-  }
-  async onAuthFailure(error: ForesightError): Promise<boolean> {
-    if (error instanceof TokenRevokedError) {
-      this.tokens.markRevoked(error);
-      return false;
-    }
-    if (error.code !== 'TOKEN.EXPIRED') return false;
-    await this.tokens.refreshNow();
-    return true;
-  }
-}
 
 /**
  * A typed client for a Foresight gateway: every REST route, with deadlines, cancellation, retries
@@ -153,7 +63,7 @@ export class ForesightClient implements SessionApi {
 
   constructor(options: ClientOptions, credentials?: Credentials) {
     const gateways = gatewaysOf(options.baseUrl);
-    if (options.apiKey !== undefined && !VISIBLE.test(options.apiKey)) {
+    if (options.apiKey !== undefined && !VISIBLE_ASCII.test(options.apiKey)) {
       throw new ConfigurationError('apiKey must be 1–512 visible ASCII characters (it travels in the x-api-key header).');
     }
     if (!options.fetch && typeof globalThis.fetch !== 'function') throw new ConfigurationError('No fetch on this platform: pass options.fetch (Node 20+ and browsers have one).');
