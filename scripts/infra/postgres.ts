@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { freePort, waitFor } from './ports';
@@ -77,8 +77,9 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port?: n
   mkdirSync(dirname(options.dataDir), { recursive: true });
   killStalePostmaster(options.dataDir);
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
-  // As root, postgres runs as a separate user that must be able to reach its data directory.
-  if (isRoot) chmodSync(dirname(options.dataDir), 0o755);
+  // As root, postgres runs as a separate user that must be able to reach its data directory: add
+  // read and search for others to the parent, keeping every other bit (a shared /tmp keeps 1777).
+  if (isRoot) chmodSync(dirname(options.dataDir), (statSync(dirname(options.dataDir)).mode & 0o7777) | 0o055);
   const log = options.quiet ? () => undefined : (m: unknown) => process.stderr.write(`[postgres] ${String(m)}\n`);
   const pg = new EmbeddedPostgres({
     databaseDir: options.dataDir,

@@ -3,12 +3,15 @@ import { subjects, type SessionEvent } from '@foresight/contracts';
 import { ensureStream, publishEvent } from '@foresight/messaging';
 import { createMetricsRegistry } from '@foresight/observability';
 import { createPool, EventStore } from '@foresight/persistence';
+import { serveRpcControllers } from '@foresight/platform';
 import { decide, evolve, generateSessionId, type SessionPolicy, type SessionState } from '@foresight/session-domain';
 import { systemClock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
+import { predictionRuntimeParts } from '../../apps/prediction/src/app.module';
 import { PredictionRuntime } from '../../apps/prediction/src/prediction.runtime';
+import { PredictionRpcController } from '../../apps/prediction/src/serving/prediction.rpc';
 
 const NODE = 'writer-node';
 const policy: SessionPolicy = { groups: ['app'], maxVariableBytes: 1024, maxSessionBytes: 1 << 20, idleTimeoutMs: 3_600_000, absoluteTimeoutMs: 86_400_000, idleGraceMs: 0 };
@@ -95,20 +98,30 @@ export interface LogLine {
   readonly obj: Record<string, unknown>;
 }
 
-/** A prediction runtime (the service without Nest) over a test database and namespace, logging into memory. */
-export function predictionRuntime(databaseUrl: string, nc: NatsConnection, namespace: string, env: Record<string, string> = {}) {
-  const config = loadConfig('prediction', { DATABASE_URL: databaseUrl, FORESIGHT_NAMESPACE: namespace, NODE_ID: 'prediction-test', ...env });
+/** The prediction service's configuration for a test database and namespace. */
+export function predictionConfig(databaseUrl: string, namespace: string, env: Record<string, string> = {}) {
+  return loadConfig('prediction', { DATABASE_URL: databaseUrl, FORESIGHT_NAMESPACE: namespace, NODE_ID: 'prediction-test', ...env });
+}
+
+/**
+ * A prediction runtime (the service without its HTTP app) over a test database and namespace,
+ * logging into memory; its RPC controller is served on the runtime's transport once `start()` opens it.
+ */
+export async function predictionRuntime(databaseUrl: string, nc: NatsConnection, namespace: string, env: Record<string, string> = {}) {
+  const config = predictionConfig(databaseUrl, namespace, env);
   const pool = createPool(databaseUrl, 6, 'prediction-test');
   const lines: LogLine[] = [];
   const at = (level: string) => (obj: object, msg: string) => void lines.push({ level, msg, obj: obj as Record<string, unknown> });
   const logger = { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
   const runtime = new PredictionRuntime({ config, pool, nc, logger, clock: systemClock, metrics: createMetricsRegistry('prediction') });
+  const rpc = await serveRpcControllers(runtime.rpc, [PredictionRpcController], [{ provide: PredictionRuntime, useValue: runtime }, ...predictionRuntimeParts]);
   return {
     runtime,
     config,
     lines,
     async stop() {
       await runtime.stop();
+      await rpc.close();
       await pool.end();
     },
   };

@@ -6,7 +6,7 @@ import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresigh
 import { connect, headers, type NatsConnection } from 'nats';
 import type { Pool } from 'pg';
 import { ActionsRepository } from '../../apps/prediction/src/learning/actions.repository';
-import { ActionWriter, predictionRuntime } from './prediction-harness';
+import { ActionWriter, predictionConfig, predictionRuntime } from './prediction-harness';
 
 const FLOW = ['login', 'browse', 'cart', 'checkout'];
 
@@ -16,7 +16,7 @@ describe('prediction service against real NATS and Postgres: online learning and
   let url: string;
   let writer: ActionWriter;
   const namespace = uniqueName('pred');
-  let service: ReturnType<typeof predictionRuntime> | null = null;
+  let service: Awaited<ReturnType<typeof predictionRuntime>> | null = null;
 
   const predict = (sessionId: string, n?: number) =>
     callRpc<PredictionResult>(nc, predictionSubjects(namespace).predictionRpc('predict'), 'predict', { sessionId, n }, { timeoutMs: 5000 });
@@ -26,7 +26,7 @@ describe('prediction service against real NATS and Postgres: online learning and
     nc = await connect({ servers: testInfra().natsUrl });
     url = await createTestDatabase('prediction');
     pool = createPool(url, 4, 'prediction-writer');
-    writer = new ActionWriter(pool, nc, namespace, predictionRuntime(url, nc, namespace).config.session.idSecret);
+    writer = new ActionWriter(pool, nc, namespace, predictionConfig(url, namespace).session.idSecret);
     await writer.init();
   });
   afterAll(async () => {
@@ -40,7 +40,7 @@ describe('prediction service against real NATS and Postgres: online learning and
     // Before the service runs: five sessions committed and published, and two actions committed but not yet published.
     for (let s = 0; s < 5; s++) await writer.session(FLOW);
     const late = await writer.session(['login', 'browse'], { publish: false });
-    service = predictionRuntime(url, nc, namespace);
+    service = await predictionRuntime(url, nc, namespace);
     await service.runtime.start();
     const { model } = service.runtime;
     // Every action is one observation (the first of a session is learned from the start-of-session context).
@@ -70,7 +70,7 @@ describe('prediction service against real NATS and Postgres: online learning and
     const before = service!.runtime.model.global.observations;
     await service!.stop();
     const held = await writer.session(['login'], { publish: false });
-    service = predictionRuntime(url, nc, namespace);
+    service = await predictionRuntime(url, nc, namespace);
     await service.runtime.start();
     expect(service.runtime.model.global.observations).toBe(before + 1);
     await writer.publishHeldBack();
@@ -141,6 +141,6 @@ describe('prediction service against real NATS and Postgres: online learning and
 
 });
 
-async function counter(service: ReturnType<typeof predictionRuntime>, outcome: 'learned' | 'duplicate' | 'below-horizon'): Promise<number> {
+async function counter(service: Awaited<ReturnType<typeof predictionRuntime>>, outcome: 'learned' | 'duplicate' | 'below-horizon'): Promise<number> {
   return service.runtime.consumed[outcome];
 }

@@ -40,7 +40,7 @@ describe('prediction service against real NATS and Postgres: retraining, stored 
   let pool: Pool;
   let url: string;
   let writer: ActionWriter;
-  let service: ReturnType<typeof predictionRuntime>;
+  let service: Awaited<ReturnType<typeof predictionRuntime>>;
   let announcements: Subscription;
   const announced: PredictionModelUpdatedV1[] = [];
   const namespace = uniqueName('predtrain');
@@ -52,7 +52,7 @@ describe('prediction service against real NATS and Postgres: retraining, stored 
     nc = await connect({ servers: testInfra().natsUrl });
     url = await createTestDatabase('predtrain');
     pool = createPool(url, 4, 'prediction-writer');
-    service = predictionRuntime(url, nc, namespace, ENV);
+    service = await predictionRuntime(url, nc, namespace, ENV);
     writer = new ActionWriter(pool, nc, namespace, service.config.session.idSecret);
     await writer.init();
     announcements = nc.subscribe(s.predictionEvent('prediction.model_updated'), { callback: (_e, msg) => announced.push(decode(msg.data)) });
@@ -189,7 +189,7 @@ describe('prediction service against real NATS and Postgres: retraining, stored 
 
     // Restarted while the active row is corrupt: the service starts, says why, and predicts with Markov.
     await service.stop();
-    service = predictionRuntime(url, nc, namespace, { ...ENV, PREDICTION_RETRAIN_INTERVAL_MS: '0' });
+    service = await predictionRuntime(url, nc, namespace, { ...ENV, PREDICTION_RETRAIN_INTERVAL_MS: '0' });
     await service.runtime.start();
     expect(service.runtime.registry.current.version).toBe('markov-live');
     expect(service.lines.some((l) => l.msg === 'refused a stored model; keeping the current one')).toBe(true);

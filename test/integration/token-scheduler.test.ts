@@ -102,6 +102,7 @@ describe('predictive refresh: session activity from JetStream → scheduler → 
     now = T0 + 49_500;
     const report = await scheduler.tick();
     expect(report).toMatchObject({ candidates: 2, refreshed: 1, letExpire: 1 });
+    await eventually(() => (service.notices.length > 0 ? true : undefined), 10_000, 'the notice');
     expect(service.notices).toEqual([{ sessionId: busy, familyId: familyOf(busyPair.accessToken), generation: 1 }]);
     const pushed = await service.tokens.pending(busy, familyOf(busyPair.accessToken), 0);
     expect(pushed?.generation).toBe(1);

@@ -1,15 +1,7 @@
-import { Module, type DynamicModule } from '@nestjs/common';
-import type { ForesightConfig } from '@foresight/config';
-import { PlatformModule, loadConfigOrExit, startService } from '@foresight/platform';
+import { loadConfigOrExit, startService } from '@foresight/platform';
+import { AffinityModule } from './app.module';
 
-/** affinity service: boots, connects to NATS, serves /health and /metrics. Its features arrive with their issues. */
-@Module({})
-class AffinityModule {
-  static register(config: ForesightConfig): DynamicModule {
-    return { module: AffinityModule, imports: [PlatformModule.forRoot(config, { database: false })] };
-  }
-}
-
+/** Affinity service: boots, connects to NATS, serves /health and /metrics. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit('affinity');
   await startService(config, AffinityModule.register(config));

@@ -1,29 +1,67 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import { APP_FILTER } from '@nestjs/core';
 import type { ForesightConfig } from '@foresight/config';
-import { PlatformModule } from '@foresight/platform';
-import { AgentModule } from './agent/agent.module';
+import type { Logger } from '@foresight/observability';
+import { CLOCK, LOGGER, METRICS, NATS, PlatformModule } from '@foresight/platform';
+import type { Clock } from '@foresight/time';
+import type { NatsConnection } from 'nats';
+import type { Registry } from 'prom-client';
+import { AgentAuthGuard } from './agent/agent-auth.guard';
+import { AgentController } from './agent/agent.controller';
+import { AgentReports } from './agent/agent-reports';
 import { CacheAdminController } from './cache/cache-admin.controller';
 import { DataController } from './cache/data.controller';
 import { ApiKeyGuard } from './common/api-key.guard';
 import { ErrorFilter } from './common/error.filter';
 import { EdgeCacheService } from './edge-cache/edge-cache.service';
-import { PredictionsModule } from './predictions/predictions.module';
+import { GatewayLifecycle } from './gateway.lifecycle';
+import { GatewayRuntime } from './gateway.runtime';
+import { PredictionsController } from './predictions/predictions.controller';
 import { OwnerDirectory } from './routing/owner-directory.service';
 import { ShardClient } from './routing/shard-client.service';
 import { SessionsController } from './sessions/sessions.controller';
-import { TokensController } from './tokens/tokens.controller';
-import { TokensModule } from './tokens/tokens.module';
 import { VariablesService } from './sessions/variables.service';
+import { AccessTokenVerifier } from './tokens/access-token-verifier';
+import { JwksCache } from './tokens/jwks-cache';
+import { RefreshLimits } from './tokens/refresh-limits';
+import { SessionAuthGuard } from './tokens/session-auth.guard';
+import { TokenClient } from './tokens/token-client';
+import { TokensController } from './tokens/tokens.controller';
 
+/** What the controllers, guards and the fast lane take from the runtime. */
+const runtimeParts: Provider[] = [
+  { provide: OwnerDirectory, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.directory },
+  { provide: ShardClient, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.shards },
+  { provide: EdgeCacheService, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.edgeCache },
+  { provide: VariablesService, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.variables },
+  { provide: TokenClient, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.tokenClient },
+  { provide: JwksCache, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.jwks },
+  { provide: AccessTokenVerifier, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.verifier },
+  { provide: RefreshLimits, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.limits },
+  { provide: AgentReports, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.agentReports },
+];
+
+/** REST gateway: sessions, variables, tokens, predictions and the predictive cache, routed to their services; the contract and agent reports for client libraries. */
 @Module({})
 export class GatewayModule {
   static register(config: ForesightConfig): DynamicModule {
     return {
       module: GatewayModule,
-      imports: [PlatformModule.forRoot(config, { database: false }), TokensModule, PredictionsModule, AgentModule],
-      controllers: [SessionsController, TokensController, DataController, CacheAdminController],
-      providers: [OwnerDirectory, ShardClient, EdgeCacheService, VariablesService, ApiKeyGuard, { provide: APP_FILTER, useClass: ErrorFilter }],
+      imports: [PlatformModule.forRoot(config, { database: false })],
+      controllers: [SessionsController, TokensController, DataController, CacheAdminController, PredictionsController, AgentController],
+      providers: [
+        {
+          provide: GatewayRuntime,
+          inject: [NATS, LOGGER, CLOCK, METRICS],
+          useFactory: (nc: NatsConnection, logger: Logger, clock: Clock, metrics: Registry) => new GatewayRuntime({ config, nc, logger, clock, metrics }),
+        },
+        ...runtimeParts,
+        ApiKeyGuard,
+        SessionAuthGuard,
+        AgentAuthGuard,
+        GatewayLifecycle,
+        { provide: APP_FILTER, useClass: ErrorFilter },
+      ],
     };
   }
 }

@@ -1,10 +1,11 @@
-import { loadConfigOrExit, startService } from '@foresight/platform';
+import { connectRpcTransport, loadConfigOrExit, startService } from '@foresight/platform';
 import { MetadataModule } from './app.module';
+import { MetadataRuntime } from './metadata.runtime';
 
-/** Metadata service: node registry, heartbeats, shard ownership with fencing epochs (S3, S4). */
+/** Metadata service: node registry, heartbeats, shard ownership with fencing epochs. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit('metadata');
-  await startService(config, MetadataModule.register(config));
+  await startService(config, MetadataModule.register(config), (app) => connectRpcTransport(app, app.get(MetadataRuntime).rpc));
 }
 
 void main().catch((error: unknown) => {

@@ -1,9 +1,7 @@
-import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { streamDeclarations } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { declareStreams } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
-import { CONFIG, LOGGER, NATS } from '@foresight/platform';
 import type { NatsConnection } from 'nats';
 
 /**
@@ -11,17 +9,9 @@ import type { NatsConnection } from 'nats';
  * metadata service's NATS user may: a stream's subjects and republish setting reach any subject of
  * the account, so the other services just wait for the streams they use (ADR 0005).
  */
-@Injectable()
-export class StreamsDeclarer implements OnModuleInit {
-  constructor(
-    @Inject(NATS) private readonly nc: NatsConnection,
-    @Inject(CONFIG) private readonly config: ForesightConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
-
-  async onModuleInit(): Promise<void> {
-    const declarations = Object.values(streamDeclarations(this.config.nats.namespace));
-    await declareStreams(this.nc, declarations, this.config.nats.jetStreamReplicas);
-    this.logger.info({ streams: declarations.map((d) => d.name) }, 'streams declared');
-  }
+export async function declareAllStreams(deps: { readonly nc: NatsConnection; readonly config: ForesightConfig; readonly logger: Logger }): Promise<void> {
+  const { nc, config, logger } = deps;
+  const declarations = Object.values(streamDeclarations(config.nats.namespace));
+  await declareStreams(nc, declarations, config.nats.jetStreamReplicas);
+  logger.info({ streams: declarations.map((d) => d.name) }, 'streams declared');
 }

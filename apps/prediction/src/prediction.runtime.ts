@@ -3,8 +3,9 @@ import { streamDeclarations } from '@foresight/contracts';
 import { useStream, type ConsumerState } from '@foresight/messaging';
 import { counter, gauge, histogram } from '@foresight/observability';
 import { AdvisoryLeadership } from '@foresight/persistence';
+import { ForesightRpcTransport } from '@foresight/platform';
 import type { Clock } from '@foresight/time';
-import type { NatsConnection, Subscription } from 'nats';
+import type { NatsConnection } from 'nats';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import { ActionConsumer } from './learning/action.consumer';
@@ -14,7 +15,7 @@ import { rebuildFromStore, type Log, type RebuildResult } from './learning/rebui
 import { ModelRegistry } from './models/model-registry';
 import { ModelsRepository } from './models/models.repository';
 import { parseVersionName } from './models/serving-model';
-import { servePredictionRpc } from './serving/prediction.rpc';
+import { predictionEndpoints } from './serving/prediction.rpc';
 import { Predictor } from './serving/predictor';
 import { RnnBatcher } from './serving/rnn-batcher';
 import { RetrainScheduler } from './training/retrain.scheduler';
@@ -43,10 +44,11 @@ export class PredictionRuntime {
   readonly registry: ModelRegistry;
   readonly predictor: Predictor;
   readonly trainer: Trainer;
+  /** `predict` and `model` over NATS; the handlers are PredictionRpcController's. */
+  readonly rpc: ForesightRpcTransport;
   private readonly scheduler: RetrainScheduler;
   private readonly training: AdvisoryLeadership;
   private consumer: ActionConsumer | null = null;
-  private rpc: Subscription[] = [];
   rebuilt: RebuildResult | null = null;
   /** Recorded actions consumed from the stream, by outcome. */
   readonly consumed = { learned: 0, duplicate: 0, 'below-horizon': 0 };
@@ -94,6 +96,13 @@ export class PredictionRuntime {
       workerPath: deps.workerPath ?? trainWorkerPath(),
     });
     this.scheduler = new RetrainScheduler(this.trainer, p.retrainIntervalMs, p.retrainCheckMs, logger);
+    const latency = histogram(metrics, 'foresight_prediction_rpc_seconds', 'Prediction service request latency', ['op', 'ok']);
+    this.rpc = new ForesightRpcTransport({
+      nc,
+      endpoints: predictionEndpoints(config.nats.namespace),
+      logger,
+      onRequest: (_endpoint, op, ms, ok) => latency.observe({ op, ok: String(ok) }, ms / 1000),
+    });
   }
 
   /** Stream, vocabulary of the active model, rebuild from Postgres, active model, then serving and learning. */
@@ -104,8 +113,7 @@ export class PredictionRuntime {
     this.rebuilt = await rebuildFromStore(this.model, this.actions, logger, clock);
     if (active) await this.registry.activate(active);
 
-    const latency = histogram(metrics, 'foresight_prediction_rpc_seconds', 'Prediction service request latency', ['op', 'ok']);
-    this.rpc = servePredictionRpc(nc, config.nats.namespace, this.predictor, () => this.registry.current, logger, (op, ms, ok) => latency.observe({ op, ok: String(ok) }, ms / 1000));
+    this.rpc.open();
     const actions = counter(metrics, 'foresight_prediction_actions_total', 'Recorded actions consumed, by outcome', ['outcome']);
     this.consumer = new ActionConsumer({
       nc,
@@ -135,7 +143,7 @@ export class PredictionRuntime {
 
   /** No new requests, stop learning and training, then the platform drains NATS and closes the pool. */
   async stop(): Promise<void> {
-    await Promise.all(this.rpc.map((sub) => sub.drain().catch(() => undefined)));
+    await this.rpc.close();
     this.registry.stopFollowing();
     await this.consumer?.stop();
     await this.scheduler.stop();

@@ -14,6 +14,7 @@ import { predictionSubjects } from '@foresight/contracts';
 import { callRpc, encode } from '@foresight/messaging';
 import { createMetricsRegistry } from '@foresight/observability';
 import { createPool, runMigrations } from '@foresight/persistence';
+import { serveRpcControllers } from '@foresight/platform';
 import { generateSessionId } from '@foresight/session-domain';
 import { systemClock } from '@foresight/time';
 import { connect, type NatsConnection } from 'nats';
@@ -25,7 +26,9 @@ import type { Pool } from 'pg';
 import { startNatsServer } from '../../../scripts/infra/nats-server';
 import { startEmbeddedPostgres } from '../../../scripts/infra/postgres';
 import { loadSessions } from '../../../tools/eval-predict/datasets';
+import { predictionRuntimeParts } from '../src/app.module';
 import { PredictionRuntime } from '../src/prediction.runtime';
+import { PredictionRpcController } from '../src/serving/prediction.rpc';
 import { scaleCheckCli } from './scale-check-cli';
 
 const log = (msg: string): void => void process.stderr.write(`[scale-check] ${msg}\n`);
@@ -96,6 +99,7 @@ async function main(): Promise<void> {
       if (level !== 'debug') log(`${msg} ${JSON.stringify(obj).slice(0, 400)}`);
     };
     const runtime = new PredictionRuntime({ config, pool, nc, logger: { debug: say('debug'), info: say('info'), warn: say('warn'), error: say('error') }, clock: systemClock, metrics: createMetricsRegistry('prediction') });
+    const rpc = await serveRpcControllers(runtime.rpc, [PredictionRpcController], [{ provide: PredictionRuntime, useValue: runtime }, ...predictionRuntimeParts]);
     const cpu0 = process.cpuUsage();
     const t0 = Date.now();
     await runtime.start();
@@ -118,6 +122,7 @@ async function main(): Promise<void> {
       rssMB: Math.round(process.memoryUsage().rss / 1e6),
     };
     await runtime.stop();
+    await rpc.close();
     await nc.drain();
     await pool.end();
     const metrics = round.status === 'stored' ? (round.metrics as Record<string, { hit1?: number; nll?: number }>) : {};

@@ -1,64 +1,40 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Module, type DynamicModule, type Provider } from '@nestjs/common';
 import type { ForesightConfig } from '@foresight/config';
-import { tokenSubjects, type TokenPendingNotice } from '@foresight/contracts';
-import { encode } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
-import { CLOCK, LOGGER, NATS, PG_POOL, PlatformModule } from '@foresight/platform';
+import { CLOCK, LOGGER, METRICS, NATS, PG_POOL, PlatformModule } from '@foresight/platform';
 import type { Clock } from '@foresight/time';
-import { cryptoRandomBytes, PopulationGapModel } from '@foresight/token-core';
 import type { NatsConnection } from 'nats';
-import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-import { ActivityRepository } from './activity/activity.repository';
-import { Sealer } from './crypto/sealer';
+import type { Registry } from 'prom-client';
 import { TokensService } from './families/tokens.service';
-import { TokenOutbox } from './events/token-outbox';
 import { SigningKeys } from './keys/signing-keys';
-import { SchedulerRepository } from './schedule/scheduler.repository';
+import { TokenRpcController } from './rpc/tokens.rpc';
+import { LiveSessions } from './sessions/live-sessions';
 import { TokenLifecycle } from './token.lifecycle';
+import { TokenRuntime } from './token.runtime';
 
-/** Token service (issue 5): issuance, rotation, revocation, JWKS, predictive refresh. */
+/** What the controllers take from the runtime (also used by tests that serve them without the app). */
+export const tokenRuntimeParts: Provider[] = [
+  { provide: TokensService, inject: [TokenRuntime], useFactory: (rt: TokenRuntime) => rt.tokens },
+  { provide: SigningKeys, inject: [TokenRuntime], useFactory: (rt: TokenRuntime) => rt.keys },
+  { provide: LiveSessions, inject: [TokenRuntime], useFactory: (rt: TokenRuntime) => rt.sessions },
+];
+
+/** Token service: issuance, rotation, revocation, JWKS, predictive refresh. */
 @Module({})
 export class TokenModule {
   static register(config: ForesightConfig): DynamicModule {
-    const t = config.token;
     return {
       module: TokenModule,
       imports: [PlatformModule.forRoot(config, { database: true })],
+      controllers: [TokenRpcController],
       providers: [
-        { provide: Sealer, useFactory: () => new Sealer(t.encryptionKey) },
         {
-          provide: SigningKeys,
-          inject: [PG_POOL, Sealer, CLOCK],
-          useFactory: (pool: Pool, sealer: Sealer, clock: Clock) =>
-            new SigningKeys(pool, sealer, clock, { rotationMs: t.keyRotationMs, activationDelayMs: t.keyActivationDelayMs, accessTtlMs: t.accessTtlMs }),
+          provide: TokenRuntime,
+          inject: [PG_POOL, NATS, LOGGER, CLOCK, METRICS],
+          useFactory: (pool: Pool, nc: NatsConnection, logger: Logger, clock: Clock, metrics: Registry) => new TokenRuntime({ config, pool, nc, logger, clock, metrics }),
         },
-        {
-          provide: TokenOutbox,
-          inject: [PG_POOL, NATS, LOGGER],
-          useFactory: (pool: Pool, nc: NatsConnection, logger: Logger) => new TokenOutbox(pool, nc, logger, config.nats.namespace),
-        },
-        {
-          provide: TokensService,
-          inject: [PG_POOL, SigningKeys, Sealer, TokenOutbox, CLOCK, NATS],
-          useFactory: (pool: Pool, keys: SigningKeys, sealer: Sealer, outbox: TokenOutbox, clock: Clock, nc: NatsConnection) => {
-            const s = tokenSubjects(config.nats.namespace);
-            return new TokensService({
-              pool,
-              keys,
-              sealer,
-              outbox,
-              clock,
-              randomBytes: cryptoRandomBytes,
-              newId: randomUUID,
-              config: t,
-              notify: (sessionId, familyId, generation) => nc.publish(s.tokenNotice(sessionId), encode({ familyId, generation } satisfies TokenPendingNotice)),
-            });
-          },
-        },
-        { provide: ActivityRepository, inject: [PG_POOL], useFactory: (pool: Pool) => new ActivityRepository(pool) },
-        { provide: SchedulerRepository, inject: [PG_POOL], useFactory: (pool: Pool) => new SchedulerRepository(pool) },
-        { provide: PopulationGapModel, useFactory: () => new PopulationGapModel() },
+        ...tokenRuntimeParts,
         TokenLifecycle,
       ],
     };

@@ -1,4 +1,5 @@
-import { applyDecorators, Catch, Controller, UseFilters, type INestApplication, type RpcExceptionFilter } from '@nestjs/common';
+import { applyDecorators, Catch, Controller, Module, UseFilters, type INestApplication, type INestMicroservice, type Provider, type RpcExceptionFilter, type Type } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
 import { BaseRpcContext, MessagePattern, Server, type CustomTransportStrategy, type MicroserviceOptions } from '@nestjs/microservices';
 import { serveRpc, type RpcHandler, type RpcLogger, type RpcMeta } from '@foresight/messaging';
 import type { NatsConnection, Subscription } from 'nats';
@@ -137,4 +138,18 @@ export const RpcController = (): ClassDecorator => applyDecorators(Controller(),
 export async function connectRpcTransport(app: INestApplication, transport: ForesightRpcTransport): Promise<void> {
   app.connectMicroservice<MicroserviceOptions>({ strategy: transport }, { inheritAppConfig: false });
   await app.startAllMicroservices();
+}
+
+/**
+ * Serves `controllers` (`@RpcController` classes) on `transport` without an HTTP application, for
+ * tools and tests that build an app's runtime by hand; `providers` supply what the controllers
+ * inject. Requests are taken once the runtime opens the transport; close the returned microservice
+ * when done.
+ */
+export async function serveRpcControllers(transport: ForesightRpcTransport, controllers: Type<unknown>[], providers: Provider[]): Promise<INestMicroservice> {
+  @Module({ controllers, providers })
+  class RpcControllersModule {}
+  const app = await NestFactory.createMicroservice(RpcControllersModule, { strategy: transport, logger: false });
+  await app.listen();
+  return app;
 }

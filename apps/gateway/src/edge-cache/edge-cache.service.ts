@@ -1,37 +1,47 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { subjects, type JsonValue } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { callRpc, decode } from '@foresight/messaging';
 import { counter, gauge, type Logger } from '@foresight/observability';
-import { CLOCK, CONFIG, LOGGER, METRICS, NATS } from '@foresight/platform';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection, Subscription } from 'nats';
 import type { Registry } from 'prom-client';
-import { OwnerDirectory } from '../routing/owner-directory.service';
+import type { OwnerDirectory } from '../routing/owner-directory.service';
 import { L1Cache, type EdgeEvent } from './l1-cache';
 
+export interface EdgeCacheDeps {
+  readonly directory: OwnerDirectory;
+  readonly nc: NatsConnection;
+  readonly config: ForesightConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly metrics: Registry;
+}
+
 /**
- * The gateway's L1 (A2): variables read recently, kept exact by the session events every owner
+ * The gateway's L1: variables read recently, kept exact by the session events every owner
  * publishes after commit, bounded by a TTL. Reads it serves are reported to the owners in batches,
- * one request per owner per flush, so idle timeouts still see them (A6).
+ * one request per owner per flush, so idle timeouts still see them.
  */
-@Injectable()
-export class EdgeCacheService implements OnApplicationBootstrap, OnModuleDestroy {
+export class EdgeCacheService {
   private readonly cache: L1Cache;
   private readonly touched = new Set<string>();
   private sub: Subscription | null = null;
   private timer: NodeJS.Timeout | null = null;
   private readonly metrics;
   readonly enabled: boolean;
+  private readonly directory: OwnerDirectory;
+  private readonly nc: NatsConnection;
+  private readonly config: ForesightConfig;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
 
-  constructor(
-    private readonly directory: OwnerDirectory,
-    @Inject(NATS) private readonly nc: NatsConnection,
-    @Inject(CONFIG) private readonly config: ForesightConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(METRICS) registry: Registry,
-  ) {
+  constructor(deps: EdgeCacheDeps) {
+    const { config, metrics: registry } = deps;
+    this.directory = deps.directory;
+    this.nc = deps.nc;
+    this.config = config;
+    this.logger = deps.logger;
+    this.clock = deps.clock;
     this.enabled = config.gateway.l1TtlMs > 0;
     this.cache = new L1Cache(config.gateway.l1TtlMs, config.gateway.l1MaxSessions);
     const lookups = counter(registry, 'foresight_l1_lookups_total', 'Edge cache lookups', ['result']);
@@ -43,7 +53,8 @@ export class EdgeCacheService implements OnApplicationBootstrap, OnModuleDestroy
     };
   }
 
-  onApplicationBootstrap(): void {
+  /** Follows the session events (when enabled) and starts reporting served reads. */
+  start(): void {
     if (!this.enabled) return;
     this.sub = this.nc.subscribe(subjects(this.config.nats.namespace).sessionEventsWildcard, {
       callback: (_err, msg) => {
@@ -59,7 +70,8 @@ export class EdgeCacheService implements OnApplicationBootstrap, OnModuleDestroy
     this.scheduleFlush();
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** Stops following, then reports the reads not reported yet. */
+  async stop(): Promise<void> {
     this.sub?.unsubscribe();
     if (this.timer) clearTimeout(this.timer);
     await this.flushTouches();

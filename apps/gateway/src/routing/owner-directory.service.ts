@@ -1,10 +1,8 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { ErrorCodes, ForesightError, subjects, type AssignmentView, type Subjects } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { shardOf } from '@foresight/hashing';
 import { CoalescedRefresh, callRpc, decode } from '@foresight/messaging';
 import { counter, type Logger } from '@foresight/observability';
-import { CONFIG, LOGGER, METRICS, NATS } from '@foresight/platform';
 import type { NatsConnection, Subscription } from 'nats';
 import type { Registry } from 'prom-client';
 
@@ -15,13 +13,19 @@ export interface Route {
   readonly epoch: number;
 }
 
+export interface OwnerDirectoryDeps {
+  readonly nc: NatsConnection;
+  readonly config: ForesightConfig;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+}
+
 /**
- * The gateway's copy of the shard → node table, so routing costs no round trip (S5). It is
+ * The gateway's copy of the shard → node table, so routing costs no round trip. It is
  * refreshed on the metadata service's change notice, on a timer, and whenever a node answers
  * "not the owner" — coalesced, so a flood of notices costs a refresh or two, not one each.
  */
-@Injectable()
-export class OwnerDirectory implements OnApplicationBootstrap, OnModuleDestroy {
+export class OwnerDirectory {
   private readonly subjects: Subjects;
   private view: AssignmentView | null = null;
   private subjectsByNode = new Map<string, string>();
@@ -29,20 +33,23 @@ export class OwnerDirectory implements OnApplicationBootstrap, OnModuleDestroy {
   private readonly notices;
   private sub: Subscription | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private readonly nc: NatsConnection;
+  private readonly config: ForesightConfig;
+  private readonly logger: Logger;
 
-  constructor(
-    @Inject(NATS) private readonly nc: NatsConnection,
-    @Inject(CONFIG) private readonly config: ForesightConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(METRICS) registry: Registry,
-  ) {
+  constructor(deps: OwnerDirectoryDeps) {
+    const { config, metrics: registry } = deps;
+    this.nc = deps.nc;
+    this.config = config;
+    this.logger = deps.logger;
     this.subjects = subjects(config.nats.namespace);
     const refreshes = counter(registry, 'foresight_gateway_assignment_refreshes_total', 'Reads of the shard → node table from the metadata service');
     this.notices = counter(registry, 'foresight_gateway_assignment_notices_total', 'Assignment change notices received, by whether they asked for a refresh', ['outcome']);
     this.refresher = new CoalescedRefresh(() => this.load(), () => refreshes.inc());
   }
 
-  onApplicationBootstrap(): void {
+  /** Follows the change notices, reads the table now and every 5 s. */
+  start(): void {
     this.sub = this.nc.subscribe(this.subjects.assignmentChanged, {
       callback: (_e, msg) => {
         let version: unknown;
@@ -61,7 +68,7 @@ export class OwnerDirectory implements OnApplicationBootstrap, OnModuleDestroy {
     poll();
   }
 
-  onModuleDestroy(): void {
+  stop(): void {
     this.sub?.unsubscribe();
     if (this.timer) clearTimeout(this.timer);
   }

@@ -1,14 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { ErrorCodes, ForesightError, RequestIds, type ShardCommands, type ShardOp } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { callRpc } from '@foresight/messaging';
-import { counter, type Logger } from '@foresight/observability';
-import { CONFIG, LOGGER, METRICS, NATS } from '@foresight/platform';
+import { counter } from '@foresight/observability';
 import { backoffDelay, sleep, type BackoffOptions } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
-import { OwnerDirectory } from './owner-directory.service';
+import type { OwnerDirectory } from './owner-directory.service';
 
 /**
  * Errors that mean "the session is moving or its owner is down": look up the owner and try again.
@@ -32,26 +30,32 @@ export interface CallContext {
  */
 export const RETRY_BACKOFF: BackoffOptions = { baseMs: 200 / 3, maxMs: 4000 / 3, jitter: 'equal' };
 
+export interface ShardClientDeps {
+  readonly directory: OwnerDirectory;
+  readonly nc: NatsConnection;
+  readonly config: ForesightConfig;
+  readonly metrics: Registry;
+}
+
 /** Operations that change a session: every attempt of one call carries the same request id. */
 const WRITES = new Set<ShardOp>(['session.create', 'session.end', 'var.put', 'var.patch', 'var.delete', 'session.record_action']);
 
 /**
  * Sends a command to the node that owns the session, following it across moves and failovers:
  * on a reroutable error it refreshes the owner table and retries with backoff, so a client sees
- * a handover as a slower request, not an error (S5, S9).
+ * a handover as a slower request, not an error.
  */
-@Injectable()
 export class ShardClient {
   private readonly retries;
+  private readonly directory: OwnerDirectory;
+  private readonly nc: NatsConnection;
+  private readonly config: ForesightConfig;
 
-  constructor(
-    private readonly directory: OwnerDirectory,
-    @Inject(NATS) private readonly nc: NatsConnection,
-    @Inject(CONFIG) private readonly config: ForesightConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(METRICS) registry: Registry,
-  ) {
-    this.retries = counter(registry, 'foresight_gateway_reroutes_total', 'Commands retried on another owner', ['code']);
+  constructor(deps: ShardClientDeps) {
+    this.directory = deps.directory;
+    this.nc = deps.nc;
+    this.config = deps.config;
+    this.retries = counter(deps.metrics, 'foresight_gateway_reroutes_total', 'Commands retried on another owner', ['code']);
   }
 
   async call<K extends ShardOp>(sessionId: string, op: K, request: ShardCommands[K]['request'], ctx: CallContext): Promise<ShardCommands[K]['reply']> {

@@ -1,10 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
 import { PatchVariableBody, PutVariableBody, Validator, type ShardCommands } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
-import { CONFIG } from '@foresight/platform';
 import { checkIssuedId } from '@foresight/session-domain';
-import { EdgeCacheService } from '../edge-cache/edge-cache.service';
-import { ShardClient, type CallContext } from '../routing/shard-client.service';
+import type { EdgeCacheService } from '../edge-cache/edge-cache.service';
+import type { CallContext, ShardClient } from '../routing/shard-client.service';
 
 type Reply<K extends keyof ShardCommands> = ShardCommands[K]['reply'];
 
@@ -13,14 +11,23 @@ type Reply<K extends keyof ShardCommands> = ShardCommands[K]['reply'];
 const putBodies = new Validator(PutVariableBody, 'The request body');
 const patchBodies = new Validator(PatchVariableBody, 'The request body');
 
+export interface VariablesDeps {
+  readonly shards: ShardClient;
+  readonly l1: EdgeCacheService;
+  readonly config: ForesightConfig;
+}
+
 /** One variable's reads and writes: the edge cache in front, the owner node behind (used by the controller and the fast lane). */
-@Injectable()
 export class VariablesService {
-  constructor(
-    private readonly shards: ShardClient,
-    private readonly l1: EdgeCacheService,
-    @Inject(CONFIG) private readonly config: ForesightConfig,
-  ) {}
+  private readonly shards: ShardClient;
+  private readonly l1: EdgeCacheService;
+  private readonly config: ForesightConfig;
+
+  constructor(deps: VariablesDeps) {
+    this.shards = deps.shards;
+    this.l1 = deps.l1;
+    this.config = deps.config;
+  }
 
   /** Rejects ids the cluster did not issue, before any routing. */
   checkId(sessionId: string): string {

@@ -1,41 +1,43 @@
-import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
 import websocket from '@fastify/websocket';
 import type { ForesightConfig } from '@foresight/config';
 import { tokenSubjects, type TokenPendingNotice } from '@foresight/contracts';
 import { decode } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
-import { CONFIG, LOGGER, METRICS, NATS } from '@foresight/platform';
 import type { FastifyInstance } from 'fastify';
 import type { NatsConnection, Subscription } from 'nats';
 import { Gauge, type Registry } from 'prom-client';
-import { AccessTokenVerifier } from './access-token-verifier';
-import { RevocationCache } from './revocation-cache';
-import { TokenClient } from './token-client';
+import type { AccessTokenVerifier } from './access-token-verifier';
+import type { RevocationCache } from './revocation-cache';
+import type { TokenClient } from './token-client';
 import { TokenSocketHub } from './token-socket-hub';
 
 const SESSION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 
+export interface TokenSocketDeps {
+  readonly verifier: AccessTokenVerifier;
+  readonly tokens: TokenClient;
+  readonly revocations: RevocationCache;
+  readonly nc: NatsConnection;
+  readonly config: ForesightConfig;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+}
+
 /**
- * Serves `GET /v1/sessions/:id/tokens/ws` on the gateway's Fastify instance (@fastify/websocket)
- * and wires the hub to NATS: one core subscription per session with open sockets, to the token
- * service's notices, and the revocation cache's events.
+ * Wires the token WebSockets' hub to NATS: one core subscription per session with open sockets, to
+ * the token service's notices, and the revocation cache's events. The route that accepts the
+ * sockets is {@link installTokenSocketRoute}.
  */
-@Injectable()
-export class TokenSocketService implements OnModuleInit, OnApplicationShutdown {
+export class TokenSocketService {
   readonly hub: TokenSocketHub;
   private readonly subs = new Map<string, Subscription>();
+  private readonly nc: NatsConnection;
+  private readonly logger: Logger;
 
-  constructor(
-    private readonly adapterHost: HttpAdapterHost,
-    verifier: AccessTokenVerifier,
-    tokens: TokenClient,
-    revocations: RevocationCache,
-    @Inject(NATS) private readonly nc: NatsConnection,
-    @Inject(CONFIG) private readonly config: ForesightConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(METRICS) metrics: Registry,
-  ) {
+  constructor(deps: TokenSocketDeps) {
+    const { verifier, tokens, revocations, config, metrics } = deps;
+    this.nc = deps.nc;
+    this.logger = deps.logger;
     const s = tokenSubjects(config.nats.namespace);
     this.hub = new TokenSocketHub({
       verify: (token) => verifier.verify(token),
@@ -76,23 +78,24 @@ export class TokenSocketService implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  async onModuleInit(): Promise<void> {
-    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    await fastify.register(websocket, { options: { maxPayload: 16 * 1024 } });
-    fastify.get<{ Params: { id: string }; Querystring: { access_token?: string } }>('/v1/sessions/:id/tokens/ws', { websocket: true }, (socket, req) => {
-      const sessionId = req.params.id;
-      if (!SESSION_ID.test(sessionId)) {
-        socket.close(4404, 'SESSION.NOT_FOUND');
-        return;
-      }
-      const token = typeof req.query.access_token === 'string' ? req.query.access_token : undefined;
-      this.hub.accept(socket, sessionId, token);
-    });
-  }
-
-  onApplicationShutdown(): void {
+  /** Closes every socket (going away) and stops following their sessions. */
+  close(): void {
     this.hub.closeAll();
     for (const sub of this.subs.values()) sub.unsubscribe();
     this.subs.clear();
   }
+}
+
+/** Serves `GET /v1/sessions/:id/tokens/ws` on the gateway's Fastify instance (@fastify/websocket), handing sockets to `hub`. */
+export async function installTokenSocketRoute(fastify: FastifyInstance, hub: TokenSocketHub): Promise<void> {
+  await fastify.register(websocket, { options: { maxPayload: 16 * 1024 } });
+  fastify.get<{ Params: { id: string }; Querystring: { access_token?: string } }>('/v1/sessions/:id/tokens/ws', { websocket: true }, (socket, req) => {
+    const sessionId = req.params.id;
+    if (!SESSION_ID.test(sessionId)) {
+      socket.close(4404, 'SESSION.NOT_FOUND');
+      return;
+    }
+    const token = typeof req.query.access_token === 'string' ? req.query.access_token : undefined;
+    hub.accept(socket, sessionId, token);
+  });
 }

@@ -1,28 +1,33 @@
-import { Inject, Injectable } from '@nestjs/common';
 import { subjects, type ClusterEvent, type ShardMove } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { encode, publishEvent } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
-import { CLOCK, CONFIG, LOGGER, NATS } from '@foresight/platform';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 
+export interface ClusterEventsDeps {
+  readonly nc: NatsConnection;
+  readonly config: ForesightConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+}
+
 /**
- * Publishes cluster events durably on the cluster stream (declared by StreamsDeclarer), plus a
+ * Publishes cluster events durably on the cluster stream (declared at start), plus a
  * core-NATS notice so nodes and gateways refresh their assignment at once instead of at their next poll.
  */
-@Injectable()
 export class ClusterEventsPublisher {
   private readonly subjects;
+  private readonly nc: NatsConnection;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
 
-  constructor(
-    @Inject(NATS) private readonly nc: NatsConnection,
-    @Inject(CONFIG) private readonly config: ForesightConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(CLOCK) private readonly clock: Clock,
-  ) {
-    this.subjects = subjects(config.nats.namespace);
+  constructor(deps: ClusterEventsDeps) {
+    this.nc = deps.nc;
+    this.logger = deps.logger;
+    this.clock = deps.clock;
+    this.subjects = subjects(deps.config.nats.namespace);
   }
 
   async ownersChanged(moves: readonly ShardMove[], assignmentVersion: number): Promise<void> {

@@ -1,37 +1,47 @@
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { ForesightConfig } from '@foresight/config';
 import { assignShards } from '@foresight/hashing';
 import type { Logger } from '@foresight/observability';
 import { AdvisoryLeadership } from '@foresight/persistence';
-import { CONFIG, LOGGER, METRICS } from '@foresight/platform';
 import type { Registry } from 'prom-client';
 import { counter, gauge } from '@foresight/observability';
 import { sleep } from '@foresight/time';
-import { NodesRepository } from '../nodes/nodes.repository';
-import { ClusterEventsPublisher } from './cluster-events.publisher';
-import { ShardsRepository } from './shards.repository';
+import type { NodesRepository } from '../nodes/nodes.repository';
+import type { ClusterEventsPublisher } from './cluster-events.publisher';
+import type { ShardsRepository } from './shards.repository';
+
+export interface RebalancerDeps {
+  readonly nodes: NodesRepository;
+  readonly shards: ShardsRepository;
+  readonly events: ClusterEventsPublisher;
+  readonly config: ForesightConfig;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+}
 
 /**
  * The leader among metadata instances (a Postgres advisory lock held on a dedicated connection)
  * expires dead nodes' leases and moves shards to the rendezvous target. Other instances only
  * serve reads; should two ever act at once, the epoch compare-and-set keeps the table consistent.
  */
-@Injectable()
-export class RebalancerService implements OnApplicationBootstrap, OnModuleDestroy {
+export class RebalancerService {
   private readonly leadership: AdvisoryLeadership;
   private timer: NodeJS.Timeout | null = null;
   private running = false;
   private stopped = false;
   private readonly moves;
+  private readonly nodes: NodesRepository;
+  private readonly shards: ShardsRepository;
+  private readonly events: ClusterEventsPublisher;
+  private readonly config: ForesightConfig;
+  private readonly logger: Logger;
 
-  constructor(
-    private readonly nodes: NodesRepository,
-    private readonly shards: ShardsRepository,
-    private readonly events: ClusterEventsPublisher,
-    @Inject(CONFIG) private readonly config: ForesightConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(METRICS) metrics: Registry,
-  ) {
+  constructor(deps: RebalancerDeps) {
+    const { config, metrics } = deps;
+    this.nodes = deps.nodes;
+    this.shards = deps.shards;
+    this.events = deps.events;
+    this.config = config;
+    this.logger = deps.logger;
     this.moves = counter(metrics, 'foresight_shard_moves_total', 'Shards moved to a new owner');
     const leader = gauge(metrics, 'foresight_metadata_leader', '1 when this instance is the rebalancing leader');
     this.leadership = new AdvisoryLeadership({ databaseUrl: config.database.url, lock: 'metadataRebalancer', applicationName: 'foresight-metadata-leader' });
@@ -42,12 +52,14 @@ export class RebalancerService implements OnApplicationBootstrap, OnModuleDestro
     });
   }
 
-  async onApplicationBootstrap(): Promise<void> {
+  /** Creates the shard rows (once per cluster), then runs the first round at once. */
+  async start(): Promise<void> {
     await this.shards.initialise(this.config.cluster.shardCount);
     this.schedule(0);
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** No new round; waits for the running one, then gives up leadership. */
+  async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     while (this.running) await sleep(10);

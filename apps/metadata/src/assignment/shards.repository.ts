@@ -1,15 +1,12 @@
-import { Inject, Injectable } from '@nestjs/common';
 import type { ShardMove, ShardOwnership } from '@foresight/contracts';
-import { PG_POOL } from '@foresight/platform';
 import type { Pool } from 'pg';
 
 /** SQL: the shard row `s`'s previous owner is still live (active, lease not expired). */
 const PREV_NODE_IS_LIVE = `SELECT 1 FROM nodes n WHERE n.node_id = s.prev_node AND n.status = 'active' AND n.lease_expires_at >= now()`;
 
 /** Shard ownership and fencing epochs: every change is a compare-and-set on the epoch. */
-@Injectable()
 export class ShardsRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(private readonly pool: Pool) {}
 
   /** Creates the shard rows once; refuses to run against a cluster made with another shard count. */
   async initialise(shardCount: number): Promise<void> {

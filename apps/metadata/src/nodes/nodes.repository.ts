@@ -1,11 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { PG_POOL } from '@foresight/platform';
 import type { Pool } from 'pg';
 
 /** Node registry rows; lease times come from Postgres's clock so metadata instances agree. */
-@Injectable()
 export class NodesRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(private readonly pool: Pool) {}
 
   /**
    * Registers (or re-registers) a node. Refused while the node id is live (active, lease not run out)

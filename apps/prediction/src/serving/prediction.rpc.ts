@@ -1,11 +1,21 @@
+import { Payload } from '@nestjs/microservices';
 import { DEFAULT_PREDICTIONS, ErrorCodes, ForesightError, MODEL_CHUNK_BYTES, PredictionCommandSchemas, predictionSubjects, requestValidators, type ModelChunk, type PredictionCommands } from '@foresight/contracts';
-import { serveRpc, type RpcHandler, type RpcLogger } from '@foresight/messaging';
-import type { NatsConnection, Subscription } from 'nats';
+import { RpcController, RpcOp, type RpcEndpoint } from '@foresight/platform';
+import { ModelRegistry } from '../models/model-registry';
 import type { ServingModel } from '../models/serving-model';
-import type { Predictor } from './predictor';
+import { Predictor } from './predictor';
 
 /** Every prediction command's request schema, compiled once. */
 const requests = requestValidators(PredictionCommandSchemas);
+
+/** Where the prediction service answers: subjects that name the op, any instance answering. */
+export function predictionEndpoints(namespace: string): Record<'predict' | 'model', RpcEndpoint> {
+  const s = predictionSubjects(namespace);
+  return {
+    predict: { subject: s.predictionRpc('predict'), queue: 'prediction', defaultOp: 'predict' },
+    model: { subject: s.predictionRpc('model'), queue: 'prediction', defaultOp: 'model' },
+  };
+}
 
 /** A chunk of the serving model's stored bytes, or MODEL_NOT_FOUND. */
 export function modelChunk(serving: ServingModel, request: PredictionCommands['model']['request']): ModelChunk {
@@ -35,28 +45,27 @@ export function modelChunk(serving: ServingModel, request: PredictionCommands['m
 }
 
 /**
- * Request/reply on `<ns>.rpc.prediction.predict` and `<ns>.rpc.prediction.model`, queue group
- * `prediction`. The op header is optional (the subject names the op); anything undecodable or
- * invalid gets an error reply (serveRpc never lets a request crash the process).
+ * Request/reply on `<ns>.rpc.prediction.predict` and `<ns>.rpc.prediction.model` (endpoints of the
+ * runtime's transport, queue group `prediction`). The op header is optional (the subject names the
+ * op); anything undecodable or invalid gets an error reply (the transport never lets a request crash
+ * the process).
  */
-export function servePredictionRpc(
-  nc: NatsConnection,
-  namespace: string,
-  predictor: Predictor,
-  serving: () => ServingModel,
-  logger: RpcLogger,
-  onRequest?: (op: string, ms: number, ok: boolean) => void,
-): Subscription[] {
-  const s = predictionSubjects(namespace);
-  const predict: RpcHandler = async (raw): Promise<PredictionCommands['predict']['reply']> => {
+@RpcController()
+export class PredictionRpcController {
+  constructor(
+    private readonly predictor: Predictor,
+    private readonly registry: ModelRegistry,
+  ) {}
+
+  @RpcOp('predict', 'predict')
+  async predict(@Payload() raw: unknown): Promise<PredictionCommands['predict']['reply']> {
     const r = requests.predict.parse(raw);
-    return predictor.predict(r.sessionId, r.n ?? DEFAULT_PREDICTIONS);
-  };
+    return this.predictor.predict(r.sessionId, r.n ?? DEFAULT_PREDICTIONS);
+  }
+
   // A request without fields may arrive as nil.
-  const model: RpcHandler = async (raw): Promise<PredictionCommands['model']['reply']> => modelChunk(serving(), requests.model.parse(raw ?? {}));
-  const options = { queue: 'prediction', logger, onRequest };
-  return [
-    serveRpc(nc, s.predictionRpc('predict'), { predict, '': predict }, options),
-    serveRpc(nc, s.predictionRpc('model'), { model, '': model }, options),
-  ];
+  @RpcOp('model', 'model')
+  async model(@Payload() raw: unknown): Promise<PredictionCommands['model']['reply']> {
+    return modelChunk(this.registry.current, requests.model.parse(raw ?? {}));
+  }
 }

@@ -1,0 +1,87 @@
+import type { ForesightConfig } from '@foresight/config';
+import type { Logger } from '@foresight/observability';
+import type { Clock } from '@foresight/time';
+import type { NatsConnection } from 'nats';
+import type { Registry } from 'prom-client';
+import { AgentReports } from './agent/agent-reports';
+import { EdgeCacheService } from './edge-cache/edge-cache.service';
+import { OwnerDirectory } from './routing/owner-directory.service';
+import { ShardClient } from './routing/shard-client.service';
+import { VariablesService } from './sessions/variables.service';
+import { AccessTokenVerifier } from './tokens/access-token-verifier';
+import { JwksCache } from './tokens/jwks-cache';
+import { RefreshLimits } from './tokens/refresh-limits';
+import { RevocationCache } from './tokens/revocation-cache';
+import { TokenClient } from './tokens/token-client';
+import { TokenSocketService } from './tokens/token-socket.service';
+
+export interface GatewayRuntimeDeps {
+  readonly config: ForesightConfig;
+  readonly nc: NatsConnection;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly metrics: Registry;
+}
+
+/**
+ * The gateway without Nest: routing to owner nodes (owner directory, shard client), the edge cache,
+ * the token features (JWKS and revocation caches, access-token verification, refresh limits,
+ * WebSocket push), and the client agents' reports. The HTTP controllers, guards and the fast lane
+ * use these objects.
+ */
+export class GatewayRuntime {
+  readonly directory: OwnerDirectory;
+  readonly shards: ShardClient;
+  readonly edgeCache: EdgeCacheService;
+  readonly variables: VariablesService;
+  readonly tokenClient: TokenClient;
+  readonly jwks: JwksCache;
+  readonly revocations: RevocationCache;
+  readonly verifier: AccessTokenVerifier;
+  readonly limits: RefreshLimits;
+  readonly tokenSockets: TokenSocketService;
+  readonly agentReports: AgentReports;
+  private pruneTimer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: GatewayRuntimeDeps) {
+    const { config, nc, logger, clock, metrics } = deps;
+    this.directory = new OwnerDirectory({ nc, config, logger, metrics });
+    this.shards = new ShardClient({ directory: this.directory, nc, config, metrics });
+    this.edgeCache = new EdgeCacheService({ directory: this.directory, nc, config, logger, clock, metrics });
+    this.variables = new VariablesService({ shards: this.shards, l1: this.edgeCache, config });
+    this.tokenClient = new TokenClient(nc, config.nats.namespace, config.nats.requestTimeoutMs);
+    this.jwks = new JwksCache(() => this.tokenClient.call('jwks', {}), clock, config.token.jwksCacheMs);
+    this.revocations = new RevocationCache(nc, { namespace: config.nats.namespace, replicas: config.nats.jetStreamReplicas, retainMs: config.token.accessTtlMs + 120_000, clock }, logger);
+    this.verifier = new AccessTokenVerifier(this.jwks, (claims) => this.revocations.isRevoked(claims), clock, config.token);
+    this.limits = new RefreshLimits(config.token.rateLimit);
+    this.tokenSockets = new TokenSocketService({ verifier: this.verifier, tokens: this.tokenClient, revocations: this.revocations, nc, config, logger, metrics });
+    this.agentReports = new AgentReports({ clock, metrics });
+  }
+
+  /** The revocation cache first (no token is trusted before it follows), then the owner table and the edge cache. */
+  async start(): Promise<void> {
+    const { clock, logger } = this.deps;
+    await this.revocations.start();
+    // Refresh buckets and stale agent reports are pruned together, so memory follows the clients still active.
+    this.pruneTimer = setInterval(() => {
+      this.limits.prune(clock.now());
+      this.agentReports.prune();
+    }, 30_000);
+    this.pruneTimer.unref();
+    logger.info('token revocation cache following token.revoked');
+    this.directory.start();
+    this.edgeCache.start();
+  }
+
+  /**
+   * Once the HTTP server has closed: routing and the edge cache stop (served reads reported), then
+   * the token sockets close and the revocation cache stops last; the platform then drains NATS.
+   */
+  async stop(): Promise<void> {
+    this.directory.stop();
+    await this.edgeCache.stop();
+    if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.tokenSockets.close();
+    await this.revocations.stop();
+  }
+}

@@ -1,0 +1,60 @@
+import type { ForesightConfig } from '@foresight/config';
+import type { Logger } from '@foresight/observability';
+import { ForesightRpcTransport } from '@foresight/platform';
+import type { Clock } from '@foresight/time';
+import type { NatsConnection } from 'nats';
+import type { Pool } from 'pg';
+import type { Registry } from 'prom-client';
+import { ClusterEventsPublisher } from './assignment/cluster-events.publisher';
+import { RebalancerService } from './assignment/rebalancer.service';
+import { ShardsRepository } from './assignment/shards.repository';
+import { metadataEndpoints } from './metadata.rpc';
+import { MetadataService } from './metadata.service';
+import { NodesRepository } from './nodes/nodes.repository';
+import { declareAllStreams } from './streams.declarer';
+
+export interface MetadataRuntimeDeps {
+  readonly config: ForesightConfig;
+  readonly pool: Pool;
+  readonly nc: NatsConnection;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly metrics: Registry;
+}
+
+/**
+ * The metadata service without Nest: node registry, shard ownership, the rebalancing leader and
+ * the request/reply API, started and stopped in a safe order. Used by the Nest lifecycle and tests.
+ */
+export class MetadataRuntime {
+  readonly nodes: NodesRepository;
+  readonly shards: ShardsRepository;
+  readonly events: ClusterEventsPublisher;
+  readonly rebalancer: RebalancerService;
+  readonly metadata: MetadataService;
+  /** `assignment`, `owner` and node membership over NATS; the handlers are MetadataRpcController's. */
+  readonly rpc: ForesightRpcTransport;
+
+  constructor(private readonly deps: MetadataRuntimeDeps) {
+    const { config, pool, nc, logger, clock, metrics } = deps;
+    this.nodes = new NodesRepository(pool);
+    this.shards = new ShardsRepository(pool);
+    this.events = new ClusterEventsPublisher({ nc, config, logger, clock });
+    this.rebalancer = new RebalancerService({ nodes: this.nodes, shards: this.shards, events: this.events, config, logger, metrics });
+    this.metadata = new MetadataService({ nodes: this.nodes, shards: this.shards, rebalancer: this.rebalancer, events: this.events, config, logger });
+    this.rpc = new ForesightRpcTransport({ nc, endpoints: metadataEndpoints(config.nats.namespace), logger });
+  }
+
+  /** Every stream declared, the shard rows created and the first rebalancing round due, then requests. */
+  async start(): Promise<void> {
+    await declareAllStreams(this.deps);
+    await this.rebalancer.start();
+    this.rpc.open();
+  }
+
+  /** No new requests (those received finish), then no new rebalancing round; the platform drains NATS and closes the pool. */
+  async stop(): Promise<void> {
+    await this.rpc.close();
+    await this.rebalancer.stop();
+  }
+}

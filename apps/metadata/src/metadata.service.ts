@@ -1,0 +1,106 @@
+import { ErrorCodes, ForesightError, subjects, type AssignmentView, type HeartbeatReply, type OwnerView, type Subjects } from '@foresight/contracts';
+import type { ForesightConfig } from '@foresight/config';
+import { shardOf } from '@foresight/hashing';
+import type { Logger } from '@foresight/observability';
+import type { ClusterEventsPublisher } from './assignment/cluster-events.publisher';
+import type { RebalancerService } from './assignment/rebalancer.service';
+import type { ShardsRepository } from './assignment/shards.repository';
+import type { NodesRepository } from './nodes/nodes.repository';
+
+export interface MetadataServiceDeps {
+  readonly nodes: NodesRepository;
+  readonly shards: ShardsRepository;
+  readonly rebalancer: RebalancerService;
+  readonly events: ClusterEventsPublisher;
+  readonly config: ForesightConfig;
+  readonly logger: Logger;
+}
+
+/** A membership request, its node id taken from the subject (see `nodeRequest`). */
+export interface NodeRequest {
+  readonly nodeId: string;
+  readonly incarnation: string;
+  readonly appliedVersion?: number;
+}
+
+/** What the metadata service answers: the assignment, a session's owner, and node membership. */
+export class MetadataService {
+  private readonly s: Subjects;
+  private readonly nodes: NodesRepository;
+  private readonly shards: ShardsRepository;
+  private readonly rebalancer: RebalancerService;
+  private readonly events: ClusterEventsPublisher;
+  private readonly config: ForesightConfig;
+  private readonly logger: Logger;
+
+  constructor(deps: MetadataServiceDeps) {
+    this.nodes = deps.nodes;
+    this.shards = deps.shards;
+    this.rebalancer = deps.rebalancer;
+    this.events = deps.events;
+    this.config = deps.config;
+    this.logger = deps.logger;
+    this.s = subjects(deps.config.nats.namespace);
+  }
+
+  /**
+   * A node's RPC subject is derived from its id, never declared by it. A node id that is live under
+   * another incarnation is refused (NODE.INCARNATION_CONFLICT): a restarted node gets in once its
+   * previous incarnation's lease has run out or it has left.
+   */
+  async register({ nodeId, incarnation }: NodeRequest): Promise<HeartbeatReply> {
+    const outcome = await this.nodes.register(nodeId, incarnation, this.s.shardRpc(nodeId), this.config.cluster.leaseMs);
+    if (outcome.refused) {
+      throw new ForesightError(
+        ErrorCodes.NODE_INCARNATION_CONFLICT,
+        `Node ${nodeId} is live under another incarnation for ${outcome.leaseLeftMs} ms more; a restarted node can register once that lease has run out.`,
+        { nodeId, retryAfterMs: outcome.leaseLeftMs },
+      );
+    }
+    const { newIncarnation } = outcome;
+    // A node registers at start or after dropping every shard: it serves nothing it may have lost.
+    await this.releaseHandoffs(nodeId, undefined);
+    if (newIncarnation) {
+      this.logger.info({ nodeId, incarnation }, 'node joined');
+      const refenced = await this.shards.refence(nodeId);
+      if (refenced.length > 0) await this.events.ownersChanged(refenced, await this.shards.version());
+      void this.events.nodeJoined(nodeId, incarnation);
+    }
+    this.rebalancer.trigger();
+    return { leaseMs: this.config.cluster.leaseMs, assignmentVersion: await this.shards.version(), status: 'active' };
+  }
+
+  async heartbeat({ nodeId, incarnation, appliedVersion }: NodeRequest): Promise<HeartbeatReply> {
+    const alive = await this.nodes.heartbeat(nodeId, incarnation, this.config.cluster.leaseMs);
+    if (alive && appliedVersion !== undefined) await this.releaseHandoffs(nodeId, appliedVersion);
+    return { leaseMs: this.config.cluster.leaseMs, assignmentVersion: await this.shards.version(), status: alive ? 'active' : 'unknown' };
+  }
+
+  async leave({ nodeId, incarnation }: NodeRequest): Promise<{ ok: true }> {
+    if (await this.nodes.leave(nodeId, incarnation)) {
+      this.logger.info({ nodeId }, 'node left');
+      void this.events.nodeLeft(nodeId, 'graceful');
+      this.rebalancer.trigger();
+    }
+    return { ok: true };
+  }
+
+  async assignment(): Promise<AssignmentView> {
+    const [{ version, shards }, nodes] = await Promise.all([this.shards.current(), this.nodes.all()]);
+    return { shardCount: this.config.cluster.shardCount, version, shards, nodes };
+  }
+
+  async owner(sessionId: string): Promise<OwnerView> {
+    const shard = shardOf(sessionId, this.config.cluster.shardCount);
+    const row = await this.shards.ownerOf(shard);
+    return { sessionId, shard, nodeId: row?.nodeId ?? null, epoch: row?.epoch ?? 0 };
+  }
+
+  /** Ends the handoffs `nodeId` no longer blocks; their new owners hear of it through the notice. */
+  private async releaseHandoffs(nodeId: string, appliedVersion: number | undefined): Promise<void> {
+    const version = await this.shards.releaseHandoffs(nodeId, appliedVersion);
+    if (version === null) return;
+    this.logger.debug({ nodeId, appliedVersion, version }, 'handoff released');
+    this.events.notice(version);
+  }
+}
