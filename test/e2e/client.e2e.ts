@@ -94,7 +94,7 @@ describe('@foresight/client against the gateway (metadata, two shard nodes, orig
     const s = c.session((await c.createSession({})).id);
     for (let i = 0; i < 10; i++) await s.set('cart', 'n', i);
     await expect(c.reportNow()).resolves.toMatchObject({ accepted: true });
-    const listed = await c.call('AgentController_list', {});
+    const listed = await c.agentReports();
     const mine = listed.reports.find((r) => r.clientId === 'e2e-agent');
     expect(mine?.gateways[0]).toMatchObject({ gateway: stack.gatewayUrl, errors: 0 });
     expect(mine!.gateways[0]!.requests).toBeGreaterThanOrEqual(11);

@@ -5,6 +5,7 @@ import { ClientErrorCodes, ConfigurationError, ForesightError, IncompatibleServe
 import {
   CONTRACT_VERSION,
   type AgentReportAccepted,
+  type AgentReportsList,
   type ContractInfo,
   type CreateSessionBody,
   type DataGetReply,
@@ -273,6 +274,11 @@ export class ForesightClient implements SessionApi {
     const report = this.meter.report(this.clientId, SDK);
     if (report.gateways.length === 0) return undefined;
     return this.transport.call('AgentController_report', { body: JSON.stringify(report) }, call, false);
+  }
+
+  /** The latest report of every client agent the gateway heard from recently (API key: operators, the affinity service). */
+  agentReports(call?: CallOptions): Promise<AgentReportsList> {
+    return this.call('AgentController_list', {}, call);
   }
 
   /** Stops the agent's schedule (and, for a session client, the token WebSocket). Pending calls finish. */

@@ -88,6 +88,19 @@ describe('ForesightClient', () => {
     }
   });
 
+  it('reports on the schedule the gateway asks for, and stops when closed', async () => {
+    const g = gateway(contract({ agentReportIntervalMs: 30 }));
+    const reports = () => g.sent.filter((s) => s === 'POST http://g/v1/agent/reports').length;
+    const client = new ForesightClient({ baseUrl: 'http://g', apiKey: 'k', fetch: g.fetch, agent: { clientId: 'unit' } });
+    await client.getSession('a');
+    for (let i = 0; i < 200 && reports() < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(reports()).toBeGreaterThanOrEqual(2);
+    client.close();
+    const atClose = reports();
+    await new Promise((r) => setTimeout(r, 120));
+    expect(reports()).toBe(atClose);
+  });
+
   it("refuses values over the gateway's limits before sending them", async () => {
     const g = gateway();
     const client = new ForesightClient({ baseUrl: 'http://g', apiKey: 'k', fetch: g.fetch, agent: false });
