@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { builtinModules } from 'node:module';
 import { connect } from 'node:net';
@@ -80,6 +80,7 @@ export async function servePage(gatewayUrl: string, script: string, backEnd: (pa
 
 /** Headless Chromium with a fresh profile; `close` removes the profile. */
 export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
+  if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's package (apt-get install chromium) or set CHROMIUM_BIN to a Chromium binary.`);
   const profile = mkdtempSync(join(tmpdir(), 'foresight-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
