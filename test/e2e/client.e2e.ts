@@ -89,7 +89,7 @@ describe('@foresight/client against the gateway (metadata, two shard nodes, orig
     expect((await s.cacheStats()).historyLength).toBeGreaterThanOrEqual(1);
   });
 
-  it("the agent's report reaches the gateway, which lists it and exposes it in /metrics", async () => {
+  it("the agent's report reaches the gateway, which lists it and exposes it in /metrics; a malformed or anonymous report is refused", async () => {
     const c = new ForesightClient({ baseUrl: stack.gatewayUrl, apiKey: stack.apiKey, agent: { clientId: 'e2e-agent', reportIntervalMs: 0 } });
     const s = c.session((await c.createSession({})).id);
     for (let i = 0; i < 10; i++) await s.set('cart', 'n', i);
@@ -102,6 +102,15 @@ describe('@foresight/client against the gateway (metadata, two shard nodes, orig
     const metrics = await (await fetch(`${stack.gatewayUrl}/metrics`)).text();
     expect(metrics).toContain(`foresight_agent_gateway_rtt_seconds{gateway="${stack.gatewayUrl}",stat="p50"`);
     expect(metrics).toMatch(/foresight_agent_clients\{[^}]*\} [1-9]/);
+    // A report is bad input like any body: a 4xx with a stable code naming the field, never stored.
+    const post = (headers: Record<string, string>, body: unknown) =>
+      fetch(`${stack.gatewayUrl}/v1/agent/reports`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    const bad = await post({ 'x-api-key': stack.apiKey }, { clientId: 'e2e-bad', sdk: 'x', windowMs: 1000, gateways: [{ ...mine!.gateways[0]!, gateway: 'ftp://g' }] });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { code: string; details: { path: string } } }).error).toMatchObject({ code: 'REQUEST.INVALID', details: { path: '/gateways/0/gateway' } });
+    const anonymous = await post({}, { clientId: 'e2e-anon', sdk: 'x', windowMs: 1000, gateways: [] });
+    expect(anonymous.status).toBe(401);
+    expect((await c.agentReports()).reports.map((r) => r.clientId)).not.toContain('e2e-bad');
     c.close();
   });
 
