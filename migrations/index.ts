@@ -6,4 +6,11 @@ import { ShardHandoff1764122400000 } from './1764122400000-shard-handoff';
 import { CacheLearned1764208800000 } from './1764208800000-cache-learned';
 
 /** Every migration, in order. Listed explicitly so the CLI, the apps and the tests run the same set. */
-export const migrations = [InitialSchema1763776800000, Tokens1763863200000, PredictionModels1763949600000, CacheRequirements1764036000000, ShardHandoff1764122400000, CacheLearned1764208800000];
+export const migrations = [
+  InitialSchema1763776800000,
+  Tokens1763863200000,
+  PredictionModels1763949600000,
+  CacheRequirements1764036000000,
+  ShardHandoff1764122400000,
+  CacheLearned1764208800000,
+];

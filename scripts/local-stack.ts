@@ -172,14 +172,19 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       const client = new Client({ connectionString: databaseUrl });
       await client.connect();
       try {
-        await waitFor('shard assignment', async () => {
-          const r = await client.query<{ unowned: number; owners: string[] }>(
-            `SELECT count(*) FILTER (WHERE owner_node IS NULL OR owner_node NOT IN (SELECT node_id FROM nodes WHERE status = 'active'))::int AS unowned,
+        await waitFor(
+          'shard assignment',
+          async () => {
+            const r = await client.query<{ unowned: number; owners: string[] }>(
+              `SELECT count(*) FILTER (WHERE owner_node IS NULL OR owner_node NOT IN (SELECT node_id FROM nodes WHERE status = 'active'))::int AS unowned,
                     coalesce(array_agg(DISTINCT owner_node) FILTER (WHERE owner_node IS NOT NULL), '{}') AS owners FROM shards`,
-          );
-          const row = r.rows[0];
-          return row.unowned === 0 && nodes.every((n) => row.owners.includes(n)) && (!exact || row.owners.every((o) => nodes.includes(o)));
-        }, timeoutMs, 100);
+            );
+            const row = r.rows[0];
+            return row.unowned === 0 && nodes.every((n) => row.owners.includes(n)) && (!exact || row.owners.every((o) => nodes.includes(o)));
+          },
+          timeoutMs,
+          100,
+        );
       } finally {
         await client.end();
       }
@@ -190,7 +195,8 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     if (options.originExample) originUrl = (await startService('origin-example', 'origin-example', options.originExample.env ?? {})).httpUrl;
     // Origins set in the shell or by the caller win: the services inherit the shell's environment.
     const given = { ...process.env, ...options.env };
-    const shardEnv: Record<string, string> = originUrl && given.FORESIGHT_ORIGINS === undefined && given.FORESIGHT_ORIGINS_FILE === undefined ? { FORESIGHT_ORIGINS: exampleOrigins(originUrl) } : {};
+    const shardEnv: Record<string, string> =
+      originUrl && given.FORESIGHT_ORIGINS === undefined && given.FORESIGHT_ORIGINS_FILE === undefined ? { FORESIGHT_ORIGINS: exampleOrigins(originUrl) } : {};
     const shardNames = Array.from({ length: options.shardNodes ?? 1 }, (_, i) => `shard-${i + 1}`);
     await Promise.all(shardNames.map((n) => startService('shard', n, shardEnv)));
     await waitForAssignment(shardNames);

@@ -9,7 +9,14 @@ import { encodingCli } from './cli';
  * event store) against JSON, for the event shapes Foresight publishes.
  */
 function sample(kind: 'small' | 'cart' | 'created'): SessionEvent {
-  const base = { id: randomUUID(), version: 1 as const, sessionId: 'kz3sS1pk2uKyJhRQn7LgSIGuv4pjJEKd', occurredAt: new Date().toISOString(), correlationId: randomUUID(), causationId: randomUUID() };
+  const base = {
+    id: randomUUID(),
+    version: 1 as const,
+    sessionId: 'kz3sS1pk2uKyJhRQn7LgSIGuv4pjJEKd',
+    occurredAt: new Date().toISOString(),
+    correlationId: randomUUID(),
+    causationId: randomUUID(),
+  };
   if (kind === 'small') return { ...base, type: 'session.variable_set', data: { group: 'settings', name: 'theme', value: 'dark', via: 'put' } };
   if (kind === 'cart') {
     const items = Array.from({ length: 8 }, (_, i) => ({ sku: `SKU-${1000 + i}`, qty: 1 + (i % 3), price: 9.99 + i, addedAt: 1763776800000 + i * 1000 }));
@@ -18,7 +25,13 @@ function sample(kind: 'small' | 'cart' | 'created'): SessionEvent {
   return {
     ...base,
     type: 'session.created',
-    data: { userId: 'user-42', shard: 238, idleTimeoutMs: 1_800_000, absoluteExpiresAt: new Date().toISOString(), groups: { auth: { role: 'buyer', mfa: true }, settings: { theme: 'dark', lang: 'en' } } },
+    data: {
+      userId: 'user-42',
+      shard: 238,
+      idleTimeoutMs: 1_800_000,
+      absoluteExpiresAt: new Date().toISOString(),
+      groups: { auth: { role: 'buyer', mfa: true }, settings: { theme: 'dark', lang: 'en' } },
+    },
   };
 }
 

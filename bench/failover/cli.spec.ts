@@ -4,7 +4,10 @@ describe('npm run bench:failover -- command line', () => {
   it('prints its usage on --help and refuses unknown options', () => {
     expect(failoverCli.resolve(['--help'])).toEqual({ kind: 'help', text: failoverCli.usage });
     expect(failoverCli.usage).toMatch(/^usage: npm run bench:failover -- /);
-    expect(failoverCli.resolve(['--node', '3'])).toEqual({ kind: 'invalid', text: 'unknown option --node (did you mean --nodes?)\nrun with --help for usage (npm run bench:failover -- --help)' });
+    expect(failoverCli.resolve(['--node', '3'])).toEqual({
+      kind: 'invalid',
+      text: 'unknown option --node (did you mean --nodes?)\nrun with --help for usage (npm run bench:failover -- --help)',
+    });
   });
 
   it('keeps the documented defaults and needs a survivor', () => {

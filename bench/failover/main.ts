@@ -34,7 +34,11 @@ async function main(): Promise<void> {
       const loops = sessions.map(async (id, k) => {
         for (let i = 0; running; i++) {
           const started = Date.now();
-          const r = await fetch(`${stack.gatewayUrl}/v1/sessions/${id}/vars/cart/r${round}_${i}`, { method: 'PUT', headers, body: JSON.stringify({ value: k * 1e6 + i }) });
+          const r = await fetch(`${stack.gatewayUrl}/v1/sessions/${id}/vars/cart/r${round}_${i}`, {
+            method: 'PUT',
+            headers,
+            body: JSON.stringify({ value: k * 1e6 + i }),
+          });
           slowestMs = Math.max(slowestMs, Date.now() - started);
           if (r.ok) acked.push({ id, name: `r${round}_${i}`, value: k * 1e6 + i });
           else errors++;
@@ -59,8 +63,19 @@ async function main(): Promise<void> {
         const body = (await r.json()) as { value?: number };
         if (body.value !== a.value) lost++;
       }
-      rounds.push({ round, killed: victim, shardsMoved: owned.rows[0].n, takeoverMs, acknowledgedWrites: acked.length, lostWrites: lost, clientErrors: errors, slowestRequestMs: slowestMs });
-      process.stderr.write(`round ${round}: killed ${victim} (${owned.rows[0].n} shards), takeover ${takeoverMs} ms, ${acked.length} acked, ${lost} lost, ${errors} errors\n`);
+      rounds.push({
+        round,
+        killed: victim,
+        shardsMoved: owned.rows[0].n,
+        takeoverMs,
+        acknowledgedWrites: acked.length,
+        lostWrites: lost,
+        clientErrors: errors,
+        slowestRequestMs: slowestMs,
+      });
+      process.stderr.write(
+        `round ${round}: killed ${victim} (${owned.rows[0].n} shards), takeover ${takeoverMs} ms, ${acked.length} acked, ${lost} lost, ${errors} errors\n`,
+      );
       // Bring the cluster back to size for the next round with a fresh node.
       await stack.startService('shard', `shard-${nextNode++}`);
     }

@@ -4,7 +4,10 @@ describe('npm run bench:predict -- command line', () => {
   it('prints its usage on --help and refuses unknown options', () => {
     expect(predictCli.resolve(['--help'])).toEqual({ kind: 'help', text: predictCli.usage });
     expect(predictCli.usage).toMatch(/^usage: npm run bench:predict -- /);
-    expect(predictCli.resolve(['--data', 'x', '--hidden', '64'])).toEqual({ kind: 'invalid', text: 'unknown option --hidden (did you mean --rnn-hidden?)\nrun with --help for usage (npm run bench:predict -- --help)' });
+    expect(predictCli.resolve(['--data', 'x', '--hidden', '64'])).toEqual({
+      kind: 'invalid',
+      text: 'unknown option --hidden (did you mean --rnn-hidden?)\nrun with --help for usage (npm run bench:predict -- --help)',
+    });
   });
 
   it('keeps the documented defaults and generates sessions without --data', () => {

@@ -26,9 +26,14 @@ export const predictCli = defineCommand({
     calls: { type: 'integer', min: 1, default: 200_000, description: 'timed calls per Markov case' },
     history: { type: 'integer', min: 1, default: 10, description: "query history length, also the RNN's" },
     'rnn-hidden': { type: 'integer', min: 1, default: 128, description: 'RNN hidden units' },
-    out: { type: 'string', placeholder: '<file>', defaultText: '.bench-results/bench-predict-<data file name or generated>.json', description: 'JSON result file' },
+    out: {
+      type: 'string',
+      placeholder: '<file>',
+      defaultText: '.bench-results/bench-predict-<data file name or generated>.json',
+      description: 'JSON result file',
+    },
   },
-  examples: ['npm run bench:predict -- --data ../shared/data/fifa98/FIFA.dat --format lines'],
+  examples: ['npm run bench:predict -- --data data/fifa98/FIFA.dat --format lines'],
   build: (v): Args => ({
     data: v.data ?? null,
     format: v.format,

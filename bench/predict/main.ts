@@ -1,14 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { basename, dirname } from 'node:path';
-import {
-  UserBlendedMarkov,
-  VariableOrderMarkov,
-  Vocabulary,
-  initBackend,
-  packSessions,
-  trainRnn,
-  type Smoothing,
-} from '@foresight/prediction-core';
+import { UserBlendedMarkov, VariableOrderMarkov, Vocabulary, initBackend, packSessions, trainRnn, type Smoothing } from '@foresight/prediction-core';
 import { seededRng } from '@foresight/random';
 import { loadSessions } from '../../tools/eval-predict/datasets';
 import { predictCli } from './cli';
@@ -31,9 +23,7 @@ function generated(count: number, vocabulary: number, seed: number): number[][] 
 async function main(): Promise<void> {
   const args = predictCli.parseOrExit(process.argv.slice(2));
   const vocab = new Vocabulary({ maxSize: 1 << 22 });
-  const sessions = args.data
-    ? loadSessions(args.data, args.format, args.maxSessions).map((s) => vocab.encodeAll(s))
-    : generated(50_000, 1000, 1);
+  const sessions = args.data ? loadSessions(args.data, args.format, args.maxSessions).map((s) => vocab.encodeAll(s)) : generated(50_000, 1000, 1);
   const V = args.data ? vocab.size : 1000;
   const cut = Math.floor(sessions.length * 0.8);
   const train = sessions.slice(0, cut);
@@ -89,17 +79,34 @@ async function main(): Promise<void> {
     log(`RNN batch ${batch}: ${rnnRows[`batch ${batch}`]!.predictionsPerSecond} predictions/s`);
   }
 
-  const lines = ['Markov top-5 latency per call (µs, in process)', `${'case'.padEnd(52)} ${'p50'.padStart(7)} ${'p90'.padStart(7)} ${'p99'.padStart(7)} ${'mean'.padStart(7)}`];
+  const lines = [
+    'Markov top-5 latency per call (µs, in process)',
+    `${'case'.padEnd(52)} ${'p50'.padStart(7)} ${'p90'.padStart(7)} ${'p99'.padStart(7)} ${'mean'.padStart(7)}`,
+  ];
   for (const [name, s] of Object.entries(markov)) {
-    lines.push(`${name.padEnd(52)} ${s.p50Us.toFixed(2).padStart(7)} ${s.p90Us.toFixed(2).padStart(7)} ${s.p99Us.toFixed(2).padStart(7)} ${s.meanUs.toFixed(2).padStart(7)}`);
+    lines.push(
+      `${name.padEnd(52)} ${s.p50Us.toFixed(2).padStart(7)} ${s.p90Us.toFixed(2).padStart(7)} ${s.p99Us.toFixed(2).padStart(7)} ${s.meanUs.toFixed(2).padStart(7)}`,
+    );
   }
-  lines.push('', `RNN (gru-${args.hidden}, T=${args.history}, V=${V}) batched inference, backend ${backend}`, `${'batch'.padEnd(8)} ${'pred/s'.padStart(10)} ${'ms/batch'.padStart(10)}`);
-  for (const r of Object.values(rnnRows)) lines.push(`${String(r.batch).padEnd(8)} ${String(r.predictionsPerSecond).padStart(10)} ${r.msPerBatch.toFixed(2).padStart(10)}`);
+  lines.push(
+    '',
+    `RNN (gru-${args.hidden}, T=${args.history}, V=${V}) batched inference, backend ${backend}`,
+    `${'batch'.padEnd(8)} ${'pred/s'.padStart(10)} ${'ms/batch'.padStart(10)}`,
+  );
+  for (const r of Object.values(rnnRows))
+    lines.push(`${String(r.batch).padEnd(8)} ${String(r.predictionsPerSecond).padStart(10)} ${r.msPerBatch.toFixed(2).padStart(10)}`);
   process.stdout.write(`${lines.join('\n')}\n`);
 
   const out = args.out ?? `.bench-results/bench-predict-${args.data ? basename(args.data).replace(/\.[^.]+$/, '') : 'generated'}.json`;
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, JSON.stringify({ args, vocabularySize: V, sessions: sessions.length, markov, rnn: { backend, rows: rnnRows }, measuredAt: new Date().toISOString() }, null, 2));
+  writeFileSync(
+    out,
+    JSON.stringify(
+      { args, vocabularySize: V, sessions: sessions.length, markov, rnn: { backend, rows: rnnRows }, measuredAt: new Date().toISOString() },
+      null,
+      2,
+    ),
+  );
   log(`wrote ${out}`);
   rnn.dispose();
 }

@@ -8,7 +8,12 @@ export const prefetchE2eCli = defineCommand({
     'GET page:<page>) twice, with prediction and without (--baseline policy), and compares how often reads waited on the origin.',
   options: {
     data: { type: 'string', required: true, file: 'a session trace such as the FIFA 1998 one (FIFA.dat)', description: 'the session trace' },
-    format: { type: 'string', choices: ['lines', 'msnbc', 'tsv'], default: 'lines', description: 'one session per line, MSNBC .seq text, or session/item/time rows' },
+    format: {
+      type: 'string',
+      choices: ['lines', 'msnbc', 'tsv'],
+      default: 'lines',
+      description: 'one session per line, MSNBC .seq text, or session/item/time rows',
+    },
     'latency-ms': { type: 'number', min: 0, default: 20, description: "the example origin's latency per request" },
     'payload-bytes': { type: 'integer', min: 0, default: 1024, description: "size of the example origin's answers" },
     'budget-kib': { type: 'number', min: 1, default: 256, description: "the shard node's cache budget, CACHE_BUDGET_BYTES / 1024" },
@@ -22,8 +27,8 @@ export const prefetchE2eCli = defineCommand({
     out: { type: 'string', default: '.bench-results/prefetch-e2e.json', placeholder: '<file>', description: 'JSON result file' },
   },
   examples: [
-    'npm run bench:prefetch-e2e -- --data ../shared/data/fifa98/FIFA.dat',
-    'npm run bench:prefetch-e2e -- --data ../shared/data/fifa98/FIFA.dat --latency-ms 50 --baseline lfu --out .bench-results/prefetch-e2e-lfu.json',
+    'npm run bench:prefetch-e2e -- --data data/fifa98/FIFA.dat',
+    'npm run bench:prefetch-e2e -- --data data/fifa98/FIFA.dat --latency-ms 50 --baseline lfu --out .bench-results/prefetch-e2e-lfu.json',
   ],
 });
 

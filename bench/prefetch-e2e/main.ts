@@ -65,7 +65,15 @@ async function replay(stack: LocalStack, sessions: readonly (readonly string[])[
   return samples.slice(0, cap);
 }
 
-async function phase(stack: LocalStack, name: string, policy: string, prefetch: boolean, warm: readonly (readonly string[])[], measured: readonly (readonly string[])[], a: Args): Promise<PhaseResult & { node: Record<string, unknown> }> {
+async function phase(
+  stack: LocalStack,
+  name: string,
+  policy: string,
+  prefetch: boolean,
+  warm: readonly (readonly string[])[],
+  measured: readonly (readonly string[])[],
+  a: Args,
+): Promise<PhaseResult & { node: Record<string, unknown> }> {
   log(`${name}: ${warm.length} warm-up sessions (not measured)`);
   await replay(stack, warm, a, Number.POSITIVE_INFINITY, a.seed);
   await sleep(500);
@@ -76,7 +84,9 @@ async function phase(stack: LocalStack, name: string, policy: string, prefetch: 
   const fetches = (await originRequests(stack)) - before;
   const node = (await gateway(stack)<{ nodes: Record<string, unknown>[] }>('GET', '/v1/cache/stats')).body.nodes[0] ?? {};
   const r = { ...summarize(name, policy, prefetch, samples, fetches, seconds), node };
-  log(`${name}: ${r.requests} reads in ${seconds.toFixed(1)} s, waited on origin ${r.waitedShare.toFixed(3)}, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms`);
+  log(
+    `${name}: ${r.requests} reads in ${seconds.toFixed(1)} s, waited on origin ${r.waitedShare.toFixed(3)}, p50 ${r.p50Ms.toFixed(1)} ms, p99 ${r.p99Ms.toFixed(1)} ms`,
+  );
   return r;
 }
 
@@ -113,7 +123,9 @@ async function main(): Promise<void> {
   for (const s of train) markov.observeSession(s.map((p) => vocabulary.encode(`view:${p}`)));
   markov.growVocabulary(vocabulary.size);
   const bundle = encodeBundle({ kind: 'markov', vocabulary: vocabulary.toJSON(), markov: encodeMarkov(markov), rnn: null, weights: null });
-  log(`${sessions.length} sessions; model: first-order Markov over ${vocabulary.size - 1} actions from ${train.length} sessions (${(bundle.length / 1024).toFixed(0)} KiB, ${((Date.now() - trainStarted) / 1000).toFixed(1)} s)`);
+  log(
+    `${sessions.length} sessions; model: first-order Markov over ${vocabulary.size - 1} actions from ${train.length} sessions (${(bundle.length / 1024).toFixed(0)} KiB, ${((Date.now() - trainStarted) / 1000).toFixed(1)} s)`,
+  );
 
   const budget = String(a.budgetKib * 1024);
   const stack = await startLocalStack({
@@ -126,7 +138,10 @@ async function main(): Promise<void> {
   try {
     const db = new Client({ connectionString: stack.databaseUrl });
     await db.connect();
-    await db.query(`INSERT INTO prediction_models (kind, artifact, metrics, active) VALUES ('markov', $1, $2, true)`, [bundle, JSON.stringify({ source: 'bench:prefetch-e2e' })]);
+    await db.query(`INSERT INTO prediction_models (kind, artifact, metrics, active) VALUES ('markov', $1, $2, true)`, [
+      bundle,
+      JSON.stringify({ source: 'bench:prefetch-e2e' }),
+    ]);
     await db.end();
     await stack.startService('prediction', 'prediction');
     const declared = await gateway(stack)('PUT', '/v1/requirements', { pattern: 'view:{id}', keys: ['page:{id}'] });

@@ -9,12 +9,19 @@ describe('bench:prefetch-e2e report', () => {
   });
 
   it('counts waits on the origin (demand and in flight), prefetched hits and fetches per request', () => {
-    const r = summarize('p', 'lru', false, [
-      { ms: 1, source: 'cache' },
-      { ms: 2, source: 'prefetched' },
-      { ms: 20, source: 'inflight' },
-      { ms: 25, source: 'origin' },
-    ], 6, 1);
+    const r = summarize(
+      'p',
+      'lru',
+      false,
+      [
+        { ms: 1, source: 'cache' },
+        { ms: 2, source: 'prefetched' },
+        { ms: 20, source: 'inflight' },
+        { ms: 25, source: 'origin' },
+      ],
+      6,
+      1,
+    );
     expect(r).toMatchObject({ requests: 4, waitedShare: 0.5, inflightShare: 0.25, prefetchedShare: 0.25, originFetchesPerRequest: 1.5, p50Ms: 2 });
     expect(renderTable([r]).split('\n')).toHaveLength(3);
   });

@@ -52,7 +52,19 @@ export function summarize(phase: string, policy: string, prefetch: boolean, samp
 }
 
 export function renderTable(rows: readonly PhaseResult[]): string {
-  const head = ['phase', 'policy', 'requests', 'waited on origin', 'of which in flight', 'prefetched hits', 'p50 ms', 'p99 ms', 'mean ms', 'origin fetch/req', 'errors'];
+  const head = [
+    'phase',
+    'policy',
+    'requests',
+    'waited on origin',
+    'of which in flight',
+    'prefetched hits',
+    'p50 ms',
+    'p99 ms',
+    'mean ms',
+    'origin fetch/req',
+    'errors',
+  ];
   const body = rows.map((r) => [
     r.phase,
     r.policy,

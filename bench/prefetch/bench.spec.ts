@@ -26,7 +26,10 @@ function syntheticSessions(count: number, pages: number, seed: number): string[]
 
 describe('bench:prefetch helpers', () => {
   it('parses one-session-per-line, MSNBC and tsv traces', () => {
-    expect(parseSessions('1 2 3\n\n4 5\n', 'lines')).toEqual([['1', '2', '3'], ['4', '5']]);
+    expect(parseSessions('1 2 3\n\n4 5\n', 'lines')).toEqual([
+      ['1', '2', '3'],
+      ['4', '5'],
+    ]);
     expect(parseSessions('% header\nfrontpage news\n1 1 2\n', 'msnbc')).toEqual([['1', '1', '2']]);
     expect(parseSessions('session item time\na 1 0\na 2 1\nb 3 0\n', 'tsv')).toEqual([['1', '2'], ['3']]);
   });
@@ -43,7 +46,15 @@ describe('bench:prefetch helpers', () => {
       if (j > 0) expect(many.time[j]!).toBeGreaterThanOrEqual(many.time[j - 1]!);
       seen.set(many.session[j]!, [...(seen.get(many.session[j]!) ?? []), many.position[j]!]);
     }
-    expect(seen).toEqual(new Map([[0, [0, 1]], [1, [0]], [2, [0, 1, 2]]].sort((x, y) => Number(x[0]) - Number(y[0])) as [number, number[]][]));
+    expect(seen).toEqual(
+      new Map(
+        [
+          [0, [0, 1]],
+          [1, [0]],
+          [2, [0, 1, 2]],
+        ].sort((x, y) => Number(x[0]) - Number(y[0])) as [number, number[]][],
+      ),
+    );
     expect(Array.from(many.session)).not.toEqual(Array.from(one.session));
   });
 
@@ -73,7 +84,8 @@ describe('bench:prefetch helpers', () => {
     const schedule = buildSchedule(sessions, 4, 1000, 100, 2);
     const keys = Array.from({ length: schedule.length }, (_, j) => sessions[schedule.session[j]!]![schedule.position[j]!]!);
     const settings = { capacityEntries: 12, latencyMs: 20, thinkMs: 1000, prefetchConcurrency: 8 };
-    const hit = async (name: Parameters<typeof buildSystem>[0]) => ratios(await replay(sessions, schedule, buildSystem(name, args), settings, nextUseIndex(keys)));
+    const hit = async (name: Parameters<typeof buildSystem>[0]) =>
+      ratios(await replay(sessions, schedule, buildSystem(name, args), settings, nextUseIndex(keys)));
     const lru = await hit('lru');
     const belady = await hit('belady');
     const markov = await hit('lru+markov-top3');

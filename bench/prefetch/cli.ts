@@ -35,10 +35,27 @@ export const prefetchCli = defineCommand({
     "Replays a session trace through cache-core's PredictiveCache on a simulated clock and compares LRU, LFU, " +
     "perfect LFU, LRU + Markov top-3 prefetch, Foresight's policy, Belady's MIN and perfect prefetch at several cache sizes.",
   options: {
-    data: { type: 'string', required: true, file: 'a session trace such as the FIFA 1998 trace (FIFA.dat) (an MSNBC .zip must be unzipped first)', description: 'the session trace to replay' },
-    format: { type: 'string', choices: ['lines', 'msnbc', 'tsv'], default: 'lines', description: 'one session per line, MSNBC .seq text, or session/item/time rows' },
+    data: {
+      type: 'string',
+      required: true,
+      file: 'a session trace such as the FIFA 1998 trace (FIFA.dat) (an MSNBC .zip must be unzipped first)',
+      description: 'the session trace to replay',
+    },
+    format: {
+      type: 'string',
+      choices: ['lines', 'msnbc', 'tsv'],
+      default: 'lines',
+      description: 'one session per line, MSNBC .seq text, or session/item/time rows',
+    },
     capacities: { type: 'list', item: 'number', min: 0.001, max: 100, default: [1, 5, 10, 20], description: 'cache capacities, % of distinct keys' },
-    concurrency: { type: 'list', item: 'integer', min: 1, max: 100_000, default: [1], description: 'live sessions interleaved at once; 1 = sessions back to back' },
+    concurrency: {
+      type: 'list',
+      item: 'integer',
+      min: 1,
+      max: 100_000,
+      default: [1],
+      description: 'live sessions interleaved at once; 1 = sessions back to back',
+    },
     policies: { type: 'list', choices: ALL_POLICIES, default: ALL_POLICIES, description: 'systems to compare, in this order' },
     'latency-ms': { type: 'number', min: 0, default: 20, description: 'origin latency per load' },
     'think-ms': { type: 'number', min: 0, default: 5000, description: "mean think time between a session's requests, exponentially distributed" },
@@ -55,14 +72,18 @@ export const prefetchCli = defineCommand({
     'protect-steps': { type: 'integer', min: 0, default: 10, description: 'Foresight: requests of the session a predicted key stays protected' },
     'hop-width': { type: 'integer', min: 0, default: 3, description: 'Foresight: most likely next actions expanded one step further, 0 = off' },
     'prefetch-share': { type: 'number', min: 0, default: 0.75, description: "Foresight: share of the cache all live sessions' predicted keys may take" },
-    'age-decay': { type: 'number', min: 0, max: 1, default: 0.7, description: "Foresight: weight of a prediction per request of age when a session's share is full" },
+    'age-decay': {
+      type: 'number',
+      min: 0,
+      max: 1,
+      default: 0.7,
+      description: "Foresight: weight of a prediction per request of age when a session's share is full",
+    },
     'prefetch-concurrency': { type: 'integer', min: 1, default: 8, description: 'prefetches in flight per origin' },
     seed: { type: 'integer', min: 0, default: 1, description: 'seed of the think-time generator' },
     out: { type: 'string', default: '.bench-results/prefetch.json', placeholder: '<file>', description: 'JSON result file' },
   },
-  examples: [
-    'npm run bench:prefetch -- --data ../shared/data/fifa98/FIFA.dat --format lines --capacities 1,5,10,20 --concurrency 1,16 --latency-ms 20',
-  ],
+  examples: ['npm run bench:prefetch -- --data data/fifa98/FIFA.dat --format lines --capacities 1,5,10,20 --concurrency 1,16 --latency-ms 20'],
   build: (v): BenchArgs => ({
     data: v.data,
     format: v.format,

@@ -14,7 +14,11 @@ async function run(a: BenchArgs): Promise<void> {
   const sessions = loadSessions(a.data, a.format, a.maxSessions);
   const distinct = new Set<string>();
   let requests = 0;
-  for (const s of sessions) for (const p of s) (distinct.add(p), requests++);
+  for (const s of sessions)
+    for (const p of s) {
+      distinct.add(p);
+      requests++;
+    }
   const firstTest = Math.floor(sessions.length * a.trainShare);
   log(`${sessions.length} sessions, ${requests} requests, ${distinct.size} distinct keys; warm-up on sessions [0, ${firstTest}), measured on the rest`);
 
@@ -27,17 +31,25 @@ async function run(a: BenchArgs): Promise<void> {
       const capacityEntries = Math.max(1, Math.round((distinct.size * pct) / 100));
       for (const policy of a.policies) {
         const started = Date.now();
-        const result = await replay(sessions, schedule, buildSystem(policy, a), {
-          capacityEntries,
-          latencyMs: a.latencyMs,
-          thinkMs: a.thinkMs,
-          prefetchConcurrency: a.prefetchConcurrency,
-          progress: (done, total) => log(`  conc ${concurrency} cap ${pct}% ${policy}: ${done}/${total}`),
-        }, nextUse);
+        const result = await replay(
+          sessions,
+          schedule,
+          buildSystem(policy, a),
+          {
+            capacityEntries,
+            latencyMs: a.latencyMs,
+            thinkMs: a.thinkMs,
+            prefetchConcurrency: a.prefetchConcurrency,
+            progress: (done, total) => log(`  conc ${concurrency} cap ${pct}% ${policy}: ${done}/${total}`),
+          },
+          nextUse,
+        );
         const row: Row = { concurrency, capacityPercent: pct, capacityEntries, policy, result, seconds: (Date.now() - started) / 1000 };
         rows.push(row);
         const x = ratios(result);
-        log(`conc ${concurrency} cap ${pct}% (${capacityEntries}) ${policy}: hit ${x.hitRatio.toFixed(4)}, fetch/req ${x.fetchesPerRequest.toFixed(4)} (${row.seconds.toFixed(1)} s)`);
+        log(
+          `conc ${concurrency} cap ${pct}% (${capacityEntries}) ${policy}: hit ${x.hitRatio.toFixed(4)}, fetch/req ${x.fetchesPerRequest.toFixed(4)} (${row.seconds.toFixed(1)} s)`,
+        );
       }
     }
   }

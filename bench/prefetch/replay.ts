@@ -1,12 +1,4 @@
-import {
-  ByteCache,
-  DeclaredRequirements,
-  OriginRegistry,
-  PredictiveCache,
-  RequirementResolver,
-  ResilientOrigin,
-  type GetResult,
-} from '@foresight/cache-core';
+import { ByteCache, DeclaredRequirements, OriginRegistry, PredictiveCache, RequirementResolver, ResilientOrigin, type GetResult } from '@foresight/cache-core';
 import { seededRng } from '@foresight/random';
 import { ManualClock } from '@foresight/time';
 import type { Schedule } from './schedule';
@@ -46,7 +38,13 @@ const flush = () => new Promise<void>((r) => setImmediate(r));
  * key of 1 byte (`page:<id>`), needed by the action `view:<id>` (a declared requirement).
  * Counters are taken over the requests from the first measured one to the end.
  */
-export async function replay(sessions: readonly (readonly string[])[], schedule: Schedule, system: System, s: ReplaySettings, nextUse?: Float64Array): Promise<ReplayResult> {
+export async function replay(
+  sessions: readonly (readonly string[])[],
+  schedule: Schedule,
+  system: System,
+  s: ReplaySettings,
+  nextUse?: Float64Array,
+): Promise<ReplayResult> {
   const clock = new ManualClock(0);
   const origin = new ResilientOrigin<number>(
     {
@@ -121,7 +119,12 @@ export async function replay(sessions: readonly (readonly string[])[], schedule:
     await advanceTo(schedule.time[j]!);
     await flush();
     if (j === start) {
-      base = { demand: node.scheduler.stats.demandLoads, prefetch: node.scheduler.stats.prefetchStarted, used: cache.stats.prefetchUsed, joinedPrefetch: node.scheduler.stats.demandJoined };
+      base = {
+        demand: node.scheduler.stats.demandLoads,
+        prefetch: node.scheduler.stats.prefetchStarted,
+        used: cache.stats.prefetchUsed,
+        joinedPrefetch: node.scheduler.stats.demandJoined,
+      };
     }
     const sess = sessions[schedule.session[j]!]!;
     const pos = schedule.position[j]!;

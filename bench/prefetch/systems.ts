@@ -57,7 +57,15 @@ export function buildSystem(name: PolicyName, a: BenchArgs): System {
     }
     case 'perfect-prefetch': {
       const oracle = new NextRequestOracle();
-      return { name, policy: new LruPolicy(), predictor: oracle, oracle, planner: { topN: 1, minProbability: 0, secondHopWidth: 0 }, learnOnline: false, prefetchBudgetShare: Infinity };
+      return {
+        name,
+        policy: new LruPolicy(),
+        predictor: oracle,
+        oracle,
+        planner: { topN: 1, minProbability: 0, secondHopWidth: 0 },
+        learnOnline: false,
+        prefetchBudgetShare: Infinity,
+      };
     }
     case 'lru+markov-top3':
       return {

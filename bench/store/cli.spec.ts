@@ -32,14 +32,42 @@ describe('parseBenchArgs', () => {
 
   it('reads every flag and keeps systems in canonical order', () => {
     const o = parseBenchArgs([
-      '--sessions', '200', '--duration', '5', '--warmup', '0', '--connections', '16',
-      '--systems', 'postgres,Redis', '--ops', 'put', '--var', 'cart/coupon', '--pg-pool', '20',
-      '--foresight-url', 'http://127.0.0.1:3000', '--api-key', 'k', '--database-url', 'postgres://x',
+      '--sessions',
+      '200',
+      '--duration',
+      '5',
+      '--warmup',
+      '0',
+      '--connections',
+      '16',
+      '--systems',
+      'postgres,Redis',
+      '--ops',
+      'put',
+      '--var',
+      'cart/coupon',
+      '--pg-pool',
+      '20',
+      '--foresight-url',
+      'http://127.0.0.1:3000',
+      '--api-key',
+      'k',
+      '--database-url',
+      'postgres://x',
     ]);
     expect(o).toMatchObject({
-      sessions: 200, durationS: 5, warmupS: 0, connections: 16, systems: ['redis', 'postgres'],
-      ops: ['put'], group: 'cart', name: 'coupon', pgPoolSize: 20,
-      foresightUrl: 'http://127.0.0.1:3000', apiKey: 'k', databaseUrl: 'postgres://x',
+      sessions: 200,
+      durationS: 5,
+      warmupS: 0,
+      connections: 16,
+      systems: ['redis', 'postgres'],
+      ops: ['put'],
+      group: 'cart',
+      name: 'coupon',
+      pgPoolSize: 20,
+      foresightUrl: 'http://127.0.0.1:3000',
+      apiKey: 'k',
+      databaseUrl: 'postgres://x',
     });
   });
 

@@ -21,11 +21,7 @@ export interface BenchStack {
  * the gateway, each its own process. Service logs go to files in a temp folder, at `logLevel`;
  * the folder is removed on stop and kept when the stack fails to start.
  */
-export async function startForesightStack(opts: {
-  databaseUrl?: string;
-  shardNodes?: number;
-  logLevel: string;
-}): Promise<BenchStack> {
+export async function startForesightStack(opts: { databaseUrl?: string; shardNodes?: number; logLevel: string }): Promise<BenchStack> {
   const logDir = mkdtempSync(join(tmpdir(), 'foresight-bench-logs-'));
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
   try {

@@ -54,9 +54,7 @@ function putBodies(rng: Rng, count = 256): string[] {
  */
 export async function runLoad(spec: LoadSpec): Promise<OpResult> {
   const bodies = spec.op === 'put' ? putBodies(spec.rng) : [];
-  const paths = spec.ids.map(
-    (id) => `/v1/sessions/${encodeURIComponent(id)}/vars/${encodeURIComponent(spec.group)}/${encodeURIComponent(spec.name)}`,
-  );
+  const paths = spec.ids.map((id) => `/v1/sessions/${encodeURIComponent(id)}/vars/${encodeURIComponent(spec.group)}/${encodeURIComponent(spec.name)}`);
   const method = spec.op === 'get' ? 'GET' : 'PUT';
   const cpuBefore = process.cpuUsage();
   const wallBefore = process.hrtime.bigint();

@@ -21,8 +21,23 @@ describe('process CPU accounting', () => {
   });
 
   it('reports % of one core per label and the machine busy share', () => {
-    const before = { byLabel: new Map([['gateway', 10], ['shard', 5]]), machineBusyS: 100, machineTotalS: 200 };
-    const after = { byLabel: new Map([['gateway', 19], ['shard', 5.001], ['nats-server', 2]]), machineBusyS: 115, machineTotalS: 220 };
+    const before = {
+      byLabel: new Map([
+        ['gateway', 10],
+        ['shard', 5],
+      ]),
+      machineBusyS: 100,
+      machineTotalS: 200,
+    };
+    const after = {
+      byLabel: new Map([
+        ['gateway', 19],
+        ['shard', 5.001],
+        ['nats-server', 2],
+      ]),
+      machineBusyS: 115,
+      machineTotalS: 220,
+    };
     expect(cpuBetween(before, after, 10)).toEqual({ byLabel: { gateway: 90, 'nats-server': 20 }, machineBusyPct: 75 });
   });
 

@@ -57,7 +57,9 @@ describe('locateRedisServer', () => {
 
   it('never installs anything for a --redis-bin that was given explicitly', () => {
     const h = host(['/usr/bin/apt-get', '/usr/bin/redis-server'], true);
-    expect(failure(() => locateRedisServer('/opt/redis/bin/redis-server', log, h)).message).toContain('--redis-bin /opt/redis/bin/redis-server is not an executable file');
+    expect(failure(() => locateRedisServer('/opt/redis/bin/redis-server', log, h)).message).toContain(
+      '--redis-bin /opt/redis/bin/redis-server is not an executable file',
+    );
     expect(h.ran).toEqual([]);
   });
 

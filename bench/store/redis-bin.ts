@@ -24,7 +24,11 @@ const systemHost: RedisBinHost = {
     }
   },
   onPath(name) {
-    return (process.env.PATH ?? '').split(delimiter).filter((d) => d.length > 0).map((d) => join(d, name)).find((p) => systemHost.isExecutable(p));
+    return (process.env.PATH ?? '')
+      .split(delimiter)
+      .filter((d) => d.length > 0)
+      .map((d) => join(d, name))
+      .find((p) => systemHost.isExecutable(p));
   },
   isRoot: () => typeof process.getuid === 'function' && process.getuid() === 0,
   run(command, args) {
@@ -46,18 +50,27 @@ const ALTERNATIVES = 'or pass --redis-bin <path>, or leave Redis out with --syst
 export function locateRedisServer(bin: string, log: (message: string) => void, host: RedisBinHost = systemHost): string {
   if (host.isExecutable(bin)) return bin;
   if (bin !== DEFAULT_REDIS_BIN) {
-    throw new BenchError('BENCH.MISSING_PROGRAM', `--redis-bin ${bin} is not an executable file: pass the path of redis-server, or leave --redis-bin out to use Debian's (apt-get install redis-server).`);
+    throw new BenchError(
+      'BENCH.MISSING_PROGRAM',
+      `--redis-bin ${bin} is not an executable file: pass the path of redis-server, or leave --redis-bin out to use Debian's (apt-get install redis-server).`,
+    );
   }
   const found = host.onPath('redis-server');
   if (found !== undefined) return found;
   if (!host.isRoot() || host.onPath('apt-get') === undefined) {
-    throw new BenchError('BENCH.MISSING_PROGRAM', `redis-server was not found (${bin} nor on PATH): install it (Debian/Ubuntu: apt-get install redis-server), ${ALTERNATIVES}.`);
+    throw new BenchError(
+      'BENCH.MISSING_PROGRAM',
+      `redis-server was not found (${bin} nor on PATH): install it (Debian/Ubuntu: apt-get install redis-server), ${ALTERNATIVES}.`,
+    );
   }
   log("redis-server not found: installing Debian's redis-server package (apt-get) ...");
   const installed = host.run('apt-get', ['update', '-qq']) === 0 && host.run('apt-get', ['install', '-y', '-qq', 'redis-server']) === 0;
   const after = host.isExecutable(bin) ? bin : host.onPath('redis-server');
   if (!installed || after === undefined) {
-    throw new BenchError('BENCH.MISSING_PROGRAM', `apt-get could not install redis-server (its output is above): install it yourself (apt-get install redis-server), ${ALTERNATIVES}.`);
+    throw new BenchError(
+      'BENCH.MISSING_PROGRAM',
+      `apt-get could not install redis-server (its output is above): install it yourself (apt-get install redis-server), ${ALTERNATIVES}.`,
+    );
   }
   return after;
 }

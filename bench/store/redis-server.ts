@@ -34,9 +34,7 @@ export async function startRedisServer(bin: string): Promise<LocalRedis> {
     child.stdout.on('data', onData);
     child.stderr.on('data', onData);
     child.once('error', (err) => reject(new BenchError('BENCH.PROCESS_FAILED', `could not start ${bin}: ${err.message}`)));
-    void exited.then((code) =>
-      reject(new BenchError('BENCH.PROCESS_FAILED', `redis-server exited with code ${String(code)}:\n${output.slice(-2000)}`)),
-    );
+    void exited.then((code) => reject(new BenchError('BENCH.PROCESS_FAILED', `redis-server exited with code ${String(code)}:\n${output.slice(-2000)}`)));
   });
   const url = `redis://127.0.0.1:${port}`;
   const probe = new Redis(url);

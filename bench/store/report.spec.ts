@@ -3,14 +3,30 @@ import type { OpResult } from './load';
 import { checkTargets, renderReport } from './report';
 
 function result(system: SystemName, op: OpName, rps: number, extra: Partial<OpResult> = {}): OpResult {
-  return { system, op, rps, p50Ms: 1.5, p99Ms: 9.25, latencyAvgMs: 2, ok: rps * 10, errors: 0, non2xx: 0, durationS: 10, statusCodes: { '200': rps * 10 }, loadGenCpuPct: 50, ...extra };
+  return {
+    system,
+    op,
+    rps,
+    p50Ms: 1.5,
+    p99Ms: 9.25,
+    latencyAvgMs: 2,
+    ok: rps * 10,
+    errors: 0,
+    non2xx: 0,
+    durationS: 10,
+    statusCodes: { '200': rps * 10 },
+    loadGenCpuPct: 50,
+    ...extra,
+  };
 }
 
 describe('store benchmark report', () => {
   it('computes Foresight/Redis for reads and Foresight/Postgres for writes', () => {
     const checks = checkTargets([
-      result('foresight', 'get', 9000), result('redis', 'get', 10000),
-      result('foresight', 'put', 3000), result('postgres', 'put', 1000),
+      result('foresight', 'get', 9000),
+      result('redis', 'get', 10000),
+      result('foresight', 'put', 3000),
+      result('postgres', 'put', 1000),
     ]);
     expect(checks.map((c) => [c.op, c.peer, c.ratio, c.met])).toEqual([
       ['get', 'redis', 0.9, false],

@@ -42,15 +42,7 @@ const fmt = (n: number, digits: number): string => n.toLocaleString('en-US', { m
 /** The result table (system × op) followed by the target ratios, as printed on stdout. */
 export function renderReport(results: readonly OpResult[], checks: readonly RatioCheck[]): string {
   const header = ['system', 'op', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx'];
-  const rows = results.map((r) => [
-    r.system,
-    r.op.toUpperCase(),
-    fmt(r.rps, 0),
-    fmt(r.p50Ms, 2),
-    fmt(r.p99Ms, 2),
-    String(r.errors),
-    String(r.non2xx),
-  ]);
+  const rows = results.map((r) => [r.system, r.op.toUpperCase(), fmt(r.rps, 0), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), String(r.errors), String(r.non2xx)]);
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
   const lines = [pad(header, widths), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map((r) => pad(r, widths))];
   const withCpu = results.filter((r) => r.cpu !== undefined);
@@ -69,8 +61,7 @@ export function renderReport(results: readonly OpResult[], checks: readonly Rati
   }
   lines.push('');
   for (const c of checks) {
-    const verdict =
-      c.ratio === undefined ? 'not measured in this run' : `${fmt(c.ratio, 2)}x  (target >= ${fmt(c.min, 1)}x: ${c.met ? 'met' : 'NOT met'})`;
+    const verdict = c.ratio === undefined ? 'not measured in this run' : `${fmt(c.ratio, 2)}x  (target >= ${fmt(c.min, 1)}x: ${c.met ? 'met' : 'NOT met'})`;
     lines.push(`${c.label.padEnd(44)} ${verdict}`);
     const ours = find(results, 'foresight', c.op)?.cpu;
     const theirs = find(results, c.peer, c.op)?.cpu;

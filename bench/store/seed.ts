@@ -12,13 +12,7 @@ export interface Target {
  * Creates `count` sessions through `POST /v1/sessions` with a few requests in flight, and returns
  * their ids. Every system gets the same payloads (same seed), through the same route.
  */
-export async function seedSessions(
-  target: Target,
-  count: number,
-  rng: Rng,
-  progress: (done: number) => void,
-  inFlight = 16,
-): Promise<string[]> {
+export async function seedSessions(target: Target, count: number, rng: Rng, progress: (done: number) => void, inFlight = 16): Promise<string[]> {
   const seeds = Array.from({ length: count }, (_, i) => makeSessionSeed(rng, i));
   const ids: string[] = new Array<string>(count);
   let next = 0;

@@ -36,11 +36,7 @@ async function startOwnPostgres(cleanups: Cleanup[], log: Log): Promise<string> 
   return pg.adminUrl;
 }
 
-async function startForesight(
-  opts: BenchOptions,
-  cleanups: Cleanup[],
-  log: Log,
-): Promise<{ target: Target; databaseUrl?: string; mode: string }> {
+async function startForesight(opts: BenchOptions, cleanups: Cleanup[], log: Log): Promise<{ target: Target; databaseUrl?: string; mode: string }> {
   if (opts.foresightUrl !== undefined && opts.apiKey !== undefined) {
     return { target: { url: opts.foresightUrl.replace(/\/$/, ''), apiKey: opts.apiKey }, databaseUrl: opts.databaseUrl, mode: 'external' };
   }
@@ -77,15 +73,25 @@ export async function startSystems(opts: BenchOptions, cleanups: Cleanup[], log:
   if (opts.systems.includes('postgres')) {
     if (serverUrl === undefined) {
       if (opts.systems.includes('foresight')) {
-        log('WARNING: no --database-url: the Postgres peer gets its own server, not Foresight\'s; write ratios are not like for like.');
+        log("WARNING: no --database-url: the Postgres peer gets its own server, not Foresight's; write ratios are not like for like.");
       }
       serverUrl = await startOwnPostgres(cleanups, log);
     }
     const db = await preparePeerDatabase(serverUrl);
     cleanups.push(() => db.drop());
     const peer = await startPeerProcess('postgres', PEER_SCRIPT, [
-      '--kind', 'postgres', '--port', String(await freePort()), '--url', db.url, '--api-key', peerKey,
-      '--ttl', String(opts.ttlS), '--pg-pool', String(opts.pgPoolSize),
+      '--kind',
+      'postgres',
+      '--port',
+      String(await freePort()),
+      '--url',
+      db.url,
+      '--api-key',
+      peerKey,
+      '--ttl',
+      String(opts.ttlS),
+      '--pg-pool',
+      String(opts.pgPoolSize),
     ]);
     cleanups.push(() => peer.stop());
     targets.postgres = { url: peer.url, apiKey: peerKey };
@@ -97,7 +103,16 @@ export async function startSystems(opts: BenchOptions, cleanups: Cleanup[], log:
     const redis = await startRedisServer(opts.redisBin);
     cleanups.push(() => redis.stop());
     const peer = await startPeerProcess('redis', PEER_SCRIPT, [
-      '--kind', 'redis', '--port', String(await freePort()), '--url', redis.url, '--api-key', peerKey, '--ttl', String(opts.ttlS),
+      '--kind',
+      'redis',
+      '--port',
+      String(await freePort()),
+      '--url',
+      redis.url,
+      '--api-key',
+      peerKey,
+      '--ttl',
+      String(opts.ttlS),
     ]);
     cleanups.push(() => peer.stop());
     targets.redis = { url: peer.url, apiKey: peerKey };

@@ -1,7 +1,6 @@
 import { parseApacheLog, parseApacheTime, sessionise } from './apache-log';
 
-const line = (ip: string, stamp: string, ua = 'Mozilla/5.0') =>
-  `${ip} - - [${stamp}] "GET /a HTTP/1.1" 200 123 "http://x/" "${ua}"`;
+const line = (ip: string, stamp: string, ua = 'Mozilla/5.0') => `${ip} - - [${stamp}] "GET /a HTTP/1.1" 200 123 "http://x/" "${ua}"`;
 
 describe('apache log', () => {
   it('parses timestamps with offsets', () => {
@@ -19,10 +18,7 @@ describe('apache log', () => {
 
   it('splits a client into sessions at gaps longer than the idle gap', () => {
     const m = 60_000;
-    const sessions = sessionise(
-      [0, 10 * m, 40 * m + 1, 41 * m].map((at) => ({ clientKey: 'c', at })).concat([{ clientKey: 'd', at: 5 * m }]),
-      30 * m,
-    );
+    const sessions = sessionise([0, 10 * m, 40 * m + 1, 41 * m].map((at) => ({ clientKey: 'c', at })).concat([{ clientKey: 'd', at: 5 * m }]), 30 * m);
     expect(sessions.map((s) => [s.clientKey, s.requests])).toEqual([
       ['c', [0, 10 * m]],
       ['d', [5 * m]],

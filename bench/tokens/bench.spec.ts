@@ -30,13 +30,19 @@ describe('bench:tokens helpers', () => {
 
   it('pops events in time order, ties in insertion order', () => {
     const q = new EventQueue<string>();
-    [[5, 'a'], [1, 'b'], [5, 'c'], [0, 'd'], [1, 'e']].forEach(([t, x]) => q.push(t as number, x as string));
+    [
+      [5, 'a'],
+      [1, 'b'],
+      [5, 'c'],
+      [0, 'd'],
+      [1, 'e'],
+    ].forEach(([t, x]) => q.push(t as number, x as string));
     const out: string[] = [];
     for (let e = q.pop(); e; e = q.pop()) out.push(e.item);
     expect(out).toEqual(['d', 'b', 'e', 'a', 'c']);
   });
 
-  it('evaluates the issue-5 targets against the 60-second fixed skew', () => {
+  it('evaluates the refresh targets against the 60-second fixed skew', () => {
     const ok = evaluateTargets([result('fixed-skew-60s'), result('foresight', { peakRefreshesPerSecond: 2, refreshesPerActiveSessionHour: 11 })]);
     expect(ok).toMatchObject({ zeroExpiredOrWaited: true, peakRatioVsFixed60: 0.5, peakWithin50Percent: true, refreshesWithin110Percent: true });
     const bad = evaluateTargets([
@@ -60,8 +66,13 @@ describe('bench:tokens helpers', () => {
 
   it('prints its usage on --help and refuses unknown options', () => {
     expect(tokensCli.resolve(['-h'])).toEqual({ kind: 'help', text: tokensCli.usage });
-    expect(tokensCli.usage.replace(/\s+/g, ' ')).toMatch(/--peak-window <s> window of the sustained-rate measure, replay seconds \(default 10 × --time-scale\)/);
-    expect(tokensCli.resolve(['--data', 'x', '--ttl', '60'])).toEqual({ kind: 'invalid', text: 'unknown option --ttl\nrun with --help for usage (npm run bench:tokens -- --help)' });
+    expect(tokensCli.usage.replace(/\s+/g, ' ')).toMatch(
+      /--peak-window <s> window of the sustained-rate measure, replay seconds \(default 10 × --time-scale\)/,
+    );
+    expect(tokensCli.resolve(['--data', 'x', '--ttl', '60'])).toEqual({
+      kind: 'invalid',
+      text: 'unknown option --ttl\nrun with --help for usage (npm run bench:tokens -- --help)',
+    });
     expect(() => parseBenchArgs(['--data', 'x', '--bucket', '60', '--season', '30'])).toThrow(/--season must be at least --bucket/);
   });
 });

@@ -26,11 +26,22 @@ export const tokensCli = defineCommand({
     'Replays an Apache combined log, sessionised by client, through token-core on a simulated clock and compares ' +
     "refresh policies (fixed skew 60 s / 300 s, refresh on 401, Foresight's planned refreshes); see libs/token-core/README.md.",
   options: {
-    data: { type: 'string', required: true, file: 'an Apache combined log such as a web server access log (apache_logs)', description: 'the access log to replay' },
+    data: {
+      type: 'string',
+      required: true,
+      file: 'an Apache combined log such as a web server access log (apache_logs)',
+      description: 'the access log to replay',
+    },
     'access-ttl': { type: 'number', min: 1, default: 900, placeholder: '<s>', description: 'access-token lifetime' },
     'idle-gap': { type: 'number', min: 1, default: 1800, placeholder: '<s>', description: 'sessionisation gap = server idle timeout' },
     'time-scale': { type: 'number', min: 0.001, default: 1, placeholder: '<k>', description: 'stretch the replay clock k times after sessionising' },
-    'peak-window': { type: 'number', min: 0.001, defaultText: '10 × --time-scale', placeholder: '<s>', description: 'window of the sustained-rate measure, replay seconds' },
+    'peak-window': {
+      type: 'number',
+      min: 0.001,
+      defaultText: '10 × --time-scale',
+      placeholder: '<s>',
+      description: 'window of the sustained-rate measure, replay seconds',
+    },
     'refresh-latency-ms': { type: 'number', min: 0, default: 100, placeholder: '<ms>', description: 'refresh round trip' },
     grace: { type: 'number', min: 0, default: 30, placeholder: '<s>', description: 'grace for the previous refresh token' },
     threshold: { type: 'number', min: 0, default: 300, placeholder: '<s>', description: 'Foresight: refresh window opens this long before expiry' },
@@ -39,13 +50,19 @@ export const tokensCli = defineCommand({
     bucket: { type: 'number', min: 0.001, default: 10, placeholder: '<s>', description: 'Foresight: scheduler bucket' },
     'pull-forward': { type: 'number', min: 0, default: 300, placeholder: '<s>', description: 'Foresight: max pull-forward before a predicted peak' },
     'max-load-per-s': { type: 'number', min: 0, default: 1, description: 'Foresight: target ceiling of token-service ops/s' },
-    season: { type: 'number', min: 0.001, defaultText: '3600 × --time-scale', placeholder: '<s>', description: 'Foresight: Holt-Winters season in replay seconds, at least --bucket' },
+    season: {
+      type: 'number',
+      min: 0.001,
+      defaultText: '3600 × --time-scale',
+      placeholder: '<s>',
+      description: 'Foresight: Holt-Winters season in replay seconds, at least --bucket',
+    },
     seed: { type: 'integer', min: 0, default: 1, description: 'seed of the simulated refresh-token random source' },
     out: { type: 'string', default: '.bench-results/tokens.json', placeholder: '<file>', description: 'JSON output' },
   },
   examples: [
-    'npm run bench:tokens -- --data ../shared/data/apache-semicomplete/apache_logs',
-    'npm run bench:tokens -- --data ../shared/data/apache-semicomplete/apache_logs --time-scale 30 --out .bench-results/tokens-x30.json',
+    'npm run bench:tokens -- --data data/apache-semicomplete/apache_logs',
+    'npm run bench:tokens -- --data data/apache-semicomplete/apache_logs --time-scale 30 --out .bench-results/tokens-x30.json',
   ],
   build: (v, fail): BenchArgs => {
     if (v.season !== undefined && v.season < v.bucket) fail(`--season must be at least --bucket (${v.bucket} s), got ${v.season}`);

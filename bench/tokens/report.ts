@@ -1,6 +1,6 @@
 import type { PolicyResult } from './metrics';
 
-/** The issue-5 targets, evaluated on measured results (null when a ratio is undefined). */
+/** The token-refresh targets, evaluated on measured results (null when a ratio is undefined). */
 export interface TargetCheck {
   readonly foresightExpiredOrWaited: number;
   readonly zeroExpiredOrWaited: boolean;

@@ -29,8 +29,7 @@ export interface SimServiceOptions {
 }
 
 export type RefreshResult =
-  | { readonly kind: 'rotated' | 'returned-current'; readonly pair: TokenPair }
-  | { readonly kind: 'rejected'; readonly code: TokenErrorCode };
+  { readonly kind: 'rotated' | 'returned-current'; readonly pair: TokenPair } | { readonly kind: 'rejected'; readonly code: TokenErrorCode };
 
 const ISSUER = 'foresight';
 const AUDIENCE = 'foresight-api';

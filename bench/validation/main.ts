@@ -11,7 +11,13 @@ const { iterations, rounds } = validationCli.parseOrExit(process.argv.slice(2));
 
 // A typical PUT of bench:store: a cart of four lines.
 const value = {
-  items: Array.from({ length: 4 }, (_, i) => ({ sku: `SKU-${1000 + i}`, name: 'Trail running shoes', qty: 1 + i, unitPriceCents: 8999 + i, addedAt: '2025-01-15T09:30:00.000Z' })),
+  items: Array.from({ length: 4 }, (_, i) => ({
+    sku: `SKU-${1000 + i}`,
+    name: 'Trail running shoes',
+    qty: 1 + i,
+    unitPriceCents: 8999 + i,
+    addedAt: '2025-01-15T09:30:00.000Z',
+  })),
   currency: 'EUR',
 };
 const body = { value, expectedVersion: 7 };
@@ -41,7 +47,8 @@ function isJsonValue(v: unknown, depth = 0): boolean {
   if (v === null || typeof v === 'boolean') return true;
   if (typeof v === 'number') return Number.isFinite(v);
   if (Array.isArray(v)) return v.every((x) => isJsonValue(x, depth + 1));
-  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) return Object.entries(v as object).every(([k, x]) => isWellFormedText(k) && isJsonValue(x, depth + 1));
+  if (typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype)
+    return Object.entries(v as object).every(([k, x]) => isWellFormedText(k) && isJsonValue(x, depth + 1));
   return false;
 }
 function str(b: Record<string, unknown>, key: string, max: number): string {
@@ -80,7 +87,12 @@ const rows = [
 ].map((r) => ({ check: r.check, handNs: Math.round(r.hand), schemaNs: Math.round(r.schema), ratio: +(r.schema / r.hand).toFixed(2) }));
 const perPut = rows.reduce((sum, r) => sum + r.schemaNs - r.handNs, 0);
 console.table(rows);
-process.stdout.write(`validation per PUT (gateway + owner): ${rows.reduce((s, r) => s + r.schemaNs, 0)} ns with schemas, ${rows.reduce((s, r) => s + r.handNs, 0)} ns by hand (${perPut >= 0 ? '+' : ''}${perPut} ns)\n`);
+process.stdout.write(
+  `validation per PUT (gateway + owner): ${rows.reduce((s, r) => s + r.schemaNs, 0)} ns with schemas, ${rows.reduce((s, r) => s + r.handNs, 0)} ns by hand (${perPut >= 0 ? '+' : ''}${perPut} ns)\n`,
+);
 mkdirSync('.bench-results', { recursive: true });
-writeFileSync('.bench-results/validation.json', JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, iterations, rounds, rows }, null, 2));
+writeFileSync(
+  '.bench-results/validation.json',
+  JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, iterations, rounds, rows }, null, 2),
+);
 process.stderr.write('wrote .bench-results/validation.json\n');

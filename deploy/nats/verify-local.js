@@ -15,7 +15,8 @@ const path = require('node:path');
 const { connect, StringCodec, AckPolicy } = require('nats');
 
 const here = __dirname;
-const bin = process.env.NATS_SERVER_BIN || ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) => fs.existsSync(p)) || 'nats-server';
+const bin =
+  process.env.NATS_SERVER_BIN || ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) => fs.existsSync(p)) || 'nats-server';
 const base = 20000 + Math.floor(Math.random() * 20000);
 const port = (kind, i) => base + kind * 10 + i; // kind 0 client, 1 cluster, 2 monitor
 // Every password variable the accounts file reads, each set to a test value.
@@ -51,7 +52,12 @@ async function startCluster(dir) {
   }
   for (let attempt = 0; attempt < 100; attempt++) {
     const codes = await Promise.all(
-      [1, 2, 3].map((i) => fetch(`http://127.0.0.1:${port(2, i)}/healthz?js-enabled-only=true`).then((r) => r.status, () => 0)),
+      [1, 2, 3].map((i) =>
+        fetch(`http://127.0.0.1:${port(2, i)}/healthz?js-enabled-only=true`).then(
+          (r) => r.status,
+          () => 0,
+        ),
+      ),
     );
     if (codes.every((c) => c === 200)) return children;
     await sleep(200);
@@ -69,7 +75,11 @@ async function user(name, node = 1) {
   return { nc, errors, violated: () => errors.some((e) => /permissions[ _]violation/i.test(e)) };
 }
 
-const denied = (promise) => promise.then(() => false, (err) => /permissions violation/i.test(String(err && err.message)));
+const denied = (promise) =>
+  promise.then(
+    () => false,
+    (err) => /permissions violation/i.test(String(err && err.message)),
+  );
 
 function subscribeDenied(nc, subject) {
   return new Promise((resolve) => {
@@ -96,17 +106,27 @@ async function checks() {
         return sleep(500).then(() => undefined);
       });
   }
-  check(`metadata creates an R3 stream (cluster ${si.cluster && si.cluster.name}, ${1 + ((si.cluster && si.cluster.replicas) || []).length} copies)`, si.config.num_replicas === 3);
-  check('a shard node may not create a stream', await denied(shard.nc.jetstreamManager().then((jsm) => jsm.streams.add({ name: 'EVIL', subjects: ['fs.rpc.evil'] }))));
+  check(
+    `metadata creates an R3 stream (cluster ${si.cluster && si.cluster.name}, ${1 + ((si.cluster && si.cluster.replicas) || []).length} copies)`,
+    si.config.num_replicas === 3,
+  );
+  check(
+    'a shard node may not create a stream',
+    await denied(shard.nc.jetstreamManager().then((jsm) => jsm.streams.add({ name: 'EVIL', subjects: ['fs.rpc.evil'] }))),
+  );
   const js = shard.nc.jetstream();
   const first = await js.publish('fs.evt.session.variable_set', sc.encode('e1'), { msgID: 'e1' });
   const again = await js.publish('fs.evt.session.variable_set', sc.encode('e1'), { msgID: 'e1' });
   check('a shard node publishes an event; the same msgID is deduplicated', first.seq === 1 && again.duplicate === true);
 
   const rpc = shard.nc.subscribe('fs.rpc.shard.shard-1');
-  (async () => { for await (const m of rpc) m.respond(sc.encode('pong')); })();
+  (async () => {
+    for await (const m of rpc) m.respond(sc.encode('pong'));
+  })();
   const assignment = metadata.nc.subscribe('fs.rpc.metadata.assignment', { queue: 'metadata' });
-  (async () => { for await (const m of assignment) m.respond(sc.encode('shard-1')); })();
+  (async () => {
+    for await (const m of assignment) m.respond(sc.encode('shard-1'));
+  })();
   await Promise.all([shard.nc.flush(), metadata.nc.flush()]);
   await sleep(300); // let the subscriptions propagate across routes
   const pong = await gateway.nc.request('fs.rpc.shard.shard-1', sc.encode('ping'), { timeout: 2000 });
@@ -156,10 +176,16 @@ async function checks() {
   await affinity.nc.close();
 
   let refused = false;
-  await connect({ servers: `127.0.0.1:${port(0, 1)}`, user: 'gateway', pass: 'wrong' }).then((nc) => nc.close(), () => (refused = true));
+  await connect({ servers: `127.0.0.1:${port(0, 1)}`, user: 'gateway', pass: 'wrong' }).then(
+    (nc) => nc.close(),
+    () => (refused = true),
+  );
   check('a wrong password is refused', refused);
   refused = false;
-  await connect({ servers: `127.0.0.1:${port(0, 1)}` }).then((nc) => nc.close(), () => (refused = true));
+  await connect({ servers: `127.0.0.1:${port(0, 1)}` }).then(
+    (nc) => nc.close(),
+    () => (refused = true),
+  );
   check('a connection without credentials is refused', refused);
   for (const u of [shard, gateway, metadata, subscriber]) await u.nc.close();
 }

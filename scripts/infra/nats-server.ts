@@ -30,7 +30,9 @@ export interface NatsServerOptions {
 
 /** The nats-server binary: NATS_SERVER_BIN, PATH, or Debian's /usr/sbin location. */
 function findNatsServer(explicit?: string): string {
-  const candidates = explicit ? [explicit] : [...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'nats-server')), '/usr/sbin/nats-server', '/usr/bin/nats-server'];
+  const candidates = explicit
+    ? [explicit]
+    : [...(process.env.PATH ?? '').split(delimiter).map((d) => join(d, 'nats-server')), '/usr/sbin/nats-server', '/usr/bin/nats-server'];
   const found = candidates.find((c) => existsSync(c));
   if (!found) {
     throw new Error('nats-server not found: install it (Debian: apt-get install nats-server) or set NATS_SERVER_BIN');

@@ -54,16 +54,23 @@ export async function startStackNats(options: { url?: string; namespace: string;
       if (!credentials.has(identity)) {
         const login = credentials.add(identity);
         // Reloads one at a time; the new user exists once it can log in.
-        reloading = reloading.catch(() => undefined).then(async () => {
-          server.reload();
-          await waitFor(`NATS user ${login.user} after a config reload`, () => canLogIn(server.url, login), 20_000, 100);
-        });
+        reloading = reloading
+          .catch(() => undefined)
+          .then(async () => {
+            server.reload();
+            await waitFor(`NATS user ${login.user} after a config reload`, () => canLogIn(server.url, login), 20_000, 100);
+          });
         await reloading;
       }
       return credentials.env(identity);
     },
     login: (identity) => (credentials.has(identity) ? credentials.login(identity) : undefined),
-    violations: () => (logFile && existsSync(logFile) ? readFileSync(logFile, 'utf8').split('\n').filter((l) => /(Publish|Subscription) Violation/.test(l)) : []),
+    violations: () =>
+      logFile && existsSync(logFile)
+        ? readFileSync(logFile, 'utf8')
+            .split('\n')
+            .filter((l) => /(Publish|Subscription) Violation/.test(l))
+        : [],
     stop: () => server.stop(),
   };
 }

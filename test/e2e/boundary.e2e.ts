@@ -120,7 +120,10 @@ describe('boundary: input limits and error envelopes (gateway, metadata, shard a
     expectEnvelope(badUrl, 400, 'REQUEST.INVALID');
     expect(JSON.stringify(badUrl.body)).not.toContain('%ZZ');
     const host = new URL(stack.gatewayUrl).host;
-    const bigHeaders = await rawHttp(stack.gatewayUrl, `GET /v1/sessions/${sessionId} HTTP/1.1\r\nHost: ${host}\r\nx-api-key: ${stack.apiKey}\r\nx-big: ${'b'.repeat(20_000)}\r\nConnection: close\r\n\r\n`);
+    const bigHeaders = await rawHttp(
+      stack.gatewayUrl,
+      `GET /v1/sessions/${sessionId} HTTP/1.1\r\nHost: ${host}\r\nx-api-key: ${stack.apiKey}\r\nx-big: ${'b'.repeat(20_000)}\r\nConnection: close\r\n\r\n`,
+    );
     expectEnvelope(bigHeaders, 431, 'REQUEST.HEADERS_TOO_LARGE');
     expect(bigHeaders.headers.get('x-correlation-id')).toBe((bigHeaders.body as { error: { correlationId: string } }).error.correlationId);
     const garbage = await rawHttp(stack.gatewayUrl, 'NOT HTTP AT ALL\r\n\r\n');
@@ -155,7 +158,14 @@ describe('boundary: input limits and error envelopes (gateway, metadata, shard a
     h.set(Headers.op, 'var.put');
     h.set(Headers.correlationId, 'n'.repeat(15_000));
     h.set(Headers.causationId, 'k'.repeat(15_000));
-    const reply = decode<{ ok: boolean }>((await nc.request(subjects(stack.namespace).shardRpc('shard-1'), encode({ sessionId: id, group: 'cart', name: 'c', value: 3 }), { timeout: 10_000, headers: h })).data);
+    const reply = decode<{ ok: boolean }>(
+      (
+        await nc.request(subjects(stack.namespace).shardRpc('shard-1'), encode({ sessionId: id, group: 'cart', name: 'c', value: 3 }), {
+          timeout: 10_000,
+          headers: h,
+        })
+      ).data,
+    );
     expect(reply.ok).toBe(true);
     const rows = (
       await pg.query<{ correlation_id: string; causation_id: string }>(

@@ -49,7 +49,8 @@ describe('bus security: per-service NATS users and the checks behind them', () =
     conns.push(nc);
     return nc;
   };
-  const nodes = async () => (await db.query<{ node_id: string; incarnation: string; rpc_subject: string; status: string }>('SELECT * FROM nodes ORDER BY node_id')).rows;
+  const nodes = async () =>
+    (await db.query<{ node_id: string; incarnation: string; rpc_subject: string; status: string }>('SELECT * FROM nodes ORDER BY node_id')).rows;
   const owners = async () => (await db.query<{ owner_node: string }>('SELECT DISTINCT owner_node FROM shards')).rows.map((r) => r.owner_node).sort();
 
   beforeAll(async () => {
@@ -68,7 +69,9 @@ describe('bus security: per-service NATS users and the checks behind them', () =
   it('refuses a connection without credentials or with a wrong password', async () => {
     await expect(connect({ servers: stack.natsUrl, reconnect: false, timeout: 5000 })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
     const gateway = stack.natsLogin({ role: 'gateway' })!;
-    await expect(connect({ servers: stack.natsUrl, user: gateway.user, pass: 'wrong', reconnect: false, timeout: 5000 })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
+    await expect(connect({ servers: stack.natsUrl, user: gateway.user, pass: 'wrong', reconnect: false, timeout: 5000 })).rejects.toMatchObject({
+      code: 'AUTHORIZATION_VIOLATION',
+    });
   });
 
   it('does not let gateway credentials register or heartbeat a node, so an invented node takes no shard', async () => {
@@ -76,7 +79,9 @@ describe('bus security: per-service NATS users and the checks behind them', () =
     const gateway = await as({ role: 'gateway' });
     await expectPublishDenied(callRpc(gateway, s.membershipRpc('intruder', 'register'), 'register', { incarnation: 'x' }, { timeoutMs: 5000 }));
     await expectPublishDenied(callRpc(gateway, s.membershipRpc('shard-1', 'heartbeat'), 'heartbeat', { incarnation: 'x' }, { timeoutMs: 5000 }));
-    await expectPublishDenied(gateway.request(`${stack.namespace}.rpc.metadata.register`, encode({ nodeId: 'intruder', incarnation: 'x', rpcSubject: 'x' }), { timeout: 5000 }));
+    await expectPublishDenied(
+      gateway.request(`${stack.namespace}.rpc.metadata.register`, encode({ nodeId: 'intruder', incarnation: 'x', rpcSubject: 'x' }), { timeout: 5000 }),
+    );
     expect((await nodes()).map((n) => n.node_id)).toEqual(['shard-1', 'shard-2']);
     expect(await owners()).toEqual(['shard-1', 'shard-2']);
   });
@@ -89,7 +94,10 @@ describe('bus security: per-service NATS users and the checks behind them', () =
     await expectPublishDenied(callRpc(node1, s.membershipRpc('intruder', 'register'), 'register', { incarnation: 'x' }, { timeoutMs: 5000 }));
     await expectSubscribeDenied(node1, s.shardRpc('shard-2'));
     await expectSubscribeDenied(node1, s.shardRpc('*'));
-    expect((await nodes()).map((n) => [n.node_id, n.status])).toEqual([['shard-1', 'active'], ['shard-2', 'active']]);
+    expect((await nodes()).map((n) => [n.node_id, n.status])).toEqual([
+      ['shard-1', 'active'],
+      ['shard-2', 'active'],
+    ]);
   });
 
   it('derives the RPC subject a node serves from its id and ignores one declared in the request', async () => {
@@ -97,7 +105,13 @@ describe('bus security: per-service NATS users and the checks behind them', () =
     const node1 = await as({ role: 'shard', nodeId: 'shard-1' });
     const { incarnation } = (await nodes()).find((n) => n.node_id === 'shard-1')!;
     // Its own subject and its own incarnation: accepted, but the declared subject is not taken.
-    await callRpc(node1, s.membershipRpc('shard-1', 'register'), 'register', { incarnation, rpcSubject: `${stack.namespace}.rpc.shard.shard-2` }, { timeoutMs: 5000 });
+    await callRpc(
+      node1,
+      s.membershipRpc('shard-1', 'register'),
+      'register',
+      { incarnation, rpcSubject: `${stack.namespace}.rpc.shard.shard-2` },
+      { timeoutMs: 5000 },
+    );
     expect((await nodes()).map((n) => [n.node_id, n.rpc_subject])).toEqual([
       ['shard-1', s.shardRpc('shard-1')],
       ['shard-2', s.shardRpc('shard-2')],
@@ -110,10 +124,12 @@ describe('bus security: per-service NATS users and the checks behind them', () =
     const epochs = (await db.query<{ shard: number; epoch: number }>(`SELECT shard, epoch FROM shards WHERE owner_node = 'shard-2' ORDER BY shard`)).rows;
     // The node's own credentials (a second process started with them): the metadata service refuses.
     const impostor = await as({ role: 'shard', nodeId: 'shard-2' });
-    await expect(callRpc(impostor, s.membershipRpc('shard-2', 'register'), 'register', { incarnation: 'impostor' }, { timeoutMs: 5000 })).rejects.toMatchObject({
-      code: 'NODE.INCARNATION_CONFLICT',
-      message: expect.stringMatching(/live under another incarnation/),
-    });
+    await expect(callRpc(impostor, s.membershipRpc('shard-2', 'register'), 'register', { incarnation: 'impostor' }, { timeoutMs: 5000 })).rejects.toMatchObject(
+      {
+        code: 'NODE.INCARNATION_CONFLICT',
+        message: expect.stringMatching(/live under another incarnation/),
+      },
+    );
     expect((await nodes()).find((n) => n.node_id === 'shard-2')!.incarnation).toBe(before.incarnation);
     expect((await db.query(`SELECT shard, epoch FROM shards WHERE owner_node = 'shard-2' ORDER BY shard`)).rows).toEqual(epochs);
   });
@@ -171,7 +187,10 @@ describe('bus security: per-service NATS users and the checks behind them', () =
     const t = tokenSubjects(stack.namespace);
     const gateway = await as({ role: 'gateway' });
     const issue = (sessionId: string, userId = 'u1') => callRpc<TokenPair>(gateway, t.tokenRpc('issue'), 'issue', { sessionId, userId }, { timeoutMs: 5000 });
-    await expect(issue(randomBytes(24).toString('base64url'))).rejects.toMatchObject({ code: 'SESSION.NOT_FOUND', message: expect.stringMatching(/not issued/) });
+    await expect(issue(randomBytes(24).toString('base64url'))).rejects.toMatchObject({
+      code: 'SESSION.NOT_FOUND',
+      message: expect.stringMatching(/not issued/),
+    });
     await expect(issue(generateSessionId(SECRET))).rejects.toMatchObject({ code: 'SESSION.NOT_FOUND' });
     const ended = (await client.create({ userId: 'u1' })).body.id;
     expect((await client.call('DELETE', `/v1/sessions/${ended}`)).status).toBe(200);
@@ -180,7 +199,9 @@ describe('bus security: per-service NATS users and the checks behind them', () =
     await expect(issue(live, 'someone-else')).rejects.toMatchObject({ code: 'REQUEST.INVALID' });
     expect((await issue(live)).accessToken).toEqual(expect.any(String));
     // Operation and subject go together (permissions are per subject): an issue sent on the jwks subject is refused.
-    await expect(callRpc(gateway, t.tokenRpc('jwks'), 'issue', { sessionId: live, userId: 'u1' }, { timeoutMs: 5000 })).rejects.toMatchObject({ code: 'RPC.UNKNOWN_OPERATION' });
+    await expect(callRpc(gateway, t.tokenRpc('jwks'), 'issue', { sessionId: live, userId: 'u1' }, { timeoutMs: 5000 })).rejects.toMatchObject({
+      code: 'RPC.UNKNOWN_OPERATION',
+    });
   });
 
   it("keeps a forged session.variable_set out of the gateway's edge cache", async () => {

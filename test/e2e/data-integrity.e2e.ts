@@ -83,10 +83,17 @@ describe('data integrity at the edges: unstorable strings, prototype member name
     h.set('Fs-Op', 'var.put');
     h.set('Fs-Correlation-Id', 'corr\u0000');
     const reply = decode<{ ok: boolean; error?: { code: string; message: string } }>(
-      (await nc.request(subjects(stack.namespace).shardRpc('shard-1'), encode({ sessionId: id, group: 'cart', name: 'x', value: 1 }), { timeout: 5000, headers: h })).data,
+      (
+        await nc.request(subjects(stack.namespace).shardRpc('shard-1'), encode({ sessionId: id, group: 'cart', name: 'x', value: 1 }), {
+          timeout: 5000,
+          headers: h,
+        })
+      ).data,
     );
     expect(reply.ok).toBe(true);
-    const stored = await db.query<{ correlation_id: string }>(`SELECT correlation_id FROM events WHERE session_id = $1 ORDER BY stream_version DESC LIMIT 1`, [id]);
+    const stored = await db.query<{ correlation_id: string }>(`SELECT correlation_id FROM events WHERE session_id = $1 ORDER BY stream_version DESC LIMIT 1`, [
+      id,
+    ]);
     expect(stored.rows[0]!.correlation_id).not.toContain('corr');
     expect(stored.rows[0]!.correlation_id).toMatch(/^[\x21-\x7e]{1,128}$/);
     const create = headers();
@@ -139,10 +146,14 @@ describe('data integrity at the edges: unstorable strings, prototype member name
     // One more write after the snapshot at version 6: a reload reads the snapshot and that event.
     expected.set('hasOwnProperty', [1, 2]);
     expect((await client.put(id, 'cart', 'hasOwnProperty', [1, 2])).body).toEqual({ version: ++version });
-    await eventually(async () => {
-      const r = await db.query<{ v: number }>('SELECT stream_version AS v FROM snapshots WHERE session_id = $1', [id]);
-      return r.rows[0]?.v === 6 ? true : undefined;
-    }, 15_000, 'the snapshot at version 6');
+    await eventually(
+      async () => {
+        const r = await db.query<{ v: number }>('SELECT stream_version AS v FROM snapshots WHERE session_id = $1', [id]);
+        return r.rows[0]?.v === 6 ? true : undefined;
+      },
+      15_000,
+      'the snapshot at version 6',
+    );
     // The owner restarts: the session is rebuilt from Postgres (snapshot + events).
     await stack.kill('shard-1');
     await stack.startService('shard', 'shard-1');

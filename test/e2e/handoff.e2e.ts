@@ -48,7 +48,9 @@ describe('shard handoff: the new owner waits for the old one', () => {
       expect(writes.map((w) => w.status)).toEqual(moved.map(() => 200));
 
       // The new owner committed none of them before the frozen node's lease ran out.
-      const first = await db.query<{ at: Date }>(`SELECT min(occurred_at) AS at FROM events WHERE session_id = ANY($1) AND type = 'session.variable_set'`, [moved]);
+      const first = await db.query<{ at: Date }>(`SELECT min(occurred_at) AS at FROM events WHERE session_id = ANY($1) AND type = 'session.variable_set'`, [
+        moved,
+      ]);
       expect(first.rows[0]!.at.getTime()).toBeGreaterThanOrEqual(frozenUntil);
       // The wait shows in the new owner's metrics: requests were held (and retried by the gateway).
       const metrics = await (await fetch(`${stack.services.get('shard-2')!.httpUrl}/metrics`)).text();
@@ -60,10 +62,14 @@ describe('shard handoff: the new owner waits for the old one', () => {
     // The old node wakes up, learns it was declared dead, registers again and takes shards back
     // (a handoff from a live node now, released at once); every session reads its last write.
     await stack.waitForAssignment(['shard-1', 'shard-2']);
-    await eventually(async () => {
-      const reads = await Promise.all(sessions.map((id) => client.get(id, 'cart')));
-      return reads.every((r) => r.status === 200) ? true : undefined;
-    }, 20_000, 'every session readable after the old node returns');
+    await eventually(
+      async () => {
+        const reads = await Promise.all(sessions.map((id) => client.get(id, 'cart')));
+        return reads.every((r) => r.status === 200) ? true : undefined;
+      },
+      20_000,
+      'every session readable after the old node returns',
+    );
     const values = await Promise.all(sessions.map(async (id) => ((await client.get(id, 'cart')).body.groups as { cart: { n: number } }).cart.n));
     const owners = await Promise.all(sessions.map(async (id) => (await client.call<{ nodeId: string }>('GET', `/v1/sessions/${id}/owner`)).body.nodeId));
     expect(new Set(owners)).toEqual(new Set(['shard-1', 'shard-2']));

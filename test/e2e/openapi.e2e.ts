@@ -2,6 +2,7 @@ import { ErrorEnvelope, Validator } from '@foresight/contracts';
 import type { LocalStack } from '../../scripts/local-stack';
 import { api, startTestStack } from './support';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- walks a JSON document of any shape
 type Json = Record<string, any>;
 
 const envelopes = new Validator(ErrorEnvelope);
@@ -16,7 +17,9 @@ describe('OpenAPI document (gateway, metadata, shard as processes)', () => {
   const schemas = () => doc.components.schemas as Json;
   const resolve = (schema: Json): Json => (schema.$ref ? schemas()[String(schema.$ref).replace('#/components/schemas/', '')] : schema);
   const operations = () =>
-    Object.entries(doc.paths as Json).flatMap(([path, item]) => Object.entries(item as Json).map(([method, op]) => ({ path, method, op: op as Json, key: `${method} ${path}` })));
+    Object.entries(doc.paths as Json).flatMap(([path, item]) =>
+      Object.entries(item as Json).map(([method, op]) => ({ path, method, op: op as Json, key: `${method} ${path}` })),
+    );
 
   beforeAll(async () => {
     // The token service publishes the keys the gateway verifies bearer tokens with.
@@ -90,11 +93,18 @@ describe('OpenAPI document (gateway, metadata, shard as processes)', () => {
     const r = await api(stack).call('PUT', `/v1/sessions/${id}/vars/cart/n`, { value: 1, expectedVersion: 0 });
     expect(r.status).toBe(400);
     expect(r.body).toEqual({
-      error: { code: 'REQUEST.INVALID', message: '"expectedVersion" must be an integer ≥ 1.', correlationId: expect.any(String), details: { path: '/expectedVersion' } },
+      error: {
+        code: 'REQUEST.INVALID',
+        message: '"expectedVersion" must be an integer ≥ 1.',
+        correlationId: expect.any(String),
+        details: { path: '/expectedVersion' },
+      },
     });
     expect(envelopes.problem(r.body)).toBeUndefined();
     const put = doc.paths['/v1/sessions/{id}/vars/{group}/{name}'].put;
     expect(put.responses['400'].content['application/json'].schema.allOf[1].properties.error.properties.code.enum).toContain('REQUEST.INVALID');
-    expect(resolve(put.requestBody.content['application/json'].schema).properties.expectedVersion).toEqual(expect.objectContaining({ type: 'integer', minimum: 1 }));
+    expect(resolve(put.requestBody.content['application/json'].schema).properties.expectedVersion).toEqual(
+      expect.objectContaining({ type: 'integer', minimum: 1 }),
+    );
   });
 });

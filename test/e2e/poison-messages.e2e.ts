@@ -102,7 +102,10 @@ describe('poison messages on every stream subject (gateway, metadata, shard, tok
     const jsm = await nc.jetstreamManager();
     const ours = (await jsm.streams.list().next()).filter((info) => info.config.name.startsWith(`${stack.namespace.toUpperCase()}_`));
     for (const info of ours) {
-      expect({ stream: info.config.name, subjects: info.config.subjects }).toEqual({ stream: info.config.name, subjects: [known.get(info.config.name)?.wildcard] });
+      expect({ stream: info.config.name, subjects: info.config.subjects }).toEqual({
+        stream: info.config.name,
+        subjects: [known.get(info.config.name)?.wildcard],
+      });
     }
     expect(ours.map((i) => i.config.name).sort()).toEqual([...known.keys()].sort());
     const js = nc.jetstream();
@@ -120,10 +123,14 @@ describe('poison messages on every stream subject (gateway, metadata, shard, tok
 
     // The session's end is consumed after all that garbage: its tokens are revoked at the gateway.
     expect((await client.call('DELETE', `/v1/sessions/${before.id}`)).status).toBe(200);
-    const refused = await eventually(async () => {
-      const r = await asClient('GET', `/v1/sessions/${before.id}`, { bearer: before.pair.accessToken });
-      return r.status === 401 ? r : undefined;
-    }, 30_000, 'the access token refused after the session ended');
+    const refused = await eventually(
+      async () => {
+        const r = await asClient('GET', `/v1/sessions/${before.id}`, { bearer: before.pair.accessToken });
+        return r.status === 401 ? r : undefined;
+      },
+      30_000,
+      'the access token refused after the session ended',
+    );
     expect(errorCode(refused)).toBe('TOKEN.REVOKED');
     const rotated = await asClient('POST', '/v1/tokens/refresh', { body: { refreshToken: before.pair.refreshToken } });
     expect([rotated.status, errorCode(rotated)]).toEqual([401, 'TOKEN.REVOKED']);
@@ -131,21 +138,34 @@ describe('poison messages on every stream subject (gateway, metadata, shard, tok
     // A session signed in after the garbage: the same.
     const after = await signedIn('poisoned-after');
     expect((await client.call('DELETE', `/v1/sessions/${after.id}`)).status).toBe(200);
-    const refusedLater = await eventually(async () => {
-      const r = await asClient('GET', `/v1/sessions/${after.id}`, { bearer: after.pair.accessToken });
-      return r.status === 401 ? r : undefined;
-    }, 30_000, 'the later access token refused');
+    const refusedLater = await eventually(
+      async () => {
+        const r = await asClient('GET', `/v1/sessions/${after.id}`, { bearer: after.pair.accessToken });
+        return r.status === 401 ? r : undefined;
+      },
+      30_000,
+      'the later access token refused',
+    );
     expect(errorCode(refusedLater)).toBe('TOKEN.REVOKED');
 
     // Recorded actions still reach the prediction service's models (learned from the stream only).
     for (let i = 0; i < 3; i++) await recordFlow(`poisoned-shopper-${i}`);
-    await eventually(async () => ((await metric('prediction', 'foresight_prediction_actions_total', { outcome: 'learned' })) >= learnedBefore + 3 * FLOW.length ? true : undefined), 30_000, 'the actions learned');
+    await eventually(
+      async () =>
+        (await metric('prediction', 'foresight_prediction_actions_total', { outcome: 'learned' })) >= learnedBefore + 3 * FLOW.length ? true : undefined,
+      30_000,
+      'the actions learned',
+    );
     const probe = (await client.create({ userId: 'poisoned-probe' })).body.id;
     expect((await client.call('POST', `/v1/sessions/${probe}/actions`, { action: FLOW[0] })).status).toBe(201);
-    await eventually(async () => {
-      const r = await client.call<{ predictions: { action: string }[] }>('GET', `/v1/sessions/${probe}/predictions?n=1`);
-      return r.body.predictions?.[0]?.action === FLOW[1] ? true : undefined;
-    }, 30_000, 'a prediction learned after the garbage');
+    await eventually(
+      async () => {
+        const r = await client.call<{ predictions: { action: string }[] }>('GET', `/v1/sessions/${probe}/predictions?n=1`);
+        return r.body.predictions?.[0]?.action === FLOW[1] ? true : undefined;
+      },
+      30_000,
+      'a prediction learned after the garbage',
+    );
 
     // Poison was terminated on first delivery, counted and dead-lettered; nothing is redelivered.
     for (const service of ['token', 'prediction']) {
@@ -160,11 +180,16 @@ describe('poison messages on every stream subject (gateway, metadata, shard, tok
     const durables = new Set(letters.map((l) => l.headers?.get(Headers.deadLetterConsumer)));
     expect(durables.has('token-activity')).toBe(true);
     expect([...durables].some((d) => d?.startsWith('prediction-'))).toBe(true);
-    await eventually(async () => {
-      const consumers = await jsm.consumers.list(subjects(stack.namespace).sessionStream).next();
-      return consumers.length >= 2 && consumers.every((c) => c.num_ack_pending === 0 && c.num_pending === 0) ? consumers : undefined;
-    }, 30_000, 'nothing pending on the session stream consumers');
-    for (const c of await jsm.consumers.list(subjects(stack.namespace).sessionStream).next()) expect({ durable: c.name, redelivered: c.num_redelivered }).toEqual({ durable: c.name, redelivered: 0 });
+    await eventually(
+      async () => {
+        const consumers = await jsm.consumers.list(subjects(stack.namespace).sessionStream).next();
+        return consumers.length >= 2 && consumers.every((c) => c.num_ack_pending === 0 && c.num_pending === 0) ? consumers : undefined;
+      },
+      30_000,
+      'nothing pending on the session stream consumers',
+    );
+    for (const c of await jsm.consumers.list(subjects(stack.namespace).sessionStream).next())
+      expect({ durable: c.name, redelivered: c.num_redelivered }).toEqual({ durable: c.name, redelivered: 0 });
 
     for (const service of ['token', 'prediction', 'gateway']) {
       const h = await health(service);
@@ -182,20 +207,32 @@ describe('poison messages on every stream subject (gateway, metadata, shard, tok
     expect(durables.some((d) => d.startsWith('prediction-'))).toBe(true);
     for (const durable of durables) await jsm.consumers.delete(stream, durable);
     for (const service of ['token', 'prediction']) {
-      await eventually(async () => ((await metric(service, 'foresight_consumer_restarts_total', {})) >= 1 ? true : undefined), 60_000, `${service} restarted its consumer`);
+      await eventually(
+        async () => ((await metric(service, 'foresight_consumer_restarts_total', {})) >= 1 ? true : undefined),
+        60_000,
+        `${service} restarted its consumer`,
+      );
       await eventually(async () => ((await health(service)).status === 200 ? true : undefined), 30_000, `${service} healthy again`);
     }
     await eventually(async () => ((await jsm.consumers.list(stream).next()).length >= durables.length ? true : undefined), 30_000, 'the consumers recreated');
 
     const session = await signedIn('after-deletion');
     expect((await client.call('DELETE', `/v1/sessions/${session.id}`)).status).toBe(200);
-    const refused = await eventually(async () => {
-      const r = await asClient('GET', `/v1/sessions/${session.id}`, { bearer: session.pair.accessToken });
-      return r.status === 401 ? r : undefined;
-    }, 30_000, 'the access token refused after the session ended');
+    const refused = await eventually(
+      async () => {
+        const r = await asClient('GET', `/v1/sessions/${session.id}`, { bearer: session.pair.accessToken });
+        return r.status === 401 ? r : undefined;
+      },
+      30_000,
+      'the access token refused after the session ended',
+    );
     expect(errorCode(refused)).toBe('TOKEN.REVOKED');
     const learned = await metric('prediction', 'foresight_prediction_actions_total', { outcome: 'learned' });
     await recordFlow('after-deletion-shopper');
-    await eventually(async () => ((await metric('prediction', 'foresight_prediction_actions_total', { outcome: 'learned' })) >= learned + FLOW.length ? true : undefined), 30_000, 'actions learned after the restart');
+    await eventually(
+      async () => ((await metric('prediction', 'foresight_prediction_actions_total', { outcome: 'learned' })) >= learned + FLOW.length ? true : undefined),
+      30_000,
+      'actions learned after the restart',
+    );
   }, 180_000);
 });

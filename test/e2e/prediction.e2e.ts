@@ -34,10 +34,14 @@ describe('predictions through the gateway (gateway, metadata, shard and predicti
     }
     const id = (await client.create({ userId: 'newcomer' })).body.id;
     await record(id, ['home', 'search']);
-    const r = await eventually(async () => {
-      const res = await predictions(id, '?n=3');
-      return res.status === 200 && res.body.historyLength === 2 && res.body.predictions[0]?.action === 'view_product:42' ? res : undefined;
-    }, 20_000, 'a prediction from the learned actions');
+    const r = await eventually(
+      async () => {
+        const res = await predictions(id, '?n=3');
+        return res.status === 200 && res.body.historyLength === 2 && res.body.predictions[0]?.action === 'view_product:42' ? res : undefined;
+      },
+      20_000,
+      'a prediction from the learned actions',
+    );
     expect(r.body).toMatchObject({ sessionId: id, modelVersion: 'markov-live', model: 'markov' });
     expect(r.body.predictions).toHaveLength(3);
     const ps = r.body.predictions.map((p) => p.p);

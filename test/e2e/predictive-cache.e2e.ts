@@ -1,4 +1,11 @@
-import { cacheSubjects, predictionSubjects, type DataGetReply, type NodeCacheStats, type PredictionModelUpdatedV1, type SessionCacheStats } from '@foresight/contracts';
+import {
+  cacheSubjects,
+  predictionSubjects,
+  type DataGetReply,
+  type NodeCacheStats,
+  type PredictionModelUpdatedV1,
+  type SessionCacheStats,
+} from '@foresight/contracts';
 import { encode, publishEvent } from '@foresight/messaging';
 import { createPool } from '@foresight/persistence';
 import { encodeBundle, encodeMarkov, VariableOrderMarkov, Vocabulary } from '@foresight/prediction-core';
@@ -16,6 +23,8 @@ const errorCode = (r: ApiResponse<unknown>) => (r.body as { error?: { code?: str
 /**
  * The predictive cache end to end: two shard nodes, the prediction service and the example origin
  * as processes, through the gateway.
+ *
+ * Over 300 lines on purpose: every scenario shares one stack of five processes, started once.
  */
 describe('predictive cache through the gateway (2 shard nodes, prediction service, example origin)', () => {
   let stack: LocalStack;
@@ -27,7 +36,11 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
   const namespace = uniqueName('t');
 
   const origin = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown): Promise<T> => {
-    const r = await fetch(`${stack.originUrl}${path}`, { method, headers: body === undefined ? {} : { 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });
+    const r = await fetch(`${stack.originUrl}${path}`, {
+      method,
+      headers: body === undefined ? {} : { 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
     return (await r.json()) as T;
   };
   const served = async (key: string) => (await origin<{ keys: Record<string, number> }>('GET', '/admin/stats')).keys[key] ?? 0;
@@ -58,7 +71,13 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
       shardNodes: 2,
       extraServices: ['prediction'],
       originExample: { port, env: { ORIGIN_LATENCY_MS: '20', ORIGIN_PAYLOAD_BYTES: '512', ORIGIN_NATS_SUBJECT: `${namespace}.origin.items` } },
-      env: { FORESIGHT_NAMESPACE: namespace, FORESIGHT_ORIGINS: JSON.stringify(origins), CACHE_LEARN_MIN_SUPPORT: '3', CACHE_MAX_VALUE_BYTES: '65536', CACHE_LEARNED_SAVE_MS: '300' },
+      env: {
+        FORESIGHT_NAMESPACE: namespace,
+        FORESIGHT_ORIGINS: JSON.stringify(origins),
+        CACHE_LEARN_MIN_SUPPORT: '3',
+        CACHE_MAX_VALUE_BYTES: '65536',
+        CACHE_LEARNED_SAVE_MS: '300',
+      },
     });
     client = api(stack);
     nc = await natsAs(stack, { role: 'prediction' });
@@ -77,12 +96,21 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
     const markov = new VariableOrderMarkov({ maxOrder: 2 });
     // The long flow goes on past the taught steps, so no prediction (nor its second hop) ever falls
     // back to the popularity of open:2 before the test records open:1.
-    const flows = [['open:1', 'open:2'], ['open:10', 'open:11', 'open:12', 'open:13', 'open:14', 'open:15', 'open:16', 'open:17']];
+    const flows = [
+      ['open:1', 'open:2'],
+      ['open:10', 'open:11', 'open:12', 'open:13', 'open:14', 'open:15', 'open:16', 'open:17'],
+    ];
     for (let i = 0; i < 20; i++) for (const f of flows) markov.observeSession(f.map((a) => vocabulary.encode(a)));
     markov.growVocabulary(vocabulary.size);
     const pool = createPool(stack.databaseUrl, 2, 'cache-e2e');
     const row = await new ModelsRepository(pool)
-      .storeActive('markov', encodeBundle({ kind: 'markov', vocabulary: vocabulary.toJSON(), markov: encodeMarkov(markov), rnn: null, weights: null }), { test: true }, new Date(), 5)
+      .storeActive(
+        'markov',
+        encodeBundle({ kind: 'markov', vocabulary: vocabulary.toJSON(), markov: encodeMarkov(markov), rnn: null, weights: null }),
+        { test: true },
+        new Date(),
+        5,
+      )
       .finally(() => pool.end());
     const event: PredictionModelUpdatedV1 = {
       id: randomUUID(),
@@ -92,11 +120,22 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
       occurredAt: new Date().toISOString(),
       correlationId: randomUUID(),
       causationId: randomUUID(),
-      data: { modelVersion: versionName(row.version), kind: 'markov', createdAt: row.createdAt.toISOString(), totalBytes: row.artifact.length, sha256: '', metrics: {} },
+      data: {
+        modelVersion: versionName(row.version),
+        kind: 'markov',
+        createdAt: row.createdAt.toISOString(),
+        totalBytes: row.artifact.length,
+        sha256: '',
+        metrics: {},
+      },
     };
     // As if another prediction instance had trained it: the service loads it from Postgres, the shard nodes from the service.
     await publishEvent(nc.jetstream(), predictionSubjects(namespace).predictionEvent(event.type), event);
-    await eventually(async () => ((await nodeStats()).every((n) => n.modelVersion === versionName(row.version)) ? true : undefined), 30_000, 'both nodes on the new model');
+    await eventually(
+      async () => ((await nodeStats()).every((n) => n.modelVersion === versionName(row.version)) ? true : undefined),
+      30_000,
+      'both nodes on the new model',
+    );
 
     // Teach one node what open:<n> reads (nobody declared it): doc:<n>.
     const id = await sessionOn();
@@ -132,7 +171,11 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
       const id = await sessionOn(node);
       const pid = 700 + i;
       await record(id, `view_product:${pid}`);
-      await eventually(async () => ((await served(`product:${pid}`)) > 0 && (await served(`reviews:${pid}`)) > 0 ? true : undefined), 10_000, 'both keys fetched');
+      await eventually(
+        async () => ((await served(`product:${pid}`)) > 0 && (await served(`reviews:${pid}`)) > 0 ? true : undefined),
+        10_000,
+        'both keys fetched',
+      );
       await new Promise((r) => setTimeout(r, 200));
       const product = await data(id, `product:${pid}`);
       expect(product.status).toBe(200);
@@ -147,7 +190,10 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
     const id = await sessionOn();
     expect(errorCode(await data(id, 'has*star'))).toBe('REQUEST.INVALID');
     expect(errorCode(await data(id, 'unknown:1'))).toBe('ORIGIN.NOT_FOUND');
-    expect((await client.call('POST', `/v1/sessions/${id}/prefetch`, { action: 'view_product:9' })).body).toMatchObject({ action: 'view_product:9', queued: ['product:9', 'reviews:9'] });
+    expect((await client.call('POST', `/v1/sessions/${id}/prefetch`, { action: 'view_product:9' })).body).toMatchObject({
+      action: 'view_product:9',
+      queued: ['product:9', 'reviews:9'],
+    });
     expect(errorCode(await client.call('POST', `/v1/sessions/${id}/prefetch`, { action: 'no spaces' }))).toBe('REQUEST.INVALID');
   });
 
@@ -165,10 +211,14 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
     expect((await client.call('POST', '/v1/invalidate', { keys: [key] })).status).toBe(202);
     expect(errorCode(await client.call('POST', '/v1/invalidate', { keys: ['a b'] }))).toBe('REQUEST.INVALID');
     for (const id of ids) {
-      const r = await eventually(async () => {
-        const res = await data(id, key);
-        return res.body.source !== 'cache' ? res : undefined;
-      }, 5000, 'the key dropped on every node');
+      const r = await eventually(
+        async () => {
+          const res = await data(id, key);
+          return res.body.source !== 'cache' ? res : undefined;
+        },
+        5000,
+        'the key dropped on every node',
+      );
       expect((r.body.value as { version: number }).version).toBe(2);
     }
 
@@ -227,7 +277,10 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
     expect(errorCode(junk)).toBe('ORIGIN.BAD_RESPONSE');
     const big = await data(id, 'junk:big');
     expect(big.status).toBe(502);
-    expect((big.body as unknown as { error: { code: string; message: string } }).error).toMatchObject({ code: 'ORIGIN.BAD_RESPONSE', message: expect.stringMatching(/CACHE_MAX_VALUE_BYTES/) });
+    expect((big.body as unknown as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'ORIGIN.BAD_RESPONSE',
+      message: expect.stringMatching(/CACHE_MAX_VALUE_BYTES/),
+    });
 
     // While slow reads wait out their timeouts, reads of another origin are not delayed.
     const slow = [1, 2, 3].map((n) => data(id, `slow:${n}`));
@@ -249,16 +302,24 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
     expect(byId.slow!.errors['ORIGIN.TIMEOUT']).toBeGreaterThanOrEqual(3);
     // Prometheus gauges are refreshed once a second.
     const breakerOpen = /foresight_cache_origin_breaker_state\{[^}]*origin="flaky"[^}]*\} 2/;
-    const metrics = await eventually(async () => {
-      const text = await (await fetch(`${stack.services.get(owner)!.httpUrl}/metrics`)).text();
-      return breakerOpen.test(text) ? text : undefined;
-    }, 5000, 'the breaker state in /metrics');
+    const metrics = await eventually(
+      async () => {
+        const text = await (await fetch(`${stack.services.get(owner)!.httpUrl}/metrics`)).text();
+        return breakerOpen.test(text) ? text : undefined;
+      },
+      5000,
+      'the breaker state in /metrics',
+    );
     expect(metrics).toMatch(/foresight_cache_hits_total\{[^}]*\} [1-9]/);
   });
 
   it('a node that joins later loads the stored requirements, the current model and the learned requirements at start', async () => {
     await stack.startService('shard', 'shard-3');
-    const joined = await eventually(async () => (await nodeStats()).find((n) => n.nodeId === 'shard-3' && n.modelVersion !== null), 20_000, 'shard-3 with a model');
+    const joined = await eventually(
+      async () => (await nodeStats()).find((n) => n.nodeId === 'shard-3' && n.modelVersion !== null),
+      20_000,
+      'shard-3 with a model',
+    );
     expect(joined.modelVersion).toBe('v1');
     expect(joined.declaredRequirements).toBeGreaterThanOrEqual(1);
     await stack.waitForAssignment(['shard-1', 'shard-2', 'shard-3']);
@@ -271,7 +332,11 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
     // the read finds it prefetched. Without the saved evidence nothing would map open:17 to a key.
     expect((await nodeStats()).find((n) => n.nodeId === 'shard-3')!.learnedShapes).toBeGreaterThanOrEqual(1);
     await record(id, 'open:16');
-    await eventually(async () => ((await nodeStats()).find((n) => n.nodeId === 'shard-3')!.prefetchCompleted > 0 ? true : undefined), 10_000, 'prefetches on the new node');
+    await eventually(
+      async () => ((await nodeStats()).find((n) => n.nodeId === 'shard-3')!.prefetchCompleted > 0 ? true : undefined),
+      10_000,
+      'prefetches on the new node',
+    );
     await new Promise((r) => setTimeout(r, 200));
     const learned = await data(id, 'doc:17');
     expect(learned.status).toBe(200);

@@ -64,17 +64,25 @@ describe('session lifecycle through the gateway (gateway, metadata, shard as pro
     const id = (await client.create({})).body.id;
     await client.call('PUT', `/v1/sessions/${id}/vars/cart/n`, { value: 1 }, { 'x-correlation-id': 'corr-e2e-1' });
     await client.call('DELETE', `/v1/sessions/${id}`);
-    const events = await eventually(async () => {
-      const consumer = await jsm.consumers.add(s.sessionStream, { filter_subject: s.sessionEventsWildcard, ack_policy: 'none' as never, deliver_policy: 'all' as never });
-      const c = await nc.jetstream().consumers.get(s.sessionStream, consumer.name);
-      const mine: { type: string; streamVersion: number; correlationId: string }[] = [];
-      const batch = await c.fetch({ max_messages: 1000, expires: 1000 });
-      for await (const m of batch) {
-        const e = decode<{ sessionId: string; type: string; streamVersion: number; correlationId: string }>(m.data);
-        if (e.sessionId === id) mine.push(e);
-      }
-      return mine.length === 3 ? mine : undefined;
-    }, 15_000, 'three events on the stream');
+    const events = await eventually(
+      async () => {
+        const consumer = await jsm.consumers.add(s.sessionStream, {
+          filter_subject: s.sessionEventsWildcard,
+          ack_policy: 'none' as never,
+          deliver_policy: 'all' as never,
+        });
+        const c = await nc.jetstream().consumers.get(s.sessionStream, consumer.name);
+        const mine: { type: string; streamVersion: number; correlationId: string }[] = [];
+        const batch = await c.fetch({ max_messages: 1000, expires: 1000 });
+        for await (const m of batch) {
+          const e = decode<{ sessionId: string; type: string; streamVersion: number; correlationId: string }>(m.data);
+          if (e.sessionId === id) mine.push(e);
+        }
+        return mine.length === 3 ? mine : undefined;
+      },
+      15_000,
+      'three events on the stream',
+    );
     expect(events.map((e) => [e.type, e.streamVersion])).toEqual([
       ['session.created', 1],
       ['session.variable_set', 2],
@@ -111,7 +119,10 @@ describe('session lifecycle through the gateway (gateway, metadata, shard as pro
     expect([first.status, retry.status]).toEqual([200, 200]);
     expect(retry.body).toEqual(first.body); // same version: not applied twice
     // A key identifies one request: reused for another variable or value it is refused, not silently dropped.
-    for (const [path, body] of [[`/v1/sessions/${id}/vars/cart/other`, { value: 1 }], [`/v1/sessions/${id}/vars/cart/n`, { value: 2 }]] as const) {
+    for (const [path, body] of [
+      [`/v1/sessions/${id}/vars/cart/other`, { value: 1 }],
+      [`/v1/sessions/${id}/vars/cart/n`, { value: 2 }],
+    ] as const) {
       const reused = await client.call('PUT', path, body, key);
       expect([reused.status, errorCode(reused)]).toEqual([422, 'REQUEST.IDEMPOTENCY_KEY_REUSED']);
       expect((reused.body as { error: { message: string } }).error.message).toMatch(/a key identifies one request/);
@@ -136,7 +147,11 @@ describe('session lifecycle through the gateway (gateway, metadata, shard as pro
     try {
       const rows = await db.query<{ type: string }>(`SELECT type FROM events WHERE session_id = $1 ORDER BY stream_version`, [id]);
       expect(rows.rows.map((row) => row.type)).toEqual([
-        'session.created', 'session.variable_set', 'session.action_recorded', 'session.variable_set', 'session.variable_set',
+        'session.created',
+        'session.variable_set',
+        'session.action_recorded',
+        'session.variable_set',
+        'session.variable_set',
       ]);
     } finally {
       await db.end();
@@ -157,10 +172,14 @@ describe('session lifecycle through the gateway (gateway, metadata, shard as pro
       (await db.query<{ type: string; at: Date }>(`SELECT type, occurred_at AS at FROM events WHERE session_id = $1 ORDER BY stream_version`, [id])).rows;
     try {
       // Watched in Postgres: reading the idle session would itself keep it alive.
-      const ended = await eventually(async () => {
-        const rows = await eventsOf(idle);
-        return rows.length === 2 ? rows : undefined;
-      }, 15_000, 'the idle session to end');
+      const ended = await eventually(
+        async () => {
+          const rows = await eventsOf(idle);
+          return rows.length === 2 ? rows : undefined;
+        },
+        15_000,
+        'the idle session to end',
+      );
       expect(ended.map((row) => row.type)).toEqual(['session.created', 'session.ended']);
       expect(ended[1]!.at.getTime() - ended[0]!.at.getTime()).toBeGreaterThanOrEqual(1000 + IDLE_GRACE_MS);
       const r = await client.get(idle);

@@ -52,7 +52,12 @@ export interface ApiResponse<T = Record<string, unknown>> {
 
 /** A tiny client for the gateway's REST API. */
 export function api(stack: LocalStack) {
-  const call = async <T = Record<string, unknown>>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<ApiResponse<T>> => {
+  const call = async <T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<ApiResponse<T>> => {
     const r = await fetch(`${stack.gatewayUrl}${path}`, {
       method,
       headers: { 'x-api-key': stack.apiKey, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },

@@ -1,10 +1,12 @@
 import { ForesightClient, TokenRevokedError, type TokenEvent } from '@foresight/client';
 import type { TokenPair } from '@foresight/contracts';
 import { eventually } from '@foresight/testing';
-import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { generateKeyPair, SignJWT } from 'jose';
 import WebSocket from 'ws';
 import type { LocalStack } from '../../scripts/local-stack';
 import { startTestStack } from './support';
+
+// Over 300 lines on purpose: every scenario shares one stack of processes, started once.
 
 /** Short access tokens so a test rides through several expiries; the scheduler plans in 250-ms buckets. */
 const TOKEN_ENV = {
@@ -32,7 +34,11 @@ const codeOf = (r: Res) => (r.body as ErrorBody).error?.code;
 describe('tokens end to end (gateway, metadata, shard, token service as processes)', () => {
   let stack: LocalStack;
 
-  async function http<T = Record<string, unknown>>(method: string, path: string, opts: { apiKey?: boolean; bearer?: string; body?: unknown } = {}): Promise<Res<T>> {
+  async function http<T = Record<string, unknown>>(
+    method: string,
+    path: string,
+    opts: { apiKey?: boolean; bearer?: string; body?: unknown } = {},
+  ): Promise<Res<T>> {
     const headers: Record<string, string> = {};
     if (opts.apiKey) headers['x-api-key'] = stack.apiKey;
     if (opts.bearer !== undefined) headers.authorization = `Bearer ${opts.bearer}`;
@@ -159,11 +165,17 @@ describe('tokens end to end (gateway, metadata, shard, token service as processe
       await session.set('cart', 'n', 1);
       // The back end logs the user out everywhere (API key): the WebSocket, or the next request, tells the client.
       expect((await http('DELETE', `/v1/sessions/${id}/tokens`, { apiKey: true })).status).toBe(200);
-      await eventually(async () => {
-        await session.get().catch(() => undefined);
-        return session.tokens!.error ? true : undefined;
-      }, 5000, 'the client learns of the revocation');
-      const errors = await Promise.all([session.get(), session.set('cart', 'n', 2), session.getWithPrediction('product:1')].map((p) => p.catch((e: unknown) => e)));
+      await eventually(
+        async () => {
+          await session.get().catch(() => undefined);
+          return session.tokens!.error ? true : undefined;
+        },
+        5000,
+        'the client learns of the revocation',
+      );
+      const errors = await Promise.all(
+        [session.get(), session.set('cart', 'n', 2), session.getWithPrediction('product:1')].map((p) => p.catch((e: unknown) => e)),
+      );
       for (const e of errors) expect(e).toBeInstanceOf(TokenRevokedError);
       expect(new Set(errors).size).toBe(1);
       expect(events.filter((t) => t === 'revoked')).toHaveLength(1);
@@ -212,13 +224,26 @@ describe('tokens end to end (gateway, metadata, shard, token service as processe
     const [, payload] = a.pair.accessToken.split('.');
     const forger = await generateKeyPair('EdDSA', { crv: 'Ed25519' });
     const sign = (header: Record<string, unknown>) =>
-      new SignJWT({ sid: a.id }).setProtectedHeader({ alg: 'EdDSA', ...header }).setSubject('alice').setJti('x.0').setIssuedAt().setExpirationTime('1h').setIssuer('foresight').setAudience('foresight-api').sign(forger.privateKey);
+      new SignJWT({ sid: a.id })
+        .setProtectedHeader({ alg: 'EdDSA', ...header })
+        .setSubject('alice')
+        .setJti('x.0')
+        .setIssuedAt()
+        .setExpirationTime('1h')
+        .setIssuer('foresight')
+        .setAudience('foresight-api')
+        .sign(forger.privateKey);
     const cases: [string, string, number, string][] = [
       ['malformed', 'not-a-jwt', 401, 'TOKEN.MALFORMED'],
       ['alg none', `${b64({ alg: 'none', typ: 'JWT' })}.${payload}.`, 401, 'TOKEN.UNSUPPORTED_ALG'],
       ['HS256 with the public key as secret', `${b64({ alg: 'HS256', typ: 'JWT', kid })}.${payload}.c2lnbmF0dXJl`, 401, 'TOKEN.UNSUPPORTED_ALG'],
       ['wrong signature under a trusted kid', await sign({ kid }), 401, 'TOKEN.BAD_SIGNATURE'],
-      ['tampered payload', `${a.pair.accessToken.split('.')[0]}.${b64({ ...claimsOf(a.pair.accessToken), sub: 'mallory' })}.${a.pair.accessToken.split('.')[2]}`, 401, 'TOKEN.BAD_SIGNATURE'],
+      [
+        'tampered payload',
+        `${a.pair.accessToken.split('.')[0]}.${b64({ ...claimsOf(a.pair.accessToken), sub: 'mallory' })}.${a.pair.accessToken.split('.')[2]}`,
+        401,
+        'TOKEN.BAD_SIGNATURE',
+      ],
       ['unknown key', await sign({ kid: 'k-unknown' }), 401, 'TOKEN.UNKNOWN_KEY'],
       ["another session's token", b.pair.accessToken, 403, 'AUTH.FORBIDDEN'],
     ];
@@ -254,10 +279,14 @@ describe('tokens end to end (gateway, metadata, shard, token service as processe
     expect({ status: replay.status, code: codeOf(replay) }).toEqual({ status: 401, code: 'TOKEN.REUSED' });
     const after = await http('POST', '/v1/tokens/refresh', { body: { refreshToken: r2.body.refreshToken } });
     expect({ status: after.status, code: codeOf(after) }).toEqual({ status: 401, code: 'TOKEN.REVOKED' });
-    const denied = await eventually(async () => {
-      const r = await http('GET', `/v1/sessions/${id}`, { bearer: r2.body.accessToken });
-      return r.status === 401 ? r : undefined;
-    }, 2000, 'revoked access token refused');
+    const denied = await eventually(
+      async () => {
+        const r = await http('GET', `/v1/sessions/${id}`, { bearer: r2.body.accessToken });
+        return r.status === 401 ? r : undefined;
+      },
+      2000,
+      'revoked access token refused',
+    );
     expect(codeOf(denied)).toBe('TOKEN.REVOKED');
     const unknown = await http('POST', '/v1/tokens/refresh', { body: { refreshToken: 'A'.repeat(43) } });
     expect({ status: unknown.status, code: codeOf(unknown) }).toEqual({ status: 401, code: 'TOKEN.UNKNOWN' });
@@ -275,10 +304,14 @@ describe('tokens end to end (gateway, metadata, shard, token service as processe
   it('ending the session revokes its tokens; logging out with a token revokes its family', async () => {
     const one = await signedInSession('dave');
     expect((await http('DELETE', `/v1/sessions/${one.id}`, { apiKey: true })).status).toBe(200);
-    const r = await eventually(async () => {
-      const res = await http('GET', `/v1/sessions/${one.id}`, { bearer: one.pair.accessToken });
-      return res.status === 401 ? res : undefined;
-    }, 3000, 'token refused after session end');
+    const r = await eventually(
+      async () => {
+        const res = await http('GET', `/v1/sessions/${one.id}`, { bearer: one.pair.accessToken });
+        return res.status === 401 ? res : undefined;
+      },
+      3000,
+      'token refused after session end',
+    );
     expect(codeOf(r)).toBe('TOKEN.REVOKED');
 
     const two = await signedInSession('erin');
@@ -288,10 +321,12 @@ describe('tokens end to end (gateway, metadata, shard, token service as processe
   });
 
   it('handover: tokens keep working while sessions move to a new node and their owner is killed', async () => {
-    const riders = await Promise.all(Array.from({ length: 4 }, async () => {
-      const { id, pair } = await signedInSession('frank');
-      return ride(id, pair);
-    }));
+    const riders = await Promise.all(
+      Array.from({ length: 4 }, async () => {
+        const { id, pair } = await signedInSession('frank');
+        return ride(id, pair);
+      }),
+    );
     await sleep(1500);
     await stack.startService('shard', 'shard-2');
     await stack.waitForAssignment(['shard-1', 'shard-2']);
@@ -308,7 +343,9 @@ describe('tokens end to end (gateway, metadata, shard, token service as processe
       expect(r.owners[0]?.nodeId).toBe('shard-1');
       expect(r.owners.at(-1)?.nodeId).toBe('shard-2');
     }
-    const spanned = results.flatMap((r) => [...new Set(r.owners.map((o) => o.jti))].filter((jti) => new Set(r.owners.filter((o) => o.jti === jti).map((o) => o.nodeId)).size > 1));
+    const spanned = results.flatMap((r) =>
+      [...new Set(r.owners.map((o) => o.jti))].filter((jti) => new Set(r.owners.filter((o) => o.jti === jti).map((o) => o.nodeId)).size > 1),
+    );
     // Whether one access token was also used on both sides depends on when it rotated: reported, not asserted.
     process.stderr.write(`handover: ${spanned.length} access tokens used before and after their session moved\n`);
   }, 120_000);

@@ -79,10 +79,12 @@ describe('AdvisoryLeadership against a real Postgres', () => {
     expect(ran).toBe(0);
 
     await holder.leadership.release();
-    expect(await job.leadership.runExclusive(async () => {
-      expect(await holders()).toEqual([expect.objectContaining({ app: 'leader-test-job' })]);
-      return ++ran;
-    })).toBe(1);
+    expect(
+      await job.leadership.runExclusive(async () => {
+        expect(await holders()).toEqual([expect.objectContaining({ app: 'leader-test-job' })]);
+        return ++ran;
+      }),
+    ).toBe(1);
     expect(job.leadership.isLeader).toBe(false);
     expect(job.changes).toEqual([true, false]);
     expect(await holders()).toEqual([]);

@@ -23,8 +23,15 @@ describe('origin adapters against the example origin and real NATS', () => {
     return s!;
   };
   const resilient = (s: OriginSpec, fetch: OriginFetch<unknown>) =>
-    new ResilientOrigin<unknown>({ id: s.id, fetch, timeoutMs: s.timeoutMs, retries: s.retries, breaker: s.breaker, backoff: { baseMs: 10, maxMs: 20 } }, { clock: systemTime, timers: systemTime, rng: Math.random });
-  const codeOf = (p: Promise<unknown>) => p.then(() => 'ok', (e: unknown) => (isCacheError(e) ? e.code : String(e)));
+    new ResilientOrigin<unknown>(
+      { id: s.id, fetch, timeoutMs: s.timeoutMs, retries: s.retries, breaker: s.breaker, backoff: { baseMs: 10, maxMs: 20 } },
+      { clock: systemTime, timers: systemTime, rng: Math.random },
+    );
+  const codeOf = (p: Promise<unknown>) =>
+    p.then(
+      () => 'ok',
+      (e: unknown) => (isCacheError(e) ? e.code : String(e)),
+    );
 
   beforeAll(async () => {
     nc = await connect({ servers: testInfra().natsUrl });
@@ -34,7 +41,16 @@ describe('origin adapters against the example origin and real NATS', () => {
     await fetch(`${base}/admin/rules`, {
       method: 'PUT',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ rules: [{ prefix: 'p:fail', status: 503 }, { prefix: 'p:missing', status: 404 }, { prefix: 'p:forbidden', status: 403 }, { prefix: 'p:junk', garbage: true }, { prefix: 'p:big', payloadBytes: 5000 }, { prefix: 'p:slow', latencyMs: 400 }] }),
+      body: JSON.stringify({
+        rules: [
+          { prefix: 'p:fail', status: 503 },
+          { prefix: 'p:missing', status: 404 },
+          { prefix: 'p:forbidden', status: 403 },
+          { prefix: 'p:junk', garbage: true },
+          { prefix: 'p:big', payloadBytes: 5000 },
+          { prefix: 'p:slow', latencyMs: 400 },
+        ],
+      }),
     });
   });
 

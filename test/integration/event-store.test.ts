@@ -5,7 +5,14 @@ import { createTestDatabase } from '@foresight/testing';
 import { randomUUID } from 'node:crypto';
 import { Client, type Pool } from 'pg';
 
-const policy: SessionPolicy = { groups: ['cart'], maxVariableBytes: 1024, maxSessionBytes: 1 << 20, idleTimeoutMs: 3_600_000, absoluteTimeoutMs: 86_400_000, idleGraceMs: 0 };
+const policy: SessionPolicy = {
+  groups: ['cart'],
+  maxVariableBytes: 1024,
+  maxSessionBytes: 1 << 20,
+  idleTimeoutMs: 3_600_000,
+  absoluteTimeoutMs: 86_400_000,
+  idleGraceMs: 0,
+};
 const ctx = () => ({ now: Date.now(), correlationId: 'c', causationId: 'k', newEventId: randomUUID });
 
 describe('EventStore against a real Postgres', () => {
@@ -39,7 +46,10 @@ describe('EventStore against a real Postgres', () => {
     const loaded = await store.load(id);
     expect(loaded.snapshot?.version).toBe(4);
     expect(loaded.events.map((e) => e.streamVersion)).toEqual([5, 6]);
-    const rebuilt = replay(loaded.events.map((e) => e.event), loaded.snapshot!.state as never);
+    const rebuilt = replay(
+      loaded.events.map((e) => e.event),
+      loaded.snapshot!.state as never,
+    );
     expect(rebuilt).toEqual(replay(events));
   });
 
@@ -47,12 +57,24 @@ describe('EventStore against a real Postgres', () => {
     const id = randomUUID();
     await store.append({ sessionId: id, shard: 2, epoch: 1, expectedVersion: 0, events: create(id, 2) });
     await pool.query(`UPDATE shards SET owner_node = 'node-b', epoch = epoch + 1 WHERE shard = 2`);
-    const stale = store.append({ sessionId: id, shard: 2, epoch: 1, expectedVersion: 1, events: decide({ kind: 'end', reason: 'client' }, replay(create(id, 2)), policy, ctx()) });
+    const stale = store.append({
+      sessionId: id,
+      shard: 2,
+      epoch: 1,
+      expectedVersion: 1,
+      events: decide({ kind: 'end', reason: 'client' }, replay(create(id, 2)), policy, ctx()),
+    });
     await expect(stale).rejects.toMatchObject({ code: ErrorCodes.STALE_EPOCH });
     expect((await store.readStream(id)).length).toBe(1);
     // The successor, at the new epoch, can write.
     const successor = new EventStore(pool, 'node-b');
-    await successor.append({ sessionId: id, shard: 2, epoch: 2, expectedVersion: 1, events: decide({ kind: 'end', reason: 'client' }, replay(create(id, 2)), policy, ctx()) });
+    await successor.append({
+      sessionId: id,
+      shard: 2,
+      epoch: 2,
+      expectedVersion: 1,
+      events: decide({ kind: 'end', reason: 'client' }, replay(create(id, 2)), policy, ctx()),
+    });
     await successor.close();
     expect((await store.readStream(id)).length).toBe(2);
   });
@@ -60,7 +82,10 @@ describe('EventStore against a real Postgres', () => {
   it('reports a version conflict without losing the other appends in the batch', async () => {
     const a = randomUUID();
     const b = randomUUID();
-    await Promise.all([store.append({ sessionId: a, shard: 3, epoch: 1, expectedVersion: 0, events: create(a, 3) }), store.append({ sessionId: b, shard: 3, epoch: 1, expectedVersion: 0, events: create(b, 3) })]);
+    await Promise.all([
+      store.append({ sessionId: a, shard: 3, epoch: 1, expectedVersion: 0, events: create(a, 3) }),
+      store.append({ sessionId: b, shard: 3, epoch: 1, expectedVersion: 0, events: create(b, 3) }),
+    ]);
     const put = (id: string) => decide({ kind: 'put', group: 'cart', name: 'x', value: id }, replay(create(id, 3)), policy, ctx());
     const results = await Promise.allSettled([
       store.append({ sessionId: a, shard: 3, epoch: 1, expectedVersion: 1, events: put(a) }),
@@ -85,7 +110,9 @@ describe('EventStore against a real Postgres', () => {
     expect(r.newVersion).toBe(3);
     expect((await store.readStream(id)).map((e) => e.streamVersion)).toEqual([1, 2, 3]);
     // A second multi-event append at a stale version commits nothing at all.
-    await expect(store.append({ sessionId: id, shard: 3, epoch: 1, expectedVersion: 2, events: two })).rejects.toMatchObject({ code: ErrorCodes.SESSION_VERSION_CONFLICT });
+    await expect(store.append({ sessionId: id, shard: 3, epoch: 1, expectedVersion: 2, events: two })).rejects.toMatchObject({
+      code: ErrorCodes.SESSION_VERSION_CONFLICT,
+    });
     await expect(store.append({ sessionId: id, shard: 3, epoch: 0, expectedVersion: 3, events: two })).rejects.toMatchObject({ code: ErrorCodes.STALE_EPOCH });
     expect((await store.readStream(id)).length).toBe(3);
   });
@@ -139,7 +166,9 @@ describe('EventStore against a real Postgres', () => {
     });
     const index = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM session_index WHERE session_id = ANY($1)', [r.ids]);
     expect(index.rows[0].n).toBe(r.ids.length - 1);
-    const outbox = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox o JOIN events e USING (position) WHERE e.session_id = ANY($1)', [r.ids]);
+    const outbox = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox o JOIN events e USING (position) WHERE e.session_id = ANY($1)', [
+      r.ids,
+    ]);
     expect(outbox.rows[0].n).toBe(stored.rows.length);
   }
 
@@ -152,7 +181,10 @@ describe('EventStore against a real Postgres', () => {
   it('fails only the append Postgres refuses when it shares a transactional (multi-event) batch with others', async () => {
     const createAndPut = (id: string, bad: boolean) => {
       const created = decide({ kind: 'create', sessionId: id, shard: 0, userId: null, groups: {} }, undefined, policy, ctx());
-      const put = decide({ kind: 'put', group: 'cart', name: 'x', value: 'a\u0000b' }, replay(created), policy, { ...ctx(), correlationId: bad ? 'c\u0000' : 'c' });
+      const put = decide({ kind: 'put', group: 'cart', name: 'x', value: 'a\u0000b' }, replay(created), policy, {
+        ...ctx(),
+        correlationId: bad ? 'c\u0000' : 'c',
+      });
       return [...created, ...put];
     };
     await expectOnlyTheBadOneFailed(await batchWithOneBadAppend(0, createAndPut));
@@ -205,7 +237,9 @@ describe('EventStore against a real Postgres', () => {
     );
     expect(perSession.rows).toHaveLength(sessions.length);
     for (const row of perSession.rows) expect([row.n, row.maxv]).toEqual([rounds, rounds]);
-    const outbox = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox o JOIN events e USING (position) WHERE e.session_id = ANY($1)', [sessions]);
+    const outbox = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox o JOIN events e USING (position) WHERE e.session_id = ANY($1)', [
+      sessions,
+    ]);
     expect(outbox.rows[0].n).toBe(sessions.length * rounds);
   });
 });

@@ -153,16 +153,20 @@ describe('gateway routing without Nest: ShardClient and OwnerDirectory against s
     ['SHARD.NOT_OWNER', ErrorCodes.NOT_OWNER],
     ['SHARD.STALE_EPOCH', ErrorCodes.STALE_EPOCH],
     ['SERVICE.UNAVAILABLE (answered)', ErrorCodes.UNAVAILABLE],
-  ] as const)('gives up with %s after the attempt budget, every attempt carrying the same request id', async (_name, code: ErrorCode) => {
-    const { client } = routing();
-    behaviour.set('node-a', async () => {
-      throw new ForesightError(code, 'Not here.');
-    });
-    expect(await codeOf(client.call('sess-3', 'var.put', { sessionId: 'sess-3', group: 'g', name: 'n', value: 3 }, ctx))).toBe(code);
-    expect(callsTo('node-a')).toHaveLength(4);
-    expect(new Set(seen.map((r) => r.requestId)).size).toBe(1);
-    expect(assignmentReads).toBe(4); // the first route, then a refresh before each of the 3 retries
-  }, 30_000);
+  ] as const)(
+    'gives up with %s after the attempt budget, every attempt carrying the same request id',
+    async (_name, code: ErrorCode) => {
+      const { client } = routing();
+      behaviour.set('node-a', async () => {
+        throw new ForesightError(code, 'Not here.');
+      });
+      expect(await codeOf(client.call('sess-3', 'var.put', { sessionId: 'sess-3', group: 'g', name: 'n', value: 3 }, ctx))).toBe(code);
+      expect(callsTo('node-a')).toHaveLength(4);
+      expect(new Set(seen.map((r) => r.requestId)).size).toBe(1);
+      expect(assignmentReads).toBe(4); // the first route, then a refresh before each of the 3 retries
+    },
+    30_000,
+  );
 
   it('gives up with SERVICE.TIMEOUT when the owner never answers, after the attempt budget', async () => {
     const { client } = routing({ NATS_REQUEST_TIMEOUT_MS: '250' });
@@ -217,7 +221,9 @@ describe('gateway routing without Nest: ShardClient and OwnerDirectory against s
     expect(await codeOf(client.call('sess-7', 'var.put', { sessionId: 'sess-7', group: 'g', name: 'n', value: huge }, ctx))).toBe(ErrorCodes.PAYLOAD_TOO_LARGE);
     let deep: unknown = 1;
     for (let i = 0; i < 100_000; i++) deep = [deep];
-    expect(await codeOf(client.call('sess-7', 'var.put', { sessionId: 'sess-7', group: 'g', name: 'n', value: deep as never }, ctx))).toBe(ErrorCodes.VALIDATION);
+    expect(await codeOf(client.call('sess-7', 'var.put', { sessionId: 'sess-7', group: 'g', name: 'n', value: deep as never }, ctx))).toBe(
+      ErrorCodes.VALIDATION,
+    );
     expect(callsTo('node-a')).toHaveLength(2);
     expect(assignmentReads).toBe(1);
     expect(await metric(metrics, 'foresight_gateway_reroutes_total')).toBe(0);

@@ -19,7 +19,16 @@ describe('JetStream layer against a real nats-server', () => {
     await nc.drain();
   });
 
-  const event = (n: number): Envelope => ({ id: randomUUID(), type: 'session.variable_set', version: 1, sessionId: 's1', occurredAt: new Date().toISOString(), correlationId: 'c', causationId: 'k', data: { n } });
+  const event = (n: number): Envelope => ({
+    id: randomUUID(),
+    type: 'session.variable_set',
+    version: 1,
+    sessionId: 's1',
+    occurredAt: new Date().toISOString(),
+    correlationId: 'c',
+    causationId: 'k',
+    data: { n },
+  });
 
   it('declares streams idempotently', async () => {
     await ensureStream(nc, { name: s.sessionStream, subjects: [s.sessionEventsWildcard], replicas: 1, maxAgeMs: 60_000, duplicateWindowMs: 60_000 });
@@ -63,10 +72,14 @@ describe('JetStream layer against a real nats-server', () => {
     await consumer.stop();
     const info = await (await nc.jetstreamManager()).consumers.info(s.sessionStream, durable);
     // Everything was acked or terminated: nothing left pending or waiting for an ack.
-    await eventually(async () => {
-      const i = await (await nc.jetstreamManager()).consumers.info(s.sessionStream, durable);
-      return i.num_ack_pending === 0 && i.num_pending === 0 ? true : undefined;
-    }, 10_000, 'no pending messages');
+    await eventually(
+      async () => {
+        const i = await (await nc.jetstreamManager()).consumers.info(s.sessionStream, durable);
+        return i.num_ack_pending === 0 && i.num_pending === 0 ? true : undefined;
+      },
+      10_000,
+      'no pending messages',
+    );
     expect(info.delivered.stream_seq).toBeGreaterThanOrEqual(4);
     expect(seen.filter((n) => n === 99)).toHaveLength(1);
     expect(seen).not.toContain(66);

@@ -41,7 +41,11 @@ describe('metadata runtime without Nest: membership from the subject, assignment
     const config = loadConfig('metadata', { DATABASE_URL: url, FORESIGHT_NAMESPACE: namespace, SHARD_COUNT: '8' });
     pool = createPool(url, 4, 'metadata-runtime-test');
     runtime = new MetadataRuntime({ config, pool, nc, logger: quiet, clock: systemClock, metrics: createMetricsRegistry('metadata') });
-    host = await serveRpcControllers(runtime.rpc, [MetadataRpcController], [{ provide: MetadataRuntime, useValue: runtime }, ...metadataRuntimeParts, { provide: CONFIG, useValue: config }]);
+    host = await serveRpcControllers(
+      runtime.rpc,
+      [MetadataRpcController],
+      [{ provide: MetadataRuntime, useValue: runtime }, ...metadataRuntimeParts, { provide: CONFIG, useValue: config }],
+    );
     await runtime.start();
   }, 60_000);
 
@@ -57,10 +61,14 @@ describe('metadata runtime without Nest: membership from the subject, assignment
     await expect(jsm.streams.info(s.sessionStream)).resolves.toBeDefined();
     const reply = await call<HeartbeatReply>(s.membershipRpc('node-1', 'register'), 'register', { incarnation: 'i1', nodeId: 'someone-else' });
     expect(reply.status).toBe('active');
-    const view = await eventually(async () => {
-      const v = await call<AssignmentView>(s.metadataRpc('assignment'), 'assignment', {});
-      return v.shards.every((shard) => shard.nodeId === 'node-1') ? v : undefined;
-    }, 10_000, 'every shard on node-1');
+    const view = await eventually(
+      async () => {
+        const v = await call<AssignmentView>(s.metadataRpc('assignment'), 'assignment', {});
+        return v.shards.every((shard) => shard.nodeId === 'node-1') ? v : undefined;
+      },
+      10_000,
+      'every shard on node-1',
+    );
     expect(view.shardCount).toBe(8);
     expect(view.nodes).toEqual([{ nodeId: 'node-1', status: 'active', rpcSubject: s.shardRpc('node-1') }]);
     const owner = await call<OwnerView>(s.metadataRpc('owner'), 'owner', { sessionId: 'some-session' });
@@ -72,7 +80,9 @@ describe('metadata runtime without Nest: membership from the subject, assignment
     expect(await codeOf(call(s.metadataRpc('owner'), 'assignment', {}))).toBe(ErrorCodes.UNKNOWN_OPERATION);
     expect(await codeOf(call(s.membershipRpc('node-1', 'heartbeat'), 'heartbeat', { incarnation: '' }))).toBe(ErrorCodes.VALIDATION);
     expect(await codeOf(call(s.metadataRpc('owner'), 'owner', {}))).toBe(ErrorCodes.VALIDATION);
-    await expect(call<HeartbeatReply>(s.membershipRpc('node-1', 'heartbeat'), 'heartbeat', { incarnation: 'i1', appliedVersion: 0 })).resolves.toMatchObject({ status: 'active' });
+    await expect(call<HeartbeatReply>(s.membershipRpc('node-1', 'heartbeat'), 'heartbeat', { incarnation: 'i1', appliedVersion: 0 })).resolves.toMatchObject({
+      status: 'active',
+    });
     expect(await codeOf(call(s.membershipRpc('node-1', 'register'), 'register', { incarnation: 'i2' }))).toBe(ErrorCodes.NODE_INCARNATION_CONFLICT);
   });
 

@@ -33,10 +33,14 @@ describe('node registry: a live node id keeps its incarnation', () => {
 
     await nodes.register('n3', 'a', rpc('n3'), 300);
     expect(await nodes.register('n3', 'b', rpc('n3'), 300)).toMatchObject({ refused: true });
-    const accepted = await eventually(async () => {
-      const r = await nodes.register('n3', 'b', rpc('n3'), 60_000);
-      return r.refused ? undefined : r;
-    }, 10_000, 'the old lease to run out');
+    const accepted = await eventually(
+      async () => {
+        const r = await nodes.register('n3', 'b', rpc('n3'), 60_000);
+        return r.refused ? undefined : r;
+      },
+      10_000,
+      'the old lease to run out',
+    );
     expect(accepted).toEqual({ refused: false, newIncarnation: true });
   });
 

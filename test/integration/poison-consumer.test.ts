@@ -1,4 +1,13 @@
-import { ErrorCodes, ForesightError, Headers, subjects, TOKEN_STREAM_DUPLICATE_WINDOW_MS, TOKEN_STREAM_MAX_AGE_MS, tokenSubjects, type Envelope } from '@foresight/contracts';
+import {
+  ErrorCodes,
+  ForesightError,
+  Headers,
+  subjects,
+  TOKEN_STREAM_DUPLICATE_WINDOW_MS,
+  TOKEN_STREAM_MAX_AGE_MS,
+  tokenSubjects,
+  type Envelope,
+} from '@foresight/contracts';
 import { consumerHealthProbe, ensureStream, publishEvent, runPullConsumer, type RunningConsumer } from '@foresight/messaging';
 import { envelopeAround, eventually, garbagePayloads, testInfra, uniqueName } from '@foresight/testing';
 import { systemClock } from '@foresight/time';
@@ -13,7 +22,13 @@ type TestEvent = Envelope<string, number, { n: number }>;
 describe('a durable consumer survives any payload and any end of its loop (real nats-server)', () => {
   let nc: NatsConnection;
   const s = subjects(uniqueName('poison'));
-  const streamOf = (ns: ReturnType<typeof subjects>) => ({ name: ns.sessionStream, subjects: [ns.sessionEventsWildcard], replicas: 1, maxAgeMs: 600_000, duplicateWindowMs: 60_000 });
+  const streamOf = (ns: ReturnType<typeof subjects>) => ({
+    name: ns.sessionStream,
+    subjects: [ns.sessionEventsWildcard],
+    replicas: 1,
+    maxAgeMs: 600_000,
+    duplicateWindowMs: 60_000,
+  });
   const running: RunningConsumer[] = [];
 
   beforeAll(async () => {
@@ -31,7 +46,13 @@ describe('a durable consumer survives any payload and any end of its loop (real 
    * A consumer on one subject whose handler needs a numeric `data.n` (anything else it rejects as
    * poison) and fails transiently, with `null` as the error, on `data.n === failing`.
    */
-  async function start(ns: ReturnType<typeof subjects>, subject: string, durable: string, registry: Registry, opts: { maxDeliver?: number; failing?: number } = {}) {
+  async function start(
+    ns: ReturnType<typeof subjects>,
+    subject: string,
+    durable: string,
+    registry: Registry,
+    opts: { maxDeliver?: number; failing?: number } = {},
+  ) {
     const seen: number[] = [];
     const consumer = await runPullConsumer<TestEvent>(
       nc,
@@ -100,10 +121,14 @@ describe('a durable consumer survives any payload and any end of its loop (real 
     for (const [reason, n] of reasons) expect(await counted(registry, 'foresight_consumer_poison_total', { stream: s.sessionStream, durable, reason })).toBe(n);
 
     // Terminated on first delivery: nothing pending, nothing redelivered, the loop never restarted.
-    await eventually(async () => {
-      const info = await (await nc.jetstreamManager()).consumers.info(s.sessionStream, durable);
-      return info.num_ack_pending === 0 && info.num_pending === 0 ? info : undefined;
-    }, 10_000, 'nothing pending');
+    await eventually(
+      async () => {
+        const info = await (await nc.jetstreamManager()).consumers.info(s.sessionStream, durable);
+        return info.num_ack_pending === 0 && info.num_pending === 0 ? info : undefined;
+      },
+      10_000,
+      'nothing pending',
+    );
     expect((await (await nc.jetstreamManager()).consumers.info(s.sessionStream, durable)).num_redelivered).toBe(0);
     expect(consumer.state()).toMatchObject({ status: 'running', restarts: 0 });
     await expect(consumerHealthProbe(consumer)()).resolves.toBeUndefined();
@@ -174,7 +199,13 @@ describe('a durable consumer survives any payload and any end of its loop (real 
 
   it("the gateway's revocation cache ignores every kind of garbage on token.revoked and applies the revocation after it", async () => {
     const t = tokenSubjects(s.namespace);
-    await ensureStream(nc, { name: t.tokenStream, subjects: [t.tokenEventsWildcard], replicas: 1, maxAgeMs: TOKEN_STREAM_MAX_AGE_MS, duplicateWindowMs: TOKEN_STREAM_DUPLICATE_WINDOW_MS });
+    await ensureStream(nc, {
+      name: t.tokenStream,
+      subjects: [t.tokenEventsWildcard],
+      replicas: 1,
+      maxAgeMs: TOKEN_STREAM_MAX_AGE_MS,
+      duplicateWindowMs: TOKEN_STREAM_DUPLICATE_WINDOW_MS,
+    });
     const cache = new RevocationCache(nc, { namespace: s.namespace, replicas: 1, retainMs: 600_000, clock: systemClock }, quiet);
     await cache.start();
     try {

@@ -14,7 +14,14 @@ import { PredictionRuntime } from '../../apps/prediction/src/prediction.runtime'
 import { PredictionRpcController } from '../../apps/prediction/src/serving/prediction.rpc';
 
 const NODE = 'writer-node';
-const policy: SessionPolicy = { groups: ['app'], maxVariableBytes: 1024, maxSessionBytes: 1 << 20, idleTimeoutMs: 3_600_000, absoluteTimeoutMs: 86_400_000, idleGraceMs: 0 };
+const policy: SessionPolicy = {
+  groups: ['app'],
+  maxVariableBytes: 1024,
+  maxSessionBytes: 1 << 20,
+  idleTimeoutMs: 3_600_000,
+  absoluteTimeoutMs: 86_400_000,
+  idleGraceMs: 0,
+};
 
 /**
  * Writes sessions and actions the way a shard node does: decided by the session domain, appended
@@ -37,7 +44,9 @@ export class ActionWriter {
   }
 
   async init(): Promise<void> {
-    await this.pool.query(`INSERT INTO shards (shard, owner_node, epoch) VALUES (0, $1, 1) ON CONFLICT (shard) DO UPDATE SET owner_node = $1, epoch = 1`, [NODE]);
+    await this.pool.query(`INSERT INTO shards (shard, owner_node, epoch) VALUES (0, $1, 1) ON CONFLICT (shard) DO UPDATE SET owner_node = $1, epoch = 1`, [
+      NODE,
+    ]);
     const s = subjects(this.namespace);
     await ensureStream(this.nc, { name: s.sessionStream, subjects: [s.sessionEventsWildcard], replicas: 1, maxAgeMs: 3_600_000, duplicateWindowMs: 60_000 });
   }

@@ -20,7 +20,11 @@ describe('prediction service against real NATS and Postgres: online learning and
 
   const predict = (sessionId: string, n?: number) =>
     callRpc<PredictionResult>(nc, predictionSubjects(namespace).predictionRpc('predict'), 'predict', { sessionId, n }, { timeoutMs: 5000 });
-  const codeOf = (p: Promise<unknown>) => p.then(() => undefined, (e: unknown) => (e instanceof ForesightError ? e.code : String(e)));
+  const codeOf = (p: Promise<unknown>) =>
+    p.then(
+      () => undefined,
+      (e: unknown) => (e instanceof ForesightError ? e.code : String(e)),
+    );
 
   beforeAll(async () => {
     nc = await connect({ servers: testInfra().natsUrl });
@@ -99,7 +103,9 @@ describe('prediction service against real NATS and Postgres: online learning and
     // Raw garbage bytes, with and without the op header.
     for (const h of [undefined, headers()]) {
       h?.set(Headers.op, 'predict');
-      const reply = decode<{ ok: boolean; error: { code: string } }>((await nc.request(s.predictionRpc('predict'), new Uint8Array([0xc1, 0x00, 0xff]), { timeout: 5000, headers: h })).data);
+      const reply = decode<{ ok: boolean; error: { code: string } }>(
+        (await nc.request(s.predictionRpc('predict'), new Uint8Array([0xc1, 0x00, 0xff]), { timeout: 5000, headers: h })).data,
+      );
       expect(reply).toMatchObject({ ok: false, error: { code: ErrorCodes.MALFORMED_MESSAGE } });
     }
     // Garbage on the action subject is terminated by the consumer, not learned.
@@ -138,7 +144,6 @@ describe('prediction service against real NATS and Postgres: online learning and
       slow.release();
     }
   });
-
 });
 
 async function counter(service: Awaited<ReturnType<typeof predictionRuntime>>, outcome: 'learned' | 'duplicate' | 'below-horizon'): Promise<number> {

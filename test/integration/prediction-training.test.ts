@@ -79,7 +79,13 @@ describe('prediction service against real NATS and Postgres: retraining, stored 
   it('trains a small RNN in a worker thread on the stored history, keeps the ensemble because it beats Markov held out, stores and announces it', async () => {
     await eventually(() => (service.runtime.registry.current.version !== 'markov-live' ? true : undefined), 150_000, 'a trained model');
     const row = (await service.runtime.models.active())!;
-    const m = row.metrics as { decision: string; sessions: { train: number }; markov: { hit1: number; nll: number }; rnn: { hit1: number }; ensemble: { hit1: number; nll: number } };
+    const m = row.metrics as {
+      decision: string;
+      sessions: { train: number };
+      markov: { hit1: number; nll: number };
+      rnn: { hit1: number };
+      ensemble: { hit1: number; nll: number };
+    };
     expect(m.sessions.train).toBe(SESSIONS * 0.8);
     // Beats chance (1 in 6) by far, and the ensemble beats Markov on the held-out sessions.
     expect(m.rnn.hit1).toBeGreaterThan(2 / 6);
@@ -106,7 +112,9 @@ describe('prediction service against real NATS and Postgres: retraining, stored 
     const first = await callRpc<ModelChunk>(nc, s.predictionRpc('model'), 'model', {}, { timeoutMs: 10_000 });
     const parts = [first.data];
     for (let c = 1; c < first.chunks; c++) {
-      parts.push((await callRpc<ModelChunk>(nc, s.predictionRpc('model'), 'model', { modelVersion: first.modelVersion, chunk: c }, { timeoutMs: 10_000 })).data);
+      parts.push(
+        (await callRpc<ModelChunk>(nc, s.predictionRpc('model'), 'model', { modelVersion: first.modelVersion, chunk: c }, { timeoutMs: 10_000 })).data,
+      );
     }
     const bytes = Buffer.concat(parts);
     expect(bytes.length).toBe(first.totalBytes);

@@ -94,7 +94,11 @@ describe('ForesightRpcTransport: Nest @RpcOp handlers over the MessagePack reque
   });
 
   it('keeps a ForesightError code and details on the wire', async () => {
-    await expect(call(echo, 'fail', {})).rejects.toMatchObject({ code: ErrorCodes.SESSION_NOT_FOUND, message: 'No such session.', details: { sessionId: 'x' } });
+    await expect(call(echo, 'fail', {})).rejects.toMatchObject({
+      code: ErrorCodes.SESSION_NOT_FOUND,
+      message: 'No such session.',
+      details: { sessionId: 'x' },
+    });
   });
 
   it('answers a bug in a handler with an internal error, without its message', async () => {

@@ -41,7 +41,13 @@ describe('revocation reaches the gateway L1 cache (real NATS JetStream, real Pos
     nc = await connect({ servers: testInfra().natsUrl });
     gatewayNc = await connect({ servers: testInfra().natsUrl });
     const s = tokenSubjects(namespace);
-    await ensureStream(nc, { name: s.tokenStream, subjects: [s.tokenEventsWildcard], replicas: 1, maxAgeMs: TOKEN_STREAM_MAX_AGE_MS, duplicateWindowMs: TOKEN_STREAM_DUPLICATE_WINDOW_MS });
+    await ensureStream(nc, {
+      name: s.tokenStream,
+      subjects: [s.tokenEventsWildcard],
+      replicas: 1,
+      maxAgeMs: TOKEN_STREAM_MAX_AGE_MS,
+      duplicateWindowMs: TOKEN_STREAM_DUPLICATE_WINDOW_MS,
+    });
     service = tokenInstance(url, nc, namespace, systemClock);
     pools = [service.pool];
     await service.keys.rotateIfDue();
@@ -58,7 +64,12 @@ describe('revocation reaches the gateway L1 cache (real NATS JetStream, real Pos
   it('a revocation is applied by a running gateway cache within 1 s, and its access tokens are then refused', async () => {
     const cache = await gatewayCache();
     await eventually(() => (cache.ready ? true : undefined), 5000, 'cache ready');
-    const verifier = new AccessTokenVerifier(new JwksCache(() => service.keys.jwks(), systemClock, 60_000), (c) => cache.isRevoked(c), systemClock, service.config.token);
+    const verifier = new AccessTokenVerifier(
+      new JwksCache(() => service.keys.jwks(), systemClock, 60_000),
+      (c) => cache.isRevoked(c),
+      systemClock,
+      service.config.token,
+    );
     const sessionId = uniqueName('s');
     const pair = await service.tokens.issue(sessionId, 'u1', ctx);
     expect((await verifier.verify(pair.accessToken)).sid).toBe(sessionId);

@@ -34,7 +34,8 @@ describe('token runtime without Nest: start, the request/reply API, stop', () =>
   let host: INestMicroservice;
   const namespace = uniqueName('tokrt');
   const t = tokenSubjects(namespace);
-  const call = <K extends keyof TokenCommands>(subject: string, op: string, body: unknown) => callRpc<TokenCommands[K]['reply']>(nc, subject, op, body, { timeoutMs: 10_000 });
+  const call = <K extends keyof TokenCommands>(subject: string, op: string, body: unknown) =>
+    callRpc<TokenCommands[K]['reply']>(nc, subject, op, body, { timeoutMs: 10_000 });
 
   beforeAll(async () => {
     const url = await createTestDatabase('tokrt');
@@ -45,7 +46,11 @@ describe('token runtime without Nest: start, the request/reply API, stop', () =>
     pool = createPool(url, 4, 'token-runtime-test');
     metrics = createMetricsRegistry('token');
     runtime = new TokenRuntime({ config, pool, nc, logger: quietLogger, clock: systemClock, metrics });
-    host = await serveRpcControllers(runtime.rpc, [TokenRpcController], [{ provide: TokenRuntime, useValue: runtime }, ...tokenRuntimeParts, { provide: CONFIG, useValue: config }]);
+    host = await serveRpcControllers(
+      runtime.rpc,
+      [TokenRpcController],
+      [{ provide: TokenRuntime, useValue: runtime }, ...tokenRuntimeParts, { provide: CONFIG, useValue: config }],
+    );
   }, 60_000);
 
   afterAll(async () => {
@@ -69,13 +74,17 @@ describe('token runtime without Nest: start, the request/reply API, stop', () =>
     expect(onWrongSubject.message).toBe(`Operation "issue" is served on ${t.tokenRpc('issue')} only.`);
     expect((await failure(call(`${namespace}.rpc.token.nope`, 'nope', {}))).code).toBe(ErrorCodes.UNKNOWN_OPERATION);
     expect((await failure(call(t.tokenRpc('refresh'), 'refresh', { refreshToken: 5 }))).code).toBe(ErrorCodes.VALIDATION);
-    expect((await failure(call(t.tokenRpc('issue'), 'issue', { sessionId: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', userId: 'u' }))).code).toBe(ErrorCodes.SESSION_NOT_FOUND);
+    expect((await failure(call(t.tokenRpc('issue'), 'issue', { sessionId: 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA', userId: 'u' }))).code).toBe(
+      ErrorCodes.SESSION_NOT_FOUND,
+    );
     expect((await failure(call(t.tokenRpc('refresh'), 'refresh', { refreshToken: 'not-a-token' }))).code).toBe(ErrorCodes.TOKEN_MALFORMED);
   });
 
   it('times every request in foresight_token_rpc_seconds, by op and outcome', async () => {
     const values = (await metrics.getSingleMetric('foresight_token_rpc_seconds')!.get()).values;
-    const count = (op: string, ok: string) => values.find((v) => (v as { metricName?: string }).metricName === 'foresight_token_rpc_seconds_count' && v.labels.op === op && v.labels.ok === ok)?.value ?? 0;
+    const count = (op: string, ok: string) =>
+      values.find((v) => (v as { metricName?: string }).metricName === 'foresight_token_rpc_seconds_count' && v.labels.op === op && v.labels.ok === ok)
+        ?.value ?? 0;
     expect(count('jwks', 'true')).toBeGreaterThanOrEqual(1);
     expect(count('issue', 'false')).toBe(2);
   });

@@ -18,7 +18,11 @@ function sessionEvent(sessionId: string, type: SessionEvent['type'], at: number)
   const base = { id: randomUUID(), version: 1 as const, sessionId, occurredAt: new Date(at).toISOString(), correlationId: 'c', causationId: 'c' };
   switch (type) {
     case 'session.created':
-      return { ...base, type, data: { userId: 'u', shard: 0, idleTimeoutMs: 30 * MIN, absoluteExpiresAt: new Date(at + 86_400_000).toISOString(), groups: {} } };
+      return {
+        ...base,
+        type,
+        data: { userId: 'u', shard: 0, idleTimeoutMs: 30 * MIN, absoluteExpiresAt: new Date(at + 86_400_000).toISOString(), groups: {} },
+      };
     case 'session.ended':
       return { ...base, type, data: { reason: 'client' } };
     default:
@@ -42,14 +46,26 @@ describe('predictive refresh: session activity from JetStream → scheduler → 
     nc = await connect({ servers: testInfra().natsUrl });
     const t = tokenSubjects(namespace);
     await ensureStream(nc, { name: s.sessionStream, subjects: [s.sessionEventsWildcard], replicas: 1, maxAgeMs: 3_600_000, duplicateWindowMs: 60_000 });
-    await ensureStream(nc, { name: t.tokenStream, subjects: [t.tokenEventsWildcard], replicas: 1, maxAgeMs: TOKEN_STREAM_MAX_AGE_MS, duplicateWindowMs: TOKEN_STREAM_DUPLICATE_WINDOW_MS });
-    service = tokenInstance(url, nc, namespace, { now: () => now }, {
-      TOKEN_ACCESS_TTL_MS: '60000',
-      TOKEN_REFRESH_THRESHOLD_MS: '30000',
-      TOKEN_REFRESH_MIN_SKEW_MS: '10000',
-      TOKEN_SCHEDULER_BUCKET_MS: '1000',
-      TOKEN_MAX_PULL_FORWARD_MS: '0',
+    await ensureStream(nc, {
+      name: t.tokenStream,
+      subjects: [t.tokenEventsWildcard],
+      replicas: 1,
+      maxAgeMs: TOKEN_STREAM_MAX_AGE_MS,
+      duplicateWindowMs: TOKEN_STREAM_DUPLICATE_WINDOW_MS,
     });
+    service = tokenInstance(
+      url,
+      nc,
+      namespace,
+      { now: () => now },
+      {
+        TOKEN_ACCESS_TTL_MS: '60000',
+        TOKEN_REFRESH_THRESHOLD_MS: '30000',
+        TOKEN_REFRESH_MIN_SKEW_MS: '10000',
+        TOKEN_SCHEDULER_BUCKET_MS: '1000',
+        TOKEN_MAX_PULL_FORWARD_MS: '0',
+      },
+    );
     await service.keys.rotateIfDue();
     await service.keys.load();
     consumer = new SessionActivityConsumer({
@@ -74,13 +90,18 @@ describe('predictive refresh: session activity from JetStream → scheduler → 
     const silent = uniqueName('silent');
     const js = nc.jetstream();
     await publishEvent(js, s.sessionEvent('session.created'), sessionEvent(busy, 'session.created', T0));
-    for (let t = T0 + 5000; t <= T0 + 45_000; t += 5000) await publishEvent(js, s.sessionEvent('session.variable_set'), sessionEvent(busy, 'session.variable_set', t));
+    for (let t = T0 + 5000; t <= T0 + 45_000; t += 5000)
+      await publishEvent(js, s.sessionEvent('session.variable_set'), sessionEvent(busy, 'session.variable_set', t));
     await publishEvent(js, s.sessionEvent('session.created'), sessionEvent(silent, 'session.created', T0 - 25 * MIN));
-    await eventually(async () => {
-      const r = await service.pool.query<{ session_id: string; requests: number }>('SELECT session_id, requests FROM token_activity');
-      const byId = new Map(r.rows.map((row) => [row.session_id, row.requests]));
-      return byId.get(busy) === 10 && byId.get(silent) === 1 ? true : undefined;
-    }, 10_000, 'activity rows');
+    await eventually(
+      async () => {
+        const r = await service.pool.query<{ session_id: string; requests: number }>('SELECT session_id, requests FROM token_activity');
+        const byId = new Map(r.rows.map((row) => [row.session_id, row.requests]));
+        return byId.get(busy) === 10 && byId.get(silent) === 1 ? true : undefined;
+      },
+      10_000,
+      'activity rows',
+    );
 
     const busyPair = await service.tokens.issue(busy, 'u', ctx);
     const silentPair = await service.tokens.issue(silent, 'u', ctx);
@@ -113,9 +134,13 @@ describe('predictive refresh: session activity from JetStream → scheduler → 
     expect((await scheduler.tick()).refreshed).toBe(0);
 
     await publishEvent(js, s.sessionEvent('session.ended'), sessionEvent(busy, 'session.ended', now));
-    await eventually(async () => {
-      const r = await service.pool.query<{ status: string }>('SELECT status FROM token_families WHERE session_id = $1', [busy]);
-      return r.rows[0]?.status === 'revoked' ? true : undefined;
-    }, 10_000, 'family revoked on session end');
+    await eventually(
+      async () => {
+        const r = await service.pool.query<{ status: string }>('SELECT status FROM token_families WHERE session_id = $1', [busy]);
+        return r.rows[0]?.status === 'revoked' ? true : undefined;
+      },
+      10_000,
+      'family revoked on session end',
+    );
   }, 60_000);
 });

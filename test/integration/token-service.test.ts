@@ -1,4 +1,12 @@
-import { ErrorCodes, ForesightError, tokenSubjects, TOKEN_STREAM_DUPLICATE_WINDOW_MS, TOKEN_STREAM_MAX_AGE_MS, type TokenEvent, type TokenPair } from '@foresight/contracts';
+import {
+  ErrorCodes,
+  ForesightError,
+  tokenSubjects,
+  TOKEN_STREAM_DUPLICATE_WINDOW_MS,
+  TOKEN_STREAM_MAX_AGE_MS,
+  type TokenEvent,
+  type TokenPair,
+} from '@foresight/contracts';
 import { decode, ensureStream } from '@foresight/messaging';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
 import type { Clock } from '@foresight/time';
@@ -34,7 +42,13 @@ describe('token service against real Postgres and NATS', () => {
   beforeAll(async () => {
     url = await createTestDatabase('tokens');
     nc = await connect({ servers: testInfra().natsUrl });
-    await ensureStream(nc, { name: s.tokenStream, subjects: [s.tokenEventsWildcard], replicas: 1, maxAgeMs: TOKEN_STREAM_MAX_AGE_MS, duplicateWindowMs: TOKEN_STREAM_DUPLICATE_WINDOW_MS });
+    await ensureStream(nc, {
+      name: s.tokenStream,
+      subjects: [s.tokenEventsWildcard],
+      replicas: 1,
+      maxAgeMs: TOKEN_STREAM_MAX_AGE_MS,
+      duplicateWindowMs: TOKEN_STREAM_DUPLICATE_WINDOW_MS,
+    });
     a = instance(url, nc, namespace, clock);
     b = instance(url, nc, namespace, clock);
     pools.push(a.pool, b.pool);
@@ -103,7 +117,11 @@ describe('token service against real Postgres and NATS', () => {
     expect(await codeOf(b.tokens.refresh(p2.refreshToken, ctx))).toBe(ErrorCodes.TOKEN_REVOKED);
     expect(await codeOf(b.tokens.refresh('x'.repeat(43), ctx))).toBe(ErrorCodes.TOKEN_UNKNOWN);
     expect(await codeOf(b.tokens.refresh('not a token', ctx))).toBe(ErrorCodes.TOKEN_MALFORMED);
-    const revoked = await eventually(async () => (await streamEvents()).find((e) => e.sessionId === sessionId && e.type === 'token.revoked'), 5000, 'token.revoked');
+    const revoked = await eventually(
+      async () => (await streamEvents()).find((e) => e.sessionId === sessionId && e.type === 'token.revoked'),
+      5000,
+      'token.revoked',
+    );
     expect(revoked.data).toMatchObject({ familyId: expect.any(String), reason: 'reuse-detected' });
   });
 
@@ -122,7 +140,11 @@ describe('token service against real Postgres and NATS', () => {
     const familyId = familyOf(p0.accessToken);
     expect(await a.tokens.rotateAhead(familyId, 0, ctx)).toBe(true);
     expect(await b.tokens.rotateAhead(familyId, 0, ctx)).toBe(false);
-    await eventually(() => (a.notices.some((n) => n.sessionId === sessionId && n.familyId === familyId && n.generation === 1) ? true : undefined), 10_000, 'the notice');
+    await eventually(
+      () => (a.notices.some((n) => n.sessionId === sessionId && n.familyId === familyId && n.generation === 1) ? true : undefined),
+      10_000,
+      'the notice',
+    );
     // Undelivered: no second pre-mint on top of it.
     expect(await a.tokens.rotateAhead(familyId, 1, ctx)).toBe(false);
 
@@ -149,13 +171,14 @@ describe('token service against real Postgres and NATS', () => {
     await b.tokens.issue(sessionId, 'u5', ctx);
     expect(await a.tokens.revoke(sessionId, undefined, 'logout', ctx)).toBe(2);
     expect(await codeOf(b.tokens.refresh(p.refreshToken, ctx))).toBe(ErrorCodes.TOKEN_REVOKED);
-    const revoked = await eventually(async () => {
-      const found = (await streamEvents()).filter((e) => e.sessionId === sessionId && e.type === 'token.revoked');
-      return found.length === 2 ? found : undefined;
-    }, 5000, 'two token.revoked events');
-    expect(revoked.map((e) => e.data)).toEqual([
-      expect.objectContaining({ reason: 'logout' }),
-      expect.objectContaining({ reason: 'logout' }),
-    ]);
+    const revoked = await eventually(
+      async () => {
+        const found = (await streamEvents()).filter((e) => e.sessionId === sessionId && e.type === 'token.revoked');
+        return found.length === 2 ? found : undefined;
+      },
+      5000,
+      'two token.revoked events',
+    );
+    expect(revoked.map((e) => e.data)).toEqual([expect.objectContaining({ reason: 'logout' }), expect.objectContaining({ reason: 'logout' })]);
   });
 });

@@ -3,12 +3,31 @@ import { evalCli } from './args';
 describe('eval:predict arguments', () => {
   it('keeps the documented defaults', () => {
     expect(evalCli.parse(['--data', 'x', '--format', 'lines'])).toEqual({
-      data: 'x', format: 'lines', maxSessions: Number.POSITIVE_INFINITY, k: 3, history: 10, rnnEpochs: 2, rnnHidden: 128,
-      rnnMaxWindows: 700_000, rnnLearningRate: 0.01, rnnBatch: 1024, rnnCell: 'gru', skipRnn: false, markovVariants: [],
-      rnnHeldOut: 60_000, saveRnn: null, loadRnn: null, seed: 42, out: null,
+      data: 'x',
+      format: 'lines',
+      maxSessions: Number.POSITIVE_INFINITY,
+      k: 3,
+      history: 10,
+      rnnEpochs: 2,
+      rnnHidden: 128,
+      rnnMaxWindows: 700_000,
+      rnnLearningRate: 0.01,
+      rnnBatch: 1024,
+      rnnCell: 'gru',
+      skipRnn: false,
+      markovVariants: [],
+      rnnHeldOut: 60_000,
+      saveRnn: null,
+      loadRnn: null,
+      seed: 42,
+      out: null,
     });
-    expect(evalCli.parse(['--data', 'x', '--format', 'msnbc', '--no-rnn', '--markov-variants', 'ppm-c:3,interpolated:4:d0.9', '--rnn-windows', '0'])).toMatchObject({
-      skipRnn: true, markovVariants: ['ppm-c:3', 'interpolated:4:d0.9'], rnnMaxWindows: 0,
+    expect(
+      evalCli.parse(['--data', 'x', '--format', 'msnbc', '--no-rnn', '--markov-variants', 'ppm-c:3,interpolated:4:d0.9', '--rnn-windows', '0']),
+    ).toMatchObject({
+      skipRnn: true,
+      markovVariants: ['ppm-c:3', 'interpolated:4:d0.9'],
+      rnnMaxWindows: 0,
     });
   });
 

@@ -19,7 +19,11 @@ describe('loadSessions', () => {
 
   it('lines: one session per line, honouring --max-sessions', () => {
     const path = file('f.dat', '1 32 45\n2 86\n\n3 28\n');
-    expect(loadSessions(path, 'lines')).toEqual([['1', '32', '45'], ['2', '86'], ['3', '28']]);
+    expect(loadSessions(path, 'lines')).toEqual([
+      ['1', '32', '45'],
+      ['2', '86'],
+      ['3', '28'],
+    ]);
     expect(loadSessions(path, 'lines', 2)).toHaveLength(2);
   });
 

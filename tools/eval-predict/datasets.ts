@@ -6,7 +6,7 @@ import { listZip } from './zip';
 export type DataFormat = 'msnbc' | 'lines' | 'tsv';
 
 /** What to pass as --data, in the sentence refusing a missing file or a directory. */
-export const DATA_HINT = 'a data file (.zip or .seq for msnbc, a text file for lines or tsv), e.g. ../shared/data/fifa98/FIFA.dat';
+export const DATA_HINT = 'a data file (.zip or .seq for msnbc, a text file for lines or tsv), e.g. data/fifa98/FIFA.dat';
 
 /** Reads sessions (as lists of raw action tokens) in file order. */
 export function loadSessions(path: string, format: DataFormat, maxSessions = Infinity): string[][] {

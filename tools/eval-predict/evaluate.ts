@@ -31,12 +31,7 @@ export function countPositions(sessions: readonly (readonly number[])[]): number
  * Scores every position with every scorer, in chunks (scorers later in the list can read the
  * distributions of earlier ones through `inputs`, which is how the ensemble reuses them).
  */
-export async function evaluate(
-  scorers: readonly DenseScorer[],
-  sessions: readonly (readonly number[])[],
-  width: number,
-  chunk = 512,
-): Promise<ModelScores[]> {
+export async function evaluate(scorers: readonly DenseScorer[], sessions: readonly (readonly number[])[], width: number, chunk = 512): Promise<ModelScores[]> {
   const total = countPositions(sessions);
   const acc = scorers.map((s) => new RankAccumulator(s.name, s.trainSeconds));
   const outs = new Map(scorers.map((s) => [s.name, new Float64Array(chunk * width)] as const));

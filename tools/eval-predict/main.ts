@@ -19,8 +19,10 @@ async function main(): Promise<void> {
   const cut = Math.floor(sessions.length * 0.8);
   const train = sessions.slice(0, cut);
   const test = sessions.slice(cut);
-  log(`${sessions.length} sessions (${train.length} train, ${test.length} test), ${vocab.size} actions incl. <unk>, ` +
-    `${countPositions(test)} test positions; loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+  log(
+    `${sessions.length} sessions (${train.length} train, ${test.length} test), ${vocab.size} actions incl. <unk>, ` +
+      `${countPositions(test)} test positions; loaded in ${((Date.now() - t0) / 1000).toFixed(1)} s`,
+  );
 
   const { scorers: markov, markovK } = trainMarkovFamily(train, vocab.size, args.k, args.markovVariants);
   const scorers: DenseScorer[] = [...markov];

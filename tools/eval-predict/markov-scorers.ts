@@ -1,9 +1,4 @@
-import {
-  MostPopularPredictor,
-  VariableOrderMarkov,
-  createFirstOrderMarkov,
-  type Smoothing,
-} from '@foresight/prediction-core';
+import { MostPopularPredictor, VariableOrderMarkov, createFirstOrderMarkov, type Smoothing } from '@foresight/prediction-core';
 import type { DenseScorer, Position } from './evaluate';
 
 /** Wraps a trained Markov-family model as a {@link DenseScorer}. */

@@ -25,7 +25,10 @@ export class RankAccumulator {
   count = 0;
   inferenceSeconds = 0;
 
-  constructor(readonly model: string, public trainSeconds = 0) {}
+  constructor(
+    readonly model: string,
+    public trainSeconds = 0,
+  ) {}
 
   /** Records one prediction whose true action had 1-based `rank` and probability `p`. */
   add(rank: number, p: number): void {

@@ -3,7 +3,11 @@ export class ProgressBar {
   private last = 0;
   private readonly started = Date.now();
 
-  constructor(private readonly label: string, public total: number, private readonly stream = process.stderr) {}
+  constructor(
+    private readonly label: string,
+    public total: number,
+    private readonly stream = process.stderr,
+  ) {}
 
   update(done: number, extra = ''): void {
     const now = Date.now();

@@ -97,7 +97,9 @@ export async function runRnnStage(train: readonly (readonly number[])[], vocabul
   // The RNN must earn its place: the ensemble becomes the default only if it beats Markov held out.
   const defaultModel = heldOutScores.ensemble.hit1 > heldOutScores.markov.hit1 && heldOutScores.ensemble.nll < heldOutScores.markov.nll ? 'ensemble' : 'markov';
   const fitSeconds = (Date.now() - t1) / 1000;
-  log(`held out (${n} positions): ${JSON.stringify(heldOutScores)} → default ${defaultModel}; Markov weights ${weights.markovWeight.map((w) => w.toFixed(2)).join(' ')}`);
+  log(
+    `held out (${n} positions): ${JSON.stringify(heldOutScores)} → default ${defaultModel}; Markov weights ${weights.markovWeight.map((w) => w.toFixed(2)).join(' ')}`,
+  );
   return { rnn, rnnSeconds, rnnStats: stats, artifactBytes: artifact.length, weights, fitSeconds, heldOut: heldOutScores, defaultModel };
 }
 
@@ -107,7 +109,11 @@ function argmax(v: ArrayLike<number>): number {
   return best;
 }
 
-async function trainRnnInWorker(sessions: readonly (readonly number[])[], vocabularySize: number, args: EvalArgs): Promise<{ artifact: Buffer; stats: TrainStats; seconds: number }> {
+async function trainRnnInWorker(
+  sessions: readonly (readonly number[])[],
+  vocabularySize: number,
+  args: EvalArgs,
+): Promise<{ artifact: Buffer; stats: TrainStats; seconds: number }> {
   const bar = new ProgressBar('rnn train', 1);
   const t0 = Date.now();
   const cpu0 = process.cpuUsage();

@@ -51,10 +51,22 @@ export class GatewayRuntime {
     this.variables = new VariablesService({ shards: this.shards, l1: this.edgeCache, config });
     this.tokenClient = new TokenClient(nc, config.nats.namespace, config.nats.requestTimeoutMs);
     this.jwks = new JwksCache(() => this.tokenClient.call('jwks', {}), clock, config.token.jwksCacheMs);
-    this.revocations = new RevocationCache(nc, { namespace: config.nats.namespace, replicas: config.nats.jetStreamReplicas, retainMs: config.token.accessTtlMs + 120_000, clock }, logger);
+    this.revocations = new RevocationCache(
+      nc,
+      { namespace: config.nats.namespace, replicas: config.nats.jetStreamReplicas, retainMs: config.token.accessTtlMs + 120_000, clock },
+      logger,
+    );
     this.verifier = new AccessTokenVerifier(this.jwks, (claims) => this.revocations.isRevoked(claims), clock, config.token);
     this.limits = new RefreshLimits(config.token.rateLimit);
-    this.tokenSockets = new TokenSocketService({ verifier: this.verifier, tokens: this.tokenClient, revocations: this.revocations, nc, config, logger, metrics });
+    this.tokenSockets = new TokenSocketService({
+      verifier: this.verifier,
+      tokens: this.tokenClient,
+      revocations: this.revocations,
+      nc,
+      config,
+      logger,
+      metrics,
+    });
     this.agentReports = new AgentReports({ clock, metrics });
   }
 

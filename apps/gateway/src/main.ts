@@ -26,7 +26,12 @@ async function main(): Promise<void> {
     fastify.setErrorHandler((error, request, reply) => sendError(reply, request, toHttpError(error, request, app.get(LOGGER))));
     SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: OPENAPI_JSON_PATH });
   };
-  await startService(config, GatewayModule.register(config), configure, gatewayHttpErrors(() => logger));
+  await startService(
+    config,
+    GatewayModule.register(config),
+    configure,
+    gatewayHttpErrors(() => logger),
+  );
 }
 
 void main().catch((error: unknown) => {

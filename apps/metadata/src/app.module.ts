@@ -26,7 +26,8 @@ export class MetadataModule {
         {
           provide: MetadataRuntime,
           inject: [PG_POOL, NATS, LOGGER, CLOCK, METRICS],
-          useFactory: (pool: Pool, nc: NatsConnection, logger: Logger, clock: Clock, metrics: Registry) => new MetadataRuntime({ config, pool, nc, logger, clock, metrics }),
+          useFactory: (pool: Pool, nc: NatsConnection, logger: Logger, clock: Clock, metrics: Registry) =>
+            new MetadataRuntime({ config, pool, nc, logger, clock, metrics }),
         },
         ...metadataRuntimeParts,
         MetadataLifecycle,

@@ -28,6 +28,9 @@ describe('membership requests', () => {
       ErrorCodes.VALIDATION,
       '"appliedVersion" must be an integer ≥ 0.',
     ]);
-    expect(refuse(() => nodeRequest(s, 'leave', { incarnation: 'i' }, meta(s.membershipRpc('n1', 'register'))))).toEqual([ErrorCodes.VALIDATION, expect.stringMatching(/must be sent on fs\.rpc\.metadata\.node/)]);
+    expect(refuse(() => nodeRequest(s, 'leave', { incarnation: 'i' }, meta(s.membershipRpc('n1', 'register'))))).toEqual([
+      ErrorCodes.VALIDATION,
+      expect.stringMatching(/must be sent on fs\.rpc\.metadata\.node/),
+    ]);
   });
 });

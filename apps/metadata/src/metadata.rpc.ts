@@ -31,7 +31,10 @@ const nodeIds = new Validator(NodeId);
 export function nodeRequest(s: Subjects, op: MembershipOp, raw: unknown, meta: RpcMeta): NodeRequest {
   const nodeId = s.nodeIdOfMembership(meta.subject, op);
   if (nodeId === undefined || !nodeIds.is(nodeId)) {
-    throw new ForesightError(ErrorCodes.VALIDATION, `A ${op} request must be sent on ${s.namespace}.rpc.metadata.node.<nodeId>.${op} (node id: 1-64 letters, digits, _ and -).`);
+    throw new ForesightError(
+      ErrorCodes.VALIDATION,
+      `A ${op} request must be sent on ${s.namespace}.rpc.metadata.node.<nodeId>.${op} (node id: 1-64 letters, digits, _ and -).`,
+    );
   }
   const { incarnation } = requests[op].parse(raw);
   const appliedVersion = op === 'heartbeat' ? requests.heartbeat.parse(raw).appliedVersion : undefined;

@@ -32,7 +32,8 @@ export function parseRules(body: unknown): Rule[] | string {
   for (const r of list as Record<string, unknown>[]) {
     if (typeof r !== 'object' || r === null || typeof r.prefix !== 'string') return 'Every rule needs a string "prefix".';
     const num = (k: string, max: number) => r[k] === undefined || (typeof r[k] === 'number' && (r[k] as number) >= 0 && (r[k] as number) <= max);
-    if (!num('latencyMs', 600_000) || !num('payloadBytes', 64 << 20) || !num('failureRate', 1) || !num('status', 599)) return `Rule "${r.prefix}" has a number out of range.`;
+    if (!num('latencyMs', 600_000) || !num('payloadBytes', 64 << 20) || !num('failureRate', 1) || !num('status', 599))
+      return `Rule "${r.prefix}" has a number out of range.`;
     if (r.garbage !== undefined && typeof r.garbage !== 'boolean') return `Rule "${r.prefix}": "garbage" must be true or false.`;
     out.push(r as unknown as Rule);
   }

@@ -3,7 +3,7 @@ import { connectNats } from '@foresight/messaging';
 import type { NatsConnection } from 'nats';
 import { OriginServer } from './origin-server';
 
-/** Example origin (issue 4): items of configurable size after configurable latency, over HTTP and optionally NATS. */
+/** Example origin: items of configurable size after configurable latency, over HTTP and optionally NATS. */
 async function main(): Promise<void> {
   const config = loadOriginExampleConfig();
   const origin = new OriginServer(config);

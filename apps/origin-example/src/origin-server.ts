@@ -81,7 +81,11 @@ export class OriginServer {
   }
 
   private async answer(key: string): Promise<{ kind: 'ok'; body: string } | { kind: 'garbage' } | { kind: 'failed'; status: number }> {
-    const b: Behaviour = behaviourFor(key, { latencyMs: this.config.latencyMs, payloadBytes: this.config.payloadBytes, failureRate: this.config.failureRate }, this.rules);
+    const b: Behaviour = behaviourFor(
+      key,
+      { latencyMs: this.config.latencyMs, payloadBytes: this.config.payloadBytes, failureRate: this.config.failureRate },
+      this.rules,
+    );
     this.stats.requests++;
     if (key in this.stats.keys || Object.keys(this.stats.keys).length < 10_000) this.stats.keys[key] = (this.stats.keys[key] ?? 0) + 1;
     // The item as of the request's arrival; the latency is the time it takes to come back.

@@ -58,7 +58,13 @@ export class PredictionRuntime {
     const { config, pool, nc, logger, clock, metrics } = deps;
     this.createdAt = clock.now();
     const p = config.prediction;
-    this.model = new OnlineModel({ markovOrder: p.markovOrder, maxContexts: p.maxContexts, maxUsers: p.maxUsers, maxSessions: p.maxSessions, windowLength: p.historyLength });
+    this.model = new OnlineModel({
+      markovOrder: p.markovOrder,
+      maxContexts: p.maxContexts,
+      maxUsers: p.maxUsers,
+      maxSessions: p.maxSessions,
+      windowLength: p.historyLength,
+    });
     this.actions = new ActionsRepository(pool);
     this.models = new ModelsRepository(pool);
     const modelVersion = gauge(metrics, 'foresight_prediction_model_version', 'Stored version of the serving model (0 = live Markov only)', ['kind']);
@@ -74,7 +80,13 @@ export class PredictionRuntime {
         modelVersion.set({ kind: s.kind }, parseVersionName(s.version) ?? 0);
       },
     });
-    const batchSize = histogram(metrics, 'foresight_prediction_rnn_batch_size', 'Histories per batched RNN forward pass', [], [1, 2, 4, 8, 16, 32, 64, 128, 256]);
+    const batchSize = histogram(
+      metrics,
+      'foresight_prediction_rnn_batch_size',
+      'Histories per batched RNN forward pass',
+      [],
+      [1, 2, 4, 8, 16, 32, 64, 128, 256],
+    );
     this.predictor = new Predictor({
       model: this.model,
       serving: () => this.registry.current,

@@ -15,5 +15,5 @@ export const scaleCheckCli = defineCommand({
     hidden: { type: 'integer', min: 1, default: 64, description: 'PREDICTION_RNN_HIDDEN_UNITS of the retraining round' },
     requests: { type: 'integer', min: 1, default: 2000, description: 'predict requests per latency measurement' },
   },
-  examples: ['node dist/apps/prediction/tools/scale-check.js --data /work/shared/data/msnbc/msnbc990928.zip --format msnbc --sessions 20000'],
+  examples: ['node dist/apps/prediction/tools/scale-check.js --data data/msnbc/msnbc990928.zip --format msnbc --sessions 20000'],
 });

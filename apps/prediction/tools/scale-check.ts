@@ -98,8 +98,19 @@ async function main(): Promise<void> {
     const say = (level: string) => (obj: object, msg: string) => {
       if (level !== 'debug') log(`${msg} ${JSON.stringify(obj).slice(0, 400)}`);
     };
-    const runtime = new PredictionRuntime({ config, pool, nc, logger: { debug: say('debug'), info: say('info'), warn: say('warn'), error: say('error') }, clock: systemClock, metrics: createMetricsRegistry('prediction') });
-    const rpc = await serveRpcControllers(runtime.rpc, [PredictionRpcController], [{ provide: PredictionRuntime, useValue: runtime }, ...predictionRuntimeParts]);
+    const runtime = new PredictionRuntime({
+      config,
+      pool,
+      nc,
+      logger: { debug: say('debug'), info: say('info'), warn: say('warn'), error: say('error') },
+      clock: systemClock,
+      metrics: createMetricsRegistry('prediction'),
+    });
+    const rpc = await serveRpcControllers(
+      runtime.rpc,
+      [PredictionRpcController],
+      [{ provide: PredictionRuntime, useValue: runtime }, ...predictionRuntimeParts],
+    );
     const cpu0 = process.cpuUsage();
     const t0 = Date.now();
     await runtime.start();

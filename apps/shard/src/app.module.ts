@@ -1,48 +1,38 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { ForesightConfig } from '@foresight/config';
-import { EventStore } from '@foresight/persistence';
-import { PG_POOL, PlatformModule } from '@foresight/platform';
+import type { Logger } from '@foresight/observability';
+import { CLOCK, CONFIG, LOGGER, METRICS, NATS, PG_POOL, PlatformModule } from '@foresight/platform';
+import type { Clock } from '@foresight/time';
+import type { NatsConnection } from 'nats';
 import type { Pool } from 'pg';
-import { CacheMetricsService } from './cache/cache-metrics.service';
-import { CacheNodeService } from './cache/cache-node.service';
-import { CacheRpc } from './cache/cache.rpc';
-import { InvalidationService } from './cache/invalidation.service';
-import { ModelFollowerService } from './cache/model-follower.service';
-import { LearnedPersistenceService } from './cache/requirements/learned-persistence.service';
-import { LearnedRepository } from './cache/requirements/learned.repository';
-import { RequirementsRepository } from './cache/requirements/requirements.repository';
+import type { Registry } from 'prom-client';
+import { CacheOps } from './cache/cache-ops';
+import { CacheController } from './cache/cache.controller';
+import { RequirementsController } from './cache/requirements/requirements.controller';
 import { RequirementsService } from './cache/requirements/requirements.service';
-import { ExpiryService } from './expiry/expiry.service';
-import { SessionIndexRepository } from './expiry/session-index.repository';
-import { MembershipService } from './membership/membership.service';
-import { EventPublisherService } from './publishing/event-publisher.service';
-import { SessionsRpc } from './sessions/sessions.rpc';
-import { SessionsService } from './sessions/sessions.service';
+import { SessionOps } from './sessions/session-ops';
+import { SessionsController } from './sessions/sessions.controller';
 import { ShardLifecycle } from './shard.lifecycle';
+import { ShardRuntime } from './shard.runtime';
 
+/** Nest at the edge: the runtime from the platform's pieces, the `@RpcOp` controllers, the lifecycle. */
 @Module({})
 export class ShardModule {
   static register(config: ForesightConfig): DynamicModule {
     return {
       module: ShardModule,
       imports: [PlatformModule.forRoot(config, { database: true })],
+      controllers: [SessionsController, CacheController, RequirementsController],
       providers: [
-        { provide: EventStore, inject: [PG_POOL], useFactory: (pool: Pool) => new EventStore(pool, config.cluster.nodeId, config.store.maxBatch) },
-        MembershipService,
-        EventPublisherService,
-        SessionIndexRepository,
-        SessionsService,
-        CacheNodeService,
-        CacheRpc,
-        CacheMetricsService,
-        InvalidationService,
-        ModelFollowerService,
-        RequirementsRepository,
-        RequirementsService,
-        LearnedRepository,
-        LearnedPersistenceService,
-        SessionsRpc,
-        ExpiryService,
+        {
+          provide: ShardRuntime,
+          inject: [CONFIG, PG_POOL, NATS, LOGGER, CLOCK, METRICS],
+          useFactory: (config: ForesightConfig, pool: Pool, nc: NatsConnection, logger: Logger, clock: Clock, metrics: Registry) =>
+            new ShardRuntime({ config, pool, nc, logger, clock, metrics }),
+        },
+        { provide: SessionOps, inject: [ShardRuntime], useFactory: (rt: ShardRuntime) => rt.sessionOps },
+        { provide: CacheOps, inject: [ShardRuntime], useFactory: (rt: ShardRuntime) => rt.cacheOps },
+        { provide: RequirementsService, inject: [ShardRuntime], useFactory: (rt: ShardRuntime) => rt.requirements },
         ShardLifecycle,
       ],
     };

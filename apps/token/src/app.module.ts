@@ -32,7 +32,8 @@ export class TokenModule {
         {
           provide: TokenRuntime,
           inject: [PG_POOL, NATS, LOGGER, CLOCK, METRICS],
-          useFactory: (pool: Pool, nc: NatsConnection, logger: Logger, clock: Clock, metrics: Registry) => new TokenRuntime({ config, pool, nc, logger, clock, metrics }),
+          useFactory: (pool: Pool, nc: NatsConnection, logger: Logger, clock: Clock, metrics: Registry) =>
+            new TokenRuntime({ config, pool, nc, logger, clock, metrics }),
         },
         ...tokenRuntimeParts,
         TokenLifecycle,

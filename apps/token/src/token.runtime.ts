@@ -60,7 +60,11 @@ export class TokenRuntime {
     const t = config.token;
     const s = tokenSubjects(config.nats.namespace);
     this.sealer = new Sealer(t.encryptionKey);
-    this.keys = new SigningKeys(pool, this.sealer, clock, { rotationMs: t.keyRotationMs, activationDelayMs: t.keyActivationDelayMs, accessTtlMs: t.accessTtlMs });
+    this.keys = new SigningKeys(pool, this.sealer, clock, {
+      rotationMs: t.keyRotationMs,
+      activationDelayMs: t.keyActivationDelayMs,
+      accessTtlMs: t.accessTtlMs,
+    });
     this.outbox = new TokenOutbox(pool, nc, logger, config.nats.namespace);
     this.tokens = new TokensService({
       pool,

@@ -15,7 +15,9 @@ describe('peer app (same REST routes as the gateway)', () => {
   it('creates, reads and writes a variable, storing the whole blob each time', async () => {
     const { app, store } = setup();
     const created = await app.inject({
-      method: 'POST', url: '/v1/sessions', headers,
+      method: 'POST',
+      url: '/v1/sessions',
+      headers,
       payload: { userId: 'u1', data: { cart: { items: ['a'], currency: 'EUR' } } },
     });
     expect(created.statusCode).toBe(201);

@@ -37,10 +37,10 @@ export class PgBlobStore implements BlobStore {
   }
 
   async get(sid: string): Promise<SessionBlob | undefined> {
-    const res = await this.pool.query<{ sess: SessionBlob }>(
-      'SELECT sess FROM "session" WHERE sid = $1 AND expire >= to_timestamp($2)',
-      [sid, Math.floor(this.clock.now() / 1000)],
-    );
+    const res = await this.pool.query<{ sess: SessionBlob }>('SELECT sess FROM "session" WHERE sid = $1 AND expire >= to_timestamp($2)', [
+      sid,
+      Math.floor(this.clock.now() / 1000),
+    ]);
     return res.rows[0]?.sess;
   }
 

@@ -17,7 +17,12 @@ const demo = defineCommand({
     capacities: { type: 'list', item: 'number', min: 0.001, max: 100, default: [1, 5], description: 'cache sizes, % of keys' },
     systems: { type: 'list', choices: ['redis', 'postgres'], default: ['redis', 'postgres'], description: 'systems to compare' },
     tags: { type: 'list', description: 'free-form tags' },
-    var: { type: 'string', default: 'cart/items', description: 'the variable', check: (v) => (/^[^/]+\/[^/]+$/.test(v) ? undefined : 'look like <group>/<name>') },
+    var: {
+      type: 'string',
+      default: 'cart/items',
+      description: 'the variable',
+      check: (v) => (/^[^/]+\/[^/]+$/.test(v) ? undefined : 'look like <group>/<name>'),
+    },
     'no-rnn': { type: 'boolean', description: 'skip the RNN' },
   },
   examples: ['npm run demo -- --data /data/trace.dat --capacities 1,5,10'],
@@ -83,12 +88,38 @@ describe('defineCommand', () => {
 
   it('reads every type of value', () => {
     const v = demo.parse([
-      '--data', 'x', '--format', 'TSV', '--latency-ms', '2.5', '--connections=8', '--share', '1', '--seed', '7',
-      '--capacities', '0.5, 10', '--systems', 'Postgres', '--tags', 'a,,b', '--var', 'cart/coupon', '--no-rnn',
+      '--data',
+      'x',
+      '--format',
+      'TSV',
+      '--latency-ms',
+      '2.5',
+      '--connections=8',
+      '--share',
+      '1',
+      '--seed',
+      '7',
+      '--capacities',
+      '0.5, 10',
+      '--systems',
+      'Postgres',
+      '--tags',
+      'a,,b',
+      '--var',
+      'cart/coupon',
+      '--no-rnn',
     ]);
     expect(v).toMatchObject({
-      format: 'tsv', latencyMs: 2.5, connections: 8, share: 1, seed: 7, capacities: [0.5, 10], systems: ['postgres'],
-      tags: ['a', 'b'], var: 'cart/coupon', noRnn: true,
+      format: 'tsv',
+      latencyMs: 2.5,
+      connections: 8,
+      share: 1,
+      seed: 7,
+      capacities: [0.5, 10],
+      systems: ['postgres'],
+      tags: ['a', 'b'],
+      var: 'cart/coupon',
+      noRnn: true,
     });
   });
 
@@ -186,7 +217,10 @@ describe('defineCommand', () => {
       },
     });
     expect(withBuild.parse([]).target).toBe('local');
-    expect(run(withBuild, ['--url', 'http://h'])).toMatchObject({ code: 2, stderr: '--url needs --api-key\nrun with --help for usage (npm run pair -- --help)\n' });
+    expect(run(withBuild, ['--url', 'http://h'])).toMatchObject({
+      code: 2,
+      stderr: '--url needs --api-key\nrun with --help for usage (npm run pair -- --help)\n',
+    });
   });
 
   it('does not let a command redefine --help', () => {

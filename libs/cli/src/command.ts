@@ -17,9 +17,7 @@ export class CliUsageError extends Error {
 
 /** What a command line asks for: the usage text, a refusal (exit 2), or the parsed arguments. */
 export type Outcome<T> =
-  | { readonly kind: 'help'; readonly text: string }
-  | { readonly kind: 'invalid'; readonly text: string }
-  | { readonly kind: 'ok'; readonly value: T };
+  { readonly kind: 'help'; readonly text: string } | { readonly kind: 'invalid'; readonly text: string } | { readonly kind: 'ok'; readonly value: T };
 
 /** Where `parseOrExit` writes and how it exits (the process by default; tests pass their own). */
 export interface CliIo {
@@ -68,7 +66,11 @@ function suggestion(typed: string, names: readonly string[]): string {
     return i;
   };
   const close = names.filter(
-    (n) => n.startsWith(bare) || (bare.length >= 4 && n.includes(bare)) || commonPrefix(n) >= Math.max(4, bare.length - 2) || editDistance(n, bare) <= Math.min(2, Math.floor(n.length / 3)),
+    (n) =>
+      n.startsWith(bare) ||
+      (bare.length >= 4 && n.includes(bare)) ||
+      commonPrefix(n) >= Math.max(4, bare.length - 2) ||
+      editDistance(n, bare) <= Math.min(2, Math.floor(n.length / 3)),
   );
   return close.length > 0 ? ` (did you mean ${close.map((n) => `--${n}`).join(' or ')}?)` : '';
 }

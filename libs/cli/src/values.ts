@@ -45,7 +45,10 @@ function stringValue(flag: string, o: StringOption, raw: string, problems: strin
 }
 
 function listValue(flag: string, o: ListOption, raw: string, problems: string[]): readonly (string | number)[] {
-  const items = raw.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+  const items = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
   const item = o.item ?? 'string';
   if (item !== 'string') {
     const numbers = items.map((s) => toNumber(s, o, item === 'integer'));

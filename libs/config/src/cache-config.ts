@@ -95,19 +95,29 @@ export function parseOrigins(json: string, source: string, requestTimeoutMs: num
     const id = typeof o.id === 'string' && ID.test(o.id) ? o.id : (problems.push(`${where}.id must be 1-64 characters from letters, digits, _ . -`), '');
     if (ids.has(id)) problems.push(`${where}.id "${id}" is used twice`);
     ids.add(id);
-    const pattern = typeof o.pattern === 'string' && PATTERN.test(o.pattern) && !o.pattern.includes('**') ? o.pattern : (problems.push(`${where}.pattern must be 1-512 visible ASCII characters (e.g. "product:{id}" or "product:*")`), '');
+    const pattern =
+      typeof o.pattern === 'string' && PATTERN.test(o.pattern) && !o.pattern.includes('**')
+        ? o.pattern
+        : (problems.push(`${where}.pattern must be 1-512 visible ASCII characters (e.g. "product:{id}" or "product:*")`), '');
     const kind = o.kind ?? o.type;
     if (kind !== 'http' && kind !== 'nats') problems.push(`${where}.kind must be "http" or "nats"`);
     let url: string | undefined;
     let subject: string | undefined;
     if (kind === 'http') {
-      url = typeof o.url === 'string' && /^https?:\/\/[^\s]+$/.test(o.url) ? o.url : (problems.push(`${where}.url must be an http(s) URL template such as "http://catalog:8080/items/{key}"`), undefined);
+      url =
+        typeof o.url === 'string' && /^https?:\/\/[^\s]+$/.test(o.url)
+          ? o.url
+          : (problems.push(`${where}.url must be an http(s) URL template such as "http://catalog:8080/items/{key}"`), undefined);
       const captures = new Set(['key', ...originCaptures(pattern)]);
       for (const m of (url ?? '').matchAll(/\{([^}]*)\}/g)) {
-        if (!captures.has(m[1]!)) problems.push(`${where}.url uses {${m[1]}}, which is neither {key} nor a capture of the pattern (${[...captures].map((c) => `{${c}}`).join(', ')})`);
+        if (!captures.has(m[1]!))
+          problems.push(`${where}.url uses {${m[1]}}, which is neither {key} nor a capture of the pattern (${[...captures].map((c) => `{${c}}`).join(', ')})`);
       }
     } else if (kind === 'nats') {
-      subject = typeof o.subject === 'string' && SUBJECT.test(o.subject) ? o.subject : (problems.push(`${where}.subject must be a NATS subject without wildcards`), undefined);
+      subject =
+        typeof o.subject === 'string' && SUBJECT.test(o.subject)
+          ? o.subject
+          : (problems.push(`${where}.subject must be a NATS subject without wildcards`), undefined);
     }
     const timeoutMs = int(o, 'timeoutMs', 500, 1, 60_000, where, problems);
     const retries = int(o, 'retries', 1, 0, 10, where, problems);
@@ -161,7 +171,12 @@ export function parseRequirements(json: string, source: string, problems: string
   const out: { pattern: string; keys: string[] }[] = [];
   raw.forEach((item: unknown, i) => {
     const o = (typeof item === 'object' && item !== null ? item : {}) as Raw;
-    const ok = typeof o.pattern === 'string' && PATTERN.test(o.pattern) && Array.isArray(o.keys) && o.keys.length <= 64 && o.keys.every((k) => typeof k === 'string' && PATTERN.test(k));
+    const ok =
+      typeof o.pattern === 'string' &&
+      PATTERN.test(o.pattern) &&
+      Array.isArray(o.keys) &&
+      o.keys.length <= 64 &&
+      o.keys.every((k) => typeof k === 'string' && PATTERN.test(k));
     if (!ok) problems.push(`${source}[${i}] must be {"pattern": "<action pattern>", "keys": ["<key template>", ...]} (at most 64 keys)`);
     else out.push({ pattern: o.pattern as string, keys: o.keys as string[] });
   });

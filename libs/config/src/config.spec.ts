@@ -40,7 +40,9 @@ describe('loadConfig', () => {
     expect(config.nats.maxPayloadBytes).toBe(1024 * 1024);
     expect(config.http.bodyLimitBytes).toBeLessThan(config.nats.maxPayloadBytes);
     expect(() => loadConfig('gateway', { HTTP_BODY_LIMIT_BYTES: String(5 * 1024 * 1024) })).toThrow(/HTTP_BODY_LIMIT_BYTES .* NATS_MAX_PAYLOAD_BYTES/);
-    expect(() => loadConfig('shard', { SESSION_MAX_VARIABLE_BYTES: String(2 * 1024 * 1024) })).toThrow(/SESSION_MAX_VARIABLE_BYTES .* more than one NATS message/);
+    expect(() => loadConfig('shard', { SESSION_MAX_VARIABLE_BYTES: String(2 * 1024 * 1024) })).toThrow(
+      /SESSION_MAX_VARIABLE_BYTES .* more than one NATS message/,
+    );
     // A server configured to carry more allows more.
     const big = loadConfig('shard', { NATS_MAX_PAYLOAD_BYTES: String(8 * 1024 * 1024), SESSION_MAX_VARIABLE_BYTES: String(2 * 1024 * 1024) });
     expect(big.http.bodyLimitBytes).toBeGreaterThan(7 * 1024 * 1024);

@@ -256,7 +256,10 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   r.check(config.cluster.leaseMs > 2 * config.cluster.heartbeatMs, 'LEASE_MS must be more than twice HEARTBEAT_MS');
   r.check(/^[A-Za-z0-9_-]+$/.test(config.cluster.nodeId), 'NODE_ID may contain only letters, digits, "_" and "-"');
   r.check(config.session.groups.length > 0, 'SESSION_GROUPS must name at least one group');
-  r.check(config.session.groups.every((g) => /^[a-z][a-z0-9_-]{0,31}$/.test(g)), 'SESSION_GROUPS entries must match ^[a-z][a-z0-9_-]{0,31}$');
+  r.check(
+    config.session.groups.every((g) => /^[a-z][a-z0-9_-]{0,31}$/.test(g)),
+    'SESSION_GROUPS entries must match ^[a-z][a-z0-9_-]{0,31}$',
+  );
   r.check(
     config.session.idleGraceMs >= config.gateway.touchFlushMs,
     'SESSION_IDLE_GRACE_MS must be at least L1_TOUCH_FLUSH_MS: edge reads are reported that late, and sessions being read would end',

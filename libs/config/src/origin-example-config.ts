@@ -25,14 +25,24 @@ export interface OriginExampleConfig {
  * `ORIGIN_NATS_SUBJECT`, `NATS_URL`; command-line flags (`--port 4100 --latency-ms 20 …`) win over
  * the environment. Throws a ConfigError listing every problem.
  */
-export function loadOriginExampleConfig(env: Readonly<Record<string, string | undefined>> = process.env, argv: readonly string[] = process.argv.slice(2)): OriginExampleConfig {
+export function loadOriginExampleConfig(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+  argv: readonly string[] = process.argv.slice(2),
+): OriginExampleConfig {
   const flags: Record<string, string> = {};
   const problems: string[] = [];
   for (let i = 0; i < argv.length; i += 2) {
     const name = argv[i]!;
     const value = argv[i + 1];
-    const key = { '--port': 'ORIGIN_PORT', '--latency-ms': 'ORIGIN_LATENCY_MS', '--payload-bytes': 'ORIGIN_PAYLOAD_BYTES', '--failure-rate': 'ORIGIN_FAILURE_RATE', '--nats-subject': 'ORIGIN_NATS_SUBJECT' }[name];
-    if (key === undefined || value === undefined) problems.push(`unknown or incomplete flag ${name} (flags: --port, --latency-ms, --payload-bytes, --failure-rate, --nats-subject)`);
+    const key = {
+      '--port': 'ORIGIN_PORT',
+      '--latency-ms': 'ORIGIN_LATENCY_MS',
+      '--payload-bytes': 'ORIGIN_PAYLOAD_BYTES',
+      '--failure-rate': 'ORIGIN_FAILURE_RATE',
+      '--nats-subject': 'ORIGIN_NATS_SUBJECT',
+    }[name];
+    if (key === undefined || value === undefined)
+      problems.push(`unknown or incomplete flag ${name} (flags: --port, --latency-ms, --payload-bytes, --failure-rate, --nats-subject)`);
     else flags[key] = value;
   }
   const r = new EnvReader({ ...env, ...flags });

@@ -13,11 +13,7 @@ export type ShardOwnersChangedV1 = Envelope<'cluster.shard_owners_changed', 1, {
 
 export type NodeJoinedV1 = Envelope<'cluster.node_joined', 1, { readonly nodeId: string; readonly incarnation: string }>;
 
-export type NodeLeftV1 = Envelope<
-  'cluster.node_left',
-  1,
-  { readonly nodeId: string; readonly reason: 'graceful' | 'lease_expired' }
->;
+export type NodeLeftV1 = Envelope<'cluster.node_left', 1, { readonly nodeId: string; readonly reason: 'graceful' | 'lease_expired' }>;
 
 export type ClusterEvent = ShardOwnersChangedV1 | NodeJoinedV1 | NodeLeftV1;
 export type ClusterEventType = ClusterEvent['type'];

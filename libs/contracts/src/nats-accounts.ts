@@ -117,5 +117,11 @@ export function deployAccountsConf(): string {
     '# through allow_responses. There is deliberately no top-level `authorization { }` block.',
     '',
   ].join('\n');
-  return header + renderNatsAccounts(accountUsers('fs', identities, (user) => ({ env: passwordVariable(user) })), { user: 'sys', password: { env: 'NATS_SYS_PASSWORD' } });
+  return (
+    header +
+    renderNatsAccounts(
+      accountUsers('fs', identities, (user) => ({ env: passwordVariable(user) })),
+      { user: 'sys', password: { env: 'NATS_SYS_PASSWORD' } },
+    )
+  );
 }

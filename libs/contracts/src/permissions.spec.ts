@@ -25,7 +25,8 @@ const identities: NatsIdentity[] = [
   { role: 'shard', nodeId: 'shard-2' },
 ];
 const mayPublish = (subject: string) => identities.filter((i) => natsPermissions(NS, i).publish.some((p) => matches(p, subject))).map((i) => natsUserName(i));
-const maySubscribe = (subject: string) => identities.filter((i) => natsPermissions(NS, i).subscribe.some((p) => matches(p, subject))).map((i) => natsUserName(i));
+const maySubscribe = (subject: string) =>
+  identities.filter((i) => natsPermissions(NS, i).subscribe.some((p) => matches(p, subject))).map((i) => natsUserName(i));
 
 describe('the NATS permission table', () => {
   const s = subjects(NS);
@@ -78,18 +79,27 @@ describe('the NATS permission table', () => {
     for (const identity of identities) {
       const user = natsUserName(identity);
       const { publish, subscribe } = natsPermissions(NS, identity);
-      for (const subject of [...publish, ...subscribe]) expect([user, subject, ['>', '$JS.API.>', '_INBOX.>', `${NS}.>`].includes(subject)]).toEqual([user, subject, false]);
+      for (const subject of [...publish, ...subscribe])
+        expect([user, subject, ['>', '$JS.API.>', '_INBOX.>', `${NS}.>`].includes(subject)]).toEqual([user, subject, false]);
       expect(maySubscribe(`_INBOX.${user}.abc.def`).filter((other) => other !== user)).toEqual([]);
     }
   });
 
   it('writes "nothing" as a deny of every subject (an empty allow list would allow everything)', () => {
-    const text = renderNatsAccounts([{ user: 'affinity', password: { literal: 'p' }, permissions: { publish: [], subscribe: [], allowResponses: false } }], { user: 'sys', password: { env: 'NATS_SYS_PASSWORD' } });
+    const text = renderNatsAccounts([{ user: 'affinity', password: { literal: 'p' }, permissions: { publish: [], subscribe: [], allowResponses: false } }], {
+      user: 'sys',
+      password: { env: 'NATS_SYS_PASSWORD' },
+    });
     expect(text).toContain('publish: { deny: [">"] }');
     expect(text).toContain('subscribe: { deny: [">"] }');
     expect(text).toContain('password: $NATS_SYS_PASSWORD');
     expect(text).not.toMatch(/authorization/);
-    expect(() => renderNatsAccounts([{ user: 'sys', password: { literal: 'p' }, permissions: { publish: [], subscribe: [], allowResponses: false } }], { user: 'sys', password: { literal: 'q' } })).toThrow(/twice/);
+    expect(() =>
+      renderNatsAccounts([{ user: 'sys', password: { literal: 'p' }, permissions: { publish: [], subscribe: [], allowResponses: false } }], {
+        user: 'sys',
+        password: { literal: 'q' },
+      }),
+    ).toThrow(/twice/);
   });
 
   it('is what deploy/nats/accounts.conf holds (regenerate it with npm run nats:accounts)', () => {

@@ -34,7 +34,8 @@ const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 /** The user name of a role: the role itself, `node-<nodeId>` for a shard node. */
 export function natsUserName(identity: NatsIdentity): string {
   if (identity.role !== 'shard') return identity.role;
-  if (!identity.nodeId || !NAME.test(identity.nodeId)) throw new Error(`a shard node user needs a node id of letters, digits, "_" and "-" (got "${identity.nodeId}")`);
+  if (!identity.nodeId || !NAME.test(identity.nodeId))
+    throw new Error(`a shard node user needs a node id of letters, digits, "_" and "-" (got "${identity.nodeId}")`);
   return `node-${identity.nodeId}`;
 }
 

@@ -48,19 +48,10 @@ export type SessionVariableDeletedV1 = Envelope<'session.variable_deleted', 1, {
 
 export type SessionEndedV1 = Envelope<'session.ended', 1, { readonly reason: SessionEndReason } & RequestStamp>;
 
-export type SessionActionRecordedV1 = Envelope<
-  'session.action_recorded',
-  1,
-  { readonly action: string; readonly userId: string | null } & RequestStamp
->;
+export type SessionActionRecordedV1 = Envelope<'session.action_recorded', 1, { readonly action: string; readonly userId: string | null } & RequestStamp>;
 
 /** Every event in a session's stream. Add a new version beside the old one, with an upcaster. */
-export type SessionEvent =
-  | SessionCreatedV1
-  | SessionVariableSetV1
-  | SessionVariableDeletedV1
-  | SessionEndedV1
-  | SessionActionRecordedV1;
+export type SessionEvent = SessionCreatedV1 | SessionVariableSetV1 | SessionVariableDeletedV1 | SessionEndedV1 | SessionActionRecordedV1;
 
 export type SessionEventType = SessionEvent['type'];
 

@@ -51,4 +51,3 @@ export type CommandTypes<S extends Record<string, { request: TSchema; reply: TSc
 export type ShardCommands = CommandTypes<typeof ShardCommandSchemas>;
 export type ShardOp = keyof ShardCommands;
 export const SHARD_OPS = Object.keys(ShardCommandSchemas) as readonly ShardOp[];
-

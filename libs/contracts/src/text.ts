@@ -1,4 +1,5 @@
 /** Cheap pre-check: no NUL and no surrogate at all (nearly every string) means nothing to look at. */
+// eslint-disable-next-line no-control-regex -- NUL is exactly what Postgres text refuses
 const SUSPECT = /[\u0000\ud800-\udfff]/;
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
 

@@ -33,4 +33,3 @@ export const TokenCommandSchemas = {
 } as const;
 
 export type TokenCommands = CommandTypes<typeof TokenCommandSchemas>;
-

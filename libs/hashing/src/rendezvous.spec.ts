@@ -3,7 +3,8 @@ import { assignShards } from './rendezvous';
 
 const nodes = (n: number) => Array.from({ length: n }, (_, i) => `node-${i + 1}`);
 /** Shards whose owner differs between two assignments. */
-const changedShards = (before: readonly (string | null)[], after: readonly (string | null)[]) => after.flatMap((owner, shard) => (before[shard] !== owner ? [shard] : []));
+const changedShards = (before: readonly (string | null)[], after: readonly (string | null)[]) =>
+  after.flatMap((owner, shard) => (before[shard] !== owner ? [shard] : []));
 const loads = (owners: readonly (string | null)[]) => {
   const m = new Map<string, number>();
   for (const o of owners) if (o) m.set(o, (m.get(o) ?? 0) + 1);
@@ -37,9 +38,12 @@ describe('assignShards (rendezvous with bounded load)', () => {
     }
   });
 
-  it('moves only the leaving node\'s shards (plus load-bound spill) when a node leaves', () => {
+  it("moves only the leaving node's shards (plus load-bound spill) when a node leaves", () => {
     const before = assignShards(1024, nodes(5));
-    const after = assignShards(1024, nodes(5).filter((n) => n !== 'node-3'));
+    const after = assignShards(
+      1024,
+      nodes(5).filter((n) => n !== 'node-3'),
+    );
     const moved = changedShards(before, after);
     const owned = before.filter((o) => o === 'node-3').length;
     expect(moved.length).toBeGreaterThanOrEqual(owned);

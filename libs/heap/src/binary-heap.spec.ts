@@ -44,7 +44,14 @@ describe('BinaryHeap', () => {
   it('keeps insertion order among equals when the tie-break is a sequence number', () => {
     let seq = 0;
     const heap = new BinaryHeap<{ at: number; seq: number; name: string }>((a, b) => a.at < b.at || (a.at === b.at && a.seq < b.seq));
-    for (const [at, name] of [[5, 'a'], [1, 'b'], [5, 'c'], [1, 'd'], [5, 'e']] as const) heap.push({ at, seq: seq++, name });
+    for (const [at, name] of [
+      [5, 'a'],
+      [1, 'b'],
+      [5, 'c'],
+      [1, 'd'],
+      [5, 'e'],
+    ] as const)
+      heap.push({ at, seq: seq++, name });
     const order: string[] = [];
     for (let x = heap.pop(); x !== undefined; x = heap.pop()) order.push(x.name);
     expect(order).toEqual(['b', 'd', 'a', 'c', 'e']);

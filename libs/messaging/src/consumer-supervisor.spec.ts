@@ -30,7 +30,13 @@ describe('supervise restart delay', () => {
   });
 
   it('stamps its state with the injected clock', async () => {
-    const loop = supervise(async (ctx) => { ctx.running(); await new Promise<void>((resolve) => ctx.onStop(resolve)); }, { name: 't', logger: quiet, clock: { now: () => 42 } });
+    const loop = supervise(
+      async (ctx) => {
+        ctx.running();
+        await new Promise<void>((resolve) => ctx.onStop(resolve));
+      },
+      { name: 't', logger: quiet, clock: { now: () => 42 } },
+    );
     await loop.started;
     expect(loop.state()).toMatchObject({ status: 'running', since: 42 });
     await loop.stop();
@@ -39,7 +45,11 @@ describe('supervise restart delay', () => {
 
 describe('describeError', () => {
   it('never throws, whatever was thrown', () => {
-    const hostile = { toString: () => { throw new Error('no'); } };
+    const hostile = {
+      toString: () => {
+        throw new Error('no');
+      },
+    };
     expect(describeError(hostile)).toBe('an error that cannot be printed');
     expect(describeError(null)).toBe('null');
     expect(describeError(new TypeError('x'))).toBe('TypeError: x');
@@ -57,7 +67,9 @@ describe('headerSafe', () => {
 describe('supervise', () => {
   it('restarts a loop that throws, returns or rejects with anything, counting each restart; health follows', async () => {
     const endings: (() => Promise<void>)[] = [
-      async () => { throw new Error('iterator failed'); },
+      async () => {
+        throw new Error('iterator failed');
+      },
       async () => undefined,
       () => Promise.reject(null),
     ];
@@ -111,12 +123,22 @@ describe('supervise', () => {
   });
 
   it('stops for good when the connection is closed, and stop() ends a pending backoff at once', async () => {
-    const closed = supervise(async () => { throw new Error('closed'); }, { name: 't', logger: quiet, connectionClosed: () => true });
+    const closed = supervise(
+      async () => {
+        throw new Error('closed');
+      },
+      { name: 't', logger: quiet, connectionClosed: () => true },
+    );
     await closed.started;
     await until(() => closed.state().status === 'stopped', 'stopped');
     expect(closed.state().lastError).toMatch(/NATS connection closed/);
 
-    const waiting = supervise(async () => { throw new Error('down'); }, { name: 't', logger: quiet, initialDelayMs: 60_000, maxDelayMs: 60_000 });
+    const waiting = supervise(
+      async () => {
+        throw new Error('down');
+      },
+      { name: 't', logger: quiet, initialDelayMs: 60_000, maxDelayMs: 60_000 },
+    );
     await waiting.started;
     const started = Date.now();
     await waiting.stop();

@@ -143,7 +143,8 @@ export function supervise(attempt: (ctx: AttemptContext) => Promise<void>, optio
       }
       const delay = Math.round(backoffDelay(failures - 1, backoff, rng));
       // Powers of two: a consumer waiting for its stream says so now and then, not every attempt.
-      if ((failures & (failures - 1)) === 0) log('warn', { consumer: options.name, error: failure, failures, delayMs: delay }, 'consumer loop ended; restarting');
+      if ((failures & (failures - 1)) === 0)
+        log('warn', { consumer: options.name, error: failure, failures, delayMs: delay }, 'consumer loop ended; restarting');
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, delay);
         wake = () => {

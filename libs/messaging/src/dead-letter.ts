@@ -68,9 +68,33 @@ function metric<T extends Counter<string> | Gauge<string>>(registry: Registry, n
 export function consumerMetrics(registry: Registry | undefined, stream: string, durable: string): ConsumerMetrics {
   if (!registry) return { poison: () => undefined, restarted: () => undefined, up: () => undefined };
   const labelNames = ['stream', 'durable'];
-  const poison = metric(registry, 'foresight_consumer_poison_total', () => new Counter({ name: 'foresight_consumer_poison_total', help: 'Messages a durable consumer terminated as poison and copied to its dead-letter subject, by reason', labelNames: [...labelNames, 'reason'], registers: [registry] }));
-  const restarts = metric(registry, 'foresight_consumer_restarts_total', () => new Counter({ name: 'foresight_consumer_restarts_total', help: 'Times a consumer loop ended or failed to start and was started again', labelNames, registers: [registry] }));
-  const up = metric(registry, 'foresight_consumer_up', () => new Gauge({ name: 'foresight_consumer_up', help: '1 while the consumer loop is consuming', labelNames, registers: [registry] }));
+  const poison = metric(
+    registry,
+    'foresight_consumer_poison_total',
+    () =>
+      new Counter({
+        name: 'foresight_consumer_poison_total',
+        help: 'Messages a durable consumer terminated as poison and copied to its dead-letter subject, by reason',
+        labelNames: [...labelNames, 'reason'],
+        registers: [registry],
+      }),
+  );
+  const restarts = metric(
+    registry,
+    'foresight_consumer_restarts_total',
+    () =>
+      new Counter({
+        name: 'foresight_consumer_restarts_total',
+        help: 'Times a consumer loop ended or failed to start and was started again',
+        labelNames,
+        registers: [registry],
+      }),
+  );
+  const up = metric(
+    registry,
+    'foresight_consumer_up',
+    () => new Gauge({ name: 'foresight_consumer_up', help: '1 while the consumer loop is consuming', labelNames, registers: [registry] }),
+  );
   const labels = { stream, durable };
   return {
     poison: (reason) => poison.inc({ ...labels, reason }),

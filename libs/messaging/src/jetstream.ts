@@ -136,7 +136,9 @@ export async function runPullConsumer<T extends Envelope>(
   const poison = (msg: JsMsg, reason: PoisonReason, detail: string, eventId?: string) => {
     settle(() => msg.term());
     settle(() => metrics.poison(reason));
-    settle(() => say('warn', { seq: msg.seq, subject: msg.subject, reason, detail, ...(eventId ? { eventId } : {}) }, 'poison message terminated and dead-lettered'));
+    settle(() =>
+      say('warn', { seq: msg.seq, subject: msg.subject, reason, detail, ...(eventId ? { eventId } : {}) }, 'poison message terminated and dead-lettered'),
+    );
     if (!publishDeadLetter(nc, spec.deadLetterSubject, msg, { reason, detail, ...where })) {
       settle(() => say('warn', { seq: msg.seq, deadLetterSubject: spec.deadLetterSubject }, 'could not copy a poison message to the dead-letter subject'));
     }

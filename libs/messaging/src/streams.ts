@@ -54,5 +54,7 @@ export async function useStream(
     if (attempt % 20 === 0) options.logger?.warn({ stream: declaration.name, err: lastError }, 'waiting for the stream (the metadata service declares it)');
     await sleep(backoffDelay(attempt, WAIT_BACKOFF, Math.random));
   }
-  throw new Error(`stream ${declaration.name} is not available and this NATS user may not create it: the metadata service declares it (is it running?). Last error: ${String(lastError)}`);
+  throw new Error(
+    `stream ${declaration.name} is not available and this NATS user may not create it: the metadata service declares it (is it running?). Last error: ${String(lastError)}`,
+  );
 }

@@ -17,5 +17,11 @@ export function gauge(registry: Registry, name: string, help: string, labelNames
 }
 
 export function histogram(registry: Registry, name: string, help: string, labelNames: string[] = [], buckets?: number[]): Histogram<string> {
-  return new Histogram({ name, help, labelNames, registers: [registry], buckets: buckets ?? [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] });
+  return new Histogram({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    buckets: buckets ?? [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  });
 }

@@ -78,15 +78,14 @@ export class EventStore {
 
   /** Snapshot (if any) and the events after it. */
   async load(sessionId: string): Promise<{ snapshot: { version: number; state: unknown } | null; events: StoredEventRow[] }> {
-    const snap = await this.pool.query<{ stream_version: number; state: Buffer }>(
-      'SELECT stream_version, state FROM snapshots WHERE session_id = $1',
-      [sessionId],
-    );
+    const snap = await this.pool.query<{ stream_version: number; state: Buffer }>('SELECT stream_version, state FROM snapshots WHERE session_id = $1', [
+      sessionId,
+    ]);
     const from = snap.rows[0]?.stream_version ?? 0;
-    const rows = await this.pool.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = $1 AND stream_version > $2 ORDER BY stream_version`,
-      [sessionId, from],
-    );
+    const rows = await this.pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = $1 AND stream_version > $2 ORDER BY stream_version`, [
+      sessionId,
+      from,
+    ]);
     return {
       snapshot: snap.rows[0] ? { version: from, state: decode(snap.rows[0].state) } : null,
       events: rows.rows.map(rowToEvent),
@@ -112,7 +111,9 @@ export class EventStore {
   async unpublished(shards: readonly number[], olderThanMs: number, limit: number): Promise<StoredEventRow[]> {
     if (shards.length === 0) return [];
     const rows = await this.pool.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS.split(', ').map((c) => `e.${c}`).join(', ')}
+      `SELECT ${EVENT_COLUMNS.split(', ')
+        .map((c) => `e.${c}`)
+        .join(', ')}
          FROM outbox o JOIN events e ON e.position = o.position
         WHERE o.shard = ANY($1::int[]) AND o.created_at < now() - make_interval(secs => $2::float8 / 1000)
         ORDER BY o.position LIMIT $3`,
@@ -158,7 +159,12 @@ export class EventStore {
   }
 
   /** One transaction over `pending`; returns the indexes that lost a version race (then nothing was committed). */
-  private async tryWrite(client: PoolClient, batch: readonly AppendRequest[], pending: number[], results: (AppendResult | Error | undefined)[]): Promise<number[]> {
+  private async tryWrite(
+    client: PoolClient,
+    batch: readonly AppendRequest[],
+    pending: number[],
+    results: (AppendResult | Error | undefined)[],
+  ): Promise<number[]> {
     await client.query('BEGIN');
     const shards = [...new Set(pending.map((i) => batch[i].shard))];
     // FOR SHARE: a concurrent ownership change (UPDATE ... epoch + 1) waits until we commit,
@@ -234,7 +240,14 @@ export class EventStore {
          SELECT id, shard, uid, at, at, idle, abs FROM unnest($1::text[], $2::int[], $3::text[], $4::timestamptz[], $5::bigint[], $6::timestamptz[])
            AS t(id, shard, uid, at, idle, abs)
          ON CONFLICT (session_id) DO NOTHING`,
-        [c.map((e) => e.sessionId), c.map((e) => e.data.shard), c.map((e) => e.data.userId), c.map((e) => e.occurredAt), c.map((e) => e.data.idleTimeoutMs), c.map((e) => e.data.absoluteExpiresAt)],
+        [
+          c.map((e) => e.sessionId),
+          c.map((e) => e.data.shard),
+          c.map((e) => e.data.userId),
+          c.map((e) => e.occurredAt),
+          c.map((e) => e.data.idleTimeoutMs),
+          c.map((e) => e.data.absoluteExpiresAt),
+        ],
       );
     }
     if (ended.length > 0) {

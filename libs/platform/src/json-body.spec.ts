@@ -5,7 +5,8 @@ const check = (text: string) => jsonShapeProblem(Buffer.from(text), limits);
 
 describe('jsonShapeProblem', () => {
   it('accepts documents within the limits', () => {
-    for (const ok of ['{}', '[]', '1', '"x"', '{"a":{"b":[[1]]}}', '{"a":1,"b":2,"c":3}', '[{"a":1,"b":2},{"c":3,"d":4}]', '']) expect(check(ok)).toBeUndefined();
+    for (const ok of ['{}', '[]', '1', '"x"', '{"a":{"b":[[1]]}}', '{"a":1,"b":2,"c":3}', '[{"a":1,"b":2},{"c":3,"d":4}]', ''])
+      expect(check(ok)).toBeUndefined();
   });
 
   it('refuses nesting past the depth limit, objects and arrays alike', () => {

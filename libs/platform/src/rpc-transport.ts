@@ -1,4 +1,15 @@
-import { applyDecorators, Catch, Controller, Module, UseFilters, type INestApplication, type INestMicroservice, type Provider, type RpcExceptionFilter, type Type } from '@nestjs/common';
+import {
+  applyDecorators,
+  Catch,
+  Controller,
+  Module,
+  UseFilters,
+  type INestApplication,
+  type INestMicroservice,
+  type Provider,
+  type RpcExceptionFilter,
+  type Type,
+} from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { BaseRpcContext, MessagePattern, Server, type CustomTransportStrategy, type MicroserviceOptions } from '@nestjs/microservices';
 import { serveRpc, type RpcHandler, type RpcLogger, type RpcMeta } from '@foresight/messaging';

@@ -4,13 +4,22 @@ import { applyMergePatch } from './merge-patch';
 import { RECENT_ACTIONS, RECENT_REQUESTS, replay, restoreState, variableOf, type SessionPolicy, type SessionState } from './session';
 import { checkIssuedId, generateSessionId, isIssuedSessionId } from './session-id';
 
-const policy: SessionPolicy = { groups: ['auth', 'cart'], maxVariableBytes: 64, maxSessionBytes: 100, idleTimeoutMs: 60_000, absoluteTimeoutMs: 3_600_000, idleGraceMs: 2_000 };
+const policy: SessionPolicy = {
+  groups: ['auth', 'cart'],
+  maxVariableBytes: 64,
+  maxSessionBytes: 100,
+  idleTimeoutMs: 60_000,
+  absoluteTimeoutMs: 3_600_000,
+  idleGraceMs: 2_000,
+};
 const T0 = Date.parse('2026-01-01T00:00:00Z');
 
 function context(now = T0): DecisionContext {
   let n = 0;
   return { now, correlationId: 'corr', causationId: 'cause', newEventId: () => `evt-${++n}` };
 }
+
+// Over 300 lines on purpose: the decider's rules, table by table, beside one given/when/then helper.
 
 /** Given events, when a command is decided, then: the new events (applied) or the error. */
 function given(events: SessionEvent[]) {
@@ -49,11 +58,19 @@ describe('session decider', () => {
   });
 
   it('sets, patches and deletes variables, bumping the version each time', () => {
-    const put = given(created).when({ kind: 'put', group: 'cart', name: 'items', value: { a: 1, b: 2 } }).thenEvents();
-    const patched = given([...created, ...put]).when({ kind: 'patch', group: 'cart', name: 'items', patch: { b: null, c: 3 } }).thenState();
+    const put = given(created)
+      .when({ kind: 'put', group: 'cart', name: 'items', value: { a: 1, b: 2 } })
+      .thenEvents();
+    const patched = given([...created, ...put])
+      .when({ kind: 'patch', group: 'cart', name: 'items', patch: { b: null, c: 3 } })
+      .thenState();
     expect(patched.groups.cart.items).toEqual({ a: 1, c: 3 });
     expect(patched.version).toBe(3);
-    const afterPatch = [...created, ...put, ...decide({ kind: 'patch', group: 'cart', name: 'items', patch: { c: 3 } }, replay([...created, ...put]), policy, context())];
+    const afterPatch = [
+      ...created,
+      ...put,
+      ...decide({ kind: 'patch', group: 'cart', name: 'items', patch: { c: 3 } }, replay([...created, ...put]), policy, context()),
+    ];
     const deleted = given(afterPatch).when({ kind: 'delete', group: 'cart', name: 'items' }).thenState();
     expect(deleted.groups.cart.items).toBeUndefined();
     expect(deleted.totalBytes).toBe(Buffer.byteLength('"admin"'));
@@ -67,15 +84,25 @@ describe('session decider', () => {
   it('rejects unknown groups, bad names and oversized values', () => {
     given(created).when({ kind: 'put', group: 'nope', name: 'x', value: 1 }).thenFails(ErrorCodes.UNKNOWN_GROUP);
     given(created).when({ kind: 'put', group: 'cart', name: 'bad name!', value: 1 }).thenFails(ErrorCodes.VALIDATION);
-    given(created).when({ kind: 'put', group: 'cart', name: 'x', value: 'y'.repeat(80) }).thenFails(ErrorCodes.VARIABLE_TOO_LARGE);
-    const nearlyFull = given(created).when({ kind: 'put', group: 'cart', name: 'a', value: 'y'.repeat(60) }).thenEvents();
-    given([...created, ...nearlyFull]).when({ kind: 'put', group: 'cart', name: 'b', value: 'z'.repeat(40) }).thenFails(ErrorCodes.SESSION_TOO_LARGE);
+    given(created)
+      .when({ kind: 'put', group: 'cart', name: 'x', value: 'y'.repeat(80) })
+      .thenFails(ErrorCodes.VARIABLE_TOO_LARGE);
+    const nearlyFull = given(created)
+      .when({ kind: 'put', group: 'cart', name: 'a', value: 'y'.repeat(60) })
+      .thenEvents();
+    given([...created, ...nearlyFull])
+      .when({ kind: 'put', group: 'cart', name: 'b', value: 'z'.repeat(40) })
+      .thenFails(ErrorCodes.SESSION_TOO_LARGE);
   });
 
   it('refuses writes to an ended or expired session', () => {
     const ended = given(created).when({ kind: 'end', reason: 'client' }).thenEvents();
-    given([...created, ...ended]).when({ kind: 'put', group: 'cart', name: 'x', value: 1 }).thenFails(ErrorCodes.SESSION_ENDED);
-    given(created).when({ kind: 'put', group: 'cart', name: 'x', value: 1 }, T0 + 62_000).thenFails(ErrorCodes.SESSION_ENDED);
+    given([...created, ...ended])
+      .when({ kind: 'put', group: 'cart', name: 'x', value: 1 })
+      .thenFails(ErrorCodes.SESSION_ENDED);
+    given(created)
+      .when({ kind: 'put', group: 'cart', name: 'x', value: 1 }, T0 + 62_000)
+      .thenFails(ErrorCodes.SESSION_ENDED);
     given([]).when({ kind: 'put', group: 'cart', name: 'x', value: 1 }).thenFails(ErrorCodes.SESSION_NOT_FOUND);
   });
 
@@ -91,7 +118,9 @@ describe('session decider', () => {
     const state = replay(created)!;
     // Idle deadline passed, grace not: still live, a late report can still keep it.
     expect(decideExpiry(state, policy, context(T0 + 61_000))).toEqual([]);
-    given(created).when({ kind: 'put', group: 'cart', name: 'x', value: 1 }, T0 + 61_000).thenEvents();
+    given(created)
+      .when({ kind: 'put', group: 'cart', name: 'x', value: 1 }, T0 + 61_000)
+      .thenEvents();
     // A read at T0 + 1 s, reported late: the session now ends at T0 + 1 s + 60 s + 2 s.
     const reported = { ...state, lastActivityAt: T0 + 1_000 };
     expect(decideExpiry(reported, policy, context(T0 + 62_000))).toEqual([]);
@@ -108,7 +137,8 @@ describe('variable names that are Object.prototype members', () => {
 
   it('are ordinary names: set, read, patched, deleted, rebuilt from events and from a snapshot', () => {
     let events = [...created];
-    for (const name of names) events = [...events, ...decide({ kind: 'put', group: 'cart', name, value: { n: name.length } }, replay(events), policy, context())];
+    for (const name of names)
+      events = [...events, ...decide({ kind: 'put', group: 'cart', name, value: { n: name.length } }, replay(events), policy, context())];
     const state = replay(events)!;
     for (const name of names) expect(variableOf(state.groups, 'cart', name)).toEqual({ n: name.length });
     expect(Object.keys(state.groups.cart)).toEqual(names);
@@ -127,7 +157,9 @@ describe('variable names that are Object.prototype members', () => {
     for (const name of names) {
       given(created).when({ kind: 'delete', group: 'cart', name }).thenFails(ErrorCodes.VARIABLE_NOT_FOUND);
       expect(variableOf(replay(created)!.groups, 'cart', name)).toBeUndefined();
-      const patched = given(created).when({ kind: 'patch', group: 'cart', name, patch: { a: 1 } }).thenState();
+      const patched = given(created)
+        .when({ kind: 'patch', group: 'cart', name, patch: { a: 1 } })
+        .thenState();
       expect(variableOf(patched.groups, 'cart', name)).toEqual({ a: 1 });
     }
     // A primitive under "__proto__" is kept, not swallowed by the prototype setter.
@@ -180,7 +212,9 @@ describe('session ids', () => {
     const id = generateSessionId('s'.repeat(32));
     expect(checkIssuedId(id, 's'.repeat(32))).toBe(id);
     for (const bad of [id, 'not-an-id', 42]) {
-      expect(() => checkIssuedId(bad, 't'.repeat(32))).toThrow(new ForesightError(ErrorCodes.SESSION_NOT_FOUND, 'No such session: the id was not issued by this cluster.'));
+      expect(() => checkIssuedId(bad, 't'.repeat(32))).toThrow(
+        new ForesightError(ErrorCodes.SESSION_NOT_FOUND, 'No such session: the id was not issued by this cluster.'),
+      );
     }
   });
 

@@ -1,5 +1,14 @@
 import { createHash } from 'node:crypto';
-import { ErrorCodes, ForesightError, RequestIds, type GroupsState, type JsonValue, type MessageContext, type SessionEndReason, type SessionEvent } from '@foresight/contracts';
+import {
+  ErrorCodes,
+  ForesightError,
+  RequestIds,
+  type GroupsState,
+  type JsonValue,
+  type MessageContext,
+  type SessionEndReason,
+  type SessionEvent,
+} from '@foresight/contracts';
 import { applyMergePatch } from './merge-patch';
 import { expiry, recallRequest, valueBytes, variableOf, type SessionPolicy, type SessionState } from './session';
 

@@ -53,7 +53,11 @@ export function garbagePayloads(type: string, maxPayload: number): Garbage[] {
     { name: 'a huge payload near the max', bytes: encode({ padding: 'x'.repeat(Math.max(0, maxPayload - 1024)) }), verdicts: notEnvelope },
     { name: 'a huge envelope near the max', bytes: encode(envelopeAround(type, { blob: 'x'.repeat(Math.max(0, maxPayload - 2048)) })), verdicts: ['rejected'] },
     { name: 'envelope with empty data', bytes: encode(envelopeAround(type, {})), verdicts: ['rejected'] },
-    { name: 'envelope with wrong-typed data', bytes: encode(envelopeAround(type, { action: 42, idleTimeoutMs: 'soon', familyId: [], revokedAt: {}, reason: 7, n: 'x' })), verdicts: ['rejected'] },
+    {
+      name: 'envelope with wrong-typed data',
+      bytes: encode(envelopeAround(type, { action: 42, idleTimeoutMs: 'soon', familyId: [], revokedAt: {}, reason: 7, n: 'x' })),
+      verdicts: ['rejected'],
+    },
     { name: 'envelope with a bad session id', bytes: encode(envelopeAround(type, {}, '../../etc\u0001')), verdicts: ['rejected'] },
   ];
 }

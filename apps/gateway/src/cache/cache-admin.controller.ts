@@ -35,7 +35,10 @@ export function invalidation(raw: unknown, correlationId: string): CacheInvalida
   try {
     new KeyPattern(b.pattern!);
   } catch {
-    throw new ForesightError(ErrorCodes.CACHE_INVALID_PATTERN, '"pattern" must be 1-512 visible ASCII characters where "*" matches one or more characters (no "**").');
+    throw new ForesightError(
+      ErrorCodes.CACHE_INVALID_PATTERN,
+      '"pattern" must be 1-512 visible ASCII characters where "*" matches one or more characters (no "**").',
+    );
   }
   return { type: 'cache.invalidate', version: 1, pattern: b.pattern!, correlationId };
 }
@@ -76,10 +79,16 @@ export class CacheAdminController {
   @ApiOperation({ summary: 'Declared data requirements (configuration and REST)' })
   @ApiContract({ response: RequirementsListReply, errors: API_KEY_ERRORS })
   async listRequirements(@Req() req: FastifyRequest): Promise<CacheRequirementsCommands['list']['reply']> {
-    return callRpc(this.nc, cacheSubjects(this.config.nats.namespace).requirementsRpc, 'list', {}, {
-      timeoutMs: this.config.nats.requestTimeoutMs,
-      correlationId: String(req.id),
-    });
+    return callRpc(
+      this.nc,
+      cacheSubjects(this.config.nats.namespace).requirementsRpc,
+      'list',
+      {},
+      {
+        timeoutMs: this.config.nats.requestTimeoutMs,
+        correlationId: String(req.id),
+      },
+    );
   }
 
   @Post('invalidate')
@@ -101,7 +110,13 @@ export class CacheAdminController {
     const nodes = (this.directory.assignment?.nodes ?? []).filter((n) => n.status === 'active');
     const replies = await Promise.all(
       nodes.map((n) =>
-        callRpc<NodeCacheStats>(this.nc, n.rpcSubject, 'cache.stats', {}, { timeoutMs: this.config.nats.requestTimeoutMs, correlationId: String(req.id) }).catch((error: unknown) => ({
+        callRpc<NodeCacheStats>(
+          this.nc,
+          n.rpcSubject,
+          'cache.stats',
+          {},
+          { timeoutMs: this.config.nats.requestTimeoutMs, correlationId: String(req.id) },
+        ).catch((error: unknown) => ({
           nodeId: n.nodeId,
           error: error instanceof ForesightError ? { code: error.code, message: error.message } : { code: ErrorCodes.INTERNAL, message: 'no answer' },
         })),

@@ -1,14 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import {
-  DataGetReply,
-  DataKeyParam,
-  DataPrefetchReply,
-  ErrorCodes,
-  PrefetchBody,
-  SessionCacheStats,
-  Validator,
-} from '@foresight/contracts';
+import { DataGetReply, DataKeyParam, DataPrefetchReply, ErrorCodes, PrefetchBody, SessionCacheStats, Validator } from '@foresight/contracts';
 import type { FastifyRequest } from 'fastify';
 import { ApiContract, BODY_ERRORS, OWNER_ERRORS, SESSION_AUTH_ERRORS } from '../common/api-contract';
 import { ShardClient, type CallContext } from '../routing/shard-client.service';

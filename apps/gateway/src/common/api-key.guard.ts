@@ -5,7 +5,7 @@ import { CONFIG } from '@foresight/platform';
 import type { FastifyRequest } from 'fastify';
 import { timingSafeEqual } from 'node:crypto';
 
-/** Back-end callers authenticate with an API key in `x-api-key` (X7). */
+/** Back-end callers authenticate with an API key in `x-api-key` (an API key per back end). */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   private readonly keys: Buffer[];

@@ -11,7 +11,10 @@ import { STATUS_BY_CODE, sendError, toHttpError } from './error.filter';
 export function clientErrorBody(code: string | undefined): ErrorBody {
   switch (code) {
     case 'HPE_HEADER_OVERFLOW':
-      return { code: ErrorCodes.HEADERS_TOO_LARGE, message: `The request headers are larger than the gateway accepts (${maxHeaderSize} bytes in all); send fewer or shorter headers.` };
+      return {
+        code: ErrorCodes.HEADERS_TOO_LARGE,
+        message: `The request headers are larger than the gateway accepts (${maxHeaderSize} bytes in all); send fewer or shorter headers.`,
+      };
     case 'ERR_HTTP_REQUEST_TIMEOUT':
     case 'HPE_HEADERS_TIMEOUT':
       return { code: ErrorCodes.REQUEST_TIMEOUT, message: 'The request did not arrive in time; send it again.' };
@@ -40,7 +43,8 @@ export function clientErrorResponse(body: ErrorBody, correlationId: string): str
 export function gatewayHttpErrors(logger: () => Logger | undefined): HttpErrorHandlers {
   const quiet = { error: () => undefined, debug: () => undefined } as unknown as Logger;
   return {
-    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) => sendError(reply, request, toHttpError(error, request, logger() ?? quiet)),
+    frameworkErrors: (error: FastifyError, request: FastifyRequest, reply: FastifyReply) =>
+      sendError(reply, request, toHttpError(error, request, logger() ?? quiet)),
     clientErrorHandler: (error: Error & { code?: string }, socket: Socket) => {
       // Nothing to answer when the client is gone already.
       if (error.code === 'ECONNRESET' || socket.destroyed) return;

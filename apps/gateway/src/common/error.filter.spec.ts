@@ -11,7 +11,8 @@ function fakeLogger() {
 }
 
 const request = (aborted = false) => ({ id: 'corr-1', method: 'GET', url: '/v1/sessions/%ZZ', raw: { readableAborted: aborted } }) as unknown as FastifyRequest;
-const fastifyError = (code: string, statusCode: number, message = `'/v1/sessions/%ZZ' is not a valid url component`) => Object.assign(new Error(message), { code, statusCode });
+const fastifyError = (code: string, statusCode: number, message = `'/v1/sessions/%ZZ' is not a valid url component`) =>
+  Object.assign(new Error(message), { code, statusCode });
 
 describe('toHttpError', () => {
   it('maps Fastify refusals to stable codes and statuses without echoing the input', () => {

@@ -4,7 +4,7 @@ import type { Logger } from '@foresight/observability';
 import { LOGGER } from '@foresight/platform';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 
-/** The one place where stable error codes become HTTP status codes (STYLE.md §8). */
+/** The one place where stable error codes become HTTP status codes, so every transport answers a code with the same status. */
 export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   [ErrorCodes.VALIDATION]: 400,
   [ErrorCodes.MALFORMED_MESSAGE]: 400,
@@ -62,14 +62,18 @@ function fromFastify(error: { code?: unknown; statusCode?: unknown }): ErrorBody
       // The parser also refuses a "__proto__" key and "constructor" holding "prototype" (prototype poisoning).
       return {
         code: ErrorCodes.VALIDATION,
-        message: 'The request body is not valid JSON, or uses a "__proto__" or "constructor.prototype" key, which is refused. Send a JSON object with content-type application/json.',
+        message:
+          'The request body is not valid JSON, or uses a "__proto__" or "constructor.prototype" key, which is refused. Send a JSON object with content-type application/json.',
       };
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return { code: ErrorCodes.PAYLOAD_TOO_LARGE, message: 'The request body is larger than the gateway accepts (HTTP_BODY_LIMIT_BYTES).' };
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return { code: ErrorCodes.UNSUPPORTED_MEDIA_TYPE, message: 'Unsupported content type: send the body as JSON with content-type application/json.' };
     case 'FST_ERR_BAD_URL':
-      return { code: ErrorCodes.VALIDATION, message: 'The URL is not valid: every "%" must start a percent-encoded byte such as %2F (send a literal "%" as %25).' };
+      return {
+        code: ErrorCodes.VALIDATION,
+        message: 'The URL is not valid: every "%" must start a percent-encoded byte such as %2F (send a literal "%" as %25).',
+      };
     case 'FST_ERR_MAX_PARAM_LENGTH':
       return {
         code: ErrorCodes.URI_TOO_LONG,
@@ -77,7 +81,13 @@ function fromFastify(error: { code?: unknown; statusCode?: unknown }): ErrorBody
       };
   }
   // Any other refusal of Fastify's (a content length that does not match the body, …): the caller's fault.
-  if (typeof error.code === 'string' && error.code.startsWith('FST_') && typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
+  if (
+    typeof error.code === 'string' &&
+    error.code.startsWith('FST_') &&
+    typeof error.statusCode === 'number' &&
+    error.statusCode >= 400 &&
+    error.statusCode < 500
+  ) {
     return { code: ErrorCodes.VALIDATION, message: 'The request could not be read: check its headers against its body.' };
   }
   return undefined;
@@ -97,12 +107,25 @@ export function toHttpError(exception: unknown, request: FastifyRequest, logger:
   if (exception instanceof HttpException) {
     const status = exception.getStatus();
     const code =
-      status === 404 ? ErrorCodes.ROUTE_NOT_FOUND : status === 401 ? ErrorCodes.UNAUTHENTICATED : status === 403 ? ErrorCodes.FORBIDDEN : status === 413 ? ErrorCodes.PAYLOAD_TOO_LARGE : status < 500 ? ErrorCodes.VALIDATION : ErrorCodes.INTERNAL;
+      status === 404
+        ? ErrorCodes.ROUTE_NOT_FOUND
+        : status === 401
+          ? ErrorCodes.UNAUTHENTICATED
+          : status === 403
+            ? ErrorCodes.FORBIDDEN
+            : status === 413
+              ? ErrorCodes.PAYLOAD_TOO_LARGE
+              : status < 500
+                ? ErrorCodes.VALIDATION
+                : ErrorCodes.INTERNAL;
     const message = status === 404 ? `No route ${request.method} ${request.url.split('?')[0]!.slice(0, 100)}. See /docs for the API.` : exception.message;
     return { status, body: { code, message } };
   }
   if (isAbortedUpload(exception, request)) {
-    logger.debug({ correlationId: request.id, code: (exception as { code?: unknown }).code }, 'the client closed the connection before its request body arrived');
+    logger.debug(
+      { correlationId: request.id, code: (exception as { code?: unknown }).code },
+      'the client closed the connection before its request body arrived',
+    );
     return { status: 400, body: { code: ErrorCodes.VALIDATION, message: 'The connection closed before the whole request body arrived.' } };
   }
   logger.error({ err: exception, correlationId: request.id }, 'unhandled error');

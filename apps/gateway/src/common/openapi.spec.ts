@@ -49,7 +49,18 @@ import { ApiKeyGuard } from './api-key.guard';
 import { buildOpenApiDocument, toJsonSchema } from './openapi';
 
 // The controllers only, with inert dependencies: building the document calls none of them.
-const stubs: Provider[] = [ShardClient, VariablesService, EdgeCacheService, OwnerDirectory, TokenClient, JwksCache, RefreshLimits, AccessTokenVerifier, CLOCK, NATS].map((provide) => ({
+const stubs: Provider[] = [
+  ShardClient,
+  VariablesService,
+  EdgeCacheService,
+  OwnerDirectory,
+  TokenClient,
+  JwksCache,
+  RefreshLimits,
+  AccessTokenVerifier,
+  CLOCK,
+  NATS,
+].map((provide) => ({
   provide,
   useValue: {},
 }));
@@ -85,6 +96,7 @@ const ROUTES: readonly [method: string, path: string, body: TSchema | undefined,
   ['get', '/v1/cache/stats', undefined, ClusterCacheStats],
 ];
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- walks a JSON document of any shape
 type Json = Record<string, any>;
 
 describe('the OpenAPI document is built from the contracts', () => {
@@ -110,7 +122,7 @@ describe('the OpenAPI document is built from the contracts', () => {
     expect(documented.sort()).toEqual(ROUTES.map(([m, p]) => `${m} ${p}`).sort());
   });
 
-  it.each(ROUTES)('%s %s: the body and success schemas are the contracts\' own', (method, path, body, response) => {
+  it.each(ROUTES)("%s %s: the body and success schemas are the contracts' own", (method, path, body, response) => {
     const op = (doc.paths[path] as Json)[method] as Json;
     if (body) expect(resolve(op.requestBody.content['application/json'].schema)).toEqual(toJsonSchema(body));
     else expect(op.requestBody).toBeUndefined();

@@ -72,7 +72,10 @@ export function applyContracts(document: OpenAPIObject): OpenAPIObject {
       const responses = (op.responses ?? {}) as Record<string, Json>;
       const success = Object.keys(responses).find((s) => s.startsWith('2')) ?? '200';
       op.responses = {
-        [success]: { description: responses[success]?.description || 'Success', content: { 'application/json': { schema: refTo(contract.response, names, components) } } },
+        [success]: {
+          description: responses[success]?.description || 'Success',
+          content: { 'application/json': { schema: refTo(contract.response, names, components) } },
+        },
         ...errorResponses(contract, envelope),
       };
     }
@@ -90,7 +93,15 @@ export function buildOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setDescription('Distributed, predictive session platform. Every error is {"error": {"code", "message", "correlationId", "details"?}} with a stable code.')
     .setVersion('1')
     .addApiKey({ type: 'apiKey', in: 'header', name: 'x-api-key', description: "A back end's API key" }, 'apiKey')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: "A client's access token for the session in the path (POST /v1/sessions/{id}/tokens)" }, 'bearer')
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description: "A client's access token for the session in the path (POST /v1/sessions/{id}/tokens)",
+      },
+      'bearer',
+    )
     .build();
   return applyContracts(SwaggerModule.createDocument(app, config, { operationIdFactory: (controller, method) => `${controller}_${method}` }));
 }

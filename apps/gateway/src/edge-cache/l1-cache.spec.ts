@@ -1,6 +1,11 @@
 import { L1Cache, type EdgeEvent } from './l1-cache';
 
-const set = (v: number, name: string, value: unknown): EdgeEvent => ({ type: 'session.variable_set', sessionId: 's', streamVersion: v, data: { group: 'cart', name, value: value as never } });
+const set = (v: number, name: string, value: unknown): EdgeEvent => ({
+  type: 'session.variable_set',
+  sessionId: 's',
+  streamVersion: v,
+  data: { group: 'cart', name, value: value as never },
+});
 
 describe('L1Cache', () => {
   it('serves a filled variable until its TTL, then forgets it', () => {

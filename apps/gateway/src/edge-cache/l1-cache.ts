@@ -15,7 +15,7 @@ interface Entry {
 }
 
 /**
- * The edge's L1 cache (A2): for each recently read session, its version and the variables read.
+ * The edge's L1 cache: for each recently read session, its version and the variables read.
  * It never guesses: an entry advances only by the very next event of its session (or a write
  * this edge made), and any gap, ambiguity or end drops the entry. Pure; the clock is passed in.
  */

@@ -1,7 +1,16 @@
 import { Controller, Get, Inject, Param, Query, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { ForesightConfig } from '@foresight/config';
-import { DEFAULT_PREDICTIONS, ErrorCodes, MAX_PREDICTIONS, PredictionCount, PredictionResult, predictionSubjects, Validator, type PredictionCommands } from '@foresight/contracts';
+import {
+  DEFAULT_PREDICTIONS,
+  ErrorCodes,
+  MAX_PREDICTIONS,
+  PredictionCount,
+  PredictionResult,
+  predictionSubjects,
+  Validator,
+  type PredictionCommands,
+} from '@foresight/contracts';
 import { callRpc } from '@foresight/messaging';
 import { CONFIG, NATS } from '@foresight/platform';
 import { checkIssuedId } from '@foresight/session-domain';

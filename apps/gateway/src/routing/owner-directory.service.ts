@@ -44,8 +44,13 @@ export class OwnerDirectory {
     this.logger = deps.logger;
     this.subjects = subjects(config.nats.namespace);
     const refreshes = counter(registry, 'foresight_gateway_assignment_refreshes_total', 'Reads of the shard → node table from the metadata service');
-    this.notices = counter(registry, 'foresight_gateway_assignment_notices_total', 'Assignment change notices received, by whether they asked for a refresh', ['outcome']);
-    this.refresher = new CoalescedRefresh(() => this.load(), () => refreshes.inc());
+    this.notices = counter(registry, 'foresight_gateway_assignment_notices_total', 'Assignment change notices received, by whether they asked for a refresh', [
+      'outcome',
+    ]);
+    this.refresher = new CoalescedRefresh(
+      () => this.load(),
+      () => refreshes.inc(),
+    );
   }
 
   /** Follows the change notices, reads the table now and every 5 s. */
@@ -62,7 +67,13 @@ export class OwnerDirectory {
       },
     });
     const poll = () => {
-      this.timer = setTimeout(() => void this.refresh().catch(() => undefined).finally(poll), 5000);
+      this.timer = setTimeout(
+        () =>
+          void this.refresh()
+            .catch(() => undefined)
+            .finally(poll),
+        5000,
+      );
     };
     void this.refresh().catch((error: unknown) => this.logger.warn({ err: error }, 'metadata not reachable yet; will retry'));
     poll();
@@ -95,7 +106,13 @@ export class OwnerDirectory {
   }
 
   private async load(): Promise<number> {
-    const view = await callRpc<AssignmentView>(this.nc, this.subjects.metadataRpc('assignment'), 'assignment', {}, { timeoutMs: this.config.nats.requestTimeoutMs });
+    const view = await callRpc<AssignmentView>(
+      this.nc,
+      this.subjects.metadataRpc('assignment'),
+      'assignment',
+      {},
+      { timeoutMs: this.config.nats.requestTimeoutMs },
+    );
     if (view.shardCount !== this.config.cluster.shardCount) {
       this.logger.error({ theirs: view.shardCount, ours: this.config.cluster.shardCount }, 'SHARD_COUNT differs from the metadata service');
     }

@@ -21,7 +21,7 @@ function bearerToken(header: unknown): string | undefined {
  * Authenticates `/v1/sessions/:id/**`: either a back end's API key (`x-api-key`), or a client's
  * access token (`Authorization: Bearer <jwt>`) whose `sid` is `:id`. A token for another session
  * is 403 `AUTH.FORBIDDEN`; a bad token is 401 with its `TOKEN.*` code. Tokens are verified here at
- * the gateway, whichever shard node owns the session, so they survive a handover (T6).
+ * the gateway, whichever shard node owns the session, so they survive a handover.
  */
 @Injectable()
 export class SessionAuthGuard implements CanActivate {

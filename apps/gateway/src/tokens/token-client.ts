@@ -15,6 +15,10 @@ export class TokenClient {
   }
 
   call<K extends TokenOp>(op: K, request: TokenCommands[K]['request'], correlationId?: string): Promise<TokenCommands[K]['reply']> {
-    return callRpc<TokenCommands[K]['reply']>(this.nc, this.subjects.tokenRpc(op), op, request, { timeoutMs: this.timeoutMs, correlationId, causationId: correlationId });
+    return callRpc<TokenCommands[K]['reply']>(this.nc, this.subjects.tokenRpc(op), op, request, {
+      timeoutMs: this.timeoutMs,
+      correlationId,
+      causationId: correlationId,
+    });
   }
 }

@@ -66,7 +66,10 @@ describe('TokenSocketHub', () => {
     const socket = new FakeSocket();
     hub.accept(socket, 's1', 's1:0');
     await tick();
-    expect(socket.sent).toEqual([{ type: 'ready', generation: 0 }, { type: 'tokens', pair: pair(1) }]);
+    expect(socket.sent).toEqual([
+      { type: 'ready', generation: 0 },
+      { type: 'tokens', pair: pair(1) },
+    ]);
     socket.emit('message', JSON.stringify({ type: 'ack', generation: 1 }));
     await tick();
     expect(state.acks).toEqual([1]);

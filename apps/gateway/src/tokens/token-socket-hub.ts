@@ -48,7 +48,7 @@ interface Connection {
 }
 
 /**
- * Push delivery of pre-minted pairs (T4, T5) on `GET /v1/sessions/:id/tokens/ws`. A socket is
+ * Push delivery of pre-minted pairs on `GET /v1/sessions/:id/tokens/ws`. A socket is
  * authenticated by the client's current access token (query `access_token`, or a first message
  * `{"type":"auth","accessToken"}`) for that session, and bound to the token's family. On connect,
  * and whenever the token service announces a new pair for the session, the hub fetches the
@@ -68,7 +68,17 @@ export class TokenSocketHub {
   }
 
   accept(socket: SocketLike, sessionId: string, queryToken: string | undefined): void {
-    const conn: Connection = { socket, sessionId, familyId: undefined, generation: -1, pushed: -1, delivering: false, again: false, closed: false, authTimer: null };
+    const conn: Connection = {
+      socket,
+      sessionId,
+      familyId: undefined,
+      generation: -1,
+      pushed: -1,
+      delivering: false,
+      again: false,
+      closed: false,
+      authTimer: null,
+    };
     conn.authTimer = setTimeout(() => this.close(conn, CloseCodes.authTimeout, 'AUTH.TIMEOUT'), this.deps.authTimeoutMs);
     socket.on('message', (data) => void this.onMessage(conn, data));
     socket.on('close', () => this.detach(conn));

@@ -61,7 +61,7 @@ export class TokensController {
     if (session.status !== 'active') throw new ForesightError(ErrorCodes.SESSION_ENDED, 'The session has ended; create a new one.');
     const userId = body.userId ?? session.userId;
     if (!userId) throw new ForesightError(ErrorCodes.VALIDATION, 'The session has no userId: send {"userId": "..."}.');
-    if (session.userId && userId !== session.userId) throw new ForesightError(ErrorCodes.VALIDATION, "\"userId\" does not match the session's user.");
+    if (session.userId && userId !== session.userId) throw new ForesightError(ErrorCodes.VALIDATION, '"userId" does not match the session\'s user.');
     return this.tokens.call('issue', { sessionId: id, userId }, String(req.id));
   }
 
@@ -72,7 +72,11 @@ export class TokensController {
   async refresh(@Body() raw: unknown, @Req() req: FastifyRequest): Promise<TokenPair> {
     // Counted before the body is checked: malformed attempts share one budget per address.
     const presented = (raw as { refreshToken?: unknown } | null)?.refreshToken;
-    this.limits.check(req.ip, typeof presented === 'string' && isWellFormedRefreshToken(presented) ? hashRefreshToken(presented) : 'malformed', this.clock.now());
+    this.limits.check(
+      req.ip,
+      typeof presented === 'string' && isWellFormedRefreshToken(presented) ? hashRefreshToken(presented) : 'malformed',
+      this.clock.now(),
+    );
     const { refreshToken } = refreshBodies.parse(raw);
     return this.tokens.call('refresh', { refreshToken }, String(req.id));
   }

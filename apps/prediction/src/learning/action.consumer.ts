@@ -58,7 +58,8 @@ export class ActionConsumer {
     );
     if (this.stopped) return running.stop();
     this.running = running;
-    if (running.state().status === 'running') this.deps.logger.info({ stream, durable: this.deps.durable, horizon: this.deps.horizon }, 'consuming recorded actions');
+    if (running.state().status === 'running')
+      this.deps.logger.info({ stream, durable: this.deps.durable, horizon: this.deps.horizon }, 'consuming recorded actions');
   }
 
   /** For `/health`: running, or starting/restarting since when and why. */

@@ -20,7 +20,7 @@ interface ActionRow {
 
 const ACTION_TYPE = 'session.action_recorded';
 
-/** Reads the action history (P1) from the event store, the system of record. Raw SQL, read-only. */
+/** Reads the action history from the event store, the system of record. Raw SQL, read-only. */
 export class ActionsRepository {
   /** Rows whose payload did not decode (skipped, counted for the logs). */
   undecodable = 0;

@@ -59,7 +59,12 @@ export class OnlineModel {
       return false;
     }
     const next = this.vocabulary.encode(o.action);
-    w ??= this.windows.open(o.sessionId, o.userId, (priorHistory ?? []).map((a) => this.vocabulary.encode(a)), 0);
+    w ??= this.windows.open(
+      o.sessionId,
+      o.userId,
+      (priorHistory ?? []).map((a) => this.vocabulary.encode(a)),
+      0,
+    );
     if (o.userId) this.blend.observe(o.userId, w.actions, next);
     else this.global.observe(w.actions, next);
     this.global.growVocabulary(this.vocabulary.size);

@@ -44,7 +44,15 @@ export async function rebuildFromStore(
   if (horizon > model.appliedPosition) model.appliedPosition = horizon;
   const seconds = (clock.now() - started) / 1000;
   log.info(
-    { horizon, actions, seconds, waitedForCommitsMs: waitedMs, vocabulary: model.vocabulary.size, contexts: model.global.contexts.size, undecodable: repo.undecodable },
+    {
+      horizon,
+      actions,
+      seconds,
+      waitedForCommitsMs: waitedMs,
+      vocabulary: model.vocabulary.size,
+      contexts: model.global.contexts.size,
+      undecodable: repo.undecodable,
+    },
     'online model rebuilt from Postgres',
   );
   return { horizon, actions, seconds };

@@ -82,7 +82,14 @@ export class ModelRegistry {
       occurredAt: new Date(this.deps.clock.now()).toISOString(),
       correlationId,
       causationId: correlationId,
-      data: { modelVersion: s.version, kind: s.kind, createdAt: s.stored.createdAt, totalBytes: s.stored.bytes.length, sha256: s.stored.sha256, metrics: s.stored.metrics },
+      data: {
+        modelVersion: s.version,
+        kind: s.kind,
+        createdAt: s.stored.createdAt,
+        totalBytes: s.stored.bytes.length,
+        sha256: s.stored.sha256,
+        metrics: s.stored.metrics,
+      },
     };
     await publishEvent(this.deps.nc.jetstream(), predictionSubjects(this.deps.namespace).predictionEvent(event.type), event);
   }
@@ -125,12 +132,16 @@ export class ModelRegistry {
     let rnn: RnnModel | null = null;
     try {
       const bundle = decodeBundle(row.artifact);
-      if (bundle.kind !== row.kind) throw new PredictionError('PREDICTION.ARTIFACT_CORRUPT', `Row kind ${row.kind} does not match its bundle (${bundle.kind}).`);
+      if (bundle.kind !== row.kind)
+        throw new PredictionError('PREDICTION.ARTIFACT_CORRUPT', `Row kind ${row.kind} does not match its bundle (${bundle.kind}).`);
       decodeMarkov(bundle.markov);
       if (bundle.kind === 'ensemble') {
         rnn = preloaded ?? (await (this.deps.loadRnn ?? loadRnnArtifact)(bundle.rnn!));
         if (rnn.vocabularySize > bundle.vocabulary.actions.length) {
-          throw new PredictionError('PREDICTION.ARTIFACT_INCOMPATIBLE', `RNN predicts ${rnn.vocabularySize} actions but the bundle names ${bundle.vocabulary.actions.length}.`);
+          throw new PredictionError(
+            'PREDICTION.ARTIFACT_INCOMPATIBLE',
+            `RNN predicts ${rnn.vocabularySize} actions but the bundle names ${bundle.vocabulary.actions.length}.`,
+          );
         }
         if (rnn.vocabulary) checkVocabularyPrefix(rnn.vocabulary.actions, model.vocabulary);
       }

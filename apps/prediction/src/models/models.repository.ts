@@ -50,7 +50,13 @@ export class ModelsRepository {
    * Stores a model and makes it the active one in one transaction, then prunes inactive rows
    * beyond the `retention` newest.
    */
-  async storeActive(kind: PredictionModelKind, artifact: Buffer, metrics: Readonly<Record<string, unknown>>, createdAt: Date, retention: number): Promise<StoredModelRow> {
+  async storeActive(
+    kind: PredictionModelKind,
+    artifact: Buffer,
+    metrics: Readonly<Record<string, unknown>>,
+    createdAt: Date,
+    retention: number,
+  ): Promise<StoredModelRow> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');

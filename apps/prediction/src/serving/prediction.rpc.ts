@@ -1,5 +1,15 @@
 import { Payload } from '@nestjs/microservices';
-import { DEFAULT_PREDICTIONS, ErrorCodes, ForesightError, MODEL_CHUNK_BYTES, PredictionCommandSchemas, predictionSubjects, requestValidators, type ModelChunk, type PredictionCommands } from '@foresight/contracts';
+import {
+  DEFAULT_PREDICTIONS,
+  ErrorCodes,
+  ForesightError,
+  MODEL_CHUNK_BYTES,
+  PredictionCommandSchemas,
+  predictionSubjects,
+  requestValidators,
+  type ModelChunk,
+  type PredictionCommands,
+} from '@foresight/contracts';
 import { RpcController, RpcOp, type RpcEndpoint } from '@foresight/platform';
 import { ModelRegistry } from '../models/model-registry';
 import type { ServingModel } from '../models/serving-model';
@@ -22,10 +32,16 @@ export function modelChunk(serving: ServingModel, request: PredictionCommands['m
   const chunk = request.chunk ?? 0;
   const stored = serving.stored;
   if (stored === null) {
-    throw new ForesightError(ErrorCodes.PREDICTION_MODEL_NOT_FOUND, 'No model has been stored yet; the service predicts with its live Markov model (ask "predict").');
+    throw new ForesightError(
+      ErrorCodes.PREDICTION_MODEL_NOT_FOUND,
+      'No model has been stored yet; the service predicts with its live Markov model (ask "predict").',
+    );
   }
   if (request.modelVersion !== undefined && request.modelVersion !== serving.version) {
-    throw new ForesightError(ErrorCodes.PREDICTION_MODEL_NOT_FOUND, `Model ${request.modelVersion} is no longer served (now ${serving.version}); start again from chunk 0.`);
+    throw new ForesightError(
+      ErrorCodes.PREDICTION_MODEL_NOT_FOUND,
+      `Model ${request.modelVersion} is no longer served (now ${serving.version}); start again from chunk 0.`,
+    );
   }
   const chunks = Math.max(1, Math.ceil(stored.bytes.length / MODEL_CHUNK_BYTES));
   if (chunk >= chunks) throw new ForesightError(ErrorCodes.VALIDATION, `"chunk" must be below ${chunks}.`);

@@ -10,7 +10,11 @@ import { RnnBatcher } from './rnn-batcher';
 const SECRET = 'x'.repeat(40);
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined };
 
-function setup(serving: ServingModel = LIVE_MARKOV, stored: Record<string, StoredAction[]> = {}, index: Record<string, { userId: string | null; ended: boolean }> = {}) {
+function setup(
+  serving: ServingModel = LIVE_MARKOV,
+  stored: Record<string, StoredAction[]> = {},
+  index: Record<string, { userId: string | null; ended: boolean }> = {},
+) {
   const model = new OnlineModel({ markovOrder: 2, maxContexts: 1000, maxUsers: 10, maxSessions: 100, windowLength: 4 });
   const repo = {
     history: async (id: string) => stored[id] ?? [],
@@ -86,14 +90,28 @@ describe('Predictor', () => {
     });
     const base = setup();
     const search = base.model.vocabulary.lookup('search');
-    const ensemble: ServingModel = { version: 'v3', kind: 'ensemble', rnn: rnnSays(search) as unknown as RnnModel, weights: { ...markovOnly(1, 1), markovWeight: [0.2] }, stored: null };
+    const ensemble: ServingModel = {
+      version: 'v3',
+      kind: 'ensemble',
+      rnn: rnnSays(search) as unknown as RnnModel,
+      weights: { ...markovOnly(1, 1), markovWeight: [0.2] },
+      stored: null,
+    };
     const { predictor, teach } = setup(ensemble);
     teach(id, ['login', 'browse']);
     const r = await predictor.predict(id, 1);
     expect(r).toMatchObject({ modelVersion: 'v3', model: 'ensemble' });
     expect(r.predictions[0]!.action).toBe('search');
 
-    const broken: ServingModel = { ...ensemble, rnn: { vocabularySize: 6, predictBatch: () => { throw new Error('gone'); } } as unknown as RnnModel };
+    const broken: ServingModel = {
+      ...ensemble,
+      rnn: {
+        vocabularySize: 6,
+        predictBatch: () => {
+          throw new Error('gone');
+        },
+      } as unknown as RnnModel,
+    };
     const fallback = setup(broken);
     fallback.teach(id, ['login', 'browse']);
     const f = await fallback.predictor.predict(id, 1);

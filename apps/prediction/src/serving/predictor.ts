@@ -39,7 +39,10 @@ export class Predictor {
         kind = 'markov';
       }
     }
-    scored ??= this.deps.model.predictMarkov(userId, history, n + 1).filter((a) => a.action !== UNKNOWN_INDEX).slice(0, n);
+    scored ??= this.deps.model
+      .predictMarkov(userId, history, n + 1)
+      .filter((a) => a.action !== UNKNOWN_INDEX)
+      .slice(0, n);
     const vocabulary = this.deps.model.vocabulary;
     const predictions: PredictedAction[] = scored.map((a) => ({ action: vocabulary.decode(a.action), p: a.p }));
     return { sessionId, modelVersion: serving.version, model: kind, historyLength: history.length, predictions };

@@ -22,7 +22,11 @@ describe('RnnBatcher', () => {
     const rows = await Promise.all([batcher.score(model, [1]), batcher.score(model, [1, 2, 3]), batcher.score(model, [])]);
     expect(model.calls).toEqual([3]);
     expect(sizes).toEqual([3]);
-    expect(rows.map((r) => Array.from(r))).toEqual([[1, -1], [3, -3], [0, -0]]);
+    expect(rows.map((r) => Array.from(r))).toEqual([
+      [1, -1],
+      [3, -3],
+      [0, -0],
+    ]);
   });
 
   it('flushes at maxBatch and keeps models apart', async () => {
@@ -35,7 +39,12 @@ describe('RnnBatcher', () => {
   });
 
   it('rejects every request of a failed batch', async () => {
-    const broken = { vocabularySize: 2, predictBatch: (): Float32Array => { throw new Error('disposed'); } };
+    const broken = {
+      vocabularySize: 2,
+      predictBatch: (): Float32Array => {
+        throw new Error('disposed');
+      },
+    };
     const batcher = new RnnBatcher();
     await expect(Promise.all([batcher.score(broken, [1]), batcher.score(broken, [2])])).rejects.toThrow('disposed');
   });

@@ -19,6 +19,14 @@ describe('training data', () => {
       { seq: [5, 6, 7], len: 1, target: 6 },
       { seq: [5, 6, 7], len: 2, target: 7 },
     ]);
-    expect(positionsOf([[5, 6, 7], [1, 2]], 1)).toHaveLength(1);
+    expect(
+      positionsOf(
+        [
+          [5, 6, 7],
+          [1, 2],
+        ],
+        1,
+      ),
+    ).toHaveLength(1);
   });
 });

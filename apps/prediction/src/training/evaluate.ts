@@ -116,7 +116,11 @@ class Accumulator {
   }
 }
 
-async function inChunks(positions: readonly HeldOutPosition[], pause: () => Promise<void>, work: (chunk: HeldOutPosition[], from: number) => void): Promise<void> {
+async function inChunks(
+  positions: readonly HeldOutPosition[],
+  pause: () => Promise<void>,
+  work: (chunk: HeldOutPosition[], from: number) => void,
+): Promise<void> {
   for (let from = 0; from < positions.length; from += CHUNK) {
     work(positions.slice(from, from + CHUNK), from);
     await pause();

@@ -36,14 +36,18 @@ export class RetrainScheduler {
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => {
-      void this.trainer
-        .runRound()
-        .then((outcome) => {
-          if (outcome.status === 'stored') this.logger.info({ version: outcome.version, kind: outcome.kind, activated: outcome.activated }, 'retraining round stored a model');
-        })
-        .catch((error: unknown) => this.logger.error({ err: error }, 'retraining round failed; serving the current model'))
-        .finally(() => this.schedule());
-    }, Math.min(this.intervalMs, this.checkMs));
+    this.timer = setTimeout(
+      () => {
+        void this.trainer
+          .runRound()
+          .then((outcome) => {
+            if (outcome.status === 'stored')
+              this.logger.info({ version: outcome.version, kind: outcome.kind, activated: outcome.activated }, 'retraining round stored a model');
+          })
+          .catch((error: unknown) => this.logger.error({ err: error }, 'retraining round failed; serving the current model'))
+          .finally(() => this.schedule());
+      },
+      Math.min(this.intervalMs, this.checkMs),
+    );
   }
 }

@@ -28,7 +28,13 @@ export interface TrainerDeps {
 
 export type RoundOutcome =
   | { readonly status: 'skipped'; readonly reason: string }
-  | { readonly status: 'stored'; readonly version: number; readonly kind: PredictionModelKind; readonly activated: boolean; readonly metrics: Record<string, unknown> };
+  | {
+      readonly status: 'stored';
+      readonly version: number;
+      readonly kind: PredictionModelKind;
+      readonly activated: boolean;
+      readonly metrics: Record<string, unknown>;
+    };
 
 const pause = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
@@ -84,7 +90,10 @@ export class Trainer {
     const split = splitByOrder(sessions);
     const vocabularySize = model.vocabulary.size;
     const vocabulary = model.vocabulary.toJSON();
-    logger.info({ roundId, upTo, train: split.train.length, fit: split.fit.length, test: split.test.length, vocabularySize }, 'retraining: RNN in a worker thread');
+    logger.info(
+      { roundId, upTo, train: split.train.length, fit: split.fit.length, test: split.test.length, vocabularySize },
+      'retraining: RNN in a worker thread',
+    );
 
     const rnnSettings = settings.rnn;
     const trained = await trainInWorker(
@@ -105,7 +114,19 @@ export class Trainer {
         progressIntervalMs: 5000,
         workerPath: this.deps.workerPath,
         onLog: (message) => logger.info({ roundId }, message),
-        onProgress: (p) => logger.info({ roundId, epoch: p.epoch, epochs: p.epochs, batch: p.batch, batches: p.batches, loss: Number(p.loss.toFixed(4)), seconds: Math.round(p.elapsedSeconds) }, 'retraining progress'),
+        onProgress: (p) =>
+          logger.info(
+            {
+              roundId,
+              epoch: p.epoch,
+              epochs: p.epochs,
+              batch: p.batch,
+              batches: p.batches,
+              loss: Number(p.loss.toFixed(4)),
+              seconds: Math.round(p.elapsedSeconds),
+            },
+            'retraining progress',
+          ),
       },
     );
     const rnn = await loadRnnArtifact(trained.artifact);
@@ -125,13 +146,23 @@ export class Trainer {
         sessions: { train: split.train.length, fit: split.fit.length, test: split.test.length },
         positions: { fit: comparison.fitPositions, test: comparison.testPositions },
         markov: comparison.markov,
-        rnn: { ...comparison.rnn, seconds: trained.stats.seconds, windows: trained.stats.windowsPerEpoch, finalLoss: trained.stats.finalLoss, backend: trained.stats.backend, hiddenUnits: rnnSettings.hiddenUnits, epochs: rnnSettings.epochs },
+        rnn: {
+          ...comparison.rnn,
+          seconds: trained.stats.seconds,
+          windows: trained.stats.windowsPerEpoch,
+          finalLoss: trained.stats.finalLoss,
+          backend: trained.stats.backend,
+          hiddenUnits: rnnSettings.hiddenUnits,
+          epochs: rnnSettings.epochs,
+        },
         ensemble: comparison.ensemble,
         markovWeights: comparison.weights.markovWeight.map((w) => Math.round(w * 100) / 100),
       };
       logger.info(
         { roundId, markov: comparison.markov, rnn: comparison.rnn, ensemble: comparison.ensemble, positions: comparison.testPositions, decision: kind },
-        kind === 'ensemble' ? 'the ensemble beat Markov on held-out sessions: keeping it' : 'the RNN did not earn its place on held-out sessions: keeping Markov',
+        kind === 'ensemble'
+          ? 'the ensemble beat Markov on held-out sessions: keeping it'
+          : 'the RNN did not earn its place on held-out sessions: keeping Markov',
       );
       const bundle = encodeBundle({
         kind,

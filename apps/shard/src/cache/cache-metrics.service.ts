@@ -1,12 +1,21 @@
-import { Inject, Injectable } from '@nestjs/common';
 import type { NodeCacheStats } from '@foresight/contracts';
 import { counter, gauge } from '@foresight/observability';
-import { METRICS } from '@foresight/platform';
 import type { Counter } from 'prom-client';
 import type { Registry } from 'prom-client';
-import { CacheNodeService } from './cache-node.service';
+import type { CacheNodeService } from './cache-node.service';
 
-type CounterField = 'hits' | 'misses' | 'evictions' | 'expirations' | 'prefetchIssued' | 'prefetchUsed' | 'prefetchWasted' | 'prefetchFailed' | 'originLoads' | 'invalidations' | 'invalidMessages';
+type CounterField =
+  | 'hits'
+  | 'misses'
+  | 'evictions'
+  | 'expirations'
+  | 'prefetchIssued'
+  | 'prefetchUsed'
+  | 'prefetchWasted'
+  | 'prefetchFailed'
+  | 'originLoads'
+  | 'invalidations'
+  | 'invalidMessages';
 
 const COUNTERS: readonly [CounterField, string, string][] = [
   ['hits', 'foresight_cache_hits_total', 'Demand reads served from the cache'],
@@ -26,9 +35,8 @@ const BREAKER = { closed: 0, 'half-open': 1, open: 2 } as const;
 
 /**
  * Per-node Prometheus metrics of the predictive cache, copied from the cache's own counters once a
- * second (the cache core keeps plain counters; this adapts them, STYLE.md §3).
+ * second (the cache core keeps plain counters; this adapts them).
  */
-@Injectable()
 export class CacheMetricsService {
   private timer: NodeJS.Timeout | null = null;
   private readonly counters: [CounterField, Counter<string>][];
@@ -38,10 +46,10 @@ export class CacheMetricsService {
   private readonly latency;
   private readonly breaker;
 
-  constructor(
-    private readonly cache: CacheNodeService,
-    @Inject(METRICS) registry: Registry,
-  ) {
+  private readonly cache: Pick<CacheNodeService, 'nodeStats'>;
+
+  constructor({ cache, metrics: registry }: { readonly cache: Pick<CacheNodeService, 'nodeStats'>; readonly metrics: Registry }) {
+    this.cache = cache;
     this.counters = COUNTERS.map(([field, name, help]) => [field, counter(registry, name, help)]);
     this.bytes = gauge(registry, 'foresight_cache_bytes', 'Bytes of cached values (the budget bounds it)', ['kind']);
     this.entries = gauge(registry, 'foresight_cache_entries', 'Cached entries');

@@ -1,138 +1,102 @@
-import { Inject, Injectable } from '@nestjs/common';
 import {
   ByteCache,
   DeclaredRequirements,
   ForesightPolicy,
-  isCacheError,
   KeyPattern,
   LearnedRequirements,
   LfuPolicy,
   LruPolicy,
-  OriginRegistry,
-  PatternTable,
   PredictiveCache,
   ProtectionTable,
   RequirementResolver,
-  ResilientOrigin,
   type ActionPredictor,
   type EvictionPolicy,
+  type LearnedShapeEvidence,
+  type OriginRegistry,
   type PrefetchPlan,
 } from '@foresight/cache-core';
-import type { ForesightConfig, OriginSpec } from '@foresight/config';
-import { ErrorCodes, ForesightError, type DataGetReply, type ErrorCode, type JsonValue, type NodeCacheStats, type SessionCacheStats } from '@foresight/contracts';
+import type { ForesightConfig } from '@foresight/config';
+import {
+  ErrorCodes,
+  ForesightError,
+  type DataGetReply,
+  type JsonValue,
+  type NodeCacheStats,
+  type RequirementDeclaration,
+  type SessionCacheStats,
+} from '@foresight/contracts';
 import type { Logger } from '@foresight/observability';
-import { CLOCK, CONFIG, LOGGER, NATS } from '@foresight/platform';
-import { systemTimers, type Clock } from '@foresight/time';
+import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
-import { httpOriginFetch } from './origins/http-origin';
-import { OriginKeyPattern } from './origins/key-template';
-import { natsOriginFetch } from './origins/nats-origin';
+import { toForesightError } from './cache-errors';
+import { configuredOrigins, type ConfiguredOrigin } from './origins/configured-origins';
 import { SwappablePredictor } from './swappable-predictor';
 
 type Context = Readonly<Record<string, string | number | undefined>>;
 
-const CODE_BY_CACHE_ERROR: Readonly<Record<string, ErrorCode>> = {
-  'ORIGIN.TIMEOUT': ErrorCodes.ORIGIN_TIMEOUT,
-  'ORIGIN.FAILED': ErrorCodes.ORIGIN_FAILED,
-  'ORIGIN.BAD_RESPONSE': ErrorCodes.ORIGIN_BAD_RESPONSE,
-  'ORIGIN.CIRCUIT_OPEN': ErrorCodes.ORIGIN_CIRCUIT_OPEN,
-  'ORIGIN.NOT_FOUND': ErrorCodes.ORIGIN_NOT_FOUND,
-  'DATA.NOT_FOUND': ErrorCodes.DATA_NOT_FOUND,
-  'CACHE.INVALID_KEY': ErrorCodes.VALIDATION,
-  'CACHE.INVALID_PATTERN': ErrorCodes.CACHE_INVALID_PATTERN,
-  'REQUIREMENT.INVALID_TEMPLATE': ErrorCodes.REQUIREMENT_INVALID_TEMPLATE,
-  'CACHE.ENTRY_TOO_LARGE': ErrorCodes.ORIGIN_BAD_RESPONSE,
-};
-
-/** A cache-core error as a ForesightError with the same (or the mapped) stable code; others unchanged. */
-function toForesightError(error: unknown): unknown {
-  if (!isCacheError(error)) return error;
-  return new ForesightError(CODE_BY_CACHE_ERROR[error.code] ?? ErrorCodes.INTERNAL, error.message);
-}
-
-interface RegisteredOrigin {
-  readonly spec: OriginSpec;
-  readonly pattern: OriginKeyPattern;
-  readonly origin: ResilientOrigin<unknown>;
+export interface CacheNodeDeps {
+  readonly config: ForesightConfig;
+  /** For NATS origins. */
+  readonly nc: NatsConnection;
+  readonly logger: Logger;
+  readonly clock: Clock;
 }
 
 /**
- * The shard node's predictive cache (P4–P9): one `PredictiveCache` over a byte-budgeted
- * `ByteCache` (LRU, LFU or Foresight eviction), the configured origins (HTTP/NATS behind
- * `ResilientOrigin`), declared and learned requirements, and a hot-swappable local model.
+ * The shard node's predictive cache: one `PredictiveCache` (cache-core, which owns loading, storing,
+ * warming and invalidation) over a byte-budgeted `ByteCache` (LRU, LFU or Foresight eviction), the
+ * configured origins, declared and learned requirements, and a hot-swappable local model. Other
+ * services change it only through its methods.
  */
-@Injectable()
 export class CacheNodeService {
-  readonly declared = new DeclaredRequirements();
-  readonly learned: LearnedRequirements;
-  readonly cache: ByteCache<unknown>;
-  readonly node: PredictiveCache<unknown>;
-  readonly predictor = new SwappablePredictor();
-  readonly origins: readonly RegisteredOrigin[];
-  private readonly registry = new OriginRegistry<unknown>();
-  private readonly ttl = new PatternTable<number>();
-  private readonly resolver: RequirementResolver;
+  private readonly declared = new DeclaredRequirements();
+  private readonly learned: LearnedRequirements;
+  private readonly cache: ByteCache<unknown>;
+  private readonly node: PredictiveCache<unknown>;
+  private readonly predictor = new SwappablePredictor();
+  private readonly origins: readonly ConfiguredOrigin[];
+  private readonly registry: OriginRegistry<unknown>;
+  private readonly config: ForesightConfig;
+  private readonly logger: Logger;
   private stopped = false;
-  readonly counters = { invalidations: 0, invalidMessages: 0, warmed: 0, warmFailed: 0 };
+  private readonly counters = { invalidations: 0, invalidMessages: 0 };
 
-  constructor(
-    @Inject(CONFIG) private readonly config: ForesightConfig,
-    @Inject(NATS) nc: NatsConnection,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(CLOCK) private readonly clock: Clock,
-  ) {
+  constructor({ config, nc, logger, clock }: CacheNodeDeps) {
+    this.config = config;
+    this.logger = logger;
     const c = config.cache;
     const protection = c.policy === 'foresight' ? new ProtectionTable() : undefined;
     const policy: EvictionPolicy = c.policy === 'lru' ? new LruPolicy() : c.policy === 'lfu' ? new LfuPolicy() : new ForesightPolicy({ protection });
     this.cache = new ByteCache<unknown>({ budgetBytes: c.budgetBytes, policy, clock });
     this.learned = new LearnedRequirements({ minSupport: c.learned.minSupport, minConfidence: c.learned.minConfidence });
-    const deps = { clock, timers: systemTimers, rng: Math.random };
-    this.origins = c.origins.map((spec) => {
-      const pattern = new OriginKeyPattern(spec.pattern);
-      const fetch = spec.kind === 'http' ? httpOriginFetch(spec, pattern, c.maxValueBytes) : natsOriginFetch(spec, nc, c.maxValueBytes);
-      const origin = new ResilientOrigin<unknown>(
-        {
-          id: spec.id,
-          fetch,
-          timeoutMs: spec.timeoutMs,
-          retries: spec.retries,
-          prefetchRetries: spec.prefetchRetries,
-          backoff: { baseMs: 50, maxMs: 200, jitter: 'full' },
-          breaker: { failureThreshold: spec.breaker.failureThreshold, openMs: spec.breaker.openMs },
-          maxPrefetchConcurrency: spec.maxPrefetchConcurrency,
-        },
-        deps,
-      );
-      this.registry.register(pattern.registryPattern, origin);
-      if (spec.ttlMs !== null) this.ttl.set(pattern.registryPattern, spec.ttlMs);
-      return { spec, pattern, origin };
-    });
+    const { registry, origins, ttlByPattern } = configuredOrigins(c.origins, { nc, clock, maxValueBytes: c.maxValueBytes });
+    this.registry = registry;
+    this.origins = origins;
     for (const r of c.requirements) this.declared.declare(r.pattern, r.keys);
-    this.resolver = new RequirementResolver(this.declared, this.learned);
     this.node = new PredictiveCache<unknown>({
       cache: this.cache,
-      origins: this.registry,
-      requirements: this.resolver,
+      origins: registry,
+      requirements: new RequirementResolver(this.declared, this.learned),
       clock,
       predictor: c.prefetch ? (this.predictor as ActionPredictor) : undefined,
       learned: this.learned,
       protection,
       liveSessionMs: c.liveSessionMs,
       notFoundTtlMs: c.notFoundTtlMs,
-      ttlByPattern: Object.fromEntries(this.origins.filter((o) => o.spec.ttlMs !== null).map((o) => [o.pattern.registryPattern, o.spec.ttlMs!])),
+      ttlByPattern,
+      warmCurrentAction: c.prefetch && c.warmCurrentAction,
     });
   }
 
-  /** updateProfile: after `action` was committed for the session; plans and queues prefetches. */
+  /** updateProfile: after `action` was committed for the session; plans and queues prefetches, warms the action's own keys. */
   recordAction(sessionId: string, action: string, context: Context): PrefetchPlan | undefined {
     if (this.stopped) return undefined;
     const plan = this.node.recordAction(sessionId, action, context);
     if (plan.skipped.length > 0) this.logger.debug({ sessionId, action, skipped: plan.skipped }, 'requirement templates skipped');
-    if (this.config.cache.prefetch && this.config.cache.warmCurrentAction) this.warm(sessionId, action, context);
     return plan;
   }
 
-  /** Explicit prefetch (P9). */
+  /** Explicit prefetch. */
   prefetch(sessionId: string, action: string, context: Context): PrefetchPlan {
     try {
       return this.node.prefetch(sessionId, action, context);
@@ -142,7 +106,7 @@ export class CacheNodeService {
   }
 
   /**
-   * getWithPrediction (P9): the value and where it came from, then the session's prefetch plan is
+   * getWithPrediction: the value and where it came from, then the session's prefetch plan is
    * refreshed (the read fed the learned requirements). Origin failures become `ORIGIN.*` errors.
    */
   async get(sessionId: string, key: string, context: Context = {}): Promise<DataGetReply> {
@@ -167,30 +131,67 @@ export class CacheNodeService {
   }
 
   /**
-   * Drops keys (an origin announced a change); returns how many were cached. A key whose load is in
-   * flight is dropped again when that load lands, since it may carry the value from before the change.
+   * Drops keys (an origin announced a change); returns how many values, cached or loading, went. A
+   * load of such a key in flight does not cache its value, which may predate the change.
    */
   invalidate(target: { keys?: readonly string[]; pattern?: string }): number {
     this.counters.invalidations++;
     let n = 0;
-    for (const k of target.keys ?? []) {
-      if (this.node.invalidate(k)) n++;
-      if (this.node.scheduler.isInFlight(k)) this.dropWhenLanded(k);
-    }
+    for (const k of target.keys ?? []) if (this.node.invalidate(k)) n++;
     if (target.pattern !== undefined) {
       const p = new KeyPattern(target.pattern);
-      n += this.cache.deleteWhere((k) => p.matches(k));
+      n += this.node.invalidateWhere((k) => p.matches(k));
     }
     return n;
+  }
+
+  /** A malformed invalidation message was ignored (counted for `cache.stats` and metrics). */
+  countInvalidMessage(): void {
+    this.counters.invalidMessages++;
+  }
+
+  /** Resolves when every load of `key` running now has ended and its value was stored or dropped. */
+  settled(key: string): Promise<void> {
+    return this.node.settled(key);
   }
 
   endSession(sessionId: string): void {
     this.node.endSession(sessionId);
   }
 
+  /** A session loaded here from the store (takeover, or back from idle): continue its prediction history. */
+  restoreHistory(sessionId: string, actions: readonly string[]): void {
+    if (this.stopped || !this.node.restoreHistory(sessionId, actions)) return;
+    this.logger.debug({ sessionId, actions: actions.length }, 'prediction history restored from the session state');
+  }
+
+  /** The version of the local next-action model, or null without one. */
+  get modelVersion(): string | null {
+    return this.predictor.version;
+  }
+
   /** Installs (or, with null, removes) the local next-action model; requests in flight keep the one they started with. */
   setModel(version: string | null, predictor: ActionPredictor | null): void {
     this.predictor.swap(version, predictor);
+  }
+
+  /** Declares (or, with no keys, removes) the keys an action pattern needs. */
+  declare(d: RequirementDeclaration): void {
+    if (d.keys.length === 0) this.declared.remove(d.pattern);
+    else this.declared.declare(d.pattern, d.keys);
+  }
+
+  declarations(): RequirementDeclaration[] {
+    return this.declared.list().map((r) => ({ pattern: r.actionPattern, keys: [...r.keyTemplates] }));
+  }
+
+  /** Adds saved learned-requirement evidence; returns how many shapes it held. */
+  importLearned(evidence: readonly LearnedShapeEvidence[]): number {
+    return this.learned.importEvidence(evidence);
+  }
+
+  exportLearned(): LearnedShapeEvidence[] {
+    return this.learned.exportEvidence();
   }
 
   sessionStats(sessionId: string): SessionCacheStats {
@@ -207,12 +208,6 @@ export class CacheNodeService {
       prefetchRequested: s?.prefetchRequested ?? 0,
       historyLength: this.node.historyOf(sessionId).length,
     };
-  }
-
-  /** A session loaded here from the store (takeover, or back from idle): continue its prediction history. */
-  restoreHistory(sessionId: string, actions: readonly string[]): void {
-    if (this.stopped || !this.node.restoreHistory(sessionId, actions)) return;
-    this.logger.debug({ sessionId, actions: actions.length }, 'prediction history restored from the session state');
   }
 
   nodeStats(): NodeCacheStats {
@@ -234,7 +229,7 @@ export class CacheNodeService {
       prefetchUsed: b.prefetchUsed,
       prefetchWasted: b.prefetchWasted,
       prefetchFailed: q.prefetchFailed,
-      originLoads: q.demandLoads + q.prefetchStarted,
+      originLoads: q.demandLoads + q.warmLoads + q.prefetchStarted,
       invalidations: this.counters.invalidations,
       invalidMessages: this.counters.invalidMessages,
       liveSessions: this.node.sessionCount,
@@ -258,50 +253,15 @@ export class CacheNodeService {
     this.node.endAllSessions();
   }
 
-  /**
-   * The action's own keys (declared or learned) are certain to be read next: start loading those
-   * not cached on the demand lane, so the read that follows joins the load or finds the value.
-   */
-  private warm(sessionId: string, action: string, context: Context): void {
-    let keys: readonly string[];
-    try {
-      keys = this.resolver.resolve(action, context).keys.map((k) => k.key);
-    } catch {
-      return;
-    }
-    for (const key of keys) {
-      if (this.cache.has(key) || this.node.scheduler.isInFlight(key) || this.registry.find(key) === undefined) continue;
-      const { promise } = this.node.scheduler.demand(key);
-      this.counters.warmed++;
-      promise.then(
-        (res) => {
-          if (!this.cache.has(key)) this.cache.set(key, res.value, res.size, { prefetched: true, ttlMs: this.ttl.match(key) });
-        },
-        (error: unknown) => {
-          this.counters.warmFailed++;
-          this.logger.debug({ err: error, sessionId, key }, 'warming a key failed');
-        },
-      );
-    }
-  }
-
-  private dropWhenLanded(key: string): void {
-    // Longest a load can take: every origin's timeout × attempts, plus back-off; polled, since the
-    // scheduler has no completion hook. Dropping a value loaded after the change too costs one miss.
-    const deadline = this.clock.now() + 10_000;
-    const tick = () => {
-      if (this.node.scheduler.isInFlight(key) && this.clock.now() < deadline) setTimeout(tick, 10).unref();
-      else this.node.invalidate(key);
-    };
-    setTimeout(tick, 10).unref();
-  }
-
   private checkServed(key: string): void {
     const o = this.registry.find(key);
     if (o === undefined) throw new ForesightError(ErrorCodes.ORIGIN_NOT_FOUND, `No origin is configured for key "${key.slice(0, 80)}" (FORESIGHT_ORIGINS).`);
     const reg = this.origins.find((r) => r.origin === o);
     if (reg && reg.pattern.match(key) === undefined) {
-      throw new ForesightError(ErrorCodes.ORIGIN_NOT_FOUND, `Key "${key.slice(0, 80)}" does not fit the pattern ${reg.spec.pattern} of origin "${reg.spec.id}".`);
+      throw new ForesightError(
+        ErrorCodes.ORIGIN_NOT_FOUND,
+        `Key "${key.slice(0, 80)}" does not fit the pattern ${reg.spec.pattern} of origin "${reg.spec.id}".`,
+      );
     }
   }
 }

@@ -1,12 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
 import { KeyPattern } from '@foresight/cache-core';
 import type { ForesightConfig } from '@foresight/config';
 import { cacheSubjects, InvalidateBody, Validator } from '@foresight/contracts';
 import { decode } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
-import { CONFIG, LOGGER, NATS } from '@foresight/platform';
 import type { NatsConnection, Subscription } from 'nats';
-import { CacheNodeService } from './cache-node.service';
+import type { CacheNodeService } from './cache-node.service';
 
 const targets = new Validator(InvalidateBody, 'The message');
 
@@ -24,24 +22,26 @@ export function parseInvalidation(raw: unknown): { keys?: string[]; pattern?: st
   return { pattern: m.pattern };
 }
 
+export interface InvalidationDeps {
+  readonly cache: Pick<CacheNodeService, 'invalidate' | 'countInvalidMessage'>;
+  readonly nc: NatsConnection;
+  readonly config: ForesightConfig;
+  readonly logger: Logger;
+}
+
 /**
  * Invalidation: every node subscribes to `<ns>.cache.invalidate` without a queue group and
  * drops the announced keys. Garbage is counted and logged, never fatal.
  */
-@Injectable()
 export class InvalidationService {
   private sub: Subscription | null = null;
 
-  constructor(
-    private readonly cache: CacheNodeService,
-    @Inject(NATS) private readonly nc: NatsConnection,
-    @Inject(CONFIG) private readonly config: ForesightConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  constructor(private readonly deps: InvalidationDeps) {}
 
   start(): void {
-    const subject = cacheSubjects(this.config.nats.namespace).invalidate;
-    this.sub = this.nc.subscribe(subject, {
+    const { cache, nc, config, logger } = this.deps;
+    const subject = cacheSubjects(config.nats.namespace).invalidate;
+    this.sub = nc.subscribe(subject, {
       callback: (err, msg) => {
         if (err) return;
         let target: ReturnType<typeof parseInvalidation>;
@@ -51,12 +51,12 @@ export class InvalidationService {
           target = 'not MessagePack';
         }
         if (typeof target === 'string') {
-          this.cache.counters.invalidMessages++;
-          this.logger.warn({ subject, reason: target }, 'ignored a malformed invalidation message');
+          cache.countInvalidMessage();
+          logger.warn({ subject, reason: target }, 'ignored a malformed invalidation message');
           return;
         }
-        const dropped = this.cache.invalidate(target);
-        this.logger.debug({ ...target, dropped }, 'invalidated');
+        const dropped = cache.invalidate(target);
+        logger.debug({ ...target, dropped }, 'invalidated');
       },
     });
   }

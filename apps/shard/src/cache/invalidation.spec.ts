@@ -6,7 +6,10 @@ describe('invalidation messages', () => {
     expect(parseInvalidation({ pattern: 'product:*' })).toEqual({ pattern: 'product:*' });
   });
 
-  it.each([null, 42, {}, { keys: [] }, { keys: ['a b'] }, { keys: ['a'], pattern: 'b*' }, { pattern: '' }, { keys: 'product:1' }])('refuses %p with a reason', (raw) => {
-    expect(typeof parseInvalidation(raw)).toBe('string');
-  });
+  it.each([null, 42, {}, { keys: [] }, { keys: ['a b'] }, { keys: ['a'], pattern: 'b*' }, { pattern: '' }, { keys: 'product:1' }])(
+    'refuses %p with a reason',
+    (raw) => {
+      expect(typeof parseInvalidation(raw)).toBe('string');
+    },
+  );
 });

@@ -1,16 +1,22 @@
-import { Inject, Injectable } from '@nestjs/common';
 import { indexedPredictor } from '@foresight/cache-core';
 import type { ForesightConfig } from '@foresight/config';
 import { ErrorCodes, ForesightError, predictionSubjects, type ModelChunk, type PredictionModelUpdatedV1 } from '@foresight/contracts';
 import { callRpc, decode } from '@foresight/messaging';
 import { counter, type Logger } from '@foresight/observability';
-import { CONFIG, LOGGER, METRICS, NATS } from '@foresight/platform';
 import { decodeBundle, decodeMarkov, PredictionError, Vocabulary } from '@foresight/prediction-core';
 import { sleep } from '@foresight/time';
 import type { NatsConnection, Subscription } from 'nats';
 import { createHash } from 'node:crypto';
 import type { Registry } from 'prom-client';
-import { CacheNodeService } from './cache-node.service';
+import type { CacheNodeService } from './cache-node.service';
+
+export interface ModelFollowerDeps {
+  readonly cache: Pick<CacheNodeService, 'modelVersion' | 'setModel'>;
+  readonly nc: NatsConnection;
+  readonly config: ForesightConfig;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+}
 
 /** History handed to the model: the session's retained actions (a Markov model uses its last K). */
 const MODEL_HISTORY = 16;
@@ -23,21 +29,22 @@ const MODEL_HISTORY = 16;
  * Markov part only (no TensorFlow on the cache nodes). A corrupt or incompatible bundle is logged and
  * the previous model (or none) kept.
  */
-@Injectable()
 export class ModelFollowerService {
   private sub: Subscription | null = null;
   private timer: NodeJS.Timeout | null = null;
   private running: Promise<void> | null = null;
   private stopped = false;
   private readonly loads;
+  private readonly cache: ModelFollowerDeps['cache'];
+  private readonly nc: NatsConnection;
+  private readonly config: ForesightConfig;
+  private readonly logger: Logger;
 
-  constructor(
-    private readonly cache: CacheNodeService,
-    @Inject(NATS) private readonly nc: NatsConnection,
-    @Inject(CONFIG) private readonly config: ForesightConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(METRICS) registry: Registry,
-  ) {
+  constructor({ cache, nc, config, logger, metrics: registry }: ModelFollowerDeps) {
+    this.cache = cache;
+    this.nc = nc;
+    this.config = config;
+    this.logger = logger;
     this.loads = counter(registry, 'foresight_cache_model_loads_total', 'Model bundles fetched by this cache node, by outcome', ['outcome']);
   }
 
@@ -57,7 +64,7 @@ export class ModelFollowerService {
           this.logger.warn({ subject }, 'ignored a malformed model_updated event');
           return;
         }
-        if (version !== this.cache.predictor.version) void this.refresh(version);
+        if (version !== this.cache.modelVersion) void this.refresh(version);
       },
     });
     void this.refresh();
@@ -92,7 +99,8 @@ export class ModelFollowerService {
 
   private async fetchOnce(): Promise<string | undefined> {
     const subject = predictionSubjects(this.config.nats.namespace).predictionRpc('model');
-    const ask = (request: { modelVersion?: string; chunk: number }) => callRpc<ModelChunk>(this.nc, subject, 'model', request, { timeoutMs: this.config.nats.requestTimeoutMs });
+    const ask = (request: { modelVersion?: string; chunk: number }) =>
+      callRpc<ModelChunk>(this.nc, subject, 'model', request, { timeoutMs: this.config.nats.requestTimeoutMs });
     let first: ModelChunk;
     try {
       first = await ask({ chunk: 0 });
@@ -105,7 +113,7 @@ export class ModelFollowerService {
       this.logger.warn({ err: error }, 'could not fetch the model');
       return undefined;
     }
-    if (first.modelVersion === this.cache.predictor.version) return first.modelVersion;
+    if (first.modelVersion === this.cache.modelVersion) return first.modelVersion;
     try {
       const parts = [first.data];
       for (let i = 1; i < first.chunks; i++) parts.push((await ask({ modelVersion: first.modelVersion, chunk: i })).data);
@@ -117,7 +125,10 @@ export class ModelFollowerService {
       const markov = decodeMarkov(bundle.markov);
       const vocabulary = Vocabulary.fromJSON(bundle.vocabulary);
       if (markov.vocabularySize > vocabulary.size) {
-        throw new PredictionError('PREDICTION.ARTIFACT_INCOMPATIBLE', `Markov model knows ${markov.vocabularySize} actions but the vocabulary names ${vocabulary.size}.`);
+        throw new PredictionError(
+          'PREDICTION.ARTIFACT_INCOMPATIBLE',
+          `Markov model knows ${markov.vocabularySize} actions but the vocabulary names ${vocabulary.size}.`,
+        );
       }
       this.cache.setModel(first.modelVersion, indexedPredictor(vocabulary, markov, MODEL_HISTORY));
       this.loads.inc({ outcome: 'loaded' });
@@ -130,7 +141,7 @@ export class ModelFollowerService {
           version: first.modelVersion,
           code: error instanceof PredictionError || error instanceof ForesightError ? error.code : 'PREDICTION.ARTIFACT_CORRUPT',
           reason: error instanceof Error ? error.message : String(error),
-          keeping: this.cache.predictor.version,
+          keeping: this.cache.modelVersion,
         },
         'refused a model bundle; keeping the current model',
       );

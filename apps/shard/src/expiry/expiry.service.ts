@@ -1,30 +1,40 @@
-import { Inject, Injectable } from '@nestjs/common';
 import type { ForesightConfig } from '@foresight/config';
 import { counter, type Logger } from '@foresight/observability';
-import { CONFIG, LOGGER, METRICS } from '@foresight/platform';
 import type { Registry } from 'prom-client';
-import { MembershipService } from '../membership/membership.service';
-import { SessionsService } from '../sessions/sessions.service';
-import { SessionIndexRepository } from './session-index.repository';
+import type { MembershipService } from '../membership/membership.service';
+import type { SessionIndexRepository } from '../sessions/session-index.repository';
+import type { SessionsService } from '../sessions/sessions.service';
+
+export interface ExpiryDeps {
+  readonly sessions: Pick<SessionsService, 'endExpired' | 'takeTouched'>;
+  readonly index: SessionIndexRepository;
+  readonly membership: Pick<MembershipService, 'ownedShards'>;
+  readonly config: ForesightConfig;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+}
 
 /**
- * Ends sessions past their idle or absolute timeout (S1), whether or not they are in memory,
+ * Ends sessions past their idle or absolute timeout, whether or not they are in memory,
  * and flushes read activity to the session index so a new owner knows when a session was last used.
  */
-@Injectable()
 export class ExpiryService {
   private timer: NodeJS.Timeout | null = null;
   private stopped = false;
+  private sweeping: Promise<void> = Promise.resolve();
   private readonly ended;
+  private readonly sessions: ExpiryDeps['sessions'];
+  private readonly index: SessionIndexRepository;
+  private readonly membership: ExpiryDeps['membership'];
+  private readonly config: ForesightConfig;
+  private readonly logger: Logger;
 
-  constructor(
-    private readonly sessions: SessionsService,
-    private readonly index: SessionIndexRepository,
-    private readonly membership: MembershipService,
-    @Inject(CONFIG) private readonly config: ForesightConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(METRICS) registry: Registry,
-  ) {
+  constructor({ sessions, index, membership, config, logger, metrics: registry }: ExpiryDeps) {
+    this.sessions = sessions;
+    this.index = index;
+    this.membership = membership;
+    this.config = config;
+    this.logger = logger;
     this.ended = counter(registry, 'foresight_sessions_expired_total', 'Sessions ended by the idle or absolute timeout');
   }
 
@@ -32,15 +42,20 @@ export class ExpiryService {
     this.schedule();
   }
 
+  /** No more sweeps; waits for one running (it may be committing), then flushes read activity. */
   async stop(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
+    await this.sweeping;
     await this.flushActivity();
   }
 
   private schedule(): void {
     if (this.stopped) return;
-    this.timer = setTimeout(() => void this.sweep().finally(() => this.schedule()), this.config.session.sweepMs);
+    this.timer = setTimeout(() => {
+      this.sweeping = this.sweep();
+      void this.sweeping.finally(() => this.schedule());
+    }, this.config.session.sweepMs);
   }
 
   async sweep(): Promise<void> {

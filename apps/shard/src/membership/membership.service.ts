@@ -1,15 +1,22 @@
-import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCodes, ForesightError, subjects, type AssignmentView, type HeartbeatReply, type Subjects } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { CoalescedRefresh, callRpc, decode } from '@foresight/messaging';
 import { counter, gauge, type Logger } from '@foresight/observability';
-import { CLOCK, CONFIG, LOGGER, METRICS, NATS } from '@foresight/platform';
 import { backoffDelay, sleep, type BackoffOptions, type Clock } from '@foresight/time';
 import type { NatsConnection, Subscription } from 'nats';
 import type { Registry } from 'prom-client';
 import { randomUUID } from 'node:crypto';
+import type { ShardEventBus } from '../events/shard-events';
 
-export type ShardsLostListener = (shards: readonly number[]) => void;
+export interface MembershipDeps {
+  readonly nc: NatsConnection;
+  readonly config: ForesightConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly metrics: Registry;
+  /** Where `shards.lost` goes. */
+  readonly events: ShardEventBus;
+}
 
 /** Retrying registration while the metadata service is unreachable: jittered, so restarted nodes do not all knock at once. */
 const REGISTER_BACKOFF: BackoffOptions = { baseMs: 100, maxMs: 1000, jitter: 'equal' };
@@ -17,9 +24,8 @@ const REGISTER_BACKOFF: BackoffOptions = { baseMs: 100, maxMs: 1000, jitter: 'eq
 /**
  * This node's membership: registration, heartbeats, the lease, and which shards it owns at
  * which epoch. The node serves a shard only while its lease is live and it holds the epoch the
- * metadata service gave it (S4, S10).
+ * metadata service gave it. Shards it loses are announced as `shards.lost`.
  */
-@Injectable()
 export class MembershipService {
   readonly incarnation = randomUUID();
   private readonly subjects: Subjects;
@@ -32,17 +38,20 @@ export class MembershipService {
   private readonly refresher: CoalescedRefresh;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private noticeSub: Subscription | null = null;
-  private readonly lostListeners: ShardsLostListener[] = [];
   private stopped = false;
   private readonly metrics;
+  private readonly nc: NatsConnection;
+  private readonly config: ForesightConfig;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
+  private readonly events: ShardEventBus;
 
-  constructor(
-    @Inject(NATS) private readonly nc: NatsConnection,
-    @Inject(CONFIG) private readonly config: ForesightConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(METRICS) registry: Registry,
-  ) {
+  constructor({ nc, config, logger, clock, metrics: registry, events }: MembershipDeps) {
+    this.nc = nc;
+    this.config = config;
+    this.logger = logger;
+    this.clock = clock;
+    this.events = events;
     this.subjects = subjects(config.nats.namespace);
     this.metrics = {
       awaiting: gauge(registry, 'foresight_shards_awaiting_handoff', 'Owned shards whose previous owner has not released them yet'),
@@ -63,10 +72,6 @@ export class MembershipService {
 
   get rpcSubject(): string {
     return this.subjects.shardRpc(this.nodeId);
-  }
-
-  onShardsLost(listener: ShardsLostListener): void {
-    this.lostListeners.push(listener);
   }
 
   ownedShards(): number[] {
@@ -162,9 +167,15 @@ export class MembershipService {
     for (let attempt = 0; !this.stopped; attempt++) {
       const sentAt = this.clock.now();
       try {
-        const reply = await callRpc<HeartbeatReply>(this.nc, this.subjects.membershipRpc(this.nodeId, 'register'), 'register', { incarnation: this.incarnation }, {
-          timeoutMs: this.config.nats.requestTimeoutMs,
-        });
+        const reply = await callRpc<HeartbeatReply>(
+          this.nc,
+          this.subjects.membershipRpc(this.nodeId, 'register'),
+          'register',
+          { incarnation: this.incarnation },
+          {
+            timeoutMs: this.config.nats.requestTimeoutMs,
+          },
+        );
         this.leaseValidUntil = sentAt + reply.leaseMs - this.config.cluster.heartbeatMs;
         this.logger.info({ incarnation: this.incarnation }, 'registered with the metadata service');
         await this.refresh();
@@ -174,7 +185,8 @@ export class MembershipService {
         // the metadata service refuses until it runs out, and says how long that is.
         const retryAfterMs = error instanceof ForesightError && error.code === ErrorCodes.NODE_INCARNATION_CONFLICT ? Number(error.details?.retryAfterMs) : NaN;
         if (attempt % 10 === 0) {
-          if (Number.isFinite(retryAfterMs)) this.logger.warn({ retryAfterMs }, 'a previous incarnation of this node still holds its lease; registering when it runs out');
+          if (Number.isFinite(retryAfterMs))
+            this.logger.warn({ retryAfterMs }, 'a previous incarnation of this node still holds its lease; registering when it runs out');
           else this.logger.warn({ err: error }, 'metadata service not reachable yet; retrying registration');
         }
         await sleep(Number.isFinite(retryAfterMs) ? Math.max(50, retryAfterMs + 20) : backoffDelay(attempt, REGISTER_BACKOFF, Math.random));
@@ -217,7 +229,13 @@ export class MembershipService {
 
   /** Reads and applies the assignment; resolves to the version applied. */
   private async fetchAssignment(): Promise<number> {
-    const view = await callRpc<AssignmentView>(this.nc, this.subjects.metadataRpc('assignment'), 'assignment', {}, { timeoutMs: this.config.nats.requestTimeoutMs });
+    const view = await callRpc<AssignmentView>(
+      this.nc,
+      this.subjects.metadataRpc('assignment'),
+      'assignment',
+      {},
+      { timeoutMs: this.config.nats.requestTimeoutMs },
+    );
     if (view.version < this.knownVersion) return this.knownVersion; // an older answer overtaken by a newer one
     const next = new Map<number, number>();
     const pending = new Set<number>();
@@ -236,7 +254,7 @@ export class MembershipService {
     this.assignmentWaiters = [];
     waiters.forEach((w) => w());
     if (lost.length > 0) {
-      this.lostListeners.forEach((l) => l(lost));
+      this.events.emit('shards.lost', { shards: lost });
       // Release them now rather than at the next heartbeat: their new owners are waiting.
       if (!this.stopped) void this.heartbeat();
     }
@@ -252,6 +270,6 @@ export class MembershipService {
     this.pending = new Set();
     this.knownVersion = -1;
     this.refresher.forget();
-    if (lost.length > 0) this.lostListeners.forEach((l) => l(lost));
+    if (lost.length > 0) this.events.emit('shards.lost', { shards: lost });
   }
 }

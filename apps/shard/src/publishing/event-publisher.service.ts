@@ -1,41 +1,52 @@
-import { Inject, Injectable } from '@nestjs/common';
 import { streamDeclarations, subjects, type SessionEvent, type Subjects } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { publishEvent, useStream } from '@foresight/messaging';
 import { counter, type Logger } from '@foresight/observability';
-import { EventStore } from '@foresight/persistence';
-import { CONFIG, LOGGER, METRICS, NATS } from '@foresight/platform';
+import type { EventStore } from '@foresight/persistence';
 import { sleep } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
-import { MembershipService } from '../membership/membership.service';
+import type { MembershipService } from '../membership/membership.service';
 
 /** A committed event as published: the envelope plus its place in the session stream and the log. */
 export type PublishedSessionEvent = SessionEvent & { readonly streamVersion: number; readonly position: number };
+
+export interface EventPublisherDeps {
+  readonly nc: NatsConnection;
+  readonly config: ForesightConfig;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+  readonly store: EventStore;
+  /** Whose outbox rows to sweep: the shards this node owns. */
+  readonly membership: Pick<MembershipService, 'ownedShards'>;
+}
 
 /**
  * Publishes committed events to JetStream right after commit, and sweeps the outbox for any
  * that did not make it (crash, NATS outage, a shard taken over from a dead node). The stream's
  * duplicate window drops re-publications, since the message id is the event id.
  */
-@Injectable()
 export class EventPublisherService {
   private readonly subjects: Subjects;
   private readonly done: number[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private inFlight = 0;
+  private stopped = false;
   private readonly published;
   private readonly failed;
+  private readonly nc: NatsConnection;
+  private readonly config: ForesightConfig;
+  private readonly logger: Logger;
+  private readonly store: EventStore;
+  private readonly membership: Pick<MembershipService, 'ownedShards'>;
 
-  constructor(
-    @Inject(NATS) private readonly nc: NatsConnection,
-    @Inject(CONFIG) private readonly config: ForesightConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(METRICS) metrics: Registry,
-    private readonly store: EventStore,
-    private readonly membership: MembershipService,
-  ) {
+  constructor({ nc, config, logger, metrics, store, membership }: EventPublisherDeps) {
+    this.nc = nc;
+    this.config = config;
+    this.logger = logger;
+    this.store = store;
+    this.membership = membership;
     this.subjects = subjects(config.nats.namespace);
     this.published = counter(metrics, 'foresight_events_published_total', 'Session events published to JetStream', ['path']);
     this.failed = counter(metrics, 'foresight_event_publish_failures_total', 'Publish attempts that failed (left in the outbox)');
@@ -56,6 +67,7 @@ export class EventPublisherService {
 
   /** Waits for in-flight publications and the pending outbox deletions (graceful shutdown). */
   async flush(): Promise<void> {
+    this.stopped = true;
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
     while (this.inFlight > 0) await sleep(10);
     await this.flushDone();
@@ -88,6 +100,7 @@ export class EventPublisherService {
   }
 
   private scheduleSweep(): void {
+    if (this.stopped) return;
     this.sweepTimer = setTimeout(() => void this.sweep().finally(() => this.scheduleSweep()), 1000);
   }
 

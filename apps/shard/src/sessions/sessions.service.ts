@@ -1,10 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
 import { ErrorCodes, ForesightError, type MessageContext, type SessionEvent, type SessionView } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { shardOf } from '@foresight/hashing';
 import { counter, gauge, histogram, type Logger } from '@foresight/observability';
-import { EventStore } from '@foresight/persistence';
-import { CLOCK, CONFIG, LOGGER, METRICS } from '@foresight/platform';
+import type { EventStore } from '@foresight/persistence';
 import {
   checkGroup,
   checkIssuedId,
@@ -24,10 +22,10 @@ import {
 import type { Clock } from '@foresight/time';
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
-import { MembershipService } from '../membership/membership.service';
-import { EventPublisherService } from '../publishing/event-publisher.service';
-import { SessionIndexRepository } from '../expiry/session-index.repository';
+import type { ShardEventBus } from '../events/shard-events';
+import type { MembershipService } from '../membership/membership.service';
 import { KeyedLock } from './keyed-lock';
+import type { SessionIndexRepository } from './session-index.repository';
 
 interface CachedSession {
   state: SessionState;
@@ -39,30 +37,49 @@ interface CachedSession {
 /** A write's request context; `requestId` (same on every retry) makes it idempotent. */
 type WriteContext = MessageContext & { readonly requestId?: string };
 
+export interface SessionsDeps {
+  readonly store: EventStore;
+  /** Which shards this node serves, at which epoch. */
+  readonly membership: Pick<MembershipService, 'epochFor' | 'ownedShards' | 'refresh' | 'nodeId'>;
+  readonly index: SessionIndexRepository;
+  /** Where session events go (loaded, committed, action recorded, ended). */
+  readonly events: ShardEventBus;
+  readonly config: ForesightConfig;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly metrics: Registry;
+}
+
 /**
  * Holds the sessions of the shards this node owns, in memory, and turns commands into committed
- * events: decide (pure) → append with expected version and epoch → evolve → reply → publish (S1, S5, S6).
+ * events: decide (pure) → append with expected version and epoch → evolve → announce (`session.*`
+ * events: the publisher and the predictive cache listen) → reply.
+ *
+ * Over 300 lines on purpose: every write op goes through one path (liveness, idempotent retries,
+ * fencing, append, announce); split, each op would re-implement part of it.
  */
-@Injectable()
 export class SessionsService {
   private readonly cache = new Map<string, CachedSession>();
   private readonly lock = new KeyedLock();
   private readonly policy: SessionPolicy;
   private readonly touched = new Map<string, number>();
   private readonly metrics;
-  private readonly endedListeners: ((sessionId: string) => void)[] = [];
-  private readonly loadedListeners: ((state: SessionState) => void)[] = [];
+  private readonly store: EventStore;
+  private readonly membership: SessionsDeps['membership'];
+  private readonly index: SessionIndexRepository;
+  private readonly events: ShardEventBus;
+  private readonly config: ForesightConfig;
+  private readonly logger: Logger;
+  private readonly clock: Clock;
 
-  constructor(
-    private readonly store: EventStore,
-    private readonly membership: MembershipService,
-    private readonly publisher: EventPublisherService,
-    private readonly index: SessionIndexRepository,
-    @Inject(CONFIG) private readonly config: ForesightConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-    @Inject(CLOCK) private readonly clock: Clock,
-    @Inject(METRICS) registry: Registry,
-  ) {
+  constructor({ store, membership, index, events, config, logger, clock, metrics: registry }: SessionsDeps) {
+    this.store = store;
+    this.membership = membership;
+    this.index = index;
+    this.events = events;
+    this.config = config;
+    this.logger = logger;
+    this.clock = clock;
     this.policy = {
       groups: config.session.groups,
       maxVariableBytes: config.session.maxVariableBytes,
@@ -78,17 +95,6 @@ export class SessionsService {
       conflicts: counter(registry, 'foresight_append_conflicts_total', 'Appends refused (version conflict or stale epoch)', ['reason']),
       duplicates: counter(registry, 'foresight_duplicate_writes_total', 'Retried writes recognised by request id and not applied again'),
     };
-    membership.onShardsLost((shards) => this.evict(new Set(shards)));
-  }
-
-  /** Called when an active session is rebuilt from the store on this node (first use, takeover). */
-  onSessionLoaded(listener: (state: SessionState) => void): void {
-    this.loadedListeners.push(listener);
-  }
-
-  /** Called after a session's end (client, timeout) was committed. */
-  onSessionEnded(listener: (sessionId: string) => void): void {
-    this.endedListeners.push(listener);
   }
 
   /**
@@ -115,7 +121,11 @@ export class SessionsService {
         try {
           return { state: await this.commit(sessionId, shard, epoch, entry, events), applied: true };
         } catch (error) {
-          const retryable = error instanceof ForesightError && error.code === ErrorCodes.SESSION_VERSION_CONFLICT && attempt === 0 && !('expectedVersion' in command && command.expectedVersion !== undefined);
+          const retryable =
+            error instanceof ForesightError &&
+            error.code === ErrorCodes.SESSION_VERSION_CONFLICT &&
+            attempt === 0 &&
+            !('expectedVersion' in command && command.expectedVersion !== undefined);
           if (!retryable) throw error;
           // Another writer got there first (e.g. a takeover race): reload and decide again once.
           this.cache.delete(sessionId);
@@ -159,7 +169,9 @@ export class SessionsService {
   /** Ends every cached session past its idle or absolute timeout; returns how many ended. */
   async endExpired(sessionIds?: readonly string[]): Promise<number> {
     const now = this.clock.now();
-    const due = sessionIds ?? [...this.cache.values()].filter((e) => e.state.status === 'active' && expiry(e.state, this.policy.idleGraceMs).at <= now).map((e) => e.state.id);
+    const due =
+      sessionIds ??
+      [...this.cache.values()].filter((e) => e.state.status === 'active' && expiry(e.state, this.policy.idleGraceMs).at <= now).map((e) => e.state.id);
     let ended = 0;
     for (const id of due) {
       try {
@@ -168,7 +180,12 @@ export class SessionsService {
         await this.lock.run(id, async () => {
           const entry = await this.loaded(id, epoch);
           if (!entry) return;
-          const events = decideExpiry(entry.state, this.policy, { now: this.clock.now(), newEventId: randomUUID, correlationId: randomUUID(), causationId: 'expiry-sweeper' });
+          const events = decideExpiry(entry.state, this.policy, {
+            now: this.clock.now(),
+            newEventId: randomUUID,
+            correlationId: randomUUID(),
+            causationId: 'expiry-sweeper',
+          });
           if (events.length === 0) return;
           await this.commit(id, shard, epoch, entry, events);
           ended++;
@@ -232,13 +249,7 @@ export class SessionsService {
     const entry = { state, epoch, snapshotVersion: snapshot?.version ?? 0 };
     if (state.status === 'active') {
       this.cache.set(sessionId, entry);
-      for (const listener of this.loadedListeners) {
-        try {
-          listener(state);
-        } catch (error) {
-          this.logger.warn({ err: error, sessionId }, 'session-loaded listener failed');
-        }
-      }
+      this.events.emit('session.loaded', { sessionId, userId: state.userId, recentActions: state.recentActions ?? [] });
     }
     this.metrics.cached.set(this.cache.size);
     return entry;
@@ -265,13 +276,14 @@ export class SessionsService {
     for (const e of events) state = evolve(state, e);
     const next: CachedSession = { state: state!, epoch, snapshotVersion: entry?.snapshotVersion ?? 0 };
     if (state!.status === 'active') this.cache.set(sessionId, next);
-    else {
-      this.cache.delete(sessionId);
-      for (const listener of this.endedListeners) listener(sessionId);
-    }
+    else this.cache.delete(sessionId);
     this.metrics.cached.set(this.cache.size);
     this.touched.set(sessionId, state!.lastActivityAt);
-    this.publisher.publishCommitted(events, result.positions, expectedVersion + 1);
+    this.events.emit('session.committed', { sessionId, events, positions: result.positions, firstVersion: expectedVersion + 1 });
+    for (const e of events) {
+      if (e.type === 'session.action_recorded') this.events.emit('action.recorded', { sessionId, action: e.data.action, userId: state!.userId });
+    }
+    if (state!.status !== 'active') this.events.emit('session.ended', { sessionId });
     if (state!.version - next.snapshotVersion >= this.config.session.snapshotEvery) {
       next.snapshotVersion = state!.version;
       this.store.saveSnapshot(sessionId, state!.version, state).catch((error: unknown) => this.logger.warn({ err: error, sessionId }, 'snapshot failed'));
@@ -279,7 +291,8 @@ export class SessionsService {
     return state!;
   }
 
-  private evict(shards: ReadonlySet<number>): void {
+  /** Drops the sessions of shards this node no longer owns (they are rebuilt from the store if the shards come back). */
+  dropShards(shards: ReadonlySet<number>): void {
     let n = 0;
     for (const [id, entry] of this.cache) {
       if (shards.has(entry.state.shard)) {

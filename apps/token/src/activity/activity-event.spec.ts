@@ -16,9 +16,20 @@ const envelope = (type: string, data: unknown, over: Partial<Envelope> = {}): En
 
 describe('parseActivityEvent', () => {
   it('reads activity, the idle timeout of a created session, and the end of a session', () => {
-    expect(parseActivityEvent(envelope('session.variable_set', { group: 'g', name: 'n', value: 1, via: 'put' }))).toEqual({ kind: 'activity', sessionId: 'AbC_-9', at: Date.parse(at), type: 'session.variable_set' });
+    expect(parseActivityEvent(envelope('session.variable_set', { group: 'g', name: 'n', value: 1, via: 'put' }))).toEqual({
+      kind: 'activity',
+      sessionId: 'AbC_-9',
+      at: Date.parse(at),
+      type: 'session.variable_set',
+    });
     expect(parseActivityEvent(envelope('session.created', { idleTimeoutMs: 60_000 }))).toMatchObject({ kind: 'activity', idleTimeoutMs: 60_000 });
-    expect(parseActivityEvent(envelope('session.ended', { reason: 'client' }))).toEqual({ kind: 'ended', sessionId: 'AbC_-9', eventId: 'e1', correlationId: 'c', type: 'session.ended' });
+    expect(parseActivityEvent(envelope('session.ended', { reason: 'client' }))).toEqual({
+      kind: 'ended',
+      sessionId: 'AbC_-9',
+      eventId: 'e1',
+      correlationId: 'c',
+      type: 'session.ended',
+    });
   });
 
   it('counts an event type it does not know as activity labelled "other" (bounded metric labels)', () => {

@@ -50,7 +50,14 @@ export class SessionActivityConsumer {
     const s = subjects(this.deps.namespace);
     const running = await runPullConsumer(
       this.deps.nc,
-      { stream: s.sessionStream, durable: ACTIVITY_DURABLE, filterSubject: s.sessionEventsWildcard, ackWaitMs: 30_000, deliverNew: true, deadLetterSubject: s.deadLetter(ACTIVITY_DURABLE) },
+      {
+        stream: s.sessionStream,
+        durable: ACTIVITY_DURABLE,
+        filterSubject: s.sessionEventsWildcard,
+        ackWaitMs: 30_000,
+        deliverNew: true,
+        deadLetterSubject: s.deadLetter(ACTIVITY_DURABLE),
+      },
       (event) => this.handle(event),
       this.deps.logger,
       { metrics: this.deps.metrics, clock: this.deps.clock },

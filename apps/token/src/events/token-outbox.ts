@@ -25,7 +25,11 @@ export class TokenOutbox {
   /** Stages events inside the caller's transaction. */
   async stage(db: PoolClient, events: readonly TokenEvent[]): Promise<void> {
     for (const e of events) {
-      await db.query('INSERT INTO token_outbox (event_id, subject, payload) VALUES ($1, $2, $3)', [e.id, this.subjects.tokenEvent(e.type), Buffer.from(encode(e))]);
+      await db.query('INSERT INTO token_outbox (event_id, subject, payload) VALUES ($1, $2, $3)', [
+        e.id,
+        this.subjects.tokenEvent(e.type),
+        Buffer.from(encode(e)),
+      ]);
     }
   }
 

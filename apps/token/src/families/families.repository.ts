@@ -95,7 +95,11 @@ export class FamiliesRepository {
   /** Writes the new state; `expectedVersion` is the version it was decided on (TOKEN.VERSION_CONFLICT otherwise). */
   async update(db: PoolClient, f: RefreshFamily, expectedVersion: number, x: FamilyExtras): Promise<void> {
     const sets = COLUMNS.split(',').map((c, i) => `${c.trim()} = $${i + 3}`);
-    const r = await db.query(`UPDATE token_families SET ${sets.join(', ')} WHERE family_id = $1 AND version = $2`, [f.familyId, expectedVersion, ...values(f, x)]);
+    const r = await db.query(`UPDATE token_families SET ${sets.join(', ')} WHERE family_id = $1 AND version = $2`, [
+      f.familyId,
+      expectedVersion,
+      ...values(f, x),
+    ]);
     if (r.rowCount !== 1) throw new TokenError('TOKEN.VERSION_CONFLICT', `family ${f.familyId} is not at version ${expectedVersion}`);
   }
 

@@ -45,7 +45,10 @@ describe('family rows', () => {
   });
 
   it('a row round-trips through handleRefresh: the previous token within grace returns the current pair, an older one is reuse', () => {
-    const issued = issueFamily({ familyId: 'f1', userId: 'u1', sessionId: 's1', maxLifetimeMs: 86_400_000 }, { now: T0, randomBytes: seededRandomBytes(1), refreshTtlMs: 3_600_000 });
+    const issued = issueFamily(
+      { familyId: 'f1', userId: 'u1', sessionId: 's1', maxLifetimeMs: 86_400_000 },
+      { now: T0, randomBytes: seededRandomBytes(1), refreshTtlMs: 3_600_000 },
+    );
     const first = handleRefresh(issued.family, issued.refreshToken, { now: T0 + 10, randomBytes: seededRandomBytes(2), refreshTtlMs: 3_600_000 });
     expect(first.kind).toBe('rotated');
     const f = first.family!;

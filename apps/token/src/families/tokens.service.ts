@@ -1,4 +1,12 @@
-import { ForesightError, tokenErrorCode, type MessageContext, type TokenEvent, type TokenOrigin, type TokenPair, type TokenRevocationReason } from '@foresight/contracts';
+import {
+  ForesightError,
+  tokenErrorCode,
+  type MessageContext,
+  type TokenEvent,
+  type TokenOrigin,
+  type TokenPair,
+  type TokenRevocationReason,
+} from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import type { Clock } from '@foresight/time';
 import {
@@ -182,7 +190,10 @@ export class TokensService {
       origin: row.current_origin,
       accessExpiresAt: row.access_expires_at.getTime(),
       deliveredAt: row.delivered_at?.getTime() ?? null,
-      sealed: row.sealed_pair && row.sealed_generation !== null && row.sealed_until ? { pair: row.sealed_pair, generation: row.sealed_generation, until: row.sealed_until.getTime() } : null,
+      sealed:
+        row.sealed_pair && row.sealed_generation !== null && row.sealed_until
+          ? { pair: row.sealed_pair, generation: row.sealed_generation, until: row.sealed_until.getTime() }
+          : null,
     };
   }
 
@@ -193,7 +204,15 @@ export class TokensService {
     const jti = jtiOf(family.familyId, generation);
     let signed;
     try {
-      signed = await signAccessToken(this.deps.keys.ring(), { userId: family.userId, sessionId: family.sessionId, jti, now, ttlMs: cfg.accessTtlMs, issuer: cfg.issuer, audience: cfg.audience });
+      signed = await signAccessToken(this.deps.keys.ring(), {
+        userId: family.userId,
+        sessionId: family.sessionId,
+        jti,
+        now,
+        ttlMs: cfg.accessTtlMs,
+        issuer: cfg.issuer,
+        audience: cfg.audience,
+      });
     } catch (error) {
       throw isTokenError(error) ? toForesight(error) : error;
     }
@@ -206,7 +225,15 @@ export class TokensService {
       refreshExpiresAt: new Date(family.current.expiresAt).toISOString(),
       generation,
     };
-    const facts = { familyId: family.familyId, sessionId: family.sessionId, userId: family.userId, generation, jti, accessExpiresAt, refreshExpiresAt: family.current.expiresAt };
+    const facts = {
+      familyId: family.familyId,
+      sessionId: family.sessionId,
+      userId: family.userId,
+      generation,
+      jti,
+      accessExpiresAt,
+      refreshExpiresAt: family.current.expiresAt,
+    };
     return { pair, event: pairEvent(origin, facts, now, ctx) };
   }
 
@@ -214,7 +241,15 @@ export class TokensService {
    * Writes a rotation decided under the row lock: the new state, the new token's hash, the pair
    * sealed (for grace hits, or until a pre-minted pair is delivered) and the event.
    */
-  private async persistRotation(db: PoolClient, row: FamilyRow, next: RefreshFamily, refreshToken: string, origin: 'client' | 'scheduled', now: number, ctx: MessageContext) {
+  private async persistRotation(
+    db: PoolClient,
+    row: FamilyRow,
+    next: RefreshFamily,
+    refreshToken: string,
+    origin: 'client' | 'scheduled',
+    now: number,
+    ctx: MessageContext,
+  ) {
     const { pair, event } = await this.mint(next, refreshToken, origin, now, ctx);
     const generation = next.current.generation;
     const sealed = {
@@ -222,7 +257,12 @@ export class TokensService {
       generation,
       until: origin === 'client' ? now + this.deps.config.graceMs : next.current.expiresAt,
     };
-    await this.families.update(db, next, row.version, { origin, accessExpiresAt: Date.parse(pair.accessExpiresAt), deliveredAt: origin === 'client' ? now : null, sealed });
+    await this.families.update(db, next, row.version, {
+      origin,
+      accessExpiresAt: Date.parse(pair.accessExpiresAt),
+      deliveredAt: origin === 'client' ? now : null,
+      sealed,
+    });
     await this.families.insertToken(db, next.familyId, next.current.hash, generation, origin, now);
     await this.deps.outbox.stage(db, [event]);
     return { pair, events: [event] as TokenEvent[] };

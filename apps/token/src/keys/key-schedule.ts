@@ -25,7 +25,10 @@ export function verifyingKeys<K extends KeyTimes>(keys: readonly K[], now: numbe
   return byActivation.filter((k, i) => {
     if (k.activatesAt > now) return true;
     // The key that took over from k: the next one (by activation) that is already active.
-    const successor = byActivation.slice(0, i).reverse().find((s) => s.activatesAt <= now);
+    const successor = byActivation
+      .slice(0, i)
+      .reverse()
+      .find((s) => s.activatesAt <= now);
     return !successor || now < successor.activatesAt + maxTokenLifetimeMs + RETIREMENT_MARGIN_MS;
   });
 }

@@ -1,7 +1,16 @@
 import { Inject } from '@nestjs/common';
 import { Ctx, Payload } from '@nestjs/microservices';
 import type { ForesightConfig } from '@foresight/config';
-import { ErrorCodes, ForesightError, requestValidators, TokenCommandSchemas, tokenSubjects, type TokenCommands, type TokenOp, type TokenSubjects } from '@foresight/contracts';
+import {
+  ErrorCodes,
+  ForesightError,
+  requestValidators,
+  TokenCommandSchemas,
+  tokenSubjects,
+  type TokenCommands,
+  type TokenOp,
+  type TokenSubjects,
+} from '@foresight/contracts';
 import type { RpcMeta } from '@foresight/messaging';
 import { CONFIG, RpcContext, RpcController, RpcOp, type RpcEndpoint } from '@foresight/platform';
 import { TokensService } from '../families/tokens.service';
@@ -81,6 +90,7 @@ export class TokenRpcController {
 
   /** An op is served on its own subject only: a request for `issue` on the `jwks` subject is refused. */
   private onItsSubject(op: TokenOp, meta: RpcMeta): void {
-    if (meta.subject !== this.s.tokenRpc(op)) throw new ForesightError(ErrorCodes.UNKNOWN_OPERATION, `Operation "${op}" is served on ${this.s.tokenRpc(op)} only.`);
+    if (meta.subject !== this.s.tokenRpc(op))
+      throw new ForesightError(ErrorCodes.UNKNOWN_OPERATION, `Operation "${op}" is served on ${this.s.tokenRpc(op)} only.`);
   }
 }

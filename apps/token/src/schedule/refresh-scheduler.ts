@@ -44,7 +44,7 @@ function schedulerConfig(c: ForesightConfig['token']): SchedulerConfig {
 }
 
 /**
- * The predictive refresh (T2, T3), run by the leader instance once per bucket: families whose
+ * The predictive refresh, run by the leader instance once per bucket: families whose
  * access token expires soon are rated by their session's activity forecast and placed by
  * token-core's `planRefreshes` against a Holt-Winters forecast of the service's unscheduled work.
  * Those due now get their next pair minted off the request path (`rotateAhead`), which notifies
@@ -113,7 +113,8 @@ export class RefreshScheduler {
     let refreshed = 0;
     await runLimited(due, 4, async (e) => {
       try {
-        if (await this.deps.rotateAhead(e.sessionId, generation.get(e.sessionId)!, { correlationId: randomUUID(), causationId: 'token-scheduler' })) refreshed++;
+        if (await this.deps.rotateAhead(e.sessionId, generation.get(e.sessionId)!, { correlationId: randomUUID(), causationId: 'token-scheduler' }))
+          refreshed++;
       } catch (error) {
         this.deps.logger.warn({ err: error, familyId: e.sessionId }, 'pre-minting a pair failed; the next round retries');
       }

@@ -33,7 +33,7 @@ export class LiveSessions {
     if (!row) throw new ForesightError(ErrorCodes.SESSION_NOT_FOUND, 'No such session: create one before asking for tokens.');
     if (row.ended || row.expired) throw new ForesightError(ErrorCodes.SESSION_ENDED, 'The session has ended; create a new one and ask for tokens for it.');
     if (row.user_id !== null && row.user_id !== userId) {
-      throw new ForesightError(ErrorCodes.VALIDATION, "\"userId\" does not match the session's user.");
+      throw new ForesightError(ErrorCodes.VALIDATION, '"userId" does not match the session\'s user.');
     }
   }
 }

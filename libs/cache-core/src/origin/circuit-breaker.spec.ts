@@ -1,4 +1,3 @@
-import { seededRng } from '@foresight/random';
 import { ManualClock } from '@foresight/time';
 import { CircuitBreaker } from './circuit-breaker';
 import { Ewma } from './ewma';

@@ -41,7 +41,10 @@ async function settle<T>(clock: ManualClock, p: Promise<T>, maxMs = 60_000): Pro
 }
 
 function origin(clock: ManualClock, fetch: OriginFetch<string>, o: Partial<OriginOptions<string>> = {}) {
-  return new ResilientOrigin<string>({ id: 'o', fetch, timeoutMs: 100, backoff: { baseMs: 10, maxMs: 10, jitter: 'none' }, ...o }, { clock, timers: clock, rng: seededRng(1) });
+  return new ResilientOrigin<string>(
+    { id: 'o', fetch, timeoutMs: 100, backoff: { baseMs: 10, maxMs: 10, jitter: 'none' }, ...o },
+    { clock, timers: clock, rng: seededRng(1) },
+  );
 }
 
 describe('ResilientOrigin', () => {

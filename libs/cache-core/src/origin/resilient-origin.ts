@@ -85,7 +85,11 @@ export class ResilientOrigin<V> {
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw cancelled(key);
       if (!this.breaker.tryAcquire()) {
-        throw this.count(new CacheError('ORIGIN.CIRCUIT_OPEN', `Origin "${this.id}" is failing; its circuit is open for another ${Math.ceil(this.breaker.retryAfterMs)} ms.`, { cause: last }));
+        throw this.count(
+          new CacheError('ORIGIN.CIRCUIT_OPEN', `Origin "${this.id}" is failing; its circuit is open for another ${Math.ceil(this.breaker.retryAfterMs)} ms.`, {
+            cause: last,
+          }),
+        );
       }
       try {
         return await this.attempt(key, signal);
@@ -120,7 +124,9 @@ export class ResilientOrigin<V> {
       this.latency.update(clock.now() - started);
       return res;
     } catch (e) {
-      const err = isCacheError(e) ? e : new CacheError('ORIGIN.FAILED', `Origin "${this.id}" failed for "${key}": ${(e as Error)?.message ?? String(e)}`, { cause: e });
+      const err = isCacheError(e)
+        ? e
+        : new CacheError('ORIGIN.FAILED', `Origin "${this.id}" failed for "${key}": ${(e as Error)?.message ?? String(e)}`, { cause: e });
       if (err.code === 'DATA.NOT_FOUND') {
         // A healthy origin saying "no such key": counts for the breaker and the latency like a success.
         this.breaker.onSuccess();

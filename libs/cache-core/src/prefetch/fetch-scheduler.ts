@@ -1,7 +1,8 @@
 import { IndexedHeap } from '@foresight/heap';
 import { isCacheError, requireInt } from '../errors';
 import type { OriginRegistry } from '../origin/origin-registry';
-import type { OriginResponse, ResilientOrigin } from '../origin/resilient-origin';
+import type { Lane, OriginResponse, ResilientOrigin } from '../origin/resilient-origin';
+import { InFlightLoads, type Flight, type LoadOutcome } from './in-flight';
 
 /** One key a session would like prefetched. */
 export interface PrefetchRequest {
@@ -13,10 +14,14 @@ export interface PrefetchRequest {
 /** Options of {@link FetchScheduler}. */
 export interface FetchSchedulerOptions<V> {
   readonly origins: OriginRegistry<V>;
-  /** Receives each completed prefetch that no reader joined (readers store their own result). */
-  readonly onPrefetched: (key: string, response: OriginResponse<V>) => void;
-  /** Called when a prefetch fails (its error), e.g. to remember keys the origin does not have. */
-  readonly onPrefetchFailed?: (key: string, error: unknown) => void;
+  /**
+   * Stores a load's value when it lands, before the readers waiting for it resume (so a reader that
+   * comes next finds it cached). `prefetched`: no reader asked for it (a prefetch or a warm-up).
+   * Not called for a load invalidated while in flight: it may carry the value from before the change.
+   */
+  readonly store: (key: string, response: OriginResponse<V>, prefetched: boolean) => void;
+  /** Called when a load fails (not one invalidated while in flight), e.g. to remember keys the origin does not have. */
+  readonly onFailed?: (key: string, error: unknown) => void;
   /** Most queued prefetches per owner (session); the lowest priorities are dropped (default 32). */
   readonly maxQueuedPerOwner?: number;
   /** Abort an in-flight prefetch when no owner wants it any more (default false: let it land). */
@@ -26,6 +31,9 @@ export interface FetchSchedulerOptions<V> {
 /** Counters since creation. */
 export interface SchedulerStats {
   demandLoads: number;
+  /** Demand-lane loads started before any reader asked (the keys of the action just recorded). */
+  warmLoads: number;
+  warmFailed: number;
   /** Demand reads that joined a prefetch already in flight. */
   demandJoined: number;
   /** Demand reads that took over a queued prefetch. */
@@ -39,15 +47,8 @@ export interface SchedulerStats {
   prefetchDeduplicated: number;
   /** Prefetch requests refused because the origin's circuit is open or no origin serves the key. */
   prefetchRefused: number;
-}
-
-interface Flight<V> {
-  readonly promise: Promise<OriginResponse<V>>;
-  readonly lane: 'demand' | 'prefetch';
-  /** Only when stale prefetches may be aborted (an AbortController per load is not free). */
-  readonly controller: AbortController | undefined;
-  readonly owners: Set<string>;
-  demanded: boolean;
+  /** Loads in flight when their key was invalidated (their values were not stored). */
+  invalidatedInFlight: number;
 }
 
 interface Queued<V> {
@@ -60,12 +61,18 @@ interface Queued<V> {
  * Two lanes of origin loads. Demand loads start at once and are never queued behind prefetches;
  * prefetches wait in a per-origin priority queue and run with bounded concurrency per origin.
  * A key is never loaded twice at once: a demand read joins an in-flight prefetch or takes over a
- * queued one. Each owner (session) replaces its queued prefetches on every {@link schedule}, so
- * entries for a step the session has left are cancelled before they cost anything.
+ * queued one (unless the key was invalidated while that load ran). Each owner (session) replaces its
+ * queued prefetches on every {@link schedule}, so entries for a step the session has left are
+ * cancelled before they cost anything. Every load's value is handed to `store` as it lands.
+ *
+ * Over 300 lines on purpose: both lanes share the in-flight table and the per-origin queues; split,
+ * each half would reach into the other's state.
  */
 export class FetchScheduler<V> {
   readonly stats: SchedulerStats = {
     demandLoads: 0,
+    warmLoads: 0,
+    warmFailed: 0,
     demandJoined: 0,
     promoted: 0,
     prefetchStarted: 0,
@@ -74,8 +81,9 @@ export class FetchScheduler<V> {
     prefetchCancelled: 0,
     prefetchDeduplicated: 0,
     prefetchRefused: 0,
+    invalidatedInFlight: 0,
   };
-  private readonly flights = new Map<string, Flight<V>>();
+  private readonly flights = new InFlightLoads<V>();
   private readonly queued = new Map<string, Queued<V>>();
   private readonly queues = new Map<ResilientOrigin<V>, IndexedHeap>();
   private readonly running = new Map<ResilientOrigin<V>, number>();
@@ -108,15 +116,57 @@ export class FetchScheduler<V> {
       flight.demanded = true;
       if (flight.lane === 'demand') return { promise: flight.promise, joined: true };
       this.stats.demandJoined++;
-      // A prefetch is not retried; if it fails, the reader still gets a full demand load.
-      // A failed prefetch is retried as a demand load, unless the origin said the key does not exist.
-      return { promise: flight.promise.catch((e: unknown) => (isCacheError(e, 'DATA.NOT_FOUND') ? Promise.reject(e) : this.startDemand(key))), joined: true };
+      // A prefetch is not retried; if it fails, the reader still gets a full demand load (joining
+      // one already running), unless the origin said the key does not exist.
+      return {
+        promise: flight.promise.catch((e: unknown) => (isCacheError(e, 'DATA.NOT_FOUND') ? Promise.reject(e) : this.demand(key).promise)),
+        joined: true,
+      };
     }
-    if (this.queued.has(key)) {
-      this.stats.promoted++;
-      this.dequeue(key);
-    }
-    return { promise: this.startDemand(key), joined: false };
+    this.promote(key);
+    return { promise: this.startDemand(key, true).promise, joined: false };
+  }
+
+  /**
+   * Starts loading `key` on the demand lane before any reader asks (it is certain to be read next):
+   * the read then joins the load or finds the value, stored as prefetched unless a reader joined.
+   * False when the key is loading already or no origin serves it.
+   */
+  warm(key: string): boolean {
+    if (this.flights.has(key) || this.o.origins.find(key) === undefined) return false;
+    this.promote(key);
+    this.startDemand(key, false);
+    return true;
+  }
+
+  /**
+   * `key` changed at its origin: a load of it in flight may carry the value from before. Its value
+   * is not stored when it lands (readers already waiting for it still get it), and later reads start
+   * a new load instead of joining it. A queued prefetch stays queued: it will load the new value.
+   * True when a load was in flight.
+   */
+  invalidate(key: string): boolean {
+    const flight = this.flights.detach(key);
+    if (flight === undefined) return false;
+    for (const owner of flight.owners) this.forget(owner, key);
+    flight.owners.clear();
+    this.stats.invalidatedInFlight++;
+    return true;
+  }
+
+  /** {@link invalidate} for every key in flight that `matches`; returns how many loads were in flight. */
+  invalidateWhere(matches: (key: string) => boolean): number {
+    let n = 0;
+    for (const key of this.flights.keys()) if (matches(key) && this.invalidate(key)) n++;
+    return n;
+  }
+
+  /**
+   * Completion hook: resolves when every load of `key` running now has ended and its value was
+   * stored (or, invalidated, dropped). At once when none is running.
+   */
+  settled(key: string): Promise<void> {
+    return this.flights.settled(key);
   }
 
   /**
@@ -160,47 +210,46 @@ export class FetchScheduler<V> {
     this.schedule(owner, []);
   }
 
-  private startDemand(key: string): Promise<OriginResponse<V>> {
-    const origin = this.o.origins.resolve(key);
-    this.stats.demandLoads++;
-    const promise = origin.load(key, 'demand');
-    const flight: Flight<V> = { promise, lane: 'demand', controller: undefined, owners: new Set(), demanded: true };
-    this.flights.set(key, flight);
-    const done = () => {
-      if (this.flights.get(key) === flight) this.flights.delete(key);
-    };
-    promise.then(done, done);
-    return promise;
+  /** Takes a queued prefetch of `key` out of the queue: it is about to be loaded on the demand lane. */
+  private promote(key: string): void {
+    if (!this.queued.has(key)) return;
+    this.stats.promoted++;
+    this.dequeue(key);
+  }
+
+  private startDemand(key: string, demanded: boolean): Flight<V> {
+    if (demanded) this.stats.demandLoads++;
+    else this.stats.warmLoads++;
+    return this.start(key, this.o.origins.resolve(key), 'demand', new Set(), demanded);
   }
 
   private startPrefetch(q: Queued<V>): void {
-    const { key, origin } = q;
     this.stats.prefetchStarted++;
-    this.running.set(origin, this.runningPrefetches(origin) + 1);
-    const controller = this.o.abortStale ? new AbortController() : undefined;
-    const promise = origin.load(key, 'prefetch', controller?.signal);
-    const flight: Flight<V> = { promise, lane: 'prefetch', controller, owners: new Set(q.owners.keys()), demanded: false };
-    this.flights.set(key, flight);
-    promise.then(
-      (res) => {
-        this.finish(key, flight, origin);
-        this.stats.prefetchCompleted++;
-        if (!flight.demanded) this.o.onPrefetched(key, res);
-        this.pump();
-      },
-      (error: unknown) => {
-        this.finish(key, flight, origin);
-        this.stats.prefetchFailed++;
-        this.o.onPrefetchFailed?.(key, error);
-        this.pump();
-      },
-    );
+    this.running.set(q.origin, this.runningPrefetches(q.origin) + 1);
+    this.start(q.key, q.origin, 'prefetch', new Set(q.owners.keys()), false);
   }
 
-  private finish(key: string, flight: Flight<V>, origin: ResilientOrigin<V>): void {
-    if (this.flights.get(key) === flight) this.flights.delete(key);
+  private start(key: string, origin: ResilientOrigin<V>, lane: Lane, owners: Set<string>, demanded: boolean): Flight<V> {
+    const controller = lane === 'prefetch' && this.o.abortStale ? new AbortController() : undefined;
+    const promise = origin.load(key, lane, controller?.signal);
+    return this.flights.track(key, promise, { lane, controller, owners, demanded }, (flight, outcome) => this.ended(key, origin, flight, outcome));
+  }
+
+  /** A load ended: store its value (unless invalidated meanwhile), count it, start the next prefetch. */
+  private ended(key: string, origin: ResilientOrigin<V>, flight: Flight<V>, outcome: LoadOutcome<V>): void {
     for (const owner of flight.owners) this.forget(owner, key);
-    this.running.set(origin, this.runningPrefetches(origin) - 1);
+    if (flight.lane === 'prefetch') {
+      this.running.set(origin, this.runningPrefetches(origin) - 1);
+      if (outcome.ok) this.stats.prefetchCompleted++;
+      else this.stats.prefetchFailed++;
+    } else if (!outcome.ok && !flight.demanded) this.stats.warmFailed++;
+    try {
+      if (flight.invalidated) return;
+      if (outcome.ok) this.o.store(key, outcome.response, !flight.demanded);
+      else this.o.onFailed?.(key, outcome.error);
+    } finally {
+      if (flight.lane === 'prefetch') this.pump();
+    }
   }
 
   private pump(): void {
@@ -255,4 +304,3 @@ export class FetchScheduler<V> {
     return heap;
   }
 }
-

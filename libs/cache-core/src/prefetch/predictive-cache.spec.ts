@@ -18,7 +18,7 @@ const nextPage: ActionPredictor = {
   },
 };
 
-function setup(options: { declare?: boolean; learned?: LearnedRequirements; budget?: number } = {}) {
+function setup(options: { declare?: boolean; learned?: LearnedRequirements; budget?: number; warm?: boolean } = {}) {
   const clock = new ManualClock();
   const { registry, calls } = fakeOrigin(clock, 20);
   const protection = new ProtectionTable();
@@ -37,6 +37,7 @@ function setup(options: { declare?: boolean; learned?: LearnedRequirements; budg
     planner: { secondHopWidth: 0 },
     ttlByPattern: { 'page:*': 60_000 },
     defaultSizeBytes: 1,
+    warmCurrentAction: options.warm,
   });
   const run = async (ms: number) => {
     clock.advance(ms);
@@ -93,7 +94,7 @@ describe('PredictiveCache', () => {
     expect(node.absentKeys).toBe(1);
   });
 
-  it('restores a taken-over session\'s history, then plans from it on the next read; a tracked session keeps its own', async () => {
+  it("restores a taken-over session's history, then plans from it on the next read; a tracked session keeps its own", async () => {
     const { node, calls, run } = setup();
     expect(node.restoreHistory('moved', ['view:6', 'view:7'])).toBe(true);
     expect(node.historyOf('moved')).toEqual(['view:6', 'view:7']);
@@ -205,5 +206,45 @@ describe('PredictiveCache', () => {
     });
     expect(node.recordAction('s1', 'view:x').queued).toEqual(['page:a', 'page:b', 'page:c', 'page:d']);
     expect(node.recordAction('s2', 'view:y').queued).toEqual(['page:a', 'page:b']);
+  });
+
+  it('a key invalidated while its load is in flight: the reader gets the value, the cache does not keep it', async () => {
+    const { node, cache, calls, run } = setup();
+    const stale = node.get('s', 'page:9');
+    await run(10);
+    expect(node.invalidate('page:9')).toBe(true);
+    await run(10);
+    expect(await stale).toMatchObject({ source: 'origin', value: 'v:page:9' });
+    await node.settled('page:9');
+    expect(cache.has('page:9')).toBe(false);
+    const fresh = node.get('s', 'page:9');
+    await run(20);
+    expect(await fresh).toMatchObject({ source: 'origin' });
+    expect(cache.has('page:9')).toBe(true);
+    expect(calls.filter((k) => k === 'page:9')).toHaveLength(2);
+  });
+
+  it('invalidates by predicate: cached values, absent-key memory and loads in flight', async () => {
+    const { node, cache, run } = setup();
+    const a = node.get('s', 'page:1');
+    await run(20);
+    await a;
+    const inFlight = node.get('s', 'page:2');
+    expect(node.invalidateWhere((k) => k.startsWith('page:'))).toBe(2); // one cached, one loading
+    expect(cache.has('page:1')).toBe(false);
+    await run(20);
+    await inFlight;
+    expect(cache.has('page:2')).toBe(false);
+  });
+
+  it('warms the keys of the action just recorded on the demand lane; the next read finds them as prefetched', async () => {
+    const { node, calls, run } = setup({ warm: true });
+    node.recordAction('s', 'view:1', { userId: 'u1' });
+    // user:u1 is prefetched for the predicted next action already: not loaded twice.
+    expect(calls).toEqual(['page:2', 'user:u1', 'page:1']);
+    await run(20);
+    expect(await node.get('s', 'page:1')).toMatchObject({ source: 'cache', prefetched: true });
+    expect(node.scheduler.stats.warmLoads).toBe(1);
+    expect(node.warm('view:1', { userId: 'u1' })).toEqual([]); // cached now
   });
 });

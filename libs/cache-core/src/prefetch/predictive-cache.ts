@@ -1,87 +1,14 @@
-import type { Clock } from '@foresight/time';
 import { CacheError, isCacheError, requireInt, requireNumber } from '../errors';
-import type { ProtectionTable } from '../eviction/protection-table';
 import { PatternTable, requireKey } from '../keys';
-import type { OriginRegistry } from '../origin/origin-registry';
-import type { LearnedRequirements } from '../requirements/learned';
-import type { RequirementResolver } from '../requirements/resolver';
 import type { SkippedTemplate } from '../requirements/template';
-import type { ByteCache } from '../store/byte-cache';
+import { AbsentKeys } from './absent-keys';
 import { FetchScheduler, type PrefetchRequest } from './fetch-scheduler';
-import { PrefetchPlanner, type PlannedKey, type PlannerOptions } from './planner';
-import type { ActionPredictor } from './predictor';
+import { PrefetchPlanner, type PlannedKey } from './planner';
+import type { GetResult, PredictiveCacheOptions, PrefetchPlan } from './predictive-cache-options';
 import { prefetchPriority } from './priority';
 import { SessionState, type SessionStats } from './session-state';
 
-/** At most this many keys are remembered as absent (the oldest are forgotten first). */
-const MAX_ABSENT_KEYS = 10_000;
-
-/** Options of {@link PredictiveCache}. */
-export interface PredictiveCacheOptions<V> {
-  readonly cache: ByteCache<V>;
-  readonly origins: OriginRegistry<V>;
-  readonly requirements: RequirementResolver;
-  readonly clock: Clock;
-  /** Next-action model; without one the node only caches. */
-  readonly predictor?: ActionPredictor;
-  readonly planner?: PlannerOptions;
-  /** Feed `predictor.observe` with every recorded action (default false: the model is trained elsewhere). */
-  readonly learnOnline?: boolean;
-  /** Fed with every read, to learn requirements nobody declared. */
-  readonly learned?: LearnedRequirements;
-  /** The eviction scorer's table of predicted keys (Foresight policy); omitted with LRU/LFU. */
-  readonly protection?: ProtectionTable;
-  /** Requests of the session during which a predicted key stays protected (default 10). */
-  readonly protectSteps?: number;
-  /** TTL in ms by key pattern (most specific wins). */
-  readonly ttlByPattern?: Readonly<Record<string, number>>;
-  /** A session not seen for this long is forgotten (default 30 min). */
-  readonly sessionIdleMs?: number;
-  /** A session not seen for this long stops protecting its predicted keys (default 60 s). */
-  readonly liveSessionMs?: number;
-  /**
-   * Share of the cache budget that the predicted keys of all live sessions may take together
-   * (default 0.75; Infinity = unbounded). Each live session gets an equal slice; its most likely keys
-   * are protected and prefetched until the slice is used. Without it, many sessions or a small cache
-   * make prefetches evict each other before they are read.
-   */
-  readonly prefetchBudgetShare?: number;
-  /**
-   * When a session's predicted keys exceed its slice, older predictions count for `p × ageDecay^age`
-   * (age in the session's requests) and the least valuable are dropped (default 0.7).
-   */
-  readonly protectionAgeDecay?: number;
-  /**
-   * How long a key its origin does not have (`DATA.NOT_FOUND`) is remembered as absent: reads within it
-   * get the same error without asking the origin, and it is not prefetched (default 5,000 ms; 0 = off).
-   * Invalidating the key forgets it at once.
-   */
-  readonly notFoundTtlMs?: number;
-  /** Size assumed for a key never loaded before (default 1,024 bytes). */
-  readonly defaultSizeBytes?: number;
-  /** Passed to the scheduler. */
-  readonly maxQueuedPerOwner?: number;
-  readonly abortStalePrefetches?: boolean;
-}
-
-/** Result of a read. */
-export interface GetResult<V> {
-  readonly value: V;
-  /** `cache`: no wait; `inflight`: joined a load already running; `origin`: loaded on demand. */
-  readonly source: 'cache' | 'inflight' | 'origin';
-  /** The value was in the cache thanks to a prefetch (first read of a prefetched entry). */
-  readonly prefetched: boolean;
-  /** Time spent waiting for the origin, ms. */
-  readonly waitedMs: number;
-}
-
-/** What one recorded action planned. */
-export interface PrefetchPlan {
-  readonly planned: readonly PlannedKey[];
-  /** Keys sent to the prefetch queue (not resident, not already loading). */
-  readonly queued: readonly string[];
-  readonly skipped: readonly SkippedTemplate[];
-}
+export type { GetResult, PredictiveCacheOptions, PrefetchPlan } from './predictive-cache-options';
 
 /**
  * The node-side API of predictive caching: `recordAction` (= updateProfile) asks the model for
@@ -103,9 +30,8 @@ export class PredictiveCache<V> {
   private readonly ageDecay: number;
   private lastSweep = 0;
   private lastLiveSweep = 0;
-  /** Keys the origin said do not exist, until when (insertion order = expiry order: one TTL). */
-  private readonly absent = new Map<string, number>();
-  private readonly notFoundTtl: number;
+  /** Keys the origin said do not exist. */
+  private readonly absent: AbsentKeys;
 
   constructor(private readonly o: PredictiveCacheOptions<V>) {
     this.planner = o.predictor ? new PrefetchPlanner(o.predictor, o.planner) : undefined;
@@ -115,18 +41,20 @@ export class PredictiveCache<V> {
     this.liveMs = requireNumber('liveSessionMs', o.liveSessionMs ?? 60_000, 1);
     this.budgetShare = requireNumber('prefetchBudgetShare', o.prefetchBudgetShare ?? 0.75, 0);
     this.ageDecay = requireNumber('protectionAgeDecay', o.protectionAgeDecay ?? 0.7, 0, 1);
-    this.notFoundTtl = requireNumber('notFoundTtlMs', o.notFoundTtlMs ?? 5_000, 0);
+    this.absent = new AbsentKeys(requireNumber('notFoundTtlMs', o.notFoundTtlMs ?? 5_000, 0));
     for (const [pattern, ms] of Object.entries(o.ttlByPattern ?? {})) this.ttl.set(pattern, requireNumber(`ttl of ${pattern}`, ms, 0));
     this.scheduler = new FetchScheduler<V>({
       origins: o.origins,
       maxQueuedPerOwner: o.maxQueuedPerOwner,
       abortStale: o.abortStalePrefetches,
-      onPrefetched: (key, res) => {
+      // Every load stores its value as it lands (a reader joining it finds it stored), unless its
+      // key was invalidated meanwhile.
+      store: (key, res, prefetched) => {
         this.rememberSize(key, res.size);
-        if (!this.o.cache.has(key)) this.o.cache.set(key, res.value, res.size, { prefetched: true, ttlMs: this.ttl.match(key) });
+        if (!this.o.cache.has(key)) this.o.cache.set(key, res.value, res.size, { prefetched, ttlMs: this.ttl.match(key) });
       },
-      onPrefetchFailed: (key, error) => {
-        if (isCacheError(error, 'DATA.NOT_FOUND')) this.rememberAbsent(key);
+      onFailed: (key, error) => {
+        if (isCacheError(error, 'DATA.NOT_FOUND')) this.absent.remember(key, this.o.clock.now());
       },
     });
   }
@@ -140,7 +68,24 @@ export class PredictiveCache<V> {
     if (this.o.learnOnline && before.length > 0) this.o.predictor?.observe?.(before, action);
     this.o.learned?.onAction(sessionId, action);
     this.o.protection?.advance(sessionId, now);
-    return this.plan(sessionId, s, context, now);
+    const plan = this.plan(sessionId, s, context, now);
+    if (this.o.warmCurrentAction) this.warm(action, context);
+    return plan;
+  }
+
+  /**
+   * Starts loading the keys `action` itself needs (declared or learned) that are neither cached nor
+   * loading, on the demand lane: the read that follows joins the load or finds the value. Returns
+   * the keys it started. A template it cannot fill is skipped.
+   */
+  warm(action: string, context: Readonly<Record<string, string | number | undefined>> = {}): string[] {
+    const now = this.o.clock.now();
+    const started: string[] = [];
+    for (const { key } of this.o.requirements.resolve(action, context).keys) {
+      if (this.o.cache.has(key) || this.absent.has(key, now)) continue;
+      if (this.scheduler.warm(key)) started.push(key);
+    }
+    return started;
   }
 
   /**
@@ -187,49 +132,41 @@ export class PredictiveCache<V> {
       if (hit.prefetchUsed) s.stats.prefetchUsed++;
       return { value: hit.value, source: 'cache', prefetched: hit.prefetchUsed, waitedMs: 0 };
     }
-    if (this.isAbsent(key, now)) {
-      throw new CacheError('DATA.NOT_FOUND', `The origin of "${key}" answered that it does not exist, less than ${this.notFoundTtl} ms ago.`);
+    if (this.absent.has(key, now)) {
+      throw new CacheError('DATA.NOT_FOUND', `The origin of "${key}" answered that it does not exist, less than ${this.absent.ttlMs} ms ago.`);
     }
     const { promise, joined } = this.scheduler.demand(key);
     if (joined) s.stats.joined++;
     else s.stats.misses++;
-    let res;
-    try {
-      res = await promise;
-    } catch (error) {
-      if (isCacheError(error, 'DATA.NOT_FOUND')) this.rememberAbsent(key);
-      throw error;
-    }
-    this.rememberSize(key, res.size);
-    if (!this.o.cache.has(key)) this.o.cache.set(key, res.value, res.size, { ttlMs: this.ttl.match(key) });
+    const res = await promise; // stored by the scheduler as it landed
     return { value: res.value, source: joined ? 'inflight' : 'origin', prefetched: false, waitedMs: this.o.clock.now() - now };
   }
 
-  /** Invalidation: drops `key` (an origin announced a change), also its "does not exist" memory. */
+  /**
+   * Invalidation (an origin announced a change): drops `key`, its "does not exist" memory, and the
+   * value of a load of it in flight, which may predate the change. True when something was dropped.
+   */
   invalidate(key: string): boolean {
-    const wasAbsent = this.absent.delete(key);
-    return this.o.cache.delete(key) || wasAbsent;
+    const inFlight = this.scheduler.invalidate(key);
+    const wasAbsent = this.absent.forget(key);
+    return this.o.cache.delete(key) || wasAbsent || inFlight;
+  }
+
+  /** {@link invalidate} for every key that `matches`; returns how many values (cached or loading) were dropped. */
+  invalidateWhere(matches: (key: string) => boolean): number {
+    const inFlight = this.scheduler.invalidateWhere(matches);
+    this.absent.forgetWhere(matches);
+    return this.o.cache.deleteWhere(matches) + inFlight;
+  }
+
+  /** Resolves when every load of `key` running now has ended and its value was stored or dropped. */
+  settled(key: string): Promise<void> {
+    return this.scheduler.settled(key);
   }
 
   /** Keys remembered as absent at their origin right now (for stats). */
   get absentKeys(): number {
     return this.absent.size;
-  }
-
-  private isAbsent(key: string, now: number): boolean {
-    return (this.absent.get(key) ?? 0) > now;
-  }
-
-  private rememberAbsent(key: string): void {
-    if (this.notFoundTtl <= 0) return;
-    const now = this.o.clock.now();
-    this.absent.delete(key); // re-insert at the end: the map stays in expiry order
-    this.absent.set(key, now + this.notFoundTtl);
-    // Expired entries are at the front; also bound the memory.
-    for (const [k, until] of this.absent) {
-      if (until > now && this.absent.size <= MAX_ABSENT_KEYS) break;
-      this.absent.delete(k);
-    }
   }
 
   /**
@@ -294,7 +231,7 @@ export class PredictiveCache<V> {
       if (protection && !protection.holds(sessionId, key)) continue;
       const size = sizeOf(key);
       if (this.o.cache.has(key) || !this.o.cache.wouldAdmit(key, size, true)) continue;
-      if (this.isAbsent(key, now)) continue;
+      if (this.absent.has(key, now)) continue;
       const origin = this.o.origins.find(key);
       if (origin === undefined) continue;
       const priority = prefetchPriority({ probability: p, latencyMs: origin.latency.value, sizeBytes: size, timeToNextRequestMs: s.gap.value });

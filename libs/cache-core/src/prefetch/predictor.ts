@@ -31,8 +31,7 @@ export interface ActionIndex {
  * catch-all bucket) is never predicted as a concrete action.
  */
 export function indexedPredictor(vocabulary: ActionIndex, model: IndexedModel, maxHistory = 8): ActionPredictor {
-  const encode = (history: readonly string[], grow: boolean) =>
-    history.slice(-maxHistory).map((a) => (grow ? vocabulary.encode(a) : vocabulary.lookup(a)));
+  const encode = (history: readonly string[], grow: boolean) => history.slice(-maxHistory).map((a) => (grow ? vocabulary.encode(a) : vocabulary.lookup(a)));
   return {
     predict(history, n) {
       const out: PredictedAction[] = [];

@@ -84,7 +84,12 @@ describe('learned requirements', () => {
     // Merging a second node's evidence adds up; malformed entries are skipped.
     const garbage = [{ shape: 42 }, { shape: 'x', n: -1, templates: [] }, { shape: 'view:{0}', n: 2, templates: [['reviews:{0}', 2], ['bad', 'x'], 'junk'] }];
     expect(restored.importEvidence(garbage as never)).toBe(1);
-    expect(restored.requirementsFor('view:9').map((r) => r.key).sort()).toEqual(['product:9', 'reviews:9']);
+    expect(
+      restored
+        .requirementsFor('view:9')
+        .map((r) => r.key)
+        .sort(),
+    ).toEqual(['product:9', 'reviews:9']);
   });
 
   it('forgets a requirement when behaviour changes (decay)', () => {

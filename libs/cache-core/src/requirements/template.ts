@@ -19,7 +19,10 @@ export type FillResult = { readonly key: string } | { readonly skipped: SkippedT
 function checkBraces(source: string, what: string): void {
   const stripped = source.replace(PLACEHOLDER, '');
   if (stripped.includes('{') || stripped.includes('}')) {
-    throw new CacheError('REQUIREMENT.INVALID_TEMPLATE', `${what} ${JSON.stringify(source)} has a malformed placeholder; use {name} with letters, digits, "_" or ".".`);
+    throw new CacheError(
+      'REQUIREMENT.INVALID_TEMPLATE',
+      `${what} ${JSON.stringify(source)} has a malformed placeholder; use {name} with letters, digits, "_" or ".".`,
+    );
   }
 }
 
@@ -69,7 +72,10 @@ export class KeyTemplate {
 
   constructor(readonly source: string) {
     if (typeof source !== 'string' || source.length === 0 || source.length > 512 || source.includes('*') || /\s/.test(source)) {
-      throw new CacheError('REQUIREMENT.INVALID_TEMPLATE', `Key template ${JSON.stringify(String(source).slice(0, 80))} must be 1-512 characters without spaces or "*".`);
+      throw new CacheError(
+        'REQUIREMENT.INVALID_TEMPLATE',
+        `Key template ${JSON.stringify(String(source).slice(0, 80))} must be 1-512 characters without spaces or "*".`,
+      );
     }
     checkBraces(source, 'Key template');
     this.placeholders = [...source.matchAll(PLACEHOLDER)].map((m) => m[1]!);

@@ -227,7 +227,8 @@ export class ByteCache<V> {
     while (this.used + incoming > this.budgetBytes) {
       const victim = this.policy.victim();
       if (victim === undefined || !this.entries.has(victim)) {
-        if (victim !== undefined) throw new CacheError('CACHE.INVALID_ARGUMENT', `Eviction policy "${this.policy.name}" chose "${victim}", which is not resident.`);
+        if (victim !== undefined)
+          throw new CacheError('CACHE.INVALID_ARGUMENT', `Eviction policy "${this.policy.name}" chose "${victim}", which is not resident.`);
         return false;
       }
       this.remove(victim, 'evicted');

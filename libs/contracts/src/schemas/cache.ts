@@ -29,7 +29,12 @@ export const PrefetchBody = Type.Object({ action: ActionName, context: Type.Opti
 /** `PUT /v1/requirements`: what an action pattern needs; `keys: []` removes the declaration. */
 export const RequirementDeclaration = Type.Object(
   {
-    pattern: Type.String({ minLength: 1, maxLength: 512, description: 'Action pattern; {name} matches one segment (no ":" or "/")', example: 'view_product:{id}' }),
+    pattern: Type.String({
+      minLength: 1,
+      maxLength: 512,
+      description: 'Action pattern; {name} matches one segment (no ":" or "/")',
+      example: 'view_product:{id}',
+    }),
     keys: Type.Array(Type.String({ minLength: 1, maxLength: 512 }), {
       maxItems: MAX_TEMPLATES,
       description: 'Key templates filled from the pattern and the session context; [] removes the declaration',
@@ -46,7 +51,12 @@ const InvalidateKeys = Type.Array(DataKey, {
   description: `Keys that changed (1–${MAX_INVALIDATE_KEYS})`,
   example: ['product:42'],
 });
-const InvalidatePattern = Type.String({ minLength: 1, maxLength: 512, description: 'Or a key pattern ("*" matches one or more characters)', example: 'product:*' });
+const InvalidatePattern = Type.String({
+  minLength: 1,
+  maxLength: 512,
+  description: 'Or a key pattern ("*" matches one or more characters)',
+  example: 'product:*',
+});
 
 /** `POST /v1/invalidate`: exactly one of `keys` and `pattern`. */
 export const InvalidateBody = Type.Union(
@@ -81,7 +91,9 @@ export const DataGetReply = Type.Object({
 
 export const DataPrefetchReply = Type.Object({
   action: Type.String(),
-  planned: Type.Array(Type.Object({ key: Type.String(), p: Type.Number() }), { description: 'Keys the action needs, with their weight (declared 1, learned: the confidence)' }),
+  planned: Type.Array(Type.Object({ key: Type.String(), p: Type.Number() }), {
+    description: 'Keys the action needs, with their weight (declared 1, learned: the confidence)',
+  }),
   queued: Type.Array(Type.String(), { description: 'Keys sent to the prefetch queue (not cached, not already loading)' }),
   skipped: Type.Array(Type.Object({ template: Type.String(), reason: Type.String() }), { description: 'Templates that could not be filled, with the reason' }),
 });
@@ -145,7 +157,11 @@ export const RequirementsPutReply = Type.Object({ declaration: RequirementDeclar
 export const RequirementsListReply = Type.Object({ declarations: Type.Array(RequirementDeclaration) });
 
 /** `POST /v1/invalidate` (202): what was broadcast. */
-export const InvalidateAccepted = Type.Object({ accepted: Type.Literal(true), keys: Type.Optional(Type.Array(Type.String())), pattern: Type.Optional(Type.String()) });
+export const InvalidateAccepted = Type.Object({
+  accepted: Type.Literal(true),
+  keys: Type.Optional(Type.Array(Type.String())),
+  pattern: Type.Optional(Type.String()),
+});
 
 export type PrefetchContext = Static<typeof PrefetchContext>;
 export type PrefetchBody = Static<typeof PrefetchBody>;

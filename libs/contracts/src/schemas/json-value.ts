@@ -80,7 +80,13 @@ function find(v: unknown, depth: number, limits: JsonValueLimits, count: { keys:
 export function jsonValueProblem(value: unknown, limits: JsonValueLimits = DEFAULT_LIMITS): JsonValueProblem | undefined {
   const found = find(value, 0, limits, { keys: 0 });
   if (!found) return undefined;
-  return { rule: found.rule, pointer: found.path.reverse().map((p) => `/${escape(p)}`).join('') };
+  return {
+    rule: found.rule,
+    pointer: found.path
+      .reverse()
+      .map((p) => `/${escape(p)}`)
+      .join(''),
+  };
 }
 
 /** True when {@link jsonValueProblem} finds nothing. */

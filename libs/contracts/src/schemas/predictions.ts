@@ -7,7 +7,11 @@ export const MAX_PREDICTIONS = 50;
 export const DEFAULT_PREDICTIONS = 5;
 
 /** `n` of a prediction request, on the bus and in `?n=`. */
-export const PredictionCount = Type.Integer({ minimum: 1, maximum: MAX_PREDICTIONS, description: `How many predictions, 1–${MAX_PREDICTIONS} (default ${DEFAULT_PREDICTIONS})` });
+export const PredictionCount = Type.Integer({
+  minimum: 1,
+  maximum: MAX_PREDICTIONS,
+  description: `How many predictions, 1–${MAX_PREDICTIONS} (default ${DEFAULT_PREDICTIONS})`,
+});
 
 // ---- Prediction service commands (NATS) ----
 

@@ -84,7 +84,10 @@ const CASES: readonly [name: string, schema: TSchema, valid: unknown[], invalid:
   [
     'PUT requirements',
     RequirementDeclaration,
-    [{ pattern: 'view_product:{id}', keys: ['product:{id}'] }, { pattern: 'home', keys: [] }],
+    [
+      { pattern: 'view_product:{id}', keys: ['product:{id}'] },
+      { pattern: 'home', keys: [] },
+    ],
     [
       [{ pattern: 'a', keys: 'b' }, /^"keys" must be a list of at most 64 key templates/],
       [{ pattern: 'a', keys: Array.from({ length: 65 }, (_, i) => `k${i}`) }, /^"keys" must be a list of at most 64 key templates/],
@@ -123,8 +126,29 @@ const CASES: readonly [name: string, schema: TSchema, valid: unknown[], invalid:
       [{ refreshToken: 'x'.repeat(513) }, /^"refreshToken" must be a non-empty string of at most 512 characters/],
     ],
   ],
-  ['a data key in the URL', DataKeyParam, ['product:42', 'user/7:orders', 'k'.repeat(512)], [['', /data key/], ['a b', /data key/], ['prod*', /data key/], ['ünï', /data key/], ['k'.repeat(513), /data key/]]],
-  ['?n= and the bus\'s n', PredictionCount, [1, 50], [[0, /from 1 to 50/], [51, /from 1 to 50/], [2.5, /from 1 to 50/], ['3', /from 1 to 50/]]],
+  [
+    'a data key in the URL',
+    DataKeyParam,
+    ['product:42', 'user/7:orders', 'k'.repeat(512)],
+    [
+      ['', /data key/],
+      ['a b', /data key/],
+      ['prod*', /data key/],
+      ['ünï', /data key/],
+      ['k'.repeat(513), /data key/],
+    ],
+  ],
+  [
+    "?n= and the bus's n",
+    PredictionCount,
+    [1, 50],
+    [
+      [0, /from 1 to 50/],
+      [51, /from 1 to 50/],
+      [2.5, /from 1 to 50/],
+      ['3', /from 1 to 50/],
+    ],
+  ],
 ];
 
 describe.each(CASES)('%s', (_name, schema, valid, invalid) => {
@@ -150,12 +174,20 @@ describe('NATS commands', () => {
 
   it('check what the owner node relies on', () => {
     expect(shard('var.put').problem({ sessionId: SID, group: 'cart', name: 'n', value: { 'k\u0000': 'v\u0000' } })).toBeUndefined();
-    expect(shard('var.put').problem({ sessionId: SID, group: 'cart', name: 'n', value: ['\ud800'] })?.message).toMatch(/^"value" must be a JSON value without unpaired/);
-    expect(shard('session.create').problem({ sessionId: SID, userId: 'x\u0000', groups: {} })?.message).toMatch(/^"userId" contains a character that cannot be stored/);
+    expect(shard('var.put').problem({ sessionId: SID, group: 'cart', name: 'n', value: ['\ud800'] })?.message).toMatch(
+      /^"value" must be a JSON value without unpaired/,
+    );
+    expect(shard('session.create').problem({ sessionId: SID, userId: 'x\u0000', groups: {} })?.message).toMatch(
+      /^"userId" contains a character that cannot be stored/,
+    );
     expect(shard('session.create').problem({ sessionId: SID, groups: {} })?.message).toMatch(/^"userId" is required/);
-    expect(shard('sessions.touch').problem({ sessionIds: Array.from({ length: 10_001 }, () => SID) })?.message).toBe('"sessionIds" must be a list of at most 10,000 session ids.');
+    expect(shard('sessions.touch').problem({ sessionIds: Array.from({ length: 10_001 }, () => SID) })?.message).toBe(
+      '"sessionIds" must be a list of at most 10,000 session ids.',
+    );
     expect(shard('data.get').problem({ sessionId: SID, key: 'a*' })?.message).toMatch(/^"key" must be a data key/);
-    expect(shard('var.get').problem({ sessionId: 'a b', group: 'cart', name: 'n' })?.message).toBe('"sessionId" must be a session id: 1–64 characters of A–Z a–z 0–9 _ -.');
+    expect(shard('var.get').problem({ sessionId: 'a b', group: 'cart', name: 'n' })?.message).toBe(
+      '"sessionId" must be a session id: 1–64 characters of A–Z a–z 0–9 _ -.',
+    );
     expect(shard('session.get').problem({ sessionId: SID, groups: 'cart' })?.message).toBe('"groups" must be a list of at most 64 group names.');
   });
 
@@ -173,6 +205,8 @@ describe('NATS commands', () => {
     const heartbeat = new Validator(MetadataCommandSchemas.heartbeat.request);
     expect(heartbeat.problem({ incarnation: 'i1', appliedVersion: 3 })).toBeUndefined();
     expect(heartbeat.problem({ incarnation: '' })?.message).toBe('"incarnation" must be a non-empty string of at most 64 characters.');
-    expect(new Validator(MetadataCommandSchemas.owner.request).problem({ sessionId: 'x'.repeat(129) })?.message).toBe('"sessionId" must be a non-empty string of at most 128 characters.');
+    expect(new Validator(MetadataCommandSchemas.owner.request).problem({ sessionId: 'x'.repeat(129) })?.message).toBe(
+      '"sessionId" must be a non-empty string of at most 128 characters.',
+    );
   });
 });

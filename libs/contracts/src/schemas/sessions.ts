@@ -48,7 +48,10 @@ export const RecordActionCommand = Type.Object({ sessionId: SessionIdString, act
 /** Most session ids in one `sessions.touch` batch. */
 export const MAX_TOUCH_BATCH = 10_000;
 export const TouchSessionsCommand = Type.Object({
-  sessionIds: Type.Array(Type.String({ maxLength: Limits.sessionIdLength }), { maxItems: MAX_TOUCH_BATCH, [ERROR_MESSAGE]: `a list of at most ${MAX_TOUCH_BATCH.toLocaleString('en-US')} session ids` }),
+  sessionIds: Type.Array(Type.String({ maxLength: Limits.sessionIdLength }), {
+    maxItems: MAX_TOUCH_BATCH,
+    [ERROR_MESSAGE]: `a list of at most ${MAX_TOUCH_BATCH.toLocaleString('en-US')} session ids`,
+  }),
 });
 
 // ---- Variable commands and bodies ----

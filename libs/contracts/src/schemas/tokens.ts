@@ -5,7 +5,11 @@ import { ERROR_MESSAGE, FamilyId, Generation, Instant, SessionIdString, UserId }
 export const MAX_REFRESH_TOKEN_LENGTH = 512;
 
 const TokenUserId = Type.String({ ...UserId, description: "The signed-in user; defaults to the session's userId (they must match if both are set)" });
-const RefreshToken = Type.String({ minLength: 1, maxLength: MAX_REFRESH_TOKEN_LENGTH, description: 'The refresh token of the pair you hold (43 base64url characters)' });
+const RefreshToken = Type.String({
+  minLength: 1,
+  maxLength: MAX_REFRESH_TOKEN_LENGTH,
+  description: 'The refresh token of the pair you hold (43 base64url characters)',
+});
 
 // ---- REST bodies ----
 

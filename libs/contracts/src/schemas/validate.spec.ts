@@ -37,12 +37,14 @@ describe('Validator', () => {
 
   it('says why a string cannot be stored (NUL, unpaired surrogates)', () => {
     for (const name of ['a\u0000', 'a\ud800', '\udc00b']) {
-      expect(refusal(() => v.parse({ name })).message).toBe('"name" contains a character that cannot be stored: NUL (\\u0000) or an unpaired UTF-16 surrogate. Remove it.');
+      expect(refusal(() => v.parse({ name })).message).toBe(
+        '"name" contains a character that cannot be stored: NUL (\\u0000) or an unpaired UTF-16 surrogate. Remove it.',
+      );
     }
     expect(v.parse({ name: 'ünï 😀' })).toEqual({ name: 'ünï 😀' });
   });
 
-  it('uses a schema\'s own sentence when it has one, and explains the variant of a union the value fits', () => {
+  it("uses a schema's own sentence when it has one, and explains the variant of a union the value fits", () => {
     const code = new Validator(Type.Object({ code: Type.String({ pattern: '^[a-z]+$', [ERROR_MESSAGE]: 'lower-case letters' }) }));
     expect(refusal(() => code.parse({ code: 'A' })).message).toBe('"code" must be lower-case letters.');
     const either = new Validator(Type.Object({ id: Type.Union([StorableText(4), Type.Null()]) }));

@@ -50,7 +50,8 @@ export function describe(schema: Described): string {
       const items = describe(schema.items as Described);
       const min = schema.minItems as number | undefined;
       const max = schema.maxItems as number | undefined;
-      const range = min !== undefined && max !== undefined ? `${min}–${max}` : max !== undefined ? `at most ${max}` : min !== undefined ? `at least ${min}` : '';
+      const range =
+        min !== undefined && max !== undefined ? `${min}–${max}` : max !== undefined ? `at most ${max}` : min !== undefined ? `at least ${min}` : '';
       return `a list of ${range ? `${range} ` : ''}items, each ${items}`;
     }
     case 'Object':
@@ -124,7 +125,8 @@ function errorSentence(e: ValueError, what: string): string {
       if (schema[Kind] === JSON_VALUE_KIND) {
         const problem = jsonValueProblem(e.value, (schema as { 'x-json-limits'?: JsonValueLimits })['x-json-limits']);
         if (problem) {
-          const at = problem.pointer === '' ? '' : ` (see ${problem.pointer.length > MAX_POINTER ? `${problem.pointer.slice(0, MAX_POINTER)}…` : problem.pointer})`;
+          const at =
+            problem.pointer === '' ? '' : ` (see ${problem.pointer.length > MAX_POINTER ? `${problem.pointer.slice(0, MAX_POINTER)}…` : problem.pointer})`;
           return `${subject} must be a JSON value ${problem.rule}${at}.`;
         }
       }
@@ -186,6 +188,8 @@ export function validate<T extends TSchema>(schema: T, value: unknown, what = 'T
 export const isOptional = (schema: TSchema): boolean => (schema as { [OptionalKind]?: string })[OptionalKind] === 'Optional';
 
 /** One compiled request validator per operation of a command table (`{ op: { request, reply } }`). */
-export function requestValidators<S extends Readonly<Record<string, { readonly request: TSchema }>>>(table: S): { readonly [K in keyof S]: Validator<S[K]['request']> } {
+export function requestValidators<S extends Readonly<Record<string, { readonly request: TSchema }>>>(
+  table: S,
+): { readonly [K in keyof S]: Validator<S[K]['request']> } {
   return Object.fromEntries(Object.entries(table).map(([op, c]) => [op, new Validator(c.request)])) as { [K in keyof S]: Validator<S[K]['request']> };
 }

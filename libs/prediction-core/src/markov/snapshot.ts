@@ -84,8 +84,7 @@ export function decodeMarkov(bytes: Uint8Array): VariableOrderMarkov {
   const actions = typedFrom(Int32Array, wire.actions);
   const counts = typedFrom(Uint32Array, wire.counts);
   const total = sizes?.reduce((s, n) => s + n, 0);
-  if (!keys || !sizes || !actions || !counts || keys.length !== sizes.length || keys.length === 0 ||
-      actions.length !== total || counts.length !== total) {
+  if (!keys || !sizes || !actions || !counts || keys.length !== sizes.length || keys.length === 0 || actions.length !== total || counts.length !== total) {
     throw new PredictionError('PREDICTION.SNAPSHOT_CORRUPT', 'Markov snapshot arrays are missing or inconsistent.');
   }
   let model: VariableOrderMarkov;

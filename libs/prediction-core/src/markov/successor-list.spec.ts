@@ -31,8 +31,20 @@ describe.each([
 
   it('removes rare successors and keeps the rest indexed', () => {
     const list = make();
-    for (const [a, c] of [[5, 1], [6, 3], [7, 2], [8, 1]] as const) list.increment(a, c);
+    for (const [a, c] of [
+      [5, 1],
+      [6, 3],
+      [7, 2],
+      [8, 1],
+    ] as const)
+      list.increment(a, c);
     expect(list.removeBelow(2)).toBe(2);
-    check(list, new Map([[6, 3], [7, 2]]));
+    check(
+      list,
+      new Map([
+        [6, 3],
+        [7, 2],
+      ]),
+    );
   });
 });

@@ -32,7 +32,10 @@ export class UserBlendedMarkov {
   private readonly buffer = new TopNBuffer(32);
   private denseA = new Float64Array(0);
 
-  constructor(readonly global: VariableOrderMarkov, options: UserBlendOptions = {}) {
+  constructor(
+    readonly global: VariableOrderMarkov,
+    options: UserBlendOptions = {},
+  ) {
     this.priorStrength = requireNumber('priorStrength', options.priorStrength ?? 20, 0, 1e9);
     this.maxUserWeight = requireNumber('maxUserWeight', options.maxUserWeight ?? 0.5, 0, 1);
     this.maxUsers = requireInt('maxUsers', options.maxUsers ?? 10_000, 1);
@@ -96,8 +99,7 @@ export class UserBlendedMarkov {
       for (const { action } of [...fromGlobal, ...fromUser]) {
         if (seen.has(action)) continue;
         seen.add(action);
-        const p = lambda * user.probabilityAt(history, history.length, action) +
-          (1 - lambda) * this.global.probabilityAt(history, history.length, action);
+        const p = lambda * user.probabilityAt(history, history.length, action) + (1 - lambda) * this.global.probabilityAt(history, history.length, action);
         buf.offer(action, p);
       }
       const bound = lambda * (fromUser[depth - 1]?.p ?? 0) + (1 - lambda) * (fromGlobal[depth - 1]?.p ?? 0);

@@ -114,8 +114,12 @@ function decode(bytes: Uint8Array): WireArtifact {
   if (wire.formatVersion !== RNN_ARTIFACT_FORMAT_VERSION) {
     throw incompatible(`RNN artifact format ${wire.formatVersion} is not supported (expected ${RNN_ARTIFACT_FORMAT_VERSION}).`);
   }
-  if (typeof wire.topology !== 'string' || typeof wire.weightSpecs !== 'string' || !(wire.weights instanceof Uint8Array) ||
-      checksum(wire.topology, wire.weightSpecs, wire.weights) !== wire.checksum) {
+  if (
+    typeof wire.topology !== 'string' ||
+    typeof wire.weightSpecs !== 'string' ||
+    !(wire.weights instanceof Uint8Array) ||
+    checksum(wire.topology, wire.weightSpecs, wire.weights) !== wire.checksum
+  ) {
     throw new PredictionError('PREDICTION.ARTIFACT_CORRUPT', 'RNN artifact checksum does not match its contents.');
   }
   try {

@@ -12,8 +12,9 @@ export function buildRnnModel(tf: Tf, config: RnnConfig): TF.LayersModel {
   const Recurrent = oneHotRecurrentLayer(tf);
   // Variable length: batches are grouped by history length, so no step is spent on padding.
   const input = tf.input({ shape: [null], dtype: 'int32', name: 'history' });
-  let x = new Recurrent({ tokens: config.vocabularySize + 1, units: config.hiddenUnits, cell: config.cell, seed: config.seed, name: 'recurrent' })
-    .apply(input) as TF.SymbolicTensor;
+  let x = new Recurrent({ tokens: config.vocabularySize + 1, units: config.hiddenUnits, cell: config.cell, seed: config.seed, name: 'recurrent' }).apply(
+    input,
+  ) as TF.SymbolicTensor;
   if (config.dropout > 0) x = tf.layers.dropout({ rate: config.dropout, seed: config.seed + 3 }).apply(x) as TF.SymbolicTensor;
   const Output = logitsLayer(tf);
   const output = new Output({ units: config.vocabularySize, seed: config.seed + 16, name: 'next_action_logits' }).apply(x) as TF.SymbolicTensor;

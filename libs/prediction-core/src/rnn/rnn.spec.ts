@@ -71,7 +71,10 @@ describe('RNN next-action model', () => {
   it('round-trips through a self-contained artifact with identical predictions', async () => {
     const bytes = await saveRnnArtifact(model, new Date(0));
     const copy = await loadRnnArtifact(bytes);
-    const h = [{ seq: [1, 2, 3], len: 3 }, { seq: [5], len: 1 }];
+    const h = [
+      { seq: [1, 2, 3], len: 3 },
+      { seq: [5], len: 1 },
+    ];
     expect(copy.predictBatch(h)).toEqual(model.predictBatch(h));
     expect(copy.vocabulary?.actions[1]).toBe('a');
     copy.dispose();

@@ -37,9 +37,7 @@ export function trainInWorker(
 ): Promise<WorkerTrainResult> {
   const path = options.workerPath ?? join(__dirname, 'train-worker.js');
   if (!existsSync(path)) {
-    return Promise.reject(
-      new PredictionError('PREDICTION.TRAINING_FAILED', `Worker entry ${path} not found; build the project (npm run build) first.`),
-    );
+    return Promise.reject(new PredictionError('PREDICTION.TRAINING_FAILED', `Worker entry ${path} not found; build the project (npm run build) first.`));
   }
   return new Promise((resolve, reject) => {
     const worker = new Worker(path);
@@ -66,8 +64,12 @@ export function trainInWorker(
           break;
       }
     });
-    worker.on('error', (err) => settle(() => reject(new PredictionError('PREDICTION.TRAINING_FAILED', `Training worker crashed: ${err.message}`, { cause: err }))));
-    worker.on('exit', (code) => settle(() => reject(new PredictionError('PREDICTION.TRAINING_FAILED', `Training worker exited (code ${code}) without a result.`))));
+    worker.on('error', (err) =>
+      settle(() => reject(new PredictionError('PREDICTION.TRAINING_FAILED', `Training worker crashed: ${err.message}`, { cause: err }))),
+    );
+    worker.on('exit', (code) =>
+      settle(() => reject(new PredictionError('PREDICTION.TRAINING_FAILED', `Training worker exited (code ${code}) without a result.`))),
+    );
     const request: TrainRequest = {
       type: 'train',
       sessions,

@@ -42,7 +42,12 @@ describe('access tokens', () => {
   });
 
   it('rejects alg none with TOKEN.UNSUPPORTED_ALG', async () => {
-    const unsecured = new UnsecuredJWT({ sid: 's' }).setSubject('u').setJti('j').setIssuedAt(T0 / 1000).setExpirationTime(T0 / 1000 + 60).encode();
+    const unsecured = new UnsecuredJWT({ sid: 's' })
+      .setSubject('u')
+      .setJti('j')
+      .setIssuedAt(T0 / 1000)
+      .setExpirationTime(T0 / 1000 + 60)
+      .encode();
     const result = await verifyAccessToken(ring, unsecured, verifyOpts());
     expect(result.ok || result.error.code).toBe('TOKEN.UNSUPPORTED_ALG');
   });

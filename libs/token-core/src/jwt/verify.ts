@@ -17,9 +17,7 @@ export interface VerifyOptions {
 }
 
 /** Outcome of a verification: claims, or a {@link TokenError} with a stable code and a generic message. */
-export type VerifyResult =
-  | { readonly ok: true; readonly claims: AccessTokenClaims }
-  | { readonly ok: false; readonly error: TokenError };
+export type VerifyResult = { readonly ok: true; readonly claims: AccessTokenClaims } | { readonly ok: false; readonly error: TokenError };
 
 const fail = (code: TokenErrorCode, detail?: string): VerifyResult => ({ ok: false, error: new TokenError(code, detail) });
 

@@ -3,7 +3,14 @@ import { planRefreshes, type PlanEntry, type PlanInput, type SchedulerConfig, ty
 
 const NOW = 1_000_000_000;
 const MIN = 60_000;
-const BASE: SchedulerConfig = { bucketMs: 10_000, thresholdMs: 300_000, minSkewMs: 60_000, maxPullForwardMs: 300_000, activeProbability: 0.01, maxLoadPerBucket: Infinity };
+const BASE: SchedulerConfig = {
+  bucketMs: 10_000,
+  thresholdMs: 300_000,
+  minSkewMs: 60_000,
+  maxPullForwardMs: 300_000,
+  activeProbability: 0.01,
+  maxLoadPerBucket: Infinity,
+};
 const config = (over: Partial<SchedulerConfig> = {}): SchedulerConfig => ({ ...BASE, ...over });
 const session = (id: string, expiresInMs: number, p = 0.9): SessionToPlan => ({ sessionId: id, expiresAt: NOW + expiresInMs, pActiveAfterExpiry: p });
 const plan = (over: Partial<PlanInput>): PlanEntry[] => planRefreshes({ now: NOW, sessions: [], loadForecast: [], config: config(), ...over });
@@ -25,10 +32,7 @@ describe('refresh scheduler', () => {
   });
 
   it('refreshes now when the floor has been reached or passed', () => {
-    expect(plan({ sessions: [session('due', MIN + 5_000), session('late', 10_000)] }).map((e) => e.action)).toEqual([
-      'refresh-now',
-      'refresh-now',
-    ]);
+    expect(plan({ sessions: [session('due', MIN + 5_000), session('late', 10_000)] }).map((e) => e.action)).toEqual(['refresh-now', 'refresh-now']);
   });
 
   it('spreads sessions that expire together over distinct buckets instead of one burst', () => {

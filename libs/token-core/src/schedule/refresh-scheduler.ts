@@ -76,9 +76,7 @@ export function planRefreshes(input: PlanInput): PlanEntry[] {
     }
     planned[chosen]!++;
     entries.push(
-      chosen === 0
-        ? { sessionId: s.sessionId, action: 'refresh-now' }
-        : { sessionId: s.sessionId, action: 'refresh-later', at: now + chosen * c.bucketMs },
+      chosen === 0 ? { sessionId: s.sessionId, action: 'refresh-now' } : { sessionId: s.sessionId, action: 'refresh-later', at: now + chosen * c.bucketMs },
     );
   }
   return entries;

@@ -20,7 +20,8 @@ export function natsOriginFetch(spec: OriginSpec, nc: NatsConnection, maxValueBy
       const why = code === '503' ? `nobody answers on ${subject}` : (error as Error).message;
       throw new CacheError('ORIGIN.FAILED', `Origin "${spec.id}" failed for "${key}": ${why}.`, { cause: error });
     }
-    if (data.length > maxValueBytes) throw new CacheError('ORIGIN.BAD_RESPONSE', `Origin "${spec.id}" sent more than CACHE_MAX_VALUE_BYTES (${maxValueBytes}) for "${key}".`);
+    if (data.length > maxValueBytes)
+      throw new CacheError('ORIGIN.BAD_RESPONSE', `Origin "${spec.id}" sent more than CACHE_MAX_VALUE_BYTES (${maxValueBytes}) for "${key}".`);
     let reply: { value?: unknown; error?: { code?: unknown; message?: unknown } } | null;
     try {
       reply = decode(data);

@@ -12,7 +12,10 @@ export function parseDeclaration(raw: unknown): RequirementDeclaration {
   const b = declarations.parse(raw);
   // Actions are letters, digits and _ . : / - (see the shard's record_action); placeholders aside, so are patterns.
   if (!/^[A-Za-z0-9_.:/-]*$/.test(b.pattern.replace(/\{[A-Za-z0-9_.]+\}/g, '')) && !/[{}]/.test(b.pattern.replace(/\{[A-Za-z0-9_.]+\}/g, ''))) {
-    throw new ForesightError(ErrorCodes.CACHE_INVALID_PATTERN, `Invalid action pattern ${JSON.stringify(b.pattern.slice(0, 80))}: use letters, digits, _ . : / - and {name} placeholders.`);
+    throw new ForesightError(
+      ErrorCodes.CACHE_INVALID_PATTERN,
+      `Invalid action pattern ${JSON.stringify(b.pattern.slice(0, 80))}: use letters, digits, _ . : / - and {name} placeholders.`,
+    );
   }
   try {
     new ActionPattern(b.pattern);

@@ -1,29 +1,37 @@
-import { Inject, Injectable } from '@nestjs/common';
 import type { LearnedShapeEvidence } from '@foresight/cache-core';
 import type { ForesightConfig } from '@foresight/config';
 import type { Logger } from '@foresight/observability';
-import { CONFIG, LOGGER } from '@foresight/platform';
-import { CacheNodeService } from '../cache-node.service';
-import { LearnedRepository } from './learned.repository';
+import type { CacheNodeService } from '../cache-node.service';
+import type { LearnedRepository } from './learned.repository';
+
+export interface LearnedPersistenceDeps {
+  readonly cache: Pick<CacheNodeService, 'importLearned' | 'exportLearned'>;
+  readonly repo: LearnedRepository;
+  readonly config: ForesightConfig;
+  readonly logger: Logger;
+}
 
 /**
- * Keeps learned requirements (P6) across restarts: a node saves its evidence every
+ * Keeps learned requirements across restarts: a node saves its evidence every
  * `CACHE_LEARNED_SAVE_MS` and at shutdown. At start, a node that saved before continues from its
  * own evidence; a node that never did starts from every other node's (merged), so a new node
  * prefetches for undeclared actions from its first request. A node does not import others' evidence
  * again later (that would count the same reads twice).
  */
-@Injectable()
 export class LearnedPersistenceService {
   private timer: NodeJS.Timeout | null = null;
   private saving: Promise<void> = Promise.resolve();
+  private readonly cache: LearnedPersistenceDeps['cache'];
+  private readonly repo: LearnedRepository;
+  private readonly config: ForesightConfig;
+  private readonly logger: Logger;
 
-  constructor(
-    private readonly cache: CacheNodeService,
-    private readonly repo: LearnedRepository,
-    @Inject(CONFIG) private readonly config: ForesightConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  constructor({ cache, repo, config, logger }: LearnedPersistenceDeps) {
+    this.cache = cache;
+    this.repo = repo;
+    this.config = config;
+    this.logger = logger;
+  }
 
   async start(): Promise<void> {
     const nodeId = this.config.cluster.nodeId;
@@ -33,7 +41,7 @@ export class LearnedPersistenceService {
       const sources = own ? [own] : rows;
       let shapes = 0;
       for (const row of sources) {
-        shapes += Array.isArray(row.evidence) ? this.cache.learned.importEvidence(row.evidence as LearnedShapeEvidence[]) : 0;
+        shapes += Array.isArray(row.evidence) ? this.cache.importLearned(row.evidence as LearnedShapeEvidence[]) : 0;
       }
       if (shapes > 0) this.logger.info({ shapes, from: own ? 'own' : sources.map((r) => r.nodeId) }, 'learned requirements restored');
     } catch (error) {
@@ -55,7 +63,7 @@ export class LearnedPersistenceService {
 
   private save(): Promise<void> {
     this.saving = this.saving.then(async () => {
-      const evidence = this.cache.learned.exportEvidence();
+      const evidence = this.cache.exportLearned();
       if (evidence.length === 0) return;
       try {
         await this.repo.save(this.config.cluster.nodeId, evidence);

@@ -1,12 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
 import type { LearnedShapeEvidence } from '@foresight/cache-core';
-import { PG_POOL } from '@foresight/platform';
 import type { Pool } from 'pg';
 
 /** Learned-requirement evidence per node (table `cache_learned_requirements`). */
-@Injectable()
 export class LearnedRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(private readonly pool: Pool) {}
 
   async save(nodeId: string, evidence: readonly LearnedShapeEvidence[]): Promise<void> {
     await this.pool.query(

@@ -1,12 +1,9 @@
-import { Inject, Injectable } from '@nestjs/common';
 import type { RequirementDeclaration } from '@foresight/contracts';
-import { PG_POOL } from '@foresight/platform';
 import type { Pool } from 'pg';
 
 /** Declared data requirements stored through REST (table `cache_requirements`). */
-@Injectable()
 export class RequirementsRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(private readonly pool: Pool) {}
 
   async all(): Promise<RequirementDeclaration[]> {
     const r = await this.pool.query<{ pattern: string; keys: string[] }>('SELECT pattern, keys FROM cache_requirements ORDER BY pattern');

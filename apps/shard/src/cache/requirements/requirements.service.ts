@@ -1,75 +1,76 @@
-import { Inject, Injectable } from '@nestjs/common';
 import type { ForesightConfig } from '@foresight/config';
-import { CACHE_REQUIREMENTS_QUEUE, cacheSubjects, type CacheRequirementsCommands, type RequirementDeclaration, type RequirementsChangedV1 } from '@foresight/contracts';
-import { decode, encode, serveRpc, type RpcHandler } from '@foresight/messaging';
+import { cacheSubjects, type CacheRequirementsCommands, type RequirementsChangedV1 } from '@foresight/contracts';
+import { decode, encode, type RpcMeta } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
-import { CONFIG, LOGGER, NATS } from '@foresight/platform';
 import type { NatsConnection, Subscription } from 'nats';
-import { CacheNodeService } from '../cache-node.service';
+import type { CacheNodeService } from '../cache-node.service';
 import { parseDeclaration } from './declaration';
-import { RequirementsRepository } from './requirements.repository';
+import type { RequirementsRepository } from './requirements.repository';
+
+type Reply<K extends keyof CacheRequirementsCommands> = CacheRequirementsCommands[K]['reply'];
+
+export interface RequirementsDeps {
+  readonly cache: Pick<CacheNodeService, 'declare' | 'declarations'>;
+  readonly repo: RequirementsRepository;
+  readonly nc: NatsConnection;
+  readonly config: ForesightConfig;
+  readonly logger: Logger;
+}
 
 /**
- * Declared data requirements (P6) shared by every node: those of the configuration, then those
- * stored in Postgres (loaded at start), then changes broadcast on `<ns>.cache.requirements`. Any one
- * node answers `put`/`list` on `<ns>.rpc.cache.requirements` (queue group), stores the change and
- * broadcasts it.
+ * Declared data requirements shared by every node: those of the configuration, then those stored in
+ * Postgres (loaded at start), then changes broadcast on `<ns>.cache.requirements`. Any one node
+ * answers `put`/`list` on `<ns>.rpc.cache.requirements` (queue group; the handlers are
+ * `RequirementsController`'s): it stores the change, applies it and broadcasts it.
  */
-@Injectable()
 export class RequirementsService {
-  private subs: Subscription[] = [];
+  private sub: Subscription | null = null;
 
-  constructor(
-    private readonly cache: CacheNodeService,
-    private readonly repo: RequirementsRepository,
-    @Inject(NATS) private readonly nc: NatsConnection,
-    @Inject(CONFIG) private readonly config: ForesightConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+  constructor(private readonly deps: RequirementsDeps) {}
 
   async start(): Promise<void> {
-    const s = cacheSubjects(this.config.nats.namespace);
+    const { nc, config, logger, repo } = this.deps;
+    const subject = cacheSubjects(config.nats.namespace).requirementsChanged;
     // Subscribe first, so no change broadcast while loading is missed (applying one twice is harmless).
-    this.subs.push(
-      this.nc.subscribe(s.requirementsChanged, {
-        callback: (err, msg) => {
-          if (err) return;
-          try {
-            const event = decode<RequirementsChangedV1>(msg.data);
-            this.apply(parseDeclaration(event.declaration));
-          } catch (error) {
-            this.logger.warn({ err: error, subject: s.requirementsChanged }, 'ignored a malformed requirements message');
-          }
-        },
-      }),
-    );
-    for (const d of await this.repo.all()) {
+    this.sub = nc.subscribe(subject, {
+      callback: (err, msg) => {
+        if (err) return;
+        try {
+          const event = decode<RequirementsChangedV1>(msg.data);
+          this.deps.cache.declare(parseDeclaration(event.declaration));
+        } catch (error) {
+          logger.warn({ err: error, subject }, 'ignored a malformed requirements message');
+        }
+      },
+    });
+    for (const d of await repo.all()) {
       try {
-        this.apply(parseDeclaration(d));
+        this.deps.cache.declare(parseDeclaration(d));
       } catch (error) {
-        this.logger.warn({ err: error, pattern: d.pattern }, 'skipped a stored requirement that no longer validates');
+        logger.warn({ err: error, pattern: d.pattern }, 'skipped a stored requirement that no longer validates');
       }
     }
-    const put: RpcHandler = async (raw, meta): Promise<CacheRequirementsCommands['put']['reply']> => {
-      const d = parseDeclaration(raw);
-      const removed = d.keys.length === 0 ? await this.repo.remove(d.pattern) : (await this.repo.put(d), false);
-      this.apply(d);
-      const event: RequirementsChangedV1 = { type: 'cache.requirements_changed', version: 1, declaration: d, correlationId: meta.correlationId };
-      this.nc.publish(s.requirementsChanged, encode(event));
-      this.logger.info({ pattern: d.pattern, keys: d.keys, correlationId: meta.correlationId }, 'data requirement declared');
-      return { declaration: d, removed };
-    };
-    const list: RpcHandler = async (): Promise<CacheRequirementsCommands['list']['reply']> => ({ declarations: this.cache.declared.list().map((r) => ({ pattern: r.actionPattern, keys: r.keyTemplates })) });
-    this.subs.push(serveRpc(this.nc, s.requirementsRpc, { put, list }, { queue: CACHE_REQUIREMENTS_QUEUE, logger: this.logger }));
   }
 
-  async stop(): Promise<void> {
-    await Promise.all(this.subs.map((sub) => sub.drain().catch(() => undefined)));
-    this.subs = [];
+  /** `put`: stores a declaration (no keys: removes it), applies it here and tells every node. */
+  async put(raw: unknown, meta: RpcMeta): Promise<Reply<'put'>> {
+    const { nc, config, logger, repo, cache } = this.deps;
+    const d = parseDeclaration(raw);
+    const removed = d.keys.length === 0 ? await repo.remove(d.pattern) : (await repo.put(d), false);
+    cache.declare(d);
+    const event: RequirementsChangedV1 = { type: 'cache.requirements_changed', version: 1, declaration: d, correlationId: meta.correlationId };
+    nc.publish(cacheSubjects(config.nats.namespace).requirementsChanged, encode(event));
+    logger.info({ pattern: d.pattern, keys: d.keys, correlationId: meta.correlationId }, 'data requirement declared');
+    return { declaration: d, removed };
   }
 
-  private apply(d: RequirementDeclaration): void {
-    if (d.keys.length === 0) this.cache.declared.remove(d.pattern);
-    else this.cache.declared.declare(d.pattern, d.keys);
+  /** `list`: the declarations this node applies. */
+  list(): Reply<'list'> {
+    return { declarations: this.deps.cache.declarations() };
+  }
+
+  stop(): void {
+    this.sub?.unsubscribe();
+    this.sub = null;
   }
 }

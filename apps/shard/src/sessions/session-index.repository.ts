@@ -1,11 +1,8 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { PG_POOL } from '@foresight/platform';
 import type { Pool } from 'pg';
 
 /** The session index: last activity (reads included) and which sessions are due to expire. */
-@Injectable()
 export class SessionIndexRepository {
-  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+  constructor(private readonly pool: Pool) {}
 
   async lastActivity(sessionId: string): Promise<number | undefined> {
     const r = await this.pool.query<{ at: Date }>('SELECT last_activity_at AS at FROM session_index WHERE session_id = $1', [sessionId]);

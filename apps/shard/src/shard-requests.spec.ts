@@ -27,7 +27,10 @@ describe('shard command checks', () => {
     const meta = { op: 'var.put', subject: 'fs.rpc.shard.n1', correlationId: 'c', causationId: 'k' };
     expect(refusal(() => checkMeta(meta))).toBeUndefined();
     expect(refusal(() => checkMeta({ ...meta, requestId: 'idem:abc' }))).toBeUndefined();
-    expect(refusal(() => checkMeta({ ...meta, correlationId: 'c\u0000' }))).toEqual([ErrorCodes.VALIDATION, expect.stringMatching(/^"Fs-Correlation-Id header" contains/)]);
+    expect(refusal(() => checkMeta({ ...meta, correlationId: 'c\u0000' }))).toEqual([
+      ErrorCodes.VALIDATION,
+      expect.stringMatching(/^"Fs-Correlation-Id header" contains/),
+    ]);
     expect(refusal(() => checkMeta({ ...meta, causationId: '\u0000' }))?.[0]).toBe(ErrorCodes.VALIDATION);
     expect(refusal(() => checkMeta({ ...meta, requestId: 'idem:\u0000' }))?.[0]).toBe(ErrorCodes.VALIDATION);
   });
@@ -39,12 +42,15 @@ describe('shard command checks', () => {
     expect(refusal(() => shardRequests['var.put'].parse(put({ ['\udc00']: 1 })))?.[0]).toBe(ErrorCodes.VALIDATION);
   });
 
-  it('check the cache ops\' keys and contexts', () => {
+  it("check the cache ops' keys and contexts", () => {
     expect(shardRequests['data.get'].parse({ sessionId: SID, key: 'a'.repeat(512) }).key).toHaveLength(512);
     for (const key of [undefined, '', 'a b', 'a*', 'é', 'a'.repeat(513), 42]) {
       expect([key, refusal(() => shardRequests['data.get'].parse({ sessionId: SID, key }))?.[0]]).toEqual([key, ErrorCodes.VALIDATION]);
     }
-    expect(shardRequests['data.prefetch'].parse({ sessionId: SID, action: 'home', context: { userId: 'u1', page: 2 } }).context).toEqual({ userId: 'u1', page: 2 });
+    expect(shardRequests['data.prefetch'].parse({ sessionId: SID, action: 'home', context: { userId: 'u1', page: 2 } }).context).toEqual({
+      userId: 'u1',
+      page: 2,
+    });
     for (const context of [{ nested: { a: 1 } }, ['a'], { 'bad key': 'x' }]) {
       expect(refusal(() => shardRequests['data.prefetch'].parse({ sessionId: SID, action: 'home', context }))?.[0]).toBe(ErrorCodes.VALIDATION);
     }

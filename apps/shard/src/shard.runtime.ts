@@ -1,0 +1,154 @@
+import type { ForesightConfig } from '@foresight/config';
+import { histogram, type Logger } from '@foresight/observability';
+import { EventStore } from '@foresight/persistence';
+import { ForesightRpcTransport } from '@foresight/platform';
+import type { Clock } from '@foresight/time';
+import type { NatsConnection } from 'nats';
+import type { Pool } from 'pg';
+import type { Registry } from 'prom-client';
+import { CacheMetricsService } from './cache/cache-metrics.service';
+import { CacheNodeService } from './cache/cache-node.service';
+import { CacheOps } from './cache/cache-ops';
+import { InvalidationService } from './cache/invalidation.service';
+import { ModelFollowerService } from './cache/model-follower.service';
+import { LearnedPersistenceService } from './cache/requirements/learned-persistence.service';
+import { LearnedRepository } from './cache/requirements/learned.repository';
+import { RequirementsRepository } from './cache/requirements/requirements.repository';
+import { RequirementsService } from './cache/requirements/requirements.service';
+import { ShardEventBus } from './events/shard-events';
+import { ExpiryService } from './expiry/expiry.service';
+import { MembershipService } from './membership/membership.service';
+import { EventPublisherService } from './publishing/event-publisher.service';
+import { SessionIndexRepository } from './sessions/session-index.repository';
+import { SessionOps } from './sessions/session-ops';
+import { SessionsService } from './sessions/sessions.service';
+import { ShardEndpoint, shardEndpoints } from './shard.rpc';
+
+export interface ShardRuntimeDeps {
+  readonly config: ForesightConfig;
+  readonly pool: Pool;
+  readonly nc: NatsConnection;
+  readonly logger: Logger;
+  readonly clock: Clock;
+  readonly metrics: Registry;
+}
+
+/**
+ * The shard node without Nest: every object of the app, built in dependency order (membership ←
+ * sessions ← expiry; the predictive cache beside them, fed by session events), the wiring of the
+ * one event bus, and the start-up and shutdown order. Used by the Nest lifecycle and by tests.
+ */
+export class ShardRuntime {
+  readonly events: ShardEventBus;
+  readonly store: EventStore;
+  readonly membership: MembershipService;
+  readonly publisher: EventPublisherService;
+  readonly index: SessionIndexRepository;
+  readonly sessions: SessionsService;
+  readonly sessionOps: SessionOps;
+  readonly expiry: ExpiryService;
+  readonly cache: CacheNodeService;
+  readonly cacheOps: CacheOps;
+  readonly invalidation: InvalidationService;
+  readonly requirements: RequirementsService;
+  readonly learned: LearnedPersistenceService;
+  readonly models: ModelFollowerService;
+  readonly cacheMetrics: CacheMetricsService;
+  /** The node's request/reply endpoints; the `@RpcOp` controllers' handlers run behind it. */
+  readonly transport: ForesightRpcTransport;
+  private stopping: Promise<void> | null = null;
+
+  constructor(private readonly deps: ShardRuntimeDeps) {
+    const { config, pool, nc, logger, clock, metrics } = deps;
+    this.events = new ShardEventBus(logger);
+    this.store = new EventStore(pool, config.cluster.nodeId, config.store.maxBatch);
+    this.membership = new MembershipService({ nc, config, logger, clock, metrics, events: this.events });
+    this.publisher = new EventPublisherService({ nc, config, logger, metrics, store: this.store, membership: this.membership });
+    this.index = new SessionIndexRepository(pool);
+    this.sessions = new SessionsService({
+      store: this.store,
+      membership: this.membership,
+      index: this.index,
+      events: this.events,
+      config,
+      logger,
+      clock,
+      metrics,
+    });
+    this.sessionOps = new SessionOps(this.sessions);
+    this.expiry = new ExpiryService({ sessions: this.sessions, index: this.index, membership: this.membership, config, logger, metrics });
+
+    this.cache = new CacheNodeService({ config, nc, logger, clock });
+    this.cacheOps = new CacheOps(this.cache, this.sessions);
+    this.invalidation = new InvalidationService({ cache: this.cache, nc, config, logger });
+    this.requirements = new RequirementsService({ cache: this.cache, repo: new RequirementsRepository(pool), nc, config, logger });
+    this.learned = new LearnedPersistenceService({ cache: this.cache, repo: new LearnedRepository(pool), config, logger });
+    this.models = new ModelFollowerService({ cache: this.cache, nc, config, logger, metrics });
+    this.cacheMetrics = new CacheMetricsService({ cache: this.cache, metrics });
+
+    const latency = histogram(metrics, 'foresight_shard_rpc_seconds', 'Shard command latency', ['op', 'ok']);
+    this.transport = new ForesightRpcTransport({
+      nc,
+      endpoints: shardEndpoints(config.nats.namespace, config.cluster.nodeId),
+      logger,
+      onRequest: (endpoint, op, ms, ok) => {
+        if (endpoint === ShardEndpoint.node) latency.observe({ op, ok: String(ok) }, ms / 1000);
+      },
+    });
+    this.wireEvents();
+  }
+
+  /** Who reacts to what: every listener of the event bus is here. */
+  private wireEvents(): void {
+    const { events, publisher, cache, sessions } = this;
+    events.on('session.committed', (e) => publisher.publishCommitted(e.events, e.positions, e.firstVersion));
+    events.on('session.loaded', (e) => cache.restoreHistory(e.sessionId, e.recentActions));
+    // Committed: update the session's profile and start prefetching for its predicted next actions.
+    events.on('action.recorded', (e) => cache.recordAction(e.sessionId, e.action, e.userId ? { userId: e.userId } : {}));
+    events.on('session.ended', (e) => cache.endSession(e.sessionId));
+    events.on('shards.lost', (e) => sessions.dropShards(new Set(e.shards)));
+  }
+
+  /**
+   * Stream and outbox sweeper; the predictive cache (requirements loaded and invalidations heard
+   * before the first request); then requests; then membership (shards arrive); then expiry.
+   */
+  async start(): Promise<void> {
+    await this.publisher.start();
+    this.invalidation.start();
+    await this.requirements.start();
+    await this.learned.start();
+    this.models.start();
+    this.cacheMetrics.start();
+    this.transport.open();
+    await this.membership.start();
+    this.expiry.start();
+    this.deps.logger.info({ subject: this.membership.rpcSubject, shards: this.membership.ownedShards().length }, 'shard node ready');
+  }
+
+  /**
+   * No new requests, running commands finish, the cache stops planning and saves what it learned,
+   * expiry stops, the store commits what it holds, events are published, then the node leaves the
+   * cluster so its shards move at once (instead of after the lease). The platform drains NATS after.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= this.shutDown();
+    return this.stopping;
+  }
+
+  private async shutDown(): Promise<void> {
+    await this.transport.close();
+    await this.sessions.idle();
+    this.cache.stop();
+    await this.learned.stop();
+    this.models.stop();
+    this.requirements.stop();
+    this.invalidation.stop();
+    this.cacheMetrics.stop();
+    await this.expiry.stop();
+    await this.store.close();
+    await this.publisher.flush();
+    await this.membership.stop(true);
+    this.deps.logger.info('shard node stopped cleanly');
+  }
+}
