@@ -14,7 +14,12 @@ const base = {
 
 module.exports = {
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,bench,tools,scripts,packages,examples}/**/*.spec.ts'], testPathIgnorePatterns: ['/node_modules/', '/dist/'] },
+    {
+      ...base,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{apps,libs,bench,tools,scripts,packages,examples}/**/*.spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+    },
     {
       ...base,
       displayName: 'integration',

@@ -79,9 +79,15 @@ export async function measureOverhead(gatewayUrl: string, apiKey: string, calls:
     for (let i = 0; i < n; i++) await fn();
     return Number(process.hrtime.bigint() - started) / 1000 / n;
   };
-  const rawUs = await runs(async () => JSON.parse(await (await instant(url, { method: 'GET', headers: { 'x-api-key': apiKey }, signal: new AbortController().signal })).text()));
+  const rawUs = await runs(async () =>
+    JSON.parse(await (await instant(url, { method: 'GET', headers: { 'x-api-key': apiKey }, signal: new AbortController().signal })).text()),
+  );
   const clientUs = await runs(() => local.getVariable(id, 'cart', 'n'));
   local.close();
   const round2 = (v: number) => Math.round(v * 100) / 100;
-  return { gateway: Object.fromEntries(names.map((nm) => [nm, latency(samples[nm])])) as OverheadResult['gateway'], inProcess: { rawUs: round2(rawUs), clientUs: round2(clientUs) }, calls };
+  return {
+    gateway: Object.fromEntries(names.map((nm) => [nm, latency(samples[nm])])) as OverheadResult['gateway'],
+    inProcess: { rawUs: round2(rawUs), clientUs: round2(clientUs) },
+    calls,
+  };
 }

@@ -4,7 +4,11 @@ describe('bench:client report', () => {
   it('prints the overhead as client minus raw, and one row per store', () => {
     const latency = (meanUs: number) => ({ meanUs, p50Us: meanUs, p99Us: meanUs * 2 });
     const text = renderReport(
-      { calls: 2000, gateway: { rawGet: latency(900), clientGet: latency(960), rawPut: latency(3000), clientPut: latency(3100) }, inProcess: { rawUs: 1.5, clientUs: 9.25 } },
+      {
+        calls: 2000,
+        gateway: { rawGet: latency(900), clientGet: latency(960), rawPut: latency(3000), clientPut: latency(3100) },
+        inProcess: { rawUs: 1.5, clientUs: 9.25 },
+      },
       [{ store: 'redis', rps: 2500, p50Ms: 10, p99Ms: 40, errors: 0, non2xx: 0, durationS: 10, loadGenCpuPct: 30 }],
     );
     expect(text).toContain('| GET variable | 900 | 960 | 60 | 900 | 960 | 60 |');

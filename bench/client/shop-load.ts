@@ -67,14 +67,27 @@ export async function openSessions(url: string, count: number): Promise<string[]
 }
 
 /** autocannon on `/account` (one session read, one write), each request with a random session's cookie. */
-export async function loadShop(store: StoreName, url: string, cookies: readonly string[], connections: number, durationS: number, random: () => number): Promise<ShopResult> {
+export async function loadShop(
+  store: StoreName,
+  url: string,
+  cookies: readonly string[],
+  connections: number,
+  durationS: number,
+  random: () => number,
+): Promise<ShopResult> {
   const cpuBefore = process.cpuUsage();
   const wallBefore = process.hrtime.bigint();
   const result = await autocannon({
     url,
     connections,
     duration: durationS,
-    requests: [{ method: 'GET', path: '/account', setupRequest: (req) => ({ ...req, headers: { ...req.headers, cookie: cookies[Math.floor(random() * cookies.length)]! } }) }],
+    requests: [
+      {
+        method: 'GET',
+        path: '/account',
+        setupRequest: (req) => ({ ...req, headers: { ...req.headers, cookie: cookies[Math.floor(random() * cookies.length)]! } }),
+      },
+    ],
   });
   const cpu = process.cpuUsage(cpuBefore);
   const wallUs = Number(process.hrtime.bigint() - wallBefore) / 1000;

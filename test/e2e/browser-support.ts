@@ -25,7 +25,16 @@ export async function bundleBrowserClient(entry: string): Promise<string> {
       b.onResolve({ filter: /.*/ }, (args) => (NODE_ONLY.has(args.path) ? (pulled.push(args.path), { path: args.path, external: true }) : undefined));
     },
   };
-  const result = await build({ entryPoints: [entry], bundle: true, platform: 'browser', format: 'iife', globalName: 'Foresight', write: false, logLevel: 'silent', plugins: [refuseNode] });
+  const result = await build({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'browser',
+    format: 'iife',
+    globalName: 'Foresight',
+    write: false,
+    logLevel: 'silent',
+    plugins: [refuseNode],
+  });
   if (pulled.length > 0) throw new Error(`the browser bundle pulls in Node-only modules: ${pulled.join(', ')}`);
   return result.outputFiles[0]!.text;
 }
@@ -35,7 +44,11 @@ export async function bundleBrowserClient(entry: string): Promise<string> {
  * `/client.js` from memory, `POST /test/...` to the site's own back end (`backEnd`), everything else
  * (HTTP and WebSocket upgrades) proxied to the gateway.
  */
-export async function servePage(gatewayUrl: string, script: string, backEnd: (path: string) => Promise<void>): Promise<{ url: string; close(): Promise<void> }> {
+export async function servePage(
+  gatewayUrl: string,
+  script: string,
+  backEnd: (path: string) => Promise<void>,
+): Promise<{ url: string; close(): Promise<void> }> {
   const gateway = new URL(gatewayUrl);
   const html = '<!doctype html><html><head><meta charset="utf-8"><script src="/client.js"></script></head><body>client</body></html>';
   const server: Server = createServer((req, res) => {
@@ -80,12 +93,22 @@ export async function servePage(gatewayUrl: string, script: string, backEnd: (pa
 
 /** Headless Chromium with a fresh profile; `close` removes the profile. */
 export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
-  if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's package (apt-get install chromium) or set CHROMIUM_BIN to a Chromium binary.`);
+  if (!existsSync(CHROMIUM))
+    throw new Error(`No Chromium at ${CHROMIUM}: install Debian's package (apt-get install chromium) or set CHROMIUM_BIN to a Chromium binary.`);
   const profile = mkdtempSync(join(tmpdir(), 'foresight-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   return {
     context,

@@ -104,10 +104,20 @@ describe('@foresight/client against the gateway (metadata, two shard nodes, orig
     expect(metrics).toMatch(/foresight_agent_clients\{[^}]*\} [1-9]/);
     // A report is bad input like any body: a 4xx with a stable code naming the field, never stored.
     const post = (headers: Record<string, string>, body: unknown) =>
-      fetch(`${stack.gatewayUrl}/v1/agent/reports`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
-    const bad = await post({ 'x-api-key': stack.apiKey }, { clientId: 'e2e-bad', sdk: 'x', windowMs: 1000, gateways: [{ ...mine!.gateways[0]!, gateway: 'ftp://g' }] });
+      fetch(`${stack.gatewayUrl}/v1/agent/reports`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...headers },
+        body: JSON.stringify(body),
+      });
+    const bad = await post(
+      { 'x-api-key': stack.apiKey },
+      { clientId: 'e2e-bad', sdk: 'x', windowMs: 1000, gateways: [{ ...mine!.gateways[0]!, gateway: 'ftp://g' }] },
+    );
     expect(bad.status).toBe(400);
-    expect(((await bad.json()) as { error: { code: string; details: { path: string } } }).error).toMatchObject({ code: 'REQUEST.INVALID', details: { path: '/gateways/0/gateway' } });
+    expect(((await bad.json()) as { error: { code: string; details: { path: string } } }).error).toMatchObject({
+      code: 'REQUEST.INVALID',
+      details: { path: '/gateways/0/gateway' },
+    });
     const anonymous = await post({}, { clientId: 'e2e-anon', sdk: 'x', windowMs: 1000, gateways: [] });
     expect(anonymous.status).toBe(401);
     expect((await c.agentReports()).reports.map((r) => r.clientId)).not.toContain('e2e-bad');
@@ -118,7 +128,14 @@ describe('@foresight/client against the gateway (metadata, two shard nodes, orig
     // Attempts shorter than a failover, so the client itself retries writes the dead node may have committed.
     let attempts = 0;
     const counting: typeof fetch = (input, init) => (init?.method === 'PUT' && attempts++, fetch(input, init));
-    const writerClient = new ForesightClient({ baseUrl: stack.gatewayUrl, apiKey: stack.apiKey, timeoutMs: 30_000, attemptTimeoutMs: 800, agent: false, fetch: counting });
+    const writerClient = new ForesightClient({
+      baseUrl: stack.gatewayUrl,
+      apiKey: stack.apiKey,
+      timeoutMs: 30_000,
+      attemptTimeoutMs: 800,
+      agent: false,
+      fetch: counting,
+    });
     const sessions = await Promise.all(Array.from({ length: 12 }, async () => (await writerClient.createSession({})).id));
     const acked = new Map<string, number>(sessions.map((id) => [id, 0]));
     const errors: unknown[] = [];

@@ -44,8 +44,6 @@ function browser(base: string) {
   };
 }
 
-const sidOf = (cookie: string | undefined) => decodeURIComponent(cookie!.split('=')[1]!).replace(/^s:/, '').replace(/\.[^.]*$/, '');
-
 /**
  * The store against the real stack, through express-session itself: the behaviour express-session's
  * and connect-redis's own suites expect of a store, and what Foresight adds (groups, per-field writes).
@@ -56,7 +54,14 @@ describe('@foresight/express-session through express-session (gateway, metadata,
   const servers: Server[] = [];
 
   async function app(options: Partial<ForesightSessionOptions> = {}, routes: (a: Express) => void = () => undefined) {
-    const handlers = foresightSession({ client, secret: SECRET, resave: false, saveUninitialized: false, groups: { basket: 'cart', user: 'auth' }, ...options });
+    const handlers = foresightSession({
+      client,
+      secret: SECRET,
+      resave: false,
+      saveUninitialized: false,
+      groups: { basket: 'cart', user: 'auth' },
+      ...options,
+    });
     await handlers.store.ready();
     const a = express();
     a.use(...handlers);
@@ -93,7 +98,10 @@ describe('@foresight/express-session through express-session (gateway, metadata,
     expect([first.body.count, second.body.count]).toEqual([1, 2]);
     expect(second.body.id).toBe(first.body.id);
     // The express-session id is the Foresight session id: the data is there, in the default group.
-    expect((await client.getSession(String(first.body.id))).groups.app).toMatchObject({ count: 2, cookie: expect.objectContaining({ httpOnly: true, path: '/' }) });
+    expect((await client.getSession(String(first.body.id))).groups.app).toMatchObject({
+      count: 2,
+      cookie: expect.objectContaining({ httpOnly: true, path: '/' }),
+    });
   });
 
   it('a cookie with an unknown, forged or malformed id is "no session": a new one, never an error', async () => {
@@ -192,10 +200,9 @@ describe('@foresight/express-session through express-session (gateway, metadata,
       });
       a.get('/reload', (req, res, next) => {
         const id = req.sessionID;
-        void client.setVariable(id, 'app', 'count', 41).then(
-          () => req.session.reload((err) => (err ? next(err) : res.json({ count: req.session.count }))),
-          next,
-        );
+        void client
+          .setVariable(id, 'app', 'count', 41)
+          .then(() => req.session.reload((err) => (err ? next(err) : res.json({ count: req.session.count }))), next);
       });
       a.get('/save', (req, res, next) => {
         req.session.count = 7;
@@ -219,8 +226,12 @@ describe('@foresight/express-session through express-session (gateway, metadata,
     const store = new ForesightStore({ client });
     await store.ready();
     const id = store.genid();
-    const call = <T>(fn: (cb: (err?: unknown, v?: T) => void) => void) => new Promise<T | undefined>((resolve, reject) => fn((e, v) => (e ? reject(e) : resolve(v))));
-    const sess = { cookie: { originalMaxAge: 2000, expires: new Date(Date.now() + 2000).toISOString(), httpOnly: true, path: '/' }, name: 'sid' } as unknown as SessionData;
+    const call = <T>(fn: (cb: (err?: unknown, v?: T) => void) => void) =>
+      new Promise<T | undefined>((resolve, reject) => fn((e, v) => (e ? reject(e) : resolve(v))));
+    const sess = {
+      cookie: { originalMaxAge: 2000, expires: new Date(Date.now() + 2000).toISOString(), httpOnly: true, path: '/' },
+      name: 'sid',
+    } as unknown as SessionData;
     await call((cb) => store.set(id, sess, cb));
     expect(await call((cb) => store.get(id, cb))).toEqual(sess);
     await call((cb) => store.touch(id, sess, cb));
@@ -257,7 +268,9 @@ describe('@foresight/express-session through express-session (gateway, metadata,
     const b = browser(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
     const account = await b.request('/account');
     const id = String(account.body.sessionId);
-    const page = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/products/42`, { headers: { cookie: b.cookie!, accept: 'application/json' } });
+    const page = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/products/42`, {
+      headers: { cookie: b.cookie!, accept: 'application/json' },
+    });
     const body = (await page.json()) as { product: { source: string; value: { key: string } }; reviews: { source: string } };
     expect(body.product.value.key).toBe('product:42');
     expect(['cache', 'prefetched', 'inflight', 'origin']).toContain(body.product.source);

@@ -105,10 +105,14 @@ describe('@foresight/nestjs (gateway, metadata, shard, origin as processes)', ()
     const { id } = await admin.createSession({});
     expect((await call('/shop/products/42', id)).body).toMatchObject({ id: '42', data: { key: 'product:42' } });
     expect(await call('/shop/cart/A-1', id, 'POST')).toMatchObject({ status: 201, body: { items: ['A-1'] } });
-    const stats = await eventually(async () => {
-      const s = await admin.sessionCacheStats(id);
-      return s.historyLength >= 2 ? s : undefined;
-    }, 5000, 'two actions recorded');
+    const stats = await eventually(
+      async () => {
+        const s = await admin.sessionCacheStats(id);
+        return s.historyLength >= 2 ? s : undefined;
+      },
+      5000,
+      'two actions recorded',
+    );
     expect(stats.historyLength).toBe(2);
     expect((await admin.getSession(id, { groups: ['cart'] })).groups.cart).toEqual({ items: ['A-1'] });
   });

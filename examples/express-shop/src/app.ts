@@ -19,7 +19,8 @@ export interface ShopOptions extends StoreSettings {
 }
 
 const PRODUCT_ID = /^[A-Za-z0-9_-]{1,32}$/;
-const page = (title: string, body: string) => `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1>${body}</body></html>`;
+const page = (title: string, body: string) =>
+  `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1>${body}</body></html>`;
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 /** The shop: product pages, a cart, and an account page that reads and writes the session. */
@@ -53,7 +54,12 @@ export async function createShopApp(options: ShopOptions): Promise<{ app: Expres
       await products.record(req.sessionID, `view_product:${id}`).catch(() => undefined);
       const [product, reviews] = await Promise.all([products.get(req.sessionID, `product:${id}`), products.get(req.sessionID, `reviews:${id}`)]);
       if (req.accepts(['json', 'html']) === 'json') return void res.json({ product, reviews });
-      res.send(page(`Product ${esc(id)}`, `<pre>${esc(JSON.stringify(product.value, null, 2))}</pre><p>served from ${product.source} (waited ${product.waitedMs} ms)</p>`));
+      res.send(
+        page(
+          `Product ${esc(id)}`,
+          `<pre>${esc(JSON.stringify(product.value, null, 2))}</pre><p>served from ${product.source} (waited ${product.waitedMs} ms)</p>`,
+        ),
+      );
     } catch (error) {
       next(error);
     }

@@ -13,7 +13,10 @@ async function main(): Promise<void> {
   const env = process.env;
   const kind = (env.SESSION_STORE ?? 'foresight') as StoreKind;
   if (!['foresight', 'redis', 'postgres'].includes(kind)) throw new Error(`SESSION_STORE must be foresight, redis or postgres, not ${kind}`);
-  const foresight = kind === 'foresight' ? new ForesightClient({ baseUrl: env.FORESIGHT_URL ?? 'http://127.0.0.1:3000', apiKey: env.FORESIGHT_API_KEY ?? 'dev-key' }) : undefined;
+  const foresight =
+    kind === 'foresight'
+      ? new ForesightClient({ baseUrl: env.FORESIGHT_URL ?? 'http://127.0.0.1:3000', apiKey: env.FORESIGHT_API_KEY ?? 'dev-key' })
+      : undefined;
   const shop = await createShopApp({
     kind,
     foresight,
@@ -23,7 +26,9 @@ async function main(): Promise<void> {
     originUrl: env.ORIGIN_URL,
   });
   const port = Number(env.PORT ?? 3080);
-  const server = shop.app.listen(port, env.HOST ?? '127.0.0.1', () => process.stdout.write(`express-shop (${kind} sessions) at http://${env.HOST ?? '127.0.0.1'}:${port}\n`));
+  const server = shop.app.listen(port, env.HOST ?? '127.0.0.1', () =>
+    process.stdout.write(`express-shop (${kind} sessions) at http://${env.HOST ?? '127.0.0.1'}:${port}\n`),
+  );
   const stop = () => {
     server.close();
     foresight?.close();

@@ -16,7 +16,12 @@ const cli = defineCommand({
   run: 'npm run generate:client --',
   summary: "Generates the client's types and operation table from the gateway's OpenAPI document.",
   options: {
-    from: { type: 'string', placeholder: '<file|url>', defaultText: 'a local stack started for the purpose', description: 'an OpenAPI JSON file, or a gateway URL' },
+    from: {
+      type: 'string',
+      placeholder: '<file|url>',
+      defaultText: 'a local stack started for the purpose',
+      description: 'an OpenAPI JSON file, or a gateway URL',
+    },
     out: { type: 'string', default: CONTRACT_FILE, placeholder: '<file>', description: 'where to write the module' },
     check: { type: 'boolean', description: 'write nothing; exit 1 when the file differs from what the document gives' },
   },

@@ -64,7 +64,14 @@ export class AgentMeter {
     let slots = this.gateways.get(gateway);
     if (!slots) {
       if (this.gateways.size >= this.options.maxGateways) return;
-      slots = Array.from({ length: this.options.slots }, () => ({ period: -1, requests: 0, errors: 0, answered: 0, sumMs: 0, histogram: new Uint32Array(BUCKETS) }));
+      slots = Array.from({ length: this.options.slots }, () => ({
+        period: -1,
+        requests: 0,
+        errors: 0,
+        answered: 0,
+        sumMs: 0,
+        histogram: new Uint32Array(BUCKETS),
+      }));
       this.gateways.set(gateway, slots);
     }
     const period = Math.floor(this.options.now() / this.options.slotMs);

@@ -1,7 +1,8 @@
 import { AgentMeter } from './agent.js';
 import { DEFAULT_RETRY } from './backoff.js';
+import { fetchContract } from './contract-check.js';
 import { ApiKeyCredentials, TokenCredentials } from './credentials.js';
-import { ClientErrorCodes, ConfigurationError, ForesightError, IncompatibleServerError } from './errors.js';
+import { ClientErrorCodes, ConfigurationError, ForesightError } from './errors.js';
 import {
   CONTRACT_VERSION,
   type AgentReportAccepted,
@@ -29,7 +30,7 @@ import {
   type VersionReply,
 } from './generated/contract.js';
 import { randomId } from './ids.js';
-import { checkBody, checkGroups, checkVariable, checkVariableName, compatibleContracts, type Limits } from './limits.js';
+import { checkBody, checkGroups, checkVariable, checkVariableName, type Limits } from './limits.js';
 import { VISIBLE_ASCII, gatewaysOf, positive, type AgentSettings, type ClientOptions, type SessionClientOptions } from './options.js';
 import { SessionClient } from './session.js';
 import type { SessionApi } from './session-api.js';
@@ -67,7 +68,8 @@ export class ForesightClient implements SessionApi {
     if (options.apiKey !== undefined && !VISIBLE_ASCII.test(options.apiKey)) {
       throw new ConfigurationError('apiKey must be 1–512 visible ASCII characters (it travels in the x-api-key header).');
     }
-    if (!options.fetch && typeof globalThis.fetch !== 'function') throw new ConfigurationError('No fetch on this platform: pass options.fetch (Node 20+ and browsers have one).');
+    if (!options.fetch && typeof globalThis.fetch !== 'function')
+      throw new ConfigurationError('No fetch on this platform: pass options.fetch (Node 20+ and browsers have one).');
     // Called as a plain function: a browser's fetch refuses to run with another `this` than the window.
     const fetchImpl: FetchLike = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
     const timeoutMs = positive('timeoutMs', options.timeoutMs, 10_000);
@@ -116,7 +118,7 @@ export class ForesightClient implements SessionApi {
   /** The gateway's contract (version, limits, groups); checked once, before the first call. */
   async contract(call?: CallOptions): Promise<ContractInfo> {
     if (this.contractInfo) return this.contractInfo;
-    this.contractCheck ??= this.fetchContract(call).then(
+    this.contractCheck ??= fetchContract(this.transport, call).then(
       (info) => (this.contractInfo = info),
       (error: unknown) => {
         this.contractCheck = undefined; // a gateway that was down may come back: check again next time
@@ -136,31 +138,6 @@ export class ForesightClient implements SessionApi {
 
   private async limits(call?: CallOptions): Promise<Limits | undefined> {
     return this.checkContract ? (await this.contract(call)).limits : undefined;
-  }
-
-  private async fetchContract(call?: CallOptions): Promise<ContractInfo> {
-    let info: ContractInfo;
-    try {
-      info = await this.transport.call('AgentController_contractInfo', {}, call, false);
-    } catch (error) {
-      if (error instanceof ForesightError && (error.status === 404 || error.code === ClientErrorCodes.BAD_RESPONSE)) {
-        throw new IncompatibleServerError({
-          code: ClientErrorCodes.INCOMPATIBLE_SERVER,
-          status: error.status,
-          message: `${this.transport.gateway} does not serve /v1/contract: it is not a Foresight gateway, or one older than contract ${CONTRACT_VERSION} that this client needs.`,
-          cause: error,
-        });
-      }
-      throw error;
-    }
-    if (typeof info?.contractVersion !== 'string' || !compatibleContracts(CONTRACT_VERSION, info.contractVersion)) {
-      throw new IncompatibleServerError({
-        code: ClientErrorCodes.INCOMPATIBLE_SERVER,
-        message: `${this.transport.gateway} speaks contract ${String(info?.contractVersion)}; this client (@foresight/client ${CONTRACT_VERSION}) needs ${CONTRACT_VERSION.replace(/^0\.(\d+)\..*$/, '0.$1.x').replace(/^([1-9]\d*)\..*$/, '$1.x')}. Upgrade the one that is behind.`,
-        details: { server: info?.contractVersion, client: CONTRACT_VERSION },
-      });
-    }
-    return info;
   }
 
   // ---- sessions ----
@@ -188,7 +165,14 @@ export class ForesightClient implements SessionApi {
     return this.call('SessionsController_getVar', { params: { id, group, name }, query: options.consistent ? { consistent: true } : {} }, call);
   }
 
-  async setVariable(id: string, group: string, name: string, value: JsonValue, options: { expectedVersion?: number } = {}, call?: CallOptions): Promise<VersionReply> {
+  async setVariable(
+    id: string,
+    group: string,
+    name: string,
+    value: JsonValue,
+    options: { expectedVersion?: number } = {},
+    call?: CallOptions,
+  ): Promise<VersionReply> {
     checkVariableName(name);
     const limits = await this.limits(call);
     if (limits) checkVariable(limits, group, name, value);
@@ -196,7 +180,14 @@ export class ForesightClient implements SessionApi {
     return this.call('SessionsController_putVar', { params: { id, group, name }, body }, call);
   }
 
-  async patchVariable(id: string, group: string, name: string, patch: JsonValue, options: { expectedVersion?: number } = {}, call?: CallOptions): Promise<VariableReply> {
+  async patchVariable(
+    id: string,
+    group: string,
+    name: string,
+    patch: JsonValue,
+    options: { expectedVersion?: number } = {},
+    call?: CallOptions,
+  ): Promise<VariableReply> {
     checkVariableName(name);
     const limits = await this.limits(call);
     if (limits) checkVariable(limits, group, name, patch);

@@ -219,7 +219,8 @@ export function errorFromEnvelope(status: number, body: unknown): ForesightError
     });
   }
   const code = error.code as ErrorCode;
-  const Class = BY_CODE[code] ?? (code.startsWith('TOKEN.') ? TokenError : status >= 500 && status !== 500 && status !== 502 ? UnavailableError : ForesightError);
+  const Class =
+    BY_CODE[code] ?? (code.startsWith('TOKEN.') ? TokenError : status >= 500 && status !== 500 && status !== 502 ? UnavailableError : ForesightError);
   return new Class({
     code,
     status,

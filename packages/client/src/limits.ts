@@ -15,7 +15,11 @@ const VARIABLE_NAME = /^[A-Za-z0-9_.:-]{1,128}$/;
 
 export function checkVariableName(name: string): void {
   if (!VARIABLE_NAME.test(name)) {
-    throw new ValidationError({ code: 'REQUEST.INVALID', message: `Variable name "${name.slice(0, 40)}" is invalid: use 1–128 characters from A–Z a–z 0–9 _ . : -.`, details: { clientSide: true } });
+    throw new ValidationError({
+      code: 'REQUEST.INVALID',
+      message: `Variable name "${name.slice(0, 40)}" is invalid: use 1–128 characters from A–Z a–z 0–9 _ . : -.`,
+      details: { clientSide: true },
+    });
   }
 }
 

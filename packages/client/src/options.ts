@@ -57,8 +57,10 @@ export function gatewaysOf(baseUrl: string | readonly string[]): string[] {
     } catch {
       throw new ConfigurationError(`baseUrl "${String(raw).slice(0, 80)}" is not a URL: pass one such as http://127.0.0.1:3000.`);
     }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigurationError(`baseUrl "${url.href}" must be http: or https:, not ${url.protocol}`);
-    if (url.search || url.hash || url.username || url.password) throw new ConfigurationError(`baseUrl "${url.origin}…" must have no query, fragment or credentials.`);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new ConfigurationError(`baseUrl "${url.href}" must be http: or https:, not ${url.protocol}`);
+    if (url.search || url.hash || url.username || url.password)
+      throw new ConfigurationError(`baseUrl "${url.origin}…" must have no query, fragment or credentials.`);
     return url.href.replace(/\/+$/, '');
   });
 }

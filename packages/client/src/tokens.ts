@@ -157,7 +157,8 @@ export class TokenManager {
     } catch (error) {
       if (error instanceof TokenRevokedError) throw this.markRevoked(error);
       // An unknown or expired refresh token will not come back either.
-      if (error instanceof TokenError && (error.code === 'TOKEN.UNKNOWN' || error.code === 'TOKEN.EXPIRED' || error.code === 'TOKEN.MALFORMED')) this.failure = error;
+      if (error instanceof TokenError && (error.code === 'TOKEN.UNKNOWN' || error.code === 'TOKEN.EXPIRED' || error.code === 'TOKEN.MALFORMED'))
+        this.failure = error;
       throw error;
     }
     if (this.failure) throw this.failure;

@@ -15,7 +15,10 @@ import { OPERATIONS, type OperationId, type Operations, type OperationSpec } fro
 import { randomId } from './ids.js';
 
 /** The subset of `fetch` the client uses (Node 20+'s global, a browser's, or one you pass). */
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal }) => Promise<{
+export type FetchLike = (
+  url: string,
+  init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
+) => Promise<{
   readonly status: number;
   text(): Promise<string>;
 }>;
@@ -113,7 +116,8 @@ export class Transport {
           continue;
         }
       }
-      if (!worthRetrying(error) || attempt >= this.options.retry.maxAttempts) throw error.code === ClientErrorCodes.DEADLINE_EXCEEDED ? deadlineExceeded(op, timeoutMs, error) : error;
+      if (!worthRetrying(error) || attempt >= this.options.retry.maxAttempts)
+        throw error.code === ClientErrorCodes.DEADLINE_EXCEEDED ? deadlineExceeded(op, timeoutMs, error) : error;
       lastError = error;
       // A gateway that does not answer, or has no owner to route to, may be alone in that: try the next.
       if ((error instanceof ConnectionError || error.code === ClientErrorCodes.DEADLINE_EXCEEDED || error.status === 503) && this.current === gatewayIndex) {
@@ -165,16 +169,28 @@ export class Transport {
         record(true);
         if (call.signal?.aborted) return { ok: false, error: aborted(call.signal) };
         if (timedOut) {
-          return { ok: false, error: new DeadlineExceededError({ code: ClientErrorCodes.DEADLINE_EXCEEDED, message: `${gateway} did not answer within ${budgetMs} ms.`, cause }) };
+          return {
+            ok: false,
+            error: new DeadlineExceededError({ code: ClientErrorCodes.DEADLINE_EXCEEDED, message: `${gateway} did not answer within ${budgetMs} ms.`, cause }),
+          };
         }
-        return { ok: false, error: new ConnectionError({ code: ClientErrorCodes.CONNECTION, message: `Could not reach the gateway at ${gateway}: ${describe(cause)}.`, cause }) };
+        return {
+          ok: false,
+          error: new ConnectionError({ code: ClientErrorCodes.CONNECTION, message: `Could not reach the gateway at ${gateway}: ${describe(cause)}.`, cause }),
+        };
       }
       let parsed: unknown;
       try {
         parsed = text === '' ? undefined : JSON.parse(text);
       } catch {
         record(status >= 500);
-        return { ok: false, error: status >= 500 ? new UnavailableError({ code: 'SERVICE.UNAVAILABLE', status, message: `${gateway} answered ${status} with a body that is not JSON.` }) : notJson(gateway, status) };
+        return {
+          ok: false,
+          error:
+            status >= 500
+              ? new UnavailableError({ code: 'SERVICE.UNAVAILABLE', status, message: `${gateway} answered ${status} with a body that is not JSON.` })
+              : notJson(gateway, status),
+        };
       }
       record(status >= 500);
       if (status === spec.success || (status >= 200 && status < 300)) return { ok: true, value: parsed };
@@ -227,5 +243,9 @@ function aborted(signal: AbortSignal): AbortedError {
 
 function deadlineExceeded(op: string, timeoutMs: number, last: ForesightError | undefined): DeadlineExceededError {
   const after = last ? ` Last failure: ${last.message}` : '';
-  return new DeadlineExceededError({ code: ClientErrorCodes.DEADLINE_EXCEEDED, message: `${op} did not complete within its ${timeoutMs} ms deadline.${after}`, cause: last });
+  return new DeadlineExceededError({
+    code: ClientErrorCodes.DEADLINE_EXCEEDED,
+    message: `${op} did not complete within its ${timeoutMs} ms deadline.${after}`,
+    cause: last,
+  });
 }

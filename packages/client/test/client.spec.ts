@@ -25,7 +25,8 @@ function gateway(contractBody: unknown = contract()) {
   const sent: string[] = [];
   const fetch: FetchLike = async (url, init) => {
     sent.push(`${init.method} ${url}`);
-    if (url.endsWith('/v1/contract')) return { status: contractBody === 404 ? 404 : 200, text: async () => (contractBody === 404 ? '<html>' : JSON.stringify(contractBody)) };
+    if (url.endsWith('/v1/contract'))
+      return { status: contractBody === 404 ? 404 : 200, text: async () => (contractBody === 404 ? '<html>' : JSON.stringify(contractBody)) };
     return { status: 200, text: async () => '{"version":2}' };
   };
   return { fetch, sent };
@@ -68,7 +69,9 @@ describe('ForesightClient', () => {
     expect((error as Error).message).toMatch(/speaks contract 9\.0\.0.*needs 0\.1\.x/);
     expect(old.sent).toHaveLength(1);
 
-    const notForesight = await new ForesightClient({ baseUrl: 'http://g', apiKey: 'k', fetch: gateway(404).fetch, agent: false }).getSession('a').catch((e: unknown) => e);
+    const notForesight = await new ForesightClient({ baseUrl: 'http://g', apiKey: 'k', fetch: gateway(404).fetch, agent: false })
+      .getSession('a')
+      .catch((e: unknown) => e);
     expect(notForesight).toBeInstanceOf(IncompatibleServerError);
   });
 

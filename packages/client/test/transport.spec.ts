@@ -21,23 +21,43 @@ const envelope = (code: string, details?: unknown) => ({ error: { code, message:
 const fast = { ...DEFAULT_RETRY, baseDelayMs: 1, maxDelayMs: 2 };
 
 function transport(fetch: FetchLike, extra: Partial<ConstructorParameters<typeof Transport>[0]> = {}) {
-  return new Transport({ gateways: ['http://g1', 'http://g2'], fetch, credentials: { headers: () => ({ 'x-api-key': 'k' }) }, timeoutMs: 5000, attemptTimeoutMs: 5000, retry: fast, ...extra });
+  return new Transport({
+    gateways: ['http://g1', 'http://g2'],
+    fetch,
+    credentials: { headers: () => ({ 'x-api-key': 'k' }) },
+    timeoutMs: 5000,
+    attemptTimeoutMs: 5000,
+    retry: fast,
+    ...extra,
+  });
 }
 
 describe('Transport', () => {
   it('retries a write on 503 and a lost connection with the same Idempotency-Key, moving to the next gateway', async () => {
-    const { fetch, sent } = scripted([{ status: 503, body: envelope('SERVICE.UNAVAILABLE') }, new TypeError('fetch failed'), { status: 200, body: { version: 3 } }]);
+    const { fetch, sent } = scripted([
+      { status: 503, body: envelope('SERVICE.UNAVAILABLE') },
+      new TypeError('fetch failed'),
+      { status: 200, body: { version: 3 } },
+    ]);
     const t = transport(fetch);
     const reply = await t.call('SessionsController_putVar', { params: { id: 's', group: 'cart', name: 'n' }, body: '{"value":1}' });
     expect(reply).toEqual({ version: 3 });
-    expect(sent.map((s) => s.url)).toEqual(['http://g1/v1/sessions/s/vars/cart/n', 'http://g2/v1/sessions/s/vars/cart/n', 'http://g1/v1/sessions/s/vars/cart/n']);
+    expect(sent.map((s) => s.url)).toEqual([
+      'http://g1/v1/sessions/s/vars/cart/n',
+      'http://g2/v1/sessions/s/vars/cart/n',
+      'http://g1/v1/sessions/s/vars/cart/n',
+    ]);
     const keys = new Set(sent.map((s) => s.headers['idempotency-key']));
     expect(keys.size).toBe(1);
     expect([...keys][0]).toMatch(/^[A-Za-z0-9_-]{22}$/);
   });
 
   it('gives every call its own key, and none to reads', async () => {
-    const { fetch, sent } = scripted([{ status: 200, body: {} }, { status: 200, body: {} }, { status: 200, body: {} }]);
+    const { fetch, sent } = scripted([
+      { status: 200, body: {} },
+      { status: 200, body: {} },
+      { status: 200, body: {} },
+    ]);
     const t = transport(fetch);
     await t.call('SessionsController_recordAction', { params: { id: 's' }, body: '{"action":"a"}' });
     await t.call('SessionsController_recordAction', { params: { id: 's' }, body: '{"action":"a"}' });
@@ -49,7 +69,9 @@ describe('Transport', () => {
 
   it('does not retry a refusal: 409 becomes a VersionConflictError with currentVersion', async () => {
     const { fetch, sent } = scripted([{ status: 409, body: envelope('SESSION.VERSION_CONFLICT', { currentVersion: 7 }) }]);
-    const error = await transport(fetch).call('SessionsController_putVar', { params: { id: 's', group: 'g', name: 'n' }, body: '{}' }).catch((e: unknown) => e);
+    const error = await transport(fetch)
+      .call('SessionsController_putVar', { params: { id: 's', group: 'g', name: 'n' }, body: '{}' })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(VersionConflictError);
     expect((error as VersionConflictError).currentVersion).toBe(7);
     expect(sent).toHaveLength(1);
@@ -57,7 +79,9 @@ describe('Transport', () => {
 
   it('stops after maxAttempts with the last error, and never past the deadline', async () => {
     const { fetch } = scripted(Array.from({ length: 10 }, () => ({ status: 503, body: envelope('SERVICE.UNAVAILABLE') })));
-    await expect(transport(fetch, { retry: { ...fast, maxAttempts: 3 } }).call('SessionsController_get', { params: { id: 's' } })).rejects.toBeInstanceOf(UnavailableError);
+    await expect(transport(fetch, { retry: { ...fast, maxAttempts: 3 } }).call('SessionsController_get', { params: { id: 's' } })).rejects.toBeInstanceOf(
+      UnavailableError,
+    );
     const down = scripted(Array.from({ length: 100 }, () => new TypeError('fetch failed')));
     const slow = transport(down.fetch, { timeoutMs: 60, retry: { maxAttempts: 100, baseDelayMs: 20, maxDelayMs: 20 }, random: () => 1 });
     const error = await slow.call('SessionsController_get', { params: { id: 's' } }).catch((e: unknown) => e);
@@ -87,7 +111,10 @@ describe('Transport', () => {
   });
 
   it('waits as long as a 429 asks before retrying', async () => {
-    const { fetch, sent } = scripted([{ status: 429, body: envelope('REQUEST.RATE_LIMITED', { retryAfterMs: 40 }) }, { status: 200, body: {} }]);
+    const { fetch, sent } = scripted([
+      { status: 429, body: envelope('REQUEST.RATE_LIMITED', { retryAfterMs: 40 }) },
+      { status: 200, body: {} },
+    ]);
     const started = Date.now();
     await transport(fetch).call('TokensController_refresh', { body: '{"refreshToken":"x"}' });
     expect(Date.now() - started).toBeGreaterThanOrEqual(35);

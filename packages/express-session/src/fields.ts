@@ -65,7 +65,8 @@ export function toVariables(mapping: FieldMapping, session: object): Map<string,
 /** The variables of a read session, as `{key → JSON}` (the snapshot `set` compares with). */
 export function variablesOf(view: SessionView): Map<string, string> {
   const out = new Map<string, string>();
-  for (const [group, vars] of Object.entries(view.groups)) for (const [name, value] of Object.entries(vars)) out.set(variableKey(group, name), comparable(name, value));
+  for (const [group, vars] of Object.entries(view.groups))
+    for (const [name, value] of Object.entries(vars)) out.set(variableKey(group, name), comparable(name, value));
   return out;
 }
 

@@ -91,7 +91,10 @@ export class ForesightStore extends session.Store {
     const id = ctx?.reserved ?? this.pool.take();
     if (ctx) ctx.reserved = undefined;
     if (id === undefined) {
-      throw Object.assign(new Error('No Foresight session id is ready yet (the id pool is empty): put store.prepare() before session(), or retry.'), { status: 503, statusCode: 503 });
+      throw Object.assign(new Error('No Foresight session id is ready yet (the id pool is empty): put store.prepare() before session(), or retry.'), {
+        status: 503,
+        statusCode: 503,
+      });
     }
     this.unsaved.add(id);
     // Bounded without prepare() (nothing then gives ids back): the oldest are forgotten.
@@ -221,5 +224,9 @@ export class ForesightStore extends session.Store {
 }
 
 function isNoSession(error: unknown): boolean {
-  return error instanceof SessionNotFoundError || error instanceof SessionEndedError || (error instanceof ValidationError && error.status === 400 && error.code === 'REQUEST.INVALID');
+  return (
+    error instanceof SessionNotFoundError ||
+    error instanceof SessionEndedError ||
+    (error instanceof ValidationError && error.status === 400 && error.code === 'REQUEST.INVALID')
+  );
 }

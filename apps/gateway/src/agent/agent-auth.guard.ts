@@ -25,7 +25,8 @@ export class AgentAuthGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<FastifyRequest>();
     if (req.headers['x-api-key'] !== undefined) return this.apiKeys.canActivate(context);
     const m = typeof req.headers.authorization === 'string' ? /^Bearer\s+(\S+)\s*$/i.exec(req.headers.authorization) : null;
-    if (!m) throw new ForesightError(ErrorCodes.UNAUTHENTICATED, 'Authenticate with an API key (x-api-key) or an access token (Authorization: Bearer <token>).');
+    if (!m)
+      throw new ForesightError(ErrorCodes.UNAUTHENTICATED, 'Authenticate with an API key (x-api-key) or an access token (Authorization: Bearer <token>).');
     await this.verifier.verify(m[1]);
     return true;
   }

@@ -7,7 +7,13 @@ function report(clientId: string, gateways: [string, number, number, number][]):
     clientId,
     sdk: '@foresight/client/0.1.0',
     windowMs: 60_000,
-    gateways: gateways.map(([gateway, requests, errors, p50]) => ({ gateway, requests, errors, throughputRps: requests / 60, rttMs: { mean: p50, p50, p90: p50 * 2, p99: p50 * 4 } })),
+    gateways: gateways.map(([gateway, requests, errors, p50]) => ({
+      gateway,
+      requests,
+      errors,
+      throughputRps: requests / 60,
+      rttMs: { mean: p50, p50, p90: p50 * 2, p99: p50 * 4 },
+    })),
   };
 }
 
@@ -24,7 +30,13 @@ describe('AgentReports', () => {
     reports.accept(report('a', [['http://g1', 100, 0, 2]]), '10.0.0.1');
     now += 2000;
     reports.accept(report('a', [['http://g1', 10, 0, 4]]), '10.0.0.1');
-    reports.accept(report('b', [['http://g1', 30, 10, 10], ['http://g2', 5, 5, 0]]), '10.0.0.2');
+    reports.accept(
+      report('b', [
+        ['http://g1', 30, 10, 10],
+        ['http://g2', 5, 5, 0],
+      ]),
+      '10.0.0.2',
+    );
     expect(reports.list().map((s) => s.report.clientId)).toEqual(['b', 'a']);
     const g1 = reports.aggregate().get('http://g1')!;
     expect(g1).toMatchObject({ clients: 2, requests: 40, errors: 10 });

@@ -126,7 +126,13 @@ export class AgentReports {
     const out = new Map<string, GatewayAggregate>();
     for (const [gateway, s] of sums) {
       const w = s.weight || 1;
-      out.set(gateway, { clients: s.clients, requests: s.requests, errors: s.errors, throughputRps: s.rps, rttMs: { mean: s.mean / w, p50: s.p50 / w, p99: s.p99 / w } });
+      out.set(gateway, {
+        clients: s.clients,
+        requests: s.requests,
+        errors: s.errors,
+        throughputRps: s.rps,
+        rttMs: { mean: s.mean / w, p50: s.p50 / w, p99: s.p99 / w },
+      });
     }
     return out;
   }
@@ -147,7 +153,8 @@ export class AgentReports {
   }
 
   private registerGauges(registry: Registry): void {
-    const self = this;
+    // collect() runs with the gauge as `this`: the reports are reached through this closure.
+    const aggregate = () => this.aggregate();
     const gaugeOf = (name: string, help: string, labelNames: string[], fill: (g: Gauge<string>, aggregates: Map<string, GatewayAggregate>) => void) =>
       new Gauge({
         name,
@@ -156,13 +163,18 @@ export class AgentReports {
         registers: [registry],
         collect() {
           this.reset();
-          fill(this, self.aggregate());
+          fill(this, aggregate());
         },
       });
-    gaugeOf('foresight_agent_clients', 'Client agents whose latest report is retained', [], (g) => g.set(self.size));
-    gaugeOf('foresight_agent_gateway_rtt_seconds', 'Round-trip time to a gateway as client agents measure it (request-weighted mean of their figures)', ['gateway', 'stat'], (g, all) => {
-      for (const [gateway, a] of all) for (const stat of ['mean', 'p50', 'p99'] as const) g.set({ gateway, stat }, a.rttMs[stat] / 1000);
-    });
+    gaugeOf('foresight_agent_clients', 'Client agents whose latest report is retained', [], (g) => g.set(this.size));
+    gaugeOf(
+      'foresight_agent_gateway_rtt_seconds',
+      'Round-trip time to a gateway as client agents measure it (request-weighted mean of their figures)',
+      ['gateway', 'stat'],
+      (g, all) => {
+        for (const [gateway, a] of all) for (const stat of ['mean', 'p50', 'p99'] as const) g.set({ gateway, stat }, a.rttMs[stat] / 1000);
+      },
+    );
     gaugeOf('foresight_agent_gateway_error_ratio', 'Share of client attempts to a gateway that failed (connection, timeout, 5xx)', ['gateway'], (g, all) => {
       for (const [gateway, a] of all) g.set({ gateway }, a.requests > 0 ? a.errors / a.requests : 0);
     });

@@ -53,7 +53,8 @@ export class AgentController {
   @ApiBearerAuth('bearer')
   @ApiOperation({
     summary: "A client agent's measurements of the gateways it uses: round-trip time, error rate, throughput",
-    description: 'API key, or any valid access token. The latest report per client is kept for a few minutes and exposed in /metrics. 429 REQUEST.RATE_LIMITED when a client reports more than about once a second.',
+    description:
+      'API key, or any valid access token. The latest report per client is kept for a few minutes and exposed in /metrics. 429 REQUEST.RATE_LIMITED when a client reports more than about once a second.',
   })
   @ApiContract({ body: AgentReportBody, response: AgentReportAccepted, errors: [...SESSION_AUTH_ERRORS, ...BODY_ERRORS, ErrorCodes.RATE_LIMITED] })
   report(@Body() raw: unknown, @Req() req: FastifyRequest): AgentReportAccepted {

@@ -56,10 +56,7 @@ export const AgentReportAccepted = Type.Object({
 
 /** `GET /v1/agent/reports`: the latest report of every client heard from recently. */
 export const AgentReportsList = Type.Object({
-  reports: Type.Array(
-    Type.Composite([AgentReportBody, Type.Object({ receivedAt: Instant })]),
-    { description: 'Latest report per client, newest first' },
-  ),
+  reports: Type.Array(Type.Composite([AgentReportBody, Type.Object({ receivedAt: Instant })]), { description: 'Latest report per client, newest first' }),
 });
 
 /** `GET /v1/contract`: what a client checks before its first call, and the limits it enforces itself. */
