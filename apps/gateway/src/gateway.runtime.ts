@@ -3,6 +3,7 @@ import type { Logger } from '@foresight/observability';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
+import { AgentReports } from './agent/agent-reports';
 import { EdgeCacheService } from './edge-cache/edge-cache.service';
 import { OwnerDirectory } from './routing/owner-directory.service';
 import { ShardClient } from './routing/shard-client.service';
@@ -24,8 +25,9 @@ export interface GatewayRuntimeDeps {
 
 /**
  * The gateway without Nest: routing to owner nodes (owner directory, shard client), the edge cache,
- * and the token features (JWKS and revocation caches, access-token verification, refresh limits,
- * WebSocket push). The HTTP controllers, guards and the fast lane use these objects.
+ * the token features (JWKS and revocation caches, access-token verification, refresh limits,
+ * WebSocket push), and the client agents' reports. The HTTP controllers, guards and the fast lane
+ * use these objects.
  */
 export class GatewayRuntime {
   readonly directory: OwnerDirectory;
@@ -38,6 +40,7 @@ export class GatewayRuntime {
   readonly verifier: AccessTokenVerifier;
   readonly limits: RefreshLimits;
   readonly tokenSockets: TokenSocketService;
+  readonly agentReports: AgentReports;
   private pruneTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: GatewayRuntimeDeps) {
@@ -64,13 +67,18 @@ export class GatewayRuntime {
       logger,
       metrics,
     });
+    this.agentReports = new AgentReports({ clock, metrics });
   }
 
   /** The revocation cache first (no token is trusted before it follows), then the owner table and the edge cache. */
   async start(): Promise<void> {
     const { clock, logger } = this.deps;
     await this.revocations.start();
-    this.pruneTimer = setInterval(() => this.limits.prune(clock.now()), 30_000);
+    // Refresh buckets and stale agent reports are pruned together, so memory follows the clients still active.
+    this.pruneTimer = setInterval(() => {
+      this.limits.prune(clock.now());
+      this.agentReports.prune();
+    }, 30_000);
     this.pruneTimer.unref();
     logger.info('token revocation cache following token.revoked');
     this.directory.start();
