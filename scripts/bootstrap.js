@@ -121,7 +121,7 @@ switch (command) {
     }
     ensureDependencies();
     // Benchmarks that start the real stack need nats-server as much as `npm start` does.
-    const startsStack = /^bench\/(store|failover|prefetch-e2e)\//.test(target);
+    const startsStack = /^bench\/(store|failover|prefetch-e2e|client)\//.test(target);
     if (startsStack && !args.includes('--help') && !args.includes('-h')) ensureNatsServer();
     build();
     runForwardingSignals(process.execPath, [path.join('dist', `${target}.js`), ...args]);

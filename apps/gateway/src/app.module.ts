@@ -6,6 +6,9 @@ import { CLOCK, LOGGER, METRICS, NATS, PlatformModule } from '@foresight/platfor
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
+import { AgentAuthGuard } from './agent/agent-auth.guard';
+import { AgentController } from './agent/agent.controller';
+import { AgentReports } from './agent/agent-reports';
 import { CacheAdminController } from './cache/cache-admin.controller';
 import { DataController } from './cache/data.controller';
 import { ApiKeyGuard } from './common/api-key.guard';
@@ -37,16 +40,17 @@ const runtimeParts: Provider[] = [
   { provide: AccessTokenVerifier, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.verifier },
   { provide: RefreshLimits, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.limits },
   { provide: PredictionOutcomes, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.predictionOutcomes },
+  { provide: AgentReports, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.agentReports },
 ];
 
-/** REST gateway: sessions, variables, tokens, predictions and the predictive cache, routed to their services. */
+/** REST gateway: sessions, variables, tokens, predictions and the predictive cache, routed to their services; the contract and agent reports for client libraries. */
 @Module({})
 export class GatewayModule {
   static register(config: ForesightConfig): DynamicModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot(config, { database: false })],
-      controllers: [SessionsController, TokensController, DataController, CacheAdminController, PredictionsController],
+      controllers: [SessionsController, TokensController, DataController, CacheAdminController, PredictionsController, AgentController],
       providers: [
         {
           provide: GatewayRuntime,
@@ -56,6 +60,7 @@ export class GatewayModule {
         ...runtimeParts,
         ApiKeyGuard,
         SessionAuthGuard,
+        AgentAuthGuard,
         GatewayLifecycle,
         { provide: APP_FILTER, useClass: ErrorFilter },
       ],

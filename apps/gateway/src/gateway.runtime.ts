@@ -6,6 +6,7 @@ import type { Registry } from 'prom-client';
 import { DashboardFeed } from './dashboard/dashboard-feed';
 import { OperatorAuth } from './dashboard/operator-auth';
 import { PredictionOutcomes } from './dashboard/prediction-outcomes';
+import { AgentReports } from './agent/agent-reports';
 import { EdgeCacheService } from './edge-cache/edge-cache.service';
 import { OwnerDirectory } from './routing/owner-directory.service';
 import { ShardClient } from './routing/shard-client.service';
@@ -28,8 +29,8 @@ export interface GatewayRuntimeDeps {
 /**
  * The gateway without Nest: routing to owner nodes (owner directory, shard client), the edge cache,
  * the token features (JWKS and revocation caches, access-token verification, refresh limits,
- * WebSocket push) and the operators' dashboard (its feed, operator keys, prediction scoring). The
- * HTTP controllers, guards and the fast lane use these objects.
+ * WebSocket push), the client agents' reports and the operators' dashboard (its feed, operator keys,
+ * prediction scoring). The HTTP controllers, guards and the fast lane use these objects.
  */
 export class GatewayRuntime {
   readonly directory: OwnerDirectory;
@@ -45,6 +46,7 @@ export class GatewayRuntime {
   readonly predictionOutcomes: PredictionOutcomes;
   readonly dashboard: DashboardFeed;
   readonly operators: OperatorAuth;
+  readonly agentReports: AgentReports;
   private pruneTimer: NodeJS.Timeout | null = null;
 
   get config(): GatewayRuntimeDeps['config'] {
@@ -78,13 +80,18 @@ export class GatewayRuntime {
     this.predictionOutcomes = new PredictionOutcomes({ nc, namespace: config.nats.namespace, metrics, logger, clock });
     this.dashboard = new DashboardFeed({ config, nc, metrics, outcomes: this.predictionOutcomes, logger, clock });
     this.operators = new OperatorAuth(config.gateway.operatorKeys, config.gateway.apiKeys);
+    this.agentReports = new AgentReports({ clock, metrics });
   }
 
   /** The revocation cache first (no token is trusted before it follows), then the owner table and the edge cache. */
   async start(): Promise<void> {
     const { clock, logger } = this.deps;
     await this.revocations.start();
-    this.pruneTimer = setInterval(() => this.limits.prune(clock.now()), 30_000);
+    // Refresh buckets and stale agent reports are pruned together, so memory follows the clients still active.
+    this.pruneTimer = setInterval(() => {
+      this.limits.prune(clock.now());
+      this.agentReports.prune();
+    }, 30_000);
     this.pruneTimer.unref();
     logger.info('token revocation cache following token.revoked');
     this.directory.start();

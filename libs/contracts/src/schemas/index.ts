@@ -7,3 +7,4 @@ export * from './cache';
 export * from './tokens';
 export * from './predictions';
 export * from './metadata';
+export * from './agent';
