@@ -8,7 +8,9 @@ import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { CacheAdminController } from './cache/cache-admin.controller';
 import { DataController } from './cache/data.controller';
-import { ApiKeyGuard } from './common/api-key.guard';
+import { AdminKeyGuard, ApiKeyGuard } from './common/api-key.guard';
+import { ApiKeys } from './common/api-keys';
+import { SessionTenants } from './common/session-tenants';
 import { ErrorFilter } from './common/error.filter';
 import { EdgeCacheService } from './edge-cache/edge-cache.service';
 import { GatewayLifecycle } from './gateway.lifecycle';
@@ -35,6 +37,8 @@ const runtimeParts: Provider[] = [
   { provide: JwksCache, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.jwks },
   { provide: AccessTokenVerifier, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.verifier },
   { provide: RefreshLimits, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.limits },
+  { provide: ApiKeys, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.apiKeys },
+  { provide: SessionTenants, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.tenants },
 ];
 
 /** REST gateway: sessions, variables, tokens, predictions and the predictive cache, routed to their services. */
@@ -53,6 +57,7 @@ export class GatewayModule {
         },
         ...runtimeParts,
         ApiKeyGuard,
+        AdminKeyGuard,
         SessionAuthGuard,
         GatewayLifecycle,
         { provide: APP_FILTER, useClass: ErrorFilter },

@@ -3,6 +3,9 @@ import type { Logger } from '@foresight/observability';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
+import { ApiKeys } from './common/api-keys';
+import { SessionTenants } from './common/session-tenants';
+import { WriteLimits } from './common/write-limits';
 import { EdgeCacheService } from './edge-cache/edge-cache.service';
 import { OwnerDirectory } from './routing/owner-directory.service';
 import { ShardClient } from './routing/shard-client.service';
@@ -25,7 +28,8 @@ export interface GatewayRuntimeDeps {
 /**
  * The gateway without Nest: routing to owner nodes (owner directory, shard client), the edge cache,
  * and the token features (JWKS and revocation caches, access-token verification, refresh limits,
- * WebSocket push). The HTTP controllers, guards and the fast lane use these objects.
+ * WebSocket push), API keys and their tenants, write rate limits. The HTTP controllers, guards, hooks
+ * and the fast lane use these objects.
  */
 export class GatewayRuntime {
   readonly directory: OwnerDirectory;
@@ -38,6 +42,9 @@ export class GatewayRuntime {
   readonly verifier: AccessTokenVerifier;
   readonly limits: RefreshLimits;
   readonly tokenSockets: TokenSocketService;
+  readonly apiKeys: ApiKeys;
+  readonly tenants: SessionTenants;
+  readonly writeLimits: WriteLimits;
   private pruneTimer: NodeJS.Timeout | null = null;
 
   constructor(private readonly deps: GatewayRuntimeDeps) {
@@ -55,6 +62,11 @@ export class GatewayRuntime {
     );
     this.verifier = new AccessTokenVerifier(this.jwks, (claims) => this.revocations.isRevoked(claims), clock, config.token);
     this.limits = new RefreshLimits(config.token.rateLimit);
+    this.apiKeys = new ApiKeys(config.gateway.security.keys);
+    this.tenants = new SessionTenants(
+      async (sessionId, ctx) => (await this.shards.call(this.variables.checkId(sessionId), 'session.get', { sessionId, groups: [] }, ctx)).userId,
+    );
+    this.writeLimits = new WriteLimits(config.gateway.security.writeLimits);
     this.tokenSockets = new TokenSocketService({
       verifier: this.verifier,
       tokens: this.tokenClient,
@@ -70,7 +82,10 @@ export class GatewayRuntime {
   async start(): Promise<void> {
     const { clock, logger } = this.deps;
     await this.revocations.start();
-    this.pruneTimer = setInterval(() => this.limits.prune(clock.now()), 30_000);
+    this.pruneTimer = setInterval(() => {
+      this.limits.prune(clock.now());
+      this.writeLimits.prune(clock.now());
+    }, 30_000);
     this.pruneTimer.unref();
     logger.info('token revocation cache following token.revoked');
     this.directory.start();
