@@ -1,13 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { eventually, uniqueName } from '@foresight/testing';
+import { Client } from 'pg';
 import type { LocalStack } from '../../scripts/local-stack';
 import { errorCode, startTestStack } from './support';
 
 /**
  * The gateway as a browser and the open internet meet it, on real processes: security headers, the
  * CORS allow-list, client addresses behind trusted proxies only, rate limits with Retry-After on
- * every mutating route, API keys with scopes and tenants, access logs.
+ * every mutating route, API keys with scopes and tenants, access logs; and, behind it, the values of
+ * sensitive groups encrypted in Postgres.
  */
 const APP = 'https://app.example.test';
 const READER = 'r'.repeat(24);
@@ -56,7 +58,14 @@ describe('browser-safe gateway (gateway, metadata, shard, token as processes)', 
     stack = await startTestStack('browser_safety', {
       extraServices: ['token'],
       logs,
-      env: { CORS_ALLOWED_ORIGINS: APP, FORESIGHT_SCOPED_API_KEYS: SCOPED, HTTP_WRITE_RATE_PER_IP: '0.01', HTTP_WRITE_BURST_PER_IP: '3' },
+      env: {
+        CORS_ALLOWED_ORIGINS: APP,
+        FORESIGHT_SCOPED_API_KEYS: SCOPED,
+        HTTP_WRITE_RATE_PER_IP: '0.01',
+        HTTP_WRITE_BURST_PER_IP: '3',
+        SESSION_SENSITIVE_GROUPS: 'auth',
+        SESSION_ENCRYPTION_KEYS: `k1:${'s'.repeat(40)}`,
+      },
     });
     proxied = (
       await stack.startService('gateway', 'gateway-2', {
@@ -215,5 +224,26 @@ describe('browser-safe gateway (gateway, metadata, shard, token as processes)', 
       apiKey: 'key-1',
     });
     expect(readFileSync(join(logs, 'gateway-2.log'), 'utf8')).not.toContain('http request');
+  });
+
+  it('stores the values of sensitive groups encrypted in Postgres, and answers them in plain', async () => {
+    const secret = `sensitive-PLAINTEXT-${Date.now()}`;
+    const created = await call(stack.gatewayUrl, 'POST', '/v1/sessions', { key: key(), body: { data: { auth: { token: secret }, cart: { note: 'open' } } } });
+    const id = String(created.body.id);
+    expect((await call(stack.gatewayUrl, 'PUT', `/v1/sessions/${id}/vars/auth/email`, { key: key(), body: { value: secret } })).status).toBe(200);
+    expect((await call(stack.gatewayUrl, 'GET', `/v1/sessions/${id}?consistent=true`, { key: key() })).body.groups).toEqual({
+      auth: { token: secret, email: secret },
+      cart: { note: 'open' },
+    });
+    const db = new Client({ connectionString: stack.databaseUrl });
+    await db.connect();
+    try {
+      const rows = await db.query<{ data: Buffer }>('SELECT data FROM events WHERE session_id = $1', [id]);
+      expect(rows.rows).toHaveLength(2);
+      const bytes = Buffer.concat(rows.rows.map((r) => r.data));
+      expect([bytes.includes(secret), bytes.includes('open')]).toEqual([false, true]);
+    } finally {
+      await db.end();
+    }
   });
 });
