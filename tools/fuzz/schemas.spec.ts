@@ -126,7 +126,7 @@ describe.each([
       // Values no wire carries as they are (undefined is an absent optional field, so it is not among them).
       const broken = fc.constantFrom(Symbol('x'), () => 1, new Date(0), Number.NaN, 1n, new Uint8Array(1));
       // In a union the sentence may explain the variant the rest of the value fits, naming another field.
-      const names = (schema as { [k: symbol]: unknown })[Kind] !== 'Union';
+      const names = (schema as unknown as Record<symbol, unknown>)[Kind] !== 'Union';
       fc.assert(
         fc.property(valid, broken, (value, bad) => {
           if (typeof value !== 'object' || value === null || Array.isArray(value)) return;
