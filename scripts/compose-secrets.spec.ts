@@ -74,7 +74,10 @@ describe('docker-compose.yml and production secrets', () => {
     const services = servicesOf(r.stdout);
     expect(services.map((s) => s.name)).toEqual(expect.arrayContaining(['gateway', 'token', 'shard-1', 'metadata-1', 'prediction', 'affinity', 'migrate']));
     for (const s of services) {
-      expect({ service: s.name, refused: problemsOf(s.app, s.env).some((p) => /development or example value/.test(p)) }).toEqual({ service: s.name, refused: true });
+      expect({ service: s.name, refused: problemsOf(s.app, s.env).some((p) => /development or example value/.test(p)) }).toEqual({
+        service: s.name,
+        refused: true,
+      });
     }
   });
 

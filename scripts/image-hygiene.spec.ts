@@ -21,7 +21,11 @@ interface Service {
 }
 
 function composeServices(): Record<string, Service> {
-  const r = spawnSync('docker-compose', ['--env-file', '.env.example', '-f', 'docker-compose.yml', 'config'], { cwd: ROOT, encoding: 'utf8', env: { PATH: process.env.PATH } });
+  const r = spawnSync('docker-compose', ['--env-file', '.env.example', '-f', 'docker-compose.yml', 'config'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { PATH: process.env.PATH },
+  });
   expect(r.status).toBe(0);
   return (load(r.stdout) as { services: Record<string, Service> }).services;
 }

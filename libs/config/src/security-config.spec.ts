@@ -96,7 +96,10 @@ describe('browser and proxy settings', () => {
   });
 
   it('checks origins and proxy addresses', () => {
-    const config = loadConfig('gateway', { CORS_ALLOWED_ORIGINS: 'https://app.example.com,http://localhost:5173', HTTP_TRUSTED_PROXIES: '10.0.0.0/8,::1,loopback' });
+    const config = loadConfig('gateway', {
+      CORS_ALLOWED_ORIGINS: 'https://app.example.com,http://localhost:5173',
+      HTTP_TRUSTED_PROXIES: '10.0.0.0/8,::1,loopback',
+    });
     expect(config.gateway.security.corsOrigins).toEqual(['https://app.example.com', 'http://localhost:5173']);
     expect(config.http.trustedProxies).toEqual(['10.0.0.0/8', '::1', 'loopback']);
     const found = problems(() => loadConfig('gateway', { CORS_ALLOWED_ORIGINS: '*,https://a.com/path', HTTP_TRUSTED_PROXIES: '10.0.0.0/33,proxy.local' }));

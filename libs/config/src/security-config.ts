@@ -91,7 +91,10 @@ export function readGatewaySecurity(r: EnvReader, legacyKeys: readonly string[])
   }
   const corsOrigins = r.list('CORS_ALLOWED_ORIGINS', []);
   for (const o of corsOrigins) {
-    r.check(ORIGIN.test(o), `CORS_ALLOWED_ORIGINS entries must be origins such as https://app.example.com (scheme, host, optional port; no path, no "*"), got "${o.slice(0, 80)}"`);
+    r.check(
+      ORIGIN.test(o),
+      `CORS_ALLOWED_ORIGINS entries must be origins such as https://app.example.com (scheme, host, optional port; no path, no "*"), got "${o.slice(0, 80)}"`,
+    );
   }
   return {
     keys,
@@ -110,7 +113,12 @@ export function readGatewaySecurity(r: EnvReader, legacyKeys: readonly string[])
  * `SESSION_ENCRYPTION_KEYS`: `id:secret` pairs, comma-separated, oldest first (the last encrypts new
  * writes). Only shard nodes read them; required once `SESSION_SENSITIVE_GROUPS` names a group.
  */
-export function readSessionEncryption(r: EnvReader, groups: readonly string[], readsKeys: boolean, developmentSecret: string | undefined): SessionEncryptionConfig {
+export function readSessionEncryption(
+  r: EnvReader,
+  groups: readonly string[],
+  readsKeys: boolean,
+  developmentSecret: string | undefined,
+): SessionEncryptionConfig {
   const sensitiveGroups = r.list('SESSION_SENSITIVE_GROUPS', []);
   for (const g of sensitiveGroups) {
     r.check(groups.includes(g), `SESSION_SENSITIVE_GROUPS names "${g.slice(0, 40)}", which is not in SESSION_GROUPS (${groups.join(', ')})`);
@@ -124,7 +132,9 @@ export function readSessionEncryption(r: EnvReader, groups: readonly string[], r
     const id = colon > 0 ? entry.slice(0, colon) : '';
     const secret = colon > 0 ? entry.slice(colon + 1) : '';
     if (!KEY_ID.test(id) || secret.length < 32) {
-      r.problems.push('SESSION_ENCRYPTION_KEYS entries must be <id>:<secret>, the id 1-32 characters from letters, digits, _ . - and the secret at least 32 characters');
+      r.problems.push(
+        'SESSION_ENCRYPTION_KEYS entries must be <id>:<secret>, the id 1-32 characters from letters, digits, _ . - and the secret at least 32 characters',
+      );
       continue;
     }
     if (keys.some((k) => k.id === id)) r.problems.push(`SESSION_ENCRYPTION_KEYS: the key id "${id}" is used twice`);
