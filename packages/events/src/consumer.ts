@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AckPolicy, DeliverPolicy, nanos, type ConsumerConfig, type ConsumerMessages, type JsMsg, type NatsConnection } from 'nats';
 import { decodeEvent, type ProblemKind } from './decode.js';
-import { EVENT_CATALOG, eventSubject, streamName, streamSubjects, type EventType, type ForesightEvent, type UnknownEvent } from './events.js';
+import { EVENT_CATALOG, eventSubject, streamName, streamSubjects, type ForesightEvent, type UnknownEvent } from './events.js';
 import type { ConsumerProblem, ConsumerStats, Delivery, Handler, StartAt, SubscribeOptions } from './options.js';
 
 /** Thrown by a handler: the event can never be processed, so it is terminated at once (counted as `rejected`). */
