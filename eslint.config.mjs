@@ -41,5 +41,10 @@ export default tseslint.config(
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
+  {
+    // Pages served to browsers as they are (no build step), e.g. the gateway's dashboard.
+    files: ['apps/**/public/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', EventSource: 'readonly', uPlot: 'readonly' } },
+  },
   prettier,
 );

@@ -79,6 +79,7 @@ function build() {
   log('building (tsc) ...');
   mustSh(process.execPath, [require.resolve('typescript/bin/tsc', { paths: [root] }), '-p', 'tsconfig.build.json'], 'build');
   mustSh(process.execPath, [require.resolve('tsc-alias/dist/bin/index.js', { paths: [root] }), '-p', 'tsconfig.build.json'], 'path alias rewrite');
+  mustSh(process.execPath, [path.join(root, 'scripts', 'copy-assets.js')], 'copying the files tsc does not emit');
 }
 
 function runForwardingSignals(cmd, args, env) {

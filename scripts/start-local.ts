@@ -50,6 +50,7 @@ async function main(): Promise<void> {
       `  OpenAPI   ${g}/docs`,
       `  health    ${g}/health`,
       `  metrics   ${g}/metrics`,
+      `  dashboard ${g}/dashboard   (any user name; password: an operator key, dev-operator-key unless FORESIGHT_OPERATOR_KEYS is set)`,
       `  origin    ${stack.originUrl}/items/<key>   (example origin behind GET ${g}/v1/sessions/<id>/data/<key>)`,
       ...(shop ? [`  shop      http://127.0.0.1:${shopPort}/   (examples/express-shop: express-session on the Foresight store)`] : []),
       `  services  ${[...stack.services.values()].map((s) => `${s.name}=${s.httpUrl}`).join('  ')}`,

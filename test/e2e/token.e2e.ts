@@ -138,6 +138,16 @@ describe('tokens end to end (gateway, metadata, shard, token service as processe
     // 15 s with tokens of at most 4 s: at least three expiries ridden through pushed pairs.
     expect(result.usedJtis.size).toBeGreaterThanOrEqual(4);
     expect(result.pushes).toBeGreaterThanOrEqual(3);
+    // The gateway counts the pushed pairs its clients acknowledged (the operators' dashboard charts them).
+    await eventually(
+      async () => {
+        const metrics = await (await fetch(`${stack.gatewayUrl}/metrics`)).text();
+        const acked = Number(/^foresight_gateway_token_acks_total(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1] ?? 0);
+        return acked >= 3 ? acked : undefined;
+      },
+      10_000,
+      'the acknowledged pushes to be counted',
+    );
   }, 60_000);
 
   it('the SDK refreshes an expired token once for many concurrent callers', async () => {

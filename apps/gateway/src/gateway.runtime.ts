@@ -3,6 +3,9 @@ import type { Logger } from '@foresight/observability';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
+import { DashboardFeed } from './dashboard/dashboard-feed';
+import { OperatorAuth } from './dashboard/operator-auth';
+import { PredictionOutcomes } from './dashboard/prediction-outcomes';
 import { AgentReports } from './agent/agent-reports';
 import { EdgeCacheService } from './edge-cache/edge-cache.service';
 import { OwnerDirectory } from './routing/owner-directory.service';
@@ -26,8 +29,8 @@ export interface GatewayRuntimeDeps {
 /**
  * The gateway without Nest: routing to owner nodes (owner directory, shard client), the edge cache,
  * the token features (JWKS and revocation caches, access-token verification, refresh limits,
- * WebSocket push), and the client agents' reports. The HTTP controllers, guards and the fast lane
- * use these objects.
+ * WebSocket push), the client agents' reports and the operators' dashboard (its feed, operator keys,
+ * prediction scoring). The HTTP controllers, guards and the fast lane use these objects.
  */
 export class GatewayRuntime {
   readonly directory: OwnerDirectory;
@@ -40,8 +43,15 @@ export class GatewayRuntime {
   readonly verifier: AccessTokenVerifier;
   readonly limits: RefreshLimits;
   readonly tokenSockets: TokenSocketService;
+  readonly predictionOutcomes: PredictionOutcomes;
+  readonly dashboard: DashboardFeed;
+  readonly operators: OperatorAuth;
   readonly agentReports: AgentReports;
   private pruneTimer: NodeJS.Timeout | null = null;
+
+  get config(): GatewayRuntimeDeps['config'] {
+    return this.deps.config;
+  }
 
   constructor(private readonly deps: GatewayRuntimeDeps) {
     const { config, nc, logger, clock, metrics } = deps;
@@ -67,6 +77,9 @@ export class GatewayRuntime {
       logger,
       metrics,
     });
+    this.predictionOutcomes = new PredictionOutcomes({ nc, namespace: config.nats.namespace, metrics, logger, clock });
+    this.dashboard = new DashboardFeed({ config, nc, metrics, outcomes: this.predictionOutcomes, logger, clock });
+    this.operators = new OperatorAuth(config.gateway.operatorKeys, config.gateway.apiKeys);
     this.agentReports = new AgentReports({ clock, metrics });
   }
 
@@ -83,6 +96,7 @@ export class GatewayRuntime {
     logger.info('token revocation cache following token.revoked');
     this.directory.start();
     this.edgeCache.start();
+    this.predictionOutcomes.start();
   }
 
   /**
@@ -90,6 +104,8 @@ export class GatewayRuntime {
    * the token sockets close and the revocation cache stops last; the platform then drains NATS.
    */
   async stop(): Promise<void> {
+    this.dashboard.stop();
+    this.predictionOutcomes.stop();
     this.directory.stop();
     await this.edgeCache.stop();
     if (this.pruneTimer) clearInterval(this.pruneTimer);

@@ -18,6 +18,9 @@ const DEFAULT_PORTS: Record<ServiceName, number> = {
   tool: 0,
 };
 
+/** Opens the operators' dashboard outside production; refused in production. */
+const DEV_OPERATOR_KEY = 'dev-operator-key';
+
 /** The whole configuration of a Foresight process, read once from the environment: validated, typed, injected; nothing else reads `process.env`. */
 export interface ForesightConfig {
   readonly service: ServiceName;
@@ -60,6 +63,8 @@ export interface ForesightConfig {
   readonly store: { readonly maxBatch: number };
   readonly gateway: {
     readonly apiKeys: readonly string[];
+    /** Keys of the operators' dashboard (`/dashboard`); none: the dashboard is not served. */
+    readonly operatorKeys: readonly string[];
     readonly maxAttempts: number;
     /** Edge (L1) cache of session variables, kept fresh by session events; 0 disables it. */
     readonly l1TtlMs: number;
@@ -196,6 +201,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
     store: { maxBatch: r.int('GROUP_COMMIT_MAX_BATCH', 512, 1, 10_000) },
     gateway: {
       apiKeys: r.list('FORESIGHT_API_KEYS', production ? [] : ['dev-key']),
+      operatorKeys: r.list('FORESIGHT_OPERATOR_KEYS', production ? [] : [DEV_OPERATOR_KEY]),
       maxAttempts: r.int('GATEWAY_MAX_ATTEMPTS', 12, 1, 50),
       l1TtlMs: r.int('L1_TTL_MS', 5000, 0, 3_600_000),
       l1MaxSessions: r.int('L1_MAX_SESSIONS', 100_000, 1, 10_000_000),
@@ -278,6 +284,16 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   r.check(config.token.refreshMinSkewMs < config.token.accessTtlMs, 'TOKEN_REFRESH_MIN_SKEW_MS must be less than TOKEN_ACCESS_TTL_MS');
   r.check(config.token.loadSeasonMs >= 2 * config.token.schedulerBucketMs, 'TOKEN_LOAD_SEASON_MS must be at least two TOKEN_SCHEDULER_BUCKET_MS');
   if (service === 'gateway') r.check(config.gateway.apiKeys.length > 0, 'FORESIGHT_API_KEYS must list at least one key');
+  r.check(
+    !config.gateway.operatorKeys.some((k) => config.gateway.apiKeys.includes(k)),
+    'FORESIGHT_OPERATOR_KEYS must not repeat a key of FORESIGHT_API_KEYS: an operator key opens the dashboard, a back-end key does not',
+  );
+  if (production) {
+    r.check(
+      !config.gateway.operatorKeys.includes(DEV_OPERATOR_KEY),
+      `FORESIGHT_OPERATOR_KEYS must not contain the development key "${DEV_OPERATOR_KEY}" in production`,
+    );
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
 }

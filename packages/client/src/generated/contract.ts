@@ -252,6 +252,8 @@ export interface ClusterCacheStats {
     readonly invalidations: number;
     readonly invalidMessages: number;
     readonly liveSessions: number;
+    /** Live sessions the node owns and holds in memory (loaded since it took their shard) */
+    readonly sessionsInMemory?: number;
     readonly declaredRequirements: number;
     readonly learnedShapes: number;
     /** Version of the local model copy, or null while the node has none */
