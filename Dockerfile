@@ -10,6 +10,9 @@ WORKDIR /app
 # The postinstall hook runs during `npm ci`, so it must be in place before the install.
 COPY package.json package-lock.json ./
 COPY scripts/postinstall.js scripts/postinstall.js
+# The workspaces (packages/*, examples/*) are part of the install.
+COPY packages packages
+COPY examples examples
 RUN npm ci --no-audit --no-fund
 COPY . .
 RUN npm run build && npm prune --omit=dev --no-audit --no-fund

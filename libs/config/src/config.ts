@@ -21,6 +21,9 @@ const DEFAULT_PORTS: Record<ServiceName, number> = {
   migrate: 0,
 };
 
+/** Opens the operators' dashboard outside production; refused in production. */
+const DEV_OPERATOR_KEY = 'dev-operator-key';
+
 /** The whole configuration of a Foresight process, read once from the environment: validated, typed, injected; nothing else reads `process.env`. */
 export interface ForesightConfig {
   readonly service: ServiceName;
@@ -71,6 +74,8 @@ export interface ForesightConfig {
   readonly store: { readonly maxBatch: number };
   readonly gateway: {
     readonly apiKeys: readonly string[];
+    /** Keys of the operators' dashboard (`/dashboard`); none: the dashboard is not served. */
+    readonly operatorKeys: readonly string[];
     readonly maxAttempts: number;
     /** Edge (L1) cache of session variables, kept fresh by session events; 0 disables it. */
     readonly l1TtlMs: number;
@@ -213,6 +218,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
     store: { maxBatch: r.int('GROUP_COMMIT_MAX_BATCH', 512, 1, 10_000) },
     gateway: {
       apiKeys,
+      operatorKeys: r.list('FORESIGHT_OPERATOR_KEYS', production ? [] : [DEV_OPERATOR_KEY]),
       maxAttempts: r.int('GATEWAY_MAX_ATTEMPTS', 12, 1, 50),
       l1TtlMs: r.int('L1_TTL_MS', 5000, 0, 3_600_000),
       l1MaxSessions: r.int('L1_MAX_SESSIONS', 100_000, 1, 10_000_000),
@@ -296,6 +302,10 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   r.check(config.token.refreshMinSkewMs < config.token.accessTtlMs, 'TOKEN_REFRESH_MIN_SKEW_MS must be less than TOKEN_ACCESS_TTL_MS');
   r.check(config.token.loadSeasonMs >= 2 * config.token.schedulerBucketMs, 'TOKEN_LOAD_SEASON_MS must be at least two TOKEN_SCHEDULER_BUCKET_MS');
   if (service === 'gateway') r.check(config.gateway.security.keys.length > 0, 'FORESIGHT_API_KEYS or FORESIGHT_SCOPED_API_KEYS must list at least one key');
+  r.check(
+    !config.gateway.operatorKeys.some((k) => config.gateway.security.keys.some((key) => key.key === k)),
+    'FORESIGHT_OPERATOR_KEYS must not repeat an API key: an operator key opens the dashboard, a back-end key does not',
+  );
   if (production) {
     checkProductionSecrets(r, {
       DATABASE_URL: config.database.url,
@@ -303,6 +313,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       SESSION_ID_SECRET: config.session.idSecret,
       TOKEN_ENCRYPTION_KEY: config.token.encryptionKey,
       'FORESIGHT_API_KEYS / FORESIGHT_SCOPED_API_KEYS': config.gateway.security.keys.map((k) => k.key),
+      FORESIGHT_OPERATOR_KEYS: config.gateway.operatorKeys,
       SESSION_ENCRYPTION_KEYS: config.session.encryption.keys.map((k) => k.secret),
     });
   }

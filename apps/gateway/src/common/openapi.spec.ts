@@ -34,6 +34,7 @@ import {
 import { CLOCK, CONFIG, NATS } from '@foresight/platform';
 import { CacheAdminController } from '../cache/cache-admin.controller';
 import { DataController } from '../cache/data.controller';
+import { PredictionOutcomes } from '../dashboard/prediction-outcomes';
 import { EdgeCacheService } from '../edge-cache/edge-cache.service';
 import { PredictionsController } from '../predictions/predictions.controller';
 import { OwnerDirectory } from '../routing/owner-directory.service';
@@ -62,6 +63,7 @@ const stubs: Provider[] = [
   AccessTokenVerifier,
   ApiKeys,
   SessionTenants,
+  PredictionOutcomes,
   CLOCK,
   NATS,
 ].map((provide) => ({

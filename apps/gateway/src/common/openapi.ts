@@ -8,6 +8,8 @@ import { STATUS_BY_CODE } from './error.filter';
 
 /** Where the gateway serves the document (and the UI at /docs). */
 export const OPENAPI_JSON_PATH = 'docs/openapi.json';
+/** Where the gateway serves the AsyncAPI document of the event streams (`buildAsyncApiDocument`). */
+export const ASYNCAPI_JSON_PATH = 'docs/asyncapi.json';
 
 type Json = Record<string, unknown>;
 
