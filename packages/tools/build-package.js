@@ -18,7 +18,7 @@ const { builtinModules } = require('node:module');
 const PACKAGES = path.resolve(__dirname, '..');
 const ROOT = path.resolve(PACKAGES, '..');
 // The order matters: the adapters compile against the client's declarations.
-const ALL = ['client', 'express-session', 'nestjs'];
+const ALL = ['client', 'express-session', 'nestjs', 'events'];
 
 const args = process.argv.slice(2);
 const checkPack = args.includes('--check-pack');

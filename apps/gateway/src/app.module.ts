@@ -11,7 +11,9 @@ import { AgentController } from './agent/agent.controller';
 import { AgentReports } from './agent/agent-reports';
 import { CacheAdminController } from './cache/cache-admin.controller';
 import { DataController } from './cache/data.controller';
-import { ApiKeyGuard } from './common/api-key.guard';
+import { AdminKeyGuard, ApiKeyGuard } from './common/api-key.guard';
+import { ApiKeys } from './common/api-keys';
+import { SessionTenants } from './common/session-tenants';
 import { ErrorFilter } from './common/error.filter';
 import { PredictionOutcomes } from './dashboard/prediction-outcomes';
 import { EdgeCacheService } from './edge-cache/edge-cache.service';
@@ -39,6 +41,8 @@ const runtimeParts: Provider[] = [
   { provide: JwksCache, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.jwks },
   { provide: AccessTokenVerifier, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.verifier },
   { provide: RefreshLimits, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.limits },
+  { provide: ApiKeys, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.apiKeys },
+  { provide: SessionTenants, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.tenants },
   { provide: PredictionOutcomes, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.predictionOutcomes },
   { provide: AgentReports, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.agentReports },
 ];
@@ -59,6 +63,7 @@ export class GatewayModule {
         },
         ...runtimeParts,
         ApiKeyGuard,
+        AdminKeyGuard,
         SessionAuthGuard,
         AgentAuthGuard,
         GatewayLifecycle,

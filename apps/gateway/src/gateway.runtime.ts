@@ -3,6 +3,9 @@ import type { Logger } from '@foresight/observability';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
+import { ApiKeys } from './common/api-keys';
+import { SessionTenants } from './common/session-tenants';
+import { WriteLimits } from './common/write-limits';
 import { DashboardFeed } from './dashboard/dashboard-feed';
 import { OperatorAuth } from './dashboard/operator-auth';
 import { PredictionOutcomes } from './dashboard/prediction-outcomes';
@@ -29,8 +32,9 @@ export interface GatewayRuntimeDeps {
 /**
  * The gateway without Nest: routing to owner nodes (owner directory, shard client), the edge cache,
  * the token features (JWKS and revocation caches, access-token verification, refresh limits,
- * WebSocket push), the client agents' reports and the operators' dashboard (its feed, operator keys,
- * prediction scoring). The HTTP controllers, guards and the fast lane use these objects.
+ * WebSocket push), API keys and their tenants, write rate limits, the client agents' reports and the
+ * operators' dashboard (its feed, operator keys, prediction scoring). The HTTP controllers, guards,
+ * hooks and the fast lane use these objects.
  */
 export class GatewayRuntime {
   readonly directory: OwnerDirectory;
@@ -43,6 +47,9 @@ export class GatewayRuntime {
   readonly verifier: AccessTokenVerifier;
   readonly limits: RefreshLimits;
   readonly tokenSockets: TokenSocketService;
+  readonly apiKeys: ApiKeys;
+  readonly tenants: SessionTenants;
+  readonly writeLimits: WriteLimits;
   readonly predictionOutcomes: PredictionOutcomes;
   readonly dashboard: DashboardFeed;
   readonly operators: OperatorAuth;
@@ -68,6 +75,11 @@ export class GatewayRuntime {
     );
     this.verifier = new AccessTokenVerifier(this.jwks, (claims) => this.revocations.isRevoked(claims), clock, config.token);
     this.limits = new RefreshLimits(config.token.rateLimit);
+    this.apiKeys = new ApiKeys(config.gateway.security.keys);
+    this.tenants = new SessionTenants(
+      async (sessionId, ctx) => (await this.shards.call(this.variables.checkId(sessionId), 'session.get', { sessionId, groups: [] }, ctx)).userId,
+    );
+    this.writeLimits = new WriteLimits(config.gateway.security.writeLimits);
     this.tokenSockets = new TokenSocketService({
       verifier: this.verifier,
       tokens: this.tokenClient,
@@ -79,7 +91,10 @@ export class GatewayRuntime {
     });
     this.predictionOutcomes = new PredictionOutcomes({ nc, namespace: config.nats.namespace, metrics, logger, clock });
     this.dashboard = new DashboardFeed({ config, nc, metrics, outcomes: this.predictionOutcomes, logger, clock });
-    this.operators = new OperatorAuth(config.gateway.operatorKeys, config.gateway.apiKeys);
+    this.operators = new OperatorAuth(
+      config.gateway.operatorKeys,
+      config.gateway.security.keys.map((k) => k.key),
+    );
     this.agentReports = new AgentReports({ clock, metrics });
   }
 
@@ -87,9 +102,10 @@ export class GatewayRuntime {
   async start(): Promise<void> {
     const { clock, logger } = this.deps;
     await this.revocations.start();
-    // Refresh buckets and stale agent reports are pruned together, so memory follows the clients still active.
+    // Refresh and write buckets and stale agent reports are pruned together, so memory follows the clients still active.
     this.pruneTimer = setInterval(() => {
       this.limits.prune(clock.now());
+      this.writeLimits.prune(clock.now());
       this.agentReports.prune();
     }, 30_000);
     this.pruneTimer.unref();

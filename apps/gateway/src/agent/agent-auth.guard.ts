@@ -1,9 +1,9 @@
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import type { ForesightConfig } from '@foresight/config';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { ErrorCodes, ForesightError } from '@foresight/contracts';
-import { CONFIG } from '@foresight/platform';
 import type { FastifyRequest } from 'fastify';
 import { ApiKeyGuard } from '../common/api-key.guard';
+import { ApiKeys } from '../common/api-keys';
+import { SessionTenants } from '../common/session-tenants';
 import { AccessTokenVerifier } from '../tokens/access-token-verifier';
 
 /**
@@ -16,9 +16,10 @@ export class AgentAuthGuard implements CanActivate {
 
   constructor(
     private readonly verifier: AccessTokenVerifier,
-    @Inject(CONFIG) config: ForesightConfig,
+    keys: ApiKeys,
+    tenants: SessionTenants,
   ) {
-    this.apiKeys = new ApiKeyGuard(config);
+    this.apiKeys = new ApiKeyGuard(keys, tenants);
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {

@@ -46,7 +46,9 @@ import { JwksCache } from '../tokens/jwks-cache';
 import { RefreshLimits } from '../tokens/refresh-limits';
 import { TokenClient } from '../tokens/token-client';
 import { TokensController } from '../tokens/tokens.controller';
-import { ApiKeyGuard } from './api-key.guard';
+import { AdminKeyGuard, ApiKeyGuard } from './api-key.guard';
+import { ApiKeys } from './api-keys';
+import { SessionTenants } from './session-tenants';
 import { buildOpenApiDocument, toJsonSchema } from './openapi';
 
 // The controllers only, with inert dependencies: building the document calls none of them.
@@ -59,6 +61,8 @@ const stubs: Provider[] = [
   JwksCache,
   RefreshLimits,
   AccessTokenVerifier,
+  ApiKeys,
+  SessionTenants,
   PredictionOutcomes,
   CLOCK,
   NATS,
@@ -69,7 +73,7 @@ const stubs: Provider[] = [
 
 @Module({
   controllers: [SessionsController, TokensController, DataController, CacheAdminController, PredictionsController],
-  providers: [...stubs, ApiKeyGuard, { provide: CONFIG, useValue: { gateway: { apiKeys: [] }, nats: { namespace: 'fs' }, session: {} } }],
+  providers: [...stubs, ApiKeyGuard, AdminKeyGuard, { provide: CONFIG, useValue: { gateway: { apiKeys: [] }, nats: { namespace: 'fs' }, session: {} } }],
 })
 class DocsModule {}
 

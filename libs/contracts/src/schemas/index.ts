@@ -8,3 +8,4 @@ export * from './tokens';
 export * from './predictions';
 export * from './metadata';
 export * from './agent';
+export * from './events';

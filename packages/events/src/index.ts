@@ -1,0 +1,5 @@
+export * from './events.js';
+export { decodeEvent, encodeEvent, envelopeProblem, type Decoded, type ProblemKind } from './decode.js';
+export { RejectEvent, subscribe, type Subscription } from './consumer.js';
+export { connectSubscriber, type SubscriberConnectionOptions } from './connect.js';
+export type { ConsumerProblem, ConsumerStats, Delivery, Handler, Handlers, StartAt, SubscribeOptions } from './options.js';
