@@ -32,11 +32,12 @@ async function timeUs(fn: () => Promise<unknown>): Promise<number> {
 
 /**
  * The client against raw `fetch` on the same gateway, variable and connection pool (Node's global
- * fetch), in interleaved blocks so drift of the shared machine hits both alike; then the client's own
- * CPU per call with an instant fetch, which the network's noise cannot hide.
+ * fetch, passed to the client in place of its default node:http transport, so only the client's own
+ * work differs), in interleaved blocks so drift of the shared machine hits both alike; then the
+ * client's own CPU per call with an instant fetch, which the network's noise cannot hide.
  */
 export async function measureOverhead(gatewayUrl: string, apiKey: string, calls: number, log: (m: string) => void): Promise<OverheadResult> {
-  const client = new ForesightClient({ baseUrl: gatewayUrl, apiKey, agent: { reportIntervalMs: 0 } });
+  const client = new ForesightClient({ baseUrl: gatewayUrl, apiKey, fetch: (u, init) => fetch(u, init), agent: { reportIntervalMs: 0 } });
   const { id } = await client.createSession({ data: { cart: { n: 0 } } });
   const url = `${gatewayUrl}/v1/sessions/${id}/vars/cart/n`;
   let key = 0;

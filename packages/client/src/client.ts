@@ -51,6 +51,8 @@ export const SDK = `@foresight/client/${CONTRACT_VERSION}`;
 export class ForesightClient implements SessionApi {
   /** The WebSocket used when options.webSocket is not given (the entry point sets it: `ws` in Node, the browser's own). */
   static defaultWebSocket: WebSocketFactory | undefined;
+  /** The transport used when options.fetch is not given (the Node entry point sets node:http with keep-alive; else the platform's fetch). */
+  static defaultFetch: FetchLike | undefined;
 
   readonly transport: Transport;
   /** The agent's meter (undefined when the agent is off). */
@@ -68,10 +70,11 @@ export class ForesightClient implements SessionApi {
     if (options.apiKey !== undefined && !VISIBLE_ASCII.test(options.apiKey)) {
       throw new ConfigurationError('apiKey must be 1–512 visible ASCII characters (it travels in the x-api-key header).');
     }
-    if (!options.fetch && typeof globalThis.fetch !== 'function')
+    const givenFetch = options.fetch ?? ForesightClient.defaultFetch;
+    if (!givenFetch && typeof globalThis.fetch !== 'function')
       throw new ConfigurationError('No fetch on this platform: pass options.fetch (Node 20+ and browsers have one).');
     // Called as a plain function: a browser's fetch refuses to run with another `this` than the window.
-    const fetchImpl: FetchLike = options.fetch ?? ((url, init) => globalThis.fetch(url, init));
+    const fetchImpl: FetchLike = givenFetch ?? ((url, init) => globalThis.fetch(url, init));
     const timeoutMs = positive('timeoutMs', options.timeoutMs, 10_000);
     this.agentSettings = options.agent ?? {};
     this.clientId = (this.agentSettings && this.agentSettings.clientId) || randomId(16);

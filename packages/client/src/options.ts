@@ -24,7 +24,7 @@ export interface ClientOptions {
   /** Longest single attempt (default: the deadline). */
   readonly attemptTimeoutMs?: number;
   readonly retry?: Partial<RetryPolicy>;
-  /** Default: the platform's `fetch`. */
+  /** Default: in Node, node:http(s) with keep-alive connections; in browsers, the page's `fetch`. */
   readonly fetch?: FetchLike;
   /** Check the gateway's contract version (and read its limits) before the first call. Default true. */
   readonly checkContract?: boolean;
