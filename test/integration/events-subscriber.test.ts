@@ -62,6 +62,8 @@ describe('@foresight/events subscribe (real nats-server)', () => {
     const seqs: number[] = [];
     for (let n = 1; n <= 4; n++) seqs.push((await publish(ns, 'session.variable_set', encodeEvent(variableSet(n)))).seq);
     await publish(ns, 'session.ended', encodeEvent(envelopeAround('session.ended', { reason: 'idle' })));
+    // A Date is truncated to the millisecond: taken in the millisecond the server stored event 4 in, it would precede it.
+    await new Promise((r) => setTimeout(r, 20));
     const midpoint = new Date();
     await new Promise((r) => setTimeout(r, 20));
     await publish(ns, 'session.variable_set', encodeEvent(variableSet(5)));
