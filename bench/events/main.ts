@@ -5,26 +5,27 @@
  *    events (a cart of four items, as bench:store's PUT writes), then one @foresight/events durable
  *    consumer (concurrency 1, a handler that does nothing) decodes and acks them all; events/s per
  *    round, median reported.
- * 2. Lag: a local stack (gateway, metadata, one shard node) takes PUTs at `--rate` per second for
- *    `--duration` seconds while one consumer, connected as the read-only subscriber user, reads the
- *    session stream from "new". Lag = handler time − the event's occurredAt. occurredAt is when the
- *    owner decided the event, just before its commit, so the figure is an upper bound of the
- *    commit-to-consumer lag (it includes the commit itself). Same machine, same clock.
+ * 2. Lag (lag.ts): a local stack (gateway, metadata, one shard node) takes bench:store's PUT load
+ *    (its seeded sessions and carts, autocannon on the gateway's PUT route at the same connections),
+ *    capped at `--rate` per second, for `--duration` seconds after `--warmup`, while one consumer,
+ *    connected as the read-only subscriber user, reads the session stream from "new". Lag = handler
+ *    time − the event's occurredAt. occurredAt is when the owner decided the event, just before its
+ *    commit, so the figure is an upper bound of the commit-to-consumer lag (it includes the commit
+ *    itself). Same machine, same clock; the consumer shares its process with the load generator.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { streamDeclarations, subjects } from '@foresight/contracts';
-import { connectSubscriber, encodeEvent, subscribe } from '@foresight/events';
+import { encodeEvent, subscribe } from '@foresight/events';
 import { ensureStream } from '@foresight/messaging';
 import { randomUUID } from 'node:crypto';
 import { connect } from 'nats';
 import { startNatsServer } from '../../scripts/infra/nats-server';
-import { startLocalStack } from '../../scripts/local-stack';
 import { eventsCli } from './cli';
+import { measureLag } from './lag';
 
 const opts = eventsCli.parseOrExit(process.argv.slice(2));
 const log = (text: string) => process.stderr.write(`[bench:events] ${text}\n`);
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-const quantile = (sorted: number[], q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))] ?? Number.NaN;
 const cart = (n: number) =>
   Array.from({ length: 4 }, (_, i) => ({ sku: `SKU-${1000 + i}`, name: 'Trail running shoes', qty: 1 + ((n + i) % 5), unitPriceCents: 8999 + i }));
 
@@ -88,93 +89,10 @@ async function throughput(): Promise<{ perRound: number[]; median: number; bytes
   }
 }
 
-async function lag() {
-  const stack = await startLocalStack({ quiet: true, shardNodes: 1, env: { LOG_LEVEL: 'warn', FORESIGHT_NAMESPACE: `bev${process.pid}` } });
-  try {
-    const headers = { 'x-api-key': stack.apiKey, 'content-type': 'application/json' };
-    const ids: string[] = [];
-    for (let i = 0; i < opts.sessions; i++) {
-      const r = await fetch(`${stack.gatewayUrl}/v1/sessions`, {
-        method: 'POST',
-        headers,
-        body: JSON.stringify({ userId: `u${i}`, data: { cart: { items: [] } } }),
-      });
-      ids.push(((await r.json()) as { id: string }).id);
-    }
-    const login = stack.natsLogin({ role: 'subscriber' });
-    const nc = await connectSubscriber({ servers: stack.natsUrl, user: login?.user, pass: login?.pass });
-    const lags: number[] = [];
-    let measuring = false;
-    const sub = await subscribe(nc, {
-      stream: 'sessions',
-      namespace: stack.namespace,
-      start: 'new',
-      types: ['session.variable_set'],
-      maxInFlight: opts.maxInFlight,
-      handlers: { 'session.variable_set': (e) => void (measuring && lags.push(Date.now() - Date.parse(e.occurredAt))) },
-    });
-    let sent = 0;
-    let ok = 0;
-    let behind = 0;
-    let inFlight = 0;
-    const put = async (n: number) => {
-      inFlight++;
-      try {
-        const r = await fetch(`${stack.gatewayUrl}/v1/sessions/${ids[n % ids.length]}/vars/cart/items`, {
-          method: 'PUT',
-          headers,
-          body: JSON.stringify({ value: cart(n) }),
-        });
-        await r.arrayBuffer();
-        if (r.status === 200) ok++;
-      } finally {
-        inFlight--;
-      }
-    };
-    // Open loop: a PUT is due every 1/rate s; one that finds every connection busy is skipped and counted.
-    const warmupMs = 3000;
-    const start = performance.now();
-    const end = start + warmupMs + opts.duration * 1000;
-    const pending = new Set<Promise<void>>();
-    let due = start;
-    while (performance.now() < end) {
-      const now = performance.now();
-      if (now >= start + warmupMs && !measuring) measuring = true;
-      while (due <= now) {
-        if (inFlight < opts.connections) {
-          const p = put(sent++).catch(() => undefined);
-          pending.add(p);
-          void p.finally(() => pending.delete(p));
-        } else behind++;
-        due += 1000 / opts.rate;
-      }
-      await new Promise((r) => setTimeout(r, 1));
-    }
-    await Promise.all(pending);
-    await new Promise((r) => setTimeout(r, 1000));
-    measuring = false;
-    await sub.stop();
-    await nc.drain();
-    const sorted = [...lags].sort((a, b) => a - b);
-    const achieved = Math.round(ok / (warmupMs / 1000 + opts.duration));
-    return {
-      targetRate: opts.rate,
-      achievedPutRate: achieved,
-      skippedForBusyConnections: behind,
-      measured: sorted.length,
-      p50Ms: quantile(sorted, 0.5),
-      p99Ms: quantile(sorted, 0.99),
-      maxMs: sorted.at(-1),
-    };
-  } finally {
-    await stack.stop();
-  }
-}
-
 async function main(): Promise<void> {
   log(`throughput: ${opts.rounds} rounds of ${opts.events} events, maxInFlight ${opts.maxInFlight}`);
   const t = await throughput();
-  const l = opts.duration > 0 ? await lag() : undefined;
+  const l = opts.duration > 0 ? await measureLag({ ...opts, durationS: opts.duration, warmupS: opts.warmup }, log) : undefined;
   const rows = [
     `| measure | value |`,
     `| --- | --- |`,
@@ -182,7 +100,7 @@ async function main(): Promise<void> {
     `| event size | ${t.bytesPerEvent} bytes |`,
     ...(l
       ? [
-          `| PUT rate target / achieved | ${l.targetRate} / ${l.achievedPutRate} per s (${l.skippedForBusyConnections} skipped: all ${opts.connections} connections busy) |`,
+          `| PUT/s target / achieved (autocannon, ${opts.connections} connections, ${opts.duration} s) | ${l.targetRate > 0 ? l.targetRate : 'uncapped'} / ${l.achievedPutRate} (PUT p99 ${l.putP99Ms} ms, ${l.putErrors} errors, ${l.putNon2xx} non-2xx; bench process at ${l.benchProcessCpuPct}% of a core) |`,
           `| decision-to-handler lag p50 / p99 / max (${l.measured} events) | ${l.p50Ms} / ${l.p99Ms} / ${l.maxMs} ms |`,
         ]
       : []),

@@ -1,5 +1,5 @@
 import { streamDeclarations, subjects } from '@foresight/contracts';
-import { encodeEvent, RejectEvent, subscribe, type ConsumerProblem, type SessionVariableSetV1, type Subscription } from '@foresight/events';
+import { encodeEvent, iterate, RejectEvent, subscribe, type ConsumerProblem, type SessionVariableSetV1, type Subscription } from '@foresight/events';
 import { ensureStream } from '@foresight/messaging';
 import { envelopeAround, eventually, garbagePayloads, testInfra, uniqueName } from '@foresight/testing';
 import { connect, type NatsConnection } from 'nats';
@@ -62,6 +62,8 @@ describe('@foresight/events subscribe (real nats-server)', () => {
     const seqs: number[] = [];
     for (let n = 1; n <= 4; n++) seqs.push((await publish(ns, 'session.variable_set', encodeEvent(variableSet(n)))).seq);
     await publish(ns, 'session.ended', encodeEvent(envelopeAround('session.ended', { reason: 'idle' })));
+    // A Date is truncated to the millisecond: taken in the millisecond the server stored event 4 in, it would precede it.
+    await new Promise((r) => setTimeout(r, 20));
     const midpoint = new Date();
     await new Promise((r) => setTimeout(r, 20));
     await publish(ns, 'session.variable_set', encodeEvent(variableSet(5)));
@@ -221,5 +223,37 @@ describe('@foresight/events subscribe (real nats-server)', () => {
     expect(started).toBe(2);
     release();
     await eventually(() => (started === 40 ? true : undefined), WAIT, 'all forty');
+  }, 60_000);
+  it('iterates with for await: acks an event when the loop moves on, and redelivers the one in hand when the loop is left', async () => {
+    const ns = await namespace();
+    for (let n = 1; n <= 5; n++) await publish(ns, 'session.variable_set', encodeEvent(variableSet(n)));
+    await publish(ns, 'session.ended', encodeEvent(envelopeAround('session.ended', { reason: 'client' })));
+    const jsm = await nc.jetstreamManager();
+    const consumerInfo = () => jsm.consumers.info(streamDeclarations(ns).sessions.name, 'loop');
+    const options = { stream: 'sessions', namespace: ns, durable: 'loop', maxInFlight: 4, ackWaitMs: 2000 } as const;
+    const first = await iterate(nc, options);
+    running.push(first);
+    const seen: number[] = [];
+    for await (const e of first) {
+      if (e.type !== 'session.variable_set') throw new Error(`unexpected ${e.type}`);
+      seen.push(e.data.value as number);
+      const info = await consumerInfo();
+      expect(info.num_ack_pending).toBeLessThanOrEqual(4);
+      // Acked up to the event before the one in hand, never the one in hand.
+      await eventually(async () => ((await consumerInfo()).ack_floor.stream_seq === seen.length - 1 ? true : undefined), WAIT, 'ack of the previous event');
+      if (seen.length === 3) break;
+    }
+    expect(seen).toEqual([1, 2, 3]);
+    // At least once: the event in hand and those pulled behind it come back; 1 and 2 were acked and never do.
+    const second = await iterate(nc, options);
+    running.push(second);
+    const giveUp = setTimeout(() => void second.stop(), WAIT);
+    const rest = new Set<string>();
+    for await (const e of second) {
+      rest.add(e.type === 'session.variable_set' ? String(e.data.value) : e.type);
+      if (rest.size === 4) break;
+    }
+    clearTimeout(giveUp);
+    expect([...rest].sort()).toEqual(['3', '4', '5', 'session.ended']);
   }, 60_000);
 });

@@ -9,6 +9,11 @@ export class RejectEvent extends Error {
   override readonly name = 'RejectEvent';
 }
 
+/** Internal: give the event back to the server now, without counting a failure (an iteration that ended). */
+export class GiveBack extends Error {
+  override readonly name = 'GiveBack';
+}
+
 export interface Subscription {
   /** The consumer's name on the server (the durable name, or the generated ephemeral one). */
   readonly name: string;
@@ -108,7 +113,9 @@ export async function subscribe(nc: NatsConnection, options: SubscribeOptions): 
     } catch (error) {
       const where = { sequence: msg.seq, subject: msg.subject, eventId: event.id, error };
       const detail = error instanceof Error ? error.message : String(error);
-      if (error instanceof RejectEvent) {
+      if (error instanceof GiveBack) {
+        settle(() => msg.nak());
+      } else if (error instanceof RejectEvent) {
         report({ kind: 'rejected', detail, action: poisonAction, ...where });
         finish(msg, poisonAction);
       } else if (delivery.deliveryCount >= maxDeliver) {
