@@ -4,7 +4,7 @@ import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', '.data/**', '.bench-results/**', 'coverage/**'] },
+  { ignores: ['dist/**', '**/dist/**', 'node_modules/**', '.data/**', '.bench-results/**', 'coverage/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -40,6 +40,11 @@ export default tseslint.config(
       },
     },
     rules: { '@typescript-eslint/no-require-imports': 'off' },
+  },
+  {
+    // Pages served to browsers as they are (no build step), e.g. the gateway's dashboard.
+    files: ['apps/**/public/**/*.js'],
+    languageOptions: { sourceType: 'script', globals: { window: 'readonly', document: 'readonly', EventSource: 'readonly', uPlot: 'readonly' } },
   },
   prettier,
 );

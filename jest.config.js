@@ -7,13 +7,19 @@ const base = {
   // Type checking is done once by `tsc --noEmit` (npm run typecheck); ts-jest only transpiles.
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.jest.json', diagnostics: false }] },
   moduleFileExtensions: ['ts', 'js', 'json'],
-  moduleNameMapper: pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }),
+  // The packages import their own files as `./x.js`, as ES modules must; jest resolves them to the sources.
+  moduleNameMapper: { ...pathsToModuleNameMapper(compilerOptions.paths, { prefix: '<rootDir>/' }), '^(\\.{1,2}/.*)\\.js$': '$1' },
   rootDir: __dirname,
 };
 
 module.exports = {
   projects: [
-    { ...base, displayName: 'unit', testMatch: ['<rootDir>/{apps,libs,bench,tools,scripts}/**/*.spec.ts'] },
+    {
+      ...base,
+      displayName: 'unit',
+      testMatch: ['<rootDir>/{apps,libs,bench,tools,scripts,packages,examples}/**/*.spec.ts'],
+      testPathIgnorePatterns: ['/node_modules/', '/dist/'],
+    },
     {
       ...base,
       displayName: 'integration',

@@ -79,6 +79,7 @@ function build() {
   log('building (tsc) ...');
   mustSh(process.execPath, [require.resolve('typescript/bin/tsc', { paths: [root] }), '-p', 'tsconfig.build.json'], 'build');
   mustSh(process.execPath, [require.resolve('tsc-alias/dist/bin/index.js', { paths: [root] }), '-p', 'tsconfig.build.json'], 'path alias rewrite');
+  mustSh(process.execPath, [path.join(root, 'scripts', 'copy-assets.js')], 'copying the files tsc does not emit');
 }
 
 function runForwardingSignals(cmd, args, env) {
@@ -120,7 +121,7 @@ switch (command) {
     }
     ensureDependencies();
     // Benchmarks that start the real stack need nats-server as much as `npm start` does.
-    const startsStack = /^bench\/(store|failover|prefetch-e2e)\//.test(target);
+    const startsStack = /^bench\/(store|failover|prefetch-e2e|client)\//.test(target);
     if (startsStack && !args.includes('--help') && !args.includes('-h')) ensureNatsServer();
     build();
     runForwardingSignals(process.execPath, [path.join('dist', `${target}.js`), ...args]);

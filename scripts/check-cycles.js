@@ -4,7 +4,7 @@
  * of types still ties two modules' designs together). Resolves imports the way the compiler does,
  * with tsconfig.json's `paths` (`@foresight/*`), so cycles across libraries count too.
  *
- *   npm run check:cycles            checks apps, libs, bench, tools, scripts, migrations and test
+ *   npm run check:cycles            checks apps, libs, bench, tools, scripts, migrations, test, packages and examples
  *
  * Plain JavaScript over the TypeScript compiler API, so it runs without a build.
  */
@@ -113,7 +113,7 @@ module.exports = { findCycles };
 
 if (require.main === module) {
   const root = path.resolve(__dirname, '..');
-  const dirs = ['apps', 'libs', 'bench', 'tools', 'scripts', 'migrations', 'test'];
+  const dirs = ['apps', 'libs', 'bench', 'tools', 'scripts', 'migrations', 'test', 'packages', 'examples'];
   const found = findCycles(root, dirs);
   if (found.length === 0) {
     process.stdout.write(`no import cycles among the TypeScript files of ${dirs.join(', ')}\n`);

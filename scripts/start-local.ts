@@ -1,4 +1,5 @@
 import { EnvReader } from '@foresight/config';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { join, resolve } from 'node:path';
 import { startLocalStack } from './local-stack';
 
@@ -15,6 +16,8 @@ async function main(): Promise<void> {
   const databaseUrl = env.optional('DATABASE_URL');
   const natsUrl = env.optional('NATS_URL');
   const natsPort = env.int('NATS_PORT', 4222, 1, 65535);
+  const shop = ['1', 'true'].includes(env.oneOf('EXAMPLE_SHOP', ['0', '1', 'false', 'true'] as const, '0'));
+  const shopPort = env.int('EXAMPLE_SHOP_PORT', 3080, 1, 65535);
   if (env.problems.length > 0) throw new Error(env.problems.join('; '));
 
   const stack = await startLocalStack({
@@ -31,6 +34,14 @@ async function main(): Promise<void> {
     env: { LOG_LEVEL: env.string('LOG_LEVEL', 'warn') },
   });
   const g = stack.gatewayUrl;
+  // The example shop (examples/express-shop) beside the stack: express-session on the Foresight store.
+  let shopProcess: ChildProcess | undefined;
+  if (shop) {
+    shopProcess = spawn(process.execPath, [join(root, 'dist', 'examples', 'express-shop', 'src', 'main.js')], {
+      env: { ...process.env, FORESIGHT_URL: g, FORESIGHT_API_KEY: stack.apiKey, PORT: String(shopPort), ORIGIN_URL: stack.originUrl ?? '' },
+      stdio: 'inherit',
+    });
+  }
   process.stdout.write(
     [
       '',
@@ -39,7 +50,9 @@ async function main(): Promise<void> {
       `  OpenAPI   ${g}/docs`,
       `  health    ${g}/health`,
       `  metrics   ${g}/metrics`,
+      `  dashboard ${g}/dashboard   (any user name; password: an operator key, dev-operator-key unless FORESIGHT_OPERATOR_KEYS is set)`,
       `  origin    ${stack.originUrl}/items/<key>   (example origin behind GET ${g}/v1/sessions/<id>/data/<key>)`,
+      ...(shop ? [`  shop      http://127.0.0.1:${shopPort}/   (examples/express-shop: express-session on the Foresight store)`] : []),
       `  services  ${[...stack.services.values()].map((s) => `${s.name}=${s.httpUrl}`).join('  ')}`,
       `  postgres  ${stack.databaseUrl}`,
       `  nats      ${stack.natsUrl}${stack.natsConfigFile ? `   (this run's users and passwords: ${stack.natsConfigFile})` : ''}`,
@@ -54,6 +67,7 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     process.stdout.write(`\n${signal}: stopping every service, nats-server and postgres ...\n`);
+    shopProcess?.kill('SIGTERM');
     await stack.stop();
     process.stdout.write('stopped.\n');
     process.exit(0);

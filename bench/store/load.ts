@@ -41,6 +41,8 @@ export interface LoadSpec {
   readonly connections: number;
   readonly durationS: number;
   readonly rng: Rng;
+  /** Requests per second over all connections at most (autocannon's overallRate); none: as fast as answered. */
+  readonly overallRate?: number;
 }
 
 /** Pre-encoded PUT bodies (new carts), so building a request costs the same for every system. */
@@ -62,6 +64,7 @@ export async function runLoad(spec: LoadSpec): Promise<OpResult> {
     url: spec.target.url,
     connections: spec.connections,
     duration: spec.durationS,
+    ...(spec.overallRate === undefined ? {} : { overallRate: spec.overallRate }),
     headers: { 'x-api-key': spec.target.apiKey, 'content-type': 'application/json' },
     requests: [
       {

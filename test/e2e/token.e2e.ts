@@ -1,3 +1,4 @@
+import { ForesightClient, TokenRevokedError, type TokenEvent } from '@foresight/client';
 import type { TokenPair } from '@foresight/contracts';
 import { eventually } from '@foresight/testing';
 import { generateKeyPair, SignJWT } from 'jose';
@@ -65,58 +66,43 @@ describe('tokens end to end (gateway, metadata, shard, token service as processe
   }
 
   /**
-   * A dual-token client: it uses its active token for every request, keeps the next pair the
-   * gateway pushes over the WebSocket, acknowledges it, and switches when the active token has
-   * less than a second left. A refresh on the request path happens only if no next pair arrived
-   * in time (counted as `fallbacks`).
+   * A front end with @foresight/client's session client: its token manager hands out the active
+   * token, keeps the pair the gateway pushes over the WebSocket (acknowledged), and switches before
+   * the active one expires; a refresh on the request path happens only if no pushed pair arrived in
+   * time (counted as `fallbacks`). `dropEveryMs` drops the WebSocket now and then, as a network would.
    */
-  function ride(sessionId: string, first: TokenPair) {
-    let active = first;
-    let next: TokenPair | undefined;
+  function ride(sessionId: string, first: TokenPair, options: { dropEveryMs?: number } = {}) {
+    const session = ForesightClient.forSession({ baseUrl: stack.gatewayUrl, sessionId, tokens: first, agent: false });
+    const tokens = session.tokens!;
     const statuses: number[] = [];
-    const failures: Res[] = [];
+    const failures: unknown[] = [];
     const usedJtis = new Set<string>();
     const owners: { at: number; jti: string; nodeId: string }[] = [];
-    let pushes = 0;
-    let fallbacks = 0;
     let running = true;
-    const socket = openSocket(sessionId, first.accessToken, (m, ws) => {
-      if (m.type !== 'tokens') return;
-      const pair = m.pair as TokenPair;
-      pushes++;
-      if (pair.generation > (next?.generation ?? active.generation)) next = pair;
-      ws.send(JSON.stringify({ type: 'ack', generation: pair.generation }));
-    });
+    const dropper = options.dropEveryMs ? setInterval(() => session.push?.drop(), options.dropEveryMs) : undefined;
     const loop = (async () => {
-      await socket;
       for (let i = 0; running; i++) {
-        const left = Date.parse(active.accessExpiresAt) - Date.now();
-        if (next && left < 1000) {
-          active = next;
-          next = undefined;
-        } else if (left < 300) {
-          fallbacks++;
-          const r = await http<TokenPair>('POST', '/v1/tokens/refresh', { body: { refreshToken: active.refreshToken } });
-          if (r.status === 200) active = r.body;
+        try {
+          if (i % 2 === 0) await session.set('cart', 'n', i);
+          else owners.push({ at: Date.now(), jti: claimsOf(tokens.current.accessToken).jti, nodeId: (await session.get({ groups: ['cart'] })).owner.nodeId });
+          statuses.push(200);
+        } catch (error) {
+          statuses.push((error as { status?: number }).status ?? 0);
+          failures.push(error);
         }
-        usedJtis.add(claimsOf(active.accessToken).jti);
-        const r =
-          i % 2 === 0
-            ? await http('PUT', `/v1/sessions/${sessionId}/vars/cart/n`, { bearer: active.accessToken, body: { value: i } })
-            : await http<{ owner: { nodeId: string } }>('GET', `/v1/sessions/${sessionId}?groups=cart`, { bearer: active.accessToken });
-        statuses.push(r.status);
-        if (r.status !== 200) failures.push(r);
-        else if (i % 2 === 1)
-          owners.push({ at: Date.now(), jti: claimsOf(active.accessToken).jti, nodeId: (r.body as { owner: { nodeId: string } }).owner.nodeId });
+        usedJtis.add(claimsOf(tokens.current.accessToken).jti);
         await sleep(100);
       }
     })();
     return {
+      session,
       async stop() {
         running = false;
+        if (dropper) clearInterval(dropper);
         await loop;
-        (await socket).close();
-        return { statuses, failures, usedJtis, owners, pushes, fallbacks, active };
+        session.close();
+        const { pushed, refreshes } = tokens.stats;
+        return { statuses, failures, usedJtis, owners, pushes: pushed, fallbacks: refreshes, active: tokens.current };
       },
     };
   }
@@ -139,9 +125,9 @@ describe('tokens end to end (gateway, metadata, shard, token service as processe
     }
   });
 
-  it('a WebSocket client rides through several access-token expiries without a single 401', async () => {
+  it('the SDK rides through several access-token expiries and WebSocket drops without a single 401', async () => {
     const { id, pair } = await signedInSession();
-    const rider = ride(id, pair);
+    const rider = ride(id, pair, { dropEveryMs: 5000 });
     await sleep(15_000);
     const result = await rider.stop();
     process.stderr.write(
@@ -152,7 +138,61 @@ describe('tokens end to end (gateway, metadata, shard, token service as processe
     // 15 s with tokens of at most 4 s: at least three expiries ridden through pushed pairs.
     expect(result.usedJtis.size).toBeGreaterThanOrEqual(4);
     expect(result.pushes).toBeGreaterThanOrEqual(3);
+    // The gateway counts the pushed pairs its clients acknowledged (the operators' dashboard charts them).
+    await eventually(
+      async () => {
+        const metrics = await (await fetch(`${stack.gatewayUrl}/metrics`)).text();
+        const acked = Number(/^foresight_gateway_token_acks_total(?:\{[^}]*\})? (\d+)/m.exec(metrics)?.[1] ?? 0);
+        return acked >= 3 ? acked : undefined;
+      },
+      10_000,
+      'the acknowledged pushes to be counted',
+    );
   }, 60_000);
+
+  it('the SDK refreshes an expired token once for many concurrent callers', async () => {
+    const { id, pair } = await signedInSession('hana');
+    const session = ForesightClient.forSession({ baseUrl: stack.gatewayUrl, sessionId: id, tokens: pair, push: false, agent: false });
+    try {
+      await session.set('cart', 'n', 0);
+      await sleep(Math.max(0, Date.parse(pair.accessExpiresAt) - Date.now() - 500));
+      const results = await Promise.all(Array.from({ length: 20 }, (_, i) => session.set('cart', `c${i}`, i)));
+      expect(results).toHaveLength(20);
+      expect(session.tokens!.stats.refreshes).toBe(1);
+      // Generation 1: the refresh's own pair, or the one the scheduler had pre-minted (the grace answer).
+      expect(session.tokens!.current.generation).toBe(1);
+    } finally {
+      session.close();
+    }
+  }, 30_000);
+
+  it('the SDK surfaces a revoked family as one TokenRevokedError, for every call after it', async () => {
+    const { id, pair } = await signedInSession('gina');
+    const events: TokenEvent['type'][] = [];
+    const session = ForesightClient.forSession({ baseUrl: stack.gatewayUrl, sessionId: id, tokens: pair, agent: false });
+    session.tokens!.on((e) => events.push(e.type));
+    try {
+      await session.set('cart', 'n', 1);
+      // The back end logs the user out everywhere (API key): the WebSocket, or the next request, tells the client.
+      expect((await http('DELETE', `/v1/sessions/${id}/tokens`, { apiKey: true })).status).toBe(200);
+      await eventually(
+        async () => {
+          await session.get().catch(() => undefined);
+          return session.tokens!.error ? true : undefined;
+        },
+        5000,
+        'the client learns of the revocation',
+      );
+      const errors = await Promise.all(
+        [session.get(), session.set('cart', 'n', 2), session.getWithPrediction('product:1')].map((p) => p.catch((e: unknown) => e)),
+      );
+      for (const e of errors) expect(e).toBeInstanceOf(TokenRevokedError);
+      expect(new Set(errors).size).toBe(1);
+      expect(events.filter((t) => t === 'revoked')).toHaveLength(1);
+    } finally {
+      session.close();
+    }
+  }, 30_000);
 
   it('resumes after a reconnect: the pair pushed before the drop is pushed again', async () => {
     const { id, pair } = await signedInSession();

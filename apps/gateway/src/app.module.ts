@@ -6,10 +6,16 @@ import { CLOCK, LOGGER, METRICS, NATS, PlatformModule } from '@foresight/platfor
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
+import { AgentAuthGuard } from './agent/agent-auth.guard';
+import { AgentController } from './agent/agent.controller';
+import { AgentReports } from './agent/agent-reports';
 import { CacheAdminController } from './cache/cache-admin.controller';
 import { DataController } from './cache/data.controller';
-import { ApiKeyGuard } from './common/api-key.guard';
+import { AdminKeyGuard, ApiKeyGuard } from './common/api-key.guard';
+import { ApiKeys } from './common/api-keys';
+import { SessionTenants } from './common/session-tenants';
 import { ErrorFilter } from './common/error.filter';
+import { PredictionOutcomes } from './dashboard/prediction-outcomes';
 import { EdgeCacheService } from './edge-cache/edge-cache.service';
 import { GatewayLifecycle } from './gateway.lifecycle';
 import { GatewayRuntime } from './gateway.runtime';
@@ -35,16 +41,20 @@ const runtimeParts: Provider[] = [
   { provide: JwksCache, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.jwks },
   { provide: AccessTokenVerifier, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.verifier },
   { provide: RefreshLimits, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.limits },
+  { provide: ApiKeys, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.apiKeys },
+  { provide: SessionTenants, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.tenants },
+  { provide: PredictionOutcomes, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.predictionOutcomes },
+  { provide: AgentReports, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.agentReports },
 ];
 
-/** REST gateway: sessions, variables, tokens, predictions and the predictive cache, routed to their services. */
+/** REST gateway: sessions, variables, tokens, predictions and the predictive cache, routed to their services; the contract and agent reports for client libraries. */
 @Module({})
 export class GatewayModule {
   static register(config: ForesightConfig): DynamicModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot(config, { database: false })],
-      controllers: [SessionsController, TokensController, DataController, CacheAdminController, PredictionsController],
+      controllers: [SessionsController, TokensController, DataController, CacheAdminController, PredictionsController, AgentController],
       providers: [
         {
           provide: GatewayRuntime,
@@ -53,7 +63,9 @@ export class GatewayModule {
         },
         ...runtimeParts,
         ApiKeyGuard,
+        AdminKeyGuard,
         SessionAuthGuard,
+        AgentAuthGuard,
         GatewayLifecycle,
         { provide: APP_FILTER, useClass: ErrorFilter },
       ],

@@ -1,13 +1,16 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import { consumerHealthProbe } from '@foresight/messaging';
-import { HealthRegistry } from '@foresight/platform';
+import type { Logger } from '@foresight/observability';
+import { HealthRegistry, LOGGER } from '@foresight/platform';
 import type { FastifyInstance } from 'fastify';
+import { installDashboardRoutes } from './dashboard/dashboard.routes';
 import { GatewayRuntime } from './gateway.runtime';
 import { installTokenSocketRoute } from './tokens/token-socket.service';
 
 /**
- * Adapts the framework-free runtime to Nest's hooks: the WebSocket route joins the HTTP routes, the
+ * Adapts the framework-free runtime to Nest's hooks: the WebSocket route and the operators' dashboard
+ * (when operator keys are configured) join the HTTP routes, the
  * runtime starts before the gateway listens and stops once the HTTP server has closed (before the
  * platform drains NATS).
  */
@@ -17,10 +20,16 @@ export class GatewayLifecycle implements OnModuleInit, OnApplicationBootstrap, O
     @Inject(GatewayRuntime) private readonly runtime: GatewayRuntime,
     private readonly adapterHost: HttpAdapterHost,
     private readonly health: HealthRegistry,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   async onModuleInit(): Promise<void> {
-    await installTokenSocketRoute(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), this.runtime.tokenSockets.hub);
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    await installTokenSocketRoute(fastify, this.runtime.tokenSockets.hub);
+    // Without an operator key the dashboard is not served at all.
+    if (this.runtime.config.gateway.operatorKeys.length > 0) {
+      await installDashboardRoutes(fastify, { feed: this.runtime.dashboard, auth: this.runtime.operators, logger: this.logger });
+    }
   }
 
   async onApplicationBootstrap(): Promise<void> {

@@ -3,6 +3,13 @@ import type { Logger } from '@foresight/observability';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
+import { ApiKeys } from './common/api-keys';
+import { SessionTenants } from './common/session-tenants';
+import { WriteLimits } from './common/write-limits';
+import { DashboardFeed } from './dashboard/dashboard-feed';
+import { OperatorAuth } from './dashboard/operator-auth';
+import { PredictionOutcomes } from './dashboard/prediction-outcomes';
+import { AgentReports } from './agent/agent-reports';
 import { EdgeCacheService } from './edge-cache/edge-cache.service';
 import { OwnerDirectory } from './routing/owner-directory.service';
 import { ShardClient } from './routing/shard-client.service';
@@ -24,8 +31,10 @@ export interface GatewayRuntimeDeps {
 
 /**
  * The gateway without Nest: routing to owner nodes (owner directory, shard client), the edge cache,
- * and the token features (JWKS and revocation caches, access-token verification, refresh limits,
- * WebSocket push). The HTTP controllers, guards and the fast lane use these objects.
+ * the token features (JWKS and revocation caches, access-token verification, refresh limits,
+ * WebSocket push), API keys and their tenants, write rate limits, the client agents' reports and the
+ * operators' dashboard (its feed, operator keys, prediction scoring). The HTTP controllers, guards,
+ * hooks and the fast lane use these objects.
  */
 export class GatewayRuntime {
   readonly directory: OwnerDirectory;
@@ -38,7 +47,18 @@ export class GatewayRuntime {
   readonly verifier: AccessTokenVerifier;
   readonly limits: RefreshLimits;
   readonly tokenSockets: TokenSocketService;
+  readonly apiKeys: ApiKeys;
+  readonly tenants: SessionTenants;
+  readonly writeLimits: WriteLimits;
+  readonly predictionOutcomes: PredictionOutcomes;
+  readonly dashboard: DashboardFeed;
+  readonly operators: OperatorAuth;
+  readonly agentReports: AgentReports;
   private pruneTimer: NodeJS.Timeout | null = null;
+
+  get config(): GatewayRuntimeDeps['config'] {
+    return this.deps.config;
+  }
 
   constructor(private readonly deps: GatewayRuntimeDeps) {
     const { config, nc, logger, clock, metrics } = deps;
@@ -55,6 +75,11 @@ export class GatewayRuntime {
     );
     this.verifier = new AccessTokenVerifier(this.jwks, (claims) => this.revocations.isRevoked(claims), clock, config.token);
     this.limits = new RefreshLimits(config.token.rateLimit);
+    this.apiKeys = new ApiKeys(config.gateway.security.keys);
+    this.tenants = new SessionTenants(
+      async (sessionId, ctx) => (await this.shards.call(this.variables.checkId(sessionId), 'session.get', { sessionId, groups: [] }, ctx)).userId,
+    );
+    this.writeLimits = new WriteLimits(config.gateway.security.writeLimits);
     this.tokenSockets = new TokenSocketService({
       verifier: this.verifier,
       tokens: this.tokenClient,
@@ -64,17 +89,30 @@ export class GatewayRuntime {
       logger,
       metrics,
     });
+    this.predictionOutcomes = new PredictionOutcomes({ nc, namespace: config.nats.namespace, metrics, logger, clock });
+    this.dashboard = new DashboardFeed({ config, nc, metrics, outcomes: this.predictionOutcomes, logger, clock });
+    this.operators = new OperatorAuth(
+      config.gateway.operatorKeys,
+      config.gateway.security.keys.map((k) => k.key),
+    );
+    this.agentReports = new AgentReports({ clock, metrics });
   }
 
   /** The revocation cache first (no token is trusted before it follows), then the owner table and the edge cache. */
   async start(): Promise<void> {
     const { clock, logger } = this.deps;
     await this.revocations.start();
-    this.pruneTimer = setInterval(() => this.limits.prune(clock.now()), 30_000);
+    // Refresh and write buckets and stale agent reports are pruned together, so memory follows the clients still active.
+    this.pruneTimer = setInterval(() => {
+      this.limits.prune(clock.now());
+      this.writeLimits.prune(clock.now());
+      this.agentReports.prune();
+    }, 30_000);
     this.pruneTimer.unref();
     logger.info('token revocation cache following token.revoked');
     this.directory.start();
     this.edgeCache.start();
+    this.predictionOutcomes.start();
   }
 
   /**
@@ -82,6 +120,8 @@ export class GatewayRuntime {
    * the token sockets close and the revocation cache stops last; the platform then drains NATS.
    */
   async stop(): Promise<void> {
+    this.dashboard.stop();
+    this.predictionOutcomes.stop();
     this.directory.stop();
     await this.edgeCache.stop();
     if (this.pruneTimer) clearInterval(this.pruneTimer);

@@ -1,30 +1,41 @@
 import { SwaggerModule } from '@nestjs/swagger';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { buildAsyncApiDocument } from '@foresight/contracts';
 import type { Logger } from '@foresight/observability';
-import { LOGGER, METRICS, loadConfigOrExit, startService } from '@foresight/platform';
+import { CLOCK, LOGGER, METRICS, loadConfigOrExit, startService } from '@foresight/platform';
+import type { Clock } from '@foresight/time';
 import type { Registry } from 'prom-client';
 import { GatewayModule } from './app.module';
-import { ApiKeyGuard } from './common/api-key.guard';
 import { gatewayHttpErrors } from './common/client-errors';
 import { sendError, toHttpError } from './common/error.filter';
-import { buildOpenApiDocument, OPENAPI_JSON_PATH } from './common/openapi';
+import { ASYNCAPI_JSON_PATH, buildOpenApiDocument, OPENAPI_JSON_PATH } from './common/openapi';
 import { instrumentHttp } from './common/http-metrics';
+import { installHttpSecurity } from './common/http-security';
+import { GatewayRuntime } from './gateway.runtime';
 import { installFastLane } from './sessions/fast-lane';
 import { VariablesService } from './sessions/variables.service';
 
-/** REST gateway: validation, auth, OpenAPI at /docs (JSON at /docs/openapi.json), /health, /metrics; routes to owner nodes. */
+/**
+ * REST gateway: validation, auth, OpenAPI at /docs (JSON at /docs/openapi.json), the event streams' AsyncAPI
+ * document at /docs/asyncapi.json, /health, /metrics; routes to owner nodes.
+ */
 async function main(): Promise<void> {
   const config = loadConfigOrExit('gateway');
   let logger: Logger | undefined;
-  const configure = (app: NestFastifyApplication) => {
+  const configure = async (app: NestFastifyApplication) => {
     logger = app.get<Logger>(LOGGER);
     const fastify = app.getHttpAdapter().getInstance();
+    const runtime = app.get(GatewayRuntime);
     instrumentHttp(fastify, app.get<Registry>(METRICS));
-    installFastLane(fastify, app.get(VariablesService), app.get(ApiKeyGuard), app.get(LOGGER));
+    await installHttpSecurity(app, { config, apiKeys: runtime.apiKeys, writeLimits: runtime.writeLimits, logger, clock: app.get<Clock>(CLOCK) });
+    installFastLane(fastify, app.get(VariablesService), runtime.apiKeys, logger);
     // Errors raised by Fastify itself (body parsing, limits, media type) get the same body as ours,
     // whichever plugins are registered later; those raised before routing go through gatewayHttpErrors.
     fastify.setErrorHandler((error, request, reply) => sendError(reply, request, toHttpError(error, request, app.get(LOGGER))));
     SwaggerModule.setup('docs', app, buildOpenApiDocument(app), { jsonDocumentUrl: OPENAPI_JSON_PATH });
+    // Built once from the contracts, for this cluster's namespace: the subjects a subscriber reads.
+    const asyncApi = JSON.stringify(buildAsyncApiDocument(config.nats.namespace));
+    fastify.get(`/${ASYNCAPI_JSON_PATH}`, (_request, reply) => reply.type('application/json; charset=utf-8').send(asyncApi));
   };
   await startService(
     config,

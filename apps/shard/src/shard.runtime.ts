@@ -1,6 +1,6 @@
 import type { ForesightConfig } from '@foresight/config';
 import { histogram, type Logger } from '@foresight/observability';
-import { EventStore } from '@foresight/persistence';
+import { EventStore, SensitiveValues } from '@foresight/persistence';
 import { ForesightRpcTransport } from '@foresight/platform';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
@@ -61,7 +61,7 @@ export class ShardRuntime {
   constructor(private readonly deps: ShardRuntimeDeps) {
     const { config, pool, nc, logger, clock, metrics } = deps;
     this.events = new ShardEventBus(logger);
-    this.store = new EventStore(pool, config.cluster.nodeId, config.store.maxBatch);
+    this.store = new EventStore(pool, config.cluster.nodeId, config.store.maxBatch, new SensitiveValues(config.session.encryption));
     this.membership = new MembershipService({ nc, config, logger, clock, metrics, events: this.events });
     this.publisher = new EventPublisherService({ nc, config, logger, metrics, store: this.store, membership: this.membership });
     this.index = new SessionIndexRepository(pool);

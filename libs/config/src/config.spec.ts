@@ -47,4 +47,14 @@ describe('loadConfig', () => {
     const big = loadConfig('shard', { NATS_MAX_PAYLOAD_BYTES: String(8 * 1024 * 1024), SESSION_MAX_VARIABLE_BYTES: String(2 * 1024 * 1024) });
     expect(big.http.bodyLimitBytes).toBeGreaterThan(7 * 1024 * 1024);
   });
+
+  it('serves the dashboard with a development operator key, none in production, and never with a back-end key', () => {
+    expect(loadConfig('gateway', {}).gateway.operatorKeys).toEqual(['dev-operator-key']);
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/foresight', FORESIGHT_API_KEYS: 'k', SESSION_ID_SECRET: 's'.repeat(32) };
+    expect(loadConfig('gateway', production).gateway.operatorKeys).toEqual([]);
+    expect(loadConfig('gateway', { ...production, FORESIGHT_OPERATOR_KEYS: 'op-1, op-2' }).gateway.operatorKeys).toEqual(['op-1', 'op-2']);
+    expect(() => loadConfig('gateway', { FORESIGHT_API_KEYS: 'shared,other', FORESIGHT_OPERATOR_KEYS: 'shared' })).toThrow(
+      /FORESIGHT_OPERATOR_KEYS must not repeat/,
+    );
+  });
 });

@@ -3,8 +3,10 @@ import { hostname } from 'node:os';
 import { readCacheConfig, type CacheConfig } from './cache-config';
 import { readPredictionConfig, type PredictionConfig } from './prediction-config';
 import { EnvReader } from './env-reader';
+import { checkProductionSecrets, DEVELOPMENT_SECRET, readTrustedProxies } from './secrets';
+import { readGatewaySecurity, readSessionEncryption, type GatewaySecurityConfig, type SessionEncryptionConfig } from './security-config';
 
-export type ServiceName = 'gateway' | 'metadata' | 'shard' | 'prediction' | 'token' | 'affinity' | 'tool';
+export type ServiceName = 'gateway' | 'metadata' | 'shard' | 'prediction' | 'token' | 'affinity' | 'tool' | 'migrate';
 
 /** Services that issue or verify session ids (an HMAC tag keyed by SESSION_ID_SECRET). */
 const SESSION_ID_USERS: readonly ServiceName[] = ['gateway', 'shard', 'prediction', 'token', 'tool'];
@@ -17,14 +19,24 @@ const DEFAULT_PORTS: Record<ServiceName, number> = {
   token: 3004,
   affinity: 3005,
   tool: 0,
+  migrate: 0,
 };
+
+/** Opens the operators' dashboard outside production; refused in production. */
+const DEV_OPERATOR_KEY = 'dev-operator-key';
 
 /** The whole configuration of a Foresight process, read once from the environment: validated, typed, injected; nothing else reads `process.env`. */
 export interface ForesightConfig {
   readonly service: ServiceName;
   readonly environment: 'development' | 'production' | 'test';
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
-  readonly http: { readonly host: string; readonly port: number; readonly bodyLimitBytes: number };
+  readonly http: {
+    readonly host: string;
+    readonly port: number;
+    readonly bodyLimitBytes: number;
+    /** Proxies whose X-Forwarded-For names the client (the address rate limits and logs use); none: the peer address. */
+    readonly trustedProxies: readonly string[];
+  };
   readonly nats: {
     readonly servers: readonly string[];
     readonly user?: string;
@@ -57,16 +69,22 @@ export interface ForesightConfig {
     readonly sweepMs: number;
     /** How long past its idle deadline a session is kept, so activity an edge reports late still counts. */
     readonly idleGraceMs: number;
+    /** Groups stored encrypted at rest, and the keys (shard nodes only). */
+    readonly encryption: SessionEncryptionConfig;
   };
   readonly store: { readonly maxBatch: number };
   readonly gateway: {
     readonly apiKeys: readonly string[];
+    /** Keys of the operators' dashboard (`/dashboard`); none: the dashboard is not served. */
+    readonly operatorKeys: readonly string[];
     readonly maxAttempts: number;
     /** Edge (L1) cache of session variables, kept fresh by session events; 0 disables it. */
     readonly l1TtlMs: number;
     readonly l1MaxSessions: number;
     /** How often reads served from L1 are reported to owners as activity (batched). */
     readonly touchFlushMs: number;
+    /** API keys with scopes, CORS, access logs, write rate limits. */
+    readonly security: GatewaySecurityConfig;
   };
   /** Tokens: lifetimes, key handling, predictive refresh (token service) and verification limits (gateway). */
   readonly token: {
@@ -114,12 +132,14 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   const r = new EnvReader(env);
   const environment = r.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
   const production = environment === 'production';
-  const devSecret = 'foresight-development-secret-do-not-use-in-production';
+  const devSecret = DEVELOPMENT_SECRET;
   const requestTimeoutMs = r.int('NATS_REQUEST_TIMEOUT_MS', 2000, 50, 60_000);
   const touchFlushMs = r.int('L1_TOUCH_FLUSH_MS', 1000, 10, 60_000);
   const maxPayloadBytes = r.int('NATS_MAX_PAYLOAD_BYTES', Limits.natsDefaultMaxPayloadBytes, 64 * 1024, 64 * 1024 * 1024);
   // Whatever goes in must fit one NATS message, with room for the RPC envelope.
   const busRoom = maxPayloadBytes - Limits.rpcEnvelopeBytes;
+  const groups = r.list('SESSION_GROUPS', ['auth', 'profile', 'cart', 'settings', 'app']);
+  const apiKeys = r.list('FORESIGHT_API_KEYS', production ? [] : ['dev-key']);
   const config: ForesightConfig = {
     service,
     environment,
@@ -128,6 +148,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       host: r.string('HTTP_HOST', '0.0.0.0'),
       port: r.int('HTTP_PORT', DEFAULT_PORTS[service], 0, 65535),
       bodyLimitBytes: r.int('HTTP_BODY_LIMIT_BYTES', busRoom, 1024, 64 * 1024 * 1024),
+      trustedProxies: readTrustedProxies(r),
     },
     nats: {
       servers: r.list('NATS_URL', ['nats://127.0.0.1:4222']),
@@ -151,7 +172,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       rebalanceMs: r.int('REBALANCE_MS', 250, 20, 60_000),
     },
     session: {
-      groups: r.list('SESSION_GROUPS', ['auth', 'profile', 'cart', 'settings', 'app']),
+      groups,
       idleTimeoutMs: r.int('SESSION_IDLE_TIMEOUT_MS', 30 * 60_000, 1000, 365 * 86_400_000),
       absoluteTimeoutMs: r.int('SESSION_ABSOLUTE_TIMEOUT_MS', 24 * 3_600_000, 1000, 365 * 86_400_000),
       maxVariableBytes: r.int('SESSION_MAX_VARIABLE_BYTES', 256 * 1024, 16, 64 * 1024 * 1024),
@@ -162,14 +183,17 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       sweepMs: r.int('SESSION_SWEEP_MS', 1000, 50, 3_600_000),
       // Edge reads reach the owner once per L1_TOUCH_FLUSH_MS, a flush taking at most one NATS request timeout.
       idleGraceMs: r.int('SESSION_IDLE_GRACE_MS', touchFlushMs + requestTimeoutMs, 0, 3_600_000),
+      encryption: readSessionEncryption(r, groups, service === 'shard', production ? undefined : `${devSecret}-sessions`),
     },
     store: { maxBatch: r.int('GROUP_COMMIT_MAX_BATCH', 512, 1, 10_000) },
     gateway: {
-      apiKeys: r.list('FORESIGHT_API_KEYS', production ? [] : ['dev-key']),
+      apiKeys,
+      operatorKeys: r.list('FORESIGHT_OPERATOR_KEYS', production ? [] : [DEV_OPERATOR_KEY]),
       maxAttempts: r.int('GATEWAY_MAX_ATTEMPTS', 12, 1, 50),
       l1TtlMs: r.int('L1_TTL_MS', 5000, 0, 3_600_000),
       l1MaxSessions: r.int('L1_MAX_SESSIONS', 100_000, 1, 10_000_000),
       touchFlushMs,
+      security: readGatewaySecurity(r, service === 'gateway' ? apiKeys : []),
     },
     token: {
       issuer: r.string('TOKEN_ISSUER', 'foresight'),
@@ -226,7 +250,22 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   r.check(config.token.refreshMinSkewMs < config.token.refreshThresholdMs, 'TOKEN_REFRESH_MIN_SKEW_MS must be less than TOKEN_REFRESH_THRESHOLD_MS');
   r.check(config.token.refreshMinSkewMs < config.token.accessTtlMs, 'TOKEN_REFRESH_MIN_SKEW_MS must be less than TOKEN_ACCESS_TTL_MS');
   r.check(config.token.loadSeasonMs >= 2 * config.token.schedulerBucketMs, 'TOKEN_LOAD_SEASON_MS must be at least two TOKEN_SCHEDULER_BUCKET_MS');
-  if (service === 'gateway') r.check(config.gateway.apiKeys.length > 0, 'FORESIGHT_API_KEYS must list at least one key');
+  if (service === 'gateway') r.check(config.gateway.security.keys.length > 0, 'FORESIGHT_API_KEYS or FORESIGHT_SCOPED_API_KEYS must list at least one key');
+  r.check(
+    !config.gateway.operatorKeys.some((k) => config.gateway.security.keys.some((key) => key.key === k)),
+    'FORESIGHT_OPERATOR_KEYS must not repeat an API key: an operator key opens the dashboard, a back-end key does not',
+  );
+  if (production) {
+    checkProductionSecrets(r, {
+      DATABASE_URL: config.database.url,
+      NATS_PASSWORD: config.nats.password,
+      SESSION_ID_SECRET: config.session.idSecret,
+      TOKEN_ENCRYPTION_KEY: config.token.encryptionKey,
+      'FORESIGHT_API_KEYS / FORESIGHT_SCOPED_API_KEYS': config.gateway.security.keys.map((k) => k.key),
+      FORESIGHT_OPERATOR_KEYS: config.gateway.operatorKeys,
+      SESSION_ENCRYPTION_KEYS: config.session.encryption.keys.map((k) => k.secret),
+    });
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return config;
 }

@@ -20,3 +20,4 @@ export * from './permissions';
 export * from './nats-accounts';
 export * from './limits';
 export * from './schemas';
+export * from './asyncapi';

@@ -4,6 +4,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { AppendRequest, AppendResult } from './append';
 import { appendColumns, writeSingleEventBatch } from './single-statement-append';
 import { GroupCommitter } from './group-commit';
+import { SensitiveValues } from './sensitive-values';
 import { isDataError } from './sql-errors';
 
 export interface StoredEventRow {
@@ -27,7 +28,7 @@ interface EventRow {
   data: Buffer;
 }
 
-function rowToEvent(row: EventRow): StoredEventRow {
+function rowToEvent(row: EventRow, values: SensitiveValues): StoredEventRow {
   return {
     position: Number(row.position),
     shard: row.shard,
@@ -40,7 +41,7 @@ function rowToEvent(row: EventRow): StoredEventRow {
       occurredAt: row.occurred_at.toISOString(),
       correlationId: row.correlation_id,
       causationId: row.causation_id,
-      data: decode(row.data),
+      data: values.openEventData(row.session_id, row.type, decode(row.data)),
     } as SessionEvent,
   };
 }
@@ -56,11 +57,15 @@ const EVENT_COLUMNS = 'position, session_id, stream_version, shard, event_id, ty
  */
 export class EventStore {
   private readonly committer: GroupCommitter<AppendRequest, AppendResult>;
+  private readonly stored = (e: SessionEvent) => this.values.sealEvent(e);
+  private readonly fromRow = (row: EventRow) => rowToEvent(row, this.values);
 
+  /** `values`: which groups' values are encrypted at rest, with which keys (none by default). */
   constructor(
     private readonly pool: Pool,
     private readonly nodeId: string,
     maxBatch = 512,
+    private readonly values = new SensitiveValues({ sensitiveGroups: [], keys: [] }),
   ) {
     // A batch Postgres refuses for one append's data (a value it cannot store) is split until that
     // append is alone: one client's bad input never fails another's write.
@@ -87,15 +92,15 @@ export class EventStore {
       from,
     ]);
     return {
-      snapshot: snap.rows[0] ? { version: from, state: decode(snap.rows[0].state) } : null,
-      events: rows.rows.map(rowToEvent),
+      snapshot: snap.rows[0] ? { version: from, state: this.values.openState(sessionId, decode(snap.rows[0].state)) } : null,
+      events: rows.rows.map(this.fromRow),
     };
   }
 
   /** Every event of a session, from the start (audit, and tests). */
   async readStream(sessionId: string): Promise<StoredEventRow[]> {
     const rows = await this.pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = $1 ORDER BY stream_version`, [sessionId]);
-    return rows.rows.map(rowToEvent);
+    return rows.rows.map(this.fromRow);
   }
 
   async saveSnapshot(sessionId: string, version: number, state: unknown): Promise<void> {
@@ -103,7 +108,7 @@ export class EventStore {
       `INSERT INTO snapshots (session_id, stream_version, state, taken_at) VALUES ($1, $2, $3, now())
        ON CONFLICT (session_id) DO UPDATE SET stream_version = EXCLUDED.stream_version, state = EXCLUDED.state, taken_at = now()
        WHERE snapshots.stream_version < EXCLUDED.stream_version`,
-      [sessionId, version, Buffer.from(encode(state))],
+      [sessionId, version, Buffer.from(encode(this.values.sealState(sessionId, state)))],
     );
   }
 
@@ -119,7 +124,7 @@ export class EventStore {
         ORDER BY o.position LIMIT $3`,
       [shards, olderThanMs, limit],
     );
-    return rows.rows.map(rowToEvent);
+    return rows.rows.map(this.fromRow);
   }
 
   async markPublished(positions: readonly number[]): Promise<void> {
@@ -129,7 +134,7 @@ export class EventStore {
 
   private async writeBatch(batch: readonly AppendRequest[]): Promise<ReadonlyArray<AppendResult | Error>> {
     // Every decision of the session decider yields one event: then the whole batch is one statement.
-    if (batch.every((a) => a.events.length === 1)) return writeSingleEventBatch(this.pool, this.nodeId, batch);
+    if (batch.every((a) => a.events.length === 1)) return writeSingleEventBatch(this.pool, this.nodeId, batch, this.stored);
     const results: (AppendResult | Error | undefined)[] = new Array(batch.length);
     let pending = batch.map((_, i) => i);
     const client = await this.pool.connect();
@@ -192,7 +197,7 @@ export class EventStore {
       await client.query('ROLLBACK');
       return [];
     }
-    const { cols, owner } = appendColumns(batch, accepted);
+    const { cols, owner } = appendColumns(batch, accepted, this.stored);
     const inserted = await client.query<{ session_id: string; stream_version: number; position: string }>(
       `WITH ins AS (
          INSERT INTO events (session_id, stream_version, shard, epoch, event_id, type, schema_version, occurred_at, correlation_id, causation_id, data)

@@ -6,3 +6,4 @@ export * from './event-store';
 export * from './group-commit';
 export * from './pool';
 export * from './sql-errors';
+export { SensitiveValues, type DataKey } from './sensitive-values';

@@ -3,8 +3,11 @@ import { encode } from '@foresight/messaging';
 import type { Pool } from 'pg';
 import type { AppendRequest, AppendResult } from './append';
 
+/** How an event's data is stored (values of sensitive groups sealed); as it is by default. */
+export type StoredData = (event: SessionEvent) => unknown;
+
 /** The events of some appends as column arrays for `unnest` (one element per event). */
-export function appendColumns(batch: readonly AppendRequest[], indexes: readonly number[]) {
+export function appendColumns(batch: readonly AppendRequest[], indexes: readonly number[], stored: StoredData = (e) => e.data) {
   const cols = {
     sid: [] as string[],
     ver: [] as number[],
@@ -32,7 +35,7 @@ export function appendColumns(batch: readonly AppendRequest[], indexes: readonly
       cols.at.push(e.occurredAt);
       cols.corr.push(e.correlationId);
       cols.cause.push(e.causationId);
-      cols.data.push(Buffer.from(encode(e.data)));
+      cols.data.push(Buffer.from(encode(stored(e))));
       owner.push(i);
     });
   }
@@ -74,10 +77,16 @@ SELECT 'e' AS kind, session_id, stream_version, position, shard, NULL::bigint AS
 UNION ALL
 SELECT 'l', NULL, NULL, NULL, shard, epoch FROM lease`;
 
-export async function writeSingleEventBatch(pool: Pool, nodeId: string, batch: readonly AppendRequest[]): Promise<ReadonlyArray<AppendResult | Error>> {
+export async function writeSingleEventBatch(
+  pool: Pool,
+  nodeId: string,
+  batch: readonly AppendRequest[],
+  stored?: StoredData,
+): Promise<ReadonlyArray<AppendResult | Error>> {
   const { cols } = appendColumns(
     batch,
     batch.map((_, i) => i),
+    stored,
   );
   const created = batch.map((a) => a.events[0]).filter((e): e is Extract<SessionEvent, { type: 'session.created' }> => e.type === 'session.created');
   const ended = batch.filter((a) => a.events[0].type === 'session.ended').map((a) => a.sessionId);

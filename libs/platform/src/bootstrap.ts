@@ -70,6 +70,8 @@ export async function startService(
     logger: false,
     // Path parameters as long as the documented limits, percent-encoded.
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
+    // request.ip is the socket's peer unless that peer is a configured proxy; then X-Forwarded-For's client.
+    trustProxy: config.http.trustedProxies.length > 0 ? [...config.http.trustedProxies] : false,
     genReqId: (req: IncomingMessage) => {
       const sent = req.headers['x-correlation-id'];
       if (sent === undefined || isTraceId(sent)) return sent ?? randomUUID();

@@ -22,7 +22,7 @@ import { CONFIG, NATS } from '@foresight/platform';
 import type { FastifyRequest } from 'fastify';
 import type { NatsConnection } from 'nats';
 import { API_KEY_ERRORS, ApiContract, BODY_ERRORS } from '../common/api-contract';
-import { ApiKeyGuard } from '../common/api-key.guard';
+import { AdminKeyGuard } from '../common/api-key.guard';
 import { OwnerDirectory } from '../routing/owner-directory.service';
 
 const invalidations = new Validator(InvalidateBody, 'The request body');
@@ -43,11 +43,11 @@ export function invalidation(raw: unknown, correlationId: string): CacheInvalida
   return { type: 'cache.invalidate', version: 1, pattern: b.pattern!, correlationId };
 }
 
-/** Cluster-wide predictive-cache administration: data requirements, invalidation, per-node stats. */
+/** Cluster-wide predictive-cache administration: data requirements, invalidation, per-node stats (API keys with the admin scope). */
 @ApiTags('predictive cache')
 @ApiSecurity('apiKey')
 @ApiHeader({ name: 'x-correlation-id', required: false, description: 'Traced through every service and event' })
-@UseGuards(ApiKeyGuard)
+@UseGuards(AdminKeyGuard)
 @Controller('v1')
 export class CacheAdminController {
   constructor(

@@ -17,8 +17,8 @@ export const COMMON_ERRORS: readonly ErrorCode[] = [ErrorCodes.VALIDATION, Error
 /** Codes of a route with a JSON body. */
 export const BODY_ERRORS: readonly ErrorCode[] = [ErrorCodes.PAYLOAD_TOO_LARGE, ErrorCodes.UNSUPPORTED_MEDIA_TYPE];
 
-/** Codes of a route behind the API key. */
-export const API_KEY_ERRORS: readonly ErrorCode[] = [ErrorCodes.UNAUTHENTICATED];
+/** Codes of a route behind the API key (403: the key lacks the scope, or a tenant's key reaches another tenant's session). */
+export const API_KEY_ERRORS: readonly ErrorCode[] = [ErrorCodes.UNAUTHENTICATED, ErrorCodes.FORBIDDEN];
 
 /** Codes of a route under `/v1/sessions/:id` (API key or the session's bearer token). */
 export const SESSION_AUTH_ERRORS: readonly ErrorCode[] = [

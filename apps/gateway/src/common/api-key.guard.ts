@@ -1,30 +1,37 @@
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import { ErrorCodes, ForesightError } from '@foresight/contracts';
-import type { ForesightConfig } from '@foresight/config';
-import { CONFIG } from '@foresight/platform';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { timingSafeEqual } from 'node:crypto';
+import { ApiKeys, scopeOfMethod } from './api-keys';
+import { SessionTenants } from './session-tenants';
 
-/** Back-end callers authenticate with an API key in `x-api-key` (an API key per back end). */
+/**
+ * Back-end callers authenticate with an API key in `x-api-key`. GET needs the key's `read` scope,
+ * every other method `write`; a tenant's key (with a user-id prefix) reaches only its users' sessions.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
-  private readonly keys: Buffer[];
+  constructor(
+    private readonly keys: ApiKeys,
+    private readonly tenants: SessionTenants,
+  ) {}
 
-  constructor(@Inject(CONFIG) config: ForesightConfig) {
-    this.keys = config.gateway.apiKeys.map((k) => Buffer.from(k));
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<FastifyRequest>();
+    const principal = this.keys.require(request, scopeOfMethod(request.method));
+    const sessionId = (request.params as Record<string, string | undefined> | undefined)?.id;
+    if (principal.userPrefix !== undefined && sessionId !== undefined) {
+      await this.tenants.check(principal, sessionId, { correlationId: String(request.id), causationId: String(request.id) });
+    }
+    return true;
   }
+}
 
-  /** True when the request carries one of the configured API keys (constant-time comparison). */
-  hasValidKey(request: FastifyRequest): boolean {
-    const header = request.headers['x-api-key'];
-    const presented = Buffer.from(typeof header === 'string' ? header : '');
-    return this.keys.some((k) => k.length === presented.length && timingSafeEqual(k, presented));
-  }
+/** Cluster-wide operations (data requirements, invalidation, per-node statistics) need the `admin` scope. */
+@Injectable()
+export class AdminKeyGuard implements CanActivate {
+  constructor(private readonly keys: ApiKeys) {}
 
   canActivate(context: ExecutionContext): boolean {
-    if (!this.hasValidKey(context.switchToHttp().getRequest<FastifyRequest>())) {
-      throw new ForesightError(ErrorCodes.UNAUTHENTICATED, 'Missing or unknown API key: send it in the x-api-key header.');
-    }
+    this.keys.require(context.switchToHttp().getRequest<FastifyRequest>(), 'admin');
     return true;
   }
 }

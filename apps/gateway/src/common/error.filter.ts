@@ -132,8 +132,11 @@ export function toHttpError(exception: unknown, request: FastifyRequest, logger:
   return { status: 500, body: { code: ErrorCodes.INTERNAL, message: 'An internal error occurred; it has been logged with the correlation id.' } };
 }
 
-/** Sends the public error body `{"error": {code, message, correlationId}}`. */
+/** Sends the public error body `{"error": {code, message, correlationId}}`, with `Retry-After` (seconds) on a 429. */
 export function sendError(reply: FastifyReply, request: FastifyRequest, error: { status: number; body: ErrorBody }): void {
+  const retryAfterMs = (error.body.details as { retryAfterMs?: unknown } | undefined)?.retryAfterMs;
+  if (error.body.code === ErrorCodes.RATE_LIMITED && typeof retryAfterMs === 'number')
+    reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
   void reply
     .status(error.status)
     .header('x-correlation-id', request.id)

@@ -34,6 +34,7 @@ import {
 import { CLOCK, CONFIG, NATS } from '@foresight/platform';
 import { CacheAdminController } from '../cache/cache-admin.controller';
 import { DataController } from '../cache/data.controller';
+import { PredictionOutcomes } from '../dashboard/prediction-outcomes';
 import { EdgeCacheService } from '../edge-cache/edge-cache.service';
 import { PredictionsController } from '../predictions/predictions.controller';
 import { OwnerDirectory } from '../routing/owner-directory.service';
@@ -45,7 +46,9 @@ import { JwksCache } from '../tokens/jwks-cache';
 import { RefreshLimits } from '../tokens/refresh-limits';
 import { TokenClient } from '../tokens/token-client';
 import { TokensController } from '../tokens/tokens.controller';
-import { ApiKeyGuard } from './api-key.guard';
+import { AdminKeyGuard, ApiKeyGuard } from './api-key.guard';
+import { ApiKeys } from './api-keys';
+import { SessionTenants } from './session-tenants';
 import { buildOpenApiDocument, toJsonSchema } from './openapi';
 
 // The controllers only, with inert dependencies: building the document calls none of them.
@@ -58,6 +61,9 @@ const stubs: Provider[] = [
   JwksCache,
   RefreshLimits,
   AccessTokenVerifier,
+  ApiKeys,
+  SessionTenants,
+  PredictionOutcomes,
   CLOCK,
   NATS,
 ].map((provide) => ({
@@ -67,7 +73,7 @@ const stubs: Provider[] = [
 
 @Module({
   controllers: [SessionsController, TokensController, DataController, CacheAdminController, PredictionsController],
-  providers: [...stubs, ApiKeyGuard, { provide: CONFIG, useValue: { gateway: { apiKeys: [] }, nats: { namespace: 'fs' }, session: {} } }],
+  providers: [...stubs, ApiKeyGuard, AdminKeyGuard, { provide: CONFIG, useValue: { gateway: { apiKeys: [] }, nats: { namespace: 'fs' }, session: {} } }],
 })
 class DocsModule {}
 

@@ -2,12 +2,14 @@ import type { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { Kind, type TSchema } from '@sinclair/typebox';
 import * as Contracts from '@foresight/contracts';
-import { ErrorEnvelope, type ErrorCode } from '@foresight/contracts';
+import { ErrorCodes, ErrorEnvelope, type ErrorCode } from '@foresight/contracts';
 import { COMMON_ERRORS, ROUTE_CONTRACTS, type RouteContract } from './api-contract';
 import { STATUS_BY_CODE } from './error.filter';
 
 /** Where the gateway serves the document (and the UI at /docs). */
 export const OPENAPI_JSON_PATH = 'docs/openapi.json';
+/** Where the gateway serves the AsyncAPI document of the event streams (`buildAsyncApiDocument`). */
+export const ASYNCAPI_JSON_PATH = 'docs/asyncapi.json';
 
 type Json = Record<string, unknown>;
 
@@ -34,9 +36,10 @@ function refTo(schema: TSchema, names: Map<TSchema, string>, components: Record<
 }
 
 /** Error responses by status: the envelope, with the codes the route can answer under that status. */
-function errorResponses(contract: RouteContract, envelope: Json): Record<string, Json> {
+function errorResponses(contract: RouteContract, envelope: Json, mutating: boolean): Record<string, Json> {
   const byStatus = new Map<number, Set<ErrorCode>>();
-  for (const code of [...COMMON_ERRORS, ...(contract.errors ?? [])]) {
+  // Every mutating route is rate limited (429 with Retry-After), whatever its controller declares.
+  for (const code of [...COMMON_ERRORS, ...(contract.errors ?? []), ...(mutating ? [ErrorCodes.RATE_LIMITED] : [])]) {
     const status = STATUS_BY_CODE[code];
     byStatus.set(status, (byStatus.get(status) ?? new Set()).add(code));
   }
@@ -65,7 +68,7 @@ export function applyContracts(document: OpenAPIObject): OpenAPIObject {
   const components: Record<string, Json> = {};
   const envelope = refTo(ErrorEnvelope, names, components);
   for (const item of Object.values(document.paths)) {
-    for (const op of Object.values(item) as Json[]) {
+    for (const [method, op] of Object.entries(item) as [string, Json][]) {
       const contract = typeof op === 'object' && op !== null ? ROUTE_CONTRACTS.get(String(op.operationId)) : undefined;
       if (!contract) continue;
       if (contract.body) op.requestBody = { required: true, content: { 'application/json': { schema: refTo(contract.body, names, components) } } };
@@ -76,7 +79,7 @@ export function applyContracts(document: OpenAPIObject): OpenAPIObject {
           description: responses[success]?.description || 'Success',
           content: { 'application/json': { schema: refTo(contract.response, names, components) } },
         },
-        ...errorResponses(contract, envelope),
+        ...errorResponses(contract, envelope, ['post', 'put', 'patch', 'delete'].includes(method)),
       };
     }
   }

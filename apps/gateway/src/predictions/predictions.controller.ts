@@ -17,6 +17,7 @@ import { checkIssuedId } from '@foresight/session-domain';
 import type { FastifyRequest } from 'fastify';
 import type { NatsConnection } from 'nats';
 import { ApiContract, SESSION_AUTH_ERRORS } from '../common/api-contract';
+import { PredictionOutcomes } from '../dashboard/prediction-outcomes';
 import { SessionAuthGuard } from '../tokens/session-auth.guard';
 
 const counts = new Validator(PredictionCount, 'Query parameter "n"');
@@ -40,6 +41,7 @@ export class PredictionsController {
   constructor(
     @Inject(CONFIG) private readonly config: ForesightConfig,
     @Inject(NATS) private readonly nc: NatsConnection,
+    private readonly outcomes: PredictionOutcomes,
   ) {
     this.subject = predictionSubjects(config.nats.namespace).predictionRpc('predict');
   }
@@ -55,9 +57,12 @@ export class PredictionsController {
   @ApiContract({ response: PredictionResult, errors: [...SESSION_AUTH_ERRORS, ErrorCodes.SESSION_NOT_FOUND] })
   async predictions(@Param('id') id: string, @Query('n') n: unknown, @Req() req: FastifyRequest): Promise<PredictionResult> {
     const request: PredictionCommands['predict']['request'] = { n: predictionCountParam(n), sessionId: checkIssuedId(id, this.config.session.idSecret) };
-    return callRpc<PredictionResult>(this.nc, this.subject, 'predict', request, {
+    const result = await callRpc<PredictionResult>(this.nc, this.subject, 'predict', request, {
       timeoutMs: this.config.nats.requestTimeoutMs,
       correlationId: String(req.id),
     });
+    // Scored against the session's next recorded action (the dashboard's prediction accuracy).
+    this.outcomes.served(result);
+    return result;
   }
 }

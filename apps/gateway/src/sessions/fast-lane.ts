@@ -1,6 +1,6 @@
 import type { Logger } from '@foresight/observability';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ApiKeyGuard } from '../common/api-key.guard';
+import { ApiKeys, scopeOfMethod, type KeyedRequest } from '../common/api-keys';
 import { sendError, toHttpError } from '../common/error.filter';
 import { callContext } from '../routing/call-context';
 import { VariablesService } from './variables.service';
@@ -15,10 +15,13 @@ type VarParams = { id: string; group: string; name: string };
  * the Nest controller, skipping Nest's per-request pipeline (it cost more CPU than the work itself
  * on a read served from the edge cache). Anything else, including bearer-token callers, goes on to Nest.
  */
-export function installFastLane(fastify: FastifyInstance, variables: VariablesService, apiKeys: ApiKeyGuard, logger: Logger): void {
+export function installFastLane(fastify: FastifyInstance, variables: VariablesService, apiKeys: ApiKeys, logger: Logger): void {
   fastify.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.routeOptions.url !== VAR_ROUTE || (request.method !== 'GET' && request.method !== 'PUT')) return;
-    if (!apiKeys.hasValidKey(request)) return;
+    // Keys without the scope, and tenants' keys (their sessions are checked), get Nest's guard and its answer.
+    const principal = apiKeys.authenticate(request);
+    if (!principal || principal.userPrefix !== undefined || !principal.scopes.has(scopeOfMethod(request.method))) return;
+    (request as KeyedRequest).apiKey = principal;
     const { id, group, name } = request.params as VarParams;
     try {
       const ctx = callContext(request);

@@ -19,6 +19,8 @@ import { CONFIG, NATS } from '@foresight/platform';
 import { generateSessionId } from '@foresight/session-domain';
 import type { FastifyRequest } from 'fastify';
 import type { NatsConnection } from 'nats';
+import { checkTenantUser, type KeyedRequest } from '../common/api-keys';
+import { SessionTenants } from '../common/session-tenants';
 import { SessionAuthGuard } from '../tokens/session-auth.guard';
 import { EdgeCacheService } from '../edge-cache/edge-cache.service';
 import { callContext } from '../routing/call-context';
@@ -50,6 +52,7 @@ export class SessionsController {
     private readonly shards: ShardClient,
     private readonly variables: VariablesService,
     private readonly l1: EdgeCacheService,
+    private readonly tenants: SessionTenants,
     @Inject(CONFIG) private readonly config: ForesightConfig,
     @Inject(NATS) private readonly nc: NatsConnection,
   ) {}
@@ -71,13 +74,17 @@ export class SessionsController {
   })
   async create(@Body() raw: unknown, @Req() req: FastifyRequest) {
     const body = createBodies.parse(raw ?? {});
+    // A tenant's key creates sessions only for its own users.
+    checkTenantUser((req as KeyedRequest).apiKey, body.userId);
     const sessionId = generateSessionId(this.config.session.idSecret);
-    return this.shards.call(
+    const session = await this.shards.call(
       sessionId,
       'session.create',
       { sessionId, userId: body.userId ?? null, groups: body.data ?? {}, idleTimeoutMs: body.idleTimeoutMs, absoluteTimeoutMs: body.absoluteTimeoutMs },
       this.ctx(req),
     );
+    if ((req as KeyedRequest).apiKey?.userPrefix !== undefined) this.tenants.remember(sessionId, session.userId);
+    return session;
   }
 
   @Get(':id')

@@ -1,7 +1,5 @@
-import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
-import type { ForesightConfig } from '@foresight/config';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { ErrorCodes, ForesightError } from '@foresight/contracts';
-import { CONFIG } from '@foresight/platform';
 import type { AccessTokenClaims } from '@foresight/token-core';
 import type { FastifyRequest } from 'fastify';
 import { ApiKeyGuard } from '../common/api-key.guard';
@@ -25,14 +23,10 @@ function bearerToken(header: unknown): string | undefined {
  */
 @Injectable()
 export class SessionAuthGuard implements CanActivate {
-  private readonly apiKeys: ApiKeyGuard;
-
   constructor(
     private readonly verifier: AccessTokenVerifier,
-    @Inject(CONFIG) config: ForesightConfig,
-  ) {
-    this.apiKeys = new ApiKeyGuard(config);
-  }
+    private readonly apiKeys: ApiKeyGuard,
+  ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<TokenAuthenticatedRequest>();

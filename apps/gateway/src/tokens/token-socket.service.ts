@@ -2,7 +2,7 @@ import websocket from '@fastify/websocket';
 import type { ForesightConfig } from '@foresight/config';
 import { tokenSubjects, type TokenPendingNotice } from '@foresight/contracts';
 import { decode } from '@foresight/messaging';
-import type { Logger } from '@foresight/observability';
+import { counter, type Logger } from '@foresight/observability';
 import type { FastifyInstance } from 'fastify';
 import type { NatsConnection, Subscription } from 'nats';
 import { Gauge, type Registry } from 'prom-client';
@@ -39,10 +39,15 @@ export class TokenSocketService {
     this.nc = deps.nc;
     this.logger = deps.logger;
     const s = tokenSubjects(config.nats.namespace);
+    const acks = counter(metrics, 'foresight_gateway_token_acks_total', 'Pre-minted token pairs pushed over a WebSocket and acknowledged by the client');
     this.hub = new TokenSocketHub({
       verify: (token) => verifier.verify(token),
       pending: async (sessionId, familyId, haveGeneration) => (await tokens.call('pending', { sessionId, familyId, haveGeneration })).pair,
-      ack: (sessionId, familyId, generation) => tokens.call('ack', { sessionId, familyId, generation }),
+      ack: async (sessionId, familyId, generation) => {
+        const reply = await tokens.call('ack', { sessionId, familyId, generation });
+        acks.inc();
+        return reply;
+      },
       follow: (sessionId) => {
         this.subs.set(
           sessionId,

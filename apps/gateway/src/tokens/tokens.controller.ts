@@ -9,6 +9,7 @@ import { hashRefreshToken, isWellFormedRefreshToken } from '@foresight/token-cor
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { API_KEY_ERRORS, ApiContract, BODY_ERRORS, OWNER_ERRORS, SESSION_AUTH_ERRORS } from '../common/api-contract';
 import { ApiKeyGuard } from '../common/api-key.guard';
+import { checkTenantUser, type KeyedRequest } from '../common/api-keys';
 import { ShardClient } from '../routing/shard-client.service';
 import { JwksCache } from './jwks-cache';
 import { RefreshLimits } from './refresh-limits';
@@ -62,6 +63,7 @@ export class TokensController {
     const userId = body.userId ?? session.userId;
     if (!userId) throw new ForesightError(ErrorCodes.VALIDATION, 'The session has no userId: send {"userId": "..."}.');
     if (session.userId && userId !== session.userId) throw new ForesightError(ErrorCodes.VALIDATION, '"userId" does not match the session\'s user.');
+    checkTenantUser((req as KeyedRequest).apiKey, userId);
     return this.tokens.call('issue', { sessionId: id, userId }, String(req.id));
   }
 

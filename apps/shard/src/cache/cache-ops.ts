@@ -10,6 +10,8 @@ type Reply<K extends keyof ShardCommands> = ShardCommands[K]['reply'];
  */
 export interface LiveSessions {
   read(sessionId: string, groups: readonly string[]): Promise<{ readonly userId: string | null }>;
+  /** Live sessions held in memory (reported with the node's cache counters). */
+  readonly inMemory: number;
 }
 
 /** The predictive cache's ops on the node's subject: `data.get|prefetch|stats`, `cache.stats`. */
@@ -45,6 +47,6 @@ export class CacheOps {
   }
 
   nodeStats(): Reply<'cache.stats'> {
-    return this.cache.nodeStats();
+    return { ...this.cache.nodeStats(), sessionsInMemory: this.sessions.inMemory };
   }
 }

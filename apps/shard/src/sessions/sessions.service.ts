@@ -134,6 +134,11 @@ export class SessionsService {
     });
   }
 
+  /** Live sessions held in memory (owned here, loaded since the node took their shard). */
+  get inMemory(): number {
+    return this.cache.size;
+  }
+
   /** Reads a session (optionally only some groups), extending its idle timeout. */
   async read(sessionId: string, groups?: readonly string[]): Promise<SessionView> {
     const shard = this.checkId(sessionId);

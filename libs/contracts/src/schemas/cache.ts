@@ -133,6 +133,9 @@ export const NodeCacheStats = Type.Object({
   invalidations: Count,
   invalidMessages: Count,
   liveSessions: Count,
+  sessionsInMemory: Type.Optional(
+    Type.Integer({ minimum: 0, description: 'Live sessions the node owns and holds in memory (loaded since it took their shard)' }),
+  ),
   declaredRequirements: Count,
   learnedShapes: Count,
   modelVersion: Type.Union([Type.String(), Type.Null()], { description: 'Version of the local model copy, or null while the node has none' }),

@@ -7,3 +7,5 @@ export * from './cache';
 export * from './tokens';
 export * from './predictions';
 export * from './metadata';
+export * from './agent';
+export * from './events';

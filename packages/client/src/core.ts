@@ -1,0 +1,11 @@
+export { ForesightClient, SDK, type AgentSettings, type ClientOptions, type SessionClientOptions } from './client.js';
+export { SessionClient } from './session.js';
+export type { SessionApi } from './session-api.js';
+export { TokenManager, type TokenEvent, type TokenManagerOptions, type TokenStats } from './tokens.js';
+export { TokenPushSocket, type PushEvent, type TokenPushOptions, type WebSocketFactory, type WebSocketLike } from './token-socket.js';
+export { AgentMeter, type AgentOptions } from './agent.js';
+export { Transport, type CallOptions, type Credentials, type FetchLike, type Request } from './transport.js';
+export { DEFAULT_RETRY, backoffDelay, type RetryPolicy } from './backoff.js';
+export { compatibleContracts, jsonBytes, type Limits } from './limits.js';
+export * from './errors.js';
+export * from './generated/contract.js';
