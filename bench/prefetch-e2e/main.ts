@@ -122,7 +122,7 @@ async function main(): Promise<void> {
   const markov = new VariableOrderMarkov({ maxOrder: 1 });
   for (const s of train) markov.observeSession(s.map((p) => vocabulary.encode(`view:${p}`)));
   markov.growVocabulary(vocabulary.size);
-  const bundle = encodeBundle({ kind: 'markov', vocabulary: vocabulary.toJSON(), markov: encodeMarkov(markov), rnn: null, weights: null });
+  const bundle = encodeBundle({ kind: 'markov', vocabulary: vocabulary.toJSON(), markov: encodeMarkov(markov), knn: null, rnn: null, mixture: null });
   log(
     `${sessions.length} sessions; model: first-order Markov over ${vocabulary.size - 1} actions from ${train.length} sessions (${(bundle.length / 1024).toFixed(0)} KiB, ${((Date.now() - trainStarted) / 1000).toFixed(1)} s)`,
   );

@@ -106,7 +106,7 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
     const row = await new ModelsRepository(pool)
       .storeActive(
         'markov',
-        encodeBundle({ kind: 'markov', vocabulary: vocabulary.toJSON(), markov: encodeMarkov(markov), rnn: null, weights: null }),
+        encodeBundle({ kind: 'markov', vocabulary: vocabulary.toJSON(), markov: encodeMarkov(markov), knn: null, rnn: null, mixture: null }),
         { test: true },
         new Date(),
         5,

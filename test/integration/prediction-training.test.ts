@@ -1,7 +1,7 @@
 import { ErrorCodes, predictionSubjects, type ModelChunk, type PredictionModelUpdatedV1, type PredictionResult } from '@foresight/contracts';
 import { callRpc, decode, publishEvent } from '@foresight/messaging';
 import { createPool } from '@foresight/persistence';
-import { decodeBundle, encodeBundle, loadRnnArtifact, Vocabulary } from '@foresight/prediction-core';
+import { AFTER_DECAY_CANDIDATES, decodeBundle, decodeKnn, encodeBundle, loadRnnArtifact, SessionKnnPredictor, Vocabulary } from '@foresight/prediction-core';
 import { seededRng, type Rng } from '@foresight/random';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
 import { connect, type NatsConnection, type Subscription } from 'nats';
@@ -76,25 +76,36 @@ describe('prediction service against real NATS and Postgres: retraining, stored 
     await nc.drain();
   });
 
-  it('trains a small RNN in a worker thread on the stored history, keeps the ensemble because it beats Markov held out, stores and announces it', async () => {
+  it('trains a small RNN in a worker thread until its held-out loss stops improving, keeps the mixture that beats Markov held out, says which, stores and announces it', async () => {
     await eventually(() => (service.runtime.registry.current.version !== 'markov-live' ? true : undefined), 150_000, 'a trained model');
     const row = (await service.runtime.models.active())!;
+    type Scores = { hit1: number; mrr20: number; nll: number };
     const m = row.metrics as {
       decision: string;
+      fit: string;
       sessions: { train: number };
-      markov: { hit1: number; nll: number };
-      rnn: { hit1: number };
-      ensemble: { hit1: number; nll: number };
+      candidates: Record<string, Scores>;
+      rnn: { epochs: number; bestEpoch: number; stopReason: string };
+      knn: { afterDecay: number; heldOut: Record<string, Scores> };
     };
     expect(m.sessions.train).toBe(SESSIONS * 0.8);
-    // Beats chance (1 in 6) by far, and the ensemble beats Markov on the held-out sessions.
-    expect(m.rnn.hit1).toBeGreaterThan(2 / 6);
-    expect(m.ensemble.hit1).toBeGreaterThan(m.markov.hit1);
-    expect(m.ensemble.nll).toBeLessThan(m.markov.nll);
-    expect(m.decision).toBe('ensemble');
+    expect(Object.keys(m.candidates)).toEqual(expect.arrayContaining(['markov', 'markov+knn', 'markov+rnn', 'markov+knn+rnn', 'markov+knn+rnn (rank fit)']));
+    // A mixture wins, and beats Markov on the held-out sessions (the pattern is beyond an order-3 Markov model).
+    expect(m.decision).not.toBe('markov');
+    const chosen = m.candidates[m.fit === 'rank' ? `${m.decision} (rank fit)` : m.decision]!;
+    expect(chosen.mrr20).toBeGreaterThan(m.candidates['markov']!.mrr20);
+    expect(chosen.hit1).toBeGreaterThan(m.candidates['markov']!.hit1);
+    // The RNN alone sees the pattern too: mixed with Markov it beats chance (1 in 6) by far.
+    expect(m.candidates['markov+rnn']!.hit1).toBeGreaterThan(2 / 6);
+    // How the kNN's neighbours vote was chosen held out among the candidates, and recorded.
+    expect(Object.keys(m.knn.heldOut)).toEqual(AFTER_DECAY_CANDIDATES.map(String));
+    expect(AFTER_DECAY_CANDIDATES).toContain(m.knn.afterDecay);
+    expect(m.rnn.bestEpoch).toBeLessThanOrEqual(m.rnn.epochs);
+    expect(['patience', 'max-epochs']).toContain(m.rnn.stopReason);
     expect(row.kind).toBe('ensemble');
-    expect(service.runtime.registry.current).toMatchObject({ version: `v${row.version}`, kind: 'ensemble' });
+    expect(service.runtime.registry.current).toMatchObject({ version: `v${row.version}`, kind: 'ensemble', name: m.decision });
     expect(service.lines.some((l) => l.msg === 'retraining progress')).toBe(true);
+    expect(service.lines.some((l) => l.msg.startsWith(`kept ${m.decision}: it beat markov`))).toBe(true);
     await eventually(() => (announced.some((e) => e.data.modelVersion === `v${row.version}`) ? true : undefined), 10_000, 'model_updated event');
   }, 180_000);
 
@@ -103,7 +114,8 @@ describe('prediction service against real NATS and Postgres: retraining, stored 
       const id = await writer.session([`mode_${mode}`, 'step_x', 'step_y', 'step_y', 'step_x']);
       await eventually(async () => ((await predict(id)).historyLength === 5 ? true : undefined), 10_000, 'actions learned');
       const r = await predict(id);
-      expect(r).toMatchObject({ model: 'ensemble', modelVersion: service.runtime.registry.current.version });
+      expect(r).toMatchObject({ model: service.runtime.registry.current.name, modelVersion: service.runtime.registry.current.version });
+      expect(r.model).toMatch(/^markov\+/);
       expect(r.predictions[0]!.action).toBe(`end_${mode}`);
     }
   });
@@ -123,12 +135,24 @@ describe('prediction service against real NATS and Postgres: retraining, stored 
     expect(bundle.kind).toBe('ensemble');
     const vocabulary = Vocabulary.fromJSON(bundle.vocabulary);
     expect(first.vocabulary).toEqual(bundle.vocabulary.actions);
-    const rnn = await loadRnnArtifact(bundle.rnn!);
-    try {
-      const history = ['mode_b', 'step_y', 'step_y', 'step_x', 'step_x'].map((a) => vocabulary.lookup(a));
-      expect(vocabulary.decode(rnn.predict(history, 1)[0]!.action)).toBe('end_b');
-    } finally {
-      rnn.dispose();
+    const history = ['mode_b', 'step_y', 'step_y', 'step_x', 'step_x'].map((a) => vocabulary.lookup(a));
+    // Each part the mixture names is in the bundle, and predicts locally what Markov cannot.
+    expect(bundle.mixture!.components.join('+')).toBe(first.metrics['decision']);
+    expect(bundle.knn !== null).toBe(bundle.mixture!.components.includes('knn'));
+    expect(bundle.rnn !== null).toBe(bundle.mixture!.components.includes('rnn'));
+    if (bundle.knn) {
+      const { index, calibration } = decodeKnn(bundle.knn);
+      expect(index.sessions).toBeGreaterThan(SESSIONS / 2);
+      expect(calibration.afterDecay).toBe((first.metrics['knn'] as { afterDecay: number }).afterDecay);
+      expect(vocabulary.decode(new SessionKnnPredictor(index, null, calibration).predict(history, 1)[0]!.action)).toBe('end_b');
+    }
+    if (bundle.rnn) {
+      const rnn = await loadRnnArtifact(bundle.rnn);
+      try {
+        expect(vocabulary.decode(rnn.predict(history, 1)[0]!.action)).toBe('end_b');
+      } finally {
+        rnn.dispose();
+      }
     }
     await expect(callRpc(nc, s.predictionRpc('model'), 'model', { modelVersion: 'v999', chunk: 0 }, { timeoutMs: 10_000 })).rejects.toMatchObject({
       code: ErrorCodes.PREDICTION_MODEL_NOT_FOUND,
@@ -171,13 +195,22 @@ describe('prediction service against real NATS and Postgres: retraining, stored 
     const id = await writer.session(['mode_b', 'step_x', 'step_y', 'step_x', 'step_y']);
     const good = (await service.runtime.models.active())!;
     const bundle = decodeBundle(good.artifact);
-    const flipped = Buffer.from(bundle.rnn!);
-    flipped[flipped.length - 10]! ^= 0xff;
+    const damaged = (bytes: Uint8Array): Buffer => {
+      const copy = Buffer.from(bytes);
+      copy[copy.length - 10]! ^= 0xff;
+      return copy;
+    };
     const renumbered = new Vocabulary({ actions: [...bundle.vocabulary.actions.slice(1)].reverse() }).toJSON();
     const bad = [
       { why: 'garbage bytes', bytes: Buffer.from('definitely not a model'), code: 'PREDICTION.ARTIFACT_CORRUPT' },
-      { why: 'a damaged RNN artifact', bytes: encodeBundle({ ...bundle, rnn: flipped }), code: 'PREDICTION.ARTIFACT_CORRUPT' },
       { why: 'a vocabulary numbered differently', bytes: encodeBundle({ ...bundle, vocabulary: renumbered }), code: 'PREDICTION.ARTIFACT_INCOMPATIBLE' },
+      { why: 'a mixture naming a part the bundle lacks', bytes: encodeBundle({ ...bundle, knn: null, rnn: null }), code: 'PREDICTION.ARTIFACT_CORRUPT' },
+      ...(bundle.rnn
+        ? [{ why: 'a damaged RNN artifact', bytes: encodeBundle({ ...bundle, rnn: damaged(bundle.rnn) }), code: 'PREDICTION.ARTIFACT_CORRUPT' }]
+        : []),
+      ...(bundle.knn
+        ? [{ why: 'a damaged kNN snapshot', bytes: encodeBundle({ ...bundle, knn: bundle.knn.subarray(0, 12) }), code: 'PREDICTION.SNAPSHOT_CORRUPT' }]
+        : []),
     ];
     for (const b of bad) {
       const row = await service.runtime.models.storeActive('ensemble', b.bytes, { why: b.why }, new Date(), 10);

@@ -4,17 +4,26 @@ describe('eval:predict arguments', () => {
   it('keeps the documented defaults', () => {
     expect(evalCli.parse(['--data', 'x', '--format', 'lines'])).toEqual({
       data: 'x',
+      test: null,
       format: 'lines',
       maxSessions: Number.POSITIVE_INFINITY,
-      k: 3,
+      k: 0,
       history: 10,
-      rnnEpochs: 2,
+      rnnEpochs: 20,
+      rnnPatience: 2,
+      rnnMaxSeconds: 1200,
       rnnHidden: 128,
       rnnMaxWindows: 700_000,
       rnnLearningRate: 0.01,
-      rnnBatch: 1024,
+      rnnBatch: 0,
       rnnCell: 'gru',
+      rnnSamples: 2048,
+      rnnDropout: 0.3,
       skipRnn: false,
+      skipKnn: false,
+      knnNeighbours: 100,
+      knnPostings: 500,
+      knnWindow: 20,
       markovVariants: [],
       rnnHeldOut: 60_000,
       saveRnn: null,
@@ -22,6 +31,7 @@ describe('eval:predict arguments', () => {
       seed: 42,
       out: null,
     });
+    expect(evalCli.parse(['--data', 'x', '--test', 'y', '--format', 'lines'])).toMatchObject({ data: 'x', test: 'y' });
     expect(
       evalCli.parse(['--data', 'x', '--format', 'msnbc', '--no-rnn', '--markov-variants', 'ppm-c:3,interpolated:4:d0.9', '--rnn-windows', '0']),
     ).toMatchObject({

@@ -9,8 +9,8 @@ export type DataFormat = 'msnbc' | 'lines' | 'tsv';
 export const DATA_HINT = 'a data file (.zip or .seq for msnbc, a text file for lines or tsv), e.g. data/fifa98/FIFA.dat';
 
 /** Reads sessions (as lists of raw action tokens) in file order. */
-export function loadSessions(path: string, format: DataFormat, maxSessions = Infinity): string[][] {
-  const problem = inputFileProblem('--data', path, DATA_HINT);
+export function loadSessions(path: string, format: DataFormat, maxSessions = Infinity, flag = '--data'): string[][] {
+  const problem = inputFileProblem(flag, path, DATA_HINT);
   if (problem !== undefined) throw new Error(problem);
   const text = format === 'msnbc' && path.endsWith('.zip') ? readMsnbcZip(path) : readFileSync(path, 'utf8');
   switch (format) {

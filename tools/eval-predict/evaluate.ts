@@ -1,4 +1,4 @@
-import { rankOf } from '@foresight/prediction-core';
+import { rankWithin } from '@foresight/prediction-core';
 import { RankAccumulator, type ModelScores } from './metrics';
 import { ProgressBar } from './progress';
 
@@ -16,6 +16,9 @@ export interface DenseScorer {
   /** Writes `items.length` distributions of width `width` into `out` (row-major). */
   scoreBatch(items: readonly Position[], width: number, out: Float64Array, inputs: ReadonlyMap<string, Float64Array>): void | Promise<void>;
 }
+
+/** Ranks beyond the largest cut-off are not told apart (every metric is 0 there). */
+const RANK_CAP = 21;
 
 /** Every position of every test session (position i predicts item i+1 from items 0..i). */
 export function* testPositions(sessions: readonly (readonly number[])[]): Generator<Position> {
@@ -48,7 +51,7 @@ export async function evaluate(scorers: readonly DenseScorer[], sessions: readon
       for (let i = 0; i < items.length; i++) {
         const row = out.subarray(i * width, (i + 1) * width);
         const target = items[i]!.target;
-        acc[m]!.add(rankOf(row, target), row[target] ?? 0);
+        acc[m]!.add(rankWithin(row, target, RANK_CAP), row[target] ?? 0);
       }
     }
     done += items.length;

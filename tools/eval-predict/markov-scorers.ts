@@ -42,7 +42,7 @@ export function trainMarkovFamily(
 ): { scorers: DenseScorer[]; markovK: VariableOrderMarkov } {
   const [pop, popT] = timed(new MostPopularPredictor(vocabularySize), train);
   const [m1, m1T] = timed(createFirstOrderMarkov({ vocabularySize }), train);
-  const [mk, mkT] = timed(new VariableOrderMarkov({ maxOrder: k, vocabularySize, maxContexts: 4_000_000 }), train);
+  const [mk, mkT] = timed(new VariableOrderMarkov({ maxOrder: k, vocabularySize, maxContexts: 4_000_000, name: `markov-${k}-interpolated` }), train);
   const scorers = [popularityScorer(pop, popT), markovScorer(m1, m1T), markovScorer(mk, mkT)];
   for (const v of variants) {
     // smoothing:order[:noanchor][:d<discount>], e.g. interpolated:4:d0.9

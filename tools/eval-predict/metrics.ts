@@ -62,11 +62,11 @@ function round(x: number, digits = 4): number {
   return Math.round(x * f) / f;
 }
 
-/** Fixed-width text table of the scores. */
-export function formatTable(rows: readonly ModelScores[]): string {
+/** Fixed-width text table of the scores; the `chosen` model's row is marked with `*`. */
+export function formatTable(rows: readonly ModelScores[], chosen?: string): string {
   const head = ['model', ...HIT_CUTOFFS.map((k) => `Hit@${k}`), ...MRR_CUTOFFS.map((k) => `MRR@${k}`), 'NLL', 'train s', 'µs/pred'];
   const body = rows.map((r) => [
-    r.model,
+    r.model === chosen ? `* ${r.model}` : r.model,
     ...HIT_CUTOFFS.map((k) => r.hit[`@${k}`]!.toFixed(4)),
     ...MRR_CUTOFFS.map((k) => r.mrr[`@${k}`]!.toFixed(4)),
     r.nll.toFixed(3),

@@ -64,6 +64,7 @@ export class PredictionRuntime {
       maxUsers: p.maxUsers,
       maxSessions: p.maxSessions,
       windowLength: p.historyLength,
+      knn: { maxSessions: p.knn.maxSessions, neighbours: p.knn.neighbours, postingLimit: p.knn.postings },
     });
     this.actions = new ActionsRepository(pool);
     this.models = new ModelsRepository(pool);

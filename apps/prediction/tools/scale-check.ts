@@ -129,19 +129,23 @@ async function main(): Promise<void> {
       rebuild,
       round: { seconds: roundSeconds, ...round },
       predictBefore: { model: 'markov-live', ...before },
-      predictAfter: { model: `${runtime.registry.current.kind} ${runtime.registry.current.version}`, ...after },
+      predictAfter: { model: `${runtime.registry.current.name} ${runtime.registry.current.version}`, ...after },
       rssMB: Math.round(process.memoryUsage().rss / 1e6),
     };
     await runtime.stop();
     await rpc.close();
     await nc.drain();
     await pool.end();
-    const metrics = round.status === 'stored' ? (round.metrics as Record<string, { hit1?: number; nll?: number }>) : {};
+    const candidates =
+      round.status === 'stored' ? ((round.metrics['candidates'] ?? {}) as Record<string, { hit1?: number; mrr20?: number; nll?: number }>) : {};
     const rows = [
       ['sessions / actions', `${sessions.length} / ${actions}`],
       ['rebuild from Postgres', `${rebuild.seconds.toFixed(1)} s wall, ${rebuild.processCpuSeconds.toFixed(1)} s CPU (service process)`],
-      ['retraining round', `${roundSeconds.toFixed(1)} s → ${round.status === 'stored' ? `${round.kind} v${round.version}` : round.reason}`],
-      ...(['markov', 'rnn', 'ensemble'] as const).map((k) => [`held-out ${k}`, `hit@1 ${metrics[k]?.hit1 ?? '-'}  NLL ${metrics[k]?.nll ?? '-'}`]),
+      [
+        'retraining round',
+        `${roundSeconds.toFixed(1)} s → ${round.status === 'stored' ? `${String(round.metrics['decision'])} v${round.version}` : round.reason}`,
+      ],
+      ...Object.entries(candidates).map(([k, c]) => [`held-out ${k}`, `hit@1 ${c.hit1 ?? '-'}  MRR@20 ${c.mrr20 ?? '-'}  NLL ${c.nll ?? '-'}`]),
       ['predict over NATS, before', `p50 ${before.p50} ms  p99 ${before.p99} ms  (client+service CPU ${before.cpuMsPerRequest} ms/req)`],
       ['predict over NATS, after', `p50 ${after.p50} ms  p99 ${after.p99} ms  (client+service CPU ${after.cpuMsPerRequest} ms/req)`],
       ['RSS', `${result.rssMB} MB`],

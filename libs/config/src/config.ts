@@ -1,6 +1,7 @@
 import { Limits } from '@foresight/contracts';
 import { hostname } from 'node:os';
 import { readCacheConfig, type CacheConfig } from './cache-config';
+import { readPredictionConfig, type PredictionConfig } from './prediction-config';
 import { EnvReader } from './env-reader';
 import { checkProductionSecrets, DEVELOPMENT_SECRET, readTrustedProxies } from './secrets';
 import { readGatewaySecurity, readSessionEncryption, type GatewaySecurityConfig, type SessionEncryptionConfig } from './security-config';
@@ -109,38 +110,7 @@ export interface ForesightConfig {
     readonly rateLimit: { readonly perIpPerSecond: number; readonly ipBurst: number; readonly perTokenPerSecond: number; readonly tokenBurst: number };
   };
   /** Prediction service: online Markov model, bounded memory, periodic RNN retraining. */
-  readonly prediction: {
-    readonly markovOrder: number;
-    /** Memory bound of the global model (contexts of order ≥ 1; rare ones are pruned). */
-    readonly maxContexts: number;
-    /** Per-user models kept (least recently used evicted). */
-    readonly maxUsers: number;
-    /** Per-session recent-history windows kept in memory (least recently used evicted). */
-    readonly maxSessions: number;
-    /** Actions the RNN sees (T); the session window keeps max(T, markovOrder). */
-    readonly historyLength: number;
-    /** Retraining period; 0 disables retraining. */
-    readonly retrainIntervalMs: number;
-    /** How often the service checks whether a round is due (no model yet, or the newest is older than the interval). */
-    readonly retrainCheckMs: number;
-    /** A round trains only with at least this many sessions of two or more actions. */
-    readonly retrainMinSessions: number;
-    /** At most this many most recent sessions are read for a round. */
-    readonly trainMaxSessions: number;
-    /** At most this many held-out positions are scored when comparing the RNN with Markov. */
-    readonly evalMaxPositions: number;
-    readonly rnn: {
-      readonly epochs: number;
-      readonly hiddenUnits: number;
-      readonly batchSize: number;
-      readonly learningRate: number;
-      /** Training windows sampled per epoch (0 = all). */
-      readonly maxWindows: number;
-      readonly seed: number;
-    };
-    /** Stored model rows kept (the active one always is). */
-    readonly modelRetention: number;
-  };
+  readonly prediction: PredictionConfig;
   /** Predictive cache of the shard nodes: budget, policy, origins, declared requirements. */
   readonly cache: CacheConfig;
   /** Exit when the parent process dies (set by the local launcher and tests, so nothing is orphaned). */
@@ -251,28 +221,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
         tokenBurst: r.int('TOKEN_REFRESH_BURST_PER_TOKEN', 10, 1, 1e6),
       },
     },
-    prediction: {
-      markovOrder: r.int('PREDICTION_MARKOV_ORDER', 3, 1, 8),
-      maxContexts: r.int('PREDICTION_MAX_CONTEXTS', 1_000_000, 16, 100_000_000),
-      maxUsers: r.int('PREDICTION_MAX_USERS', 10_000, 1, 10_000_000),
-      maxSessions: r.int('PREDICTION_MAX_SESSIONS', 100_000, 1, 100_000_000),
-      historyLength: r.int('PREDICTION_HISTORY_LENGTH', 10, 1, 512),
-      // Off by default outside production: training takes minutes of CPU on real data.
-      retrainIntervalMs: r.int('PREDICTION_RETRAIN_INTERVAL_MS', production ? 6 * 3_600_000 : 0, 0, 30 * 86_400_000),
-      retrainCheckMs: r.int('PREDICTION_RETRAIN_CHECK_MS', 60_000, 100, 3_600_000),
-      retrainMinSessions: r.int('PREDICTION_RETRAIN_MIN_SESSIONS', 200, 2, 100_000_000),
-      trainMaxSessions: r.int('PREDICTION_TRAIN_MAX_SESSIONS', 200_000, 10, 100_000_000),
-      evalMaxPositions: r.int('PREDICTION_EVAL_MAX_POSITIONS', 20_000, 10, 10_000_000),
-      rnn: {
-        epochs: r.int('PREDICTION_RNN_EPOCHS', 2, 1, 1000),
-        hiddenUnits: r.int('PREDICTION_RNN_HIDDEN_UNITS', 128, 1, 4096),
-        batchSize: r.int('PREDICTION_RNN_BATCH_SIZE', 1024, 1, 65_536),
-        learningRate: r.number('PREDICTION_RNN_LEARNING_RATE', 0.01, 1e-6, 1),
-        maxWindows: r.int('PREDICTION_RNN_MAX_WINDOWS', 700_000, 0, 1_000_000_000),
-        seed: r.int('PREDICTION_SEED', 42, 0, 0xffff_ffff),
-      },
-      modelRetention: r.int('PREDICTION_MODEL_RETENTION', 5, 1, 1000),
-    },
+    prediction: readPredictionConfig(r, production),
     cache: readCacheConfig(r, requestTimeoutMs),
     exitWithParent: r.oneOf('EXIT_WITH_PARENT', ['true', 'false'] as const, 'false') === 'true',
   };

@@ -1,16 +1,19 @@
 import { Packr } from 'msgpackr';
+import { checkMixtureWeights, fromMixingWeights, type MixtureWeights } from './ensemble/mixture';
 import type { MixingWeights } from './ensemble/mixing';
 import { PredictionError } from './errors';
 import { Vocabulary, type VocabularySnapshot } from './vocabulary';
 
 const FORMAT = 'foresight.prediction-model';
 
-/** Which model a bundle holds: the Markov snapshot alone, or Markov + RNN mixed by weights. */
+/** Which model a bundle holds: the Markov snapshot alone, or a mixture of Markov with kNN and/or the RNN. */
 export type ModelBundleKind = 'markov' | 'ensemble';
 
 /**
- * Wire form (MessagePack map) of a stored model; the same shape as `PredictionModelBundleV1` in
- * `@foresight/contracts`, restated here so this library stays free of the contracts package.
+ * Wire forms (MessagePack maps) of a stored model; the same shapes as `PredictionModelBundleV1`
+ * and `PredictionModelBundleV2` in `@foresight/contracts`, restated here so this library stays
+ * free of the contracts package. Version 1 held Markov + RNN; version 2 adds the kNN snapshot
+ * and N-component mixture weights. New bundles are version 2; version 1 still decodes.
  */
 interface WireBundleV1 {
   readonly format: typeof FORMAT;
@@ -21,56 +24,86 @@ interface WireBundleV1 {
   readonly rnn: Uint8Array | null;
   readonly weights: MixingWeights | null;
 }
-const VERSION = 1;
+
+interface WireBundleV2 {
+  readonly format: typeof FORMAT;
+  readonly version: 2;
+  readonly kind: ModelBundleKind;
+  readonly vocabulary: VocabularySnapshot;
+  readonly markov: Uint8Array;
+  readonly knn: Uint8Array | null;
+  readonly rnn: Uint8Array | null;
+  readonly mixture: MixtureWeights | null;
+}
+const VERSION = 2;
 const packr = new Packr({ useRecords: false, moreTypes: false });
 
-/** A decoded, shape-checked model bundle (the `PredictionModelBundleV1` of `@foresight/contracts`); the prediction service stores it, cache nodes load it. */
+/**
+ * A decoded, shape-checked model bundle; the prediction service stores it, cache nodes load it.
+ * `mixture` names the ensemble's components; `knn` (an `encodeKnn` snapshot) and `rnn` (an RNN
+ * artifact) are present exactly when the mixture uses them.
+ */
 export interface ModelBundle {
   readonly kind: ModelBundleKind;
   readonly vocabulary: VocabularySnapshot;
   readonly markov: Uint8Array;
+  readonly knn: Uint8Array | null;
   readonly rnn: Uint8Array | null;
-  readonly weights: MixingWeights | null;
+  readonly mixture: MixtureWeights | null;
 }
 
 /** Serialises a bundle (MessagePack, plain maps so any implementation can read it). */
 export function encodeBundle(bundle: ModelBundle): Buffer {
-  const wire: WireBundleV1 = { format: FORMAT, version: VERSION, ...bundle };
+  const wire: WireBundleV2 = { format: FORMAT, version: VERSION, ...bundle };
   return Buffer.from(packr.pack(wire));
 }
 
 /**
- * Decodes and checks a bundle's shape. Throws `PREDICTION.ARTIFACT_CORRUPT` for bytes that are
- * not a bundle, `PREDICTION.ARTIFACT_INCOMPATIBLE` for another format version. The inner
- * artifacts are checked by whoever loads them.
+ * Decodes and checks a bundle's shape (version 2, or version 1 whose Markov + RNN weights become
+ * a two-component mixture). Throws `PREDICTION.ARTIFACT_CORRUPT` for bytes that are not a
+ * bundle, `PREDICTION.ARTIFACT_INCOMPATIBLE` for another format version. The inner artifacts
+ * are checked by whoever loads them.
  */
 export function decodeBundle(bytes: Uint8Array): ModelBundle {
-  let wire: Partial<WireBundleV1> | null;
+  let wire: (Partial<Omit<WireBundleV1, 'version'>> & Partial<Omit<WireBundleV2, 'version'>> & { version?: unknown }) | null;
   try {
-    wire = packr.unpack(bytes) as Partial<WireBundleV1> | null;
+    wire = packr.unpack(bytes) as typeof wire;
   } catch (cause) {
     throw new PredictionError('PREDICTION.ARTIFACT_CORRUPT', 'Stored model is not valid MessagePack.', { cause });
   }
   if (wire === null || typeof wire !== 'object' || wire.format !== FORMAT) {
     throw new PredictionError('PREDICTION.ARTIFACT_CORRUPT', 'Bytes are not a Foresight prediction model bundle.');
   }
-  if (wire.version !== VERSION) {
-    throw new PredictionError('PREDICTION.ARTIFACT_INCOMPATIBLE', `Model bundle version ${String(wire.version)} is not supported (expected ${VERSION}).`);
+  if (wire.version !== 1 && wire.version !== VERSION) {
+    throw new PredictionError('PREDICTION.ARTIFACT_INCOMPATIBLE', `Model bundle version ${String(wire.version)} is not supported (expected 1 or ${VERSION}).`);
   }
-  const { kind, markov, rnn, weights } = wire;
+  const { kind, markov, rnn } = wire;
   if ((kind !== 'markov' && kind !== 'ensemble') || !(markov instanceof Uint8Array)) {
     throw new PredictionError('PREDICTION.ARTIFACT_CORRUPT', 'Model bundle has no valid kind or Markov snapshot.');
   }
   const vocabulary = Vocabulary.fromJSON(wire.vocabulary).toJSON();
-  if (kind === 'ensemble' && (!(rnn instanceof Uint8Array) || !validWeights(weights))) {
-    throw new PredictionError('PREDICTION.ARTIFACT_CORRUPT', 'Ensemble bundle lacks its RNN artifact or valid mixing weights.');
+  if (kind === 'markov') return { kind, vocabulary, markov, knn: null, rnn: null, mixture: null };
+  let mixture: MixtureWeights;
+  let knn: unknown = null;
+  if (wire.version === 1) {
+    const w = wire.weights;
+    if (!validWeights(w)) throw new PredictionError('PREDICTION.ARTIFACT_CORRUPT', 'Ensemble bundle lacks valid mixing weights.');
+    mixture = fromMixingWeights(w);
+  } else {
+    mixture = checkMixtureWeights(wire.mixture);
+    knn = wire.knn ?? null;
+  }
+  const uses = (c: 'knn' | 'rnn'): boolean => mixture.components.includes(c);
+  if ((uses('rnn') && !(rnn instanceof Uint8Array)) || (uses('knn') && !(knn instanceof Uint8Array)) || mixture.components[0] !== 'markov') {
+    throw new PredictionError('PREDICTION.ARTIFACT_CORRUPT', `Ensemble bundle (${mixture.components.join('+')}) lacks the parts its mixture names.`);
   }
   return {
     kind,
     vocabulary,
     markov,
-    rnn: kind === 'ensemble' ? (rnn as Uint8Array) : null,
-    weights: kind === 'ensemble' ? (weights as MixingWeights) : null,
+    knn: uses('knn') ? (knn as Uint8Array) : null,
+    rnn: uses('rnn') ? (rnn as Uint8Array) : null,
+    mixture,
   };
 }
 

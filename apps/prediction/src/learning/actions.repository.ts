@@ -20,6 +20,12 @@ interface ActionRow {
 
 const ACTION_TYPE = 'session.action_recorded';
 
+/** One session's actions as read for a training round. */
+export interface TrainingSession {
+  readonly userId: string | null;
+  readonly actions: readonly string[];
+}
+
 /** Reads the action history from the event store, the system of record. Raw SQL, read-only. */
 export class ActionsRepository {
   /** Rows whose payload did not decode (skipped, counted for the logs). */
@@ -89,23 +95,29 @@ export class ActionsRepository {
 
   /**
    * Action sequences of the `maxSessions` most recent sessions (by their first action) with
-   * every action at or below `upTo`, oldest session first, each in stream order.
+   * every action at or below `upTo`, oldest session first, each in stream order, with the
+   * session's user (that of its last action) when it has one.
    */
-  async trainingSessions(upTo: number, maxSessions: number, pageSize = 1000): Promise<string[][]> {
+  async trainingSessions(upTo: number, maxSessions: number, pageSize = 1000): Promise<TrainingSession[]> {
     const recent = await this.pool.query<{ session_id: string }>(
       `SELECT session_id FROM events WHERE type = $1 AND position <= $2
         GROUP BY session_id ORDER BY min(position) DESC LIMIT $3`,
       [ACTION_TYPE, upTo, maxSessions],
     );
     const ids = recent.rows.map((row) => row.session_id).reverse();
-    const bySession = new Map<string, string[]>(ids.map((id) => [id, []]));
+    const bySession = new Map<string, { userId: string | null; actions: string[] }>(ids.map((id) => [id, { userId: null, actions: [] }]));
     for (let i = 0; i < ids.length; i += pageSize) {
       const r = await this.pool.query<ActionRow>(
         `SELECT position, session_id, stream_version, data FROM events
           WHERE session_id = ANY($1::text[]) AND type = $2 AND position <= $3 ORDER BY session_id, stream_version`,
         [ids.slice(i, i + pageSize), ACTION_TYPE, upTo],
       );
-      for (const a of this.toActions(r.rows)) bySession.get(a.sessionId)?.push(a.action);
+      for (const a of this.toActions(r.rows)) {
+        const session = bySession.get(a.sessionId);
+        if (session === undefined) continue;
+        session.actions.push(a.action);
+        session.userId = a.userId ?? session.userId;
+      }
     }
     return [...bySession.values()];
   }

@@ -1,4 +1,5 @@
-import { UserBlendedMarkov, VariableOrderMarkov, Vocabulary, type ScoredAction } from '@foresight/prediction-core';
+import { UserBlendedMarkov, VariableOrderMarkov, Vocabulary, type ScoredAction, type SessionKnnOptions } from '@foresight/prediction-core';
+import { LiveKnn } from './live-knn';
 import { SessionWindows, type SessionWindow } from './session-windows';
 
 /** One recorded action, as stored in Postgres and published on the session stream. */
@@ -20,6 +21,8 @@ export interface OnlineModelOptions {
   readonly windowLength: number;
   /** Vocabulary to start from (indices must match a stored model); a fresh one otherwise. */
   readonly vocabulary?: Vocabulary;
+  /** The session-kNN index's bounds (sessions held, neighbours, candidate sessions per action). */
+  readonly knn?: SessionKnnOptions;
 }
 
 /** Key of sessions without a user: never learned as a user, so its blend weight stays 0 (global only). */
@@ -27,7 +30,8 @@ const NO_USER = '';
 
 /**
  * The models that learn online from action events: the action vocabulary, the global
- * variable-order Markov model, per-user models blended with it, and each session's recent actions.
+ * variable-order Markov model, per-user models blended with it, the session-kNN index, and each
+ * session's recent actions.
  * Single-threaded and synchronous: an update is complete when `learn` returns.
  */
 export class OnlineModel {
@@ -35,6 +39,7 @@ export class OnlineModel {
   readonly global: VariableOrderMarkov;
   readonly blend: UserBlendedMarkov;
   readonly windows: SessionWindows;
+  readonly knn: LiveKnn;
   /** Highest event position learned so far. */
   appliedPosition = 0;
   learned = 0;
@@ -45,6 +50,7 @@ export class OnlineModel {
     this.global = new VariableOrderMarkov({ maxOrder: options.markovOrder, maxContexts: options.maxContexts, vocabularySize: this.vocabulary.size });
     this.blend = new UserBlendedMarkov(this.global, { maxUsers: options.maxUsers });
     this.windows = new SessionWindows(options.maxSessions, Math.max(options.windowLength, options.markovOrder));
+    this.knn = new LiveKnn(options.knn);
   }
 
   /**
@@ -59,12 +65,10 @@ export class OnlineModel {
       return false;
     }
     const next = this.vocabulary.encode(o.action);
-    w ??= this.windows.open(
-      o.sessionId,
-      o.userId,
-      (priorHistory ?? []).map((a) => this.vocabulary.encode(a)),
-      0,
-    );
+    const prior = (priorHistory ?? []).map((a) => this.vocabulary.encode(a));
+    // A session the kNN index no longer holds is seeded with what is known of it.
+    this.knn.learn(o.sessionId, next, prior.length > 0 ? prior : (w?.actions ?? []));
+    w ??= this.windows.open(o.sessionId, o.userId, prior, 0);
     if (o.userId) this.blend.observe(o.userId, w.actions, next);
     else this.global.observe(w.actions, next);
     this.global.growVocabulary(this.vocabulary.size);

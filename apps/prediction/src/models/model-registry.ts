@@ -1,13 +1,22 @@
 import { predictionSubjects, type PredictionModelUpdatedV1 } from '@foresight/contracts';
 import { decode, publishEvent } from '@foresight/messaging';
-import { checkVocabularyPrefix, decodeBundle, decodeMarkov, loadRnnArtifact, PredictionError, type RnnModel } from '@foresight/prediction-core';
+import {
+  checkVocabularyPrefix,
+  decodeBundle,
+  decodeKnn,
+  decodeMarkov,
+  loadRnnArtifact,
+  PredictionError,
+  type KnnCalibration,
+  type RnnModel,
+} from '@foresight/prediction-core';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection, Subscription } from 'nats';
 import { createHash, randomUUID } from 'node:crypto';
 import type { OnlineModel } from '../learning/online-model';
 import type { Log } from '../learning/rebuild';
 import type { ModelsRepository, StoredModelRow } from './models.repository';
-import { LIVE_MARKOV, parseVersionName, versionName, type ServingModel } from './serving-model';
+import { LIVE_MARKOV, modelNameOf, parseVersionName, versionName, type ServingModel } from './serving-model';
 
 export interface ModelRegistryDeps {
   readonly repo: ModelsRepository;
@@ -135,7 +144,9 @@ export class ModelRegistry {
       if (bundle.kind !== row.kind)
         throw new PredictionError('PREDICTION.ARTIFACT_CORRUPT', `Row kind ${row.kind} does not match its bundle (${bundle.kind}).`);
       decodeMarkov(bundle.markov);
-      if (bundle.kind === 'ensemble') {
+      // The kNN part that serves is the live index; the snapshot is checked and gives the calibration.
+      const knn: KnnCalibration | null = bundle.knn ? decodeKnn(bundle.knn).calibration : null;
+      if (bundle.rnn !== null) {
         rnn = preloaded ?? (await (this.deps.loadRnn ?? loadRnnArtifact)(bundle.rnn!));
         if (rnn.vocabularySize > bundle.vocabulary.actions.length) {
           throw new PredictionError(
@@ -153,8 +164,10 @@ export class ModelRegistry {
       this.serving = {
         version: versionName(row.version),
         kind: bundle.kind,
+        name: modelNameOf(bundle.mixture),
         rnn,
-        weights: bundle.weights,
+        mixture: bundle.mixture,
+        knn,
         stored: {
           version: row.version,
           createdAt: row.createdAt.toISOString(),
@@ -165,7 +178,7 @@ export class ModelRegistry {
         },
       };
       this.retire(previous);
-      logger.info({ version: this.serving.version, kind: bundle.kind, previous: previous.version }, 'serving a new model');
+      logger.info({ version: this.serving.version, kind: bundle.kind, model: this.serving.name, previous: previous.version }, 'serving a new model');
       this.deps.onSwap?.(this.serving);
       return true;
     } catch (error) {

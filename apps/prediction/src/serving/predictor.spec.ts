@@ -1,5 +1,5 @@
 import { ErrorCodes, ForesightError } from '@foresight/contracts';
-import { markovOnly, type HistoryRef, type RnnModel } from '@foresight/prediction-core';
+import { DEFAULT_KNN_CALIBRATION, type HistoryRef, type MixtureWeights, type RnnModel } from '@foresight/prediction-core';
 import { generateSessionId } from '@foresight/session-domain';
 import type { StoredAction } from '../learning/actions.repository';
 import { OnlineModel } from '../learning/online-model';
@@ -90,17 +90,20 @@ describe('Predictor', () => {
     });
     const base = setup();
     const search = base.model.vocabulary.lookup('search');
+    const mixture: MixtureWeights = { version: 2, components: ['markov', 'rnn'], lengthBuckets: 1, evidenceBuckets: 1, weights: [0.2, 0.8], repeat: [1, 1] };
     const ensemble: ServingModel = {
       version: 'v3',
       kind: 'ensemble',
+      name: 'markov+rnn',
       rnn: rnnSays(search) as unknown as RnnModel,
-      weights: { ...markovOnly(1, 1), markovWeight: [0.2] },
+      mixture,
+      knn: null,
       stored: null,
     };
     const { predictor, teach } = setup(ensemble);
     teach(id, ['login', 'browse']);
     const r = await predictor.predict(id, 1);
-    expect(r).toMatchObject({ modelVersion: 'v3', model: 'ensemble' });
+    expect(r).toMatchObject({ modelVersion: 'v3', model: 'markov+rnn' });
     expect(r.predictions[0]!.action).toBe('search');
 
     const broken: ServingModel = {
@@ -117,5 +120,22 @@ describe('Predictor', () => {
     const f = await fallback.predictor.predict(id, 1);
     expect(f).toMatchObject({ modelVersion: 'v3', model: 'markov' });
     expect(f.predictions[0]!.action).toBe('cart');
+  });
+
+  it('given a Markov + kNN ensemble, when a session is asked about, then its neighbours vote (never itself) and the answer names the model', async () => {
+    // Given: Markov has seen login → browse → cart six times; one other session went login → browse → wishlist.
+    const mixture: MixtureWeights = { version: 2, components: ['markov', 'knn'], lengthBuckets: 1, evidenceBuckets: 1, weights: [0.1, 0.9], repeat: [1, 1] };
+    const serving: ServingModel = { version: 'v4', kind: 'ensemble', name: 'markov+knn', rnn: null, mixture, knn: DEFAULT_KNN_CALIBRATION, stored: null };
+    const { predictor, teach } = setup(serving);
+    teach('t-w', ['search', 'compare', 'wishlist']);
+    const id = generateSessionId(SECRET);
+    teach(id, ['search', 'compare', 'review', 'review2']);
+    // When
+    const r = await predictor.predict(id, 3);
+    // Then: the neighbour that shares the session's actions puts wishlist in the top 3; were the
+    // session its own neighbour, its own actions (review, review2) would push wishlist out.
+    expect(r).toMatchObject({ modelVersion: 'v4', model: 'markov+knn' });
+    expect(r.predictions.map((p) => p.action)).toContain('wishlist');
+    expect(r.predictions.map((p) => p.action)).not.toContain('review');
   });
 });

@@ -1,10 +1,11 @@
 import { ErrorCodes, ForesightError, type PredictedAction, type PredictionResult } from '@foresight/contracts';
-import { UNKNOWN_INDEX, bucketOf, topNOfDistribution, type ScoredAction } from '@foresight/prediction-core';
+import { UNKNOWN_INDEX, topNOfDistribution, type ScoredAction } from '@foresight/prediction-core';
 import { checkIssuedId } from '@foresight/session-domain';
 import type { ActionsRepository } from '../learning/actions.repository';
 import type { OnlineModel } from '../learning/online-model';
 import type { Log } from '../learning/rebuild';
 import type { ServingModel } from '../models/serving-model';
+import { mixedDistribution } from './mixture-distribution';
 import type { RnnBatcher } from './rnn-batcher';
 
 export interface PredictorDeps {
@@ -19,8 +20,9 @@ export interface PredictorDeps {
 
 /**
  * `predict(session, n)`: the session's recent actions (memory, else Postgres), then the Markov
- * model (user blend) alone or mixed with the RNN of an ensemble. Cold start: a session with no
- * action yet gets the start-of-session distribution, which backs off to overall popularity.
+ * model (user blend) alone or mixed with session-kNN and/or the RNN of an ensemble. Cold start: a
+ * session with no action yet gets the start-of-session distribution, which backs off to overall
+ * popularity.
  */
 export class Predictor {
   constructor(private readonly deps: PredictorDeps) {}
@@ -30,13 +32,13 @@ export class Predictor {
     const { history, userId } = await this.historyOf(sessionId);
     const serving = this.deps.serving();
     let scored: readonly ScoredAction[] | null = null;
-    let kind = serving.kind;
-    if (serving.rnn !== null && serving.weights !== null) {
+    let name = serving.name;
+    if (serving.mixture !== null) {
       try {
-        scored = await this.ensemble(serving, userId, history, n);
+        scored = await this.ensemble(serving, sessionId, userId, history, n);
       } catch (error) {
         this.deps.logger.warn({ err: error, version: serving.version }, 'RNN inference failed; answered with the Markov model');
-        kind = 'markov';
+        name = 'markov';
       }
     }
     scored ??= this.deps.model
@@ -45,7 +47,7 @@ export class Predictor {
       .slice(0, n);
     const vocabulary = this.deps.model.vocabulary;
     const predictions: PredictedAction[] = scored.map((a) => ({ action: vocabulary.decode(a.action), p: a.p }));
-    return { sessionId, modelVersion: serving.version, model: kind, historyLength: history.length, predictions };
+    return { sessionId, modelVersion: serving.version, model: name, historyLength: history.length, predictions };
   }
 
   private async historyOf(sessionId: string): Promise<{ history: number[]; userId: string | null }> {
@@ -62,16 +64,8 @@ export class Predictor {
     return { history: [], userId: info.userId };
   }
 
-  private async ensemble(serving: ServingModel, userId: string | null, history: readonly number[], n: number): Promise<ScoredAction[]> {
-    const rnn = serving.rnn!;
-    const row = await this.deps.batcher.score(rnn, history);
-    const { model } = this.deps;
-    const dist = new Float64Array(model.vocabulary.size);
-    model.distributionMarkov(userId, history, dist);
-    const weights = serving.weights!;
-    const w = weights.markovWeight[bucketOf(weights, history.length, model.global.evidenceAt(history, history.length).count)] ?? 1;
-    const V = Math.min(rnn.vocabularySize, dist.length);
-    for (let a = 0; a < dist.length; a++) dist[a] = w * dist[a]! + (1 - w) * (a < V ? row[a]! : 0);
+  private async ensemble(serving: ServingModel, sessionId: string, userId: string | null, history: readonly number[], n: number): Promise<ScoredAction[]> {
+    const dist = await mixedDistribution(this.deps.model, this.deps.batcher, serving, sessionId, userId, history);
     dist[UNKNOWN_INDEX] = 0;
     return topNOfDistribution(dist, Math.min(n, dist.length)).filter((a) => a.p > 0);
   }

@@ -1,7 +1,10 @@
-import { positionsOf, splitByOrder, withTransitions } from './dataset';
+import { splitByOrder, withTransitions } from './dataset';
+import { positionsOf } from './evaluate';
+
+const session = (actions: number[], userId: string | null = null) => ({ userId, actions });
 
 describe('training data', () => {
-  const sessions = Array.from({ length: 10 }, (_, i) => [i, i + 1]);
+  const sessions = Array.from({ length: 10 }, (_, i) => session([i, i + 1]));
 
   it('holds out the last 20% of sessions by order, halved into fit and test', () => {
     const s = splitByOrder(sessions);
@@ -11,22 +14,14 @@ describe('training data', () => {
   });
 
   it('keeps only sessions with a transition', () => {
-    expect(withTransitions([[1], [1, 2], []])).toEqual([[1, 2]]);
+    expect(withTransitions([session([1]), session([1, 2]), session([])])).toEqual([session([1, 2])]);
   });
 
-  it('lists every position after the first, up to a limit', () => {
-    expect(positionsOf([[5, 6, 7]], 10)).toEqual([
-      { seq: [5, 6, 7], len: 1, target: 6 },
-      { seq: [5, 6, 7], len: 2, target: 7 },
+  it('lists every position after the first with its user, up to a limit', () => {
+    expect(positionsOf([session([5, 6, 7], 'u')], 10)).toEqual([
+      { seq: [5, 6, 7], len: 1, target: 6, userId: 'u' },
+      { seq: [5, 6, 7], len: 2, target: 7, userId: 'u' },
     ]);
-    expect(
-      positionsOf(
-        [
-          [5, 6, 7],
-          [1, 2],
-        ],
-        1,
-      ),
-    ).toHaveLength(1);
+    expect(positionsOf([session([5, 6, 7]), session([1, 2])], 1)).toHaveLength(1);
   });
 });

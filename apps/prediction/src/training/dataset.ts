@@ -1,11 +1,17 @@
+/** One session of a training round: its user (if any) and its actions as vocabulary indices. */
+export interface EncodedSession {
+  readonly userId: string | null;
+  readonly actions: readonly number[];
+}
+
 /** Sessions of a training round, split by order (never shuffled, never split inside a session). */
-export interface OrderedSplit {
-  /** The first `trainShare` of the sessions: both models learn from them. */
-  readonly train: readonly (readonly number[])[];
-  /** First half of the rest: fits the ensemble's mixing weights. */
-  readonly fit: readonly (readonly number[])[];
-  /** Second half of the rest: where Markov and the ensemble are compared. */
-  readonly test: readonly (readonly number[])[];
+export interface OrderedSplit<T> {
+  /** The first `trainShare` of the sessions: every model learns from them. */
+  readonly train: readonly T[];
+  /** First half of the rest: fits the ensembles' mixing weights. */
+  readonly fit: readonly T[];
+  /** Second half of the rest: where the candidates are compared. */
+  readonly test: readonly T[];
 }
 
 /**
@@ -13,7 +19,7 @@ export interface OrderedSplit {
  * the sessions are held out, and the held-out slice is halved into a slice that fits the mixing
  * weights and a slice that measures, so no number is measured on data it was fitted on.
  */
-export function splitByOrder(sessions: readonly (readonly number[])[], trainShare = 0.8): OrderedSplit {
+export function splitByOrder<T>(sessions: readonly T[], trainShare = 0.8): OrderedSplit<T> {
   if (!(trainShare > 0 && trainShare < 1)) throw new RangeError('trainShare must be in (0, 1)');
   const cut = Math.floor(sessions.length * trainShare);
   const half = cut + Math.floor((sessions.length - cut) / 2);
@@ -21,25 +27,6 @@ export function splitByOrder(sessions: readonly (readonly number[])[], trainShar
 }
 
 /** Sessions with at least one transition (two or more actions). */
-export function withTransitions(sessions: readonly (readonly number[])[]): (readonly number[])[] {
-  return sessions.filter((s) => s.length >= 2);
-}
-
-/** A position to predict: the next action after `seq[0..len)` is `target`. */
-export interface HeldOutPosition {
-  readonly seq: readonly number[];
-  readonly len: number;
-  readonly target: number;
-}
-
-/** Every position of every session (position i ≥ 1 predicts item i), at most `limit`. */
-export function positionsOf(sessions: readonly (readonly number[])[], limit: number): HeldOutPosition[] {
-  const out: HeldOutPosition[] = [];
-  for (const seq of sessions) {
-    for (let i = 1; i < seq.length; i++) {
-      if (out.length >= limit) return out;
-      out.push({ seq, len: i, target: seq[i]! });
-    }
-  }
-  return out;
+export function withTransitions<T extends { readonly actions: readonly unknown[] }>(sessions: readonly T[]): T[] {
+  return sessions.filter((s) => s.actions.length >= 2);
 }

@@ -1,134 +1,87 @@
-import { bucketOf, fitMixingWeights, rankOf, type HistoryRef, type MixingWeights, type VariableOrderMarkov } from '@foresight/prediction-core';
-import { positionsOf, type HeldOutPosition } from './dataset';
+import {
+  chooseKnnVoting,
+  SessionKnn,
+  SessionKnnPredictor,
+  UserBlendedMarkov,
+  VariableOrderMarkov,
+  selectMixture,
+  type BatchScorer,
+  type KnnVotingChoice,
+  type MixtureSelection,
+  type TargetPosition,
+} from '@foresight/prediction-core';
+import type { EncodedSession } from './dataset';
 
-/** Accuracy of one model on held-out positions. */
-export interface ModelScores {
-  readonly hit1: number;
-  readonly hit3: number;
-  readonly hit5: number;
-  /** Mean reciprocal rank over the whole distribution. */
-  readonly mrr: number;
-  /** Mean negative log-likelihood of the true next action (nats). */
-  readonly nll: number;
+/** Sizes of the models a round compares (the online model's settings). */
+export interface CandidateSettings {
+  readonly markovOrder: number;
+  readonly maxContexts: number;
+  readonly maxUsers: number;
+  readonly knn: { readonly neighbours: number; readonly postings: number };
+  /** At most this many positions fit the mixtures, and as many compare them. */
+  readonly maxPositions: number;
 }
 
-/** Result of comparing Markov, the RNN and their mixture on held-out sessions. */
-export interface HeldOutComparison {
-  readonly weights: MixingWeights;
-  readonly fitPositions: number;
-  readonly testPositions: number;
-  readonly markov: ModelScores;
-  readonly rnn: ModelScores;
-  readonly ensemble: ModelScores;
+/** The comparison's outcome, with how session-kNN's neighbours vote (chosen first, on `fit`). */
+export interface ModelChoice extends MixtureSelection {
+  readonly knn: KnnVotingChoice;
 }
-
-/** What the evaluation needs of the recurrent model (an `RnnModel`). */
-export interface BatchScorer {
-  readonly vocabularySize: number;
-  predictBatch(histories: readonly HistoryRef[]): Float32Array;
-}
-
-const SHAPE = { lengthBuckets: 6, evidenceBuckets: 8 };
-const CHUNK = 256;
 
 /**
- * Fits the ensemble's mixing weights on `fit` and scores Markov, the RNN and the ensemble on
- * `test` (at most `maxPositions` positions each). Works in chunks and awaits `pause` between
- * them, so a serving process keeps answering while it runs.
+ * Trains Markov (with per-user blends where sessions have users) and session-kNN on `train`,
+ * chooses how the neighbours vote on `fit` (see `chooseKnnVoting`), fits every mixture of them and of the RNN (when given) on `fit`, and compares them on `test`
+ * (see `selectMixture`: the best MRR@20 wins, ties keep the simpler model). Works in chunks and
+ * awaits `pause` between them, so a serving process keeps answering while it runs.
  */
-export async function compareOnHeldOut(
-  markov: VariableOrderMarkov,
-  rnn: BatchScorer,
-  fit: readonly (readonly number[])[],
-  test: readonly (readonly number[])[],
-  options: { maxPositions: number; pause: () => Promise<void> },
-): Promise<HeldOutComparison> {
-  const fitPositions = positionsOf(fit, options.maxPositions);
-  const testPositions = positionsOf(test, options.maxPositions);
-  const width = Math.max(markov.vocabularySize, rnn.vocabularySize, 1 + maxTarget(fitPositions), 1 + maxTarget(testPositions));
-  const dist = new Float64Array(width);
-
-  const sample = { markovP: new Float64Array(fitPositions.length), rnnP: new Float64Array(fitPositions.length), bucket: new Int32Array(fitPositions.length) };
-  await inChunks(fitPositions, options.pause, (chunk, from) => {
-    const rows = rnn.predictBatch(chunk);
-    chunk.forEach((p, j) => {
-      markov.distributionAt(p.seq, p.len, dist);
-      sample.markovP[from + j] = dist[p.target]!;
-      sample.rnnP[from + j] = p.target < rnn.vocabularySize ? rows[j * rnn.vocabularySize + p.target]! : 0;
-      sample.bucket[from + j] = bucketOf(SHAPE, p.len, markov.evidenceAt(p.seq, p.len).count);
-    });
-  });
-  const weights = fitMixingWeights(sample, SHAPE.lengthBuckets, SHAPE.evidenceBuckets);
-
-  const acc = { markov: new Accumulator(), rnn: new Accumulator(), ensemble: new Accumulator() };
-  const rnnDist = new Float64Array(width);
-  const mixed = new Float64Array(width);
-  await inChunks(testPositions, options.pause, (chunk) => {
-    const rows = rnn.predictBatch(chunk);
-    chunk.forEach((p, j) => {
-      markov.distributionAt(p.seq, p.len, dist);
-      rnnDist.fill(0);
-      for (let a = 0; a < rnn.vocabularySize && a < width; a++) rnnDist[a] = rows[j * rnn.vocabularySize + a]!;
-      const w = weights.markovWeight[bucketOf(weights, p.len, markov.evidenceAt(p.seq, p.len).count)] ?? 1;
-      for (let a = 0; a < width; a++) mixed[a] = w * dist[a]! + (1 - w) * rnnDist[a]!;
-      acc.markov.add(dist, p.target);
-      acc.rnn.add(rnnDist, p.target);
-      acc.ensemble.add(mixed, p.target);
-    });
-  });
-  return {
-    weights,
-    fitPositions: fitPositions.length,
-    testPositions: testPositions.length,
-    markov: acc.markov.scores(),
-    rnn: acc.rnn.scores(),
-    ensemble: acc.ensemble.scores(),
-  };
-}
-
-/** The ensemble earns its place only if it ranks better and is better calibrated than Markov. */
-export function ensembleWins(c: HeldOutComparison): boolean {
-  return c.testPositions > 0 && c.ensemble.hit1 > c.markov.hit1 && c.ensemble.nll < c.markov.nll;
-}
-
-class Accumulator {
-  private n = 0;
-  private h1 = 0;
-  private h3 = 0;
-  private h5 = 0;
-  private rr = 0;
-  private nll = 0;
-
-  add(dist: Float64Array, target: number): void {
-    const rank = rankOf(dist, target);
-    this.n++;
-    if (rank <= 1) this.h1++;
-    if (rank <= 3) this.h3++;
-    if (rank <= 5) this.h5++;
-    this.rr += 1 / rank;
-    this.nll -= Math.log(Math.max(1e-12, dist[target] ?? 0));
-  }
-
-  scores(): ModelScores {
-    const d = Math.max(1, this.n);
-    const r = (x: number) => Math.round((x / d) * 1e4) / 1e4;
-    return { hit1: r(this.h1), hit3: r(this.h3), hit5: r(this.h5), mrr: r(this.rr), nll: r(this.nll) };
-  }
-}
-
-async function inChunks(
-  positions: readonly HeldOutPosition[],
+export async function chooseModel(
+  train: readonly EncodedSession[],
+  fit: readonly EncodedSession[],
+  test: readonly EncodedSession[],
+  vocabularySize: number,
+  rnn: BatchScorer | null,
+  settings: CandidateSettings,
   pause: () => Promise<void>,
-  work: (chunk: HeldOutPosition[], from: number) => void,
-): Promise<void> {
-  for (let from = 0; from < positions.length; from += CHUNK) {
-    work(positions.slice(from, from + CHUNK), from);
-    await pause();
+): Promise<ModelChoice> {
+  const global = new VariableOrderMarkov({ maxOrder: settings.markovOrder, vocabularySize, maxContexts: settings.maxContexts });
+  const blend = new UserBlendedMarkov(global, { maxUsers: settings.maxUsers });
+  const knn = new SessionKnnPredictor(
+    new SessionKnn({ maxSessions: Math.max(1, train.length), neighbours: settings.knn.neighbours, postingLimit: settings.knn.postings }),
+    global,
+  );
+  for (let i = 0; i < train.length; i++) {
+    const { userId, actions } = train[i]!;
+    if (userId === null) global.observeSession(actions);
+    else for (let k = 1; k < actions.length; k++) blend.observe(userId, actions.slice(0, k), actions[k]!);
+    knn.index.observeSession(actions);
+    if (i % 2000 === 1999) await pause();
   }
+  global.growVocabulary(vocabularySize);
+  const markovInto = (seq: ArrayLike<number>, len: number, out: Float64Array, userId: string | null): void => {
+    if (userId === null || blend.userWeight(userId) === 0) global.distributionAt(seq, len, out);
+    else blend.distribution(userId, Array.prototype.slice.call(seq, 0, len) as number[], out);
+  };
+  const fitPositions = positionsOf(fit, settings.maxPositions);
+  const voting = await chooseKnnVoting(knn.index, global, fitPositions, vocabularySize, { pause });
+  knn.calibration = voting.calibration;
+  const selection = await selectMixture(
+    { markov: global, markovInto, knn, rnn },
+    fitPositions,
+    positionsOf(test, settings.maxPositions),
+    vocabularySize,
+    // Small chunks: a large vocabulary makes each RNN pass long, and requests wait for it.
+    { pause, chunk: 64 },
+  );
+  return { ...selection, knn: voting };
 }
 
-function maxTarget(positions: readonly HeldOutPosition[]): number {
-  let m = 0;
-  for (const p of positions) if (p.target > m) m = p.target;
-  return m;
+/** Every position of every session (position i ≥ 1 predicts item i), at most `limit`. */
+export function positionsOf(sessions: readonly EncodedSession[], limit: number): TargetPosition[] {
+  const out: TargetPosition[] = [];
+  for (const { userId, actions } of sessions) {
+    for (let i = 1; i < actions.length; i++) {
+      if (out.length >= limit) return out;
+      out.push({ seq: actions, len: i, target: actions[i]!, userId });
+    }
+  }
+  return out;
 }

@@ -19,7 +19,7 @@ function setup() {
       return work();
     },
   };
-  const actions = { trainingSessions: async () => [['a', 'b']] } as unknown as ActionsRepository;
+  const actions = { trainingSessions: async () => [{ userId: null, actions: ['a', 'b'] }] } as unknown as ActionsRepository;
   const settings = loadConfig('prediction', { PREDICTION_RETRAIN_INTERVAL_MS: '60000' }).prediction;
   const model = new OnlineModel({ markovOrder: 2, maxContexts: 100, maxUsers: 1, maxSessions: 10, windowLength: 2 });
   const trainer = new Trainer({ settings, model, actions, models, exclusive, registry: {} as ModelRegistry, logger: quiet, clock: systemClock });

@@ -1,7 +1,7 @@
 import type { ForesightConfig } from '@foresight/config';
 import type { PredictionModelKind } from '@foresight/contracts';
 import type { AdvisoryLeadership } from '@foresight/persistence';
-import { encodeBundle, encodeMarkov, loadRnnArtifact, packSessions, trainInWorker, VariableOrderMarkov } from '@foresight/prediction-core';
+import { encodeBundle, encodeKnn, encodeMarkov, loadRnnArtifact, packSessions, trainInWorker } from '@foresight/prediction-core';
 import type { Clock } from '@foresight/time';
 import { randomUUID } from 'node:crypto';
 import type { ActionsRepository } from '../learning/actions.repository';
@@ -10,7 +10,7 @@ import type { Log } from '../learning/rebuild';
 import type { ModelRegistry } from '../models/model-registry';
 import type { ModelsRepository } from '../models/models.repository';
 import { splitByOrder, withTransitions } from './dataset';
-import { compareOnHeldOut, ensembleWins } from './evaluate';
+import { chooseModel } from './evaluate';
 
 export interface TrainerDeps {
   readonly settings: ForesightConfig['prediction'];
@@ -40,10 +40,11 @@ const pause = (): Promise<void> => new Promise((resolve) => setImmediate(resolve
 
 /**
  * One retraining round: read the most recent sessions' actions from Postgres, train the RNN in a
- * worker thread on the first 80% (by order), fit the ensemble on the first half of the rest and
- * compare it with a Markov model trained on the same 80% on the second half. The ensemble is kept
- * only if it beats Markov there; either way the round stores a model (Markov snapshot of the live
- * model, plus the RNN and weights when kept), activates it and announces it.
+ * worker thread on the first 80% (by order), train Markov and session-kNN on the same 80%, fit
+ * every mixture of them on the first half of the rest and compare them on the second half. The
+ * winner (best held-out MRR@20; Markov alone unless a mixture beats it) is stored (snapshots of
+ * the live Markov model and kNN index, the RNN and the weights when the winner uses them),
+ * activated and announced.
  */
 export class Trainer {
   private running: Promise<RoundOutcome> | null = null;
@@ -80,8 +81,8 @@ export class Trainer {
       if (newest !== undefined && clock.now() - newest < settings.retrainIntervalMs) return { status: 'skipped', reason: 'a recent model exists' };
     }
     const upTo = model.appliedPosition;
-    const names = await this.deps.actions.trainingSessions(upTo, settings.trainMaxSessions);
-    const sessions = withTransitions(names.map((s) => s.map((a) => model.vocabulary.encode(a))));
+    const read = await this.deps.actions.trainingSessions(upTo, settings.trainMaxSessions);
+    const sessions = withTransitions(read.map((s) => ({ userId: s.userId, actions: s.actions.map((a) => model.vocabulary.encode(a)) })));
     model.global.growVocabulary(model.vocabulary.size);
     if (sessions.length < settings.retrainMinSessions) {
       logger.info({ sessions: sessions.length, needed: settings.retrainMinSessions }, 'retraining skipped: not enough sessions');
@@ -97,15 +98,17 @@ export class Trainer {
 
     const rnnSettings = settings.rnn;
     const trained = await trainInWorker(
-      packSessions(split.train),
+      packSessions(split.train.map((s) => s.actions)),
       {
         vocabularySize,
         historyLength: settings.historyLength,
         hiddenUnits: rnnSettings.hiddenUnits,
         epochs: rnnSettings.epochs,
+        patience: rnnSettings.patience,
         batchSize: rnnSettings.batchSize,
         learningRate: rnnSettings.learningRate,
         maxWindows: rnnSettings.maxWindows,
+        maxSeconds: rnnSettings.maxSeconds,
         seed: rnnSettings.seed,
       },
       {
@@ -119,10 +122,11 @@ export class Trainer {
             {
               roundId,
               epoch: p.epoch,
-              epochs: p.epochs,
+              maxEpochs: p.epochs,
               batch: p.batch,
               batches: p.batches,
               loss: Number(p.loss.toFixed(4)),
+              heldOutLoss: p.validationLoss,
               seconds: Math.round(p.elapsedSeconds),
             },
             'retraining progress',
@@ -132,48 +136,65 @@ export class Trainer {
     const rnn = await loadRnnArtifact(trained.artifact);
     let handedOver = false;
     try {
-      const markov = new VariableOrderMarkov({ maxOrder: settings.markovOrder, vocabularySize, maxContexts: settings.maxContexts });
-      for (let i = 0; i < split.train.length; i++) {
-        markov.observeSession(split.train[i]!);
-        if (i % 2000 === 1999) await pause();
-      }
-      const comparison = await compareOnHeldOut(markov, rnn, split.fit, split.test, { maxPositions: settings.evalMaxPositions, pause });
-      const kind: PredictionModelKind = ensembleWins(comparison) ? 'ensemble' : 'markov';
+      const selection = await chooseModel(
+        split.train,
+        split.fit,
+        split.test,
+        vocabularySize,
+        rnn,
+        {
+          markovOrder: settings.markovOrder,
+          maxContexts: settings.maxContexts,
+          maxUsers: settings.maxUsers,
+          knn: settings.knn,
+          maxPositions: settings.evalMaxPositions,
+        },
+        pause,
+      );
+      const chosen = selection.chosen;
+      const components = chosen.weights.components;
+      const kind: PredictionModelKind = components.length > 1 ? 'ensemble' : 'markov';
+      const stats = trained.stats;
       const metrics = {
         roundId,
-        decision: kind,
+        decision: chosen.name,
         upToPosition: upTo,
         sessions: { train: split.train.length, fit: split.fit.length, test: split.test.length },
-        positions: { fit: comparison.fitPositions, test: comparison.testPositions },
-        markov: comparison.markov,
+        positions: { fit: selection.fitPositions, test: selection.testPositions },
+        candidates: Object.fromEntries(selection.candidates.map((c) => [c.fit === 'rank' ? `${c.name} (rank fit)` : c.name, c.scores])),
+        fit: chosen.fit,
         rnn: {
-          ...comparison.rnn,
-          seconds: trained.stats.seconds,
-          windows: trained.stats.windowsPerEpoch,
-          finalLoss: trained.stats.finalLoss,
-          backend: trained.stats.backend,
+          seconds: stats.seconds,
+          epochs: stats.epochs,
+          bestEpoch: stats.bestEpoch,
+          stopReason: stats.stopReason,
+          heldOutLoss: stats.validationLoss,
+          windows: stats.windowsPerEpoch,
+          batchSize: stats.batchSize,
+          sampledOutput: stats.sampledOutput,
+          finalLoss: stats.finalLoss,
+          backend: stats.backend,
           hiddenUnits: rnnSettings.hiddenUnits,
-          epochs: rnnSettings.epochs,
         },
-        ensemble: comparison.ensemble,
-        markovWeights: comparison.weights.markovWeight.map((w) => Math.round(w * 100) / 100),
+        mixture: { components, repeat: selection.weights.repeat },
+        knn: { afterDecay: selection.knn.calibration.afterDecay, heldOut: selection.knn.scores },
       };
       logger.info(
-        { roundId, markov: comparison.markov, rnn: comparison.rnn, ensemble: comparison.ensemble, positions: comparison.testPositions, decision: kind },
-        kind === 'ensemble'
-          ? 'the ensemble beat Markov on held-out sessions: keeping it'
-          : 'the RNN did not earn its place on held-out sessions: keeping Markov',
+        { roundId, candidates: metrics.candidates, positions: selection.testPositions, decision: chosen.name },
+        `kept ${chosen.name}: ${components.length > 1 ? `it beat ${[...new Set(selection.candidates.filter((c) => c !== chosen).map((c) => c.name))].join(', ')}` : 'no mixture beat Markov'} on held-out sessions (MRR@20 ${chosen.scores.mrr20}, ${chosen.fit} fit)`,
       );
       const bundle = encodeBundle({
         kind,
         vocabulary: model.vocabulary.toJSON(),
         markov: encodeMarkov(model.global),
-        rnn: kind === 'ensemble' ? trained.artifact : null,
-        weights: kind === 'ensemble' ? comparison.weights : null,
+        knn: components.includes('knn') ? encodeKnn(model.knn.index, selection.knn.calibration) : null,
+        rnn: components.includes('rnn') ? trained.artifact : null,
+        mixture: kind === 'ensemble' ? selection.weights : null,
       });
+      const usesRnn = components.includes('rnn');
       const row = await this.deps.models.storeActive(kind, bundle, metrics, new Date(clock.now()), settings.modelRetention);
-      handedOver = kind === 'ensemble';
-      const activated = await this.deps.registry.activate(row, kind === 'ensemble' ? rnn : undefined);
+      handedOver = usesRnn;
+      const activated = await this.deps.registry.activate(row, usesRnn ? rnn : undefined);
       if (!activated) handedOver = false;
       else await this.deps.registry.announce(roundId).catch((error: unknown) => logger.warn({ err: error }, 'could not announce the new model'));
       return { status: 'stored', version: row.version, kind, activated, metrics };

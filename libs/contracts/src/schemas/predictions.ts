@@ -23,7 +23,17 @@ export const ModelChunkCommand = Type.Object({
 
 // ---- Replies ----
 
+/** Which kind of model is stored: the Markov model alone, or a mixture (an ensemble). */
 export const PredictionModelKindSchema = Type.Union([Type.Literal('markov'), Type.Literal('ensemble')]);
+
+/**
+ * Which model produced an answer: the Markov model alone, or the ensemble's components joined by
+ * `+` (session-kNN, the recurrent network), as chosen on held-out sessions by the last training round.
+ */
+export const PredictionModelNameSchema = Type.Union(
+  [Type.Literal('markov'), Type.Literal('markov+knn'), Type.Literal('markov+rnn'), Type.Literal('markov+knn+rnn')],
+  { description: 'The model that answered: Markov alone or the ensemble chosen on held-out sessions' },
+);
 
 export const PredictedAction = Type.Object({
   action: Type.String(),
@@ -33,14 +43,15 @@ export const PredictedAction = Type.Object({
 export const PredictionResult = Type.Object({
   sessionId: Type.String(),
   modelVersion: Type.String({ description: 'v<n> for the stored model row n that is active, or markov-live while no model has been stored' }),
-  model: PredictionModelKindSchema,
+  model: PredictionModelNameSchema,
   historyLength: Type.Integer({ minimum: 0, description: "Number of the session's recorded actions the prediction conditioned on (0 = cold start)" }),
   predictions: Type.Array(PredictedAction),
 });
 
 /**
- * One chunk of the active model as stored (a PredictionModelBundleV1 in MessagePack). Fetch chunk
- * 0 (no version), then chunks 1..chunks-1 of that version; check `sha256` over the concatenation.
+ * One chunk of the active model as stored (a PredictionModelBundleV2, or an older
+ * PredictionModelBundleV1, in MessagePack). Fetch chunk 0 (no version), then chunks 1..chunks-1 of
+ * that version; check `sha256` over the concatenation.
  */
 export const ModelChunk = Type.Object({
   modelVersion: Type.String(),
@@ -57,6 +68,7 @@ export const ModelChunk = Type.Object({
 });
 
 export type PredictionModelKind = Static<typeof PredictionModelKindSchema>;
+export type PredictionModelName = Static<typeof PredictionModelNameSchema>;
 export type PredictedAction = Static<typeof PredictedAction>;
 export type PredictionResult = Static<typeof PredictionResult>;
 export type ModelChunk = Static<typeof ModelChunk>;

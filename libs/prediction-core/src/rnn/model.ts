@@ -1,24 +1,35 @@
 import type * as TF from '@tensorflow/tfjs';
 import type { RnnConfig } from './config';
-import { oneHotRecurrentLayer } from './recurrent-layer';
+import { oneHotRecurrentLayer, type OneHotRecurrent } from './recurrent-layer';
 import { logitsLayer } from './logits-layer';
 import type { Tf } from './tf';
+
+/** The network and the layers a sparse training step reads directly. */
+export interface BuiltRnn {
+  readonly model: TF.LayersModel;
+  readonly recurrent: OneHotRecurrent;
+  /** The output layer; its trainable weights are [kernel [H, V], bias [V]]. */
+  readonly output: TF.layers.Layer;
+  /** The dropout layer when `dropout` > 0. */
+  readonly dropout: TF.layers.Layer | null;
+}
 
 /**
  * Builds the network: int tokens [B, L ≤ T] (0 = start of session, action + 1 otherwise) → one-hot GRU/LSTM
  * (last hidden state [B, H]) → optional dropout → one logit per action (softmax applied by the loss and at inference).
  */
-export function buildRnnModel(tf: Tf, config: RnnConfig): TF.LayersModel {
+export function buildRnnModel(tf: Tf, config: RnnConfig): BuiltRnn {
   const Recurrent = oneHotRecurrentLayer(tf);
   // Variable length: batches are grouped by history length, so no step is spent on padding.
   const input = tf.input({ shape: [null], dtype: 'int32', name: 'history' });
-  let x = new Recurrent({ tokens: config.vocabularySize + 1, units: config.hiddenUnits, cell: config.cell, seed: config.seed, name: 'recurrent' }).apply(
-    input,
-  ) as TF.SymbolicTensor;
-  if (config.dropout > 0) x = tf.layers.dropout({ rate: config.dropout, seed: config.seed + 3 }).apply(x) as TF.SymbolicTensor;
+  const recurrent = new Recurrent({ tokens: config.vocabularySize + 1, units: config.hiddenUnits, cell: config.cell, seed: config.seed, name: 'recurrent' });
+  let x = recurrent.apply(input) as TF.SymbolicTensor;
+  const dropout = config.dropout > 0 ? tf.layers.dropout({ rate: config.dropout, seed: config.seed + 3 }) : null;
+  if (dropout) x = dropout.apply(x) as TF.SymbolicTensor;
   const Output = logitsLayer(tf);
-  const output = new Output({ units: config.vocabularySize, seed: config.seed + 16, name: 'next_action_logits' }).apply(x) as TF.SymbolicTensor;
-  return tf.model({ inputs: input, outputs: output, name: 'foresight_next_action' });
+  const output = new Output({ units: config.vocabularySize, seed: config.seed + 16, name: 'next_action_logits' });
+  const logits = output.apply(x) as TF.SymbolicTensor;
+  return { model: tf.model({ inputs: input, outputs: logits, name: 'foresight_next_action' }), recurrent, output, dropout };
 }
 
 /**

@@ -15,7 +15,21 @@ export interface RecurrentArgs {
   readonly name?: string;
 }
 
-type LayerCtor = new (args: RecurrentArgs) => TF.layers.Layer;
+/** The recurrent layer's interface beyond a Keras layer: its weights, and the recurrence over given tables. */
+export interface OneHotRecurrent extends TF.layers.Layer {
+  /** Per gate input lookup tables [tokens, H]. */
+  readonly inputTables: readonly TF.LayerVariable[];
+  /** Per gate recurrent kernels [H, H], and the GRU candidate's recurrent bias when a GRU. */
+  readonly denseWeights: readonly TF.LayerVariable[];
+  /**
+   * The recurrence over `ids` [B, L] with the given per-gate `tables` (rows indexed by `ids`) and
+   * dense weights in the order of {@link denseWeights}: training passes compact tables holding
+   * only the batch's rows.
+   */
+  run(ids: TF.Tensor, tables: readonly TF.Tensor[], dense: readonly TF.Tensor[]): TF.Tensor;
+}
+
+type LayerCtor = new (args: RecurrentArgs) => OneHotRecurrent;
 let registered: LayerCtor | null = null;
 
 const GATES = { gru: ['z', 'r', 'n'], lstm: ['i', 'f', 'g', 'o'] } as const;
@@ -70,13 +84,31 @@ export function oneHotRecurrentLayer(tf: Tf): LayerCtor {
       return [shape[0] ?? null, this.args.units];
     }
 
+    get inputTables(): readonly TF.LayerVariable[] {
+      return this.tables;
+    }
+
+    get denseWeights(): readonly TF.LayerVariable[] {
+      return this.candidateBias ? [...this.kernels, this.candidateBias] : this.kernels;
+    }
+
     override call(inputs: TF.Tensor | TF.Tensor[]): TF.Tensor {
+      return tf.tidy(() =>
+        this.run(
+          Array.isArray(inputs) ? inputs[0]! : inputs,
+          this.tables.map((t) => t.read()),
+          this.denseWeights.map((k) => k.read()),
+        ),
+      );
+    }
+
+    run(input: TF.Tensor, tables: readonly TF.Tensor[], dense: readonly TF.Tensor[]): TF.Tensor {
       return tf.tidy(() => {
-        const ids = tf.cast(Array.isArray(inputs) ? inputs[0]! : inputs, 'int32');
+        const ids = tf.cast(input, 'int32');
         const batch = ids.shape[0]!;
         const steps = tf.unstack(tf.transpose(ids));
-        const tables = this.tables.map((t) => t.read());
-        const U = this.kernels.map((k) => k.read());
+        const U = dense.slice(0, GATES[this.args.cell].length);
+        const candidateBias = dense[GATES[this.args.cell].length];
         let h: TF.Tensor = tf.zeros([batch, this.args.units]);
         let c: TF.Tensor = h;
         for (let t = 0; t < steps.length; t++) {
@@ -85,7 +117,7 @@ export function oneHotRecurrentLayer(tf: Tf): LayerCtor {
           if (this.args.cell === 'gru') {
             const z = tf.sigmoid(pre(0));
             const r = tf.sigmoid(pre(1));
-            const hn = tf.add(mm(h, U[2]!), this.candidateBias!.read());
+            const hn = tf.add(mm(h, U[2]!), candidateBias!);
             const n = fastTanh(tf, tf.add(lookup(tables[2]!, x), tf.mul(r, hn)));
             h = tf.add(n, tf.mul(z, tf.sub(h, n)));
           } else {

@@ -19,7 +19,17 @@ function cycleSessions(count: number, seed: number): number[][] {
   });
 }
 
-const config = { vocabularySize: 6, historyLength: 4, hiddenUnits: 16, epochs: 4, batchSize: 32, learningRate: 0.03, learningRateDecay: 1, seed: 7 };
+const config = {
+  vocabularySize: 6,
+  historyLength: 4,
+  hiddenUnits: 16,
+  epochs: 4,
+  patience: 4,
+  batchSize: 32,
+  learningRate: 0.03,
+  learningRateDecay: 1,
+  seed: 7,
+};
 
 describe('RNN next-action model', () => {
   let model: RnnModel;

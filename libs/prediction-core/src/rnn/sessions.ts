@@ -22,15 +22,16 @@ export function sessionCount(p: PackedSessions): number {
 }
 
 /**
- * Every training window of a pack as (start of session, index of the target) pairs: position i
- * of a session predicts its item i from items 0..i−1, for i ≥ 1.
+ * Every training window of sessions `from..to` of a pack (default: all) as (start of session,
+ * index of the target) pairs: position i of a session predicts its item i from items 0..i−1,
+ * for i ≥ 1.
  */
-export function windowIndex(p: PackedSessions): Int32Array {
+export function windowIndex(p: PackedSessions, from = 0, to = sessionCount(p)): Int32Array {
   let n = 0;
-  for (let s = 0; s + 1 < p.offsets.length; s++) n += Math.max(0, p.offsets[s + 1]! - p.offsets[s]! - 1);
+  for (let s = from; s < to; s++) n += Math.max(0, p.offsets[s + 1]! - p.offsets[s]! - 1);
   const out = new Int32Array(n * 2);
   let w = 0;
-  for (let s = 0; s + 1 < p.offsets.length; s++) {
+  for (let s = from; s < to; s++) {
     const start = p.offsets[s]!;
     for (let i = start + 1; i < p.offsets[s + 1]!; i++) {
       out[w++] = start;

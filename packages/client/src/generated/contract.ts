@@ -281,7 +281,8 @@ export interface PredictionResult {
   readonly sessionId: string;
   /** v<n> for the stored model row n that is active, or markov-live while no model has been stored */
   readonly modelVersion: string;
-  readonly model: "markov" | "ensemble";
+  /** The model that answered: Markov alone or the ensemble chosen on held-out sessions */
+  readonly model: "markov" | ("markov+knn") | ("markov+rnn") | ("markov+knn+rnn");
   /** Number of the session's recorded actions the prediction conditioned on (0 = cold start) */
   readonly historyLength: number;
   readonly predictions: readonly {
