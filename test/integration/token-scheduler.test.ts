@@ -35,8 +35,8 @@ describe('predictive refresh: session activity from JetStream → scheduler → 
   let url: string;
   const namespace = uniqueName('sch');
   const s = subjects(namespace);
-  const T0 = Date.now();
-  let now = T0;
+  const START = Date.now();
+  let now = START;
   let service: ReturnType<typeof tokenInstance>;
   let consumer: SessionActivityConsumer;
   const population = new PopulationGapModel();
@@ -89,10 +89,10 @@ describe('predictive refresh: session activity from JetStream → scheduler → 
     const busy = uniqueName('busy');
     const silent = uniqueName('silent');
     const js = nc.jetstream();
-    await publishEvent(js, s.sessionEvent('session.created'), sessionEvent(busy, 'session.created', T0));
-    for (let t = T0 + 5000; t <= T0 + 45_000; t += 5000)
+    await publishEvent(js, s.sessionEvent('session.created'), sessionEvent(busy, 'session.created', START));
+    for (let t = START + 5000; t <= START + 45_000; t += 5000)
       await publishEvent(js, s.sessionEvent('session.variable_set'), sessionEvent(busy, 'session.variable_set', t));
-    await publishEvent(js, s.sessionEvent('session.created'), sessionEvent(silent, 'session.created', T0 - 25 * MIN));
+    await publishEvent(js, s.sessionEvent('session.created'), sessionEvent(silent, 'session.created', START - 25 * MIN));
     await eventually(
       async () => {
         const r = await service.pool.query<{ session_id: string; requests: number }>('SELECT session_id, requests FROM token_activity');
@@ -117,10 +117,10 @@ describe('predictive refresh: session activity from JetStream → scheduler → 
     });
 
     // Outside the refresh window (expiry in 35 s, threshold 30 s): nothing is due yet.
-    now = T0 + 25_000;
+    now = START + 25_000;
     expect((await scheduler.tick()).refreshed).toBe(0);
     // At the floor (expiry − 10 s) a likely-active session is refreshed whatever the load forecast says.
-    now = T0 + 49_500;
+    now = START + 49_500;
     const report = await scheduler.tick();
     expect(report).toMatchObject({ candidates: 2, refreshed: 1, letExpire: 1 });
     await eventually(() => (service.notices.length > 0 ? true : undefined), 10_000, 'the notice');
@@ -130,7 +130,7 @@ describe('predictive refresh: session activity from JetStream → scheduler → 
     expect(Date.parse(pushed!.accessExpiresAt)).toBeGreaterThan(Date.parse(busyPair.accessExpiresAt));
     expect(await service.tokens.pending(silent, familyOf(silentPair.accessToken), 0)).toBeNull();
     // The pre-minted pair is not delivered yet: no second one on top of it.
-    now = T0 + 100_000;
+    now = START + 100_000;
     expect((await scheduler.tick()).refreshed).toBe(0);
 
     await publishEvent(js, s.sessionEvent('session.ended'), sessionEvent(busy, 'session.ended', now));

@@ -12,9 +12,9 @@ const policy: SessionPolicy = {
   absoluteTimeoutMs: 3_600_000,
   idleGraceMs: 2_000,
 };
-const T0 = Date.parse('2026-01-01T00:00:00Z');
+const START = Date.parse('2026-01-01T00:00:00Z');
 
-function context(now = T0): DecisionContext {
+function context(now = START): DecisionContext {
   let n = 0;
   return { now, correlationId: 'corr', causationId: 'cause', newEventId: () => `evt-${++n}` };
 }
@@ -25,7 +25,7 @@ function context(now = T0): DecisionContext {
 function given(events: SessionEvent[]) {
   const state = replay(events);
   return {
-    when(command: SessionCommand, now = T0) {
+    when(command: SessionCommand, now = START) {
       const run = () => decide(command, state, policy, context(now));
       return {
         thenEvents: () => run(),
@@ -49,7 +49,7 @@ describe('session decider', () => {
   it('creates a session with its initial groups and timeouts', () => {
     const state = replay(created)!;
     expect(state).toMatchObject({ id: 's1', userId: 'u1', shard: 3, version: 1, status: 'active', groups: { auth: { role: 'admin' } } });
-    expect(state.absoluteExpiresAt).toBe(T0 + 3_600_000);
+    expect(state.absoluteExpiresAt).toBe(START + 3_600_000);
     expect(state.totalBytes).toBe(Buffer.byteLength('"admin"'));
   });
 
@@ -101,30 +101,30 @@ describe('session decider', () => {
       .when({ kind: 'put', group: 'cart', name: 'x', value: 1 })
       .thenFails(ErrorCodes.SESSION_ENDED);
     given(created)
-      .when({ kind: 'put', group: 'cart', name: 'x', value: 1 }, T0 + 62_000)
+      .when({ kind: 'put', group: 'cart', name: 'x', value: 1 }, START + 62_000)
       .thenFails(ErrorCodes.SESSION_ENDED);
     given([]).when({ kind: 'put', group: 'cart', name: 'x', value: 1 }).thenFails(ErrorCodes.SESSION_NOT_FOUND);
   });
 
   it('ends idle sessions and sessions past their absolute timeout', () => {
     const state = replay(created)!;
-    expect(decideExpiry(state, policy, context(T0 + 30_000))).toEqual([]);
-    expect(decideExpiry(state, policy, context(T0 + 62_000))[0]).toMatchObject({ type: 'session.ended', data: { reason: 'idle' } });
-    const busy = { ...state, lastActivityAt: T0 + 3_590_000 };
-    expect(decideExpiry(busy, policy, context(T0 + 3_600_000))[0]).toMatchObject({ data: { reason: 'absolute' } });
+    expect(decideExpiry(state, policy, context(START + 30_000))).toEqual([]);
+    expect(decideExpiry(state, policy, context(START + 62_000))[0]).toMatchObject({ type: 'session.ended', data: { reason: 'idle' } });
+    const busy = { ...state, lastActivityAt: START + 3_590_000 };
+    expect(decideExpiry(busy, policy, context(START + 3_600_000))[0]).toMatchObject({ data: { reason: 'absolute' } });
   });
 
   it('waits one grace period past the idle deadline for activity an edge reports late', () => {
     const state = replay(created)!;
     // Idle deadline passed, grace not: still live, a late report can still keep it.
-    expect(decideExpiry(state, policy, context(T0 + 61_000))).toEqual([]);
+    expect(decideExpiry(state, policy, context(START + 61_000))).toEqual([]);
     given(created)
-      .when({ kind: 'put', group: 'cart', name: 'x', value: 1 }, T0 + 61_000)
+      .when({ kind: 'put', group: 'cart', name: 'x', value: 1 }, START + 61_000)
       .thenEvents();
-    // A read at T0 + 1 s, reported late: the session now ends at T0 + 1 s + 60 s + 2 s.
-    const reported = { ...state, lastActivityAt: T0 + 1_000 };
-    expect(decideExpiry(reported, policy, context(T0 + 62_000))).toEqual([]);
-    expect(decideExpiry(reported, policy, context(T0 + 63_000))[0]).toMatchObject({ data: { reason: 'idle' } });
+    // A read at START + 1 s, reported late: the session now ends at START + 1 s + 60 s + 2 s.
+    const reported = { ...state, lastActivityAt: START + 1_000 };
+    expect(decideExpiry(reported, policy, context(START + 62_000))).toEqual([]);
+    expect(decideExpiry(reported, policy, context(START + 63_000))[0]).toMatchObject({ data: { reason: 'idle' } });
   });
 
   it('carries correlation and causation ids into every event', () => {

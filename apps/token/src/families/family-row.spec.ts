@@ -1,7 +1,7 @@
 import { handleRefresh, issueFamily, seededRandomBytes } from '@foresight/token-core';
 import { graceMsFor, jtiOf, toFamily, type FamilyRow } from './family-row';
 
-const T0 = Date.UTC(2025, 0, 1);
+const START = Date.UTC(2025, 0, 1);
 const d = (t: number) => new Date(t);
 
 function row(over: Partial<FamilyRow> = {}): FamilyRow {
@@ -9,24 +9,24 @@ function row(over: Partial<FamilyRow> = {}): FamilyRow {
     family_id: 'f1',
     session_id: 's1',
     user_id: 'u1',
-    created_at: d(T0),
-    absolute_expires_at: d(T0 + 86_400_000),
+    created_at: d(START),
+    absolute_expires_at: d(START + 86_400_000),
     version: 3,
     status: 'active',
     revoked_at: null,
     revoked_reason: null,
     current_hash: 'h2',
     current_generation: 2,
-    current_issued_at: d(T0 + 2000),
-    current_expires_at: d(T0 + 3_600_000),
+    current_issued_at: d(START + 2000),
+    current_expires_at: d(START + 3_600_000),
     current_origin: 'client',
-    access_expires_at: d(T0 + 900_000),
-    delivered_at: d(T0 + 2000),
+    access_expires_at: d(START + 900_000),
+    delivered_at: d(START + 2000),
     previous_hash: 'h1',
     previous_generation: 1,
-    previous_issued_at: d(T0 + 1000),
-    previous_expires_at: d(T0 + 3_600_000),
-    previous_rotated_at: d(T0 + 2000),
+    previous_issued_at: d(START + 1000),
+    previous_expires_at: d(START + 3_600_000),
+    previous_rotated_at: d(START + 2000),
     sealed_pair: null,
     sealed_generation: null,
     sealed_until: null,
@@ -37,8 +37,8 @@ function row(over: Partial<FamilyRow> = {}): FamilyRow {
 describe('family rows', () => {
   it('maps a row to the token-core family; only an older presented hash counts as retired', () => {
     const f = toFamily(row(), { hash: 'h0', generation: 0 });
-    expect(f.current).toEqual({ hash: 'h2', generation: 2, issuedAt: T0 + 2000, expiresAt: T0 + 3_600_000 });
-    expect(f.previous).toEqual({ hash: 'h1', generation: 1, issuedAt: T0 + 1000, expiresAt: T0 + 3_600_000, rotatedAt: T0 + 2000 });
+    expect(f.current).toEqual({ hash: 'h2', generation: 2, issuedAt: START + 2000, expiresAt: START + 3_600_000 });
+    expect(f.previous).toEqual({ hash: 'h1', generation: 1, issuedAt: START + 1000, expiresAt: START + 3_600_000, rotatedAt: START + 2000 });
     expect(f.retiredHashes).toEqual(['h0']);
     expect(toFamily(row(), { hash: 'h1', generation: 1 }).retiredHashes).toEqual([]);
     expect(toFamily(row({ previous_hash: null, previous_generation: null })).previous).toBeUndefined();
@@ -47,9 +47,9 @@ describe('family rows', () => {
   it('a row round-trips through handleRefresh: the previous token within grace returns the current pair, an older one is reuse', () => {
     const issued = issueFamily(
       { familyId: 'f1', userId: 'u1', sessionId: 's1', maxLifetimeMs: 86_400_000 },
-      { now: T0, randomBytes: seededRandomBytes(1), refreshTtlMs: 3_600_000 },
+      { now: START, randomBytes: seededRandomBytes(1), refreshTtlMs: 3_600_000 },
     );
-    const first = handleRefresh(issued.family, issued.refreshToken, { now: T0 + 10, randomBytes: seededRandomBytes(2), refreshTtlMs: 3_600_000 });
+    const first = handleRefresh(issued.family, issued.refreshToken, { now: START + 10, randomBytes: seededRandomBytes(2), refreshTtlMs: 3_600_000 });
     expect(first.kind).toBe('rotated');
     const f = first.family!;
     const r = row({
@@ -57,11 +57,11 @@ describe('family rows', () => {
       current_generation: 1,
       previous_hash: f.previous!.hash,
       previous_generation: 0,
-      previous_rotated_at: d(T0 + 10),
-      delivered_at: d(T0 + 10),
+      previous_rotated_at: d(START + 10),
+      delivered_at: d(START + 10),
     });
     const again = handleRefresh(toFamily(r, { hash: f.previous!.hash, generation: 0 }), issued.refreshToken, {
-      now: T0 + 20,
+      now: START + 20,
       randomBytes: seededRandomBytes(3),
       refreshTtlMs: 3_600_000,
       graceMs: graceMsFor(r, 30_000),
@@ -71,8 +71,8 @@ describe('family rows', () => {
 
   it('gives an undelivered pre-minted pair unlimited grace, and the normal grace from delivery', () => {
     expect(graceMsFor(row({ delivered_at: null }), 30_000)).toBe(Number.POSITIVE_INFINITY);
-    expect(graceMsFor(row({ delivered_at: d(T0 + 2000) }), 30_000)).toBe(30_000);
-    expect(graceMsFor(row({ delivered_at: d(T0 + 62_000) }), 30_000)).toBe(90_000);
+    expect(graceMsFor(row({ delivered_at: d(START + 2000) }), 30_000)).toBe(30_000);
+    expect(graceMsFor(row({ delivered_at: d(START + 62_000) }), 30_000)).toBe(90_000);
     expect(graceMsFor(row({ previous_rotated_at: null, previous_hash: null }), 30_000)).toBe(30_000);
   });
 

@@ -1,12 +1,12 @@
 import { DEFAULT_GAP_MODEL, observeRequest, type ActivityState } from '@foresight/token-core';
 import { toSessionsToPlan, type Candidate } from './plan-input';
 
-const T0 = 1_700_000_000_000;
+const START = 1_700_000_000_000;
 const MIN = 60_000;
 
 function busy(until: number): ActivityState {
   let s: ActivityState | undefined;
-  for (let t = T0; t <= until; t += 5000) s = observeRequest(s, t);
+  for (let t = START; t <= until; t += 5000) s = observeRequest(s, t);
   return s!;
 }
 
@@ -14,8 +14,8 @@ const candidate = (over: Partial<Candidate>): Candidate => ({
   familyId: 'f',
   sessionId: 's',
   generation: 0,
-  accessExpiresAt: T0 + 15 * MIN,
-  familyCreatedAt: T0,
+  accessExpiresAt: START + 15 * MIN,
+  familyCreatedAt: START,
   activity: undefined,
   idleTimeoutMs: 30 * MIN,
   ...over,
@@ -23,9 +23,9 @@ const candidate = (over: Partial<Candidate>): Candidate => ({
 
 describe('toSessionsToPlan', () => {
   it('rates a session busy until now as likely active, and one long silent as not', () => {
-    const now = T0 + 11 * MIN;
+    const now = START + 11 * MIN;
     const [active, silent] = toSessionsToPlan(
-      [candidate({ familyId: 'a', activity: busy(now - 2000) }), candidate({ familyId: 'b', activity: busy(T0 + MIN) })],
+      [candidate({ familyId: 'a', activity: busy(now - 2000) }), candidate({ familyId: 'b', activity: busy(START + MIN) })],
       now,
       DEFAULT_GAP_MODEL,
     );
@@ -35,13 +35,13 @@ describe('toSessionsToPlan', () => {
   });
 
   it('never refreshes a token that outlives the session idle end', () => {
-    const [entry] = toSessionsToPlan([candidate({ activity: busy(T0), accessExpiresAt: T0 + 31 * MIN })], T0 + 20 * MIN, DEFAULT_GAP_MODEL);
+    const [entry] = toSessionsToPlan([candidate({ activity: busy(START), accessExpiresAt: START + 31 * MIN })], START + 20 * MIN, DEFAULT_GAP_MODEL);
     expect(entry.pActiveAfterExpiry).toBe(0);
   });
 
   it('counts the sign-in as the last request when no session event was seen', () => {
-    const [entry] = toSessionsToPlan([candidate({ activity: undefined })], T0 + 10 * MIN, DEFAULT_GAP_MODEL);
+    const [entry] = toSessionsToPlan([candidate({ activity: undefined })], START + 10 * MIN, DEFAULT_GAP_MODEL);
     expect(entry.pActiveAfterExpiry).toBeGreaterThan(0);
-    expect(entry.expiresAt).toBe(T0 + 15 * MIN);
+    expect(entry.expiresAt).toBe(START + 15 * MIN);
   });
 });

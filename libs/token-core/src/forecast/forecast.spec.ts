@@ -59,10 +59,10 @@ describe('Holt-Winters (additive)', () => {
 });
 
 describe('activity forecaster', () => {
-  const T0 = 1_000_000;
+  const START = 1_000_000;
   const regular = (gapMs: number, n: number): ActivityState => {
     let s: ActivityState | undefined;
-    for (let i = 0; i < n; i++) s = observeRequest(s, T0 + i * gapMs);
+    for (let i = 0; i < n; i++) s = observeRequest(s, START + i * gapMs);
     return s!;
   };
   const idle = 30 * 60_000;
@@ -101,10 +101,10 @@ describe('activity forecaster', () => {
 
   it('floors sub-resolution gaps so a burst of same-second requests does not inflate the spread', () => {
     let s: ActivityState | undefined;
-    for (const t of [0, 0, 0, 20_000, 20_000, 40_000]) s = observeRequest(s, T0 + t);
+    for (const t of [0, 0, 0, 20_000, 20_000, 40_000]) s = observeRequest(s, START + t);
     const floored = s!;
     const raw = [0, 0, 0, 20_000, 20_000, 40_000].reduce<ActivityState | undefined>(
-      (acc, t) => observeRequest(acc, T0 + t, { alpha: 0.3, priorWeight: 3, minSigma: 0.5, minGapMs: 1 }),
+      (acc, t) => observeRequest(acc, START + t, { alpha: 0.3, priorWeight: 3, minSigma: 0.5, minGapMs: 1 }),
       undefined,
     )!;
     expect(floored.logGapVar).toBeLessThan(raw.logGapVar);

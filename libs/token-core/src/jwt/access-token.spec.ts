@@ -4,19 +4,19 @@ import { signAccessToken, type AccessTokenRequest } from './access-token';
 import { emptyKeyRing, generateSigningKey, rotateKey, type KeyRing } from './key-ring';
 import { verifyAccessToken, type VerifyOptions } from './verify';
 
-const T0 = Date.UTC(2025, 0, 1);
+const START = Date.UTC(2025, 0, 1);
 const request = (over: Partial<AccessTokenRequest> = {}): AccessTokenRequest => ({
   userId: 'user-1',
   sessionId: 'session-1',
   jti: 'jti-1',
-  now: T0,
+  now: START,
   ttlMs: 900_000,
   issuer: 'foresight',
   audience: 'foresight-api',
   ...over,
 });
 const verifyOpts = (over: Partial<VerifyOptions> = {}): VerifyOptions => ({
-  now: T0 + 1_000,
+  now: START + 1_000,
   issuer: 'foresight',
   audience: 'foresight-api',
   ...over,
@@ -25,19 +25,19 @@ const verifyOpts = (over: Partial<VerifyOptions> = {}): VerifyOptions => ({
 describe('access tokens', () => {
   let ring: KeyRing;
   beforeAll(async () => {
-    ring = rotateKey(emptyKeyRing, await generateSigningKey('k1', T0));
+    ring = rotateKey(emptyKeyRing, await generateSigningKey('k1', START));
   });
 
   it('round-trips the claims', async () => {
     const signed = await signAccessToken(ring, request());
     const result = await verifyAccessToken(ring, signed.token, verifyOpts());
     expect(result).toEqual({ ok: true, claims: signed.claims });
-    expect(signed.claims).toMatchObject({ sub: 'user-1', sid: 'session-1', jti: 'jti-1', iat: T0 / 1000, exp: T0 / 1000 + 900 });
+    expect(signed.claims).toMatchObject({ sub: 'user-1', sid: 'session-1', jti: 'jti-1', iat: START / 1000, exp: START / 1000 + 900 });
   });
 
   it('rejects an expired token with TOKEN.EXPIRED', async () => {
     const signed = await signAccessToken(ring, request());
-    const result = await verifyAccessToken(ring, signed.token, verifyOpts({ now: T0 + 900_000 }));
+    const result = await verifyAccessToken(ring, signed.token, verifyOpts({ now: START + 900_000 }));
     expect(result.ok || result.error.code).toBe('TOKEN.EXPIRED');
   });
 
@@ -45,8 +45,8 @@ describe('access tokens', () => {
     const unsecured = new UnsecuredJWT({ sid: 's' })
       .setSubject('u')
       .setJti('j')
-      .setIssuedAt(T0 / 1000)
-      .setExpirationTime(T0 / 1000 + 60)
+      .setIssuedAt(START / 1000)
+      .setExpirationTime(START / 1000 + 60)
       .encode();
     const result = await verifyAccessToken(ring, unsecured, verifyOpts());
     expect(result.ok || result.error.code).toBe('TOKEN.UNSUPPORTED_ALG');
@@ -62,7 +62,7 @@ describe('access tokens', () => {
   });
 
   it('rejects a token signed by a different key under a trusted kid with TOKEN.BAD_SIGNATURE', async () => {
-    const impostor = rotateKey(emptyKeyRing, await generateSigningKey('k1', T0));
+    const impostor = rotateKey(emptyKeyRing, await generateSigningKey('k1', START));
     const forged = await signAccessToken(impostor, request());
     const result = await verifyAccessToken(ring, forged.token, verifyOpts());
     expect(result.ok || result.error.code).toBe('TOKEN.BAD_SIGNATURE');
@@ -81,7 +81,7 @@ describe('access tokens', () => {
   });
 
   it('rejects an unknown kid with TOKEN.UNKNOWN_KEY', async () => {
-    const other = rotateKey(emptyKeyRing, await generateSigningKey('k-other', T0));
+    const other = rotateKey(emptyKeyRing, await generateSigningKey('k-other', START));
     const result = await verifyAccessToken(ring, (await signAccessToken(other, request())).token, verifyOpts());
     expect(result.ok || result.error.code).toBe('TOKEN.UNKNOWN_KEY');
   });
@@ -109,8 +109,8 @@ describe('access tokens', () => {
 
 describe('key rotation', () => {
   it('keeps verifying tokens of the previous key until it is retired', async () => {
-    const k1 = await generateSigningKey('k1', T0);
-    const k2 = await generateSigningKey('k2', T0 + 1);
+    const k1 = await generateSigningKey('k1', START);
+    const k2 = await generateSigningKey('k2', START + 1);
     const ring1 = rotateKey(emptyKeyRing, k1);
     const old = await signAccessToken(ring1, request());
     const ring2 = rotateKey(ring1, k2);
