@@ -169,6 +169,17 @@ describe('@foresight/client against the gateway (metadata, two shard nodes, orig
         [sessions],
       );
       const applied = new Map(rows.rows.map((r) => [r.session_id, r.writes]));
+      if (sessions.some((id) => applied.get(id) !== acked.get(id))) {
+        // Name the writes applied twice, so a failure says which request and when.
+        const twice = await db.query(
+          `SELECT session_id, causation_id, array_agg(stream_version ORDER BY stream_version) AS versions, array_agg(epoch) AS epochs,
+                  array_agg(occurred_at ORDER BY stream_version) AS at
+             FROM events WHERE type = 'session.variable_set' AND session_id = ANY($1)
+            GROUP BY session_id, causation_id HAVING count(*) > 1`,
+          [sessions],
+        );
+        process.stderr.write(`writes applied more than once: ${JSON.stringify(twice.rows)}\n`);
+      }
       // Every acknowledged write is there once: none lost, none applied twice.
       expect(sessions.map((id) => [id, applied.get(id) ?? 0])).toEqual(sessions.map((id) => [id, acked.get(id)]));
     } finally {

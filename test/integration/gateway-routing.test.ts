@@ -176,6 +176,33 @@ describe('gateway routing without Nest: ShardClient and OwnerDirectory against s
     expect(new Set(seen.map((r) => r.requestId)).size).toBe(1);
   }, 30_000);
 
+  it("stops retrying a write once its caller has gone, so an abandoned attempt never races the caller's own retry", async () => {
+    const { client, metrics } = routing({ NATS_REQUEST_TIMEOUT_MS: '300' });
+    table.owner = 'node-silent';
+    const caller = new AbortController();
+    const call = client.call('sess-4b', 'var.put', { sessionId: 'sess-4b', group: 'g', name: 'n', value: 4 }, { ...ctx, signal: caller.signal });
+    // The caller gives up while the first attempt waits for the silent owner.
+    await eventually(async () => (callsTo('node-silent').length === 1 ? true : undefined), 5_000, 'the first attempt');
+    caller.abort();
+    expect(await codeOf(call)).toBe(ErrorCodes.CANCELLED);
+    expect(callsTo('node-silent')).toHaveLength(1);
+    expect(await metric(metrics, 'foresight_gateway_abandoned_calls_total')).toBe(1);
+
+    // Gone while the owner table is re-read after a failed attempt: no pause, no further attempt.
+    seen.length = 0;
+    assignmentReads = 0;
+    table.owner = 'node-gone';
+    const second = new AbortController();
+    onAssignmentRead = (reads) => {
+      if (reads === 2) second.abort(); // the first route, then the refresh after UNAVAILABLE
+    };
+    const fresh = routing();
+    const pausing = fresh.client.call('sess-4c', 'var.put', { sessionId: 'sess-4c', group: 'g', name: 'n', value: 4 }, { ...ctx, signal: second.signal });
+    expect(await codeOf(pausing)).toBe(ErrorCodes.CANCELLED);
+    expect(assignmentReads).toBe(2);
+    expect(await metric(fresh.metrics, 'foresight_gateway_abandoned_calls_total')).toBe(1);
+  }, 30_000);
+
   it('gives up with SERVICE.UNAVAILABLE when nothing listens on the owner, and with SHARD.NO_OWNER when the shard has none', async () => {
     const { client } = routing();
     table.owner = 'node-gone';

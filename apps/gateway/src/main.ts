@@ -12,6 +12,7 @@ import { ASYNCAPI_JSON_PATH, buildOpenApiDocument, OPENAPI_JSON_PATH } from './c
 import { instrumentHttp } from './common/http-metrics';
 import { installHttpSecurity } from './common/http-security';
 import { GatewayRuntime } from './gateway.runtime';
+import { trackCallers } from './routing/call-context';
 import { installFastLane } from './sessions/fast-lane';
 import { VariablesService } from './sessions/variables.service';
 
@@ -27,6 +28,7 @@ async function main(): Promise<void> {
     const fastify = app.getHttpAdapter().getInstance();
     const runtime = app.get(GatewayRuntime);
     instrumentHttp(fastify, app.get<Registry>(METRICS));
+    trackCallers(fastify);
     await installHttpSecurity(app, { config, apiKeys: runtime.apiKeys, writeLimits: runtime.writeLimits, logger, clock: app.get<Clock>(CLOCK) });
     installFastLane(fastify, app.get(VariablesService), runtime.apiKeys, logger);
     // Errors raised by Fastify itself (body parsing, limits, media type) get the same body as ours,

@@ -34,6 +34,11 @@ export const ErrorCodes = {
   URI_TOO_LONG: 'REQUEST.URI_TOO_LONG',
   HEADERS_TOO_LARGE: 'REQUEST.HEADERS_TOO_LARGE',
   REQUEST_TIMEOUT: 'REQUEST.TIMEOUT',
+  /**
+   * The caller closed its connection before the answer: the gateway stops retrying the call (a
+   * client that gave up on an attempt retries it itself). Logged as HTTP 499, never seen by a client.
+   */
+  CANCELLED: 'REQUEST.CANCELLED',
   // Tokens: the same codes as @foresight/token-core's TokenError.
   TOKEN_EXPIRED: 'TOKEN.EXPIRED',
   TOKEN_MALFORMED: 'TOKEN.MALFORMED',

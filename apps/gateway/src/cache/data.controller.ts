@@ -3,6 +3,7 @@ import { ApiBearerAuth, ApiHeader, ApiOperation, ApiSecurity, ApiTags } from '@n
 import { DataGetReply, DataKeyParam, DataPrefetchReply, ErrorCodes, PrefetchBody, SessionCacheStats, Validator } from '@foresight/contracts';
 import type { FastifyRequest } from 'fastify';
 import { ApiContract, BODY_ERRORS, OWNER_ERRORS, SESSION_AUTH_ERRORS } from '../common/api-contract';
+import { callContext } from '../routing/call-context';
 import { ShardClient, type CallContext } from '../routing/shard-client.service';
 import { VariablesService } from '../sessions/variables.service';
 import { SessionAuthGuard } from '../tokens/session-auth.guard';
@@ -33,7 +34,7 @@ export class DataController {
   ) {}
 
   private ctx(req: FastifyRequest): CallContext {
-    return { correlationId: String(req.id), causationId: String(req.id) };
+    return callContext(req);
   }
 
   @Get(':id/data/:key')

@@ -34,6 +34,8 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   [ErrorCodes.URI_TOO_LONG]: 414,
   [ErrorCodes.HEADERS_TOO_LARGE]: 431,
   [ErrorCodes.REQUEST_TIMEOUT]: 408,
+  // nginx's "client closed request": only in access logs and metrics, the caller has gone.
+  [ErrorCodes.CANCELLED]: 499,
   [ErrorCodes.TOKEN_EXPIRED]: 401,
   [ErrorCodes.TOKEN_MALFORMED]: 401,
   [ErrorCodes.TOKEN_BAD_SIGNATURE]: 401,

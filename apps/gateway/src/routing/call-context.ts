@@ -1,22 +1,46 @@
 import { ErrorCodes, ForesightError, RequestIds } from '@foresight/contracts';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { CallContext } from './shard-client.service';
 
 /** `Idempotency-Key`: printable ASCII without spaces, as in the IETF draft's examples (UUIDs, ULIDs). */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
+/** Aborted when the caller of a request closes its connection before the answer was written. */
+const callerGone = new WeakMap<IncomingMessage, AbortSignal>();
+
 /**
- * The context of one API call: its correlation id (from `x-correlation-id` or generated) and, when
- * the client sent an `Idempotency-Key` header, the request id every attempt of the write carries, so
- * a client's own retry is applied once (within the session's last 32 writes). Without the header the
- * gateway still makes its internal retries idempotent with a fresh id per call.
+ * Notices a caller that goes away: a client whose attempt timed out closes its connection and
+ * retries, and the gateway must then stop retrying the abandoned attempt. Left running, the
+ * abandoned attempt could reach the session's owner after the client's retry and many later writes,
+ * when the session no longer remembers its request id, and apply the write a second time.
+ */
+export function trackCallers(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', async (request, reply) => {
+    const controller = new AbortController();
+    const response = reply.raw;
+    response.once('close', () => {
+      if (!response.writableFinished) controller.abort();
+    });
+    callerGone.set(request.raw, controller.signal);
+  });
+}
+
+/**
+ * The context of one API call: its correlation id (from `x-correlation-id` or generated), the signal
+ * of its caller going away and, when the client sent an `Idempotency-Key` header, the request id
+ * every attempt of the write carries, so a client's own retry is applied once (within the session's
+ * last 32 writes). Without the header the gateway still makes its internal retries idempotent with
+ * a fresh id per call.
  */
 export function callContext(req: FastifyRequest): CallContext {
   const id = String(req.id);
+  const signal = callerGone.get(req.raw);
+  const base = signal ? { correlationId: id, causationId: id, signal } : { correlationId: id, causationId: id };
   const raw = req.headers['idempotency-key'];
-  if (raw === undefined) return { correlationId: id, causationId: id };
+  if (raw === undefined) return base;
   if (typeof raw !== 'string' || !IDEMPOTENCY_KEY.test(raw)) {
     throw new ForesightError(ErrorCodes.VALIDATION, 'The Idempotency-Key header must be 1–128 printable ASCII characters without spaces (e.g. a UUID).');
   }
-  return { correlationId: id, causationId: id, requestId: RequestIds.fromClient(raw) };
+  return { ...base, requestId: RequestIds.fromClient(raw) };
 }

@@ -3,7 +3,7 @@ import { ErrorCodes, ForesightError, RequestIds, type ShardCommands, type ShardO
 import type { ForesightConfig } from '@foresight/config';
 import { callRpc } from '@foresight/messaging';
 import { counter } from '@foresight/observability';
-import { backoffDelay, sleep, type BackoffOptions } from '@foresight/time';
+import { backoffDelay, sleep, SleepAborted, type BackoffOptions } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import type { OwnerDirectory } from './owner-directory.service';
@@ -20,6 +20,8 @@ export interface CallContext {
   readonly causationId: string;
   /** Idempotency key of a write (from the client's Idempotency-Key); generated per call when absent. */
   readonly requestId?: string;
+  /** Aborted when the caller has gone: no further attempt is made (the caller retries, if it wants). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -47,6 +49,7 @@ const WRITES = new Set<ShardOp>(['session.create', 'session.end', 'var.put', 'va
  */
 export class ShardClient {
   private readonly retries;
+  private readonly abandoned;
   private readonly directory: OwnerDirectory;
   private readonly nc: NatsConnection;
   private readonly config: ForesightConfig;
@@ -56,6 +59,7 @@ export class ShardClient {
     this.nc = deps.nc;
     this.config = deps.config;
     this.retries = counter(deps.metrics, 'foresight_gateway_reroutes_total', 'Commands retried on another owner', ['code']);
+    this.abandoned = counter(deps.metrics, 'foresight_gateway_abandoned_calls_total', 'Calls not retried further because their caller had gone');
   }
 
   async call<K extends ShardOp>(sessionId: string, op: K, request: ShardCommands[K]['request'], ctx: CallContext): Promise<ShardCommands[K]['reply']> {
@@ -66,6 +70,7 @@ export class ShardClient {
     // node recognises the request id in the session's recent writes and does not apply it twice.
     const requestId = WRITES.has(op) ? (ctx.requestId ?? RequestIds.perCall(randomUUID())) : undefined;
     for (let attempt = 1; attempt <= max; attempt++) {
+      if (attempt > 1) this.stopIfCallerGone(ctx, lastError);
       try {
         const route = await this.directory.route(sessionId);
         return await callRpc<ShardCommands[K]['reply']>(this.nc, route.rpcSubject, op, request, {
@@ -82,12 +87,32 @@ export class ShardClient {
           return (await this.call(sessionId, 'session.get', { sessionId }, ctx)) as ShardCommands[K]['reply'];
         }
         if (!REROUTE.has(error.code) || attempt === max) throw error;
+        this.stopIfCallerGone(ctx, error);
         timedOut ||= error.code === ErrorCodes.TIMEOUT;
         this.retries.inc({ code: error.code });
         await this.directory.refresh().catch(() => undefined);
-        await sleep(backoffDelay(attempt - 1, RETRY_BACKOFF, Math.random));
+        await sleep(backoffDelay(attempt - 1, RETRY_BACKOFF, Math.random), ctx.signal ? { signal: ctx.signal } : {}).catch((error: unknown) => {
+          if (!(error instanceof SleepAborted)) throw error;
+        });
       }
     }
     throw lastError;
   }
+
+  /**
+   * A caller that has gone retries by itself, if it wants, with the same request id: two chains of
+   * attempts for one write would race, and the later one could arrive after the session has
+   * forgotten the id, applying the write twice. The attempt in flight is never recalled (its answer
+   * is dropped); no further one is made.
+   */
+  private stopIfCallerGone(ctx: CallContext, lastError: unknown): void {
+    if (!ctx.signal?.aborted) return;
+    this.abandoned.inc();
+    throw cancelled(lastError);
+  }
+}
+
+function cancelled(cause: unknown): ForesightError {
+  const last = cause instanceof ForesightError ? ` (last attempt: ${cause.code})` : '';
+  return new ForesightError(ErrorCodes.CANCELLED, `The caller closed its connection; the call was not retried further${last}.`);
 }
