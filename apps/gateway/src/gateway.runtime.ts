@@ -5,6 +5,7 @@ import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { ApiKeys } from './common/api-keys';
 import { SessionTenants } from './common/session-tenants';
+import { WriteLimitSharing } from './common/write-limit-sharing';
 import { WriteLimits } from './common/write-limits';
 import { DashboardFeed } from './dashboard/dashboard-feed';
 import { OperatorAuth } from './dashboard/operator-auth';
@@ -50,6 +51,8 @@ export class GatewayRuntime {
   readonly apiKeys: ApiKeys;
   readonly tenants: SessionTenants;
   readonly writeLimits: WriteLimits;
+  /** Absent when each gateway limits writes on its own. */
+  readonly writeLimitSharing: WriteLimitSharing | undefined;
   readonly predictionOutcomes: PredictionOutcomes;
   readonly dashboard: DashboardFeed;
   readonly operators: OperatorAuth;
@@ -80,6 +83,9 @@ export class GatewayRuntime {
       async (sessionId, ctx) => (await this.shards.call(this.variables.checkId(sessionId), 'session.get', { sessionId, groups: [] }, ctx)).userId,
     );
     this.writeLimits = new WriteLimits(config.gateway.security.writeLimits);
+    const everyMs = config.gateway.security.writeLimits.shareEveryMs;
+    this.writeLimitSharing =
+      everyMs > 0 ? new WriteLimitSharing({ nc, namespace: config.nats.namespace, limits: this.writeLimits, everyMs, clock, logger, metrics }) : undefined;
     this.tokenSockets = new TokenSocketService({
       verifier: this.verifier,
       tokens: this.tokenClient,
@@ -112,6 +118,7 @@ export class GatewayRuntime {
     logger.info('token revocation cache following token.revoked');
     this.directory.start();
     this.edgeCache.start();
+    this.writeLimitSharing?.start();
     this.predictionOutcomes.start();
   }
 
@@ -125,6 +132,7 @@ export class GatewayRuntime {
     this.directory.stop();
     await this.edgeCache.stop();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
+    this.writeLimitSharing?.stop();
     this.tokenSockets.close();
     await this.revocations.stop();
   }

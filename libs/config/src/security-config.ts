@@ -26,7 +26,18 @@ export interface GatewaySecurityConfig {
   /** One info line per request (correlation id, method, route, status, latency). */
   readonly accessLog: boolean;
   /** Token buckets of the mutating routes, per API key and per client address (callers without a key); 0 = no limit. */
-  readonly writeLimits: { readonly perKeyPerSecond: number; readonly keyBurst: number; readonly perIpPerSecond: number; readonly ipBurst: number };
+  readonly writeLimits: {
+    readonly perKeyPerSecond: number;
+    readonly keyBurst: number;
+    readonly perIpPerSecond: number;
+    readonly ipBurst: number;
+    /**
+     * How often a gateway tells the others what it took from each bucket, so that the rates hold for
+     * the cluster, not per instance (a client may overshoot by what all gateways take in one period);
+     * 0 = each gateway limits on its own.
+     */
+    readonly shareEveryMs: number;
+  };
 }
 
 /** Encryption at rest of the values of sensitive state groups. */
@@ -105,6 +116,7 @@ export function readGatewaySecurity(r: EnvReader, legacyKeys: readonly string[])
       keyBurst: r.int('HTTP_WRITE_BURST_PER_KEY', 20_000, 1, 1e8),
       perIpPerSecond: r.number('HTTP_WRITE_RATE_PER_IP', 20, 0, 1e7),
       ipBurst: r.int('HTTP_WRITE_BURST_PER_IP', 60, 1, 1e8),
+      shareEveryMs: r.int('HTTP_WRITE_LIMIT_SHARE_MS', 250, 0, 60_000),
     },
   };
 }

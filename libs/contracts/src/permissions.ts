@@ -102,8 +102,9 @@ export function natsPermissions(namespace: string, identity: NatsIdentity): Nats
           js.consumerNext(streams.tokens.name, '*'),
           // An ordered consumer deletes its previous incarnation when it resets.
           js.consumerDelete(streams.tokens.name, '*'),
+          s.writeLimitUsage,
         ],
-        subscribe: [inbox, s.assignmentChanged, s.sessionEventsWildcard, `${namespace}.notice.token.*`],
+        subscribe: [inbox, s.assignmentChanged, s.sessionEventsWildcard, `${namespace}.notice.token.*`, s.writeLimitUsage],
         allowResponses: false,
       };
     case 'metadata':

@@ -26,6 +26,8 @@ export interface Subjects {
   nodeIdOfMembership(subject: string, op: MembershipOp): string | undefined;
   /** Fast, non-durable notice that assignment changed (the durable copy is on the cluster stream). */
   readonly assignmentChanged: string;
+  /** Gateways' reports of the writes they granted from the shared rate-limit buckets (core NATS). */
+  readonly writeLimitUsage: string;
   /** Stream names. */
   readonly sessionStream: string;
   readonly clusterStream: string;
@@ -67,6 +69,7 @@ export function subjects(namespace = 'fs'): Subjects {
       return TOKEN.test(nodeId) ? nodeId : undefined;
     },
     assignmentChanged: `${namespace}.notice.assignment`,
+    writeLimitUsage: `${namespace}.notice.gateway.write-limits`,
     sessionStream: `${upper}_SESSIONS`,
     clusterStream: `${upper}_CLUSTER`,
     deadLetter: (durable) => {

@@ -1,5 +1,5 @@
 import { API_KEY_SCOPES } from '@foresight/config';
-import { ErrorCodes, ForesightError } from '@foresight/contracts';
+import { ErrorCodes, ForesightError, MAX_USAGE_ENTRIES, Validator, WriteLimitUsage } from '@foresight/contracts';
 import type { FastifyRequest } from 'fastify';
 import { ApiKeys, checkTenantUser, scopeOfMethod } from './api-keys';
 import { SessionTenants } from './session-tenants';
@@ -75,7 +75,7 @@ describe('session tenants', () => {
 
 describe('write limits', () => {
   it('keys back ends by API key and everyone else by address, with the wait in details', () => {
-    const limits = new WriteLimits({ perKeyPerSecond: 1, keyBurst: 2, perIpPerSecond: 1, ipBurst: 1 });
+    const limits = new WriteLimits({ perKeyPerSecond: 1, keyBurst: 2, perIpPerSecond: 1, ipBurst: 1, shareEveryMs: 0 });
     limits.check('key-1', '10.0.0.1', 0);
     limits.check('key-1', '10.0.0.2', 0);
     let thrown: unknown;
@@ -92,7 +92,37 @@ describe('write limits', () => {
   });
 
   it('is off at a rate of 0', () => {
-    const limits = new WriteLimits({ perKeyPerSecond: 0, keyBurst: 1, perIpPerSecond: 0, ipBurst: 1 });
+    const limits = new WriteLimits({ perKeyPerSecond: 0, keyBurst: 1, perIpPerSecond: 0, ipBurst: 1, shareEveryMs: 250 });
     for (let i = 0; i < 100; i++) limits.check(i % 2 ? 'k' : undefined, '10.0.0.1', 0);
+    expect(limits.takeUsage()).toEqual({ keys: [], addresses: [] });
+  });
+
+  it('records what it granted per bucket for the other gateways, and forgets it once reported', () => {
+    const limits = new WriteLimits({ perKeyPerSecond: 10, keyBurst: 10, perIpPerSecond: 10, ipBurst: 10, shareEveryMs: 250 });
+    for (let i = 0; i < 3; i++) limits.check('key-1', '10.0.0.1', 0);
+    limits.check(undefined, '10.0.0.9', 0);
+    expect(limits.takeUsage()).toEqual({ keys: [['key-1', 3]], addresses: [['10.0.0.9', 1]] });
+    expect(limits.takeUsage()).toEqual({ keys: [], addresses: [] });
+    // A refused write is not a grant.
+    for (let i = 0; i < 20; i++) codeOf(() => limits.check('key-2', '10.0.0.1', 0));
+    expect(limits.takeUsage().keys).toEqual([['key-2', 10]]);
+  });
+
+  it('is charged what other gateways granted: the rate holds for the cluster, with at most one burst of debt', () => {
+    const limits = new WriteLimits({ perKeyPerSecond: 10, keyBurst: 10, perIpPerSecond: 10, ipBurst: 10, shareEveryMs: 250 });
+    limits.charge({ keys: [['key-1', 9]], addresses: [['10.0.0.1', 1_000]] }, 0);
+    expect(codeOf(() => limits.check('key-1', '10.0.0.1', 0))).toBeUndefined();
+    expect(codeOf(() => limits.check('key-1', '10.0.0.1', 0))).toBe(ErrorCodes.RATE_LIMITED);
+    // 1,000 granted elsewhere leaves a debt of one burst (10), not 990: refilled past zero after ~1.1 s.
+    expect(codeOf(() => limits.check(undefined, '10.0.0.1', 1_000))).toBe(ErrorCodes.RATE_LIMITED);
+    expect(codeOf(() => limits.check(undefined, '10.0.0.1', 1_100))).toBeUndefined();
+  });
+
+  it('never reports more buckets than a report may carry', () => {
+    const limits = new WriteLimits({ perKeyPerSecond: 0, keyBurst: 1, perIpPerSecond: 10, ipBurst: 10, shareEveryMs: 250 });
+    for (let i = 0; i < MAX_USAGE_ENTRIES + 50; i++) limits.check(undefined, `10.1.${i >> 8}.${i & 255}`, 0);
+    const usage = limits.takeUsage();
+    expect(usage.addresses).toHaveLength(MAX_USAGE_ENTRIES);
+    expect(new Validator(WriteLimitUsage).is({ gateway: 'gw-1', ...usage })).toBe(true);
   });
 });

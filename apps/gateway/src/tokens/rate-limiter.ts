@@ -16,6 +16,25 @@ export class RateLimiter {
   ) {}
 
   take(key: string, now: number): Take {
+    const b = this.refilled(key, now);
+    if (b.tokens >= 1) {
+      b.tokens -= 1;
+      return { ok: true };
+    }
+    return { ok: false, retryAfterMs: Math.ceil(((1 - b.tokens) / this.perSecond) * 1000) };
+  }
+
+  /**
+   * Takes `count` tokens granted elsewhere (by another gateway) from `key`'s bucket, into debt of at
+   * most one burst: this instance then grants nothing until the bucket has refilled past zero, so the
+   * rate holds for all instances together.
+   */
+  charge(key: string, count: number, now: number): void {
+    const b = this.refilled(key, now);
+    b.tokens = Math.max(-this.burst, b.tokens - count);
+  }
+
+  private refilled(key: string, now: number): { tokens: number; at: number } {
     let b = this.buckets.get(key);
     if (!b) {
       if (this.buckets.size >= this.maxKeys) this.prune(now);
@@ -23,13 +42,9 @@ export class RateLimiter {
       b = { tokens: this.burst, at: now };
       this.buckets.set(key, b);
     }
-    b.tokens = Math.min(this.burst, b.tokens + ((now - b.at) / 1000) * this.perSecond);
-    b.at = now;
-    if (b.tokens >= 1) {
-      b.tokens -= 1;
-      return { ok: true };
-    }
-    return { ok: false, retryAfterMs: Math.ceil(((1 - b.tokens) / this.perSecond) * 1000) };
+    b.tokens = Math.min(this.burst, b.tokens + (Math.max(0, now - b.at) / 1000) * this.perSecond);
+    b.at = Math.max(b.at, now);
+    return b;
   }
 
   /** Drops buckets that have refilled completely (they carry no state). */

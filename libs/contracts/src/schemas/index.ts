@@ -9,3 +9,4 @@ export * from './predictions';
 export * from './metadata';
 export * from './agent';
 export * from './events';
+export * from './rate-limits';
