@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import { eventually, uniqueName } from '@foresight/testing';
 import { Client } from 'pg';
 import type { LocalStack } from '../../scripts/local-stack';
-import { errorCode, startTestStack } from './support';
+import { subjects } from '@foresight/contracts';
+import { decode } from '@foresight/messaging';
+import { errorCode, natsAs, startTestStack } from './support';
 
 /**
  * The gateway as a browser and the open internet meet it, on real processes: security headers, the
@@ -245,5 +247,51 @@ describe('browser-safe gateway (gateway, metadata, shard, token as processes)', 
     } finally {
       await db.end();
     }
-  });
+
+    // JetStream keeps the published events on disk: there too the values are sealed, the rest readable.
+    const nc = await natsAs(stack, { role: 'operator' });
+    try {
+      const jsm = await nc.jetstreamManager();
+      const stream = subjects(stack.namespace).sessionStream;
+      const mine: { data: Uint8Array; event: { type: string; data: Record<string, unknown> } }[] = [];
+      await eventually(
+        async () => {
+          mine.length = 0;
+          const { state } = await jsm.streams.info(stream);
+          for (let seq = state.first_seq; seq <= state.last_seq; seq++) {
+            const m = await jsm.streams.getMessage(stream, { seq }).catch(() => undefined);
+            if (m?.header.get('Fs-Session-Id') === id) mine.push({ data: m.data, event: decode(m.data) });
+          }
+          return mine.length >= 2 ? true : undefined;
+        },
+        15_000,
+        "the session's events on the stream",
+      );
+      expect(mine.map((m) => [m.event.type, m.event.data.sealed])).toEqual([
+        ['session.created', true],
+        ['session.variable_set', true],
+      ]);
+      expect(mine.some((m) => Buffer.from(m.data).includes(secret))).toBe(false);
+      expect(JSON.stringify(mine.map((m) => m.event))).toContain('open');
+    } finally {
+      await nc.drain();
+    }
+
+    // Another gateway's edge cache, which follows the events, never serves a sealed value.
+    const read = async () => (await call(proxied, 'GET', `/v1/sessions/${id}/vars/auth/email`, { key: key() })).body.value;
+    expect(await read()).toBe(secret);
+    const next = `${secret}-2`;
+    expect((await call(stack.gatewayUrl, 'PUT', `/v1/sessions/${id}/vars/auth/email`, { key: key(), body: { value: next } })).status).toBe(200);
+    const seen: unknown[] = [];
+    await eventually(
+      async () => {
+        seen.push(await read());
+        return seen.at(-1) === next ? true : undefined;
+      },
+      10_000,
+      'the new value through the other gateway',
+    );
+    // Until then only the old value: never the sealed form the event carried.
+    expect(seen.filter((v) => v !== secret && v !== next)).toEqual([]);
+  }, 60_000);
 });

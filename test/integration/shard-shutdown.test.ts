@@ -1,5 +1,5 @@
 import { loadConfig } from '@foresight/config';
-import { createPool, EventStore } from '@foresight/persistence';
+import { createPool, EventStore, SensitiveValues } from '@foresight/persistence';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
 import { connect, type NatsConnection } from 'nats';
 import type { Pool } from 'pg';
@@ -36,7 +36,15 @@ describe('shard background services at shutdown (no Nest)', () => {
       if (++sweeps === 1) await held;
       return read(...args);
     };
-    const publisher = new EventPublisherService({ nc, config, logger: quietLogger, metrics: new Registry(), store, membership: { ownedShards: () => [0, 1] } });
+    const publisher = new EventPublisherService({
+      nc,
+      config,
+      logger: quietLogger,
+      metrics: new Registry(),
+      store,
+      values: new SensitiveValues({ sensitiveGroups: [], keys: [] }),
+      membership: { ownedShards: () => [0, 1] },
+    });
     await publisher.start();
     await eventually(() => (sweeps === 1 ? true : undefined), 5000, 'a sweep in progress');
     await publisher.flush();

@@ -61,9 +61,10 @@ export class ShardRuntime {
   constructor(private readonly deps: ShardRuntimeDeps) {
     const { config, pool, nc, logger, clock, metrics } = deps;
     this.events = new ShardEventBus(logger);
-    this.store = new EventStore(pool, config.cluster.nodeId, config.store.maxBatch, new SensitiveValues(config.session.encryption));
+    const values = new SensitiveValues(config.session.encryption);
+    this.store = new EventStore(pool, config.cluster.nodeId, config.store.maxBatch, values);
     this.membership = new MembershipService({ nc, config, logger, clock, metrics, events: this.events });
-    this.publisher = new EventPublisherService({ nc, config, logger, metrics, store: this.store, membership: this.membership });
+    this.publisher = new EventPublisherService({ nc, config, logger, metrics, store: this.store, values, membership: this.membership });
     this.index = new SessionIndexRepository(pool);
     this.sessions = new SessionsService({
       store: this.store,

@@ -20,6 +20,15 @@ export interface RequestStamp {
   readonly requestDigest?: number;
 }
 
+/**
+ * Present on a published event whose values of sensitive groups are sealed: each such value is
+ * `{ "$sealed": "<base64>" }`, the AES-256-GCM sealed value as stored in Postgres, which only holders
+ * of the data keys can open. Absent on events without sensitive values, and in the event log itself.
+ */
+export interface SealStamp {
+  readonly sealed?: true;
+}
+
 export type SessionCreatedV1 = Envelope<
   'session.created',
   1,
@@ -29,7 +38,8 @@ export type SessionCreatedV1 = Envelope<
     readonly idleTimeoutMs: number;
     readonly absoluteExpiresAt: string;
     readonly groups: GroupsState;
-  } & RequestStamp
+  } & RequestStamp &
+    SealStamp
 >;
 
 export type SessionVariableSetV1 = Envelope<
@@ -41,7 +51,8 @@ export type SessionVariableSetV1 = Envelope<
     readonly value: JsonValue;
     /** How the new value was produced; a patch stores the merged result so replay needs no patch logic. */
     readonly via: 'put' | 'patch';
-  } & RequestStamp
+  } & RequestStamp &
+    SealStamp
 >;
 
 export type SessionVariableDeletedV1 = Envelope<'session.variable_deleted', 1, { readonly group: string; readonly name: string } & RequestStamp>;

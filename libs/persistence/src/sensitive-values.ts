@@ -56,6 +56,35 @@ export class SensitiveValues {
     return event.data;
   }
 
+  /**
+   * `event` as published on the bus: the values of sensitive groups sealed as in Postgres, each
+   * carried as `{ "$sealed": base64 }` (JSON-shaped, so every subscriber still decodes the event) and
+   * the data stamped `sealed: true`. JetStream keeps events on disk: without this, the stream would
+   * hold in clear what the event log encrypts. Events without sensitive values are returned as they are.
+   */
+  sealForBus(event: SessionEvent): SessionEvent {
+    if (!this.enabled) return event;
+    const wrap = (group: string, name: string, value: unknown) => ({ $sealed: this.seal(event.sessionId, group, name, value).toString('base64') });
+    if (event.type === 'session.variable_set' && this.sensitive.has(event.data.group)) {
+      return { ...event, data: { ...event.data, value: wrap(event.data.group, event.data.name, event.data.value), sealed: true } };
+    }
+    if (
+      event.type === 'session.created' &&
+      Object.keys(event.data.groups).some((g) => this.sensitive.has(g) && Object.keys(event.data.groups[g]!).length > 0)
+    ) {
+      const groups = mapGroups(event.data.groups as Groups, (group, name, value) => (this.sensitive.has(group) ? wrap(group, name, value) : value));
+      return { ...event, data: { ...event.data, groups: groups as typeof event.data.groups, sealed: true } };
+    }
+    return event;
+  }
+
+  /** A value sealed by {@link sealForBus}, opened (for a subscriber that holds the data keys). */
+  openFromBus(sessionId: string, group: string, name: string, value: unknown): unknown {
+    const sealed = (value as { $sealed?: unknown } | null)?.$sealed;
+    if (typeof sealed !== 'string') throw new Error(`the value of ${group}/${name} is not a sealed value`);
+    return this.open(sessionId, group, name, Buffer.from(sealed, 'base64'));
+  }
+
   /** Stored event data with every sealed value opened. */
   openEventData(sessionId: string, type: string, data: unknown): unknown {
     const d = data as { group?: string; name?: string; value?: unknown; groups?: Groups };

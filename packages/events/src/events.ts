@@ -27,6 +27,14 @@ interface RequestStamp {
   readonly requestDigest?: number;
 }
 
+/**
+ * Set when the values of the cluster's sensitive groups in this event are sealed: each such value is
+ * `{ "$sealed": "<base64>" }` (AES-256-GCM under the cluster's data keys), not the value itself.
+ */
+interface SealStamp {
+  readonly sealed?: true;
+}
+
 export type SessionCreatedV1 = Envelope<
   'session.created',
   1,
@@ -36,12 +44,13 @@ export type SessionCreatedV1 = Envelope<
     readonly idleTimeoutMs: number;
     readonly absoluteExpiresAt: string;
     readonly groups: GroupsState;
-  } & RequestStamp
+  } & RequestStamp &
+    SealStamp
 >;
 export type SessionVariableSetV1 = Envelope<
   'session.variable_set',
   1,
-  { readonly group: string; readonly name: string; readonly value: JsonValue; readonly via: 'put' | 'patch' } & RequestStamp
+  { readonly group: string; readonly name: string; readonly value: JsonValue; readonly via: 'put' | 'patch' } & RequestStamp & SealStamp
 >;
 export type SessionVariableDeletedV1 = Envelope<'session.variable_deleted', 1, { readonly group: string; readonly name: string } & RequestStamp>;
 export type SessionEndedV1 = Envelope<'session.ended', 1, { readonly reason: 'client' | 'idle' | 'absolute' } & RequestStamp>;

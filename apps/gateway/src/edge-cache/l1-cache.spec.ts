@@ -29,6 +29,19 @@ describe('L1Cache', () => {
     expect(c.get('s', 'cart/a', 3)).toBeUndefined();
   });
 
+  it('never serves a sealed value: an event carrying one drops the session, whose next read goes to the owner', () => {
+    const c = new L1Cache(1000, 10);
+    c.fill('s', 'cart/a', 1, 3, 0);
+    c.apply({
+      type: 'session.variable_set',
+      sessionId: 's',
+      streamVersion: 4,
+      data: { group: 'auth', name: 'email', value: { $sealed: 'AQJr' }, sealed: true },
+    });
+    expect(c.get('s', 'cart/a', 1)).toBeUndefined();
+    expect(c.get('s', 'auth/email', 1)).toBeUndefined();
+  });
+
   it('keeps other variables when one changes, and removes deleted ones', () => {
     const c = new L1Cache(1000, 10);
     c.fill('s', 'cart/a', 1, 3, 0);

@@ -5,7 +5,7 @@ export interface EdgeEvent {
   readonly type: string;
   readonly sessionId: string;
   readonly streamVersion: number;
-  readonly data: { readonly group?: string; readonly name?: string; readonly value?: JsonValue };
+  readonly data: { readonly group?: string; readonly name?: string; readonly value?: JsonValue; readonly sealed?: boolean };
 }
 
 interface Entry {
@@ -72,7 +72,8 @@ export class L1Cache {
   apply(event: EdgeEvent): void {
     const e = this.entries.get(event.sessionId);
     if (!e || event.streamVersion <= e.version) return;
-    if (event.streamVersion !== e.version + 1 || event.type === 'session.ended') {
+    // A sealed value (sensitive group) cannot be read here: the next read goes to the owner.
+    if (event.streamVersion !== e.version + 1 || event.type === 'session.ended' || event.data.sealed === true) {
       this.entries.delete(event.sessionId);
       return;
     }

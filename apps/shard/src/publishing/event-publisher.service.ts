@@ -2,7 +2,7 @@ import { streamDeclarations, subjects, type SessionEvent, type Subjects } from '
 import type { ForesightConfig } from '@foresight/config';
 import { publishEvent, useStream } from '@foresight/messaging';
 import { counter, type Logger } from '@foresight/observability';
-import type { EventStore } from '@foresight/persistence';
+import type { EventStore, SensitiveValues } from '@foresight/persistence';
 import { sleep } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
@@ -17,6 +17,8 @@ export interface EventPublisherDeps {
   readonly logger: Logger;
   readonly metrics: Registry;
   readonly store: EventStore;
+  /** Seals the values of sensitive groups before they reach the stream (JetStream keeps them on disk). */
+  readonly values: SensitiveValues;
   /** Whose outbox rows to sweep: the shards this node owns. */
   readonly membership: Pick<MembershipService, 'ownedShards'>;
 }
@@ -40,8 +42,10 @@ export class EventPublisherService {
   private readonly logger: Logger;
   private readonly store: EventStore;
   private readonly membership: Pick<MembershipService, 'ownedShards'>;
+  private readonly values: SensitiveValues;
 
-  constructor({ nc, config, logger, metrics, store, membership }: EventPublisherDeps) {
+  constructor({ nc, config, logger, metrics, store, values, membership }: EventPublisherDeps) {
+    this.values = values;
     this.nc = nc;
     this.config = config;
     this.logger = logger;
@@ -75,7 +79,8 @@ export class EventPublisherService {
 
   private async send(event: PublishedSessionEvent, path: 'direct' | 'sweep'): Promise<boolean> {
     try {
-      await publishEvent(this.nc.jetstream(), this.subjects.sessionEvent(event.type), event);
+      // Sealing keeps the envelope's other fields (stream version, position) as they are.
+      await publishEvent(this.nc.jetstream(), this.subjects.sessionEvent(event.type), this.values.sealForBus(event));
       this.published.inc({ path });
       this.done.push(event.position);
       this.flushTimer ??= setTimeout(() => void this.flushDone(), 50);

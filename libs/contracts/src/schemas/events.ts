@@ -17,6 +17,12 @@ const RequestDigest = Type.Optional(
   Type.Integer({ description: 'Digest of the request that decided the event, when it carried a request id (absent in older events)' }),
 );
 const NullableUser = Type.Union([UserId, Type.Null()]);
+const Sealed = Type.Optional(
+  Type.Literal(true, {
+    description:
+      'The values of sensitive groups in this event are sealed: each is {"$sealed": "<base64>"}, AES-256-GCM under the cluster\'s data keys (absent when no value is)',
+  }),
+);
 
 /** The fields every event carries around its `data` (see `Envelope`). */
 export function EventEnvelopeSchema<TType extends string, TVersion extends number, TData extends TSchema>(type: TType, version: TVersion, data: TData) {
@@ -42,6 +48,7 @@ export const SessionCreatedV1Data = Type.Object({
   absoluteExpiresAt: Instant,
   groups: Groups,
   requestDigest: RequestDigest,
+  sealed: Sealed,
 });
 export const SessionVariableSetV1Data = Type.Object({
   group: GroupName,
@@ -49,6 +56,7 @@ export const SessionVariableSetV1Data = Type.Object({
   value: JsonValueSchema(),
   via: Type.Union([Type.Literal('put'), Type.Literal('patch')], { description: 'How the value was produced; a patch carries the merged result' }),
   requestDigest: RequestDigest,
+  sealed: Sealed,
 });
 export const SessionVariableDeletedV1Data = Type.Object({ group: GroupName, name: VariableName, requestDigest: RequestDigest });
 export const SessionEndedV1Data = Type.Object({
