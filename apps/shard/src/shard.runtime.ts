@@ -92,6 +92,7 @@ export class ShardRuntime {
       nc,
       endpoints: shardEndpoints(config.nats.namespace, config.cluster.nodeId),
       logger,
+      delayMs: config.cluster.chaosDelayMs,
       onRequest: (endpoint, op, ms, ok) => {
         if (endpoint === ShardEndpoint.node) latency.observe({ op, ok: String(ok) }, ms / 1000);
       },

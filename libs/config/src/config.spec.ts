@@ -25,6 +25,14 @@ describe('loadConfig', () => {
     expect(() => loadConfig('gateway', { NODE_ENV: 'production' })).toThrow(/DATABASE_URL is required/);
   });
 
+  it('takes the chaos delay outside production only, and has it off by default', () => {
+    expect(loadConfig('shard', {}).cluster.chaosDelayMs).toBe(0);
+    expect(loadConfig('shard', { FORESIGHT_CHAOS_DELAY_MS: '250' }).cluster.chaosDelayMs).toBe(250);
+    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/foresight', SESSION_ID_SECRET: 's'.repeat(32), SESSION_ENCRYPTION_KEY: 'e'.repeat(32) };
+    expect(() => loadConfig('shard', { ...production, FORESIGHT_CHAOS_DELAY_MS: '250' })).toThrow(/FORESIGHT_CHAOS_DELAY_MS .* unset it in production/);
+    expect(loadConfig('shard', { ...production, FORESIGHT_CHAOS_DELAY_MS: '0' }).cluster.chaosDelayMs).toBe(0);
+  });
+
   it('requires the session id secret in production only of the services that issue or check session ids', () => {
     const base = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/foresight', FORESIGHT_API_KEYS: 'k', TOKEN_ENCRYPTION_KEY: 'e'.repeat(32) };
     for (const service of ['gateway', 'shard', 'prediction', 'token'] as const) {

@@ -57,6 +57,8 @@ export interface ForesightConfig {
     /** Bounded-load factor c: no node gets more than ceil(c · shards / nodes) shards. */
     readonly loadFactor: number;
     readonly rebalanceMs: number;
+    /** Fault injection for the chaos suite: a shard node waits this long before every request it serves (0: off; refused in production). */
+    readonly chaosDelayMs: number;
   };
   readonly session: {
     readonly groups: readonly string[];
@@ -170,6 +172,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       leaseMs: r.int('LEASE_MS', 3000, 200, 600_000),
       loadFactor: r.number('LOAD_FACTOR', 1.25, 1, 10),
       rebalanceMs: r.int('REBALANCE_MS', 250, 20, 60_000),
+      chaosDelayMs: r.int('FORESIGHT_CHAOS_DELAY_MS', 0, 0, 60_000),
     },
     session: {
       groups,
@@ -227,6 +230,10 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   };
   if (SESSION_ID_USERS.includes(service)) r.check(config.session.idSecret.length >= 32, 'SESSION_ID_SECRET must be at least 32 characters');
   r.check(config.cluster.leaseMs > 2 * config.cluster.heartbeatMs, 'LEASE_MS must be more than twice HEARTBEAT_MS');
+  r.check(
+    !production || config.cluster.chaosDelayMs === 0,
+    'FORESIGHT_CHAOS_DELAY_MS slows every request on purpose (the chaos suite sets it): unset it in production',
+  );
   r.check(/^[A-Za-z0-9_-]+$/.test(config.cluster.nodeId), 'NODE_ID may contain only letters, digits, "_" and "-"');
   r.check(config.session.groups.length > 0, 'SESSION_GROUPS must name at least one group');
   r.check(

@@ -32,6 +32,8 @@ export interface RpcTransportOptions {
   readonly logger: RpcLogger;
   /** Latency and outcome of every request, for metrics. */
   readonly onRequest?: (endpoint: string, op: string, ms: number, ok: boolean) => void;
+  /** Waited before every handler runs: a fault the chaos suite injects (a slow node); absent in normal runs. */
+  readonly delayMs?: number;
 }
 
 /** The pattern string of an op on an endpoint: what {@link RpcOp} registers and the transport looks up. */
@@ -118,7 +120,9 @@ export class ForesightRpcTransport extends Server implements CustomTransportStra
     const handlers: Record<string, RpcHandler> = Object.create(null) as Record<string, RpcHandler>;
     for (const [pattern, handler] of this.getHandlers()) {
       if (!pattern.startsWith(prefix)) continue;
+      const delayMs = this.options.delayMs ?? 0;
       handlers[pattern.slice(prefix.length)] = async (request, meta) => {
+        if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
         const out: unknown = await handler(request, new RpcContext([meta]));
         return isObservable(out) ? lastValueFrom(out as Observable<unknown>) : out;
       };
