@@ -206,13 +206,14 @@ export function checkHistory(writes: readonly WriteOp[], reads: readonly ReadOp[
 
 /**
  * How long after `faultMs` the registers in `keys` were written again: the earliest and the latest,
- * over those registers, of the first acknowledgement after `faultMs`, and how many never were.
+ * over those registers, of the first acknowledgement of a write issued after `faultMs` (one in flight
+ * at the fault may have been answered by the old owner just before it died), and how many never were.
  * Only writes count: they need the owner and Postgres, where a read may be answered from memory.
  */
 export function recoveryAfter(writes: readonly WriteOp[], faultMs: number, keys: ReadonlySet<string>): { firstMs: number | null; allMs: number | null; never: number } {
   const firstAck = new Map<string, number>();
   for (const w of writes) {
-    if (!w.ok || w.endMs <= faultMs || !keys.has(w.key)) continue;
+    if (!w.ok || w.startMs < faultMs || !keys.has(w.key)) continue;
     const t = w.endMs - faultMs;
     const known = firstAck.get(w.key);
     if (known === undefined || t < known) firstAck.set(w.key, t);

@@ -1,0 +1,76 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { startLocalStack, type LocalStack, type ServiceProcess } from '../../scripts/local-stack';
+
+/**
+ * The cluster under test: a local stack with 3 shard nodes, 2 metadata instances (only the
+ * advisory-lock holder rebalances) and 2 gateways, each a real process, logs in a temporary folder.
+ */
+export interface ChaosCluster {
+  readonly stack: LocalStack;
+  readonly logDir: string;
+  /** The gateways' base URLs: fixed for the whole run (a restarted gateway keeps its port). */
+  readonly gatewayUrls: readonly string[];
+  /** Live services of one app, by name. */
+  live(app: ServiceProcess['app']): ServiceProcess[];
+  /** A fresh service name, never used before in this run (`shard-7`, `metadata-3`). */
+  freshName(app: 'shard' | 'metadata'): string;
+  /** The metadata instance that currently holds the rebalancing lock, if one says so. */
+  metadataLeader(): Promise<ServiceProcess | undefined>;
+  /** Resumes every stopped process: a SIGSTOPped service would never hear the SIGTERM of a shutdown. */
+  resumeAll(): void;
+  stop(): Promise<void>;
+}
+
+export const SHARD_NODES = 3;
+
+export async function startChaosCluster(options: { leaseMs?: number; heartbeatMs?: number } = {}): Promise<ChaosCluster> {
+  const logDir = mkdtempSync(join(tmpdir(), 'foresight-chaos-logs-'));
+  const stack = await startLocalStack({
+    shardNodes: SHARD_NODES,
+    quiet: true,
+    logs: logDir,
+    env: {
+      LOG_LEVEL: 'warn',
+      REBALANCE_MS: '100',
+      ...(options.leaseMs ? { LEASE_MS: String(options.leaseMs) } : {}),
+      ...(options.heartbeatMs ? { HEARTBEAT_MS: String(options.heartbeatMs) } : {}),
+    },
+  });
+  const counters = { shard: SHARD_NODES, metadata: 1 };
+  const cluster: ChaosCluster = {
+    stack,
+    logDir,
+    gatewayUrls: [],
+    live: (app) => [...stack.services.values()].filter((s) => s.app === app && s.child.exitCode === null && s.child.signalCode === null),
+    freshName: (app) => `${app}-${++counters[app]}`,
+    async metadataLeader() {
+      for (const s of cluster.live('metadata')) {
+        try {
+          const text = await (await fetch(`${s.httpUrl}/metrics`, { signal: AbortSignal.timeout(2000) })).text();
+          if (/^foresight_metadata_leader(\{[^}]*\})? 1$/m.test(text)) return s;
+        } catch {
+          /* not answering: not the leader we can kill */
+        }
+      }
+      return undefined;
+    },
+    resumeAll() {
+      for (const s of stack.services.values()) if (s.child.exitCode === null && s.child.signalCode === null) s.child.kill('SIGCONT');
+    },
+    async stop() {
+      cluster.resumeAll();
+      await stack.stop();
+    },
+  };
+  try {
+    await stack.startService('metadata', cluster.freshName('metadata'));
+    const second = await stack.startService('gateway', 'gateway-2');
+    (cluster as { gatewayUrls: readonly string[] }).gatewayUrls = [stack.gatewayUrl, second.httpUrl];
+  } catch (error) {
+    await stack.stop();
+    throw error;
+  }
+  return cluster;
+}
