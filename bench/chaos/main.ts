@@ -16,6 +16,7 @@ import { now, Workload, type Register } from './workload';
  */
 const OUTAGE_MS = 10_000;
 const DELAY_MS = 200;
+const RECOVERY_CAP_MS = 60_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (msg: string) => process.stderr.write(`[chaos] ${msg}\n`);
 
@@ -50,6 +51,10 @@ async function run(args: ChaosArgs, cluster: ChaosCluster, results: RoundResult[
       const injected = await fault.inject(ctx);
       await fault.heal(ctx, injected);
       const healedMs = now() - injected.faultAtMs;
+      // Keep the load on until every disturbed register has been written again (or a minute has
+      // passed), so the time to be served again is measured, not cut short by the end of the round.
+      const servedBy = Date.now() + RECOVERY_CAP_MS;
+      while (recoveryAfter(workload.writes, injected.faultAtMs, injected.affected).never > 0 && Date.now() < servedBy) await sleep(100);
       await sleep(args.seconds * 1000);
       await workload.stop();
       const finals = await workload.finalReads();
