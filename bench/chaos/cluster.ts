@@ -1,6 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Client } from 'pg';
 import { startLocalStack, type LocalStack, type ServiceProcess } from '../../scripts/local-stack';
 
 /**
@@ -16,6 +17,8 @@ export interface ChaosCluster {
   live(app: ServiceProcess['app']): ServiceProcess[];
   /** A fresh service name, never used before in this run (`shard-7`, `metadata-3`). */
   freshName(app: 'shard' | 'metadata'): string;
+  /** The nodes that own at least one shard, as Postgres (the judge of ownership) says. */
+  shardOwners(): Promise<Set<string>>;
   /** The metadata instance that currently holds the rebalancing lock, if one says so. */
   metadataLeader(): Promise<ServiceProcess | undefined>;
   /** Resumes every stopped process: a SIGSTOPped service would never hear the SIGTERM of a shutdown. */
@@ -45,6 +48,16 @@ export async function startChaosCluster(options: { leaseMs?: number; heartbeatMs
     gatewayUrls: [],
     live: (app) => [...stack.services.values()].filter((s) => s.app === app && s.child.exitCode === null && s.child.signalCode === null),
     freshName: (app) => `${app}-${++counters[app]}`,
+    async shardOwners() {
+      const db = new Client({ connectionString: stack.databaseUrl });
+      await db.connect();
+      try {
+        const r = await db.query<{ owner_node: string }>('SELECT DISTINCT owner_node FROM shards WHERE owner_node IS NOT NULL');
+        return new Set(r.rows.map((row) => row.owner_node));
+      } finally {
+        await db.end();
+      }
+    },
     async metadataLeader() {
       for (const s of cluster.live('metadata')) {
         try {

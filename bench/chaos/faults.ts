@@ -54,9 +54,9 @@ async function fullShardSet(ctx: FaultContext, size: number): Promise<void> {
   try {
     await cluster.stack.waitForAssignment(names, { exact: true, timeoutMs: 30_000 });
   } catch {
-    // A node that stays without shards (e.g. it lost its lease while frozen and gave up) is replaced.
-    const idle = names.filter((n) => n !== names[0]);
-    for (const n of idle) await cluster.stack.kill(n, 'SIGKILL');
+    // A node still without shards (e.g. it lost its lease while frozen and never came back) is replaced.
+    const owning = await cluster.shardOwners();
+    for (const n of names.filter((name) => !owning.has(name))) await cluster.stack.kill(n, 'SIGKILL');
     while (cluster.live('shard').length < size) await cluster.stack.startService('shard', cluster.freshName('shard'));
     await cluster.stack.waitForAssignment(
       cluster.live('shard').map((s) => s.name),

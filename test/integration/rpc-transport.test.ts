@@ -5,7 +5,7 @@ import { Ctx, Payload } from '@nestjs/microservices';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { ErrorCodes, ForesightError } from '@foresight/contracts';
 import { callRpc } from '@foresight/messaging';
-import { connectRpcTransport, ForesightRpcTransport, RpcContext, RpcController, RpcOp } from '@foresight/platform';
+import { connectRpcTransport, ForesightRpcTransport, RpcContext, RpcController, RpcOp, serveRpcControllers } from '@foresight/platform';
 import { testInfra, uniqueName } from '@foresight/testing';
 import { connect, type NatsConnection } from 'nats';
 import { map, type Observable } from 'rxjs';
@@ -128,5 +128,33 @@ describe('ForesightRpcTransport: Nest @RpcOp handlers over the MessagePack reque
     await expect(call(echo, 'say', {})).rejects.toMatchObject({ code: ErrorCodes.UNAVAILABLE });
     transport.open();
     await expect(call(echo, 'say', { b: 2 })).resolves.toMatchObject({ body: { b: 2 } });
+  });
+});
+
+describe('ForesightRpcTransport with the chaos delay (a slow node, injected by the chaos suite)', () => {
+  it('waits at least delayMs before every handler it serves', async () => {
+    const nc = await connect({ servers: testInfra().natsUrl });
+    const subject = `${uniqueName('rpc-slow')}.rpc.echo`;
+    const handled: number[] = [];
+    const slow = new ForesightRpcTransport({
+      nc,
+      logger: quiet,
+      endpoints: { echo: { subject } },
+      delayMs: 300,
+      onRequest: (_endpoint, _op, ms) => handled.push(ms),
+    });
+    const service = await serveRpcControllers(slow, [EchoController], []);
+    try {
+      slow.open();
+      const started = Date.now();
+      await expect(callRpc(nc, subject, 'say', { a: 1 }, { timeoutMs: 5000 })).resolves.toMatchObject({ body: { a: 1 } });
+      // A lower bound only: the delay is a floor, whatever the machine's load adds.
+      expect(Date.now() - started).toBeGreaterThanOrEqual(300);
+      expect(handled[0]).toBeGreaterThanOrEqual(290);
+    } finally {
+      await slow.close();
+      await service.close();
+      await nc.drain();
+    }
   });
 });
