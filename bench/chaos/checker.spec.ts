@@ -35,6 +35,17 @@ describe('chaos checker: lost writes', () => {
   });
 });
 
+describe('chaos checker: writes carried from an earlier round', () => {
+  it('checks reads and the final value against them without counting them again', () => {
+    const carried: WriteOp = { key: 'a', value: 7, startMs: -1, endMs: -1, ok: true, carried: true };
+    const result = checkHistory([carried, w('a', 8, 0, 10, false, 'SERVICE.UNAVAILABLE')], [r('a', 6, 5, 6)], [final('a', 6)]);
+    expect(result.acknowledgedWrites).toBe(0);
+    expect(result.failedWrites).toBe(1);
+    expect(result.staleReads).toBe(1);
+    expect(result.lostWrites).toBe(1);
+  });
+});
+
 describe('chaos checker: stale reads', () => {
   it('flags a read that returns a value older than one acknowledged before it began', () => {
     const result = checkHistory([w('a', 1, 0, 10), w('a', 2, 10, 20)], [r('a', 1, 25, 30)], [final('a', 2)]);

@@ -46,7 +46,7 @@ export class Workload {
     this.writes = [];
     for (const reg of this.registers) {
       const acked = this.lastAcked.get(reg.key);
-      if (acked !== undefined) this.writes.push({ key: reg.key, value: acked, startMs: startedAt - 1, endMs: startedAt - 1, ok: true });
+      if (acked !== undefined) this.writes.push({ key: reg.key, value: acked, startMs: startedAt - 1, endMs: startedAt - 1, ok: true, carried: true });
     }
     this.reads = [];
     this.running = true;
