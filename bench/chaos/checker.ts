@@ -215,7 +215,11 @@ export function checkHistory(writes: readonly WriteOp[], reads: readonly ReadOp[
  * at the fault may have been answered by the old owner just before it died), and how many never were.
  * Only writes count: they need the owner and Postgres, where a read may be answered from memory.
  */
-export function recoveryAfter(writes: readonly WriteOp[], faultMs: number, keys: ReadonlySet<string>): { firstMs: number | null; allMs: number | null; never: number } {
+export function recoveryAfter(
+  writes: readonly WriteOp[],
+  faultMs: number,
+  keys: ReadonlySet<string>,
+): { firstMs: number | null; allMs: number | null; never: number } {
   const firstAck = new Map<string, number>();
   for (const w of writes) {
     if (!w.ok || w.startMs < faultMs || !keys.has(w.key)) continue;

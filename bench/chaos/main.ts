@@ -74,7 +74,10 @@ async function run(args: ChaosArgs, cluster: ChaosCluster, results: RoundResult[
         longestWaitMs: Math.round(check.longestWaitMs),
       };
       results.push(result);
-      const errors = Object.entries(check.errorsByCode).map(([c, n]) => `${c}×${n}`).join(' ') || 'none';
+      const errors =
+        Object.entries(check.errorsByCode)
+          .map(([c, n]) => `${c}×${n}`)
+          .join(' ') || 'none';
       log(
         `${name} round ${round}: ${injected.target}, ${check.acknowledgedWrites} acked, ${check.lostWrites} lost, ` +
           `${check.staleReads} stale, longest wait ${result.longestWaitMs} ms, all served again after ${result.allServedMs ?? '—'} ms, errors ${errors}`,
@@ -109,14 +112,33 @@ async function main(): Promise<void> {
   }
   const summary = summarise(results);
   if (results.length > 0) {
-    console.table(results.map(({ examples, errorsByCode, ...rest }) => ({ ...rest, errors: Object.entries(errorsByCode).map(([c, n]) => `${c}×${n}`).join(' ') })));
+    console.table(
+      results.map(({ examples: _examples, errorsByCode, ...rest }) => ({
+        ...rest,
+        errors: Object.entries(errorsByCode)
+          .map(([c, n]) => `${c}×${n}`)
+          .join(' '),
+      })),
+    );
     console.table(summary);
   }
   const totalSeconds = Math.round((Date.now() - startedAt) / 1000);
   mkdirSync(dirname(args.json), { recursive: true });
   writeFileSync(
     args.json,
-    JSON.stringify({ measuredAt: new Date().toISOString(), args, loadAverage: loadavg(), totalSeconds, failed: failure ? String(failure) : undefined, summary, rounds: results }, null, 2),
+    JSON.stringify(
+      {
+        measuredAt: new Date().toISOString(),
+        args,
+        loadAverage: loadavg(),
+        totalSeconds,
+        failed: failure ? String(failure) : undefined,
+        summary,
+        rounds: results,
+      },
+      null,
+      2,
+    ),
   );
   log(`wrote ${args.json} (${totalSeconds} s in all)`);
   if (failure) throw failure;

@@ -23,7 +23,17 @@ describe('chaos report: one line per fault', () => {
       round('gateway-kill', 1, { acknowledgedWrites: 7 }),
     ]);
     expect(rows).toEqual([
-      expect.objectContaining({ fault: 'shard-kill', rounds: 2, acknowledgedWrites: 15, lostWrites: 1, staleReads: 2, clientErrors: 4, longestWaitMs: 4500, allServedMaxMs: 3900, firstServedMaxMs: 3000 }),
+      expect.objectContaining({
+        fault: 'shard-kill',
+        rounds: 2,
+        acknowledgedWrites: 15,
+        lostWrites: 1,
+        staleReads: 2,
+        clientErrors: 4,
+        longestWaitMs: 4500,
+        allServedMaxMs: 3900,
+        firstServedMaxMs: 3000,
+      }),
       expect.objectContaining({ fault: 'gateway-kill', rounds: 1, acknowledgedWrites: 7, clientErrors: 0 }),
     ]);
   });

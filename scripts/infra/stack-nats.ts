@@ -41,7 +41,12 @@ export async function startStackNats(options: { url?: string; namespace: string;
   const identityOf = (app: string, name: string): NatsIdentity | undefined =>
     app === 'shard' ? { role: 'shard', nodeId: name } : ROLE_OF_APP[app] ? { role: ROLE_OF_APP[app] } : undefined;
   if (options.url) {
-    return { url: options.url, identityOf, envFor: async () => ({}), login: () => undefined, violations: () => [],
+    return {
+      url: options.url,
+      identityOf,
+      envFor: async () => ({}),
+      login: () => undefined,
+      violations: () => [],
       restart: () => Promise.reject(new Error('this stack uses a nats-server given by URL; it cannot restart it')),
       stop: async () => undefined,
     };

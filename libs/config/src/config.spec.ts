@@ -28,7 +28,12 @@ describe('loadConfig', () => {
   it('takes the chaos delay outside production only, and has it off by default', () => {
     expect(loadConfig('shard', {}).cluster.chaosDelayMs).toBe(0);
     expect(loadConfig('shard', { FORESIGHT_CHAOS_DELAY_MS: '250' }).cluster.chaosDelayMs).toBe(250);
-    const production = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/foresight', SESSION_ID_SECRET: 's'.repeat(32), SESSION_ENCRYPTION_KEY: 'e'.repeat(32) };
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://db/foresight',
+      SESSION_ID_SECRET: 's'.repeat(32),
+      SESSION_ENCRYPTION_KEY: 'e'.repeat(32),
+    };
     expect(() => loadConfig('shard', { ...production, FORESIGHT_CHAOS_DELAY_MS: '250' })).toThrow(/FORESIGHT_CHAOS_DELAY_MS .* unset it in production/);
     expect(loadConfig('shard', { ...production, FORESIGHT_CHAOS_DELAY_MS: '0' }).cluster.chaosDelayMs).toBe(0);
   });
