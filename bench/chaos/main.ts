@@ -90,17 +90,25 @@ async function run(args: ChaosArgs, cluster: ChaosCluster, results: RoundResult[
 async function main(): Promise<void> {
   const args = chaosCli.parseOrExit(process.argv.slice(2));
   const startedAt = Date.now();
-  log(`starting a local cluster (${SHARD_NODES} shard nodes, 2 metadata, 2 gateways)…`);
-  const cluster = await startChaosCluster();
-  log(`service logs in ${cluster.logDir}`);
-  // Ctrl-C or a kill: stop every process this run started before leaving.
+  // Ctrl-C or a kill, even during start-up: stop every process this run started before leaving.
+  let cluster: ChaosCluster | undefined;
+  let signalled = false;
   let stopping: Promise<void> | undefined;
   const shutdown = (signal: NodeJS.Signals) => {
+    if (signalled) return;
+    signalled = true;
     log(`${signal}: stopping the cluster`);
-    stopping ??= cluster.stop().finally(() => process.exit(130));
+    if (cluster) stopping ??= cluster.stop().finally(() => process.exit(130));
   };
-  process.once('SIGINT', shutdown);
-  process.once('SIGTERM', shutdown);
+  process.on('SIGINT', shutdown);
+  process.on('SIGTERM', shutdown);
+  log(`starting a local cluster (${SHARD_NODES} shard nodes, 2 metadata, 2 gateways)…`);
+  cluster = await startChaosCluster();
+  if (signalled) {
+    await cluster.stop();
+    process.exit(130);
+  }
+  log(`service logs in ${cluster.logDir}`);
   const results: RoundResult[] = [];
   let failure: unknown;
   try {
