@@ -75,7 +75,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   };
   writeConfig();
   const args = configFile ? ['-c', configFile] : ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir];
-  const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+  // Its own process group, like Postgres: a Ctrl-C in the terminal reaches only the parent, which stops
+  // the services first (shard nodes announce leaving over NATS), then this server.
+  const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
   if (options.logFile) child.stderr?.pipe(createWriteStream(options.logFile, { flags: 'a' }));
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
