@@ -105,8 +105,7 @@ export class ForesightDriver {
       const state = this.activity.get(sessionId)!;
       const sessionEnd = state.lastAt + this.opts.idleTimeoutMs;
       // A token that outlives the idle timeout never needs a refresh: any new request re-plans it.
-      // Only a request after the expiry needs the refresh; one before it re-plans the session.
-      const p = expiresAt >= sessionEnd ? 0 : this.returns.probabilityReturn(state, now, sessionEnd, this.opts.idleTimeoutMs, expiresAt);
+      const p = expiresAt >= sessionEnd ? 0 : this.returns.probabilityReturn(state, now, sessionEnd, this.opts.idleTimeoutMs);
       return { sessionId, expiresAt, pActiveAfterExpiry: p };
     });
     return planRefreshes({ now, sessions: toPlan, loadForecast, config: c });
