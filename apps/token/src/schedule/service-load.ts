@@ -1,5 +1,6 @@
 import {
   accessTokenLifetime,
+  DEFAULT_MIN_PEAK_UTILISATION,
   DEFAULT_PEAK_RATIO,
   DEFAULT_PEAK_UTILISATION,
   HoltWinters,
@@ -36,6 +37,8 @@ export interface LoadPoint {
 const HISTORY = 360;
 /** Holt-Winters weights of the utilisation series (slow level, seasonal shape). */
 const WEIGHTS = { alpha: 0.1, beta: 0.001, gamma: 0.2 } as const;
+/** Smoothing of the short-term level, the forecast until Holt-Winters has seen two seasons. */
+const LEVEL_ALPHA = 0.2;
 
 /** Reads `process.cpuUsage` and a `monitorEventLoopDelay` histogram, each since the previous call. */
 export function processReader(): { read: () => ProcessReading; stop: () => void } {
@@ -71,6 +74,7 @@ export class ServiceLoad {
   private counts = { issue: 0, client: 0, scheduled: 0 };
   private nextForecast: number | null = null;
   private peak = false;
+  private level: number | null = null;
   /** Access tokens issued longer than the base lifetime. */
   extendedTokens = 0;
 
@@ -81,7 +85,7 @@ export class ServiceLoad {
     now: number,
   ) {
     this.model = new HoltWinters({ ...WEIGHTS, period: Math.max(2, Math.round(seasonMs / bucketMs)) });
-    this.lifetime = { ...ttl, peakRatio: DEFAULT_PEAK_RATIO, peakUtilisation: DEFAULT_PEAK_UTILISATION };
+    this.lifetime = { ...ttl, peakRatio: DEFAULT_PEAK_RATIO, peakUtilisation: DEFAULT_PEAK_UTILISATION, minPeakUtilisation: DEFAULT_MIN_PEAK_UTILISATION };
     this.bucketStart = now;
   }
 
@@ -97,7 +101,9 @@ export class ServiceLoad {
     this.baseline.observe(u);
     const horizon = Math.max(1, Math.ceil(this.lifetime.baseTtlMs / this.bucketMs));
     const forecast = this.model.forecast(horizon);
-    this.peak = peakPredicted(this.model.initialised ? forecast : [u], this.baseline.mean, this.lifetime, true);
+    this.level = this.level === null ? u : LEVEL_ALPHA * u + (1 - LEVEL_ALPHA) * this.level;
+    // Until the seasonal model is initialised, a smoothed level (not one noisy bucket) is the forecast.
+    this.peak = peakPredicted(this.model.initialised ? forecast : [this.level], this.baseline.mean, this.lifetime, true);
     const point: LoadPoint = {
       at: this.bucketStart,
       utilisation: u,

@@ -26,6 +26,9 @@ describe('access-token lifetime under load', () => {
     expect(peakPredicted([0, 0], 0, C)).toBe(false);
     expect(peakPredicted([0.75], 0.6, C, true)).toBe(true);
     expect(peakPredicted([0.75], 0.6, C, false)).toBe(false);
+    // A doubling at a few percent of a core is no peak.
+    expect(peakPredicted([0.04], 0.02, { ...C, minPeakUtilisation: 0.25 }, true)).toBe(false);
+    expect(peakPredicted([0.5], 0.2, { ...C, minPeakUtilisation: 0.25 }, true)).toBe(true);
   });
 
   it('measures utilisation from CPU time and event-loop delay, whichever saturates first', () => {

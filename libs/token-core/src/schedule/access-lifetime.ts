@@ -11,10 +11,16 @@ export interface LifetimeConfig {
   readonly peakRatio: number;
   /** A peak is also predicted when the forecast utilisation reaches this (1 = the service is saturated). */
   readonly peakUtilisation: number;
+  /**
+   * Utilisation below this is never a peak, whatever its ratio to the mean: doubling from 2 % to
+   * 4 % of a core costs nothing worth a longer-lived token. Work counts (not utilisation) ignore it.
+   */
+  readonly minPeakUtilisation?: number;
 }
 
 export const DEFAULT_PEAK_RATIO = 2;
 export const DEFAULT_PEAK_UTILISATION = 0.7;
+export const DEFAULT_MIN_PEAK_UTILISATION = 0.25;
 
 /** One measurement of the token service's own load over an interval. */
 export interface LoadSample {
@@ -69,12 +75,13 @@ export class LoadBaseline {
 export function peakPredicted(
   forecast: readonly number[],
   baselineMean: number,
-  c: Pick<LifetimeConfig, 'peakRatio' | 'peakUtilisation'>,
+  c: Pick<LifetimeConfig, 'peakRatio' | 'peakUtilisation' | 'minPeakUtilisation'>,
   isUtilisation = false,
 ): boolean {
   const top = forecast.reduce((a, b) => Math.max(a, b), 0);
   if (!(top > 0)) return false;
   if (isUtilisation && top >= c.peakUtilisation) return true;
+  if (isUtilisation && top < (c.minPeakUtilisation ?? 0)) return false;
   return baselineMean > 0 && top >= c.peakRatio * baselineMean;
 }
 
