@@ -54,7 +54,12 @@ describe('bench:tokens helpers', () => {
       result('fixed-skew-60s', { refreshes: 100, sustainedPeakRefreshesPerSecond: 1 }),
       result('foresight', { requestsExpiredOrWaited: 1, refreshes: 51, refreshesAfterLastRequest: 13, sustainedPeakRefreshesPerSecond: 0.51 }),
     ]);
-    expect(bad).toMatchObject({ zeroExpiredOrWaited: false, refreshesWithin50Percent: false, sustainedPeakWithin50Percent: false, afterLastWithin25Percent: false });
+    expect(bad).toMatchObject({
+      zeroExpiredOrWaited: false,
+      refreshesWithin50Percent: false,
+      sustainedPeakWithin50Percent: false,
+      afterLastWithin25Percent: false,
+    });
     const none = evaluateTargets([result('fixed-skew-60s', { refreshes: 0, sustainedPeakRefreshesPerSecond: 0 }), result('foresight', { refreshes: 0 })]);
     expect(none).toMatchObject({ refreshRatioVsFixed60: null, sustainedPeakRatioVsFixed60: null, afterLastRequestShare: 0 });
   });

@@ -76,7 +76,8 @@ export const tokensCli = defineCommand({
   ],
   build: (v, fail): BenchArgs => {
     if (v.season !== undefined && v.season < v.bucket) fail(`--season must be at least --bucket (${v.bucket} s), got ${v.season}`);
-    if (v.maxAccessTtl !== undefined && v.maxAccessTtl < v.accessTtl) fail(`--max-access-ttl must be at least --access-ttl (${v.accessTtl} s), got ${v.maxAccessTtl}`);
+    if (v.maxAccessTtl !== undefined && v.maxAccessTtl < v.accessTtl)
+      fail(`--max-access-ttl must be at least --access-ttl (${v.accessTtl} s), got ${v.maxAccessTtl}`);
     return {
       data: v.data,
       out: v.out,

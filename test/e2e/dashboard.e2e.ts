@@ -104,7 +104,8 @@ describe("operators' dashboard (every service a process; the page in headless Ch
 
       // The token panel: the token service's buckets, its lifetime bounds and the scheduler's decisions.
       const tokenPanel = page.locator('[data-testid="token-forecast-summary"]', {
-        hasText: /^Peak predicted: (yes|no)\. Access tokens live 15 min \(up to 30 min in a predicted peak\); \d+ issued longer\. .* ([2-9]|[1-9]\d+) buckets of 0\.50 s\.$/,
+        hasText:
+          /^Peak predicted: (yes|no)\. Access tokens live 15 min \(up to 30 min in a predicted peak\); \d+ issued longer\. .* ([2-9]|[1-9]\d+) buckets of 0\.50 s\.$/,
       });
       await tokenPanel.waitFor({ timeout: 60_000 });
       expect(await page.locator('#chart-token-forecast canvas').count()).toBe(1);

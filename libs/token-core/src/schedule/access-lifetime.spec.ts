@@ -17,7 +17,8 @@ describe('access-token lifetime under load', () => {
 
   it('never exceeds the bound, and a bound at the base turns longer tokens off', () => {
     expect(accessTokenLifetime({ now: 0, peak: true }, { ...C, maxTtlMs: 15 * MIN })).toBe(15 * MIN);
-    for (const idle of [0, 1, 29 * MIN, 31 * MIN, 1e12]) expect(accessTokenLifetime({ now: 0, peak: true, sessionIdleEndsAt: idle }, C)).toBeLessThanOrEqual(30 * MIN);
+    for (const idle of [0, 1, 29 * MIN, 31 * MIN, 1e12])
+      expect(accessTokenLifetime({ now: 0, peak: true, sessionIdleEndsAt: idle }, C)).toBeLessThanOrEqual(30 * MIN);
   });
 
   it('predicts a peak relative to the long-run mean, or at the utilisation bound', () => {

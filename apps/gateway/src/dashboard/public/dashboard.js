@@ -149,7 +149,12 @@
       return;
     }
     const pts = f.points;
-    forecastPlot.setData([pts.map((p) => p.t), pts.map((p) => p.refreshes), pts.map((p) => p.utilisation), pts.map((p) => (isNum(p.forecast) ? p.forecast : null))]);
+    forecastPlot.setData([
+      pts.map((p) => p.t),
+      pts.map((p) => p.refreshes),
+      pts.map((p) => p.utilisation),
+      pts.map((p) => (isNum(p.forecast) ? p.forecast : null)),
+    ]);
     const minutes = (s) => `${num(s / 60, s % 60 === 0 ? 0 : 1)} min`;
     $('token-forecast-summary').textContent =
       `Peak predicted: ${f.peakPredicted ? 'yes' : 'no'}. Access tokens live ${minutes(f.baseTtlSeconds)} (up to ${minutes(f.maxTtlSeconds)} in a predicted peak); ` +
