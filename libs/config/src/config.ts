@@ -91,6 +91,8 @@ export interface ForesightConfig {
     readonly issuer: string;
     readonly audience: string;
     readonly accessTtlMs: number;
+    /** Longest access token issued when a load peak is predicted (= accessTtlMs: never longer). */
+    readonly maxAccessTtlMs: number;
     readonly refreshTtlMs: number;
     readonly familyMaxLifetimeMs: number;
     readonly graceMs: number;
@@ -128,6 +130,14 @@ export class ConfigError extends Error {
  * Builds the configuration from an environment map; throws a ConfigError listing every invalid key.
  * This is the only place in the code base that reads environment variables.
  */
+/**
+ * How long an access token issued under this configuration can live: what a retired signing key
+ * must keep verifying, and how long a revocation must be remembered.
+ */
+export function longestAccessTokenMs(token: Pick<ForesightConfig['token'], 'accessTtlMs' | 'maxAccessTtlMs'>): number {
+  return Math.max(token.accessTtlMs, token.maxAccessTtlMs);
+}
+
 export function loadConfig(service: ServiceName, env: Readonly<Record<string, string | undefined>> = process.env): ForesightConfig {
   const r = new EnvReader(env);
   const environment = r.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
@@ -199,6 +209,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       issuer: r.string('TOKEN_ISSUER', 'foresight'),
       audience: r.string('TOKEN_AUDIENCE', 'foresight-api'),
       accessTtlMs: r.int('TOKEN_ACCESS_TTL_MS', 15 * 60_000, 1000, 86_400_000),
+      maxAccessTtlMs: r.int('TOKEN_MAX_ACCESS_TTL_MS', 30 * 60_000, 1000, 86_400_000),
       refreshTtlMs: r.int('TOKEN_REFRESH_TTL_MS', 14 * 86_400_000, 10_000, 365 * 86_400_000),
       familyMaxLifetimeMs: r.int('TOKEN_FAMILY_MAX_LIFETIME_MS', 30 * 86_400_000, 10_000, 365 * 86_400_000),
       graceMs: r.int('TOKEN_GRACE_MS', 30_000, 0, 3_600_000),
@@ -249,6 +260,10 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   if (service === 'token') r.check(config.token.encryptionKey.length >= 32, 'TOKEN_ENCRYPTION_KEY must be at least 32 characters');
   r.check(config.token.refreshMinSkewMs < config.token.refreshThresholdMs, 'TOKEN_REFRESH_MIN_SKEW_MS must be less than TOKEN_REFRESH_THRESHOLD_MS');
   r.check(config.token.refreshMinSkewMs < config.token.accessTtlMs, 'TOKEN_REFRESH_MIN_SKEW_MS must be less than TOKEN_ACCESS_TTL_MS');
+  r.check(
+    config.token.maxAccessTtlMs >= config.token.accessTtlMs,
+    'TOKEN_MAX_ACCESS_TTL_MS must be at least TOKEN_ACCESS_TTL_MS (set both; equal turns longer tokens in a peak off)',
+  );
   r.check(config.token.loadSeasonMs >= 2 * config.token.schedulerBucketMs, 'TOKEN_LOAD_SEASON_MS must be at least two TOKEN_SCHEDULER_BUCKET_MS');
   if (service === 'gateway') r.check(config.gateway.security.keys.length > 0, 'FORESIGHT_API_KEYS or FORESIGHT_SCOPED_API_KEYS must list at least one key');
   r.check(
