@@ -212,6 +212,31 @@ describe('transport security: TLS everywhere with a local CA', () => {
     await (await attempt({ ca: caPem })).close();
   });
 
+  it('stops a service at startup on a malformed seed or a missing certificate file, naming the variables', async () => {
+    const malformed = `${credentials.login({ role: 'metadata' }).seed.slice(0, -2)}AA`;
+    const child = spawn(process.execPath, [join(ROOT, 'dist', 'apps', 'metadata', 'src', 'main.js')], {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH,
+        NODE_ENV: 'development',
+        NATS_URL: nats.url,
+        NATS_USER: 'metadata',
+        NATS_NKEY_SEED: malformed,
+        NATS_TLS_CA_FILE: join(dir, 'no-such-ca.crt'),
+        DATABASE_URL: databaseUrl,
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout!.on('data', (b: Buffer) => (output += b.toString()));
+    child.stderr!.on('data', (b: Buffer) => (output += b.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+    expect(code).not.toBe(0);
+    expect(output).toMatch(/NATS_NKEY_SEED is not a NATS user nkey seed/);
+    expect(output).toMatch(/NATS_TLS_CA_FILE: cannot read .*no-such-ca\.crt \(ENOENT\)/);
+    expect(output).not.toContain(malformed);
+  }, 30_000);
+
   it('refuses a plaintext Postgres client and one that does not trust the CA', async () => {
     const plain = new Client({ connectionString: databaseUrl, ssl: false });
     await expect(plain.connect()).rejects.toThrow(/no encryption|pg_hba|rejects connection/i);
