@@ -135,7 +135,7 @@ export function readDatabaseSsl(r: EnvReader, url: string): DatabaseSslConfig {
   if (mode === 'require' && r.optional('DATABASE_SSL_CA_FILE') !== undefined)
     r.problems.push('DATABASE_SSL_CA_FILE is set but DATABASE_SSL=require does not check the certificate: use verify-ca or verify-full');
   // The URL's own sslmode would override these settings in the driver: one place only.
-  if (r.optional('DATABASE_SSL') !== undefined && /[?&](sslmode|ssl|sslrootcert|sslcert|sslkey)=/.test(url))
+  if (mode !== 'disable' && /[?&](sslmode|ssl|sslrootcert|sslcert|sslkey)=/.test(url))
     r.problems.push(
       'DATABASE_URL carries SSL parameters (sslmode, sslrootcert...) and DATABASE_SSL is set: configure SSL in one place, the DATABASE_SSL variables',
     );
