@@ -8,7 +8,7 @@ import { freePort, waitFor } from './ports';
 export interface LocalNats {
   readonly url: string;
   readonly pid: number;
-  /** The config file, when the server runs with accounts (it holds this run's passwords). */
+  /** The config file, when the server runs with accounts (it holds this run's public nkeys). */
   readonly configFile?: string;
   /** Rewrites the accounts from `accounts()` and has the server reload them (SIGHUP). */
   reload(): void;
@@ -26,6 +26,8 @@ export interface NatsServerOptions {
   accounts?: () => string;
   /** Appends the server's log (connections, permission violations) to this file. */
   logFile?: string;
+  /** Require TLS from clients with this certificate (needs `accounts`: the settings go in the config file). */
+  tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 /** The nats-server binary: NATS_SERVER_BIN, PATH, or Debian's /usr/sbin location. */
@@ -69,6 +71,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       '# Written by the Foresight launcher for this run only.',
       `listen: "127.0.0.1:${port}"`,
       `jetstream { store_dir: ${JSON.stringify(storeDir)} }`,
+      ...(options.tls ? [`tls { cert_file: ${JSON.stringify(options.tls.certFile)}, key_file: ${JSON.stringify(options.tls.keyFile)}, timeout: 5 }`] : []),
       accounts(),
     ].join('\n');
     writeFileSync(configFile, text, { mode: 0o600 });

@@ -118,7 +118,12 @@ export class TokenRuntime {
 
     const leaderGauge = gauge(metrics, 'foresight_token_scheduler_leader', '1 when this instance runs the refresh scheduler');
     const planned = counter(metrics, 'foresight_token_scheduled_total', 'Scheduler decisions', ['action']);
-    const leadership = new AdvisoryLeadership({ databaseUrl: config.database.url, lock: 'tokenScheduler', applicationName: 'foresight-token-leader' });
+    const leadership = new AdvisoryLeadership({
+      databaseUrl: config.database.url,
+      ssl: config.database.ssl,
+      lock: 'tokenScheduler',
+      applicationName: 'foresight-token-leader',
+    });
     leadership.onChange((leader) => {
       leaderGauge.set(leader ? 1 : 0);
       logger.info({ leader }, leader ? 'running the refresh scheduler' : 'stepped down as refresh scheduler');

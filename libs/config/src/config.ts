@@ -5,6 +5,7 @@ import { readPredictionConfig, type PredictionConfig } from './prediction-config
 import { EnvReader } from './env-reader';
 import { checkProductionSecrets, DEVELOPMENT_SECRET, readTrustedProxies } from './secrets';
 import { readGatewaySecurity, readSessionEncryption, type GatewaySecurityConfig, type SessionEncryptionConfig } from './security-config';
+import { readDatabaseSsl, readHttpTls, readNatsAuth, readNatsTls, type DatabaseSslConfig, type HttpTlsConfig, type NatsTlsConfig } from './transport-config';
 
 export type ServiceName = 'gateway' | 'metadata' | 'shard' | 'prediction' | 'token' | 'affinity' | 'tool' | 'migrate';
 
@@ -36,11 +37,17 @@ export interface ForesightConfig {
     readonly bodyLimitBytes: number;
     /** Proxies whose X-Forwarded-For names the client (the address rate limits and logs use); none: the peer address. */
     readonly trustedProxies: readonly string[];
+    /** HTTPS (certificate and key); none: plain HTTP, e.g. behind a TLS-terminating proxy. */
+    readonly tls?: HttpTlsConfig;
   };
   readonly nats: {
     readonly servers: readonly string[];
     readonly user?: string;
+    /** Development only: production authenticates with an nkey. */
     readonly password?: string;
+    readonly nkeySeed?: string;
+    /** TLS to the servers (required when set). */
+    readonly tls?: NatsTlsConfig;
     /** Subject/stream namespace (see `subjects()`). */
     readonly namespace: string;
     readonly jetStreamReplicas: number;
@@ -48,7 +55,7 @@ export interface ForesightConfig {
     /** Largest message the NATS server carries (its max_payload); services refuse to start on a server that carries less. */
     readonly maxPayloadBytes: number;
   };
-  readonly database: { readonly url: string; readonly poolSize: number };
+  readonly database: { readonly url: string; readonly poolSize: number; readonly ssl: DatabaseSslConfig };
   readonly cluster: {
     readonly shardCount: number;
     readonly nodeId: string;
@@ -150,6 +157,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   const busRoom = maxPayloadBytes - Limits.rpcEnvelopeBytes;
   const groups = r.list('SESSION_GROUPS', ['auth', 'profile', 'cart', 'settings', 'app']);
   const apiKeys = r.list('FORESIGHT_API_KEYS', production ? [] : ['dev-key']);
+  const databaseUrl = r.string('DATABASE_URL', production ? undefined : 'postgres://postgres:postgres@127.0.0.1:5432/foresight');
   const config: ForesightConfig = {
     service,
     environment,
@@ -159,19 +167,21 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       port: r.int('HTTP_PORT', DEFAULT_PORTS[service], 0, 65535),
       bodyLimitBytes: r.int('HTTP_BODY_LIMIT_BYTES', busRoom, 1024, 64 * 1024 * 1024),
       trustedProxies: readTrustedProxies(r),
+      tls: readHttpTls(r),
     },
     nats: {
       servers: r.list('NATS_URL', ['nats://127.0.0.1:4222']),
-      user: r.optional('NATS_USER'),
-      password: r.optional('NATS_PASSWORD'),
+      ...readNatsAuth(r, production),
+      tls: readNatsTls(r),
       namespace: r.string('FORESIGHT_NAMESPACE', 'fs'),
       jetStreamReplicas: r.int('JETSTREAM_REPLICAS', 1, 1, 5),
       requestTimeoutMs,
       maxPayloadBytes,
     },
     database: {
-      url: r.string('DATABASE_URL', production ? undefined : 'postgres://postgres:postgres@127.0.0.1:5432/foresight'),
+      url: databaseUrl,
       poolSize: r.int('DATABASE_POOL_SIZE', 10, 1, 200),
+      ssl: readDatabaseSsl(r, databaseUrl),
     },
     cluster: {
       shardCount: r.int('SHARD_COUNT', 1024, 1, 65536),
@@ -273,7 +283,6 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   if (production) {
     checkProductionSecrets(r, {
       DATABASE_URL: config.database.url,
-      NATS_PASSWORD: config.nats.password,
       SESSION_ID_SECRET: config.session.idSecret,
       TOKEN_ENCRYPTION_KEY: config.token.encryptionKey,
       'FORESIGHT_API_KEYS / FORESIGHT_SCOPED_API_KEYS': config.gateway.security.keys.map((k) => k.key),
