@@ -4,7 +4,9 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { load } from 'js-yaml';
+import { createUser } from 'nkeys.js';
 import { ConfigError, loadConfig, type ServiceName } from '@foresight/config';
+import { DEPLOY_SYS_USER, deployIdentities, natsUserName, natsUserVariable } from '@foresight/contracts';
 
 /**
  * The compose file cannot run production on public secrets: it has no fallback for a secret, and the
@@ -13,7 +15,7 @@ import { ConfigError, loadConfig, type ServiceName } from '@foresight/config';
  */
 const ROOT = join(__dirname, '..');
 const COMPOSE = join(ROOT, 'docker-compose.yml');
-const SECRET = /^(NATS_[A-Z0-9_]*PASSWORD|POSTGRES_PASSWORD|SESSION_ID_SECRET|TOKEN_ENCRYPTION_KEY|FORESIGHT_API_KEYS|SESSION_ENCRYPTION_KEYS)$/;
+const SECRET = /^(NATS_[A-Z0-9_]*NKEY_SEED|POSTGRES_PASSWORD|SESSION_ID_SECRET|TOKEN_ENCRYPTION_KEY|FORESIGHT_API_KEYS|SESSION_ENCRYPTION_KEYS)$/;
 
 interface ComposeService {
   command?: string[];
@@ -83,9 +85,19 @@ describe('docker-compose.yml and production secrets', () => {
 
   it('starts every service with secrets of its own', () => {
     const example = readFileSync(join(ROOT, '.env.example'), 'utf8');
-    const own = example.replace(/^([A-Z0-9_]+)=(.*change-me.*)$/gm, (_, name: string) =>
-      name === 'SESSION_ENCRYPTION_KEYS' ? `${name}=k1:${randomBytes(33).toString('base64url')}` : `${name}=${randomBytes(33).toString('base64url')}`,
-    );
+    // NATS credentials as npm run nats:nkeys makes them; every other secret random.
+    const nkeys = [...deployIdentities().map(natsUserName), DEPLOY_SYS_USER]
+      .map((user) => {
+        const pair = createUser();
+        return `${natsUserVariable(user)}_NKEY=${pair.getPublicKey()}\n${natsUserVariable(user)}_NKEY_SEED=${new TextDecoder().decode(pair.getSeed())}\n`;
+      })
+      .join('');
+    const own = example
+      .replace(/^NATS_[A-Z0-9_]+_NKEY(_SEED)?=.*\n/gm, '')
+      .replace(/^([A-Z0-9_]+)=(.*change-me.*)$/gm, (_, name: string) =>
+        name === 'SESSION_ENCRYPTION_KEYS' ? `${name}=k1:${randomBytes(33).toString('base64url')}` : `${name}=${randomBytes(33).toString('base64url')}`,
+      )
+      .concat(nkeys);
     expect(own).not.toMatch(/^[A-Z0-9_]+=.*change-me/m);
     const file = join(dir, 'own.env');
     writeFileSync(file, own);

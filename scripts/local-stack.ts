@@ -60,11 +60,11 @@ export interface LocalStack {
   readonly apiKey: string;
   readonly databaseUrl: string;
   readonly natsUrl: string;
-  /** The config file with this run's NATS users and passwords (when the stack started nats-server). */
+  /** The config file with this run's NATS users and public nkeys (when the stack started nats-server). */
   readonly natsConfigFile?: string;
   readonly namespace: string;
   /**
-   * How to connect as a service of this stack would (user, password, inbox prefix); undefined when
+   * How to connect as a service of this stack would (user, nkey seed, inbox prefix); undefined when
    * the stack uses a NATS server given by URL.
    */
   natsLogin(identity: NatsIdentity): NatsLogin | undefined;

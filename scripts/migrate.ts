@@ -4,7 +4,7 @@ import { runMigrations } from '@foresight/persistence';
 /** `node dist/scripts/migrate.js`: applies pending migrations to DATABASE_URL (compose's one-shot `migrate`). */
 async function main(): Promise<void> {
   const config = loadConfigOrExit('migrate');
-  const applied = await runMigrations(config.database.url);
+  const applied = await runMigrations(config.database.url, config.database.ssl);
   process.stdout.write(applied.length > 0 ? `applied: ${applied.join(', ')}\n` : 'schema is up to date\n');
 }
 

@@ -1,12 +1,13 @@
 import { EnvReader } from '@foresight/config';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { join, resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
 import { startLocalStack } from './local-stack';
 
 /**
  * `npm start`: the whole stack on this machine. Embedded Postgres (data in .data/postgres) unless
  * DATABASE_URL is set; a local nats-server with JetStream (.data/nats) and one user per service
- * (random passwords for each run) unless NATS_URL is set. Ctrl-C stops everything it started.
+ * (new nkeys for each run) unless NATS_URL is set. Ctrl-C stops everything it started.
  */
 async function main(): Promise<void> {
   const env = new EnvReader(process.env);
@@ -34,6 +35,12 @@ async function main(): Promise<void> {
     env: { LOG_LEVEL: env.string('LOG_LEVEL', 'warn') },
   });
   const g = stack.gatewayUrl;
+  // The seeds of the users a person connects as (the config holds public keys only), beside it, 0600.
+  const seedsFile = stack.natsConfigFile ? join(dirname(stack.natsConfigFile), 'seeds.env') : undefined;
+  if (seedsFile) {
+    const lines = (['subscriber', 'operator'] as const).map((role) => `NATS_${role.toUpperCase()}_NKEY_SEED=${stack.natsLogin({ role })?.seed ?? ''}`);
+    writeFileSync(seedsFile, `${lines.join('\n')}\n`, { mode: 0o600 });
+  }
   // The example shop (examples/express-shop) beside the stack: express-session on the Foresight store.
   let shopProcess: ChildProcess | undefined;
   if (shop) {
@@ -55,7 +62,7 @@ async function main(): Promise<void> {
       ...(shop ? [`  shop      http://127.0.0.1:${shopPort}/   (examples/express-shop: express-session on the Foresight store)`] : []),
       `  services  ${[...stack.services.values()].map((s) => `${s.name}=${s.httpUrl}`).join('  ')}`,
       `  postgres  ${stack.databaseUrl}`,
-      `  nats      ${stack.natsUrl}${stack.natsConfigFile ? `   (this run's users and passwords: ${stack.natsConfigFile})` : ''}`,
+      `  nats      ${stack.natsUrl}${seedsFile ? `   (nkey seeds of subscriber and operator for this run: ${seedsFile})` : ''}`,
       '',
       `Try: curl -s -XPOST ${g}/v1/sessions -H 'x-api-key: ${stack.apiKey}' -H 'content-type: application/json' -d '{"data":{"cart":{"items":[]}}}'`,
       'Press Ctrl-C to stop everything.',

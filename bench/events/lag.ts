@@ -44,7 +44,7 @@ export async function measureLag(opts: LagOptions, log: (text: string) => void):
     log(`lag: creating ${opts.sessions} sessions ...`);
     const ids = await seedSessions(target, opts.sessions, seededRng(opts.seed), (n) => log(`lag: ${n}/${opts.sessions} sessions`));
     const login = stack.natsLogin({ role: 'subscriber' });
-    const nc = await connectSubscriber({ servers: stack.natsUrl, user: login?.user, pass: login?.pass });
+    const nc = await connectSubscriber({ servers: stack.natsUrl, user: login?.user, nkeySeed: login?.seed });
     const lags: number[] = [];
     let window = { from: Number.POSITIVE_INFINITY, to: Number.POSITIVE_INFINITY };
     const sub = await subscribe(nc, {

@@ -13,6 +13,7 @@ const result = (policy: string, over: Partial<PolicyResult> = {}): PolicyResult 
   refreshCalls: 10,
   refreshesPerActiveSessionHour: 10,
   refreshesAfterLastRequest: 0,
+  extendedAccessTokens: 0,
   peakRefreshesPerSecond: 4,
   sustainedPeakRefreshesPerSecond: 1,
   familiesRevokedForReuse: 0,
@@ -43,14 +44,24 @@ describe('bench:tokens helpers', () => {
   });
 
   it('evaluates the refresh targets against the 60-second fixed skew', () => {
-    const ok = evaluateTargets([result('fixed-skew-60s'), result('foresight', { peakRefreshesPerSecond: 2, refreshesPerActiveSessionHour: 11 })]);
-    expect(ok).toMatchObject({ zeroExpiredOrWaited: true, peakRatioVsFixed60: 0.5, peakWithin50Percent: true, refreshesWithin110Percent: true });
-    const bad = evaluateTargets([
-      result('fixed-skew-60s'),
-      result('foresight', { requestsExpiredOrWaited: 1, peakRefreshesPerSecond: 3, refreshesPerActiveSessionHour: 11.5 }),
+    const ok = evaluateTargets([
+      result('fixed-skew-60s', { refreshes: 100, sustainedPeakRefreshesPerSecond: 1 }),
+      result('foresight', { refreshes: 50, refreshesAfterLastRequest: 12, sustainedPeakRefreshesPerSecond: 0.5 }),
     ]);
-    expect(bad).toMatchObject({ zeroExpiredOrWaited: false, peakWithin50Percent: false, refreshesWithin110Percent: false });
-    expect(evaluateTargets([result('fixed-skew-60s', { peakRefreshesPerSecond: 0 }), result('foresight')]).peakRatioVsFixed60).toBeNull();
+    expect(ok).toMatchObject({ zeroExpiredOrWaited: true, refreshesWithin50Percent: true, sustainedPeakWithin50Percent: true, afterLastWithin25Percent: true });
+    expect(ok.afterLastRequestShare).toBeCloseTo(0.24, 6);
+    const bad = evaluateTargets([
+      result('fixed-skew-60s', { refreshes: 100, sustainedPeakRefreshesPerSecond: 1 }),
+      result('foresight', { requestsExpiredOrWaited: 1, refreshes: 51, refreshesAfterLastRequest: 13, sustainedPeakRefreshesPerSecond: 0.51 }),
+    ]);
+    expect(bad).toMatchObject({
+      zeroExpiredOrWaited: false,
+      refreshesWithin50Percent: false,
+      sustainedPeakWithin50Percent: false,
+      afterLastWithin25Percent: false,
+    });
+    const none = evaluateTargets([result('fixed-skew-60s', { refreshes: 0, sustainedPeakRefreshesPerSecond: 0 }), result('foresight', { refreshes: 0 })]);
+    expect(none).toMatchObject({ refreshRatioVsFixed60: null, sustainedPeakRatioVsFixed60: null, afterLastRequestShare: 0 });
   });
 
   it('renders one row per policy', () => {
@@ -59,7 +70,8 @@ describe('bench:tokens helpers', () => {
 
   it('parses arguments and rejects bad ones', () => {
     const a = parseBenchArgs(['--data', 'x', '--time-scale', '30']);
-    expect(a).toMatchObject({ data: 'x', accessTtlMs: 900_000, timeScale: 30, peakWindowMs: 300_000, seasonMs: 108_000_000 });
+    expect(a).toMatchObject({ data: 'x', accessTtlMs: 900_000, timeScale: 30, peakWindowMs: 300_000, seasonMs: 108_000_000, maxAccessTtlMs: 1_800_000 });
+    expect(() => parseBenchArgs(['--data', 'x', '--max-access-ttl', '600'])).toThrow(/--max-access-ttl must be at least --access-ttl/);
     expect(() => parseBenchArgs([])).toThrow(/--data is required/);
     expect(() => parseBenchArgs(['--data', 'x', '--access-ttl', 'soon'])).toThrow(/--access-ttl/);
   });

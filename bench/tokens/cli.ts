@@ -17,6 +17,8 @@ export interface BenchArgs {
   readonly pullForwardMs: number;
   readonly maxLoadPerSecond: number;
   readonly seasonMs: number;
+  readonly maxAccessTtlMs: number;
+  readonly peakRatio: number;
   readonly seed: number;
 }
 
@@ -57,6 +59,14 @@ export const tokensCli = defineCommand({
       placeholder: '<s>',
       description: 'Foresight: Holt-Winters season in replay seconds, at least --bucket',
     },
+    'max-access-ttl': {
+      type: 'number',
+      min: 1,
+      defaultText: '2 × --access-ttl',
+      placeholder: '<s>',
+      description: 'Foresight: longest access token issued in a predicted peak (= --access-ttl turns longer tokens off)',
+    },
+    'peak-ratio': { type: 'number', min: 1, default: 2, placeholder: '<k>', description: 'Foresight: a peak is forecast work ≥ k × its long-run mean' },
     seed: { type: 'integer', min: 0, default: 1, description: 'seed of the simulated refresh-token random source' },
     out: { type: 'string', default: '.bench-results/tokens.json', placeholder: '<file>', description: 'JSON output' },
   },
@@ -66,6 +76,8 @@ export const tokensCli = defineCommand({
   ],
   build: (v, fail): BenchArgs => {
     if (v.season !== undefined && v.season < v.bucket) fail(`--season must be at least --bucket (${v.bucket} s), got ${v.season}`);
+    if (v.maxAccessTtl !== undefined && v.maxAccessTtl < v.accessTtl)
+      fail(`--max-access-ttl must be at least --access-ttl (${v.accessTtl} s), got ${v.maxAccessTtl}`);
     return {
       data: v.data,
       out: v.out,
@@ -82,6 +94,8 @@ export const tokensCli = defineCommand({
       pullForwardMs: v.pullForward * 1000,
       maxLoadPerSecond: v.maxLoadPerS,
       seasonMs: (v.season ?? 3600 * v.timeScale) * 1000,
+      maxAccessTtlMs: (v.maxAccessTtl ?? 2 * v.accessTtl) * 1000,
+      peakRatio: v.peakRatio,
       seed: v.seed,
     };
   },

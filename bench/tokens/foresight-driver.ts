@@ -1,11 +1,14 @@
 import {
+  accessTokenLifetime,
   HoltWinters,
+  LoadBaseline,
   observeRequest,
+  peakPredicted,
   planRefreshes,
-  PopulationGapModel,
-  probabilityActiveBetween,
+  ReturnModel,
   type ActivityState,
   type HoltWintersParams,
+  type LifetimeConfig,
   type PlanEntry,
   type SchedulerConfig,
 } from '@foresight/token-core';
@@ -15,67 +18,118 @@ export interface ForesightOptions {
   readonly idleTimeoutMs: number;
   /** Holt-Winters weights; `period` = season length in scheduler buckets. */
   readonly loadModel: HoltWintersParams;
+  /** Longer-lived tokens in a predicted peak (`maxTtlMs = baseTtlMs` turns them off). */
+  readonly lifetime: LifetimeConfig;
   /** Start of bucket 0 (the replay origin). */
   readonly origin: number;
 }
 
 /**
- * Server side of Foresight's policy in the simulation: keeps each session's activity state
- * (token-core activity forecaster), the population gap model, and a Holt-Winters forecast of the
- * token service's other work (sign-ins and on-request refreshes), and asks the token-core
- * scheduler what to refresh at each tick. Everything it learns comes from the past only.
+ * Server side of Foresight's policy in the simulation: keeps each session's activity state, the
+ * return model learned from the gaps and ends observed so far, a Holt-Winters forecast of the
+ * token service's unscheduled work (sign-ins and on-request refreshes) for the planner, and one of
+ * all its work for peak detection; asks the token-core scheduler what to refresh at each tick and
+ * token-core's lifetime rule how long each new access token lives. Everything it learns comes from
+ * the past only.
  */
 export class ForesightDriver {
   private readonly activity = new Map<string, ActivityState>();
-  private readonly population = new PopulationGapModel();
+  private readonly returns = new ReturnModel();
   private readonly loadModel: HoltWinters;
+  private readonly workModel: HoltWinters;
+  private readonly workBaseline = new LoadBaseline();
+  /** The most recent buckets of work: the persistence forecast until Holt-Winters has two seasons. */
+  private readonly recentWork: number[] = [];
   private readonly pendingLoad = new Map<number, number>();
+  private readonly pendingWork = new Map<number, number>();
   private nextBucketToFeed = 0;
+  /** Tokens issued longer than the base lifetime because a peak was predicted. */
+  extendedTokens = 0;
 
   constructor(private readonly opts: ForesightOptions) {
     this.loadModel = new HoltWinters(opts.loadModel);
+    this.workModel = new HoltWinters(opts.loadModel);
   }
 
   /** The server saw a request of the session. */
   onRequest(sessionId: string, at: number): void {
     const prev = this.activity.get(sessionId);
-    if (prev) this.population.observeGap(at - prev.lastAt);
+    if (prev) this.returns.observeGap(prev.requests, prev.lastAt - prev.firstAt, at - prev.lastAt);
     this.activity.set(sessionId, observeRequest(prev, at));
   }
 
   /** The session's idle timeout passed. */
   onSessionEnd(sessionId: string): void {
+    const state = this.activity.get(sessionId);
     this.activity.delete(sessionId);
-    this.population.observeSessionEnd();
+    if (state) this.returns.observeEnd(state.requests, state.lastAt - state.firstAt);
   }
 
   /** One unit of token-service work that Foresight does not schedule (sign-in, on-request refresh). */
   onLoad(at: number): void {
-    const b = this.bucket(at);
-    this.pendingLoad.set(b, (this.pendingLoad.get(b) ?? 0) + 1);
+    this.add(this.pendingLoad, at);
+    this.add(this.pendingWork, at);
+  }
+
+  /** One unit of work Foresight scheduled itself (a pushed refresh): counts towards peaks only. */
+  onScheduledWork(at: number): void {
+    this.add(this.pendingWork, at);
+  }
+
+  /**
+   * Lifetime of the access token about to be issued to a session at `now`: longer when a peak of
+   * the service's work is forecast within one base lifetime (when this token's refresh would fall).
+   */
+  accessTtl(sessionId: string, now: number): number {
+    this.feed(now);
+    const c = this.opts.lifetime;
+    if (c.maxTtlMs <= c.baseTtlMs) return c.baseTtlMs;
+    const horizon = Math.ceil(c.baseTtlMs / this.opts.scheduler.bucketMs);
+    const forecast = this.workModel.initialised ? this.workModel.forecast(horizon) : this.recentWork.slice(-horizon);
+    const peak = peakPredicted(forecast, this.workBaseline.mean, c);
+    const state = this.activity.get(sessionId);
+    const ttl = accessTokenLifetime({ now, peak, sessionIdleEndsAt: (state?.lastAt ?? now) + this.opts.idleTimeoutMs }, c);
+    if (ttl > c.baseTtlMs) this.extendedTokens++;
+    return ttl;
   }
 
   /** Plans the live sessions (id → current access-token expiry) at `now`, a bucket boundary. */
   plan(now: number, sessions: ReadonlyMap<string, number>): PlanEntry[] {
-    const current = this.bucket(now);
-    for (; this.nextBucketToFeed < current; this.nextBucketToFeed++) {
-      this.loadModel.update(this.pendingLoad.get(this.nextBucketToFeed) ?? 0);
-      this.pendingLoad.delete(this.nextBucketToFeed);
-    }
+    this.feed(now);
     const c = this.opts.scheduler;
     const horizon = Math.ceil((c.thresholdMs + c.maxPullForwardMs) / c.bucketMs) + 1;
     // Whole pairs, as the token service does (apps/token/src/schedule/load-forecast.ts): sub-unit
     // differences between buckets would otherwise order the planner's choices.
     const loadForecast = this.loadModel.forecast(horizon).map((x) => Math.max(0, Math.round(x)));
-    const prior = this.population.model();
     const toPlan = [...sessions].map(([sessionId, expiresAt]) => {
       const state = this.activity.get(sessionId)!;
       const sessionEnd = state.lastAt + this.opts.idleTimeoutMs;
       // A token that outlives the idle timeout never needs a refresh: any new request re-plans it.
-      const p = expiresAt >= sessionEnd ? 0 : probabilityActiveBetween(state, now, sessionEnd, prior, this.opts.idleTimeoutMs);
+      const p = expiresAt >= sessionEnd ? 0 : this.returns.probabilityReturn(state, now, sessionEnd, this.opts.idleTimeoutMs);
       return { sessionId, expiresAt, pActiveAfterExpiry: p };
     });
     return planRefreshes({ now, sessions: toPlan, loadForecast, config: c });
+  }
+
+  /** Feeds every completed bucket before `now` to both forecasts. */
+  private feed(now: number): void {
+    const current = this.bucket(now);
+    for (; this.nextBucketToFeed < current; this.nextBucketToFeed++) {
+      const b = this.nextBucketToFeed;
+      this.loadModel.update(this.pendingLoad.get(b) ?? 0);
+      const work = this.pendingWork.get(b) ?? 0;
+      this.workModel.update(work);
+      this.workBaseline.observe(work);
+      this.recentWork.push(work);
+      if (this.recentWork.length > 2 * Math.ceil(this.opts.lifetime.baseTtlMs / this.opts.scheduler.bucketMs)) this.recentWork.shift();
+      this.pendingLoad.delete(b);
+      this.pendingWork.delete(b);
+    }
+  }
+
+  private add(m: Map<number, number>, at: number): void {
+    const b = this.bucket(at);
+    m.set(b, (m.get(b) ?? 0) + 1);
   }
 
   private bucket(t: number): number {

@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 
-import { emptyKeyRing, generateSigningKey, rotateKey, seededRandomBytes } from '@foresight/token-core';
+import { DEFAULT_PEAK_UTILISATION, emptyKeyRing, generateSigningKey, rotateKey, seededRandomBytes } from '@foresight/token-core';
 
 import { parseApacheLog, sessionise, type TraceSession } from './apache-log';
 import { tokensCli, type BenchArgs } from './cli';
@@ -28,6 +28,7 @@ function policies(a: BenchArgs): Policy[] {
         maxLoadPerBucket: (a.maxLoadPerSecond * a.bucketMs) / 1000,
       },
       loadModel: { alpha: 0.05, beta: 0.001, gamma: 0.2, period: Math.max(2, Math.round(a.seasonMs / a.bucketMs)) },
+      lifetime: { baseTtlMs: a.accessTtlMs, maxTtlMs: a.maxAccessTtlMs, peakRatio: a.peakRatio, peakUtilisation: DEFAULT_PEAK_UTILISATION },
     },
   ];
 }

@@ -23,6 +23,8 @@ export interface PolicyResult {
   readonly refreshCalls: number;
   readonly refreshesPerActiveSessionHour: number;
   readonly refreshesAfterLastRequest: number;
+  /** Foresight only: access tokens issued longer than the base lifetime because a peak was predicted. */
+  readonly extendedAccessTokens: number;
   /** Most refreshes minted within any 1-second sliding window: the burst the token service absorbs. */
   readonly peakRefreshesPerSecond: number;
   /** Highest average rate over the longer sustained window (refreshes per second). */

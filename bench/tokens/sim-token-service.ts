@@ -53,18 +53,18 @@ export class SimTokenService {
   constructor(private readonly opts: SimServiceOptions) {}
 
   /** Sign-in at the session's first request (not a refresh). */
-  async signIn(sessionId: string, now: number): Promise<TokenPair> {
+  async signIn(sessionId: string, now: number, accessTtlMs = this.opts.accessTtlMs): Promise<TokenPair> {
     const issued = issueFamily(
       { familyId: sessionId, userId: `user-${sessionId}`, sessionId, maxLifetimeMs: this.opts.refreshTtlMs },
       { now, randomBytes: this.opts.randomBytes, refreshTtlMs: this.opts.refreshTtlMs },
     );
     this.families.set(sessionId, issued.family);
     this.familyByHash.set(issued.family.current.hash, sessionId);
-    return this.storePair(issued.family, issued.refreshToken, now);
+    return this.storePair(issued.family, issued.refreshToken, now, accessTtlMs);
   }
 
   /** A refresh request with the client's refresh token. */
-  async refresh(refreshToken: string, now: number): Promise<RefreshResult> {
+  async refresh(refreshToken: string, now: number, accessTtlMs = this.opts.accessTtlMs): Promise<RefreshResult> {
     this.refreshCalls++;
     const familyId = this.familyByHash.get(hashRefreshToken(refreshToken));
     const family = familyId === undefined ? undefined : this.families.get(familyId);
@@ -84,7 +84,7 @@ export class SimTokenService {
     const list = this.mints.get(out.family.sessionId) ?? [];
     list.push(now);
     this.mints.set(out.family.sessionId, list);
-    return { kind: 'rotated', pair: await this.storePair(out.family, out.refreshToken, now) };
+    return { kind: 'rotated', pair: await this.storePair(out.family, out.refreshToken, now, accessTtlMs) };
   }
 
   /** The server's idle timeout ended the session: revoke its family. */
@@ -104,13 +104,13 @@ export class SimTokenService {
     return verifyAccessToken(this.opts.ring, accessToken, { now, issuer: ISSUER, audience: AUDIENCE });
   }
 
-  private async storePair(family: RefreshFamily, refreshToken: string, now: number): Promise<TokenPair> {
+  private async storePair(family: RefreshFamily, refreshToken: string, now: number, accessTtlMs: number): Promise<TokenPair> {
     const signed = await signAccessToken(this.opts.ring, {
       userId: family.userId,
       sessionId: family.sessionId,
       jti: `jti-${++this.jtiCounter}`,
       now,
-      ttlMs: this.opts.accessTtlMs,
+      ttlMs: accessTtlMs,
       issuer: ISSUER,
       audience: AUDIENCE,
     });

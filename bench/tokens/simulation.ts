@@ -1,4 +1,4 @@
-import type { KeyRing, RandomBytes, SchedulerConfig, HoltWintersParams } from '@foresight/token-core';
+import type { KeyRing, RandomBytes, SchedulerConfig, HoltWintersParams, LifetimeConfig } from '@foresight/token-core';
 
 import type { TraceSession } from './apache-log';
 import { EventQueue } from './event-queue';
@@ -10,7 +10,13 @@ import { SimTokenService, type TokenPair } from './sim-token-service';
 export type Policy =
   | { readonly name: string; readonly kind: 'fixed-skew'; readonly skewMs: number }
   | { readonly name: string; readonly kind: 'on-401' }
-  | { readonly name: string; readonly kind: 'foresight'; readonly scheduler: SchedulerConfig; readonly loadModel: HoltWintersParams };
+  | {
+      readonly name: string;
+      readonly kind: 'foresight';
+      readonly scheduler: SchedulerConfig;
+      readonly loadModel: HoltWintersParams;
+      readonly lifetime: LifetimeConfig;
+    };
 
 export interface SimulationOptions {
   readonly ring: KeyRing;
@@ -51,7 +57,7 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
   const origin = sessions.length > 0 ? Math.min(...sessions.map((s) => s.requests[0]!)) : 0;
   const foresight =
     policy.kind === 'foresight'
-      ? new ForesightDriver({ scheduler: policy.scheduler, idleTimeoutMs: opts.idleTimeoutMs, loadModel: policy.loadModel, origin })
+      ? new ForesightDriver({ scheduler: policy.scheduler, idleTimeoutMs: opts.idleTimeoutMs, loadModel: policy.loadModel, lifetime: policy.lifetime, origin })
       : undefined;
   const bucketMs = policy.kind === 'foresight' ? policy.scheduler.bucketMs : 0;
   const minSkewMs = policy.kind === 'foresight' ? policy.scheduler.minSkewMs : 0;
@@ -76,7 +82,7 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
   });
 
   const refreshAndDeliver = async (s: number, now: number): Promise<void> => {
-    const result = await service.refresh(pairs[s]!.refreshToken, now);
+    const result = await service.refresh(pairs[s]!.refreshToken, now, foresight?.accessTtl(sessions[s]!.id, now));
     if (result.kind !== 'rejected') queue.push(now + opts.refreshLatencyMs, { type: 'deliver', s, pair: result.pair });
   };
   const applyPair = (s: number, pair: TokenPair, now: number): void => {
@@ -104,7 +110,7 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
         if (++processed % 2000 === 0) opts.progress?.(processed, totalRequests);
         if (idx === 0) {
           // Sign-in: the first request carries a fresh pair; not a refresh.
-          const pair = await service.signIn(session.id, now);
+          const pair = await service.signIn(session.id, now, foresight?.accessTtl(session.id, now));
           foresight?.onLoad(now);
           applyPair(e.s, pair, now);
           live.set(session.id, e.s);
@@ -134,7 +140,10 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
         break;
       case 'push':
         pendingPush.delete(e.s);
-        if (now < sessionEnd[e.s]!) await refreshAndDeliver(e.s, now);
+        if (now < sessionEnd[e.s]!) {
+          foresight?.onScheduledWork(now);
+          await refreshAndDeliver(e.s, now);
+        }
         break;
       case 'end':
         service.endSession(sessions[e.s]!.id, now);
@@ -181,6 +190,7 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
     refreshCalls: service.refreshCalls,
     refreshesPerActiveSessionHour: activeHours > 0 ? mintTimes.length / activeHours : 0,
     refreshesAfterLastRequest: afterLast,
+    extendedAccessTokens: foresight?.extendedTokens ?? 0,
     peakRefreshesPerSecond: peakInWindow(mintTimes, 1000),
     sustainedPeakRefreshesPerSecond: peakInWindow(mintTimes, opts.peakWindowMs) / (opts.peakWindowMs / 1000),
     familiesRevokedForReuse: service.reuseRevocations,

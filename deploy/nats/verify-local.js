@@ -12,17 +12,19 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { connect, StringCodec, AckPolicy } = require('nats');
+const { connect, nkeyAuthenticator, StringCodec, AckPolicy } = require('nats');
+const { createUser } = require('nkeys.js');
 
 const here = __dirname;
 const bin =
   process.env.NATS_SERVER_BIN || ['/usr/sbin/nats-server', '/usr/bin/nats-server', '/usr/local/bin/nats-server'].find((p) => fs.existsSync(p)) || 'nats-server';
 const base = 20000 + Math.floor(Math.random() * 20000);
 const port = (kind, i) => base + kind * 10 + i; // kind 0 client, 1 cluster, 2 monitor
-// Every password variable the accounts file reads, each set to a test value.
-const variables = [...fs.readFileSync(path.join(here, 'accounts.conf'), 'utf8').matchAll(/password: \$(NATS_\w+_PASSWORD)/g)].map((m) => m[1]);
-const passwords = Object.fromEntries(variables.map((v) => [v, `pw-${v.toLowerCase()}`]));
-const pw = (user) => passwords[`NATS_${user.toUpperCase().replace(/-/g, '_')}_PASSWORD`];
+// Every public nkey variable the accounts file reads, each set to a fresh key whose seed is kept here.
+const variables = [...fs.readFileSync(path.join(here, 'accounts.conf'), 'utf8').matchAll(/nkey: \$(NATS_\w+_NKEY)/g)].map((m) => m[1]);
+const pairs = Object.fromEntries(variables.map((v) => [v, createUser()]));
+const publicKeys = Object.fromEntries(variables.map((v) => [v, pairs[v].getPublicKey()]));
+const seedOf = (user) => pairs[`NATS_${user.toUpperCase().replace(/-/g, '_')}_NKEY`].getSeed();
 const sc = StringCodec();
 let failures = 0;
 const check = (label, ok) => {
@@ -44,7 +46,7 @@ async function startCluster(dir) {
       .replace('/data/jetstream', path.join(dir, `js-${i}`));
     const file = path.join(dir, `nats-${i}.conf`);
     fs.writeFileSync(file, text);
-    const env = { ...process.env, ...passwords, NATS_SERVER_NAME: `nats-${i}` };
+    const env = { ...process.env, ...publicKeys, NATS_SERVER_NAME: `nats-${i}` };
     const child = spawn(bin, ['-c', file], { env, stdio: ['ignore', 'ignore', 'pipe'] });
     child.log = '';
     child.stderr.on('data', (d) => (child.log = (child.log + d.toString()).slice(-20000)));
@@ -68,7 +70,7 @@ async function startCluster(dir) {
 async function user(name, node = 1) {
   const errors = [];
   // Each user may read replies only under its own inbox prefix.
-  const nc = await connect({ servers: `127.0.0.1:${port(0, node)}`, user: name, pass: pw(name), name, inboxPrefix: `_INBOX.${name}` });
+  const nc = await connect({ servers: `127.0.0.1:${port(0, node)}`, authenticator: nkeyAuthenticator(seedOf(name)), name, inboxPrefix: `_INBOX.${name}` });
   (async () => {
     for await (const s of nc.status()) if (s.type === 'error') errors.push(String(s.data));
   })();
@@ -180,7 +182,13 @@ async function checks() {
     (nc) => nc.close(),
     () => (refused = true),
   );
-  check('a wrong password is refused', refused);
+  check('a password is refused (users authenticate with nkeys)', refused);
+  refused = false;
+  await connect({ servers: `127.0.0.1:${port(0, 1)}`, authenticator: nkeyAuthenticator(createUser().getSeed()) }).then(
+    (nc) => nc.close(),
+    () => (refused = true),
+  );
+  check('an nkey the config does not list is refused', refused);
   refused = false;
   await connect({ servers: `127.0.0.1:${port(0, 1)}` }).then(
     (nc) => nc.close(),

@@ -1,20 +1,32 @@
-import { randomBytes } from 'node:crypto';
+import { createUser } from 'nkeys.js';
 import { accountUsers, inboxPrefix, NATS_ROLES, natsUserName, renderNatsAccounts, type NatsIdentity } from '@foresight/contracts';
+
+/** A user's nkey pair: the server's config holds the public key, the service the seed. */
+interface Nkey {
+  readonly publicKey: string;
+  readonly seed: string;
+}
+
+function newNkey(): Nkey {
+  const pair = createUser();
+  return { publicKey: pair.getPublicKey(), seed: new TextDecoder().decode(pair.getSeed()) };
+}
 
 export interface NatsLogin {
   readonly user: string;
-  readonly pass: string;
+  /** The user's nkey seed (connect with `nkeyAuthenticator`). */
+  readonly seed: string;
   /** Replies to this user's requests arrive under its own inbox prefix (the only one it may read). */
   readonly inboxPrefix: string;
 }
 
 /**
  * The NATS users of one local stack: every role of the permission table (libs/contracts), plus one
- * user per shard node, added when the node is started. Passwords are random for each run.
+ * user per shard node, added when the node is started. Each user has its own nkey, new for each run.
  */
 export class NatsCredentials {
-  private readonly users = new Map<string, { identity: NatsIdentity; password: string }>();
-  private readonly sysPassword = randomBytes(18).toString('base64url');
+  private readonly users = new Map<string, { identity: NatsIdentity; nkey: Nkey }>();
+  private readonly sys = newNkey();
 
   /**
    * Users for shard nodes `shard-1` … `shard-<preparedNodes>` exist from the start: adding a user
@@ -37,7 +49,7 @@ export class NatsCredentials {
   /** Adds the identity's user if it is new; returns its login either way. */
   add(identity: NatsIdentity): NatsLogin {
     const user = natsUserName(identity);
-    if (!this.users.has(user)) this.users.set(user, { identity, password: randomBytes(18).toString('base64url') });
+    if (!this.users.has(user)) this.users.set(user, { identity, nkey: newNkey() });
     return this.login(identity);
   }
 
@@ -45,24 +57,24 @@ export class NatsCredentials {
     const user = natsUserName(identity);
     const entry = this.users.get(user);
     if (!entry) throw new Error(`no NATS user ${user} in this stack`);
-    return { user, pass: entry.password, inboxPrefix: inboxPrefix(user) };
+    return { user, seed: entry.nkey.seed, inboxPrefix: inboxPrefix(user) };
   }
 
   /** The environment that makes a service connect as this identity. */
   env(identity: NatsIdentity): Record<string, string> {
-    const { user, pass } = this.login(identity);
-    return { NATS_USER: user, NATS_PASSWORD: pass };
+    const { user, seed } = this.login(identity);
+    return { NATS_USER: user, NATS_NKEY_SEED: seed };
   }
 
   /** The nats-server `accounts` block for the users so far. */
   accounts(): string {
     const entries = [...this.users.values()];
-    const passwords = new Map(entries.map((e) => [natsUserName(e.identity), e.password]));
+    const keys = new Map(entries.map((e) => [natsUserName(e.identity), e.nkey.publicKey]));
     const users = accountUsers(
       this.namespace,
       entries.map((e) => e.identity),
-      (user) => ({ literal: passwords.get(user)! }),
+      (user) => ({ literal: keys.get(user)! }),
     );
-    return renderNatsAccounts(users, { user: 'sys', password: { literal: this.sysPassword } });
+    return renderNatsAccounts(users, { user: 'sys', nkey: { literal: this.sys.publicKey } });
   }
 }

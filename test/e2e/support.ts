@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { connect, type NatsConnection } from 'nats';
+import { connect, nkeyAuthenticator, type NatsConnection } from 'nats';
 import type { NatsIdentity } from '@foresight/contracts';
 import { createTestDatabase, uniqueName } from '@foresight/testing';
 import { startLocalStack, type LocalStack, type StackOptions } from '../../scripts/local-stack';
@@ -42,7 +42,12 @@ const TEST_CONNECTION = 'test:';
 export async function natsAs(stack: LocalStack, identity: NatsIdentity): Promise<NatsConnection> {
   const login = stack.natsLogin(identity);
   if (!login) throw new Error(`the stack has no NATS user for ${JSON.stringify(identity)}`);
-  return connect({ servers: stack.natsUrl, user: login.user, pass: login.pass, inboxPrefix: login.inboxPrefix, name: `${TEST_CONNECTION}${login.user}` });
+  return connect({
+    servers: stack.natsUrl,
+    authenticator: nkeyAuthenticator(new TextEncoder().encode(login.seed)),
+    inboxPrefix: login.inboxPrefix,
+    name: `${TEST_CONNECTION}${login.user}`,
+  });
 }
 
 export interface ApiResponse<T = Record<string, unknown>> {

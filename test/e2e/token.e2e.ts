@@ -11,6 +11,8 @@ import { startTestStack } from './support';
 /** Short access tokens so a test rides through several expiries; the scheduler plans in 250-ms buckets. */
 const TOKEN_ENV = {
   TOKEN_ACCESS_TTL_MS: '4000',
+  // Every token as short, even if the service judged itself in a load peak: these tests ride expiries.
+  TOKEN_MAX_ACCESS_TTL_MS: '4000',
   TOKEN_REFRESH_THRESHOLD_MS: '3000',
   TOKEN_REFRESH_MIN_SKEW_MS: '1500',
   TOKEN_SCHEDULER_BUCKET_MS: '250',

@@ -217,6 +217,26 @@ describe('gateway routing without Nest: ShardClient and OwnerDirectory against s
     expect(seen).toEqual([]);
   }, 30_000);
 
+  it('polls the owner table no more once stopped, even when stopped while a read of it was in flight', async () => {
+    const { directory } = routing();
+    directory.start();
+    await eventually(async () => (directory.assignment !== null ? true : undefined), 10_000, 'the first read of the table');
+    // Hold the next read: the periodic poll's (every 5 s).
+    let release: () => void = () => undefined;
+    assignmentGate = new Promise<void>((resolve) => (release = resolve));
+    const reads = assignmentReads;
+    await eventually(async () => (assignmentReads > reads ? true : undefined), 20_000, 'the periodic read');
+    directory.stop();
+    const version = table.version;
+    table.version++;
+    release();
+    assignmentGate = null;
+    // The read in flight at stop() ends now; before the fix it armed the next poll.
+    await eventually(async () => (directory.assignment!.version > version ? true : undefined), 10_000, 'the read in flight to end');
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(Reflect.get(directory, 'timer')).toBeNull();
+  }, 30_000);
+
   it('reaches an owner that appears while it retries', async () => {
     const { client } = routing();
     table.owner = null;

@@ -80,6 +80,19 @@ describe('token runtime without Nest: start, the request/reply API, stop', () =>
     expect((await failure(call(t.tokenRpc('refresh'), 'refresh', { refreshToken: 'not-a-token' }))).code).toBe(ErrorCodes.TOKEN_MALFORMED);
   });
 
+  it('answers stats with its measured load per scheduler bucket, beside the forecast, for the dashboard', async () => {
+    const empty = await call<'stats'>(t.tokenRpc('stats'), 'stats', {});
+    expect(empty).toMatchObject({ bucketMs: 10_000, baseTtlMs: 15 * 60_000, maxTtlMs: 30 * 60_000, extendedTokens: 0 });
+    // The sampler closes a bucket on its own timer; close one now with a known reading instead of waiting.
+    runtime.load.countMint('scheduled');
+    runtime.load.sample(Date.now(), { cpuMicros: 2000, eventLoopDelayP99Ms: 1 });
+    const stats = await call<'stats'>(t.tokenRpc('stats'), 'stats', {});
+    const last = stats.points[stats.points.length - 1]!;
+    expect(last).toMatchObject({ scheduledRefreshes: 1, issued: 0, clientRefreshes: 0 });
+    expect(last.utilisation).toBeGreaterThan(0);
+    expect((await failure(call(t.tokenRpc('jwks'), 'stats', {}))).code).toBe(ErrorCodes.UNKNOWN_OPERATION);
+  });
+
   it('times every request in foresight_token_rpc_seconds, by op and outcome', async () => {
     const values = (await metrics.getSingleMetric('foresight_token_rpc_seconds')!.get()).values;
     const count = (op: string, ok: string) =>

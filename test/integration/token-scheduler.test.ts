@@ -2,7 +2,7 @@ import { subjects, tokenSubjects, TOKEN_STREAM_DUPLICATE_WINDOW_MS, TOKEN_STREAM
 import { ensureStream, publishEvent } from '@foresight/messaging';
 import { AdvisoryLeadership } from '@foresight/persistence';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
-import { PopulationGapModel } from '@foresight/token-core';
+import { ReturnModel } from '@foresight/token-core';
 import { connect, type NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { ActivityRepository } from '../../apps/token/src/activity/activity.repository';
@@ -39,7 +39,7 @@ describe('predictive refresh: session activity from JetStream → scheduler → 
   let now = START;
   let service: ReturnType<typeof tokenInstance>;
   let consumer: SessionActivityConsumer;
-  const population = new PopulationGapModel();
+  const population = new ReturnModel();
 
   beforeAll(async () => {
     url = await createTestDatabase('toksched');

@@ -1,4 +1,4 @@
-import type { ForesightConfig } from '@foresight/config';
+import { longestAccessTokenMs, type ForesightConfig } from '@foresight/config';
 import type { Logger } from '@foresight/observability';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
@@ -73,7 +73,7 @@ export class GatewayRuntime {
     this.jwks = new JwksCache(() => this.tokenClient.call('jwks', {}), clock, config.token.jwksCacheMs);
     this.revocations = new RevocationCache(
       nc,
-      { namespace: config.nats.namespace, replicas: config.nats.jetStreamReplicas, retainMs: config.token.accessTtlMs + 120_000, clock },
+      { namespace: config.nats.namespace, replicas: config.nats.jetStreamReplicas, retainMs: longestAccessTokenMs(config.token) + 120_000, clock },
       logger,
     );
     this.verifier = new AccessTokenVerifier(this.jwks, (claims) => this.revocations.isRevoked(claims), clock, config.token);

@@ -10,7 +10,14 @@ async function main(): Promise<void> {
   const port = await origin.listen();
   let nc: NatsConnection | undefined;
   if (config.natsSubject) {
-    nc = await connectNats({ servers: config.natsServers, user: config.natsUser, password: config.natsPassword, name: 'origin-example' });
+    nc = await connectNats({
+      servers: config.natsServers,
+      user: config.natsAuth.user,
+      password: config.natsAuth.password,
+      nkeySeed: config.natsAuth.nkeySeed,
+      tls: config.natsTls,
+      name: 'origin-example',
+    });
     origin.serveNats(nc, config.natsSubject);
   }
   process.stdout.write(

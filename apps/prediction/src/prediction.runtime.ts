@@ -96,7 +96,12 @@ export class PredictionRuntime {
       idSecret: config.session.idSecret,
       logger,
     });
-    this.training = new AdvisoryLeadership({ databaseUrl: config.database.url, lock: 'predictionTraining', applicationName: 'foresight-prediction-training' });
+    this.training = new AdvisoryLeadership({
+      databaseUrl: config.database.url,
+      ssl: config.database.ssl,
+      lock: 'predictionTraining',
+      applicationName: 'foresight-prediction-training',
+    });
     this.trainer = new Trainer({
       settings: p,
       model: this.model,

@@ -8,6 +8,7 @@ import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import { TokensService } from './families/tokens.service';
 import { SigningKeys } from './keys/signing-keys';
+import { TokenStats } from './rpc/token-stats';
 import { TokenRpcController } from './rpc/tokens.rpc';
 import { LiveSessions } from './sessions/live-sessions';
 import { TokenLifecycle } from './token.lifecycle';
@@ -18,6 +19,7 @@ export const tokenRuntimeParts: Provider[] = [
   { provide: TokensService, inject: [TokenRuntime], useFactory: (rt: TokenRuntime) => rt.tokens },
   { provide: SigningKeys, inject: [TokenRuntime], useFactory: (rt: TokenRuntime) => rt.keys },
   { provide: LiveSessions, inject: [TokenRuntime], useFactory: (rt: TokenRuntime) => rt.sessions },
+  { provide: TokenStats, inject: [TokenRuntime], useFactory: (rt: TokenRuntime) => rt.stats },
 ];
 
 /** Token service: issuance, rotation, revocation, JWKS, predictive refresh. */

@@ -1,11 +1,11 @@
-import type { ForesightConfig } from '@foresight/config';
+import { longestAccessTokenMs, type ForesightConfig } from '@foresight/config';
 import { streamDeclarations, tokenSubjects, type TokenPendingNotice } from '@foresight/contracts';
 import { encode, useStream } from '@foresight/messaging';
 import { counter, gauge, histogram, type Logger } from '@foresight/observability';
 import { AdvisoryLeadership } from '@foresight/persistence';
 import { ForesightRpcTransport } from '@foresight/platform';
 import type { Clock } from '@foresight/time';
-import { cryptoRandomBytes, PopulationGapModel } from '@foresight/token-core';
+import { cryptoRandomBytes, ReturnModel } from '@foresight/token-core';
 import type { NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -16,9 +16,11 @@ import { Sealer } from './crypto/sealer';
 import { TokenOutbox } from './events/token-outbox';
 import { TokensService } from './families/tokens.service';
 import { SigningKeys } from './keys/signing-keys';
+import { TokenStats } from './rpc/token-stats';
 import { tokenEndpoints } from './rpc/tokens.rpc';
 import { RefreshScheduler } from './schedule/refresh-scheduler';
 import { SchedulerRepository } from './schedule/scheduler.repository';
+import { processReader, ServiceLoad } from './schedule/service-load';
 import { LiveSessions } from './sessions/live-sessions';
 
 const KEY_RELOAD_MS = 10_000;
@@ -47,12 +49,19 @@ export class TokenRuntime {
   readonly sessions: LiveSessions;
   readonly activity: ActivityRepository;
   readonly schedulerRepo: SchedulerRepository;
-  readonly population: PopulationGapModel;
+  readonly population: ReturnModel;
+  /** The service's measured and forecast load, which sets the lifetime of new access tokens. */
+  readonly load: ServiceLoad;
+  /** Scheduler decisions since start (this instance, while it leads). */
+  readonly decisions = { refreshed: 0, letExpire: 0 };
+  readonly stats: TokenStats;
   readonly consumer: SessionActivityConsumer;
   readonly scheduler: RefreshScheduler;
   /** Every token op over NATS; the handlers are TokenRpcController's. */
   readonly rpc: ForesightRpcTransport;
   private keyTimer: NodeJS.Timeout | null = null;
+  private loadTimer: NodeJS.Timeout | null = null;
+  private loadReader: ReturnType<typeof processReader> | null = null;
   private lastCleanup = 0;
 
   constructor(private readonly deps: TokenRuntimeDeps) {
@@ -63,9 +72,11 @@ export class TokenRuntime {
     this.keys = new SigningKeys(pool, this.sealer, clock, {
       rotationMs: t.keyRotationMs,
       activationDelayMs: t.keyActivationDelayMs,
-      accessTtlMs: t.accessTtlMs,
+      // A retired key keeps verifying for as long as the longest token it signed can live.
+      accessTtlMs: longestAccessTokenMs(t),
     });
     this.outbox = new TokenOutbox(pool, nc, logger, config.nats.namespace);
+    this.load = new ServiceLoad(t.schedulerBucketMs, t.loadSeasonMs, { baseTtlMs: t.accessTtlMs, maxTtlMs: t.maxAccessTtlMs }, clock.now());
     this.tokens = new TokensService({
       pool,
       keys: this.keys,
@@ -75,12 +86,14 @@ export class TokenRuntime {
       randomBytes: cryptoRandomBytes,
       newId: randomUUID,
       config: t,
+      load: this.load,
       notify: (sessionId, familyId, generation) => nc.publish(s.tokenNotice(sessionId), encode({ familyId, generation } satisfies TokenPendingNotice)),
     });
     this.sessions = new LiveSessions(pool, { idSecret: config.session.idSecret, idleGraceMs: config.session.idleGraceMs });
     this.activity = new ActivityRepository(pool);
     this.schedulerRepo = new SchedulerRepository(pool);
-    this.population = new PopulationGapModel();
+    this.population = new ReturnModel();
+    this.stats = new TokenStats(this.load, this.decisions);
 
     const latency = histogram(metrics, 'foresight_token_rpc_seconds', 'Token service request latency', ['op', 'ok']);
     this.rpc = new ForesightRpcTransport({
@@ -105,7 +118,12 @@ export class TokenRuntime {
 
     const leaderGauge = gauge(metrics, 'foresight_token_scheduler_leader', '1 when this instance runs the refresh scheduler');
     const planned = counter(metrics, 'foresight_token_scheduled_total', 'Scheduler decisions', ['action']);
-    const leadership = new AdvisoryLeadership({ databaseUrl: config.database.url, lock: 'tokenScheduler', applicationName: 'foresight-token-leader' });
+    const leadership = new AdvisoryLeadership({
+      databaseUrl: config.database.url,
+      ssl: config.database.ssl,
+      lock: 'tokenScheduler',
+      applicationName: 'foresight-token-leader',
+    });
     leadership.onChange((leader) => {
       leaderGauge.set(leader ? 1 : 0);
       logger.info({ leader }, leader ? 'running the refresh scheduler' : 'stepped down as refresh scheduler');
@@ -122,6 +140,8 @@ export class TokenRuntime {
       onTick: (r) => {
         planned.inc({ action: 'refreshed' }, r.refreshed);
         planned.inc({ action: 'let-expire' }, r.letExpire);
+        this.decisions.refreshed += r.refreshed;
+        this.decisions.letExpire += r.letExpire;
       },
     });
   }
@@ -133,6 +153,7 @@ export class TokenRuntime {
     if (created) logger.info({ kid: created }, 'created a signing key');
     await this.keys.load();
     this.scheduleKeyReload();
+    this.sampleLoad();
     this.rpc.open();
     await this.consumer.start();
     this.scheduler.start();
@@ -144,6 +165,16 @@ export class TokenRuntime {
     await this.consumer.stop();
     await this.scheduler.stop();
     if (this.keyTimer) clearTimeout(this.keyTimer);
+    if (this.loadTimer) clearInterval(this.loadTimer);
+    this.loadReader?.stop();
+  }
+
+  /** Measures this process's CPU time and event-loop delay once per scheduler bucket. */
+  private sampleLoad(): void {
+    this.loadReader = processReader();
+    const reader = this.loadReader;
+    this.loadTimer = setInterval(() => this.load.sample(this.deps.clock.now(), reader.read()), this.load.bucketMs);
+    this.loadTimer.unref();
   }
 
   private scheduleKeyReload(): void {

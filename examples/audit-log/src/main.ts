@@ -2,7 +2,7 @@
  * The audit-log example: reads Foresight's session stream as the read-only "subscriber" user with
  * @foresight/events and keeps every session change in audit_log.session_changes, once per event.
  *
- *   DATABASE_URL=postgres://… NATS_URL=nats://127.0.0.1:4222 NATS_USER=subscriber NATS_PASSWORD=… npm start -w examples/audit-log
+ *   DATABASE_URL=postgres://… NATS_URL=nats://127.0.0.1:4222 NATS_USER=subscriber NATS_NKEY_SEED=SU… npm start -w examples/audit-log
  */
 import { connectSubscriber, subscribe, type ConsumerProblem } from '@foresight/events';
 import { Pool } from 'pg';
@@ -24,6 +24,7 @@ async function main(): Promise<void> {
   const nc = await connectSubscriber({
     servers: env('NATS_URL', 'nats://127.0.0.1:4222'),
     user: env('NATS_USER', 'subscriber'),
+    nkeySeed: process.env.NATS_NKEY_SEED,
     pass: process.env.NATS_PASSWORD,
   });
   let stored = 0;

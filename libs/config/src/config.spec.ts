@@ -1,4 +1,4 @@
-import { ConfigError, loadConfig } from './config';
+import { ConfigError, loadConfig, longestAccessTokenMs } from './config';
 
 describe('loadConfig', () => {
   it('gives sane development defaults', () => {
@@ -46,6 +46,15 @@ describe('loadConfig', () => {
     for (const service of ['metadata', 'affinity'] as const) {
       expect(loadConfig(service, base).session.idSecret).toBe('');
     }
+  });
+
+  it('bounds the longer access tokens issued in a load peak by the base lifetime', () => {
+    expect(loadConfig('token', {}).token.maxAccessTtlMs).toBe(30 * 60_000);
+    expect(() => loadConfig('token', { TOKEN_MAX_ACCESS_TTL_MS: '600000' })).toThrow(/TOKEN_MAX_ACCESS_TTL_MS must be at least TOKEN_ACCESS_TTL_MS/);
+    expect(() => loadConfig('token', { TOKEN_MAX_ACCESS_TTL_MS: 'soon' })).toThrow(/TOKEN_MAX_ACCESS_TTL_MS/);
+    expect(loadConfig('token', { TOKEN_MAX_ACCESS_TTL_MS: '900000' }).token.maxAccessTtlMs).toBe(900_000);
+    // Keys and revocations must outlive the longest token, not the usual one.
+    expect(longestAccessTokenMs(loadConfig('gateway', {}).token)).toBe(30 * 60_000);
   });
 
   it('keeps the HTTP body limit and the variable limit within one NATS message', () => {

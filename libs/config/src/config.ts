@@ -5,6 +5,7 @@ import { readPredictionConfig, type PredictionConfig } from './prediction-config
 import { EnvReader } from './env-reader';
 import { checkProductionSecrets, DEVELOPMENT_SECRET, readTrustedProxies } from './secrets';
 import { readGatewaySecurity, readSessionEncryption, type GatewaySecurityConfig, type SessionEncryptionConfig } from './security-config';
+import { readDatabaseSsl, readHttpTls, readNatsAuth, readNatsTls, type DatabaseSslConfig, type HttpTlsConfig, type NatsTlsConfig } from './transport-config';
 
 export type ServiceName = 'gateway' | 'metadata' | 'shard' | 'prediction' | 'token' | 'affinity' | 'tool' | 'migrate';
 
@@ -36,11 +37,17 @@ export interface ForesightConfig {
     readonly bodyLimitBytes: number;
     /** Proxies whose X-Forwarded-For names the client (the address rate limits and logs use); none: the peer address. */
     readonly trustedProxies: readonly string[];
+    /** HTTPS (certificate and key); none: plain HTTP, e.g. behind a TLS-terminating proxy. */
+    readonly tls?: HttpTlsConfig;
   };
   readonly nats: {
     readonly servers: readonly string[];
     readonly user?: string;
+    /** Development only: production authenticates with an nkey. */
     readonly password?: string;
+    readonly nkeySeed?: string;
+    /** TLS to the servers (required when set). */
+    readonly tls?: NatsTlsConfig;
     /** Subject/stream namespace (see `subjects()`). */
     readonly namespace: string;
     readonly jetStreamReplicas: number;
@@ -48,7 +55,7 @@ export interface ForesightConfig {
     /** Largest message the NATS server carries (its max_payload); services refuse to start on a server that carries less. */
     readonly maxPayloadBytes: number;
   };
-  readonly database: { readonly url: string; readonly poolSize: number };
+  readonly database: { readonly url: string; readonly poolSize: number; readonly ssl: DatabaseSslConfig };
   readonly cluster: {
     readonly shardCount: number;
     readonly nodeId: string;
@@ -93,6 +100,8 @@ export interface ForesightConfig {
     readonly issuer: string;
     readonly audience: string;
     readonly accessTtlMs: number;
+    /** Longest access token issued when a load peak is predicted (= accessTtlMs: never longer). */
+    readonly maxAccessTtlMs: number;
     readonly refreshTtlMs: number;
     readonly familyMaxLifetimeMs: number;
     readonly graceMs: number;
@@ -130,6 +139,14 @@ export class ConfigError extends Error {
  * Builds the configuration from an environment map; throws a ConfigError listing every invalid key.
  * This is the only place in the code base that reads environment variables.
  */
+/**
+ * How long an access token issued under this configuration can live: what a retired signing key
+ * must keep verifying, and how long a revocation must be remembered.
+ */
+export function longestAccessTokenMs(token: Pick<ForesightConfig['token'], 'accessTtlMs' | 'maxAccessTtlMs'>): number {
+  return Math.max(token.accessTtlMs, token.maxAccessTtlMs);
+}
+
 export function loadConfig(service: ServiceName, env: Readonly<Record<string, string | undefined>> = process.env): ForesightConfig {
   const r = new EnvReader(env);
   const environment = r.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
@@ -142,6 +159,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   const busRoom = maxPayloadBytes - Limits.rpcEnvelopeBytes;
   const groups = r.list('SESSION_GROUPS', ['auth', 'profile', 'cart', 'settings', 'app']);
   const apiKeys = r.list('FORESIGHT_API_KEYS', production ? [] : ['dev-key']);
+  const databaseUrl = r.string('DATABASE_URL', production ? undefined : 'postgres://postgres:postgres@127.0.0.1:5432/foresight');
   const config: ForesightConfig = {
     service,
     environment,
@@ -151,19 +169,21 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       port: r.int('HTTP_PORT', DEFAULT_PORTS[service], 0, 65535),
       bodyLimitBytes: r.int('HTTP_BODY_LIMIT_BYTES', busRoom, 1024, 64 * 1024 * 1024),
       trustedProxies: readTrustedProxies(r),
+      tls: readHttpTls(r),
     },
     nats: {
       servers: r.list('NATS_URL', ['nats://127.0.0.1:4222']),
-      user: r.optional('NATS_USER'),
-      password: r.optional('NATS_PASSWORD'),
+      ...readNatsAuth(r, production),
+      tls: readNatsTls(r),
       namespace: r.string('FORESIGHT_NAMESPACE', 'fs'),
       jetStreamReplicas: r.int('JETSTREAM_REPLICAS', 1, 1, 5),
       requestTimeoutMs,
       maxPayloadBytes,
     },
     database: {
-      url: r.string('DATABASE_URL', production ? undefined : 'postgres://postgres:postgres@127.0.0.1:5432/foresight'),
+      url: databaseUrl,
       poolSize: r.int('DATABASE_POOL_SIZE', 10, 1, 200),
+      ssl: readDatabaseSsl(r, databaseUrl),
     },
     cluster: {
       shardCount: r.int('SHARD_COUNT', 1024, 1, 65536),
@@ -202,6 +222,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       issuer: r.string('TOKEN_ISSUER', 'foresight'),
       audience: r.string('TOKEN_AUDIENCE', 'foresight-api'),
       accessTtlMs: r.int('TOKEN_ACCESS_TTL_MS', 15 * 60_000, 1000, 86_400_000),
+      maxAccessTtlMs: r.int('TOKEN_MAX_ACCESS_TTL_MS', 30 * 60_000, 1000, 86_400_000),
       refreshTtlMs: r.int('TOKEN_REFRESH_TTL_MS', 14 * 86_400_000, 10_000, 365 * 86_400_000),
       familyMaxLifetimeMs: r.int('TOKEN_FAMILY_MAX_LIFETIME_MS', 30 * 86_400_000, 10_000, 365 * 86_400_000),
       graceMs: r.int('TOKEN_GRACE_MS', 30_000, 0, 3_600_000),
@@ -256,6 +277,10 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   if (service === 'token') r.check(config.token.encryptionKey.length >= 32, 'TOKEN_ENCRYPTION_KEY must be at least 32 characters');
   r.check(config.token.refreshMinSkewMs < config.token.refreshThresholdMs, 'TOKEN_REFRESH_MIN_SKEW_MS must be less than TOKEN_REFRESH_THRESHOLD_MS');
   r.check(config.token.refreshMinSkewMs < config.token.accessTtlMs, 'TOKEN_REFRESH_MIN_SKEW_MS must be less than TOKEN_ACCESS_TTL_MS');
+  r.check(
+    config.token.maxAccessTtlMs >= config.token.accessTtlMs,
+    'TOKEN_MAX_ACCESS_TTL_MS must be at least TOKEN_ACCESS_TTL_MS (set both; equal turns longer tokens in a peak off)',
+  );
   r.check(config.token.loadSeasonMs >= 2 * config.token.schedulerBucketMs, 'TOKEN_LOAD_SEASON_MS must be at least two TOKEN_SCHEDULER_BUCKET_MS');
   if (service === 'gateway') r.check(config.gateway.security.keys.length > 0, 'FORESIGHT_API_KEYS or FORESIGHT_SCOPED_API_KEYS must list at least one key');
   r.check(
@@ -265,7 +290,6 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   if (production) {
     checkProductionSecrets(r, {
       DATABASE_URL: config.database.url,
-      NATS_PASSWORD: config.nats.password,
       SESSION_ID_SECRET: config.session.idSecret,
       TOKEN_ENCRYPTION_KEY: config.token.encryptionKey,
       'FORESIGHT_API_KEYS / FORESIGHT_SCOPED_API_KEYS': config.gateway.security.keys.map((k) => k.key),

@@ -7,3 +7,5 @@ export type { OriginExampleConfig } from './origin-example-config';
 export { API_KEY_SCOPES } from './security-config';
 export type { ApiKeyScope, ApiKeySpec, GatewaySecurityConfig, SessionEncryptionConfig } from './security-config';
 export { isDevelopmentSecret } from './secrets';
+export { DATABASE_SSL_MODES, isUserNkeySeed } from './transport-config';
+export type { DatabaseSslConfig, DatabaseSslMode, HttpTlsConfig, NatsAuthConfig, NatsTlsConfig } from './transport-config';

@@ -1,5 +1,6 @@
 import { EnvReader } from './env-reader';
 import { ConfigError } from './config';
+import { readNatsAuth, readNatsTls, type NatsAuthConfig, type NatsTlsConfig } from './transport-config';
 
 /** Settings of `apps/origin-example`, the demo and test data source. */
 export interface OriginExampleConfig {
@@ -14,8 +15,8 @@ export interface OriginExampleConfig {
   /** Also answer NATS requests `{ key }` on this subject (needs `NATS_URL`). */
   readonly natsSubject?: string;
   readonly natsServers: readonly string[];
-  readonly natsUser?: string;
-  readonly natsPassword?: string;
+  readonly natsAuth: NatsAuthConfig;
+  readonly natsTls?: NatsTlsConfig;
   readonly seed: number;
   readonly exitWithParent: boolean;
 }
@@ -54,8 +55,8 @@ export function loadOriginExampleConfig(
     failureRate: r.number('ORIGIN_FAILURE_RATE', 0, 0, 1),
     natsSubject: r.optional('ORIGIN_NATS_SUBJECT'),
     natsServers: r.list('NATS_URL', ['nats://127.0.0.1:4222']),
-    natsUser: r.optional('NATS_USER'),
-    natsPassword: r.optional('NATS_PASSWORD'),
+    natsAuth: readNatsAuth(r, r.optional('NODE_ENV') === 'production'),
+    natsTls: readNatsTls(r),
     seed: r.int('ORIGIN_SEED', 1, 0, 0xffff_ffff),
     exitWithParent: r.oneOf('EXIT_WITH_PARENT', ['true', 'false'] as const, 'false') === 'true',
   };

@@ -18,7 +18,9 @@ const production = {
   FORESIGHT_API_KEYS: strong,
   SESSION_ID_SECRET: strong,
   TOKEN_ENCRYPTION_KEY: strong,
-  NATS_PASSWORD: strong,
+  NATS_USER: 'gateway',
+  // A user nkey seed made for this test (public only here; nothing trusts it).
+  NATS_NKEY_SEED: 'SUAKA2CUE6TSMGKXLBQ544KT3P4ELGWQ6QABMMMLERF6LPNJUVK63LLLZY',
 };
 
 describe('development secrets in production', () => {
@@ -31,7 +33,7 @@ describe('development secrets in production', () => {
     ['SESSION_ID_SECRET', 'dev-only-session-id-secret-change-me-0123456789'],
     ['TOKEN_ENCRYPTION_KEY', 'dev-only-token-encryption-key-change-me-0123456789'],
     ['FORESIGHT_API_KEYS', 'dev-key'],
-    ['NATS_PASSWORD', 'dev-gateway-password'],
+    ['NATS_NKEY_SEED', 'change-me-gateway-nkey-seed'],
     ['DATABASE_URL', 'postgres://foresight:foresight-dev-password@postgres:5432/foresight'],
     ['DATABASE_URL', 'postgres://postgres:postgres@127.0.0.1:5432/foresight'],
   ])('refuses %s = %s, naming the variable and not the value', (name, value) => {

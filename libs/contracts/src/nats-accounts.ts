@@ -1,24 +1,29 @@
 import { natsPermissions, natsUserName, type NatsIdentity, type NatsPermissions } from './permissions';
 
-/** A password written into the config: a literal (local stacks), or a variable nats-server reads from its environment. */
-export type NatsPassword = { readonly literal: string } | { readonly env: string };
+/**
+ * A user's public nkey written into the config: a literal (local stacks), or a variable nats-server
+ * reads from its environment. The server holds no secret: a client proves it has the seed by signing
+ * the server's nonce.
+ */
+export type NatsNkey = { readonly literal: string } | { readonly env: string };
 
 export interface NatsAccountUser {
+  /** The name the permission table knows the user by (a comment in the config; the server knows the key). */
   readonly user: string;
-  readonly password: NatsPassword;
+  readonly nkey: NatsNkey;
   readonly permissions: NatsPermissions;
 }
 
-/** The environment variable holding a user's password in `deploy/`: `NATS_<USER>_PASSWORD`. */
-function passwordVariable(user: string): string {
-  return `NATS_${user.toUpperCase().replace(/-/g, '_')}_PASSWORD`;
+/** The stem of a user's variables in `deploy/`: `NATS_<USER>` (+ `_NKEY` public key, `_NKEY_SEED` its seed). */
+export function natsUserVariable(user: string): string {
+  return `NATS_${user.toUpperCase().replace(/-/g, '_')}`;
 }
 
 /** The users of a deployment: one per role, one per shard node, from the permission table. */
-export function accountUsers(namespace: string, identities: readonly NatsIdentity[], password: (user: string) => NatsPassword): NatsAccountUser[] {
+export function accountUsers(namespace: string, identities: readonly NatsIdentity[], nkey: (user: string) => NatsNkey): NatsAccountUser[] {
   return identities.map((identity) => {
     const user = natsUserName(identity);
-    return { user, password: password(user), permissions: natsPermissions(namespace, identity) };
+    return { user, nkey: nkey(user), permissions: natsPermissions(namespace, identity) };
   });
 }
 
@@ -27,8 +32,12 @@ const quote = (value: string) => {
   return `"${value}"`;
 };
 
-const password = (p: NatsPassword) => {
-  if ('literal' in p) return quote(p.literal);
+const nkey = (p: NatsNkey) => {
+  if ('literal' in p) {
+    // A user's public key: 56 base32 characters starting with U. Anything else would be a config nats-server refuses.
+    if (!/^U[A-Z2-7]{55}$/.test(p.literal)) throw new Error(`not a public user nkey: ${p.literal}`);
+    return quote(p.literal);
+  }
   if (!/^[A-Z][A-Z0-9_]*$/.test(p.env)) throw new Error(`invalid variable name ${p.env}`);
   return `$${p.env}`;
 };
@@ -44,9 +53,9 @@ function direction(subjectsAllowed: readonly string[]): string {
 
 function userBlock(u: NatsAccountUser): string {
   const lines = [
+    `    # user "${u.user}"`,
     '    {',
-    `      user: ${quote(u.user)}`,
-    `      password: ${password(u.password)}`,
+    `      nkey: ${nkey(u.nkey)}`,
     '      permissions: {',
     `        publish: ${direction(u.permissions.publish)}`,
     `        subscribe: ${direction(u.permissions.subscribe)}`,
@@ -62,9 +71,10 @@ function userBlock(u: NatsAccountUser): string {
  * (JetStream enabled) and the system account SYS. No top-level `authorization` block goes with it:
  * with nats-server 2.9 that combination lets clients in without credentials.
  */
-export function renderNatsAccounts(users: readonly NatsAccountUser[], sys: { readonly user: string; readonly password: NatsPassword }): string {
+export function renderNatsAccounts(users: readonly NatsAccountUser[], sys: { readonly user: string; readonly nkey: NatsNkey }): string {
   const names = new Set<string>();
   for (const u of [...users, sys]) {
+    if (!/^[A-Za-z0-9_-]{1,64}$/.test(u.user)) throw new Error(`invalid NATS user name ${u.user}`);
     if (names.has(u.user)) throw new Error(`NATS user ${u.user} is listed twice`);
     names.add(u.user);
   }
@@ -77,7 +87,8 @@ export function renderNatsAccounts(users: readonly NatsAccountUser[], sys: { rea
     '    ]',
     '  }',
     '  SYS {',
-    `    users: [{ user: ${quote(sys.user)}, password: ${password(sys.password)} }]`,
+    `    # user "${sys.user}"`,
+    `    users: [{ nkey: ${nkey(sys.nkey)} }]`,
     '  }',
     '}',
     'system_account: SYS',
@@ -86,14 +97,11 @@ export function renderNatsAccounts(users: readonly NatsAccountUser[], sys: { rea
 }
 
 /** The shard nodes of `docker-compose.yml`, each with its own NATS user. */
-const DEPLOY_SHARD_NODES: readonly string[] = ['shard-1', 'shard-2', 'shard-3'];
+export const DEPLOY_SHARD_NODES: readonly string[] = ['shard-1', 'shard-2', 'shard-3'];
 
-/**
- * `deploy/nats/accounts.conf`, generated (`npm run nats:accounts`) from the permission table with the
- * default namespace, the compose shard nodes and passwords from the environment of each NATS node.
- */
-export function deployAccountsConf(): string {
-  const identities: NatsIdentity[] = [
+/** The NATS users of `docker-compose.yml`: every role, one user per compose shard node. */
+export function deployIdentities(): NatsIdentity[] {
+  return [
     { role: 'gateway' },
     { role: 'metadata' },
     ...DEPLOY_SHARD_NODES.map((nodeId): NatsIdentity => ({ role: 'shard', nodeId })),
@@ -104,6 +112,16 @@ export function deployAccountsConf(): string {
     { role: 'subscriber' },
     { role: 'operator' },
   ];
+}
+
+/** The system account's user in `deploy/` (no service connects as it). */
+export const DEPLOY_SYS_USER = 'sys';
+
+/**
+ * `deploy/nats/accounts.conf`, generated (`npm run nats:accounts`) from the permission table with the
+ * default namespace, the compose shard nodes and public nkeys from the environment of each NATS node.
+ */
+export function deployAccountsConf(): string {
   const header = [
     '# GENERATED from libs/contracts/src/permissions.ts by `npm run nats:accounts`: do not edit by hand',
     '# (a unit test fails when this file and the table differ). See docs/adr/0005-nats-permissions.md.',
@@ -111,8 +129,10 @@ export function deployAccountsConf(): string {
     '# One account, FORESIGHT (JetStream), holds every user: one per service, one per shard node',
     '# (node-<NODE_ID>, bound to that node\'s membership and RPC subjects), "origin" for data origins on',
     '# NATS, "subscriber" for back ends reading the event streams and "operator" for people managing streams',
-    '# and consumers with the nats tool (anything in the account). SYS is the system account. Every',
-    '# password comes from the environment of the NATS node (NATS_<USER>_PASSWORD, "-" written "_").',
+    '# and consumers with the nats tool (anything in the account). SYS is the system account. Users',
+    '# authenticate with nkeys: this file holds public keys only, from the environment of the NATS node',
+    '# (NATS_<USER>_NKEY, "-" written "_"); each service holds its seed (NATS_NKEY_SEED), which never',
+    '# crosses the wire (the client signs a nonce). `npm run nats:nkeys` generates a pair per user.',
     '# Each user subscribes to replies only under its own inbox prefix _INBOX.<user>; responders answer',
     '# through allow_responses. There is deliberately no top-level `authorization { }` block.',
     '',
@@ -120,8 +140,8 @@ export function deployAccountsConf(): string {
   return (
     header +
     renderNatsAccounts(
-      accountUsers('fs', identities, (user) => ({ env: passwordVariable(user) })),
-      { user: 'sys', password: { env: 'NATS_SYS_PASSWORD' } },
+      accountUsers('fs', deployIdentities(), (user) => ({ env: `${natsUserVariable(user)}_NKEY` })),
+      { user: DEPLOY_SYS_USER, nkey: { env: `${natsUserVariable(DEPLOY_SYS_USER)}_NKEY` } },
     )
   );
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { deployAccountsConf, renderNatsAccounts } from './nats-accounts';
+import { deployAccountsConf, natsUserVariable, renderNatsAccounts } from './nats-accounts';
 import { NATS_ROLES, natsPermissions, natsUserName, type NatsIdentity } from './permissions';
 import { streamDeclarations } from './streams';
 import { subjects } from './subjects';
@@ -18,6 +18,8 @@ function matches(pattern: string, subject: string): boolean {
 }
 
 const NS = 'fs';
+/** A public user nkey (no secret: the server config holds these). */
+const USER_KEY = 'UCHNMIYXEES2GDUDIHZXNHLOMIXFJXYGYFGF56Z6SEAGQALSLC3UBQER';
 /** Every user a service or a back end connects as; the operator (a person with the nats tool) is checked apart. */
 const identities: NatsIdentity[] = [
   ...NATS_ROLES.filter((r) => r !== 'shard' && r !== 'operator').map((role) => ({ role })),
@@ -33,9 +35,10 @@ describe('the NATS permission table', () => {
   const t = tokenSubjects(NS);
   const streams = Object.values(streamDeclarations(NS));
 
-  it('gives the operator user everything in the account, with its password from the environment in deploy', () => {
+  it('gives the operator user everything in the account, with its public nkey from the environment in deploy', () => {
     expect(natsPermissions(NS, { role: 'operator' })).toEqual({ publish: ['>'], subscribe: ['>'], allowResponses: true });
-    expect(deployAccountsConf()).toMatch(/user: "operator"\s+password: \$NATS_OPERATOR_PASSWORD/);
+    expect(deployAccountsConf()).toMatch(/# user "operator"\s+\{\s+nkey: \$NATS_OPERATOR_NKEY/);
+    expect(deployAccountsConf()).not.toMatch(/password/);
   });
 
   it('binds membership to the node: only node-<id> may register, heartbeat or leave as <id>, and serve its RPC subject', () => {
@@ -58,7 +61,7 @@ describe('the NATS permission table', () => {
   });
 
   it('lets only the gateway call the token service, and only the token service answer it', () => {
-    for (const op of ['issue', 'refresh', 'revoke', 'jwks', 'pending', 'ack'] as const) {
+    for (const op of ['issue', 'refresh', 'revoke', 'jwks', 'pending', 'ack', 'stats'] as const) {
       expect(mayPublish(t.tokenRpc(op))).toEqual(['gateway']);
       expect(maySubscribe(t.tokenRpc(op))).toEqual(['token']);
     }
@@ -86,20 +89,28 @@ describe('the NATS permission table', () => {
   });
 
   it('writes "nothing" as a deny of every subject (an empty allow list would allow everything)', () => {
-    const text = renderNatsAccounts([{ user: 'affinity', password: { literal: 'p' }, permissions: { publish: [], subscribe: [], allowResponses: false } }], {
+    const text = renderNatsAccounts([{ user: 'affinity', nkey: { literal: USER_KEY }, permissions: { publish: [], subscribe: [], allowResponses: false } }], {
       user: 'sys',
-      password: { env: 'NATS_SYS_PASSWORD' },
+      nkey: { env: 'NATS_SYS_NKEY' },
     });
     expect(text).toContain('publish: { deny: [">"] }');
     expect(text).toContain('subscribe: { deny: [">"] }');
-    expect(text).toContain('password: $NATS_SYS_PASSWORD');
+    expect(text).toContain(`nkey: "${USER_KEY}"`);
+    expect(text).toContain('nkey: $NATS_SYS_NKEY');
     expect(text).not.toMatch(/authorization/);
     expect(() =>
-      renderNatsAccounts([{ user: 'sys', password: { literal: 'p' }, permissions: { publish: [], subscribe: [], allowResponses: false } }], {
+      renderNatsAccounts([{ user: 'sys', nkey: { literal: USER_KEY }, permissions: { publish: [], subscribe: [], allowResponses: false } }], {
         user: 'sys',
-        password: { literal: 'q' },
+        nkey: { env: 'NATS_SYS_NKEY' },
       }),
     ).toThrow(/twice/);
+    // A seed (or anything but a public user key) never reaches the config.
+    expect(() =>
+      renderNatsAccounts([{ user: 'affinity', nkey: { literal: `S${USER_KEY}` }, permissions: { publish: [], subscribe: [], allowResponses: false } }], {
+        user: 'sys',
+        nkey: { env: 'NATS_SYS_NKEY' },
+      }),
+    ).toThrow(/not a public user nkey/);
   });
 
   it('is what deploy/nats/accounts.conf holds (regenerate it with npm run nats:accounts)', () => {
@@ -107,15 +118,21 @@ describe('the NATS permission table', () => {
     expect(file).toBe(deployAccountsConf());
   });
 
-  it('matches docker-compose.yml: every service user exists, every password variable reaches the NATS nodes', () => {
+  it('matches docker-compose.yml: every service user exists with its own seed, every public key variable reaches the NATS nodes', () => {
     const compose = readFileSync(join(__dirname, '..', '..', '..', 'docker-compose.yml'), 'utf8');
     const conf = deployAccountsConf();
-    const users = [...conf.matchAll(/user: "([^"]+)"/g)].map((m) => m[1]);
-    const composeUsers = [...compose.matchAll(/NATS_USER: (\S+)/g)].map((m) => m[1]);
+    const users = [...conf.matchAll(/# user "([^"]+)"/g)].map((m) => m[1]);
+    const composeUsers = [...compose.matchAll(/NATS_USER: (\S+)\n\s+NATS_NKEY_SEED: \*nats-(\S+)-seed\n/g)].map((m) => [m[1], m[2]]);
+    expect(composeUsers.length).toBe([...compose.matchAll(/NATS_USER:/g)].length);
     expect(composeUsers.length).toBeGreaterThan(5);
-    expect(composeUsers.filter((u) => !users.includes(u))).toEqual([]);
-    const variables = [...conf.matchAll(/password: \$(\w+)/g)].map((m) => m[1]);
-    expect(variables.filter((v) => !new RegExp(`^\\s+${v}:`, 'm').test(compose))).toEqual([]);
+    expect(composeUsers.filter(([u, seed]) => !users.includes(u) || u !== seed)).toEqual([]);
+    for (const user of users) {
+      const seedVariable = `${natsUserVariable(user!)}_NKEY_SEED`;
+      if (compose.includes(`&nats-${user}-seed`)) expect(compose).toContain(`&nats-${user}-seed \${${seedVariable}:?`);
+    }
+    const variables = [...conf.matchAll(/nkey: \$(\w+)/g)].map((m) => m[1]);
+    expect(variables.length).toBe(users.length);
+    expect(variables.filter((v) => !new RegExp(`^\\s+${v}: \\$\\{${v}:\\?`, 'm').test(compose))).toEqual([]);
   });
 
   it('reads a node id from a membership subject only when the subject is one for that operation', () => {

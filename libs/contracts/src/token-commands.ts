@@ -11,6 +11,7 @@ import {
   TokenPendingCommand,
   TokenRefreshCommand,
   TokenRevokeCommand,
+  TokenStatsReply,
 } from './schemas/tokens';
 
 /**
@@ -30,6 +31,8 @@ export const TokenCommandSchemas = {
   pending: { request: TokenPendingCommand, reply: PendingReply },
   /** The client confirms it holds `generation`; the previous refresh token's grace then runs out normally. */
   ack: { request: TokenAckCommand, reply: AckReply },
+  /** The answering instance's refreshes, measured load and load forecast per scheduler bucket (the dashboard's token panel). */
+  stats: { request: EmptyRequest, reply: TokenStatsReply },
 } as const;
 
 export type TokenCommands = CommandTypes<typeof TokenCommandSchemas>;

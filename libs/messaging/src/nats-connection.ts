@@ -1,10 +1,14 @@
 import { inboxPrefix } from '@foresight/contracts';
-import { connect, type NatsConnection } from 'nats';
+import { connect, nkeyAuthenticator, type NatsConnection } from 'nats';
 
 export interface NatsOptions {
   readonly servers: readonly string[];
   readonly user?: string;
   readonly password?: string;
+  /** The user's nkey seed: the connection signs the server's nonce with it instead of sending a password. */
+  readonly nkeySeed?: string;
+  /** TLS to the server, required when given: CA and optional client certificate (PEM texts). */
+  readonly tls?: { readonly ca?: string; readonly cert?: string; readonly key?: string };
   /** Shown in the server's connection list (service + node). */
   readonly name: string;
   /**
@@ -20,8 +24,11 @@ export interface NatsOptions {
 export async function connectNats(options: NatsOptions): Promise<NatsConnection> {
   const nc = await connect({
     servers: [...options.servers],
-    user: options.user,
-    pass: options.password,
+    // With an nkey the user name only names the inbox; the server knows the user by its public key.
+    ...(options.nkeySeed !== undefined
+      ? { authenticator: nkeyAuthenticator(new TextEncoder().encode(options.nkeySeed)) }
+      : { user: options.user, pass: options.password }),
+    ...(options.tls ? { tls: { ca: options.tls.ca, cert: options.tls.cert, key: options.tls.key } } : {}),
     name: options.name,
     inboxPrefix: options.inboxPrefix ?? (options.user && /^[A-Za-z0-9_-]{1,64}$/.test(options.user) ? inboxPrefix(options.user) : undefined),
     maxReconnectAttempts: -1,

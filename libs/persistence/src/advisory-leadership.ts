@@ -1,8 +1,11 @@
 import { Client } from 'pg';
 import { AdvisoryLocks, type AdvisoryLockName } from './advisory-locks';
+import { pgSsl, type PgSslSettings } from './ssl';
 
 export interface AdvisoryLeadershipOptions {
   readonly databaseUrl: string;
+  /** SSL to Postgres, as for the pool. */
+  readonly ssl?: PgSslSettings;
   /** Which lock of {@link AdvisoryLocks} decides the leader. */
   readonly lock: AdvisoryLockName;
   /** Shown in `pg_stat_activity` for the lock's connection (default `foresight-<lock>`). */
@@ -72,9 +75,14 @@ export class AdvisoryLeadership {
   }
 
   private async acquire(): Promise<boolean> {
-    const { databaseUrl, lock, applicationName } = this.options;
+    const { databaseUrl, lock, applicationName, ssl } = this.options;
     // Keep-alive: a peer that vanished without closing the socket is noticed, not trusted for ever.
-    const client = new Client({ connectionString: databaseUrl, application_name: applicationName ?? `foresight-${lock}`, keepAlive: true });
+    const client = new Client({
+      connectionString: databaseUrl,
+      application_name: applicationName ?? `foresight-${lock}`,
+      keepAlive: true,
+      ssl: pgSsl(ssl),
+    });
     // A dropped connection is reported here as well as by 'end'; either way the lock is gone.
     client.on('error', () => this.lost(client));
     try {

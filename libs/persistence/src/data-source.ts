@@ -1,12 +1,14 @@
 import { DataSource } from 'typeorm';
 import { migrations } from '../../../migrations';
 import { AdvisoryLocks } from './advisory-locks';
+import { pgSsl, type PgSslSettings } from './ssl';
 
 /** The TypeORM data source the migrations run on: schema changes go through migrations only. */
-function createDataSource(url: string, poolSize = 10): DataSource {
+function createDataSource(url: string, poolSize = 10, ssl?: PgSslSettings): DataSource {
   return new DataSource({
     type: 'postgres',
     url,
+    ssl: pgSsl(ssl),
     synchronize: false,
     migrationsRun: false,
     migrations,
@@ -17,8 +19,8 @@ function createDataSource(url: string, poolSize = 10): DataSource {
 }
 
 /** Applies pending migrations under an advisory lock, so concurrent starters do not race. */
-export async function runMigrations(url: string): Promise<string[]> {
-  const ds = createDataSource(url, 2);
+export async function runMigrations(url: string, ssl?: PgSslSettings): Promise<string[]> {
+  const ds = createDataSource(url, 2, ssl);
   await ds.initialize();
   const lock = ds.createQueryRunner();
   try {

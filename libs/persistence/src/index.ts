@@ -7,3 +7,4 @@ export * from './group-commit';
 export * from './pool';
 export * from './sql-errors';
 export { SensitiveValues, type DataKey } from './sensitive-values';
+export { pgSsl, type PgSslSettings } from './ssl';

@@ -68,6 +68,8 @@ export async function startService(
   const adapter = new FastifyAdapter({
     bodyLimit: config.http.bodyLimitBytes,
     logger: false,
+    // HTTPS only when configured; a plain-HTTP request to it fails the TLS handshake.
+    ...(config.http.tls ? { https: { cert: config.http.tls.cert, key: config.http.tls.key } } : {}),
     // Path parameters as long as the documented limits, percent-encoded.
     routerOptions: { maxParamLength: MAX_PATH_PARAM_LENGTH },
     // request.ip is the socket's peer unless that peer is a configured proxy; then X-Forwarded-For's client.
@@ -89,7 +91,7 @@ export async function startService(
   app.enableShutdownHooks();
   await configure?.(app);
   await app.listen(config.http.port, config.http.host);
-  logger.info({ port: config.http.port }, `${config.service} listening on http://${config.http.host}:${config.http.port}`);
+  logger.info({ port: config.http.port }, `${config.service} listening on ${config.http.tls ? 'https' : 'http'}://${config.http.host}:${config.http.port}`);
   process.on('unhandledRejection', (reason) => logger.error({ err: reason }, 'unhandled rejection'));
   if (config.exitWithParent) {
     const parent = process.ppid;

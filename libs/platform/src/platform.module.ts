@@ -51,6 +51,8 @@ export class PlatformModule {
             servers: config.nats.servers,
             user: config.nats.user,
             password: config.nats.password,
+            nkeySeed: config.nats.nkeySeed,
+            tls: config.nats.tls,
             name: `${config.service}${nodeId ? `:${nodeId}` : ''}`,
             requiredMaxPayloadBytes: config.nats.maxPayloadBytes,
           });
@@ -66,7 +68,7 @@ export class PlatformModule {
         inject: [HealthRegistry],
         useFactory: (health: HealthRegistry) => {
           if (!options.database) return null;
-          const pool = createPool(config.database.url, config.database.poolSize, `foresight-${config.service}`);
+          const pool = createPool(config.database.url, config.database.poolSize, `foresight-${config.service}`, config.database.ssl);
           health.add('postgres', async () => {
             await pool.query('SELECT 1');
           });

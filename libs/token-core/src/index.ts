@@ -17,3 +17,5 @@ export * from './forecast/activity';
 export * from './forecast/population';
 export * from './forecast/holt-winters';
 export * from './schedule/refresh-scheduler';
+export * from './forecast/return-model';
+export * from './schedule/access-lifetime';

@@ -1,4 +1,4 @@
-import { subjects, type AssignmentView, type NodeCacheStats } from '@foresight/contracts';
+import { subjects, tokenSubjects, type AssignmentView, type NodeCacheStats, type TokenStatsReply } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { callRpc } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
@@ -7,7 +7,16 @@ import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { histogramQuantile, httpDelta, httpTotals, type HttpTotals, type MetricSample } from './http-stats';
 import type { PredictionOutcomes } from './prediction-outcomes';
-import { cacheIntervalRatios, cacheTotals, clusterView, type CacheTotals, type ClusterView, type DashboardSnapshot, type SeriesPoint } from './snapshot';
+import {
+  cacheIntervalRatios,
+  cacheTotals,
+  clusterView,
+  tokenForecastView,
+  type CacheTotals,
+  type ClusterView,
+  type DashboardSnapshot,
+  type SeriesPoint,
+} from './snapshot';
 
 export interface DashboardFeedDeps {
   readonly config: ForesightConfig;
@@ -108,7 +117,11 @@ export class DashboardFeed {
     let cluster: ClusterView | null = null;
     let clusterError: string | null = null;
     const caches = new Map<string, CacheTotals>();
-    const [assignment, http] = await Promise.all([this.assignment().catch((e: unknown) => e as Error), this.httpTotals()]);
+    const [assignment, http, tokenStats] = await Promise.all([
+      this.assignment().catch((e: unknown) => e as Error),
+      this.httpTotals(),
+      this.tokenStats().catch((e: unknown) => (e instanceof Error ? e : new Error('no answer'))),
+    ]);
     if (assignment instanceof Error) {
       clusterError = `The metadata service did not answer: ${assignment.message}`;
     } else {
@@ -165,7 +178,11 @@ export class DashboardFeed {
       point,
       predictions,
       edgeCache: { sessions: edge.sessions },
-      tokens: { openSockets: await this.metricSum('foresight_gateway_token_sockets') },
+      tokens: {
+        openSockets: await this.metricSum('foresight_gateway_token_sockets'),
+        forecast: tokenStats instanceof Error ? null : tokenForecastView(tokenStats),
+        forecastError: tokenStats instanceof Error ? `The token service did not answer: ${tokenStats.message}` : null,
+      },
     };
     return this.last;
   }
@@ -179,6 +196,14 @@ export class DashboardFeed {
       {},
       { timeoutMs: config.nats.requestTimeoutMs },
     );
+  }
+
+  /** The token service's refreshes, load and forecast (one instance answers). */
+  private tokenStats(): Promise<TokenStatsReply> {
+    const { nc, config } = this.deps;
+    // Short: a token service that hangs must not hold up the rest of the page.
+    const timeoutMs = Math.min(config.nats.requestTimeoutMs, 2000);
+    return callRpc<TokenStatsReply>(nc, tokenSubjects(config.nats.namespace).tokenRpc('stats'), 'stats', {}, { timeoutMs });
   }
 
   /** `cache.stats` of every active node, in parallel; a node that does not answer gets its error. */

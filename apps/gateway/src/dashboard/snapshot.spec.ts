@@ -1,5 +1,5 @@
 import type { AssignmentView, NodeCacheStats } from '@foresight/contracts';
-import { cacheIntervalRatios, clusterView, type CacheTotals } from './snapshot';
+import { cacheIntervalRatios, clusterView, tokenForecastView, type CacheTotals } from './snapshot';
 
 const node = (nodeId: string, status = 'active') => ({ nodeId, status, rpcSubject: `fs.rpc.shard.${nodeId}` });
 
@@ -98,5 +98,25 @@ describe('the cluster map of the dashboard', () => {
     expect(r.hitRatio).toBeCloseTo(4 / 6);
     expect(r.prefetchPrecision).toBeCloseTo(1 / 4);
     expect(cacheIntervalRatios(now, new Map())).toEqual({ hitRatio: null, prefetchPrecision: null });
+  });
+
+  it("turns the token service's stats into refreshes per second beside the measured and forecast load", () => {
+    const view = tokenForecastView({
+      bucketMs: 10_000,
+      baseTtlMs: 900_000,
+      maxTtlMs: 1_800_000,
+      peakPredicted: true,
+      extendedTokens: 3,
+      scheduler: { refreshed: 7, letExpire: 2 },
+      points: [
+        { at: 1_000_000, utilisation: 0.3, forecast: null, issued: 4, clientRefreshes: 1, scheduledRefreshes: 4, peak: false },
+        { at: 1_010_000, utilisation: 0.8, forecast: 0.7, issued: 0, clientRefreshes: 0, scheduledRefreshes: 0, peak: true },
+      ],
+    });
+    expect(view).toMatchObject({ bucketSeconds: 10, baseTtlSeconds: 900, maxTtlSeconds: 1800, peakPredicted: true, extendedTokens: 3 });
+    expect(view.points).toEqual([
+      { t: 1000, refreshes: 0.5, scheduledRefreshes: 4, clientRefreshes: 1, utilisation: 0.3, forecast: null, peak: false },
+      { t: 1010, refreshes: 0, scheduledRefreshes: 0, clientRefreshes: 0, utilisation: 0.8, forecast: 0.7, peak: true },
+    ]);
   });
 });

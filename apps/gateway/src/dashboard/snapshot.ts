@@ -1,4 +1,4 @@
-import type { AssignmentView, NodeCacheStats } from '@foresight/contracts';
+import type { AssignmentView, NodeCacheStats, TokenStatsReply } from '@foresight/contracts';
 import type { PredictionAccuracyView } from './prediction-outcomes';
 
 /** A node's predictive cache as the dashboard shows it (ratios since the node started). */
@@ -86,7 +86,57 @@ export interface DashboardSnapshot {
   readonly point: SeriesPoint;
   readonly predictions: PredictionAccuracyView;
   readonly edgeCache: { readonly sessions: number | null };
-  readonly tokens: { readonly openSockets: number | null };
+  readonly tokens: {
+    readonly openSockets: number | null;
+    /** The token service's refreshes, load and load forecast, or null when it did not answer (`forecastError` says why). */
+    readonly forecast: TokenForecastView | null;
+    readonly forecastError: string | null;
+  };
+}
+
+/** One scheduler bucket of the token service: refreshes beside its measured load and the forecast made for it. */
+export interface TokenForecastPoint {
+  /** Seconds since the epoch (start of the bucket). */
+  readonly t: number;
+  /** Pairs minted by refreshes (scheduled and on request) per second. */
+  readonly refreshes: number;
+  readonly scheduledRefreshes: number;
+  readonly clientRefreshes: number;
+  readonly utilisation: number;
+  readonly forecast: number | null;
+  readonly peak: boolean;
+}
+
+export interface TokenForecastView {
+  readonly bucketSeconds: number;
+  readonly baseTtlSeconds: number;
+  readonly maxTtlSeconds: number;
+  readonly peakPredicted: boolean;
+  readonly extendedTokens: number;
+  readonly scheduler: { readonly refreshed: number; readonly letExpire: number };
+  readonly points: readonly TokenForecastPoint[];
+}
+
+/** The token service's `stats` answer as the page charts it (rates per second, times in seconds). */
+export function tokenForecastView(s: TokenStatsReply): TokenForecastView {
+  const seconds = s.bucketMs / 1000;
+  return {
+    bucketSeconds: seconds,
+    baseTtlSeconds: s.baseTtlMs / 1000,
+    maxTtlSeconds: s.maxTtlMs / 1000,
+    peakPredicted: s.peakPredicted,
+    extendedTokens: s.extendedTokens,
+    scheduler: s.scheduler,
+    points: s.points.map((p) => ({
+      t: p.at / 1000,
+      refreshes: (p.scheduledRefreshes + p.clientRefreshes) / seconds,
+      scheduledRefreshes: p.scheduledRefreshes,
+      clientRefreshes: p.clientRefreshes,
+      utilisation: p.utilisation,
+      forecast: p.forecast,
+      peak: p.peak,
+    })),
+  };
 }
 
 const ratio = (part: number, whole: number): number | null => (whole > 0 ? part / whole : null);

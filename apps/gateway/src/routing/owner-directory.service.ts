@@ -33,6 +33,7 @@ export class OwnerDirectory {
   private readonly notices;
   private sub: Subscription | null = null;
   private timer: NodeJS.Timeout | null = null;
+  private stopped = false;
   private readonly nc: NatsConnection;
   private readonly config: ForesightConfig;
   private readonly logger: Logger;
@@ -66,7 +67,10 @@ export class OwnerDirectory {
         this.notices.inc({ outcome: this.refresher.notice(version) ? 'refresh' : 'ignored' });
       },
     });
+    this.stopped = false;
     const poll = () => {
+      // A refresh in flight at stop() ends after it: it must not arm the next one.
+      if (this.stopped) return;
       this.timer = setTimeout(
         () =>
           void this.refresh()
@@ -80,8 +84,10 @@ export class OwnerDirectory {
   }
 
   stop(): void {
+    this.stopped = true;
     this.sub?.unsubscribe();
     if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
   }
 
   get assignment(): AssignmentView | null {

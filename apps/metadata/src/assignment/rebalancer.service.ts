@@ -44,7 +44,12 @@ export class RebalancerService {
     this.logger = deps.logger;
     this.moves = counter(metrics, 'foresight_shard_moves_total', 'Shards moved to a new owner');
     const leader = gauge(metrics, 'foresight_metadata_leader', '1 when this instance is the rebalancing leader');
-    this.leadership = new AdvisoryLeadership({ databaseUrl: config.database.url, lock: 'metadataRebalancer', applicationName: 'foresight-metadata-leader' });
+    this.leadership = new AdvisoryLeadership({
+      databaseUrl: config.database.url,
+      ssl: config.database.ssl,
+      lock: 'metadataRebalancer',
+      applicationName: 'foresight-metadata-leader',
+    });
     this.leadership.onChange((isLeader) => {
       leader.set(isLeader ? 1 : 0);
       if (isLeader) this.logger.info('became the rebalancing leader');

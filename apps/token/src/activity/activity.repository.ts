@@ -32,10 +32,11 @@ export class ActivityRepository {
   constructor(private readonly pool: Pool) {}
 
   /**
-   * Records activity of a session at `at`. Returns the gap since its previous activity (for the
-   * population model), or undefined for its first event or one older than the last seen.
+   * Records activity of a session at `at`. Returns the gap since its previous activity with the
+   * session's state before it (for the return model), or undefined for its first event or one older
+   * than the last seen.
    */
-  async observe(sessionId: string, at: number, idleTimeoutMs?: number): Promise<number | undefined> {
+  async observe(sessionId: string, at: number, idleTimeoutMs?: number): Promise<{ gapMs: number; before: ActivityState } | undefined> {
     return withTransaction(this.pool, async (db) => {
       const first = observeRequest(undefined, at);
       const inserted = await db.query(
@@ -56,12 +57,15 @@ export class ActivityRepository {
           WHERE session_id = $1`,
         [sessionId, new Date(next.lastAt), next.requests, next.logGapMean ?? null, next.logGapVar, idleTimeoutMs ?? null],
       );
-      return at - prev.lastAt;
+      return { gapMs: at - prev.lastAt, before: prev };
     });
   }
 
-  async remove(sessionId: string): Promise<void> {
-    await this.pool.query('DELETE FROM token_activity WHERE session_id = $1', [sessionId]);
+  /** Forgets a session; returns its last state (undefined if none was kept). */
+  async remove(sessionId: string): Promise<ActivityState | undefined> {
+    const r = await this.pool.query<ActivityRow>('DELETE FROM token_activity WHERE session_id = $1 RETURNING *', [sessionId]);
+    const row = r.rows[0];
+    return row ? toActivityState(row) : undefined;
   }
 
   /** Drops activity of sessions silent for longer than `olderThanMs` (their session has ended anyway). */

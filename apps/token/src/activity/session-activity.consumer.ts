@@ -2,7 +2,7 @@ import { subjects, TOKEN_ACTIVITY_DURABLE, type Envelope } from '@foresight/cont
 import { runPullConsumer, type ConsumerState, type RunningConsumer } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
 import { systemClock, type Clock } from '@foresight/time';
-import type { PopulationGapModel } from '@foresight/token-core';
+import type { ReturnModel } from '@foresight/token-core';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import type { ActivityRepository } from './activity.repository';
@@ -12,7 +12,7 @@ export interface SessionActivityDeps {
   readonly nc: NatsConnection;
   readonly namespace: string;
   readonly activity: ActivityRepository;
-  readonly population: PopulationGapModel;
+  readonly population: ReturnModel;
   /** Revokes every token family of a session that ended. */
   readonly revokeSession: (sessionId: string, correlationId: string, causationId: string) => Promise<unknown>;
   readonly logger: Logger;
@@ -28,9 +28,9 @@ const ACTIVITY_DURABLE = TOKEN_ACTIVITY_DURABLE;
 
 /**
  * Durable pull consumer on the session stream (`<ns>.evt.session.>`). Any session event is
- * activity: it feeds token-core's activity forecaster (per session, in Postgres) and the
- * population gap model (in memory, learned from this instance's share of the events, an unbiased
- * sample). `session.ended` revokes the session's token families. Acked after the work committed;
+ * activity: it feeds token-core's activity state (per session, in Postgres) and the return
+ * model (in memory: the gaps and ends by session age and request count, learned from this
+ * instance's share of the events, an unbiased sample). `session.ended` revokes the session's token families. Acked after the work committed;
  * an event whose fields are unusable is terminated and dead-lettered (`<ns>.dlq.token-activity`).
  */
 export class SessionActivityConsumer {
@@ -82,11 +82,11 @@ export class SessionActivityConsumer {
     this.deps.onEvent?.(e.type);
     if (e.kind === 'ended') {
       await this.deps.revokeSession(e.sessionId, e.correlationId, e.eventId);
-      await this.deps.activity.remove(e.sessionId);
-      this.deps.population.observeSessionEnd();
+      const last = await this.deps.activity.remove(e.sessionId);
+      if (last) this.deps.population.observeEnd(last.requests, last.lastAt - last.firstAt);
       return;
     }
-    const gap = await this.deps.activity.observe(e.sessionId, e.at, e.idleTimeoutMs);
-    if (gap !== undefined) this.deps.population.observeGap(gap);
+    const seen = await this.deps.activity.observe(e.sessionId, e.at, e.idleTimeoutMs);
+    if (seen) this.deps.population.observeGap(seen.before.requests, seen.before.lastAt - seen.before.firstAt, seen.gapMs);
   }
 }

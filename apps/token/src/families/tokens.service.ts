@@ -42,6 +42,8 @@ export interface TokensServiceDeps {
   readonly config: ForesightConfig['token'];
   /** Tells the gateways holding the session's WebSocket that a pre-minted pair waits (metadata only). */
   readonly notify: (sessionId: string, familyId: string, generation: number) => void;
+  /** The service's load: how long the next access token lives, and a count of what was minted. */
+  readonly load?: { accessTtl(now: number): number; countMint(origin: TokenOrigin): void };
 }
 
 /** What a transaction decided: a pair to return, or a token error to throw after COMMIT. */
@@ -209,13 +211,14 @@ export class TokensService {
         sessionId: family.sessionId,
         jti,
         now,
-        ttlMs: cfg.accessTtlMs,
+        ttlMs: this.deps.load?.accessTtl(now) ?? cfg.accessTtlMs,
         issuer: cfg.issuer,
         audience: cfg.audience,
       });
     } catch (error) {
       throw isTokenError(error) ? toForesight(error) : error;
     }
+    this.deps.load?.countMint(origin);
     const accessExpiresAt = signed.claims.exp * 1000;
     const pair: TokenPair = {
       tokenType: 'Bearer',

@@ -16,6 +16,7 @@ import { CONFIG, RpcContext, RpcController, RpcOp, type RpcEndpoint } from '@for
 import { TokensService } from '../families/tokens.service';
 import { SigningKeys } from '../keys/signing-keys';
 import { LiveSessions } from '../sessions/live-sessions';
+import { TokenStats } from './token-stats';
 
 type Reply<K extends TokenOp> = Promise<TokenCommands[K]['reply']>;
 
@@ -42,6 +43,7 @@ export class TokenRpcController {
     private readonly tokens: TokensService,
     private readonly keys: SigningKeys,
     private readonly sessions: LiveSessions,
+    private readonly stats: TokenStats,
     @Inject(CONFIG) config: ForesightConfig,
   ) {
     this.s = tokenSubjects(config.nats.namespace);
@@ -86,6 +88,13 @@ export class TokenRpcController {
     this.onItsSubject('ack', ctx.meta);
     const r = requests.ack.parse(raw);
     return { acknowledged: await this.tokens.ack(r.sessionId, r.familyId, r.generation) };
+  }
+
+  @RpcOp('token', 'stats')
+  statsOp(@Payload() raw: unknown, @Ctx() ctx: RpcContext): TokenCommands['stats']['reply'] {
+    this.onItsSubject('stats', ctx.meta);
+    requests.stats.parse(raw);
+    return this.stats.read();
   }
 
   /** An op is served on its own subject only: a request for `issue` on the `jwks` subject is refused. */

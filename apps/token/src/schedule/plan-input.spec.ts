@@ -1,4 +1,4 @@
-import { DEFAULT_GAP_MODEL, observeRequest, type ActivityState } from '@foresight/token-core';
+import { observeRequest, ReturnModel, type ActivityState } from '@foresight/token-core';
 import { toSessionsToPlan, type Candidate } from './plan-input';
 
 const START = 1_700_000_000_000;
@@ -27,7 +27,7 @@ describe('toSessionsToPlan', () => {
     const [active, silent] = toSessionsToPlan(
       [candidate({ familyId: 'a', activity: busy(now - 2000) }), candidate({ familyId: 'b', activity: busy(START + MIN) })],
       now,
-      DEFAULT_GAP_MODEL,
+      new ReturnModel(),
     );
     expect(active.sessionId).toBe('a');
     expect(active.pActiveAfterExpiry).toBeGreaterThan(0.5);
@@ -35,12 +35,12 @@ describe('toSessionsToPlan', () => {
   });
 
   it('never refreshes a token that outlives the session idle end', () => {
-    const [entry] = toSessionsToPlan([candidate({ activity: busy(START), accessExpiresAt: START + 31 * MIN })], START + 20 * MIN, DEFAULT_GAP_MODEL);
+    const [entry] = toSessionsToPlan([candidate({ activity: busy(START), accessExpiresAt: START + 31 * MIN })], START + 20 * MIN, new ReturnModel());
     expect(entry.pActiveAfterExpiry).toBe(0);
   });
 
   it('counts the sign-in as the last request when no session event was seen', () => {
-    const [entry] = toSessionsToPlan([candidate({ activity: undefined })], START + 10 * MIN, DEFAULT_GAP_MODEL);
+    const [entry] = toSessionsToPlan([candidate({ activity: undefined })], START + 10 * MIN, new ReturnModel());
     expect(entry.pActiveAfterExpiry).toBeGreaterThan(0);
     expect(entry.expiresAt).toBe(START + 15 * MIN);
   });

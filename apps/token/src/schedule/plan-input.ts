@@ -1,4 +1,4 @@
-import { observeRequest, probabilityActiveBetween, type ActivityState, type GapModel, type SessionToPlan } from '@foresight/token-core';
+import { observeRequest, type ActivityState, type ReturnModel, type SessionToPlan } from '@foresight/token-core';
 
 /** A family whose access token expires within the planning horizon, with its session's activity. */
 export interface Candidate {
@@ -13,15 +13,15 @@ export interface Candidate {
 }
 
 /**
- * Scheduler input for each candidate: the probability that its session makes another request
- * before its idle timeout ends it (as in bench:tokens). A token that outlives the session's idle
+ * Scheduler input for each candidate: the probability, from the learned return model, that its
+ * session makes another request before its idle timeout ends it (as in bench:tokens). A token that outlives the session's idle
  * end never needs a refresh: a later request re-plans it. The planner's `sessionId` is the family id.
  */
-export function toSessionsToPlan(candidates: readonly Candidate[], now: number, prior: GapModel): SessionToPlan[] {
+export function toSessionsToPlan(candidates: readonly Candidate[], now: number, returns: ReturnModel): SessionToPlan[] {
   return candidates.map((c) => {
     const state = c.activity ?? observeRequest(undefined, c.familyCreatedAt);
     const sessionEnd = state.lastAt + c.idleTimeoutMs;
-    const p = c.accessExpiresAt >= sessionEnd ? 0 : probabilityActiveBetween(state, now, sessionEnd, prior, c.idleTimeoutMs);
+    const p = c.accessExpiresAt >= sessionEnd ? 0 : returns.probabilityReturn(state, now, sessionEnd, c.idleTimeoutMs);
     return { sessionId: c.familyId, expiresAt: c.accessExpiresAt, pActiveAfterExpiry: p };
   });
 }

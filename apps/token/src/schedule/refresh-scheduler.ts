@@ -2,7 +2,7 @@ import type { ForesightConfig } from '@foresight/config';
 import type { Logger } from '@foresight/observability';
 import type { AdvisoryLeadership } from '@foresight/persistence';
 import type { Clock } from '@foresight/time';
-import { planRefreshes, type PlanEntry, type PopulationGapModel, type SchedulerConfig } from '@foresight/token-core';
+import { planRefreshes, type PlanEntry, type ReturnModel, type SchedulerConfig } from '@foresight/token-core';
 import { randomUUID } from 'node:crypto';
 import { LoadForecast } from './load-forecast';
 import { toSessionsToPlan } from './plan-input';
@@ -13,7 +13,7 @@ export interface RefreshSchedulerDeps {
   readonly leader: Pick<AdvisoryLeadership, 'isLeader' | 'tryAcquire' | 'stop'>;
   readonly repo: SchedulerRepository;
   readonly rotateAhead: (familyId: string, expectedGeneration: number, ctx: { correlationId: string; causationId: string }) => Promise<boolean>;
-  readonly population: PopulationGapModel;
+  readonly population: ReturnModel;
   readonly clock: Clock;
   readonly config: ForesightConfig;
   readonly logger: Logger;
@@ -107,7 +107,7 @@ export class RefreshScheduler {
     const horizon = Math.ceil((c.thresholdMs + c.maxPullForwardMs) / c.bucketMs) + 1;
     const loadForecast = this.forecast.forecast(horizon);
     const candidates = await this.deps.repo.candidates(now, now + c.thresholdMs + c.maxPullForwardMs + c.bucketMs, this.deps.config.session.idleTimeoutMs);
-    const plan = planRefreshes({ now, sessions: toSessionsToPlan(candidates, now, this.deps.population.model()), loadForecast, config: c });
+    const plan = planRefreshes({ now, sessions: toSessionsToPlan(candidates, now, this.deps.population), loadForecast, config: c });
     const generation = new Map(candidates.map((x) => [x.familyId, x.generation]));
     const due = plan.filter((e): e is PlanEntry & { action: 'refresh-now' } => e.action === 'refresh-now');
     let refreshed = 0;

@@ -57,9 +57,33 @@ export const RevokeReply = Type.Object({ revoked: Type.Integer({ minimum: 0, des
 export const PendingReply = Type.Object({ pair: Type.Union([TokenPair, Type.Null()]) });
 export const AckReply = Type.Object({ acknowledged: Type.Boolean() });
 
+const Count = Type.Integer({ minimum: 0 });
+/** One scheduler bucket of the answering instance's load. */
+export const TokenLoadPoint = Type.Object({
+  at: Type.Integer({ minimum: 0, description: 'Start of the bucket, epoch ms' }),
+  utilisation: Type.Number({ minimum: 0, description: 'Measured: the larger of the CPU share of one core and the event-loop delay share' }),
+  forecast: Type.Union([Type.Number(), Type.Null()], { description: 'The utilisation forecast for this bucket, made one bucket earlier' }),
+  issued: Count,
+  clientRefreshes: Count,
+  scheduledRefreshes: Count,
+  peak: Type.Boolean({ description: 'A peak was predicted at the end of the bucket: new access tokens lived longer' }),
+});
+/** The answering instance's token refreshes, load and load forecast, for the operator's dashboard. */
+export const TokenStatsReply = Type.Object({
+  bucketMs: Type.Integer({ minimum: 1 }),
+  baseTtlMs: Type.Integer({ minimum: 1 }),
+  maxTtlMs: Type.Integer({ minimum: 1 }),
+  peakPredicted: Type.Boolean(),
+  extendedTokens: Count,
+  scheduler: Type.Object({ refreshed: Count, letExpire: Count }),
+  points: Type.Array(TokenLoadPoint, { maxItems: 1000 }),
+});
+
 export type IssueTokensBody = Static<typeof IssueTokensBody>;
 export type RefreshTokensBody = Static<typeof RefreshTokensBody>;
 export type TokenPair = Static<typeof TokenPair>;
 export type PublicJwk = Static<typeof PublicJwk>;
 export type Jwks = Static<typeof Jwks>;
 export type RevokeReply = Static<typeof RevokeReply>;
+export type TokenLoadPoint = Static<typeof TokenLoadPoint>;
+export type TokenStatsReply = Static<typeof TokenStatsReply>;

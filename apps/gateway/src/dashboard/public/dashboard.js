@@ -118,8 +118,53 @@
     for (const c of charts) c.plot.setData(dataOf(c.def));
   }
 
+  // The token service's own buckets: refreshes /s (left axis) beside its measured and forecast load (right axis).
+  const forecastEl = $('chart-token-forecast');
+  const forecastPlot = new uPlot(
+    {
+      width: chartWidth(forecastEl),
+      height: 200,
+      series: [
+        {},
+        { label: 'refreshes /s', scale: 'n', stroke: PALETTE[0], width: 1.5, value: (_u, v) => num(v, 2) },
+        { label: 'load (measured)', scale: 'u', stroke: PALETTE[1], width: 1.5, value: (_u, v) => pct(v) },
+        { label: 'load (forecast)', scale: 'u', stroke: PALETTE[2], width: 1.5, dash: [4, 4], value: (_u, v) => pct(v) },
+      ],
+      axes: [
+        { stroke: MUTED, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID } },
+        { scale: 'n', stroke: MUTED, grid: { stroke: GRID, width: 1 }, ticks: { stroke: GRID }, values: (_u, t) => t.map((v) => num(v, 1)), size: 50 },
+        { scale: 'u', side: 1, stroke: MUTED, grid: { show: false }, values: (_u, t) => t.map((v) => pct(v)), size: 60 },
+      ],
+      scales: { n: { range: (_u, _min, max) => [0, Math.max(max, 1)] }, u: { range: (_u, _min, max) => [0, Math.max(max, 0.1)] } },
+      legend: { live: true },
+    },
+    [[], [], [], []],
+    forecastEl,
+  );
+
+  function renderTokenForecast(tokens) {
+    const f = tokens.forecast;
+    if (!f) {
+      $('token-forecast-summary').textContent = tokens.forecastError || 'The token service did not answer.';
+      return;
+    }
+    const pts = f.points;
+    forecastPlot.setData([
+      pts.map((p) => p.t),
+      pts.map((p) => p.refreshes),
+      pts.map((p) => p.utilisation),
+      pts.map((p) => (isNum(p.forecast) ? p.forecast : null)),
+    ]);
+    const minutes = (s) => `${num(s / 60, s % 60 === 0 ? 0 : 1)} min`;
+    $('token-forecast-summary').textContent =
+      `Peak predicted: ${f.peakPredicted ? 'yes' : 'no'}. Access tokens live ${minutes(f.baseTtlSeconds)} (up to ${minutes(f.maxTtlSeconds)} in a predicted peak); ` +
+      `${f.extendedTokens} issued longer. Scheduler: ${f.scheduler.refreshed} refreshed ahead, ${f.scheduler.letExpire} left to expire. ` +
+      `${pts.length} buckets of ${num(f.bucketSeconds, f.bucketSeconds < 1 ? 2 : 0)} s.`;
+  }
+
   window.addEventListener('resize', () => {
     for (const c of charts) c.plot.setSize({ width: chartWidth(c.el), height: 200 });
+    forecastPlot.setSize({ width: chartWidth(forecastEl), height: 200 });
   });
 
   // ---- cluster map ----
@@ -223,6 +268,7 @@
         `${pr.served} predictions served, ${pr.scored} scored: top-1 ${pct(pr.top1Accuracy)}, in the list ${pct(pr.listedAccuracy)} (${model}).`;
     }
     $('token-summary').textContent = `Open token WebSockets: ${num(snapshot.tokens.openSockets)}. Edge cache: ${num(snapshot.edgeCache.sessions)} sessions.`;
+    renderTokenForecast(snapshot.tokens);
   }
 
   // ---- stream ----
