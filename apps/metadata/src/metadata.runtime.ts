@@ -1,5 +1,6 @@
 import type { ForesightConfig } from '@foresight/config';
 import type { Logger } from '@foresight/observability';
+import { asServiceError } from '@foresight/persistence';
 import { ForesightRpcTransport } from '@foresight/platform';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
@@ -42,7 +43,7 @@ export class MetadataRuntime {
     this.events = new ClusterEventsPublisher({ nc, config, logger, clock });
     this.rebalancer = new RebalancerService({ nodes: this.nodes, shards: this.shards, events: this.events, config, logger, metrics });
     this.metadata = new MetadataService({ nodes: this.nodes, shards: this.shards, rebalancer: this.rebalancer, events: this.events, config, logger });
-    this.rpc = new ForesightRpcTransport({ nc, endpoints: metadataEndpoints(config.nats.namespace), logger });
+    this.rpc = new ForesightRpcTransport({ nc, endpoints: metadataEndpoints(config.nats.namespace), logger, mapError: asServiceError });
   }
 
   /** Every stream declared, the shard rows created and the first rebalancing round due, then requests. */

@@ -2,7 +2,7 @@ import type { ForesightConfig } from '@foresight/config';
 import { streamDeclarations } from '@foresight/contracts';
 import { useStream, type ConsumerState } from '@foresight/messaging';
 import { counter, gauge, histogram } from '@foresight/observability';
-import { AdvisoryLeadership } from '@foresight/persistence';
+import { AdvisoryLeadership, asServiceError } from '@foresight/persistence';
 import { ForesightRpcTransport } from '@foresight/platform';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
@@ -119,6 +119,7 @@ export class PredictionRuntime {
       nc,
       endpoints: predictionEndpoints(config.nats.namespace),
       logger,
+      mapError: asServiceError,
       onRequest: (_endpoint, op, ms, ok) => latency.observe({ op, ok: String(ok) }, ms / 1000),
     });
   }

@@ -1,6 +1,6 @@
 import type { ForesightConfig } from '@foresight/config';
 import { histogram, type Logger } from '@foresight/observability';
-import { EventStore, SensitiveValues } from '@foresight/persistence';
+import { asServiceError, EventStore, SensitiveValues } from '@foresight/persistence';
 import { ForesightRpcTransport } from '@foresight/platform';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
@@ -93,6 +93,7 @@ export class ShardRuntime {
       endpoints: shardEndpoints(config.nats.namespace, config.cluster.nodeId),
       logger,
       delayMs: config.cluster.chaosDelayMs,
+      mapError: asServiceError,
       onRequest: (endpoint, op, ms, ok) => {
         if (endpoint === ShardEndpoint.node) latency.observe({ op, ok: String(ok) }, ms / 1000);
       },

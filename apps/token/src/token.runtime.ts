@@ -2,7 +2,7 @@ import { longestAccessTokenMs, type ForesightConfig } from '@foresight/config';
 import { streamDeclarations, tokenSubjects, type TokenPendingNotice } from '@foresight/contracts';
 import { encode, useStream } from '@foresight/messaging';
 import { counter, gauge, histogram, type Logger } from '@foresight/observability';
-import { AdvisoryLeadership } from '@foresight/persistence';
+import { AdvisoryLeadership, asServiceError } from '@foresight/persistence';
 import { ForesightRpcTransport } from '@foresight/platform';
 import type { Clock } from '@foresight/time';
 import { cryptoRandomBytes, ReturnModel } from '@foresight/token-core';
@@ -100,6 +100,7 @@ export class TokenRuntime {
       nc,
       endpoints: tokenEndpoints(config.nats.namespace),
       logger,
+      mapError: asServiceError,
       onRequest: (_endpoint, op, ms, ok) => latency.observe({ op, ok: String(ok) }, ms / 1000),
     });
 

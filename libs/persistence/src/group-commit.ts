@@ -1,3 +1,4 @@
+import { ErrorCodes, ForesightError } from '@foresight/contracts';
 import { sleep } from '@foresight/time';
 
 type Pending<TReq, TRes> = { req: TReq; resolve: (r: TRes) => void; reject: (e: unknown) => void };
@@ -27,7 +28,8 @@ export class GroupCommitter<TReq, TRes> {
   ) {}
 
   submit(req: TReq): Promise<TRes> {
-    if (this.closed) return Promise.reject(new Error('the store is shutting down'));
+    // Nothing was written: the caller may send it again, and the gateway does, to the session's next owner.
+    if (this.closed) return Promise.reject(new ForesightError(ErrorCodes.UNAVAILABLE, 'This node is shutting down; retry shortly.'));
     return new Promise<TRes>((resolve, reject) => {
       this.queue.push({ req, resolve, reject });
       this.pump();

@@ -34,6 +34,11 @@ export interface RpcTransportOptions {
   readonly onRequest?: (endpoint: string, op: string, ms: number, ok: boolean) => void;
   /** Waited before every handler runs: a fault the chaos suite injects (a slow node); absent in normal runs. */
   readonly delayMs?: number;
+  /**
+   * Turns what a handler throws into what the caller gets: e.g. a database outage into
+   * `SERVICE.UNAVAILABLE` (retryable) instead of `SERVICE.INTERNAL`. Identity when absent.
+   */
+  readonly mapError?: (error: unknown) => unknown;
 }
 
 /** The pattern string of an op on an endpoint: what {@link RpcOp} registers and the transport looks up. */
@@ -121,10 +126,15 @@ export class ForesightRpcTransport extends Server implements CustomTransportStra
     for (const [pattern, handler] of this.getHandlers()) {
       if (!pattern.startsWith(prefix)) continue;
       const delayMs = this.options.delayMs ?? 0;
+      const mapError = this.options.mapError;
       handlers[pattern.slice(prefix.length)] = async (request, meta) => {
         if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
-        const out: unknown = await handler(request, new RpcContext([meta]));
-        return isObservable(out) ? lastValueFrom(out as Observable<unknown>) : out;
+        try {
+          const out: unknown = await handler(request, new RpcContext([meta]));
+          return await (isObservable(out) ? lastValueFrom(out as Observable<unknown>) : out);
+        } catch (error) {
+          throw mapError ? mapError(error) : error;
+        }
       };
     }
     if (spec.defaultOp !== undefined && handlers[spec.defaultOp]) handlers[''] = handlers[spec.defaultOp];
