@@ -1,0 +1,168 @@
+import { requireInt } from '../errors';
+import type { BatchScorer } from '../ensemble/component-rows';
+import { TopNBuffer } from '../util/top-n';
+
+/** Options of {@link RnnRowCache}. */
+export interface RnnRowCacheOptions {
+  /** Actions of a history the RNN reads (its window): histories equal on their last `window` actions share a row. */
+  readonly window: number;
+  /**
+   * Entries of a row kept (the most likely actions). A row of a vocabulary no larger is exact;
+   * a larger one drops actions whose RNN probability is below the `keep`-th, which can reorder
+   * only mixture entries closer than that probability times the RNN's weight (default 1,024).
+   */
+  readonly keep?: number;
+  /** Rows kept, least recently used dropped (default 8,192). */
+  readonly capacity?: number;
+  /** Histories per forward pass; more wait for the next turn of the event loop (default 128). */
+  readonly maxBatch?: number;
+  /** Runs a flush later (default `setImmediate`). */
+  readonly schedule?: (run: () => void) => void;
+  /** After each forward pass: its size and how long it held the thread (ms). */
+  readonly onBatch?: (size: number, ms: number) => void;
+  /** A forward pass threw: the rows it should have given are never cached. */
+  readonly onError?: (error: unknown) => void;
+}
+
+/** The kept entries of an RNN row (the most likely actions first). */
+export interface SparseRow {
+  readonly actions: Int32Array;
+  readonly probs: Float32Array;
+}
+
+/**
+ * The RNN's next-action rows for live histories, computed off the planning path: a plan asks
+ * with {@link get}, which answers from the cache or queues the history; queued histories go
+ * through one batched forward pass on a later turn of the event loop, so no plan waits for the
+ * network and concurrent sessions share passes. The next plan of the same history finds its row.
+ */
+export class RnnRowCache {
+  readonly window: number;
+  readonly keep: number;
+  readonly capacity: number;
+  private readonly maxBatch: number;
+  private readonly rows = new Map<string, SparseRow>();
+  private readonly queued = new Map<string, number[]>();
+  private scheduled = false;
+  private readonly buffer: TopNBuffer;
+  private waiters: (() => void)[] = [];
+  private failedValue = false;
+  readonly counts = { hits: 0, misses: 0, batches: 0, rows: 0 };
+
+  constructor(
+    readonly scorer: BatchScorer,
+    private readonly options: RnnRowCacheOptions,
+  ) {
+    this.window = requireInt('window', options.window, 1);
+    this.keep = Math.min(requireInt('keep', options.keep ?? 1024, 1), scorer.vocabularySize);
+    this.capacity = requireInt('capacity', options.capacity ?? 8192, 1);
+    this.maxBatch = requireInt('maxBatch', options.maxBatch ?? 128, 1);
+    this.buffer = new TopNBuffer(this.keep);
+  }
+
+  get vocabularySize(): number {
+    return this.scorer.vocabularySize;
+  }
+
+  /** True once a forward pass has thrown (the owner should stop using the RNN). */
+  get failed(): boolean {
+    return this.failedValue;
+  }
+
+  /** Rows held now. */
+  get size(): number {
+    return this.rows.size;
+  }
+
+  /** The row of `seq[0..len)` if computed; otherwise undefined, and the history is queued. */
+  get(seq: ArrayLike<number>, len: number): SparseRow | undefined {
+    const key = this.keyOf(seq, len);
+    const row = this.rows.get(key);
+    if (row !== undefined) {
+      this.counts.hits++;
+      // Re-insert: Map order is least recently used first.
+      this.rows.delete(key);
+      this.rows.set(key, row);
+      return row;
+    }
+    this.counts.misses++;
+    if (!this.failedValue) this.enqueue(key, seq, len);
+    return undefined;
+  }
+
+  /** Queues histories without reading (e.g. the likely next ones), so a later plan finds them. */
+  request(seq: ArrayLike<number>, len: number): void {
+    const key = this.keyOf(seq, len);
+    if (!this.rows.has(key) && !this.failedValue) this.enqueue(key, seq, len);
+  }
+
+  /** Resolves once nothing is queued (every row asked for so far is cached, or failed). */
+  idle(): Promise<void> {
+    if (this.queued.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** Runs the queued histories now (at most `maxBatch` of them), returning how many. */
+  flush(): number {
+    this.scheduled = false;
+    const take = [...this.queued].slice(0, this.maxBatch);
+    for (const [key] of take) this.queued.delete(key);
+    if (take.length > 0) this.run(take);
+    if (this.queued.size > 0) this.scheduleFlush();
+    else {
+      const waiters = this.waiters;
+      this.waiters = [];
+      for (const w of waiters) w();
+    }
+    return take.length;
+  }
+
+  private run(take: readonly [string, number[]][]): void {
+    const started = performance.now();
+    let out: Float32Array;
+    try {
+      out = this.scorer.predictBatch(take.map(([, seq]) => ({ seq, len: seq.length })));
+    } catch (error) {
+      this.failedValue = true;
+      this.queued.clear();
+      this.options.onError?.(error);
+      return;
+    }
+    const V = this.scorer.vocabularySize;
+    take.forEach(([key], i) => this.store(key, out.subarray(i * V, (i + 1) * V)));
+    this.counts.batches++;
+    this.counts.rows += take.length;
+    this.options.onBatch?.(take.length, performance.now() - started);
+  }
+
+  private store(key: string, dense: Float32Array): void {
+    const buf = this.buffer;
+    buf.reset(this.keep);
+    for (let a = 0; a < dense.length; a++) {
+      const p = dense[a]!;
+      if (!buf.full || p > buf.floor) buf.offer(a, p);
+    }
+    const row = { actions: buf.actions.slice(0, buf.size), probs: Float32Array.from(buf.scores.subarray(0, buf.size)) };
+    this.rows.set(key, row);
+    if (this.rows.size > this.capacity) this.rows.delete(this.rows.keys().next().value!);
+  }
+
+  private enqueue(key: string, seq: ArrayLike<number>, len: number): void {
+    if (this.queued.has(key)) return;
+    const from = Math.max(0, len - this.window);
+    this.queued.set(key, Array.prototype.slice.call(seq, from, len) as number[]);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    (this.options.schedule ?? setImmediate)(() => this.flush());
+  }
+
+  private keyOf(seq: ArrayLike<number>, len: number): string {
+    let key = '';
+    for (let i = Math.max(0, len - this.window); i < len; i++) key += `${seq[i]},`;
+    return key;
+  }
+}
