@@ -226,11 +226,12 @@ describe('the RNN row cache', () => {
   it('given many sessions planning in one turn, when rows are computed, then they share forward passes', async () => {
     const t = await trained('markov+rnn');
     const rnn = new StubRnn();
-    const loaded = await loadHotPathModel(t.bytes, { loadRnn: async () => rnn, rnnRows: { maxBatch: 64 } });
+    const loaded = await loadHotPathModel(t.bytes, { loadRnn: async () => rnn, rnnRows: { maxBatch: 64, batchBudgetMs: 60_000 } });
     for (const h of queries.slice(0, 128)) loaded.predictor.predict(h, 5);
     await loaded.predictor.warm([]);
     const distinct = new Set(queries.slice(0, 128).map((h) => h.slice(-WINDOW).join(','))).size;
-    expect(rnn.passes).toBe(Math.ceil(distinct / 64));
+    // A probe of 8 rows measures the cost, then passes are as large as allowed.
+    expect(rnn.passes).toBe(1 + Math.ceil((distinct - 8) / 64));
     expect(loaded.predictor.parts.rnn!.size).toBe(distinct);
   });
 
@@ -244,6 +245,18 @@ describe('the RNN row cache', () => {
     const best = topNOfDistribution(Float64Array.from(dense), 5);
     expect(Array.from(row.actions)).toEqual(best.map((s) => s.action));
     row.probs.forEach((p, i) => expect(p).toBeCloseTo(best[i]!.p, 6));
+  });
+
+  it('given more waiting histories than it queues, when more arrive, then the oldest are dropped', async () => {
+    const { RnnRowCache } = await import('./rnn-rows');
+    const rnn = new StubRnn();
+    const cache = new RnnRowCache(rnn, { window: WINDOW, maxQueued: 3, schedule: () => undefined });
+    for (const a of [1, 2, 3, 4, 5]) cache.get([a], 1);
+    expect(cache.counts.dropped).toBe(2);
+    cache.flush();
+    expect(cache.size).toBe(3);
+    expect(cache.get([5], 1)).toBeDefined();
+    expect(cache.get([1], 1)).toBeUndefined();
   });
 
   it('keeps at most its capacity of rows, dropping the least recently used', async () => {

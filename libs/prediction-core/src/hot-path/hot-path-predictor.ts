@@ -82,6 +82,11 @@ export class HotPathPredictor {
     return this.out.length;
   }
 
+  /** What is served now: {@link name}, or the mixture without the RNN once its forward pass has failed. */
+  get serving(): string {
+    return this.withoutRnn && this.parts.rnn!.failed ? mixtureName(this.withoutRnn) : this.name;
+  }
+
   /** Whether the last distribution used the RNN, waited for its row, or did not need it. */
   get lastRnnUse(): RnnUse {
     return this.lastRnn;

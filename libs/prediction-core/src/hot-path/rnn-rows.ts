@@ -1,4 +1,4 @@
-import { requireInt } from '../errors';
+import { requireInt, requireNumber } from '../errors';
 import type { BatchScorer } from '../ensemble/component-rows';
 import { TopNBuffer } from '../util/top-n';
 
@@ -14,8 +14,15 @@ export interface RnnRowCacheOptions {
   readonly keep?: number;
   /** Rows kept, least recently used dropped (default 8,192). */
   readonly capacity?: number;
-  /** Histories per forward pass; more wait for the next turn of the event loop (default 128). */
+  /** Histories per forward pass at most; more wait for the next turn of the event loop (default 128). */
   readonly maxBatch?: number;
+  /**
+   * Time a forward pass may hold the thread (ms, default 10): the batch is sized from the measured
+   * cost per row, so a large vocabulary gets smaller passes and plans keep running in between.
+   */
+  readonly batchBudgetMs?: number;
+  /** Histories waiting at most; the oldest are dropped beyond it (their sessions have moved on; default 2,048). */
+  readonly maxQueued?: number;
   /** Runs a flush later (default `setImmediate`). */
   readonly schedule?: (run: () => void) => void;
   /** After each forward pass: its size and how long it held the thread (ms). */
@@ -41,13 +48,17 @@ export class RnnRowCache {
   readonly keep: number;
   readonly capacity: number;
   private readonly maxBatch: number;
+  private readonly budgetMs: number;
+  private readonly maxQueued: number;
+  /** Measured cost of one row in a pass (ms), smoothed. */
+  private msPerRow = 0;
   private readonly rows = new Map<string, SparseRow>();
   private readonly queued = new Map<string, number[]>();
   private scheduled = false;
   private readonly buffer: TopNBuffer;
   private waiters: (() => void)[] = [];
   private failedValue = false;
-  readonly counts = { hits: 0, misses: 0, batches: 0, rows: 0 };
+  readonly counts = { hits: 0, misses: 0, batches: 0, rows: 0, dropped: 0 };
 
   constructor(
     readonly scorer: BatchScorer,
@@ -57,6 +68,8 @@ export class RnnRowCache {
     this.keep = Math.min(requireInt('keep', options.keep ?? 1024, 1), scorer.vocabularySize);
     this.capacity = requireInt('capacity', options.capacity ?? 8192, 1);
     this.maxBatch = requireInt('maxBatch', options.maxBatch ?? 128, 1);
+    this.budgetMs = requireNumber('batchBudgetMs', options.batchBudgetMs ?? 10, 0.01, 60_000);
+    this.maxQueued = requireInt('maxQueued', options.maxQueued ?? 2048, 1);
     this.buffer = new TopNBuffer(this.keep);
   }
 
@@ -105,7 +118,13 @@ export class RnnRowCache {
   /** Runs the queued histories now (at most `maxBatch` of them), returning how many. */
   flush(): number {
     this.scheduled = false;
-    const take = [...this.queued].slice(0, this.maxBatch);
+    // The first pass is a small probe of the cost per row.
+    const size = this.msPerRow > 0 ? Math.max(1, Math.min(this.maxBatch, Math.floor(this.budgetMs / this.msPerRow))) : Math.min(8, this.maxBatch);
+    const take: [string, number[]][] = [];
+    for (const entry of this.queued) {
+      if (take.length >= size) break;
+      take.push(entry);
+    }
     for (const [key] of take) this.queued.delete(key);
     if (take.length > 0) this.run(take);
     if (this.queued.size > 0) this.scheduleFlush();
@@ -132,7 +151,10 @@ export class RnnRowCache {
     take.forEach(([key], i) => this.store(key, out.subarray(i * V, (i + 1) * V)));
     this.counts.batches++;
     this.counts.rows += take.length;
-    this.options.onBatch?.(take.length, performance.now() - started);
+    const ms = performance.now() - started;
+    const perRow = ms / take.length;
+    this.msPerRow = this.msPerRow === 0 ? perRow : 0.8 * this.msPerRow + 0.2 * perRow;
+    this.options.onBatch?.(take.length, ms);
   }
 
   private store(key: string, dense: Float32Array): void {
@@ -151,6 +173,10 @@ export class RnnRowCache {
     if (this.queued.has(key)) return;
     const from = Math.max(0, len - this.window);
     this.queued.set(key, Array.prototype.slice.call(seq, from, len) as number[]);
+    if (this.queued.size > this.maxQueued) {
+      this.queued.delete(this.queued.keys().next().value!);
+      this.counts.dropped++;
+    }
     this.scheduleFlush();
   }
 
