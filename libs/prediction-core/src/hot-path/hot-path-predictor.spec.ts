@@ -14,11 +14,11 @@ import { Vocabulary } from '../vocabulary';
 import { dropComponent } from './hot-path-predictor';
 import { loadHotPathModel, type LoadedRnn } from './load';
 
-const V = 40;
+const VOCAB = 40;
 const WINDOW = 4;
 
 /** Deterministic sessions with structure each part can find (a ring walk with jumps). */
-function sessions(count: number, seed: number): number[][] {
+function sessions(count: number, seed: number, V = VOCAB): number[][] {
   let x = seed;
   const rnd = (): number => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
   return Array.from({ length: count }, () => {
@@ -35,7 +35,7 @@ class StubRnn implements LoadedRnn {
   passes = 0;
   disposed = false;
   fail = false;
-  constructor(readonly vocabularySize = V) {}
+  constructor(readonly vocabularySize = VOCAB) {}
   predictBatch(histories: readonly HistoryRef[]): Float32Array {
     if (this.fail) throw new Error('backend lost');
     this.passes++;
@@ -64,14 +64,14 @@ function positions(list: readonly number[][], userId: string | null = null): Tar
 }
 
 /** Trains every part on synthetic data, fits the mixture the way the service does, and packs a bundle. */
-async function trained(components: 'markov+knn' | 'markov+rnn' | 'markov+knn+rnn') {
-  const train = sessions(400, 7);
+async function trained(components: 'markov+knn' | 'markov+rnn' | 'markov+knn+rnn', V = VOCAB) {
+  const train = sessions(V * 10, 7, V);
   const markov = new VariableOrderMarkov({ maxOrder: 3, vocabularySize: V });
   for (const s of train) markov.observeSession(s);
   const knn = new SessionKnnPredictor(new SessionKnn({ maxSessions: 1000, neighbours: 50 }), markov, { exponent: 1.5, weight: 0.8 });
   for (const s of train) knn.index.observeSession(s);
-  const rnn = new StubRnn();
-  const held = positions(sessions(120, 99));
+  const rnn = new StubRnn(V);
+  const held = positions(sessions(120, 99, V));
   const parts = { markov, knn: components.includes('knn') ? knn : null, rnn: components.includes('rnn') ? rnn : null };
   const selection = await selectMixture(parts, held.slice(0, 200), held.slice(200), V);
   const weights = selection.candidates.find((c) => c.name === components && c.fit === 'likelihood')!.weights;
@@ -101,6 +101,7 @@ describe('the chosen model on a cache node', () => {
       expect(loaded.fallbacks).toEqual([]);
       await loaded.predictor.warm(queries);
       const evaluation = new MixturePredictor(t.markov, t.weights, t.parts.knn, t.parts.rnn);
+      expect(evaluation.vocabularySize).toBe(VOCAB);
       for (const h of queries) {
         const node = loaded.predictor.predict(h, 10);
         expect(loaded.predictor.lastRnnUse).toBe(kind.includes('rnn') ? 'used' : 'none');
@@ -131,10 +132,10 @@ describe('the chosen model on a cache node', () => {
         knn: t.knn,
         rnn: t.rnn,
       },
-      V,
+      VOCAB,
     );
     await loaded.predictor.warm(queries);
-    const out = new Float64Array(V);
+    const out = new Float64Array(VOCAB);
     let differs = 0;
     for (const h of queries) {
       rows.prepare([{ seq: h, len: h.length }]);
@@ -146,6 +147,26 @@ describe('the chosen model on a cache node', () => {
       if (loaded.predictor.predict(h, 10, null).some((s, i) => s.action !== expected[i])) differs++;
     }
     expect(differs).toBeGreaterThan(0); // the blend changes answers: the user's habit is seen
+  });
+
+  it('given a vocabulary of 1,500 actions, when the node ranks without a dense pass, then it ranks exactly as the dense mixture, with and without a user', async () => {
+    const V = 1500;
+    const t = await trained('markov+knn+rnn', V);
+    // Rows kept whole: the evaluation below reads the RNN's full rows (a node keeps the top 1,024 by default).
+    const loaded = await loadHotPathModel(t.bytes, { loadRnn: async () => new StubRnn(V), rnnRows: { keep: V } });
+    const many = sessions(80, 4242, V).flatMap((s) => s.slice(1).map((_, i) => s.slice(0, i + 1)));
+    for (let k = 1; k < many[7]!.length; k++) for (let r = 0; r < 40; r++) loaded.predictor.observe('u1', many[7]!.slice(0, k), many[7]![k]!);
+    const evaluation = new MixturePredictor(t.markov, t.weights, t.parts.knn, t.parts.rnn);
+    for (const [userId, warm] of [[null, false], [null, true], ['u1', true]] as const) {
+      if (warm) await loaded.predictor.warm(many);
+      for (const h of many) {
+        const sparse = loaded.predictor.predict(h, 10, userId);
+        const dense = loaded.predictor.predictDense(h, 10, userId);
+        expect(sparse.map((s) => s.action)).toEqual(dense.map((s) => s.action));
+        sparse.forEach((s, i) => expect(s.p).toBeCloseTo(dense[i]!.p, 12));
+        if (warm && userId === null) expect(sparse.map((s) => s.action)).toEqual(evaluation.predict(h, 10).map((s) => s.action));
+      }
+    }
   });
 
   it('given a Markov + kNN choice, when loaded, then no RNN is loaded', async () => {

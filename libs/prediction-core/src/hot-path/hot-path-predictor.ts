@@ -7,7 +7,8 @@ import type { VariableOrderMarkov } from '../markov/variable-order-markov';
 import type { ScoredAction } from '../predictor';
 import type { HistoryRef } from '../rnn/rnn-model';
 import { topNOfDistribution, TopNBuffer } from '../util/top-n';
-import type { RnnRowCache } from './rnn-rows';
+import type { RnnRowCache, SparseRow } from './rnn-rows';
+import { SparseMixtureTop } from './sparse-top';
 
 /** The parts a {@link HotPathPredictor} mixes (those the mixture names must be given). */
 export interface HotPathParts {
@@ -44,6 +45,7 @@ export class HotPathPredictor {
   private current: Float32Array;
   private readonly out: Float64Array;
   private readonly buffer = new TopNBuffer(64);
+  private readonly sparse: SparseMixtureTop;
   private lastRnn: RnnUse = 'none';
   readonly counts = { predictions: 0, rnnUsed: 0, rnnPending: 0 };
 
@@ -76,6 +78,7 @@ export class HotPathPredictor {
     );
     this.withoutRnn = rnn ? dropComponent(mixture, 'rnn') : null;
     this.out = new Float64Array(width);
+    this.sparse = new SparseMixtureTop(this.blend, mixture.components.includes('knn') ? (parts.knn ?? null) : null, width);
   }
 
   get vocabularySize(): number {
@@ -97,24 +100,36 @@ export class HotPathPredictor {
     this.blend.observe(userId, history, next);
   }
 
-  /** p(· | history) for `userId`'s session (null: no user), written into `out` (the vocabulary's width). */
-  distribution(history: readonly number[], userId: string | null, out: Float64Array = this.out): Float64Array {
-    const len = history.length;
+  /** The weights for `history` (without the RNN while its row is not ready) and the RNN row. */
+  private choose(history: readonly number[]): { weights: MixtureWeights; row: SparseRow | null } {
     const rnnCache = this.withoutRnn ? this.parts.rnn! : null;
-    const row = rnnCache?.get(history, len);
-    let weights = this.mixture;
-    if (rnnCache === null) this.lastRnn = 'none';
-    else if (row === undefined || rnnCache.failed) {
-      weights = this.withoutRnn!;
+    this.counts.predictions++;
+    if (rnnCache === null) {
+      this.lastRnn = 'none';
+      return { weights: this.mixture, row: null };
+    }
+    const row = rnnCache.failed ? undefined : rnnCache.get(history, history.length);
+    if (row === undefined) {
       this.lastRnn = 'pending';
       this.counts.rnnPending++;
-    } else {
+      return { weights: this.withoutRnn!, row: null };
+    }
+    this.lastRnn = 'used';
+    this.counts.rnnUsed++;
+    return { weights: this.mixture, row };
+  }
+
+  /**
+   * p(· | history) for `userId`'s session (null: no user), written into `out` (the vocabulary's
+   * width): the dense form of what {@link predict} ranks.
+   */
+  distribution(history: readonly number[], userId: string | null, out: Float64Array = this.out): Float64Array {
+    const len = history.length;
+    const { weights, row } = this.choose(history);
+    if (row !== null) {
       this.dense.fill(0);
       for (let i = 0; i < row.actions.length; i++) this.dense[row.actions[i]!] = row.probs[i]!;
-      this.lastRnn = 'used';
-      this.counts.rnnUsed++;
     }
-    this.counts.predictions++;
     const ref: HistoryRef = { seq: history, len };
     this.rows.prepare(weights.components.includes('rnn') ? [ref] : []);
     this.rows.fill(0, history, len, weights.components, -1, userId);
@@ -123,8 +138,15 @@ export class HotPathPredictor {
     return out;
   }
 
-  /** The `n` most likely next actions after `history` for `userId`'s session. */
+  /** The `n` most likely next actions after `history` for `userId`'s session (exact, without a dense pass). */
   predict(history: readonly number[], n: number, userId: string | null = null): ScoredAction[] {
+    requireInt('n', n, 0);
+    const { weights, row } = this.choose(history);
+    return this.sparse.top({ seq: history, userId, weights, rnnRow: row }, n);
+  }
+
+  /** The `n` most likely next actions from the dense distribution (the reference {@link predict} equals). */
+  predictDense(history: readonly number[], n: number, userId: string | null = null): ScoredAction[] {
     requireInt('n', n, 0);
     const dist = this.distribution(history, userId);
     return topNOfDistribution(dist, Math.min(n, dist.length), n <= this.buffer.capacity ? this.buffer : undefined);
