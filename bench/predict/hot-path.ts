@@ -25,8 +25,10 @@ export type Kind = (typeof KINDS)[number];
 /** One kind's hot-path figures. */
 export interface HotPathResult {
   readonly kind: Kind;
-  /** Latency of one plan (the planner's predictions: first step and second hops), µs. */
+  /** Latency of one plan (the planner's predictions: first step and second hops), µs, wall clock. */
   readonly plan: LatencySummary;
+  /** The same plans' CPU time (µs): what the plan cost, without time the process was descheduled on a shared machine. */
+  readonly planCpu: LatencySummary;
   /** Share of plans whose RNN row was ready (the rest used the other parts; null without an RNN). */
   readonly rnnReady: number | null;
   /** Batched RNN passes off the planning path: rows per pass and ms each pass held the thread. */
@@ -83,7 +85,7 @@ export async function measureHotPath(input: HotPathInput): Promise<HotPathResult
     const model = await loadHotPathModel(bytes, { rnnRows: { onBatch: (rows, ms) => batches.push({ rows, ms }) } });
     if (model.predictor.name !== kind) throw new Error(`the ${kind} bundle loaded as ${model.predictor.name}`);
     out.push(await run(kind, model, queries, input, batches));
-    log(`hot path ${kind}: p50 ${out.at(-1)!.plan.p50Us} µs, p99 ${out.at(-1)!.plan.p99Us} µs per plan`);
+    log(`hot path ${kind}: p50 ${out.at(-1)!.plan.p50Us} µs, p99 ${out.at(-1)!.plan.p99Us} µs per plan (CPU p99 ${out.at(-1)!.planCpu.p99Us} µs)`);
     model.dispose();
   }
   return out;
@@ -102,13 +104,17 @@ function bundleOf(kind: Kind, vocabulary: Vocabulary, parts: { markov: Uint8Arra
 
 async function run(kind: Kind, model: HotPathModel, queries: readonly number[][], input: HotPathInput, batches: { rows: number; ms: number }[]): Promise<HotPathResult> {
   const { predictor, vocabulary } = model;
-  // The planner over action names, as on a node (the catch-all 0 never predicted).
+  // The planner over action names, as on a node (the catch-all 0 never predicted; the first
+  // prediction of a plan is the session's history, later ones look ahead).
+  let step = 0;
   const names: ActionPredictor = {
     predict: (history, n) =>
       predictor
         .predict(
           history.slice(-16).map((a) => vocabulary.lookup(a)),
           n + 1,
+          null,
+          step++ === 0,
         )
         .filter((s) => s.action !== 0)
         .slice(0, n)
@@ -120,30 +126,39 @@ async function run(kind: Kind, model: HotPathModel, queries: readonly number[][]
   let nextSession = live;
   const warmup = live;
   const ns = new Float64Array(input.plans);
+  const cpu = new Float64Array(input.plans);
   let timed = 0;
   let done = 0;
   let ready = 0;
   let withRnn = 0;
+  const plan = (history: string[]): void => {
+    step = 0;
+    const c0 = process.cpuUsage();
+    const started = process.hrtime.bigint();
+    planner.plan(history, () => []);
+    const elapsed = Number(process.hrtime.bigint() - started);
+    const c = process.cpuUsage(c0);
+    if (done++ < warmup || timed >= input.plans) return;
+    cpu[timed] = (c.user + c.system) * 1000;
+    ns[timed++] = elapsed;
+    const first = predictor.lastRnnUse;
+    if (first !== 'none') withRnn++;
+    if (first === 'used') ready++;
+  };
+  // Each round every live session takes its next action and plans; after a turn of the event
+  // loop (batched RNN passes run there) it plans again, as a node replans after the session's read.
   while (timed < input.plans) {
+    const histories = slots.map((slot) => queries[slot.session % queries.length]!.slice(0, slot.at).map((a) => vocabulary.decode(a)));
+    for (const h of histories) plan(h);
+    await turn();
+    for (const h of histories) plan(h);
+    await turn();
     for (const slot of slots) {
-      if (timed >= input.plans) break;
-      const s = queries[slot.session % queries.length]!;
-      const history = s.slice(0, slot.at).map((a) => vocabulary.decode(a));
-      const started = process.hrtime.bigint();
-      planner.plan(history, () => []);
-      const elapsed = Number(process.hrtime.bigint() - started);
-      if (done++ >= warmup) {
-        ns[timed++] = elapsed;
-        const use = predictor.lastRnnUse;
-        if (use !== 'none') withRnn++;
-        if (use === 'used') ready++;
-      }
-      if (++slot.at > s.length - 1) {
+      if (++slot.at > queries[slot.session % queries.length]!.length - 1) {
         slot.session = nextSession++;
         slot.at = 1;
       }
     }
-    await turn();
   }
   const rnnRows = model.rnn !== null;
   const sorted = batches.map((b) => b.ms).sort((a, b) => a - b);
@@ -151,6 +166,7 @@ async function run(kind: Kind, model: HotPathModel, queries: readonly number[][]
   return {
     kind,
     plan: summarise(ns),
+    planCpu: summarise(cpu),
     rnnReady: rnnRows ? Math.round((ready / Math.max(1, withRnn)) * 1000) / 1000 : null,
     rnnBatches: rnnRows
       ? {
@@ -169,12 +185,12 @@ async function run(kind: Kind, model: HotPathModel, queries: readonly number[][]
 export function hotPathLines(results: readonly HotPathResult[], live: number): string[] {
   const lines = [
     `Hot path: per-plan latency at ${live} live sessions (µs; plan = top-10 and 3 second hops)`,
-    `${'model'.padEnd(16)} ${'p50'.padStart(8)} ${'p90'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(9)} ${'rnn ready'.padStart(10)} ${'rnn pass p50/p99 ms (rows)'.padStart(28)}`,
+    `${'model'.padEnd(16)} ${'p50'.padStart(8)} ${'p90'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(9)} ${'cpu p99'.padStart(8)} ${'rnn ready'.padStart(10)} ${'rnn pass p50/p99 ms (rows)'.padStart(28)}`,
   ];
   for (const r of results) {
     const b = r.rnnBatches;
     lines.push(
-      `${r.kind.padEnd(16)} ${r.plan.p50Us.toFixed(1).padStart(8)} ${r.plan.p90Us.toFixed(1).padStart(8)} ${r.plan.p99Us.toFixed(1).padStart(8)} ${r.plan.maxUs.toFixed(0).padStart(9)} ${(r.rnnReady === null ? '-' : r.rnnReady.toFixed(3)).padStart(10)} ${(b ? `${b.p50Ms}/${b.p99Ms} (${b.meanRows})` : '-').padStart(28)}`,
+      `${r.kind.padEnd(16)} ${r.plan.p50Us.toFixed(1).padStart(8)} ${r.plan.p90Us.toFixed(1).padStart(8)} ${r.plan.p99Us.toFixed(1).padStart(8)} ${r.plan.maxUs.toFixed(0).padStart(9)} ${r.planCpu.p99Us.toFixed(0).padStart(8)} ${(r.rnnReady === null ? '-' : r.rnnReady.toFixed(3)).padStart(10)} ${(b ? `${b.p50Ms}/${b.p99Ms} (${b.meanRows})` : '-').padStart(28)}`,
     );
   }
   return lines;

@@ -46,13 +46,13 @@ describe('the node-side model', () => {
   it("given a recorded action of a user's session, when the node plans, then the model learns and predicts for that user and the plan is timed by model", async () => {
     const metrics = new Registry();
     const cache = node(metrics);
-    const calls: { user: string | null; history: readonly string[] }[] = [];
+    const calls: { user: string | null; history: readonly string[]; lookAhead: boolean }[] = [];
     const learned: [string, readonly string[], string][] = [];
     const fake: NodeModel = {
       name: 'markov+knn',
-      predict: (history, _n, user) => {
-        calls.push({ user, history: [...history] });
-        return [];
+      predict: (history, _n, user, lookAhead) => {
+        calls.push({ user, history: [...history], lookAhead });
+        return history.length === 1 ? [{ action: 'x', p: 0.9 }] : [];
       },
       learn: (user, history, next) => learned.push([user, [...history], next]),
     };
@@ -61,7 +61,14 @@ describe('the node-side model', () => {
     cache.recordAction('s1', 'b', { userId: 'u1' });
     cache.recordAction('s2', 'a', {});
     expect(learned).toEqual([['u1', ['a'], 'b']]);
-    expect(calls.map((c) => c.user)).toEqual(['u1', 'u1', null]);
+    // Each plan: the session's own history, then the look-ahead from its likely next action.
+    expect(calls.map((c) => [c.user, c.history.join(' '), c.lookAhead])).toEqual([
+      ['u1', 'a', false],
+      ['u1', 'a x', true],
+      ['u1', 'a b', false],
+      [null, 'a', false],
+      [null, 'a x', true],
+    ]);
     const text = await metrics.metrics();
     expect(text).toMatch(/foresight_cache_plan_seconds_count\{model="markov\+knn"\} 3/);
   });

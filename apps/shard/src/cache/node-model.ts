@@ -17,10 +17,10 @@ export class BundleNodeModel implements NodeModel {
     return this.model.predictor.serving;
   }
 
-  predict(history: readonly string[], n: number, userId: string | null): readonly PredictedAction[] {
+  predict(history: readonly string[], n: number, userId: string | null, lookAhead = false): readonly PredictedAction[] {
     const { vocabulary, predictor } = this.model;
     const out: PredictedAction[] = [];
-    for (const s of predictor.predict(this.encode(history), n + 1, userId)) {
+    for (const s of predictor.predict(this.encode(history), n + 1, userId, !lookAhead)) {
       if (s.action !== 0 && out.length < n) out.push({ action: vocabulary.decode(s.action), p: s.p });
     }
     return out;

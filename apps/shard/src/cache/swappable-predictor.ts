@@ -4,8 +4,11 @@ import type { ActionPredictor, PredictedAction } from '@foresight/cache-core';
 export interface NodeModel {
   /** What it serves, for metrics and logs (e.g. `markov+knn`). */
   readonly name: string;
-  /** The `n` most likely next actions after `history` for a session of `userId` (null: unknown). */
-  predict(history: readonly string[], n: number, userId: string | null): readonly PredictedAction[];
+  /**
+   * The `n` most likely next actions after `history` for a session of `userId` (null: unknown);
+   * `lookAhead` marks a planner's second hop (a history the session has not reached).
+   */
+  predict(history: readonly string[], n: number, userId: string | null, lookAhead: boolean): readonly PredictedAction[];
   /** Learns that `userId` went from `history` to `next` (a model without per-user parts ignores it). */
   learn?(userId: string, history: readonly string[], next: string): void;
 }
@@ -20,6 +23,8 @@ export class SwappablePredictor implements ActionPredictor {
   private current: NodeModel | null = null;
   private currentVersion: string | null = null;
   private user: string | null = null;
+  /** Predictions made in the current plan (the first is the session's own history, later ones look ahead). */
+  private step = 0;
 
   get version(): string | null {
     return this.currentVersion;
@@ -38,11 +43,14 @@ export class SwappablePredictor implements ActionPredictor {
   /** Runs `plan` with predictions made for `userId`'s session. */
   asUser<T>(userId: string | null, plan: () => T): T {
     const previous = this.user;
+    const previousStep = this.step;
     this.user = userId;
+    this.step = 0;
     try {
       return plan();
     } finally {
       this.user = previous;
+      this.step = previousStep;
     }
   }
 
@@ -51,6 +59,6 @@ export class SwappablePredictor implements ActionPredictor {
   }
 
   predict(history: readonly string[], n: number): readonly PredictedAction[] {
-    return this.current?.predict(history, n, this.user) ?? [];
+    return this.current?.predict(history, n, this.user, this.step++ > 0) ?? [];
   }
 }

@@ -101,14 +101,14 @@ export class HotPathPredictor {
   }
 
   /** The weights for `history` (without the RNN while its row is not ready) and the RNN row. */
-  private choose(history: readonly number[]): { weights: MixtureWeights; row: SparseRow | null } {
+  private choose(history: readonly number[], queue = true): { weights: MixtureWeights; row: SparseRow | null } {
     const rnnCache = this.withoutRnn ? this.parts.rnn! : null;
     this.counts.predictions++;
     if (rnnCache === null) {
       this.lastRnn = 'none';
       return { weights: this.mixture, row: null };
     }
-    const row = rnnCache.failed ? undefined : rnnCache.get(history, history.length);
+    const row = rnnCache.failed ? undefined : rnnCache.get(history, history.length, queue);
     if (row === undefined) {
       this.lastRnn = 'pending';
       this.counts.rnnPending++;
@@ -138,10 +138,14 @@ export class HotPathPredictor {
     return out;
   }
 
-  /** The `n` most likely next actions after `history` for `userId`'s session (exact, without a dense pass). */
-  predict(history: readonly number[], n: number, userId: string | null = null): ScoredAction[] {
+  /**
+   * The `n` most likely next actions after `history` for `userId`'s session (exact, without a
+   * dense pass). With `queueRnn` false a missing RNN row is not queued (a planner's look-ahead
+   * from an action the session has not taken: rows are kept for histories that happen).
+   */
+  predict(history: readonly number[], n: number, userId: string | null = null, queueRnn = true): ScoredAction[] {
     requireInt('n', n, 0);
-    const { weights, row } = this.choose(history);
+    const { weights, row } = this.choose(history, queueRnn);
     return this.sparse.top({ seq: history, userId, weights, rnnRow: row }, n);
   }
 

@@ -50,8 +50,8 @@ export class RnnRowCache {
   private readonly maxBatch: number;
   private readonly budgetMs: number;
   private readonly maxQueued: number;
-  /** Measured cost of one row in a pass (ms), smoothed. */
-  private msPerRow = 0;
+  /** Rows of the next pass: doubled while passes take under half the budget, halved above it. */
+  private batchSize: number;
   private readonly rows = new Map<string, SparseRow>();
   private readonly queued = new Map<string, number[]>();
   private scheduled = false;
@@ -70,6 +70,8 @@ export class RnnRowCache {
     this.maxBatch = requireInt('maxBatch', options.maxBatch ?? 128, 1);
     this.budgetMs = requireNumber('batchBudgetMs', options.batchBudgetMs ?? 10, 0.01, 60_000);
     this.maxQueued = requireInt('maxQueued', options.maxQueued ?? 2048, 1);
+    // The first pass is a small probe of the cost.
+    this.batchSize = Math.min(8, this.maxBatch);
     this.buffer = new TopNBuffer(this.keep);
   }
 
@@ -87,8 +89,8 @@ export class RnnRowCache {
     return this.rows.size;
   }
 
-  /** The row of `seq[0..len)` if computed; otherwise undefined, and the history is queued. */
-  get(seq: ArrayLike<number>, len: number): SparseRow | undefined {
+  /** The row of `seq[0..len)` if computed; otherwise undefined, and the history is queued (unless `queue` is false). */
+  get(seq: ArrayLike<number>, len: number, queue = true): SparseRow | undefined {
     const key = this.keyOf(seq, len);
     const row = this.rows.get(key);
     if (row !== undefined) {
@@ -99,7 +101,7 @@ export class RnnRowCache {
       return row;
     }
     this.counts.misses++;
-    if (!this.failedValue) this.enqueue(key, seq, len);
+    if (queue && !this.failedValue) this.enqueue(key, seq, len);
     return undefined;
   }
 
@@ -118,8 +120,7 @@ export class RnnRowCache {
   /** Runs the queued histories now (at most `maxBatch` of them), returning how many. */
   flush(): number {
     this.scheduled = false;
-    // The first pass is a small probe of the cost per row.
-    const size = this.msPerRow > 0 ? Math.max(1, Math.min(this.maxBatch, Math.floor(this.budgetMs / this.msPerRow))) : Math.min(8, this.maxBatch);
+    const size = this.batchSize;
     const take: [string, number[]][] = [];
     for (const entry of this.queued) {
       if (take.length >= size) break;
@@ -152,8 +153,9 @@ export class RnnRowCache {
     this.counts.batches++;
     this.counts.rows += take.length;
     const ms = performance.now() - started;
-    const perRow = ms / take.length;
-    this.msPerRow = this.msPerRow === 0 ? perRow : 0.8 * this.msPerRow + 0.2 * perRow;
+    // A pass has a fixed cost and one per row: sizing by feedback finds the budget's batch either way.
+    if (ms > this.budgetMs) this.batchSize = Math.max(1, Math.floor(take.length / 2));
+    else if (ms < this.budgetMs / 2 && take.length >= this.batchSize) this.batchSize = Math.min(this.maxBatch, this.batchSize * 2);
     this.options.onBatch?.(take.length, ms);
   }
 

@@ -30,6 +30,8 @@ export class SparseMixtureTop {
   private readonly rnnDense: Float32Array;
   private readonly seen: Int32Array;
   private readonly inSession: Int32Array;
+  private readonly listedAt: Int32Array;
+  private readonly listedP: Float64Array;
   private stamp = 0;
   private readonly buffer = new TopNBuffer(64);
   private order = new Int32Array(0);
@@ -44,6 +46,8 @@ export class SparseMixtureTop {
     this.rnnDense = new Float32Array(width);
     this.seen = new Int32Array(width);
     this.inSession = new Int32Array(width);
+    this.listedAt = new Int32Array(width);
+    this.listedP = new Float64Array(width);
   }
 
   top(q: SparseQuery, n: number): ScoredAction[] {
@@ -55,8 +59,14 @@ export class SparseMixtureTop {
     const userModel = user === null ? undefined : this.blend.userModel(user);
     userModel?.growVocabulary(global.vocabularySize);
     // As `UserBlendedMarkov.distribution`: λ·p_user + (1 − λ)·p_global.
+    // Actions of the Markov list carry their exact value already; others are looked up.
+    const listedStamp = this.nextStamp();
     const pMarkov = (a: number): number =>
-      userModel === undefined ? global.probabilityAt(seq, len, a) : lambda * userModel.probabilityAt(seq, len, a) + (1 - lambda) * global.probabilityAt(seq, len, a);
+      this.listedAt[a] === listedStamp
+        ? this.listedP[a]!
+        : userModel === undefined
+          ? global.probabilityAt(seq, len, a)
+          : lambda * userModel.probabilityAt(seq, len, a) + (1 - lambda) * global.probabilityAt(seq, len, a);
     const C = w.components.length;
     const kIdx = w.components.indexOf('knn');
     const rIdx = w.components.indexOf('rnn');
@@ -149,6 +159,11 @@ export class SparseMixtureTop {
       for (let i = 0; i < len; i++) offer(seq[i]!);
       for (let depth = Math.min(this.width, want + 8); ; depth = Math.min(this.width, depth * 2)) {
         const listed = user === null ? global.predict(seq, depth) : this.blend.predict(user, seq, depth);
+        for (const s of listed) {
+          if (s.action >= this.width) continue;
+          this.listedAt[s.action] = listedStamp;
+          this.listedP[s.action] = s.p;
+        }
         for (const s of listed) offer(s.action);
         let bound = listed.length < depth ? 0 : listed[depth - 1]!.p;
         const boundM = bound;
@@ -184,6 +199,7 @@ export class SparseMixtureTop {
       this.stamp = 0;
       this.seen.fill(0);
       this.inSession.fill(0);
+      this.listedAt.fill(0);
     }
     return ++this.stamp;
   }
