@@ -13,6 +13,7 @@ import {
   type HotPathModel,
   type MixtureWeights,
   type RnnModel,
+  type RnnUse,
   type TargetPosition,
   type Vocabulary,
 } from '@foresight/prediction-core';
@@ -29,10 +30,10 @@ export interface HotPathResult {
   readonly plan: LatencySummary;
   /** The same plans' CPU time (µs): what the plan cost, without time the process was descheduled on a shared machine. */
   readonly planCpu: LatencySummary;
-  /** Share of plans whose RNN row was ready (the rest used the other parts; null without an RNN). */
+  /** Share of plans whose RNN row was ready (the rest used the other parts; null without an RNN): about half, as a plan right after an action waits for its row and the replan after the read has it. */
   readonly rnnReady: number | null;
   /** Batched RNN passes off the planning path: rows per pass and ms each pass held the thread. */
-  readonly rnnBatches: { readonly passes: number; readonly meanRows: number; readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number; readonly dropped: number } | null;
+  readonly rnnBatches: { readonly rowsPerSecond: number; readonly passes: number; readonly meanRows: number; readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number; readonly dropped: number } | null;
 }
 
 export interface HotPathInput {
@@ -107,18 +108,22 @@ async function run(kind: Kind, model: HotPathModel, queries: readonly number[][]
   // The planner over action names, as on a node (the catch-all 0 never predicted; the first
   // prediction of a plan is the session's history, later ones look ahead).
   let step = 0;
+  let firstUse: RnnUse = 'none';
   const names: ActionPredictor = {
-    predict: (history, n) =>
-      predictor
-        .predict(
-          history.slice(-16).map((a) => vocabulary.lookup(a)),
-          n + 1,
-          null,
-          step++ === 0,
-        )
+    predict: (history, n) => {
+      const own = step++ === 0;
+      const top = predictor.predict(
+        history.slice(-16).map((a) => vocabulary.lookup(a)),
+        n + 1,
+        null,
+        own,
+      );
+      if (own) firstUse = predictor.lastRnnUse;
+      return top
         .filter((s) => s.action !== 0)
         .slice(0, n)
-        .map((s) => ({ action: vocabulary.decode(s.action), p: s.p })),
+        .map((s) => ({ action: vocabulary.decode(s.action), p: s.p }));
+    },
   };
   const planner = new PrefetchPlanner(names);
   const live = Math.min(input.liveSessions, queries.length);
@@ -141,16 +146,17 @@ async function run(kind: Kind, model: HotPathModel, queries: readonly number[][]
     if (done++ < warmup || timed >= input.plans) return;
     cpu[timed] = (c.user + c.system) * 1000;
     ns[timed++] = elapsed;
-    const first = predictor.lastRnnUse;
-    if (first !== 'none') withRnn++;
-    if (first === 'used') ready++;
+    if (firstUse !== 'none') withRnn++;
+    if (firstUse === 'used') ready++;
   };
-  // Each round every live session takes its next action and plans; after a turn of the event
-  // loop (batched RNN passes run there) it plans again, as a node replans after the session's read.
+  // Each round every live session takes its next action and plans; the event loop then runs the
+  // batched RNN passes those plans queued (a node does so between requests), and every session
+  // plans again, as a node replans after the session's read.
   while (timed < input.plans) {
     const histories = slots.map((slot) => queries[slot.session % queries.length]!.slice(0, slot.at).map((a) => vocabulary.decode(a)));
     for (const h of histories) plan(h);
     await turn();
+    await predictor.warm([]);
     for (const h of histories) plan(h);
     await turn();
     for (const slot of slots) {
@@ -170,6 +176,7 @@ async function run(kind: Kind, model: HotPathModel, queries: readonly number[][]
     rnnReady: rnnRows ? Math.round((ready / Math.max(1, withRnn)) * 1000) / 1000 : null,
     rnnBatches: rnnRows
       ? {
+          rowsPerSecond: Math.round(batches.reduce((s, b) => s + b.rows, 0) / Math.max(1e-9, batches.reduce((s, b) => s + b.ms, 0) / 1000)),
           passes: batches.length,
           meanRows: Math.round((batches.reduce((s, b) => s + b.rows, 0) / Math.max(1, batches.length)) * 10) / 10,
           p50Ms: q(0.5),
@@ -185,12 +192,12 @@ async function run(kind: Kind, model: HotPathModel, queries: readonly number[][]
 export function hotPathLines(results: readonly HotPathResult[], live: number): string[] {
   const lines = [
     `Hot path: per-plan latency at ${live} live sessions (µs; plan = top-10 and 3 second hops)`,
-    `${'model'.padEnd(16)} ${'p50'.padStart(8)} ${'p90'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(9)} ${'cpu p99'.padStart(8)} ${'rnn ready'.padStart(10)} ${'rnn pass p50/p99 ms (rows)'.padStart(28)}`,
+    `${'model'.padEnd(16)} ${'p50'.padStart(8)} ${'p90'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(9)} ${'cpu p99'.padStart(8)} ${'rnn ready'.padStart(10)} ${'rnn pass p50/p99 ms (rows)'.padStart(28)} ${'rnn rows/s'.padStart(11)}`,
   ];
   for (const r of results) {
     const b = r.rnnBatches;
     lines.push(
-      `${r.kind.padEnd(16)} ${r.plan.p50Us.toFixed(1).padStart(8)} ${r.plan.p90Us.toFixed(1).padStart(8)} ${r.plan.p99Us.toFixed(1).padStart(8)} ${r.plan.maxUs.toFixed(0).padStart(9)} ${r.planCpu.p99Us.toFixed(0).padStart(8)} ${(r.rnnReady === null ? '-' : r.rnnReady.toFixed(3)).padStart(10)} ${(b ? `${b.p50Ms}/${b.p99Ms} (${b.meanRows})` : '-').padStart(28)}`,
+      `${r.kind.padEnd(16)} ${r.plan.p50Us.toFixed(1).padStart(8)} ${r.plan.p90Us.toFixed(1).padStart(8)} ${r.plan.p99Us.toFixed(1).padStart(8)} ${r.plan.maxUs.toFixed(0).padStart(9)} ${r.planCpu.p99Us.toFixed(0).padStart(8)} ${(r.rnnReady === null ? '-' : r.rnnReady.toFixed(3)).padStart(10)} ${(b ? `${b.p50Ms}/${b.p99Ms} (${b.meanRows})` : '-').padStart(28)} ${(b ? String(b.rowsPerSecond) : '-').padStart(11)}`,
     );
   }
   return lines;
