@@ -17,6 +17,7 @@ describe('npm run bench:predict -- command line', () => {
       liveSessions: 1000,
       plans: 20_000,
       fitPositions: 2000,
+      actionIntervalMs: 1000,
     });
     expect(predictCli.parse(['--data', 'x', '--format', 'msnbc', '--rnn-hidden', '64'])).toMatchObject({ data: 'x', format: 'msnbc', hidden: 64 });
   });

@@ -19,6 +19,8 @@ export interface Args {
   readonly plans: number;
   /** Held-out positions that fit (and as many that compare) the mixtures of the hot-path bundle. */
   readonly fitPositions: number;
+  /** Time between a live session's actions in the hot-path simulation (ms). */
+  readonly actionIntervalMs: number;
 }
 
 export const predictCli = defineCommand({
@@ -38,6 +40,7 @@ export const predictCli = defineCommand({
     test: { type: 'string', file: DATA_HINT, defaultText: 'the last 20% of --data', description: 'sessions whose histories are queried (same --format)' },
     'live-sessions': { type: 'integer', min: 1, default: 1000, description: 'concurrent sessions planning on the hot path' },
     plans: { type: 'integer', min: 0, default: 20_000, description: 'timed plans per model kind on the hot path (0 skips it)' },
+    'action-interval-ms': { type: 'integer', min: 1, default: 1000, description: "time between a live session's actions on the hot path (RNN passes run in it)" },
     'fit-positions': { type: 'integer', min: 10, default: 2000, description: "held-out positions fitting the hot-path bundle's mixtures" },
     out: {
       type: 'string',
@@ -63,5 +66,6 @@ export const predictCli = defineCommand({
     liveSessions: v.liveSessions,
     plans: v.plans,
     fitPositions: v.fitPositions,
+    actionIntervalMs: v.actionIntervalMs,
   }),
 });

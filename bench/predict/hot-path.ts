@@ -45,6 +45,8 @@ export interface HotPathInput {
   readonly liveSessions: number;
   readonly plans: number;
   readonly fitPositions: number;
+  /** Time between a session's actions: the batched RNN passes run in it (at most their duty cycle). */
+  readonly actionIntervalMs: number;
   readonly log: (message: string) => void;
 }
 
@@ -150,13 +152,15 @@ async function run(kind: Kind, model: HotPathModel, queries: readonly number[][]
     if (firstUse === 'used') ready++;
   };
   // Each round every live session takes its next action and plans; the event loop then runs the
-  // batched RNN passes those plans queued (a node does so between requests), and every session
-  // plans again, as a node replans after the session's read.
+  // batched RNN passes those plans queued (a node does so between requests) until they are done or
+  // the action interval is over, and every session plans again, as a node replans after its read.
   while (timed < input.plans) {
     const histories = slots.map((slot) => queries[slot.session % queries.length]!.slice(0, slot.at).map((a) => vocabulary.decode(a)));
     for (const h of histories) plan(h);
     await turn();
-    await predictor.warm([]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([predictor.warm([]), new Promise((resolve) => (timer = setTimeout(resolve, input.actionIntervalMs)))]);
+    clearTimeout(timer);
     for (const h of histories) plan(h);
     await turn();
     for (const slot of slots) {
@@ -189,9 +193,9 @@ async function run(kind: Kind, model: HotPathModel, queries: readonly number[][]
 }
 
 /** The hot-path table. */
-export function hotPathLines(results: readonly HotPathResult[], live: number): string[] {
+export function hotPathLines(results: readonly HotPathResult[], live: number, intervalMs: number): string[] {
   const lines = [
-    `Hot path: per-plan latency at ${live} live sessions (µs; plan = top-10 and 3 second hops)`,
+    `Hot path: per-plan latency at ${live} live sessions acting every ${intervalMs} ms (µs; plan = top-10 and 3 second hops)`,
     `${'model'.padEnd(16)} ${'p50'.padStart(8)} ${'p90'.padStart(8)} ${'p99'.padStart(8)} ${'max'.padStart(9)} ${'cpu p99'.padStart(8)} ${'rnn ready'.padStart(10)} ${'rnn pass p50/p99 ms (rows)'.padStart(28)} ${'rnn rows/s'.padStart(11)}`,
   ];
   for (const r of results) {

@@ -93,6 +93,7 @@ async function main(): Promise<void> {
       liveSessions: args.liveSessions,
       plans: args.plans,
       fitPositions: args.fitPositions,
+      actionIntervalMs: args.actionIntervalMs,
       log,
     });
   }
@@ -113,7 +114,7 @@ async function main(): Promise<void> {
   );
   for (const r of Object.values(rnnRows))
     lines.push(`${String(r.batch).padEnd(8)} ${String(r.predictionsPerSecond).padStart(10)} ${r.msPerBatch.toFixed(2).padStart(10)}`);
-  if (hotPath.length > 0) lines.push('', ...hotPathLines(hotPath, args.liveSessions));
+  if (hotPath.length > 0) lines.push('', ...hotPathLines(hotPath, args.liveSessions, args.actionIntervalMs));
   process.stdout.write(`${lines.join('\n')}\n`);
 
   const out = args.out ?? `.bench-results/bench-predict-${args.data ? basename(args.data).replace(/\.[^.]+$/, '') : 'generated'}.json`;

@@ -284,6 +284,40 @@ describe('the RNN row cache', () => {
     expect(cache.get([1], 1)).toBeUndefined();
   });
 
+  it('given a slow network, when passes follow each other, then each waits so that passes take at most their share of the thread', async () => {
+    const { RnnRowCache } = await import('./rnn-rows');
+    const slow: LoadedRnn = {
+      window: WINDOW,
+      vocabularySize: VOCAB,
+      predictBatch: (h) => {
+        const until = performance.now() + 3;
+        while (performance.now() < until) {
+          // a pass that holds the thread for 3 ms
+        }
+        return new StubRnn().predictBatch(h);
+      },
+      dispose: () => undefined,
+    };
+    const delays: number[] = [];
+    const passes: number[] = [];
+    const cache = new RnnRowCache(slow, {
+      window: WINDOW,
+      maxBatch: 1,
+      dutyCycle: 0.25,
+      schedule: (_run, delayMs) => delays.push(delayMs),
+      onBatch: (_rows, ms) => passes.push(ms),
+    });
+    cache.get([1], 1);
+    cache.get([2], 1);
+    expect(delays).toEqual([0]);
+    cache.flush();
+    expect(passes).toHaveLength(1);
+    // The next pass is scheduled after three times the pass's length, less what has elapsed since.
+    expect(delays).toHaveLength(2);
+    expect(delays[1]!).toBeGreaterThan(0);
+    expect(delays[1]!).toBeLessThanOrEqual(3 * passes[0]!);
+  });
+
   it('keeps at most its capacity of rows, dropping the least recently used', async () => {
     const { RnnRowCache } = await import('./rnn-rows');
     const cache = new RnnRowCache(new StubRnn(), { window: WINDOW, capacity: 2, schedule: (run) => run() });

@@ -21,10 +21,16 @@ export interface RnnRowCacheOptions {
    * cost per row, so a large vocabulary gets smaller passes and plans keep running in between.
    */
   readonly batchBudgetMs?: number;
+  /**
+   * Share of the thread's time the passes may take (default 0.25): after a pass of t ms the next
+   * waits t·(1/share − 1) ms. Where the RNN is too slow for every live session (a large
+   * vocabulary), rows go to the histories queued last and the rest are dropped, not the plans.
+   */
+  readonly dutyCycle?: number;
   /** Histories waiting at most; the oldest are dropped beyond it (their sessions have moved on; default 2,048). */
   readonly maxQueued?: number;
-  /** Runs a flush later (default `setImmediate`). */
-  readonly schedule?: (run: () => void) => void;
+  /** Runs a flush after `delayMs` (default `setImmediate`, or an unref'd timer for a delay). */
+  readonly schedule?: (run: () => void, delayMs: number) => void;
   /** After each forward pass: its size and how long it held the thread (ms). */
   readonly onBatch?: (size: number, ms: number) => void;
   /** A forward pass threw: the rows it should have given are never cached. */
@@ -50,6 +56,9 @@ export class RnnRowCache {
   private readonly maxBatch: number;
   private readonly budgetMs: number;
   private readonly maxQueued: number;
+  private readonly duty: number;
+  /** No pass before this instant (performance.now(), ms): the rest the duty cycle asks for. */
+  private restUntil = 0;
   /** Rows of the next pass: doubled while passes take under half the budget, halved above it. */
   private batchSize: number;
   private readonly rows = new Map<string, SparseRow>();
@@ -70,6 +79,7 @@ export class RnnRowCache {
     this.maxBatch = requireInt('maxBatch', options.maxBatch ?? 128, 1);
     this.budgetMs = requireNumber('batchBudgetMs', options.batchBudgetMs ?? 10, 0.01, 60_000);
     this.maxQueued = requireInt('maxQueued', options.maxQueued ?? 2048, 1);
+    this.duty = requireNumber('dutyCycle', options.dutyCycle ?? 0.25, 0.01, 1);
     // The first pass is a small probe of the cost.
     this.batchSize = Math.min(8, this.maxBatch);
     this.buffer = new TopNBuffer(this.keep);
@@ -154,6 +164,7 @@ export class RnnRowCache {
     this.counts.rows += take.length;
     const ms = performance.now() - started;
     // A pass has a fixed cost and one per row: sizing by feedback finds the budget's batch either way.
+    this.restUntil = performance.now() + ms * (1 / this.duty - 1);
     if (ms > this.budgetMs) this.batchSize = Math.max(1, Math.floor(take.length / 2));
     else if (ms < this.budgetMs / 2 && take.length >= this.batchSize) this.batchSize = Math.min(this.maxBatch, this.batchSize * 2);
     this.options.onBatch?.(take.length, ms);
@@ -185,7 +196,10 @@ export class RnnRowCache {
   private scheduleFlush(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    (this.options.schedule ?? setImmediate)(() => this.flush());
+    const delay = Math.max(0, this.restUntil - performance.now());
+    if (this.options.schedule) this.options.schedule(() => this.flush(), delay);
+    else if (delay < 1) setImmediate(() => this.flush());
+    else setTimeout(() => this.flush(), delay).unref();
   }
 
   private keyOf(seq: ArrayLike<number>, len: number): string {
