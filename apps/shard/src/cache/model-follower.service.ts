@@ -1,14 +1,14 @@
 import type { ForesightConfig } from '@foresight/config';
 import { ErrorCodes, ForesightError, predictionSubjects, type ModelChunk, type PredictionModelUpdatedV1 } from '@foresight/contracts';
 import { callRpc, decode } from '@foresight/messaging';
-import { counter, gauge, histogram, type Logger } from '@foresight/observability';
-import { loadHotPathModel, PredictionError, type HotPathModel, type LoadHotPathOptions } from '@foresight/prediction-core';
+import { counter, type Logger } from '@foresight/observability';
+import { PredictionError, type LoadHotPathOptions } from '@foresight/prediction-core';
 import { sleep } from '@foresight/time';
 import type { NatsConnection, Subscription } from 'nats';
 import { createHash } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { CacheNodeService } from './cache-node.service';
-import { BundleNodeModel } from './node-model';
+import { ModelInstaller } from './model-installer';
 
 export interface ModelFollowerDeps {
   readonly cache: Pick<CacheNodeService, 'modelVersion' | 'setModel'>;
@@ -19,13 +19,6 @@ export interface ModelFollowerDeps {
   /** Loads the RNN part (injected so tests can fail it; default: TensorFlow.js, wasm backend). */
   readonly loadRnn?: LoadHotPathOptions['loadRnn'];
 }
-
-/** History handed to the model: the session's retained actions (a Markov model uses its last K). */
-const MODEL_HISTORY = 16;
-/** A replaced model's RNN is released after this long, so plans and batches holding it finish first. */
-const DISPOSE_AFTER_MS = 10_000;
-/** Model names the served-model gauge knows. */
-const MODEL_NAMES = ['markov', 'markov+knn', 'markov+rnn', 'markov+knn+rnn'] as const;
 
 /**
  * Keeps a local copy of the prediction service's active model on the hot path (no round trip per
@@ -43,11 +36,7 @@ export class ModelFollowerService {
   private running: Promise<void> | null = null;
   private stopped = false;
   private readonly loads;
-  private readonly served;
-  private readonly fallbacks;
-  private readonly rnnBatch;
-  private active: HotPathModel | null = null;
-  private readonly loadRnn: ModelFollowerDeps['loadRnn'];
+  private readonly installer: ModelInstaller;
   private readonly cache: ModelFollowerDeps['cache'];
   private readonly nc: NatsConnection;
   private readonly config: ForesightConfig;
@@ -55,21 +44,11 @@ export class ModelFollowerService {
 
   constructor({ cache, nc, config, logger, metrics: registry, loadRnn }: ModelFollowerDeps) {
     this.cache = cache;
-    this.loadRnn = loadRnn;
+    this.installer = new ModelInstaller({ cache, logger, metrics: registry, loadRnn });
     this.nc = nc;
     this.config = config;
     this.logger = logger;
     this.loads = counter(registry, 'foresight_cache_model_loads_total', 'Model bundles fetched by this cache node, by outcome', ['outcome']);
-    this.served = gauge(registry, 'foresight_cache_model_served', 'The model this cache node predicts with (1 for the one in use)', ['model']);
-    this.fallbacks = counter(
-      registry,
-      'foresight_cache_model_fallbacks_total',
-      "Times a part of the service's chosen model could not be served here, by part and reason",
-      ['part', 'reason'],
-    );
-    this.rnnBatch = histogram(registry, 'foresight_cache_rnn_batch_seconds', 'Batched RNN forward passes off the planning path', [], [
-      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-    ]);
   }
 
   start(): void {
@@ -103,10 +82,6 @@ export class ModelFollowerService {
     this.stopped = true;
     this.sub?.unsubscribe();
     if (this.timer) clearTimeout(this.timer);
-  }
-
-  private setServed(name: string): void {
-    for (const m of new Set<string>([...MODEL_NAMES, name])) this.served.set({ model: m }, m === name ? 1 : 0);
   }
 
   /**
@@ -150,39 +125,8 @@ export class ModelFollowerService {
         throw new PredictionError('PREDICTION.ARTIFACT_CORRUPT', 'Model bytes do not match their announced size and SHA-256.');
       }
       const version = first.modelVersion;
-      let model: HotPathModel | null = null;
-      model = await loadHotPathModel(bytes, {
-        loadRnn: this.loadRnn,
-        rnnRows: {
-          onBatch: (_size, ms) => this.rnnBatch.observe(ms / 1000),
-          onError: (error) => {
-            this.fallbacks.inc({ part: 'rnn', reason: 'inference_failed' });
-            this.logger.warn(
-              { version, reason: error instanceof Error ? error.message : String(error), serving: model?.predictor.serving },
-              'the RNN failed at inference; planning without it for this model',
-            );
-            if (model !== null && this.active === model) this.setServed(model.predictor.serving);
-          },
-        },
-      });
-      if (this.stopped) {
-        model.dispose();
-        return undefined;
-      }
-      for (const f of model.fallbacks) {
-        this.fallbacks.inc({ part: f.part, reason: f.reason });
-        this.logger.warn({ version, chosen: model.chosen, part: f.part, reason: f.reason, detail: f.message }, 'serving Markov alone: a part of the chosen model is not available');
-      }
-      const previous = this.active;
-      this.active = model;
-      this.cache.setModel(version, new BundleNodeModel(model, MODEL_HISTORY));
-      if (previous !== null) setTimeout(() => previous.dispose(), DISPOSE_AFTER_MS).unref();
-      this.setServed(model.predictor.serving);
+      if ((await this.installer.install(version, bytes, () => !this.stopped)) === null) return undefined;
       this.loads.inc({ outcome: 'loaded' });
-      this.logger.info(
-        { version, kind: model.bundle.kind, chosen: model.chosen, serving: model.predictor.serving, actions: model.vocabulary.size },
-        'loaded a new model for prefetching',
-      );
       return version;
     } catch (error) {
       this.loads.inc({ outcome: 'refused' });
