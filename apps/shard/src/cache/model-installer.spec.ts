@@ -40,7 +40,7 @@ function bundle(components: MixtureWeights['components'], lacking: 'knn' | 'rnn'
   });
 }
 
-class FakeRnn implements LoadedRnn {
+class FakeRnn {
   readonly window = 4;
   readonly vocabularySize = 4;
   fail = false;

@@ -32,7 +32,7 @@ function sessions(count: number, seed: number, V = VOCAB): number[][] {
 }
 
 /** A stand-in RNN: a fixed function of the last WINDOW actions, normalised; counts its passes. */
-class StubRnn implements LoadedRnn {
+class StubRnn {
   readonly window = WINDOW;
   passes = 0;
   disposed = false;

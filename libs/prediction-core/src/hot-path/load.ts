@@ -8,13 +8,14 @@ import type { VariableOrderMarkov } from '../markov/variable-order-markov';
 import { loadRnnArtifact } from '../rnn/artifact';
 import { Vocabulary } from '../vocabulary';
 import { HotPathPredictor } from './hot-path-predictor';
-import { RnnRowCache, type RnnRowCacheOptions } from './rnn-rows';
+import { RnnRowCache, type AsyncRowScorer, type RnnRowCacheOptions } from './rnn-rows';
+import { rowWorkerPath, WorkerRnn } from './worker-rnn';
 
-/** An RNN as the hot path needs it: batched scoring, its window, and a way to release it. */
-export interface LoadedRnn extends BatchScorer {
+/** An RNN as the hot path needs it: batched scoring (here or in a worker), its window, and a way to release it. */
+export type LoadedRnn = (BatchScorer | AsyncRowScorer) & {
   readonly window: number;
   dispose(): void;
-}
+};
 
 /** Why a part the service chose is not served. */
 export interface PartFallback {
@@ -25,7 +26,10 @@ export interface PartFallback {
 
 /** Options of {@link loadHotPathModel}. */
 export interface LoadHotPathOptions {
-  /** Loads the RNN (default: `loadRnnArtifact`, TensorFlow.js with its wasm backend). */
+  /**
+   * Loads the RNN (default: in a worker thread when the project is built, so passes never hold
+   * the event loop; else in this thread; TensorFlow.js with its wasm backend either way).
+   */
   readonly loadRnn?: (bytes: Uint8Array) => Promise<LoadedRnn>;
   /** Settings of the RNN row cache (window comes from the RNN). */
   readonly rnnRows?: Omit<RnnRowCacheOptions, 'window'>;
@@ -47,6 +51,8 @@ export interface HotPathModel {
 }
 
 async function defaultLoadRnn(bytes: Uint8Array): Promise<LoadedRnn> {
+  const worker = rowWorkerPath();
+  if (worker !== undefined) return WorkerRnn.load(bytes, worker);
   const model = await loadRnnArtifact(bytes);
   return Object.assign(model, { window: model.config.historyLength });
 }

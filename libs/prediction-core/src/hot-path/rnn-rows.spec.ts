@@ -1,13 +1,13 @@
 import type { HistoryRef } from '../rnn/rnn-model';
 import { topNOfDistribution } from '../util/top-n';
 import type { LoadedRnn } from './load';
-import { RnnRowCache } from './rnn-rows';
+import { RnnRowCache, type AsyncRowScorer, type SparseRow } from './rnn-rows';
 
 const VOCAB = 40;
 const WINDOW = 4;
 
 /** A stand-in RNN: a fixed function of the last WINDOW actions, normalised. */
-class StubRnn implements LoadedRnn {
+class StubRnn {
   readonly window = WINDOW;
   readonly vocabularySize = VOCAB;
   predictBatch(histories: readonly HistoryRef[]): Float32Array {
@@ -90,5 +90,43 @@ describe('the RNN row cache', () => {
     expect(cache.size).toBe(2);
     expect(cache.get([1], 1)).toBeDefined();
     expect(cache.get([2], 1)).toBeUndefined();
+  });
+
+  it('given a network in another thread, when rows are asked for, then one pass is in flight at a time and its rows are cached when it returns', async () => {
+    const calls: { histories: (readonly number[])[]; resolve: (rows: SparseRow[]) => void }[] = [];
+    const remote: AsyncRowScorer = {
+      vocabularySize: VOCAB,
+      scoreRows: (histories, keep) =>
+        new Promise((resolve) => {
+          expect(keep).toBe(5);
+          calls.push({ histories: [...histories], resolve });
+        }),
+    };
+    const cache = new RnnRowCache(remote, { window: WINDOW, keep: 5, maxBatch: 1, schedule: (run) => run() });
+    cache.get([1], 1);
+    cache.get([2], 1);
+    expect(calls).toHaveLength(1);
+    const idle = cache.idle();
+    calls[0]!.resolve([{ actions: Int32Array.from([7]), probs: Float32Array.from([1]) }]);
+    await new Promise((r) => setImmediate(r));
+    expect(calls).toHaveLength(2);
+    expect(calls[1]!.histories).toEqual([[2]]);
+    calls[1]!.resolve([{ actions: Int32Array.from([8]), probs: Float32Array.from([1]) }]);
+    await idle;
+    expect(Array.from(cache.get([1], 1)!.actions)).toEqual([7]);
+    expect(Array.from(cache.get([2], 1)!.actions)).toEqual([8]);
+  });
+
+  it('given a network in another thread that fails, when its pass comes back, then the cache stops asking and reports it', async () => {
+    const errors: unknown[] = [];
+    const remote: AsyncRowScorer = { vocabularySize: VOCAB, scoreRows: () => Promise.reject(new Error('worker exited')) };
+    const cache = new RnnRowCache(remote, { window: WINDOW, schedule: (run) => run(), onError: (e) => errors.push(e) });
+    cache.get([1], 1);
+    await cache.idle();
+    expect(cache.failed).toBe(true);
+    expect(errors).toHaveLength(1);
+    expect(cache.get([3], 1)).toBeUndefined();
+    await cache.idle();
+    expect(errors).toHaveLength(1);
   });
 });

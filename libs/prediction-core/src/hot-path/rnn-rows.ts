@@ -37,6 +37,12 @@ export interface RnnRowCacheOptions {
   readonly onError?: (error: unknown) => void;
 }
 
+/** An RNN scored elsewhere (a worker thread): rows come back already reduced to their kept entries. */
+export interface AsyncRowScorer {
+  readonly vocabularySize: number;
+  scoreRows(histories: readonly (readonly number[])[], keep: number): Promise<SparseRow[]>;
+}
+
 /** The kept entries of an RNN row (the most likely actions first). */
 export interface SparseRow {
   readonly actions: Int32Array;
@@ -67,10 +73,11 @@ export class RnnRowCache {
   private readonly buffer: TopNBuffer;
   private waiters: (() => void)[] = [];
   private failedValue = false;
+  private inFlight = false;
   readonly counts = { hits: 0, misses: 0, batches: 0, rows: 0, dropped: 0 };
 
   constructor(
-    readonly scorer: BatchScorer,
+    readonly scorer: BatchScorer | AsyncRowScorer,
     private readonly options: RnnRowCacheOptions,
   ) {
     this.window = requireInt('window', options.window, 1);
@@ -123,13 +130,15 @@ export class RnnRowCache {
 
   /** Resolves once nothing is queued (every row asked for so far is cached, or failed). */
   idle(): Promise<void> {
-    if (this.queued.size === 0) return Promise.resolve();
+    if (this.queued.size === 0 && !this.inFlight) return Promise.resolve();
     return new Promise((resolve) => this.waiters.push(resolve));
   }
 
   /** Runs the queued histories now (at most `maxBatch` of them), returning how many. */
   flush(): number {
     this.scheduled = false;
+    // One pass at a time: a pass in a worker schedules the next when it is back.
+    if (this.inFlight) return 0;
     const size = this.batchSize;
     const take: [string, number[]][] = [];
     for (const entry of this.queued) {
@@ -137,37 +146,70 @@ export class RnnRowCache {
       take.push(entry);
     }
     for (const [key] of take) this.queued.delete(key);
-    if (take.length > 0) this.run(take);
+    if (take.length > 0) {
+      if ('scoreRows' in this.scorer) this.runElsewhere(this.scorer, take);
+      else this.run(this.scorer, take);
+    }
+    this.afterPass();
+    return take.length;
+  }
+
+  private afterPass(): void {
+    if (this.inFlight) return;
     if (this.queued.size > 0) this.scheduleFlush();
     else {
       const waiters = this.waiters;
       this.waiters = [];
       for (const w of waiters) w();
     }
-    return take.length;
   }
 
-  private run(take: readonly [string, number[]][]): void {
+  private fail(error: unknown): void {
+    this.failedValue = true;
+    this.queued.clear();
+    this.options.onError?.(error);
+  }
+
+  private runElsewhere(scorer: AsyncRowScorer, take: readonly [string, number[]][]): void {
+    const started = performance.now();
+    this.inFlight = true;
+    scorer.scoreRows(take.map(([, seq]) => seq), this.keep).then(
+      (rows) => {
+        this.inFlight = false;
+        take.forEach(([key], i) => this.put(key, rows[i]!));
+        this.passed(take.length, performance.now() - started);
+        this.afterPass();
+      },
+      (error: unknown) => {
+        this.inFlight = false;
+        this.fail(error);
+        this.afterPass();
+      },
+    );
+  }
+
+  private run(scorer: BatchScorer, take: readonly [string, number[]][]): void {
     const started = performance.now();
     let out: Float32Array;
     try {
-      out = this.scorer.predictBatch(take.map(([, seq]) => ({ seq, len: seq.length })));
+      out = scorer.predictBatch(take.map(([, seq]) => ({ seq, len: seq.length })));
     } catch (error) {
-      this.failedValue = true;
-      this.queued.clear();
-      this.options.onError?.(error);
+      this.fail(error);
       return;
     }
-    const V = this.scorer.vocabularySize;
+    const V = scorer.vocabularySize;
     take.forEach(([key], i) => this.store(key, out.subarray(i * V, (i + 1) * V)));
+    this.passed(take.length, performance.now() - started);
+  }
+
+  private passed(rows: number, ms: number): void {
     this.counts.batches++;
-    this.counts.rows += take.length;
-    const ms = performance.now() - started;
+    this.counts.rows += rows;
     // A pass has a fixed cost and one per row: sizing by feedback finds the budget's batch either way.
     this.restUntil = performance.now() + ms * (1 / this.duty - 1);
-    if (ms > this.budgetMs) this.batchSize = Math.max(1, Math.floor(take.length / 2));
-    else if (ms < this.budgetMs / 2 && take.length >= this.batchSize) this.batchSize = Math.min(this.maxBatch, this.batchSize * 2);
-    this.options.onBatch?.(take.length, ms);
+    if (ms > this.budgetMs) this.batchSize = Math.max(1, Math.floor(rows / 2));
+    else if (ms < this.budgetMs / 2 && rows >= this.batchSize) this.batchSize = Math.min(this.maxBatch, this.batchSize * 2);
+    this.options.onBatch?.(rows, ms);
   }
 
   private store(key: string, dense: Float32Array): void {
@@ -177,7 +219,10 @@ export class RnnRowCache {
       const p = dense[a]!;
       if (!buf.full || p > buf.floor) buf.offer(a, p);
     }
-    const row = { actions: buf.actions.slice(0, buf.size), probs: Float32Array.from(buf.scores.subarray(0, buf.size)) };
+    this.put(key, { actions: buf.actions.slice(0, buf.size), probs: Float32Array.from(buf.scores.subarray(0, buf.size)) });
+  }
+
+  private put(key: string, row: SparseRow): void {
     this.rows.set(key, row);
     if (this.rows.size > this.capacity) this.rows.delete(this.rows.keys().next().value!);
   }
