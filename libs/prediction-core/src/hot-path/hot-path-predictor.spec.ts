@@ -12,7 +12,7 @@ import type { HistoryRef } from '../rnn/rnn-model';
 import { topNOfDistribution } from '../util/top-n';
 import { Vocabulary } from '../vocabulary';
 import { dropComponent } from './hot-path-predictor';
-import { loadHotPathModel, type LoadedRnn } from './load';
+import { loadHotPathModel } from './load';
 
 jest.setTimeout(60_000);
 
