@@ -229,7 +229,7 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
     expect(read.status).toBe(200);
     expect(read.body.source).toBe('prefetched');
     expect(await served('doc:k2')).toBe(1);
-  });
+  }, 60_000);
 
   it('prefetches declared requirements when an action is recorded (HTTP and NATS origins), so the read is a hit', async () => {
     expect((await client.call('PUT', '/v1/requirements', { pattern: 'view_product:{id}', keys: ['product:{id}', 'reviews:{id}'] })).status).toBe(200);
