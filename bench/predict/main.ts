@@ -4,6 +4,7 @@ import { UserBlendedMarkov, VariableOrderMarkov, Vocabulary, initBackend, packSe
 import { seededRng } from '@foresight/random';
 import { loadSessions } from '../../tools/eval-predict/datasets';
 import { predictCli } from './cli';
+import { hotPathLines, measureHotPath, type HotPathResult } from './hot-path';
 import { measure, type LatencySummary } from './latency';
 
 const log = (msg: string): void => void process.stderr.write(`[bench-predict] ${msg}\n`);
@@ -24,10 +25,12 @@ async function main(): Promise<void> {
   const args = predictCli.parseOrExit(process.argv.slice(2));
   const vocab = new Vocabulary({ maxSize: 1 << 22 });
   const sessions = args.data ? loadSessions(args.data, args.format, args.maxSessions).map((s) => vocab.encodeAll(s)) : generated(50_000, 1000, 1);
-  const V = args.data ? vocab.size : 1000;
-  const cut = Math.floor(sessions.length * 0.8);
+  const cut = args.test ? sessions.length : Math.floor(sessions.length * 0.8);
   const train = sessions.slice(0, cut);
-  const histories = sessions.slice(cut).flatMap((s) => s.slice(1).map((_, i) => s.slice(Math.max(0, i + 1 - args.history), i + 1)));
+  const held = args.test ? loadSessions(args.test, args.format, args.maxSessions, '--test').map((s) => vocab.encodeAll(s)) : sessions.slice(cut);
+  if (!args.data) for (let a = vocab.size; a < 1000; a++) vocab.encode(`g${a}`);
+  const V = vocab.size;
+  const histories = held.flatMap((s) => s.slice(1).map((_, i) => s.slice(Math.max(0, i + 1 - args.history), i + 1)));
   log(`${sessions.length} sessions, ${V} actions, ${histories.length} query histories (${args.data ?? 'generated'})`);
 
   const markov: Record<string, LatencySummary & { contexts: number }> = {};
@@ -79,6 +82,22 @@ async function main(): Promise<void> {
     log(`RNN batch ${batch}: ${rnnRows[`batch ${batch}`]!.predictionsPerSecond} predictions/s`);
   }
 
+  let hotPath: HotPathResult[] = [];
+  if (args.plans > 0) {
+    hotPath = await measureHotPath({
+      train,
+      queries: held.filter((s) => s.length >= 2),
+      vocabulary: vocab,
+      rnn,
+      k: args.k,
+      liveSessions: args.liveSessions,
+      plans: args.plans,
+      fitPositions: args.fitPositions,
+      actionIntervalMs: args.actionIntervalMs,
+      log,
+    });
+  }
+
   const lines = [
     'Markov top-5 latency per call (µs, in process)',
     `${'case'.padEnd(52)} ${'p50'.padStart(7)} ${'p90'.padStart(7)} ${'p99'.padStart(7)} ${'mean'.padStart(7)}`,
@@ -95,6 +114,7 @@ async function main(): Promise<void> {
   );
   for (const r of Object.values(rnnRows))
     lines.push(`${String(r.batch).padEnd(8)} ${String(r.predictionsPerSecond).padStart(10)} ${r.msPerBatch.toFixed(2).padStart(10)}`);
+  if (hotPath.length > 0) lines.push('', ...hotPathLines(hotPath, args.liveSessions, args.actionIntervalMs));
   process.stdout.write(`${lines.join('\n')}\n`);
 
   const out = args.out ?? `.bench-results/bench-predict-${args.data ? basename(args.data).replace(/\.[^.]+$/, '') : 'generated'}.json`;
@@ -102,7 +122,7 @@ async function main(): Promise<void> {
   writeFileSync(
     out,
     JSON.stringify(
-      { args, vocabularySize: V, sessions: sessions.length, markov, rnn: { backend, rows: rnnRows }, measuredAt: new Date().toISOString() },
+      { args, vocabularySize: V, sessions: sessions.length, markov, rnn: { backend, rows: rnnRows }, hotPath, measuredAt: new Date().toISOString() },
       null,
       2,
     ),

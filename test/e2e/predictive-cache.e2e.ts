@@ -8,7 +8,18 @@ import {
 } from '@foresight/contracts';
 import { encode, publishEvent } from '@foresight/messaging';
 import { createPool } from '@foresight/persistence';
-import { encodeBundle, encodeMarkov, VariableOrderMarkov, Vocabulary } from '@foresight/prediction-core';
+import {
+  decodeBundle,
+  decodeMarkov,
+  encodeBundle,
+  encodeKnn,
+  encodeMarkov,
+  MIXTURE_SHAPE,
+  SessionKnn,
+  VariableOrderMarkov,
+  Vocabulary,
+  type MixtureWeights,
+} from '@foresight/prediction-core';
 import { eventually, uniqueName } from '@foresight/testing';
 import type { NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
@@ -48,6 +59,21 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
   const record = async (id: string, action: string) => expect((await client.call('POST', `/v1/sessions/${id}/actions`, { action })).status).toBe(201);
   const nodeStats = async () => (await client.call<{ nodes: NodeCacheStats[] }>('GET', '/v1/cache/stats')).body.nodes;
   /** A session owned by `nodeId` (or by any node when omitted). */
+  /** The model the service serves after the test that published a Markov + kNN ensemble. */
+  let ensembleVersion = 'v1';
+  const announce = async (version: number, kind: 'markov' | 'ensemble', createdAt: Date, totalBytes: number): Promise<void> => {
+    const event: PredictionModelUpdatedV1 = {
+      id: randomUUID(),
+      type: 'prediction.model_updated',
+      version: 1,
+      sessionId: '',
+      occurredAt: new Date().toISOString(),
+      correlationId: randomUUID(),
+      causationId: randomUUID(),
+      data: { modelVersion: versionName(version), kind, createdAt: createdAt.toISOString(), totalBytes, sha256: '', metrics: {} },
+    };
+    await publishEvent(nc.jetstream(), predictionSubjects(namespace).predictionEvent(event.type), event);
+  };
   const sessionOn = async (nodeId?: string): Promise<string> => {
     for (let i = 0; i < 50; i++) {
       const r = await client.create({ userId: `u${i}` });
@@ -156,6 +182,54 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
     expect(r.body.waitedMs).toBe(0);
     expect(await served('doc:2')).toBe(1);
   });
+
+  // Second: the live vocabulary is still the first model's, which this one extends.
+  it('a node predicts with the ensemble the service chose: the kNN part makes it prefetch what Markov alone never predicts', async () => {
+    const pool = createPool(stack.databaseUrl, 2, 'cache-e2e');
+    const models = new ModelsRepository(pool);
+    try {
+      const current = decodeBundle((await models.active())!.artifact);
+      const vocabulary = Vocabulary.fromJSON(current.vocabulary);
+      const [k1, k2] = [vocabulary.encode('knn:1'), vocabulary.encode('knn:2')];
+      // The same Markov part as the model in use (later scenarios rely on its flows).
+      const markov = decodeMarkov(current.markov);
+      markov.growVocabulary(vocabulary.size);
+      // Markov has never seen knn:1, so it backs off to popularity: knn:2 is nowhere near a prefetch.
+      expect(markov.predict([k1], 10).find((p) => p.action === k2)?.p ?? 0).toBeLessThan(0.05);
+      const knn = new SessionKnn({ maxSessions: 100 });
+      for (let i = 0; i < 5; i++) knn.observeSession([k1, k2]);
+      const buckets = MIXTURE_SHAPE.lengthBuckets * MIXTURE_SHAPE.evidenceBuckets;
+      const mixture: MixtureWeights = {
+        version: 2,
+        components: ['markov', 'knn'],
+        ...MIXTURE_SHAPE,
+        weights: Array.from({ length: buckets }, () => [0.2, 0.8]).flat(),
+        repeat: [1, 1],
+      };
+      const bytes = encodeBundle({ kind: 'ensemble', vocabulary: vocabulary.toJSON(), markov: encodeMarkov(markov), knn: encodeKnn(knn), rnn: null, mixture });
+      const row = await models.storeActive('ensemble', bytes, { test: true }, new Date(), 5);
+      ensembleVersion = versionName(row.version);
+      await announce(row.version, 'ensemble', row.createdAt, row.artifact.length);
+    } finally {
+      await pool.end();
+    }
+    await eventually(async () => ((await nodeStats()).every((n) => n.modelVersion === ensembleVersion) ? true : undefined), 30_000, 'both nodes on the ensemble');
+    for (const node of ['shard-1', 'shard-2']) {
+      const text = await (await fetch(`${stack.services.get(node)!.httpUrl}/metrics`)).text();
+      expect(text).toMatch(/foresight_cache_model_served\{[^}]*model="markov\+knn"[^}]*\} 1/);
+      expect(text).toMatch(/foresight_cache_model_served\{[^}]*model="markov"[^}]*\} 0/);
+    }
+
+    expect((await client.call('PUT', '/v1/requirements', { pattern: 'knn:{id}', keys: ['doc:k{id}'] })).status).toBe(200);
+    const id = await sessionOn();
+    await record(id, 'knn:1');
+    await eventually(async () => ((await served('doc:k2')) > 0 ? true : undefined), 10_000, 'doc:k2 prefetched');
+    await new Promise((r) => setTimeout(r, 200));
+    const read = await data(id, 'doc:k2');
+    expect(read.status).toBe(200);
+    expect(read.body.source).toBe('prefetched');
+    expect(await served('doc:k2')).toBe(1);
+  }, 60_000);
 
   it('prefetches declared requirements when an action is recorded (HTTP and NATS origins), so the read is a hit', async () => {
     expect((await client.call('PUT', '/v1/requirements', { pattern: 'view_product:{id}', keys: ['product:{id}', 'reviews:{id}'] })).status).toBe(200);
@@ -320,7 +394,7 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
       20_000,
       'shard-3 with a model',
     );
-    expect(joined.modelVersion).toBe('v1');
+    expect(joined.modelVersion).toBe(ensembleVersion);
     expect(joined.declaredRequirements).toBeGreaterThanOrEqual(1);
     await stack.waitForAssignment(['shard-1', 'shard-2', 'shard-3']);
     const id = await sessionOn('shard-3');

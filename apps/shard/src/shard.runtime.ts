@@ -79,7 +79,7 @@ export class ShardRuntime {
     this.sessionOps = new SessionOps(this.sessions);
     this.expiry = new ExpiryService({ sessions: this.sessions, index: this.index, membership: this.membership, config, logger, metrics });
 
-    this.cache = new CacheNodeService({ config, nc, logger, clock });
+    this.cache = new CacheNodeService({ config, nc, logger, clock, metrics });
     this.cacheOps = new CacheOps(this.cache, this.sessions);
     this.invalidation = new InvalidationService({ cache: this.cache, nc, config, logger });
     this.requirements = new RequirementsService({ cache: this.cache, repo: new RequirementsRepository(pool), nc, config, logger });

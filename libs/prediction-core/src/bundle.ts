@@ -62,9 +62,10 @@ export function encodeBundle(bundle: ModelBundle): Buffer {
  * Decodes and checks a bundle's shape (version 2, or version 1 whose Markov + RNN weights become
  * a two-component mixture). Throws `PREDICTION.ARTIFACT_CORRUPT` for bytes that are not a
  * bundle, `PREDICTION.ARTIFACT_INCOMPATIBLE` for another format version. The inner artifacts
- * are checked by whoever loads them.
+ * are checked by whoever loads them. With `allowMissingParts`, an ensemble whose kNN or RNN
+ * bytes are absent decodes with that part null (a cache node then falls back to Markov).
  */
-export function decodeBundle(bytes: Uint8Array): ModelBundle {
+export function decodeBundle(bytes: Uint8Array, options: { readonly allowMissingParts?: boolean } = {}): ModelBundle {
   let wire: (Partial<Omit<WireBundleV1, 'version'>> & Partial<Omit<WireBundleV2, 'version'>> & { version?: unknown }) | null;
   try {
     wire = packr.unpack(bytes) as typeof wire;
@@ -94,15 +95,16 @@ export function decodeBundle(bytes: Uint8Array): ModelBundle {
     knn = wire.knn ?? null;
   }
   const uses = (c: 'knn' | 'rnn'): boolean => mixture.components.includes(c);
-  if ((uses('rnn') && !(rnn instanceof Uint8Array)) || (uses('knn') && !(knn instanceof Uint8Array)) || mixture.components[0] !== 'markov') {
+  const lacks = (uses('rnn') && !(rnn instanceof Uint8Array)) || (uses('knn') && !(knn instanceof Uint8Array));
+  if ((lacks && !options.allowMissingParts) || mixture.components[0] !== 'markov') {
     throw new PredictionError('PREDICTION.ARTIFACT_CORRUPT', `Ensemble bundle (${mixture.components.join('+')}) lacks the parts its mixture names.`);
   }
   return {
     kind,
     vocabulary,
     markov,
-    knn: uses('knn') ? (knn as Uint8Array) : null,
-    rnn: uses('rnn') ? (rnn as Uint8Array) : null,
+    knn: uses('knn') && knn instanceof Uint8Array ? knn : null,
+    rnn: uses('rnn') && rnn instanceof Uint8Array ? rnn : null,
     mixture,
   };
 }

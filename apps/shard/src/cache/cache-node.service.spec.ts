@@ -42,7 +42,7 @@ describe('CacheNodeService (no I/O)', () => {
   it('swaps the local model and reports its version', () => {
     const cache = node();
     expect(cache.modelVersion).toBeNull();
-    cache.setModel('v3', { predict: () => [] });
+    cache.setModel('v3', { name: 'markov', predict: () => [] });
     expect(cache.modelVersion).toBe('v3');
     expect(cache.nodeStats().modelVersion).toBe('v3');
   });

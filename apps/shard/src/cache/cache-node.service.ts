@@ -25,12 +25,13 @@ import {
   type RequirementDeclaration,
   type SessionCacheStats,
 } from '@foresight/contracts';
-import type { Logger } from '@foresight/observability';
+import { histogram, type Logger } from '@foresight/observability';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
+import type { Histogram, Registry } from 'prom-client';
 import { toForesightError } from './cache-errors';
 import { configuredOrigins, type ConfiguredOrigin } from './origins/configured-origins';
-import { SwappablePredictor } from './swappable-predictor';
+import { SwappablePredictor, type NodeModel } from './swappable-predictor';
 
 type Context = Readonly<Record<string, string | number | undefined>>;
 
@@ -40,6 +41,8 @@ export interface CacheNodeDeps {
   readonly nc: NatsConnection;
   readonly logger: Logger;
   readonly clock: Clock;
+  /** Where the plan latency histogram goes (none without). */
+  readonly metrics?: Registry;
 }
 
 /**
@@ -60,10 +63,16 @@ export class CacheNodeService {
   private readonly logger: Logger;
   private stopped = false;
   private readonly counters = { invalidations: 0, invalidMessages: 0 };
+  private readonly planSeconds: Histogram<string> | null;
 
-  constructor({ config, nc, logger, clock }: CacheNodeDeps) {
+  constructor({ config, nc, logger, clock, metrics }: CacheNodeDeps) {
     this.config = config;
     this.logger = logger;
+    this.planSeconds = metrics
+      ? histogram(metrics, 'foresight_cache_plan_seconds', 'Time to record an action and plan its prefetches, by model served', ['model'], [
+          0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1,
+        ])
+      : null;
     const c = config.cache;
     const protection = c.policy === 'foresight' ? new ProtectionTable() : undefined;
     const policy: EvictionPolicy = c.policy === 'lru' ? new LruPolicy() : c.policy === 'lfu' ? new LfuPolicy() : new ForesightPolicy({ protection });
@@ -91,7 +100,12 @@ export class CacheNodeService {
   /** updateProfile: after `action` was committed for the session; plans and queues prefetches, warms the action's own keys. */
   recordAction(sessionId: string, action: string, context: Context): PrefetchPlan | undefined {
     if (this.stopped) return undefined;
-    const plan = this.node.recordAction(sessionId, action, context);
+    const userId = typeof context.userId === 'string' ? context.userId : null;
+    if (userId !== null && this.config.cache.prefetch) {
+      const before = this.node.historyOf(sessionId);
+      if (before.length > 0) this.predictor.learn(userId, before, action);
+    }
+    const plan = this.timed(() => this.predictor.asUser(userId, () => this.node.recordAction(sessionId, action, context)));
     if (plan.skipped.length > 0) this.logger.debug({ sessionId, action, skipped: plan.skipped }, 'requirement templates skipped');
     return plan;
   }
@@ -122,7 +136,8 @@ export class CacheNodeService {
     }
     if (this.config.cache.prefetch && !this.stopped) {
       try {
-        this.node.replan(sessionId, context);
+        const userId = typeof context.userId === 'string' ? context.userId : null;
+        this.timed(() => this.predictor.asUser(userId, () => this.node.replan(sessionId, context)));
       } catch (error) {
         this.logger.warn({ err: error, sessionId }, 'prefetch planning after a read failed');
       }
@@ -170,9 +185,14 @@ export class CacheNodeService {
     return this.predictor.version;
   }
 
+  /** Name of the local model served (`none` without one). */
+  get modelName(): string {
+    return this.predictor.name;
+  }
+
   /** Installs (or, with null, removes) the local next-action model; requests in flight keep the one they started with. */
-  setModel(version: string | null, predictor: ActionPredictor | null): void {
-    this.predictor.swap(version, predictor);
+  setModel(version: string | null, model: NodeModel | null): void {
+    this.predictor.swap(version, model);
   }
 
   /** Declares (or, with no keys, removes) the keys an action pattern needs. */
@@ -251,6 +271,14 @@ export class CacheNodeService {
   stop(): void {
     this.stopped = true;
     this.node.endAllSessions();
+  }
+
+  private timed<T>(plan: () => T): T {
+    if (this.planSeconds === null) return plan();
+    const started = performance.now();
+    const out = plan();
+    this.planSeconds.observe({ model: this.predictor.name }, (performance.now() - started) / 1000);
+    return out;
   }
 
   private checkServed(key: string): void {

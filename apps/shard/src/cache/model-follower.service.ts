@@ -1,14 +1,14 @@
-import { indexedPredictor } from '@foresight/cache-core';
 import type { ForesightConfig } from '@foresight/config';
 import { ErrorCodes, ForesightError, predictionSubjects, type ModelChunk, type PredictionModelUpdatedV1 } from '@foresight/contracts';
 import { callRpc, decode } from '@foresight/messaging';
 import { counter, type Logger } from '@foresight/observability';
-import { decodeBundle, decodeMarkov, PredictionError, Vocabulary } from '@foresight/prediction-core';
+import { PredictionError, type LoadHotPathOptions } from '@foresight/prediction-core';
 import { sleep } from '@foresight/time';
 import type { NatsConnection, Subscription } from 'nats';
 import { createHash } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { CacheNodeService } from './cache-node.service';
+import { ModelInstaller } from './model-installer';
 
 export interface ModelFollowerDeps {
   readonly cache: Pick<CacheNodeService, 'modelVersion' | 'setModel'>;
@@ -16,18 +16,19 @@ export interface ModelFollowerDeps {
   readonly config: ForesightConfig;
   readonly logger: Logger;
   readonly metrics: Registry;
+  /** Loads the RNN part (injected so tests can fail it; default: TensorFlow.js, wasm backend). */
+  readonly loadRnn?: LoadHotPathOptions['loadRnn'];
 }
-
-/** History handed to the model: the session's retained actions (a Markov model uses its last K). */
-const MODEL_HISTORY = 16;
 
 /**
  * Keeps a local copy of the prediction service's active model on the hot path (no round trip per
  * prediction): fetches the bundle at start, on every `prediction.model_updated` event (core
- * subscription to the stream's subject) and every `CACHE_MODEL_POLL_MS`, decodes it, builds the
- * Markov model + vocabulary and hot-swaps the cache's predictor. An ensemble bundle contributes its
- * Markov part only (no TensorFlow on the cache nodes). A corrupt or incompatible bundle is logged and
- * the previous model (or none) kept.
+ * subscription to the stream's subject) and every `CACHE_MODEL_POLL_MS`, builds exactly the model
+ * the service chose (Markov, + session-kNN, + the RNN, with the mixture's weights; per-user blends
+ * learned here) and hot-swaps the cache's predictor. A chosen part that is absent or fails to load
+ * leaves the node on Markov alone (logged once per model, counted); TensorFlow.js is loaded only
+ * when a bundle's choice includes the RNN. A corrupt or incompatible bundle is logged and the
+ * previous model (or none) kept.
  */
 export class ModelFollowerService {
   private sub: Subscription | null = null;
@@ -35,13 +36,15 @@ export class ModelFollowerService {
   private running: Promise<void> | null = null;
   private stopped = false;
   private readonly loads;
+  private readonly installer: ModelInstaller;
   private readonly cache: ModelFollowerDeps['cache'];
   private readonly nc: NatsConnection;
   private readonly config: ForesightConfig;
   private readonly logger: Logger;
 
-  constructor({ cache, nc, config, logger, metrics: registry }: ModelFollowerDeps) {
+  constructor({ cache, nc, config, logger, metrics: registry, loadRnn }: ModelFollowerDeps) {
     this.cache = cache;
+    this.installer = new ModelInstaller({ cache, logger, metrics: registry, loadRnn });
     this.nc = nc;
     this.config = config;
     this.logger = logger;
@@ -121,19 +124,10 @@ export class ModelFollowerService {
       if (bytes.length !== first.totalBytes || createHash('sha256').update(bytes).digest('hex') !== first.sha256) {
         throw new PredictionError('PREDICTION.ARTIFACT_CORRUPT', 'Model bytes do not match their announced size and SHA-256.');
       }
-      const bundle = decodeBundle(bytes);
-      const markov = decodeMarkov(bundle.markov);
-      const vocabulary = Vocabulary.fromJSON(bundle.vocabulary);
-      if (markov.vocabularySize > vocabulary.size) {
-        throw new PredictionError(
-          'PREDICTION.ARTIFACT_INCOMPATIBLE',
-          `Markov model knows ${markov.vocabularySize} actions but the vocabulary names ${vocabulary.size}.`,
-        );
-      }
-      this.cache.setModel(first.modelVersion, indexedPredictor(vocabulary, markov, MODEL_HISTORY));
+      const version = first.modelVersion;
+      if ((await this.installer.install(version, bytes, () => !this.stopped)) === null) return undefined;
       this.loads.inc({ outcome: 'loaded' });
-      this.logger.info({ version: first.modelVersion, kind: bundle.kind, actions: vocabulary.size }, 'loaded a new model for prefetching');
-      return first.modelVersion;
+      return version;
     } catch (error) {
       this.loads.inc({ outcome: 'refused' });
       this.logger.warn(
