@@ -85,6 +85,7 @@ export class CacheNodeService {
       notFoundTtlMs: c.notFoundTtlMs,
       ttlByPattern,
       warmCurrentAction: c.prefetch && c.warmCurrentAction,
+      fetchBudget: c.fetchBudget,
     });
   }
 
