@@ -18,7 +18,7 @@ function simulate(c: FetchBudgetController, windows: number, demand: number, can
     const granted = Math.min(want, Math.max(0, c.budget * 100 - demand + c.tokens));
     const fetches = demand + granted;
     c.account(100, fetches);
-    c.adjust(window({ fetches, used: granted * 0.5, wasted: granted * 0.5, wanted: want, denied: want - granted }));
+    c.adjust(window({ fetches, used: granted * 0.6, wasted: granted * 0.4, wanted: want, denied: want - granted }));
     thresholds.push(c.threshold);
     onWindow?.(i);
   }
@@ -35,13 +35,15 @@ describe('FetchBudgetController', () => {
     expect(refused.threshold).toBeGreaterThan(0.05);
   });
 
-  it('loosens when under budget with prefetches that are read, not when they are thrown away', () => {
+  it('loosens when under budget with prefetches that are read; tightens, even under budget, when they are mostly thrown away', () => {
     const good = new FetchBudgetController({ budget: 1.3, initialThreshold: 0.05 });
     expect(good.adjust(window({ fetches: 90, used: 30, wasted: 10 }))).toBe('loosen');
     expect(good.threshold).toBeLessThan(0.05);
     const poor = new FetchBudgetController({ budget: 1.3, initialThreshold: 0.05 });
-    expect(poor.adjust(window({ fetches: 90, used: 1, wasted: 40 }))).toBe('hold');
-    expect(poor.threshold).toBe(0.05);
+    expect(poor.adjust(window({ fetches: 90, used: 5, wasted: 40 }))).toBe('tighten');
+    expect(poor.threshold).toBeGreaterThan(0.05);
+    const borderline = new FetchBudgetController({ budget: 1.3, initialThreshold: 0.05 });
+    expect(borderline.adjust(window({ fetches: 90, used: 20, wasted: 20 }))).toBe('hold');
   });
 
   it('holds within the band around the budget', () => {

@@ -14,8 +14,10 @@ export interface FetchBudgetOptions {
   /** A window closes after this many reads the demand-only cache would have missed (default 100). */
   readonly windowMisses?: number;
   /**
-   * Loosening also needs this share of resolved prefetches read before eviction (default 0.1): when
-   * prefetches are mostly thrown away, spare budget is better left unspent than used to pollute the cache.
+   * Share of resolved prefetches (read, or left the cache unread) that should be read (default 0.5:
+   * a prefetch is read at least as often as it is thrown away, so each fetch it adds buys a hit).
+   * Below it (less a margin of 0.05) the threshold rises even within budget; loosening needs it
+   * plus the margin. Spare budget is better left unspent than used to pollute the cache.
    */
   readonly minPrecision?: number;
 }
@@ -47,6 +49,8 @@ export interface BudgetState {
 }
 
 const LN = Math.log;
+/** Half-width of the band around `minPrecision` in which precision alone moves nothing. */
+const PRECISION_MARGIN = 0.05;
 
 /**
  * Keeps a node's origin fetches within a budget relative to a demand-only cache, two ways:
@@ -55,9 +59,9 @@ const LN = Math.log;
  *   tokens, each fetch spends one; a prefetch needs a token (demand reads are never refused), and
  *   at most `burst` tokens are saved up, so a quiet spell cannot pay for a later flood;
  * - the prefetch threshold (minimum key probability), the soft one, moved once per window so that
- *   the tokens go to the most likely keys: it rises when the window spent over budget or the bucket
- *   refused a noticeable share of candidates, and falls when the window spent clearly less with
- *   prefetches that are read often enough. Moves are multiplicative; a move against the previous
+ *   the tokens go to the most likely keys: it rises when the window spent over budget, the bucket
+ *   refused a noticeable share of candidates or too few prefetches were read, and falls when the
+ *   window spent clearly less with prefetches that are read often enough. Moves are multiplicative; a move against the previous
  *   one halves the step, one in the same direction grows it, so the threshold settles on a
  *   stationary stream instead of oscillating, and still follows a drift.
  */
@@ -81,7 +85,7 @@ export class FetchBudgetController {
     this.thresholdLog = LN(Math.min(this.hi, Math.max(this.lo, requireNumber('initialThreshold', o.initialThreshold, 0, 1))));
     this.burst = requireNumber('burst', o.burst ?? 64, 1);
     this.windowMisses = requireNumber('windowMisses', o.windowMisses ?? 100, 1);
-    this.minPrecision = requireNumber('minPrecision', o.minPrecision ?? 0.1, 0, 1);
+    this.minPrecision = requireNumber('minPrecision', o.minPrecision ?? 0.5, 0, 1);
     this.tokenCount = this.burst;
   }
 
@@ -112,8 +116,10 @@ export class FetchBudgetController {
     const prev = this.state.precision;
     const precision = resolved === 0 ? prev : prev === undefined ? w.used / resolved : 0.7 * prev + 0.3 * (w.used / resolved);
     let decision: 'tighten' | 'loosen' | 'hold' = 'hold';
-    if ((spend !== undefined && spend > 1.05) || denial > 0.2) decision = 'tighten';
-    else if (spend !== undefined && spend < 0.85 && denial < 0.05 && (precision === undefined || precision >= this.minPrecision)) decision = 'loosen';
+    const wasteful = precision !== undefined && precision < this.minPrecision - PRECISION_MARGIN;
+    const precise = precision === undefined || precision >= this.minPrecision + PRECISION_MARGIN;
+    if ((spend !== undefined && spend > 1.05) || denial > 0.2 || wasteful) decision = 'tighten';
+    else if (spend !== undefined && spend < 0.85 && denial < 0.05 && precise) decision = 'loosen';
     if (decision !== 'hold') {
       if (this.lastMove !== undefined && this.lastMove !== decision) this.step = Math.max(LN(1.02), this.step / 2);
       else if (this.lastMove === decision) this.step = Math.min(LN(2), this.step * 1.25);
