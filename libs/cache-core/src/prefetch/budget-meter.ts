@@ -26,8 +26,8 @@ export interface FetchBudgetStats extends BudgetState {
 export class FetchBudgetMeter {
   readonly controller: FetchBudgetController;
   private readonly baseline: DemandBaseline;
-  private seen: FetchTotals & { baselineMisses: number };
-  private window = { baselineMisses: 0, fetches: 0, used: 0, wasted: 0, wanted: 0, denied: 0 };
+  private seen: FetchTotals & { baselineMisses: number; evictions: number; ghostHits: number };
+  private window = FetchBudgetMeter.emptyWindow();
 
   constructor(
     budget: number,
@@ -37,7 +37,11 @@ export class FetchBudgetMeter {
   ) {
     this.controller = new FetchBudgetController({ budget, initialThreshold });
     this.baseline = new DemandBaseline(budgetBytes);
-    this.seen = { ...totals(), baselineMisses: 0 };
+    this.seen = { ...totals(), baselineMisses: 0, evictions: 0, ghostHits: 0 };
+  }
+
+  private static emptyWindow() {
+    return { baselineMisses: 0, fetches: 0, used: 0, wasted: 0, wanted: 0, denied: 0, evictions: 0, ghostHits: 0 };
   }
 
   get threshold(): number {
@@ -96,7 +100,10 @@ export class FetchBudgetMeter {
       used: t.used - this.seen.used,
       wasted: t.wasted - this.seen.wasted,
     };
-    this.seen = { ...t, baselineMisses: this.baseline.misses };
+    const b = this.baseline;
+    this.window.evictions += b.evictions - this.seen.evictions;
+    this.window.ghostHits += b.ghostHits - this.seen.ghostHits;
+    this.seen = { ...t, baselineMisses: b.misses, evictions: b.evictions, ghostHits: b.ghostHits };
     this.controller.account(d.baselineMisses, d.fetches);
     const w = this.window;
     w.baselineMisses += d.baselineMisses;
@@ -104,8 +111,9 @@ export class FetchBudgetMeter {
     w.used += d.used;
     w.wasted += d.wasted;
     if (w.baselineMisses >= this.controller.windowMisses) {
-      this.controller.adjust(w);
-      this.window = { baselineMisses: 0, fetches: 0, used: 0, wasted: 0, wanted: 0, denied: 0 };
+      // Fewer than 10 evictions say little about how much a victim is worth.
+      this.controller.adjust({ ...w, victimReuse: w.evictions >= 10 ? w.ghostHits / w.evictions : undefined });
+      this.window = FetchBudgetMeter.emptyWindow();
     }
   }
 }

@@ -46,6 +46,19 @@ describe('FetchBudgetController', () => {
     expect(borderline.adjust(window({ fetches: 90, used: 20, wasted: 20 }))).toBe('hold');
   });
 
+  it('holds prefetches to the measured worth of what they push out, not to a fixed precision', () => {
+    // Victims rarely read again (a large catalogue): prefetches read 15% of the time are worth it.
+    const cold = new FetchBudgetController({ budget: 1.3, initialThreshold: 0.05 });
+    expect(cold.adjust(window({ fetches: 90, used: 15, wasted: 85, victimReuse: 0.04 }))).toBe('loosen');
+    expect(cold.snapshot.precisionFloor).toBeCloseTo(0.04, 10);
+    // Victims often read again (a small hot set): the same prefetches pollute the cache.
+    const hot = new FetchBudgetController({ budget: 1.3, initialThreshold: 0.05 });
+    expect(hot.adjust(window({ fetches: 90, used: 40, wasted: 60, victimReuse: 0.6 }))).toBe('tighten');
+    // A fixed floor, when configured, wins over the measurement.
+    const fixed = new FetchBudgetController({ budget: 1.3, initialThreshold: 0.05, minPrecision: 0.1 });
+    expect(fixed.adjust(window({ fetches: 90, used: 40, wasted: 60, victimReuse: 0.6 }))).toBe('loosen');
+  });
+
   it('holds within the band around the budget', () => {
     const c = new FetchBudgetController({ budget: 1.3, initialThreshold: 0.05 });
     expect(c.adjust(window({ fetches: 125, used: 20, wasted: 5, wanted: 30, denied: 1 }))).toBe('hold');
@@ -101,5 +114,16 @@ describe('DemandBaseline', () => {
     expect(miss('x', 5)).toBe(false);
     expect(miss('x', 20)).toBe(true);
     expect(b.misses).toBe(8);
+  });
+
+  it('remembers what it evicted for one more budget: a miss found there is a victim read again', () => {
+    const b = new DemandBaseline(2);
+    for (const k of ['a', 'b', 'c', 'd']) b.read(k, 1, 0, undefined); // evicts a, then b
+    expect(b.evictions).toBe(2);
+    b.read('a', 1, 0, undefined); // a was a victim: read again soon
+    expect(b.ghostHits).toBe(1);
+    for (const k of ['e', 'f', 'g', 'h']) b.read(k, 1, 0, undefined); // b leaves the ghost list too
+    b.read('b', 1, 0, undefined);
+    expect(b.ghostHits).toBe(1);
   });
 });

@@ -14,10 +14,11 @@ export interface FetchBudgetOptions {
   /** A window closes after this many reads the demand-only cache would have missed (default 100). */
   readonly windowMisses?: number;
   /**
-   * Share of resolved prefetches (read, or left the cache unread) that should be read (default 0.5:
-   * a prefetch is read at least as often as it is thrown away, so each fetch it adds buys a hit).
-   * Below it (less a margin of 0.05) the threshold rises even within budget; loosening needs it
-   * plus the margin. Spare budget is better left unspent than used to pollute the cache.
+   * Share of resolved prefetches (read, or left the cache unread) that should be read. Default: what
+   * each window measures as `victimReuse` — a prefetch should be likelier to be read than the entry it
+   * pushes out — and 0.5 until a window has measured it. Below it (less a margin of 0.05) the
+   * threshold rises even within budget; loosening needs it plus the margin: spare budget is better
+   * left unspent than used to push out entries worth more than the prefetches.
    */
   readonly minPrecision?: number;
 }
@@ -34,6 +35,8 @@ export interface BudgetWindow {
   /** Prefetch candidates above the threshold, and those the budget refused. */
   readonly wanted: number;
   readonly denied: number;
+  /** Of the entries a full demand-only cache evicted, the share read again soon; undefined when it evicted none. */
+  readonly victimReuse?: number;
 }
 
 /** The controller's last decision and what it was based on. */
@@ -44,6 +47,8 @@ export interface BudgetState {
   readonly spend: number | undefined;
   readonly precision: number | undefined;
   readonly denial: number | undefined;
+  /** The precision prefetches are held to (see `minPrecision`). */
+  readonly precisionFloor: number;
   readonly last: 'tighten' | 'loosen' | 'hold' | undefined;
   readonly windows: number;
 }
@@ -60,8 +65,9 @@ const PRECISION_MARGIN = 0.05;
  *   at most `burst` tokens are saved up, so a quiet spell cannot pay for a later flood;
  * - the prefetch threshold (minimum key probability), the soft one, moved once per window so that
  *   the tokens go to the most likely keys: it rises when the window spent over budget, the bucket
- *   refused a noticeable share of candidates or too few prefetches were read, and falls when the
- *   window spent clearly less with prefetches that are read often enough. Moves are multiplicative; a move against the previous
+ *   refused a noticeable share of candidates or prefetches were read less often than the entries
+ *   they push out would have been, and falls when the window spent clearly less with prefetches
+ *   read more often than that. Moves are multiplicative; a move against the previous
  *   one halves the step, one in the same direction grows it, so the threshold settles on a
  *   stationary stream instead of oscillating, and still follows a drift.
  */
@@ -71,12 +77,20 @@ export class FetchBudgetController {
   private readonly lo: number;
   private readonly hi: number;
   private readonly burst: number;
-  private readonly minPrecision: number;
+  private readonly fixedFloor: number | undefined;
+  private floor = 0.5;
+  private floorMeasured = false;
   readonly windowMisses: number;
   private step = LN(1.5);
   private lastMove: 'tighten' | 'loosen' | undefined;
   private tokenCount: number;
-  private state: Omit<BudgetState, 'threshold' | 'tokens'> = { spend: undefined, precision: undefined, denial: undefined, last: undefined, windows: 0 };
+  private state: Omit<BudgetState, 'threshold' | 'tokens' | 'precisionFloor'> = {
+    spend: undefined,
+    precision: undefined,
+    denial: undefined,
+    last: undefined,
+    windows: 0,
+  };
 
   constructor(o: FetchBudgetOptions) {
     this.budget = requireNumber('fetchBudget', o.budget, 1);
@@ -85,7 +99,8 @@ export class FetchBudgetController {
     this.thresholdLog = LN(Math.min(this.hi, Math.max(this.lo, requireNumber('initialThreshold', o.initialThreshold, 0, 1))));
     this.burst = requireNumber('burst', o.burst ?? 64, 1);
     this.windowMisses = requireNumber('windowMisses', o.windowMisses ?? 100, 1);
-    this.minPrecision = requireNumber('minPrecision', o.minPrecision ?? 0.5, 0, 1);
+    this.fixedFloor = o.minPrecision === undefined ? undefined : requireNumber('minPrecision', o.minPrecision, 0, 1);
+    this.floor = this.fixedFloor ?? 0.5;
     this.tokenCount = this.burst;
   }
 
@@ -100,7 +115,7 @@ export class FetchBudgetController {
   }
 
   get snapshot(): BudgetState {
-    return { ...this.state, threshold: this.threshold, tokens: this.tokenCount };
+    return { ...this.state, threshold: this.threshold, tokens: this.tokenCount, precisionFloor: this.floor };
   }
 
   /** Books `baselineMisses` reads the demand-only cache would have missed and `fetches` origin fetches. */
@@ -116,8 +131,12 @@ export class FetchBudgetController {
     const prev = this.state.precision;
     const precision = resolved === 0 ? prev : prev === undefined ? w.used / resolved : 0.7 * prev + 0.3 * (w.used / resolved);
     let decision: 'tighten' | 'loosen' | 'hold' = 'hold';
-    const wasteful = precision !== undefined && precision < this.minPrecision - PRECISION_MARGIN;
-    const precise = precision === undefined || precision >= this.minPrecision + PRECISION_MARGIN;
+    if (this.fixedFloor === undefined && w.victimReuse !== undefined) {
+      this.floor = this.floorMeasured ? 0.7 * this.floor + 0.3 * w.victimReuse : w.victimReuse;
+      this.floorMeasured = true;
+    }
+    const wasteful = precision !== undefined && precision < this.floor - PRECISION_MARGIN;
+    const precise = precision === undefined || precision >= this.floor + PRECISION_MARGIN;
     if ((spend !== undefined && spend > 1.05) || denial > 0.2 || wasteful) decision = 'tighten';
     else if (spend !== undefined && spend < 0.85 && denial < 0.05 && precise) decision = 'loosen';
     if (decision !== 'hold') {
