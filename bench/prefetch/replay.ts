@@ -28,7 +28,7 @@ export interface ReplayResult {
   readonly latencyP99: number;
   readonly meanLatency: number;
   /** Under a fetch budget: the node's own estimate of a demand-only cache's fetches, and its final threshold. */
-  readonly budget?: { readonly baselineFetches: number; readonly threshold: number; readonly precision: number | null };
+  readonly budget?: { readonly baselineFetches: number; readonly threshold: number; readonly precision: number | null; readonly precisionFloor: number };
 }
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
@@ -161,6 +161,11 @@ export async function replay(
     latencyP50: q(0.5),
     latencyP99: q(0.99),
     meanLatency: waits.reduce((a, b) => a + b, 0) / Math.max(1, waits.length),
-    budget: budget && { baselineFetches: budget.baselineFetches - base.baseline, threshold: budget.threshold, precision: budget.precision ?? null },
+    budget: budget && {
+      baselineFetches: budget.baselineFetches - base.baseline,
+      threshold: budget.threshold,
+      precision: budget.precision ?? null,
+      precisionFloor: budget.precisionFloor,
+    },
   };
 }

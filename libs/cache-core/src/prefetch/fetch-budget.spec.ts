@@ -59,6 +59,13 @@ describe('FetchBudgetController', () => {
     expect(fixed.adjust(window({ fetches: 90, used: 40, wasted: 60, victimReuse: 0.6 }))).toBe('loosen');
   });
 
+  it('probes again when a raised threshold leaves nothing to measure', () => {
+    const c = new FetchBudgetController({ budget: 1.3, initialThreshold: 0.05 });
+    expect(c.adjust(window({ fetches: 90, used: 1, wasted: 30 }))).toBe('tighten'); // a bad spell
+    // Nothing prefetched since, so nothing resolved: under budget, it loosens instead of staying up.
+    expect(c.adjust(window({ fetches: 80 }))).toBe('loosen');
+  });
+
   it('holds within the band around the budget', () => {
     const c = new FetchBudgetController({ budget: 1.3, initialThreshold: 0.05 });
     expect(c.adjust(window({ fetches: 125, used: 20, wasted: 5, wanted: 30, denied: 1 }))).toBe('hold');

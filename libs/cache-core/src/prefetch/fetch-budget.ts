@@ -56,6 +56,8 @@ export interface BudgetState {
 const LN = Math.log;
 /** Half-width of the band around `minPrecision` in which precision alone moves nothing. */
 const PRECISION_MARGIN = 0.05;
+/** Resolved prefetches a window needs before its precision counts. */
+const MIN_RESOLVED = 5;
 
 /**
  * Keeps a node's origin fetches within a budget relative to a demand-only cache, two ways:
@@ -135,8 +137,12 @@ export class FetchBudgetController {
       this.floor = this.floorMeasured ? 0.7 * this.floor + 0.3 * w.victimReuse : w.victimReuse;
       this.floorMeasured = true;
     }
-    const wasteful = precision !== undefined && precision < this.floor - PRECISION_MARGIN;
-    const precise = precision === undefined || precision >= this.floor + PRECISION_MARGIN;
+    // A window that resolved too few prefetches says nothing about them: judged on the old figure, a
+    // threshold pushed up by a bad spell (a model still learning) would never prefetch, so never
+    // measure, again. Without a fresh figure the controller probes downwards while under budget.
+    const judged = resolved >= MIN_RESOLVED ? precision : undefined;
+    const wasteful = judged !== undefined && judged < this.floor - PRECISION_MARGIN;
+    const precise = judged === undefined || judged >= this.floor + PRECISION_MARGIN;
     if ((spend !== undefined && spend > 1.05) || denial > 0.2 || wasteful) decision = 'tighten';
     else if (spend !== undefined && spend < 0.85 && denial < 0.05 && precise) decision = 'loosen';
     if (decision !== 'hold') {
