@@ -157,7 +157,8 @@ async function main(): Promise<void> {
 
   process.stdout.write(`${renderTable(rows)}\n`);
   const [withPrediction, without] = rows;
-  const fetchRatio = withPrediction && without && without.originFetchesPerRequest > 0 ? withPrediction.originFetchesPerRequest / without.originFetchesPerRequest : null;
+  const fetchRatio =
+    withPrediction && without && without.originFetchesPerRequest > 0 ? withPrediction.originFetchesPerRequest / without.originFetchesPerRequest : null;
   if (fetchRatio !== null) process.stdout.write(`origin fetches with prediction: ${fetchRatio.toFixed(2)}× the plain cache's (budget ${a.fetchBudget})\n`);
   const report = {
     bench: 'prefetch-e2e',

@@ -91,7 +91,8 @@ export const prefetchCli = defineCommand({
       type: 'number',
       min: 1,
       default: 1.3,
-      description: "Foresight: origin fetches allowed, as a multiple of a demand-only LRU cache's (estimated online); a large value such as 100 lifts the limit",
+      description:
+        "Foresight: origin fetches allowed, as a multiple of a demand-only LRU cache's (estimated online); a large value such as 100 lifts the limit",
     },
     'prefetch-concurrency': { type: 'integer', min: 1, default: 8, description: 'prefetches in flight per origin' },
     seed: { type: 'integer', min: 0, default: 1, description: 'seed of the think-time generator' },

@@ -36,7 +36,22 @@ export function fetchesVsLru(rows: readonly Row[], row: Row): number | null {
 
 /** Fixed-width text table; `× LRU` is the fetches' multiple of LRU's, `× est` of the node's own demand-only estimate. */
 export function renderTable(rows: readonly Row[]): string {
-  const head = ['conc', 'cap %', 'entries', 'policy', 'hit ratio', 'late', 'fetch/req', '× LRU', '× est', 'prefetch/req', 'wasted/req', 'p50 ms', 'p99 ms', 'mean ms'];
+  const head = [
+    'conc',
+    'cap %',
+    'entries',
+    'policy',
+    'hit ratio',
+    'late',
+    'fetch/req',
+    '× LRU',
+    '× est',
+    'prefetch/req',
+    'wasted/req',
+    'p50 ms',
+    'p99 ms',
+    'mean ms',
+  ];
   const body = rows.map((row) => {
     const x = ratios(row.result);
     const vsLru = fetchesVsLru(rows, row);
