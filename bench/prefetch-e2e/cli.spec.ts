@@ -23,6 +23,7 @@ describe('npm run bench:prefetch-e2e -- command line', () => {
       concurrency: 16,
       thinkMs: 100,
       maxSessionLength: 40,
+      fetchBudget: 1.3,
       baseline: 'lru',
       seed: 1,
       out: '.bench-results/prefetch-e2e.json',

@@ -22,6 +22,13 @@ export const prefetchE2eCli = defineCommand({
     concurrency: { type: 'integer', min: 1, default: 16, description: 'sessions replayed at once' },
     'think-ms': { type: 'number', min: 0, default: 100, description: 'mean think time between steps, exponential and seeded; 0 = none' },
     'max-session-length': { type: 'integer', min: 1, default: 40, description: 'steps replayed per session at most' },
+    'fetch-budget': {
+      type: 'number',
+      min: 1,
+      max: 1000,
+      default: 1.3,
+      description: "the shard node's CACHE_FETCH_BUDGET: origin fetches allowed as a multiple of a demand-only cache's",
+    },
     baseline: { type: 'string', choices: ['lru', 'lfu', 'foresight'], default: 'lru', description: 'CACHE_POLICY of the phase without prediction' },
     seed: { type: 'integer', min: 0, default: 1, description: 'seed of the think times' },
     out: { type: 'string', default: '.bench-results/prefetch-e2e.json', placeholder: '<file>', description: 'JSON result file' },

@@ -132,7 +132,7 @@ async function main(): Promise<void> {
     shardNodes: 1,
     quiet: true,
     originExample: { env: { ORIGIN_LATENCY_MS: String(a.latencyMs), ORIGIN_PAYLOAD_BYTES: String(a.payloadBytes) } },
-    env: { LOG_LEVEL: 'warn', CACHE_POLICY: 'foresight', CACHE_BUDGET_BYTES: budget, CACHE_MODEL_POLL_MS: '500' },
+    env: { LOG_LEVEL: 'warn', CACHE_POLICY: 'foresight', CACHE_BUDGET_BYTES: budget, CACHE_MODEL_POLL_MS: '500', CACHE_FETCH_BUDGET: String(a.fetchBudget) },
   });
   const rows: (PhaseResult & { node: Record<string, unknown> })[] = [];
   try {
@@ -156,6 +156,10 @@ async function main(): Promise<void> {
   }
 
   process.stdout.write(`${renderTable(rows)}\n`);
+  const [withPrediction, without] = rows;
+  const fetchRatio =
+    withPrediction && without && without.originFetchesPerRequest > 0 ? withPrediction.originFetchesPerRequest / without.originFetchesPerRequest : null;
+  if (fetchRatio !== null) process.stdout.write(`origin fetches with prediction: ${fetchRatio.toFixed(2)}× the plain cache's (budget ${a.fetchBudget})\n`);
   const report = {
     bench: 'prefetch-e2e',
     command: `npm run bench:prefetch-e2e -- ${process.argv.slice(2).join(' ')}`.trim(),
@@ -163,6 +167,7 @@ async function main(): Promise<void> {
     settings: a,
     trace: { sessions: sessions.length, trainSessions: train.length, warmSessions: warm.length, actions: vocabulary.size - 1 },
     rows,
+    fetchesVsPlain: fetchRatio,
   };
   mkdirSync(dirname(a.out), { recursive: true });
   writeFileSync(a.out, JSON.stringify(report, null, 2));

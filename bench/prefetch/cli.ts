@@ -10,6 +10,8 @@ export type PolicyName = (typeof ALL_POLICIES)[number];
 /** Options of `npm run bench:prefetch`. */
 export interface BenchArgs {
   readonly data: string;
+  /** Sessions to measure on, when they come from their own file (the model trains on --data). */
+  readonly test: string | undefined;
   readonly format: TraceFormat;
   readonly capacities: readonly number[];
   readonly concurrency: readonly number[];
@@ -24,6 +26,7 @@ export interface BenchArgs {
   readonly hopWidth: number;
   readonly prefetchShare: number;
   readonly ageDecay: number;
+  readonly fetchBudget: number;
   readonly prefetchConcurrency: number;
   readonly seed: number;
   readonly out: string;
@@ -40,6 +43,11 @@ export const prefetchCli = defineCommand({
       required: true,
       file: 'a session trace such as the FIFA 1998 trace (FIFA.dat) (an MSNBC .zip must be unzipped first)',
       description: 'the session trace to replay',
+    },
+    test: {
+      type: 'string',
+      file: 'sessions of the same format recorded after those of --data',
+      description: 'measure on these sessions, after warming up on all of --data (instead of the --train-share cut)',
     },
     format: {
       type: 'string',
@@ -79,6 +87,13 @@ export const prefetchCli = defineCommand({
       default: 0.7,
       description: "Foresight: weight of a prediction per request of age when a session's share is full",
     },
+    'fetch-budget': {
+      type: 'number',
+      min: 1,
+      default: 1.3,
+      description:
+        "Foresight: origin fetches allowed, as a multiple of a demand-only LRU cache's (estimated online); a large value such as 100 lifts the limit",
+    },
     'prefetch-concurrency': { type: 'integer', min: 1, default: 8, description: 'prefetches in flight per origin' },
     seed: { type: 'integer', min: 0, default: 1, description: 'seed of the think-time generator' },
     out: { type: 'string', default: '.bench-results/prefetch.json', placeholder: '<file>', description: 'JSON result file' },
@@ -86,6 +101,7 @@ export const prefetchCli = defineCommand({
   examples: ['npm run bench:prefetch -- --data data/fifa98/FIFA.dat --format lines --capacities 1,5,10,20 --concurrency 1,16 --latency-ms 20'],
   build: (v): BenchArgs => ({
     data: v.data,
+    test: v.test,
     format: v.format,
     capacities: v.capacities,
     concurrency: v.concurrency,
@@ -100,6 +116,7 @@ export const prefetchCli = defineCommand({
     hopWidth: v.hopWidth,
     prefetchShare: v.prefetchShare,
     ageDecay: v.ageDecay,
+    fetchBudget: v.fetchBudget,
     prefetchConcurrency: v.prefetchConcurrency,
     seed: v.seed,
     out: v.out,

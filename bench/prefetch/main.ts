@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { nextUseIndex } from './belady';
 import { prefetchCli, type BenchArgs } from './cli';
-import { ratios, renderTable, type Row } from './report';
+import { fetchesVsLru, ratios, renderTable, type Row } from './report';
 import { replay } from './replay';
 import { buildSchedule } from './schedule';
 import { buildSystem } from './systems';
@@ -11,7 +11,9 @@ import { loadSessions } from './trace';
 const log = (msg: string): void => void process.stderr.write(`[bench:prefetch] ${msg}\n`);
 
 async function run(a: BenchArgs): Promise<void> {
-  const sessions = loadSessions(a.data, a.format, a.maxSessions);
+  const train = loadSessions(a.data, a.format, a.maxSessions);
+  const test = a.test === undefined ? [] : loadSessions(a.test, a.format, a.maxSessions);
+  const sessions = train.concat(test);
   const distinct = new Set<string>();
   let requests = 0;
   for (const s of sessions)
@@ -19,7 +21,7 @@ async function run(a: BenchArgs): Promise<void> {
       distinct.add(p);
       requests++;
     }
-  const firstTest = Math.floor(sessions.length * a.trainShare);
+  const firstTest = a.test === undefined ? Math.floor(sessions.length * a.trainShare) : train.length;
   log(`${sessions.length} sessions, ${requests} requests, ${distinct.size} distinct keys; warm-up on sessions [0, ${firstTest}), measured on the rest`);
 
   const rows: Row[] = [];
@@ -62,7 +64,7 @@ async function run(a: BenchArgs): Promise<void> {
     requests,
     distinctKeys: distinct.size,
     settings: { ...a, maxSessions: Number.isFinite(a.maxSessions) ? a.maxSessions : null },
-    rows: rows.map((r) => ({ ...r, ...ratios(r.result) })),
+    rows: rows.map((r) => ({ ...r, ...ratios(r.result), fetchesVsLru: fetchesVsLru(rows, r) })),
   };
   mkdirSync(dirname(a.out), { recursive: true });
   writeFileSync(a.out, JSON.stringify(report, null, 2));

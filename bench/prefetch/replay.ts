@@ -27,6 +27,8 @@ export interface ReplayResult {
   readonly latencyP50: number;
   readonly latencyP99: number;
   readonly meanLatency: number;
+  /** Under a fetch budget: the node's own estimate of a demand-only cache's fetches, and its final threshold. */
+  readonly budget?: { readonly baselineFetches: number; readonly threshold: number; readonly precision: number | null; readonly precisionFloor: number };
 }
 
 const flush = () => new Promise<void>((r) => setImmediate(r));
@@ -79,6 +81,7 @@ export async function replay(
     liveSessionMs: Math.max(1000, 6 * s.thinkMs),
     prefetchBudgetShare: system.prefetchBudgetShare,
     protectionAgeDecay: system.protectionAgeDecay,
+    fetchBudget: system.fetchBudget,
     maxQueuedPerOwner: 32,
     defaultSizeBytes: 1,
   });
@@ -94,7 +97,7 @@ export async function replay(
   let hits = 0;
   let joined = 0;
   let misses = 0;
-  let base = { demand: 0, prefetch: 0, used: 0, joinedPrefetch: 0 };
+  let base = { demand: 0, prefetch: 0, used: 0, joinedPrefetch: 0, baseline: 0 };
   const record = (r: GetResult<number>) => {
     waits.push(r.waitedMs);
     if (r.source === 'cache') hits++;
@@ -124,6 +127,7 @@ export async function replay(
         prefetch: node.scheduler.stats.prefetchStarted,
         used: cache.stats.prefetchUsed,
         joinedPrefetch: node.scheduler.stats.demandJoined,
+        baseline: node.budgetStats?.baselineFetches ?? 0,
       };
     }
     const sess = sessions[schedule.session[j]!]!;
@@ -142,6 +146,7 @@ export async function replay(
   await flush();
 
   const st = node.scheduler.stats;
+  const budget = node.budgetStats;
   const requests = schedule.length - start;
   waits.sort((a, b) => a - b);
   const q = (f: number) => (waits.length === 0 ? 0 : waits[Math.min(waits.length - 1, Math.floor(f * waits.length))]!);
@@ -156,5 +161,11 @@ export async function replay(
     latencyP50: q(0.5),
     latencyP99: q(0.99),
     meanLatency: waits.reduce((a, b) => a + b, 0) / Math.max(1, waits.length),
+    budget: budget && {
+      baselineFetches: budget.baselineFetches - base.baseline,
+      threshold: budget.threshold,
+      precision: budget.precision ?? null,
+      precisionFloor: budget.precisionFloor,
+    },
   };
 }

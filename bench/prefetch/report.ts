@@ -23,11 +23,39 @@ export function ratios(r: ReplayResult) {
   };
 }
 
-/** Fixed-width text table. */
+/**
+ * Origin fetches of `row` as a multiple of LRU's at the same concurrency and capacity (the budget
+ * actually consumed), or null without an LRU row.
+ */
+export function fetchesVsLru(rows: readonly Row[], row: Row): number | null {
+  const lru = rows.find((r) => r.policy === 'lru' && r.concurrency === row.concurrency && r.capacityPercent === row.capacityPercent);
+  if (lru === undefined) return null;
+  const f = (r: ReplayResult) => r.demandFetches + r.prefetchFetches;
+  return f(lru.result) === 0 ? null : f(row.result) / f(lru.result);
+}
+
+/** Fixed-width text table; `× LRU` is the fetches' multiple of LRU's, `× est` of the node's own demand-only estimate. */
 export function renderTable(rows: readonly Row[]): string {
-  const head = ['conc', 'cap %', 'entries', 'policy', 'hit ratio', 'late', 'fetch/req', 'prefetch/req', 'wasted/req', 'p50 ms', 'p99 ms', 'mean ms'];
+  const head = [
+    'conc',
+    'cap %',
+    'entries',
+    'policy',
+    'hit ratio',
+    'late',
+    'fetch/req',
+    '× LRU',
+    '× est',
+    'prefetch/req',
+    'wasted/req',
+    'p50 ms',
+    'p99 ms',
+    'mean ms',
+  ];
   const body = rows.map((row) => {
     const x = ratios(row.result);
+    const vsLru = fetchesVsLru(rows, row);
+    const b = row.result.budget;
     return [
       String(row.concurrency),
       String(row.capacityPercent),
@@ -36,6 +64,8 @@ export function renderTable(rows: readonly Row[]): string {
       x.hitRatio.toFixed(3),
       x.lateRatio.toFixed(4),
       x.fetchesPerRequest.toFixed(3),
+      vsLru === null ? '-' : vsLru.toFixed(2),
+      b === undefined || b.baselineFetches === 0 ? '-' : ((row.result.demandFetches + row.result.prefetchFetches) / b.baselineFetches).toFixed(2),
       x.prefetchesPerRequest.toFixed(3),
       x.wastedPerRequest.toFixed(3),
       row.result.latencyP50.toFixed(1),

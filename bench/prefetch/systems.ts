@@ -32,6 +32,8 @@ export interface System {
   /** Share of the cache the predicted keys of live sessions may take (Infinity for the textbook baselines). */
   readonly prefetchBudgetShare: number;
   readonly protectionAgeDecay?: number;
+  /** Origin fetches allowed relative to a demand-only cache (Foresight only). */
+  readonly fetchBudget?: number;
   readonly learnOnline: boolean;
   readonly oracle?: NextRequestOracle;
   readonly belady?: BeladyPolicy;
@@ -89,6 +91,7 @@ export function buildSystem(name: PolicyName, a: BenchArgs): System {
         learnOnline: true,
         prefetchBudgetShare: a.prefetchShare,
         protectionAgeDecay: a.ageDecay,
+        fetchBudget: a.fetchBudget,
       };
     }
   }

@@ -53,6 +53,13 @@ describe('predictive cache configuration', () => {
     expect(() => loadConfig('shard', { CACHE_POLICY: 'fifo' })).toThrow(/CACHE_POLICY/);
   });
 
+  it('reads the fetch budget, 1.3 by default, and refuses one below a demand-only cache', () => {
+    expect(loadConfig('shard', {}).cache.fetchBudget).toBe(1.3);
+    expect(loadConfig('shard', { CACHE_FETCH_BUDGET: '2' }).cache.fetchBudget).toBe(2);
+    expect(() => loadConfig('shard', { CACHE_FETCH_BUDGET: '0.8' })).toThrow(/CACHE_FETCH_BUDGET/);
+    expect(() => loadConfig('shard', { CACHE_FETCH_BUDGET: 'lots' })).toThrow(/CACHE_FETCH_BUDGET/);
+  });
+
   it('names captures by name or position', () => {
     expect(originCaptures('user:{uid}:orders:*')).toEqual(['uid', '2']);
     expect(originCaptures('plain')).toEqual([]);

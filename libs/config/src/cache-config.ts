@@ -34,6 +34,11 @@ export interface CacheConfig {
   readonly budgetBytes: number;
   /** Prefetch at all (off = a plain cache with the chosen eviction policy, for comparison). */
   readonly prefetch: boolean;
+  /**
+   * Origin fetches a node may make, as a multiple of what a demand-only LRU cache of the same size
+   * would fetch on the same reads (estimated by the node); prefetching adapts to stay within it.
+   */
+  readonly fetchBudget: number;
   /** On `record_action`, start loading the keys the action itself needs (its declared/learned requirements). */
   readonly warmCurrentAction: boolean;
   /** Largest value accepted from an origin; larger ones are `ORIGIN.BAD_RESPONSE`. */
@@ -204,6 +209,7 @@ export function readCacheConfig(r: EnvReader, requestTimeoutMs: number): CacheCo
     policy: r.oneOf('CACHE_POLICY', ['lru', 'lfu', 'foresight'] as const, 'foresight'),
     budgetBytes: r.int('CACHE_BUDGET_BYTES', 256 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER),
     prefetch: r.oneOf('CACHE_PREFETCH', ['true', 'false'] as const, 'true') === 'true',
+    fetchBudget: r.number('CACHE_FETCH_BUDGET', 1.3, 1, 1000),
     warmCurrentAction: r.oneOf('CACHE_WARM_CURRENT_ACTION', ['true', 'false'] as const, 'true') === 'true',
     maxValueBytes: r.int('CACHE_MAX_VALUE_BYTES', 1024 * 1024, 16, 256 * 1024 * 1024),
     origins,

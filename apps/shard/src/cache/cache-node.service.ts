@@ -94,6 +94,7 @@ export class CacheNodeService {
       notFoundTtlMs: c.notFoundTtlMs,
       ttlByPattern,
       warmCurrentAction: c.prefetch && c.warmCurrentAction,
+      fetchBudget: c.fetchBudget,
     });
   }
 

@@ -104,6 +104,13 @@ export class FetchScheduler<V> {
     return this.queued.size;
   }
 
+  /** Prefetches `owner` has queued (not yet started). */
+  queuedCountOf(owner: string): number {
+    let n = 0;
+    for (const key of this.byOwner.get(owner) ?? []) if (this.queued.has(key)) n++;
+    return n;
+  }
+
   /** Prefetches running against `origin`. */
   runningPrefetches(origin: ResilientOrigin<V>): number {
     return this.running.get(origin) ?? 0;

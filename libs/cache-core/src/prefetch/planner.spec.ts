@@ -31,6 +31,13 @@ describe('PrefetchPlanner', () => {
     ]);
   });
 
+  it('plans down to (or up to) a threshold its caller passes instead of the configured one', () => {
+    const planner = new PrefetchPlanner(tablePredictor(table), { minProbability: 0.05, secondHopWidth: 0 });
+    expect(planner.plan(['a'], identity, 0.01).map((k) => k.key)).toEqual(['k:b', 'k:c', 'k:e', 'k:d']);
+    expect(planner.plan(['a'], identity, 0.5).map((k) => k.key)).toEqual(['k:b']);
+    expect(planner.minP).toBe(0.05);
+  });
+
   it('adds second-hop probabilities of the most likely next actions', () => {
     const plan = new PrefetchPlanner(tablePredictor(table), { minProbability: 0.05, secondHopWidth: 2, secondHopMinProbability: 0.2 }).plan(['a'], identity);
     const p = Object.fromEntries(plan.map((k) => [k.key, k.p]));

@@ -36,7 +36,8 @@ export interface PlannedKey {
  */
 export class PrefetchPlanner {
   private readonly topN: number;
-  private readonly minP: number;
+  /** Keys below this probability are not planned, unless a caller asks for a lower threshold. */
+  readonly minP: number;
   private readonly maxKeys: number;
   private readonly hopWidth: number;
   private readonly hopMinP: number;
@@ -68,16 +69,19 @@ export class PrefetchPlanner {
     return u;
   }
 
-  /** Keys to protect and prefetch for a session whose history is `history`, most likely first. */
-  plan(history: readonly string[], requirements: (action: string) => readonly RequiredKey[]): PlannedKey[] {
+  /**
+   * Keys to protect and prefetch for a session whose history is `history`, most likely first.
+   * `minProbability` replaces the configured threshold for this plan (a fetch budget moves it).
+   */
+  plan(history: readonly string[], requirements: (action: string) => readonly RequiredKey[], minProbability = this.minP): PlannedKey[] {
     const byKey = new Map<string, number>();
     const ranked = [...this.actions(history)].sort((x, y) => y[1] - x[1]);
     for (const [action, u] of ranked) {
-      if (u < this.minP) break;
+      if (u < minProbability) break;
       for (const r of requirements(action)) byKey.set(r.key, (byKey.get(r.key) ?? 0) + u * r.weight);
     }
     const out: PlannedKey[] = [];
-    for (const [key, p] of byKey) if (p >= this.minP) out.push({ key, p: Math.min(1, p) });
+    for (const [key, p] of byKey) if (p >= minProbability) out.push({ key, p: Math.min(1, p) });
     return out.sort((a, b) => b.p - a.p).slice(0, this.maxKeys);
   }
 }

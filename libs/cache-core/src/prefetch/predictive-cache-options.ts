@@ -54,6 +54,12 @@ export interface PredictiveCacheOptions<V> {
    * certain to be read next, so that read joins the load or finds the value (default false).
    */
   readonly warmCurrentAction?: boolean;
+  /**
+   * Origin fetches allowed, as a multiple of what a demand-only LRU cache of the same size would
+   * fetch on the same reads (estimated online; at least 1; omitted = no limit). The node prefetches
+   * only within it and moves its prefetch threshold from the measured precision of its prefetches.
+   */
+  readonly fetchBudget?: number;
   /** Size assumed for a key never loaded before (default 1,024 bytes). */
   readonly defaultSizeBytes?: number;
   /** Passed to the scheduler. */

@@ -2,6 +2,7 @@ import { CacheError, isCacheError, requireInt, requireNumber } from '../errors';
 import { PatternTable, requireKey } from '../keys';
 import type { SkippedTemplate } from '../requirements/template';
 import { AbsentKeys } from './absent-keys';
+import { FetchBudgetMeter, type FetchBudgetStats } from './budget-meter';
 import { FetchScheduler, type PrefetchRequest } from './fetch-scheduler';
 import { PrefetchPlanner, type PlannedKey } from './planner';
 import type { GetResult, PredictiveCacheOptions, PrefetchPlan } from './predictive-cache-options';
@@ -32,6 +33,7 @@ export class PredictiveCache<V> {
   private lastLiveSweep = 0;
   /** Keys the origin said do not exist. */
   private readonly absent: AbsentKeys;
+  private readonly budget: FetchBudgetMeter | undefined;
 
   constructor(private readonly o: PredictiveCacheOptions<V>) {
     this.planner = o.predictor ? new PrefetchPlanner(o.predictor, o.planner) : undefined;
@@ -57,6 +59,20 @@ export class PredictiveCache<V> {
         if (isCacheError(error, 'DATA.NOT_FOUND')) this.absent.remember(key, this.o.clock.now());
       },
     });
+    if (this.planner && o.fetchBudget !== undefined && Number.isFinite(o.fetchBudget)) {
+      const st = this.scheduler.stats;
+      const cs = this.o.cache.stats;
+      this.budget = new FetchBudgetMeter(o.fetchBudget, this.planner.minP, o.cache.budgetBytes, () => ({
+        fetches: st.demandLoads + st.warmLoads + st.prefetchStarted,
+        used: cs.prefetchUsed + st.demandJoined,
+        wasted: cs.prefetchWasted,
+      }));
+    }
+  }
+
+  /** The fetch budget's state, when one is set. */
+  get budgetStats(): FetchBudgetStats | undefined {
+    return this.budget?.stats;
   }
 
   /** updateProfile: records that `sessionId` performed `action`, then plans and queues prefetches. */
@@ -102,11 +118,17 @@ export class PredictiveCache<V> {
   private plan(sessionId: string, s: SessionState, context: Readonly<Record<string, string | number | undefined>>, now: number): PrefetchPlan {
     if (this.planner === undefined) return { planned: [], queued: [], skipped: [] };
     let skipped: SkippedTemplate[] = [];
-    const planned = this.planner.plan(s.history, (a) => {
-      const r = this.o.requirements.resolve(a, context);
-      if (r.skipped.length > 0) skipped = skipped.concat(r.skipped);
-      return r.keys;
-    });
+    // Under a budget, the threshold it moved may go below the configured one: plan down to it.
+    const minP = this.budget ? Math.min(this.planner.minP, this.budget.threshold) : undefined;
+    const planned = this.planner.plan(
+      s.history,
+      (a) => {
+        const r = this.o.requirements.resolve(a, context);
+        if (r.skipped.length > 0) skipped = skipped.concat(r.skipped);
+        return r.keys;
+      },
+      minP,
+    );
     return { planned, queued: this.enqueue(sessionId, s, planned, now), skipped };
   }
 
@@ -126,6 +148,7 @@ export class PredictiveCache<V> {
     const s = this.session(sessionId, now);
     s.stats.requests++;
     this.o.learned?.onRead(sessionId, key);
+    this.budget?.read(key, this.sizes.get(key) ?? this.defaultSize, now, this.ttl.match(key));
     const hit = this.o.cache.read(key);
     if (hit !== undefined) {
       s.stats.hits++;
@@ -148,6 +171,7 @@ export class PredictiveCache<V> {
    */
   invalidate(key: string): boolean {
     const inFlight = this.scheduler.invalidate(key);
+    this.budget?.invalidate(key);
     const wasAbsent = this.absent.forget(key);
     return this.o.cache.delete(key) || wasAbsent || inFlight;
   }
@@ -155,6 +179,7 @@ export class PredictiveCache<V> {
   /** {@link invalidate} for every key that `matches`; returns how many values (cached or loading) were dropped. */
   invalidateWhere(matches: (key: string) => boolean): number {
     const inFlight = this.scheduler.invalidateWhere(matches);
+    this.budget?.invalidateWhere(matches);
     this.absent.forgetWhere(matches);
     return this.o.cache.deleteWhere(matches) + inFlight;
   }
@@ -224,7 +249,7 @@ export class PredictiveCache<V> {
       protection?.protect(sessionId, k.key, k.p, this.protectSteps, now);
     }
     if (protection && Number.isFinite(allowance)) protection.trim(sessionId, allowance, sizeOf, this.ageDecay);
-    const requests: PrefetchRequest[] = [];
+    let requests: (PrefetchRequest & { p: number })[] = [];
     for (const { key, p } of chosen) {
       // Fetch only what the session still protects, and what the cache would take right now:
       // a prefetch that is trimmed or refused would be fetched again at the next step.
@@ -235,7 +260,11 @@ export class PredictiveCache<V> {
       const origin = this.o.origins.find(key);
       if (origin === undefined) continue;
       const priority = prefetchPriority({ probability: p, latencyMs: origin.latency.value, sizeBytes: size, timeToNextRequestMs: s.gap.value });
-      requests.push({ key, priority });
+      requests.push({ key, priority, p });
+    }
+    if (this.budget) {
+      const others = this.scheduler.queuedCount - this.scheduler.queuedCountOf(sessionId);
+      requests = this.budget.admit(requests, (key) => this.scheduler.isInFlight(key), others);
     }
     s.stats.prefetchRequested += requests.length;
     this.scheduler.schedule(sessionId, requests);

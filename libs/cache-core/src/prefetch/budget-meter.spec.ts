@@ -1,0 +1,64 @@
+import { seededRng } from '@foresight/random';
+import { ManualClock } from '@foresight/time';
+import { ForesightPolicy } from '../eviction/foresight-policy';
+import { ProtectionTable } from '../eviction/protection-table';
+import { DeclaredRequirements } from '../requirements/declared';
+import { RequirementResolver } from '../requirements/resolver';
+import { ByteCache } from '../store/byte-cache';
+import { PredictiveCache } from './predictive-cache';
+import type { ActionPredictor } from './predictor';
+import { fakeOrigin, flush } from './test-origin';
+
+/** A model that is mostly wrong: after any page it names five random pages of 200, each p = 0.15. */
+function scattered(seed: number): ActionPredictor {
+  const rng = seededRng(seed);
+  return { predict: () => Array.from({ length: 5 }, () => ({ action: `view:${Math.floor(rng() * 200)}`, p: 0.15 })) };
+}
+
+/** Sessions of 10 reads over 200 pages, one session at a time; returns fetches and what a demand-only cache needs. */
+async function drive(fetchBudget: number | undefined) {
+  const clock = new ManualClock();
+  const { registry, calls } = fakeOrigin(clock, 5);
+  const protection = new ProtectionTable();
+  const cache = new ByteCache<string>({ budgetBytes: 20, policy: new ForesightPolicy({ protection }), clock });
+  const declared = new DeclaredRequirements();
+  declared.declare('view:{id}', ['page:{id}']);
+  const node = new PredictiveCache<string>({
+    cache,
+    origins: registry,
+    requirements: new RequirementResolver(declared),
+    clock,
+    predictor: scattered(3),
+    protection,
+    planner: { secondHopWidth: 0 },
+    defaultSizeBytes: 1,
+    fetchBudget,
+  });
+  const rng = seededRng(9);
+  for (let s = 0; s < 300; s++) {
+    for (let i = 0; i < 10; i++) {
+      const page = Math.floor(rng() * rng() * 200); // skewed: a demand-only cache hits sometimes
+      node.recordAction(`s${s}`, `view:${page}`);
+      const read = node.get(`s${s}`, `page:${page}`);
+      for (let t = 0; t < 4; t++) {
+        clock.advance(5);
+        await flush();
+      }
+      await read;
+    }
+    node.endSession(`s${s}`);
+  }
+  return { fetches: calls.length, stats: node.budgetStats };
+}
+
+describe('PredictiveCache under a fetch budget', () => {
+  it('keeps origin fetches within the budget of a demand-only cache even with a model that is mostly wrong', async () => {
+    const free = await drive(undefined);
+    const capped = await drive(1.3);
+    const baseline = capped.stats!.baselineFetches;
+    expect(free.fetches).toBeGreaterThan(2 * baseline); // without a budget the model over-fetches
+    expect(capped.fetches).toBeLessThanOrEqual(1.3 * baseline + 64);
+    expect(capped.stats!.fetches).toBe(capped.fetches);
+    expect(capped.stats!.threshold).toBeGreaterThan(0.05); // the wasted prefetches pushed the threshold up
+  }, 60_000);
+});

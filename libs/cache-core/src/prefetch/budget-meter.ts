@@ -1,0 +1,119 @@
+import { DemandBaseline } from './demand-baseline';
+import type { PrefetchRequest } from './fetch-scheduler';
+import { FetchBudgetController, type BudgetState } from './fetch-budget';
+
+/** Running totals the meter reads from the cache and the scheduler. */
+export interface FetchTotals {
+  /** Origin fetches of any kind since creation. */
+  readonly fetches: number;
+  /** Prefetches read (or joined while loading), and prefetched entries that left the cache unread. */
+  readonly used: number;
+  readonly wasted: number;
+}
+
+/** What the node reports about its fetch budget. */
+export interface FetchBudgetStats extends BudgetState {
+  readonly budget: number;
+  /** Reads a demand-only cache of the same size would have missed, and fetches made, since creation. */
+  readonly baselineFetches: number;
+  readonly fetches: number;
+}
+
+/**
+ * Wires a {@link FetchBudgetController} to a node: feeds the demand-only estimate with every read,
+ * books fetches against it, closes windows, and trims each prefetch plan to what the budget allows.
+ */
+export class FetchBudgetMeter {
+  readonly controller: FetchBudgetController;
+  private readonly baseline: DemandBaseline;
+  private seen: FetchTotals & { baselineMisses: number; evictions: number; ghostHits: number };
+  private window = FetchBudgetMeter.emptyWindow();
+
+  constructor(
+    budget: number,
+    initialThreshold: number,
+    budgetBytes: number,
+    private readonly totals: () => FetchTotals,
+  ) {
+    this.controller = new FetchBudgetController({ budget, initialThreshold });
+    this.baseline = new DemandBaseline(budgetBytes);
+    this.seen = { ...totals(), baselineMisses: 0, evictions: 0, ghostHits: 0 };
+  }
+
+  private static emptyWindow() {
+    return { baselineMisses: 0, fetches: 0, used: 0, wasted: 0, wanted: 0, denied: 0, evictions: 0, ghostHits: 0 };
+  }
+
+  get threshold(): number {
+    return this.controller.threshold;
+  }
+
+  get stats(): FetchBudgetStats {
+    return { ...this.controller.snapshot, budget: this.controller.budget, baselineFetches: this.baseline.misses, fetches: this.seen.fetches };
+  }
+
+  /** A demand read of `key`. */
+  read(key: string, size: number, now: number, ttlMs: number | undefined): void {
+    this.baseline.read(key, size, now, ttlMs);
+    this.sync();
+  }
+
+  invalidate(key: string): void {
+    this.baseline.invalidate(key);
+  }
+
+  invalidateWhere(matches: (key: string) => boolean): void {
+    this.baseline.invalidateWhere(matches);
+  }
+
+  /**
+   * Keeps the requests (most valuable first) the budget allows: those at least as likely as the
+   * threshold, as many as the bucket has tokens for once prefetches queued by others are paid.
+   * A key already loading costs nothing and is always kept.
+   */
+  admit<R extends PrefetchRequest & { readonly p: number }>(requests: readonly R[], loading: (key: string) => boolean, queuedByOthers: number): R[] {
+    this.sync();
+    let allowed = Math.floor(this.controller.tokens) - queuedByOthers;
+    const out: R[] = [];
+    for (const r of [...requests].sort((a, b) => b.priority - a.priority)) {
+      if (loading(r.key)) {
+        out.push(r);
+        continue;
+      }
+      if (r.p < this.controller.threshold) continue;
+      this.window.wanted++;
+      if (allowed <= 0) {
+        this.window.denied++;
+        continue;
+      }
+      allowed--;
+      out.push(r);
+    }
+    return out;
+  }
+
+  private sync(): void {
+    const t = this.totals();
+    const d = {
+      baselineMisses: this.baseline.misses - this.seen.baselineMisses,
+      fetches: t.fetches - this.seen.fetches,
+      used: t.used - this.seen.used,
+      wasted: t.wasted - this.seen.wasted,
+    };
+    const b = this.baseline;
+    this.window.evictions += b.evictions - this.seen.evictions;
+    this.window.ghostHits += b.ghostHits - this.seen.ghostHits;
+    this.seen = { ...t, baselineMisses: b.misses, evictions: b.evictions, ghostHits: b.ghostHits };
+    this.controller.account(d.baselineMisses, d.fetches);
+    const w = this.window;
+    w.baselineMisses += d.baselineMisses;
+    w.fetches += d.fetches;
+    w.used += d.used;
+    w.wasted += d.wasted;
+    if (w.baselineMisses >= this.controller.windowMisses) {
+      // Fewer than 10 evictions say little about how much a victim is worth.
+      this.controller.adjust({ ...w, victimReuse: w.evictions >= 10 ? w.ghostHits / w.evictions : undefined });
+      this.window = FetchBudgetMeter.emptyWindow();
+    }
+  }
+}
