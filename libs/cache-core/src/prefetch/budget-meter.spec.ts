@@ -5,6 +5,7 @@ import { ProtectionTable } from '../eviction/protection-table';
 import { DeclaredRequirements } from '../requirements/declared';
 import { RequirementResolver } from '../requirements/resolver';
 import { ByteCache } from '../store/byte-cache';
+import { FetchBudgetMeter } from './budget-meter';
 import { PredictiveCache } from './predictive-cache';
 import type { ActionPredictor } from './predictor';
 import { fakeOrigin, flush } from './test-origin';
@@ -61,4 +62,16 @@ describe('PredictiveCache under a fetch budget', () => {
     expect(capped.stats!.fetches).toBe(capped.fetches);
     expect(capped.stats!.threshold).toBeGreaterThan(0.05); // the wasted prefetches pushed the threshold up
   }, 60_000);
+});
+
+describe('FetchBudgetMeter.admit', () => {
+  it("keeps the admitted requests in the plan's order, whatever their priorities", () => {
+    const meter = new FetchBudgetMeter(1.3, 0.01, 1000, () => ({ fetches: 0, used: 0, wasted: 0 }));
+    const plan = [
+      { key: 'product:9', priority: 1, p: 0.9 },
+      { key: 'reviews:9', priority: 5, p: 0.9 },
+      { key: 'unlikely:9', priority: 9, p: 0.001 },
+    ];
+    expect(meter.admit(plan, () => false, 0).map((r) => r.key)).toEqual(['product:9', 'reviews:9']);
+  });
 });

@@ -69,15 +69,16 @@ export class FetchBudgetMeter {
   /**
    * Keeps the requests (most valuable first) the budget allows: those at least as likely as the
    * threshold, as many as the bucket has tokens for once prefetches queued by others are paid.
-   * A key already loading costs nothing and is always kept.
+   * A key already loading costs nothing and is always kept. The kept requests stay in the order given
+   * (the plan's), whatever order the budget chose them in.
    */
   admit<R extends PrefetchRequest & { readonly p: number }>(requests: readonly R[], loading: (key: string) => boolean, queuedByOthers: number): R[] {
     this.sync();
     let allowed = Math.floor(this.controller.tokens) - queuedByOthers;
-    const out: R[] = [];
+    const kept = new Set<R>();
     for (const r of [...requests].sort((a, b) => b.priority - a.priority)) {
       if (loading(r.key)) {
-        out.push(r);
+        kept.add(r);
         continue;
       }
       if (r.p < this.controller.threshold) continue;
@@ -87,9 +88,9 @@ export class FetchBudgetMeter {
         continue;
       }
       allowed--;
-      out.push(r);
+      kept.add(r);
     }
-    return out;
+    return requests.filter((r) => kept.has(r));
   }
 
   private sync(): void {
