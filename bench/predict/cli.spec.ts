@@ -11,7 +11,14 @@ describe('npm run bench:predict -- command line', () => {
   });
 
   it('keeps the documented defaults and generates sessions without --data', () => {
-    expect(predictCli.parse([])).toEqual({ data: null, format: 'lines', maxSessions: 300_000, k: 3, calls: 200_000, history: 10, hidden: 128,
+    expect(predictCli.parse([])).toEqual({
+      data: null,
+      format: 'lines',
+      maxSessions: 300_000,
+      k: 3,
+      calls: 200_000,
+      history: 10,
+      hidden: 128,
       out: null,
       test: null,
       liveSessions: 1000,

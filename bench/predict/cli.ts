@@ -27,7 +27,7 @@ export const predictCli = defineCommand({
   run: 'npm run bench:predict --',
   summary:
     'Measures in-process prediction latency: Markov top-5 per call (interpolated and PPM-C, with and without a ' +
-    'per-user blend), batched RNN inference at batch sizes 1, 32 and 256, and the cache node\'s hot path: per-plan ' +
+    "per-user blend), batched RNN inference at batch sizes 1, 32 and 256, and the cache node's hot path: per-plan " +
     'latency at N live sessions for each model kind a bundle can hold (markov, +knn, +rnn, all three).',
   options: {
     data: { type: 'string', file: DATA_HINT, defaultText: '50,000 sessions generated from a random sparse Markov chain', description: 'the session data' },
@@ -40,7 +40,12 @@ export const predictCli = defineCommand({
     test: { type: 'string', file: DATA_HINT, defaultText: 'the last 20% of --data', description: 'sessions whose histories are queried (same --format)' },
     'live-sessions': { type: 'integer', min: 1, default: 1000, description: 'concurrent sessions planning on the hot path' },
     plans: { type: 'integer', min: 0, default: 20_000, description: 'timed plans per model kind on the hot path (0 skips it)' },
-    'action-interval-ms': { type: 'integer', min: 1, default: 1000, description: "time between a live session's actions on the hot path (RNN passes run in it)" },
+    'action-interval-ms': {
+      type: 'integer',
+      min: 1,
+      default: 1000,
+      description: "time between a live session's actions on the hot path (RNN passes run in it)",
+    },
     'fit-positions': { type: 'integer', min: 10, default: 2000, description: "held-out positions fitting the hot-path bundle's mixtures" },
     out: {
       type: 'string',

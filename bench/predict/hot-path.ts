@@ -33,7 +33,15 @@ export interface HotPathResult {
   /** Share of plans whose RNN row was ready (the rest used the other parts; null without an RNN): about half, as a plan right after an action waits for its row and the replan after the read has it. */
   readonly rnnReady: number | null;
   /** Batched RNN passes off the planning path: rows per pass and ms each pass held the thread. */
-  readonly rnnBatches: { readonly rowsPerSecond: number; readonly passes: number; readonly meanRows: number; readonly p50Ms: number; readonly p99Ms: number; readonly maxMs: number; readonly dropped: number } | null;
+  readonly rnnBatches: {
+    readonly rowsPerSecond: number;
+    readonly passes: number;
+    readonly meanRows: number;
+    readonly p50Ms: number;
+    readonly p99Ms: number;
+    readonly maxMs: number;
+    readonly dropped: number;
+  } | null;
 }
 
 export interface HotPathInput {
@@ -105,7 +113,13 @@ function bundleOf(kind: Kind, vocabulary: Vocabulary, parts: { markov: Uint8Arra
   });
 }
 
-async function run(kind: Kind, model: HotPathModel, queries: readonly number[][], input: HotPathInput, batches: { rows: number; ms: number }[]): Promise<HotPathResult> {
+async function run(
+  kind: Kind,
+  model: HotPathModel,
+  queries: readonly number[][],
+  input: HotPathInput,
+  batches: { rows: number; ms: number }[],
+): Promise<HotPathResult> {
   const { predictor, vocabulary } = model;
   // The planner over action names, as on a node (the catch-all 0 never predicted; the first
   // prediction of a plan is the session's history, later ones look ahead).

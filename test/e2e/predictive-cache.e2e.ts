@@ -213,7 +213,11 @@ describe('predictive cache through the gateway (2 shard nodes, prediction servic
     } finally {
       await pool.end();
     }
-    await eventually(async () => ((await nodeStats()).every((n) => n.modelVersion === ensembleVersion) ? true : undefined), 30_000, 'both nodes on the ensemble');
+    await eventually(
+      async () => ((await nodeStats()).every((n) => n.modelVersion === ensembleVersion) ? true : undefined),
+      30_000,
+      'both nodes on the ensemble',
+    );
     for (const node of ['shard-1', 'shard-2']) {
       const text = await (await fetch(`${stack.services.get(node)!.httpUrl}/metrics`)).text();
       expect(text).toMatch(/foresight_cache_model_served\{[^}]*model="markov\+knn"[^}]*\} 1/);

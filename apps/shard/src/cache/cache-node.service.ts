@@ -69,9 +69,13 @@ export class CacheNodeService {
     this.config = config;
     this.logger = logger;
     this.planSeconds = metrics
-      ? histogram(metrics, 'foresight_cache_plan_seconds', 'Time to record an action and plan its prefetches, by model served', ['model'], [
-          0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1,
-        ])
+      ? histogram(
+          metrics,
+          'foresight_cache_plan_seconds',
+          'Time to record an action and plan its prefetches, by model served',
+          ['model'],
+          [0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
+        )
       : null;
     const c = config.cache;
     const protection = c.policy === 'foresight' ? new ProtectionTable() : undefined;

@@ -39,9 +39,13 @@ export class ModelInstaller {
       "Times a part of the service's chosen model could not be served here, by part and reason",
       ['part', 'reason'],
     );
-    this.rnnBatch = histogram(registry, 'foresight_cache_rnn_batch_seconds', 'Batched RNN forward passes off the planning path', [], [
-      0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
-    ]);
+    this.rnnBatch = histogram(
+      registry,
+      'foresight_cache_rnn_batch_seconds',
+      'Batched RNN forward passes off the planning path',
+      [],
+      [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25],
+    );
   }
 
   /** The model in use, if any. */
@@ -76,7 +80,10 @@ export class ModelInstaller {
     }
     for (const f of model.fallbacks) {
       this.fallbacks.inc({ part: f.part, reason: f.reason });
-      logger.warn({ version, chosen: model.chosen, part: f.part, reason: f.reason, detail: f.message }, 'serving Markov alone: a part of the chosen model is not available');
+      logger.warn(
+        { version, chosen: model.chosen, part: f.part, reason: f.reason, detail: f.message },
+        'serving Markov alone: a part of the chosen model is not available',
+      );
     }
     const previous = this.active;
     this.active = model;

@@ -22,7 +22,7 @@ const WINDOW = 4;
 /** Deterministic sessions with structure each part can find (a ring walk with jumps). */
 function sessions(count: number, seed: number, V = VOCAB): number[][] {
   let x = seed;
-  const rnd = (): number => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rnd = (): number => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   return Array.from({ length: count }, () => {
     const s = [1 + Math.floor(rnd() * (V - 1))];
     const len = 3 + Math.floor(rnd() * 6);
@@ -159,7 +159,11 @@ describe('the chosen model on a cache node', () => {
     const many = sessions(80, 4242, V).flatMap((s) => s.slice(1).map((_, i) => s.slice(0, i + 1)));
     for (let k = 1; k < many[7]!.length; k++) for (let r = 0; r < 40; r++) loaded.predictor.observe('u1', many[7]!.slice(0, k), many[7]![k]!);
     const evaluation = new MixturePredictor(t.markov, t.weights, t.parts.knn, t.parts.rnn);
-    for (const [userId, warm] of [[null, false], [null, true], ['u1', true]] as const) {
+    for (const [userId, warm] of [
+      [null, false],
+      [null, true],
+      ['u1', true],
+    ] as const) {
       if (warm) await loaded.predictor.warm(many);
       for (const h of many) {
         const sparse = loaded.predictor.predict(h, 10, userId);

@@ -173,19 +173,24 @@ export class RnnRowCache {
   private runElsewhere(scorer: AsyncRowScorer, take: readonly [string, number[]][]): void {
     const started = performance.now();
     this.inFlight = true;
-    scorer.scoreRows(take.map(([, seq]) => seq), this.keep).then(
-      (rows) => {
-        this.inFlight = false;
-        take.forEach(([key], i) => this.put(key, rows[i]!));
-        this.passed(take.length, performance.now() - started);
-        this.afterPass();
-      },
-      (error: unknown) => {
-        this.inFlight = false;
-        this.fail(error);
-        this.afterPass();
-      },
-    );
+    scorer
+      .scoreRows(
+        take.map(([, seq]) => seq),
+        this.keep,
+      )
+      .then(
+        (rows) => {
+          this.inFlight = false;
+          take.forEach(([key], i) => this.put(key, rows[i]!));
+          this.passed(take.length, performance.now() - started);
+          this.afterPass();
+        },
+        (error: unknown) => {
+          this.inFlight = false;
+          this.fail(error);
+          this.afterPass();
+        },
+      );
   }
 
   private run(scorer: BatchScorer, take: readonly [string, number[]][]): void {

@@ -13,7 +13,14 @@ export type RowRequest =
 /** Messages from the row worker. */
 export type RowReply =
   | { readonly type: 'loaded'; readonly window: number; readonly vocabularySize: number }
-  | { readonly type: 'rows'; readonly id: number; readonly keep: number; readonly actions: Int32Array; readonly probs: Float32Array; readonly sizes: Int32Array }
+  | {
+      readonly type: 'rows';
+      readonly id: number;
+      readonly keep: number;
+      readonly actions: Int32Array;
+      readonly probs: Float32Array;
+      readonly sizes: Int32Array;
+    }
   | { readonly type: 'error'; readonly id: number; readonly message: string };
 
 /** The compiled worker entry beside this module, if the project is built. */
