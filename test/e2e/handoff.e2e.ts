@@ -13,8 +13,9 @@ describe('shard handoff: the new owner waits for the old one', () => {
   let db: Client;
 
   beforeAll(async () => {
-    // A long lease, so the frozen node below stays live (and a possible server) for a while.
-    stack = await startTestStack('handoff', { shardNodes: 1, env: { LEASE_MS: '8000' } });
+    // A long lease, so the frozen node below stays live (and a possible server) for a while; no
+    // failure detector, which would declare it dead within a second (its own test is elsewhere).
+    stack = await startTestStack('handoff', { shardNodes: 1, env: { LEASE_MS: '8000', FAILURE_PROBE_MS: '0' } });
     client = api(stack);
     db = new Client({ connectionString: stack.databaseUrl });
     await db.connect();

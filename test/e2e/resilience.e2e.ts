@@ -97,4 +97,31 @@ describe('resilience: crashes, restarts, scale-out and failover with real proces
     // Reported, not asserted (timing belongs in benchmarks): the lease is 1.5 s in this suite.
     process.stderr.write(`takeover after SIGKILL: ${takeoverMs} ms\n`);
   }, 120_000);
+
+  it("moves a frozen node's shards to the survivor without a client-visible error, and the node rejoins when it wakes", async () => {
+    await stack.startService('shard', 'shard-3');
+    await stack.waitForAssignment(['shard-1', 'shard-3'], { exact: true });
+    const sessions = await Promise.all(Array.from({ length: 16 }, async () => (await client.create({})).body.id));
+    const w = writer(client, sessions);
+    await new Promise((r) => setTimeout(r, 500));
+    const pid = stack.services.get('shard-3')!.child.pid!;
+    const frozenAt = Date.now();
+    process.kill(pid, 'SIGSTOP');
+    try {
+      await stack.waitForAssignment(['shard-1'], { exact: true });
+    } finally {
+      process.kill(pid, 'SIGCONT');
+    }
+    const switchMs = Date.now() - frozenAt;
+    // Woken, it hears it was declared dead, drops what it held (its queued writes are refused) and registers again.
+    await stack.waitForAssignment(['shard-1', 'shard-3'], { exact: true });
+    await new Promise((r) => setTimeout(r, 500));
+    await w.stop();
+    expect(w.failures).toEqual([]);
+    await expectAllAcknowledgedWritesPresent(client, w.acked);
+    // The failure detector moved the shards (the node was silent), not the end of the lease.
+    const metrics = await (await fetch(`${stack.services.get('metadata-2')!.httpUrl}/metrics`)).text();
+    expect(metrics).toMatch(/foresight_nodes_declared_dead_total\{signal="silent"[^}]*\} [1-9]/);
+    process.stderr.write(`switch after SIGSTOP: ${switchMs} ms\n`);
+  }, 120_000);
 });

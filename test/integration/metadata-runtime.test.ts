@@ -38,7 +38,8 @@ describe('metadata runtime without Nest: membership from the subject, assignment
   beforeAll(async () => {
     const url = await createTestDatabase('metart');
     nc = await connect({ servers: testInfra().natsUrl });
-    const config = loadConfig('metadata', { DATABASE_URL: url, FORESIGHT_NAMESPACE: namespace, SHARD_COUNT: '8' });
+    // Fake nodes here answer no probe: the failure detector has its own test.
+    const config = loadConfig('metadata', { DATABASE_URL: url, FORESIGHT_NAMESPACE: namespace, SHARD_COUNT: '8', FAILURE_PROBE_MS: '0' });
     pool = createPool(url, 4, 'metadata-runtime-test');
     runtime = new MetadataRuntime({ config, pool, nc, logger: quiet, clock: systemClock, metrics: createMetricsRegistry('metadata') });
     host = await serveRpcControllers(

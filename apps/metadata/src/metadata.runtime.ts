@@ -11,6 +11,7 @@ import { RebalancerService } from './assignment/rebalancer.service';
 import { ShardsRepository } from './assignment/shards.repository';
 import { metadataEndpoints } from './metadata.rpc';
 import { MetadataService } from './metadata.service';
+import { FailureDetector } from './nodes/failure-detector';
 import { NodesRepository } from './nodes/nodes.repository';
 import { declareAllStreams } from './streams.declarer';
 
@@ -33,6 +34,8 @@ export class MetadataRuntime {
   readonly events: ClusterEventsPublisher;
   readonly rebalancer: RebalancerService;
   readonly metadata: MetadataService;
+  /** Probes live nodes (on the leader) and declares crashed or frozen ones dead before their lease ends. */
+  readonly detector: FailureDetector;
   /** `assignment`, `owner` and node membership over NATS; the handlers are MetadataRpcController's. */
   readonly rpc: ForesightRpcTransport;
 
@@ -43,6 +46,19 @@ export class MetadataRuntime {
     this.events = new ClusterEventsPublisher({ nc, config, logger, clock });
     this.rebalancer = new RebalancerService({ nodes: this.nodes, shards: this.shards, events: this.events, config, logger, metrics });
     this.metadata = new MetadataService({ nodes: this.nodes, shards: this.shards, rebalancer: this.rebalancer, events: this.events, config, logger });
+    this.detector = new FailureDetector({
+      nc,
+      nodes: this.nodes,
+      config,
+      logger,
+      clock,
+      metrics,
+      isLeader: () => this.rebalancer.isLeader,
+      onDead: (nodeId, signal) => {
+        void this.events.nodeLeft(nodeId, 'lease_expired', signal);
+        this.rebalancer.trigger();
+      },
+    });
     this.rpc = new ForesightRpcTransport({ nc, endpoints: metadataEndpoints(config.nats.namespace), logger, mapError: asServiceError });
   }
 
@@ -50,12 +66,14 @@ export class MetadataRuntime {
   async start(): Promise<void> {
     await declareAllStreams(this.deps);
     await this.rebalancer.start();
+    this.detector.start();
     this.rpc.open();
   }
 
   /** No new requests (those received finish), then no new rebalancing round; the platform drains NATS and closes the pool. */
   async stop(): Promise<void> {
     await this.rpc.close();
+    this.detector.stop();
     await this.rebalancer.stop();
   }
 }

@@ -67,13 +67,19 @@ export class MetadataService {
       void this.events.nodeJoined(nodeId, incarnation);
     }
     this.rebalancer.trigger();
-    return { leaseMs: this.config.cluster.leaseMs, assignmentVersion: await this.shards.version(), status: 'active' };
+    return { ...this.leaseTerms(), assignmentVersion: await this.shards.version(), status: 'active' };
   }
 
   async heartbeat({ nodeId, incarnation, appliedVersion }: NodeRequest): Promise<HeartbeatReply> {
     const alive = await this.nodes.heartbeat(nodeId, incarnation, this.config.cluster.leaseMs);
     if (alive && appliedVersion !== undefined) await this.releaseHandoffs(nodeId, appliedVersion);
-    return { leaseMs: this.config.cluster.leaseMs, assignmentVersion: await this.shards.version(), status: alive ? 'active' : 'unknown' };
+    return { ...this.leaseTerms(), assignmentVersion: await this.shards.version(), status: alive ? 'active' : 'unknown' };
+  }
+
+  /** The lease, and the shorter window a node may serve in when the failure detector runs. */
+  private leaseTerms(): Pick<HeartbeatReply, 'leaseMs' | 'suspectAfterMs'> {
+    const { leaseMs, probeMs, suspectAfterMs } = this.config.cluster;
+    return probeMs > 0 ? { leaseMs, suspectAfterMs } : { leaseMs };
   }
 
   async leave({ nodeId, incarnation }: NodeRequest): Promise<{ ok: true }> {

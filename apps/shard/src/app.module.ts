@@ -10,6 +10,8 @@ import { CacheOps } from './cache/cache-ops';
 import { CacheController } from './cache/cache.controller';
 import { RequirementsController } from './cache/requirements/requirements.controller';
 import { RequirementsService } from './cache/requirements/requirements.service';
+import { MembershipController } from './membership/membership.controller';
+import { MembershipService } from './membership/membership.service';
 import { SessionOps } from './sessions/session-ops';
 import { SessionsController } from './sessions/sessions.controller';
 import { ShardLifecycle } from './shard.lifecycle';
@@ -22,7 +24,7 @@ export class ShardModule {
     return {
       module: ShardModule,
       imports: [PlatformModule.forRoot(config, { database: true })],
-      controllers: [SessionsController, CacheController, RequirementsController],
+      controllers: [SessionsController, CacheController, RequirementsController, MembershipController],
       providers: [
         {
           provide: ShardRuntime,
@@ -30,6 +32,7 @@ export class ShardModule {
           useFactory: (config: ForesightConfig, pool: Pool, nc: NatsConnection, logger: Logger, clock: Clock, metrics: Registry) =>
             new ShardRuntime({ config, pool, nc, logger, clock, metrics }),
         },
+        { provide: MembershipService, inject: [ShardRuntime], useFactory: (rt: ShardRuntime) => rt.membership },
         { provide: SessionOps, inject: [ShardRuntime], useFactory: (rt: ShardRuntime) => rt.sessionOps },
         { provide: CacheOps, inject: [ShardRuntime], useFactory: (rt: ShardRuntime) => rt.cacheOps },
         { provide: RequirementsService, inject: [ShardRuntime], useFactory: (rt: ShardRuntime) => rt.requirements },

@@ -64,6 +64,16 @@ export interface ForesightConfig {
     /** Bounded-load factor c: no node gets more than ceil(c · shards / nodes) shards. */
     readonly loadFactor: number;
     readonly rebalanceMs: number;
+    /**
+     * How often the metadata leader probes each live shard node over NATS (0: no probes; the lease
+     * alone detects a dead node).
+     */
+    readonly probeMs: number;
+    /**
+     * A node that has neither heartbeated nor answered a probe for this long is declared dead before
+     * its lease runs out; nodes stop serving this long after their last acknowledged heartbeat.
+     */
+    readonly suspectAfterMs: number;
     /** Fault injection for the chaos suite: a shard node waits this long before every request it serves (0: off; refused in production). */
     readonly chaosDelayMs: number;
   };
@@ -155,6 +165,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   const requestTimeoutMs = r.int('NATS_REQUEST_TIMEOUT_MS', 2000, 50, 60_000);
   const touchFlushMs = r.int('L1_TOUCH_FLUSH_MS', 1000, 10, 60_000);
   const maxPayloadBytes = r.int('NATS_MAX_PAYLOAD_BYTES', Limits.natsDefaultMaxPayloadBytes, 64 * 1024, 64 * 1024 * 1024);
+  const heartbeatMs = r.int('HEARTBEAT_MS', 250, 50, 60_000);
   // Whatever goes in must fit one NATS message, with room for the RPC envelope.
   const busRoom = maxPayloadBytes - Limits.rpcEnvelopeBytes;
   const groups = r.list('SESSION_GROUPS', ['auth', 'profile', 'cart', 'settings', 'app']);
@@ -188,10 +199,13 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
     cluster: {
       shardCount: r.int('SHARD_COUNT', 1024, 1, 65536),
       nodeId: r.string('NODE_ID', hostname().replace(/[^A-Za-z0-9_-]/g, '-')),
-      heartbeatMs: r.int('HEARTBEAT_MS', 500, 50, 60_000),
+      heartbeatMs,
       leaseMs: r.int('LEASE_MS', 3000, 200, 600_000),
       loadFactor: r.number('LOAD_FACTOR', 1.25, 1, 10),
       rebalanceMs: r.int('REBALANCE_MS', 250, 20, 60_000),
+      probeMs: r.int('FAILURE_PROBE_MS', 100, 0, 60_000),
+      // Four heartbeats: one late heartbeat (a GC pause, a slow database round trip) is not a failure.
+      suspectAfterMs: r.int('SUSPECT_AFTER_MS', Math.max(1000, 4 * heartbeatMs), 100, 600_000),
       chaosDelayMs: r.int('FORESIGHT_CHAOS_DELAY_MS', 0, 0, 60_000),
     },
     session: {
@@ -251,6 +265,11 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   };
   if (SESSION_ID_USERS.includes(service)) r.check(config.session.idSecret.length >= 32, 'SESSION_ID_SECRET must be at least 32 characters');
   r.check(config.cluster.leaseMs > 2 * config.cluster.heartbeatMs, 'LEASE_MS must be more than twice HEARTBEAT_MS');
+  r.check(
+    config.cluster.probeMs === 0 ||
+      (config.cluster.suspectAfterMs >= 3 * config.cluster.heartbeatMs && config.cluster.suspectAfterMs <= config.cluster.leaseMs),
+    'SUSPECT_AFTER_MS must be at least three times HEARTBEAT_MS (so one late heartbeat is not a failure) and at most LEASE_MS',
+  );
   r.check(
     !production || config.cluster.chaosDelayMs === 0,
     'FORESIGHT_CHAOS_DELAY_MS slows every request on purpose (the chaos suite sets it): unset it in production',

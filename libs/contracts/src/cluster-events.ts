@@ -13,7 +13,14 @@ export type ShardOwnersChangedV1 = Envelope<'cluster.shard_owners_changed', 1, {
 
 export type NodeJoinedV1 = Envelope<'cluster.node_joined', 1, { readonly nodeId: string; readonly incarnation: string }>;
 
-export type NodeLeftV1 = Envelope<'cluster.node_left', 1, { readonly nodeId: string; readonly reason: 'graceful' | 'lease_expired' }>;
+/** `detectedBy`: the failure detector ended the lease early (absent when the lease ran out or the node left). */
+export type NodeLeftV1 = Envelope<
+  'cluster.node_left',
+  1,
+  { readonly nodeId: string; readonly reason: 'graceful' | 'lease_expired'; readonly detectedBy?: NodeFailureSignal }
+>;
+/** How the failure detector knew: nobody subscribed to the node's probe subject, or no answer for the suspicion window. */
+export type NodeFailureSignal = 'no_responders' | 'silent';
 
 export type ClusterEvent = ShardOwnersChangedV1 | NodeJoinedV1 | NodeLeftV1;
 export type ClusterEventType = ClusterEvent['type'];

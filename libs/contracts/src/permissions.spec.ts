@@ -48,7 +48,8 @@ describe('the NATS permission table', () => {
     }
     expect(maySubscribe(s.shardRpc('shard-1'))).toEqual(['node-shard-1']);
     expect(maySubscribe(s.shardRpc('shard-2'))).toEqual(['node-shard-2']);
-    expect(mayPublish(s.shardRpc('shard-1'))).toEqual(['gateway']);
+    // The gateway's commands, and the metadata leader's liveness probe.
+    expect(mayPublish(s.shardRpc('shard-1'))).toEqual(['gateway', 'metadata']);
   });
 
   it('gives each event family one publisher: session events the shard nodes, cluster events metadata, token events the token service', () => {

@@ -112,6 +112,8 @@ export function natsPermissions(namespace: string, identity: NatsIdentity): Nats
         publish: [
           s.clusterEventsWildcard,
           s.assignmentChanged,
+          // The failure detector's probe (`node.ping`) goes to the subject a node serves on.
+          s.shardRpc('*'),
           js.info,
           ...Object.values(streams).flatMap((d) => [js.streamInfo(d.name), js.streamCreate(d.name), js.streamUpdate(d.name)]),
         ],

@@ -41,6 +41,11 @@ export const ShardCommandSchemas = {
   'data.stats': { request: DataStatsCommand, reply: SessionCacheStats },
   /** Predictive-cache counters of the whole node (not routed by session: sent to each node). */
   'cache.stats': { request: EmptyRequest, reply: NodeCacheStats },
+  /**
+   * The metadata leader's liveness probe, sent to the subject the node serves on: an answer proves
+   * the node is subscribed there; NATS answering "no responders" proves it is not.
+   */
+  'node.ping': { request: EmptyRequest, reply: Type.Object({ nodeId: Type.String(), incarnation: Type.String() }) },
 } as const satisfies Record<string, { request: TSchema; reply: TSchema }>;
 
 /** Request and reply types of a command table such as {@link ShardCommandSchemas}. */

@@ -180,7 +180,7 @@ export async function callRpc<T>(
         { bytes: payload.length, ...(max ? { limit: max } : {}) },
       );
     }
-    if (code === '503') throw new ForesightError(ErrorCodes.UNAVAILABLE, `No service is listening on ${subject}.`, { subject });
+    if (code === '503') throw new ForesightError(ErrorCodes.UNAVAILABLE, `No service is listening on ${subject}.`, { subject, noResponders: true });
     if (code === 'TIMEOUT') throw new ForesightError(ErrorCodes.TIMEOUT, `${subject} did not answer within ${options.timeoutMs} ms.`, { subject });
     throw new ForesightError(ErrorCodes.UNAVAILABLE, `Request to ${subject} failed: ${(error as Error).message}`, { subject });
   }

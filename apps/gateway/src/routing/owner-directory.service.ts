@@ -29,6 +29,8 @@ export class OwnerDirectory {
   private readonly subjects: Subjects;
   private view: AssignmentView | null = null;
   private subjectsByNode = new Map<string, string>();
+  /** Callers waiting for a shard to change hands (see {@link waitForMove}). */
+  private readonly moveWaiters = new Set<{ readonly moved: () => boolean; readonly resolve: () => void }>();
   private readonly refresher: CoalescedRefresh;
   private readonly notices;
   private sub: Subscription | null = null;
@@ -106,6 +108,44 @@ export class OwnerDirectory {
     return { shard, nodeId: owner.nodeId, rpcSubject, epoch: owner.epoch };
   }
 
+  /**
+   * True when the table no longer routes `route`'s shard to the same node under the same epoch (or,
+   * with no route, when its version passed `sinceVersion`).
+   */
+  hasMoved(route: Route | null, sinceVersion: number): boolean {
+    if (!this.view) return false;
+    if (!route) return this.view.version > sinceVersion;
+    const now = this.view.shards[route.shard];
+    return now?.nodeId !== route.nodeId || now.epoch !== route.epoch;
+  }
+
+  /** The version of the table held now (-1 before the first read). */
+  get version(): number {
+    return this.view?.version ?? -1;
+  }
+
+  /**
+   * Resolves once the table routes `route`'s shard elsewhere (see {@link hasMoved}), after `timeoutMs`
+   * if given, or when `signal` aborts — whichever comes first. Never rejects.
+   */
+  waitForMove(route: Route | null, sinceVersion: number, timeoutMs: number | undefined, signal?: AbortSignal): Promise<void> {
+    if (this.hasMoved(route, sinceVersion) || signal?.aborted) return Promise.resolve();
+    return new Promise<void>((resolve) => {
+      const waiter = {
+        moved: () => this.hasMoved(route, sinceVersion),
+        resolve: () => {
+          this.moveWaiters.delete(waiter);
+          if (timer) clearTimeout(timer);
+          signal?.removeEventListener('abort', waiter.resolve);
+          resolve();
+        },
+      };
+      const timer = timeoutMs === undefined ? null : setTimeout(waiter.resolve, timeoutMs);
+      signal?.addEventListener('abort', waiter.resolve, { once: true });
+      this.moveWaiters.add(waiter);
+    });
+  }
+
   /** Re-reads the table: now, or right after the read already running (concurrent callers share it). */
   refresh(): Promise<void> {
     return this.refresher.refresh();
@@ -124,6 +164,7 @@ export class OwnerDirectory {
     }
     this.view = view;
     this.subjectsByNode = new Map(view.nodes.map((n) => [n.nodeId, n.rpcSubject]));
+    for (const waiter of [...this.moveWaiters]) if (waiter.moved()) waiter.resolve();
     return view.version;
   }
 }

@@ -3,10 +3,10 @@ import { ErrorCodes, ForesightError, RequestIds, type ShardCommands, type ShardO
 import type { ForesightConfig } from '@foresight/config';
 import { callRpc } from '@foresight/messaging';
 import { counter } from '@foresight/observability';
-import { backoffDelay, sleep, SleepAborted, type BackoffOptions } from '@foresight/time';
+import { backoffDelay, type BackoffOptions } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
-import type { OwnerDirectory } from './owner-directory.service';
+import type { OwnerDirectory, Route } from './owner-directory.service';
 
 /**
  * Errors that mean "the session is moving or its owner is down": look up the owner and try again.
@@ -71,14 +71,11 @@ export class ShardClient {
     const requestId = WRITES.has(op) ? (ctx.requestId ?? RequestIds.perCall(randomUUID())) : undefined;
     for (let attempt = 1; attempt <= max; attempt++) {
       if (attempt > 1) this.stopIfCallerGone(ctx, lastError);
+      let route: Route | null = null;
+      const version = this.directory.version;
       try {
-        const route = await this.directory.route(sessionId);
-        return await callRpc<ShardCommands[K]['reply']>(this.nc, route.rpcSubject, op, request, {
-          timeoutMs: this.config.nats.requestTimeoutMs,
-          correlationId: ctx.correlationId,
-          causationId: ctx.causationId,
-          requestId,
-        });
+        route = await this.directory.route(sessionId);
+        return await this.attempt(route, op, request, ctx, requestId);
       } catch (error) {
         lastError = error;
         if (!(error instanceof ForesightError)) throw error;
@@ -89,14 +86,48 @@ export class ShardClient {
         if (!REROUTE.has(error.code) || attempt === max) throw error;
         this.stopIfCallerGone(ctx, error);
         timedOut ||= error.code === ErrorCodes.TIMEOUT;
-        this.retries.inc({ code: error.code });
+        this.retries.inc({ code: error.details?.ownerMoved === true ? 'OWNER_MOVED' : error.code });
         await this.directory.refresh().catch(() => undefined);
-        await sleep(backoffDelay(attempt - 1, RETRY_BACKOFF, Math.random), ctx.signal ? { signal: ctx.signal } : {}).catch((error: unknown) => {
-          if (!(error instanceof SleepAborted)) throw error;
-        });
+        // The table already names a new owner: go there now. Otherwise wait for one, at most the backoff.
+        await this.directory.waitForMove(route, version, backoffDelay(attempt - 1, RETRY_BACKOFF, Math.random), ctx.signal);
       }
     }
     throw lastError;
+  }
+
+  /**
+   * One attempt on the owner `route` names. Should the table move the shard to another owner while
+   * the attempt waits (the owner froze or died, and the failure detector moved its shards), the
+   * attempt is given up at once rather than at its timeout: the old owner can no longer commit under
+   * its fenced epoch, and a write it did commit is recognised by its request id on the new owner.
+   */
+  private async attempt<K extends ShardOp>(
+    route: Route,
+    op: K,
+    request: ShardCommands[K]['request'],
+    ctx: CallContext,
+    requestId: string | undefined,
+  ): Promise<ShardCommands[K]['reply']> {
+    const done = new AbortController();
+    const call = callRpc<ShardCommands[K]['reply']>(this.nc, route.rpcSubject, op, request, {
+      timeoutMs: this.config.nats.requestTimeoutMs,
+      correlationId: ctx.correlationId,
+      causationId: ctx.causationId,
+      requestId,
+    });
+    const moved = this.directory.waitForMove(route, this.directory.version, undefined, done.signal).then(() => {
+      if (done.signal.aborted) return new Promise<never>(() => undefined);
+      throw new ForesightError(ErrorCodes.TIMEOUT, `Shard ${route.shard} moved from node ${route.nodeId} while the request waited for it.`, {
+        shard: route.shard,
+        ownerMoved: true,
+      });
+    });
+    try {
+      return await Promise.race([call, moved]);
+    } finally {
+      done.abort();
+      call.catch(() => undefined);
+    }
   }
 
   /**

@@ -1,4 +1,4 @@
-import { subjects, type ClusterEvent, type ShardMove } from '@foresight/contracts';
+import { subjects, type ClusterEvent, type NodeFailureSignal, type ShardMove } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { encode, publishEvent } from '@foresight/messaging';
 import type { Logger } from '@foresight/observability';
@@ -39,8 +39,8 @@ export class ClusterEventsPublisher {
     await this.publish({ ...this.envelope(), type: 'cluster.node_joined', version: 1, data: { nodeId, incarnation } });
   }
 
-  async nodeLeft(nodeId: string, reason: 'graceful' | 'lease_expired'): Promise<void> {
-    await this.publish({ ...this.envelope(), type: 'cluster.node_left', version: 1, data: { nodeId, reason } });
+  async nodeLeft(nodeId: string, reason: 'graceful' | 'lease_expired', detectedBy?: NodeFailureSignal): Promise<void> {
+    await this.publish({ ...this.envelope(), type: 'cluster.node_left', version: 1, data: { nodeId, reason, ...(detectedBy ? { detectedBy } : {}) } });
   }
 
   notice(assignmentVersion: number): void {

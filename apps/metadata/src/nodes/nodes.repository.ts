@@ -60,6 +60,30 @@ export class NodesRepository {
     return r.rows.map((row) => row.node_id);
   }
 
+  /**
+   * Declares a live node dead before its lease runs out, if it has not heartbeated for `silentMs`
+   * (Postgres's clock). A heartbeat processed since then keeps it alive: the statement and the
+   * heartbeat's update serialise on the row, so a node that has just confirmed its lease is never
+   * declared dead behind its back. True when the node was declared dead.
+   */
+  async declareDead(nodeId: string, incarnation: string, silentMs: number): Promise<boolean> {
+    const r = await this.pool.query(
+      `UPDATE nodes SET status = 'dead', lease_expires_at = now()
+        WHERE node_id = $1 AND incarnation = $2 AND status = 'active' AND lease_expires_at >= now()
+          AND last_heartbeat_at < now() - make_interval(secs => $3::float8 / 1000)`,
+      [nodeId, incarnation, silentMs],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  /** Live nodes with the incarnation each registered under (what a probe's answer must match). */
+  async liveIncarnations(): Promise<{ nodeId: string; incarnation: string }[]> {
+    const r = await this.pool.query<{ node_id: string; incarnation: string }>(
+      `SELECT node_id, incarnation FROM nodes WHERE status = 'active' AND lease_expires_at >= now() ORDER BY node_id`,
+    );
+    return r.rows.map((row) => ({ nodeId: row.node_id, incarnation: row.incarnation }));
+  }
+
   async live(): Promise<string[]> {
     const r = await this.pool.query<{ node_id: string }>(`SELECT node_id FROM nodes WHERE status = 'active' AND lease_expires_at >= now() ORDER BY node_id`);
     return r.rows.map((row) => row.node_id);

@@ -34,9 +34,14 @@ export class MembershipService {
   private pending = new Set<number>();
   private assignmentWaiters: (() => void)[] = [];
   private leaseValidUntil = 0;
+  /** Bumped when the NATS connection drops: a heartbeat sent before that cannot vouch for after. */
+  private connection = 0;
   private knownVersion = -1;
   private readonly refresher: CoalescedRefresh;
   private heartbeatTimer: NodeJS.Timeout | null = null;
+  private heartbeatInFlight = false;
+  /** The next heartbeat goes out without waiting an interval. */
+  private heartbeatSoon = false;
   private noticeSub: Subscription | null = null;
   private stopped = false;
   private readonly metrics;
@@ -91,8 +96,40 @@ export class MembershipService {
         this.metrics.notices.inc({ outcome: this.refresher.notice(version) ? 'refresh' : 'ignored' });
       },
     });
+    void this.watchConnection();
     await this.register();
     this.scheduleHeartbeat();
+  }
+
+  /**
+   * While disconnected the node receives no request, and the failure detector may have declared it
+   * dead on seeing nobody subscribed to its subject. So a reconnected node serves again only once a
+   * heartbeat sent after the reconnection confirms its lease, and it sends one at once.
+   */
+  private async watchConnection(): Promise<void> {
+    for await (const status of this.nc.status()) {
+      if (this.stopped) return;
+      if (status.type === 'disconnect') {
+        this.connection++;
+        this.leaseValidUntil = 0;
+      } else if (status.type === 'reconnect') {
+        this.connection++;
+        this.leaseValidUntil = 0;
+        this.heartbeatNow();
+      }
+    }
+  }
+
+  /**
+   * Until when a heartbeat sent at `sentAt` lets the node serve: the lease less one heartbeat, and,
+   * when the metadata service runs its failure detector, less than the silence after which it may
+   * declare this node dead — so a node cut off or frozen has stopped by itself before its shards move.
+   */
+  private servesUntil(sentAt: number, reply: HeartbeatReply): number {
+    const byLease = reply.leaseMs - this.config.cluster.heartbeatMs;
+    if (reply.suspectAfterMs === undefined) return sentAt + byLease;
+    const margin = Math.max(50, Math.floor(reply.suspectAfterMs / 10));
+    return sentAt + Math.min(byLease, reply.suspectAfterMs - margin);
   }
 
   async stop(leave: boolean): Promise<void> {
@@ -166,6 +203,7 @@ export class MembershipService {
   private async register(): Promise<void> {
     for (let attempt = 0; !this.stopped; attempt++) {
       const sentAt = this.clock.now();
+      const connection = this.connection;
       try {
         const reply = await callRpc<HeartbeatReply>(
           this.nc,
@@ -176,7 +214,7 @@ export class MembershipService {
             timeoutMs: this.config.nats.requestTimeoutMs,
           },
         );
-        this.leaseValidUntil = sentAt + reply.leaseMs - this.config.cluster.heartbeatMs;
+        if (connection === this.connection) this.leaseValidUntil = this.servesUntil(sentAt, reply);
         this.logger.info({ incarnation: this.incarnation }, 'registered with the metadata service');
         await this.refresh();
         return;
@@ -196,11 +234,28 @@ export class MembershipService {
 
   private scheduleHeartbeat(): void {
     if (this.stopped) return;
-    this.heartbeatTimer = setTimeout(() => void this.heartbeat().finally(() => this.scheduleHeartbeat()), this.config.cluster.heartbeatMs);
+    const delay = this.heartbeatSoon ? 0 : this.config.cluster.heartbeatMs;
+    this.heartbeatSoon = false;
+    this.heartbeatTimer = setTimeout(() => {
+      this.heartbeatInFlight = true;
+      void this.heartbeat().finally(() => {
+        this.heartbeatInFlight = false;
+        this.scheduleHeartbeat();
+      });
+    }, delay);
+  }
+
+  /** A heartbeat now, or right after the one in flight (heartbeats never overlap). Before registration: nothing. */
+  private heartbeatNow(): void {
+    this.heartbeatSoon = true;
+    if (this.heartbeatInFlight || this.heartbeatTimer === null) return;
+    clearTimeout(this.heartbeatTimer);
+    this.scheduleHeartbeat();
   }
 
   private async heartbeat(): Promise<void> {
     const sentAt = this.clock.now();
+    const connection = this.connection;
     try {
       const reply = await callRpc<HeartbeatReply>(
         this.nc,
@@ -215,7 +270,7 @@ export class MembershipService {
         await this.register();
         return;
       }
-      this.leaseValidUntil = sentAt + reply.leaseMs - this.config.cluster.heartbeatMs;
+      if (connection === this.connection) this.leaseValidUntil = Math.max(this.leaseValidUntil, this.servesUntil(sentAt, reply));
       // While a handoff is open, poll: the previous owner may release it by dying, with no notice.
       if (reply.assignmentVersion !== this.knownVersion || this.pending.size > 0) await this.refresh();
     } catch (error) {

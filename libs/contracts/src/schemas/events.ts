@@ -77,7 +77,16 @@ export const ShardOwnersChangedV1Data = Type.Object({
   ),
 });
 export const NodeJoinedV1Data = Type.Object({ nodeId: NodeId, incarnation: Type.String() });
-export const NodeLeftV1Data = Type.Object({ nodeId: NodeId, reason: Type.Union([Type.Literal('graceful'), Type.Literal('lease_expired')]) });
+export const NodeLeftV1Data = Type.Object({
+  nodeId: NodeId,
+  reason: Type.Union([Type.Literal('graceful'), Type.Literal('lease_expired')]),
+  detectedBy: Type.Optional(
+    Type.Union([Type.Literal('no_responders'), Type.Literal('silent')], {
+      description:
+        'Set when the failure detector ended the lease before it ran out: the node stopped heartbeating and NATS had no subscriber on its probe subject (no_responders), or it answered no probe for the suspicion window (silent)',
+    }),
+  ),
+});
 
 const TokenPair = {
   familyId: FamilyId,

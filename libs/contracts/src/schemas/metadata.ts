@@ -33,6 +33,12 @@ export const HeartbeatReply = Type.Object({
   assignmentVersion: Type.Integer(),
   /** "unknown": the metadata service no longer knows this incarnation (its lease expired); drop all state and register again. */
   status: Type.Union([Type.Literal('active'), Type.Literal('unknown')]),
+  /**
+   * When the metadata service runs its failure detector: it may declare dead a node that has neither
+   * heartbeated nor answered a probe for this long, so the node serves for at most this long after
+   * sending a heartbeat that was acknowledged (less a margin). Absent: the lease alone decides.
+   */
+  suspectAfterMs: Type.Optional(Type.Integer({ minimum: 1 })),
 });
 
 export const ShardOwnership = Type.Object({
