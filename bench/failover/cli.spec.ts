@@ -11,7 +11,15 @@ describe('npm run bench:failover -- command line', () => {
   });
 
   it('keeps the documented defaults and needs a survivor', () => {
-    expect(failoverCli.parse([])).toEqual({ nodes: 3, writers: 32, rounds: 3, leaseMs: 3000, heartbeatMs: 500, out: '.bench-results/failover.json' });
+    expect(failoverCli.parse([])).toEqual({
+      nodes: 3,
+      writers: 32,
+      rounds: 3,
+      leaseMs: 3000,
+      heartbeatMs: 250,
+      probeMs: 100,
+      out: '.bench-results/failover.json',
+    });
     expect(() => failoverCli.parse(['--nodes', '1'])).toThrow(/^--nodes must be an integer ≥ 2 \(got "1"\)/);
   });
 });

@@ -11,8 +11,9 @@ export const failoverCli = defineCommand({
     writers: { type: 'integer', min: 1, default: 32, description: 'sessions written to concurrently' },
     rounds: { type: 'integer', min: 1, default: 3, description: 'kills, each followed by a fresh node joining' },
     'lease-ms': { type: 'integer', min: 1, default: 3000, description: 'LEASE_MS of the shard nodes' },
-    'heartbeat-ms': { type: 'integer', min: 1, default: 500, description: 'HEARTBEAT_MS of the shard nodes' },
+    'heartbeat-ms': { type: 'integer', min: 1, default: 250, description: 'HEARTBEAT_MS of the shard nodes' },
+    'probe-ms': { type: 'integer', min: 0, default: 100, description: 'FAILURE_PROBE_MS of the metadata service (0: no failure detector, the lease alone)' },
     out: { type: 'string', default: '.bench-results/failover.json', placeholder: '<file>', description: 'JSON result file' },
   },
-  examples: ['npm run bench:failover -- --nodes 3 --writers 32 --rounds 3 --lease-ms 3000'],
+  examples: ['npm run bench:failover -- --nodes 3 --writers 32 --rounds 3 --lease-ms 3000', 'npm run bench:failover -- --rounds 5 --probe-ms 0'],
 });

@@ -13,7 +13,13 @@ async function main(): Promise<void> {
   const stack = await startLocalStack({
     shardNodes: args.nodes,
     quiet: true,
-    env: { LOG_LEVEL: 'warn', LEASE_MS: String(args.leaseMs), HEARTBEAT_MS: String(args.heartbeatMs), REBALANCE_MS: '100' },
+    env: {
+      LOG_LEVEL: 'warn',
+      LEASE_MS: String(args.leaseMs),
+      HEARTBEAT_MS: String(args.heartbeatMs),
+      REBALANCE_MS: '100',
+      FAILURE_PROBE_MS: String(args.probeMs),
+    },
   });
   const headers = { 'x-api-key': stack.apiKey, 'content-type': 'application/json' };
   const db = new Client({ connectionString: stack.databaseUrl });
@@ -46,6 +52,13 @@ async function main(): Promise<void> {
         }
       });
       await new Promise((r) => setTimeout(r, 2000));
+      // The longest event-loop stall (GC pauses included) of any shard node under this load: the
+      // failure detector must not mistake one for a failure.
+      const longestPauseMs = Math.max(
+        ...(await Promise.all(
+          [...stack.services.values()].filter((s) => s.app === 'shard').map((s) => scrapeMax(`${s.httpUrl}/metrics`, 'nodejs_eventloop_lag_max_seconds')),
+        )),
+      );
       const victim = [...stack.services.values()].find((s) => s.app === 'shard')!.name;
       const owned = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM shards WHERE owner_node = $1', [victim]);
       const killedAt = Date.now();
@@ -72,6 +85,7 @@ async function main(): Promise<void> {
         lostWrites: lost,
         clientErrors: errors,
         slowestRequestMs: slowestMs,
+        longestPauseMs: Math.round(longestPauseMs * 1000),
       });
       process.stderr.write(
         `round ${round}: killed ${victim} (${owned.rows[0].n} shards), takeover ${takeoverMs} ms, ${acked.length} acked, ${lost} lost, ${errors} errors\n`,
@@ -83,10 +97,29 @@ async function main(): Promise<void> {
     await db.end();
     await stack.stop();
   }
+  const takeovers = rounds.map((r) => Number(r.takeoverMs)).sort((a, b) => a - b);
+  const summary = {
+    takeoverP50Ms: takeovers[Math.floor((takeovers.length - 1) / 2)],
+    takeoverMaxMs: takeovers.at(-1),
+    lostWrites: rounds.reduce((n, r) => n + Number(r.lostWrites), 0),
+    clientErrors: rounds.reduce((n, r) => n + Number(r.clientErrors), 0),
+    longestPauseMs: Math.max(...rounds.map((r) => Number(r.longestPauseMs))),
+  };
   console.table(rounds);
+  console.table([summary]);
   mkdirSync('.bench-results', { recursive: true });
-  writeFileSync(args.out, JSON.stringify({ measuredAt: new Date().toISOString(), args, rounds }, null, 2));
+  writeFileSync(args.out, JSON.stringify({ measuredAt: new Date().toISOString(), args, rounds, summary }, null, 2));
   process.stderr.write(`wrote ${args.out}\n`);
+}
+
+/** The largest value of a gauge across its label sets on a Prometheus page (0 when absent). */
+async function scrapeMax(url: string, name: string): Promise<number> {
+  const text = await (await fetch(url)).text();
+  const values = text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
+    .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
+  return Math.max(0, ...values.filter(Number.isFinite));
 }
 
 main().catch((error: unknown) => {
