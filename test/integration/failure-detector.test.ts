@@ -1,86 +1,22 @@
 import type { INestMicroservice } from '@nestjs/common';
 import { loadConfig } from '@foresight/config';
 import { subjects, type AssignmentView, type HeartbeatReply } from '@foresight/contracts';
-import { callRpc, encode } from '@foresight/messaging';
+import { callRpc } from '@foresight/messaging';
 import { createMetricsRegistry } from '@foresight/observability';
 import { createPool } from '@foresight/persistence';
 import { CONFIG, serveRpcControllers } from '@foresight/platform';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
 import { systemClock } from '@foresight/time';
-import { connect, type NatsConnection, type Subscription } from 'nats';
+import { connect, type NatsConnection } from 'nats';
 import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
 import { metadataRuntimeParts } from '../../apps/metadata/src/app.module';
 import { MetadataRpcController } from '../../apps/metadata/src/metadata.rpc';
 import { MetadataRuntime } from '../../apps/metadata/src/metadata.runtime';
+import { FakeNode, metric } from './fake-node';
 
 const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as never;
 const LEASE_MS = 15_000;
-
-/**
- * A shard node reduced to what the failure detector sees: heartbeats, and answers to `node.ping` on
- * the node's subject. Each can be stopped on its own to play a crash, a freeze or a partial failure.
- * It heartbeats twice as often as HEARTBEAT_MS says, so a loaded machine does not make it miss one.
- */
-class FakeNode {
-  private sub: Subscription | null = null;
-  private timer: NodeJS.Timeout | null = null;
-  answering = true;
-  lastReply: HeartbeatReply | null = null;
-
-  constructor(
-    private readonly nc: NatsConnection,
-    private readonly namespace: string,
-    readonly nodeId: string,
-    readonly incarnation = `${nodeId}-${Math.random().toString(36).slice(2)}`,
-  ) {}
-
-  async start(): Promise<void> {
-    const s = subjects(this.namespace);
-    this.sub = this.nc.subscribe(s.shardRpc(this.nodeId), {
-      callback: (_e, msg) => {
-        if (this.answering) msg.respond(encode({ ok: true, result: { nodeId: this.nodeId, incarnation: this.incarnation } }));
-      },
-    });
-    await this.nc.flush();
-    this.lastReply = await this.membership('register');
-    const beat = () => {
-      this.timer = setTimeout(() => {
-        void this.membership('heartbeat')
-          .then((r) => (this.lastReply = r))
-          .catch(() => undefined)
-          .finally(() => this.timer && beat());
-      }, 100);
-    };
-    beat();
-  }
-
-  stopHeartbeats(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
-  }
-
-  unsubscribe(): void {
-    this.sub?.unsubscribe();
-    this.sub = null;
-  }
-
-  private membership(op: 'register' | 'heartbeat'): Promise<HeartbeatReply> {
-    return callRpc<HeartbeatReply>(
-      this.nc,
-      subjects(this.namespace).membershipRpc(this.nodeId, op),
-      op,
-      { incarnation: this.incarnation },
-      { timeoutMs: 5000 },
-    );
-  }
-}
-
-async function metric(registry: Registry, name: string, labels: Record<string, string>): Promise<number> {
-  const m = (await registry.getMetricsAsJSON()).find((x) => x.name === name);
-  const values = (m as { values?: { value: number; labels: Record<string, string> }[] } | undefined)?.values ?? [];
-  return values.filter((v) => Object.entries(labels).every(([k, val]) => v.labels[k] === val)).reduce((sum, v) => sum + v.value, 0);
-}
 
 /**
  * The metadata leader's failure detector against real NATS and Postgres: a crashed node (gone from

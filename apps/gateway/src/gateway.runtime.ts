@@ -12,6 +12,7 @@ import { OperatorAuth } from './dashboard/operator-auth';
 import { PredictionOutcomes } from './dashboard/prediction-outcomes';
 import { AgentReports } from './agent/agent-reports';
 import { EdgeCacheService } from './edge-cache/edge-cache.service';
+import { NodeHealthReporter } from './routing/node-health';
 import { OwnerDirectory } from './routing/owner-directory.service';
 import { ShardClient } from './routing/shard-client.service';
 import { VariablesService } from './sessions/variables.service';
@@ -40,6 +41,8 @@ export interface GatewayRuntimeDeps {
 export class GatewayRuntime {
   readonly directory: OwnerDirectory;
   readonly shards: ShardClient;
+  /** This gateway's view of each node's latency and errors, for the metadata leader's degradation check. */
+  readonly nodeHealth: NodeHealthReporter;
   readonly edgeCache: EdgeCacheService;
   readonly variables: VariablesService;
   readonly tokenClient: TokenClient;
@@ -66,7 +69,15 @@ export class GatewayRuntime {
   constructor(private readonly deps: GatewayRuntimeDeps) {
     const { config, nc, logger, clock, metrics } = deps;
     this.directory = new OwnerDirectory({ nc, config, logger, metrics });
-    this.shards = new ShardClient({ directory: this.directory, nc, config, metrics });
+    this.nodeHealth = new NodeHealthReporter({
+      nc,
+      namespace: config.nats.namespace,
+      everyMs: config.cluster.nodeHealthReportMs,
+      windowMs: Math.max(1000, 4 * config.cluster.nodeHealthReportMs),
+      clock,
+      logger,
+    });
+    this.shards = new ShardClient({ directory: this.directory, nc, config, metrics, health: this.nodeHealth });
     this.edgeCache = new EdgeCacheService({ directory: this.directory, nc, config, logger, clock, metrics });
     this.variables = new VariablesService({ shards: this.shards, l1: this.edgeCache, config });
     this.tokenClient = new TokenClient(nc, config.nats.namespace, config.nats.requestTimeoutMs);
@@ -117,6 +128,7 @@ export class GatewayRuntime {
     this.pruneTimer.unref();
     logger.info('token revocation cache following token.revoked');
     this.directory.start();
+    this.nodeHealth.start();
     this.edgeCache.start();
     this.writeLimitSharing?.start();
     this.predictionOutcomes.start();
@@ -130,6 +142,7 @@ export class GatewayRuntime {
     this.dashboard.stop();
     this.predictionOutcomes.stop();
     this.directory.stop();
+    this.nodeHealth.stop();
     await this.edgeCache.stop();
     if (this.pruneTimer) clearInterval(this.pruneTimer);
     this.writeLimitSharing?.stop();

@@ -11,7 +11,9 @@ import { RebalancerService } from './assignment/rebalancer.service';
 import { ShardsRepository } from './assignment/shards.repository';
 import { metadataEndpoints } from './metadata.rpc';
 import { MetadataService } from './metadata.service';
+import { DegradationJudge } from './nodes/degradation';
 import { FailureDetector } from './nodes/failure-detector';
+import { NodeHealthListener } from './nodes/node-health.listener';
 import { NodesRepository } from './nodes/nodes.repository';
 import { declareAllStreams } from './streams.declarer';
 
@@ -34,6 +36,9 @@ export class MetadataRuntime {
   readonly events: ClusterEventsPublisher;
   readonly rebalancer: RebalancerService;
   readonly metadata: MetadataService;
+  /** Which live nodes the gateways see degraded, from their health reports. */
+  readonly degradation: DegradationJudge;
+  private readonly healthReports: NodeHealthListener;
   /** Probes live nodes (on the leader) and declares crashed or frozen ones dead before their lease ends. */
   readonly detector: FailureDetector;
   /** `assignment`, `owner` and node membership over NATS; the handlers are MetadataRpcController's. */
@@ -44,7 +49,25 @@ export class MetadataRuntime {
     this.nodes = new NodesRepository(pool);
     this.shards = new ShardsRepository(pool);
     this.events = new ClusterEventsPublisher({ nc, config, logger, clock });
-    this.rebalancer = new RebalancerService({ nodes: this.nodes, shards: this.shards, events: this.events, config, logger, metrics });
+    const c = config.cluster;
+    this.degradation = new DegradationJudge({
+      p99Ms: c.degradedP99Ms,
+      errorRate: c.degradedErrorRate,
+      forMs: c.degradedForMs,
+      cooldownMs: c.drainCooldownMs,
+      reportTtlMs: 3 * c.nodeHealthReportMs,
+      minSamples: 20,
+    });
+    this.healthReports = new NodeHealthListener({ nc, config, metrics, clock, judge: this.degradation });
+    this.rebalancer = new RebalancerService({
+      nodes: this.nodes,
+      shards: this.shards,
+      events: this.events,
+      config,
+      logger,
+      metrics,
+      drained: (live) => this.degradation.drained(live, clock.now()),
+    });
     this.metadata = new MetadataService({ nodes: this.nodes, shards: this.shards, rebalancer: this.rebalancer, events: this.events, config, logger });
     this.detector = new FailureDetector({
       nc,
@@ -65,6 +88,7 @@ export class MetadataRuntime {
   /** Every stream declared, the shard rows created and the first rebalancing round due, then requests. */
   async start(): Promise<void> {
     await declareAllStreams(this.deps);
+    this.healthReports.start();
     await this.rebalancer.start();
     this.detector.start();
     this.rpc.open();
@@ -74,6 +98,7 @@ export class MetadataRuntime {
   async stop(): Promise<void> {
     await this.rpc.close();
     this.detector.stop();
+    this.healthReports.stop();
     await this.rebalancer.stop();
   }
 }

@@ -74,6 +74,18 @@ export interface ForesightConfig {
      * its lease runs out; nodes stop serving this long after their last acknowledged heartbeat.
      */
     readonly suspectAfterMs: number;
+    /**
+     * Degradation, as the gateways measure it: a node whose 99th-percentile latency reaches
+     * `degradedP99Ms` (0: never judged by latency), or whose share of timeouts and unavailable answers
+     * reaches `degradedErrorRate`, for `degradedForMs`, has its shards moved to other nodes and gets
+     * none back for `drainCooldownMs`.
+     */
+    readonly degradedP99Ms: number;
+    readonly degradedErrorRate: number;
+    readonly degradedForMs: number;
+    readonly drainCooldownMs: number;
+    /** How often each gateway reports the latency and errors it sees per node. */
+    readonly nodeHealthReportMs: number;
     /** Fault injection for the chaos suite: a shard node waits this long before every request it serves (0: off; refused in production). */
     readonly chaosDelayMs: number;
   };
@@ -206,6 +218,11 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       probeMs: r.int('FAILURE_PROBE_MS', 100, 0, 60_000),
       // Four heartbeats: one late heartbeat (a GC pause, a slow database round trip) is not a failure.
       suspectAfterMs: r.int('SUSPECT_AFTER_MS', Math.max(1000, 4 * heartbeatMs), 100, 600_000),
+      degradedP99Ms: r.int('DEGRADED_P99_MS', 1000, 0, 600_000),
+      degradedErrorRate: r.number('DEGRADED_ERROR_RATE', 0.5, 0, 1),
+      degradedForMs: r.int('DEGRADED_FOR_MS', 500, 0, 600_000),
+      drainCooldownMs: r.int('DRAIN_COOLDOWN_MS', 10_000, 0, 86_400_000),
+      nodeHealthReportMs: r.int('NODE_HEALTH_REPORT_MS', 250, 50, 60_000),
       chaosDelayMs: r.int('FORESIGHT_CHAOS_DELAY_MS', 0, 0, 60_000),
     },
     session: {

@@ -52,6 +52,11 @@ describe('the NATS permission table', () => {
     expect(mayPublish(s.shardRpc('shard-1'))).toEqual(['gateway', 'metadata']);
   });
 
+  it('lets only gateways report node health, and only the metadata service read it', () => {
+    expect(mayPublish(s.nodeHealth)).toEqual(['gateway']);
+    expect(maySubscribe(s.nodeHealth)).toEqual(['metadata']);
+  });
+
   it('gives each event family one publisher: session events the shard nodes, cluster events metadata, token events the token service', () => {
     expect(mayPublish(s.sessionEvent('session.variable_set'))).toEqual(['node-shard-1', 'node-shard-2']);
     expect(mayPublish(s.clusterEvent('cluster.node_left'))).toEqual(['metadata']);

@@ -103,6 +103,7 @@ export function natsPermissions(namespace: string, identity: NatsIdentity): Nats
           // An ordered consumer deletes its previous incarnation when it resets.
           js.consumerDelete(streams.tokens.name, '*'),
           s.writeLimitUsage,
+          s.nodeHealth,
         ],
         subscribe: [inbox, s.assignmentChanged, s.sessionEventsWildcard, `${namespace}.notice.token.*`, s.writeLimitUsage],
         allowResponses: false,
@@ -117,7 +118,7 @@ export function natsPermissions(namespace: string, identity: NatsIdentity): Nats
           js.info,
           ...Object.values(streams).flatMap((d) => [js.streamInfo(d.name), js.streamCreate(d.name), js.streamUpdate(d.name)]),
         ],
-        subscribe: [inbox, `${namespace}.rpc.metadata.>`],
+        subscribe: [inbox, `${namespace}.rpc.metadata.>`, s.nodeHealth],
         allowResponses: true,
       };
     case 'shard': {

@@ -28,6 +28,8 @@ export interface Subjects {
   readonly assignmentChanged: string;
   /** Gateways' reports of the writes they granted from the shared rate-limit buckets (core NATS). */
   readonly writeLimitUsage: string;
+  /** Gateways' reports of how each shard node answers them (latency, errors), for the metadata leader (core NATS). */
+  readonly nodeHealth: string;
   /** Stream names. */
   readonly sessionStream: string;
   readonly clusterStream: string;
@@ -70,6 +72,7 @@ export function subjects(namespace = 'fs'): Subjects {
     },
     assignmentChanged: `${namespace}.notice.assignment`,
     writeLimitUsage: `${namespace}.notice.gateway.write-limits`,
+    nodeHealth: `${namespace}.notice.gateway.node-health`,
     sessionStream: `${upper}_SESSIONS`,
     clusterStream: `${upper}_CLUSTER`,
     deadLetter: (durable) => {

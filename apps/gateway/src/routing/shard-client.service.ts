@@ -6,6 +6,7 @@ import { counter } from '@foresight/observability';
 import { backoffDelay, type BackoffOptions } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
+import type { NodeHealthReporter } from './node-health';
 import type { OwnerDirectory, Route } from './owner-directory.service';
 
 /**
@@ -37,6 +38,8 @@ export interface ShardClientDeps {
   readonly nc: NatsConnection;
   readonly config: ForesightConfig;
   readonly metrics: Registry;
+  /** Told every attempt's latency and outcome per node (the degradation check's input). */
+  readonly health?: Pick<NodeHealthReporter, 'record'>;
 }
 
 /** Operations that change a session: every attempt of one call carries the same request id. */
@@ -53,8 +56,10 @@ export class ShardClient {
   private readonly directory: OwnerDirectory;
   private readonly nc: NatsConnection;
   private readonly config: ForesightConfig;
+  private readonly health: ShardClientDeps['health'];
 
   constructor(deps: ShardClientDeps) {
+    this.health = deps.health;
     this.directory = deps.directory;
     this.nc = deps.nc;
     this.config = deps.config;
@@ -122,8 +127,19 @@ export class ShardClient {
         ownerMoved: true,
       });
     });
+    const started = performance.now();
     try {
-      return await Promise.race([call, moved]);
+      const reply = await Promise.race([call, moved]);
+      this.health?.record(route.nodeId, performance.now() - started, false);
+      return reply;
+    } catch (error) {
+      // A timeout counts against the node; its answers, even errors, are latency like any other.
+      // "Unavailable" is not the node's slowness (a handoff it waits for, no lease, nobody there: the
+      // failure detector's business), nor is an attempt given up because the shard moved.
+      if (error instanceof ForesightError && error.code !== ErrorCodes.UNAVAILABLE && error.details?.ownerMoved !== true) {
+        this.health?.record(route.nodeId, performance.now() - started, error.code === ErrorCodes.TIMEOUT);
+      }
+      throw error;
     } finally {
       done.abort();
       call.catch(() => undefined);

@@ -16,6 +16,8 @@ export interface RebalancerDeps {
   readonly config: ForesightConfig;
   readonly logger: Logger;
   readonly metrics: Registry;
+  /** Live nodes to keep out of the target assignment (degraded, as the gateways see them). */
+  readonly drained?: (live: readonly string[]) => string[];
 }
 
 /**
@@ -34,8 +36,12 @@ export class RebalancerService {
   private readonly events: ClusterEventsPublisher;
   private readonly config: ForesightConfig;
   private readonly logger: Logger;
+  private readonly drained: RebalancerDeps['drained'];
+  private lastDrained: readonly string[] = [];
+  private readonly drainedGauge;
 
   constructor(deps: RebalancerDeps) {
+    this.drained = deps.drained;
     const { config, metrics } = deps;
     this.nodes = deps.nodes;
     this.shards = deps.shards;
@@ -44,6 +50,7 @@ export class RebalancerService {
     this.logger = deps.logger;
     this.moves = counter(metrics, 'foresight_shard_moves_total', 'Shards moved to a new owner');
     const leader = gauge(metrics, 'foresight_metadata_leader', '1 when this instance is the rebalancing leader');
+    this.drainedGauge = gauge(metrics, 'foresight_nodes_drained', 'Live nodes kept out of the assignment because the gateways see them degraded');
     this.leadership = new AdvisoryLeadership({
       databaseUrl: config.database.url,
       ssl: config.database.ssl,
@@ -106,7 +113,14 @@ export class RebalancerService {
       void this.events.nodeLeft(nodeId, 'lease_expired');
     }
     const live = await this.nodes.live();
-    const target = assignShards(this.config.cluster.shardCount, live, this.config.cluster.loadFactor);
+    const drained = this.drained?.(live) ?? [];
+    if (drained.join() !== this.lastDrained.join()) {
+      this.logger.warn({ drained, before: this.lastDrained }, 'nodes kept out of the assignment for degradation changed');
+      this.lastDrained = drained;
+      this.drainedGauge.set(drained.length);
+    }
+    const targets = live.filter((n) => !drained.includes(n));
+    const target = assignShards(this.config.cluster.shardCount, targets, this.config.cluster.loadFactor);
     const { shards } = await this.shards.current();
     const changes = shards
       .filter((s) => s.nodeId !== target[s.shard])

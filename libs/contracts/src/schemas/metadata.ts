@@ -61,6 +61,35 @@ export const AssignmentView = Type.Object({
 
 export const LeaveReply = Type.Object({ ok: Type.Literal(true) });
 
+/** Most nodes one health report names. */
+export const MAX_HEALTH_NODES = 1024;
+
+/**
+ * How the shard nodes answered one gateway over its last window: published on the gateways'
+ * node-health notice subject; the metadata leader moves the shards of a node whose latency or
+ * error rate stays over the thresholds.
+ */
+export const NodeHealthReport = Type.Object(
+  {
+    gateway: Type.String({ pattern: '^[A-Za-z0-9_.:-]{1,64}$', description: 'The reporting gateway instance' }),
+    windowMs: Type.Integer({ minimum: 1, maximum: 600_000, description: 'The window the figures cover, ending now' }),
+    nodes: Type.Array(
+      Type.Object(
+        {
+          nodeId: NodeId,
+          count: Type.Integer({ minimum: 1, maximum: 100_000_000, description: 'Attempts sent to the node in the window' }),
+          errors: Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'Of them: timeouts and unavailable answers' }),
+          p99Ms: Type.Number({ minimum: 0, maximum: 3_600_000, description: '99th percentile of the attempts\' latency' }),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: MAX_HEALTH_NODES },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type NodeHealthReport = Static<typeof NodeHealthReport>;
+
 export type HeartbeatReply = Static<typeof HeartbeatReply>;
 export type ShardOwnership = Static<typeof ShardOwnership>;
 export type AssignmentView = Static<typeof AssignmentView>;

@@ -1,0 +1,84 @@
+import type { NodeHealthReport } from '@foresight/contracts';
+import { DegradationJudge } from './degradation';
+
+const policy = { p99Ms: 500, errorRate: 0.5, forMs: 400, cooldownMs: 5000, reportTtlMs: 750, minSamples: 20 };
+const live = ['a', 'b', 'c'];
+
+function report(gateway: string, nodes: NodeHealthReport['nodes']): NodeHealthReport {
+  return { gateway, windowMs: 1000, nodes };
+}
+
+describe('DegradationJudge', () => {
+  it('drains a node slow for the whole window, not before, and keeps it out for the cooldown', () => {
+    const j = new DegradationJudge(policy);
+    const slow = report('g1', [
+      { nodeId: 'a', count: 100, errors: 0, p99Ms: 20 },
+      { nodeId: 'c', count: 100, errors: 0, p99Ms: 900 },
+    ]);
+    j.ingest(slow, 0);
+    expect(j.drained(live, 0)).toEqual([]);
+    j.ingest(slow, 250);
+    expect(j.drained(live, 250)).toEqual([]);
+    j.ingest(slow, 400);
+    expect(j.drained(live, 400)).toEqual(['c']);
+    // Drained, it gets no traffic and no report: out until the cooldown has passed.
+    expect(j.drained(live, 3000)).toEqual(['c']);
+    expect(j.drained(live, 5401)).toEqual([]);
+  });
+
+  it('counts timeouts: a node that times out half its attempts is degraded however fast the rest are', () => {
+    const j = new DegradationJudge(policy);
+    for (const t of [0, 200, 400]) {
+      j.ingest(report('g1', [{ nodeId: 'b', count: 40, errors: 20, p99Ms: 30 }]), t);
+      j.drained(live, t);
+    }
+    expect(j.drained(live, 400)).toEqual(['b']);
+  });
+
+  it('starts over when the node recovers within the window', () => {
+    const j = new DegradationJudge(policy);
+    j.ingest(report('g1', [{ nodeId: 'c', count: 100, errors: 0, p99Ms: 900 }]), 0);
+    j.drained(live, 0);
+    j.ingest(report('g1', [{ nodeId: 'c', count: 100, errors: 0, p99Ms: 50 }]), 300);
+    j.drained(live, 300);
+    j.ingest(report('g1', [{ nodeId: 'c', count: 100, errors: 0, p99Ms: 900 }]), 500);
+    expect(j.drained(live, 500)).toEqual([]);
+    expect(j.drained(live, 899)).toEqual([]);
+    expect(j.drained(live, 900)).toEqual(['c']);
+  });
+
+  it('ignores thin evidence: too few attempts, or a percentile one gateway drew from a handful', () => {
+    const j = new DegradationJudge(policy);
+    j.ingest(report('g1', [{ nodeId: 'c', count: 5, errors: 5, p99Ms: 5000 }]), 0);
+    j.ingest(report('g2', [{ nodeId: 'c', count: 100, errors: 0, p99Ms: 10 }]), 0);
+    expect(j.drained(live, 0)).toEqual([]);
+    expect(j.drained(live, 1000)).toEqual([]);
+  });
+
+  it('forgets the reports of a gateway that stopped reporting', () => {
+    const j = new DegradationJudge(policy);
+    j.ingest(report('g1', [{ nodeId: 'c', count: 100, errors: 0, p99Ms: 900 }]), 0);
+    expect(j.drained(live, 0)).toEqual([]);
+    expect(j.drained(live, 800)).toEqual([]);
+  });
+
+  it('never drains more than a minority of the live nodes, nor anything with one or two nodes', () => {
+    const j = new DegradationJudge(policy);
+    const all = (t: number) =>
+      report(
+        'g1',
+        live.map((nodeId) => ({ nodeId, count: 100, errors: 0, p99Ms: 900 })),
+      );
+    j.ingest(all(0), 0);
+    j.drained(live, 0);
+    j.ingest(all(400), 400);
+    expect(j.drained(live, 400)).toHaveLength(1);
+    expect(j.drained(['a', 'b'], 400)).toEqual([]);
+  });
+
+  it('is off when the latency threshold is 0', () => {
+    const j = new DegradationJudge({ ...policy, p99Ms: 0 });
+    for (const t of [0, 500, 1000]) j.ingest(report('g1', [{ nodeId: 'c', count: 100, errors: 100, p99Ms: 9000 }]), t);
+    expect(j.drained(live, 1000)).toEqual([]);
+  });
+});
