@@ -64,14 +64,14 @@ describe('DegradationJudge', () => {
 
   it('never drains more than a minority of the live nodes, nor anything with one or two nodes', () => {
     const j = new DegradationJudge(policy);
-    const all = (t: number) =>
+    const all = () =>
       report(
         'g1',
         live.map((nodeId) => ({ nodeId, count: 100, errors: 0, p99Ms: 900 })),
       );
-    j.ingest(all(0), 0);
+    j.ingest(all(), 0);
     j.drained(live, 0);
-    j.ingest(all(400), 400);
+    j.ingest(all(), 400);
     expect(j.drained(live, 400)).toHaveLength(1);
     expect(j.drained(['a', 'b'], 400)).toEqual([]);
   });

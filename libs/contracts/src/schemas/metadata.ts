@@ -79,7 +79,7 @@ export const NodeHealthReport = Type.Object(
           nodeId: NodeId,
           count: Type.Integer({ minimum: 1, maximum: 100_000_000, description: 'Attempts sent to the node in the window' }),
           errors: Type.Integer({ minimum: 0, maximum: 100_000_000, description: 'Of them: timeouts and unavailable answers' }),
-          p99Ms: Type.Number({ minimum: 0, maximum: 3_600_000, description: '99th percentile of the attempts\' latency' }),
+          p99Ms: Type.Number({ minimum: 0, maximum: 3_600_000, description: "99th percentile of the attempts' latency" }),
         },
         { additionalProperties: false },
       ),
