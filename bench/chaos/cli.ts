@@ -10,6 +10,7 @@ export const FAULTS = [
   'postgres-restart',
   'postgres-down',
   'shard-latency',
+  'shard-slow',
   'cluster-restart',
 ] as const;
 export type FaultName = (typeof FAULTS)[number];

@@ -28,6 +28,9 @@ export interface ChaosCluster {
 
 export const SHARD_NODES = 3;
 
+/** How slow the `shard-slow` fault makes a node: past the gateways' request timeout. */
+export const SLOW_NODE_DELAY_MS = 3000;
+
 export async function startChaosCluster(options: { leaseMs?: number; heartbeatMs?: number } = {}): Promise<ChaosCluster> {
   const logDir = mkdtempSync(join(tmpdir(), 'foresight-chaos-logs-'));
   const stack = await startLocalStack({
@@ -37,6 +40,9 @@ export async function startChaosCluster(options: { leaseMs?: number; heartbeatMs
     env: {
       LOG_LEVEL: 'warn',
       REBALANCE_MS: '100',
+      // The shard-slow fault's hook: every node may be made slow by SIGUSR2 (off until then).
+      FORESIGHT_CHAOS_DELAY_MS: String(SLOW_NODE_DELAY_MS),
+      FORESIGHT_CHAOS_DELAY_ON_SIGNAL: 'true',
       ...(options.leaseMs ? { LEASE_MS: String(options.leaseMs) } : {}),
       ...(options.heartbeatMs ? { HEARTBEAT_MS: String(options.heartbeatMs) } : {}),
     },

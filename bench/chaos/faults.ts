@@ -1,5 +1,5 @@
 import type { FaultName } from './cli';
-import type { ChaosCluster } from './cluster';
+import { SLOW_NODE_DELAY_MS, type ChaosCluster } from './cluster';
 import { now } from './workload';
 
 export interface FaultContext {
@@ -158,7 +158,7 @@ export const FAULT_TABLE: Readonly<Record<FaultName, Fault>> = {
     async inject(ctx) {
       const name = `slow-${ctx.cluster.freshName('shard')}`;
       const faultAtMs = now();
-      await ctx.cluster.stack.startService('shard', name, { FORESIGHT_CHAOS_DELAY_MS: String(ctx.delayMs) });
+      await ctx.cluster.stack.startService('shard', name, { FORESIGHT_CHAOS_DELAY_MS: String(ctx.delayMs), FORESIGHT_CHAOS_DELAY_ON_SIGNAL: 'false' });
       const names = ctx.cluster.live('shard').map((s) => s.name);
       await ctx.cluster.stack.waitForAssignment(names, { timeoutMs: 60_000 });
       const keys = new Set([...(await ctx.owners())].filter(([, node]) => node === name).map(([key]) => key));
@@ -168,6 +168,23 @@ export const FAULT_TABLE: Readonly<Record<FaultName, Fault>> = {
       await ctx.cluster.stack.kill(injected.target, 'SIGTERM');
       const names = ctx.cluster.live('shard').map((s) => s.name);
       await ctx.cluster.stack.waitForAssignment(names, { exact: true, timeoutMs: 60_000 });
+    },
+  },
+  'shard-slow': {
+    does: `the shard node owning the most sessions turns slow (every request it serves waits ${SLOW_NODE_DELAY_MS} ms) for the outage (10 s), then fast again`,
+    async inject(ctx) {
+      const { node, keys } = await busiestShard(ctx);
+      const service = ctx.cluster.stack.services.get(node)!;
+      const faultAtMs = now();
+      // The chaos delay hook: armed on every node of the chaos cluster, toggled by SIGUSR2.
+      service.child.kill('SIGUSR2');
+      await sleep(ctx.outageMs);
+      service.child.kill('SIGUSR2');
+      return { target: node, faultAtMs, affected: keys };
+    },
+    async heal(ctx) {
+      // Kept out for the drain cooldown after it was last seen slow; then it takes shards again.
+      await fullShardSet(ctx, ctx.cluster.live('shard').length);
     },
   },
   'cluster-restart': {

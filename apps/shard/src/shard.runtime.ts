@@ -92,7 +92,7 @@ export class ShardRuntime {
       nc,
       endpoints: shardEndpoints(config.nats.namespace, config.cluster.nodeId),
       logger,
-      delayMs: config.cluster.chaosDelayMs,
+      delayMs: chaosDelay(config, logger),
       mapError: asServiceError,
       onRequest: (endpoint, op, ms, ok) => {
         if (endpoint === ShardEndpoint.node) latency.observe({ op, ok: String(ok) }, ms / 1000);
@@ -154,4 +154,19 @@ export class ShardRuntime {
     await this.membership.stop(true);
     this.deps.logger.info('shard node stopped cleanly');
   }
+}
+
+/**
+ * The chaos suite's slow node: a fixed delay, or, with FORESIGHT_CHAOS_DELAY_ON_SIGNAL, one that
+ * SIGUSR2 turns on and off. Configuration refuses both in production.
+ */
+function chaosDelay(config: ForesightConfig, logger: Logger): number | (() => number) {
+  const { chaosDelayMs, chaosDelayOnSignal } = config.cluster;
+  if (chaosDelayMs === 0 || !chaosDelayOnSignal) return chaosDelayMs;
+  let on = false;
+  process.on('SIGUSR2', () => {
+    on = !on;
+    logger.warn({ delayMs: on ? chaosDelayMs : 0 }, 'chaos delay toggled');
+  });
+  return () => (on ? chaosDelayMs : 0);
 }

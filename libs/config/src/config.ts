@@ -88,6 +88,8 @@ export interface ForesightConfig {
     readonly nodeHealthReportMs: number;
     /** Fault injection for the chaos suite: a shard node waits this long before every request it serves (0: off; refused in production). */
     readonly chaosDelayMs: number;
+    /** With a chaos delay: it starts off, and SIGUSR2 turns it on and off (the chaos suite's "node turns slow"). */
+    readonly chaosDelayOnSignal: boolean;
   };
   readonly session: {
     readonly groups: readonly string[];
@@ -218,12 +220,13 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       probeMs: r.int('FAILURE_PROBE_MS', 100, 0, 60_000),
       // Four heartbeats: one late heartbeat (a GC pause, a slow database round trip) is not a failure.
       suspectAfterMs: r.int('SUSPECT_AFTER_MS', Math.max(1000, 4 * heartbeatMs), 100, 600_000),
-      degradedP99Ms: r.int('DEGRADED_P99_MS', 1000, 0, 600_000),
+      degradedP99Ms: r.int('DEGRADED_P99_MS', 750, 0, 600_000),
       degradedErrorRate: r.number('DEGRADED_ERROR_RATE', 0.5, 0, 1),
-      degradedForMs: r.int('DEGRADED_FOR_MS', 500, 0, 600_000),
+      degradedForMs: r.int('DEGRADED_FOR_MS', 250, 0, 600_000),
       drainCooldownMs: r.int('DRAIN_COOLDOWN_MS', 10_000, 0, 86_400_000),
       nodeHealthReportMs: r.int('NODE_HEALTH_REPORT_MS', 250, 50, 60_000),
       chaosDelayMs: r.int('FORESIGHT_CHAOS_DELAY_MS', 0, 0, 60_000),
+      chaosDelayOnSignal: r.oneOf('FORESIGHT_CHAOS_DELAY_ON_SIGNAL', ['true', 'false'] as const, 'false') === 'true',
     },
     session: {
       groups,

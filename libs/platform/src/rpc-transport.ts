@@ -32,8 +32,8 @@ export interface RpcTransportOptions {
   readonly logger: RpcLogger;
   /** Latency and outcome of every request, for metrics. */
   readonly onRequest?: (endpoint: string, op: string, ms: number, ok: boolean) => void;
-  /** Waited before every handler runs: a fault the chaos suite injects (a slow node); absent in normal runs. */
-  readonly delayMs?: number;
+  /** Waited before every handler runs: a fault the chaos suite injects (a slow node); absent in normal runs. A function is asked per request. */
+  readonly delayMs?: number | (() => number);
   /**
    * Turns what a handler throws into what the caller gets: e.g. a database outage into
    * `SERVICE.UNAVAILABLE` (retryable) instead of `SERVICE.INTERNAL`. Identity when absent.
@@ -125,9 +125,10 @@ export class ForesightRpcTransport extends Server implements CustomTransportStra
     const handlers: Record<string, RpcHandler> = Object.create(null) as Record<string, RpcHandler>;
     for (const [pattern, handler] of this.getHandlers()) {
       if (!pattern.startsWith(prefix)) continue;
-      const delayMs = this.options.delayMs ?? 0;
+      const delay = this.options.delayMs ?? 0;
       const mapError = this.options.mapError;
       handlers[pattern.slice(prefix.length)] = async (request, meta) => {
+        const delayMs = typeof delay === 'function' ? delay() : delay;
         if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
         try {
           const out: unknown = await handler(request, new RpcContext([meta]));

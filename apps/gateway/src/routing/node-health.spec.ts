@@ -19,4 +19,15 @@ describe('NodeHealthWindow', () => {
     expect(w.summary(1500)).toEqual([{ nodeId: 'a', count: 1, errors: 0, p99Ms: 10 }]);
     expect(w.summary(5000)).toEqual([]);
   });
+
+  it('counts attempts still waiting with the time waited so far, and ends them as told', () => {
+    const w = new NodeHealthWindow(1000);
+    for (let i = 0; i < 49; i++) w.record('a', 150, 5, false);
+    const stuck = w.begin('a', 200);
+    expect(w.summary(1100)).toEqual([{ nodeId: 'a', count: 50, errors: 0, p99Ms: 900 }]);
+    const gaveUp = w.begin('a', 1000);
+    w.end(gaveUp, 1050, null);
+    w.end(stuck, 1150, true);
+    expect(w.summary(1150)).toEqual([{ nodeId: 'a', count: 1, errors: 1, p99Ms: 950 }]);
+  });
 });

@@ -9,14 +9,32 @@ import type { NatsConnection } from 'nats';
 const MAX_SAMPLES = 20_000;
 
 /**
- * How the shard nodes answer this gateway: every attempt's latency and whether it failed for the
- * node's sake (a timeout, or nobody or nothing able to serve), over a sliding window. Summarised
- * per node, it is what {@link NodeHealthReporter} publishes for the metadata leader.
+ * How the shard nodes answer this gateway: every attempt's latency and whether it timed out, over a
+ * sliding window. Attempts still waiting count with the time they have waited so far, so a node that
+ * has stopped answering looks slow at once, not only when its attempts time out. Summarised per node,
+ * it is what {@link NodeHealthReporter} publishes for the metadata leader.
  */
 export class NodeHealthWindow {
   private readonly samples = new Map<string, { at: number[]; ms: number[]; failed: boolean[] }>();
+  private readonly pending = new Map<number, { nodeId: string; at: number }>();
+  private nextId = 0;
 
   constructor(private readonly windowMs: number) {}
+
+  /** An attempt sent to `nodeId` at `at`; pass the id to {@link end}. */
+  begin(nodeId: string, at: number): number {
+    const id = this.nextId++;
+    this.pending.set(id, { nodeId, at });
+    return id;
+  }
+
+  /** The attempt is over: recorded as it went (`failed`: it timed out), or not at all (`null`). */
+  end(id: number, at: number, failed: boolean | null): void {
+    const p = this.pending.get(id);
+    if (!p) return;
+    this.pending.delete(id);
+    if (failed !== null) this.record(p.nodeId, at, at - p.at, failed);
+  }
 
   record(nodeId: string, at: number, ms: number, failed: boolean): void {
     let s = this.samples.get(nodeId);
@@ -32,17 +50,19 @@ export class NodeHealthWindow {
 
   /** Per node with attempts in the window ending `now`: how many, how many failed, the 99th percentile latency. */
   summary(now: number): NodeHealthReport['nodes'] {
+    const waiting = new Map<string, number[]>();
+    for (const p of this.pending.values()) waiting.set(p.nodeId, [...(waiting.get(p.nodeId) ?? []), now - p.at]);
     const out: NodeHealthReport['nodes'][number][] = [];
-    for (const [nodeId, s] of this.samples) {
+    for (const nodeId of new Set([...this.samples.keys(), ...waiting.keys()])) {
+      const s = this.samples.get(nodeId) ?? { at: [], ms: [], failed: [] };
       const stale = s.at.findIndex((t) => t > now - this.windowMs);
       this.dropOldest(s, stale === -1 ? s.at.length : stale);
-      if (s.at.length === 0) {
-        this.samples.delete(nodeId);
-        continue;
-      }
-      const sorted = [...s.ms].sort((a, b) => a - b);
+      const ms = [...s.ms, ...(waiting.get(nodeId) ?? [])];
+      if (s.at.length === 0) this.samples.delete(nodeId);
+      if (ms.length === 0) continue;
+      const sorted = ms.sort((a, b) => a - b);
       const p99Ms = sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.99) - 1)];
-      out.push({ nodeId, count: s.at.length, errors: s.failed.filter(Boolean).length, p99Ms });
+      out.push({ nodeId, count: ms.length, errors: s.failed.filter(Boolean).length, p99Ms });
     }
     return out.sort((a, b) => b.count - a.count).slice(0, MAX_HEALTH_NODES);
   }
@@ -74,8 +94,12 @@ export class NodeHealthReporter {
     this.window = new NodeHealthWindow(deps.windowMs);
   }
 
-  record(nodeId: string, ms: number, failed: boolean): void {
-    this.window.record(nodeId, this.deps.clock.now(), ms, failed);
+  begin(nodeId: string): number {
+    return this.window.begin(nodeId, this.deps.clock.now());
+  }
+
+  end(id: number, failed: boolean | null): void {
+    this.window.end(id, this.deps.clock.now(), failed);
   }
 
   start(): void {

@@ -39,7 +39,7 @@ export interface ShardClientDeps {
   readonly config: ForesightConfig;
   readonly metrics: Registry;
   /** Told every attempt's latency and outcome per node (the degradation check's input). */
-  readonly health?: Pick<NodeHealthReporter, 'record'>;
+  readonly health?: Pick<NodeHealthReporter, 'begin' | 'end'>;
 }
 
 /** Operations that change a session: every attempt of one call carries the same request id. */
@@ -127,18 +127,17 @@ export class ShardClient {
         ownerMoved: true,
       });
     });
-    const started = performance.now();
+    const sample = this.health?.begin(route.nodeId);
     try {
       const reply = await Promise.race([call, moved]);
-      this.health?.record(route.nodeId, performance.now() - started, false);
+      if (sample !== undefined) this.health?.end(sample, false);
       return reply;
     } catch (error) {
       // A timeout counts against the node; its answers, even errors, are latency like any other.
       // "Unavailable" is not the node's slowness (a handoff it waits for, no lease, nobody there: the
       // failure detector's business), nor is an attempt given up because the shard moved.
-      if (error instanceof ForesightError && error.code !== ErrorCodes.UNAVAILABLE && error.details?.ownerMoved !== true) {
-        this.health?.record(route.nodeId, performance.now() - started, error.code === ErrorCodes.TIMEOUT);
-      }
+      const counts = error instanceof ForesightError && error.code !== ErrorCodes.UNAVAILABLE && error.details?.ownerMoved !== true;
+      if (sample !== undefined) this.health?.end(sample, counts ? error.code === ErrorCodes.TIMEOUT : null);
       throw error;
     } finally {
       done.abort();
