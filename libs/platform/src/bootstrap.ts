@@ -88,7 +88,9 @@ export async function startService(
   installJsonBodyParser(app.getHttpAdapter().getInstance(), config.http.bodyLimitBytes);
   logger = app.get<Logger>(LOGGER);
   app.useLogger(new PinoNestLogger(logger));
-  app.enableShutdownHooks();
+  // The signals that mean "stop": Nest's default list also holds SIGUSR2 (nodemon's restart, and the
+  // chaos suite's slow-node toggle) and fault signals, which must not start a graceful shutdown.
+  app.enableShutdownHooks(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT']);
   await configure?.(app);
   await app.listen(config.http.port, config.http.host);
   logger.info({ port: config.http.port }, `${config.service} listening on ${config.http.tls ? 'https' : 'http'}://${config.http.host}:${config.http.port}`);
