@@ -73,7 +73,8 @@ export class GatewayRuntime {
       nc,
       namespace: config.nats.namespace,
       everyMs: config.cluster.nodeHealthReportMs,
-      windowMs: Math.max(1000, 4 * config.cluster.nodeHealthReportMs),
+      // Two seconds: a node that stops answering is still weighed against the attempts it answered before.
+      windowMs: Math.max(2000, 8 * config.cluster.nodeHealthReportMs),
       clock,
       logger,
     });

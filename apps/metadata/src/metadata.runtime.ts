@@ -57,6 +57,8 @@ export class MetadataRuntime {
       cooldownMs: c.drainCooldownMs,
       reportTtlMs: 3 * c.nodeHealthReportMs,
       minSamples: 20,
+      // The gateways' window (two seconds) and a report period: long enough for the handoff's waits to age out.
+      graceMs: Math.max(2000, 8 * c.nodeHealthReportMs) + c.nodeHealthReportMs,
     });
     this.healthReports = new NodeHealthListener({ nc, config, metrics, clock, judge: this.degradation });
     this.rebalancer = new RebalancerService({
@@ -67,6 +69,7 @@ export class MetadataRuntime {
       logger,
       metrics,
       drained: (live) => this.degradation.drained(live, clock.now()),
+      onGained: (nodes) => this.degradation.gained(nodes, clock.now()),
     });
     this.metadata = new MetadataService({ nodes: this.nodes, shards: this.shards, rebalancer: this.rebalancer, events: this.events, config, logger });
     this.detector = new FailureDetector({

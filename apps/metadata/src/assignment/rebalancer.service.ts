@@ -18,6 +18,8 @@ export interface RebalancerDeps {
   readonly metrics: Registry;
   /** Live nodes to keep out of the target assignment (degraded, as the gateways see them). */
   readonly drained?: (live: readonly string[]) => string[];
+  /** Told which nodes a round gave shards to. */
+  readonly onGained?: (nodes: ReadonlySet<string>) => void;
 }
 
 /**
@@ -37,11 +39,13 @@ export class RebalancerService {
   private readonly config: ForesightConfig;
   private readonly logger: Logger;
   private readonly drained: RebalancerDeps['drained'];
+  private readonly onGained: RebalancerDeps['onGained'];
   private lastDrained: readonly string[] = [];
   private readonly drainedGauge;
 
   constructor(deps: RebalancerDeps) {
     this.drained = deps.drained;
+    this.onGained = deps.onGained;
     const { config, metrics } = deps;
     this.nodes = deps.nodes;
     this.shards = deps.shards;
@@ -129,6 +133,7 @@ export class RebalancerService {
     const moved = await this.shards.move(changes);
     if (moved.length > 0) {
       this.moves.inc(moved.length);
+      this.onGained?.(new Set(moved.flatMap((m) => (m.to ? [m.to] : []))));
       const version = await this.shards.version();
       this.logger.info({ moved: moved.length, live: live.length, version }, 'shards reassigned');
       await this.events.ownersChanged(moved, version);

@@ -1,7 +1,7 @@
 import type { NodeHealthReport } from '@foresight/contracts';
 import { DegradationJudge } from './degradation';
 
-const policy = { p99Ms: 500, errorRate: 0.5, forMs: 400, cooldownMs: 5000, reportTtlMs: 750, minSamples: 20 };
+const policy = { p99Ms: 500, errorRate: 0.5, forMs: 400, cooldownMs: 5000, reportTtlMs: 750, minSamples: 20, graceMs: 1000 };
 const live = ['a', 'b', 'c'];
 
 function report(gateway: string, nodes: NodeHealthReport['nodes']): NodeHealthReport {
@@ -74,6 +74,21 @@ describe('DegradationJudge', () => {
     j.ingest(all(), 400);
     expect(j.drained(live, 400)).toHaveLength(1);
     expect(j.drained(['a', 'b'], 400)).toEqual([]);
+  });
+
+  it('does not judge a node that has just gained shards (its first requests wait for the handoff)', () => {
+    const j = new DegradationJudge(policy);
+    j.gained(['c'], 0);
+    for (const t of [0, 200, 400, 600, 800]) {
+      j.ingest(report('g1', [{ nodeId: 'c', count: 100, errors: 0, p99Ms: 900 }]), t);
+      expect(j.drained(live, t)).toEqual([]);
+    }
+    for (const t of [1000, 1200]) {
+      j.ingest(report('g1', [{ nodeId: 'c', count: 100, errors: 0, p99Ms: 900 }]), t);
+      j.drained(live, t);
+    }
+    j.ingest(report('g1', [{ nodeId: 'c', count: 100, errors: 0, p99Ms: 900 }]), 1400);
+    expect(j.drained(live, 1400)).toEqual(['c']);
   });
 
   it('is off when the latency threshold is 0', () => {

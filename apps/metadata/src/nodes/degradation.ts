@@ -13,11 +13,17 @@ export interface DegradationPolicy {
   readonly reportTtlMs: number;
   /** Fewer attempts than this in a window say nothing. */
   readonly minSamples: number;
+  /**
+   * A node that has just gained shards is not judged for this long: its first requests wait for the
+   * handoff or rebuild sessions, which is not the node's slowness (and would bounce shards back).
+   */
+  readonly graceMs: number;
 }
 
 interface NodeState {
   degradedSince?: number;
   drainedUntil?: number;
+  gainedAt?: number;
 }
 
 /**
@@ -39,6 +45,11 @@ export class DegradationJudge {
     return this.policy.p99Ms > 0;
   }
 
+  /** `nodes` have just been given shards. */
+  gained(nodes: Iterable<string>, now: number): void {
+    for (const nodeId of nodes) this.nodes.set(nodeId, { ...this.nodes.get(nodeId), gainedAt: now });
+  }
+
   ingest(report: NodeHealthReport, now: number): void {
     this.reports.set(report.gateway, { at: now, report });
   }
@@ -50,7 +61,8 @@ export class DegradationJudge {
     const degraded = this.degradedNow();
     for (const nodeId of live) {
       const state = this.nodes.get(nodeId) ?? {};
-      if (degraded.has(nodeId)) {
+      const settling = state.gainedAt !== undefined && now - state.gainedAt < this.policy.graceMs;
+      if (degraded.has(nodeId) && !settling) {
         state.degradedSince ??= now;
         if (now - state.degradedSince >= this.policy.forMs) state.drainedUntil = now + this.policy.cooldownMs;
       } else {
