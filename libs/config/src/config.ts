@@ -66,6 +66,11 @@ export interface ForesightConfig {
     readonly rebalanceMs: number;
     /** Fault injection for the chaos suite: a shard node waits this long before every request it serves (0: off; refused in production). */
     readonly chaosDelayMs: number;
+    /**
+     * Warm secondaries: a shard node pushes the events it commits to the node that would take the
+     * shard over if it died, which keeps an in-memory copy and serves from it on takeover.
+     */
+    readonly replication: boolean;
   };
   readonly session: {
     readonly groups: readonly string[];
@@ -193,6 +198,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       loadFactor: r.number('LOAD_FACTOR', 1.25, 1, 10),
       rebalanceMs: r.int('REBALANCE_MS', 250, 20, 60_000),
       chaosDelayMs: r.int('FORESIGHT_CHAOS_DELAY_MS', 0, 0, 60_000),
+      replication: r.oneOf('REPLICATION', ['on', 'off'] as const, 'on') === 'on',
     },
     session: {
       groups,
