@@ -169,20 +169,45 @@ describe('warm secondaries (metadata, three shard nodes, real NATS and Postgres)
     expect(await metric(secondary.metrics, 'foresight_replica_rejected_total')).toBeGreaterThanOrEqual(2);
     expect(comparable(follower.peek(id))).toEqual(comparable(await truth(id)));
 
-    // 5. The primary leaves: the rebalancer moves its shards to their secondaries; the first read is the warm copy.
-    await primary.runtime.stop();
+    // 5. A second session on a shard with the same secondary, whose last push is lost on the way.
+    let lagging = generateSessionId(primary.config.session.idSecret);
+    while (topology.secondaryOf.get(shardOf(lagging, SHARDS)) !== secondaryId) lagging = generateSessionId(primary.config.session.idSecret);
+    const putOn = (sessionId: string, value: JsonValue) =>
+      ops.varPut({ sessionId, group: 'cart', name: 'items', value }, { op: 'var.put', subject: 'test', ...ctx() }) as Promise<{ version: number }>;
+    await ops.create({ sessionId: lagging, userId: null, groups: {} }, { op: 'session.create', subject: 'test', ...ctx() });
+    await putOn(lagging, ['pushed']);
+    await eventually(() => (follower.peek(lagging)?.version === 2 ? true : undefined), 10_000, 'the second session at version 2');
+    const pushes = jest.spyOn(primary.runtime.replicaPublisher, 'committed').mockImplementation(() => undefined);
+    expect(await putOn(lagging, ['never pushed'])).toEqual({ version: 3 });
+    pushes.mockRestore();
+    expect(follower.peek(lagging)?.version).toBe(2);
+
+    // 6. The primary dies (no more heartbeats, no leave): when its lease runs out the rebalancer moves
+    // its shards to their secondaries, and the first reads are served from the warm copies.
+    await primary.runtime.membership.stop(false);
     await eventually(() => (secondary.runtime.membership.ownedShards().includes(shard) ? true : undefined), 20_000, 'the secondary owns the shard');
     const loadsBefore = await metric(secondary.metrics, 'foresight_session_loads_total');
-    const read = await secondary.runtime.sessions.read(id);
-    expect(read).toMatchObject({ id, version: 4, groups: { cart: { items: [1, 2, 3] } }, owner: { nodeId: secondaryId, shard } });
+    expect(await secondary.runtime.sessions.read(id)).toMatchObject({
+      id,
+      version: 4,
+      groups: { cart: { items: [1, 2, 3] } },
+      owner: { nodeId: secondaryId, shard },
+    });
     expect(await metric(secondary.metrics, 'foresight_replica_promotions_total', { outcome: 'warm' })).toBe(1);
-    expect(await metric(secondary.metrics, 'foresight_session_loads_total')).toBe(loadsBefore); // not rebuilt from the store
-    // And it writes on from there.
+    // The copy that missed a push is caught up from the store: never older than the acknowledged write.
+    expect(await secondary.runtime.sessions.read(lagging)).toMatchObject({ version: 3, groups: { cart: { items: ['never pushed'] } } });
+    expect(await metric(secondary.metrics, 'foresight_replica_promotions_total', { outcome: 'caught_up' })).toBe(1);
+    expect(await metric(secondary.metrics, 'foresight_replica_promotions_total', { outcome: 'cold' })).toBe(0);
+    expect(await metric(secondary.metrics, 'foresight_session_loads_total')).toBe(loadsBefore); // neither rebuilt from snapshot + events
+    // And the new owner writes on from there.
     expect(
       await secondary.runtime.sessionOps.varPut(
         { sessionId: id, group: 'cart', name: 'items', value: ['after'] },
         { op: 'var.put', subject: 'test', ...ctx() },
       ),
-    ).toEqual({ version: 5 });
+    ).toEqual({
+      version: 5,
+    });
+    expect(comparable(await truth(id))).toMatchObject({ version: 5 });
   }, 90_000);
 });

@@ -39,9 +39,14 @@ describe('secondaryOwners (where each shard goes if its owner dies)', () => {
     expect(secondaries[5]).toBe(assignShards(64, ['node-1', 'node-2'])[5]);
   });
 
-  it('gives no secondary to shards of a dead or unknown owner, to unowned shards, or when only one node is live', () => {
-    const owners = ['node-1', 'node-2', null, 'ghost'];
-    expect(secondaryOwners(4, owners, ['node-1', 'node-2'])).toEqual(['node-2', 'node-1', null, null]);
+  it('gives the shards of an owner that is no longer live to where the rebalancer is about to move them', () => {
+    const live = ['node-1', 'node-2'];
+    const target = assignShards(4, live);
+    expect(secondaryOwners(4, ['node-1', 'node-2', 'ghost', 'ghost'], live)).toEqual(['node-2', 'node-1', target[2], target[3]]);
+  });
+
+  it('gives no secondary to unowned shards, or when no other node is live', () => {
+    expect(secondaryOwners(4, ['node-1', 'node-2', null, null], ['node-1', 'node-2'])).toEqual(['node-2', 'node-1', null, null]);
     expect(secondaryOwners(4, ['node-1', 'node-1', 'node-1', 'node-1'], ['node-1'])).toEqual([null, null, null, null]);
     expect(secondaryOwners(2, ['node-1', 'node-2'], [])).toEqual([null, null]);
   });
