@@ -1,7 +1,7 @@
 import type { INestMicroservice } from '@nestjs/common';
 import { loadConfig } from '@foresight/config';
 import { subjects, type AssignmentView, type SessionEvent } from '@foresight/contracts';
-import { shardOf } from '@foresight/hashing';
+import { assignShards, shardOf } from '@foresight/hashing';
 import { callRpc, encode } from '@foresight/messaging';
 import { createMetricsRegistry } from '@foresight/observability';
 import { createPool, EventStore } from '@foresight/persistence';
@@ -87,6 +87,9 @@ describe('warm secondaries (metadata, three shard nodes, real NATS and Postgres)
         const view = await callRpc<AssignmentView>(nc, subjects(ns).metadataRpc('assignment'), 'assignment', {}, { timeoutMs: 5000 });
         const live = view.nodes.filter((n) => n.status === 'active').map((n) => n.nodeId);
         if (live.length !== NODES.length || view.shards.some((s) => s.ready === false)) return undefined;
+        // The rebalancer has moved every shard to its rendezvous target.
+        const target = assignShards(SHARDS, live, node(NODES[0]!).config.cluster.loadFactor);
+        if (view.shards.some((s) => s.nodeId !== target[s.shard])) return undefined;
         for (const id of NODES) {
           const owned = view.shards.filter((s) => s.nodeId === id).map((s) => s.shard);
           if (owned.sort().join() !== node(id).runtime.membership.ownedShards().sort().join()) return undefined;
