@@ -1,0 +1,134 @@
+import type { BenchOptions, OpName, ReplicationMode } from './cli';
+import { startForesightStack } from './foresight';
+import { runLoad, type OpResult } from './load';
+import { seededRng } from './rng';
+import { seedSessions } from './seed';
+
+/** Throughput with replication on must stay at least this share of throughput with it off. */
+export const REPLICATION_TARGET = 0.9;
+
+/** What the shard nodes' metrics said about replication after one mode's measurements. */
+export interface ReplicaStats {
+  readonly pushedEvents: number;
+  readonly appliedEvents: number;
+  readonly divergences: number;
+  /** Mean commit-to-apply lag, ms (undefined: nothing applied). */
+  readonly meanLagMs?: number;
+}
+
+export interface ReplicationRun {
+  readonly mode: ReplicationMode;
+  readonly results: readonly OpResult[];
+  readonly replica: ReplicaStats;
+}
+
+export interface ReplicationRatio {
+  readonly op: OpName;
+  readonly offRps: number;
+  readonly onRps: number;
+  readonly ratio: number;
+  readonly met: boolean;
+}
+
+/** Sum of every sample of a metric (all labels) in a Prometheus exposition text. */
+export function metricSum(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(name)) continue;
+    const rest = line.slice(name.length);
+    if (rest[0] !== ' ' && rest[0] !== '{') continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(value)) sum += value;
+  }
+  return sum;
+}
+
+/** Replication figures summed over the shard nodes' `/metrics` texts. */
+export function replicaStats(texts: readonly string[]): ReplicaStats {
+  const total = (name: string) => texts.reduce((n, t) => n + metricSum(t, name), 0);
+  const lagCount = total('foresight_replica_lag_seconds_count');
+  return {
+    pushedEvents: total('foresight_replica_pushed_events_total'),
+    appliedEvents: total('foresight_replica_applied_events_total'),
+    divergences: total('foresight_replica_divergences_total'),
+    ...(lagCount > 0 ? { meanLagMs: (1000 * total('foresight_replica_lag_seconds_sum')) / lagCount } : {}),
+  };
+}
+
+/** on/off req/s per op measured in both modes. */
+export function replicationRatios(runs: readonly ReplicationRun[]): ReplicationRatio[] {
+  const off = runs.find((r) => r.mode === 'off');
+  const on = runs.find((r) => r.mode === 'on');
+  if (!off || !on) return [];
+  return off.results.flatMap((o) => {
+    const n = on.results.find((r) => r.op === o.op);
+    if (!n || o.rps === 0) return [];
+    const ratio = n.rps / o.rps;
+    return [{ op: o.op, offRps: o.rps, onRps: n.rps, ratio, met: ratio >= REPLICATION_TARGET }];
+  });
+}
+
+const fmt = (n: number, digits: number): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+
+/** The table (mode × op), the replication figures per mode, and the on/off ratios. */
+export function renderReplicationReport(runs: readonly ReplicationRun[], ratios: readonly ReplicationRatio[]): string {
+  const header = ['replication', 'op', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx'];
+  const rows = runs.flatMap((run) =>
+    run.results.map((r) => [run.mode, r.op.toUpperCase(), fmt(r.rps, 0), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), String(r.errors), String(r.non2xx)]),
+  );
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
+  const pad = (cells: readonly string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const lines = [pad(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(pad), ''];
+  for (const run of runs) {
+    const s = run.replica;
+    lines.push(
+      `replication ${run.mode.padEnd(3)}: ${fmt(s.pushedEvents, 0)} events pushed, ${fmt(s.appliedEvents, 0)} applied on secondaries, ` +
+        `${fmt(s.divergences, 0)} divergences, mean lag ${s.meanLagMs === undefined ? '-' : `${fmt(s.meanLagMs, 2)} ms`}`,
+    );
+  }
+  lines.push('');
+  for (const r of ratios) {
+    lines.push(
+      `${`${r.op.toUpperCase()} throughput, replication on / off`.padEnd(40)} ${fmt(r.ratio, 3)}x  ` +
+        `(${fmt(r.onRps, 0)} / ${fmt(r.offRps, 0)} req/s; target >= ${fmt(REPLICATION_TARGET, 1)}x: ${r.met ? 'met' : 'NOT met'})`,
+    );
+  }
+  if (ratios.length === 0) lines.push('on/off ratios need both modes (--replication off,on)');
+  return lines.join('\n');
+}
+
+/**
+ * One local Foresight stack per mode, one after the other (REPLICATION set for every service, 2
+ * shard nodes unless `--shard-nodes`): create the sessions, then each op's warm-up and measurement,
+ * then the shard nodes' replication metrics; the stack is stopped before the next mode starts.
+ */
+export async function measureReplication(opts: BenchOptions, log: (message: string) => void): Promise<ReplicationRun[]> {
+  const runs: ReplicationRun[] = [];
+  for (const mode of opts.replication) {
+    log(`replication ${mode}: starting the local Foresight stack with ${opts.shardNodes ?? 2} shard nodes ...`);
+    const stack = await startForesightStack({
+      databaseUrl: opts.databaseUrl,
+      shardNodes: opts.shardNodes ?? 2,
+      logLevel: opts.foresightLogLevel,
+      env: { REPLICATION: mode },
+    });
+    try {
+      const target = { url: stack.gatewayUrl, apiKey: stack.apiKey };
+      const ids = await seedSessions(target, opts.sessions, seededRng(opts.seed), (n) => log(`replication ${mode}: ${n}/${opts.sessions} sessions`));
+      const results: OpResult[] = [];
+      for (const op of opts.ops) {
+        const base = { system: 'foresight' as const, target, op, ids, group: opts.group, name: opts.name, connections: opts.connections };
+        if (opts.warmupS > 0) await runLoad({ ...base, durationS: opts.warmupS, rng: seededRng(opts.seed + 1) });
+        log(`replication ${mode} ${op.toUpperCase()}: measuring ${opts.durationS} s at ${opts.connections} connections ...`);
+        const r = await runLoad({ ...base, durationS: opts.durationS, rng: seededRng(opts.seed + 2) });
+        log(`replication ${mode} ${op.toUpperCase()}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99Ms} ms, ${r.errors} errors, ${r.non2xx} non-2xx`);
+        results.push(r);
+      }
+      const texts = await Promise.all(stack.shardMetricsUrls.map(async (url) => (await fetch(url)).text()));
+      runs.push({ mode, results, replica: replicaStats(texts) });
+    } finally {
+      await stack.stop();
+    }
+  }
+  return runs;
+}
