@@ -104,6 +104,7 @@ describe('storeCli', () => {
 
   it('takes replication modes, in canonical order, and refuses them with an external gateway or a single shard node', () => {
     expect(parseBenchArgs([]).replication).toEqual([]);
+    expect(parseBenchArgs(['--replication', 'off,on', '--rounds', '3']).rounds).toBe(3);
     expect(parseBenchArgs(['--replication', 'on,off']).replication).toEqual(['off', 'on']);
     expect(badArgumentMessage(['--replication', 'maybe'])).toMatch(/--replication/);
     expect(badArgumentMessage(['--replication', 'off,on', '--foresight-url', 'http://x', '--api-key', 'k'])).toMatch(/cannot use --foresight-url/);

@@ -41,6 +41,8 @@ export interface BenchOptions {
    * REPLICATION set, measures Foresight only, and the run reports on/off throughput ratios.
    */
   readonly replication: readonly ReplicationMode[];
+  /** With `replication`: how many times each mode is measured (order alternating). */
+  readonly rounds: number;
   readonly out: string;
 }
 
@@ -95,6 +97,12 @@ export const storeCli = defineCommand({
       description:
         'compare Foresight with replication to warm secondaries off and on: one local stack per mode (2 shard nodes unless --shard-nodes), Foresight only, on/off ratio per op',
     },
+    rounds: {
+      type: 'integer',
+      min: 1,
+      default: 1,
+      description: 'with --replication: rounds of every mode, the order alternating (off,on then on,off), ratios from the mean req/s',
+    },
     out: { type: 'string', default: '.bench-results/store.json', placeholder: '<file>', description: 'JSON result file' },
   },
   examples: [
@@ -127,6 +135,7 @@ export const storeCli = defineCommand({
       redisBin: v.redisBin,
       foresightLogLevel: v.logLevel,
       replication: REPLICATION_MODES.filter((m) => v.replication.includes(m)),
+      rounds: v.rounds,
       out: v.out,
     };
   },

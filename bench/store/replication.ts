@@ -18,6 +18,8 @@ export interface ReplicaStats {
 
 export interface ReplicationRun {
   readonly mode: ReplicationMode;
+  /** 1-based; modes alternate their order from round to round (off,on then on,off …). */
+  readonly round: number;
   readonly results: readonly OpResult[];
   readonly replica: ReplicaStats;
 }
@@ -55,16 +57,21 @@ export function replicaStats(texts: readonly string[]): ReplicaStats {
   };
 }
 
-/** on/off req/s per op measured in both modes. */
+/** Mean req/s of one mode and op over its rounds (undefined: not measured). */
+function meanRps(runs: readonly ReplicationRun[], mode: ReplicationMode, op: OpName): number | undefined {
+  const rps = runs.filter((r) => r.mode === mode).flatMap((r) => r.results.filter((x) => x.op === op).map((x) => x.rps));
+  return rps.length === 0 ? undefined : rps.reduce((a, b) => a + b, 0) / rps.length;
+}
+
+/** on/off ratio of the mean req/s over the rounds, per op measured in both modes. */
 export function replicationRatios(runs: readonly ReplicationRun[]): ReplicationRatio[] {
-  const off = runs.find((r) => r.mode === 'off');
-  const on = runs.find((r) => r.mode === 'on');
-  if (!off || !on) return [];
-  return off.results.flatMap((o) => {
-    const n = on.results.find((r) => r.op === o.op);
-    if (!n || o.rps === 0) return [];
-    const ratio = n.rps / o.rps;
-    return [{ op: o.op, offRps: o.rps, onRps: n.rps, ratio, met: ratio >= REPLICATION_TARGET }];
+  const ops = [...new Set(runs.flatMap((r) => r.results.map((x) => x.op)))];
+  return ops.flatMap((op) => {
+    const offRps = meanRps(runs, 'off', op);
+    const onRps = meanRps(runs, 'on', op);
+    if (offRps === undefined || onRps === undefined || offRps === 0) return [];
+    const ratio = onRps / offRps;
+    return [{ op, offRps, onRps, ratio, met: ratio >= REPLICATION_TARGET }];
   });
 }
 
@@ -72,17 +79,26 @@ const fmt = (n: number, digits: number): string => n.toLocaleString('en-US', { m
 
 /** The table (mode × op), the replication figures per mode, and the on/off ratios. */
 export function renderReplicationReport(runs: readonly ReplicationRun[], ratios: readonly ReplicationRatio[]): string {
-  const header = ['replication', 'op', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx'];
+  const header = ['round', 'replication', 'op', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx'];
   const rows = runs.flatMap((run) =>
-    run.results.map((r) => [run.mode, r.op.toUpperCase(), fmt(r.rps, 0), fmt(r.p50Ms, 2), fmt(r.p99Ms, 2), String(r.errors), String(r.non2xx)]),
+    run.results.map((r) => [
+      String(run.round),
+      run.mode,
+      r.op.toUpperCase(),
+      fmt(r.rps, 0),
+      fmt(r.p50Ms, 2),
+      fmt(r.p99Ms, 2),
+      String(r.errors),
+      String(r.non2xx),
+    ]),
   );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
-  const pad = (cells: readonly string[]) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  const pad = (cells: readonly string[]) => cells.map((c, i) => (i < 3 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const lines = [pad(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(pad), ''];
   for (const run of runs) {
     const s = run.replica;
     lines.push(
-      `replication ${run.mode.padEnd(3)}: ${fmt(s.pushedEvents, 0)} events pushed, ${fmt(s.appliedEvents, 0)} applied on secondaries, ` +
+      `round ${run.round}, replication ${run.mode.padEnd(3)}: ${fmt(s.pushedEvents, 0)} events pushed, ${fmt(s.appliedEvents, 0)} applied on secondaries, ` +
         `${fmt(s.divergences, 0)} divergences, mean lag ${s.meanLagMs === undefined ? '-' : `${fmt(s.meanLagMs, 2)} ms`}`,
     );
   }
@@ -90,7 +106,7 @@ export function renderReplicationReport(runs: readonly ReplicationRun[], ratios:
   for (const r of ratios) {
     lines.push(
       `${`${r.op.toUpperCase()} throughput, replication on / off`.padEnd(40)} ${fmt(r.ratio, 3)}x  ` +
-        `(${fmt(r.onRps, 0)} / ${fmt(r.offRps, 0)} req/s; target >= ${fmt(REPLICATION_TARGET, 1)}x: ${r.met ? 'met' : 'NOT met'})`,
+        `(mean ${fmt(r.onRps, 0)} / ${fmt(r.offRps, 0)} req/s; target >= ${fmt(REPLICATION_TARGET, 1)}x: ${r.met ? 'met' : 'NOT met'})`,
     );
   }
   if (ratios.length === 0) lines.push('on/off ratios need both modes (--replication off,on)');
@@ -98,37 +114,45 @@ export function renderReplicationReport(runs: readonly ReplicationRun[], ratios:
 }
 
 /**
- * One local Foresight stack per mode, one after the other (REPLICATION set for every service, 2
- * shard nodes unless `--shard-nodes`): create the sessions, then each op's warm-up and measurement,
- * then the shard nodes' replication metrics; the stack is stopped before the next mode starts.
+ * One local Foresight stack per mode and round, one after the other (REPLICATION set for every
+ * service, 2 shard nodes unless `--shard-nodes`): create the sessions, then each op's warm-up and
+ * measurement, then the shard nodes' replication metrics; the stack is stopped before the next
+ * starts. The order of the modes alternates from round to round (off,on,on,off …), so a machine
+ * that drifts during the run weighs on both modes alike.
  */
 export async function measureReplication(opts: BenchOptions, log: (message: string) => void): Promise<ReplicationRun[]> {
   const runs: ReplicationRun[] = [];
-  for (const mode of opts.replication) {
-    log(`replication ${mode}: starting the local Foresight stack with ${opts.shardNodes ?? 2} shard nodes ...`);
-    const stack = await startForesightStack({
-      databaseUrl: opts.databaseUrl,
-      shardNodes: opts.shardNodes ?? 2,
-      logLevel: opts.foresightLogLevel,
-      env: { REPLICATION: mode },
-    });
-    try {
-      const target = { url: stack.gatewayUrl, apiKey: stack.apiKey };
-      const ids = await seedSessions(target, opts.sessions, seededRng(opts.seed), (n) => log(`replication ${mode}: ${n}/${opts.sessions} sessions`));
-      const results: OpResult[] = [];
-      for (const op of opts.ops) {
-        const base = { system: 'foresight' as const, target, op, ids, group: opts.group, name: opts.name, connections: opts.connections };
-        if (opts.warmupS > 0) await runLoad({ ...base, durationS: opts.warmupS, rng: seededRng(opts.seed + 1) });
-        log(`replication ${mode} ${op.toUpperCase()}: measuring ${opts.durationS} s at ${opts.connections} connections ...`);
-        const r = await runLoad({ ...base, durationS: opts.durationS, rng: seededRng(opts.seed + 2) });
-        log(`replication ${mode} ${op.toUpperCase()}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99Ms} ms, ${r.errors} errors, ${r.non2xx} non-2xx`);
-        results.push(r);
-      }
-      const texts = await Promise.all(stack.shardMetricsUrls.map(async (url) => (await fetch(url)).text()));
-      runs.push({ mode, results, replica: replicaStats(texts) });
-    } finally {
-      await stack.stop();
-    }
+  for (let round = 1; round <= opts.rounds; round++) {
+    const order = round % 2 === 1 ? opts.replication : [...opts.replication].reverse();
+    for (const mode of order) runs.push(await measureMode(opts, mode, round, log));
   }
   return runs;
+}
+
+async function measureMode(opts: BenchOptions, mode: ReplicationMode, round: number, log: (message: string) => void): Promise<ReplicationRun> {
+  const label = `round ${round}, replication ${mode}`;
+  log(`${label}: starting the local Foresight stack with ${opts.shardNodes ?? 2} shard nodes ...`);
+  const stack = await startForesightStack({
+    databaseUrl: opts.databaseUrl,
+    shardNodes: opts.shardNodes ?? 2,
+    logLevel: opts.foresightLogLevel,
+    env: { REPLICATION: mode },
+  });
+  try {
+    const target = { url: stack.gatewayUrl, apiKey: stack.apiKey };
+    const ids = await seedSessions(target, opts.sessions, seededRng(opts.seed), (n) => log(`${label}: ${n}/${opts.sessions} sessions`));
+    const results: OpResult[] = [];
+    for (const op of opts.ops) {
+      const base = { system: 'foresight' as const, target, op, ids, group: opts.group, name: opts.name, connections: opts.connections };
+      if (opts.warmupS > 0) await runLoad({ ...base, durationS: opts.warmupS, rng: seededRng(opts.seed + 1) });
+      log(`${label} ${op.toUpperCase()}: measuring ${opts.durationS} s at ${opts.connections} connections ...`);
+      const r = await runLoad({ ...base, durationS: opts.durationS, rng: seededRng(opts.seed + 2) });
+      log(`${label} ${op.toUpperCase()}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99Ms} ms, ${r.errors} errors, ${r.non2xx} non-2xx`);
+      results.push(r);
+    }
+    const texts = await Promise.all(stack.shardMetricsUrls.map(async (url) => (await fetch(url)).text()));
+    return { mode, round, results, replica: replicaStats(texts) };
+  } finally {
+    await stack.stop();
+  }
 }
