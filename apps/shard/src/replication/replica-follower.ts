@@ -35,7 +35,7 @@ const MAX_CONCURRENT_RELOADS = 16;
 export class ReplicaFollower {
   private readonly copies = new Map<string, SessionState>();
   /** Sessions being rebuilt from the store, with the entries that arrived meanwhile. */
-  private readonly loading = new Map<string, ReplicaEntry[]>();
+  private readonly loading = new Map<string, { entry: ReplicaEntry; from: string }[]>();
   private following: ReadonlySet<number> = new Set();
   /** Owned shards that this node followed before it gained them: their copies wait for first access. */
   private promotable = new Set<number>();
@@ -151,14 +151,14 @@ export class ReplicaFollower {
         this.metrics.rejected.inc({ reason: 'not_secondary' });
         continue;
       }
-      this.apply(entry);
+      this.apply(entry, message.from);
     }
   }
 
-  private apply(entry: ReplicaEntry): void {
+  private apply(entry: ReplicaEntry, from: string): void {
     const buffered = this.loading.get(entry.sessionId);
     if (buffered) {
-      buffered.push(entry);
+      buffered.push({ entry, from });
       return;
     }
     const result = applyEntry(this.copies.get(entry.sessionId), entry);
@@ -176,7 +176,13 @@ export class ReplicaFollower {
       case 'diverged':
         this.metrics.divergences.inc({ reason: result.reason });
         this.logger.warn(
-          { sessionId: entry.sessionId, reason: result.reason, copyVersion: this.copies.get(entry.sessionId)?.version ?? 0, firstVersion: entry.firstVersion },
+          {
+            sessionId: entry.sessionId,
+            from,
+            reason: result.reason,
+            copyVersion: this.copies.get(entry.sessionId)?.version ?? 0,
+            firstVersion: entry.firstVersion,
+          },
           'warm copy diverged from its primary; reloading it from the store',
         );
         this.reload(entry.sessionId);
@@ -213,7 +219,7 @@ export class ReplicaFollower {
           if (state.status === 'active') this.copies.set(sessionId, state);
           this.metrics.sessions.set(this.copies.size);
           // The load saw every commit acknowledged before it; what it already holds is skipped.
-          for (const entry of arrived) if (entry.firstVersion + entry.events.length - 1 > state.version) this.apply(entry);
+          for (const { entry, from } of arrived) if (entry.firstVersion + entry.events.length - 1 > state.version) this.apply(entry, from);
         },
         (error: unknown) => {
           this.loading.delete(sessionId);
