@@ -39,7 +39,21 @@ describe('store benchmark, replication off and on', () => {
     const text = renderReplicationReport(runs, ratios);
     expect(text).toContain('PUT throughput, replication on / off');
     expect(text).toMatch(/0\.850x .*NOT met/);
+    expect(ratios[0]).not.toHaveProperty('onCpuMs');
     expect(text).toContain('round 1, replication on : 100 events pushed, 100 applied on secondaries, 0 divergences, mean lag 0.80 ms');
+  });
+
+  it("compares Foresight's CPU per request too, when it was measured", () => {
+    const withCpu = (op: OpName, rps: number, ms: number): OpResult => ({
+      ...result(op, rps),
+      cpu: { byLabel: {}, machineBusyPct: 90, serverCpuMsPerRequest: ms },
+    });
+    const ratios = replicationRatios([
+      { mode: 'off', round: 1, results: [withCpu('put', 1000, 1.0)], replica: stats },
+      { mode: 'on', round: 1, results: [withCpu('put', 950, 1.1)], replica: stats },
+    ]);
+    expect(ratios).toEqual([{ op: 'put', offRps: 1000, onRps: 950, ratio: 0.95, met: true, offCpuMs: 1.0, onCpuMs: 1.1 }]);
+    expect(renderReplicationReport([], ratios)).toContain('Foresight CPU per request: 1.100 ms on, 1.000 ms off (1.100x)');
   });
 
   it('reports no ratio unless both modes ran', () => {

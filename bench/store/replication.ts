@@ -1,6 +1,7 @@
 import type { BenchOptions, OpName, ReplicationMode } from './cli';
 import { startForesightStack } from './foresight';
 import { runLoad, type OpResult } from './load';
+import { cpuBetween, cpuMsPerRequest, cpuSnapshot } from './proc-cpu';
 import { seededRng } from './rng';
 import { seedSessions } from './seed';
 
@@ -30,6 +31,12 @@ export interface ReplicationRatio {
   readonly onRps: number;
   readonly ratio: number;
   readonly met: boolean;
+  /**
+   * Mean CPU ms of Foresight's processes per 2xx response, off and on (only the processes this run
+   * started: another user's load on the machine does not count, unlike in req/s).
+   */
+  readonly offCpuMs?: number;
+  readonly onCpuMs?: number;
 }
 
 /** Sum of every sample of a metric (all labels) in a Prometheus exposition text. */
@@ -57,21 +64,25 @@ export function replicaStats(texts: readonly string[]): ReplicaStats {
   };
 }
 
-/** Mean req/s of one mode and op over its rounds (undefined: not measured). */
-function meanRps(runs: readonly ReplicationRun[], mode: ReplicationMode, op: OpName): number | undefined {
-  const rps = runs.filter((r) => r.mode === mode).flatMap((r) => r.results.filter((x) => x.op === op).map((x) => x.rps));
-  return rps.length === 0 ? undefined : rps.reduce((a, b) => a + b, 0) / rps.length;
-}
+const mean = (xs: readonly number[]): number | undefined => (xs.length === 0 ? undefined : xs.reduce((a, b) => a + b, 0) / xs.length);
 
-/** on/off ratio of the mean req/s over the rounds, per op measured in both modes. */
+/** The results of one mode and op over its rounds. */
+const resultsOf = (runs: readonly ReplicationRun[], mode: ReplicationMode, op: OpName): OpResult[] =>
+  runs.filter((r) => r.mode === mode).flatMap((r) => r.results.filter((x) => x.op === op));
+
+/** on/off ratio of the mean req/s over the rounds, per op measured in both modes (and CPU per request). */
 export function replicationRatios(runs: readonly ReplicationRun[]): ReplicationRatio[] {
   const ops = [...new Set(runs.flatMap((r) => r.results.map((x) => x.op)))];
   return ops.flatMap((op) => {
-    const offRps = meanRps(runs, 'off', op);
-    const onRps = meanRps(runs, 'on', op);
+    const off = resultsOf(runs, 'off', op);
+    const on = resultsOf(runs, 'on', op);
+    const offRps = mean(off.map((r) => r.rps));
+    const onRps = mean(on.map((r) => r.rps));
     if (offRps === undefined || onRps === undefined || offRps === 0) return [];
     const ratio = onRps / offRps;
-    return [{ op, offRps, onRps, ratio, met: ratio >= REPLICATION_TARGET }];
+    const offCpuMs = mean(off.flatMap((r) => (r.cpu ? [r.cpu.serverCpuMsPerRequest] : [])));
+    const onCpuMs = mean(on.flatMap((r) => (r.cpu ? [r.cpu.serverCpuMsPerRequest] : [])));
+    return [{ op, offRps, onRps, ratio, met: ratio >= REPLICATION_TARGET, ...(offCpuMs !== undefined && onCpuMs !== undefined ? { offCpuMs, onCpuMs } : {}) }];
   });
 }
 
@@ -79,7 +90,7 @@ const fmt = (n: number, digits: number): string => n.toLocaleString('en-US', { m
 
 /** The table (mode × op), the replication figures per mode, and the on/off ratios. */
 export function renderReplicationReport(runs: readonly ReplicationRun[], ratios: readonly ReplicationRatio[]): string {
-  const header = ['round', 'replication', 'op', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx'];
+  const header = ['round', 'replication', 'op', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'CPU ms/req', 'machine busy %'];
   const rows = runs.flatMap((run) =>
     run.results.map((r) => [
       String(run.round),
@@ -108,6 +119,9 @@ export function renderReplicationReport(runs: readonly ReplicationRun[], ratios:
       `${`${r.op.toUpperCase()} throughput, replication on / off`.padEnd(40)} ${fmt(r.ratio, 3)}x  ` +
         `(mean ${fmt(r.onRps, 0)} / ${fmt(r.offRps, 0)} req/s; target >= ${fmt(REPLICATION_TARGET, 1)}x: ${r.met ? 'met' : 'NOT met'})`,
     );
+    if (r.offCpuMs !== undefined && r.onCpuMs !== undefined && r.offCpuMs > 0) {
+      lines.push(`${''.padEnd(40)}   Foresight CPU per request: ${fmt(r.onCpuMs, 3)} ms on, ${fmt(r.offCpuMs, 3)} ms off (${fmt(r.onCpuMs / r.offCpuMs, 3)}x)`);
+    }
   }
   if (ratios.length === 0) lines.push('on/off ratios need both modes (--replication off,on)');
   return lines.join('\n');
@@ -146,7 +160,12 @@ async function measureMode(opts: BenchOptions, mode: ReplicationMode, round: num
       const base = { system: 'foresight' as const, target, op, ids, group: opts.group, name: opts.name, connections: opts.connections };
       if (opts.warmupS > 0) await runLoad({ ...base, durationS: opts.warmupS, rng: seededRng(opts.seed + 1) });
       log(`${label} ${op.toUpperCase()}: measuring ${opts.durationS} s at ${opts.connections} connections ...`);
-      const r = await runLoad({ ...base, durationS: opts.durationS, rng: seededRng(opts.seed + 2) });
+      const before = cpuSnapshot();
+      const started = process.hrtime.bigint();
+      const measured = await runLoad({ ...base, durationS: opts.durationS, rng: seededRng(opts.seed + 2) });
+      const wallS = Number(process.hrtime.bigint() - started) / 1e9;
+      const cpu = cpuBetween(before, cpuSnapshot(), wallS);
+      const r: OpResult = { ...measured, cpu: { ...cpu, serverCpuMsPerRequest: cpuMsPerRequest('foresight', cpu.byLabel, wallS, measured.ok) } };
       log(`${label} ${op.toUpperCase()}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99Ms} ms, ${r.errors} errors, ${r.non2xx} non-2xx`);
       results.push(r);
     }
