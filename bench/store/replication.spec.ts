@@ -54,6 +54,8 @@ describe('store benchmark, replication off and on', () => {
     ]);
     expect(ratios).toEqual([{ op: 'put', offRps: 1000, onRps: 950, ratio: 0.95, met: true, offCpuMs: 1.0, onCpuMs: 1.1 }]);
     expect(renderReplicationReport([], ratios)).toContain('Foresight CPU per request: 1.100 ms on, 1.000 ms off (1.100x)');
+    const table = renderReplicationReport([{ mode: 'on', round: 1, results: [withCpu('put', 950, 1.1)], replica: stats }], []);
+    expect(table).toMatch(/1\s+on\s+PUT\s+950\s+1\.00\s+5\.00\s+0\s+0\s+1\.100\s+90/);
   });
 
   it('reports no ratio unless both modes ran', () => {

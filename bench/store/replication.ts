@@ -101,6 +101,8 @@ export function renderReplicationReport(runs: readonly ReplicationRun[], ratios:
       fmt(r.p99Ms, 2),
       String(r.errors),
       String(r.non2xx),
+      r.cpu ? fmt(r.cpu.serverCpuMsPerRequest, 3) : '-',
+      r.cpu ? String(r.cpu.machineBusyPct) : '-',
     ]),
   );
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => (row[i] ?? '').length)));
