@@ -58,7 +58,19 @@ describe('applying pushed entries to a warm copy', () => {
     p.run({ kind: 'put', group: 'cart', name: 'x', value: 1 }); // lost on the way
     const third = p.run({ kind: 'put', group: 'cart', name: 'x', value: 2 });
     expect(applyEntry(copy, third)).toEqual({ kind: 'diverged', reason: 'gap' });
-    expect(applyEntry(copy, created)).toEqual({ kind: 'diverged', reason: 'stale' });
+    // Overlapping the copy's version and going past it.
+    const atTwo = (applyEntry(copy, { ...third, firstVersion: 2, check: shadowCheck(replay(third.events, copy)!, third.events) }) as { state: SessionState })
+      .state;
+    const overlapping = { ...third, firstVersion: 2, events: [third.events[0]!, third.events[0]!] };
+    expect(applyEntry(atTwo, overlapping)).toEqual({ kind: 'diverged', reason: 'stale' });
+  });
+
+  it('ignores an entry the copy already holds (a reload saw the commit before its push arrived)', () => {
+    const p = primary();
+    const created = p.run({ kind: 'create', sessionId: 'sess-1', shard: 3, userId: null, groups: {} });
+    const put = p.run({ kind: 'put', group: 'cart', name: 'x', value: 1 });
+    expect(applyEntry(p.state(), put)).toEqual({ kind: 'already_applied' });
+    expect(applyEntry(p.state(), created)).toEqual({ kind: 'already_applied' });
   });
 
   it('reports content that differs from what the primary committed (same version, other value)', () => {

@@ -6,7 +6,7 @@ import { shadowCheck, type ReplicaEntry } from './replica-message';
 export type DivergenceReason =
   /** The entry starts past the copy's next version: something in between was lost. */
   | 'gap'
-  /** The entry starts at or before the copy's version: replayed, reordered or forged. */
+  /** The entry starts at or before the copy's version and goes past it: reordered or forged. */
   | 'stale'
   /** The events do not apply to the copy (the domain's `evolve` refuses them, or they follow an end). */
   | 'domain'
@@ -17,6 +17,11 @@ export type ApplyResult =
   | { readonly kind: 'applied'; readonly state: SessionState }
   /** No copy, and the entry does not start the session: load it from the store. */
   | { readonly kind: 'unseen' }
+  /**
+   * The copy already holds every version of the entry: a reload from the store saw the commit
+   * before its push arrived (or a push was replayed). Nothing to do.
+   */
+  | { readonly kind: 'already_applied' }
   | { readonly kind: 'diverged'; readonly reason: DivergenceReason };
 
 /**
@@ -29,6 +34,8 @@ export function applyEntry(copy: SessionState | undefined, entry: ReplicaEntry):
   if (first === undefined) return { kind: 'diverged', reason: 'domain' };
   if (copy === undefined) {
     if (entry.firstVersion !== 1 || first.type !== 'session.created') return { kind: 'unseen' };
+  } else if (entry.firstVersion + entry.events.length - 1 <= copy.version) {
+    return { kind: 'already_applied' };
   } else if (entry.firstVersion !== copy.version + 1) {
     return { kind: 'diverged', reason: entry.firstVersion <= copy.version ? 'stale' : 'gap' };
   }

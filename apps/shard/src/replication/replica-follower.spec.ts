@@ -91,6 +91,20 @@ describe('the secondary follower', () => {
     expect(t.follower.peek(t.id)).toEqual(t.primaryState());
   });
 
+  it('ignores a push that arrives after a reload already read its commit from the store', async () => {
+    const t = setup();
+    t.commit(create(t.id, t.shard));
+    const first = t.commit({ kind: 'put', group: 'cart', name: 'n', value: 1 });
+    const late = t.commit({ kind: 'put', group: 'cart', name: 'n', value: 2 }); // committed before the load reads
+    t.push(first); // unseen: the load reads v1..v3
+    await t.settle();
+    await t.settle();
+    t.push(late); // its push arrives after the load
+    expect(await t.value('foresight_replica_divergences_total')).toBe(0);
+    expect(await t.value('foresight_replica_rejected_total', { reason: 'already_applied' })).toBe(1);
+    expect(t.follower.peek(t.id)).toEqual(t.primaryState());
+  });
+
   it('loads a session it has never seen that starts past version 1', async () => {
     const t = setup();
     t.commit(create(t.id, t.shard));

@@ -61,9 +61,12 @@ export class ReplicaFollower {
       lag: histogram(metrics, 'foresight_replica_lag_seconds', 'From commit on the primary to the events applied on the secondary (clocks of two nodes)'),
       sessions: gauge(metrics, 'foresight_replica_sessions', 'Warm copies held for shards this node is the secondary of'),
       applied: counter(metrics, 'foresight_replica_applied_events_total', 'Pushed events applied to warm copies'),
-      rejected: counter(metrics, 'foresight_replica_rejected_total', 'Replica messages or entries dropped unread (malformed, forged, not for this node)', [
-        'reason',
-      ]),
+      rejected: counter(
+        metrics,
+        'foresight_replica_rejected_total',
+        'Replica messages or entries dropped (malformed, forged, not for this node, already in the copy)',
+        ['reason'],
+      ),
       reloads: counter(metrics, 'foresight_replica_reloads_total', 'Warm copies rebuilt from the store', ['outcome']),
     };
   }
@@ -172,6 +175,9 @@ export class ReplicaFollower {
         return;
       case 'unseen':
         this.reload(entry.sessionId);
+        return;
+      case 'already_applied':
+        this.metrics.rejected.inc({ reason: 'already_applied' });
         return;
       case 'diverged':
         this.metrics.divergences.inc({ reason: result.reason });
