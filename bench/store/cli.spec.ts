@@ -101,4 +101,13 @@ describe('storeCli', () => {
     expect(storeCli.usage.replace(/\s+/g, ' ')).toMatch(/--redis-bin <path> redis-server binary;.* \(default \/usr\/bin\/redis-server\)/);
     expect(storeCli.resolve(['--nope'])).toEqual({ kind: 'invalid', text: 'unknown option --nope\nrun with --help for usage (npm run bench:store -- --help)' });
   });
+
+  it('takes replication modes, in canonical order, and refuses them with an external gateway or a single shard node', () => {
+    expect(parseBenchArgs([]).replication).toEqual([]);
+    expect(parseBenchArgs(['--replication', 'off,on', '--rounds', '3']).rounds).toBe(3);
+    expect(parseBenchArgs(['--replication', 'on,off']).replication).toEqual(['off', 'on']);
+    expect(badArgumentMessage(['--replication', 'maybe'])).toMatch(/--replication/);
+    expect(badArgumentMessage(['--replication', 'off,on', '--foresight-url', 'http://x', '--api-key', 'k'])).toMatch(/cannot use --foresight-url/);
+    expect(badArgumentMessage(['--replication', 'off,on', '--shard-nodes', '1'])).toMatch(/at least 2 shard nodes/);
+  });
 });

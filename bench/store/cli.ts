@@ -12,6 +12,10 @@ export type OpName = (typeof OPS)[number];
 /** The redis-server the harness starts unless `--redis-bin` names another. */
 export const DEFAULT_REDIS_BIN = '/usr/bin/redis-server';
 
+/** Replication to warm secondaries, as the shard nodes' REPLICATION setting. */
+const REPLICATION_MODES = ['off', 'on'] as const;
+export type ReplicationMode = (typeof REPLICATION_MODES)[number];
+
 /** Validated command-line options of `npm run bench:store`. */
 export interface BenchOptions {
   readonly sessions: number;
@@ -32,6 +36,13 @@ export interface BenchOptions {
   readonly redisBin: string;
   /** LOG_LEVEL of the Foresight services the harness starts. */
   readonly foresightLogLevel: string;
+  /**
+   * Replication modes to compare (empty: the normal run). Each starts its own local stack with
+   * REPLICATION set, measures Foresight only, and the run reports on/off throughput ratios.
+   */
+  readonly replication: readonly ReplicationMode[];
+  /** With `replication`: how many times each mode is measured (order alternating). */
+  readonly rounds: number;
   readonly out: string;
 }
 
@@ -80,12 +91,30 @@ export const storeCli = defineCommand({
       default: 'warn',
       description: 'LOG_LEVEL of the Foresight services started here; warn, as the peers log nothing either',
     },
+    replication: {
+      type: 'list',
+      choices: REPLICATION_MODES,
+      description:
+        'compare Foresight with replication to warm secondaries off and on: one local stack per mode (2 shard nodes unless --shard-nodes), Foresight only, on/off ratio per op',
+    },
+    rounds: {
+      type: 'integer',
+      min: 1,
+      default: 1,
+      description: 'with --replication: rounds of every mode, the order alternating (off,on then on,off), ratios from the mean req/s',
+    },
     out: { type: 'string', default: '.bench-results/store.json', placeholder: '<file>', description: 'JSON result file' },
   },
-  examples: ['npm run bench:store -- --systems redis,postgres --duration 5', 'nice -n 10 npm run bench:store'],
+  examples: [
+    'npm run bench:store -- --systems redis,postgres --duration 5',
+    'nice -n 10 npm run bench:store',
+    'npm run bench:store -- --replication off,on --out .bench-results/store-replication.json',
+  ],
   build: (v, fail): BenchOptions => {
     if (v.foresightUrl !== undefined && v.apiKey === undefined) fail('--foresight-url needs --api-key (the gateway authenticates every request)');
     const [group, name] = v.var.split('/') as [string, string];
+    if (v.replication.length > 0 && v.foresightUrl !== undefined) fail('--replication starts its own stacks (one per mode); it cannot use --foresight-url');
+    if (v.replication.length > 0 && v.shardNodes !== undefined && v.shardNodes < 2) fail('--replication needs at least 2 shard nodes (a secondary)');
     return {
       sessions: v.sessions,
       durationS: v.duration,
@@ -105,6 +134,8 @@ export const storeCli = defineCommand({
       databaseUrl: v.databaseUrl,
       redisBin: v.redisBin,
       foresightLogLevel: v.logLevel,
+      replication: REPLICATION_MODES.filter((m) => v.replication.includes(m)),
+      rounds: v.rounds,
       out: v.out,
     };
   },

@@ -10,6 +10,8 @@ export interface BenchStack {
   readonly gatewayUrl: string;
   readonly apiKey: string;
   readonly databaseUrl: string;
+  /** `/metrics` of every shard node. */
+  readonly shardMetricsUrls: readonly string[];
   /** Folder with one log file per service. */
   readonly logDir: string;
   stop(): Promise<void>;
@@ -21,7 +23,13 @@ export interface BenchStack {
  * the gateway, each its own process. Service logs go to files in a temp folder, at `logLevel`;
  * the folder is removed on stop and kept when the stack fails to start.
  */
-export async function startForesightStack(opts: { databaseUrl?: string; shardNodes?: number; logLevel: string }): Promise<BenchStack> {
+export async function startForesightStack(opts: {
+  databaseUrl?: string;
+  shardNodes?: number;
+  logLevel: string;
+  /** More settings for every service (e.g. REPLICATION). */
+  env?: Readonly<Record<string, string>>;
+}): Promise<BenchStack> {
   const logDir = mkdtempSync(join(tmpdir(), 'foresight-bench-logs-'));
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
   try {
@@ -31,7 +39,7 @@ export async function startForesightStack(opts: { databaseUrl?: string; shardNod
       shardNodes: opts.shardNodes,
       databaseUrl: opts.databaseUrl,
       logs: logDir,
-      env: { LOG_LEVEL: opts.logLevel },
+      env: { ...opts.env, LOG_LEVEL: opts.logLevel },
     });
   } catch (err) {
     // Keep the logs: they say why a service did not come up.
@@ -41,6 +49,7 @@ export async function startForesightStack(opts: { databaseUrl?: string; shardNod
     gatewayUrl: stack.gatewayUrl,
     apiKey: stack.apiKey,
     databaseUrl: stack.databaseUrl,
+    shardMetricsUrls: [...stack.services.values()].filter((s) => s.app === 'shard').map((s) => `${s.httpUrl}/metrics`),
     logDir,
     async stop() {
       await stack.stop();

@@ -4,6 +4,7 @@
  * Reads and writes of one session variable through Foresight's gateway, compared in the same run
  * with the two stores Node users pick today behind a minimal Fastify server: express-session-style
  * JSON blobs in Redis and in Postgres (connect-pg-simple). Prints a table, writes JSON.
+ * With --replication off,on: Foresight alone, once per replication mode, and the on/off ratio.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, getPriority, loadavg } from 'node:os';
@@ -13,6 +14,7 @@ import { storeCli, type BenchOptions, type SystemName } from './cli';
 import { BenchError } from './errors';
 import { runLoad, type OpResult } from './load';
 import { locateRedisServer } from './redis-bin';
+import { measureReplication, renderReplicationReport, replicationRatios, REPLICATION_TARGET } from './replication';
 import { checkTargets, renderReport } from './report';
 import { seededRng } from './rng';
 import { seedSessions } from './seed';
@@ -93,6 +95,36 @@ async function main(): Promise<void> {
 
   const startedAt = new Date().toISOString();
   const loadBefore = loadavg();
+  const machine = () => ({
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model,
+    node: process.version,
+    nice: getPriority(),
+    loadavgBefore: loadBefore,
+    loadavgAfter: loadavg(),
+  });
+  if (opts.replication.length > 0) {
+    // Foresight only, one stack per replication mode (each stopped before the next starts).
+    const runs = await measureReplication(opts, log);
+    const ratios = replicationRatios(runs);
+    process.stdout.write(`\n${renderReplicationReport(runs, ratios)}\n`);
+    const out = resolve(opts.out);
+    mkdirSync(dirname(out), { recursive: true });
+    const record = {
+      name: 'store-replication',
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      argv: process.argv.slice(2),
+      options: { ...opts, apiKey: undefined, databaseUrl: redactUrl(opts.databaseUrl) },
+      machine: machine(),
+      runs,
+      ratios,
+      target: REPLICATION_TARGET,
+    };
+    writeFileSync(out, `${JSON.stringify(record, null, 2)}\n`);
+    log(`wrote ${out}`);
+    return;
+  }
   try {
     const { targets, details } = await startSystems(opts, cleanups, log);
     const results = await measure(opts, targets);
@@ -106,14 +138,7 @@ async function main(): Promise<void> {
       finishedAt: new Date().toISOString(),
       argv: process.argv.slice(2),
       options: { ...opts, apiKey: opts.apiKey === undefined ? undefined : '(redacted)', databaseUrl: redactUrl(opts.databaseUrl) },
-      machine: {
-        cpus: cpus().length,
-        cpuModel: cpus()[0]?.model,
-        node: process.version,
-        nice: getPriority(),
-        loadavgBefore: loadBefore,
-        loadavgAfter: loadavg(),
-      },
+      machine: machine(),
       systems: details,
       results,
       targets: checks,

@@ -53,6 +53,18 @@ describe('EventStore against a real Postgres', () => {
     expect(rebuilt).toEqual(replay(events));
   });
 
+  it('answers the head version of a session (0 for none) and the events after a version', async () => {
+    const id = randomUUID();
+    expect(await store.headVersion(id)).toBe(0);
+    const created = create(id, 2);
+    await store.append({ sessionId: id, shard: 2, epoch: 1, expectedVersion: 0, events: created });
+    const put = decide({ kind: 'put', group: 'cart', name: 'a', value: 1 }, replay(created), policy, ctx());
+    await store.append({ sessionId: id, shard: 2, epoch: 1, expectedVersion: 1, events: put });
+    expect(await store.headVersion(id)).toBe(2);
+    expect((await store.readStreamAfter(id, 1)).map((e) => [e.streamVersion, e.event.type])).toEqual([[2, 'session.variable_set']]);
+    expect(await store.readStreamAfter(id, 2)).toEqual([]);
+  });
+
   it('refuses an append carrying a stale epoch (fencing)', async () => {
     const id = randomUUID();
     await store.append({ sessionId: id, shard: 2, epoch: 1, expectedVersion: 0, events: create(id, 2) });

@@ -14,6 +14,7 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   sessions: ['membership', 'events'],
   expiry: ['sessions', 'membership'],
   cache: [],
+  replication: [],
 };
 /** Root files every feature may use: the endpoint table and the compiled request schemas. */
 const SHARED_LEAVES = ['shard.rpc.ts', 'shard-requests.ts'];

@@ -19,6 +19,9 @@ import { ShardEventBus } from './events/shard-events';
 import { ExpiryService } from './expiry/expiry.service';
 import { MembershipService } from './membership/membership.service';
 import { EventPublisherService } from './publishing/event-publisher.service';
+import { ReplicaFollower } from './replication/replica-follower';
+import { ReplicaPublisher } from './replication/replica-publisher';
+import { replicaTopology } from './replication/replica-topology';
 import { SessionIndexRepository } from './sessions/session-index.repository';
 import { SessionOps } from './sessions/session-ops';
 import { SessionsService } from './sessions/sessions.service';
@@ -45,6 +48,9 @@ export class ShardRuntime {
   readonly publisher: EventPublisherService;
   readonly index: SessionIndexRepository;
   readonly sessions: SessionsService;
+  /** Replication to warm secondaries: this node's pushes as a primary, its copies as a secondary. */
+  readonly replicaPublisher: ReplicaPublisher;
+  readonly replicaFollower: ReplicaFollower;
   readonly sessionOps: SessionOps;
   readonly expiry: ExpiryService;
   readonly cache: CacheNodeService;
@@ -66,6 +72,8 @@ export class ShardRuntime {
     this.membership = new MembershipService({ nc, config, logger, clock, metrics, events: this.events });
     this.publisher = new EventPublisherService({ nc, config, logger, metrics, store: this.store, values, membership: this.membership });
     this.index = new SessionIndexRepository(pool);
+    this.replicaPublisher = new ReplicaPublisher({ nc, config, logger, metrics });
+    this.replicaFollower = new ReplicaFollower({ nc, config, store: this.store, logger, clock, metrics });
     this.sessions = new SessionsService({
       store: this.store,
       membership: this.membership,
@@ -75,6 +83,7 @@ export class ShardRuntime {
       logger,
       clock,
       metrics,
+      ...(config.cluster.replication ? { warm: this.replicaFollower } : {}),
     });
     this.sessionOps = new SessionOps(this.sessions);
     this.expiry = new ExpiryService({ sessions: this.sessions, index: this.index, membership: this.membership, config, logger, metrics });
@@ -103,8 +112,17 @@ export class ShardRuntime {
 
   /** Who reacts to what: every listener of the event bus is here. */
   private wireEvents(): void {
-    const { events, publisher, cache, sessions } = this;
+    const { events, publisher, cache, sessions, replicaPublisher, replicaFollower } = this;
+    const { config } = this.deps;
     events.on('session.committed', (e) => publisher.publishCommitted(e.events, e.positions, e.firstVersion));
+    events.on('session.committed', (e) => replicaPublisher.committed(e.sessionId, e.firstVersion, e.events, e.state, e.committedAt));
+    // Who is whose secondary follows every assignment applied.
+    events.on('assignment.applied', (e) => {
+      if (!config.cluster.replication) return;
+      const topology = replicaTopology(e.view, config.cluster.nodeId, config.cluster.loadFactor);
+      replicaPublisher.setTopology(topology);
+      replicaFollower.setTopology(topology);
+    });
     events.on('session.loaded', (e) => cache.restoreHistory(e.sessionId, e.recentActions));
     // Committed: update the session's profile and start prefetching for its predicted next actions.
     events.on('action.recorded', (e) => cache.recordAction(e.sessionId, e.action, e.userId ? { userId: e.userId } : {}));
@@ -114,7 +132,7 @@ export class ShardRuntime {
 
   /**
    * Stream and outbox sweeper; the predictive cache (requirements loaded and invalidations heard
-   * before the first request); then requests; then membership (shards arrive); then expiry.
+   * before the first request); the replica subscription; then requests; then membership (shards arrive); then expiry.
    */
   async start(): Promise<void> {
     await this.publisher.start();
@@ -123,6 +141,7 @@ export class ShardRuntime {
     await this.learned.start();
     this.models.start();
     this.cacheMetrics.start();
+    this.replicaFollower.start();
     this.transport.open();
     await this.membership.start();
     this.expiry.start();
@@ -151,7 +170,9 @@ export class ShardRuntime {
     await this.expiry.stop();
     await this.store.close();
     await this.publisher.flush();
+    this.replicaPublisher.flush();
     await this.membership.stop(true);
+    this.replicaFollower.stop();
     this.deps.logger.info('shard node stopped cleanly');
   }
 }

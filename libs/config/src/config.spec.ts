@@ -38,6 +38,12 @@ describe('loadConfig', () => {
     expect(loadConfig('shard', { ...production, FORESIGHT_CHAOS_DELAY_MS: '0' }).cluster.chaosDelayMs).toBe(0);
   });
 
+  it('has replication to warm secondaries on by default, off with REPLICATION=off, and refuses other values', () => {
+    expect(loadConfig('shard', {}).cluster.replication).toBe(true);
+    expect(loadConfig('shard', { REPLICATION: 'off' }).cluster.replication).toBe(false);
+    expect(() => loadConfig('shard', { REPLICATION: 'maybe' })).toThrow(/REPLICATION/);
+  });
+
   it('requires the session id secret in production only of the services that issue or check session ids', () => {
     const base = { NODE_ENV: 'production', DATABASE_URL: 'postgres://db/foresight', FORESIGHT_API_KEYS: 'k', TOKEN_ENCRYPTION_KEY: 'e'.repeat(32) };
     for (const service of ['gateway', 'shard', 'prediction', 'token'] as const) {

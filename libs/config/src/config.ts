@@ -76,7 +76,7 @@ export interface ForesightConfig {
     readonly suspectAfterMs: number;
     /**
      * Degradation, as the gateways measure it: a node whose 99th-percentile latency reaches
-     * `degradedP99Ms` (0: never judged by latency), or whose share of timeouts and unavailable answers
+     * `degradedP99Ms` (0: the check is off), or whose share of timed-out attempts
      * reaches `degradedErrorRate`, for `degradedForMs`, has its shards moved to other nodes and gets
      * none back for `drainCooldownMs`.
      */
@@ -90,6 +90,11 @@ export interface ForesightConfig {
     readonly chaosDelayMs: number;
     /** With a chaos delay: it starts off, and SIGUSR2 turns it on and off (the chaos suite's "node turns slow"). */
     readonly chaosDelayOnSignal: boolean;
+    /**
+     * Warm secondaries: a shard node pushes the events it commits to the node that would take the
+     * shard over if it died, which keeps an in-memory copy and serves from it on takeover.
+     */
+    readonly replication: boolean;
   };
   readonly session: {
     readonly groups: readonly string[];
@@ -227,6 +232,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       nodeHealthReportMs: r.int('NODE_HEALTH_REPORT_MS', 250, 50, 60_000),
       chaosDelayMs: r.int('FORESIGHT_CHAOS_DELAY_MS', 0, 0, 60_000),
       chaosDelayOnSignal: r.oneOf('FORESIGHT_CHAOS_DELAY_ON_SIGNAL', ['true', 'false'] as const, 'false') === 'true',
+      replication: r.oneOf('REPLICATION', ['on', 'off'] as const, 'on') === 'on',
     },
     session: {
       groups,

@@ -57,6 +57,14 @@ describe('the NATS permission table', () => {
     expect(maySubscribe(s.nodeHealth)).toEqual(['metadata']);
   });
 
+  it('lets every shard node push to any secondary, and each node read only the copies pushed to it', () => {
+    expect(mayPublish(s.replica('shard-2'))).toEqual(['node-shard-1', 'node-shard-2']);
+    expect(maySubscribe(s.replica('shard-1'))).toEqual(['node-shard-1']);
+    expect(maySubscribe(s.replica('shard-2'))).toEqual(['node-shard-2']);
+    expect(maySubscribe(s.replicaWildcard)).toEqual([]);
+    expect(() => s.replica('a.b')).toThrow(/invalid node id/);
+  });
+
   it('gives each event family one publisher: session events the shard nodes, cluster events metadata, token events the token service', () => {
     expect(mayPublish(s.sessionEvent('session.variable_set'))).toEqual(['node-shard-1', 'node-shard-2']);
     expect(mayPublish(s.clusterEvent('cluster.node_left'))).toEqual(['metadata']);

@@ -133,8 +133,20 @@ export function natsPermissions(namespace: string, identity: NatsIdentity): Nats
           originRequests,
           js.info,
           js.streamInfo(streams.sessions.name),
+          // Committed events pushed to the secondary of its shards, whichever node that is.
+          s.replicaWildcard,
         ],
-        subscribe: [inbox, s.shardRpc(nodeId), c.requirementsRpc, c.requirementsChanged, c.invalidate, s.assignmentChanged, modelUpdated],
+        subscribe: [
+          inbox,
+          s.shardRpc(nodeId),
+          c.requirementsRpc,
+          c.requirementsChanged,
+          c.invalidate,
+          s.assignmentChanged,
+          modelUpdated,
+          // Only the copies pushed to this node.
+          s.replica(nodeId),
+        ],
         allowResponses: true,
       };
     }

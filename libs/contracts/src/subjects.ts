@@ -39,6 +39,12 @@ export interface Subjects {
    */
   deadLetter(durable: string): string;
   readonly deadLetterWildcard: string;
+  /**
+   * Committed events a shard node pushes to the secondary of its shards (core NATS, never stored):
+   * `<ns>.replica.<nodeId>`, the node id of the secondary. Only that node may subscribe to it.
+   */
+  replica(nodeId: string): string;
+  readonly replicaWildcard: string;
 }
 
 export type MetadataOp = 'assignment' | 'owner';
@@ -80,6 +86,11 @@ export function subjects(namespace = 'fs'): Subjects {
       return `${namespace}.dlq.${durable}`;
     },
     deadLetterWildcard: `${namespace}.dlq.>`,
+    replica: (nodeId) => {
+      if (!TOKEN.test(nodeId)) throw new Error(`invalid node id "${nodeId}"`);
+      return `${namespace}.replica.${nodeId}`;
+    },
+    replicaWildcard: `${namespace}.replica.*`,
   };
 }
 

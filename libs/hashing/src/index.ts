@@ -1,2 +1,3 @@
 export * from './hash';
 export * from './rendezvous';
+export * from './secondaries';

@@ -103,6 +103,24 @@ export class EventStore {
     return rows.rows.map(this.fromRow);
   }
 
+  /** The version of a session's last committed event (0: none): one index lookup, no event read. */
+  async headVersion(sessionId: string): Promise<number> {
+    const r = await this.pool.query<{ stream_version: number }>(
+      'SELECT stream_version FROM events WHERE session_id = $1 ORDER BY stream_version DESC LIMIT 1',
+      [sessionId],
+    );
+    return r.rows[0]?.stream_version ?? 0;
+  }
+
+  /** A session's events after `version`, oldest first (catching a copy up to the head). */
+  async readStreamAfter(sessionId: string, version: number): Promise<StoredEventRow[]> {
+    const rows = await this.pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = $1 AND stream_version > $2 ORDER BY stream_version`, [
+      sessionId,
+      version,
+    ]);
+    return rows.rows.map(this.fromRow);
+  }
+
   async saveSnapshot(sessionId: string, version: number, state: unknown): Promise<void> {
     await this.pool.query(
       `INSERT INTO snapshots (session_id, stream_version, state, taken_at) VALUES ($1, $2, $3, now())

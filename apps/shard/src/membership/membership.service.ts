@@ -316,6 +316,7 @@ export class MembershipService {
     if (lost.length > 0 || gained > 0) {
       this.logger.info({ owned: next.size, lost: lost.length, gained, waitingForHandoff: pending.size, version: view.version }, 'assignment changed');
     }
+    this.events.emit('assignment.applied', { view });
     return view.version;
   }
 

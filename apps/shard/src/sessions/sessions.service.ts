@@ -37,6 +37,14 @@ interface CachedSession {
 /** A write's request context; `requestId` (same on every retry) makes it idempotent. */
 type WriteContext = MessageContext & { readonly requestId?: string };
 
+/**
+ * Warm copies of sessions this node kept as the secondary of their shard: on first access after
+ * it gains such a shard, the copy is taken (once) and caught up to the store's head.
+ */
+export interface WarmCopies {
+  take(sessionId: string): SessionState | undefined;
+}
+
 export interface SessionsDeps {
   readonly store: EventStore;
   /** Which shards this node serves, at which epoch. */
@@ -48,6 +56,8 @@ export interface SessionsDeps {
   readonly logger: Logger;
   readonly clock: Clock;
   readonly metrics: Registry;
+  /** Copies kept as a secondary (replication); none: every takeover loads from the store. */
+  readonly warm?: WarmCopies;
 }
 
 /**
@@ -71,8 +81,10 @@ export class SessionsService {
   private readonly config: ForesightConfig;
   private readonly logger: Logger;
   private readonly clock: Clock;
+  private readonly warm: WarmCopies | undefined;
 
-  constructor({ store, membership, index, events, config, logger, clock, metrics: registry }: SessionsDeps) {
+  constructor({ store, membership, index, events, config, logger, clock, metrics: registry, warm }: SessionsDeps) {
+    this.warm = warm;
     this.store = store;
     this.membership = membership;
     this.index = index;
@@ -94,6 +106,12 @@ export class SessionsService {
       cached: gauge(registry, 'foresight_sessions_in_memory', 'Sessions held in memory'),
       conflicts: counter(registry, 'foresight_append_conflicts_total', 'Appends refused (version conflict or stale epoch)', ['reason']),
       duplicates: counter(registry, 'foresight_duplicate_writes_total', 'Retried writes recognised by request id and not applied again'),
+      promotions: counter(
+        registry,
+        'foresight_replica_promotions_total',
+        'First accesses after a takeover that found a warm copy: served from it (warm), after catching up from the store (caught_up), or loaded cold',
+        ['outcome'],
+      ),
     };
   }
 
@@ -242,22 +260,65 @@ export class SessionsService {
   private async loaded(sessionId: string, epoch: number): Promise<CachedSession | undefined> {
     const cached = this.cache.get(sessionId);
     if (cached && cached.epoch === epoch) return cached;
-    const [{ snapshot, events }, lastRead] = await Promise.all([this.store.load(sessionId), this.index.lastActivity(sessionId)]);
-    this.metrics.loads.inc();
-    const rebuilt = replay(
-      events.map((e) => e.event),
-      snapshot ? restoreState(snapshot.state) : undefined,
-    );
+    const copy = this.warm?.take(sessionId);
+    const promoted = copy ? await this.promote(sessionId, copy) : undefined;
+    let rebuilt: SessionState | undefined;
+    let lastRead: number | undefined;
+    let snapshotVersion: number;
+    if (promoted) {
+      ({ state: rebuilt, lastRead } = promoted);
+      // Unknown here; counting from the copy's version delays the next snapshot by at most one interval.
+      snapshotVersion = rebuilt.version;
+    } else {
+      const [{ snapshot, events }, read] = await Promise.all([this.store.load(sessionId), this.index.lastActivity(sessionId)]);
+      this.metrics.loads.inc();
+      rebuilt = replay(
+        events.map((e) => e.event),
+        snapshot ? restoreState(snapshot.state) : undefined,
+      );
+      lastRead = read;
+      snapshotVersion = snapshot?.version ?? 0;
+    }
     if (!rebuilt) return undefined;
     // Reads leave no event; the index remembers them, so idle time survives a takeover.
     const state = lastRead ? touch(rebuilt, lastRead) : rebuilt;
-    const entry = { state, epoch, snapshotVersion: snapshot?.version ?? 0 };
+    const entry = { state, epoch, snapshotVersion };
     if (state.status === 'active') {
       this.cache.set(sessionId, entry);
       this.events.emit('session.loaded', { sessionId, userId: state.userId, recentActions: state.recentActions ?? [] });
     }
     this.metrics.cached.set(this.cache.size);
     return entry;
+  }
+
+  /**
+   * Brings a warm copy to the store's head: served as it is when it is the head (`warm`), after the
+   * events it lacks (`caught_up`), or not at all (`cold`: ahead of the store, or the missing events
+   * do not apply), so a promoted copy is never older than an acknowledged write.
+   */
+  private async promote(sessionId: string, copy: SessionState): Promise<{ state: SessionState; lastRead: number | undefined } | undefined> {
+    try {
+      const [head, lastRead] = await Promise.all([this.store.headVersion(sessionId), this.index.lastActivity(sessionId)]);
+      if (head === copy.version) {
+        this.metrics.promotions.inc({ outcome: 'warm' });
+        return { state: copy, lastRead };
+      }
+      if (head > copy.version) {
+        let state = copy;
+        for (const row of await this.store.readStreamAfter(sessionId, copy.version)) {
+          if (row.streamVersion !== state.version + 1) throw new Error(`event ${row.streamVersion} does not follow the copy at ${state.version}`);
+          state = evolve(state, row.event);
+        }
+        if (state.version >= head) {
+          this.metrics.promotions.inc({ outcome: 'caught_up' });
+          return { state, lastRead };
+        }
+      }
+    } catch (error) {
+      this.logger.warn({ err: error, sessionId }, 'could not catch a warm copy up; loading the session from the store');
+    }
+    this.metrics.promotions.inc({ outcome: 'cold' });
+    return undefined;
   }
 
   private async commit(sessionId: string, shard: number, epoch: number, entry: CachedSession | undefined, events: SessionEvent[]): Promise<SessionState> {
@@ -284,7 +345,14 @@ export class SessionsService {
     else this.cache.delete(sessionId);
     this.metrics.cached.set(this.cache.size);
     this.touched.set(sessionId, state!.lastActivityAt);
-    this.events.emit('session.committed', { sessionId, events, positions: result.positions, firstVersion: expectedVersion + 1 });
+    this.events.emit('session.committed', {
+      sessionId,
+      events,
+      positions: result.positions,
+      firstVersion: expectedVersion + 1,
+      state: state!,
+      committedAt: this.clock.now(),
+    });
     for (const e of events) {
       if (e.type === 'session.action_recorded') this.events.emit('action.recorded', { sessionId, action: e.data.action, userId: state!.userId });
     }

@@ -1,0 +1,111 @@
+import { subjects, type SessionEvent, type Subjects } from '@foresight/contracts';
+import type { ForesightConfig } from '@foresight/config';
+import { encode } from '@foresight/messaging';
+import { counter, type Logger } from '@foresight/observability';
+import type { SessionState } from '@foresight/session-domain';
+import type { NatsConnection } from 'nats';
+import type { Registry } from 'prom-client';
+import { shadowCheck, type ReplicaEntry } from './replica-message';
+import type { ReplicaTopology } from './replica-topology';
+
+export interface ReplicaPublisherDeps {
+  readonly nc: NatsConnection;
+  readonly config: ForesightConfig;
+  readonly logger: Logger;
+  readonly metrics: Registry;
+}
+
+/** A commit waiting for the end of the tick; its check is computed then, off the write path. */
+interface Pending {
+  readonly sessionId: string;
+  readonly firstVersion: number;
+  readonly events: readonly SessionEvent[];
+  readonly state: SessionState;
+  readonly committedAt: number;
+}
+
+/**
+ * The primary's side of replication: after each commit, the session's committed events go to the
+ * secondary of its shard on core NATS (`<ns>.replica.<secondary>`), batched per secondary per tick.
+ * Fire-and-forget: nothing waits for it and nothing fails with it; a lost push shows up on the
+ * secondary as a version gap, which it repairs from Postgres.
+ */
+export class ReplicaPublisher {
+  private topology: ReplicaTopology | null = null;
+  private readonly batches = new Map<string, Pending[]>();
+  private scheduled: NodeJS.Immediate | null = null;
+  private readonly subjects: Subjects;
+  private readonly metrics;
+  private readonly nc: NatsConnection;
+  private readonly config: ForesightConfig;
+  private readonly logger: Logger;
+
+  constructor({ nc, config, logger, metrics }: ReplicaPublisherDeps) {
+    this.nc = nc;
+    this.config = config;
+    this.logger = logger;
+    this.subjects = subjects(config.nats.namespace);
+    this.metrics = {
+      pushed: counter(metrics, 'foresight_replica_pushed_events_total', 'Committed events pushed to the secondary of their shard'),
+      failed: counter(metrics, 'foresight_replica_push_failures_total', 'Pushes to a secondary that failed or were too large (the secondary repairs the gap)'),
+    };
+  }
+
+  /** The current assignment's secondaries of this node's shards. */
+  setTopology(topology: ReplicaTopology): void {
+    this.topology = topology;
+  }
+
+  /** Called after a commit: queues the events for the shard's secondary, if it has one. Never throws. */
+  committed(sessionId: string, firstVersion: number, events: readonly SessionEvent[], state: SessionState, committedAt: number): void {
+    if (!this.config.cluster.replication) return;
+    const target = this.topology?.secondaryOf.get(state.shard);
+    if (target === undefined) return;
+    let batch = this.batches.get(target);
+    if (batch === undefined) {
+      batch = [];
+      this.batches.set(target, batch);
+    }
+    batch.push({ sessionId, firstVersion, events, state, committedAt });
+    this.scheduled ??= setImmediate(() => this.flush());
+  }
+
+  /** Sends what is queued now (also at shutdown). */
+  flush(): void {
+    if (this.scheduled) clearImmediate(this.scheduled);
+    this.scheduled = null;
+    for (const [target, pending] of this.batches) {
+      const entries: ReplicaEntry[] = pending.map((p) => ({
+        sessionId: p.sessionId,
+        firstVersion: p.firstVersion,
+        events: p.events,
+        committedAt: p.committedAt,
+        check: shadowCheck(p.state, p.events),
+      }));
+      this.send(this.subjects.replica(target), entries);
+    }
+    this.batches.clear();
+  }
+
+  /** Publishes `entries`, halving the batch until each part fits the server's max payload. */
+  private send(subject: string, entries: readonly ReplicaEntry[]): void {
+    try {
+      const body = encode({ from: this.config.cluster.nodeId, entries });
+      if (body.length > this.config.nats.maxPayloadBytes - 1024) {
+        if (entries.length > 1) {
+          const half = Math.ceil(entries.length / 2);
+          this.send(subject, entries.slice(0, half));
+          this.send(subject, entries.slice(half));
+          return;
+        }
+        this.metrics.failed.inc();
+        return;
+      }
+      this.nc.publish(subject, body);
+      this.metrics.pushed.inc(entries.reduce((n, e) => n + e.events.length, 0));
+    } catch (error) {
+      this.metrics.failed.inc();
+      this.logger.debug({ err: error, subject }, 'push to the secondary failed; it repairs from the store');
+    }
+  }
+}
