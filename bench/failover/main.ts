@@ -61,6 +61,12 @@ async function main(): Promise<void> {
       );
       const victim = [...stack.services.values()].find((s) => s.app === 'shard')!.name;
       const owned = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM shards WHERE owner_node = $1', [victim]);
+      const others = [...stack.services.values()].filter((s) => s.app === 'shard' && s.name !== victim);
+      const promotedBefore: Record<string, number> = {};
+      for (const outcome of ['warm', 'caught_up', 'cold']) {
+        const counts = await Promise.all(others.map((s) => scrapeSum(`${s.httpUrl}/metrics`, 'foresight_replica_promotions_total', `outcome="${outcome}"`)));
+        promotedBefore[outcome] = counts.reduce((a, b) => a + b, 0);
+      }
       const killedAt = Date.now();
       await stack.kill(victim, 'SIGKILL');
       const survivors = [...stack.services.values()].filter((s) => s.app === 'shard').map((s) => s.name);
@@ -69,6 +75,17 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 2000));
       running = false;
       await Promise.all(loops);
+      // How the survivors got the killed node's sessions: warm copies, caught up, or rebuilt from the store.
+      const promotions = Object.fromEntries(
+        await Promise.all(
+          (['warm', 'caught_up', 'cold'] as const).map(async (outcome) => {
+            const counts = await Promise.all(
+              survivors.map((name) => scrapeSum(`${stack.services.get(name)!.httpUrl}/metrics`, 'foresight_replica_promotions_total', `outcome="${outcome}"`)),
+            );
+            return [outcome, counts.reduce((a, b) => a + b, 0) - (promotedBefore[outcome] ?? 0)];
+          }),
+        ),
+      );
       // Every acknowledged write must be readable from the new owners (strong reads).
       let lost = 0;
       for (const a of acked) {
@@ -86,6 +103,9 @@ async function main(): Promise<void> {
         clientErrors: errors,
         slowestRequestMs: slowestMs,
         longestPauseMs: Math.round(longestPauseMs * 1000),
+        warmPromotions: promotions.warm,
+        caughtUpPromotions: promotions.caught_up,
+        coldPromotions: promotions.cold,
       });
       process.stderr.write(
         `round ${round}: killed ${victim} (${owned.rows[0].n} shards), takeover ${takeoverMs} ms, ${acked.length} acked, ${lost} lost, ${errors} errors\n`,
@@ -110,6 +130,17 @@ async function main(): Promise<void> {
   mkdirSync('.bench-results', { recursive: true });
   writeFileSync(args.out, JSON.stringify({ measuredAt: new Date().toISOString(), args, rounds, summary }, null, 2));
   process.stderr.write(`wrote ${args.out}\n`);
+}
+
+/** The sum of a counter's values whose label set contains `label` (0 when absent). */
+async function scrapeSum(url: string, name: string, label: string): Promise<number> {
+  const text = await (await fetch(url)).text();
+  return text
+    .split('\n')
+    .filter((line) => line.startsWith(`${name}{`) && line.includes(label))
+    .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)))
+    .filter(Number.isFinite)
+    .reduce((a, b) => a + b, 0);
 }
 
 /** The largest value of a gauge across its label sets on a Prometheus page (0 when absent). */
