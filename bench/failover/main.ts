@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { Client } from 'pg';
 import { startLocalStack } from '../../scripts/local-stack';
+import { metricSamples, metricSum, scrapeMetrics } from '../prometheus-text';
 import { failoverCli } from './cli';
 
 /**
@@ -54,38 +55,26 @@ async function main(): Promise<void> {
       await new Promise((r) => setTimeout(r, 2000));
       // The longest event-loop stall (GC pauses included) of any shard node under this load: the
       // failure detector must not mistake one for a failure.
-      const longestPauseMs = Math.max(
-        ...(await Promise.all(
-          [...stack.services.values()].filter((s) => s.app === 'shard').map((s) => scrapeMax(`${s.httpUrl}/metrics`, 'nodejs_eventloop_lag_max_seconds')),
-        )),
-      );
-      const victim = [...stack.services.values()].find((s) => s.app === 'shard')!.name;
+      const shardNodes = [...stack.services.values()].filter((s) => s.app === 'shard');
+      const longestPauseMs = Math.max(0, ...(await scrapeMetrics(shardNodes)).flatMap((t) => metricSamples(t, 'nodejs_eventloop_lag_max_seconds')));
+      const victim = shardNodes[0]!.name;
       const owned = await db.query<{ n: number }>('SELECT count(*)::int AS n FROM shards WHERE owner_node = $1', [victim]);
-      const others = [...stack.services.values()].filter((s) => s.app === 'shard' && s.name !== victim);
-      const promotedBefore: Record<string, number> = {};
-      for (const outcome of ['warm', 'caught_up', 'cold']) {
-        const counts = await Promise.all(others.map((s) => scrapeSum(`${s.httpUrl}/metrics`, 'foresight_replica_promotions_total', `outcome="${outcome}"`)));
-        promotedBefore[outcome] = counts.reduce((a, b) => a + b, 0);
-      }
+      const promotedBefore = promotionCounts(await scrapeMetrics(shardNodes.filter((s) => s.name !== victim)));
       const killedAt = Date.now();
       await stack.kill(victim, 'SIGKILL');
-      const survivors = [...stack.services.values()].filter((s) => s.app === 'shard').map((s) => s.name);
+      const survivors = shardNodes.filter((s) => s.name !== victim).map((s) => s.name);
       await stack.waitForAssignment(survivors, { exact: true, timeoutMs: 60_000 });
       const takeoverMs = Date.now() - killedAt;
       await new Promise((r) => setTimeout(r, 2000));
       running = false;
       await Promise.all(loops);
       // How the survivors got the killed node's sessions: warm copies, caught up, or rebuilt from the store.
-      const promotions = Object.fromEntries(
-        await Promise.all(
-          (['warm', 'caught_up', 'cold'] as const).map(async (outcome) => {
-            const counts = await Promise.all(
-              survivors.map((name) => scrapeSum(`${stack.services.get(name)!.httpUrl}/metrics`, 'foresight_replica_promotions_total', `outcome="${outcome}"`)),
-            );
-            return [outcome, counts.reduce((a, b) => a + b, 0) - (promotedBefore[outcome] ?? 0)];
-          }),
-        ),
-      );
+      const promotedAfter = promotionCounts(await scrapeMetrics(survivors.map((name) => stack.services.get(name)!)));
+      const promotions = {
+        warm: promotedAfter.warm - promotedBefore.warm,
+        caught_up: promotedAfter.caught_up - promotedBefore.caught_up,
+        cold: promotedAfter.cold - promotedBefore.cold,
+      };
       // Every acknowledged write must be readable from the new owners (strong reads).
       let lost = 0;
       for (const a of acked) {
@@ -132,25 +121,10 @@ async function main(): Promise<void> {
   process.stderr.write(`wrote ${args.out}\n`);
 }
 
-/** The sum of a counter's values whose label set contains `label` (0 when absent). */
-async function scrapeSum(url: string, name: string, label: string): Promise<number> {
-  const text = await (await fetch(url)).text();
-  return text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name}{`) && line.includes(label))
-    .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)))
-    .filter(Number.isFinite)
-    .reduce((a, b) => a + b, 0);
-}
-
-/** The largest value of a gauge across its label sets on a Prometheus page (0 when absent). */
-async function scrapeMax(url: string, name: string): Promise<number> {
-  const text = await (await fetch(url)).text();
-  const values = text
-    .split('\n')
-    .filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`))
-    .map((line) => Number(line.slice(line.lastIndexOf(' ') + 1)));
-  return Math.max(0, ...values.filter(Number.isFinite));
+/** Sessions promoted on these nodes so far, by how: from a warm copy, caught up, or rebuilt from the store. */
+function promotionCounts(texts: readonly string[]): { warm: number; caught_up: number; cold: number } {
+  const count = (outcome: string) => texts.reduce((n, t) => n + metricSum(t, 'foresight_replica_promotions_total', `outcome="${outcome}"`), 0);
+  return { warm: count('warm'), caught_up: count('caught_up'), cold: count('cold') };
 }
 
 main().catch((error: unknown) => {

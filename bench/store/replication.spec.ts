@@ -1,6 +1,7 @@
 import type { OpName } from './cli';
 import type { OpResult } from './load';
-import { metricSum, renderReplicationReport, replicaStats, replicationRatios, type ReplicationRun } from './replication';
+import { metricSum } from '../prometheus-text';
+import { renderReplicationReport, replicaStats, replicationRatios, type ReplicationRun } from './replication';
 
 const result = (op: OpName, rps: number): OpResult => ({
   system: 'foresight',

@@ -4,6 +4,7 @@ import { runLoad, type OpResult } from './load';
 import { cpuBetween, cpuMsPerRequest, cpuSnapshot } from './proc-cpu';
 import { seededRng } from './rng';
 import { seedSessions } from './seed';
+import { metricSum } from '../prometheus-text';
 
 /** Throughput with replication on must stay at least this share of throughput with it off. */
 export const REPLICATION_TARGET = 0.9;
@@ -37,19 +38,6 @@ export interface ReplicationRatio {
    */
   readonly offCpuMs?: number;
   readonly onCpuMs?: number;
-}
-
-/** Sum of every sample of a metric (all labels) in a Prometheus exposition text. */
-export function metricSum(text: string, name: string): number {
-  let sum = 0;
-  for (const line of text.split('\n')) {
-    if (!line.startsWith(name)) continue;
-    const rest = line.slice(name.length);
-    if (rest[0] !== ' ' && rest[0] !== '{') continue;
-    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
-    if (Number.isFinite(value)) sum += value;
-  }
-  return sum;
 }
 
 /** Replication figures summed over the shard nodes' `/metrics` texts. */

@@ -1,21 +1,8 @@
-import type { INestMicroservice } from '@nestjs/common';
-import { loadConfig } from '@foresight/config';
 import { subjects, type AssignmentView, type NodeHealthReport } from '@foresight/contracts';
 import { callRpc, encode } from '@foresight/messaging';
-import { createMetricsRegistry } from '@foresight/observability';
-import { createPool } from '@foresight/persistence';
-import { CONFIG, serveRpcControllers } from '@foresight/platform';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
-import { systemClock } from '@foresight/time';
 import { connect, type NatsConnection } from 'nats';
-import type { Pool } from 'pg';
-import type { Registry } from 'prom-client';
-import { metadataRuntimeParts } from '../../apps/metadata/src/app.module';
-import { MetadataRpcController } from '../../apps/metadata/src/metadata.rpc';
-import { MetadataRuntime } from '../../apps/metadata/src/metadata.runtime';
-import { FakeNode, metric } from './fake-node';
-
-const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as never;
+import { FakeNode, metric, startMetadata, type TestMetadata } from './metadata-harness';
 
 /**
  * Degradation as the gateways see it, against real NATS and Postgres: health reports saying a live
@@ -24,10 +11,7 @@ const quiet = { debug: () => undefined, info: () => undefined, warn: () => undef
  */
 describe('degradation: a node the gateways see slow loses its shards for a while', () => {
   let nc: NatsConnection;
-  let pool: Pool;
-  let runtime: MetadataRuntime;
-  let host: INestMicroservice;
-  let metrics: Registry;
+  let meta: TestMetadata;
   const namespace = uniqueName('degrade');
   const s = subjects(namespace);
   const nodes: FakeNode[] = [];
@@ -37,26 +21,21 @@ describe('degradation: a node the gateways see slow loses its shards for a while
   beforeAll(async () => {
     const url = await createTestDatabase('degrade');
     nc = await connect({ servers: testInfra().natsUrl });
-    const config = loadConfig('metadata', {
-      DATABASE_URL: url,
-      FORESIGHT_NAMESPACE: namespace,
-      SHARD_COUNT: '24',
-      HEARTBEAT_MS: '200',
-      REBALANCE_MS: '100',
-      NODE_HEALTH_REPORT_MS: '100',
-      DEGRADED_P99_MS: '300',
-      DEGRADED_FOR_MS: '300',
-      DRAIN_COOLDOWN_MS: '2000',
-    });
-    pool = createPool(url, 4, 'degradation-test');
-    metrics = createMetricsRegistry('metadata');
-    runtime = new MetadataRuntime({ config, pool, nc, logger: quiet, clock: systemClock, metrics });
-    host = await serveRpcControllers(
-      runtime.rpc,
-      [MetadataRpcController],
-      [{ provide: MetadataRuntime, useValue: runtime }, ...metadataRuntimeParts, { provide: CONFIG, useValue: config }],
+    meta = await startMetadata(
+      nc,
+      {
+        DATABASE_URL: url,
+        FORESIGHT_NAMESPACE: namespace,
+        SHARD_COUNT: '24',
+        HEARTBEAT_MS: '200',
+        REBALANCE_MS: '100',
+        NODE_HEALTH_REPORT_MS: '100',
+        DEGRADED_P99_MS: '300',
+        DEGRADED_FOR_MS: '300',
+        DRAIN_COOLDOWN_MS: '2000',
+      },
+      'degradation-test',
     );
-    await runtime.start();
     for (const id of ['a', 'b', 'c']) {
       const n = new FakeNode(nc, namespace, id);
       nodes.push(n);
@@ -67,9 +46,7 @@ describe('degradation: a node the gateways see slow loses its shards for a while
 
   afterAll(async () => {
     nodes.forEach((n) => n.stopHeartbeats());
-    await runtime.stop();
-    await host.close();
-    await pool.end();
+    await meta.stop();
     await nc.drain();
   });
 
@@ -90,7 +67,7 @@ describe('degradation: a node the gateways see slow loses its shards for a while
     publish('not a report');
     nc.publish(s.nodeHealth, new Uint8Array([0xc1]));
     await eventually(
-      async () => ((await metric(metrics, 'foresight_node_health_reports_rejected_total', {})) >= 4 ? true : undefined),
+      async () => ((await metric(meta.metrics, 'foresight_node_health_reports_rejected_total', {})) >= 4 ? true : undefined),
       5000,
       'four rejections',
     );
@@ -100,7 +77,7 @@ describe('degradation: a node the gateways see slow loses its shards for a while
   it('keeps a fast node, and moves every shard off a slow one until the cooldown has passed', async () => {
     const fast = setInterval(() => publish(reportSlow(40)), 100);
     try {
-      await eventually(async () => ((await metric(metrics, 'foresight_node_health_reports_total', {})) >= 10 ? true : undefined), 5000, 'reports');
+      await eventually(async () => ((await metric(meta.metrics, 'foresight_node_health_reports_total', {})) >= 10 ? true : undefined), 5000, 'reports');
       expect(await owners()).toEqual(new Set(['a', 'b', 'c']));
     } finally {
       clearInterval(fast);
@@ -108,12 +85,12 @@ describe('degradation: a node the gateways see slow loses its shards for a while
     const slow = setInterval(() => publish(reportSlow(800)), 100);
     try {
       await eventually(async () => (!(await owners()).has('c') ? true : undefined), 10_000, 'c losing every shard');
-      expect(await metric(metrics, 'foresight_nodes_drained', {})).toBe(1);
+      expect(await metric(meta.metrics, 'foresight_nodes_drained', {})).toBe(1);
     } finally {
       clearInterval(slow);
     }
     // No more reports (a drained node gets no traffic): back after the cooldown.
     await eventually(async () => ((await owners()).has('c') ? true : undefined), 15_000, 'c owning shards again');
-    expect(await metric(metrics, 'foresight_nodes_drained', {})).toBe(0);
+    expect(await metric(meta.metrics, 'foresight_nodes_drained', {})).toBe(0);
   }, 40_000);
 });

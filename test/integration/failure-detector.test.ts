@@ -1,21 +1,9 @@
-import type { INestMicroservice } from '@nestjs/common';
-import { loadConfig } from '@foresight/config';
 import { subjects, type AssignmentView, type HeartbeatReply } from '@foresight/contracts';
 import { callRpc } from '@foresight/messaging';
-import { createMetricsRegistry } from '@foresight/observability';
-import { createPool } from '@foresight/persistence';
-import { CONFIG, serveRpcControllers } from '@foresight/platform';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
-import { systemClock } from '@foresight/time';
 import { connect, type NatsConnection } from 'nats';
-import type { Pool } from 'pg';
-import type { Registry } from 'prom-client';
-import { metadataRuntimeParts } from '../../apps/metadata/src/app.module';
-import { MetadataRpcController } from '../../apps/metadata/src/metadata.rpc';
-import { MetadataRuntime } from '../../apps/metadata/src/metadata.runtime';
-import { FakeNode, metric } from './fake-node';
+import { FakeNode, metric, startMetadata, type TestMetadata } from './metadata-harness';
 
-const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as never;
 const LEASE_MS = 15_000;
 
 /**
@@ -25,10 +13,7 @@ const LEASE_MS = 15_000;
  */
 describe('failure detector: dead nodes lose their shards before their lease ends, live ones never', () => {
   let nc: NatsConnection;
-  let pool: Pool;
-  let runtime: MetadataRuntime;
-  let host: INestMicroservice;
-  let metrics: Registry;
+  let meta: TestMetadata;
   const namespace = uniqueName('faildet');
   const s = subjects(namespace);
   const nodes: FakeNode[] = [];
@@ -46,32 +31,25 @@ describe('failure detector: dead nodes lose their shards before their lease ends
   beforeAll(async () => {
     const url = await createTestDatabase('faildet');
     nc = await connect({ servers: testInfra().natsUrl });
-    const config = loadConfig('metadata', {
-      DATABASE_URL: url,
-      FORESIGHT_NAMESPACE: namespace,
-      SHARD_COUNT: '16',
-      LEASE_MS: String(LEASE_MS),
-      HEARTBEAT_MS: '200',
-      SUSPECT_AFTER_MS: '1000',
-      FAILURE_PROBE_MS: '50',
-      REBALANCE_MS: '100',
-    });
-    pool = createPool(url, 4, 'failure-detector-test');
-    metrics = createMetricsRegistry('metadata');
-    runtime = new MetadataRuntime({ config, pool, nc, logger: quiet, clock: systemClock, metrics });
-    host = await serveRpcControllers(
-      runtime.rpc,
-      [MetadataRpcController],
-      [{ provide: MetadataRuntime, useValue: runtime }, ...metadataRuntimeParts, { provide: CONFIG, useValue: config }],
+    meta = await startMetadata(
+      nc,
+      {
+        DATABASE_URL: url,
+        FORESIGHT_NAMESPACE: namespace,
+        SHARD_COUNT: '16',
+        LEASE_MS: String(LEASE_MS),
+        HEARTBEAT_MS: '200',
+        SUSPECT_AFTER_MS: '1000',
+        FAILURE_PROBE_MS: '50',
+        REBALANCE_MS: '100',
+      },
+      'failure-detector-test',
     );
-    await runtime.start();
   }, 60_000);
 
   afterAll(async () => {
     nodes.forEach((n) => n.stopHeartbeats());
-    await runtime.stop();
-    await host.close();
-    await pool.end();
+    await meta.stop();
     await nc.drain();
   });
 
@@ -80,8 +58,12 @@ describe('failure detector: dead nodes lose their shards before their lease ends
     await node('b');
     expect(a.lastReply).toMatchObject({ leaseMs: LEASE_MS, suspectAfterMs: 1000, status: 'active' });
     await eventually(async () => ((await owners()).size === 2 ? true : undefined), 10_000, 'shards on both nodes');
-    await eventually(async () => ((await metric(metrics, 'foresight_node_probes_total', { outcome: 'answered' })) >= 60 ? true : undefined), 10_000, 'probes');
-    expect(await metric(metrics, 'foresight_nodes_declared_dead_total', {})).toBe(0);
+    await eventually(
+      async () => ((await metric(meta.metrics, 'foresight_node_probes_total', { outcome: 'answered' })) >= 60 ? true : undefined),
+      10_000,
+      'probes',
+    );
+    expect(await metric(meta.metrics, 'foresight_nodes_declared_dead_total', {})).toBe(0);
     expect([await statusOf('a'), await statusOf('b')]).toEqual(['active', 'active']);
   }, 30_000);
 
@@ -90,14 +72,14 @@ describe('failure detector: dead nodes lose their shards before their lease ends
     mute.answering = false;
     const deaf = await node('deaf');
     deaf.unsubscribe();
-    const silentBefore = await metric(metrics, 'foresight_node_probes_total', { outcome: 'silent' });
+    const silentBefore = await metric(meta.metrics, 'foresight_node_probes_total', { outcome: 'silent' });
     await eventually(
-      async () => ((await metric(metrics, 'foresight_node_probes_total', { outcome: 'silent' })) >= silentBefore + 8 ? true : undefined),
+      async () => ((await metric(meta.metrics, 'foresight_node_probes_total', { outcome: 'silent' })) >= silentBefore + 8 ? true : undefined),
       15_000,
       'two suspicion windows of unanswered probes',
     );
-    expect(await metric(metrics, 'foresight_node_probes_total', { outcome: 'no_responders' })).toBeGreaterThan(4);
-    expect(await metric(metrics, 'foresight_nodes_declared_dead_total', {})).toBe(0);
+    expect(await metric(meta.metrics, 'foresight_node_probes_total', { outcome: 'no_responders' })).toBeGreaterThan(4);
+    expect(await metric(meta.metrics, 'foresight_nodes_declared_dead_total', {})).toBe(0);
     expect([await statusOf('mute'), await statusOf('deaf')]).toEqual(['active', 'active']);
     for (const n of [mute, deaf]) {
       n.stopHeartbeats();
@@ -109,25 +91,25 @@ describe('failure detector: dead nodes lose their shards before their lease ends
   it('moves the shards of a node gone from NATS within a fraction of its lease', async () => {
     const a = nodes.find((n) => n.nodeId === 'a')!;
     await eventually(async () => ((await owners()).has('a') ? true : undefined), 10_000, 'a owning shards');
-    const before = await metric(metrics, 'foresight_nodes_declared_dead_total', { signal: 'no_responders' });
+    const before = await metric(meta.metrics, 'foresight_nodes_declared_dead_total', { signal: 'no_responders' });
     const crashedAt = Date.now();
     a.stopHeartbeats();
     a.unsubscribe();
     await eventually(async () => (!(await owners()).has('a') ? true : undefined), LEASE_MS / 3, 'a losing every shard');
     expect(Date.now() - crashedAt).toBeLessThan(LEASE_MS);
     expect(await statusOf('a')).toBe('dead');
-    expect(await metric(metrics, 'foresight_nodes_declared_dead_total', { signal: 'no_responders' })).toBe(before + 1);
+    expect(await metric(meta.metrics, 'foresight_nodes_declared_dead_total', { signal: 'no_responders' })).toBe(before + 1);
   }, 30_000);
 
   it('moves the shards of a frozen node (subscribed, silent, no heartbeat) after the suspicion window', async () => {
     const frozen = await node('frozen');
     await eventually(async () => ((await owners()).has('frozen') ? true : undefined), 10_000, 'frozen owning shards');
-    const before = await metric(metrics, 'foresight_nodes_declared_dead_total', { signal: 'silent' });
+    const before = await metric(meta.metrics, 'foresight_nodes_declared_dead_total', { signal: 'silent' });
     frozen.stopHeartbeats();
     frozen.answering = false;
     await eventually(async () => (!(await owners()).has('frozen') ? true : undefined), LEASE_MS / 3, 'frozen losing every shard');
     expect(await statusOf('frozen')).toBe('dead');
-    expect(await metric(metrics, 'foresight_nodes_declared_dead_total', { signal: 'silent' })).toBe(before + 1);
+    expect(await metric(meta.metrics, 'foresight_nodes_declared_dead_total', { signal: 'silent' })).toBe(before + 1);
     frozen.unsubscribe();
   }, 30_000);
 

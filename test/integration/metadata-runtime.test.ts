@@ -1,19 +1,8 @@
-import type { INestMicroservice } from '@nestjs/common';
-import { loadConfig } from '@foresight/config';
 import { ErrorCodes, ForesightError, subjects, type AssignmentView, type HeartbeatReply, type OwnerView } from '@foresight/contracts';
 import { callRpc } from '@foresight/messaging';
-import { createMetricsRegistry } from '@foresight/observability';
-import { createPool } from '@foresight/persistence';
-import { CONFIG, serveRpcControllers } from '@foresight/platform';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
-import { systemClock } from '@foresight/time';
 import { connect, type NatsConnection } from 'nats';
-import type { Pool } from 'pg';
-import { metadataRuntimeParts } from '../../apps/metadata/src/app.module';
-import { MetadataRpcController } from '../../apps/metadata/src/metadata.rpc';
-import { MetadataRuntime } from '../../apps/metadata/src/metadata.runtime';
-
-const quiet = { debug: () => undefined, info: () => undefined, warn: () => undefined, error: () => undefined } as never;
+import { startMetadata, type TestMetadata } from './metadata-harness';
 
 async function codeOf(promise: Promise<unknown>): Promise<string> {
   try {
@@ -28,9 +17,7 @@ async function codeOf(promise: Promise<unknown>): Promise<string> {
 /** The metadata service as its composition root builds it, without the HTTP app: membership and ownership over NATS. */
 describe('metadata runtime without Nest: membership from the subject, assignment, owner', () => {
   let nc: NatsConnection;
-  let pool: Pool;
-  let runtime: MetadataRuntime;
-  let host: INestMicroservice;
+  let meta: TestMetadata;
   const namespace = uniqueName('metart');
   const s = subjects(namespace);
   const call = <T>(subject: string, op: string, body: unknown) => callRpc<T>(nc, subject, op, body, { timeoutMs: 10_000 });
@@ -39,21 +26,11 @@ describe('metadata runtime without Nest: membership from the subject, assignment
     const url = await createTestDatabase('metart');
     nc = await connect({ servers: testInfra().natsUrl });
     // Fake nodes here answer no probe: the failure detector has its own test.
-    const config = loadConfig('metadata', { DATABASE_URL: url, FORESIGHT_NAMESPACE: namespace, SHARD_COUNT: '8', FAILURE_PROBE_MS: '0' });
-    pool = createPool(url, 4, 'metadata-runtime-test');
-    runtime = new MetadataRuntime({ config, pool, nc, logger: quiet, clock: systemClock, metrics: createMetricsRegistry('metadata') });
-    host = await serveRpcControllers(
-      runtime.rpc,
-      [MetadataRpcController],
-      [{ provide: MetadataRuntime, useValue: runtime }, ...metadataRuntimeParts, { provide: CONFIG, useValue: config }],
-    );
-    await runtime.start();
+    meta = await startMetadata(nc, { DATABASE_URL: url, FORESIGHT_NAMESPACE: namespace, SHARD_COUNT: '8', FAILURE_PROBE_MS: '0' }, 'metadata-runtime-test');
   }, 60_000);
 
   afterAll(async () => {
-    await runtime.stop();
-    await host.close();
-    await pool.end();
+    await meta.stop();
     await nc.drain();
   });
 
@@ -91,7 +68,7 @@ describe('metadata runtime without Nest: membership from the subject, assignment
     await expect(call(s.membershipRpc('node-1', 'leave'), 'leave', { incarnation: 'i1' })).resolves.toEqual({ ok: true });
     const view = await call<AssignmentView>(s.metadataRpc('assignment'), 'assignment', {});
     expect(view.nodes[0]?.status).toBe('left');
-    await runtime.stop();
+    await meta.runtime.stop();
     expect(await codeOf(call(s.metadataRpc('assignment'), 'assignment', {}))).toBe(ErrorCodes.UNAVAILABLE);
   });
 });

@@ -1,25 +1,16 @@
-import type { INestMicroservice } from '@nestjs/common';
-import { loadConfig } from '@foresight/config';
 import { subjects, type AssignmentView, type SessionEvent } from '@foresight/contracts';
 import { assignShards, shardOf } from '@foresight/hashing';
 import { callRpc, encode } from '@foresight/messaging';
-import { createMetricsRegistry } from '@foresight/observability';
-import { createPool, EventStore } from '@foresight/persistence';
-import { CONFIG, serveRpcControllers } from '@foresight/platform';
+import { EventStore } from '@foresight/persistence';
 import { decide, generateSessionId, replay, type SessionState } from '@foresight/session-domain';
 import type { JsonValue } from '@foresight/contracts';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
-import { systemClock } from '@foresight/time';
 import { randomUUID } from 'node:crypto';
 import { connect, type NatsConnection } from 'nats';
-import type { Pool } from 'pg';
-import type { Registry } from 'prom-client';
-import { metadataRuntimeParts } from '../../apps/metadata/src/app.module';
-import { MetadataRpcController } from '../../apps/metadata/src/metadata.rpc';
-import { MetadataRuntime } from '../../apps/metadata/src/metadata.runtime';
 import { shadowCheck } from '../../apps/shard/src/replication/replica-message';
 import { replicaTopology } from '../../apps/shard/src/replication/replica-topology';
-import { ctx, quietLogger, shardNode } from './shard-harness';
+import { metric, startMetadata, type TestMetadata } from './metadata-harness';
+import { ctx, shardNode } from './shard-harness';
 
 const SHARDS = 8;
 const NODES = ['rep-a', 'rep-b', 'rep-c'];
@@ -33,17 +24,11 @@ const NODES = ['rep-a', 'rep-b', 'rep-c'];
 describe('warm secondaries (metadata, three shard nodes, real NATS and Postgres)', () => {
   let nc: NatsConnection;
   let url: string;
-  let metaPool: Pool;
-  let metadata: MetadataRuntime;
-  let host: INestMicroservice;
+  let meta: TestMetadata;
   let store: EventStore;
   const ns = uniqueName('replica');
   const nodes = new Map<string, ReturnType<typeof shardNode>>();
   const node = (id: string) => nodes.get(id)!;
-  const metric = async (registry: Registry, name: string, labels: Record<string, string> = {}) =>
-    (await registry.getSingleMetric(name)!.get()).values
-      .filter((v) => Object.entries(labels).every(([k, l]) => v.labels[k] === l))
-      .reduce((n, v) => n + v.value, 0);
   /** The session as Postgres rebuilds it (the judge). */
   const truth = async (id: string): Promise<SessionState> => replay((await store.readStream(id)).map((r) => r.event))!;
   const comparable = (s: SessionState | undefined) => s && { ...s, lastActivityAt: 0 };
@@ -51,16 +36,12 @@ describe('warm secondaries (metadata, three shard nodes, real NATS and Postgres)
   beforeAll(async () => {
     nc = await connect({ servers: testInfra().natsUrl });
     url = await createTestDatabase('replica');
-    const config = loadConfig('metadata', { DATABASE_URL: url, FORESIGHT_NAMESPACE: ns, SHARD_COUNT: String(SHARDS), LEASE_MS: '2000', REBALANCE_MS: '50' });
-    metaPool = createPool(url, 4, 'replica-metadata');
-    metadata = new MetadataRuntime({ config, pool: metaPool, nc, logger: quietLogger, clock: systemClock, metrics: createMetricsRegistry('metadata') });
-    host = await serveRpcControllers(
-      metadata.rpc,
-      [MetadataRpcController],
-      [{ provide: MetadataRuntime, useValue: metadata }, ...metadataRuntimeParts, { provide: CONFIG, useValue: config }],
+    meta = await startMetadata(
+      nc,
+      { DATABASE_URL: url, FORESIGHT_NAMESPACE: ns, SHARD_COUNT: String(SHARDS), LEASE_MS: '2000', REBALANCE_MS: '50' },
+      'replica-metadata',
     );
-    await metadata.start();
-    store = new EventStore(metaPool, 'reader');
+    store = new EventStore(meta.pool, 'reader');
     for (const id of NODES) {
       const n = shardNode(nc, url, ns, { NODE_ID: id, SHARD_COUNT: String(SHARDS) });
       nodes.set(id, n);
@@ -73,10 +54,8 @@ describe('warm secondaries (metadata, three shard nodes, real NATS and Postgres)
       await n.runtime.stop().catch(() => undefined);
       await n.pool.end();
     }
-    await metadata.stop();
-    await host.close();
     await store.close();
-    await metaPool.end();
+    await meta.stop();
     await nc.drain();
   });
 

@@ -1,5 +1,5 @@
 import { ErrorCodes, ForesightError, type SessionEvent } from '@foresight/contracts';
-import { decode, encode } from './codec';
+import { decode, encode, tryDecode } from './codec';
 
 const event: SessionEvent = {
   id: '4b7f6c1e-2a51-4f43-9a53-0f5cf4b1d6c2',
@@ -47,5 +47,10 @@ describe('MessagePack codec', () => {
     }
     expect(() => decode(new Uint8Array([0xc1]))).toThrow(ForesightError);
     expect(() => decode(new Uint8Array([]))).toThrow(ForesightError);
+  });
+
+  it('tryDecode: the value, or undefined for garbage (the caller checks the schema)', () => {
+    expect(tryDecode(encode({ a: 1 }))).toEqual({ a: 1 });
+    for (const bytes of [new Uint8Array([]), new Uint8Array([0xc1]), new Uint8Array([0x81, 0xa9])]) expect(tryDecode(bytes)).toBeUndefined();
   });
 });

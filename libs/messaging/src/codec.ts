@@ -50,3 +50,15 @@ export function decode<T>(bytes: Uint8Array): T {
   if (value === undefined) throw new ForesightError(ErrorCodes.MALFORMED_MESSAGE, 'The message body is not valid MessagePack.');
   return value as T;
 }
+
+/**
+ * Decodes a message that may be anything (what arrives on the bus is untrusted input): its value, or
+ * undefined when it does not decode. The caller checks the value against its schema.
+ */
+export function tryDecode(bytes: Uint8Array): unknown {
+  try {
+    return decode(bytes);
+  } catch {
+    return undefined;
+  }
+}

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { subjects, Validator, WriteLimitUsage } from '@foresight/contracts';
-import { decode, encode } from '@foresight/messaging';
+import { encode, tryDecode } from '@foresight/messaging';
 import { counter, type Logger } from '@foresight/observability';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection, Subscription } from 'nats';
@@ -54,12 +54,7 @@ export class WriteLimitSharing {
 
   /** Applies one message of the subject: another gateway's report, or nothing. */
   receive(data: Uint8Array): void {
-    let report: unknown;
-    try {
-      report = decode(data);
-    } catch {
-      report = undefined;
-    }
+    const report = tryDecode(data);
     if (!reports.is(report)) {
       this.rejected.inc();
       return;

@@ -7,6 +7,8 @@ import type { NatsConnection } from 'nats';
 
 /** Attempts remembered per node; a busier gateway's window holds the latest ones. */
 const MAX_SAMPLES = 20_000;
+/** Past the cap, the oldest are dropped in batches: one shift of the arrays per this many attempts, not one per attempt. */
+const TRIM_SLACK = 5_000;
 
 /**
  * How the shard nodes answer this gateway: every attempt's latency and whether it timed out, over a
@@ -45,13 +47,17 @@ export class NodeHealthWindow {
     s.at.push(at);
     s.ms.push(ms);
     s.failed.push(failed);
-    if (s.at.length > MAX_SAMPLES) this.dropOldest(s, s.at.length - MAX_SAMPLES);
+    if (s.at.length > MAX_SAMPLES + TRIM_SLACK) this.dropOldest(s, s.at.length - MAX_SAMPLES);
   }
 
   /** Per node with attempts in the window ending `now`: how many, how many failed, the 99th percentile latency. */
   summary(now: number): NodeHealthReport['nodes'] {
     const waiting = new Map<string, number[]>();
-    for (const p of this.pending.values()) waiting.set(p.nodeId, [...(waiting.get(p.nodeId) ?? []), now - p.at]);
+    for (const p of this.pending.values()) {
+      const ages = waiting.get(p.nodeId);
+      if (ages) ages.push(now - p.at);
+      else waiting.set(p.nodeId, [now - p.at]);
+    }
     const out: NodeHealthReport['nodes'][number][] = [];
     for (const nodeId of new Set([...this.samples.keys(), ...waiting.keys()])) {
       const s = this.samples.get(nodeId) ?? { at: [], ms: [], failed: [] };

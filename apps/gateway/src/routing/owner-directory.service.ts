@@ -112,7 +112,7 @@ export class OwnerDirectory {
    * True when the table no longer routes `route`'s shard to the same node under the same epoch (or,
    * with no route, when its version passed `sinceVersion`).
    */
-  hasMoved(route: Route | null, sinceVersion: number): boolean {
+  private hasMoved(route: Route | null, sinceVersion: number): boolean {
     if (!this.view) return false;
     if (!route) return this.view.version > sinceVersion;
     const now = this.view.shards[route.shard];

@@ -56,10 +56,10 @@ export class ShardClient {
   private readonly directory: OwnerDirectory;
   private readonly nc: NatsConnection;
   private readonly config: ForesightConfig;
-  private readonly health: ShardClientDeps['health'];
+  private readonly health: NonNullable<ShardClientDeps['health']>;
 
   constructor(deps: ShardClientDeps) {
-    this.health = deps.health;
+    this.health = deps.health ?? { begin: () => 0, end: () => undefined };
     this.directory = deps.directory;
     this.nc = deps.nc;
     this.config = deps.config;
@@ -120,29 +120,35 @@ export class ShardClient {
       causationId: ctx.causationId,
       requestId,
     });
-    const moved = this.directory.waitForMove(route, this.directory.version, undefined, done.signal).then(() => {
-      if (done.signal.aborted) return new Promise<never>(() => undefined);
-      throw new ForesightError(ErrorCodes.TIMEOUT, `Shard ${route.shard} moved from node ${route.nodeId} while the request waited for it.`, {
-        shard: route.shard,
-        ownerMoved: true,
-      });
-    });
-    const sample = this.health?.begin(route.nodeId);
+    const sample = this.health.begin(route.nodeId);
+    // The answer, or null when the table moved the shard first.
+    let answered: { readonly reply: ShardCommands[K]['reply'] } | null;
     try {
-      const reply = await Promise.race([call, moved]);
-      if (sample !== undefined) this.health?.end(sample, false);
-      return reply;
+      answered = await Promise.race([
+        call.then((reply) => ({ reply })),
+        this.directory.waitForMove(route, this.directory.version, undefined, done.signal).then(() => null),
+      ]);
     } catch (error) {
       // A timeout counts against the node; its answers, even errors, are latency like any other.
       // "Unavailable" is not the node's slowness (a handoff it waits for, no lease, nobody there: the
-      // failure detector's business), nor is an attempt given up because the shard moved.
-      const counts = error instanceof ForesightError && error.code !== ErrorCodes.UNAVAILABLE && error.details?.ownerMoved !== true;
-      if (sample !== undefined) this.health?.end(sample, counts ? error.code === ErrorCodes.TIMEOUT : null);
+      // failure detector's business).
+      const counts = error instanceof ForesightError && error.code !== ErrorCodes.UNAVAILABLE;
+      this.health.end(sample, counts ? error.code === ErrorCodes.TIMEOUT : null);
       throw error;
     } finally {
       done.abort();
       call.catch(() => undefined);
     }
+    if (answered === null) {
+      // Given up because the shard moved: says nothing about the node.
+      this.health.end(sample, null);
+      throw new ForesightError(ErrorCodes.TIMEOUT, `Shard ${route.shard} moved from node ${route.nodeId} while the request waited for it.`, {
+        shard: route.shard,
+        ownerMoved: true,
+      });
+    }
+    this.health.end(sample, false);
+    return answered.reply;
   }
 
   /**

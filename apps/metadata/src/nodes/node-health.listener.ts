@@ -1,6 +1,6 @@
 import { NodeHealthReport, subjects, Validator } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
-import { decode } from '@foresight/messaging';
+import { tryDecode } from '@foresight/messaging';
 import { counter } from '@foresight/observability';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection, Subscription } from 'nats';
@@ -41,12 +41,7 @@ export class NodeHealthListener {
   }
 
   receive(data: Uint8Array): void {
-    let report: unknown;
-    try {
-      report = decode(data);
-    } catch {
-      report = undefined;
-    }
+    const report = tryDecode(data);
     if (!reports.is(report)) {
       this.rejected.inc();
       return;

@@ -1,7 +1,7 @@
 import { subjects } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { shardOf } from '@foresight/hashing';
-import { decode } from '@foresight/messaging';
+import { tryDecode } from '@foresight/messaging';
 import { counter, gauge, histogram, type Logger } from '@foresight/observability';
 import type { EventStore } from '@foresight/persistence';
 import { isIssuedSessionId, replay, restoreState, type SessionState } from '@foresight/session-domain';
@@ -134,10 +134,8 @@ export class ReplicaFollower {
 
   /** Decodes a pushed message defensively: anything that is not one is counted and dropped. */
   receive(data: Uint8Array): void {
-    let message: unknown;
-    try {
-      message = decode(data);
-    } catch {
+    const message = tryDecode(data);
+    if (message === undefined) {
       this.metrics.rejected.inc({ reason: 'malformed' });
       return;
     }
