@@ -25,6 +25,8 @@ export class LockTable {
   private readonly live = new Map<string, LockGrant[]>();
   /** `sessionId token` → when the token stopped granting (expiry or release). */
   private readonly ended = new Map<string, number>();
+  /** Grants that expired since the last sweep (their records are to be deleted). */
+  private expiredSinceSweep: { sessionId: string; token: string }[] = [];
 
   constructor(private readonly forgetAfterMs: number) {}
 
@@ -34,7 +36,11 @@ export class LockTable {
     if (!all) return [];
     const alive = all.filter((g) => g.expiresAt > now);
     if (alive.length !== all.length) {
-      for (const g of all) if (g.expiresAt <= now) this.ended.set(key(sessionId, g.token), g.expiresAt);
+      for (const g of all) {
+        if (g.expiresAt > now) continue;
+        this.ended.set(key(sessionId, g.token), g.expiresAt);
+        this.expiredSinceSweep.push({ sessionId, token: g.token });
+      }
       if (alive.length === 0) this.live.delete(sessionId);
       else this.live.set(sessionId, alive);
     }
@@ -150,12 +156,10 @@ export class LockTable {
    * and forgets ended tokens older than `forgetAfterMs`.
    */
   sweep(now: number): { sessionId: string; token: string }[] {
-    const expired: { sessionId: string; token: string }[] = [];
-    for (const [sessionId, all] of [...this.live]) {
-      for (const g of all) if (g.expiresAt <= now) expired.push({ sessionId, token: g.token });
-      this.grants(sessionId, now);
-    }
+    for (const sessionId of [...this.live.keys()]) this.grants(sessionId, now);
     for (const [k, at] of this.ended) if (at + this.forgetAfterMs <= now) this.ended.delete(k);
+    const expired = this.expiredSinceSweep;
+    this.expiredSinceSweep = [];
     return expired;
   }
 
@@ -169,6 +173,7 @@ export class LockTable {
       }
     }
     for (const k of [...this.ended.keys()]) if (drop(k.slice(0, k.indexOf(' ')))) this.ended.delete(k);
+    this.expiredSinceSweep = this.expiredSinceSweep.filter((e) => !drop(e.sessionId));
     return n;
   }
 
