@@ -6,6 +6,7 @@ import { callRpc, encode } from '@foresight/messaging';
 import { serveRpcControllers } from '@foresight/platform';
 import { generateSessionId } from '@foresight/session-domain';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
+import { systemClock } from '@foresight/time';
 import { connect, type NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { LockRenewals } from '../../apps/gateway/src/locks/lock-renewals';
@@ -169,7 +170,7 @@ describe('session locks (shard runtime, real Postgres and NATS)', () => {
     expect(await metric(one.metrics, 'foresight_locks_renewed_total')).toBeGreaterThanOrEqual(80);
   });
 
-  it("the gateway's batcher sends one request per owner per tick and gives each caller its own outcome", async () => {
+  it("the gateway keeps its clients' leases renewed in one request per owner per period, and lets a silent client's lock expire", async () => {
     const ids = await Promise.all(Array.from({ length: 30 }, () => create()));
     const locks = await Promise.all(ids.map((id) => acquire(id, 'exclusive')));
     const { Registry } = await import('prom-client');
@@ -180,19 +181,42 @@ describe('session locks (shard runtime, real Postgres and NATS)', () => {
       directory: { route: async (sessionId: string) => ({ shard: shardOf(sessionId, SHARDS), nodeId: 'shard-t1', rpcSubject, epoch: 0 }), refresh: async () => {} },
       nc,
       config: { ...one.config, locks: { ...one.config.locks, renewBatchMs: 20 } },
+      clock: systemClock,
       metrics: registry,
       logger: quietLogger,
     });
-    const outcomes = await Promise.allSettled([
-      ...locks.map((l) => batcher.renew({ sessionId: l.sessionId, token: l.token })),
-      batcher.renew({ sessionId: ids[0]!, token: 'lk_AAAAAAAAAAAAAAAAAAAAAA' }),
-    ]);
-    expect(outcomes.slice(0, 30).every((o) => o.status === 'fulfilled' && (o.value as LockGrantView).mode === 'exclusive')).toBe(true);
-    const last = outcomes[30]!;
-    expect(last.status === 'rejected' && (last.reason as { code?: string }).code).toBe(ErrorCodes.LOCK_NOT_HOLDER);
-    expect(await metric(registry, 'foresight_gateway_lock_renewal_round_trips_total')).toBe(1);
-    expect(await metric(registry, 'foresight_gateway_lock_renewals_total')).toBe(31);
-    batcher.stop();
+    batcher.start();
+    const renewAll = () => Promise.allSettled(locks.map((l) => batcher.renew({ sessionId: l.sessionId, token: l.token })));
+    try {
+      // Renewals of locks this gateway does not hold yet: one request to the owner for all of them, each its own outcome.
+      const outcomes = await Promise.allSettled([...locks.map((l) => batcher.renew({ sessionId: l.sessionId, token: l.token })), batcher.renew({ sessionId: ids[0]!, token: 'lk_AAAAAAAAAAAAAAAAAAAAAA' })]);
+      expect(outcomes.slice(0, 30).every((o) => o.status === 'fulfilled' && (o.value as LockGrantView).mode === 'exclusive')).toBe(true);
+      const last = outcomes[30]!;
+      expect(last.status === 'rejected' && (last.reason as { code?: string }).code).toBe(ErrorCodes.LOCK_NOT_HOLDER);
+      expect(await metric(registry, 'foresight_gateway_lock_renewal_round_trips_total')).toBe(1);
+      expect(await metric(registry, 'foresight_gateway_held_locks')).toBe(30);
+
+      // The clients keep renewing (every 300 ms, 1 s leases) for three leases: answered here, the owner renewed in batches.
+      for (let i = 0; i < 10; i++) {
+        expect((await renewAll()).every((o) => o.status === 'fulfilled')).toBe(true);
+        await new Promise((r) => setTimeout(r, 300));
+      }
+      expect(await codeOf(put(ids[0]!, [1]))).toBe(ErrorCodes.LOCK_HELD);
+      expect(await put(ids[1]!, [1], locks[1]!.token)).toEqual({ version: 2 });
+      const trips = await metric(registry, 'foresight_gateway_lock_renewal_round_trips_total');
+      const sent = await metric(registry, 'foresight_gateway_lock_renewals_total');
+      expect(await metric(registry, 'foresight_gateway_lock_renewals_answered_total')).toBe(300);
+      // About one batch per two thirds of a lease, each with every lease: far fewer requests than renewals.
+      expect(trips).toBeGreaterThanOrEqual(3);
+      expect(trips).toBeLessThanOrEqual(10);
+      expect(sent / trips).toBeGreaterThanOrEqual(25);
+
+      // The clients go silent: the gateway stops renewing at their deadline and the owner lets the locks expire.
+      await eventually(async () => ((await rt.lockOps.status({ sessionId: ids[2]! })).state === 'unlocked' ? true : undefined), 5000, 'the silent client\'s lock to expire');
+      expect(await metric(registry, 'foresight_gateway_held_locks')).toBe(0);
+    } finally {
+      batcher.stop();
+    }
   });
 
   it('refuses bad input with clear codes and keeps serving', async () => {

@@ -84,7 +84,7 @@ export class GatewayRuntime {
     this.shards = new ShardClient({ directory: this.directory, nc, config, metrics, health: this.nodeHealth });
     this.edgeCache = new EdgeCacheService({ directory: this.directory, nc, config, logger, clock, metrics });
     this.variables = new VariablesService({ shards: this.shards, l1: this.edgeCache, config });
-    this.lockRenewals = new LockRenewals({ directory: this.directory, nc, config, metrics, logger });
+    this.lockRenewals = new LockRenewals({ directory: this.directory, nc, config, clock, metrics, logger });
     this.tokenClient = new TokenClient(nc, config.nats.namespace, config.nats.requestTimeoutMs);
     this.jwks = new JwksCache(() => this.tokenClient.call('jwks', {}), clock, config.token.jwksCacheMs);
     this.revocations = new RevocationCache(
@@ -135,6 +135,7 @@ export class GatewayRuntime {
     this.directory.start();
     this.nodeHealth.start();
     this.edgeCache.start();
+    this.lockRenewals.start();
     this.writeLimitSharing?.start();
     this.predictionOutcomes.start();
   }

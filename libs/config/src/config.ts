@@ -123,7 +123,10 @@ export interface ForesightConfig {
     readonly defaultLeaseMs: number;
     /** Longest lease granted or renewed; also how long a node that takes a shard over honours the locks it finds (see ADR 15). */
     readonly maxLeaseMs: number;
-    /** How long a gateway collects lock renewals before sending them to each owner node, one request per node. */
+    /**
+     * How often a gateway sends the lock renewals due (its clients' leases it keeps, and renewals it
+     * was asked for), one request per owner node; 0: no batching, one request per renewal.
+     */
     readonly renewBatchMs: number;
   };
   readonly store: { readonly maxBatch: number };
@@ -269,7 +272,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
     locks: {
       defaultLeaseMs: r.int('LOCK_DEFAULT_LEASE_MS', 10_000, 100, 3_600_000),
       maxLeaseMs: r.int('LOCK_MAX_LEASE_MS', 60_000, 100, 3_600_000),
-      renewBatchMs: r.int('LOCK_RENEW_BATCH_MS', 20, 0, 10_000),
+      renewBatchMs: r.int('LOCK_RENEW_BATCH_MS', 100, 0, 10_000),
     },
     store: { maxBatch: r.int('GROUP_COMMIT_MAX_BATCH', 512, 1, 10_000) },
     gateway: {

@@ -50,12 +50,20 @@ export class LocksController {
   @ApiContract({ body: AcquireLockBody, response: LockGrantView, errors: [...SESSION_AUTH_ERRORS, ...OWNER_ERRORS, ...BODY_ERRORS, ErrorCodes.LOCK_HELD] })
   async acquire(@Param('id') id: string, @Body() raw: unknown, @Req() req: FastifyRequest) {
     const body = acquireBodies.parse(raw);
-    return this.shards.call(this.variables.checkId(id), 'lock.acquire', { sessionId: id, ...body }, callContext(req));
+    const lock = await this.shards.call(this.variables.checkId(id), 'lock.acquire', { sessionId: id, ...body }, callContext(req));
+    // This gateway keeps the lease renewed with the owner while the client renews here.
+    this.renewals.hold(lock, lock.leaseMs);
+    return lock;
   }
 
   @Post('renew')
   @HttpCode(200)
-  @ApiOperation({ summary: "Extend a lock's lease (sent to the owner node in a batch with other renewals)" })
+  @ApiOperation({
+    summary: "Extend a lock's lease",
+    description:
+      'Renew every third of the lease. The gateway keeps the lease renewed with the owner node (in one batch per node with its other clients\' leases) ' +
+      'while the client keeps renewing; expiresAt is what the owner granted.',
+  })
   @ApiContract({ body: RenewLockBody, response: LockGrantView, errors: [...SESSION_AUTH_ERRORS, ...OWNER_ERRORS, ...BODY_ERRORS, ...LOCK_ERRORS] })
   async renew(@Param('id') id: string, @Body() raw: unknown) {
     const body = renewBodies.parse(raw);
@@ -68,6 +76,7 @@ export class LocksController {
   @ApiContract({ body: ReleaseLockBody, response: LockReleaseReply, errors: [...SESSION_AUTH_ERRORS, ...OWNER_ERRORS, ...BODY_ERRORS, ErrorCodes.LOCK_NOT_HOLDER] })
   async release(@Param('id') id: string, @Body() raw: unknown, @Req() req: FastifyRequest) {
     const body = releaseBodies.parse(raw);
+    this.renewals.forget(id, body.token);
     return this.shards.call(this.variables.checkId(id), 'lock.release', { sessionId: id, ...body }, callContext(req));
   }
 
