@@ -178,7 +178,10 @@ describe('session locks (shard runtime, real Postgres and NATS)', () => {
     const rpcSubject = subjects(ns).shardRpc('shard-t1');
     const batcher = new LockRenewals({
       // The owner table itself is the gateway's (tested elsewhere); here every session is on this node.
-      directory: { route: async (sessionId: string) => ({ shard: shardOf(sessionId, SHARDS), nodeId: 'shard-t1', rpcSubject, epoch: 0 }), refresh: async () => {} },
+      directory: {
+        route: async (sessionId: string) => ({ shard: shardOf(sessionId, SHARDS), nodeId: 'shard-t1', rpcSubject, epoch: 0 }),
+        refresh: async () => {},
+      },
       nc,
       config: { ...one.config, locks: { ...one.config.locks, renewBatchMs: 20 } },
       clock: systemClock,
@@ -189,7 +192,10 @@ describe('session locks (shard runtime, real Postgres and NATS)', () => {
     const renewAll = () => Promise.allSettled(locks.map((l) => batcher.renew({ sessionId: l.sessionId, token: l.token })));
     try {
       // Renewals of locks this gateway does not hold yet: one request to the owner for all of them, each its own outcome.
-      const outcomes = await Promise.allSettled([...locks.map((l) => batcher.renew({ sessionId: l.sessionId, token: l.token })), batcher.renew({ sessionId: ids[0]!, token: 'lk_AAAAAAAAAAAAAAAAAAAAAA' })]);
+      const outcomes = await Promise.allSettled([
+        ...locks.map((l) => batcher.renew({ sessionId: l.sessionId, token: l.token })),
+        batcher.renew({ sessionId: ids[0]!, token: 'lk_AAAAAAAAAAAAAAAAAAAAAA' }),
+      ]);
       expect(outcomes.slice(0, 30).every((o) => o.status === 'fulfilled' && (o.value as LockGrantView).mode === 'exclusive')).toBe(true);
       const last = outcomes[30]!;
       expect(last.status === 'rejected' && (last.reason as { code?: string }).code).toBe(ErrorCodes.LOCK_NOT_HOLDER);
@@ -212,7 +218,11 @@ describe('session locks (shard runtime, real Postgres and NATS)', () => {
       expect(sent / trips).toBeGreaterThanOrEqual(25);
 
       // The clients go silent: the gateway stops renewing at their deadline and the owner lets the locks expire.
-      await eventually(async () => ((await rt.lockOps.status({ sessionId: ids[2]! })).state === 'unlocked' ? true : undefined), 5000, 'the silent client\'s lock to expire');
+      await eventually(
+        async () => ((await rt.lockOps.status({ sessionId: ids[2]! })).state === 'unlocked' ? true : undefined),
+        5000,
+        "the silent client's lock to expire",
+      );
       expect(await metric(registry, 'foresight_gateway_held_locks')).toBe(0);
     } finally {
       batcher.stop();
@@ -250,7 +260,11 @@ describe('session locks (shard runtime, real Postgres and NATS)', () => {
     await metadata.takeOver(shard, 'shard-t2');
     if (shardOf(free, SHARDS) !== shard) await metadata.takeOver(shardOf(free, SHARDS), 'shard-t2');
     metadata.bump();
-    await eventually(async () => ((await two.runtime.membership.epochFor(shard).catch(() => undefined)) !== undefined ? true : undefined), 5000, 'node two to serve the shard');
+    await eventually(
+      async () => ((await two.runtime.membership.epochFor(shard).catch(() => undefined)) !== undefined ? true : undefined),
+      5000,
+      'node two to serve the shard',
+    );
     const t2 = two.runtime;
 
     expect(await codeOf(put(held, [9], undefined, t2))).toBe(ErrorCodes.LOCK_HELD);
@@ -264,7 +278,11 @@ describe('session locks (shard runtime, real Postgres and NATS)', () => {
     // The old owner no longer decides: it lost the shard.
     expect(await codeOf(put(held, [10], lock.token))).toMatch(/SHARD.NOT_OWNER|SERVICE.UNAVAILABLE/);
     // Not renewed any more: the lock ends (at the latest a maximum lease after the takeover) and the late token is refused.
-    await eventually(async () => ((await t2.lockOps.status({ sessionId: held })).state === 'unlocked' ? true : undefined), 3 * MAX_LEASE_MS + 2000, 'the lock to expire');
+    await eventually(
+      async () => ((await t2.lockOps.status({ sessionId: held })).state === 'unlocked' ? true : undefined),
+      3 * MAX_LEASE_MS + 2000,
+      'the lock to expire',
+    );
     expect(await codeOf(put(held, [11], lock.token, t2))).toBe(ErrorCodes.LOCK_EXPIRED);
     expect(await put(held, [12], undefined, t2)).toMatchObject({ version: 3 });
   }, 20_000);

@@ -102,6 +102,8 @@ describe('bounded session memory on a shard node (real Postgres and NATS)', () =
     expect((await rt.sessionOps.get({ sessionId: idle })).groups.cart).toEqual({ n: 1 });
     const write = rt.sessionOps.varPut({ sessionId: locked, group: 'cart', name: 'n', value: 2 }, meta('var.put'));
     await expect(write).rejects.toMatchObject({ code: 'LOCK.HELD' });
-    expect(await rt.sessionOps.varPut({ sessionId: locked, group: 'cart', name: 'n', value: 2, lockToken: lock.token }, meta('var.put'))).toEqual({ version: 2 });
+    expect(await rt.sessionOps.varPut({ sessionId: locked, group: 'cart', name: 'n', value: 2, lockToken: lock.token }, meta('var.put'))).toEqual({
+      version: 2,
+    });
   });
 });

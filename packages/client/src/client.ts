@@ -211,12 +211,20 @@ export class ForesightClient implements SessionApi, LockApi {
 
   /** Locks a session (shared or exclusive) for a lease; the answer carries the token writes must send. */
   acquireLock(id: string, mode: LockMode, options: { leaseMs?: number; holder?: string } = {}, call?: CallOptions): Promise<LockGrantView> {
-    const body = { mode, ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}), ...(options.holder !== undefined ? { holder: options.holder } : {}) };
+    const body = {
+      mode,
+      ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+      ...(options.holder !== undefined ? { holder: options.holder } : {}),
+    };
     return this.call('LocksController_acquire', { params: { id }, body: JSON.stringify(body) }, call);
   }
 
   renewLock(id: string, token: string, options: { leaseMs?: number } = {}, call?: CallOptions): Promise<LockGrantView> {
-    return this.call('LocksController_renew', { params: { id }, body: JSON.stringify({ token, ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}) }) }, call);
+    return this.call(
+      'LocksController_renew',
+      { params: { id }, body: JSON.stringify({ token, ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}) }) },
+      call,
+    );
   }
 
   releaseLock(id: string, token: string, call?: CallOptions): Promise<LockReleaseReply> {

@@ -70,7 +70,8 @@ export async function withLock<T>(
     } catch (error) {
       if (error instanceof LockLostError || (error instanceof ForesightError && !error.retryable)) lose(error);
     }
-    if (Date.now() >= expiresAt) lose(new LockLostError({ code: 'LOCK.EXPIRED', message: `The lock on session ${sessionId} expired before it could be renewed.` }));
+    if (Date.now() >= expiresAt)
+      lose(new LockLostError({ code: 'LOCK.EXPIRED', message: `The lock on session ${sessionId} expired before it could be renewed.` }));
     if (!stopped && !lost.signal.aborted) timer = setTimeout(() => void renew(), renewEvery);
   };
   timer = setTimeout(() => void renew(), renewEvery);

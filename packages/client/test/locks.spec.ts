@@ -11,7 +11,14 @@ const contract = {
   agentReportIntervalMs: 0,
 };
 const TOKEN = 'lk_AAAAAAAAAAAAAAAAAAAAAA';
-const grant = (leaseMs: number) => ({ sessionId: 's1', token: TOKEN, mode: 'exclusive', leaseMs, expiresAt: new Date(Date.now() + leaseMs).toISOString(), state: 'exclusive' });
+const grant = (leaseMs: number) => ({
+  sessionId: 's1',
+  token: TOKEN,
+  mode: 'exclusive',
+  leaseMs,
+  expiresAt: new Date(Date.now() + leaseMs).toISOString(),
+  state: 'exclusive',
+});
 
 /** A gateway that answers the lock routes (renewals as `renewAnswer` says) and records what it was sent. */
 function gateway(renewAnswer: () => { status: number; body: unknown } = () => ({ status: 200, body: grant(150) })) {

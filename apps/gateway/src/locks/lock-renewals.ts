@@ -73,7 +73,11 @@ export class LockRenewals {
         [],
         [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000, 2000, 5000],
       ),
-      answered: counter(deps.metrics, 'foresight_gateway_lock_renewals_answered_total', "Clients' renewals answered from a lease this gateway holds (no round trip)"),
+      answered: counter(
+        deps.metrics,
+        'foresight_gateway_lock_renewals_answered_total',
+        "Clients' renewals answered from a lease this gateway holds (no round trip)",
+      ),
       heldLocks: gauge(deps.metrics, 'foresight_gateway_held_locks', 'Locks whose leases this gateway keeps renewed for its clients'),
     };
   }
@@ -205,10 +209,7 @@ export class LockRenewals {
   }
 
   private async send(subject: string, pending: Pending[], held: Held[]): Promise<void> {
-    const renewals: LockRenewal[] = [
-      ...pending.map((p) => p.renewal),
-      ...held.map((h) => ({ sessionId: h.sessionId, token: h.token, leaseMs: h.leaseMs })),
-    ];
+    const renewals: LockRenewal[] = [...pending.map((p) => p.renewal), ...held.map((h) => ({ sessionId: h.sessionId, token: h.token, leaseMs: h.leaseMs }))];
     for (let i = 0; i < renewals.length; i += MAX_RENEW_BATCH) {
       const part = renewals.slice(i, i + MAX_RENEW_BATCH);
       await this.sendBatch(subject, part, (j, outcome) => {

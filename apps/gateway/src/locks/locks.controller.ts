@@ -1,15 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import {
-  AcquireLockBody,
-  ErrorCodes,
-  LockGrantView,
-  LockReleaseReply,
-  LockStatusView,
-  ReleaseLockBody,
-  RenewLockBody,
-  Validator,
-} from '@foresight/contracts';
+import { AcquireLockBody, ErrorCodes, LockGrantView, LockReleaseReply, LockStatusView, ReleaseLockBody, RenewLockBody, Validator } from '@foresight/contracts';
 import type { FastifyRequest } from 'fastify';
 import { ApiContract, BODY_ERRORS, OWNER_ERRORS, SESSION_AUTH_ERRORS } from '../common/api-contract';
 import { callContext } from '../routing/call-context';
@@ -61,7 +52,7 @@ export class LocksController {
   @ApiOperation({
     summary: "Extend a lock's lease",
     description:
-      'Renew every third of the lease. The gateway keeps the lease renewed with the owner node (in one batch per node with its other clients\' leases) ' +
+      "Renew every third of the lease. The gateway keeps the lease renewed with the owner node (in one batch per node with its other clients' leases) " +
       'while the client keeps renewing; expiresAt is what the owner granted.',
   })
   @ApiContract({ body: RenewLockBody, response: LockGrantView, errors: [...SESSION_AUTH_ERRORS, ...OWNER_ERRORS, ...BODY_ERRORS, ...LOCK_ERRORS] })
@@ -73,7 +64,11 @@ export class LocksController {
   @Post('release')
   @HttpCode(200)
   @ApiOperation({ summary: 'Give a lock back (releasing an expired or already released lock answers released: false)' })
-  @ApiContract({ body: ReleaseLockBody, response: LockReleaseReply, errors: [...SESSION_AUTH_ERRORS, ...OWNER_ERRORS, ...BODY_ERRORS, ErrorCodes.LOCK_NOT_HOLDER] })
+  @ApiContract({
+    body: ReleaseLockBody,
+    response: LockReleaseReply,
+    errors: [...SESSION_AUTH_ERRORS, ...OWNER_ERRORS, ...BODY_ERRORS, ErrorCodes.LOCK_NOT_HOLDER],
+  })
   async release(@Param('id') id: string, @Body() raw: unknown, @Req() req: FastifyRequest) {
     const body = releaseBodies.parse(raw);
     this.renewals.forget(id, body.token);

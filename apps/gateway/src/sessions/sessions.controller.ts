@@ -110,7 +110,10 @@ export class SessionsController {
 
   @Delete(':id')
   @ApiOperation({ summary: 'End a session' })
-  @ApiContract({ response: VersionReply, errors: [...SESSION_AUTH_ERRORS, ...OWNER_ERRORS, ErrorCodes.LOCK_HELD, ErrorCodes.LOCK_EXPIRED, ErrorCodes.LOCK_TOKEN_INVALID] })
+  @ApiContract({
+    response: VersionReply,
+    errors: [...SESSION_AUTH_ERRORS, ...OWNER_ERRORS, ErrorCodes.LOCK_HELD, ErrorCodes.LOCK_EXPIRED, ErrorCodes.LOCK_TOKEN_INVALID],
+  })
   async end(@Param('id') id: string, @Req() req: FastifyRequest) {
     const ctx = this.ctx(req);
     this.l1.drop(id);
@@ -123,7 +126,12 @@ export class SessionsController {
   async recordAction(@Param('id') id: string, @Body() raw: unknown, @Req() req: FastifyRequest) {
     const { action } = actionBodies.parse(raw);
     const ctx = this.ctx(req);
-    return this.shards.call(this.id(id), 'session.record_action', { sessionId: id, action, ...(ctx.lockToken !== undefined ? { lockToken: ctx.lockToken } : {}) }, ctx);
+    return this.shards.call(
+      this.id(id),
+      'session.record_action',
+      { sessionId: id, action, ...(ctx.lockToken !== undefined ? { lockToken: ctx.lockToken } : {}) },
+      ctx,
+    );
   }
 
   @Get(':id/owner')

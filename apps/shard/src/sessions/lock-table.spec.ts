@@ -108,7 +108,7 @@ describe('LockTable', () => {
       expect(codeOf(() => table.checkWrite(S, 'a', 10))).toBe(ErrorCodes.LOCK_HELD);
     });
 
-    it("refuses the late write of a holder whose lock expired, even though the session is now unlocked", () => {
+    it('refuses the late write of a holder whose lock expired, even though the session is now unlocked', () => {
       table.add(S, grant('a', 'exclusive', 1000));
       expect(codeOf(() => table.checkWrite(S, 'a', 1000))).toBe(ErrorCodes.LOCK_EXPIRED);
       expect(codeOf(() => table.checkWrite(S, undefined, 1000))).toBe('ok');

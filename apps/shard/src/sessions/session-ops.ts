@@ -7,8 +7,7 @@ import type { SessionsService } from './sessions.service';
 type Reply<K extends ShardOp> = ShardCommands[K]['reply'];
 
 /** The request's context with the writer's lock token, if it sent one. */
-const withLock = (meta: RpcMeta, lockToken: string | undefined): RpcMeta & { lockToken?: string } =>
-  lockToken === undefined ? meta : { ...meta, lockToken };
+const withLock = (meta: RpcMeta, lockToken: string | undefined): RpcMeta & { lockToken?: string } => (lockToken === undefined ? meta : { ...meta, lockToken });
 
 /**
  * The session and variable ops on the node's subject, framework-free: each checks its request
