@@ -58,11 +58,14 @@ async function sample(gateway: ServiceProcess, shards: readonly ServiceProcess[]
 async function variant(stack: LocalStack, name: string, gateway: ServiceProcess, shards: readonly ServiceProcess[], ids: readonly string[]) {
   const base = gateway.httpUrl;
   const tokens = new Map<string, string>();
+  let firstFailure: string | undefined;
+  const acquiring = Date.now();
   await pool(ids, 50, async (id) => {
     const r = await json<{ token: string }>(`${base}/v1/sessions/${id}/locks`, stack.apiKey, 'POST', { mode: 'exclusive', leaseMs });
     if (r.status !== 201) throw new Error(`lock ${id}: ${r.status} ${JSON.stringify(r.body)}`);
     tokens.set(id, r.body.token);
   });
+  process.stderr.write(`[bench:leases] ${name}: ${ids.length} locks acquired in ${Date.now() - acquiring} ms\n`);
   // One period to settle into the steady state (the first renewals of locks the gateway holds), then measure.
   const renewOnePeriod = async () => {
     const start = Date.now();
@@ -72,7 +75,10 @@ async function variant(stack: LocalStack, name: string, gateway: ServiceProcess,
         const at = start + Math.floor((i / ids.length) * periodMs);
         await new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
         const r = await json(`${base}/v1/sessions/${id}/locks/renew`, stack.apiKey, 'POST', { token: tokens.get(id), leaseMs });
-        if (r.status !== 200) failures++;
+        if (r.status !== 200) {
+          failures++;
+          firstFailure ??= `${r.status} ${JSON.stringify(r.body)}`;
+        }
       }),
     );
     const left = start + periodMs - Date.now();
@@ -97,6 +103,7 @@ async function variant(stack: LocalStack, name: string, gateway: ServiceProcess,
     gatewayCpuMsPer1000PerPeriod: +per1000((after.gatewayCpuS - before.gatewayCpuS) * 1000).toFixed(1),
     shardCpuMsPer1000PerPeriod: +per1000((after.shardCpuS - before.shardCpuS) * 1000).toFixed(1),
     failedRenewals: failures,
+    firstFailure: firstFailure ?? '',
   };
 }
 

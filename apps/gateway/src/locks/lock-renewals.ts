@@ -47,8 +47,9 @@ export interface LockRenewalsDeps {
  * `LOCK_RENEW_BATCH_MS` it looks at the leases it holds: when one is two thirds gone, every lease of
  * the same owner node whose client is still renewing is renewed with it, in one `locks.renew` request
  * per node (up to 5,000 renewals each). Leases of one node thus fall into step and cost one round
- * trip per node per renewal period, whatever the number of sessions. A client that stops renewing
- * (it died) is dropped at its deadline, so its lock expires at most one lease later. A renewal for a
+ * trip per node per renewal period, whatever the number of sessions. A lease is never renewed past
+ * its client's deadline (its last renewal here plus its lease), so the lock of a client that died
+ * expires on the owner when the client's own lease would have. A renewal for a
  * lock this gateway does not hold (acquired through another gateway, or after a restart) goes to the
  * owner in the next batch and is held from then on. With `LOCK_RENEW_BATCH_MS=0` nothing is held and
  * every renewal is its own request (the baseline the bench compares).
@@ -209,7 +210,12 @@ export class LockRenewals {
   }
 
   private async send(subject: string, pending: Pending[], held: Held[]): Promise<void> {
-    const renewals: LockRenewal[] = [...pending.map((p) => p.renewal), ...held.map((h) => ({ sessionId: h.sessionId, token: h.token, leaseMs: h.leaseMs }))];
+    const now = this.deps.clock.now();
+    const renewals: LockRenewal[] = [
+      ...pending.map((p) => p.renewal),
+      // Never past the client's own deadline: the lock of a client that died ends with its last lease.
+      ...held.map((h) => ({ sessionId: h.sessionId, token: h.token, leaseMs: Math.max(100, Math.min(h.leaseMs, h.clientDeadline - now)) })),
+    ];
     for (let i = 0; i < renewals.length; i += MAX_RENEW_BATCH) {
       const part = renewals.slice(i, i + MAX_RENEW_BATCH);
       await this.sendBatch(subject, part, (j, outcome) => {
