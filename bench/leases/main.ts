@@ -3,8 +3,8 @@
  *
  * Owner round trips and CPU per 1,000 held sessions per renewal period: a local stack of real
  * processes (metadata, shard nodes, two gateways on one NATS and Postgres). Clients lock every
- * session exclusively and renew each lock every third of its lease, the renewals spread evenly over
- * the period, as `withLock` does for independent clients. Variant "batched": the gateway keeps the
+ * session exclusively and each renews its lock every third of its lease from the moment it got it,
+ * as `withLock` does (so the renewals are spread over the period). Variant "batched": the gateway keeps the
  * leases it holds renewed with the owners in one request per node per tick (the default); variant
  * "per session": a gateway with LOCK_RENEW_BATCH_MS=0 sends every client renewal to the owner alone.
  * Both gateways receive the same HTTP renewals, so their difference is the renewal traffic to the owners.
@@ -57,47 +57,55 @@ async function sample(gateway: ServiceProcess, shards: readonly ServiceProcess[]
 
 async function variant(stack: LocalStack, name: string, gateway: ServiceProcess, shards: readonly ServiceProcess[], ids: readonly string[]) {
   const base = gateway.httpUrl;
-  const tokens = new Map<string, string>();
+  let stopped = false;
+  let measuring = false;
+  let failures = 0;
+  let renewals = 0;
   let firstFailure: string | undefined;
+  const clients: Promise<void>[] = [];
+  const tokens = new Map<string, string>();
+  // Each client, as withLock does: acquire, then renew every third of the lease from then on.
+  const client = async (id: string, token: string) => {
+    while (!stopped) {
+      await new Promise((r) => setTimeout(r, periodMs));
+      if (stopped) return;
+      const r = await json(`${base}/v1/sessions/${id}/locks/renew`, stack.apiKey, 'POST', { token, leaseMs });
+      if (!measuring) continue;
+      renewals++;
+      if (r.status !== 200) {
+        failures++;
+        firstFailure ??= `${r.status} ${JSON.stringify(r.body)}`;
+      }
+    }
+  };
   const acquiring = Date.now();
   await pool(ids, 50, async (id) => {
     const r = await json<{ token: string }>(`${base}/v1/sessions/${id}/locks`, stack.apiKey, 'POST', { mode: 'exclusive', leaseMs });
     if (r.status !== 201) throw new Error(`lock ${id}: ${r.status} ${JSON.stringify(r.body)}`);
     tokens.set(id, r.body.token);
+    clients.push(client(id, r.body.token));
   });
   process.stderr.write(`[bench:leases] ${name}: ${ids.length} locks acquired in ${Date.now() - acquiring} ms\n`);
-  // One period to settle into the steady state (the first renewals of locks the gateway holds), then measure.
-  const renewOnePeriod = async () => {
-    const start = Date.now();
-    let failures = 0;
-    await Promise.all(
-      ids.map(async (id, i) => {
-        const at = start + Math.floor((i / ids.length) * periodMs);
-        await new Promise((r) => setTimeout(r, Math.max(0, at - Date.now())));
-        const r = await json(`${base}/v1/sessions/${id}/locks/renew`, stack.apiKey, 'POST', { token: tokens.get(id), leaseMs });
-        if (r.status !== 200) {
-          failures++;
-          firstFailure ??= `${r.status} ${JSON.stringify(r.body)}`;
-        }
-      }),
-    );
-    const left = start + periodMs - Date.now();
-    if (left > 0) await new Promise((r) => setTimeout(r, left));
-    return failures;
-  };
-  await renewOnePeriod();
+  // One period for every client to renew once (the gateway's leases fall into step), then measure.
+  await new Promise((r) => setTimeout(r, periodMs));
+  measuring = true;
   const before = await sample(gateway, shards);
-  let failures = 0;
+  const started = Date.now();
   for (let p = 0; p < args.periods; p++) {
-    failures += await renewOnePeriod();
+    await new Promise((r) => setTimeout(r, periodMs));
     process.stderr.write(`[bench:leases] ${name}: period ${p + 1}/${args.periods}\n`);
   }
   const after = await sample(gateway, shards);
+  const periods = (Date.now() - started) / periodMs;
+  measuring = false;
+  stopped = true;
+  await Promise.all(clients);
   await pool(ids, 50, async (id) => void (await json(`${base}/v1/sessions/${id}/locks/release`, stack.apiKey, 'POST', { token: tokens.get(id) })));
-  const per1000 = (x: number) => (x / args.periods) * (1000 / ids.length);
+  const per1000 = (x: number) => (x / periods) * (1000 / ids.length);
   const trips = after.trips - before.trips;
   return {
     variant: name,
+    clientRenewalsPer1000PerPeriod: +per1000(renewals).toFixed(0),
     ownerRoundTripsPer1000PerPeriod: +per1000(trips).toFixed(2),
     renewalsPerRoundTrip: trips > 0 ? +((after.renewalsToOwners - before.renewalsToOwners) / trips).toFixed(1) : 0,
     gatewayCpuMsPer1000PerPeriod: +per1000((after.gatewayCpuS - before.gatewayCpuS) * 1000).toFixed(1),
