@@ -65,7 +65,7 @@ describe('shard background services at shutdown (no Nest)', () => {
       if (++sweeps === 1) await held;
       return due(...args);
     };
-    const sessions = { endExpired: async () => 0, takeTouched: () => new Map<string, number>() };
+    const sessions = { endExpired: async () => 0, takeTouched: () => new Map<string, number>(), evictIdle: () => 0 };
     const expiry = new ExpiryService({ sessions, index, membership: { ownedShards: () => [0] }, config, logger: quietLogger, metrics: new Registry() });
     expiry.start();
     await eventually(() => (sweeps === 1 ? true : undefined), 5000, 'a sweep in progress');

@@ -19,6 +19,8 @@ import { PredictionOutcomes } from './dashboard/prediction-outcomes';
 import { EdgeCacheService } from './edge-cache/edge-cache.service';
 import { GatewayLifecycle } from './gateway.lifecycle';
 import { GatewayRuntime } from './gateway.runtime';
+import { LockRenewals } from './locks/lock-renewals';
+import { LocksController } from './locks/locks.controller';
 import { PredictionsController } from './predictions/predictions.controller';
 import { OwnerDirectory } from './routing/owner-directory.service';
 import { ShardClient } from './routing/shard-client.service';
@@ -37,6 +39,7 @@ const runtimeParts: Provider[] = [
   { provide: ShardClient, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.shards },
   { provide: EdgeCacheService, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.edgeCache },
   { provide: VariablesService, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.variables },
+  { provide: LockRenewals, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.lockRenewals },
   { provide: TokenClient, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.tokenClient },
   { provide: JwksCache, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.jwks },
   { provide: AccessTokenVerifier, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.verifier },
@@ -54,7 +57,7 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot(config, { database: false })],
-      controllers: [SessionsController, TokensController, DataController, CacheAdminController, PredictionsController, AgentController],
+      controllers: [SessionsController, LocksController, TokensController, DataController, CacheAdminController, PredictionsController, AgentController],
       providers: [
         {
           provide: GatewayRuntime,

@@ -12,6 +12,7 @@ import { OperatorAuth } from './dashboard/operator-auth';
 import { PredictionOutcomes } from './dashboard/prediction-outcomes';
 import { AgentReports } from './agent/agent-reports';
 import { EdgeCacheService } from './edge-cache/edge-cache.service';
+import { LockRenewals } from './locks/lock-renewals';
 import { NodeHealthReporter } from './routing/node-health';
 import { OwnerDirectory } from './routing/owner-directory.service';
 import { ShardClient } from './routing/shard-client.service';
@@ -45,6 +46,8 @@ export class GatewayRuntime {
   readonly nodeHealth: NodeHealthReporter;
   readonly edgeCache: EdgeCacheService;
   readonly variables: VariablesService;
+  /** Lock renewals, batched per owner node. */
+  readonly lockRenewals: LockRenewals;
   readonly tokenClient: TokenClient;
   readonly jwks: JwksCache;
   readonly revocations: RevocationCache;
@@ -81,6 +84,7 @@ export class GatewayRuntime {
     this.shards = new ShardClient({ directory: this.directory, nc, config, metrics, health: this.nodeHealth });
     this.edgeCache = new EdgeCacheService({ directory: this.directory, nc, config, logger, clock, metrics });
     this.variables = new VariablesService({ shards: this.shards, l1: this.edgeCache, config });
+    this.lockRenewals = new LockRenewals({ directory: this.directory, nc, config, clock, metrics, logger });
     this.tokenClient = new TokenClient(nc, config.nats.namespace, config.nats.requestTimeoutMs);
     this.jwks = new JwksCache(() => this.tokenClient.call('jwks', {}), clock, config.token.jwksCacheMs);
     this.revocations = new RevocationCache(
@@ -131,6 +135,7 @@ export class GatewayRuntime {
     this.directory.start();
     this.nodeHealth.start();
     this.edgeCache.start();
+    this.lockRenewals.start();
     this.writeLimitSharing?.start();
     this.predictionOutcomes.start();
   }
@@ -142,6 +147,8 @@ export class GatewayRuntime {
   async stop(): Promise<void> {
     this.dashboard.stop();
     this.predictionOutcomes.stop();
+    await this.lockRenewals.flush();
+    this.lockRenewals.stop();
     this.directory.stop();
     this.nodeHealth.stop();
     await this.edgeCache.stop();

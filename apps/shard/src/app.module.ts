@@ -12,6 +12,8 @@ import { RequirementsController } from './cache/requirements/requirements.contro
 import { RequirementsService } from './cache/requirements/requirements.service';
 import { MembershipController } from './membership/membership.controller';
 import { MembershipService } from './membership/membership.service';
+import { LockOps } from './sessions/lock-ops';
+import { LocksController } from './sessions/locks.controller';
 import { SessionOps } from './sessions/session-ops';
 import { SessionsController } from './sessions/sessions.controller';
 import { ShardLifecycle } from './shard.lifecycle';
@@ -24,7 +26,7 @@ export class ShardModule {
     return {
       module: ShardModule,
       imports: [PlatformModule.forRoot(config, { database: true })],
-      controllers: [SessionsController, CacheController, RequirementsController, MembershipController],
+      controllers: [SessionsController, LocksController, CacheController, RequirementsController, MembershipController],
       providers: [
         {
           provide: ShardRuntime,
@@ -34,6 +36,7 @@ export class ShardModule {
         },
         { provide: MembershipService, inject: [ShardRuntime], useFactory: (rt: ShardRuntime) => rt.membership },
         { provide: SessionOps, inject: [ShardRuntime], useFactory: (rt: ShardRuntime) => rt.sessionOps },
+        { provide: LockOps, inject: [ShardRuntime], useFactory: (rt: ShardRuntime) => rt.lockOps },
         { provide: CacheOps, inject: [ShardRuntime], useFactory: (rt: ShardRuntime) => rt.cacheOps },
         { provide: RequirementsService, inject: [ShardRuntime], useFactory: (rt: ShardRuntime) => rt.requirements },
         ShardLifecycle,

@@ -22,6 +22,9 @@ import { EventPublisherService } from './publishing/event-publisher.service';
 import { ReplicaFollower } from './replication/replica-follower';
 import { ReplicaPublisher } from './replication/replica-publisher';
 import { replicaTopology } from './replication/replica-topology';
+import { LockOps } from './sessions/lock-ops';
+import { LockRepository } from './sessions/lock.repository';
+import { LocksService } from './sessions/locks.service';
 import { SessionIndexRepository } from './sessions/session-index.repository';
 import { SessionOps } from './sessions/session-ops';
 import { SessionsService } from './sessions/sessions.service';
@@ -52,6 +55,9 @@ export class ShardRuntime {
   readonly replicaPublisher: ReplicaPublisher;
   readonly replicaFollower: ReplicaFollower;
   readonly sessionOps: SessionOps;
+  /** Session locks with leases; the write path checks them. */
+  readonly locks: LocksService;
+  readonly lockOps: LockOps;
   readonly expiry: ExpiryService;
   readonly cache: CacheNodeService;
   readonly cacheOps: CacheOps;
@@ -86,6 +92,17 @@ export class ShardRuntime {
       ...(config.cluster.replication ? { warm: this.replicaFollower } : {}),
     });
     this.sessionOps = new SessionOps(this.sessions);
+    this.locks = new LocksService({
+      repo: new LockRepository(pool, config.cluster.nodeId),
+      sessions: this.sessions,
+      membership: this.membership,
+      config,
+      clock,
+      logger,
+      metrics,
+    });
+    this.sessions.useWriteGuard(this.locks);
+    this.lockOps = new LockOps(this.locks);
     this.expiry = new ExpiryService({ sessions: this.sessions, index: this.index, membership: this.membership, config, logger, metrics });
 
     this.cache = new CacheNodeService({ config, nc, logger, clock, metrics });
@@ -128,6 +145,7 @@ export class ShardRuntime {
     events.on('action.recorded', (e) => cache.recordAction(e.sessionId, e.action, e.userId ? { userId: e.userId } : {}));
     events.on('session.ended', (e) => cache.endSession(e.sessionId));
     events.on('shards.lost', (e) => sessions.dropShards(new Set(e.shards)));
+    events.on('shards.lost', (e) => this.locks.dropShards(new Set(e.shards)));
   }
 
   /**
@@ -145,6 +163,7 @@ export class ShardRuntime {
     this.transport.open();
     await this.membership.start();
     this.expiry.start();
+    this.locks.start();
     this.deps.logger.info({ subject: this.membership.rpcSubject, shards: this.membership.ownedShards().length }, 'shard node ready');
   }
 
@@ -168,6 +187,7 @@ export class ShardRuntime {
     this.invalidation.stop();
     this.cacheMetrics.stop();
     await this.expiry.stop();
+    this.locks.stop();
     await this.store.close();
     await this.publisher.flush();
     this.replicaPublisher.flush();

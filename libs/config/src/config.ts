@@ -109,6 +109,25 @@ export interface ForesightConfig {
     readonly idleGraceMs: number;
     /** Groups stored encrypted at rest, and the keys (shard nodes only). */
     readonly encryption: SessionEncryptionConfig;
+    /**
+     * A shard node's loaded sessions: at most this many bytes (estimated from their variables), the
+     * least recently used evicted first; a session unused for `memoryIdleTtlMs` is evicted too (0: never
+     * for idleness). Evicted sessions are reloaded from Postgres on their next use.
+     */
+    readonly memoryBudgetBytes: number;
+    readonly memoryIdleTtlMs: number;
+  };
+  /** Session locks with leases, decided by the session's owner node. */
+  readonly locks: {
+    /** Lease when the acquisition names none. */
+    readonly defaultLeaseMs: number;
+    /** Longest lease granted or renewed; also how long a node that takes a shard over honours the locks it finds (see ADR 15). */
+    readonly maxLeaseMs: number;
+    /**
+     * How often a gateway sends the lock renewals due (its clients' leases it keeps, and renewals it
+     * was asked for), one request per owner node; 0: no batching, one request per renewal.
+     */
+    readonly renewBatchMs: number;
   };
   readonly store: { readonly maxBatch: number };
   readonly gateway: {
@@ -247,6 +266,13 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       // Edge reads reach the owner once per L1_TOUCH_FLUSH_MS, a flush taking at most one NATS request timeout.
       idleGraceMs: r.int('SESSION_IDLE_GRACE_MS', touchFlushMs + requestTimeoutMs, 0, 3_600_000),
       encryption: readSessionEncryption(r, groups, service === 'shard', production ? undefined : `${devSecret}-sessions`),
+      memoryBudgetBytes: r.int('SESSION_MEMORY_BUDGET_BYTES', 512 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER),
+      memoryIdleTtlMs: r.int('SESSION_MEMORY_IDLE_TTL_MS', 15 * 60_000, 0, 365 * 86_400_000),
+    },
+    locks: {
+      defaultLeaseMs: r.int('LOCK_DEFAULT_LEASE_MS', 10_000, 100, 3_600_000),
+      maxLeaseMs: r.int('LOCK_MAX_LEASE_MS', 60_000, 100, 3_600_000),
+      renewBatchMs: r.int('LOCK_RENEW_BATCH_MS', 100, 0, 10_000),
     },
     store: { maxBatch: r.int('GROUP_COMMIT_MAX_BATCH', 512, 1, 10_000) },
     gateway: {
@@ -301,6 +327,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
     'FORESIGHT_CHAOS_DELAY_MS slows every request on purpose (the chaos suite sets it): unset it in production',
   );
   r.check(/^[A-Za-z0-9_-]+$/.test(config.cluster.nodeId), 'NODE_ID may contain only letters, digits, "_" and "-"');
+  r.check(config.locks.defaultLeaseMs <= config.locks.maxLeaseMs, 'LOCK_DEFAULT_LEASE_MS must not exceed LOCK_MAX_LEASE_MS');
   r.check(config.session.groups.length > 0, 'SESSION_GROUPS must name at least one group');
   r.check(
     config.session.groups.every((g) => /^[a-z][a-z0-9_-]{0,31}$/.test(g)),

@@ -62,6 +62,15 @@ export const ErrorCodes = {
   DATA_NOT_FOUND: 'DATA.NOT_FOUND',
   CACHE_INVALID_PATTERN: 'CACHE.INVALID_PATTERN',
   REQUIREMENT_INVALID_TEMPLATE: 'REQUIREMENT.INVALID_TEMPLATE',
+  // Session locks: the session's owner node decides; a write under an exclusive lock presents its token.
+  /** The session is locked in a mode that refuses this acquisition or this write. */
+  LOCK_HELD: 'LOCK.HELD',
+  /** The lock this token named has expired (or was released): it no longer grants anything. */
+  LOCK_EXPIRED: 'LOCK.EXPIRED',
+  /** A renewal or release by a token that holds no lock on this session. */
+  LOCK_NOT_HOLDER: 'LOCK.NOT_HOLDER',
+  /** A write presented a lock token that is not a live exclusive lock of this session. */
+  LOCK_TOKEN_INVALID: 'LOCK.TOKEN_INVALID',
 } as const;
 
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];

@@ -2,10 +2,20 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { DataGetCommand, DataGetReply, DataPrefetchCommand, DataPrefetchReply, DataStatsCommand, NodeCacheStats, SessionCacheStats } from './schemas/cache';
 import { EmptyRequest } from './schemas/fields';
 import {
+  LockAcquireCommand,
+  LockGrantView,
+  LockReleaseCommand,
+  LockReleaseReply,
+  LocksRenewCommand,
+  LocksRenewReply,
+  LockStatusCommand,
+  LockStatusView,
+} from './schemas/locks';
+import {
   RecordActionCommand,
   SessionCreateCommand,
   SessionGetCommand,
-  SessionRefCommand,
+  SessionEndCommand,
   SessionView,
   TouchSessionsCommand,
   VarDeleteCommand,
@@ -24,7 +34,7 @@ import {
 export const ShardCommandSchemas = {
   'session.create': { request: SessionCreateCommand, reply: SessionView },
   'session.get': { request: SessionGetCommand, reply: SessionView },
-  'session.end': { request: SessionRefCommand, reply: VersionReply },
+  'session.end': { request: SessionEndCommand, reply: VersionReply },
   'var.get': { request: VarGetCommand, reply: VariableReply },
   'var.put': { request: VarPutCommand, reply: VersionReply },
   'var.patch': { request: VarPatchCommand, reply: VariableReply },
@@ -33,6 +43,14 @@ export const ShardCommandSchemas = {
   'session.record_action': { request: RecordActionCommand, reply: VersionReply },
   /** Activity seen at an edge (reads served from its L1 cache), batched: extends idle timeouts. */
   'sessions.touch': { request: TouchSessionsCommand, reply: Type.Object({ touched: Type.Integer({ minimum: 0 }) }) },
+  /** Takes a shared or exclusive lock on the session, with a lease (the owner node is the authority). */
+  'lock.acquire': { request: LockAcquireCommand, reply: LockGrantView },
+  /** Gives a lock back. */
+  'lock.release': { request: LockReleaseCommand, reply: LockReleaseReply },
+  /** The session's lock state and holders (no tokens). */
+  'lock.status': { request: LockStatusCommand, reply: LockStatusView },
+  /** Extends the leases of many locks on this node in one round trip (gateways batch their clients' renewals per owner). */
+  'locks.renew': { request: LocksRenewCommand, reply: LocksRenewReply },
   /** getWithPrediction: the value of a data key for the session, then the session's prefetch plan is refreshed. */
   'data.get': { request: DataGetCommand, reply: DataGetReply },
   /** prefetch: queues the keys `action` needs for the session, as if the action were certain. */

@@ -15,6 +15,9 @@ import {
   type InvalidateBody,
   type JsonValue,
   type Jwks,
+  type LockGrantView,
+  type LockReleaseReply,
+  type LockStatusView,
   type OperationId,
   type Operations,
   type OwnerView,
@@ -30,10 +33,11 @@ import {
   type VersionReply,
 } from './generated/contract.js';
 import { randomId } from './ids.js';
+import { withLock, type HeldLock, type WithLockOptions } from './locks.js';
 import { checkBody, checkGroups, checkVariable, checkVariableName, type Limits } from './limits.js';
 import { VISIBLE_ASCII, gatewaysOf, positive, type AgentSettings, type ClientOptions, type SessionClientOptions } from './options.js';
 import { SessionClient } from './session.js';
-import type { SessionApi } from './session-api.js';
+import type { LockApi, LockMode, SessionApi } from './session-api.js';
 import { TokenPushSocket, type WebSocketFactory } from './token-socket.js';
 import { TokenManager } from './tokens.js';
 import { Transport, type CallOptions, type Credentials, type FetchLike, type Request } from './transport.js';
@@ -48,7 +52,7 @@ export const SDK = `@foresight/client/${CONTRACT_VERSION}`;
  * on 503/504 and connection failures, an idempotency key on every write, errors as typed classes,
  * the gateway's size limits checked before sending, and an agent that measures each gateway.
  */
-export class ForesightClient implements SessionApi {
+export class ForesightClient implements SessionApi, LockApi {
   /** The WebSocket used when options.webSocket is not given (the entry point sets it: `ws` in Node, the browser's own). */
   static defaultWebSocket: WebSocketFactory | undefined;
   /** The transport used when options.fetch is not given (the Node entry point sets node:http with keep-alive; else the platform's fetch). */
@@ -201,6 +205,42 @@ export class ForesightClient implements SessionApi {
   deleteVariable(id: string, group: string, name: string, call?: CallOptions): Promise<VersionReply> {
     checkVariableName(name);
     return this.call('SessionsController_deleteVar', { params: { id, group, name } }, call);
+  }
+
+  // ---- session locks ----
+
+  /** Locks a session (shared or exclusive) for a lease; the answer carries the token writes must send. */
+  acquireLock(id: string, mode: LockMode, options: { leaseMs?: number; holder?: string } = {}, call?: CallOptions): Promise<LockGrantView> {
+    const body = {
+      mode,
+      ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}),
+      ...(options.holder !== undefined ? { holder: options.holder } : {}),
+    };
+    return this.call('LocksController_acquire', { params: { id }, body: JSON.stringify(body) }, call);
+  }
+
+  renewLock(id: string, token: string, options: { leaseMs?: number } = {}, call?: CallOptions): Promise<LockGrantView> {
+    return this.call(
+      'LocksController_renew',
+      { params: { id }, body: JSON.stringify({ token, ...(options.leaseMs !== undefined ? { leaseMs: options.leaseMs } : {}) }) },
+      call,
+    );
+  }
+
+  releaseLock(id: string, token: string, call?: CallOptions): Promise<LockReleaseReply> {
+    return this.call('LocksController_release', { params: { id }, body: JSON.stringify({ token }) }, call);
+  }
+
+  lockStatus(id: string, call?: CallOptions): Promise<LockStatusView> {
+    return this.call('LocksController_status', { params: { id } }, call);
+  }
+
+  /**
+   * Locks the session, runs `fn` with the lock (its token, and a session handle whose writes carry
+   * it), renews the lease every third of it meanwhile, and releases the lock when `fn` settles.
+   */
+  withLock<T>(sessionId: string, mode: LockMode, fn: (lock: HeldLock) => Promise<T>, options?: WithLockOptions): Promise<T> {
+    return withLock(this, sessionId, mode, fn, options);
   }
 
   // ---- prediction and the predictive cache ----

@@ -1,6 +1,7 @@
 export { ForesightClient, SDK, type AgentSettings, type ClientOptions, type SessionClientOptions } from './client.js';
 export { SessionClient } from './session.js';
-export type { SessionApi } from './session-api.js';
+export type { LockApi, LockMode, SessionApi } from './session-api.js';
+export type { HeldLock, WithLockOptions } from './locks.js';
 export { TokenManager, type TokenEvent, type TokenManagerOptions, type TokenStats } from './tokens.js';
 export { TokenPushSocket, type PushEvent, type TokenPushOptions, type WebSocketFactory, type WebSocketLike } from './token-socket.js';
 export { AgentMeter, type AgentOptions } from './agent.js';

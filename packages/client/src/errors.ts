@@ -107,6 +107,16 @@ export class UnavailableError extends ForesightError {
   }
 }
 
+/** The session is locked in a mode that refuses the call (423 `LOCK.HELD`): wait for the lock to be released. */
+export class LockHeldError extends ForesightError {}
+
+/**
+ * The lock token no longer grants anything (`LOCK.EXPIRED`), holds nothing on the session
+ * (`LOCK.NOT_HOLDER`) or is not a lock of it (`LOCK.TOKEN_INVALID`): acquire the lock again and
+ * re-read the session before writing.
+ */
+export class LockLostError extends ForesightError {}
+
 /** An access token the gateway refuses (expired, malformed, unknown key…). */
 export class TokenError extends ForesightError {}
 
@@ -157,6 +167,8 @@ for (const [name, Class] of Object.entries({
   UnavailableError,
   TokenError,
   TokenRevokedError,
+  LockHeldError,
+  LockLostError,
   DataNotFoundError,
   OriginError,
   ConfigurationError,
@@ -200,6 +212,10 @@ const BY_CODE: Readonly<Record<string, ErrorClass>> = {
   'SHARD.NO_OWNER': UnavailableError,
   'TOKEN.REVOKED': TokenRevokedError,
   'TOKEN.REUSED': TokenRevokedError,
+  'LOCK.HELD': LockHeldError,
+  'LOCK.EXPIRED': LockLostError,
+  'LOCK.NOT_HOLDER': LockLostError,
+  'LOCK.TOKEN_INVALID': LockLostError,
   'DATA.NOT_FOUND': DataNotFoundError,
   'ORIGIN.NOT_FOUND': DataNotFoundError,
   'ORIGIN.TIMEOUT': OriginError,

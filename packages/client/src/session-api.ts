@@ -2,6 +2,9 @@ import type {
   DataGetReply,
   DataPrefetchReply,
   JsonValue,
+  LockGrantView,
+  LockReleaseReply,
+  LockStatusView,
   OwnerView,
   PredictionResult,
   RevokeReply,
@@ -11,6 +14,16 @@ import type {
   VersionReply,
 } from './generated/contract.js';
 import type { CallOptions } from './transport.js';
+
+export type LockMode = 'shared' | 'exclusive';
+
+/** The session lock calls (`ForesightClient` implements them; `withLock` uses them). */
+export interface LockApi {
+  acquireLock(id: string, mode: LockMode, options?: { leaseMs?: number; holder?: string }, call?: CallOptions): Promise<LockGrantView>;
+  renewLock(id: string, token: string, options?: { leaseMs?: number }, call?: CallOptions): Promise<LockGrantView>;
+  releaseLock(id: string, token: string, call?: CallOptions): Promise<LockReleaseReply>;
+  lockStatus(id: string, call?: CallOptions): Promise<LockStatusView>;
+}
 
 /** The calls a `SessionClient` makes on its client (`ForesightClient` implements them). */
 export interface SessionApi {

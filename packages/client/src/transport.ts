@@ -33,6 +33,8 @@ export interface CallOptions {
   readonly idempotencyKey?: string;
   /** Sent as `x-correlation-id`, so the call can be found in the gateway's logs and events. */
   readonly correlationId?: string;
+  /** For writes: the token of the exclusive lock held on the session (`lock-token` header; `withLock` sets it). */
+  readonly lockToken?: string;
 }
 
 /** Where credentials come from: an API key, or a session's access token (which may need a refresh first). */
@@ -159,6 +161,7 @@ export class Transport {
       if (body !== undefined) headers['content-type'] = 'application/json';
       if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
       if (call.correlationId !== undefined) headers['x-correlation-id'] = call.correlationId;
+      if (call.lockToken !== undefined) headers['lock-token'] = call.lockToken;
       let status: number;
       let text: string;
       try {

@@ -54,6 +54,10 @@ export const STATUS_BY_CODE: Readonly<Record<ErrorCode, number>> = {
   [ErrorCodes.DATA_NOT_FOUND]: 404,
   [ErrorCodes.CACHE_INVALID_PATTERN]: 400,
   [ErrorCodes.REQUIREMENT_INVALID_TEMPLATE]: 400,
+  [ErrorCodes.LOCK_HELD]: 423,
+  [ErrorCodes.LOCK_EXPIRED]: 409,
+  [ErrorCodes.LOCK_NOT_HOLDER]: 403,
+  [ErrorCodes.LOCK_TOKEN_INVALID]: 403,
 };
 
 /** Fastify's own errors (body parsing, limits, media type, routing) as ours, never echoing the input. */

@@ -20,7 +20,7 @@ export interface HttpSecurityDeps {
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Headers a browser page may send cross-origin; not `x-api-key`: a key belongs to a back end, never to a page. */
-const CORS_REQUEST_HEADERS = ['authorization', 'content-type', 'idempotency-key', 'x-correlation-id'];
+const CORS_REQUEST_HEADERS = ['authorization', 'content-type', 'idempotency-key', 'lock-token', 'x-correlation-id'];
 const CORS_RESPONSE_HEADERS = ['x-correlation-id', 'retry-after'];
 
 /**

@@ -1,10 +1,12 @@
-import { ErrorCodes, ForesightError, RequestIds } from '@foresight/contracts';
+import { ErrorCodes, ForesightError, LOCK_TOKEN_PATTERN, RequestIds } from '@foresight/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { IncomingMessage } from 'node:http';
 import type { CallContext } from './shard-client.service';
 
 /** `Idempotency-Key`: printable ASCII without spaces, as in the IETF draft's examples (UUIDs, ULIDs). */
 const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
+
+const LOCK_TOKEN = new RegExp(LOCK_TOKEN_PATTERN);
 
 /** Aborted when the caller of a request closes its connection before the answer was written. */
 const callerGone = new WeakMap<IncomingMessage, AbortSignal>();
@@ -36,11 +38,24 @@ export function trackCallers(fastify: FastifyInstance): void {
 export function callContext(req: FastifyRequest): CallContext {
   const id = String(req.id);
   const signal = callerGone.get(req.raw);
-  const base = signal ? { correlationId: id, causationId: id, signal } : { correlationId: id, causationId: id };
+  const base: CallContext = { correlationId: id, causationId: id, ...(signal ? { signal } : {}), ...lockTokenOf(req) };
   const raw = req.headers['idempotency-key'];
   if (raw === undefined) return base;
   if (typeof raw !== 'string' || !IDEMPOTENCY_KEY.test(raw)) {
     throw new ForesightError(ErrorCodes.VALIDATION, 'The Idempotency-Key header must be 1–128 printable ASCII characters without spaces (e.g. a UUID).');
   }
   return { ...base, requestId: RequestIds.fromClient(raw) };
+}
+
+/** The `lock-token` header: a write's proof that it holds the session's exclusive lock. */
+function lockTokenOf(req: FastifyRequest): { lockToken?: string } {
+  const raw = req.headers['lock-token'];
+  if (raw === undefined) return {};
+  if (typeof raw !== 'string' || !LOCK_TOKEN.test(raw)) {
+    throw new ForesightError(
+      ErrorCodes.VALIDATION,
+      'The lock-token header must be one lock token as returned by POST /v1/sessions/{id}/locks (lk_ and 22 base64url characters).',
+    );
+  }
+  return { lockToken: raw };
 }

@@ -23,6 +23,8 @@ export interface CallContext {
   readonly requestId?: string;
   /** Aborted when the caller has gone: no further attempt is made (the caller retries, if it wants). */
   readonly signal?: AbortSignal;
+  /** A write's lock token (the `lock-token` header), required on a session under an exclusive lock. */
+  readonly lockToken?: string;
 }
 
 /**
@@ -43,7 +45,7 @@ export interface ShardClientDeps {
 }
 
 /** Operations that change a session: every attempt of one call carries the same request id. */
-const WRITES = new Set<ShardOp>(['session.create', 'session.end', 'var.put', 'var.patch', 'var.delete', 'session.record_action']);
+const WRITES = new Set<ShardOp>(['session.create', 'session.end', 'var.put', 'var.patch', 'var.delete', 'session.record_action', 'lock.acquire']);
 
 /**
  * Sends a command to the node that owns the session, following it across moves and failovers:

@@ -32,7 +32,14 @@ const createBodies = new Validator(CreateSessionBody, 'The request body');
 const actionBodies = new Validator(RecordActionBody, 'The request body');
 
 const GROUP_ERRORS = [ErrorCodes.UNKNOWN_GROUP];
-const WRITE_ERRORS = [...BODY_ERRORS, ErrorCodes.SESSION_VERSION_CONFLICT, ErrorCodes.IDEMPOTENCY_KEY_REUSED];
+const WRITE_ERRORS = [
+  ...BODY_ERRORS,
+  ErrorCodes.SESSION_VERSION_CONFLICT,
+  ErrorCodes.IDEMPOTENCY_KEY_REUSED,
+  ErrorCodes.LOCK_HELD,
+  ErrorCodes.LOCK_EXPIRED,
+  ErrorCodes.LOCK_TOKEN_INVALID,
+];
 const VALUE_ERRORS = [ErrorCodes.VARIABLE_TOO_LARGE, ErrorCodes.SESSION_TOO_LARGE];
 
 /** REST API over sessions; every call is routed to the session's owner node. */
@@ -40,6 +47,11 @@ const VALUE_ERRORS = [ErrorCodes.VARIABLE_TOO_LARGE, ErrorCodes.SESSION_TOO_LARG
 @ApiSecurity('apiKey')
 @ApiBearerAuth('bearer')
 @ApiHeader({ name: 'x-correlation-id', required: false, description: 'Traced through every service and event' })
+@ApiHeader({
+  name: 'lock-token',
+  required: false,
+  description: 'On writes: the token of the exclusive lock the caller holds on the session (required while the session is exclusively locked)',
+})
 @ApiHeader({
   name: 'idempotency-key',
   required: false,
@@ -98,10 +110,14 @@ export class SessionsController {
 
   @Delete(':id')
   @ApiOperation({ summary: 'End a session' })
-  @ApiContract({ response: VersionReply, errors: [...SESSION_AUTH_ERRORS, ...OWNER_ERRORS] })
+  @ApiContract({
+    response: VersionReply,
+    errors: [...SESSION_AUTH_ERRORS, ...OWNER_ERRORS, ErrorCodes.LOCK_HELD, ErrorCodes.LOCK_EXPIRED, ErrorCodes.LOCK_TOKEN_INVALID],
+  })
   async end(@Param('id') id: string, @Req() req: FastifyRequest) {
+    const ctx = this.ctx(req);
     this.l1.drop(id);
-    return this.shards.call(this.id(id), 'session.end', { sessionId: id }, this.ctx(req));
+    return this.shards.call(this.id(id), 'session.end', { sessionId: id, ...(ctx.lockToken !== undefined ? { lockToken: ctx.lockToken } : {}) }, ctx);
   }
 
   @Post(':id/actions')
@@ -109,7 +125,13 @@ export class SessionsController {
   @ApiContract({ body: RecordActionBody, response: VersionReply, errors: [...SESSION_AUTH_ERRORS, ...OWNER_ERRORS, ...WRITE_ERRORS] })
   async recordAction(@Param('id') id: string, @Body() raw: unknown, @Req() req: FastifyRequest) {
     const { action } = actionBodies.parse(raw);
-    return this.shards.call(this.id(id), 'session.record_action', { sessionId: id, action }, this.ctx(req));
+    const ctx = this.ctx(req);
+    return this.shards.call(
+      this.id(id),
+      'session.record_action',
+      { sessionId: id, action, ...(ctx.lockToken !== undefined ? { lockToken: ctx.lockToken } : {}) },
+      ctx,
+    );
   }
 
   @Get(':id/owner')

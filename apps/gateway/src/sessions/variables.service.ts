@@ -6,6 +6,9 @@ import type { CallContext, ShardClient } from '../routing/shard-client.service';
 
 type Reply<K extends keyof ShardCommands> = ShardCommands[K]['reply'];
 
+/** The write's lock token for the owner, when the caller sent one. */
+const lock = (ctx: CallContext): { lockToken?: string } => (ctx.lockToken !== undefined ? { lockToken: ctx.lockToken } : {});
+
 // Checked here, not only by the owner: MessagePack would replace an unpaired surrogate before the
 // owner sees it, and the value acknowledged (and cached here) would differ from the one stored.
 const putBodies = new Validator(PutVariableBody, 'The request body');
@@ -47,20 +50,20 @@ export class VariablesService {
 
   async put(id: string, group: string, name: string, rawBody: unknown, ctx: CallContext): Promise<Reply<'var.put'>> {
     const { value, expectedVersion } = putBodies.parse(rawBody);
-    const r = await this.shards.call(this.checkId(id), 'var.put', { sessionId: id, group, name, value, expectedVersion }, ctx);
+    const r = await this.shards.call(this.checkId(id), 'var.put', { sessionId: id, group, name, value, expectedVersion, ...lock(ctx) }, ctx);
     this.l1.wrote(id, group, name, value, r.version);
     return r;
   }
 
   async patch(id: string, group: string, name: string, rawBody: unknown, ctx: CallContext): Promise<Reply<'var.patch'>> {
     const { patch, expectedVersion } = patchBodies.parse(rawBody);
-    const r = await this.shards.call(this.checkId(id), 'var.patch', { sessionId: id, group, name, patch, expectedVersion }, ctx);
+    const r = await this.shards.call(this.checkId(id), 'var.patch', { sessionId: id, group, name, patch, expectedVersion, ...lock(ctx) }, ctx);
     this.l1.wrote(id, group, name, r.value, r.version);
     return r;
   }
 
   async delete(id: string, group: string, name: string, ctx: CallContext): Promise<Reply<'var.delete'>> {
-    const r = await this.shards.call(this.checkId(id), 'var.delete', { sessionId: id, group, name }, ctx);
+    const r = await this.shards.call(this.checkId(id), 'var.delete', { sessionId: id, group, name, ...lock(ctx) }, ctx);
     this.l1.wrote(id, group, name, undefined, r.version);
     return r;
   }

@@ -6,7 +6,7 @@ import type { SessionIndexRepository } from '../sessions/session-index.repositor
 import type { SessionsService } from '../sessions/sessions.service';
 
 export interface ExpiryDeps {
-  readonly sessions: Pick<SessionsService, 'endExpired' | 'takeTouched'>;
+  readonly sessions: Pick<SessionsService, 'endExpired' | 'takeTouched' | 'evictIdle'>;
   readonly index: SessionIndexRepository;
   readonly membership: Pick<MembershipService, 'ownedShards'>;
   readonly config: ForesightConfig;
@@ -68,6 +68,8 @@ export class ExpiryService {
         this.ended.inc(n);
         this.logger.info({ ended: n }, 'ended expired sessions');
       }
+      // Activity is flushed above, so an evicted session reloads with its last use.
+      this.sessions.evictIdle();
     } catch (error) {
       this.logger.warn({ err: error }, 'expiry sweep failed');
     }

@@ -6,6 +6,9 @@ import type { SessionsService } from './sessions.service';
 
 type Reply<K extends ShardOp> = ShardCommands[K]['reply'];
 
+/** The request's context with the writer's lock token, if it sent one. */
+const withLock = (meta: RpcMeta, lockToken: string | undefined): RpcMeta & { lockToken?: string } => (lockToken === undefined ? meta : { ...meta, lockToken });
+
 /**
  * The session and variable ops on the node's subject, framework-free: each checks its request
  * against the contract schema, runs it through {@link SessionsService} and shapes the reply.
@@ -40,7 +43,8 @@ export class SessionOps {
 
   async end(raw: unknown, meta: RpcMeta): Promise<Reply<'session.end'>> {
     checkMeta(meta);
-    const state = await this.sessions.execute(shardRequests['session.end'].parse(raw).sessionId, { kind: 'end', reason: 'client' }, meta);
+    const r = shardRequests['session.end'].parse(raw);
+    const state = await this.sessions.execute(r.sessionId, { kind: 'end', reason: 'client' }, withLock(meta, r.lockToken));
     return { version: state.version };
   }
 
@@ -58,7 +62,7 @@ export class SessionOps {
     const state = await this.sessions.execute(
       r.sessionId,
       { kind: 'put', group: r.group, name: r.name, value: r.value, expectedVersion: r.expectedVersion },
-      meta,
+      withLock(meta, r.lockToken),
     );
     return { version: state.version };
   }
@@ -69,7 +73,7 @@ export class SessionOps {
     const state = await this.sessions.execute(
       r.sessionId,
       { kind: 'patch', group: r.group, name: r.name, patch: r.patch, expectedVersion: r.expectedVersion },
-      meta,
+      withLock(meta, r.lockToken),
     );
     const value = variableOf(state.groups, r.group, r.name);
     return { value: isJsonValue(value) ? value : null, version: state.version };
@@ -78,15 +82,19 @@ export class SessionOps {
   async varDelete(raw: unknown, meta: RpcMeta): Promise<Reply<'var.delete'>> {
     checkMeta(meta);
     const r = shardRequests['var.delete'].parse(raw);
-    const state = await this.sessions.execute(r.sessionId, { kind: 'delete', group: r.group, name: r.name, expectedVersion: r.expectedVersion }, meta);
+    const state = await this.sessions.execute(
+      r.sessionId,
+      { kind: 'delete', group: r.group, name: r.name, expectedVersion: r.expectedVersion },
+      withLock(meta, r.lockToken),
+    );
     return { version: state.version };
   }
 
   /** Records an action; once committed, `action.recorded` lets the predictive cache plan prefetches. */
   async recordAction(raw: unknown, meta: RpcMeta): Promise<Reply<'session.record_action'>> {
     checkMeta(meta);
-    const { sessionId, action } = shardRequests['session.record_action'].parse(raw);
-    const state = await this.sessions.execute(sessionId, { kind: 'record_action', action }, meta);
+    const { sessionId, action, lockToken } = shardRequests['session.record_action'].parse(raw);
+    const state = await this.sessions.execute(sessionId, { kind: 'record_action', action }, withLock(meta, lockToken));
     return { version: state.version };
   }
 

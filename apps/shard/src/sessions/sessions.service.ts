@@ -25,6 +25,7 @@ import type { Registry } from 'prom-client';
 import type { ShardEventBus } from '../events/shard-events';
 import type { MembershipService } from '../membership/membership.service';
 import { KeyedLock } from './keyed-lock';
+import { estimateSessionBytes, SessionMemory } from './session-memory';
 import type { SessionIndexRepository } from './session-index.repository';
 
 interface CachedSession {
@@ -34,8 +35,21 @@ interface CachedSession {
   snapshotVersion: number;
 }
 
-/** A write's request context; `requestId` (same on every retry) makes it idempotent. */
-type WriteContext = MessageContext & { readonly requestId?: string };
+/**
+ * A write's request context; `requestId` (same on every retry) makes it idempotent; `lockToken` is
+ * the writer's lock on the session, if it holds one.
+ */
+type WriteContext = MessageContext & { readonly requestId?: string; readonly lockToken?: string };
+
+/** Session locks, as the write path sees them (the locks feature implements it). */
+export interface WriteGuard {
+  /** Throws the error refusing a write carrying `token` (or none) to the session now; runs in the session's command order. */
+  checkWrite(sessionId: string, shard: number, epoch: number, token: string | undefined): Promise<void>;
+  /** A session with a lock held stays in memory. */
+  isLocked(sessionId: string): boolean;
+  /** The session ended: its locks end with it. */
+  ended(sessionId: string): void;
+}
 
 /**
  * Warm copies of sessions this node kept as the secondary of their shard: on first access after
@@ -69,7 +83,9 @@ export interface SessionsDeps {
  * fencing, append, announce); split, each op would re-implement part of it.
  */
 export class SessionsService {
-  private readonly cache = new Map<string, CachedSession>();
+  /** Loaded sessions, least recently used first, under `SESSION_MEMORY_BUDGET_BYTES`. */
+  private readonly cache = new SessionMemory<CachedSession>((e) => estimateSessionBytes(e.state));
+  private guard: WriteGuard | undefined;
   private readonly lock = new KeyedLock();
   private readonly policy: SessionPolicy;
   private readonly touched = new Map<string, number>();
@@ -104,6 +120,9 @@ export class SessionsService {
       loads: counter(registry, 'foresight_session_loads_total', 'Sessions rebuilt from snapshot + events'),
       appendSeconds: histogram(registry, 'foresight_append_seconds', 'Time from decision to commit'),
       cached: gauge(registry, 'foresight_sessions_in_memory', 'Sessions held in memory'),
+      residentBytes: gauge(registry, 'foresight_sessions_resident_bytes', 'Estimated bytes of the sessions held in memory'),
+      hits: counter(registry, 'foresight_session_memory_hits_total', 'Session uses served by the copy in memory (no load)'),
+      evictions: counter(registry, 'foresight_session_evictions_total', 'Sessions dropped from memory to stay within the budget or after idling', ['reason']),
       conflicts: counter(registry, 'foresight_append_conflicts_total', 'Appends refused (version conflict or stale epoch)', ['reason']),
       duplicates: counter(registry, 'foresight_duplicate_writes_total', 'Retried writes recognised by request id and not applied again'),
       promotions: counter(
@@ -129,6 +148,7 @@ export class SessionsService {
     const epoch = await this.membership.epochFor(shard);
     const cmd: SessionCommand = command.kind === 'create' ? { ...command, shard } : command;
     return this.lock.run(sessionId, async () => {
+      if (this.guard && cmd.kind !== 'create') await this.guard.checkWrite(sessionId, shard, epoch, meta.lockToken);
       for (let attempt = 0; ; attempt++) {
         const entry = await this.loaded(sessionId, epoch);
         const events = decide(cmd, entry?.state, this.policy, { ...meta, now: this.clock.now(), newEventId: randomUUID });
@@ -157,11 +177,42 @@ export class SessionsService {
     return this.cache.size;
   }
 
+  /** Estimated bytes of the sessions held in memory. */
+  get residentBytes(): number {
+    return this.cache.bytes;
+  }
+
+  /** Whether a session is held in memory now (not counted as a use). */
+  isResident(sessionId: string): boolean {
+    return this.cache.peek(sessionId) !== undefined;
+  }
+
+  /** Session locks: writes are checked against them, locked sessions are kept in memory. */
+  useWriteGuard(guard: WriteGuard): void {
+    this.guard = guard;
+  }
+
+  /** Runs `task` in the session's command order (never between another command's check and commit). */
+  exclusive<T>(sessionId: string, task: () => Promise<T>): Promise<T> {
+    return this.lock.run(sessionId, task);
+  }
+
+  /** Evicts sessions unused for `SESSION_MEMORY_IDLE_TTL_MS` (they reload from the store when used). */
+  evictIdle(): number {
+    const ttl = this.config.session.memoryIdleTtlMs;
+    if (ttl <= 0) return 0;
+    const evicted = this.cache.evictIdle(this.clock.now(), ttl, (id) => this.keep(id));
+    this.afterEviction(evicted, 'idle');
+    return evicted.length;
+  }
+
   /** Reads a session (optionally only some groups), extending its idle timeout. */
   async read(sessionId: string, groups?: readonly string[]): Promise<SessionView> {
     const shard = this.checkId(sessionId);
     const epoch = await this.membership.epochFor(shard);
-    const entry = this.cache.get(sessionId)?.epoch === epoch ? this.cache.get(sessionId) : await this.lock.run(sessionId, () => this.loaded(sessionId, epoch));
+    const resident = this.cache.get(sessionId, this.clock.now());
+    if (resident?.epoch === epoch) this.metrics.hits.inc();
+    const entry = resident?.epoch === epoch ? resident : await this.lock.run(sessionId, () => this.loaded(sessionId, epoch));
     const state = checkLive(entry?.state, this.policy, this.clock.now());
     for (const g of groups ?? []) checkGroup(this.policy, g);
     entry!.state = touch(state, this.clock.now());
@@ -231,7 +282,7 @@ export class SessionsService {
     for (const id of sessionIds) {
       if (!isIssuedSessionId(id, this.config.session.idSecret)) continue;
       if (!owned.has(shardOf(id, this.config.cluster.shardCount))) continue;
-      const entry = this.cache.get(id);
+      const entry = this.cache.get(id, now);
       if (entry) entry.state = touch(entry.state, now);
       this.touched.set(id, now);
       n++;
@@ -258,8 +309,11 @@ export class SessionsService {
 
   /** The cached session if it was loaded under the current epoch, else rebuilt from the store. */
   private async loaded(sessionId: string, epoch: number): Promise<CachedSession | undefined> {
-    const cached = this.cache.get(sessionId);
-    if (cached && cached.epoch === epoch) return cached;
+    const cached = this.cache.get(sessionId, this.clock.now());
+    if (cached && cached.epoch === epoch) {
+      this.metrics.hits.inc();
+      return cached;
+    }
     const copy = this.warm?.take(sessionId);
     const promoted = copy ? await this.promote(sessionId, copy) : undefined;
     let rebuilt: SessionState | undefined;
@@ -276,7 +330,9 @@ export class SessionsService {
         events.map((e) => e.event),
         snapshot ? restoreState(snapshot.state) : undefined,
       );
-      lastRead = read;
+      // Reads not yet flushed to the index (the session was evicted meanwhile) count too.
+      const pending = this.touched.get(sessionId);
+      lastRead = pending !== undefined && (read === undefined || pending > read) ? pending : read;
       snapshotVersion = snapshot?.version ?? 0;
     }
     if (!rebuilt) return undefined;
@@ -284,7 +340,7 @@ export class SessionsService {
     const state = lastRead ? touch(rebuilt, lastRead) : rebuilt;
     const entry = { state, epoch, snapshotVersion };
     if (state.status === 'active') {
-      this.cache.set(sessionId, entry);
+      this.remember(sessionId, entry);
       this.events.emit('session.loaded', { sessionId, userId: state.userId, recentActions: state.recentActions ?? [] });
     }
     this.metrics.cached.set(this.cache.size);
@@ -341,9 +397,13 @@ export class SessionsService {
     let state = entry?.state;
     for (const e of events) state = evolve(state, e);
     const next: CachedSession = { state: state!, epoch, snapshotVersion: entry?.snapshotVersion ?? 0 };
-    if (state!.status === 'active') this.cache.set(sessionId, next);
-    else this.cache.delete(sessionId);
+    if (state!.status === 'active') this.remember(sessionId, next);
+    else {
+      this.cache.delete(sessionId);
+      this.guard?.ended(sessionId);
+    }
     this.metrics.cached.set(this.cache.size);
+    this.metrics.residentBytes.set(this.cache.bytes);
     this.touched.set(sessionId, state!.lastActivityAt);
     this.events.emit('session.committed', {
       sessionId,
@@ -364,6 +424,24 @@ export class SessionsService {
     return state!;
   }
 
+  /** Keeps a session in memory, then evicts the least recently used ones past the budget. */
+  private remember(sessionId: string, entry: CachedSession): void {
+    this.cache.set(sessionId, entry, this.clock.now());
+    const evicted = this.cache.evictOverBudget(this.config.session.memoryBudgetBytes, (id) => id === sessionId || this.keep(id));
+    this.afterEviction(evicted, 'budget');
+  }
+
+  /** Sessions with a lock held stay in memory. */
+  private keep(sessionId: string): boolean {
+    return this.guard?.isLocked(sessionId) === true;
+  }
+
+  private afterEviction(evicted: readonly string[], reason: 'budget' | 'idle'): void {
+    if (evicted.length > 0) this.metrics.evictions.inc({ reason }, evicted.length);
+    this.metrics.cached.set(this.cache.size);
+    this.metrics.residentBytes.set(this.cache.bytes);
+  }
+
   /** Drops the sessions of shards this node no longer owns (they are rebuilt from the store if the shards come back). */
   dropShards(shards: ReadonlySet<number>): void {
     let n = 0;
@@ -374,6 +452,7 @@ export class SessionsService {
       }
     }
     this.metrics.cached.set(this.cache.size);
+    this.metrics.residentBytes.set(this.cache.bytes);
     if (n > 0) this.logger.info({ evicted: n, shards: shards.size }, 'dropped sessions of shards this node no longer owns');
   }
 }

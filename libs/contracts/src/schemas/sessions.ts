@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { Limits } from '../limits';
 import { ActionName, ERROR_MESSAGE, ExpectedVersion, GroupName, Instant, SessionIdString, UserId, VariableName } from './fields';
 import { JsonValueSchema } from './json-value';
+import { LockToken } from './locks';
 
 /** A session's variables by state group: `{ cart: { items: [...] }, settings: { theme: "dark" } }`. */
 export const Groups = Type.Record(Type.String(), Type.Record(Type.String(), JsonValueSchema()), {
@@ -43,7 +44,12 @@ export const SessionGetCommand = Type.Object({
 
 export const SessionRefCommand = Type.Object({ sessionId: SessionIdString });
 
-export const RecordActionCommand = Type.Object({ sessionId: SessionIdString, action: ActionName });
+/** A write's lock token (from the `lock-token` header): required on a session under an exclusive lock. */
+const WithLockToken = Type.Object({ lockToken: Type.Optional(LockToken) });
+
+export const SessionEndCommand = Type.Composite([SessionRefCommand, WithLockToken]);
+
+export const RecordActionCommand = Type.Object({ sessionId: SessionIdString, action: ActionName, lockToken: Type.Optional(LockToken) });
 
 /** Most session ids in one `sessions.touch` batch. */
 export const MAX_TOUCH_BATCH = 10_000;
@@ -71,9 +77,9 @@ export const PatchVariableBody = Type.Object({
 });
 
 export const VarGetCommand = VariableRef;
-export const VarPutCommand = Type.Composite([VariableRef, PutVariableBody]);
-export const VarPatchCommand = Type.Composite([VariableRef, PatchVariableBody]);
-export const VarDeleteCommand = Type.Composite([VariableRef, Type.Object({ expectedVersion: Type.Optional(ExpectedVersion) })]);
+export const VarPutCommand = Type.Composite([VariableRef, PutVariableBody, WithLockToken]);
+export const VarPatchCommand = Type.Composite([VariableRef, PatchVariableBody, WithLockToken]);
+export const VarDeleteCommand = Type.Composite([VariableRef, Type.Object({ expectedVersion: Type.Optional(ExpectedVersion) }), WithLockToken]);
 
 // ---- Replies ----
 

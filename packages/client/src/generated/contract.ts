@@ -10,7 +10,7 @@ export type JsonValue = null | boolean | number | string | JsonValue[] | { [key:
 export interface ErrorEnvelope {
   readonly error: {
     /** A stable error code, e.g. REQUEST.INVALID; switch on it, not on the message */
-    readonly code: "REQUEST.INVALID" | "REQUEST.TOO_LARGE" | "MESSAGE.MALFORMED" | "AUTH.UNAUTHENTICATED" | "AUTH.FORBIDDEN" | "SESSION.NOT_FOUND" | "SESSION.INVALID_ID" | "SESSION.ENDED" | "SESSION.VERSION_CONFLICT" | "SESSION.VARIABLE_NOT_FOUND" | "SESSION.VARIABLE_TOO_LARGE" | "SESSION.TOO_LARGE" | "SESSION.UNKNOWN_GROUP" | "SHARD.NOT_OWNER" | "SHARD.STALE_EPOCH" | "SHARD.NO_OWNER" | "NODE.INCARNATION_CONFLICT" | "SERVICE.UNAVAILABLE" | "SERVICE.TIMEOUT" | "SERVICE.INTERNAL" | "RPC.UNKNOWN_OPERATION" | "REQUEST.ROUTE_NOT_FOUND" | "REQUEST.RATE_LIMITED" | "REQUEST.IDEMPOTENCY_KEY_REUSED" | "REQUEST.UNSUPPORTED_MEDIA_TYPE" | "REQUEST.URI_TOO_LONG" | "REQUEST.HEADERS_TOO_LARGE" | "REQUEST.TIMEOUT" | "REQUEST.CANCELLED" | "TOKEN.EXPIRED" | "TOKEN.MALFORMED" | "TOKEN.BAD_SIGNATURE" | "TOKEN.UNSUPPORTED_ALG" | "TOKEN.UNKNOWN_KEY" | "TOKEN.REVOKED" | "TOKEN.CLAIM_MISMATCH" | "TOKEN.REUSED" | "TOKEN.UNKNOWN" | "PREDICTION.MODEL_NOT_FOUND" | "ORIGIN.TIMEOUT" | "ORIGIN.FAILED" | "ORIGIN.BAD_RESPONSE" | "ORIGIN.CIRCUIT_OPEN" | "ORIGIN.NOT_FOUND" | "DATA.NOT_FOUND" | "CACHE.INVALID_PATTERN" | "REQUIREMENT.INVALID_TEMPLATE";
+    readonly code: "REQUEST.INVALID" | "REQUEST.TOO_LARGE" | "MESSAGE.MALFORMED" | "AUTH.UNAUTHENTICATED" | "AUTH.FORBIDDEN" | "SESSION.NOT_FOUND" | "SESSION.INVALID_ID" | "SESSION.ENDED" | "SESSION.VERSION_CONFLICT" | "SESSION.VARIABLE_NOT_FOUND" | "SESSION.VARIABLE_TOO_LARGE" | "SESSION.TOO_LARGE" | "SESSION.UNKNOWN_GROUP" | "SHARD.NOT_OWNER" | "SHARD.STALE_EPOCH" | "SHARD.NO_OWNER" | "NODE.INCARNATION_CONFLICT" | "SERVICE.UNAVAILABLE" | "SERVICE.TIMEOUT" | "SERVICE.INTERNAL" | "RPC.UNKNOWN_OPERATION" | "REQUEST.ROUTE_NOT_FOUND" | "REQUEST.RATE_LIMITED" | "REQUEST.IDEMPOTENCY_KEY_REUSED" | "REQUEST.UNSUPPORTED_MEDIA_TYPE" | "REQUEST.URI_TOO_LONG" | "REQUEST.HEADERS_TOO_LARGE" | "REQUEST.TIMEOUT" | "REQUEST.CANCELLED" | "TOKEN.EXPIRED" | "TOKEN.MALFORMED" | "TOKEN.BAD_SIGNATURE" | "TOKEN.UNSUPPORTED_ALG" | "TOKEN.UNKNOWN_KEY" | "TOKEN.REVOKED" | "TOKEN.CLAIM_MISMATCH" | "TOKEN.REUSED" | "TOKEN.UNKNOWN" | "PREDICTION.MODEL_NOT_FOUND" | "ORIGIN.TIMEOUT" | "ORIGIN.FAILED" | "ORIGIN.BAD_RESPONSE" | "ORIGIN.CIRCUIT_OPEN" | "ORIGIN.NOT_FOUND" | "DATA.NOT_FOUND" | "CACHE.INVALID_PATTERN" | "REQUIREMENT.INVALID_TEMPLATE" | "LOCK.HELD" | "LOCK.EXPIRED" | "LOCK.NOT_HOLDER" | "LOCK.TOKEN_INVALID";
     /** A sentence a person can act on */
     readonly message: string;
     /** The request id; quote it when reporting a problem */
@@ -95,6 +95,54 @@ export interface PatchVariableBody {
   readonly patch: JsonValue;
   /** Write only if the session is at this version (optimistic concurrency) */
   readonly expectedVersion?: number;
+}
+
+export interface AcquireLockBody {
+  /** shared: any number of holders, no writes by anyone; exclusive: one holder, and only writes carrying its token */
+  readonly mode: "shared" | "exclusive";
+  /** Lease length in ms (default LOCK_DEFAULT_LEASE_MS, capped at LOCK_MAX_LEASE_MS) */
+  readonly leaseMs?: number;
+  /** A label naming the holder, shown in lock status (e.g. a worker id) */
+  readonly holder?: string;
+}
+
+export interface LockGrantView {
+  readonly sessionId: string;
+  readonly token: string;
+  /** shared: any number of holders, no writes by anyone; exclusive: one holder, and only writes carrying its token */
+  readonly mode: "shared" | "exclusive";
+  /** The lease granted (after the cap) */
+  readonly leaseMs: number;
+  readonly expiresAt: string;
+  readonly state: "unlocked" | "shared" | "exclusive";
+}
+
+export interface LockStatusView {
+  readonly sessionId: string;
+  readonly state: "unlocked" | "shared" | "exclusive";
+  readonly holders: readonly {
+    /** shared: any number of holders, no writes by anyone; exclusive: one holder, and only writes carrying its token */
+    readonly mode: "shared" | "exclusive";
+    readonly holder: string | null;
+    readonly expiresAt: string;
+  }[];
+}
+
+export interface RenewLockBody {
+  /** The token a lock acquisition returned (lk_ and 22 base64url characters) */
+  readonly token: string;
+  /** Lease length in ms (default LOCK_DEFAULT_LEASE_MS, capped at LOCK_MAX_LEASE_MS) */
+  readonly leaseMs?: number;
+}
+
+export interface ReleaseLockBody {
+  /** The token a lock acquisition returned (lk_ and 22 base64url characters) */
+  readonly token: string;
+}
+
+export interface LockReleaseReply {
+  readonly released: boolean;
+  readonly state: "unlocked" | "shared" | "exclusive";
 }
 
 export interface Jwks {
@@ -419,7 +467,11 @@ export type ErrorCode =
   | "ORIGIN.NOT_FOUND"
   | "DATA.NOT_FOUND"
   | "CACHE.INVALID_PATTERN"
-  | "REQUIREMENT.INVALID_TEMPLATE";
+  | "REQUIREMENT.INVALID_TEMPLATE"
+  | "LOCK.HELD"
+  | "LOCK.EXPIRED"
+  | "LOCK.NOT_HOLDER"
+  | "LOCK.TOKEN_INVALID";
 
 export const ERROR_CODES: readonly ErrorCode[] = [
   "REQUEST.INVALID",
@@ -469,6 +521,10 @@ export const ERROR_CODES: readonly ErrorCode[] = [
   "DATA.NOT_FOUND",
   "CACHE.INVALID_PATTERN",
   "REQUIREMENT.INVALID_TEMPLATE",
+  "LOCK.HELD",
+  "LOCK.EXPIRED",
+  "LOCK.NOT_HOLDER",
+  "LOCK.TOKEN_INVALID",
 ];
 
 /** The HTTP status each code comes with, as the routes document them. */
@@ -477,6 +533,10 @@ export const ERROR_STATUS: Readonly<Partial<Record<ErrorCode, number>>> = {
   "AUTH.UNAUTHENTICATED": 401,
   "CACHE.INVALID_PATTERN": 400,
   "DATA.NOT_FOUND": 404,
+  "LOCK.EXPIRED": 409,
+  "LOCK.HELD": 423,
+  "LOCK.NOT_HOLDER": 403,
+  "LOCK.TOKEN_INVALID": 403,
   "ORIGIN.BAD_RESPONSE": 502,
   "ORIGIN.CIRCUIT_OPEN": 503,
   "ORIGIN.FAILED": 502,
@@ -536,16 +596,20 @@ export const OPERATIONS = {
   DataController_get: { method: "GET", path: "/v1/sessions/{id}/data/{key}", success: 200, pathParams: ["id","key"], query: [], auth: ["apiKey","bearer"], hasBody: false, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","DATA.NOT_FOUND","ORIGIN.BAD_RESPONSE","ORIGIN.CIRCUIT_OPEN","ORIGIN.FAILED","ORIGIN.NOT_FOUND","ORIGIN.TIMEOUT","REQUEST.INVALID","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
   DataController_prefetch: { method: "POST", path: "/v1/sessions/{id}/prefetch", success: 202, pathParams: ["id"], query: [], auth: ["apiKey","bearer"], hasBody: true, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","REQUEST.INVALID","REQUEST.RATE_LIMITED","REQUEST.TOO_LARGE","REQUEST.UNSUPPORTED_MEDIA_TYPE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
   DataController_stats: { method: "GET", path: "/v1/sessions/{id}/cache-stats", success: 200, pathParams: ["id"], query: [], auth: ["apiKey","bearer"], hasBody: false, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","REQUEST.INVALID","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
+  LocksController_acquire: { method: "POST", path: "/v1/sessions/{id}/locks", success: 201, pathParams: ["id"], query: [], auth: ["apiKey","bearer"], hasBody: true, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","LOCK.HELD","REQUEST.INVALID","REQUEST.RATE_LIMITED","REQUEST.TOO_LARGE","REQUEST.UNSUPPORTED_MEDIA_TYPE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
+  LocksController_release: { method: "POST", path: "/v1/sessions/{id}/locks/release", success: 200, pathParams: ["id"], query: [], auth: ["apiKey","bearer"], hasBody: true, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","LOCK.NOT_HOLDER","REQUEST.INVALID","REQUEST.RATE_LIMITED","REQUEST.TOO_LARGE","REQUEST.UNSUPPORTED_MEDIA_TYPE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
+  LocksController_renew: { method: "POST", path: "/v1/sessions/{id}/locks/renew", success: 200, pathParams: ["id"], query: [], auth: ["apiKey","bearer"], hasBody: true, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","LOCK.EXPIRED","LOCK.NOT_HOLDER","REQUEST.INVALID","REQUEST.RATE_LIMITED","REQUEST.TOO_LARGE","REQUEST.UNSUPPORTED_MEDIA_TYPE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
+  LocksController_status: { method: "GET", path: "/v1/sessions/{id}/locks", success: 200, pathParams: ["id"], query: [], auth: ["apiKey","bearer"], hasBody: false, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","REQUEST.INVALID","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
   PredictionsController_predictions: { method: "GET", path: "/v1/sessions/{id}/predictions", success: 200, pathParams: ["id"], query: ["n"], auth: ["apiKey","bearer"], hasBody: false, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","REQUEST.INVALID","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.NOT_FOUND","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
   SessionsController_create: { method: "POST", path: "/v1/sessions", success: 201, pathParams: [], query: [], auth: ["apiKey","bearer"], hasBody: true, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","REQUEST.INVALID","REQUEST.RATE_LIMITED","REQUEST.TOO_LARGE","REQUEST.UNSUPPORTED_MEDIA_TYPE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.TOO_LARGE","SESSION.UNKNOWN_GROUP","SESSION.VARIABLE_TOO_LARGE","SHARD.NO_OWNER"] },
-  SessionsController_deleteVar: { method: "DELETE", path: "/v1/sessions/{id}/vars/{group}/{name}", success: 200, pathParams: ["id","group","name"], query: [], auth: ["apiKey","bearer"], hasBody: false, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","REQUEST.IDEMPOTENCY_KEY_REUSED","REQUEST.INVALID","REQUEST.RATE_LIMITED","REQUEST.TOO_LARGE","REQUEST.UNSUPPORTED_MEDIA_TYPE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SESSION.UNKNOWN_GROUP","SESSION.VARIABLE_NOT_FOUND","SESSION.VERSION_CONFLICT","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
-  SessionsController_end: { method: "DELETE", path: "/v1/sessions/{id}", success: 200, pathParams: ["id"], query: [], auth: ["apiKey","bearer"], hasBody: false, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","REQUEST.INVALID","REQUEST.RATE_LIMITED","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
+  SessionsController_deleteVar: { method: "DELETE", path: "/v1/sessions/{id}/vars/{group}/{name}", success: 200, pathParams: ["id","group","name"], query: [], auth: ["apiKey","bearer"], hasBody: false, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","LOCK.EXPIRED","LOCK.HELD","LOCK.TOKEN_INVALID","REQUEST.IDEMPOTENCY_KEY_REUSED","REQUEST.INVALID","REQUEST.RATE_LIMITED","REQUEST.TOO_LARGE","REQUEST.UNSUPPORTED_MEDIA_TYPE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SESSION.UNKNOWN_GROUP","SESSION.VARIABLE_NOT_FOUND","SESSION.VERSION_CONFLICT","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
+  SessionsController_end: { method: "DELETE", path: "/v1/sessions/{id}", success: 200, pathParams: ["id"], query: [], auth: ["apiKey","bearer"], hasBody: false, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","LOCK.EXPIRED","LOCK.HELD","LOCK.TOKEN_INVALID","REQUEST.INVALID","REQUEST.RATE_LIMITED","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
   SessionsController_get: { method: "GET", path: "/v1/sessions/{id}", success: 200, pathParams: ["id"], query: ["groups"], auth: ["apiKey","bearer"], hasBody: false, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","REQUEST.INVALID","REQUEST.TOO_LARGE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SESSION.UNKNOWN_GROUP","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
   SessionsController_getVar: { method: "GET", path: "/v1/sessions/{id}/vars/{group}/{name}", success: 200, pathParams: ["id","group","name"], query: ["consistent"], auth: ["apiKey","bearer"], hasBody: false, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","REQUEST.INVALID","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SESSION.UNKNOWN_GROUP","SESSION.VARIABLE_NOT_FOUND","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
   SessionsController_owner: { method: "GET", path: "/v1/sessions/{id}/owner", success: 200, pathParams: ["id"], query: [], auth: ["apiKey","bearer"], hasBody: false, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","REQUEST.INVALID","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.NOT_FOUND","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
-  SessionsController_patchVar: { method: "PATCH", path: "/v1/sessions/{id}/vars/{group}/{name}", success: 200, pathParams: ["id","group","name"], query: [], auth: ["apiKey","bearer"], hasBody: true, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","REQUEST.IDEMPOTENCY_KEY_REUSED","REQUEST.INVALID","REQUEST.RATE_LIMITED","REQUEST.TOO_LARGE","REQUEST.UNSUPPORTED_MEDIA_TYPE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SESSION.TOO_LARGE","SESSION.UNKNOWN_GROUP","SESSION.VARIABLE_TOO_LARGE","SESSION.VERSION_CONFLICT","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
-  SessionsController_putVar: { method: "PUT", path: "/v1/sessions/{id}/vars/{group}/{name}", success: 200, pathParams: ["id","group","name"], query: [], auth: ["apiKey","bearer"], hasBody: true, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","REQUEST.IDEMPOTENCY_KEY_REUSED","REQUEST.INVALID","REQUEST.RATE_LIMITED","REQUEST.TOO_LARGE","REQUEST.UNSUPPORTED_MEDIA_TYPE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SESSION.TOO_LARGE","SESSION.UNKNOWN_GROUP","SESSION.VARIABLE_TOO_LARGE","SESSION.VERSION_CONFLICT","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
-  SessionsController_recordAction: { method: "POST", path: "/v1/sessions/{id}/actions", success: 201, pathParams: ["id"], query: [], auth: ["apiKey","bearer"], hasBody: true, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","REQUEST.IDEMPOTENCY_KEY_REUSED","REQUEST.INVALID","REQUEST.RATE_LIMITED","REQUEST.TOO_LARGE","REQUEST.UNSUPPORTED_MEDIA_TYPE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SESSION.VERSION_CONFLICT","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
+  SessionsController_patchVar: { method: "PATCH", path: "/v1/sessions/{id}/vars/{group}/{name}", success: 200, pathParams: ["id","group","name"], query: [], auth: ["apiKey","bearer"], hasBody: true, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","LOCK.EXPIRED","LOCK.HELD","LOCK.TOKEN_INVALID","REQUEST.IDEMPOTENCY_KEY_REUSED","REQUEST.INVALID","REQUEST.RATE_LIMITED","REQUEST.TOO_LARGE","REQUEST.UNSUPPORTED_MEDIA_TYPE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SESSION.TOO_LARGE","SESSION.UNKNOWN_GROUP","SESSION.VARIABLE_TOO_LARGE","SESSION.VERSION_CONFLICT","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
+  SessionsController_putVar: { method: "PUT", path: "/v1/sessions/{id}/vars/{group}/{name}", success: 200, pathParams: ["id","group","name"], query: [], auth: ["apiKey","bearer"], hasBody: true, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","LOCK.EXPIRED","LOCK.HELD","LOCK.TOKEN_INVALID","REQUEST.IDEMPOTENCY_KEY_REUSED","REQUEST.INVALID","REQUEST.RATE_LIMITED","REQUEST.TOO_LARGE","REQUEST.UNSUPPORTED_MEDIA_TYPE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SESSION.TOO_LARGE","SESSION.UNKNOWN_GROUP","SESSION.VARIABLE_TOO_LARGE","SESSION.VERSION_CONFLICT","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
+  SessionsController_recordAction: { method: "POST", path: "/v1/sessions/{id}/actions", success: 201, pathParams: ["id"], query: [], auth: ["apiKey","bearer"], hasBody: true, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","LOCK.EXPIRED","LOCK.HELD","LOCK.TOKEN_INVALID","REQUEST.IDEMPOTENCY_KEY_REUSED","REQUEST.INVALID","REQUEST.RATE_LIMITED","REQUEST.TOO_LARGE","REQUEST.UNSUPPORTED_MEDIA_TYPE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SESSION.VERSION_CONFLICT","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
   TokensController_issue: { method: "POST", path: "/v1/sessions/{id}/tokens", success: 201, pathParams: ["id"], query: [], auth: ["apiKey"], hasBody: true, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","REQUEST.INVALID","REQUEST.RATE_LIMITED","REQUEST.TOO_LARGE","REQUEST.UNSUPPORTED_MEDIA_TYPE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SHARD.NOT_OWNER","SHARD.NO_OWNER"] },
   TokensController_jwksDocument: { method: "GET", path: "/v1/.well-known/jwks.json", success: 200, pathParams: [], query: [], auth: [], hasBody: false, errors: ["REQUEST.INVALID","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE"] },
   TokensController_refresh: { method: "POST", path: "/v1/tokens/refresh", success: 200, pathParams: [], query: [], auth: [], hasBody: true, errors: ["REQUEST.INVALID","REQUEST.RATE_LIMITED","REQUEST.TOO_LARGE","REQUEST.UNSUPPORTED_MEDIA_TYPE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REUSED","TOKEN.REVOKED","TOKEN.UNKNOWN"] },
@@ -564,6 +628,10 @@ export interface Operations {
   DataController_get: { params: { readonly id: string; readonly key: string }; query: Record<string, never>; body: undefined; response: DataGetReply };
   DataController_prefetch: { params: { readonly id: string }; query: Record<string, never>; body: PrefetchBody; response: DataPrefetchReply };
   DataController_stats: { params: { readonly id: string }; query: Record<string, never>; body: undefined; response: SessionCacheStats };
+  LocksController_acquire: { params: { readonly id: string }; query: Record<string, never>; body: AcquireLockBody; response: LockGrantView };
+  LocksController_release: { params: { readonly id: string }; query: Record<string, never>; body: ReleaseLockBody; response: LockReleaseReply };
+  LocksController_renew: { params: { readonly id: string }; query: Record<string, never>; body: RenewLockBody; response: LockGrantView };
+  LocksController_status: { params: { readonly id: string }; query: Record<string, never>; body: undefined; response: LockStatusView };
   PredictionsController_predictions: { params: { readonly id: string }; query: { readonly n?: string | number | boolean }; body: undefined; response: PredictionResult };
   SessionsController_create: { params: Record<string, never>; query: Record<string, never>; body: CreateSessionBody; response: SessionView };
   SessionsController_deleteVar: { params: { readonly id: string; readonly group: string; readonly name: string }; query: Record<string, never>; body: undefined; response: VersionReply };
