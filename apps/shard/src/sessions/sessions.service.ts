@@ -24,6 +24,7 @@ import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { ShardEventBus } from '../events/shard-events';
 import type { MembershipService } from '../membership/membership.service';
+import { completeWith, covers, groupsOf, type LoadedGroups } from '../transfer/partial-state';
 import { KeyedLock } from './keyed-lock';
 import type { SessionIndexRepository } from './session-index.repository';
 
@@ -32,6 +33,8 @@ interface CachedSession {
   /** The shard epoch under which the state was loaded; a different epoch means reload. */
   epoch: number;
   snapshotVersion: number;
+  /** The groups held when the session was loaded for a read of only some of them (none: all). */
+  groups?: LoadedGroups;
 }
 
 /** A write's request context; `requestId` (same on every retry) makes it idempotent. */
@@ -112,6 +115,9 @@ export class SessionsService {
         'First accesses after a takeover that found a warm copy: served from it (warm), after catching up from the store (caught_up), or loaded cold',
         ['outcome'],
       ),
+      loadRows: counter(registry, 'foresight_session_load_rows_total', 'Rows read from Postgres to load sessions, by scope (all groups, or only those a read asked for)', ['scope']),
+      loadBytes: counter(registry, 'foresight_session_load_bytes_total', 'Bytes of state and events read from Postgres to load sessions, by scope', ['scope']),
+      partialSnapshotsSkipped: counter(registry, 'foresight_session_partial_snapshots_skipped_total', 'Snapshots put off because the session held only some groups'),
     };
   }
 
@@ -130,7 +136,7 @@ export class SessionsService {
     const cmd: SessionCommand = command.kind === 'create' ? { ...command, shard } : command;
     return this.lock.run(sessionId, async () => {
       for (let attempt = 0; ; attempt++) {
-        const entry = await this.loaded(sessionId, epoch);
+        const entry = await this.loaded(sessionId, epoch, groupsOf(cmd));
         const events = decide(cmd, entry?.state, this.policy, { ...meta, now: this.clock.now(), newEventId: randomUUID });
         if (events.length === 0 && entry !== undefined) {
           this.metrics.duplicates.inc();
@@ -161,7 +167,10 @@ export class SessionsService {
   async read(sessionId: string, groups?: readonly string[]): Promise<SessionView> {
     const shard = this.checkId(sessionId);
     const epoch = await this.membership.epochFor(shard);
-    const entry = this.cache.get(sessionId)?.epoch === epoch ? this.cache.get(sessionId) : await this.lock.run(sessionId, () => this.loaded(sessionId, epoch));
+    const wanted = groups && groups.length > 0 ? groups : undefined;
+    const hit = this.cache.get(sessionId);
+    const entry =
+      hit?.epoch === epoch && covers(hit.groups, wanted) ? hit : await this.lock.run(sessionId, () => this.loaded(sessionId, epoch, wanted));
     const state = checkLive(entry?.state, this.policy, this.clock.now());
     for (const g of groups ?? []) checkGroup(this.policy, g);
     entry!.state = touch(state, this.clock.now());
@@ -201,7 +210,7 @@ export class SessionsService {
         const shard = this.checkId(id);
         const epoch = await this.membership.epochFor(shard);
         await this.lock.run(id, async () => {
-          const entry = await this.loaded(id, epoch);
+          const entry = await this.loaded(id, epoch, []);
           if (!entry) return;
           const events = decideExpiry(entry.state, this.policy, {
             now: this.clock.now(),
@@ -256,22 +265,32 @@ export class SessionsService {
     return shardOf(checkIssuedId(sessionId, this.config.session.idSecret), this.config.cluster.shardCount);
   }
 
-  /** The cached session if it was loaded under the current epoch, else rebuilt from the store. */
-  private async loaded(sessionId: string, epoch: number): Promise<CachedSession | undefined> {
+  /**
+   * The cached session if it was loaded under the current epoch (with the groups `groups` names;
+   * undefined: all), else rebuilt from the store, reading only those groups' snapshot rows.
+   */
+  private async loaded(sessionId: string, epoch: number, groups?: readonly string[]): Promise<CachedSession | undefined> {
     const cached = this.cache.get(sessionId);
-    if (cached && cached.epoch === epoch) return cached;
+    if (cached && cached.epoch === epoch) {
+      if (covers(cached.groups, groups)) return cached;
+      return this.completed(sessionId, cached);
+    }
     const copy = this.warm?.take(sessionId);
     const promoted = copy ? await this.promote(sessionId, copy) : undefined;
     let rebuilt: SessionState | undefined;
     let lastRead: number | undefined;
     let snapshotVersion: number;
+    let loadedGroups: LoadedGroups;
     if (promoted) {
       ({ state: rebuilt, lastRead } = promoted);
       // Unknown here; counting from the copy's version delays the next snapshot by at most one interval.
       snapshotVersion = rebuilt.version;
     } else {
-      const [{ snapshot, events }, read] = await Promise.all([this.store.load(sessionId), this.index.lastActivity(sessionId)]);
+      const partial = groups !== undefined ? [...new Set(groups)] : undefined;
+      const [{ snapshot, events, read: stats }, read] = await Promise.all([this.store.load(sessionId, partial), this.index.lastActivity(sessionId)]);
       this.metrics.loads.inc();
+      this.countRead(partial ? 'partial' : 'full', stats);
+      loadedGroups = partial ? new Set(partial) : undefined;
       rebuilt = replay(
         events.map((e) => e.event),
         snapshot ? restoreState(snapshot.state) : undefined,
@@ -282,13 +301,39 @@ export class SessionsService {
     if (!rebuilt) return undefined;
     // Reads leave no event; the index remembers them, so idle time survives a takeover.
     const state = lastRead ? touch(rebuilt, lastRead) : rebuilt;
-    const entry = { state, epoch, snapshotVersion };
+    const entry: CachedSession = { state, epoch, snapshotVersion, groups: loadedGroups };
     if (state.status === 'active') {
       this.cache.set(sessionId, entry);
       this.events.emit('session.loaded', { sessionId, userId: state.userId, recentActions: state.recentActions ?? [] });
     }
     this.metrics.cached.set(this.cache.size);
     return entry;
+  }
+
+  /**
+   * A session held with only some groups, made whole for a request that needs others: a full load at
+   * the same version supplies them (the owner is the only writer under its epoch, so the version
+   * matches; if it does not, the full load replaces the entry).
+   */
+  private async completed(sessionId: string, cached: CachedSession): Promise<CachedSession> {
+    const { snapshot, events, read } = await this.store.load(sessionId);
+    this.countRead('complete', read);
+    const whole = replay(
+      events.map((e) => e.event),
+      snapshot ? restoreState(snapshot.state) : undefined,
+    );
+    const merged = whole && cached.groups ? completeWith(cached.state, cached.groups, whole) : undefined;
+    const entry: CachedSession = merged
+      ? { ...cached, state: merged, groups: undefined }
+      : { state: whole ? touch(whole, cached.state.lastActivityAt) : cached.state, epoch: cached.epoch, snapshotVersion: snapshot?.version ?? 0 };
+    if (entry.state.status === 'active') this.cache.set(sessionId, entry);
+    else this.cache.delete(sessionId);
+    return entry;
+  }
+
+  private countRead(scope: 'full' | 'partial' | 'complete', read: { rows: number; bytes: number }): void {
+    this.metrics.loadRows.inc({ scope }, read.rows);
+    this.metrics.loadBytes.inc({ scope }, read.bytes);
   }
 
   /**
@@ -340,7 +385,7 @@ export class SessionsService {
     }
     let state = entry?.state;
     for (const e of events) state = evolve(state, e);
-    const next: CachedSession = { state: state!, epoch, snapshotVersion: entry?.snapshotVersion ?? 0 };
+    const next: CachedSession = { state: state!, epoch, snapshotVersion: entry?.snapshotVersion ?? 0, groups: entry?.groups };
     if (state!.status === 'active') this.cache.set(sessionId, next);
     else this.cache.delete(sessionId);
     this.metrics.cached.set(this.cache.size);
@@ -357,7 +402,10 @@ export class SessionsService {
       if (e.type === 'session.action_recorded') this.events.emit('action.recorded', { sessionId, action: e.data.action, userId: state!.userId });
     }
     if (state!.status !== 'active') this.events.emit('session.ended', { sessionId });
-    if (state!.version - next.snapshotVersion >= this.config.session.snapshotEvery) {
+    if (state!.version - next.snapshotVersion >= this.config.session.snapshotEvery && next.groups !== undefined) {
+      // A snapshot of a session held in part would store its other groups empty: put off until whole.
+      this.metrics.partialSnapshotsSkipped.inc();
+    } else if (state!.version - next.snapshotVersion >= this.config.session.snapshotEvery) {
       next.snapshotVersion = state!.version;
       this.store.saveSnapshot(sessionId, state!.version, state).catch((error: unknown) => this.logger.warn({ err: error, sessionId }, 'snapshot failed'));
     }
