@@ -48,6 +48,15 @@ export interface WarmCopies {
   take(sessionId: string): SessionState | undefined;
 }
 
+/**
+ * Sessions moving with their shards: accesses are profiled here, and a session pushed by its old
+ * owner is claimed on its first access (only if it is at the head of its event log).
+ */
+export interface SessionTransfers {
+  claim(sessionId: string, epoch: number): Promise<{ state: SessionState; groups: ReadonlySet<string> } | undefined>;
+  record(sessionId: string, groups: readonly string[] | undefined, kind: 'read' | 'write'): void;
+}
+
 export interface SessionsDeps {
   readonly store: EventStore;
   /** Which shards this node serves, at which epoch. */
@@ -61,6 +70,8 @@ export interface SessionsDeps {
   readonly metrics: Registry;
   /** Copies kept as a secondary (replication); none: every takeover loads from the store. */
   readonly warm?: WarmCopies;
+  /** Moving sessions with their shards (none: every takeover loads from the store). */
+  readonly transfers?: SessionTransfers;
 }
 
 /**
@@ -85,9 +96,11 @@ export class SessionsService {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly warm: WarmCopies | undefined;
+  private readonly transfers: SessionTransfers | undefined;
 
-  constructor({ store, membership, index, events, config, logger, clock, metrics: registry, warm }: SessionsDeps) {
+  constructor({ store, membership, index, events, config, logger, clock, metrics: registry, warm, transfers }: SessionsDeps) {
     this.warm = warm;
+    this.transfers = transfers;
     this.store = store;
     this.membership = membership;
     this.index = index;
@@ -143,7 +156,9 @@ export class SessionsService {
           return { state: entry.state, applied: false };
         }
         try {
-          return { state: await this.commit(sessionId, shard, epoch, entry, events), applied: true };
+          const state = await this.commit(sessionId, shard, epoch, entry, events);
+          this.transfers?.record(sessionId, groupsOf(cmd), 'write');
+          return { state, applied: true };
         } catch (error) {
           const retryable =
             error instanceof ForesightError &&
@@ -174,6 +189,7 @@ export class SessionsService {
     const state = checkLive(entry?.state, this.policy, this.clock.now());
     for (const g of groups ?? []) checkGroup(this.policy, g);
     entry!.state = touch(state, this.clock.now());
+    this.transfers?.record(sessionId, wanted, 'read');
     this.touched.set(sessionId, entry!.state.lastActivityAt);
     return this.view(entry!.state, epoch, groups);
   }
@@ -273,15 +289,20 @@ export class SessionsService {
     const cached = this.cache.get(sessionId);
     if (cached && cached.epoch === epoch) {
       if (covers(cached.groups, groups)) return cached;
-      return this.completed(sessionId, cached);
+      return this.completed(sessionId, cached, groups);
     }
     const copy = this.warm?.take(sessionId);
-    const promoted = copy ? await this.promote(sessionId, copy) : undefined;
+    const promoted = copy ? await this.promote(sessionId, copy) : await this.transfers?.claim(sessionId, epoch);
     let rebuilt: SessionState | undefined;
     let lastRead: number | undefined;
     let snapshotVersion: number;
     let loadedGroups: LoadedGroups;
-    if (promoted) {
+    if (promoted && 'groups' in promoted) {
+      // Pushed by the old owner from its memory: its last activity is already the freshest.
+      rebuilt = promoted.state;
+      loadedGroups = promoted.groups;
+      snapshotVersion = rebuilt.version;
+    } else if (promoted) {
       ({ state: rebuilt, lastRead } = promoted);
       // Unknown here; counting from the copy's version delays the next snapshot by at most one interval.
       snapshotVersion = rebuilt.version;
@@ -311,27 +332,37 @@ export class SessionsService {
   }
 
   /**
-   * A session held with only some groups, made whole for a request that needs others: a full load at
-   * the same version supplies them (the owner is the only writer under its epoch, so the version
-   * matches; if it does not, the full load replaces the entry).
+   * A session held with only some groups, given those a request needs too (undefined: all): a load
+   * of just those at the same version supplies them (the owner is the only writer under its epoch,
+   * so the version matches; if it does not, that load replaces the entry).
    */
-  private async completed(sessionId: string, cached: CachedSession): Promise<CachedSession> {
-    const { snapshot, events, read } = await this.store.load(sessionId);
-    this.countRead('complete', read);
-    const whole = replay(
+  private async completed(sessionId: string, cached: CachedSession, groups: readonly string[] | undefined): Promise<CachedSession> {
+    const held = cached.groups ?? new Set<string>();
+    // Only the groups it lacks (a whole read: every declared group it lacks).
+    const missing = [...new Set(groups ?? this.policy.groups)].filter((g) => !held.has(g));
+    const { snapshot, events, read } = await this.store.load(sessionId, missing);
+    this.countRead('lazy', read);
+    const other = replay(
       events.map((e) => e.event),
       snapshot ? restoreState(snapshot.state) : undefined,
     );
-    const merged = whole && cached.groups ? completeWith(cached.state, cached.groups, whole) : undefined;
+    const merged = other ? completeWith(cached.state, held, other, missing) : undefined;
+    const now = new Set([...held, ...missing]);
+    const whole = this.policy.groups.every((g) => now.has(g));
     const entry: CachedSession = merged
-      ? { ...cached, state: merged, groups: undefined }
-      : { state: whole ? touch(whole, cached.state.lastActivityAt) : cached.state, epoch: cached.epoch, snapshotVersion: snapshot?.version ?? 0 };
+      ? { ...cached, state: merged, groups: whole ? undefined : now }
+      : {
+          state: other ? touch(other, cached.state.lastActivityAt) : cached.state,
+          epoch: cached.epoch,
+          snapshotVersion: snapshot?.version ?? 0,
+          groups: new Set(missing),
+        };
     if (entry.state.status === 'active') this.cache.set(sessionId, entry);
     else this.cache.delete(sessionId);
     return entry;
   }
 
-  private countRead(scope: 'full' | 'partial' | 'complete', read: { rows: number; bytes: number }): void {
+  private countRead(scope: 'full' | 'partial' | 'lazy', read: { rows: number; bytes: number }): void {
     this.metrics.loadRows.inc({ scope }, read.rows);
     this.metrics.loadBytes.inc({ scope }, read.bytes);
   }
@@ -412,16 +443,20 @@ export class SessionsService {
     return state!;
   }
 
-  /** Drops the sessions of shards this node no longer owns (they are rebuilt from the store if the shards come back). */
-  dropShards(shards: ReadonlySet<number>): void {
-    let n = 0;
+  /**
+   * Drops the sessions of shards this node no longer owns (they are rebuilt from the store if the
+   * shards come back); returns them, with the groups each held, for their transfer.
+   */
+  dropShards(shards: ReadonlySet<number>): { state: SessionState; groups: LoadedGroups }[] {
+    const dropped: { state: SessionState; groups: LoadedGroups }[] = [];
     for (const [id, entry] of this.cache) {
       if (shards.has(entry.state.shard)) {
         this.cache.delete(id);
-        n++;
+        dropped.push({ state: entry.state, groups: entry.groups });
       }
     }
     this.metrics.cached.set(this.cache.size);
-    if (n > 0) this.logger.info({ evicted: n, shards: shards.size }, 'dropped sessions of shards this node no longer owns');
+    if (dropped.length > 0) this.logger.info({ evicted: dropped.length, shards: shards.size }, 'dropped sessions of shards this node no longer owns');
+    return dropped;
   }
 }

@@ -31,14 +31,14 @@ export function groupsOf(command: SessionCommand): readonly string[] | undefined
 }
 
 /**
- * `partial` completed with the groups it lacks from `whole`, a load of the same session at the
- * same version (the core of `partial` stays: it may carry reads recorded since). Undefined when
- * the versions differ: then `whole` replaces it.
+ * `partial` (holding the groups in `loaded`) completed with the groups `taken` names (undefined:
+ * all) from `other`, a load of the same session at the same version; the core of `partial` stays
+ * (it may carry reads recorded since). Undefined when the versions differ: then `other` replaces it.
  */
-export function completeWith(partial: SessionState, loaded: ReadonlySet<string>, whole: SessionState): SessionState | undefined {
-  if (whole.version !== partial.version) return undefined;
-  const groups: Record<string, SessionState['groups'][string]> = Object.create(null) as Record<string, SessionState['groups'][string]>;
-  for (const [g, vars] of Object.entries(whole.groups)) groups[g] = vars;
+export function completeWith(partial: SessionState, loaded: ReadonlySet<string>, other: SessionState, taken?: readonly string[]): SessionState | undefined {
+  if (other.version !== partial.version) return undefined;
+  const groups = Object.create(null) as Record<string, SessionState['groups'][string]>;
+  for (const [g, vars] of Object.entries(other.groups)) if (taken === undefined || taken.includes(g)) groups[g] = vars;
   for (const g of loaded) if (Object.hasOwn(partial.groups, g)) groups[g] = partial.groups[g];
   return { ...partial, groups };
 }
