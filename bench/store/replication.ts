@@ -147,7 +147,13 @@ export type ModeSetting = 'REPLICATION' | 'TRANSFER';
 /** With the state profiler and transfer hooks on, throughput must stay at least this share of throughput with them off. */
 export const TRANSFER_TARGET = 0.98;
 
-async function measureMode(opts: BenchOptions, mode: ReplicationMode, round: number, log: (message: string) => void, setting: ModeSetting): Promise<ReplicationRun> {
+async function measureMode(
+  opts: BenchOptions,
+  mode: ReplicationMode,
+  round: number,
+  log: (message: string) => void,
+  setting: ModeSetting,
+): Promise<ReplicationRun> {
   const label = `round ${round}, ${setting.toLowerCase()} ${mode}`;
   log(`${label}: starting the local Foresight stack with ${opts.shardNodes ?? 2} shard nodes ...`);
   const stack = await startForesightStack({

@@ -60,6 +60,23 @@ describe('state transfer between shard nodes (metadata, real NATS and Postgres)'
 
   const ownerOf = (view: AssignmentView, sessionId: string) => view.shards.find((s) => s.shard === shardOf(sessionId, SHARDS))!.nodeId!;
 
+  /**
+   * Runs `call` on the node that owns the session, again on the current owner when the shard moved
+   * meanwhile (as the gateway retries): a busy machine can make the metadata service move shards.
+   */
+  async function onOwner<T>(sessionId: string, call: (n: ReturnType<typeof shardNode>) => Promise<T>): Promise<T> {
+    for (let attempt = 0; ; attempt++) {
+      const view = await callRpc<AssignmentView>(nc, subjects(ns).metadataRpc('assignment'), 'assignment', {}, { timeoutMs: 5000 });
+      try {
+        return await call(node(ownerOf(view, sessionId)));
+      } catch (error) {
+        const code = (error as { code?: string }).code;
+        if (attempt >= 20 || (code !== 'SHARD.NOT_OWNER' && code !== 'SERVICE.UNAVAILABLE')) throw error;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }
+
   beforeAll(async () => {
     nc = await connect({ servers: testInfra().natsUrl });
     url = await createTestDatabase('transfer');
@@ -88,13 +105,10 @@ describe('state transfer between shard nodes (metadata, real NATS and Postgres)'
     const secret = node('tr-a').config.session.idSecret;
     const ids = Array.from({ length: 48 }, () => generateSessionId(secret));
     for (const id of ids) {
-      const ops = node(ownerOf(view, id)).runtime.sessionOps;
-      await ops.create(
-        { sessionId: id, userId: 'u', groups: { auth: { token: `t-${id.slice(0, 6)}` }, cart: { items: BIG }, profile: { name: 'n' } } },
-        { op: 'session.create', subject: 'test', ...ctx() },
-      );
+      const create = { sessionId: id, userId: 'u', groups: { auth: { token: `t-${id.slice(0, 6)}` }, cart: { items: BIG }, profile: { name: 'n' } } };
+      await onOwner(id, (n) => n.runtime.sessionOps.create(create, { op: 'session.create', subject: 'test', ...ctx(`idem:create-${id}`) }));
       // Used: auth and profile, often; the cart never read.
-      for (let i = 0; i < 3; i++) await ops.get({ sessionId: id, groups: ['auth', 'profile'] });
+      for (let i = 0; i < 3; i++) await onOwner(id, (n) => n.runtime.sessionOps.get({ sessionId: id, groups: ['auth', 'profile'] }));
     }
     await start('tr-c');
     view = await settled(['tr-a', 'tr-b', 'tr-c']);
@@ -138,12 +152,17 @@ describe('state transfer between shard nodes (metadata, real NATS and Postgres)'
     const head = await truth(second!);
     const writer = new EventStore(meta.pool, 'tr-c');
     const { decide } = await import('@foresight/session-domain');
-    const events = decide({ kind: 'put', group: 'auth', name: 'token', value: 'newer' }, head, { ...c.config.session, groups: c.config.session.groups }, {
-      now: Date.now(),
-      correlationId: 'c',
-      causationId: 'k',
-      newEventId: () => crypto.randomUUID(),
-    });
+    const events = decide(
+      { kind: 'put', group: 'auth', name: 'token', value: 'newer' },
+      head,
+      { ...c.config.session, groups: c.config.session.groups },
+      {
+        now: Date.now(),
+        correlationId: 'c',
+        causationId: 'k',
+        newEventId: () => crypto.randomUUID(),
+      },
+    );
     await writer.append({ sessionId: second!, shard: shardOf(second!, SHARDS), epoch, expectedVersion: head.version, events });
     await writer.close();
     expect(await c.runtime.sessions.read(second!, ['auth'])).toMatchObject({ version: 2, groups: { auth: { token: 'newer' } } });
@@ -161,7 +180,13 @@ describe('state transfer between shard nodes (metadata, real NATS and Postgres)'
 
     async function ownedSession(nodeId: string): Promise<{ id: string; shard: number; epoch: number; state: SessionState }> {
       const n = node(nodeId);
-      const owned = new Set(await eventually(() => (n.runtime.membership.ownedShards().length > 0 ? n.runtime.membership.ownedShards() : undefined), 20_000, `${nodeId} owning shards`));
+      const owned = new Set(
+        await eventually(
+          () => (n.runtime.membership.ownedShards().length > 0 ? n.runtime.membership.ownedShards() : undefined),
+          20_000,
+          `${nodeId} owning shards`,
+        ),
+      );
       let id = generateSessionId(n.config.session.idSecret);
       for (let i = 0; i < 10_000 && !owned.has(shardOf(id, SHARDS)); i++) id = generateSessionId(n.config.session.idSecret);
       await n.runtime.sessionOps.create({ sessionId: id, userId: null, groups: { auth: { t: 1 } } }, { op: 'session.create', subject: 'test', ...ctx() });
@@ -190,7 +215,11 @@ describe('state transfer between shard nodes (metadata, real NATS and Postgres)'
       expect(notHere).toMatchObject({ ok: false, error: { code: 'SHARD.NOT_OWNER' } });
       expect(await refused('not_moving')).toBe(1);
       const mine = await ownedSession('tr-c');
-      const stale = await propose('tr-c', 'tr-a', encode({ planId: 'p2', shards: [{ shard: mine.shard, epoch: mine.epoch - 1 }], sessions: [entry(mine.state)] }));
+      const stale = await propose(
+        'tr-c',
+        'tr-a',
+        encode({ planId: 'p2', shards: [{ shard: mine.shard, epoch: mine.epoch - 1 }], sessions: [entry(mine.state)] }),
+      );
       expect(stale).toMatchObject({ ok: false, error: { code: 'SHARD.STALE_EPOCH' } });
       expect(await refused('stale_plan')).toBe(1);
     }, 60_000);
@@ -215,10 +244,7 @@ describe('state transfer between shard nodes (metadata, real NATS and Postgres)'
       expect(await refused('bad_session')).toBe(2);
       // The session is already in memory here: the push is not used. Drop it from memory, push a
       // copy behind the head, and read: Postgres wins.
-      await node('tr-c').runtime.sessionOps.varPut(
-        { sessionId: mine.id, group: 'auth', name: 't', value: 2 },
-        { op: 'var.put', subject: 'test', ...ctx() },
-      );
+      await node('tr-c').runtime.sessionOps.varPut({ sessionId: mine.id, group: 'auth', name: 't', value: 2 }, { op: 'var.put', subject: 'test', ...ctx() });
       node('tr-c').runtime.sessions.dropShards(new Set([mine.shard]));
       const behind = await propose('tr-c', 'tr-a', encode({ planId: 'p4', shards: [{ shard: mine.shard, epoch: mine.epoch }], sessions: [entry(mine.state)] }));
       expect(behind).toMatchObject({ ok: true, result: { accepted: [mine.id] } });

@@ -197,9 +197,15 @@ export class ShardRuntime {
     const { config, nc, logger } = this.deps;
     if (!config.transfer.enabled || moving.length === 0) return;
     try {
-      const view = await callRpc<AssignmentView>(nc, subjects(config.nats.namespace).metadataRpc('assignment'), 'assignment', {}, {
-        timeoutMs: config.transfer.timeoutMs,
-      });
+      const view = await callRpc<AssignmentView>(
+        nc,
+        subjects(config.nats.namespace).metadataRpc('assignment'),
+        'assignment',
+        {},
+        {
+          timeoutMs: config.transfer.timeoutMs,
+        },
+      );
       await this.transfer.handOver(moving, [...new Set(moving.map((m) => m.state.shard))], view);
     } catch (error) {
       logger.warn({ err: error }, 'could not hand sessions over on leaving; they load from Postgres');

@@ -128,9 +128,18 @@ export class SessionsService {
         'First accesses after a takeover that found a warm copy: served from it (warm), after catching up from the store (caught_up), or loaded cold',
         ['outcome'],
       ),
-      loadRows: counter(registry, 'foresight_session_load_rows_total', 'Rows read from Postgres to load sessions, by scope (all groups, or only those a read asked for)', ['scope']),
+      loadRows: counter(
+        registry,
+        'foresight_session_load_rows_total',
+        'Rows read from Postgres to load sessions, by scope (all groups, or only those a read asked for)',
+        ['scope'],
+      ),
       loadBytes: counter(registry, 'foresight_session_load_bytes_total', 'Bytes of state and events read from Postgres to load sessions, by scope', ['scope']),
-      partialSnapshotsSkipped: counter(registry, 'foresight_session_partial_snapshots_skipped_total', 'Snapshots put off because the session held only some groups'),
+      partialSnapshotsSkipped: counter(
+        registry,
+        'foresight_session_partial_snapshots_skipped_total',
+        'Snapshots put off because the session held only some groups',
+      ),
     };
   }
 
@@ -184,8 +193,7 @@ export class SessionsService {
     const epoch = await this.membership.epochFor(shard);
     const wanted = groups && groups.length > 0 ? groups : undefined;
     const hit = this.cache.get(sessionId);
-    const entry =
-      hit?.epoch === epoch && covers(hit.groups, wanted) ? hit : await this.lock.run(sessionId, () => this.loaded(sessionId, epoch, wanted));
+    const entry = hit?.epoch === epoch && covers(hit.groups, wanted) ? hit : await this.lock.run(sessionId, () => this.loaded(sessionId, epoch, wanted));
     const state = checkLive(entry?.state, this.policy, this.clock.now());
     for (const g of groups ?? []) checkGroup(this.policy, g);
     entry!.state = touch(state, this.clock.now());

@@ -54,7 +54,7 @@ describe('StateProfiler', () => {
   it('teaches its model: groups used every second become likely, groups left alone unlikely', () => {
     const model = new NextAccessModel(5_000, 0.1);
     let seed = 1;
-    const random = () => ((seed = (seed * 48271) % 2147483647) / 2147483647);
+    const random = () => (seed = (seed * 48271) % 2147483647) / 2147483647;
     const p = new StateProfiler({ groups, maxSessions: 1000, halfLifeMs: 30_000, model, trainEvery: 1, random });
     for (let s = 0; s < 200; s++) {
       const id = `s${s}`;

@@ -164,7 +164,7 @@ export class StateProfiler {
     const idleMs = Math.max(0, now - last);
     const decay = Math.exp(-this.decayPerMs * idleMs);
     // Decayed count over the decay's mean lifetime: an estimate of accesses per second.
-    const rate = ((row[o + RATE_R] + row[o + RATE_W]) * decay * this.decayPerMs) * 1000;
+    const rate = (row[o + RATE_R] + row[o + RATE_W]) * decay * this.decayPerMs * 1000;
     const gapMs = reads + writes >= 2 ? row[o + GAP_MEAN] : 0;
     let pattern: GroupProfile['pattern'] = 'unknown';
     if (reads + writes >= 4 && gapMs > 0) pattern = Math.sqrt(row[o + GAP_VAR]) / gapMs < 0.5 ? 'periodic' : 'bursty';

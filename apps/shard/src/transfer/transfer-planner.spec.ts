@@ -38,10 +38,7 @@ describe('planTransfer', () => {
 
   it('spends the budget on the most likely bytes first, and the rest goes lazy', () => {
     const plan = planTransfer(
-      [
-        session('a', { cart: 4_000, app: 4_000 }, { cart: 0.9, app: 0.3 }),
-        session('b', { cart: 4_000, app: 1_000 }, { cart: 0.8, app: 0.01 }),
-      ],
+      [session('a', { cart: 4_000, app: 4_000 }, { cart: 0.9, app: 0.3 }), session('b', { cart: 4_000, app: 1_000 }, { cart: 0.8, app: 0.01 })],
       rules,
       chance,
     );

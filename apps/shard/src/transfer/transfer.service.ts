@@ -101,10 +101,15 @@ export class TransferService {
       ]),
       refused: counter(m, 'foresight_transfer_refused_total', 'Transfer proposals or sessions refused by this node, by reason', ['reason']),
       groups: counter(m, 'foresight_transfer_groups_total', 'Groups of moving sessions, by planned mode and reason', ['mode', 'reason']),
-      bytes: counter(m, 'foresight_transfer_bytes_total', 'Bytes of moving sessions: pushed eagerly (immediate) and what a full copy would be (full)', ['kind']),
-      firstAccess: counter(m, 'foresight_transfer_first_access_total', 'First accesses to a received session: served from the push (pushed) or loaded from Postgres (stale)', [
-        'outcome',
+      bytes: counter(m, 'foresight_transfer_bytes_total', 'Bytes of moving sessions: pushed eagerly (immediate) and what a full copy would be (full)', [
+        'kind',
       ]),
+      firstAccess: counter(
+        m,
+        'foresight_transfer_first_access_total',
+        'First accesses to a received session: served from the push (pushed) or loaded from Postgres (stale)',
+        ['outcome'],
+      ),
       seconds: histogram(m, 'foresight_transfer_handover_seconds', 'Time from losing shards to the new owners answering (or the timeout)'),
       held: gauge(m, 'foresight_transfer_received_bytes', 'Bytes of received sessions held until their first access'),
       profiled: gauge(m, 'foresight_profiler_sessions', 'Sessions the state profiler follows'),
@@ -262,7 +267,10 @@ export class TransferService {
     const from = this.subjects.transferSender(subject, this.deps.membership.nodeId);
     if (!isTransferProposal(raw) || from === undefined) {
       this.refuse('malformed');
-      throw new ForesightError(ErrorCodes.MALFORMED_MESSAGE, 'A transfer proposal needs a planId, the shards with their epochs and the sessions (core, plan, values); this one does not match.');
+      throw new ForesightError(
+        ErrorCodes.MALFORMED_MESSAGE,
+        'A transfer proposal needs a planId, the shards with their epochs and the sessions (core, plan, values); this one does not match.',
+      );
     }
     const done = this.answered.get(`${from}/${raw.planId}`);
     if (done) return done;
@@ -308,7 +316,11 @@ export class TransferService {
         this.receivedBytes -= previous.bytes;
         this.received.delete(id);
       }
-      const groups = new Set(Object.entries(entry.plan).filter(([, g]) => g.mode === 'immediate').map(([g]) => g));
+      const groups = new Set(
+        Object.entries(entry.plan)
+          .filter(([, g]) => g.mode === 'immediate')
+          .map(([g]) => g),
+      );
       this.received.set(id, { state: stateOf(entry), groups, epoch: this.deps.membership.ownedEpoch(entry.core.shard)!, bytes, at: now });
       this.receivedBytes += bytes;
       accepted.push(id);
