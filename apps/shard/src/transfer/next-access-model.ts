@@ -1,4 +1,4 @@
-import type { GroupProfile } from './state-profiler';
+import type { GroupProfile } from './group-profile';
 
 /** Features of one group's profile for a horizon: Poisson chance, recency, periodic due, read share. */
 export function accessFeatures(p: GroupProfile, horizonMs: number): [number, number, number, number] {

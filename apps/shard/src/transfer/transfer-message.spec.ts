@@ -11,7 +11,9 @@ const policy: SessionPolicy = {
 };
 let n = 0;
 const ctx = () => ({ now: 1_000, correlationId: 'c', causationId: 'k', newEventId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` });
-const state = replay(decide({ kind: 'create', sessionId: 's', shard: 1, userId: 'u', groups: { auth: { t: 'tok' }, cart: { items: [1, 2] } } }, undefined, policy, ctx()))!;
+const state = replay(
+  decide({ kind: 'create', sessionId: 's', shard: 1, userId: 'u', groups: { auth: { t: 'tok' }, cart: { items: [1, 2] } } }, undefined, policy, ctx()),
+)!;
 const entry = (over: Partial<TransferredSession> = {}): TransferredSession => ({
   core: coreOf(state),
   plan: { auth: { mode: 'immediate', reason: 'always', bytes: 5, p: 1 }, cart: { mode: 'lazy', reason: 'budget', bytes: 5, p: 0.2 } },
@@ -24,7 +26,9 @@ describe('transfer proposals', () => {
     expect(isTransferProposal({ planId: 'p', shards: [{ shard: 1, epoch: 2 }], sessions: [entry()] })).toBe(true);
     expect(isTransferProposal({ planId: 'p', shards: [], sessions: [entry()] })).toBe(false);
     expect(isTransferProposal({ planId: 'p', shards: [{ shard: 1, epoch: 0 }], sessions: [] })).toBe(false);
-    expect(isTransferProposal({ planId: 'p', shards: [{ shard: 1, epoch: 2 }], sessions: [{ ...entry(), core: { ...coreOf(state), status: 'ended' } }] })).toBe(false);
+    expect(isTransferProposal({ planId: 'p', shards: [{ shard: 1, epoch: 2 }], sessions: [{ ...entry(), core: { ...coreOf(state), status: 'ended' } }] })).toBe(
+      false,
+    );
     expect(isTransferProposal('garbage')).toBe(false);
   });
 
