@@ -110,4 +110,12 @@ describe('storeCli', () => {
     expect(badArgumentMessage(['--replication', 'off,on', '--foresight-url', 'http://x', '--api-key', 'k'])).toMatch(/cannot use --foresight-url/);
     expect(badArgumentMessage(['--replication', 'off,on', '--shard-nodes', '1'])).toMatch(/at least 2 shard nodes/);
   });
+
+  it('takes transfer modes, and refuses them with replication modes or an external gateway', () => {
+    expect(parseBenchArgs([]).transfer).toEqual([]);
+    expect(parseBenchArgs(['--transfer', 'on,off']).transfer).toEqual(['off', 'on']);
+    expect(badArgumentMessage(['--transfer', 'sometimes'])).toMatch(/--transfer/);
+    expect(badArgumentMessage(['--transfer', 'off,on', '--replication', 'off,on'])).toMatch(/give one of them/);
+    expect(badArgumentMessage(['--transfer', 'off,on', '--foresight-url', 'http://x', '--api-key', 'k'])).toMatch(/cannot use --foresight-url/);
+  });
 });

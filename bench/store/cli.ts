@@ -41,7 +41,12 @@ export interface BenchOptions {
    * REPLICATION set, measures Foresight only, and the run reports on/off throughput ratios.
    */
   readonly replication: readonly ReplicationMode[];
-  /** With `replication`: how many times each mode is measured (order alternating). */
+  /**
+   * Transfer modes to compare (empty: the normal run): as `replication`, with TRANSFER set (the
+   * state profiler and the transfer hooks on the request path, on or off).
+   */
+  readonly transfer: readonly ReplicationMode[];
+  /** With `replication` or `transfer`: how many times each mode is measured (order alternating). */
   readonly rounds: number;
   readonly out: string;
 }
@@ -97,6 +102,12 @@ export const storeCli = defineCommand({
       description:
         'compare Foresight with replication to warm secondaries off and on: one local stack per mode (2 shard nodes unless --shard-nodes), Foresight only, on/off ratio per op',
     },
+    transfer: {
+      type: 'list',
+      choices: REPLICATION_MODES,
+      description:
+        'compare Foresight with the state profiler and session transfer off and on (TRANSFER): one local stack per mode, Foresight only, on/off ratio per op',
+    },
     rounds: {
       type: 'integer',
       min: 1,
@@ -109,12 +120,15 @@ export const storeCli = defineCommand({
     'npm run bench:store -- --systems redis,postgres --duration 5',
     'nice -n 10 npm run bench:store',
     'npm run bench:store -- --replication off,on --out .bench-results/store-replication.json',
+    'nice -n 10 npm run bench:store -- --transfer off,on --ops put,get --duration 10 --out .bench-results/store-transfer.json',
   ],
   build: (v, fail): BenchOptions => {
     if (v.foresightUrl !== undefined && v.apiKey === undefined) fail('--foresight-url needs --api-key (the gateway authenticates every request)');
     const [group, name] = v.var.split('/') as [string, string];
     if (v.replication.length > 0 && v.foresightUrl !== undefined) fail('--replication starts its own stacks (one per mode); it cannot use --foresight-url');
     if (v.replication.length > 0 && v.shardNodes !== undefined && v.shardNodes < 2) fail('--replication needs at least 2 shard nodes (a secondary)');
+    if (v.transfer.length > 0 && v.replication.length > 0) fail('--transfer and --replication each compare two modes; give one of them');
+    if (v.transfer.length > 0 && v.foresightUrl !== undefined) fail('--transfer starts its own stacks (one per mode); it cannot use --foresight-url');
     return {
       sessions: v.sessions,
       durationS: v.duration,
@@ -135,6 +149,7 @@ export const storeCli = defineCommand({
       redisBin: v.redisBin,
       foresightLogLevel: v.logLevel,
       replication: REPLICATION_MODES.filter((m) => v.replication.includes(m)),
+      transfer: REPLICATION_MODES.filter((m) => v.transfer.includes(m)),
       rounds: v.rounds,
       out: v.out,
     };

@@ -59,7 +59,7 @@ const resultsOf = (runs: readonly ReplicationRun[], mode: ReplicationMode, op: O
   runs.filter((r) => r.mode === mode).flatMap((r) => r.results.filter((x) => x.op === op));
 
 /** on/off ratio of the mean req/s over the rounds, per op measured in both modes (and CPU per request). */
-export function replicationRatios(runs: readonly ReplicationRun[]): ReplicationRatio[] {
+export function replicationRatios(runs: readonly ReplicationRun[], target = REPLICATION_TARGET): ReplicationRatio[] {
   const ops = [...new Set(runs.flatMap((r) => r.results.map((x) => x.op)))];
   return ops.flatMap((op) => {
     const off = resultsOf(runs, 'off', op);
@@ -70,15 +70,21 @@ export function replicationRatios(runs: readonly ReplicationRun[]): ReplicationR
     const ratio = onRps / offRps;
     const offCpuMs = mean(off.flatMap((r) => (r.cpu ? [r.cpu.serverCpuMsPerRequest] : [])));
     const onCpuMs = mean(on.flatMap((r) => (r.cpu ? [r.cpu.serverCpuMsPerRequest] : [])));
-    return [{ op, offRps, onRps, ratio, met: ratio >= REPLICATION_TARGET, ...(offCpuMs !== undefined && onCpuMs !== undefined ? { offCpuMs, onCpuMs } : {}) }];
+    return [{ op, offRps, onRps, ratio, met: ratio >= target, ...(offCpuMs !== undefined && onCpuMs !== undefined ? { offCpuMs, onCpuMs } : {}) }];
   });
 }
 
 const fmt = (n: number, digits: number): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 /** The table (mode × op), the replication figures per mode, and the on/off ratios. */
-export function renderReplicationReport(runs: readonly ReplicationRun[], ratios: readonly ReplicationRatio[]): string {
-  const header = ['round', 'replication', 'op', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'CPU ms/req', 'machine busy %'];
+export function renderReplicationReport(
+  runs: readonly ReplicationRun[],
+  ratios: readonly ReplicationRatio[],
+  setting: ModeSetting = 'REPLICATION',
+  target = REPLICATION_TARGET,
+): string {
+  const name = setting.toLowerCase();
+  const header = ['round', name, 'op', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'CPU ms/req', 'machine busy %'];
   const rows = runs.flatMap((run) =>
     run.results.map((r) => [
       String(run.round),
@@ -98,6 +104,7 @@ export function renderReplicationReport(runs: readonly ReplicationRun[], ratios:
   const lines = [pad(header), widths.map((w) => '-'.repeat(w)).join('  '), ...rows.map(pad), ''];
   for (const run of runs) {
     const s = run.replica;
+    if (setting !== 'REPLICATION') continue;
     lines.push(
       `round ${run.round}, replication ${run.mode.padEnd(3)}: ${fmt(s.pushedEvents, 0)} events pushed, ${fmt(s.appliedEvents, 0)} applied on secondaries, ` +
         `${fmt(s.divergences, 0)} divergences, mean lag ${s.meanLagMs === undefined ? '-' : `${fmt(s.meanLagMs, 2)} ms`}`,
@@ -106,14 +113,14 @@ export function renderReplicationReport(runs: readonly ReplicationRun[], ratios:
   lines.push('');
   for (const r of ratios) {
     lines.push(
-      `${`${r.op.toUpperCase()} throughput, replication on / off`.padEnd(40)} ${fmt(r.ratio, 3)}x  ` +
-        `(mean ${fmt(r.onRps, 0)} / ${fmt(r.offRps, 0)} req/s; target >= ${fmt(REPLICATION_TARGET, 1)}x: ${r.met ? 'met' : 'NOT met'})`,
+      `${`${r.op.toUpperCase()} throughput, ${name} on / off`.padEnd(40)} ${fmt(r.ratio, 3)}x  ` +
+        `(mean ${fmt(r.onRps, 0)} / ${fmt(r.offRps, 0)} req/s; target >= ${fmt(target, 2)}x: ${r.met ? 'met' : 'NOT met'})`,
     );
     if (r.offCpuMs !== undefined && r.onCpuMs !== undefined && r.offCpuMs > 0) {
       lines.push(`${''.padEnd(40)}   Foresight CPU per request: ${fmt(r.onCpuMs, 3)} ms on, ${fmt(r.offCpuMs, 3)} ms off (${fmt(r.onCpuMs / r.offCpuMs, 3)}x)`);
     }
   }
-  if (ratios.length === 0) lines.push('on/off ratios need both modes (--replication off,on)');
+  if (ratios.length === 0) lines.push(`on/off ratios need both modes (--${name} off,on)`);
   return lines.join('\n');
 }
 
@@ -124,23 +131,36 @@ export function renderReplicationReport(runs: readonly ReplicationRun[], ratios:
  * starts. The order of the modes alternates from round to round (off,on,on,off …), so a machine
  * that drifts during the run weighs on both modes alike.
  */
-export async function measureReplication(opts: BenchOptions, log: (message: string) => void): Promise<ReplicationRun[]> {
+export async function measureReplication(opts: BenchOptions, log: (message: string) => void, setting: ModeSetting = 'REPLICATION'): Promise<ReplicationRun[]> {
   const runs: ReplicationRun[] = [];
+  const modes = setting === 'TRANSFER' ? opts.transfer : opts.replication;
   for (let round = 1; round <= opts.rounds; round++) {
-    const order = round % 2 === 1 ? opts.replication : [...opts.replication].reverse();
-    for (const mode of order) runs.push(await measureMode(opts, mode, round, log));
+    const order = round % 2 === 1 ? modes : [...modes].reverse();
+    for (const mode of order) runs.push(await measureMode(opts, mode, round, log, setting));
   }
   return runs;
 }
 
-async function measureMode(opts: BenchOptions, mode: ReplicationMode, round: number, log: (message: string) => void): Promise<ReplicationRun> {
-  const label = `round ${round}, replication ${mode}`;
+/** The setting a mode comparison turns off and on for every service. */
+export type ModeSetting = 'REPLICATION' | 'TRANSFER';
+
+/** With the state profiler and transfer hooks on, throughput must stay at least this share of throughput with them off. */
+export const TRANSFER_TARGET = 0.98;
+
+async function measureMode(
+  opts: BenchOptions,
+  mode: ReplicationMode,
+  round: number,
+  log: (message: string) => void,
+  setting: ModeSetting,
+): Promise<ReplicationRun> {
+  const label = `round ${round}, ${setting.toLowerCase()} ${mode}`;
   log(`${label}: starting the local Foresight stack with ${opts.shardNodes ?? 2} shard nodes ...`);
   const stack = await startForesightStack({
     databaseUrl: opts.databaseUrl,
     shardNodes: opts.shardNodes ?? 2,
     logLevel: opts.foresightLogLevel,
-    env: { REPLICATION: mode },
+    env: { [setting]: mode },
   });
   try {
     const target = { url: stack.gatewayUrl, apiKey: stack.apiKey };

@@ -53,6 +53,62 @@ describe('EventStore against a real Postgres', () => {
     expect(rebuilt).toEqual(replay(events));
   });
 
+  it('loads only the groups asked for: their snapshot rows, the core and the later events', async () => {
+    const groups: SessionPolicy = { ...policy, groups: ['auth', 'cart'], maxVariableBytes: 64 * 1024 };
+    const id = randomUUID();
+    let events: SessionEvent[] = decide(
+      { kind: 'create', sessionId: id, shard: 1, userId: 'u', groups: { auth: { token: 't' }, cart: { items: 'x'.repeat(20_000) } } },
+      undefined,
+      groups,
+      ctx(),
+    );
+    await store.append({ sessionId: id, shard: 1, epoch: 1, expectedVersion: 0, events });
+    const put = decide({ kind: 'put', group: 'auth', name: 'role', value: 'admin' }, replay(events), groups, ctx());
+    await store.append({ sessionId: id, shard: 1, epoch: 1, expectedVersion: 1, events: put });
+    events = [...events, ...put];
+    await store.saveSnapshot(id, 2, replay(events));
+    const later = decide({ kind: 'put', group: 'auth', name: 'seen', value: 1 }, replay(events), groups, ctx());
+    await store.append({ sessionId: id, shard: 1, epoch: 1, expectedVersion: 2, events: later });
+    events = [...events, ...later];
+
+    const full = await store.load(id);
+    const part = await store.load(id, ['auth']);
+    // Core + two group rows + one event, against core + one group row + one event.
+    expect(full.read.rows).toBe(4);
+    expect(part.read.rows).toBe(3);
+    expect(full.read.bytes).toBeGreaterThan(20_000);
+    expect(part.read.bytes).toBeLessThan(2_000);
+    const whole = replay(
+      full.events.map((e) => e.event),
+      full.snapshot!.state as never,
+    );
+    expect(whole).toEqual(replay(events));
+    const partial = replay(
+      part.events.map((e) => e.event),
+      part.snapshot!.state as never,
+    )!;
+    // The core is whole (version, sizes of every group); only the auth group's values are there.
+    expect(partial.version).toBe(3);
+    expect(partial.totalBytes).toBe(whole!.totalBytes);
+    expect(Object.keys(partial.groups)).toEqual(['auth']);
+    expect(partial.groups.auth).toEqual({ token: 't', role: 'admin', seen: 1 });
+  });
+
+  it('keeps a newer snapshot and drops the rows of groups emptied since', async () => {
+    const id = randomUUID();
+    const created = decide({ kind: 'create', sessionId: id, shard: 1, userId: null, groups: { cart: { a: 1 } } }, undefined, policy, ctx());
+    await store.append({ sessionId: id, shard: 1, epoch: 1, expectedVersion: 0, events: created });
+    const state = replay(created)!;
+    await store.saveSnapshot(id, 5, { ...state, version: 5 });
+    await store.saveSnapshot(id, 3, { ...state, version: 3, groups: {} });
+    expect((await store.load(id)).snapshot!.version).toBe(5);
+    expect(((await store.load(id)).snapshot!.state as { groups: object }).groups).toEqual({ cart: { a: 1 } });
+    await store.saveSnapshot(id, 7, { ...state, version: 7, groups: {} });
+    expect(((await store.load(id)).snapshot!.state as { groups: object }).groups).toEqual({});
+    const rows = await pool.query('SELECT grp FROM snapshot_groups WHERE session_id = $1', [id]);
+    expect(rows.rowCount).toBe(0);
+  });
+
   it('answers the head version of a session (0 for none) and the events after a version', async () => {
     const id = randomUUID();
     expect(await store.headVersion(id)).toBe(0);

@@ -3,7 +3,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 
 /**
  * The shard app's features depend on each other one way: membership ← sessions ← expiry, publishing
- * on membership, and the predictive cache on none of them (session events reach it through the event
+ * on membership, transfer on membership and sessions on transfer, and the predictive cache on none of them (session events reach it through the event
  * bus, wired by the runtime). Root files other than the shared leaves below (the runtime, the Nest
  * module, the lifecycle, main) are imported by no feature.
  */
@@ -11,10 +11,12 @@ const ALLOWED: Readonly<Record<string, readonly string[]>> = {
   events: [],
   membership: ['events'],
   publishing: ['membership'],
-  sessions: ['membership', 'events'],
+  sessions: ['membership', 'events', 'transfer'],
   expiry: ['sessions', 'membership'],
   cache: [],
   replication: [],
+  // Moving sessions with their shards: the sessions feature uses its partial-state helpers and hooks.
+  transfer: ['membership'],
 };
 /** Root files every feature may use: the endpoint table and the compiled request schemas. */
 const SHARED_LEAVES = ['shard.rpc.ts', 'shard-requests.ts'];

@@ -1,4 +1,6 @@
 import type { ForesightConfig } from '@foresight/config';
+import { subjects, type AssignmentView } from '@foresight/contracts';
+import { callRpc } from '@foresight/messaging';
 import { histogram, type Logger } from '@foresight/observability';
 import { asServiceError, EventStore, SensitiveValues } from '@foresight/persistence';
 import { ForesightRpcTransport } from '@foresight/platform';
@@ -29,6 +31,7 @@ import { SessionIndexRepository } from './sessions/session-index.repository';
 import { SessionOps } from './sessions/session-ops';
 import { SessionsService } from './sessions/sessions.service';
 import { ShardEndpoint, shardEndpoints } from './shard.rpc';
+import { TransferService, type MovingSession } from './transfer/transfer.service';
 
 export interface ShardRuntimeDeps {
   readonly config: ForesightConfig;
@@ -54,6 +57,8 @@ export class ShardRuntime {
   /** Replication to warm secondaries: this node's pushes as a primary, its copies as a secondary. */
   readonly replicaPublisher: ReplicaPublisher;
   readonly replicaFollower: ReplicaFollower;
+  /** Moving sessions with their shards: profile, plan, negotiation with the new owner, push. */
+  readonly transfer: TransferService;
   readonly sessionOps: SessionOps;
   /** Session locks with leases; the write path checks them. */
   readonly locks: LocksService;
@@ -69,6 +74,8 @@ export class ShardRuntime {
   /** The node's request/reply endpoints; the `@RpcOp` controllers' handlers run behind it. */
   readonly transport: ForesightRpcTransport;
   private stopping: Promise<void> | null = null;
+  /** Sessions of shards just lost, until their handover takes them. */
+  private moving: MovingSession[] = [];
 
   constructor(private readonly deps: ShardRuntimeDeps) {
     const { config, pool, nc, logger, clock, metrics } = deps;
@@ -80,6 +87,7 @@ export class ShardRuntime {
     this.index = new SessionIndexRepository(pool);
     this.replicaPublisher = new ReplicaPublisher({ nc, config, logger, metrics });
     this.replicaFollower = new ReplicaFollower({ nc, config, store: this.store, logger, clock, metrics });
+    this.transfer = new TransferService({ nc, config, logger, clock, metrics, store: this.store, membership: this.membership });
     this.sessions = new SessionsService({
       store: this.store,
       membership: this.membership,
@@ -90,6 +98,7 @@ export class ShardRuntime {
       clock,
       metrics,
       ...(config.cluster.replication ? { warm: this.replicaFollower } : {}),
+      ...(config.transfer.enabled ? { transfers: this.transfer } : {}),
     });
     this.sessionOps = new SessionOps(this.sessions);
     this.locks = new LocksService({
@@ -144,8 +153,26 @@ export class ShardRuntime {
     // Committed: update the session's profile and start prefetching for its predicted next actions.
     events.on('action.recorded', (e) => cache.recordAction(e.sessionId, e.action, e.userId ? { userId: e.userId } : {}));
     events.on('session.ended', (e) => cache.endSession(e.sessionId));
-    events.on('shards.lost', (e) => sessions.dropShards(new Set(e.shards)));
-    events.on('shards.lost', (e) => this.locks.dropShards(new Set(e.shards)));
+    // The sessions of lost shards go to their new owners before the shards are released.
+    events.on('shards.lost', (e) => {
+      const lost = new Set(e.shards);
+      this.moving.push(...sessions.dropShards(lost));
+      this.transfer.dropShards(lost);
+      this.locks.dropShards(lost);
+    });
+    events.on('session.ended', (e) => this.transfer.ended(e.sessionId));
+    if (config.transfer.enabled) {
+      this.membership.setBeforeRelease((lost, view) => {
+        const set = new Set(lost);
+        const mine = this.moving.filter((m) => set.has(m.state.shard));
+        this.moving = [];
+        return this.transfer.handOver(mine, lost, view);
+      });
+    }
+    // The handover (if any) took its sessions when the shards were lost, in the same turn.
+    events.on('assignment.applied', () => {
+      this.moving = [];
+    });
   }
 
   /**
@@ -160,6 +187,7 @@ export class ShardRuntime {
     this.models.start();
     this.cacheMetrics.start();
     this.replicaFollower.start();
+    this.transfer.start();
     this.transport.open();
     await this.membership.start();
     this.expiry.start();
@@ -177,6 +205,32 @@ export class ShardRuntime {
     return this.stopping;
   }
 
+  /**
+   * After leaving, the sessions this node held go to the nodes its shards moved to (no handoff
+   * waits for a node that left, so this races their first requests; a session already loaded there
+   * ignores its push). Bounded by the transfer timeout.
+   */
+  private async handOverOnLeave(): Promise<void> {
+    const moving = this.moving;
+    this.moving = [];
+    const { config, nc, logger } = this.deps;
+    if (!config.transfer.enabled || moving.length === 0) return;
+    try {
+      const view = await callRpc<AssignmentView>(
+        nc,
+        subjects(config.nats.namespace).metadataRpc('assignment'),
+        'assignment',
+        {},
+        {
+          timeoutMs: config.transfer.timeoutMs,
+        },
+      );
+      await this.transfer.handOver(moving, [...new Set(moving.map((m) => m.state.shard))], view);
+    } catch (error) {
+      logger.warn({ err: error }, 'could not hand sessions over on leaving; they load from Postgres');
+    }
+  }
+
   private async shutDown(): Promise<void> {
     await this.transport.close();
     await this.sessions.idle();
@@ -192,7 +246,9 @@ export class ShardRuntime {
     await this.publisher.flush();
     this.replicaPublisher.flush();
     await this.membership.stop(true);
+    await this.handOverOnLeave();
     this.replicaFollower.stop();
+    this.transfer.stop();
     this.deps.logger.info('shard node stopped cleanly');
   }
 }

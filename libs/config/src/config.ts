@@ -1,6 +1,7 @@
 import { Limits } from '@foresight/contracts';
 import { hostname } from 'node:os';
 import { readCacheConfig, type CacheConfig } from './cache-config';
+import { readTransferConfig, type TransferConfig } from './transfer-config';
 import { readPredictionConfig, type PredictionConfig } from './prediction-config';
 import { EnvReader } from './env-reader';
 import { checkProductionSecrets, DEVELOPMENT_SECRET, readTrustedProxies } from './secrets';
@@ -172,6 +173,8 @@ export interface ForesightConfig {
   readonly prediction: PredictionConfig;
   /** Predictive cache of the shard nodes: budget, policy, origins, declared requirements. */
   readonly cache: CacheConfig;
+  /** Moving sessions with their shard: profile, plan, negotiation, push and lazy fetch (shard nodes). */
+  readonly transfer: TransferConfig;
   /** Exit when the parent process dies (set by the local launcher and tests, so nothing is orphaned). */
   readonly exitWithParent: boolean;
 }
@@ -313,6 +316,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
     },
     prediction: readPredictionConfig(r, production),
     cache: readCacheConfig(r, requestTimeoutMs),
+    transfer: readTransferConfig(r, groups),
     exitWithParent: r.oneOf('EXIT_WITH_PARENT', ['true', 'false'] as const, 'false') === 'true',
   };
   if (SESSION_ID_USERS.includes(service)) r.check(config.session.idSecret.length >= 32, 'SESSION_ID_SECRET must be at least 32 characters');

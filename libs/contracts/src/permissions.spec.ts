@@ -65,6 +65,15 @@ describe('the NATS permission table', () => {
     expect(() => s.replica('a.b')).toThrow(/invalid node id/);
   });
 
+  it('lets a shard node propose transfers only under its own id, and receive only those sent to it', () => {
+    expect(mayPublish(s.transfer('shard-2', 'shard-1'))).toEqual(['node-shard-1']);
+    expect(mayPublish(s.transfer('shard-1', 'shard-2'))).toEqual(['node-shard-2']);
+    expect(maySubscribe(s.transfer('shard-2', 'shard-1'))).toEqual(['node-shard-2']);
+    expect(s.transferSender(s.transfer('shard-2', 'shard-1'), 'shard-2')).toBe('shard-1');
+    expect(s.transferSender(s.transfer('shard-2', 'shard-1'), 'shard-1')).toBeUndefined();
+    expect(() => s.transfer('a.b', 'c')).toThrow(/invalid node id/);
+  });
+
   it('gives each event family one publisher: session events the shard nodes, cluster events metadata, token events the token service', () => {
     expect(mayPublish(s.sessionEvent('session.variable_set'))).toEqual(['node-shard-1', 'node-shard-2']);
     expect(mayPublish(s.clusterEvent('cluster.node_left'))).toEqual(['metadata']);

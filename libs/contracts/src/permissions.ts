@@ -135,6 +135,8 @@ export function natsPermissions(namespace: string, identity: NatsIdentity): Nats
           js.streamInfo(streams.sessions.name),
           // Committed events pushed to the secondary of its shards, whichever node that is.
           s.replicaWildcard,
+          // Transfer proposals to the new owner of a shard it gives up, signed by its own id.
+          s.transferOutbox(nodeId),
         ],
         subscribe: [
           inbox,
@@ -146,6 +148,8 @@ export function natsPermissions(namespace: string, identity: NatsIdentity): Nats
           modelUpdated,
           // Only the copies pushed to this node.
           s.replica(nodeId),
+          // Only the transfer proposals sent to this node.
+          s.transferInbox(nodeId),
         ],
         allowResponses: true,
       };

@@ -45,6 +45,18 @@ export interface Subjects {
    */
   replica(nodeId: string): string;
   readonly replicaWildcard: string;
+  /**
+   * Control subject of a shard move (core NATS request/reply, outside every stream):
+   * `<ns>.ctl.transfer.<to>.<from>`, the new owner's and the old owner's node ids, so permissions
+   * bind the sender: a node publishes only with its own id last and receives only with its own id first.
+   */
+  transfer(toNodeId: string, fromNodeId: string): string;
+  /** What a node subscribes to: every proposal sent to it. */
+  transferInbox(nodeId: string): string;
+  /** What a node may publish to: proposals from it, to any node. */
+  transferOutbox(nodeId: string): string;
+  /** The sender's node id of a transfer subject addressed to `toNodeId` (undefined: not one). */
+  transferSender(subject: string, toNodeId: string): string | undefined;
 }
 
 export type MetadataOp = 'assignment' | 'owner';
@@ -91,6 +103,24 @@ export function subjects(namespace = 'fs'): Subjects {
       return `${namespace}.replica.${nodeId}`;
     },
     replicaWildcard: `${namespace}.replica.*`,
+    transfer: (to, from) => {
+      for (const id of [to, from]) if (!TOKEN.test(id)) throw new Error(`invalid node id "${id}"`);
+      return `${namespace}.ctl.transfer.${to}.${from}`;
+    },
+    transferInbox: (nodeId) => {
+      if (!TOKEN.test(nodeId)) throw new Error(`invalid node id "${nodeId}"`);
+      return `${namespace}.ctl.transfer.${nodeId}.*`;
+    },
+    transferOutbox: (nodeId) => {
+      if (!TOKEN.test(nodeId)) throw new Error(`invalid node id "${nodeId}"`);
+      return `${namespace}.ctl.transfer.*.${nodeId}`;
+    },
+    transferSender: (subject, to) => {
+      const prefix = `${namespace}.ctl.transfer.${to}.`;
+      if (!subject.startsWith(prefix)) return undefined;
+      const from = subject.slice(prefix.length);
+      return TOKEN.test(from) ? from : undefined;
+    },
   };
 }
 

@@ -46,6 +46,50 @@ function rowToEvent(row: EventRow, values: SensitiveValues): StoredEventRow {
   };
 }
 
+/** A load's result: `read` is what Postgres returned for it (rows, bytes of state and event data). */
+export interface LoadedSession {
+  readonly snapshot: { version: number; state: unknown } | null;
+  readonly events: StoredEventRow[];
+  readonly read: { readonly rows: number; readonly bytes: number };
+}
+
+type LoadRow = Omit<EventRow, 'stream_version'> & { kind: 'c' | 'g' | 'e'; grp: string | null; stream_version: number };
+
+/**
+ * The snapshot's core, the snapshot rows of the groups asked for (all when $2 is null) at the
+ * snapshot's version, and the events after it: one statement, so one consistent view.
+ */
+const LOAD_SQL = `
+WITH snap AS (SELECT stream_version, state FROM snapshots WHERE session_id = $1)
+SELECT 'c' AS kind, s.stream_version, NULL::text AS grp, s.state AS data, NULL::bigint AS position, NULL::text AS session_id, NULL::int AS shard,
+       NULL::uuid AS event_id, NULL::text AS type, NULL::smallint AS schema_version, NULL::timestamptz AS occurred_at,
+       NULL::text AS correlation_id, NULL::text AS causation_id
+  FROM snap s
+UNION ALL
+SELECT 'g', g.stream_version, g.grp, g.value, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL
+  FROM snapshot_groups g JOIN snap s ON s.stream_version = g.stream_version
+ WHERE g.session_id = $1 AND ($2::text[] IS NULL OR g.grp = ANY($2::text[]))
+UNION ALL
+SELECT 'e', e.stream_version, NULL, e.data, e.position, e.session_id, e.shard, e.event_id, e.type, e.schema_version, e.occurred_at,
+       e.correlation_id, e.causation_id
+  FROM events e
+ WHERE e.session_id = $1 AND e.stream_version > COALESCE((SELECT stream_version FROM snap), 0)`;
+
+/** Core and group rows at one version; group rows of an older snapshot (a group emptied since) are removed. */
+const SAVE_SNAPSHOT_SQL = `
+WITH core AS (
+  INSERT INTO snapshots (session_id, stream_version, state, taken_at) VALUES ($1, $2, $3, now())
+  ON CONFLICT (session_id) DO UPDATE SET stream_version = EXCLUDED.stream_version, state = EXCLUDED.state, taken_at = now()
+  WHERE snapshots.stream_version < EXCLUDED.stream_version
+  RETURNING stream_version
+), grps AS (
+  INSERT INTO snapshot_groups (session_id, grp, stream_version, value)
+  SELECT $1, g, $2, v FROM unnest($4::text[], $5::bytea[]) AS t(g, v) WHERE EXISTS (SELECT 1 FROM core)
+  ON CONFLICT (session_id, grp) DO UPDATE SET stream_version = EXCLUDED.stream_version, value = EXCLUDED.value
+  WHERE snapshot_groups.stream_version < EXCLUDED.stream_version
+)
+DELETE FROM snapshot_groups WHERE session_id = $1 AND stream_version < $2 AND NOT (grp = ANY($4::text[])) AND EXISTS (SELECT 1 FROM core)`;
+
 const EVENT_COLUMNS = 'position, session_id, stream_version, shard, event_id, type, schema_version, occurred_at, correlation_id, causation_id, data';
 
 /**
@@ -81,20 +125,35 @@ export class EventStore {
     await this.committer.close();
   }
 
-  /** Snapshot (if any) and the events after it. */
-  async load(sessionId: string): Promise<{ snapshot: { version: number; state: unknown } | null; events: StoredEventRow[] }> {
-    const snap = await this.pool.query<{ stream_version: number; state: Buffer }>('SELECT stream_version, state FROM snapshots WHERE session_id = $1', [
-      sessionId,
-    ]);
-    const from = snap.rows[0]?.stream_version ?? 0;
-    const rows = await this.pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = $1 AND stream_version > $2 ORDER BY stream_version`, [
-      sessionId,
-      from,
-    ]);
-    return {
-      snapshot: snap.rows[0] ? { version: from, state: this.values.openState(sessionId, decode(snap.rows[0].state)) } : null,
-      events: rows.rows.map(this.fromRow),
-    };
+  /**
+   * Snapshot (if any) and the events after it, in one statement (one consistent read). With
+   * `groups`, only those groups' snapshot rows are read: the snapshot's state then holds only
+   * them (its core, sizes included, is whole), and the events after it are read in full (at most
+   * `SNAPSHOT_EVERY` of them). `read` counts the rows and bytes Postgres returned.
+   */
+  async load(sessionId: string, groups?: readonly string[]): Promise<LoadedSession> {
+    const r = await this.pool.query<LoadRow>(LOAD_SQL, [sessionId, groups ?? null]);
+    let core: { version: number; state: Record<string, unknown> } | null = null;
+    const groupRows: LoadRow[] = [];
+    const events: StoredEventRow[] = [];
+    let bytes = 0;
+    for (const row of r.rows) {
+      bytes += row.data.length;
+      if (row.kind === 'c') core = { version: row.stream_version, state: decode(row.data) as Record<string, unknown> };
+      else if (row.kind === 'g') groupRows.push(row);
+      else events.push(this.fromRow(row as unknown as EventRow));
+    }
+    events.sort((a, b) => a.streamVersion - b.streamVersion);
+    let snapshot: LoadedSession['snapshot'] = null;
+    if (core) {
+      // Snapshots taken before groups had rows of their own keep them in the core.
+      const embedded = (core.state.groups ?? {}) as Record<string, unknown>;
+      const merged: Record<string, unknown> = {};
+      for (const [g, vars] of Object.entries(embedded)) if (!groups || groups.includes(g)) merged[g] = vars;
+      for (const row of groupRows) merged[row.grp as string] = decode(row.data);
+      snapshot = { version: core.version, state: this.values.openState(sessionId, { ...core.state, groups: merged }) };
+    }
+    return { snapshot, events, read: { rows: r.rows.length, bytes } };
   }
 
   /** Every event of a session, from the start (audit, and tests). */
@@ -121,13 +180,21 @@ export class EventStore {
     return rows.rows.map(this.fromRow);
   }
 
+  /**
+   * Saves a snapshot: the core (everything but the groups' values) and one row per group, in one
+   * statement at one version; never replaces a newer snapshot. Off the write path (taken after a
+   * commit, without waiting).
+   */
   async saveSnapshot(sessionId: string, version: number, state: unknown): Promise<void> {
-    await this.pool.query(
-      `INSERT INTO snapshots (session_id, stream_version, state, taken_at) VALUES ($1, $2, $3, now())
-       ON CONFLICT (session_id) DO UPDATE SET stream_version = EXCLUDED.stream_version, state = EXCLUDED.state, taken_at = now()
-       WHERE snapshots.stream_version < EXCLUDED.stream_version`,
-      [sessionId, version, Buffer.from(encode(this.values.sealState(sessionId, state)))],
-    );
+    const sealed = this.values.sealState(sessionId, state) as { groups?: Record<string, unknown> } & Record<string, unknown>;
+    const groups = Object.entries(sealed.groups ?? {});
+    await this.pool.query(SAVE_SNAPSHOT_SQL, [
+      sessionId,
+      version,
+      Buffer.from(encode({ ...sealed, groups: {} })),
+      groups.map(([g]) => g),
+      groups.map(([, vars]) => Buffer.from(encode(vars))),
+    ]);
   }
 
   /** Events still waiting to be published, for the shards given (oldest first). */

@@ -37,6 +37,10 @@ export class MembershipService {
   /** Bumped when the NATS connection drops: a heartbeat sent before that cannot vouch for after. */
   private connection = 0;
   private knownVersion = -1;
+  /** While shards this node lost are being handed over: the version it reports as applied (the one before). */
+  private releaseHeldAt: number | null = null;
+  private releaseHolds = 0;
+  private beforeRelease: ((lost: readonly number[], view: AssignmentView) => Promise<void>) | null = null;
   private readonly refresher: CoalescedRefresh;
   private heartbeatTimer: NodeJS.Timeout | null = null;
   private heartbeatInFlight = false;
@@ -81,6 +85,20 @@ export class MembershipService {
 
   ownedShards(): number[] {
     return [...this.owned.keys()];
+  }
+
+  /** The epoch of a shard this node owns by the assignment it applied last (undefined: not owned). Never waits. */
+  ownedEpoch(shard: number): number | undefined {
+    return this.owned.get(shard);
+  }
+
+  /**
+   * Work to finish before the metadata service hears that this node let go of shards it lost (the
+   * new owner waits until then): the sessions' transfer. Until it settles, heartbeats report the
+   * assignment version before the move; it must bound its own duration.
+   */
+  setBeforeRelease(hook: (lost: readonly number[], view: AssignmentView) => Promise<void>): void {
+    this.beforeRelease = hook;
   }
 
   /** Registers with the metadata service (retrying until one answers) and starts heartbeating. */
@@ -261,7 +279,7 @@ export class MembershipService {
         this.nc,
         this.subjects.membershipRpc(this.nodeId, 'heartbeat'),
         'heartbeat',
-        { incarnation: this.incarnation, ...(this.knownVersion >= 0 ? { appliedVersion: this.knownVersion } : {}) },
+        { incarnation: this.incarnation, ...(this.reportedVersion() >= 0 ? { appliedVersion: this.reportedVersion() } : {}) },
         { timeoutMs: Math.max(200, this.config.cluster.heartbeatMs) },
       );
       if (reply.status === 'unknown') {
@@ -301,6 +319,11 @@ export class MembershipService {
     }
     const lost = [...this.owned].filter(([shard, epoch]) => next.get(shard) !== epoch).map(([shard]) => shard);
     const gained = [...next.keys()].filter((shard) => !this.owned.has(shard)).length;
+    const hold = lost.length > 0 && this.beforeRelease !== null && !this.stopped && this.knownVersion >= 0;
+    if (hold) {
+      this.releaseHeldAt = Math.min(this.releaseHeldAt ?? this.knownVersion, this.knownVersion);
+      this.releaseHolds++;
+    }
     this.owned = next;
     this.pending = pending;
     this.metrics.awaiting.set(pending.size);
@@ -311,13 +334,25 @@ export class MembershipService {
     if (lost.length > 0) {
       this.events.emit('shards.lost', { shards: lost });
       // Release them now rather than at the next heartbeat: their new owners are waiting.
-      if (!this.stopped) void this.heartbeat();
+      if (hold) {
+        void this.beforeRelease!(lost, view)
+          .catch((error: unknown) => this.logger.warn({ err: error }, 'handing sessions over failed; releasing the shards anyway'))
+          .finally(() => {
+            if (--this.releaseHolds === 0) this.releaseHeldAt = null;
+            if (!this.stopped) this.heartbeatNow();
+          });
+      } else if (!this.stopped) void this.heartbeat();
     }
     if (lost.length > 0 || gained > 0) {
       this.logger.info({ owned: next.size, lost: lost.length, gained, waitingForHandoff: pending.size, version: view.version }, 'assignment changed');
     }
     this.events.emit('assignment.applied', { view });
     return view.version;
+  }
+
+  /** The assignment version heartbeats report as applied (held back while shards are handed over). */
+  private reportedVersion(): number {
+    return this.releaseHeldAt ?? this.knownVersion;
   }
 
   private dropAll(): void {

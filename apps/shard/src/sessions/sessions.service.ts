@@ -24,6 +24,7 @@ import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { ShardEventBus } from '../events/shard-events';
 import type { MembershipService } from '../membership/membership.service';
+import { completeWith, covers, groupsOf, type LoadedGroups } from '../transfer/partial-state';
 import { KeyedLock } from './keyed-lock';
 import { estimateSessionBytes, SessionMemory } from './session-memory';
 import type { SessionIndexRepository } from './session-index.repository';
@@ -33,6 +34,8 @@ interface CachedSession {
   /** The shard epoch under which the state was loaded; a different epoch means reload. */
   epoch: number;
   snapshotVersion: number;
+  /** The groups held when the session was loaded for a read of only some of them (none: all). */
+  groups?: LoadedGroups;
 }
 
 /**
@@ -59,6 +62,15 @@ export interface WarmCopies {
   take(sessionId: string): SessionState | undefined;
 }
 
+/**
+ * Sessions moving with their shards: accesses are profiled here, and a session pushed by its old
+ * owner is claimed on its first access (only if it is at the head of its event log).
+ */
+export interface SessionTransfers {
+  claim(sessionId: string, epoch: number): Promise<{ state: SessionState; groups: ReadonlySet<string> } | undefined>;
+  record(sessionId: string, groups: readonly string[] | undefined, kind: 'read' | 'write'): void;
+}
+
 export interface SessionsDeps {
   readonly store: EventStore;
   /** Which shards this node serves, at which epoch. */
@@ -72,6 +84,8 @@ export interface SessionsDeps {
   readonly metrics: Registry;
   /** Copies kept as a secondary (replication); none: every takeover loads from the store. */
   readonly warm?: WarmCopies;
+  /** Moving sessions with their shards (none: every takeover loads from the store). */
+  readonly transfers?: SessionTransfers;
 }
 
 /**
@@ -98,9 +112,11 @@ export class SessionsService {
   private readonly logger: Logger;
   private readonly clock: Clock;
   private readonly warm: WarmCopies | undefined;
+  private readonly transfers: SessionTransfers | undefined;
 
-  constructor({ store, membership, index, events, config, logger, clock, metrics: registry, warm }: SessionsDeps) {
+  constructor({ store, membership, index, events, config, logger, clock, metrics: registry, warm, transfers }: SessionsDeps) {
     this.warm = warm;
+    this.transfers = transfers;
     this.store = store;
     this.membership = membership;
     this.index = index;
@@ -131,6 +147,18 @@ export class SessionsService {
         'First accesses after a takeover that found a warm copy: served from it (warm), after catching up from the store (caught_up), or loaded cold',
         ['outcome'],
       ),
+      loadRows: counter(
+        registry,
+        'foresight_session_load_rows_total',
+        'Rows read from Postgres to load sessions, by scope (all groups, or only those a read asked for)',
+        ['scope'],
+      ),
+      loadBytes: counter(registry, 'foresight_session_load_bytes_total', 'Bytes of state and events read from Postgres to load sessions, by scope', ['scope']),
+      partialSnapshotsSkipped: counter(
+        registry,
+        'foresight_session_partial_snapshots_skipped_total',
+        'Snapshots put off because the session held only some groups',
+      ),
     };
   }
 
@@ -150,14 +178,16 @@ export class SessionsService {
     return this.lock.run(sessionId, async () => {
       if (this.guard && cmd.kind !== 'create') await this.guard.checkWrite(sessionId, shard, epoch, meta.lockToken);
       for (let attempt = 0; ; attempt++) {
-        const entry = await this.loaded(sessionId, epoch);
+        const entry = await this.loaded(sessionId, epoch, groupsOf(cmd));
         const events = decide(cmd, entry?.state, this.policy, { ...meta, now: this.clock.now(), newEventId: randomUUID });
         if (events.length === 0 && entry !== undefined) {
           this.metrics.duplicates.inc();
           return { state: entry.state, applied: false };
         }
         try {
-          return { state: await this.commit(sessionId, shard, epoch, entry, events), applied: true };
+          const state = await this.commit(sessionId, shard, epoch, entry, events);
+          this.transfers?.record(sessionId, groupsOf(cmd), 'write');
+          return { state, applied: true };
         } catch (error) {
           const retryable =
             error instanceof ForesightError &&
@@ -210,12 +240,15 @@ export class SessionsService {
   async read(sessionId: string, groups?: readonly string[]): Promise<SessionView> {
     const shard = this.checkId(sessionId);
     const epoch = await this.membership.epochFor(shard);
+    const wanted = groups && groups.length > 0 ? groups : undefined;
     const resident = this.cache.get(sessionId, this.clock.now());
-    if (resident?.epoch === epoch) this.metrics.hits.inc();
-    const entry = resident?.epoch === epoch ? resident : await this.lock.run(sessionId, () => this.loaded(sessionId, epoch));
+    const hit = resident?.epoch === epoch && covers(resident.groups, wanted);
+    if (hit) this.metrics.hits.inc();
+    const entry = hit ? resident : await this.lock.run(sessionId, () => this.loaded(sessionId, epoch, wanted));
     const state = checkLive(entry?.state, this.policy, this.clock.now());
     for (const g of groups ?? []) checkGroup(this.policy, g);
     entry!.state = touch(state, this.clock.now());
+    this.transfers?.record(sessionId, wanted, 'read');
     this.touched.set(sessionId, entry!.state.lastActivityAt);
     return this.view(entry!.state, epoch, groups);
   }
@@ -252,7 +285,7 @@ export class SessionsService {
         const shard = this.checkId(id);
         const epoch = await this.membership.epochFor(shard);
         await this.lock.run(id, async () => {
-          const entry = await this.loaded(id, epoch);
+          const entry = await this.loaded(id, epoch, []);
           if (!entry) return;
           const events = decideExpiry(entry.state, this.policy, {
             now: this.clock.now(),
@@ -307,25 +340,40 @@ export class SessionsService {
     return shardOf(checkIssuedId(sessionId, this.config.session.idSecret), this.config.cluster.shardCount);
   }
 
-  /** The cached session if it was loaded under the current epoch, else rebuilt from the store. */
-  private async loaded(sessionId: string, epoch: number): Promise<CachedSession | undefined> {
+  /**
+   * The cached session if it was loaded under the current epoch (with the groups `groups` names;
+   * undefined: all), else rebuilt from the store, reading only those groups' snapshot rows.
+   */
+  private async loaded(sessionId: string, epoch: number, groups?: readonly string[]): Promise<CachedSession | undefined> {
     const cached = this.cache.get(sessionId, this.clock.now());
     if (cached && cached.epoch === epoch) {
-      this.metrics.hits.inc();
-      return cached;
+      if (covers(cached.groups, groups)) {
+        this.metrics.hits.inc();
+        return cached;
+      }
+      return this.completed(sessionId, cached, groups);
     }
     const copy = this.warm?.take(sessionId);
-    const promoted = copy ? await this.promote(sessionId, copy) : undefined;
+    const promoted = copy ? await this.promote(sessionId, copy) : await this.transfers?.claim(sessionId, epoch);
     let rebuilt: SessionState | undefined;
     let lastRead: number | undefined;
     let snapshotVersion: number;
-    if (promoted) {
+    let loadedGroups: LoadedGroups;
+    if (promoted && 'groups' in promoted) {
+      // Pushed by the old owner from its memory: its last activity is already the freshest.
+      rebuilt = promoted.state;
+      loadedGroups = promoted.groups;
+      snapshotVersion = rebuilt.version;
+    } else if (promoted) {
       ({ state: rebuilt, lastRead } = promoted);
       // Unknown here; counting from the copy's version delays the next snapshot by at most one interval.
       snapshotVersion = rebuilt.version;
     } else {
-      const [{ snapshot, events }, read] = await Promise.all([this.store.load(sessionId), this.index.lastActivity(sessionId)]);
+      const partial = groups !== undefined ? [...new Set(groups)] : undefined;
+      const [{ snapshot, events, read: stats }, read] = await Promise.all([this.store.load(sessionId, partial), this.index.lastActivity(sessionId)]);
       this.metrics.loads.inc();
+      this.countRead(partial ? 'partial' : 'full', stats);
+      loadedGroups = partial ? new Set(partial) : undefined;
       rebuilt = replay(
         events.map((e) => e.event),
         snapshot ? restoreState(snapshot.state) : undefined,
@@ -338,13 +386,49 @@ export class SessionsService {
     if (!rebuilt) return undefined;
     // Reads leave no event; the index remembers them, so idle time survives a takeover.
     const state = lastRead ? touch(rebuilt, lastRead) : rebuilt;
-    const entry = { state, epoch, snapshotVersion };
+    const entry: CachedSession = { state, epoch, snapshotVersion, groups: loadedGroups };
     if (state.status === 'active') {
       this.remember(sessionId, entry);
       this.events.emit('session.loaded', { sessionId, userId: state.userId, recentActions: state.recentActions ?? [] });
     }
     this.metrics.cached.set(this.cache.size);
     return entry;
+  }
+
+  /**
+   * A session held with only some groups, given those a request needs too (undefined: all): a load
+   * of just those at the same version supplies them (the owner is the only writer under its epoch,
+   * so the version matches; if it does not, that load replaces the entry).
+   */
+  private async completed(sessionId: string, cached: CachedSession, groups: readonly string[] | undefined): Promise<CachedSession> {
+    const held = cached.groups ?? new Set<string>();
+    // Only the groups it lacks (a whole read: every declared group it lacks).
+    const missing = [...new Set(groups ?? this.policy.groups)].filter((g) => !held.has(g));
+    const { snapshot, events, read } = await this.store.load(sessionId, missing);
+    this.countRead('lazy', read);
+    const other = replay(
+      events.map((e) => e.event),
+      snapshot ? restoreState(snapshot.state) : undefined,
+    );
+    const merged = other ? completeWith(cached.state, held, other, missing) : undefined;
+    const now = new Set([...held, ...missing]);
+    const whole = this.policy.groups.every((g) => now.has(g));
+    const entry: CachedSession = merged
+      ? { ...cached, state: merged, groups: whole ? undefined : now }
+      : {
+          state: other ? touch(other, cached.state.lastActivityAt) : cached.state,
+          epoch: cached.epoch,
+          snapshotVersion: snapshot?.version ?? 0,
+          groups: new Set(missing),
+        };
+    if (entry.state.status === 'active') this.remember(sessionId, entry);
+    else this.cache.delete(sessionId);
+    return entry;
+  }
+
+  private countRead(scope: 'full' | 'partial' | 'lazy', read: { rows: number; bytes: number }): void {
+    this.metrics.loadRows.inc({ scope }, read.rows);
+    this.metrics.loadBytes.inc({ scope }, read.bytes);
   }
 
   /**
@@ -396,7 +480,7 @@ export class SessionsService {
     }
     let state = entry?.state;
     for (const e of events) state = evolve(state, e);
-    const next: CachedSession = { state: state!, epoch, snapshotVersion: entry?.snapshotVersion ?? 0 };
+    const next: CachedSession = { state: state!, epoch, snapshotVersion: entry?.snapshotVersion ?? 0, groups: entry?.groups };
     if (state!.status === 'active') this.remember(sessionId, next);
     else {
       this.cache.delete(sessionId);
@@ -417,7 +501,10 @@ export class SessionsService {
       if (e.type === 'session.action_recorded') this.events.emit('action.recorded', { sessionId, action: e.data.action, userId: state!.userId });
     }
     if (state!.status !== 'active') this.events.emit('session.ended', { sessionId });
-    if (state!.version - next.snapshotVersion >= this.config.session.snapshotEvery) {
+    if (state!.version - next.snapshotVersion >= this.config.session.snapshotEvery && next.groups !== undefined) {
+      // A snapshot of a session held in part would store its other groups empty: put off until whole.
+      this.metrics.partialSnapshotsSkipped.inc();
+    } else if (state!.version - next.snapshotVersion >= this.config.session.snapshotEvery) {
       next.snapshotVersion = state!.version;
       this.store.saveSnapshot(sessionId, state!.version, state).catch((error: unknown) => this.logger.warn({ err: error, sessionId }, 'snapshot failed'));
     }
@@ -442,17 +529,21 @@ export class SessionsService {
     this.metrics.residentBytes.set(this.cache.bytes);
   }
 
-  /** Drops the sessions of shards this node no longer owns (they are rebuilt from the store if the shards come back). */
-  dropShards(shards: ReadonlySet<number>): void {
-    let n = 0;
+  /**
+   * Drops the sessions of shards this node no longer owns (they are rebuilt from the store if the
+   * shards come back); returns them, with the groups each held, for their transfer.
+   */
+  dropShards(shards: ReadonlySet<number>): { state: SessionState; groups: LoadedGroups }[] {
+    const dropped: { state: SessionState; groups: LoadedGroups }[] = [];
     for (const [id, entry] of this.cache) {
       if (shards.has(entry.state.shard)) {
         this.cache.delete(id);
-        n++;
+        dropped.push({ state: entry.state, groups: entry.groups });
       }
     }
     this.metrics.cached.set(this.cache.size);
     this.metrics.residentBytes.set(this.cache.bytes);
-    if (n > 0) this.logger.info({ evicted: n, shards: shards.size }, 'dropped sessions of shards this node no longer owns');
+    if (dropped.length > 0) this.logger.info({ evicted: dropped.length, shards: shards.size }, 'dropped sessions of shards this node no longer owns');
+    return dropped;
   }
 }

@@ -1,0 +1,41 @@
+import { decide, replay, type SessionPolicy } from '@foresight/session-domain';
+import { completeWith, covers, groupsOf } from './partial-state';
+
+const policy: SessionPolicy = {
+  groups: ['auth', 'cart'],
+  maxVariableBytes: 1024,
+  maxSessionBytes: 1 << 20,
+  idleTimeoutMs: 60_000,
+  absoluteTimeoutMs: 3_600_000,
+  idleGraceMs: 0,
+};
+let n = 0;
+const ctx = () => ({ now: 1_000, correlationId: 'c', causationId: 'k', newEventId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` });
+
+describe('partial session state', () => {
+  it('covers a request only with every group it names; a whole session covers everything', () => {
+    expect(covers(undefined, undefined)).toBe(true);
+    expect(covers(undefined, ['cart'])).toBe(true);
+    expect(covers(new Set(['auth']), ['auth'])).toBe(true);
+    expect(covers(new Set(['auth']), ['auth', 'cart'])).toBe(false);
+    expect(covers(new Set(['auth']), undefined)).toBe(false);
+    expect(covers(new Set(['auth']), [])).toBe(false);
+  });
+
+  it('names the groups a command needs', () => {
+    expect(groupsOf({ kind: 'put', group: 'cart', name: 'a', value: 1 })).toEqual(['cart']);
+    expect(groupsOf({ kind: 'delete', group: 'auth', name: 'a' })).toEqual(['auth']);
+    expect(groupsOf({ kind: 'record_action', action: 'view' })).toEqual([]);
+    expect(groupsOf({ kind: 'end', reason: 'client' })).toEqual([]);
+  });
+
+  it('completes a partial state from a whole one at the same version, keeping its own groups and core', () => {
+    const created = decide({ kind: 'create', sessionId: 's', shard: 1, userId: null, groups: { auth: { t: 1 }, cart: { a: 2 } } }, undefined, policy, ctx());
+    const whole = replay(created)!;
+    const partial = { ...whole, groups: { auth: { t: 1 } }, lastActivityAt: whole.lastActivityAt + 5 };
+    const done = completeWith(partial, new Set(['auth']), whole)!;
+    expect(done.groups).toEqual({ auth: { t: 1 }, cart: { a: 2 } });
+    expect(done.lastActivityAt).toBe(partial.lastActivityAt);
+    expect(completeWith(partial, new Set(['auth']), { ...whole, version: 2 })).toBeUndefined();
+  });
+});
