@@ -22,7 +22,7 @@ export interface EdgeScoreOptions {
   readonly rttScaleMs: number;
 }
 
-export const DEFAULT_EDGE_SCORE: EdgeScoreOptions = { sameZoneRttMs: 20, otherZoneRttMs: 100, rttScaleMs: 40 };
+export const DEFAULT_EDGE_SCORE: EdgeScoreOptions = { sameZoneRttMs: 20, otherZoneRttMs: 100, rttScaleMs: 15 };
 
 /** Expected RTT from a client in `clientZone` to the edge: measured when agents reported, else from zones. */
 export function expectedRttMs(edge: EdgeState, clientZone: string | undefined, o: EdgeScoreOptions = DEFAULT_EDGE_SCORE): number {

@@ -1,3 +1,4 @@
+import { DEFAULT_EDGE_SCORE, expectedRttMs, type EdgeScoreOptions, type EdgeState } from './edge-score';
 import { clampWeight, DEFAULT_WEIGHT, type EdgeObservation } from './weights';
 
 /** What the predictive policy remembers of a session on its current edge. */
@@ -41,7 +42,7 @@ export const DEFAULT_PREDICTIVE: PredictiveOptions = {
   priorFailures: 0.2,
   priorAttempts: 20,
   failureCostMs: 300,
-  moveCostMs: 15,
+  moveCostMs: 25,
   gainScaleMs: 40,
 };
 
@@ -88,4 +89,27 @@ export function predictiveWeight(state: StickinessState, alternativeCostMs: numb
   const gain = forecastCostMs(state, opts) - (alternativeCostMs + opts.moveCostMs);
   if (!Number.isFinite(gain)) return DEFAULT_WEIGHT;
   return clampWeight(DEFAULT_WEIGHT - 50 * Math.tanh(gain / opts.gainScaleMs));
+}
+
+/**
+ * Expected cost (ms) of the session on the best other healthy edge: that edge's RTT for the client's
+ * zone plus its failures, plus the client's own excess over its current edge's zone figure (a slow
+ * last mile is slow to every edge, so it is no reason to move). Infinity when there is no other edge.
+ */
+export function alternativeCostMs(
+  state: StickinessState,
+  currentEdgeId: string,
+  edges: readonly EdgeState[],
+  clientZone: string | undefined,
+  opts: PredictiveOptions = DEFAULT_PREDICTIVE,
+  score: EdgeScoreOptions = DEFAULT_EDGE_SCORE,
+): number {
+  const current = edges.find((e) => e.edgeId === currentEdgeId);
+  const excess = current && state.observations > 0 ? Math.max(0, state.rttLevel - expectedRttMs(current, clientZone, score)) : 0;
+  let best = Infinity;
+  for (const e of edges) {
+    if (!e.healthy || e.edgeId === currentEdgeId) continue;
+    best = Math.min(best, expectedRttMs(e, clientZone, score) + excess + (e.errorRate ?? 0) * opts.failureCostMs);
+  }
+  return best;
 }
