@@ -4,6 +4,7 @@ import { PredictionModels1763949600000 } from './1763949600000-prediction-models
 import { CacheRequirements1764036000000 } from './1764036000000-cache-requirements';
 import { ShardHandoff1764122400000 } from './1764122400000-shard-handoff';
 import { CacheLearned1764208800000 } from './1764208800000-cache-learned';
+import { EdgesAndAffinity1764900100000 } from './1764900100000-edges-and-affinity';
 
 /** Every migration, in order. Listed explicitly so the CLI, the apps and the tests run the same set. */
 export const migrations = [
@@ -13,4 +14,5 @@ export const migrations = [
   CacheRequirements1764036000000,
   ShardHandoff1764122400000,
   CacheLearned1764208800000,
+  EdgesAndAffinity1764900100000,
 ];

@@ -10,3 +10,4 @@ export * from './metadata';
 export * from './agent';
 export * from './events';
 export * from './rate-limits';
+export * from './affinity';
