@@ -205,7 +205,7 @@ function readEdges(r: EnvReader, service: ServiceName): ForesightConfig['edges']
     url: r.string('EDGE_URL', `http://127.0.0.1:${port}`),
     zone: r.string('EDGE_ZONE', 'default'),
     leaseMs,
-    heartbeatMs: r.int('EDGE_HEARTBEAT_MS', Math.max(50, Math.floor(leaseMs / 3)), 20, 600_000),
+    heartbeatMs: r.int('EDGE_HEARTBEAT_MS', Math.max(50, Math.floor(leaseMs / 4)), 20, 600_000),
     threshold: r.int('AFFINITY_THRESHOLD', 40, 0, 100),
     policy: r.oneOf('AFFINITY_POLICY', ['rules', 'predictive'] as const, 'predictive'),
     hashByUser: r.oneOf('AFFINITY_HASH_BY_USER', ['true', 'false'] as const, 'false') === 'true',

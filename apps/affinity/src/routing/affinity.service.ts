@@ -48,10 +48,18 @@ export class AffinityService {
 
   constructor(private readonly deps: AffinityServiceDeps) {}
 
+  /**
+   * The lease written at each heartbeat: three quarters of EDGE_LEASE_MS, so that with the sweeper
+   * running every quarter lease a silent edge is found dead within EDGE_LEASE_MS of its last heartbeat.
+   */
+  private get grantMs(): number {
+    return Math.floor(this.deps.config.leaseMs * 0.75);
+  }
+
   // ---- registry ----
 
   async register(edgeId: string, incarnation: string, url: string, zone: string): Promise<{ leaseMs: number }> {
-    const r = await this.deps.edges.register(edgeId, incarnation, normaliseUrl(url), zone, this.deps.config.leaseMs);
+    const r = await this.deps.edges.register(edgeId, incarnation, normaliseUrl(url), zone, this.grantMs);
     if (r.refused)
       throw new ForesightError(
         ErrorCodes.EDGE_INCARNATION_CONFLICT,
@@ -64,7 +72,7 @@ export class AffinityService {
   }
 
   async heartbeat(edgeId: string, incarnation: string): Promise<{ leaseMs: number }> {
-    if (!(await this.deps.edges.heartbeat(edgeId, incarnation, this.deps.config.leaseMs)))
+    if (!(await this.deps.edges.heartbeat(edgeId, incarnation, this.grantMs)))
       throw new ForesightError(ErrorCodes.EDGE_NOT_FOUND, `Edge ${edgeId} (this incarnation) is not registered or its lease ran out; register again.`);
     return { leaseMs: this.deps.config.leaseMs };
   }
