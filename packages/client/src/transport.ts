@@ -255,7 +255,7 @@ function sessionOf(spec: OperationSpec, params: Record<string, string> | undefin
 /** The id of a session a create returned. */
 function createdSessionId(spec: OperationSpec, value: unknown): string | undefined {
   if (spec.method !== 'POST' || spec.path !== '/v1/sessions') return undefined;
-  const id = (value as { sessionId?: unknown } | null)?.sessionId;
+  const id = (value as { id?: unknown } | null)?.id;
   return typeof id === 'string' ? id : undefined;
 }
 

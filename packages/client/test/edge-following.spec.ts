@@ -42,7 +42,7 @@ describe('following the preferred edge', () => {
   });
 
   it('learns the preferred edge of a session it creates', async () => {
-    const { fetch, sent } = gateways({ 'http://g1': [{ status: 201, body: { sessionId: 's1' }, edge: 'http://g3' }], 'http://g2': [], 'http://g3': [] });
+    const { fetch, sent } = gateways({ 'http://g1': [{ status: 201, body: { id: 's1' }, edge: 'http://g3' }], 'http://g2': [], 'http://g3': [] });
     const t = transport(fetch);
     await t.call('SessionsController_create', { body: '{}' });
     await t.call('SessionsController_get', { params: { id: 's1' } });
