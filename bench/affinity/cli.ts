@@ -30,8 +30,16 @@ export const affinityCli = defineCommand({
     'edges degrading and failing, and compares session routing policies in one run: the baseline rules, the predictive ' +
     'policy, plain round-robin and plain consistent hashing.',
   options: {
-    apache: { type: 'string', file: 'an Apache combined access log (apache_logs)', description: 'access log: sessions by client and idle gap, real timestamps' },
-    fifa: { type: 'string', file: 'a session file with one session of page ids per line (FIFA.dat)', description: 'session lengths; timing drawn from the access log gaps' },
+    apache: {
+      type: 'string',
+      file: 'an Apache combined access log (apache_logs)',
+      description: 'access log: sessions by client and idle gap, real timestamps',
+    },
+    fifa: {
+      type: 'string',
+      file: 'a session file with one session of page ids per line (FIFA.dat)',
+      description: 'session lengths; timing drawn from the access log gaps',
+    },
     edges: { type: 'integer', min: 2, max: 256, default: 6, description: 'edges (gateway instances)' },
     zones: { type: 'integer', min: 1, max: 64, default: 3, description: 'zones; edges are spread over them in turn' },
     'idle-gap': { type: 'number', min: 1, default: 1800, placeholder: '<s>', description: 'access-log sessionisation gap' },
@@ -41,8 +49,20 @@ export const affinityCli = defineCommand({
     'other-zone-rtt': { type: 'number', min: 0, default: 90, placeholder: '<ms>', description: 'median client RTT to an edge of another zone' },
     'l1-ttl': { type: 'number', min: 0, default: 60, placeholder: '<s>', description: "how long an edge's cache keeps a session warm after its last request" },
     'cold-ms': { type: 'number', min: 0, default: 25, placeholder: '<ms>', description: 'added to a request an edge serves cold (fetch from the owner)' },
-    'dead-attempt-ms': { type: 'number', min: 0, default: 1000, placeholder: '<ms>', description: 'what an attempt to a dead edge costs before the client tries another' },
-    lease: { type: 'number', min: 0.1, default: 10, placeholder: '<s>', description: 'edge lease: a dead edge is taken out of every routing view this long after it dies' },
+    'dead-attempt-ms': {
+      type: 'number',
+      min: 0,
+      default: 1000,
+      placeholder: '<ms>',
+      description: 'what an attempt to a dead edge costs before the client tries another',
+    },
+    lease: {
+      type: 'number',
+      min: 0.1,
+      default: 10,
+      placeholder: '<s>',
+      description: 'edge lease: a dead edge is taken out of every routing view this long after it dies',
+    },
     'report-interval': { type: 'number', min: 1, default: 30, placeholder: '<s>', description: 'client agent report interval' },
     threshold: { type: 'integer', min: 0, max: 100, default: 40, description: 'weight below which a session leaves its edge' },
     kills: { type: 'integer', min: 0, max: 64, default: 2, description: 'edges killed (and restarted later) during each trace' },

@@ -16,7 +16,8 @@ function main(): void {
   const traces: Trace[] = [];
   const apache = a.apache !== undefined ? apacheTrace(readFileSync(a.apache, 'utf8'), a.idleGapMs, a.maxSessions) : undefined;
   if (apache) traces.push(apache);
-  if (a.fifa !== undefined && apache) traces.push(fifaTrace(readFileSync(a.fifa, 'utf8'), interRequestGaps(apache.sessions), a.fifaSpanMs, a.maxSessions, seededRng(a.seed + 7)));
+  if (a.fifa !== undefined && apache)
+    traces.push(fifaTrace(readFileSync(a.fifa, 'utf8'), interRequestGaps(apache.sessions), a.fifaSpanMs, a.maxSessions, seededRng(a.seed + 7)));
 
   const score = { ...DEFAULT_EDGE_SCORE, sameZoneRttMs: a.sameZoneRttMs, otherZoneRttMs: a.otherZoneRttMs };
   const policies = (): Policy[] => [
@@ -31,13 +32,23 @@ function main(): void {
     const times = trace.sessions.flatMap((s) => [s.requests[0]!, s.requests[s.requests.length - 1]!]);
     const span = { start: Math.min(...times), end: Math.max(...times) };
     const world = new World(
-      { edges: a.edges, zones: a.zones, sameZoneRttMs: a.sameZoneRttMs, otherZoneRttMs: a.otherZoneRttMs, kills: a.kills, degradations: a.degradations, ...WORLD_DEFAULTS },
+      {
+        edges: a.edges,
+        zones: a.zones,
+        sameZoneRttMs: a.sameZoneRttMs,
+        otherZoneRttMs: a.otherZoneRttMs,
+        kills: a.kills,
+        degradations: a.degradations,
+        ...WORLD_DEFAULTS,
+      },
       span,
       seededRng(a.seed),
     );
     events[trace.name] = world.events.map((e) => ({ ...e, start: new Date(e.start).toISOString(), end: new Date(e.end).toISOString() }));
     const requests = trace.sessions.reduce((n, s) => n + s.requests.length, 0);
-    log(`${trace.name}: ${trace.sessions.length} sessions, ${requests} requests, ${((span.end - span.start) / 3_600_000).toFixed(1)} h, ${trace.skippedLines} skipped lines`);
+    log(
+      `${trace.name}: ${trace.sessions.length} sessions, ${requests} requests, ${((span.end - span.start) / 3_600_000).toFixed(1)} h, ${trace.skippedLines} skipped lines`,
+    );
     for (const policy of policies()) {
       const started = Date.now();
       const result = simulate(trace.sessions, policy, world, a, seededRng(a.seed + 1));
@@ -51,7 +62,18 @@ function main(): void {
   mkdirSync(dirname(a.out), { recursive: true });
   writeFileSync(
     a.out,
-    JSON.stringify({ bench: 'affinity', command: `npm run bench:affinity -- ${process.argv.slice(2).join(' ')}`, args: a, events, results: rows, predictiveVsRules: comparison }, null, 2),
+    JSON.stringify(
+      {
+        bench: 'affinity',
+        command: `npm run bench:affinity -- ${process.argv.slice(2).join(' ')}`,
+        args: a,
+        events,
+        results: rows,
+        predictiveVsRules: comparison,
+      },
+      null,
+      2,
+    ),
   );
   log(`wrote ${a.out}`);
 }

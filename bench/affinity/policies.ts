@@ -78,7 +78,11 @@ export function consistentHash(): Policy {
   return {
     name: 'consistent-hash',
     target: (s, t, view) => pick(s, view.listed(t))!,
-    fallback: (s, excluded, t, view) => pick(s, view.listed(t).filter((e) => !excluded.has(e))),
+    fallback: (s, excluded, t, view) =>
+      pick(
+        s,
+        view.listed(t).filter((e) => !excluded.has(e)),
+      ),
     served: () => {},
     report: () => {},
     ended: () => {},
@@ -104,7 +108,15 @@ export interface AffinityPolicyOptions {
 export function affinityPolicy(kind: 'rules' | 'predictive', o: AffinityPolicyOptions): Policy {
   const sessions = new Map<string, Sticky>();
   const place = (s: SessionView, t: number, states: EdgeState[], current: Sticky | undefined, weight: number): Sticky | undefined => {
-    const d = route({ key: s.id, current: current ? edgeId(current.edge) : undefined, weight, threshold: o.threshold, clientZone: s.zone, edges: states, scoreOptions: o.score });
+    const d = route({
+      key: s.id,
+      current: current ? edgeId(current.edge) : undefined,
+      weight,
+      threshold: o.threshold,
+      clientZone: s.zone,
+      edges: states,
+      scoreOptions: o.score,
+    });
     if (d.edgeId === undefined) return current;
     if (current && !d.moved) return current;
     const e = states.find((x) => x.edgeId === d.edgeId)!;

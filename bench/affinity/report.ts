@@ -5,7 +5,21 @@ const lpad = (s: string, n: number) => (s.length >= n ? s : ' '.repeat(n - s.len
 
 /** One table for every trace and policy, with the predictive policy's ratios to the rules. */
 export function renderTable(rows: readonly { trace: string; result: PolicyResult }[]): string {
-  const head = ['trace', 'policy', 'sessions', 'requests', 'first-edge', 'added p50 ms', 'added p99 ms', 'cold', 'reroute mean s', 'reroute max s', 'failed att.', 'dead att.', 'moves/h'];
+  const head = [
+    'trace',
+    'policy',
+    'sessions',
+    'requests',
+    'first-edge',
+    'added p50 ms',
+    'added p99 ms',
+    'cold',
+    'reroute mean s',
+    'reroute max s',
+    'failed att.',
+    'dead att.',
+    'moves/h',
+  ];
   const widths = [8, 16, 9, 9, 11, 13, 13, 7, 15, 14, 12, 10, 10];
   const lines = [head.map((h, i) => (i < 2 ? pad(h, widths[i]!) : lpad(h, widths[i]!))).join(' ')];
   for (const { trace, result: r } of rows) {

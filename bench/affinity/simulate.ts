@@ -193,7 +193,12 @@ export function simulate(sessions: readonly SimSession[], policy: Policy, world:
     // The agent's report of its current edge, once per interval of activity.
     const w = l.window;
     if (l.current !== -1 && t - w.since >= o.reportMs && w.attempts > 0) {
-      const obs = { rttMs: w.answered > 0 ? w.rttSum / w.answered : Infinity, requests: w.attempts, errors: w.errors, requestRatePerSecond: (w.attempts * 1000) / (t - w.since) };
+      const obs = {
+        rttMs: w.answered > 0 ? w.rttSum / w.answered : Infinity,
+        requests: w.attempts,
+        errors: w.errors,
+        requestRatePerSecond: (w.attempts * 1000) / (t - w.since),
+      };
       if (w.answered > 0) {
         const prev = rttByZone[l.current]![l.view.zone];
         rttByZone[l.current]![l.view.zone] = prev === undefined ? obs.rttMs : 0.95 * prev + 0.05 * obs.rttMs;

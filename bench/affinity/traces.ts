@@ -40,7 +40,10 @@ export function fifaTrace(text: string, gaps: readonly number[], spanMs: number,
   const t0 = Date.UTC(1998, 5, 10);
   for (const line of text.split('\n')) {
     if (sessions.length >= maxSessions) break;
-    const ids = line.trim().split(/\s+/).filter((x) => x !== '');
+    const ids = line
+      .trim()
+      .split(/\s+/)
+      .filter((x) => x !== '');
     if (ids.length === 0 || ids.some((x) => !/^\d+$/.test(x))) {
       if (line.trim() !== '') skipped++;
       continue;

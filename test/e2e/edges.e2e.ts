@@ -29,7 +29,10 @@ async function recordedEdge(databaseUrl: string, sessionId: string): Promise<str
   const db = new Client({ connectionString: databaseUrl });
   await db.connect();
   try {
-    const r = await db.query<{ url: string }>(`SELECT e.url FROM session_affinity a JOIN edges e USING (edge_id) WHERE a.session_id = $1 AND e.status = 'active'`, [sessionId]);
+    const r = await db.query<{ url: string }>(
+      `SELECT e.url FROM session_affinity a JOIN edges e USING (edge_id) WHERE a.session_id = $1 AND e.status = 'active'`,
+      [sessionId],
+    );
     return r.rows[0]?.url;
   } finally {
     await db.end();
@@ -85,7 +88,7 @@ describe('edges and session affinity (two gateways, affinity service, SDK client
     }
   });
 
-  it("re-routes a session when its edge is SIGKILLed, with no error for the client", async () => {
+  it('re-routes a session when its edge is SIGKILLed, with no error for the client', async () => {
     const { f, calls } = recordingFetch();
     const client = new ForesightClient({ baseUrl: edges, apiKey: stack.apiKey, agent: { reportIntervalMs: 0 }, fetch: f, checkContract: false });
     try {
@@ -134,11 +137,20 @@ describe('edges and session affinity (two gateways, affinity service, SDK client
 
   it('refuses malformed agent reports and rate-limits a flooding agent', async () => {
     const post = (body: unknown) =>
-      fetch(`${edges[0]}/v1/agent/reports`, { method: 'POST', headers: { 'x-api-key': stack.apiKey, 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${edges[0]}/v1/agent/reports`, {
+        method: 'POST',
+        headers: { 'x-api-key': stack.apiKey, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
     const bad = await post({ clientId: 'c!', gateways: 'x' });
     expect(bad.status).toBe(400);
     expect(((await bad.json()) as { error: { code: string } }).error.code).toBe('REQUEST.INVALID');
-    const report = { clientId: 'flooder', sdk: 'test/1', windowMs: 1000, gateways: [{ gateway: edges[0], requests: 1, errors: 0, throughputRps: 1, rttMs: { mean: 1, p50: 1, p90: 1, p99: 1 } }] };
+    const report = {
+      clientId: 'flooder',
+      sdk: 'test/1',
+      windowMs: 1000,
+      gateways: [{ gateway: edges[0], requests: 1, errors: 0, throughputRps: 1, rttMs: { mean: 1, p50: 1, p90: 1, p99: 1 } }],
+    };
     const statuses: number[] = [];
     for (let i = 0; i < 12; i++) statuses.push((await post(report)).status);
     expect(statuses).toContain(202);

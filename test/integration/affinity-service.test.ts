@@ -58,7 +58,12 @@ describe('affinity service: edge registry, records, weights, routing', () => {
   beforeAll(async () => {
     const url = await createTestDatabase('aff');
     nc = await connect({ servers: testInfra().natsUrl });
-    const config = loadConfig('affinity', { DATABASE_URL: url, FORESIGHT_NAMESPACE: namespace, EDGE_LEASE_MS: String(LEASE_MS), AFFINITY_POLICY: 'predictive' });
+    const config = loadConfig('affinity', {
+      DATABASE_URL: url,
+      FORESIGHT_NAMESPACE: namespace,
+      EDGE_LEASE_MS: String(LEASE_MS),
+      AFFINITY_POLICY: 'predictive',
+    });
     pool = createPool(url, 4, 'affinity-test');
     runtime = new AffinityRuntime({ config, pool, nc, logger: quietLogger, clock: systemClock, metrics: createMetricsRegistry('affinity') });
     host = await serveRpcControllers(
@@ -93,7 +98,7 @@ describe('affinity service: edge registry, records, weights, routing', () => {
     expect(routed.data).toMatchObject({ edgeId: 'eu-1', recordVersion: 1, reason: 'new', clientId: 'client-1' });
   });
 
-  it("moves a session whose agent reports its edge failing, and publishes the new version", async () => {
+  it('moves a session whose agent reports its edge failing, and publishes the new version', async () => {
     await client.call('route', { sessionId: 'sess-eu-b', clientId: 'client-2', hints: { zone: 'eu' } });
     const r = await client.call('report', { viaEdgeId: 'eu-1', report: report('client-2', 'http://eu-1.test:3000', 100, 80, 30) });
     expect(r.sessionsUpdated).toBe(1);
@@ -111,14 +116,22 @@ describe('affinity service: edge registry, records, weights, routing', () => {
     for (const sessionId of ids) {
       let rec = await client.call('route', { sessionId, hints: { zone: 'eu' } });
       for (let i = 0; rec.edgeId !== 'eu-2' && i < 3; i++) {
-        await runtime.records.write({ sessionId, clientId: null, userId: null, clientZone: 'eu', edgeId: 'eu-2', weight: 100, stickiness: null }, rec.recordVersion, 60_000);
+        await runtime.records.write(
+          { sessionId, clientId: null, userId: null, clientZone: 'eu', edgeId: 'eu-2', weight: 100, stickiness: null },
+          rec.recordVersion,
+          60_000,
+        );
         rec = await client.call('route', { sessionId });
       }
       expect(rec.edgeId).toBe('eu-2');
     }
     // The edge stops heartbeating without leaving (as a killed process would).
     (dying as unknown as { stopped: boolean }).stopped = true;
-    const dead = await eventually(() => events.find((e) => e.type === 'affinity.edge_changed' && e.data.edgeId === 'eu-2' && e.data.status === 'dead'), 5000, 'eu-2 dead');
+    const dead = await eventually(
+      () => events.find((e) => e.type === 'affinity.edge_changed' && e.data.edgeId === 'eu-2' && e.data.status === 'dead'),
+      5000,
+      'eu-2 dead',
+    );
     expect(dead).toBeDefined();
     for (const sessionId of ids) {
       const rec = await eventually(async () => {
@@ -131,7 +144,9 @@ describe('affinity service: edge registry, records, weights, routing', () => {
 
   it('refuses bad input with stable codes', async () => {
     const raw = (subject: string, op: string, body: unknown) => failure(callRpc(nc, subject, op, body, { timeoutMs: 5000 }));
-    expect((await raw(`${namespace}.rpc.affinity.edge.bad$id.register`, 'register', { incarnation: 'x', url: 'http://a', zone: 'z' })).code).toBe(ErrorCodes.VALIDATION);
+    expect((await raw(`${namespace}.rpc.affinity.edge.bad$id.register`, 'register', { incarnation: 'x', url: 'http://a', zone: 'z' })).code).toBe(
+      ErrorCodes.VALIDATION,
+    );
     expect((await failure(client.membership('nobody', 'heartbeat', { incarnation: 'x' }))).code).toBe(ErrorCodes.EDGE_NOT_FOUND);
     expect((await failure(client.membership('eu-3', 'register', { incarnation: 'x', url: 'ftp://nope', zone: 'eu' }))).code).toBe(ErrorCodes.VALIDATION);
     expect((await failure(client.call('weight', { sessionId: 'sess-eu-a', weight: 101 }))).code).toBe(ErrorCodes.VALIDATION);

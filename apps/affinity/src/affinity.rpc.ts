@@ -99,7 +99,10 @@ export class AffinityRpcController {
   private edgeOf(meta: RpcMeta, op: EdgeMembershipOp): string {
     const edgeId = this.s.edgeIdOfMembership(meta.subject, op);
     if (edgeId === undefined)
-      throw new ForesightError(ErrorCodes.VALIDATION, `A ${op} request must be sent on ${this.s.edgeRpcWildcard(op).replace('*', '<edgeId>')} (edge id: 1-64 letters, digits, _ and -).`);
+      throw new ForesightError(
+        ErrorCodes.VALIDATION,
+        `A ${op} request must be sent on ${this.s.edgeRpcWildcard(op).replace('*', '<edgeId>')} (edge id: 1-64 letters, digits, _ and -).`,
+      );
     return edgeId;
   }
 

@@ -43,6 +43,11 @@ export function streamDeclarations(namespace = 'fs'): StreamDeclarations {
       maxAgeMs: PREDICTION_STREAM_MAX_AGE_MS,
       duplicateWindowMs: PREDICTION_STREAM_DUPLICATE_WINDOW_MS,
     },
-    affinity: { name: a.affinityStream, subjects: [a.affinityEventsWildcard], maxAgeMs: AFFINITY_STREAM_MAX_AGE_MS, duplicateWindowMs: AFFINITY_STREAM_DUPLICATE_WINDOW_MS },
+    affinity: {
+      name: a.affinityStream,
+      subjects: [a.affinityEventsWildcard],
+      maxAgeMs: AFFINITY_STREAM_MAX_AGE_MS,
+      duplicateWindowMs: AFFINITY_STREAM_DUPLICATE_WINDOW_MS,
+    },
   };
 }

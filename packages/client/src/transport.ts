@@ -140,7 +140,8 @@ export class Transport {
       lastError = error;
       // A gateway that does not answer, or has no owner to route to, may be alone in that: try the next.
       if (error instanceof ConnectionError || error.code === ClientErrorCodes.DEADLINE_EXCEEDED || error.status === 503) {
-        if (error instanceof ConnectionError || error.code === ClientErrorCodes.DEADLINE_EXCEEDED) this.unreachableUntil.set(gatewayIndex, this.now() + UNREACHABLE_FOR_MS);
+        if (error instanceof ConnectionError || error.code === ClientErrorCodes.DEADLINE_EXCEEDED)
+          this.unreachableUntil.set(gatewayIndex, this.now() + UNREACHABLE_FOR_MS);
         if (this.current === gatewayIndex) this.current = (gatewayIndex + 1) % this.options.gateways.length;
         if (preferredIndex === gatewayIndex && sessionId !== undefined) this.preferred.delete(sessionId);
       }

@@ -59,7 +59,10 @@ describe('following the preferred edge', () => {
 
   it('leaves a preferred edge that does not answer, and follows the new one without an error', async () => {
     const { fetch, sent } = gateways({
-      'http://g1': [{ status: 200, body: {}, edge: 'http://g2' }, { status: 200, body: { ok: 1 }, edge: 'http://g3' }],
+      'http://g1': [
+        { status: 200, body: {}, edge: 'http://g2' },
+        { status: 200, body: { ok: 1 }, edge: 'http://g3' },
+      ],
       'http://g2': [new TypeError('fetch failed')],
       'http://g3': [],
     });

@@ -41,7 +41,12 @@ export class AffinityEventsPublisher {
   }
 
   async edgeChanged(edge: Pick<EdgeRow, 'edgeId' | 'url' | 'zone'>, status: 'up' | 'left' | 'dead'): Promise<void> {
-    await this.publish({ ...this.envelope('', undefined), type: 'affinity.edge_changed', version: 1, data: { edgeId: edge.edgeId, url: edge.url, zone: edge.zone, status } });
+    await this.publish({
+      ...this.envelope('', undefined),
+      type: 'affinity.edge_changed',
+      version: 1,
+      data: { edgeId: edge.edgeId, url: edge.url, zone: edge.zone, status },
+    });
   }
 
   private envelope(sessionId: string, ctx: MessageContext | undefined) {

@@ -67,7 +67,17 @@ export class AffinityRepository {
          record_version = session_affinity.record_version + 1, lease_expires_at = EXCLUDED.lease_expires_at, updated_at = now()
        WHERE session_affinity.record_version = $8 OR ($8 = 0 AND session_affinity.lease_expires_at < now())
        RETURNING ${COLUMNS}`,
-      [w.sessionId, w.clientId, w.userId, w.clientZone, w.edgeId, w.weight, w.stickiness === null ? null : JSON.stringify(w.stickiness), expectedVersion, leaseMs],
+      [
+        w.sessionId,
+        w.clientId,
+        w.userId,
+        w.clientZone,
+        w.edgeId,
+        w.weight,
+        w.stickiness === null ? null : JSON.stringify(w.stickiness),
+        expectedVersion,
+        leaseMs,
+      ],
     );
     return r.rows[0] ? toRow(r.rows[0]) : undefined;
   }

@@ -12,7 +12,16 @@ import {
   type EdgeState,
 } from '@foresight/affinity-core';
 import type { ForesightConfig } from '@foresight/config';
-import { ErrorCodes, ForesightError, type AffinityRecord, type AffinityRouteReason, type AffinityViewReply, type AgentReportBody, type MessageContext, type RouteCommand } from '@foresight/contracts';
+import {
+  ErrorCodes,
+  ForesightError,
+  type AffinityRecord,
+  type AffinityRouteReason,
+  type AffinityViewReply,
+  type AgentReportBody,
+  type MessageContext,
+  type RouteCommand,
+} from '@foresight/contracts';
 import type { Logger } from '@foresight/observability';
 import type { Clock } from '@foresight/time';
 import type { Counter } from 'prom-client';
@@ -158,7 +167,15 @@ export class AffinityService {
         weight = ruleWeight(obs);
       } else {
         const zone = s.clientZone ?? undefined;
-        const base = stickiness ?? freshStickiness(expectedRttMs(states.find((e) => e.edgeId === s.edgeId)!, zone), this.deps.clock.now());
+        const base =
+          stickiness ??
+          freshStickiness(
+            expectedRttMs(
+              states.find((e) => e.edgeId === s.edgeId)!,
+              zone,
+            ),
+            this.deps.clock.now(),
+          );
         stickiness = observe(base, obs, this.deps.clock.now(), DEFAULT_PREDICTIVE);
         weight = predictiveWeight(stickiness, alternativeCostMs(stickiness, s.edgeId, states, zone, DEFAULT_PREDICTIVE), DEFAULT_PREDICTIVE);
       }
@@ -175,7 +192,12 @@ export class AffinityService {
   // ---- internals ----
 
   /** One routing decision against the record read; undefined when the record changed meanwhile. */
-  private async decide(cmd: RouteCommand, current: AffinityRow | undefined, weightNow: number | undefined, ctx?: MessageContext): Promise<AffinityRecord | undefined> {
+  private async decide(
+    cmd: RouteCommand,
+    current: AffinityRow | undefined,
+    weightNow: number | undefined,
+    ctx?: MessageContext,
+  ): Promise<AffinityRecord | undefined> {
     const view = await this.edgeRows();
     const states = this.edgeStates(view);
     const hints: ClientHints = cmd.hints ?? {};
@@ -187,7 +209,8 @@ export class AffinityService {
     this.deps.decisions?.inc({ reason: d.reason });
     if (current && !d.moved) {
       // Kept: extend the lease at most once per half lease, without a new version.
-      if (current.leaseExpiresAt.getTime() - this.deps.clock.now() < this.deps.config.recordLeaseMs / 2) await this.deps.records.touch(current.sessionId, this.deps.config.recordLeaseMs);
+      if (current.leaseExpiresAt.getTime() - this.deps.clock.now() < this.deps.config.recordLeaseMs / 2)
+        await this.deps.records.touch(current.sessionId, this.deps.config.recordLeaseMs);
       return this.toRecord(current, view);
     }
     const edge = states.find((e) => e.edgeId === d.edgeId)!;

@@ -15,7 +15,11 @@ export class AffinityClient {
   }
 
   call<K extends AffinityOp>(op: K, request: AffinityCommands[K]['request'], correlationId?: string): Promise<AffinityCommands[K]['reply']> {
-    return callRpc<AffinityCommands[K]['reply']>(this.nc, this.s.affinityRpc(op), op, request, { timeoutMs: this.timeoutMs, correlationId, causationId: correlationId });
+    return callRpc<AffinityCommands[K]['reply']>(this.nc, this.s.affinityRpc(op), op, request, {
+      timeoutMs: this.timeoutMs,
+      correlationId,
+      causationId: correlationId,
+    });
   }
 
   membership<K extends EdgeMembershipOp>(edgeId: string, op: K, request: AffinityCommands[K]['request']): Promise<AffinityCommands[K]['reply']> {

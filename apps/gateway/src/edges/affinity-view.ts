@@ -53,8 +53,17 @@ export class AffinityView {
     private readonly logger: Logger,
     metrics: Registry,
   ) {
-    this.degraded = new Gauge({ name: 'foresight_edge_affinity_degraded', help: '1 while the affinity service does not answer this edge (it routes on its cached view)', registers: [metrics] });
-    this.answers = new Counter({ name: 'foresight_edge_preferred_total', help: 'Preferred-edge answers, by source (record or local fallback)', labelNames: ['source'], registers: [metrics] });
+    this.degraded = new Gauge({
+      name: 'foresight_edge_affinity_degraded',
+      help: '1 while the affinity service does not answer this edge (it routes on its cached view)',
+      registers: [metrics],
+    });
+    this.answers = new Counter({
+      name: 'foresight_edge_preferred_total',
+      help: 'Preferred-edge answers, by source (record or local fallback)',
+      labelNames: ['source'],
+      registers: [metrics],
+    });
   }
 
   start(): void {

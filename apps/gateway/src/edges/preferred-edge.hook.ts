@@ -20,7 +20,13 @@ function header(req: FastifyRequest, name: string, pattern: RegExp): string | un
 function sessionOf(req: FastifyRequest, reply: FastifyReply, payload: unknown): string | undefined {
   const m = SESSION_PATH.exec(req.url);
   if (m) return m[1];
-  if (req.method === 'POST' && reply.statusCode === 201 && req.url.split('?')[0] === '/v1/sessions' && typeof payload === 'string' && payload.length < 1_000_000) {
+  if (
+    req.method === 'POST' &&
+    reply.statusCode === 201 &&
+    req.url.split('?')[0] === '/v1/sessions' &&
+    typeof payload === 'string' &&
+    payload.length < 1_000_000
+  ) {
     try {
       const id = (JSON.parse(payload) as { id?: unknown }).id;
       return typeof id === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(id) ? id : undefined;

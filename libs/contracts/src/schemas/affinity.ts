@@ -13,7 +13,12 @@ const EdgeUrl = Type.String({
 });
 const Incarnation = Type.String({ minLength: 1, maxLength: 64 });
 const SessionIdField = Type.String({ minLength: 1, maxLength: 128, pattern: '^[A-Za-z0-9_-]+$', [ERROR_MESSAGE]: '1–128 letters, digits, _ and -' });
-export const StickinessWeight = Type.Integer({ minimum: 0, maximum: 100, description: 'Stickiness weight, 0–100', [ERROR_MESSAGE]: 'an integer from 0 to 100' });
+export const StickinessWeight = Type.Integer({
+  minimum: 0,
+  maximum: 100,
+  description: 'Stickiness weight, 0–100',
+  [ERROR_MESSAGE]: 'an integer from 0 to 100',
+});
 
 // ---- Edge membership (on the edge's own subject) ----
 
