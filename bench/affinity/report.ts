@@ -20,7 +20,7 @@ export function renderTable(rows: readonly { trace: string; result: PolicyResult
     'dead att.',
     'moves/h',
   ];
-  const widths = [8, 16, 9, 9, 11, 13, 13, 7, 15, 14, 12, 10, 10];
+  const widths = [8, 16, 9, 9, 11, 14, 13, 13, 7, 15, 14, 12, 10, 10];
   const lines = [head.map((h, i) => (i < 2 ? pad(h, widths[i]!) : lpad(h, widths[i]!))).join(' ')];
   for (const { trace, result: r } of rows) {
     const cells = [
@@ -29,6 +29,7 @@ export function renderTable(rows: readonly { trace: string; result: PolicyResult
       String(r.sessions),
       String(r.requests),
       `${(100 * r.firstEdgeShare).toFixed(1)} %`,
+      r.addedLatencyMs.mean.toFixed(1),
       r.addedLatencyMs.p50.toFixed(1),
       r.addedLatencyMs.p99.toFixed(1),
       `${(100 * r.coldShare).toFixed(1)} %`,
