@@ -60,6 +60,8 @@ export interface TransportOptions {
   readonly attemptTimeoutMs: number;
   readonly retry: RetryPolicy;
   readonly meter?: AgentMeter;
+  /** Sent as `Foresight-Client-Id` (the agent's id), so the agent's reports reach the weights of this client's sessions. */
+  readonly clientId?: string;
   readonly now?: () => number;
   readonly random?: () => number;
 }
@@ -198,6 +200,7 @@ export class Transport {
       if (body !== undefined) headers['content-type'] = 'application/json';
       if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
       if (call.correlationId !== undefined) headers['x-correlation-id'] = call.correlationId;
+      if (this.options.clientId !== undefined) headers['foresight-client-id'] = this.options.clientId;
       let status: number;
       let text: string;
       let preferredEdge: string | undefined;

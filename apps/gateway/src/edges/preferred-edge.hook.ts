@@ -16,10 +16,10 @@ function header(req: FastifyRequest, name: string, pattern: RegExp): string | un
   return typeof v === 'string' && pattern.test(v) ? v : undefined;
 }
 
-/** The session a response is about: in the path, or the id a create returned. */
-function sessionOf(req: FastifyRequest, reply: FastifyReply, payload: unknown): string | undefined {
+/** The session a response is about: in the path, or the id (and user) a create returned. */
+function sessionOf(req: FastifyRequest, reply: FastifyReply, payload: unknown): { sessionId: string; userId?: string } | undefined {
   const m = SESSION_PATH.exec(req.url);
-  if (m) return m[1];
+  if (m) return { sessionId: m[1]! };
   if (
     req.method === 'POST' &&
     reply.statusCode === 201 &&
@@ -28,8 +28,10 @@ function sessionOf(req: FastifyRequest, reply: FastifyReply, payload: unknown): 
     payload.length < 1_000_000
   ) {
     try {
-      const id = (JSON.parse(payload) as { id?: unknown }).id;
-      return typeof id === 'string' && /^[A-Za-z0-9_-]{1,128}$/.test(id) ? id : undefined;
+      const created = JSON.parse(payload) as { id?: unknown; userId?: unknown };
+      if (typeof created.id !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(created.id)) return undefined;
+      const userId = typeof created.userId === 'string' && created.userId.length <= 128 ? created.userId : undefined;
+      return { sessionId: created.id, ...(userId !== undefined ? { userId } : {}) };
     } catch {
       return undefined;
     }
@@ -45,11 +47,16 @@ function sessionOf(req: FastifyRequest, reply: FastifyReply, payload: unknown): 
  */
 export function installPreferredEdge(fastify: FastifyInstance, view: AffinityView): void {
   fastify.addHook('onSend', async (req, reply, payload) => {
-    const sessionId = sessionOf(req, reply, payload);
-    if (sessionId === undefined) return payload;
+    const session = sessionOf(req, reply, payload);
+    if (session === undefined) return payload;
     const clientId = header(req, CLIENT_ID_HEADER, CLIENT_ID);
     const zone = header(req, CLIENT_ZONE_HEADER, ZONE);
-    const { url } = view.preferredEdge(sessionId, { ...(clientId ? { clientId } : {}), ...(zone ? { hints: { zone } } : {}) });
+    // The user id (known at creation) lets the affinity service place a user's sessions together when configured.
+    const { url } = view.preferredEdge(session.sessionId, {
+      ...(clientId ? { clientId } : {}),
+      ...(session.userId !== undefined ? { userId: session.userId } : {}),
+      ...(zone ? { hints: { zone } } : {}),
+    });
     reply.header(PREFERRED_EDGE_HEADER, url);
     return payload;
   });
