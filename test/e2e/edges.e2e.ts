@@ -83,6 +83,23 @@ describe('edges and session affinity (two gateways, affinity service, SDK client
       calls.length = 0;
       for (let i = 0; i < 20; i++) await s.set('cart', 'n', i);
       expect(calls.every((c) => origin(c.url) === preferred && c.status === 200 && c.preferred === preferred)).toBe(true);
+      // The agent's report reaches the session's weight: the record names this client, and the policy's state appears.
+      await client.reportNow();
+      const record = await eventually(async () => {
+        const db = new Client({ connectionString: stack.databaseUrl });
+        await db.connect();
+        try {
+          const r = await db.query<{ client_id: string | null; weight: number; stickiness: unknown }>(
+            `SELECT client_id, weight, stickiness FROM session_affinity WHERE session_id = $1`,
+            [s.id],
+          );
+          return r.rows[0]?.stickiness ? r.rows[0] : undefined;
+        } finally {
+          await db.end();
+        }
+      });
+      expect(record.client_id).toMatch(/^[A-Za-z0-9_-]{16,}$/);
+      expect(record.weight).toBeGreaterThanOrEqual(50);
     } finally {
       client.close();
     }
