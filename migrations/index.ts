@@ -5,6 +5,7 @@ import { CacheRequirements1764036000000 } from './1764036000000-cache-requiremen
 import { ShardHandoff1764122400000 } from './1764122400000-shard-handoff';
 import { CacheLearned1764208800000 } from './1764208800000-cache-learned';
 import { SessionLocks1764900000000 } from './1764900000000-session-locks';
+import { EdgesAndAffinity1764900100000 } from './1764900100000-edges-and-affinity';
 import { GroupSnapshots1764900200000 } from './1764900200000-group-snapshots';
 
 /** Every migration, in order. Listed explicitly so the CLI, the apps and the tests run the same set. */
@@ -16,5 +17,6 @@ export const migrations = [
   ShardHandoff1764122400000,
   CacheLearned1764208800000,
   SessionLocks1764900000000,
+  EdgesAndAffinity1764900100000,
   GroupSnapshots1764900200000,
 ];

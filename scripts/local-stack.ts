@@ -155,7 +155,16 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       const natsEnv = await nats!.envFor(nats!.identityOf(app, name));
       const child = spawn(process.execPath, [...(options.nodeArgs ?? []), join(ROOT, 'dist', 'apps', app, 'src', 'main.js')], {
         cwd: ROOT,
-        env: { ...process.env, ...baseEnv, ...natsEnv, HTTP_PORT: String(port), HTTP_HOST: '127.0.0.1', ...(app === 'shard' ? { NODE_ID: name } : {}), ...env },
+        env: {
+          ...process.env,
+          ...baseEnv,
+          ...natsEnv,
+          HTTP_PORT: String(port),
+          HTTP_HOST: '127.0.0.1',
+          ...(app === 'shard' ? { NODE_ID: name } : {}),
+          ...(app === 'gateway' ? { EDGE_ID: name } : {}),
+          ...env,
+        },
         stdio: ['ignore', 'pipe', 'pipe'],
         // Own process group: a terminal's Ctrl-C reaches only the launcher, which stops services in order.
         // EXIT_WITH_PARENT makes them exit should the launcher itself be killed.

@@ -1,11 +1,23 @@
 import type { ForesightConfig } from '@foresight/config';
-import type { Logger } from '@foresight/observability';
+import { streamDeclarations } from '@foresight/contracts';
+import { useStream } from '@foresight/messaging';
+import { counter, histogram, type Logger } from '@foresight/observability';
+import { asServiceError } from '@foresight/persistence';
+import { ForesightRpcTransport } from '@foresight/platform';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
+import type { Pool } from 'pg';
 import type { Registry } from 'prom-client';
+import { affinityEndpoints } from './affinity.rpc';
+import { EdgesRepository } from './edges/edges.repository';
+import { AffinityRepository } from './routing/affinity.repository';
+import { AffinityEventsPublisher } from './routing/affinity-events.publisher';
+import { AffinityService } from './routing/affinity.service';
+import { EdgeStats } from './routing/edge-stats';
 
 export interface AffinityRuntimeDeps {
   readonly config: ForesightConfig;
+  readonly pool: Pool;
   readonly nc: NatsConnection;
   readonly logger: Logger;
   readonly clock: Clock;
@@ -13,17 +25,71 @@ export interface AffinityRuntimeDeps {
 }
 
 /**
- * The affinity service without Nest. It has no features yet (the platform serves `/health` and
- * `/metrics`); they are built here, in start order, and stopped in `stop()`.
+ * The affinity service without Nest: the edge registry and session records in Postgres, the edge
+ * statistics from agent reports, the routing service, its RPC transport, and the sweeper that finds
+ * dead edges (lease run out) and re-routes their sessions.
  */
 export class AffinityRuntime {
-  constructor(readonly deps: AffinityRuntimeDeps) {}
+  readonly edges: EdgesRepository;
+  readonly records: AffinityRepository;
+  readonly stats: EdgeStats;
+  readonly events: AffinityEventsPublisher;
+  readonly affinity: AffinityService;
+  readonly rpc: ForesightRpcTransport;
+  private sweepTimer: NodeJS.Timeout | null = null;
+  private sweeping: Promise<void> | null = null;
 
+  constructor(readonly deps: AffinityRuntimeDeps) {
+    const { config, pool, nc, logger, clock, metrics } = deps;
+    this.edges = new EdgesRepository(pool);
+    this.records = new AffinityRepository(pool);
+    this.stats = new EdgeStats();
+    this.events = new AffinityEventsPublisher(nc, config.nats.namespace, clock, logger);
+    this.affinity = new AffinityService({
+      edges: this.edges,
+      records: this.records,
+      events: this.events,
+      stats: this.stats,
+      config: config.edges,
+      clock,
+      logger,
+      decisions: counter(metrics, 'foresight_affinity_decisions_total', 'Routing decisions of the affinity service, by reason', ['reason']),
+    });
+    const latency = histogram(metrics, 'foresight_affinity_rpc_seconds', 'Affinity service request latency', ['op', 'ok']);
+    this.rpc = new ForesightRpcTransport({
+      nc,
+      endpoints: affinityEndpoints(config.nats.namespace),
+      logger,
+      mapError: asServiceError,
+      onRequest: (_endpoint, op, ms, ok) => latency.observe({ op, ok: String(ok) }, ms / 1000),
+    });
+  }
+
+  /** The stream first (events must have somewhere to go), then requests, then the sweeper. */
   async start(): Promise<void> {
-    // Nothing to start yet.
+    const { config, nc, logger } = this.deps;
+    await useStream(nc, streamDeclarations(config.nats.namespace).affinity, config.nats.jetStreamReplicas, { logger });
+    this.rpc.open();
+    // A dead edge is noticed within its lease plus a quarter lease.
+    const everyMs = Math.max(50, Math.floor(config.edges.leaseMs / 4));
+    this.sweepTimer = setInterval(() => {
+      if (this.sweeping) return;
+      this.sweeping = this.affinity
+        .sweep()
+        .then((r) => {
+          if (r.dead.length > 0 || r.rerouted > 0) logger.info({ dead: r.dead, rerouted: r.rerouted }, 'affinity sweep');
+        })
+        .catch((error: unknown) => logger.warn({ err: error }, 'affinity sweep failed; retrying at the next tick'))
+        .finally(() => {
+          this.sweeping = null;
+        });
+    }, everyMs);
+    this.sweepTimer.unref();
   }
 
   async stop(): Promise<void> {
-    // Nothing to stop yet; the platform drains NATS.
+    await this.rpc.close();
+    if (this.sweepTimer) clearInterval(this.sweepTimer);
+    await this.sweeping;
   }
 }

@@ -1,10 +1,11 @@
-import { loadConfigOrExit, startService } from '@foresight/platform';
+import { connectRpcTransport, loadConfigOrExit, startService } from '@foresight/platform';
 import { AffinityModule } from './app.module';
+import { AffinityRuntime } from './affinity.runtime';
 
-/** Affinity service: boots, connects to NATS, serves /health and /metrics. */
+/** Affinity service: edge registry, session affinity and routing decisions over NATS; /health and /metrics. */
 async function main(): Promise<void> {
   const config = loadConfigOrExit('affinity');
-  await startService(config, AffinityModule.register(config));
+  await startService(config, AffinityModule.register(config), (app) => connectRpcTransport(app, app.get(AffinityRuntime).rpc));
 }
 
 void main().catch((error: unknown) => {

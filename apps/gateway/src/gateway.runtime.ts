@@ -13,6 +13,9 @@ import { PredictionOutcomes } from './dashboard/prediction-outcomes';
 import { AgentReports } from './agent/agent-reports';
 import { EdgeCacheService } from './edge-cache/edge-cache.service';
 import { LockRenewals } from './locks/lock-renewals';
+import { AffinityClient } from './edges/affinity-client';
+import { AffinityView } from './edges/affinity-view';
+import { EdgeMembership } from './edges/edge-membership';
 import { NodeHealthReporter } from './routing/node-health';
 import { OwnerDirectory } from './routing/owner-directory.service';
 import { ShardClient } from './routing/shard-client.service';
@@ -63,6 +66,9 @@ export class GatewayRuntime {
   readonly dashboard: DashboardFeed;
   readonly operators: OperatorAuth;
   readonly agentReports: AgentReports;
+  /** This gateway as an edge: its registration, and its cached view of the affinity service's routing. */
+  readonly edgeMembership: EdgeMembership;
+  readonly affinity: AffinityView;
   private pruneTimer: NodeJS.Timeout | null = null;
 
   get config(): GatewayRuntimeDeps['config'] {
@@ -117,7 +123,28 @@ export class GatewayRuntime {
       config.gateway.operatorKeys,
       config.gateway.security.keys.map((k) => k.key),
     );
-    this.agentReports = new AgentReports({ clock, metrics });
+    const affinityClient = new AffinityClient(nc, config.nats.namespace, config.nats.requestTimeoutMs);
+    this.edgeMembership = new EdgeMembership(
+      affinityClient,
+      { edgeId: config.edges.edgeId, url: config.edges.url, zone: config.edges.zone, heartbeatMs: config.edges.heartbeatMs },
+      logger,
+    );
+    this.affinity = new AffinityView(
+      nc,
+      affinityClient,
+      {
+        namespace: config.nats.namespace,
+        edgeId: config.edges.edgeId,
+        url: config.edges.url,
+        cacheTtlMs: config.edges.cacheTtlMs,
+        refreshMs: Math.max(200, Math.floor(config.edges.leaseMs / 2)),
+        maxSessions: config.gateway.l1MaxSessions,
+      },
+      clock,
+      logger,
+      metrics,
+    );
+    this.agentReports = new AgentReports({ clock, metrics, onAccepted: (report) => this.affinity.forwardReport(report) });
   }
 
   /** The revocation cache first (no token is trusted before it follows), then the owner table and the edge cache. */
@@ -138,6 +165,8 @@ export class GatewayRuntime {
     this.lockRenewals.start();
     this.writeLimitSharing?.start();
     this.predictionOutcomes.start();
+    this.affinity.start();
+    this.edgeMembership.start();
   }
 
   /**
@@ -145,6 +174,8 @@ export class GatewayRuntime {
    * the token sockets close and the revocation cache stops last; the platform then drains NATS.
    */
   async stop(): Promise<void> {
+    await this.edgeMembership.stop();
+    this.affinity.stop();
     this.dashboard.stop();
     this.predictionOutcomes.stop();
     await this.lockRenewals.flush();

@@ -131,6 +131,26 @@ export interface ForesightConfig {
     readonly renewBatchMs: number;
   };
   readonly store: { readonly maxBatch: number };
+  /** Edges (gateway instances) and session affinity: the edge's identity, its lease, and the affinity service's routing. */
+  readonly edges: {
+    readonly edgeId: string;
+    /** The URL clients reach this edge at (advertised in the registry and in the preferred-edge header). */
+    readonly url: string;
+    readonly zone: string;
+    /** A silent edge is taken out of routing this long after its last heartbeat. */
+    readonly leaseMs: number;
+    readonly heartbeatMs: number;
+    /** Below this stickiness weight a session leaves its edge. */
+    readonly threshold: number;
+    /** How weights follow agent reports: the baseline rules or the predictive policy. */
+    readonly policy: 'rules' | 'predictive';
+    /** Sessions of one user prefer one edge. */
+    readonly hashByUser: boolean;
+    /** How long an affinity record lives without a request. */
+    readonly recordLeaseMs: number;
+    /** How long an edge trusts a cached record it heard no change for. */
+    readonly cacheTtlMs: number;
+  };
   readonly gateway: {
     readonly apiKeys: readonly string[];
     /** Keys of the operators' dashboard (`/dashboard`); none: the dashboard is not served. */
@@ -198,6 +218,29 @@ export function longestAccessTokenMs(token: Pick<ForesightConfig['token'], 'acce
   return Math.max(token.accessTtlMs, token.maxAccessTtlMs);
 }
 
+/** Edge identity and affinity routing (see docs/operations.md, "Edges and session affinity"). */
+function readEdges(r: EnvReader, service: ServiceName): ForesightConfig['edges'] {
+  const port = r.int('HTTP_PORT', DEFAULT_PORTS[service], 0, 65535);
+  const leaseMs = r.int('EDGE_LEASE_MS', 5000, 200, 600_000);
+  const edges: ForesightConfig['edges'] = {
+    edgeId: r.string('EDGE_ID', r.string('NODE_ID', hostname().replace(/[^A-Za-z0-9_-]/g, '-'))),
+    url: r.string('EDGE_URL', `http://127.0.0.1:${port}`),
+    zone: r.string('EDGE_ZONE', 'default'),
+    leaseMs,
+    heartbeatMs: r.int('EDGE_HEARTBEAT_MS', Math.max(50, Math.floor(leaseMs / 4)), 20, 600_000),
+    threshold: r.int('AFFINITY_THRESHOLD', 40, 0, 100),
+    policy: r.oneOf('AFFINITY_POLICY', ['rules', 'predictive'] as const, 'predictive'),
+    hashByUser: r.oneOf('AFFINITY_HASH_BY_USER', ['true', 'false'] as const, 'false') === 'true',
+    recordLeaseMs: r.int('AFFINITY_RECORD_LEASE_MS', 30 * 60_000, 1000, 365 * 86_400_000),
+    cacheTtlMs: r.int('AFFINITY_CACHE_TTL_MS', 30_000, 0, 3_600_000),
+  };
+  r.check(/^[A-Za-z0-9_-]{1,64}$/.test(edges.edgeId), 'EDGE_ID may contain only letters, digits, "_" and "-" (1-64)');
+  r.check(/^https?:\/\/[\x21-\x7e]{1,240}$/.test(edges.url), 'EDGE_URL must be the http(s) URL clients reach this edge at');
+  r.check(/^[A-Za-z0-9_.-]{1,64}$/.test(edges.zone), 'EDGE_ZONE may contain only letters, digits, "_", "." and "-" (1-64)');
+  r.check(edges.leaseMs > 2 * edges.heartbeatMs, 'EDGE_LEASE_MS must be more than twice EDGE_HEARTBEAT_MS');
+  return edges;
+}
+
 export function loadConfig(service: ServiceName, env: Readonly<Record<string, string | undefined>> = process.env): ForesightConfig {
   const r = new EnvReader(env);
   const environment = r.oneOf('NODE_ENV', ['development', 'production', 'test'] as const, 'development');
@@ -256,6 +299,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       chaosDelayOnSignal: r.oneOf('FORESIGHT_CHAOS_DELAY_ON_SIGNAL', ['true', 'false'] as const, 'false') === 'true',
       replication: r.oneOf('REPLICATION', ['on', 'off'] as const, 'on') === 'on',
     },
+    edges: readEdges(r, service),
     session: {
       groups,
       idleTimeoutMs: r.int('SESSION_IDLE_TIMEOUT_MS', 30 * 60_000, 1000, 365 * 86_400_000),

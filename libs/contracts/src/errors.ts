@@ -21,6 +21,12 @@ export const ErrorCodes = {
   NO_OWNER: 'SHARD.NO_OWNER',
   /** A register for a node id that is live under another incarnation (its lease has not run out). */
   NODE_INCARNATION_CONFLICT: 'NODE.INCARNATION_CONFLICT',
+  /** An edge id the affinity service does not know (never registered, or asked for by a stranger). */
+  EDGE_NOT_FOUND: 'EDGE.NOT_FOUND',
+  /** A register for an edge id that is live under another incarnation. */
+  EDGE_INCARNATION_CONFLICT: 'EDGE.INCARNATION_CONFLICT',
+  /** No edge is healthy, so a session cannot be given one. */
+  AFFINITY_NO_EDGE: 'AFFINITY.NO_EDGE',
   UNAVAILABLE: 'SERVICE.UNAVAILABLE',
   TIMEOUT: 'SERVICE.TIMEOUT',
   INTERNAL: 'SERVICE.INTERNAL',

@@ -1,3 +1,4 @@
+import { AFFINITY_OPS, EDGE_MEMBERSHIP_OPS, affinitySubjects } from './affinity-subjects';
 import { cacheSubjects } from './cache-subjects';
 import { predictionSubjects } from './prediction-subjects';
 import { streamDeclarations } from './streams';
@@ -78,6 +79,7 @@ export function natsPermissions(namespace: string, identity: NatsIdentity): Nats
   const c = cacheSubjects(namespace);
   const p = predictionSubjects(namespace);
   const t = tokenSubjects(namespace);
+  const a = affinitySubjects(namespace);
   const streams = streamDeclarations(namespace);
   const inbox = `${inboxPrefix(user)}.>`;
   const modelUpdated = p.predictionEvent('prediction.model_updated');
@@ -104,8 +106,11 @@ export function natsPermissions(namespace: string, identity: NatsIdentity): Nats
           js.consumerDelete(streams.tokens.name, '*'),
           s.writeLimitUsage,
           s.nodeHealth,
+          // Edge membership (every gateway instance is an edge) and the affinity service's routing.
+          ...EDGE_MEMBERSHIP_OPS.map((op) => a.edgeRpcWildcard(op)),
+          ...AFFINITY_OPS.map((op) => a.affinityRpc(op)),
         ],
-        subscribe: [inbox, s.assignmentChanged, s.sessionEventsWildcard, `${namespace}.notice.token.*`, s.writeLimitUsage],
+        subscribe: [inbox, s.assignmentChanged, s.sessionEventsWildcard, `${namespace}.notice.token.*`, s.writeLimitUsage, a.affinityEventsWildcard],
         allowResponses: false,
       };
     case 'metadata':
@@ -182,8 +187,12 @@ export function natsPermissions(namespace: string, identity: NatsIdentity): Nats
         allowResponses: true,
       };
     case 'affinity':
-      // Connects (health) and nothing else yet.
-      return { publish: [], subscribe: [], allowResponses: false };
+      // Answers edges and gateways, publishes affinity events on its stream.
+      return {
+        publish: [a.affinityEventsWildcard, js.info, js.streamInfo(streams.affinity.name)],
+        subscribe: [inbox, `${namespace}.rpc.affinity.>`],
+        allowResponses: true,
+      };
     case 'origin':
       // A data origin on NATS (e.g. apps/origin-example): answers `<ns>.origin.…` and may announce changed keys.
       return { publish: [c.invalidate], subscribe: [originRequests], allowResponses: true };

@@ -1,3 +1,4 @@
+import { AFFINITY_STREAM_DUPLICATE_WINDOW_MS, AFFINITY_STREAM_MAX_AGE_MS, affinitySubjects } from './affinity-subjects';
 import { PREDICTION_STREAM_DUPLICATE_WINDOW_MS, PREDICTION_STREAM_MAX_AGE_MS, predictionSubjects } from './prediction-subjects';
 import { subjects } from './subjects';
 import { TOKEN_STREAM_DUPLICATE_WINDOW_MS, TOKEN_STREAM_MAX_AGE_MS, tokenSubjects } from './token-subjects';
@@ -17,6 +18,7 @@ export interface StreamDeclarations {
   readonly cluster: StreamDeclaration;
   readonly tokens: StreamDeclaration;
   readonly prediction: StreamDeclaration;
+  readonly affinity: StreamDeclaration;
 }
 
 const WEEK_MS = 7 * 86_400_000;
@@ -30,6 +32,7 @@ export function streamDeclarations(namespace = 'fs'): StreamDeclarations {
   const s = subjects(namespace);
   const t = tokenSubjects(namespace);
   const p = predictionSubjects(namespace);
+  const a = affinitySubjects(namespace);
   return {
     sessions: { name: s.sessionStream, subjects: [s.sessionEventsWildcard], maxAgeMs: WEEK_MS, duplicateWindowMs: 120_000 },
     cluster: { name: s.clusterStream, subjects: [s.clusterEventsWildcard], maxAgeMs: WEEK_MS, duplicateWindowMs: 120_000 },
@@ -39,6 +42,12 @@ export function streamDeclarations(namespace = 'fs'): StreamDeclarations {
       subjects: [p.predictionEventsWildcard],
       maxAgeMs: PREDICTION_STREAM_MAX_AGE_MS,
       duplicateWindowMs: PREDICTION_STREAM_DUPLICATE_WINDOW_MS,
+    },
+    affinity: {
+      name: a.affinityStream,
+      subjects: [a.affinityEventsWildcard],
+      maxAgeMs: AFFINITY_STREAM_MAX_AGE_MS,
+      duplicateWindowMs: AFFINITY_STREAM_DUPLICATE_WINDOW_MS,
     },
   };
 }

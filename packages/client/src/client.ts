@@ -92,6 +92,7 @@ export class ForesightClient implements SessionApi, LockApi {
       attemptTimeoutMs: positive('attemptTimeoutMs', options.attemptTimeoutMs, timeoutMs),
       retry: { ...DEFAULT_RETRY, ...options.retry },
       meter: this.meter,
+      ...(this.meter ? { clientId: this.clientId } : {}),
     });
   }
 

@@ -47,7 +47,11 @@ export function nodeHttpFetch(options: NodeHttpOptions = {}): FetchLike & { clos
           if (settled) return;
           settled = true;
           const text = Buffer.concat(chunks).toString('utf8');
-          resolve({ status: res.statusCode ?? 0, text: () => Promise.resolve(text) });
+          const get = (name: string): string | null => {
+            const v = res.headers[name.toLowerCase()];
+            return v === undefined ? null : Array.isArray(v) ? v.join(', ') : v;
+          };
+          resolve({ status: res.statusCode ?? 0, headers: { get }, text: () => Promise.resolve(text) });
         });
       });
       req.once('error', fail);

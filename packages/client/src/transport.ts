@@ -20,8 +20,17 @@ export type FetchLike = (
   init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
 ) => Promise<{
   readonly status: number;
+  /** Response headers (the client reads `foresight-preferred-edge`); optional for fetch stand-ins. */
+  readonly headers?: { get(name: string): string | null };
   text(): Promise<string>;
 }>;
+
+/** The response header naming the gateway (edge) a session's requests should go to. */
+export const PREFERRED_EDGE_HEADER = 'foresight-preferred-edge';
+/** How long a gateway that did not answer is passed over when a session prefers it. */
+const UNREACHABLE_FOR_MS = 5000;
+/** Most sessions whose preferred gateway is remembered. */
+const MAX_PREFERENCES = 10_000;
 
 /** Per-call options of every method. */
 export interface CallOptions {
@@ -53,6 +62,8 @@ export interface TransportOptions {
   readonly attemptTimeoutMs: number;
   readonly retry: RetryPolicy;
   readonly meter?: AgentMeter;
+  /** Sent as `Foresight-Client-Id` (the agent's id), so the agent's reports reach the weights of this client's sessions. */
+  readonly clientId?: string;
   readonly now?: () => number;
   readonly random?: () => number;
 }
@@ -81,6 +92,10 @@ function worthRetrying(error: ForesightError): boolean {
  */
 export class Transport {
   private current = 0;
+  /** Session id → index of the gateway the session's answers named as its preferred edge. */
+  private readonly preferred = new Map<string, number>();
+  /** Gateway index → until when it is passed over (it did not answer). */
+  private readonly unreachableUntil = new Map<number, number>();
   private readonly now: () => number;
   private readonly random: () => number;
 
@@ -101,14 +116,20 @@ export class Transport {
     const idempotencyKey = WRITES.has(spec.method) ? (call.idempotencyKey ?? randomId()) : undefined;
     let lastError: ForesightError | undefined;
     let refreshedCredentials = false;
+    const sessionId = sessionOf(spec, request.params as Record<string, string> | undefined);
     for (let attempt = 1; ; attempt++) {
       if (call.signal?.aborted) throw aborted(call.signal);
       const remaining = deadline - this.now();
       if (remaining <= 0) throw deadlineExceeded(op, timeoutMs, lastError);
-      const gatewayIndex = this.current;
+      const preferredIndex = sessionId !== undefined ? this.preferredIndex(sessionId) : undefined;
+      const gatewayIndex = preferredIndex ?? this.current;
       const gateway = this.options.gateways[gatewayIndex]!;
       const outcome = await this.attempt(spec, gateway, path, request.body, idempotencyKey, call, Math.min(remaining, this.options.attemptTimeoutMs), measured);
-      if (outcome.ok) return outcome.value as Operations[Op]['response'];
+      if (outcome.ok) {
+        this.follow(sessionId ?? createdSessionId(spec, outcome.value), outcome.preferredEdge);
+        return outcome.value as Operations[Op]['response'];
+      }
+      if (outcome.preferredEdge !== undefined && sessionId !== undefined) this.follow(sessionId, outcome.preferredEdge);
       const error = outcome.error;
       if (error instanceof AbortedError) throw error;
       if (!refreshedCredentials && error.status === 401 && error.code.startsWith('TOKEN.') && this.options.credentials.onAuthFailure) {
@@ -122,8 +143,11 @@ export class Transport {
         throw error.code === ClientErrorCodes.DEADLINE_EXCEEDED ? deadlineExceeded(op, timeoutMs, error) : error;
       lastError = error;
       // A gateway that does not answer, or has no owner to route to, may be alone in that: try the next.
-      if ((error instanceof ConnectionError || error.code === ClientErrorCodes.DEADLINE_EXCEEDED || error.status === 503) && this.current === gatewayIndex) {
-        this.current = (gatewayIndex + 1) % this.options.gateways.length;
+      if (error instanceof ConnectionError || error.code === ClientErrorCodes.DEADLINE_EXCEEDED || error.status === 503) {
+        if (error instanceof ConnectionError || error.code === ClientErrorCodes.DEADLINE_EXCEEDED)
+          this.unreachableUntil.set(gatewayIndex, this.now() + UNREACHABLE_FOR_MS);
+        if (this.current === gatewayIndex) this.current = (gatewayIndex + 1) % this.options.gateways.length;
+        if (preferredIndex === gatewayIndex && sessionId !== undefined) this.preferred.delete(sessionId);
       }
       let delay = backoffDelay(attempt, this.options.retry, this.random);
       if (error instanceof RateLimitedError && error.retryAfterMs !== undefined) delay = Math.max(delay, error.retryAfterMs);
@@ -136,6 +160,23 @@ export class Transport {
     }
   }
 
+  /** The gateway a session prefers, unless it has just failed to answer. */
+  private preferredIndex(sessionId: string): number | undefined {
+    const i = this.preferred.get(sessionId);
+    if (i === undefined) return undefined;
+    return (this.unreachableUntil.get(i) ?? 0) > this.now() ? undefined : i;
+  }
+
+  /** Follows a preferred-edge header, when it names one of the configured gateways (never an unknown host). */
+  private follow(sessionId: string | undefined, url: string | undefined): void {
+    if (sessionId === undefined || url === undefined) return;
+    const i = this.options.gateways.indexOf(url.replace(/\/+$/, ''));
+    if (i < 0) return;
+    this.preferred.delete(sessionId);
+    this.preferred.set(sessionId, i);
+    while (this.preferred.size > MAX_PREFERENCES) this.preferred.delete(this.preferred.keys().next().value!);
+  }
+
   private async attempt(
     spec: OperationSpec,
     gateway: string,
@@ -145,7 +186,7 @@ export class Transport {
     call: CallOptions,
     budgetMs: number,
     measured: boolean,
-  ): Promise<{ ok: true; value: unknown } | { ok: false; error: ForesightError }> {
+  ): Promise<{ ok: true; value: unknown; preferredEdge?: string } | { ok: false; error: ForesightError; preferredEdge?: string }> {
     const controller = new AbortController();
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -162,11 +203,14 @@ export class Transport {
       if (idempotencyKey !== undefined) headers['idempotency-key'] = idempotencyKey;
       if (call.correlationId !== undefined) headers['x-correlation-id'] = call.correlationId;
       if (call.lockToken !== undefined) headers['lock-token'] = call.lockToken;
+      if (this.options.clientId !== undefined) headers['foresight-client-id'] = this.options.clientId;
       let status: number;
       let text: string;
+      let preferredEdge: string | undefined;
       try {
         const response = await this.options.fetch(`${gateway}${path}`, { method: spec.method, headers, body, signal: controller.signal });
         status = response.status;
+        preferredEdge = response.headers?.get(PREFERRED_EDGE_HEADER) ?? undefined;
         text = await response.text();
       } catch (cause) {
         record(true);
@@ -196,8 +240,8 @@ export class Transport {
         };
       }
       record(status >= 500);
-      if (status === spec.success || (status >= 200 && status < 300)) return { ok: true, value: parsed };
-      return { ok: false, error: errorFromEnvelope(status, parsed) };
+      if (status === spec.success || (status >= 200 && status < 300)) return { ok: true, value: parsed, preferredEdge };
+      return { ok: false, error: errorFromEnvelope(status, parsed), preferredEdge };
     } catch (error) {
       // Credentials could not be had (a refresh that failed): that is the call's outcome.
       if (call.signal?.aborted) return { ok: false, error: aborted(call.signal) };
@@ -208,6 +252,18 @@ export class Transport {
       call.signal?.removeEventListener('abort', onAbort);
     }
   }
+}
+
+/** The session a call is about: the `{id}` of a `/v1/sessions/{id}…` path. */
+function sessionOf(spec: OperationSpec, params: Record<string, string> | undefined): string | undefined {
+  return spec.path.startsWith('/v1/sessions/{id}') ? params?.id : undefined;
+}
+
+/** The id of a session a create returned. */
+function createdSessionId(spec: OperationSpec, value: unknown): string | undefined {
+  if (spec.method !== 'POST' || spec.path !== '/v1/sessions') return undefined;
+  const id = (value as { id?: unknown } | null)?.id;
+  return typeof id === 'string' ? id : undefined;
 }
 
 function fillPath(spec: OperationSpec, params: Record<string, string> | undefined): string {

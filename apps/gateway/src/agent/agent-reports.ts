@@ -41,6 +41,8 @@ export interface AgentReportsDeps {
   readonly clock: Clock;
   readonly metrics: Registry;
   readonly options?: Partial<AgentReportsOptions>;
+  /** Called with every accepted report (the edge forwards it to the affinity service). */
+  readonly onAccepted?: (report: AgentReportBody) => void;
 }
 
 /** Aggregates of one gateway across the clients' latest reports. */
@@ -66,10 +68,12 @@ export class AgentReports {
   private readonly clientLimits: RateLimiter;
   private readonly ipLimits: RateLimiter;
   private readonly received: Counter<string>;
+  private readonly onAccepted: ((report: AgentReportBody) => void) | undefined;
 
   constructor(deps: AgentReportsDeps) {
     this.options = { ...DEFAULT_AGENT_REPORTS, ...deps.options };
     this.clock = deps.clock;
+    this.onAccepted = deps.onAccepted;
     this.clientLimits = new RateLimiter(this.options.perClientPerSecond, this.options.clientBurst, this.options.maxClients);
     this.ipLimits = new RateLimiter(this.options.perIpPerSecond, this.options.ipBurst);
     this.received = new Counter({
@@ -94,6 +98,7 @@ export class AgentReports {
     this.byClient.set(report.clientId, { report, receivedAt: now });
     while (this.byClient.size > this.options.maxClients) this.byClient.delete(this.byClient.keys().next().value!);
     this.received.inc({ outcome: 'accepted' });
+    this.onAccepted?.(report);
     return { accepted: true, nextReportInMs: this.options.intervalMs };
   }
 

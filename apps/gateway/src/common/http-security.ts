@@ -20,8 +20,16 @@ export interface HttpSecurityDeps {
 const MUTATING = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 /** Headers a browser page may send cross-origin; not `x-api-key`: a key belongs to a back end, never to a page. */
-const CORS_REQUEST_HEADERS = ['authorization', 'content-type', 'idempotency-key', 'lock-token', 'x-correlation-id'];
-const CORS_RESPONSE_HEADERS = ['x-correlation-id', 'retry-after'];
+const CORS_REQUEST_HEADERS = [
+  'authorization',
+  'content-type',
+  'idempotency-key',
+  'lock-token',
+  'x-correlation-id',
+  'foresight-client-id',
+  'foresight-client-zone',
+];
+const CORS_RESPONSE_HEADERS = ['x-correlation-id', 'retry-after', 'foresight-preferred-edge'];
 
 /**
  * The gateway's defences for browsers and the open internet: security headers (helmet), a CORS

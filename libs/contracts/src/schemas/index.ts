@@ -11,3 +11,4 @@ export * from './agent';
 export * from './events';
 export * from './rate-limits';
 export * from './locks';
+export * from './affinity';

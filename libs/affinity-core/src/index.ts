@@ -1,0 +1,5 @@
+export * from './weights';
+export * from './rendezvous';
+export * from './edge-score';
+export * from './predictive';
+export * from './routing';
