@@ -66,6 +66,9 @@ describe('bench:prefetch helpers', () => {
     expect(() => parseBenchArgs([])).toThrow(/--data is required/);
     expect(() => parseBenchArgs(['--data', 'x', '--policies', 'lru,nope'])).toThrow(/--policies must list only .* \(unknown nope\)/);
     expect(() => parseBenchArgs(['--data', 'x', '--model', 'gru'])).toThrow(/--model/);
+    expect(parseBenchArgs(['--data', 'x']).victimMeasure).toBe('shadow');
+    expect(parseBenchArgs(['--data', 'x', '--victims', 'own']).victimMeasure).toBe('own');
+    expect(() => parseBenchArgs(['--data', 'x', '--victims', 'lru'])).toThrow(/--victims/);
     expect(parseBenchArgs(['--data', 'x', '--capacities', '1,5']).capacities).toEqual([1, 5]);
   });
 

@@ -1,3 +1,4 @@
+import type { VictimMeasure } from '@foresight/cache-core';
 import { defineCommand } from '@foresight/cli';
 
 /** Input formats: one session per line (`lines`, FIFA), MSNBC `.seq` text, or `session item time` rows. */
@@ -27,6 +28,7 @@ export interface BenchArgs {
   readonly prefetchShare: number;
   readonly ageDecay: number;
   readonly fetchBudget: number;
+  readonly victimMeasure: VictimMeasure;
   readonly prefetchConcurrency: number;
   readonly seed: number;
   readonly out: string;
@@ -94,6 +96,12 @@ export const prefetchCli = defineCommand({
       description:
         "Foresight: origin fetches allowed, as a multiple of a demand-only LRU cache's (estimated online); a large value such as 100 lifts the limit",
     },
+    victims: {
+      type: 'string',
+      choices: ['shadow', 'own'],
+      default: 'shadow',
+      description: "Foresight: evictions that price a prefetch: a demand-only LRU shadow's (shadow) or the node's own of read entries (own)",
+    },
     'prefetch-concurrency': { type: 'integer', min: 1, default: 8, description: 'prefetches in flight per origin' },
     seed: { type: 'integer', min: 0, default: 1, description: 'seed of the think-time generator' },
     out: { type: 'string', default: '.bench-results/prefetch.json', placeholder: '<file>', description: 'JSON result file' },
@@ -117,6 +125,7 @@ export const prefetchCli = defineCommand({
     prefetchShare: v.prefetchShare,
     ageDecay: v.ageDecay,
     fetchBudget: v.fetchBudget,
+    victimMeasure: v.victims,
     prefetchConcurrency: v.prefetchConcurrency,
     seed: v.seed,
     out: v.out,

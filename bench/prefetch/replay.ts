@@ -82,6 +82,7 @@ export async function replay(
     prefetchBudgetShare: system.prefetchBudgetShare,
     protectionAgeDecay: system.protectionAgeDecay,
     fetchBudget: system.fetchBudget,
+    victimMeasure: system.victimMeasure,
     maxQueuedPerOwner: 32,
     defaultSizeBytes: 1,
   });

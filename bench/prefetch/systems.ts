@@ -7,6 +7,7 @@ import {
   type ActionPredictor,
   type EvictionPolicy,
   type PlannerOptions,
+  type VictimMeasure,
 } from '@foresight/cache-core';
 import { createFirstOrderMarkov, VariableOrderMarkov, Vocabulary } from '@foresight/prediction-core';
 import { BeladyPolicy } from './belady';
@@ -34,6 +35,7 @@ export interface System {
   readonly protectionAgeDecay?: number;
   /** Origin fetches allowed relative to a demand-only cache (Foresight only). */
   readonly fetchBudget?: number;
+  readonly victimMeasure?: VictimMeasure;
   readonly learnOnline: boolean;
   readonly oracle?: NextRequestOracle;
   readonly belady?: BeladyPolicy;
@@ -92,6 +94,7 @@ export function buildSystem(name: PolicyName, a: BenchArgs): System {
         prefetchBudgetShare: a.prefetchShare,
         protectionAgeDecay: a.ageDecay,
         fetchBudget: a.fetchBudget,
+        victimMeasure: a.victimMeasure,
       };
     }
   }

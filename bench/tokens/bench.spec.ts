@@ -18,6 +18,7 @@ const result = (policy: string, over: Partial<PolicyResult> = {}): PolicyResult 
   sustainedPeakRefreshesPerSecond: 1,
   familiesRevokedForReuse: 0,
   refreshesPulledForward: 0,
+  refreshesRenewedOnUse: 0,
   otherVerificationFailures: 0,
   ...over,
 });
@@ -70,7 +71,17 @@ describe('bench:tokens helpers', () => {
 
   it('parses arguments and rejects bad ones', () => {
     const a = parseBenchArgs(['--data', 'x', '--time-scale', '30']);
-    expect(a).toMatchObject({ data: 'x', accessTtlMs: 900_000, timeScale: 30, peakWindowMs: 300_000, seasonMs: 108_000_000, maxAccessTtlMs: 1_800_000 });
+    expect(a).toMatchObject({
+      data: 'x',
+      accessTtlMs: 900_000,
+      timeScale: 30,
+      peakWindowMs: 300_000,
+      seasonMs: 108_000_000,
+      maxAccessTtlMs: 1_800_000,
+      renewOnUseMs: 70_000,
+    });
+    expect(parseBenchArgs(['--data', 'x', '--renew-on-use', '0']).renewOnUseMs).toBe(0);
+    expect(() => parseBenchArgs(['--data', 'x', '--renew-on-use', '-1'])).toThrow(/--renew-on-use/);
     expect(() => parseBenchArgs(['--data', 'x', '--max-access-ttl', '600'])).toThrow(/--max-access-ttl must be at least --access-ttl/);
     expect(() => parseBenchArgs([])).toThrow(/--data is required/);
     expect(() => parseBenchArgs(['--data', 'x', '--access-ttl', 'soon'])).toThrow(/--access-ttl/);

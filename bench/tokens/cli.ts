@@ -19,6 +19,8 @@ export interface BenchArgs {
   readonly seasonMs: number;
   readonly maxAccessTtlMs: number;
   readonly peakRatio: number;
+  /** Foresight: renewal-on-use window (0 = off). */
+  readonly renewOnUseMs: number;
   readonly seed: number;
 }
 
@@ -67,6 +69,13 @@ export const tokensCli = defineCommand({
       description: 'Foresight: longest access token issued in a predicted peak (= --access-ttl turns longer tokens off)',
     },
     'peak-ratio': { type: 'number', min: 1, default: 2, placeholder: '<k>', description: 'Foresight: a peak is forecast work ≥ k × its long-run mean' },
+    'renew-on-use': {
+      type: 'number',
+      min: 0,
+      defaultText: '--min-skew + --bucket',
+      placeholder: '<s>',
+      description: 'Foresight: a request finding its token this close to expiry renews it off its path (0 turns renewal on use off)',
+    },
     seed: { type: 'integer', min: 0, default: 1, description: 'seed of the simulated refresh-token random source' },
     out: { type: 'string', default: '.bench-results/tokens.json', placeholder: '<file>', description: 'JSON output' },
   },
@@ -96,6 +105,7 @@ export const tokensCli = defineCommand({
       seasonMs: (v.season ?? 3600 * v.timeScale) * 1000,
       maxAccessTtlMs: (v.maxAccessTtl ?? 2 * v.accessTtl) * 1000,
       peakRatio: v.peakRatio,
+      renewOnUseMs: (v.renewOnUse ?? v.minSkew + v.bucket) * 1000,
       seed: v.seed,
     };
   },

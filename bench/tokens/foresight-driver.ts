@@ -5,6 +5,7 @@ import {
   observeRequest,
   peakPredicted,
   planRefreshes,
+  probabilityNeedsPush,
   ReturnModel,
   type ActivityState,
   type HoltWintersParams,
@@ -22,6 +23,8 @@ export interface ForesightOptions {
   readonly lifetime: LifetimeConfig;
   /** Start of bucket 0 (the replay origin). */
   readonly origin: number;
+  /** Requests renew tokens close to expiry on use: plan pushes only for returns after the expiry. */
+  readonly renewOnUse: boolean;
 }
 
 /**
@@ -103,9 +106,7 @@ export class ForesightDriver {
     const loadForecast = this.loadModel.forecast(horizon).map((x) => Math.max(0, Math.round(x)));
     const toPlan = [...sessions].map(([sessionId, expiresAt]) => {
       const state = this.activity.get(sessionId)!;
-      const sessionEnd = state.lastAt + this.opts.idleTimeoutMs;
-      // A token that outlives the idle timeout never needs a refresh: any new request re-plans it.
-      const p = expiresAt >= sessionEnd ? 0 : this.returns.probabilityReturn(state, now, sessionEnd, this.opts.idleTimeoutMs);
+      const p = probabilityNeedsPush(this.returns, state, now, expiresAt, this.opts.idleTimeoutMs, this.opts.renewOnUse);
       return { sessionId, expiresAt, pActiveAfterExpiry: p };
     });
     return planRefreshes({ now, sessions: toPlan, loadForecast, config: c });

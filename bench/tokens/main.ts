@@ -29,6 +29,7 @@ function policies(a: BenchArgs): Policy[] {
       },
       loadModel: { alpha: 0.05, beta: 0.001, gamma: 0.2, period: Math.max(2, Math.round(a.seasonMs / a.bucketMs)) },
       lifetime: { baseTtlMs: a.accessTtlMs, maxTtlMs: a.maxAccessTtlMs, peakRatio: a.peakRatio, peakUtilisation: DEFAULT_PEAK_UTILISATION },
+      renewOnUseMs: a.renewOnUseMs,
     },
   ];
 }

@@ -32,5 +32,7 @@ export interface PolicyResult {
   readonly familiesRevokedForReuse: number;
   /** Foresight only: refreshes the scheduler pulled before `exp − threshold` to dodge a predicted peak. */
   readonly refreshesPulledForward: number;
+  /** Foresight only: pairs minted beside a request that found its token close to expiry (renewal on use). */
+  readonly refreshesRenewedOnUse: number;
   readonly otherVerificationFailures: number;
 }

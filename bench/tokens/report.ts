@@ -55,6 +55,7 @@ export function renderTable(results: readonly PolicyResult[], peakWindowMs: numb
     `sustained/s (${peakWindowMs / 1000} s)`,
     'reuse revocations',
     'pulled fwd',
+    'renewed on use',
     'longer tokens',
   ];
   const rows = results.map((r) => [
@@ -69,6 +70,7 @@ export function renderTable(results: readonly PolicyResult[], peakWindowMs: numb
     r.sustainedPeakRefreshesPerSecond.toFixed(3),
     String(r.familiesRevokedForReuse),
     String(r.refreshesPulledForward),
+    String(r.refreshesRenewedOnUse),
     String(r.extendedAccessTokens),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));

@@ -1,4 +1,4 @@
-import type { KeyRing, RandomBytes, SchedulerConfig, HoltWintersParams, LifetimeConfig } from '@foresight/token-core';
+import { shouldRenewOnUse, type KeyRing, type RandomBytes, type SchedulerConfig, type HoltWintersParams, type LifetimeConfig } from '@foresight/token-core';
 
 import type { TraceSession } from './apache-log';
 import { EventQueue } from './event-queue';
@@ -16,6 +16,8 @@ export type Policy =
       readonly scheduler: SchedulerConfig;
       readonly loadModel: HoltWintersParams;
       readonly lifetime: LifetimeConfig;
+      /** Requests finding their token this close to expiry renew it on use, off their path; 0 turns it off. */
+      readonly renewOnUseMs: number;
     };
 
 export interface SimulationOptions {
@@ -57,10 +59,18 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
   const origin = sessions.length > 0 ? Math.min(...sessions.map((s) => s.requests[0]!)) : 0;
   const foresight =
     policy.kind === 'foresight'
-      ? new ForesightDriver({ scheduler: policy.scheduler, idleTimeoutMs: opts.idleTimeoutMs, loadModel: policy.loadModel, lifetime: policy.lifetime, origin })
+      ? new ForesightDriver({
+          scheduler: policy.scheduler,
+          idleTimeoutMs: opts.idleTimeoutMs,
+          loadModel: policy.loadModel,
+          lifetime: policy.lifetime,
+          origin,
+          renewOnUse: policy.renewOnUseMs > 0,
+        })
       : undefined;
   const bucketMs = policy.kind === 'foresight' ? policy.scheduler.bucketMs : 0;
   const minSkewMs = policy.kind === 'foresight' ? policy.scheduler.minSkewMs : 0;
+  const renewOnUseMs = policy.kind === 'foresight' ? policy.renewOnUseMs : 0;
 
   const queue = new EventQueue<SimEvent>();
   const pairs: (TokenPair | undefined)[] = sessions.map(() => undefined);
@@ -68,6 +78,8 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
   const sessionEnd = sessions.map((s) => s.requests[s.requests.length - 1]! + opts.idleTimeoutMs);
   const live = new Map<string, number>(); // session id → index, for Foresight's plan
   const pendingPush = new Set<number>();
+  /** Sessions with a minted pair on its way to the client. */
+  const inFlight = new Set<number>();
   let tickPending = false;
   let totalRequests = 0;
   let metExpired = 0;
@@ -75,6 +87,7 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
   let affected = 0;
   let pulledForward = 0;
   let otherFailures = 0;
+  let renewedOnUse = 0;
   sessions.forEach((s, i) => {
     queue.push(s.requests[0]!, { type: 'request', s: i });
     queue.push(sessionEnd[i]!, { type: 'end', s: i });
@@ -83,7 +96,9 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
 
   const refreshAndDeliver = async (s: number, now: number): Promise<void> => {
     const result = await service.refresh(pairs[s]!.refreshToken, now, foresight?.accessTtl(sessions[s]!.id, now));
-    if (result.kind !== 'rejected') queue.push(now + opts.refreshLatencyMs, { type: 'deliver', s, pair: result.pair });
+    if (result.kind === 'rejected') return;
+    inFlight.add(s);
+    queue.push(now + opts.refreshLatencyMs, { type: 'deliver', s, pair: result.pair });
   };
   const applyPair = (s: number, pair: TokenPair, now: number): void => {
     const held = pairs[s];
@@ -127,12 +142,24 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
             waited++;
             foresight?.onLoad(now);
             await refreshAndDeliver(e.s, now);
+          } else if (
+            verdict.ok &&
+            !inFlight.has(e.s) &&
+            shouldRenewOnUse(pair.accessExpiresAt, now, renewOnUseMs) &&
+            pair.accessExpiresAt < now + opts.idleTimeoutMs
+          ) {
+            // Renewal on use: the request is answered as it is (no wait); the next pair is minted
+            // beside it and reaches the client one refresh round trip later, like a pushed pair.
+            renewedOnUse++;
+            foresight?.onLoad(now);
+            await refreshAndDeliver(e.s, now);
           }
         }
         foresight?.onRequest(session.id, now);
         break;
       }
       case 'deliver':
+        inFlight.delete(e.s);
         applyPair(e.s, e.pair, now);
         break;
       case 'timer':
@@ -177,7 +204,9 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
   let afterLast = 0;
   for (const [i, s] of sessions.entries()) {
     const last = s.requests[s.requests.length - 1]!;
-    afterLast += (service.mints.get(sessions[i]!.id) ?? []).filter((t) => t > last).length;
+    // At or after: a pair minted by the session's final request (renewed on use, or a fixed-skew
+    // client's on-request refresh) is never used either.
+    afterLast += (service.mints.get(sessions[i]!.id) ?? []).filter((t) => t >= last).length;
   }
   const activeHours = sessions.reduce((a, s) => a + (s.requests[s.requests.length - 1]! - s.requests[0]!), 0) / 3_600_000;
   return {
@@ -195,6 +224,7 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
     sustainedPeakRefreshesPerSecond: peakInWindow(mintTimes, opts.peakWindowMs) / (opts.peakWindowMs / 1000),
     familiesRevokedForReuse: service.reuseRevocations,
     refreshesPulledForward: pulledForward,
+    refreshesRenewedOnUse: renewedOnUse,
     otherVerificationFailures: otherFailures,
   };
 }

@@ -165,6 +165,28 @@ describe('token service against real Postgres and NATS', () => {
     expect(await a.tokens.rotateAhead(q, 1, ctx)).toBe(true);
   });
 
+  it('renewal on use: a token used within the window gets its next pair pushed once; one used earlier, or for another session, none', async () => {
+    const sessionId = uniqueName('s');
+    const p0 = await a.tokens.issue(sessionId, 'u6', ctx);
+    const familyId = familyOf(p0.accessToken);
+    expect(await a.tokens.renewOnUse(sessionId, familyId, 0, ctx)).toBe(false); // fresh token: not due
+    now = Date.parse(p0.accessExpiresAt) - 30_000;
+    expect(await b.tokens.renewOnUse('another-session', familyId, 0, ctx)).toBe(false);
+    expect(await b.tokens.renewOnUse(sessionId, familyId, 5, ctx)).toBe(false); // a generation it does not hold
+    expect(await b.tokens.renewOnUse(sessionId, familyId, 0, ctx)).toBe(true);
+    expect(await a.tokens.renewOnUse(sessionId, familyId, 0, ctx)).toBe(false); // already renewed
+    await eventually(
+      () => (a.notices.some((n) => n.sessionId === sessionId && n.familyId === familyId && n.generation === 1) ? true : undefined),
+      10_000,
+      'the notice of the renewed pair',
+    );
+    const pushed = await a.tokens.pending(sessionId, familyId, 0);
+    expect(pushed?.generation).toBe(1);
+    expect(Date.parse(pushed!.accessExpiresAt)).toBeGreaterThan(Date.parse(p0.accessExpiresAt));
+    now = Date.parse(p0.accessExpiresAt);
+    expect(await a.tokens.renewOnUse(sessionId, familyId, 1, ctx)).toBe(false); // undelivered generation 1 is not near expiry
+  });
+
   it('revokes every family of a session at once', async () => {
     const sessionId = uniqueName('s');
     const p = await a.tokens.issue(sessionId, 'u5', ctx);

@@ -1,5 +1,6 @@
 import { longestAccessTokenMs, type ForesightConfig } from '@foresight/config';
-import type { Logger } from '@foresight/observability';
+import { counter, type Logger } from '@foresight/observability';
+import { renewOnUseWindowMs } from '@foresight/token-core';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
@@ -25,6 +26,7 @@ import { JwksCache } from './tokens/jwks-cache';
 import { RefreshLimits } from './tokens/refresh-limits';
 import { RevocationCache } from './tokens/revocation-cache';
 import { TokenClient } from './tokens/token-client';
+import { TokenRenewer } from './tokens/token-renewer';
 import { TokenSocketService } from './tokens/token-socket.service';
 
 export interface GatewayRuntimeDeps {
@@ -98,7 +100,20 @@ export class GatewayRuntime {
       { namespace: config.nats.namespace, replicas: config.nats.jetStreamReplicas, retainMs: longestAccessTokenMs(config.token) + 120_000, clock },
       logger,
     );
-    this.verifier = new AccessTokenVerifier(this.jwks, (claims) => this.revocations.isRevoked(claims), clock, config.token);
+    const renewals = counter(metrics, 'foresight_gateway_token_renewals_total', 'Access tokens used close to their expiry, renewed off the request path');
+    const renewer = new TokenRenewer({
+      renew: (request) => this.tokenClient.call('renew', request),
+      windowMs: renewOnUseWindowMs({ minSkewMs: config.token.refreshMinSkewMs, bucketMs: config.token.schedulerBucketMs }),
+      onAsked: () => renewals.inc(),
+      onFailed: (err) => logger.warn({ err }, 'renewing an access token on use failed; the next request asks again'),
+    });
+    this.verifier = new AccessTokenVerifier(
+      this.jwks,
+      (claims) => this.revocations.isRevoked(claims),
+      clock,
+      config.token,
+      (claims, now) => renewer.onUse(claims, now),
+    );
     this.limits = new RefreshLimits(config.token.rateLimit);
     this.apiKeys = new ApiKeys(config.gateway.security.keys);
     this.tenants = new SessionTenants(

@@ -35,7 +35,7 @@ export { indexedPredictor } from './prefetch/predictor';
 export type { ActionIndex, ActionPredictor, IndexedModel, PredictedAction } from './prefetch/predictor';
 export { FetchBudgetController } from './prefetch/fetch-budget';
 export type { BudgetState, BudgetWindow, FetchBudgetOptions } from './prefetch/fetch-budget';
-export type { FetchBudgetStats } from './prefetch/budget-meter';
+export type { FetchBudgetStats, VictimMeasure } from './prefetch/budget-meter';
 export { PrefetchPlanner } from './prefetch/planner';
 export type { PlannedKey, PlannerOptions } from './prefetch/planner';
 export type { SessionStats } from './prefetch/session-state';

@@ -84,7 +84,7 @@ describe('the NATS permission table', () => {
   });
 
   it('lets only the gateway call the token service, and only the token service answer it', () => {
-    for (const op of ['issue', 'refresh', 'revoke', 'jwks', 'pending', 'ack', 'stats'] as const) {
+    for (const op of ['issue', 'refresh', 'revoke', 'jwks', 'pending', 'ack', 'renew', 'stats'] as const) {
       expect(mayPublish(t.tokenRpc(op))).toEqual(['gateway']);
       expect(maySubscribe(t.tokenRpc(op))).toEqual(['token']);
     }

@@ -4,12 +4,14 @@ import {
   AckReply,
   Jwks,
   PendingReply,
+  RenewReply,
   RevokeReply,
   TokenAckCommand,
   TokenIssueCommand,
   TokenPair,
   TokenPendingCommand,
   TokenRefreshCommand,
+  TokenRenewCommand,
   TokenRevokeCommand,
   TokenStatsReply,
 } from './schemas/tokens';
@@ -31,6 +33,11 @@ export const TokenCommandSchemas = {
   pending: { request: TokenPendingCommand, reply: PendingReply },
   /** The client confirms it holds `generation`; the previous refresh token's grace then runs out normally. */
   ack: { request: TokenAckCommand, reply: AckReply },
+  /**
+   * Renewal on use: a gateway saw a request with this generation's access token close to its
+   * expiry. The next pair is minted and pushed like a pre-minted one; the request does not wait.
+   */
+  renew: { request: TokenRenewCommand, reply: RenewReply },
   /** The answering instance's refreshes, measured load and load forecast per scheduler bucket (the dashboard's token panel). */
   stats: { request: EmptyRequest, reply: TokenStatsReply },
 } as const;

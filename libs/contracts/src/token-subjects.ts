@@ -19,8 +19,8 @@ export interface TokenSubjects {
   readonly tokenStream: string;
 }
 
-export type TokenOp = 'issue' | 'refresh' | 'revoke' | 'jwks' | 'pending' | 'ack' | 'stats';
-export const TOKEN_OPS: readonly TokenOp[] = ['issue', 'refresh', 'revoke', 'jwks', 'pending', 'ack', 'stats'];
+export type TokenOp = 'issue' | 'refresh' | 'revoke' | 'jwks' | 'pending' | 'ack' | 'renew' | 'stats';
+export const TOKEN_OPS: readonly TokenOp[] = ['issue', 'refresh', 'revoke', 'jwks', 'pending', 'ack', 'renew', 'stats'];
 
 /** Retention of the token stream: long enough for a gateway to rebuild its revocation list at start. */
 export const TOKEN_STREAM_MAX_AGE_MS = 2 * 86_400_000;

@@ -19,3 +19,4 @@ export * from './forecast/holt-winters';
 export * from './schedule/refresh-scheduler';
 export * from './forecast/return-model';
 export * from './schedule/access-lifetime';
+export * from './schedule/renew-on-use';

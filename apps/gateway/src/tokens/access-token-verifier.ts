@@ -15,6 +15,8 @@ export class AccessTokenVerifier {
     private readonly isRevoked: (claims: AccessTokenClaims) => boolean,
     private readonly clock: Clock,
     private readonly config: ForesightConfig['token'],
+    /** Sees every verified token (renewal on use). */
+    private readonly onVerified?: (claims: AccessTokenClaims, now: number) => void,
   ) {}
 
   async verify(token: string): Promise<AccessTokenClaims> {
@@ -22,6 +24,7 @@ export class AccessTokenVerifier {
     let result = await verifyAccessToken(await this.jwks.current(), token, opts);
     if (!result.ok && result.error.code === 'TOKEN.UNKNOWN_KEY') result = await verifyAccessToken(await this.jwks.afterUnknownKey(), token, opts);
     if (!result.ok) throw new ForesightError(tokenErrorCode(result.error.code), result.error.message);
+    this.onVerified?.(result.claims, opts.now);
     return result.claims;
   }
 }

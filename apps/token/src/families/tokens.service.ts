@@ -16,7 +16,9 @@ import {
   isTokenError,
   isWellFormedRefreshToken,
   issueFamily,
+  renewOnUseWindowMs,
   rotateFamily,
+  shouldRenewOnUse,
   signAccessToken,
   TokenError,
   type KeyRing,
@@ -45,6 +47,9 @@ export interface TokensServiceDeps {
   /** The service's load: how long the next access token lives, and a count of what was minted. */
   readonly load?: { accessTtl(now: number): number; countMint(origin: TokenOrigin): void };
 }
+
+/** Tolerated difference between a gateway's clock and this instance's when judging renewal on use. */
+const RENEW_CLOCK_SLACK_MS = 2000;
 
 /** What a transaction decided: a pair to return, or a token error to throw after COMMIT. */
 type Decided = { readonly pair: TokenPair; readonly events: TokenEvent[] } | { readonly error: TokenError; readonly events: TokenEvent[] };
@@ -142,6 +147,22 @@ export class TokensService {
     await this.deps.outbox.publish(decided.events);
     this.deps.notify(decided.sessionId, familyId, decided.generation);
     return true;
+  }
+
+  /**
+   * Renewal on use: a gateway verified a request's access token of `generation` close to its
+   * expiry. If the family's current access token is within the renewal window (by this
+   * instance's clock, with a little slack for the gateway's), the next pair is minted ahead and
+   * pushed as a scheduled one (`rotateAhead`: nothing happens if the family moved on, or if a
+   * pre-minted pair has not reached the client yet). Returns whether it rotated.
+   */
+  async renewOnUse(sessionId: string, familyId: string, generation: number, ctx: MessageContext): Promise<boolean> {
+    const row = await this.families.get(this.deps.pool, familyId);
+    if (!row || row.session_id !== sessionId || row.status !== 'active' || row.current_generation !== generation) return false;
+    const c = this.deps.config;
+    const windowMs = renewOnUseWindowMs({ minSkewMs: c.refreshMinSkewMs, bucketMs: c.schedulerBucketMs }) + RENEW_CLOCK_SLACK_MS;
+    if (!shouldRenewOnUse(row.access_expires_at.getTime(), this.deps.clock.now(), windowMs)) return false;
+    return this.rotateAhead(familyId, generation, ctx);
   }
 
   /** Revokes one family of the session, or all of them. Returns how many were active. */

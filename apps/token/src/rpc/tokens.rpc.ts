@@ -90,6 +90,13 @@ export class TokenRpcController {
     return { acknowledged: await this.tokens.ack(r.sessionId, r.familyId, r.generation) };
   }
 
+  @RpcOp('token', 'renew')
+  async renew(@Payload() raw: unknown, @Ctx() ctx: RpcContext): Reply<'renew'> {
+    this.onItsSubject('renew', ctx.meta);
+    const r = requests.renew.parse(raw);
+    return { renewed: await this.tokens.renewOnUse(r.sessionId, r.familyId, r.generation, ctxOf(ctx.meta)) };
+  }
+
   @RpcOp('token', 'stats')
   statsOp(@Payload() raw: unknown, @Ctx() ctx: RpcContext): TokenCommands['stats']['reply'] {
     this.onItsSubject('stats', ctx.meta);

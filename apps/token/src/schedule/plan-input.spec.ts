@@ -22,7 +22,7 @@ const candidate = (over: Partial<Candidate>): Candidate => ({
 });
 
 describe('toSessionsToPlan', () => {
-  it('rates a session busy until now as likely active, and one long silent as not', () => {
+  it('rates a session busy until now above one long silent', () => {
     const now = START + 11 * MIN;
     const [active, silent] = toSessionsToPlan(
       [candidate({ familyId: 'a', activity: busy(now - 2000) }), candidate({ familyId: 'b', activity: busy(START + MIN) })],
@@ -30,8 +30,19 @@ describe('toSessionsToPlan', () => {
       new ReturnModel(),
     );
     expect(active.sessionId).toBe('a');
-    expect(active.pActiveAfterExpiry).toBeGreaterThan(0.5);
+    expect(active.pActiveAfterExpiry).toBeGreaterThan(0);
     expect(silent.pActiveAfterExpiry).toBeLessThan(active.pActiveAfterExpiry);
+  });
+
+  it('counts only returns after the expiry: earlier ones renew the token on use', () => {
+    const now = START + 11 * MIN;
+    const returns = new ReturnModel();
+    const activity = busy(now - 2000);
+    const [entry] = toSessionsToPlan([candidate({ activity })], now, returns);
+    const anyReturn = returns.probabilityReturn(activity, now, activity.lastAt + 30 * MIN, 30 * MIN);
+    const beforeExpiry = returns.probabilityReturn(activity, now, START + 15 * MIN, 30 * MIN);
+    expect(beforeExpiry).toBeGreaterThan(0.5);
+    expect(entry.pActiveAfterExpiry).toBeCloseTo(anyReturn - beforeExpiry, 10);
   });
 
   it('never refreshes a token that outlives the session idle end', () => {

@@ -1,4 +1,4 @@
-import { observeRequest, type ActivityState, type ReturnModel, type SessionToPlan } from '@foresight/token-core';
+import { observeRequest, probabilityNeedsPush, type ActivityState, type ReturnModel, type SessionToPlan } from '@foresight/token-core';
 
 /** A family whose access token expires within the planning horizon, with its session's activity. */
 export interface Candidate {
@@ -14,14 +14,15 @@ export interface Candidate {
 
 /**
  * Scheduler input for each candidate: the probability, from the learned return model, that its
- * session makes another request before its idle timeout ends it (as in bench:tokens). A token that outlives the session's idle
- * end never needs a refresh: a later request re-plans it. The planner's `sessionId` is the family id.
+ * session comes back after the access token's expiry and before its idle timeout ends it (as in
+ * bench:tokens). A return before the expiry renews the token on use (the gateway's `renew`), or is
+ * re-planned at the next bucket, so it needs no push. A token that outlives the session's idle end
+ * never needs a refresh. The planner's `sessionId` is the family id.
  */
 export function toSessionsToPlan(candidates: readonly Candidate[], now: number, returns: ReturnModel): SessionToPlan[] {
   return candidates.map((c) => {
     const state = c.activity ?? observeRequest(undefined, c.familyCreatedAt);
-    const sessionEnd = state.lastAt + c.idleTimeoutMs;
-    const p = c.accessExpiresAt >= sessionEnd ? 0 : returns.probabilityReturn(state, now, sessionEnd, c.idleTimeoutMs);
+    const p = probabilityNeedsPush(returns, state, now, c.accessExpiresAt, c.idleTimeoutMs, true);
     return { sessionId: c.familyId, expiresAt: c.accessExpiresAt, pActiveAfterExpiry: p };
   });
 }

@@ -5,7 +5,7 @@ import { ProtectionTable } from '../eviction/protection-table';
 import { DeclaredRequirements } from '../requirements/declared';
 import { RequirementResolver } from '../requirements/resolver';
 import { ByteCache } from '../store/byte-cache';
-import { FetchBudgetMeter } from './budget-meter';
+import { FetchBudgetMeter, VictimGhost, type VictimMeasure } from './budget-meter';
 import { PredictiveCache } from './predictive-cache';
 import type { ActionPredictor } from './predictor';
 import { fakeOrigin, flush } from './test-origin';
@@ -17,7 +17,7 @@ function scattered(seed: number): ActionPredictor {
 }
 
 /** Sessions of 10 reads over 200 pages, one session at a time; returns fetches and what a demand-only cache needs. */
-async function drive(fetchBudget: number | undefined) {
+async function drive(fetchBudget: number | undefined, victimMeasure?: VictimMeasure) {
   const clock = new ManualClock();
   const { registry, calls } = fakeOrigin(clock, 5);
   const protection = new ProtectionTable();
@@ -34,6 +34,7 @@ async function drive(fetchBudget: number | undefined) {
     planner: { secondHopWidth: 0 },
     defaultSizeBytes: 1,
     fetchBudget,
+    victimMeasure,
   });
   const rng = seededRng(9);
   for (let s = 0; s < 300; s++) {
@@ -62,6 +63,14 @@ describe('PredictiveCache under a fetch budget', () => {
     expect(capped.stats!.fetches).toBe(capped.fetches);
     expect(capped.stats!.threshold).toBeGreaterThan(0.05); // the wasted prefetches pushed the threshold up
   }, 60_000);
+
+  it("prices prefetches by the node's own victims when asked, and still keeps within the budget", async () => {
+    const capped = await drive(1.3, 'own');
+    const baseline = capped.stats!.baselineFetches;
+    expect(capped.fetches).toBeLessThanOrEqual(1.3 * baseline + 64);
+    // The own victims were measured: the floor moved off its 0.5 start.
+    expect(capped.stats!.precisionFloor).not.toBe(0.5);
+  }, 60_000);
 });
 
 describe('FetchBudgetMeter.admit', () => {
@@ -73,5 +82,23 @@ describe('FetchBudgetMeter.admit', () => {
       { key: 'unlikely:9', priority: 9, p: 0.001 },
     ];
     expect(meter.admit(plan, () => false, 0).map((r) => r.key)).toEqual(['product:9', 'reviews:9']);
+  });
+});
+
+describe('VictimGhost', () => {
+  it('counts a read of a recent victim once, and forgets victims beyond its byte budget', () => {
+    const ghost = new VictimGhost(3);
+    ghost.evicted('a', 1);
+    ghost.evicted('b', 1);
+    ghost.read('a');
+    ghost.read('a');
+    expect(ghost.hits).toBe(1);
+    ghost.evicted('c', 1);
+    ghost.evicted('d', 1);
+    ghost.evicted('e', 1); // b falls out: c, d, e fill the 3 bytes
+    ghost.read('b');
+    expect(ghost.hits).toBe(1);
+    ghost.read('e');
+    expect({ hits: ghost.hits, evictions: ghost.evictions }).toEqual({ hits: 2, evictions: 5 });
   });
 });

@@ -11,6 +11,51 @@ export interface FetchTotals {
   readonly wasted: number;
 }
 
+/**
+ * Which evictions price a prefetch: `shadow`, those of the demand-only LRU shadow (what a full plain
+ * cache would push out); `own`, the node's own evictions of entries that had been read (what its
+ * eviction policy actually gives up for a prefetch, usually cheaper than an LRU victim). Either way
+ * the share read again within one cache's worth of later evictions is the precision a prefetch must beat.
+ */
+export type VictimMeasure = 'shadow' | 'own';
+
+/**
+ * Keys the node's cache evicted after they had been read, in a ghost list of the cache's byte budget:
+ * a later read of one is a victim read again soon.
+ */
+export class VictimGhost {
+  private readonly ghost = new Map<string, number>();
+  private used = 0;
+  evictions = 0;
+  hits = 0;
+
+  constructor(private readonly budgetBytes: number) {}
+
+  /** The cache evicted `key` (`size` bytes), which had been read. */
+  evicted(key: string, size: number): void {
+    this.evictions++;
+    const had = this.ghost.get(key);
+    if (had !== undefined) this.used -= had;
+    this.ghost.delete(key);
+    this.ghost.set(key, size);
+    this.used += size;
+    for (const [k, s] of this.ghost) {
+      if (this.used <= this.budgetBytes) break;
+      this.ghost.delete(k);
+      this.used -= s;
+    }
+  }
+
+  /** A demand read of `key`: counts it when it was a recent victim. */
+  read(key: string): void {
+    const size = this.ghost.get(key);
+    if (size === undefined) return;
+    this.hits++;
+    this.ghost.delete(key);
+    this.used -= size;
+  }
+}
+
 /** What the node reports about its fetch budget. */
 export interface FetchBudgetStats extends BudgetState {
   readonly budget: number;
@@ -26,6 +71,8 @@ export interface FetchBudgetStats extends BudgetState {
 export class FetchBudgetMeter {
   readonly controller: FetchBudgetController;
   private readonly baseline: DemandBaseline;
+  /** The node's own victims, when they price prefetches (`own`). */
+  private readonly victims: VictimGhost | undefined;
   private seen: FetchTotals & { baselineMisses: number; evictions: number; ghostHits: number };
   private window = FetchBudgetMeter.emptyWindow();
 
@@ -34,9 +81,11 @@ export class FetchBudgetMeter {
     initialThreshold: number,
     budgetBytes: number,
     private readonly totals: () => FetchTotals,
+    victimMeasure: VictimMeasure = 'shadow',
   ) {
     this.controller = new FetchBudgetController({ budget, initialThreshold });
     this.baseline = new DemandBaseline(budgetBytes);
+    this.victims = victimMeasure === 'own' ? new VictimGhost(budgetBytes) : undefined;
     this.seen = { ...totals(), baselineMisses: 0, evictions: 0, ghostHits: 0 };
   }
 
@@ -55,7 +104,13 @@ export class FetchBudgetMeter {
   /** A demand read of `key`. */
   read(key: string, size: number, now: number, ttlMs: number | undefined): void {
     this.baseline.read(key, size, now, ttlMs);
+    this.victims?.read(key);
     this.sync();
+  }
+
+  /** The node's cache evicted `key`; `wasRead`: it had been read (not an unused prefetch). */
+  evicted(key: string, size: number, wasRead: boolean): void {
+    if (wasRead) this.victims?.evicted(key, size);
   }
 
   invalidate(key: string): void {
@@ -101,10 +156,11 @@ export class FetchBudgetMeter {
       used: t.used - this.seen.used,
       wasted: t.wasted - this.seen.wasted,
     };
-    const b = this.baseline;
-    this.window.evictions += b.evictions - this.seen.evictions;
-    this.window.ghostHits += b.ghostHits - this.seen.ghostHits;
-    this.seen = { ...t, baselineMisses: b.misses, evictions: b.evictions, ghostHits: b.ghostHits };
+    const evictions = this.victims?.evictions ?? this.baseline.evictions;
+    const ghostHits = this.victims?.hits ?? this.baseline.ghostHits;
+    this.window.evictions += evictions - this.seen.evictions;
+    this.window.ghostHits += ghostHits - this.seen.ghostHits;
+    this.seen = { ...t, baselineMisses: this.baseline.misses, evictions, ghostHits };
     this.controller.account(d.baselineMisses, d.fetches);
     const w = this.window;
     w.baselineMisses += d.baselineMisses;

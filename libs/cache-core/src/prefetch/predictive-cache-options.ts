@@ -7,6 +7,7 @@ import type { SkippedTemplate } from '../requirements/template';
 import type { ByteCache } from '../store/byte-cache';
 import type { PlannedKey, PlannerOptions } from './planner';
 import type { ActionPredictor } from './predictor';
+import type { VictimMeasure } from './budget-meter';
 
 /** Options of `PredictiveCache`. */
 export interface PredictiveCacheOptions<V> {
@@ -60,6 +61,8 @@ export interface PredictiveCacheOptions<V> {
    * only within it and moves its prefetch threshold from the measured precision of its prefetches.
    */
   readonly fetchBudget?: number;
+  /** Which evictions price a prefetch under the budget (default `shadow`; see {@link VictimMeasure}). */
+  readonly victimMeasure?: VictimMeasure;
   /** Size assumed for a key never loaded before (default 1,024 bytes). */
   readonly defaultSizeBytes?: number;
   /** Passed to the scheduler. */

@@ -62,11 +62,23 @@ export class PredictiveCache<V> {
     if (this.planner && o.fetchBudget !== undefined && Number.isFinite(o.fetchBudget)) {
       const st = this.scheduler.stats;
       const cs = this.o.cache.stats;
-      this.budget = new FetchBudgetMeter(o.fetchBudget, this.planner.minP, o.cache.budgetBytes, () => ({
-        fetches: st.demandLoads + st.warmLoads + st.prefetchStarted,
-        used: cs.prefetchUsed + st.demandJoined,
-        wasted: cs.prefetchWasted,
-      }));
+      const meter = new FetchBudgetMeter(
+        o.fetchBudget,
+        this.planner.minP,
+        o.cache.budgetBytes,
+        () => ({
+          fetches: st.demandLoads + st.warmLoads + st.prefetchStarted,
+          used: cs.prefetchUsed + st.demandJoined,
+          wasted: cs.prefetchWasted,
+        }),
+        o.victimMeasure,
+      );
+      this.budget = meter;
+      if (o.victimMeasure === 'own') {
+        o.cache.onRemoval((key, reason, unusedPrefetch) => {
+          if (reason === 'evicted') meter.evicted(key, this.sizes.get(key) ?? this.defaultSize, !unusedPrefetch);
+        });
+      }
     }
   }
 

@@ -80,6 +80,7 @@ export class ByteCache<V> {
   private readonly entries = new Map<string, Entry<V>>();
   private readonly clock: Clock | undefined;
   private readonly onRemoveHook: ByteCacheOptions['onRemove'];
+  private readonly removalListeners: NonNullable<ByteCacheOptions['onRemove']>[] = [];
   private used = 0;
 
   constructor(options: ByteCacheOptions) {
@@ -88,6 +89,11 @@ export class ByteCache<V> {
     this.clock = options.clock;
     this.onRemoveHook = options.onRemove;
     this.policy.attach?.(this.budgetBytes);
+  }
+
+  /** Adds a listener of every removal, after the one given at construction (a node's fetch budget watches its victims). */
+  onRemoval(listener: NonNullable<ByteCacheOptions['onRemove']>): void {
+    this.removalListeners.push(listener);
   }
 
   /** Bytes held. */
@@ -245,5 +251,6 @@ export class ByteCache<V> {
     if (reason === 'expired') this.stats.expirations++;
     if (e.unusedPrefetch) this.stats.prefetchWasted++;
     this.onRemoveHook?.(key, reason, e.unusedPrefetch);
+    for (const listener of this.removalListeners) listener(key, reason, e.unusedPrefetch);
   }
 }

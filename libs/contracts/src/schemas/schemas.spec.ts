@@ -197,6 +197,8 @@ describe('NATS commands', () => {
     expect(token('revoke').problem({ sessionId: SID, reason: 'reuse-detected' })?.message).toBe('"reason" must be one of logout, session-ended, admin.');
     expect(token('pending').problem({ sessionId: SID, familyId: 'nope', haveGeneration: 0 })?.message).toBe('"familyId" must be a token family id (UUID).');
     expect(token('ack').problem({ sessionId: SID, familyId: FAMILY, generation: -1 })?.message).toBe('"generation" must be an integer ≥ 0.');
+    expect(token('renew').problem({ sessionId: SID, familyId: FAMILY, generation: 3 })).toBeUndefined();
+    expect(token('renew').problem({ sessionId: SID, familyId: FAMILY, generation: '3' })?.message).toBe('"generation" must be an integer ≥ 0.');
     expect(token('issue').problem({ sessionId: SID, userId: 'u\u0000' })?.message).toMatch(/^"userId" contains a character that cannot be stored/);
     const predict = new Validator(PredictionCommandSchemas.predict.request);
     expect(predict.problem({ sessionId: SID })).toBeUndefined();

@@ -29,6 +29,8 @@ export const RevocationReasonSchema = Type.Union([Type.Literal('logout'), Type.L
 export const TokenRevokeCommand = Type.Object({ sessionId: SessionIdString, familyId: Type.Optional(FamilyId), reason: RevocationReasonSchema });
 export const TokenPendingCommand = Type.Object({ sessionId: SessionIdString, familyId: FamilyId, haveGeneration: Generation });
 export const TokenAckCommand = Type.Object({ sessionId: SessionIdString, familyId: FamilyId, generation: Generation });
+/** A request used the access token of `generation`, close to its expiry: mint the next pair off its path. */
+export const TokenRenewCommand = Type.Object({ sessionId: SessionIdString, familyId: FamilyId, generation: Generation });
 
 // ---- Replies ----
 
@@ -56,6 +58,9 @@ export const Jwks = Type.Object({ keys: Type.Array(PublicJwk) });
 export const RevokeReply = Type.Object({ revoked: Type.Integer({ minimum: 0, description: 'Families that were active and are now revoked' }) });
 export const PendingReply = Type.Object({ pair: Type.Union([TokenPair, Type.Null()]) });
 export const AckReply = Type.Object({ acknowledged: Type.Boolean() });
+export const RenewReply = Type.Object({
+  renewed: Type.Boolean({ description: 'A pair was minted and is pushed; false when not due, already renewed, or the family changed' }),
+});
 
 const Count = Type.Integer({ minimum: 0 });
 /** One scheduler bucket of the answering instance's load. */
