@@ -20,6 +20,7 @@ import { ExpiryService } from './expiry/expiry.service';
 import { MembershipService } from './membership/membership.service';
 import { EventPublisherService } from './publishing/event-publisher.service';
 import { ReplicaFollower } from './replication/replica-follower';
+import { ReplicaHeadsRepository } from './replication/replica-heads.repository';
 import { ReplicaPublisher } from './replication/replica-publisher';
 import { replicaTopology } from './replication/replica-topology';
 import { SessionIndexRepository } from './sessions/session-index.repository';
@@ -72,8 +73,8 @@ export class ShardRuntime {
     this.membership = new MembershipService({ nc, config, logger, clock, metrics, events: this.events });
     this.publisher = new EventPublisherService({ nc, config, logger, metrics, store: this.store, values, membership: this.membership });
     this.index = new SessionIndexRepository(pool);
-    this.replicaPublisher = new ReplicaPublisher({ nc, config, logger, metrics });
-    this.replicaFollower = new ReplicaFollower({ nc, config, store: this.store, logger, clock, metrics });
+    this.replicaPublisher = new ReplicaPublisher({ nc, config, logger, metrics, values });
+    this.replicaFollower = new ReplicaFollower({ nc, config, store: this.store, heads: new ReplicaHeadsRepository(pool), values, logger, clock, metrics });
     this.sessions = new SessionsService({
       store: this.store,
       membership: this.membership,

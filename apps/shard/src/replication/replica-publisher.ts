@@ -2,6 +2,7 @@ import { subjects, type SessionEvent, type Subjects } from '@foresight/contracts
 import type { ForesightConfig } from '@foresight/config';
 import { encode } from '@foresight/messaging';
 import { counter, type Logger } from '@foresight/observability';
+import type { SensitiveValues } from '@foresight/persistence';
 import type { SessionState } from '@foresight/session-domain';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
@@ -13,6 +14,8 @@ export interface ReplicaPublisherDeps {
   readonly config: ForesightConfig;
   readonly logger: Logger;
   readonly metrics: Registry;
+  /** Seals the values of sensitive groups as on the streams (none: pushed as committed). */
+  readonly values?: Pick<SensitiveValues, 'sealForBus'>;
 }
 
 /** A commit waiting for the end of the tick; its check is computed then, off the write path. */
@@ -39,9 +42,11 @@ export class ReplicaPublisher {
   private readonly nc: NatsConnection;
   private readonly config: ForesightConfig;
   private readonly logger: Logger;
+  private readonly values: Pick<SensitiveValues, 'sealForBus'> | undefined;
 
-  constructor({ nc, config, logger, metrics }: ReplicaPublisherDeps) {
+  constructor({ nc, config, logger, metrics, values }: ReplicaPublisherDeps) {
     this.nc = nc;
+    this.values = values;
     this.config = config;
     this.logger = logger;
     this.subjects = subjects(config.nats.namespace);
@@ -78,7 +83,8 @@ export class ReplicaPublisher {
       const entries: ReplicaEntry[] = pending.map((p) => ({
         sessionId: p.sessionId,
         firstVersion: p.firstVersion,
-        events: p.events,
+        // Sealed as on the streams: a push is a copy of the events on the bus, whatever the subject.
+        events: this.values ? p.events.map((e) => this.values!.sealForBus(e)) : p.events,
         committedAt: p.committedAt,
         check: shadowCheck(p.state, p.events),
       }));
