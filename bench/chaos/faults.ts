@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import type { FaultName } from './cli';
 import { SLOW_NODE_DELAY_MS, type ChaosCluster } from './cluster';
 import { now } from './workload';
@@ -21,6 +22,11 @@ export interface Injected {
   readonly faultAtMs: number;
   /** The registers whose sessions the fault disturbs (recovery is measured over them). */
   readonly affected: ReadonlySet<string>;
+  /**
+   * From the fault to the first of the target's shards committed to another owner in Postgres (the
+   * metadata leader's decision), for the shard-node faults; null: not within the outage.
+   */
+  readonly movedMs?: number | null;
 }
 
 /** A fault: inject it under load, then heal (bring the cluster back to its full size and health). */
@@ -44,6 +50,27 @@ async function busiestShard(ctx: FaultContext): Promise<{ node: string; keys: Se
   const [node, keys] = [...byNode.entries()].sort((a, b) => b[1].size - a[1].size)[0] ?? [];
   if (!node || !keys) throw new Error('no shard node owns a session of the workload');
   return { node, keys };
+}
+
+/**
+ * Polls Postgres (every 20 ms, for at most `forMs`) until `node` owns fewer shards than it did when
+ * called; resolves to the time from `faultAtMs` on the workload's clock, or null.
+ */
+async function watchMove(ctx: FaultContext, node: string, faultAtMs: number, forMs: number): Promise<number | null> {
+  const db = new Client({ connectionString: ctx.cluster.stack.databaseUrl });
+  await db.connect();
+  const owned = async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM shards WHERE owner_node = $1', [node])).rows[0]!.n);
+  try {
+    const before = await owned();
+    const until = Date.now() + forMs;
+    while (Date.now() < until) {
+      if ((await owned()) < before) return Math.round(now() - faultAtMs);
+      await sleep(20);
+    }
+    return null;
+  } finally {
+    await db.end();
+  }
 }
 
 /** Waits until every live shard node owns shards and no shard is ownerless, replacing nodes that never rejoin. */
@@ -71,8 +98,9 @@ export const FAULT_TABLE: Readonly<Record<FaultName, Fault>> = {
     async inject(ctx) {
       const { node, keys } = await busiestShard(ctx);
       const faultAtMs = now();
+      const moved = watchMove(ctx, node, faultAtMs, ctx.outageMs);
       await ctx.cluster.stack.kill(node, 'SIGKILL');
-      return { target: node, faultAtMs, affected: keys };
+      return { target: node, faultAtMs, affected: keys, movedMs: await moved };
     },
     async heal(ctx) {
       const survivors = ctx.cluster.live('shard').map((s) => s.name);
@@ -86,10 +114,11 @@ export const FAULT_TABLE: Readonly<Record<FaultName, Fault>> = {
       const { node, keys } = await busiestShard(ctx);
       const service = ctx.cluster.stack.services.get(node)!;
       const faultAtMs = now();
+      const moved = watchMove(ctx, node, faultAtMs, ctx.outageMs);
       service.child.kill('SIGSTOP');
       await sleep(ctx.outageMs);
       service.child.kill('SIGCONT');
-      return { target: node, faultAtMs, affected: keys };
+      return { target: node, faultAtMs, affected: keys, movedMs: await moved };
     },
     async heal(ctx) {
       await fullShardSet(ctx, ctx.cluster.live('shard').length);
@@ -176,11 +205,12 @@ export const FAULT_TABLE: Readonly<Record<FaultName, Fault>> = {
       const { node, keys } = await busiestShard(ctx);
       const service = ctx.cluster.stack.services.get(node)!;
       const faultAtMs = now();
+      const moved = watchMove(ctx, node, faultAtMs, ctx.outageMs);
       // The chaos delay hook: armed on every node of the chaos cluster, toggled by SIGUSR2.
       service.child.kill('SIGUSR2');
       await sleep(ctx.outageMs);
       service.child.kill('SIGUSR2');
-      return { target: node, faultAtMs, affected: keys };
+      return { target: node, faultAtMs, affected: keys, movedMs: await moved };
     },
     async heal(ctx) {
       // Kept out for the drain cooldown after it was last seen slow; then it takes shards again.

@@ -70,6 +70,7 @@ async function run(args: ChaosArgs, cluster: ChaosCluster, results: RoundResult[
         firstServedMs: recovery.firstMs === null ? null : Math.round(recovery.firstMs),
         allServedMs: recovery.allMs === null ? null : Math.round(recovery.allMs),
         neverServed: recovery.never,
+        ...(injected.movedMs !== undefined ? { movedMs: injected.movedMs } : {}),
         ...check,
         longestWaitMs: Math.round(check.longestWaitMs),
       };
@@ -80,7 +81,8 @@ async function run(args: ChaosArgs, cluster: ChaosCluster, results: RoundResult[
           .join(' ') || 'none';
       log(
         `${name} round ${round}: ${injected.target}, ${check.acknowledgedWrites} acked, ${check.lostWrites} lost, ` +
-          `${check.staleReads} stale, longest wait ${result.longestWaitMs} ms, all served again after ${result.allServedMs ?? '—'} ms, errors ${errors}`,
+          `${check.staleReads} stale, longest wait ${result.longestWaitMs} ms, all served again after ${result.allServedMs ?? '—'} ms` +
+          `${result.movedMs !== undefined ? ` (moved at ${result.movedMs ?? '—'} ms)` : ''}, errors ${errors}`,
       );
     }
   }
