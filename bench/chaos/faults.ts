@@ -53,24 +53,29 @@ async function busiestShard(ctx: FaultContext): Promise<{ node: string; keys: Se
 }
 
 /**
- * Polls Postgres (every 20 ms, for at most `forMs`) until `node` owns fewer shards than it did when
- * called; resolves to the time from `faultAtMs` on the workload's clock, or null.
+ * Connects to Postgres and counts `node`'s shards now; `from(faultAtMs)` then polls (every 20 ms,
+ * for at most `forMs`) until the node owns fewer, and resolves to the time since `faultAtMs` on the
+ * workload's clock, or null.
  */
-async function watchMove(ctx: FaultContext, node: string, faultAtMs: number, forMs: number): Promise<number | null> {
+async function watchMove(ctx: FaultContext, node: string, forMs: number): Promise<{ from(faultAtMs: number): Promise<number | null> }> {
   const db = new Client({ connectionString: ctx.cluster.stack.databaseUrl });
   await db.connect();
   const owned = async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM shards WHERE owner_node = $1', [node])).rows[0]!.n);
-  try {
-    const before = await owned();
-    const until = Date.now() + forMs;
-    while (Date.now() < until) {
-      if ((await owned()) < before) return Math.round(now() - faultAtMs);
-      await sleep(20);
-    }
-    return null;
-  } finally {
-    await db.end();
-  }
+  const before = await owned();
+  return {
+    async from(faultAtMs) {
+      try {
+        const until = Date.now() + forMs;
+        while (Date.now() < until) {
+          if ((await owned()) < before) return Math.round(now() - faultAtMs);
+          await sleep(20);
+        }
+        return null;
+      } finally {
+        await db.end();
+      }
+    },
+  };
 }
 
 /** Waits until every live shard node owns shards and no shard is ownerless, replacing nodes that never rejoin. */
@@ -97,8 +102,9 @@ export const FAULT_TABLE: Readonly<Record<FaultName, Fault>> = {
     does: 'SIGKILL of the shard node owning the most sessions; a fresh node joins afterwards',
     async inject(ctx) {
       const { node, keys } = await busiestShard(ctx);
+      const watch = await watchMove(ctx, node, ctx.outageMs);
       const faultAtMs = now();
-      const moved = watchMove(ctx, node, faultAtMs, ctx.outageMs);
+      const moved = watch.from(faultAtMs);
       await ctx.cluster.stack.kill(node, 'SIGKILL');
       return { target: node, faultAtMs, affected: keys, movedMs: await moved };
     },
@@ -113,8 +119,9 @@ export const FAULT_TABLE: Readonly<Record<FaultName, Fault>> = {
     async inject(ctx) {
       const { node, keys } = await busiestShard(ctx);
       const service = ctx.cluster.stack.services.get(node)!;
+      const watch = await watchMove(ctx, node, ctx.outageMs);
       const faultAtMs = now();
-      const moved = watchMove(ctx, node, faultAtMs, ctx.outageMs);
+      const moved = watch.from(faultAtMs);
       service.child.kill('SIGSTOP');
       await sleep(ctx.outageMs);
       service.child.kill('SIGCONT');
@@ -204,8 +211,9 @@ export const FAULT_TABLE: Readonly<Record<FaultName, Fault>> = {
     async inject(ctx) {
       const { node, keys } = await busiestShard(ctx);
       const service = ctx.cluster.stack.services.get(node)!;
+      const watch = await watchMove(ctx, node, ctx.outageMs);
       const faultAtMs = now();
-      const moved = watchMove(ctx, node, faultAtMs, ctx.outageMs);
+      const moved = watch.from(faultAtMs);
       // The chaos delay hook: armed on every node of the chaos cluster, toggled by SIGUSR2.
       service.child.kill('SIGUSR2');
       await sleep(ctx.outageMs);

@@ -74,7 +74,17 @@ export class ShardRuntime {
     this.publisher = new EventPublisherService({ nc, config, logger, metrics, store: this.store, values, membership: this.membership });
     this.index = new SessionIndexRepository(pool);
     this.replicaPublisher = new ReplicaPublisher({ nc, config, logger, metrics, values });
-    this.replicaFollower = new ReplicaFollower({ nc, config, store: this.store, heads: new ReplicaHeadsRepository(pool), values, logger, clock, metrics });
+    this.replicaFollower = new ReplicaFollower({
+      nc,
+      config,
+      store: this.store,
+      heads: new ReplicaHeadsRepository(pool),
+      values,
+      released: (from, shards) => this.membership.releasedByPreviousOwner(from, shards),
+      logger,
+      clock,
+      metrics,
+    });
     this.sessions = new SessionsService({
       store: this.store,
       membership: this.membership,
@@ -121,7 +131,7 @@ export class ShardRuntime {
     events.on('assignment.applied', (e) => {
       if (!config.cluster.replication) return;
       const topology = replicaTopology(e.view, config.cluster.nodeId, config.cluster.loadFactor);
-      replicaPublisher.setTopology(topology);
+      replicaPublisher.setTopology(topology, e.view);
       replicaFollower.setTopology(topology);
     });
     events.on('session.loaded', (e) => cache.restoreHistory(e.sessionId, e.recentActions));

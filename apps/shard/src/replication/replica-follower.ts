@@ -9,7 +9,7 @@ import type { Clock } from '@foresight/time';
 import type { NatsConnection, Subscription } from 'nats';
 import type { Registry } from 'prom-client';
 import { applyEntry } from './replica-copies';
-import { isReplicaMessage, type ReplicaEntry } from './replica-message';
+import { isReleaseMessage, isReplicaMessage, type ReleaseMessage, type ReplicaEntry } from './replica-message';
 import type { ReplicaHeadsRepository, StoredHead } from './replica-heads.repository';
 import type { ReplicaTopology } from './replica-topology';
 
@@ -18,6 +18,8 @@ export interface ReplicaFollowerDeps {
   readonly config: ForesightConfig;
   /** Where a copy that diverged, or was never seen, is rebuilt from: Postgres is the judge. */
   readonly store: Pick<EventStore, 'load'>;
+  /** Where a previous owner's release of shards handed to this node goes (the membership). */
+  readonly released?: (from: string, shards: ReleaseMessage['released']) => void;
   /** Opens the values the primary sealed (none: pushes carry no sealed value). */
   readonly values?: Pick<SensitiveValues, 'openEventFromBus'>;
   /** Heads of many sessions in one statement (none: each promoted copy is checked on first access). */
@@ -65,15 +67,17 @@ export class ReplicaFollower {
   private readonly store: Pick<EventStore, 'load'>;
   private readonly heads: Pick<ReplicaHeadsRepository, 'heads'> | undefined;
   private readonly values: Pick<SensitiveValues, 'openEventFromBus'> | undefined;
+  private readonly released: ReplicaFollowerDeps['released'];
   private readonly logger: Logger;
   private readonly clock: Clock;
 
-  constructor({ nc, config, store, heads, values, logger, clock, metrics }: ReplicaFollowerDeps) {
+  constructor({ nc, config, store, heads, values, released, logger, clock, metrics }: ReplicaFollowerDeps) {
     this.nc = nc;
     this.config = config;
     this.store = store;
     this.heads = heads;
     this.values = values;
+    this.released = released;
     this.logger = logger;
     this.clock = clock;
     this.metrics = {
@@ -203,6 +207,11 @@ export class ReplicaFollower {
     const message = tryDecode(data);
     if (message === undefined) {
       this.metrics.rejected.inc({ reason: 'malformed' });
+      return;
+    }
+    if (isReleaseMessage(message)) {
+      const shards = message.released.filter((r) => r.shard < this.config.cluster.shardCount);
+      if (shards.length > 0) this.released?.(message.from, shards);
       return;
     }
     if (!isReplicaMessage(message)) {
