@@ -218,6 +218,8 @@ describe('failover: warm secondaries take over with real processes', () => {
     const reads = await Promise.all(sessions.map((id) => client.get(id, 'cart')));
     expect(reads.map((r) => r.status)).toEqual(sessions.map(() => 200));
     expect(reads.map((r) => (r.body.groups as { cart: { seed: number } }).cart.seed)).toEqual(sessions.map((_, k) => k));
+    // Reported, not asserted (which path releases a handoff first is a race): releases the old owner sent directly.
+    process.stderr.write(`handoffs released by the previous owner directly: ${await metric(stack, joining, 'foresight_handoff_peer_releases_total')}\n`);
   }, 120_000);
 
   it("moves a frozen node's shards to the warm secondaries, and the writes it finds queued when it wakes are never committed under its old epoch", async () => {
@@ -236,10 +238,14 @@ describe('failover: warm secondaries take over with real processes', () => {
     const ofFrozen = sessions.filter((_, i) => owners[i]!.nodeId === frozen);
     const lateTargets = ofFrozen.slice(0, 3);
     const written = sessions.filter((id) => !lateTargets.includes(id));
+    const frozenWritten = ofFrozen.filter((id) => !lateTargets.includes(id));
     expect(lateTargets.length).toBeGreaterThan(0);
     const w = writer(client, written);
     await new Promise((r) => setTimeout(r, 500));
-    const warmBefore = await metric(stack, others, 'foresight_replica_promotions_total', 'outcome=');
+    const promoted = async () =>
+      (await metric(stack, others, 'foresight_replica_promotions_total', 'outcome="warm"')) +
+      (await metric(stack, others, 'foresight_replica_promotions_total', 'outcome="caught_up"'));
+    const promotedBefore = await promoted();
     const coldBefore = await metric(stack, others, 'foresight_replica_promotions_total', 'outcome="cold"');
     const epochs = await db.query<{ shard: number; epoch: string }>('SELECT shard, epoch FROM shards WHERE owner_node = $1', [frozen]);
     const frozenEpoch = new Map(epochs.rows.map((r) => [r.shard, Number(r.epoch)]));
@@ -265,6 +271,13 @@ describe('failover: warm secondaries take over with real processes', () => {
       );
       await gateway.flush();
       await stack.waitForAssignment(others, { exact: true });
+      // Frozen until each of its sessions has been written on its new owner (once awake, it takes shards back).
+      const mark = w.acked.length;
+      await eventually(
+        () => (frozenWritten.every((id) => w.acked.slice(mark).some((a) => a.id === id)) ? true : undefined),
+        20_000,
+        'every written session of the frozen node served by its new owner',
+      );
     } finally {
       process.kill(pid, 'SIGCONT');
     }
@@ -278,8 +291,7 @@ describe('failover: warm secondaries take over with real processes', () => {
     expect(w.failures).toEqual([]);
     await expectAllAcknowledgedWritesPresent(client, w.acked);
     // The frozen node's written sessions were served by their secondaries from warm copies.
-    const frozenWritten = ofFrozen.filter((id) => !lateTargets.includes(id)).length;
-    expect((await metric(stack, others, 'foresight_replica_promotions_total', 'outcome=')) - warmBefore).toBeGreaterThanOrEqual(frozenWritten);
+    expect((await promoted()) - promotedBefore).toBeGreaterThanOrEqual(frozenWritten.length);
     expect(await metric(stack, others, 'foresight_replica_promotions_total', 'outcome="cold"')).toBe(coldBefore);
     // Fencing: nothing the frozen node did after it froze was committed under the epoch it held then.
     const stale = await db.query<{ session_id: string; shard: number; epoch: string }>(
