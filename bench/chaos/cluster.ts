@@ -31,12 +31,20 @@ export const SHARD_NODES = 3;
 /** How slow the `shard-slow` fault makes a node: past the gateways' request timeout. */
 export const SLOW_NODE_DELAY_MS = 3000;
 
-export async function startChaosCluster(options: { leaseMs?: number; heartbeatMs?: number } = {}): Promise<ChaosCluster> {
+export async function startChaosCluster(
+  options: {
+    leaseMs?: number;
+    heartbeatMs?: number;
+    /** An existing database (a test's): the stack then starts no Postgres of its own, and the Postgres faults cannot run. */
+    databaseUrl?: string;
+  } = {},
+): Promise<ChaosCluster> {
   const logDir = mkdtempSync(join(tmpdir(), 'foresight-chaos-logs-'));
   const stack = await startLocalStack({
     shardNodes: SHARD_NODES,
     quiet: true,
     logs: logDir,
+    ...(options.databaseUrl ? { databaseUrl: options.databaseUrl } : {}),
     env: {
       LOG_LEVEL: 'warn',
       REBALANCE_MS: '100',

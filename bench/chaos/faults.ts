@@ -1,3 +1,4 @@
+import { Client } from 'pg';
 import type { FaultName } from './cli';
 import { SLOW_NODE_DELAY_MS, type ChaosCluster } from './cluster';
 import { now } from './workload';
@@ -21,6 +22,11 @@ export interface Injected {
   readonly faultAtMs: number;
   /** The registers whose sessions the fault disturbs (recovery is measured over them). */
   readonly affected: ReadonlySet<string>;
+  /**
+   * From the fault to the first of the target's shards committed to another owner in Postgres (the
+   * metadata leader's decision), for the shard-node faults; null: not within the outage.
+   */
+  readonly movedMs?: number | null;
 }
 
 /** A fault: inject it under load, then heal (bring the cluster back to its full size and health). */
@@ -44,6 +50,32 @@ async function busiestShard(ctx: FaultContext): Promise<{ node: string; keys: Se
   const [node, keys] = [...byNode.entries()].sort((a, b) => b[1].size - a[1].size)[0] ?? [];
   if (!node || !keys) throw new Error('no shard node owns a session of the workload');
   return { node, keys };
+}
+
+/**
+ * Connects to Postgres and counts `node`'s shards now; `from(faultAtMs)` then polls (every 20 ms,
+ * for at most `forMs`) until the node owns fewer, and resolves to the time since `faultAtMs` on the
+ * workload's clock, or null.
+ */
+async function watchMove(ctx: FaultContext, node: string, forMs: number): Promise<{ from(faultAtMs: number): Promise<number | null> }> {
+  const db = new Client({ connectionString: ctx.cluster.stack.databaseUrl });
+  await db.connect();
+  const owned = async () => Number((await db.query<{ n: string }>('SELECT count(*) AS n FROM shards WHERE owner_node = $1', [node])).rows[0]!.n);
+  const before = await owned();
+  return {
+    async from(faultAtMs) {
+      try {
+        const until = Date.now() + forMs;
+        while (Date.now() < until) {
+          if ((await owned()) < before) return Math.round(now() - faultAtMs);
+          await sleep(20);
+        }
+        return null;
+      } finally {
+        await db.end();
+      }
+    },
+  };
 }
 
 /** Waits until every live shard node owns shards and no shard is ownerless, replacing nodes that never rejoin. */
@@ -70,9 +102,11 @@ export const FAULT_TABLE: Readonly<Record<FaultName, Fault>> = {
     does: 'SIGKILL of the shard node owning the most sessions; a fresh node joins afterwards',
     async inject(ctx) {
       const { node, keys } = await busiestShard(ctx);
+      const watch = await watchMove(ctx, node, ctx.outageMs);
       const faultAtMs = now();
+      const moved = watch.from(faultAtMs);
       await ctx.cluster.stack.kill(node, 'SIGKILL');
-      return { target: node, faultAtMs, affected: keys };
+      return { target: node, faultAtMs, affected: keys, movedMs: await moved };
     },
     async heal(ctx) {
       const survivors = ctx.cluster.live('shard').map((s) => s.name);
@@ -85,11 +119,13 @@ export const FAULT_TABLE: Readonly<Record<FaultName, Fault>> = {
     async inject(ctx) {
       const { node, keys } = await busiestShard(ctx);
       const service = ctx.cluster.stack.services.get(node)!;
+      const watch = await watchMove(ctx, node, ctx.outageMs);
       const faultAtMs = now();
+      const moved = watch.from(faultAtMs);
       service.child.kill('SIGSTOP');
       await sleep(ctx.outageMs);
       service.child.kill('SIGCONT');
-      return { target: node, faultAtMs, affected: keys };
+      return { target: node, faultAtMs, affected: keys, movedMs: await moved };
     },
     async heal(ctx) {
       await fullShardSet(ctx, ctx.cluster.live('shard').length);
@@ -175,12 +211,14 @@ export const FAULT_TABLE: Readonly<Record<FaultName, Fault>> = {
     async inject(ctx) {
       const { node, keys } = await busiestShard(ctx);
       const service = ctx.cluster.stack.services.get(node)!;
+      const watch = await watchMove(ctx, node, ctx.outageMs);
       const faultAtMs = now();
+      const moved = watch.from(faultAtMs);
       // The chaos delay hook: armed on every node of the chaos cluster, toggled by SIGUSR2.
       service.child.kill('SIGUSR2');
       await sleep(ctx.outageMs);
       service.child.kill('SIGUSR2');
-      return { target: node, faultAtMs, affected: keys };
+      return { target: node, faultAtMs, affected: keys, movedMs: await moved };
     },
     async heal(ctx) {
       // Kept out for the drain cooldown after it was last seen slow; then it takes shards again.

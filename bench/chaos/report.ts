@@ -15,6 +15,8 @@ export interface RoundResult extends CheckResult {
   readonly allServedMs: number | null;
   /** Affected registers never written again in the round. */
   readonly neverServed: number;
+  /** From the fault to the target's first shard moved in Postgres (shard-node faults only). */
+  readonly movedMs?: number | null;
 }
 
 export interface FaultSummary {

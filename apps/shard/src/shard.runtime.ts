@@ -22,6 +22,7 @@ import { ExpiryService } from './expiry/expiry.service';
 import { MembershipService } from './membership/membership.service';
 import { EventPublisherService } from './publishing/event-publisher.service';
 import { ReplicaFollower } from './replication/replica-follower';
+import { ReplicaHeadsRepository } from './replication/replica-heads.repository';
 import { ReplicaPublisher } from './replication/replica-publisher';
 import { replicaTopology } from './replication/replica-topology';
 import { LockOps } from './sessions/lock-ops';
@@ -85,8 +86,18 @@ export class ShardRuntime {
     this.membership = new MembershipService({ nc, config, logger, clock, metrics, events: this.events });
     this.publisher = new EventPublisherService({ nc, config, logger, metrics, store: this.store, values, membership: this.membership });
     this.index = new SessionIndexRepository(pool);
-    this.replicaPublisher = new ReplicaPublisher({ nc, config, logger, metrics });
-    this.replicaFollower = new ReplicaFollower({ nc, config, store: this.store, logger, clock, metrics });
+    this.replicaPublisher = new ReplicaPublisher({ nc, config, logger, metrics, values });
+    this.replicaFollower = new ReplicaFollower({
+      nc,
+      config,
+      store: this.store,
+      heads: new ReplicaHeadsRepository(pool),
+      values,
+      released: (from, shards) => this.membership.releasedByPreviousOwner(from, shards),
+      logger,
+      clock,
+      metrics,
+    });
     this.transfer = new TransferService({ nc, config, logger, clock, metrics, store: this.store, membership: this.membership });
     this.sessions = new SessionsService({
       store: this.store,
@@ -146,7 +157,7 @@ export class ShardRuntime {
     events.on('assignment.applied', (e) => {
       if (!config.cluster.replication) return;
       const topology = replicaTopology(e.view, config.cluster.nodeId, config.cluster.loadFactor);
-      replicaPublisher.setTopology(topology);
+      replicaPublisher.setTopology(topology, e.view);
       replicaFollower.setTopology(topology);
     });
     events.on('session.loaded', (e) => cache.restoreHistory(e.sessionId, e.recentActions));

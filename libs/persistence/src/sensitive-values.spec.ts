@@ -46,4 +46,22 @@ describe('SensitiveValues on the bus', () => {
     const none = created({ auth: {}, cart: { n: 1 } });
     expect(values.sealForBus(none)).toBe(none);
   });
+
+  it('opens a sealed event back into the event it was, and refuses one altered on the way', () => {
+    const put = set('auth', { email: 'alice@example.com' });
+    expect(values.openEventFromBus(values.sealForBus(put))).toEqual(put);
+    const created = {
+      ...envelope,
+      type: 'session.created',
+      data: { userId: null, shard: 1, idleTimeoutMs: 1000, absoluteExpiresAt: envelope.occurredAt, groups: { auth: { token: 'T0KEN' }, cart: { n: 1 } } },
+    } as SessionEvent;
+    expect(values.openEventFromBus(values.sealForBus(created))).toEqual(created);
+    const plain = set('cart', { items: [1] });
+    expect(values.openEventFromBus(plain)).toBe(plain);
+    const sealed = values.sealForBus(put) as SessionEvent & { data: { value: { $sealed: string } } };
+    const bytes = Buffer.from(sealed.data.value.$sealed, 'base64');
+    bytes[bytes.length - 1] ^= 1;
+    const altered = { ...sealed, data: { ...sealed.data, value: { $sealed: bytes.toString('base64') } } } as SessionEvent;
+    expect(() => values.openEventFromBus(altered)).toThrow();
+  });
 });

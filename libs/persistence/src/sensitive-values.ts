@@ -85,6 +85,29 @@ export class SensitiveValues {
     return this.open(sessionId, group, name, Buffer.from(sealed, 'base64'));
   }
 
+  /**
+   * The inverse of {@link sealForBus}: `event` with the sealed values of its sensitive groups opened
+   * and `sealed` removed, as it was before sealing. Throws when a value does not open (another key,
+   * or altered on the way: the tag covers value, session, group and name).
+   */
+  openEventFromBus(event: SessionEvent): SessionEvent {
+    const data = event.data as { sealed?: boolean };
+    if (data.sealed !== true) return event;
+    const { sealed: _sealed, ...rest } = data;
+    if (event.type === 'session.variable_set') {
+      const d = rest as typeof event.data;
+      return { ...event, data: { ...d, value: this.openFromBus(event.sessionId, d.group, d.name, d.value) as typeof d.value } };
+    }
+    if (event.type === 'session.created') {
+      const d = rest as typeof event.data;
+      const groups = mapGroups(d.groups as Groups, (group, name, value) =>
+        this.sensitive.has(group) ? this.openFromBus(event.sessionId, group, name, value) : value,
+      );
+      return { ...event, data: { ...d, groups: groups as typeof d.groups } };
+    }
+    return { ...event, data: rest } as SessionEvent;
+  }
+
   /** Stored event data with every sealed value opened. */
   openEventData(sessionId: string, type: string, data: unknown): unknown {
     const d = data as { group?: string; name?: string; value?: unknown; groups?: Groups };

@@ -32,6 +32,11 @@ export class MembershipService {
   private owned = new Map<number, number>();
   /** Owned shards whose previous owner has not released them yet (handoff): requests wait. */
   private pending = new Set<number>();
+  /**
+   * Handoffs the previous owner said it has completed, by shard → the epoch this node holds it at:
+   * a view read before the metadata service recorded the release still says "not ready" for them.
+   */
+  private releasedByPeer = new Map<number, number>();
   private assignmentWaiters: (() => void)[] = [];
   private leaseValidUntil = 0;
   /** Bumped when the NATS connection drops: a heartbeat sent before that cannot vouch for after. */
@@ -67,6 +72,11 @@ export class MembershipService {
       waits: counter(registry, 'foresight_handoff_waits_total', 'Requests held for a shard in handoff', ['outcome']),
       refreshes: counter(registry, 'foresight_assignment_refreshes_total', 'Reads of the shard assignment from the metadata service'),
       notices: counter(registry, 'foresight_assignment_notices_total', 'Assignment change notices received, by whether they asked for a refresh', ['outcome']),
+      peerReleases: counter(
+        registry,
+        'foresight_handoff_peer_releases_total',
+        'Shards in handoff that their previous owner said it released, before the metadata service did',
+      ),
     };
     // However many notices arrive, one read runs and one more waits (a notice for a version applied is ignored).
     this.refresher = new CoalescedRefresh(
@@ -213,6 +223,28 @@ export class MembershipService {
     }
   }
 
+  /**
+   * The previous owner of `shards` says it applied the move and serves them no more (cooperative
+   * handoff: it tells the new owners directly, besides its heartbeat to the metadata service). Each
+   * names the epoch this node gained the shard at, so a release of an older move is ignored.
+   */
+  releasedByPreviousOwner(from: string, shards: readonly { shard: number; epoch: number }[]): void {
+    let released = 0;
+    for (const { shard, epoch } of shards) {
+      const owned = this.owned.get(shard);
+      if (owned !== undefined && owned > epoch) continue;
+      this.releasedByPeer.set(shard, epoch);
+      if (owned === epoch && this.pending.delete(shard)) released++;
+    }
+    if (released === 0) return;
+    this.metrics.peerReleases.inc(released);
+    this.metrics.awaiting.set(this.pending.size);
+    this.logger.debug({ from, released }, 'handoff released by the previous owner');
+    const waiters = this.assignmentWaiters;
+    this.assignmentWaiters = [];
+    waiters.forEach((w) => w());
+  }
+
   /** Re-reads the assignment: now, or right after the read already running (concurrent callers share it). */
   refresh(): Promise<void> {
     return this.refresher.refresh();
@@ -313,9 +345,15 @@ export class MembershipService {
     const next = new Map<number, number>();
     const pending = new Set<number>();
     for (const s of view.shards) {
-      if (s.nodeId !== this.nodeId) continue;
+      if (s.nodeId !== this.nodeId) {
+        this.releasedByPeer.delete(s.shard);
+        continue;
+      }
       next.set(s.shard, s.epoch);
-      if (s.ready === false) pending.add(s.shard);
+      const peer = this.releasedByPeer.get(s.shard);
+      if (peer !== undefined && peer < s.epoch) this.releasedByPeer.delete(s.shard);
+      if (s.ready === false && peer !== s.epoch) pending.add(s.shard);
+      else if (s.ready !== false) this.releasedByPeer.delete(s.shard);
     }
     const lost = [...this.owned].filter(([shard, epoch]) => next.get(shard) !== epoch).map(([shard]) => shard);
     const gained = [...next.keys()].filter((shard) => !this.owned.has(shard)).length;
@@ -359,6 +397,7 @@ export class MembershipService {
     const lost = [...this.owned.keys()];
     this.owned = new Map();
     this.pending = new Set();
+    this.releasedByPeer.clear();
     this.knownVersion = -1;
     this.refresher.forget();
     if (lost.length > 0) this.events.emit('shards.lost', { shards: lost });

@@ -21,7 +21,7 @@ const policy: SessionPolicy = {
 const config = loadConfig('shard', { NODE_ID: 'me', SHARD_COUNT: '4', SESSION_SWEEP_MS: '3600000' });
 
 /** A follower over an in-memory "store" (the primary's committed events), fed by calling `receive`. */
-function setup() {
+function setup(heads?: { heads: (ids: readonly string[]) => Promise<Map<string, { head: number; lastRead: number | undefined }>> }) {
   const stored = new Map<string, SessionEvent[]>();
   let loads = 0;
   const store = {
@@ -31,7 +31,15 @@ function setup() {
     },
   };
   const metrics = new Registry();
-  const follower = new ReplicaFollower({ nc: {} as never, config, store: store as never, logger: quiet, clock: systemClock, metrics });
+  const follower = new ReplicaFollower({
+    nc: {} as never,
+    config,
+    store: store as never,
+    ...(heads ? { heads } : {}),
+    logger: quiet,
+    clock: systemClock,
+    metrics,
+  });
   const id = generateSessionId(config.session.idSecret);
   const shard = shardOf(id, 4);
   follower.setTopology({ secondaryOf: new Map(), following: new Set([shard]), owned: new Set() });
@@ -137,7 +145,7 @@ describe('the secondary follower', () => {
     t.push(t.commit(create(t.id, t.shard)));
     expect(t.follower.take(t.id)).toBeUndefined(); // still only a secondary
     t.follower.setTopology({ secondaryOf: new Map(), following: new Set(), owned: new Set([t.shard]) });
-    expect(t.follower.take(t.id)).toEqual(t.primaryState());
+    expect(t.follower.take(t.id)?.state).toEqual(t.primaryState());
     expect(t.follower.take(t.id)).toBeUndefined();
 
     const u = setup();
@@ -149,5 +157,43 @@ describe('the secondary follower', () => {
     v.push(v.commit(create(v.id, v.shard)));
     v.follower.setTopology({ secondaryOf: new Map(), following: new Set(), owned: new Set() });
     expect(v.follower.size).toBe(0);
+  });
+
+  it('reads the heads of a gained shard once, under the epoch it gained it at, and hands each copy over with its head', async () => {
+    const asked: string[][] = [];
+    const t = setup({
+      heads: async (ids) => {
+        asked.push([...ids]);
+        return new Map(ids.map((id) => [id, { head: 2, lastRead: 1234 }]));
+      },
+    });
+    t.push(t.commit(create(t.id, t.shard)));
+    t.push(t.commit({ kind: 'put', group: 'cart', name: 'n', value: 1 }));
+    const gained = { secondaryOf: new Map(), following: new Set<number>(), owned: new Set([t.shard]) };
+    t.follower.setTopology({ ...gained, epochs: new Map([[t.shard, 7]]) });
+    t.follower.setTopology({ ...gained, epochs: new Map([[t.shard, 7]]) }); // the same epoch: not read again
+    expect(asked).toEqual([[t.id]]);
+    const taken = t.follower.take(t.id)!;
+    expect(taken.state).toEqual(t.primaryState());
+    expect(await taken.stored).toEqual({ head: 2, lastRead: 1234 });
+    expect(await t.value('foresight_replica_batched_head_checks_total')).toBe(1);
+  });
+
+  it('forgets a head read under an older epoch of the shard, and falls back to the per-session check when the read fails', async () => {
+    let fail = false;
+    const t = setup({
+      heads: async (ids) => {
+        if (fail) throw new Error('database down');
+        return new Map(ids.map((id) => [id, { head: 1, lastRead: undefined }]));
+      },
+    });
+    t.push(t.commit(create(t.id, t.shard)));
+    const gained = { secondaryOf: new Map(), following: new Set<number>(), owned: new Set([t.shard]) };
+    t.follower.setTopology({ ...gained, epochs: new Map([[t.shard, 7]]) });
+    fail = true;
+    t.follower.setTopology({ ...gained, epochs: new Map([[t.shard, 9]]) }); // lost and regained between two views
+    const taken = t.follower.take(t.id)!;
+    expect(taken.state).toEqual(t.primaryState());
+    expect(await taken.stored).toBeUndefined();
   });
 });

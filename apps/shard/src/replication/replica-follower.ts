@@ -3,13 +3,14 @@ import type { ForesightConfig } from '@foresight/config';
 import { shardOf } from '@foresight/hashing';
 import { tryDecode } from '@foresight/messaging';
 import { counter, gauge, histogram, type Logger } from '@foresight/observability';
-import type { EventStore } from '@foresight/persistence';
+import type { EventStore, SensitiveValues } from '@foresight/persistence';
 import { isIssuedSessionId, replay, restoreState, type SessionState } from '@foresight/session-domain';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection, Subscription } from 'nats';
 import type { Registry } from 'prom-client';
 import { applyEntry } from './replica-copies';
-import { isReplicaMessage, type ReplicaEntry } from './replica-message';
+import { isReleaseMessage, isReplicaMessage, type ReleaseMessage, type ReplicaEntry } from './replica-message';
+import type { ReplicaHeadsRepository, StoredHead } from './replica-heads.repository';
 import type { ReplicaTopology } from './replica-topology';
 
 export interface ReplicaFollowerDeps {
@@ -17,9 +18,22 @@ export interface ReplicaFollowerDeps {
   readonly config: ForesightConfig;
   /** Where a copy that diverged, or was never seen, is rebuilt from: Postgres is the judge. */
   readonly store: Pick<EventStore, 'load'>;
+  /** Where a previous owner's release of shards handed to this node goes (the membership). */
+  readonly released?: (from: string, shards: ReleaseMessage['released']) => void;
+  /** Opens the values the primary sealed (none: pushes carry no sealed value). */
+  readonly values?: Pick<SensitiveValues, 'openEventFromBus'>;
+  /** Heads of many sessions in one statement (none: each promoted copy is checked on first access). */
+  readonly heads?: Pick<ReplicaHeadsRepository, 'heads'>;
   readonly logger: Logger;
   readonly clock: Clock;
   readonly metrics: Registry;
+}
+
+/** A copy handed to its new owner, with the store's head for it when that was read in advance. */
+export interface TakenCopy {
+  readonly state: SessionState;
+  /** Resolves to the head read when the shard was gained (undefined: not read; ask the store). */
+  readonly stored?: Promise<StoredHead | undefined>;
 }
 
 /** Reloads from the store at once; past this, a copy is dropped and rebuilt when its session next changes. */
@@ -39,19 +53,31 @@ export class ReplicaFollower {
   private following: ReadonlySet<number> = new Set();
   /** Owned shards that this node followed before it gained them: their copies wait for first access. */
   private promotable = new Set<number>();
+  /**
+   * Heads of the copies of gained shards, read once per assignment that gained them, under the
+   * epoch they were gained at. Once this node holds a shard's new epoch, the old owner's appends
+   * are refused (fencing), so no head can move until this node writes: the read stays true.
+   */
+  private readonly verified = new Map<number, { readonly epoch: number; readonly result: Promise<Map<string, StoredHead>> }>();
   private sub: Subscription | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private readonly metrics;
   private readonly nc: NatsConnection;
   private readonly config: ForesightConfig;
   private readonly store: Pick<EventStore, 'load'>;
+  private readonly heads: Pick<ReplicaHeadsRepository, 'heads'> | undefined;
+  private readonly values: Pick<SensitiveValues, 'openEventFromBus'> | undefined;
+  private readonly released: ReplicaFollowerDeps['released'];
   private readonly logger: Logger;
   private readonly clock: Clock;
 
-  constructor({ nc, config, store, logger, clock, metrics }: ReplicaFollowerDeps) {
+  constructor({ nc, config, store, heads, values, released, logger, clock, metrics }: ReplicaFollowerDeps) {
     this.nc = nc;
     this.config = config;
     this.store = store;
+    this.heads = heads;
+    this.values = values;
+    this.released = released;
     this.logger = logger;
     this.clock = clock;
     this.metrics = {
@@ -68,6 +94,16 @@ export class ReplicaFollower {
         ['reason'],
       ),
       reloads: counter(metrics, 'foresight_replica_reloads_total', 'Warm copies rebuilt from the store', ['outcome']),
+      headChecks: counter(
+        metrics,
+        'foresight_replica_batched_head_checks_total',
+        'Warm copies of gained shards whose store head was read in one statement with the others, before their first access',
+      ),
+      headCheckSeconds: histogram(
+        metrics,
+        'foresight_replica_batched_head_check_seconds',
+        'One read of the heads of the copies of the shards an assignment gained',
+      ),
     };
   }
 
@@ -89,6 +125,7 @@ export class ReplicaFollower {
     this.sweepTimer = null;
     this.copies.clear();
     this.loading.clear();
+    this.verified.clear();
     this.metrics.sessions.set(0);
   }
 
@@ -107,12 +144,13 @@ export class ReplicaFollower {
    * this node followed before it gained them. Undefined when there is none (never pushed, being
    * reloaded, ended, or dropped).
    */
-  take(sessionId: string): SessionState | undefined {
+  take(sessionId: string): TakenCopy | undefined {
     const copy = this.copies.get(sessionId);
     if (copy === undefined || !this.promotable.has(copy.shard)) return undefined;
     this.copies.delete(sessionId);
     this.metrics.sessions.set(this.copies.size);
-    return copy;
+    const verified = this.verified.get(copy.shard);
+    return verified ? { state: copy, stored: verified.result.then((heads) => heads.get(sessionId)) } : { state: copy };
   }
 
   /** Applies a new assignment: follows its shards, keeps the copies of shards just gained, drops the rest. */
@@ -121,6 +159,7 @@ export class ReplicaFollower {
     for (const shard of topology.owned) if (this.following.has(shard) || this.promotable.has(shard)) promotable.add(shard);
     this.following = topology.following;
     this.promotable = promotable;
+    this.verifyGained(topology);
     let dropped = 0;
     for (const [id, copy] of this.copies) {
       if (!this.following.has(copy.shard) && !this.promotable.has(copy.shard)) {
@@ -132,11 +171,47 @@ export class ReplicaFollower {
     if (dropped > 0) this.logger.debug({ dropped, following: this.following.size }, 'dropped warm copies of shards this node no longer follows');
   }
 
+  /**
+   * Reads, in one statement, the store's head of every copy of the shards this assignment gained,
+   * while their previous owner may still be releasing them, so that the first request for each
+   * session finds its check done. A read of an earlier epoch of a shard is forgotten.
+   */
+  private verifyGained(topology: ReplicaTopology): void {
+    for (const [shard, v] of this.verified) if (!this.promotable.has(shard) || topology.epochs?.get(shard) !== v.epoch) this.verified.delete(shard);
+    if (this.heads === undefined || topology.epochs === undefined) return;
+    const gained = new Map<number, number>();
+    for (const shard of this.promotable) {
+      const epoch = topology.epochs.get(shard);
+      if (epoch !== undefined && !this.verified.has(shard)) gained.set(shard, epoch);
+    }
+    if (gained.size === 0) return;
+    const ids: string[] = [];
+    for (const [id, copy] of this.copies) if (gained.has(copy.shard)) ids.push(id);
+    const stop = this.metrics.headCheckSeconds.startTimer();
+    const result = (ids.length === 0 ? Promise.resolve(new Map<string, StoredHead>()) : this.heads.heads(ids)).then(
+      (heads) => {
+        stop();
+        this.metrics.headChecks.inc(heads.size);
+        return heads;
+      },
+      (error: unknown) => {
+        this.logger.warn({ err: error, shards: gained.size }, 'could not read the heads of gained shards; each copy is checked on first access');
+        return new Map<string, StoredHead>();
+      },
+    );
+    for (const [shard, epoch] of gained) this.verified.set(shard, { epoch, result });
+  }
+
   /** Decodes a pushed message defensively: anything that is not one is counted and dropped. */
   receive(data: Uint8Array): void {
     const message = tryDecode(data);
     if (message === undefined) {
       this.metrics.rejected.inc({ reason: 'malformed' });
+      return;
+    }
+    if (isReleaseMessage(message)) {
+      const shards = message.released.filter((r) => r.shard < this.config.cluster.shardCount);
+      if (shards.length > 0) this.released?.(message.from, shards);
       return;
     }
     if (!isReplicaMessage(message)) {
@@ -156,12 +231,14 @@ export class ReplicaFollower {
     }
   }
 
-  private apply(entry: ReplicaEntry, from: string): void {
-    const buffered = this.loading.get(entry.sessionId);
+  private apply(sealed: ReplicaEntry, from: string): void {
+    const buffered = this.loading.get(sealed.sessionId);
     if (buffered) {
-      buffered.push({ entry, from });
+      buffered.push({ entry: sealed, from });
       return;
     }
+    const entry = this.opened(sealed, from);
+    if (entry === undefined) return;
     const result = applyEntry(this.copies.get(entry.sessionId), entry);
     switch (result.kind) {
       case 'applied':
@@ -191,6 +268,22 @@ export class ReplicaFollower {
         );
         this.reload(entry.sessionId);
         return;
+    }
+  }
+
+  /**
+   * The entry with the values its primary sealed opened; undefined (counted, and the session
+   * reloaded) when one does not open: another key, or altered on the way.
+   */
+  private opened(entry: ReplicaEntry, from: string): ReplicaEntry | undefined {
+    if (this.values === undefined || !entry.events.some((e) => (e.data as { sealed?: boolean }).sealed === true)) return entry;
+    try {
+      return { ...entry, events: entry.events.map((e) => this.values!.openEventFromBus(e)) };
+    } catch (error) {
+      this.metrics.divergences.inc({ reason: 'unsealable' });
+      this.logger.warn({ err: error, sessionId: entry.sessionId, from }, 'a pushed value did not open; reloading the warm copy from the store');
+      this.reload(entry.sessionId);
+      return undefined;
     }
   }
 

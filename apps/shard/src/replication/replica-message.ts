@@ -55,6 +55,29 @@ const ReplicaMessageSchema = Type.Object({
 
 const compiled = TypeCompiler.Compile(ReplicaMessageSchema);
 
+/**
+ * A previous owner's word that it applied the assignment that moved `released` to the receiving
+ * node and serves them no more: the new owner may serve them without waiting for the metadata
+ * service to record the release (cooperative handoff). Each shard names the epoch the receiver
+ * gained it at.
+ */
+export interface ReleaseMessage {
+  readonly from: string;
+  readonly released: readonly { readonly shard: number; readonly epoch: number }[];
+}
+
+const ReleaseMessageSchema = Type.Object({
+  from: Type.String({ minLength: 1, maxLength: 64 }),
+  released: Type.Array(Type.Object({ shard: Type.Integer({ minimum: 0 }), epoch: Type.Integer({ minimum: 0 }) }), { minItems: 1, maxItems: 65_536 }),
+});
+
+const compiledRelease = TypeCompiler.Compile(ReleaseMessageSchema);
+
+/** Whether a decoded body on a replica subject is a {@link ReleaseMessage}. */
+export function isReleaseMessage(value: unknown): value is ReleaseMessage {
+  return compiledRelease.Check(value);
+}
+
 /** Whether a decoded body is a replica message (envelope and `data` of every event checked). */
 export function isReplicaMessage(value: unknown): value is ReplicaMessage {
   return compiled.Check(value);

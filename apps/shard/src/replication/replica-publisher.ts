@@ -1,11 +1,12 @@
-import { subjects, type SessionEvent, type Subjects } from '@foresight/contracts';
+import { subjects, type AssignmentView, type SessionEvent, type Subjects } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { encode } from '@foresight/messaging';
 import { counter, type Logger } from '@foresight/observability';
+import type { SensitiveValues } from '@foresight/persistence';
 import type { SessionState } from '@foresight/session-domain';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
-import { shadowCheck, type ReplicaEntry } from './replica-message';
+import { shadowCheck, type ReleaseMessage, type ReplicaEntry } from './replica-message';
 import type { ReplicaTopology } from './replica-topology';
 
 export interface ReplicaPublisherDeps {
@@ -13,6 +14,8 @@ export interface ReplicaPublisherDeps {
   readonly config: ForesightConfig;
   readonly logger: Logger;
   readonly metrics: Registry;
+  /** Seals the values of sensitive groups as on the streams (none: pushed as committed). */
+  readonly values?: Pick<SensitiveValues, 'sealForBus'>;
 }
 
 /** A commit waiting for the end of the tick; its check is computed then, off the write path. */
@@ -39,21 +42,50 @@ export class ReplicaPublisher {
   private readonly nc: NatsConnection;
   private readonly config: ForesightConfig;
   private readonly logger: Logger;
+  private readonly values: Pick<SensitiveValues, 'sealForBus'> | undefined;
 
-  constructor({ nc, config, logger, metrics }: ReplicaPublisherDeps) {
+  constructor({ nc, config, logger, metrics, values }: ReplicaPublisherDeps) {
     this.nc = nc;
+    this.values = values;
     this.config = config;
     this.logger = logger;
     this.subjects = subjects(config.nats.namespace);
     this.metrics = {
       pushed: counter(metrics, 'foresight_replica_pushed_events_total', 'Committed events pushed to the secondary of their shard'),
       failed: counter(metrics, 'foresight_replica_push_failures_total', 'Pushes to a secondary that failed or were too large (the secondary repairs the gap)'),
+      releases: counter(metrics, 'foresight_handoff_releases_sent_total', 'Shards this node lost whose new owner it told directly that it serves them no more'),
     };
   }
 
-  /** The current assignment's secondaries of this node's shards. */
-  setTopology(topology: ReplicaTopology): void {
+  /**
+   * The current assignment's secondaries of this node's shards. With the view it came from, also
+   * tells each node that gained a shard this node owned until now that it may serve it: this node
+   * has applied the view (its requests for those shards are refused from now on), and its last
+   * pushes go out first.
+   */
+  setTopology(topology: ReplicaTopology, view?: AssignmentView): void {
+    const before = this.topology?.owned;
     this.topology = topology;
+    if (before === undefined || view === undefined) return;
+    const byOwner = new Map<string, { shard: number; epoch: number }[]>();
+    for (const s of view.shards) {
+      if (!before.has(s.shard) || s.nodeId === null || s.nodeId === this.config.cluster.nodeId) continue;
+      const list = byOwner.get(s.nodeId) ?? [];
+      list.push({ shard: s.shard, epoch: s.epoch });
+      byOwner.set(s.nodeId, list);
+    }
+    if (byOwner.size === 0) return;
+    this.flush();
+    for (const [owner, released] of byOwner) {
+      try {
+        const message: ReleaseMessage = { from: this.config.cluster.nodeId, released };
+        this.nc.publish(this.subjects.replica(owner), encode(message));
+        this.metrics.releases.inc(released.length);
+      } catch (error) {
+        // The heartbeat releases them through the metadata service anyway, a moment later.
+        this.logger.debug({ err: error, owner }, 'could not tell the new owner its shards are released');
+      }
+    }
   }
 
   /** Called after a commit: queues the events for the shard's secondary, if it has one. Never throws. */
@@ -78,7 +110,8 @@ export class ReplicaPublisher {
       const entries: ReplicaEntry[] = pending.map((p) => ({
         sessionId: p.sessionId,
         firstVersion: p.firstVersion,
-        events: p.events,
+        // Sealed as on the streams: a push is a copy of the events on the bus, whatever the subject.
+        events: this.values ? p.events.map((e) => this.values!.sealForBus(e)) : p.events,
         committedAt: p.committedAt,
         check: shadowCheck(p.state, p.events),
       }));

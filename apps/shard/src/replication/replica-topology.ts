@@ -9,6 +9,8 @@ export interface ReplicaTopology {
   readonly following: ReadonlySet<number>;
   /** Shards this node owns. */
   readonly owned: ReadonlySet<number>;
+  /** The epoch of each shard this node owns: a shard lost and regained between two views shows as a new epoch. */
+  readonly epochs?: ReadonlyMap<number, number>;
 }
 
 /**
@@ -17,7 +19,12 @@ export interface ReplicaTopology {
  */
 export function replicaTopology(view: AssignmentView, nodeId: string, loadFactor: number): ReplicaTopology {
   const owners = new Array<string | null>(view.shardCount).fill(null);
-  for (const s of view.shards) if (s.shard >= 0 && s.shard < view.shardCount) owners[s.shard] = s.nodeId ?? null;
+  const epochs = new Map<number, number>();
+  for (const s of view.shards) {
+    if (s.shard < 0 || s.shard >= view.shardCount) continue;
+    owners[s.shard] = s.nodeId ?? null;
+    if (s.nodeId === nodeId) epochs.set(s.shard, s.epoch);
+  }
   const live = view.nodes.filter((n) => n.status === 'active').map((n) => n.nodeId);
   const secondaries = secondaryOwners(view.shardCount, owners, live, loadFactor);
   const secondaryOf = new Map<number, string>();
@@ -30,5 +37,5 @@ export function replicaTopology(view: AssignmentView, nodeId: string, loadFactor
       if (secondary) secondaryOf.set(shard, secondary);
     } else if (secondary === nodeId) following.add(shard);
   });
-  return { secondaryOf, following, owned };
+  return { secondaryOf, following, owned, epochs };
 }

@@ -59,7 +59,8 @@ export interface WriteGuard {
  * it gains such a shard, the copy is taken (once) and caught up to the store's head.
  */
 export interface WarmCopies {
-  take(sessionId: string): SessionState | undefined;
+  /** The copy, and the store's head and last activity for it when they were read in advance (one statement per gained shard set). */
+  take(sessionId: string): { state: SessionState; stored?: Promise<{ head: number; lastRead: number | undefined } | undefined> } | undefined;
 }
 
 /**
@@ -353,8 +354,8 @@ export class SessionsService {
       }
       return this.completed(sessionId, cached, groups);
     }
-    const copy = this.warm?.take(sessionId);
-    const promoted = copy ? await this.promote(sessionId, copy) : await this.transfers?.claim(sessionId, epoch);
+    const taken = this.warm?.take(sessionId);
+    const promoted = taken ? await this.promote(sessionId, taken.state, taken.stored) : await this.transfers?.claim(sessionId, epoch);
     let rebuilt: SessionState | undefined;
     let lastRead: number | undefined;
     let snapshotVersion: number;
@@ -436,9 +437,16 @@ export class SessionsService {
    * events it lacks (`caught_up`), or not at all (`cold`: ahead of the store, or the missing events
    * do not apply), so a promoted copy is never older than an acknowledged write.
    */
-  private async promote(sessionId: string, copy: SessionState): Promise<{ state: SessionState; lastRead: number | undefined } | undefined> {
+  private async promote(
+    sessionId: string,
+    copy: SessionState,
+    stored: Promise<{ head: number; lastRead: number | undefined } | undefined> | undefined,
+  ): Promise<{ state: SessionState; lastRead: number | undefined } | undefined> {
     try {
-      const [head, lastRead] = await Promise.all([this.store.headVersion(sessionId), this.index.lastActivity(sessionId)]);
+      const known = await stored;
+      const [head, lastRead] = known
+        ? [known.head, known.lastRead]
+        : await Promise.all([this.store.headVersion(sessionId), this.index.lastActivity(sessionId)]);
       if (head === copy.version) {
         this.metrics.promotions.inc({ outcome: 'warm' });
         return { state: copy, lastRead };
