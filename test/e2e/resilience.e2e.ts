@@ -119,9 +119,10 @@ describe('resilience: crashes, restarts, scale-out and failover with real proces
     await w.stop();
     expect(w.failures).toEqual([]);
     await expectAllAcknowledgedWritesPresent(client, w.acked);
-    // The failure detector moved the shards (the node was silent), not the end of the lease.
+    // The failure detector moved the shards, not the end of the lease: the frozen node was silent
+    // (on a loaded machine its probes may be answered "no responders" first; either is the detector).
     const metrics = await (await fetch(`${stack.services.get('metadata-2')!.httpUrl}/metrics`)).text();
-    expect(metrics).toMatch(/foresight_nodes_declared_dead_total\{signal="silent"[^}]*\} [1-9]/);
+    expect(metrics).toMatch(/foresight_nodes_declared_dead_total\{signal="(silent|no_responders)"[^}]*\} [1-9]/);
     process.stderr.write(`switch after SIGSTOP: ${switchMs} ms\n`);
   }, 120_000);
 });
