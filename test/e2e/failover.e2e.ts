@@ -5,46 +5,10 @@ import { callRpc, encode } from '@foresight/messaging';
 import { eventually } from '@foresight/testing';
 import { metricSum, scrapeMetrics } from '../../bench/prometheus-text';
 import type { LocalStack } from '../../scripts/local-stack';
+import { expectAllAcknowledgedWritesPresent, writer } from './acknowledged-writes';
 import { api, natsAs, startTestStack } from './support';
 
 type Api = ReturnType<typeof api>;
-interface Ack {
-  readonly id: string;
-  readonly name: string;
-  readonly value: number;
-}
-
-/** Writes distinct variables of `sessions` in a loop, remembering which were acknowledged and what failed. */
-function writer(client: Api, sessions: readonly string[]) {
-  const acked: Ack[] = [];
-  const failures: { status: number; body: unknown }[] = [];
-  let running = true;
-  const loops = sessions.map(async (id, k) => {
-    for (let i = 0; running; i++) {
-      const r = await client.put(id, 'cart', `v${i}`, i * 1000 + k);
-      if (r.status === 200) acked.push({ id, name: `v${i}`, value: i * 1000 + k });
-      else failures.push(r);
-    }
-  });
-  return {
-    acked,
-    failures,
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-    },
-  };
-}
-
-async function expectAllAcknowledgedWritesPresent(client: Api, acked: readonly Ack[]): Promise<void> {
-  const bySession = new Map<string, Record<string, unknown>>();
-  for (const id of new Set(acked.map((a) => a.id))) {
-    const r = await client.get(id, 'cart');
-    expect(r.status).toBe(200);
-    bySession.set(id, (r.body.groups as { cart: Record<string, unknown> }).cart);
-  }
-  expect(acked.filter((a) => bySession.get(a.id)?.[a.name] !== a.value)).toEqual([]);
-}
 
 const liveShardNodes = (stack: LocalStack) =>
   [...stack.services.values()].filter((s) => s.app === 'shard' && s.child.exitCode === null && s.child.signalCode === null);
