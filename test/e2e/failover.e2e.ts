@@ -19,6 +19,25 @@ async function metric(stack: LocalStack, names: readonly string[], name: string,
   return pages.reduce((n, text) => n + metricSum(text, name, label), 0);
 }
 
+/** Resolves once no shard has moved (no epoch changed) for `quietMs`. */
+async function assignmentSettled(db: Client, quietMs: number): Promise<void> {
+  let last = '';
+  let since = Date.now();
+  await eventually(
+    async () => {
+      const r = await db.query<{ v: string }>(`SELECT sum(epoch)::text AS v FROM shards`);
+      const v = r.rows[0]!.v;
+      if (v !== last) {
+        last = v;
+        since = Date.now();
+      }
+      return Date.now() - since >= quietMs ? true : undefined;
+    },
+    30_000,
+    'the shard assignment settled',
+  );
+}
+
 /**
  * Failover with warm secondaries, with real processes: every shard node is the secondary of some
  * shards of the others (the node the rebalancer would give them to), keeps their sessions warm from
@@ -189,6 +208,10 @@ describe('failover: warm secondaries take over with real processes', () => {
   it("moves a frozen node's shards to the warm secondaries, and the writes it finds queued when it wakes are never committed under its old epoch", async () => {
     const nodes = liveShardNodes(stack).map((s) => s.name);
     expect(nodes.length).toBe(3);
+    // Secondaries hold copies of what they were pushed: start from an assignment that has stopped
+    // changing (the previous test's leader change can still move shards), so each session created
+    // below is pushed to the node that will take it over.
+    await assignmentSettled(db, 2_000);
     const sessions = await Promise.all(Array.from({ length: 24 }, async () => (await client.create({})).body.id));
     const owners = await Promise.all(
       sessions.map(async (id) => (await client.call<{ nodeId: string; shard: number }>('GET', `/v1/sessions/${id}/owner`)).body),
