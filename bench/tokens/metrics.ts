@@ -23,6 +23,12 @@ export interface PolicyResult {
   readonly refreshCalls: number;
   readonly refreshesPerActiveSessionHour: number;
   readonly refreshesAfterLastRequest: number;
+  /** Of those, pairs Foresight's scheduler pushed (the rest come from renewal on use or on-request refreshes). */
+  readonly pushedAfterLastRequest: number;
+  /** Of those, pairs renewed on use (on the session's final request). */
+  readonly renewedAfterLastRequest: number;
+  /** Minted pairs whose access token no request ever presented (superseded first, or the session never came back). */
+  readonly refreshesNeverPresented: number;
   /** Foresight only: access tokens issued longer than the base lifetime because a peak was predicted. */
   readonly extendedAccessTokens: number;
   /** Most refreshes minted within any 1-second sliding window: the burst the token service absorbs. */

@@ -31,6 +31,9 @@ export interface SimulationOptions {
   readonly progress?: (done: number, total: number) => void;
 }
 
+/** What minted a pair: Foresight's push, renewal on use, a request holding a stale token, or a fixed-skew client's timer. */
+type MintOrigin = 'pushed' | 'renewed' | 'on-request' | 'timer';
+
 type SimEvent =
   | { readonly type: 'request'; readonly s: number }
   | { readonly type: 'deliver'; readonly s: number; readonly pair: TokenPair }
@@ -88,15 +91,26 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
   let pulledForward = 0;
   let otherFailures = 0;
   let renewedOnUse = 0;
+  /** Each minted pair's origin, by its access token; and the pairs a later request presented. */
+  const mintedBy = new Map<string, MintOrigin>();
+  const presented = new Set<string>();
+  /** Mint times by origin and session, to split the refreshes after the last request. */
+  const mintOrigins = new Map<number, { at: number; origin: MintOrigin }[]>();
   sessions.forEach((s, i) => {
     queue.push(s.requests[0]!, { type: 'request', s: i });
     queue.push(sessionEnd[i]!, { type: 'end', s: i });
     totalRequests += s.requests.length;
   });
 
-  const refreshAndDeliver = async (s: number, now: number): Promise<void> => {
+  const refreshAndDeliver = async (s: number, now: number, origin: MintOrigin): Promise<void> => {
     const result = await service.refresh(pairs[s]!.refreshToken, now, foresight?.accessTtl(sessions[s]!.id, now));
     if (result.kind === 'rejected') return;
+    if (result.kind === 'rotated') {
+      mintedBy.set(result.pair.accessToken, origin);
+      const list = mintOrigins.get(s) ?? [];
+      list.push({ at: now, origin });
+      mintOrigins.set(s, list);
+    }
     inFlight.add(s);
     queue.push(now + opts.refreshLatencyMs, { type: 'deliver', s, pair: result.pair });
   };
@@ -132,6 +146,7 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
           scheduleTick(now);
         } else {
           const pair = pairs[e.s]!;
+          presented.add(pair.accessToken);
           const verdict = await service.verify(pair.accessToken, now);
           const expired = !verdict.ok && verdict.error.code === 'TOKEN.EXPIRED';
           if (expired) metExpired++;
@@ -141,7 +156,7 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
           if (needsRefresh) {
             waited++;
             foresight?.onLoad(now);
-            await refreshAndDeliver(e.s, now);
+            await refreshAndDeliver(e.s, now, 'on-request');
           } else if (
             verdict.ok &&
             !inFlight.has(e.s) &&
@@ -152,7 +167,7 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
             // beside it and reaches the client one refresh round trip later, like a pushed pair.
             renewedOnUse++;
             foresight?.onLoad(now);
-            await refreshAndDeliver(e.s, now);
+            await refreshAndDeliver(e.s, now, 'renewed');
           }
         }
         foresight?.onRequest(session.id, now);
@@ -163,13 +178,13 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
         applyPair(e.s, e.pair, now);
         break;
       case 'timer':
-        if (now < sessionEnd[e.s]! && pairs[e.s]?.accessExpiresAt === e.forExpiry) await refreshAndDeliver(e.s, now);
+        if (now < sessionEnd[e.s]! && pairs[e.s]?.accessExpiresAt === e.forExpiry) await refreshAndDeliver(e.s, now, 'timer');
         break;
       case 'push':
         pendingPush.delete(e.s);
         if (now < sessionEnd[e.s]!) {
           foresight?.onScheduledWork(now);
-          await refreshAndDeliver(e.s, now);
+          await refreshAndDeliver(e.s, now, 'pushed');
         }
         break;
       case 'end':
@@ -208,6 +223,13 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
     // client's on-request refresh) is never used either.
     afterLast += (service.mints.get(sessions[i]!.id) ?? []).filter((t) => t >= last).length;
   }
+  const afterLastBy = { pushed: 0, renewed: 0, 'on-request': 0, timer: 0 } satisfies Record<MintOrigin, number>;
+  for (const [i, list] of mintOrigins) {
+    const last = sessions[i]!.requests[sessions[i]!.requests.length - 1]!;
+    for (const m of list) if (m.at >= last) afterLastBy[m.origin]++;
+  }
+  let unused = 0;
+  for (const token of mintedBy.keys()) if (!presented.has(token)) unused++;
   const activeHours = sessions.reduce((a, s) => a + (s.requests[s.requests.length - 1]! - s.requests[0]!), 0) / 3_600_000;
   return {
     policy: policy.name,
@@ -219,6 +241,9 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
     refreshCalls: service.refreshCalls,
     refreshesPerActiveSessionHour: activeHours > 0 ? mintTimes.length / activeHours : 0,
     refreshesAfterLastRequest: afterLast,
+    pushedAfterLastRequest: afterLastBy.pushed,
+    renewedAfterLastRequest: afterLastBy.renewed,
+    refreshesNeverPresented: unused,
     extendedAccessTokens: foresight?.extendedTokens ?? 0,
     peakRefreshesPerSecond: peakInWindow(mintTimes, 1000),
     sustainedPeakRefreshesPerSecond: peakInWindow(mintTimes, opts.peakWindowMs) / (opts.peakWindowMs / 1000),

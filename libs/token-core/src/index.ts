@@ -18,5 +18,6 @@ export * from './forecast/population';
 export * from './forecast/holt-winters';
 export * from './schedule/refresh-scheduler';
 export * from './forecast/return-model';
+export * from './forecast/session-length';
 export * from './schedule/access-lifetime';
 export * from './schedule/renew-on-use';

@@ -1,5 +1,6 @@
 import { DEFAULT_GAP_MODEL, type ActivityState, type GapModel } from './activity';
 import { normalCdf } from './normal';
+import { DEFAULT_SESSION_LENGTH_OPTIONS, SessionLengthModel, type SessionLengthOptions } from './session-length';
 
 /** Tuning of the {@link ReturnModel}. Times in milliseconds. */
 export interface ReturnModelOptions {
@@ -41,14 +42,18 @@ export class ReturnModel {
   private readonly byAge = new Map<number, Stratum>();
   private readonly byAgeCount = new Map<string, Stratum>();
   private readonly logRatio: number;
+  /** How long sessions last: bounds a return at an age no session has been seen to reach. */
+  private readonly lengths: SessionLengthModel;
 
   constructor(
     private readonly opts: ReturnModelOptions = DEFAULT_RETURN_MODEL_OPTIONS,
     private readonly prior: GapModel = DEFAULT_GAP_MODEL,
+    lengthOpts: SessionLengthOptions = DEFAULT_SESSION_LENGTH_OPTIONS,
   ) {
     if (!(opts.binRatio > 1) || !(opts.bins >= 2) || !(opts.minGapMs > 0) || !(opts.priorWeight >= 0)) throw new RangeError('invalid return model options');
     this.pooled = new Stratum(opts.bins);
     this.logRatio = Math.log(opts.binRatio);
+    this.lengths = new SessionLengthModel(lengthOpts);
   }
 
   /** Requests, gaps and ends seen so far (pooled). */
@@ -63,11 +68,13 @@ export class ReturnModel {
       s.gaps[bin]!++;
       s.gapCount++;
     }
+    this.lengths.observeAge(requests > 1 ? ageMs : undefined, ageMs + gapMs);
   }
 
   /** The session ended (its idle timeout passed) after `requests` requests, the last at age `ageMs`. */
   observeEnd(requests: number, ageMs: number): void {
     for (const s of this.strata(requests, ageMs)) s.ends++;
+    this.lengths.observeEnd(ageMs, requests > 1);
   }
 
   /**
@@ -88,6 +95,15 @@ export class ReturnModel {
   /**
    * Probability that the session's next request falls in (max(from, after), to], given silence
    * since `state.lastAt` up to `from`; 0 past the idle timeout (a later request starts a new session).
+   *
+   * Three estimates are taken and the smallest kept. The gap
+   * estimate follows the session's stratum (age at its last request and request count). Two bounds
+   * come from how long sessions last (a request after `after` needs the session to last to its age
+   * then): the probability that the session comes back at all before its idle end times the share of
+   * sessions still going at its age now that last to that age; and the share of sessions as old as
+   * it was at its last request that last to that age, over the probability of its silence so far.
+   * Strata a quarter-doubling wide mix sessions near the longest length seen with younger ones that
+   * still return; the length model, in 1 % steps, does not.
    */
   probabilityReturn(state: ActivityState, from: number, to: number, idleTimeoutMs: number, after = from): number {
     const silent = Math.max(from - state.lastAt, 0);
@@ -96,7 +112,15 @@ export class ReturnModel {
     if (s1 <= s0) return 0;
     const age = state.lastAt - state.firstAt;
     const survive = 1 - this.probabilityNextIn(state.requests, age, silent, s0);
-    return survive <= 0 ? 0 : this.probabilityNextIn(state.requests, age, silent, s1) - (1 - survive);
+    const gap = survive <= 0 ? 0 : this.probabilityNextIn(state.requests, age, silent, s1) - (1 - survive);
+    if (s0 <= 0) return gap;
+    // A request after max(from, after) needs the session to last to that age A: P(L ≥ A | L ≥ a,
+    // silent to X) is at most P(L ≥ A | L ≥ a) / P(silent to X | last request at a), and, for a
+    // session that comes back at all, P(L ≥ A | L > X).
+    const any = this.probabilityNextIn(state.requests, age, silent, s1);
+    const quiet = 1 - this.probabilityNextIn(state.requests, age, 0, silent);
+    const sinceLast = quiet > 0 ? this.lengths.survival(age, age + s0) / quiet : 1;
+    return Math.max(0, Math.min(gap, any * this.lengths.survival(age + silent, age + s0), sinceLast));
   }
 
   private priorProbability(fromMs: number, toMs: number): number {
