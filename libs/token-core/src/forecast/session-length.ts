@@ -32,7 +32,8 @@ export class SessionLengthModel {
   private readonly logRatio: number;
 
   constructor(private readonly opts: SessionLengthOptions = DEFAULT_SESSION_LENGTH_OPTIONS) {
-    if (!(opts.binRatio > 1) || !(opts.bins >= 2) || !(opts.minLengthMs > 0) || !(opts.priorWeight >= 0)) throw new RangeError('invalid session length options');
+    if (!(opts.binRatio > 1) || !(opts.bins >= 2) || !(opts.minLengthMs > 0) || !(opts.priorWeight >= 0))
+      throw new RangeError('invalid session length options');
     this.ended = new Float64Array(opts.bins);
     this.live = new Float64Array(opts.bins);
     this.atRisk = new Float64Array(opts.bins);
