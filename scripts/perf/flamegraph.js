@@ -87,6 +87,20 @@ function sampleCounts(profile, fromS, toS) {
   return counts;
 }
 
+/** Busy (non-idle) samples per 5 s of the whole profile: where the load phases are, for --from/--to. */
+function busyTimeline(profile) {
+  const idle = new Set(profile.nodes.filter((n) => n.callFrame.functionName === '(idle)').map((n) => n.id));
+  const buckets = [];
+  let t = 0;
+  (profile.samples ?? []).forEach((id, i) => {
+    t += profile.timeDeltas?.[i] ?? 0;
+    if (idle.has(id)) return;
+    const b = Math.floor(t / 5e6);
+    buckets[b] = (buckets[b] ?? 0) + 1;
+  });
+  return Array.from(buckets, (n, b) => `${b * 5}s:${n ?? 0}`).join(' ');
+}
+
 /** The call tree with total samples per frame, siblings of the same name merged. */
 function buildTree(profile, counts) {
   const byId = new Map(profile.nodes.map((n) => [n.id, n]));
@@ -131,8 +145,8 @@ function colour(name) {
   for (let i = 0; i < name.length; i++) h = (h * 31 + name.charCodeAt(i)) >>> 0;
   const lib = name.includes(' pg') || name.includes('pg/') || name.includes('nats/') || name.includes('fastify') || name.includes('@nestjs');
   const r = lib ? 120 + (h % 60) : 205 + (h % 50);
-  const g = lib ? 150 + ((h >> 8) % 60) : 80 + ((h >> 8) % 130);
-  const b = lib ? 200 + ((h >> 16) % 55) : 40 + ((h >> 16) % 50);
+  const g = lib ? 150 + ((h >>> 8) % 60) : 80 + ((h >>> 8) % 130);
+  const b = lib ? 200 + ((h >>> 16) % 55) : 40 + ((h >>> 16) % 50);
   return `rgb(${r},${g},${b})`;
 }
 
@@ -203,6 +217,7 @@ function main() {
   const out = opts.out ?? opts.file.replace(/\.cpuprofile$/, '') + `.${service}.svg`;
   fs.writeFileSync(out, renderSvg(tree, { minPct: opts.minPct, title }));
   process.stdout.write(`${service}: ${tree.total} busy samples (${(busyMs / 1000).toFixed(1)} s CPU) -> ${out}\n`);
+  process.stdout.write(`busy samples per 5 s since the process started: ${busyTimeline(profile)}\n`);
   for (const [name, n] of topSelf(tree).slice(0, opts.top)) process.stdout.write(`${((100 * n) / tree.total).toFixed(2).padStart(6)}%  ${name}\n`);
 }
 
