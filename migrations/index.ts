@@ -7,6 +7,7 @@ import { CacheLearned1764208800000 } from './1764208800000-cache-learned';
 import { SessionLocks1764900000000 } from './1764900000000-session-locks';
 import { EdgesAndAffinity1764900100000 } from './1764900100000-edges-and-affinity';
 import { GroupSnapshots1764900200000 } from './1764900200000-group-snapshots';
+import { LeanerOutbox1764900300000 } from './1764900300000-leaner-outbox';
 
 /** Every migration, in order. Listed explicitly so the CLI, the apps and the tests run the same set. */
 export const migrations = [
@@ -19,4 +20,5 @@ export const migrations = [
   SessionLocks1764900000000,
   EdgesAndAffinity1764900100000,
   GroupSnapshots1764900200000,
+  LeanerOutbox1764900300000,
 ];

@@ -111,6 +111,16 @@ describe('storeCli', () => {
     expect(badArgumentMessage(['--replication', 'off,on', '--shard-nodes', '1'])).toMatch(/at least 2 shard nodes/);
   });
 
+  it('takes write coalescing modes and a profile folder, and refuses them with other comparisons or an external gateway', () => {
+    expect(parseBenchArgs([]).natsCoalescing).toEqual([]);
+    expect(parseBenchArgs(['--nats-coalescing', 'on,off']).natsCoalescing).toEqual(['off', 'on']);
+    expect(badArgumentMessage(['--nats-coalescing', 'off,on', '--transfer', 'off,on'])).toMatch(/give one of them/);
+    expect(badArgumentMessage(['--nats-coalescing', 'off,on', '--foresight-url', 'http://x', '--api-key', 'k'])).toMatch(/cannot use --foresight-url/);
+    expect(parseBenchArgs([]).cpuProfDir).toBeUndefined();
+    expect(parseBenchArgs(['--cpu-prof', 'profiles']).cpuProfDir).toBe('profiles');
+    expect(badArgumentMessage(['--cpu-prof', 'p', '--foresight-url', 'http://x', '--api-key', 'k'])).toMatch(/--cpu-prof/);
+  });
+
   it('takes transfer modes, and refuses them with replication modes or an external gateway', () => {
     expect(parseBenchArgs([]).transfer).toEqual([]);
     expect(parseBenchArgs(['--transfer', 'on,off']).transfer).toEqual(['off', 'on']);

@@ -46,8 +46,15 @@ export interface BenchOptions {
    * state profiler and the transfer hooks on the request path, on or off).
    */
   readonly transfer: readonly ReplicationMode[];
-  /** With `replication` or `transfer`: how many times each mode is measured (order alternating). */
+  /**
+   * Write coalescing modes to compare (empty: the normal run): as `replication`, with
+   * NATS_WRITE_COALESCING set (one socket write per event-loop turn, or one per message).
+   */
+  readonly natsCoalescing: readonly ReplicationMode[];
+  /** With `replication`, `transfer` or `natsCoalescing`: how many times each mode is measured (order alternating). */
   readonly rounds: number;
+  /** Folder for `node --cpu-prof` profiles of the services the harness starts (none: no profiling). */
+  readonly cpuProfDir?: string;
   readonly out: string;
 }
 
@@ -108,11 +115,22 @@ export const storeCli = defineCommand({
       description:
         'compare Foresight with the state profiler and session transfer off and on (TRANSFER): one local stack per mode, Foresight only, on/off ratio per op',
     },
+    'nats-coalescing': {
+      type: 'list',
+      choices: REPLICATION_MODES,
+      description:
+        "compare the services' NATS write coalescing off and on (NATS_WRITE_COALESCING): one local stack per mode, Foresight only, on/off ratio per op",
+    },
     rounds: {
       type: 'integer',
       min: 1,
       default: 1,
       description: 'with --replication: rounds of every mode, the order alternating (off,on then on,off), ratios from the mean req/s',
+    },
+    'cpu-prof': {
+      type: 'string',
+      placeholder: '<dir>',
+      description: 'write a V8 CPU profile (.cpuprofile) of every Foresight service the harness starts into <dir>, on its exit; see scripts/perf/flamegraph.js',
     },
     out: { type: 'string', default: '.bench-results/store.json', placeholder: '<file>', description: 'JSON result file' },
   },
@@ -121,6 +139,8 @@ export const storeCli = defineCommand({
     'nice -n 10 npm run bench:store',
     'npm run bench:store -- --replication off,on --out .bench-results/store-replication.json',
     'nice -n 10 npm run bench:store -- --transfer off,on --ops put,get --duration 10 --out .bench-results/store-transfer.json',
+    'nice -n 10 npm run bench:store -- --nats-coalescing off,on --ops put --rounds 2 --out .bench-results/store-coalescing.json',
+    'nice -n 10 npm run bench:store -- --systems foresight,postgres --ops put --cpu-prof .bench-results/profiles',
   ],
   build: (v, fail): BenchOptions => {
     if (v.foresightUrl !== undefined && v.apiKey === undefined) fail('--foresight-url needs --api-key (the gateway authenticates every request)');
@@ -129,6 +149,13 @@ export const storeCli = defineCommand({
     if (v.replication.length > 0 && v.shardNodes !== undefined && v.shardNodes < 2) fail('--replication needs at least 2 shard nodes (a secondary)');
     if (v.transfer.length > 0 && v.replication.length > 0) fail('--transfer and --replication each compare two modes; give one of them');
     if (v.transfer.length > 0 && v.foresightUrl !== undefined) fail('--transfer starts its own stacks (one per mode); it cannot use --foresight-url');
+    if (v.natsCoalescing.length > 0 && (v.transfer.length > 0 || v.replication.length > 0)) {
+      fail('--nats-coalescing, --transfer and --replication each compare two modes; give one of them');
+    }
+    if (v.natsCoalescing.length > 0 && v.foresightUrl !== undefined)
+      fail('--nats-coalescing starts its own stacks (one per mode); it cannot use --foresight-url');
+    if (v.cpuProf !== undefined && v.foresightUrl !== undefined)
+      fail('--cpu-prof profiles the services the harness starts; it cannot profile a gateway given by --foresight-url');
     return {
       sessions: v.sessions,
       durationS: v.duration,
@@ -150,7 +177,9 @@ export const storeCli = defineCommand({
       foresightLogLevel: v.logLevel,
       replication: REPLICATION_MODES.filter((m) => v.replication.includes(m)),
       transfer: REPLICATION_MODES.filter((m) => v.transfer.includes(m)),
+      natsCoalescing: REPLICATION_MODES.filter((m) => v.natsCoalescing.includes(m)),
       rounds: v.rounds,
+      cpuProfDir: v.cpuProf,
       out: v.out,
     };
   },

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { startLocalStack } from '../../scripts/local-stack';
 import { freePort } from '../../scripts/infra/ports';
 import { BenchError } from './errors';
@@ -29,6 +29,8 @@ export async function startForesightStack(opts: {
   logLevel: string;
   /** More settings for every service (e.g. REPLICATION). */
   env?: Readonly<Record<string, string>>;
+  /** Write a V8 CPU profile of every service into this folder when it exits (`node --cpu-prof`). */
+  cpuProfDir?: string;
 }): Promise<BenchStack> {
   const logDir = mkdtempSync(join(tmpdir(), 'foresight-bench-logs-'));
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
@@ -39,6 +41,7 @@ export async function startForesightStack(opts: {
       shardNodes: opts.shardNodes,
       databaseUrl: opts.databaseUrl,
       logs: logDir,
+      nodeArgs: opts.cpuProfDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', resolve(opts.cpuProfDir)] : undefined,
       env: { ...opts.env, LOG_LEVEL: opts.logLevel },
     });
   } catch (err) {

@@ -133,7 +133,7 @@ export function renderReplicationReport(
  */
 export async function measureReplication(opts: BenchOptions, log: (message: string) => void, setting: ModeSetting = 'REPLICATION'): Promise<ReplicationRun[]> {
   const runs: ReplicationRun[] = [];
-  const modes = setting === 'TRANSFER' ? opts.transfer : opts.replication;
+  const modes = setting === 'TRANSFER' ? opts.transfer : setting === 'NATS_WRITE_COALESCING' ? opts.natsCoalescing : opts.replication;
   for (let round = 1; round <= opts.rounds; round++) {
     const order = round % 2 === 1 ? modes : [...modes].reverse();
     for (const mode of order) runs.push(await measureMode(opts, mode, round, log, setting));
@@ -142,7 +142,10 @@ export async function measureReplication(opts: BenchOptions, log: (message: stri
 }
 
 /** The setting a mode comparison turns off and on for every service. */
-export type ModeSetting = 'REPLICATION' | 'TRANSFER';
+export type ModeSetting = 'REPLICATION' | 'TRANSFER' | 'NATS_WRITE_COALESCING';
+
+/** With NATS write coalescing on, throughput must not fall below throughput with it off. */
+export const COALESCING_TARGET = 1.0;
 
 /** With the state profiler and transfer hooks on, throughput must stay at least this share of throughput with them off. */
 export const TRANSFER_TARGET = 0.98;
@@ -160,6 +163,7 @@ async function measureMode(
     databaseUrl: opts.databaseUrl,
     shardNodes: opts.shardNodes ?? 2,
     logLevel: opts.foresightLogLevel,
+    cpuProfDir: opts.cpuProfDir,
     env: { [setting]: mode },
   });
   try {

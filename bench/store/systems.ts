@@ -41,7 +41,12 @@ async function startForesight(opts: BenchOptions, cleanups: Cleanup[], log: Log)
     return { target: { url: opts.foresightUrl.replace(/\/$/, ''), apiKey: opts.apiKey }, databaseUrl: opts.databaseUrl, mode: 'external' };
   }
   log(`starting the local Foresight stack (scripts/local-stack), service logs at LOG_LEVEL=${opts.foresightLogLevel} ...`);
-  const stack = await startForesightStack({ databaseUrl: opts.databaseUrl, shardNodes: opts.shardNodes, logLevel: opts.foresightLogLevel });
+  const stack = await startForesightStack({
+    databaseUrl: opts.databaseUrl,
+    shardNodes: opts.shardNodes,
+    logLevel: opts.foresightLogLevel,
+    cpuProfDir: opts.cpuProfDir,
+  });
   cleanups.push(() => stack.stop());
   log(`Foresight gateway at ${stack.gatewayUrl}; service logs in ${stack.logDir}`);
   return { target: { url: stack.gatewayUrl, apiKey: stack.apiKey }, databaseUrl: stack.databaseUrl, mode: 'local-stack' };

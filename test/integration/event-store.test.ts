@@ -197,7 +197,11 @@ describe('EventStore against a real Postgres', () => {
     const query = proto.query;
     // Records how many appends each attempted INSERT carried (the real query still runs).
     proto.query = function (this: unknown, ...args: unknown[]) {
-      const [sql, params] = args as [unknown, unknown[] | undefined];
+      // As text and values, or as one named statement's config object.
+      const [first, second] = args as [unknown, unknown[] | undefined];
+      const named = typeof first === 'object' && first !== null ? (first as { text?: unknown; values?: unknown[] }) : undefined;
+      const sql = named ? named.text : first;
+      const params = named ? named.values : second;
       if (typeof sql === 'string' && sql.includes('INSERT INTO events') && Array.isArray(params?.[0])) statements.push(new Set(params[0] as string[]).size);
       return query.apply(this, args);
     };

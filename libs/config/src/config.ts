@@ -55,6 +55,8 @@ export interface ForesightConfig {
     readonly requestTimeoutMs: number;
     /** Largest message the NATS server carries (its max_payload); services refuse to start on a server that carries less. */
     readonly maxPayloadBytes: number;
+    /** Gather a turn of the event loop's outgoing messages into one socket write (instead of one write per message). */
+    readonly coalesceWrites: boolean;
   };
   readonly database: { readonly url: string; readonly poolSize: number; readonly ssl: DatabaseSslConfig };
   readonly cluster: {
@@ -274,6 +276,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       jetStreamReplicas: r.int('JETSTREAM_REPLICAS', 1, 1, 5),
       requestTimeoutMs,
       maxPayloadBytes,
+      coalesceWrites: r.oneOf('NATS_WRITE_COALESCING', ['on', 'off'] as const, 'on') === 'on',
     },
     database: {
       url: databaseUrl,

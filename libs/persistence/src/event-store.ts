@@ -132,7 +132,8 @@ export class EventStore {
    * `SNAPSHOT_EVERY` of them). `read` counts the rows and bytes Postgres returned.
    */
   async load(sessionId: string, groups?: readonly string[]): Promise<LoadedSession> {
-    const r = await this.pool.query<LoadRow>(LOAD_SQL, [sessionId, groups ?? null]);
+    // Named (parsed and planned once per connection), like the append: loads are on the read path.
+    const r = await this.pool.query<LoadRow>({ name: 'foresight-load-session', text: LOAD_SQL, values: [sessionId, groups ?? null] });
     let core: { version: number; state: Record<string, unknown> } | null = null;
     const groupRows: LoadRow[] = [];
     const events: StoredEventRow[] = [];
@@ -214,7 +215,7 @@ export class EventStore {
 
   async markPublished(positions: readonly number[]): Promise<void> {
     if (positions.length === 0) return;
-    await this.pool.query('DELETE FROM outbox WHERE position = ANY($1::bigint[])', [positions]);
+    await this.pool.query({ name: 'foresight-outbox-published', text: 'DELETE FROM outbox WHERE position = ANY($1::bigint[])', values: [positions] });
   }
 
   private async writeBatch(batch: readonly AppendRequest[]): Promise<ReadonlyArray<AppendResult | Error>> {

@@ -90,27 +90,32 @@ export async function writeSingleEventBatch(
   );
   const created = batch.map((a) => a.events[0]).filter((e): e is Extract<SessionEvent, { type: 'session.created' }> => e.type === 'session.created');
   const ended = batch.filter((a) => a.events[0].type === 'session.ended').map((a) => a.sessionId);
-  const r = await pool.query<{ kind: 'e' | 'l'; session_id: string; stream_version: number; position: number; shard: number; epoch: number }>(SQL, [
-    cols.sid,
-    cols.ver,
-    cols.shard,
-    cols.epoch,
-    cols.id,
-    cols.type,
-    cols.sv,
-    cols.at,
-    cols.corr,
-    cols.cause,
-    cols.data,
-    nodeId,
-    created.map((e) => e.sessionId),
-    created.map((e) => e.data.shard),
-    created.map((e) => e.data.userId),
-    created.map((e) => e.occurredAt),
-    created.map((e) => e.data.idleTimeoutMs),
-    created.map((e) => e.data.absoluteExpiresAt),
-    ended,
-  ]);
+  // Named: each connection parses and plans this statement once, not once per batch.
+  const r = await pool.query<{ kind: 'e' | 'l'; session_id: string; stream_version: number; position: number; shard: number; epoch: number }>({
+    name: 'foresight-append-single-events',
+    text: SQL,
+    values: [
+      cols.sid,
+      cols.ver,
+      cols.shard,
+      cols.epoch,
+      cols.id,
+      cols.type,
+      cols.sv,
+      cols.at,
+      cols.corr,
+      cols.cause,
+      cols.data,
+      nodeId,
+      created.map((e) => e.sessionId),
+      created.map((e) => e.data.shard),
+      created.map((e) => e.data.userId),
+      created.map((e) => e.occurredAt),
+      created.map((e) => e.data.idleTimeoutMs),
+      created.map((e) => e.data.absoluteExpiresAt),
+      ended,
+    ],
+  });
   const positions = new Map<string, number>();
   const leases = new Map<number, number>();
   for (const row of r.rows) {

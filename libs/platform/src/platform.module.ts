@@ -55,6 +55,7 @@ export class PlatformModule {
             tls: config.nats.tls,
             name: `${config.service}${nodeId ? `:${nodeId}` : ''}`,
             requiredMaxPayloadBytes: config.nats.maxPayloadBytes,
+            coalesceWrites: config.nats.coalesceWrites,
           });
           health.add('nats', async () => {
             if (nc.isClosed()) throw new Error('connection closed');
