@@ -16,6 +16,10 @@ export const DEFAULT_REDIS_BIN = '/usr/bin/redis-server';
 const REPLICATION_MODES = ['off', 'on'] as const;
 export type ReplicationMode = (typeof REPLICATION_MODES)[number];
 
+/** Postgres servers the event store is spread over (EVENT_STORE_PARTITIONS), as `--postgres-servers` compares them. */
+const POSTGRES_SERVERS = ['1', '2'] as const;
+export type PostgresServers = 1 | 2;
+
 /** Validated command-line options of `npm run bench:store`. */
 export interface BenchOptions {
   readonly sessions: number;
@@ -46,7 +50,12 @@ export interface BenchOptions {
    * state profiler and the transfer hooks on the request path, on or off).
    */
   readonly transfer: readonly ReplicationMode[];
-  /** With `replication` or `transfer`: how many times each mode is measured (order alternating). */
+  /**
+   * Numbers of Postgres servers to compare (empty: the normal run): one local stack each, the
+   * shards split in equal ranges over that many servers, Foresight only.
+   */
+  readonly postgresServers: readonly PostgresServers[];
+  /** With `replication`, `transfer` or `postgresServers`: how many times each mode is measured (order alternating). */
   readonly rounds: number;
   readonly out: string;
 }
@@ -108,6 +117,12 @@ export const storeCli = defineCommand({
       description:
         'compare Foresight with the state profiler and session transfer off and on (TRANSFER): one local stack per mode, Foresight only, on/off ratio per op',
     },
+    'postgres-servers': {
+      type: 'list',
+      choices: POSTGRES_SERVERS,
+      description:
+        'compare the event store on 1 and on 2 Postgres servers (EVENT_STORE_PARTITIONS, shards split in halves): one local stack each, Foresight only, 2/1 ratios of req/s and CPU per request',
+    },
     rounds: {
       type: 'integer',
       min: 1,
@@ -121,6 +136,7 @@ export const storeCli = defineCommand({
     'nice -n 10 npm run bench:store',
     'npm run bench:store -- --replication off,on --out .bench-results/store-replication.json',
     'nice -n 10 npm run bench:store -- --transfer off,on --ops put,get --duration 10 --out .bench-results/store-transfer.json',
+    'nice -n 10 npm run bench:store -- --postgres-servers 1,2 --ops put --rounds 2 --out .bench-results/store-postgres-servers.json',
   ],
   build: (v, fail): BenchOptions => {
     if (v.foresightUrl !== undefined && v.apiKey === undefined) fail('--foresight-url needs --api-key (the gateway authenticates every request)');
@@ -129,6 +145,12 @@ export const storeCli = defineCommand({
     if (v.replication.length > 0 && v.shardNodes !== undefined && v.shardNodes < 2) fail('--replication needs at least 2 shard nodes (a secondary)');
     if (v.transfer.length > 0 && v.replication.length > 0) fail('--transfer and --replication each compare two modes; give one of them');
     if (v.transfer.length > 0 && v.foresightUrl !== undefined) fail('--transfer starts its own stacks (one per mode); it cannot use --foresight-url');
+    const compared = [v.replication, v.transfer, v.postgresServers].filter((l) => l.length > 0).length;
+    if (v.postgresServers.length > 0 && compared > 1) fail('--postgres-servers, --replication and --transfer each compare modes; give one of them');
+    if (v.postgresServers.length > 0 && v.foresightUrl !== undefined)
+      fail('--postgres-servers starts its own stacks (one per mode); it cannot use --foresight-url');
+    if (v.postgresServers.length > 0 && v.databaseUrl !== undefined)
+      fail('--postgres-servers starts its own embedded Postgres servers (the same kind for 1 and 2); it cannot use --database-url');
     return {
       sessions: v.sessions,
       durationS: v.duration,
@@ -150,6 +172,7 @@ export const storeCli = defineCommand({
       foresightLogLevel: v.logLevel,
       replication: REPLICATION_MODES.filter((m) => v.replication.includes(m)),
       transfer: REPLICATION_MODES.filter((m) => v.transfer.includes(m)),
+      postgresServers: POSTGRES_SERVERS.filter((m) => v.postgresServers.includes(m)).map((m) => Number(m) as PostgresServers),
       rounds: v.rounds,
       out: v.out,
     };

@@ -29,6 +29,8 @@ export async function startForesightStack(opts: {
   logLevel: string;
   /** More settings for every service (e.g. REPLICATION). */
   env?: Readonly<Record<string, string>>;
+  /** More embedded Postgres servers for the event store's partitions (see `startLocalStack`). */
+  partitionServers?: { readonly count: number; readonly partitions: (urls: readonly string[], databaseUrl: string) => string };
 }): Promise<BenchStack> {
   const logDir = mkdtempSync(join(tmpdir(), 'foresight-bench-logs-'));
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
@@ -39,6 +41,7 @@ export async function startForesightStack(opts: {
       shardNodes: opts.shardNodes,
       databaseUrl: opts.databaseUrl,
       logs: logDir,
+      ...(opts.partitionServers ? { partitionServers: opts.partitionServers } : {}),
       env: { ...opts.env, LOG_LEVEL: opts.logLevel },
     });
   } catch (err) {
