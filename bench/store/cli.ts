@@ -127,7 +127,8 @@ export const storeCli = defineCommand({
       type: 'integer',
       min: 1,
       default: 1,
-      description: 'with --replication: rounds of every mode, the order alternating (off,on then on,off), ratios from the mean req/s',
+      description:
+        'with --replication, --transfer or --postgres-servers: rounds of every mode, the order alternating (off,on then on,off), ratios from the mean req/s',
     },
     out: { type: 'string', default: '.bench-results/store.json', placeholder: '<file>', description: 'JSON result file' },
   },
