@@ -3,6 +3,7 @@ import { createWriteStream, existsSync, mkdirSync, mkdtempSync, type WriteStream
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
+import { parseStorePartitions } from '@foresight/config';
 import { runMigrations } from '@foresight/persistence';
 import type { NatsIdentity } from '@foresight/contracts';
 import type { NatsLogin } from './infra/nats-credentials';
@@ -161,6 +162,15 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
         extraPg.map((x) => x.url),
         databaseUrl,
       );
+    }
+    // Partition servers named in the shell or by the caller are migrated like the primary.
+    const partitionsGiven = options.env?.EVENT_STORE_PARTITIONS ?? partitionEnv.EVENT_STORE_PARTITIONS ?? process.env.EVENT_STORE_PARTITIONS;
+    const shardCount = Number(options.env?.SHARD_COUNT ?? process.env.SHARD_COUNT ?? 1024);
+    const migrated = new Set([databaseUrl, ...extraPg.map((x) => x.url)]);
+    for (const { url } of parseStorePartitions(partitionsGiven, shardCount, databaseUrl).partitions) {
+      if (migrated.has(url)) continue;
+      migrated.add(url);
+      await runMigrations(url);
     }
 
     const baseEnv: Record<string, string> = {
