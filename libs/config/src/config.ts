@@ -419,6 +419,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   if (production) {
     checkProductionSecrets(r, {
       DATABASE_URL: config.database.url,
+      EVENT_STORE_PARTITIONS: config.database.partitions.map((p) => p.url).filter((url) => url !== config.database.url),
       SESSION_ID_SECRET: config.session.idSecret,
       TOKEN_ENCRYPTION_KEY: config.token.encryptionKey,
       'FORESIGHT_API_KEYS / FORESIGHT_SCOPED_API_KEYS': config.gateway.security.keys.map((k) => k.key),

@@ -45,4 +45,20 @@ describe('event store partitions', () => {
     const config = loadConfig('shard', { SHARD_COUNT: '64', DATABASE_URL: PRIMARY, EVENT_STORE_PARTITIONS: '0-31=primary,32-63=postgres://db2/x' });
     expect(config.database.partitions).toHaveLength(2);
   });
+
+  it('refuses a development password in a partition URL in production, as in DATABASE_URL', () => {
+    const production = {
+      NODE_ENV: 'production',
+      DATABASE_URL: 'postgres://foresight:a-real-secret-of-some-length@db1/foresight',
+      FORESIGHT_API_KEYS: 'k',
+      SESSION_ID_SECRET: 's'.repeat(32),
+      SHARD_COUNT: '64',
+    };
+    expect(() => loadConfig('shard', { ...production, EVENT_STORE_PARTITIONS: '0-31=primary,32-63=postgres://postgres:postgres@db2/foresight' })).toThrow(
+      /EVENT_STORE_PARTITIONS holds a development or example value/,
+    );
+    expect(() =>
+      loadConfig('shard', { ...production, EVENT_STORE_PARTITIONS: '0-31=primary,32-63=postgres://foresight:another-real-secret@db2/x' }),
+    ).not.toThrow();
+  });
 });
