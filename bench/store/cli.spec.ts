@@ -128,4 +128,13 @@ describe('storeCli', () => {
     expect(badArgumentMessage(['--transfer', 'off,on', '--replication', 'off,on'])).toMatch(/give one of them/);
     expect(badArgumentMessage(['--transfer', 'off,on', '--foresight-url', 'http://x', '--api-key', 'k'])).toMatch(/cannot use --foresight-url/);
   });
+
+  it('takes numbers of Postgres servers to compare, and refuses them with another comparison, an external gateway or database', () => {
+    expect(parseBenchArgs([]).postgresServers).toEqual([]);
+    expect(parseBenchArgs(['--postgres-servers', '2,1']).postgresServers).toEqual([1, 2]);
+    expect(badArgumentMessage(['--postgres-servers', '3'])).toMatch(/--postgres-servers/);
+    expect(badArgumentMessage(['--postgres-servers', '1,2', '--transfer', 'off,on'])).toMatch(/give one of them/);
+    expect(badArgumentMessage(['--postgres-servers', '1,2', '--foresight-url', 'http://x', '--api-key', 'k'])).toMatch(/cannot use --foresight-url/);
+    expect(badArgumentMessage(['--postgres-servers', '1,2', '--database-url', 'postgres://db/x'])).toMatch(/cannot use --database-url/);
+  });
 });

@@ -16,6 +16,10 @@ export const DEFAULT_REDIS_BIN = '/usr/bin/redis-server';
 const REPLICATION_MODES = ['off', 'on'] as const;
 export type ReplicationMode = (typeof REPLICATION_MODES)[number];
 
+/** Postgres servers the event store is spread over (EVENT_STORE_PARTITIONS), as `--postgres-servers` compares them. */
+const POSTGRES_SERVERS = ['1', '2'] as const;
+export type PostgresServers = 1 | 2;
+
 /** Validated command-line options of `npm run bench:store`. */
 export interface BenchOptions {
   readonly sessions: number;
@@ -51,7 +55,12 @@ export interface BenchOptions {
    * NATS_WRITE_COALESCING set (one socket write per event-loop turn, or one per message).
    */
   readonly natsCoalescing: readonly ReplicationMode[];
-  /** With `replication`, `transfer` or `natsCoalescing`: how many times each mode is measured (order alternating). */
+  /**
+   * Numbers of Postgres servers to compare (empty: the normal run): one local stack each, the
+   * shards split in equal ranges over that many servers, Foresight only.
+   */
+  readonly postgresServers: readonly PostgresServers[];
+  /** With `replication`, `transfer`, `natsCoalescing` or `postgresServers`: how many times each mode is measured (order alternating). */
   readonly rounds: number;
   /** Folder for `node --cpu-prof` profiles of the services the harness starts (none: no profiling). */
   readonly cpuProfDir?: string;
@@ -121,11 +130,18 @@ export const storeCli = defineCommand({
       description:
         "compare the services' NATS write coalescing off and on (NATS_WRITE_COALESCING): one local stack per mode, Foresight only, on/off ratio per op",
     },
+    'postgres-servers': {
+      type: 'list',
+      choices: POSTGRES_SERVERS,
+      description:
+        'compare the event store on 1 and on 2 Postgres servers (EVENT_STORE_PARTITIONS, shards split in halves): one local stack each, Foresight only, 2/1 ratios of req/s and CPU per request',
+    },
     rounds: {
       type: 'integer',
       min: 1,
       default: 1,
-      description: 'with --replication: rounds of every mode, the order alternating (off,on then on,off), ratios from the mean req/s',
+      description:
+        'with --replication, --transfer, --nats-coalescing or --postgres-servers: rounds of every mode, the order alternating (off,on then on,off), ratios from the mean req/s',
     },
     'cpu-prof': {
       type: 'string',
@@ -141,6 +157,7 @@ export const storeCli = defineCommand({
     'nice -n 10 npm run bench:store -- --transfer off,on --ops put,get --duration 10 --out .bench-results/store-transfer.json',
     'nice -n 10 npm run bench:store -- --nats-coalescing off,on --ops put --rounds 2 --out .bench-results/store-coalescing.json',
     'nice -n 10 npm run bench:store -- --systems foresight,postgres --ops put --cpu-prof .bench-results/profiles',
+    'nice -n 10 npm run bench:store -- --postgres-servers 1,2 --ops put --rounds 2 --out .bench-results/store-postgres-servers.json',
   ],
   build: (v, fail): BenchOptions => {
     if (v.foresightUrl !== undefined && v.apiKey === undefined) fail('--foresight-url needs --api-key (the gateway authenticates every request)');
@@ -156,6 +173,13 @@ export const storeCli = defineCommand({
       fail('--nats-coalescing starts its own stacks (one per mode); it cannot use --foresight-url');
     if (v.cpuProf !== undefined && v.foresightUrl !== undefined)
       fail('--cpu-prof profiles the services the harness starts; it cannot profile a gateway given by --foresight-url');
+    const compared = [v.replication, v.transfer, v.natsCoalescing, v.postgresServers].filter((l) => l.length > 0).length;
+    if (v.postgresServers.length > 0 && compared > 1)
+      fail('--postgres-servers, --replication, --transfer and --nats-coalescing each compare modes; give one of them');
+    if (v.postgresServers.length > 0 && v.foresightUrl !== undefined)
+      fail('--postgres-servers starts its own stacks (one per mode); it cannot use --foresight-url');
+    if (v.postgresServers.length > 0 && v.databaseUrl !== undefined)
+      fail('--postgres-servers starts its own embedded Postgres servers (the same kind for 1 and 2); it cannot use --database-url');
     return {
       sessions: v.sessions,
       durationS: v.duration,
@@ -178,6 +202,7 @@ export const storeCli = defineCommand({
       replication: REPLICATION_MODES.filter((m) => v.replication.includes(m)),
       transfer: REPLICATION_MODES.filter((m) => v.transfer.includes(m)),
       natsCoalescing: REPLICATION_MODES.filter((m) => v.natsCoalescing.includes(m)),
+      postgresServers: POSTGRES_SERVERS.filter((m) => v.postgresServers.includes(m)).map((m) => Number(m) as PostgresServers),
       rounds: v.rounds,
       cpuProfDir: v.cpuProf,
       out: v.out,

@@ -31,6 +31,8 @@ export async function startForesightStack(opts: {
   env?: Readonly<Record<string, string>>;
   /** Write a V8 CPU profile of every service into this folder when it exits (`node --cpu-prof`). */
   cpuProfDir?: string;
+  /** More embedded Postgres servers for the event store's partitions (see `startLocalStack`). */
+  partitionServers?: { readonly count: number; readonly partitions: (urls: readonly string[], databaseUrl: string) => string };
 }): Promise<BenchStack> {
   const logDir = mkdtempSync(join(tmpdir(), 'foresight-bench-logs-'));
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
@@ -42,6 +44,7 @@ export async function startForesightStack(opts: {
       databaseUrl: opts.databaseUrl,
       logs: logDir,
       nodeArgs: opts.cpuProfDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', resolve(opts.cpuProfDir)] : undefined,
+      ...(opts.partitionServers ? { partitionServers: opts.partitionServers } : {}),
       env: { ...opts.env, LOG_LEVEL: opts.logLevel },
     });
   } catch (err) {

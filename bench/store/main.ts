@@ -23,6 +23,7 @@ import {
   TRANSFER_TARGET,
   type ModeSetting,
 } from './replication';
+import { measurePostgresServers, postgresServersRatios, renderPostgresServersReport } from './postgres-servers';
 import { checkTargets, renderReport } from './report';
 import { seededRng } from './rng';
 import { seedSessions } from './seed';
@@ -111,6 +112,27 @@ async function main(): Promise<void> {
     loadavgBefore: loadBefore,
     loadavgAfter: loadavg(),
   });
+  if (opts.postgresServers.length > 0) {
+    // Foresight only, one stack per number of Postgres servers (each stopped before the next starts).
+    const runs = await measurePostgresServers(opts, log);
+    const ratios = postgresServersRatios(runs);
+    process.stdout.write(`\n${renderPostgresServersReport(runs, ratios)}\n`);
+    const out = resolve(opts.out);
+    mkdirSync(dirname(out), { recursive: true });
+    const record = {
+      name: 'store-postgres-servers',
+      startedAt,
+      finishedAt: new Date().toISOString(),
+      argv: process.argv.slice(2),
+      options: { ...opts, apiKey: undefined, databaseUrl: undefined },
+      machine: machine(),
+      runs,
+      ratios,
+    };
+    writeFileSync(out, `${JSON.stringify(record, null, 2)}\n`);
+    log(`wrote ${out}`);
+    return;
+  }
   if (opts.replication.length > 0 || opts.transfer.length > 0 || opts.natsCoalescing.length > 0) {
     // Foresight only, one stack per mode (each stopped before the next starts).
     const setting: ModeSetting = opts.transfer.length > 0 ? 'TRANSFER' : opts.natsCoalescing.length > 0 ? 'NATS_WRITE_COALESCING' : 'REPLICATION';

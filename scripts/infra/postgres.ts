@@ -16,6 +16,10 @@ export interface LocalPostgres {
    * (fault injection).
    */
   restart(options?: { downMs?: number }): Promise<void>;
+  /** Stops the server (fast shutdown) and keeps its data and port for `resume` (fault injection). */
+  pause(): Promise<void>;
+  /** Starts a paused server again; resolves once it accepts connections. */
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -164,6 +168,11 @@ export async function startEmbeddedPostgres(options: {
     async restart({ downMs = 0 } = {}) {
       await halt('SIGINT');
       if (downMs > 0) await new Promise((r) => setTimeout(r, downMs));
+      current = await launch();
+    },
+    pause: () => halt('SIGINT'),
+    async resume() {
+      if (current.server.exitCode === null && current.server.signalCode === null) return;
       current = await launch();
     },
     async stop() {

@@ -32,6 +32,7 @@ import { SessionIndexRepository } from './sessions/session-index.repository';
 import { SessionOps } from './sessions/session-ops';
 import { SessionsService } from './sessions/sessions.service';
 import { ShardEndpoint, shardEndpoints } from './shard.rpc';
+import { shardStorePartitions, type ShardStorePartitions } from './store-partitions';
 import { TransferService, type MovingSession } from './transfer/transfer.service';
 
 export interface ShardRuntimeDeps {
@@ -51,6 +52,8 @@ export interface ShardRuntimeDeps {
 export class ShardRuntime {
   readonly events: ShardEventBus;
   readonly store: EventStore;
+  /** Where each shard's events, outbox, snapshots, session index and lock records live (one server by default). */
+  readonly storePartitions: ShardStorePartitions;
   readonly membership: MembershipService;
   readonly publisher: EventPublisherService;
   readonly index: SessionIndexRepository;
@@ -82,16 +85,26 @@ export class ShardRuntime {
     const { config, pool, nc, logger, clock, metrics } = deps;
     this.events = new ShardEventBus(logger);
     const values = new SensitiveValues(config.session.encryption);
-    this.store = new EventStore(pool, config.cluster.nodeId, config.store.maxBatch, values);
-    this.membership = new MembershipService({ nc, config, logger, clock, metrics, events: this.events });
+    this.storePartitions = shardStorePartitions(config, pool, metrics, logger);
+    const partitions = this.storePartitions.partitions;
+    this.store = new EventStore(partitions, config.cluster.nodeId, config.store.maxBatch, values, (p, n, ok) => this.storePartitions.onBatch(p, n, ok));
+    this.membership = new MembershipService({
+      nc,
+      config,
+      logger,
+      clock,
+      metrics,
+      events: this.events,
+      ...(partitions.all.some((p) => !p.primary) ? { fence: (claims) => this.storePartitions.fence(claims) } : {}),
+    });
     this.publisher = new EventPublisherService({ nc, config, logger, metrics, store: this.store, values, membership: this.membership });
-    this.index = new SessionIndexRepository(pool);
+    this.index = new SessionIndexRepository(partitions);
     this.replicaPublisher = new ReplicaPublisher({ nc, config, logger, metrics, values });
     this.replicaFollower = new ReplicaFollower({
       nc,
       config,
       store: this.store,
-      heads: new ReplicaHeadsRepository(pool),
+      heads: new ReplicaHeadsRepository(partitions),
       values,
       released: (from, shards) => this.membership.releasedByPreviousOwner(from, shards),
       logger,
@@ -113,7 +126,7 @@ export class ShardRuntime {
     });
     this.sessionOps = new SessionOps(this.sessions);
     this.locks = new LocksService({
-      repo: new LockRepository(pool, config.cluster.nodeId),
+      repo: new LockRepository(partitions, config.cluster.nodeId),
       sessions: this.sessions,
       membership: this.membership,
       config,
@@ -260,6 +273,7 @@ export class ShardRuntime {
     await this.handOverOnLeave();
     this.replicaFollower.stop();
     this.transfer.stop();
+    await this.storePartitions.partitions.close();
     this.deps.logger.info('shard node stopped cleanly');
   }
 }

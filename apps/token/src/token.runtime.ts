@@ -2,7 +2,8 @@ import { longestAccessTokenMs, type ForesightConfig } from '@foresight/config';
 import { streamDeclarations, tokenSubjects, type TokenPendingNotice } from '@foresight/contracts';
 import { encode, useStream } from '@foresight/messaging';
 import { counter, gauge, histogram, type Logger } from '@foresight/observability';
-import { AdvisoryLeadership, asServiceError } from '@foresight/persistence';
+import { shardOf } from '@foresight/hashing';
+import { AdvisoryLeadership, asServiceError, openStorePartitions, type StorePartitions } from '@foresight/persistence';
 import { ForesightRpcTransport } from '@foresight/platform';
 import type { Clock } from '@foresight/time';
 import { cryptoRandomBytes, ReturnModel } from '@foresight/token-core';
@@ -47,6 +48,7 @@ export class TokenRuntime {
   readonly outbox: TokenOutbox;
   readonly tokens: TokensService;
   readonly sessions: LiveSessions;
+  private readonly storePartitions: StorePartitions;
   readonly activity: ActivityRepository;
   readonly schedulerRepo: SchedulerRepository;
   readonly population: ReturnModel;
@@ -89,7 +91,14 @@ export class TokenRuntime {
       load: this.load,
       notify: (sessionId, familyId, generation) => nc.publish(s.tokenNotice(sessionId), encode({ familyId, generation } satisfies TokenPendingNotice)),
     });
-    this.sessions = new LiveSessions(pool, { idSecret: config.session.idSecret, idleGraceMs: config.session.idleGraceMs });
+    // The session index is on each session's event store partition (the primary unless EVENT_STORE_PARTITIONS says otherwise).
+    this.storePartitions = openStorePartitions(
+      config.database.partitions,
+      { url: config.database.url, pool },
+      { poolSize: Math.max(2, Math.ceil(config.database.poolSize / 2)), applicationName: `foresight-${config.service}`, ssl: config.database.ssl },
+      (sessionId) => shardOf(sessionId, config.cluster.shardCount),
+    );
+    this.sessions = new LiveSessions(this.storePartitions, { idSecret: config.session.idSecret, idleGraceMs: config.session.idleGraceMs });
     this.activity = new ActivityRepository(pool);
     this.schedulerRepo = new SchedulerRepository(pool);
     this.population = new ReturnModel();
@@ -168,6 +177,7 @@ export class TokenRuntime {
     if (this.keyTimer) clearTimeout(this.keyTimer);
     if (this.loadTimer) clearInterval(this.loadTimer);
     this.loadReader?.stop();
+    await this.storePartitions.close();
   }
 
   /** Measures this process's CPU time and event-loop delay once per scheduler bucket. */

@@ -2,6 +2,7 @@ import { Limits } from '@foresight/contracts';
 import { hostname } from 'node:os';
 import { readCacheConfig, type CacheConfig } from './cache-config';
 import { readTransferConfig, type TransferConfig } from './transfer-config';
+import { readStorePartitions, type StorePartitionSpec } from './partition-config';
 import { readPredictionConfig, type PredictionConfig } from './prediction-config';
 import { EnvReader } from './env-reader';
 import { checkProductionSecrets, DEVELOPMENT_SECRET, readTrustedProxies } from './secrets';
@@ -58,7 +59,13 @@ export interface ForesightConfig {
     /** Gather a turn of the event loop's outgoing messages into one socket write (instead of one write per message). */
     readonly coalesceWrites: boolean;
   };
-  readonly database: { readonly url: string; readonly poolSize: number; readonly ssl: DatabaseSslConfig };
+  readonly database: {
+    readonly url: string;
+    readonly poolSize: number;
+    readonly ssl: DatabaseSslConfig;
+    /** Where each shard's event store lives (`EVENT_STORE_PARTITIONS`): by default one partition, every shard on `url`. */
+    readonly partitions: readonly StorePartitionSpec[];
+  };
   readonly cluster: {
     readonly shardCount: number;
     readonly nodeId: string;
@@ -257,6 +264,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   const groups = r.list('SESSION_GROUPS', ['auth', 'profile', 'cart', 'settings', 'app']);
   const apiKeys = r.list('FORESIGHT_API_KEYS', production ? [] : ['dev-key']);
   const databaseUrl = r.string('DATABASE_URL', production ? undefined : 'postgres://postgres:postgres@127.0.0.1:5432/foresight');
+  const shardCount = r.int('SHARD_COUNT', 1024, 1, 65536);
   const config: ForesightConfig = {
     service,
     environment,
@@ -282,9 +290,10 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       url: databaseUrl,
       poolSize: r.int('DATABASE_POOL_SIZE', 10, 1, 200),
       ssl: readDatabaseSsl(r, databaseUrl),
+      partitions: readStorePartitions(r, shardCount, databaseUrl),
     },
     cluster: {
-      shardCount: r.int('SHARD_COUNT', 1024, 1, 65536),
+      shardCount,
       nodeId: r.string('NODE_ID', hostname().replace(/[^A-Za-z0-9_-]/g, '-')),
       heartbeatMs,
       leaseMs: r.int('LEASE_MS', 3000, 200, 600_000),
@@ -413,6 +422,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
   if (production) {
     checkProductionSecrets(r, {
       DATABASE_URL: config.database.url,
+      EVENT_STORE_PARTITIONS: config.database.partitions.map((p) => p.url).filter((url) => url !== config.database.url),
       SESSION_ID_SECRET: config.session.idSecret,
       TOKEN_ENCRYPTION_KEY: config.token.encryptionKey,
       'FORESIGHT_API_KEYS / FORESIGHT_SCOPED_API_KEYS': config.gateway.security.keys.map((k) => k.key),

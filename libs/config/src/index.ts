@@ -10,3 +10,5 @@ export type { ApiKeyScope, ApiKeySpec, GatewaySecurityConfig, SessionEncryptionC
 export { isDevelopmentSecret } from './secrets';
 export { DATABASE_SSL_MODES, isUserNkeySeed } from './transport-config';
 export type { DatabaseSslConfig, DatabaseSslMode, HttpTlsConfig, NatsAuthConfig, NatsTlsConfig } from './transport-config';
+export { parseStorePartitions, PRIMARY_DATABASE } from './partition-config';
+export type { StorePartitionSpec } from './partition-config';

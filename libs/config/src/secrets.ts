@@ -23,6 +23,9 @@ function urlPassword(url: string): string | undefined {
   }
 }
 
+/** Settings holding Postgres URLs: their password is the secret. */
+const URL_SECRETS = new Set(['DATABASE_URL', 'EVENT_STORE_PARTITIONS']);
+
 /**
  * In production, refuses every secret that is a development default or an example value, whoever
  * supplied it (a compose file's fallback, a copied `.env.example`): each one named, never echoed.
@@ -30,7 +33,7 @@ function urlPassword(url: string): string | undefined {
 export function checkProductionSecrets(r: EnvReader, secrets: Readonly<Record<string, readonly string[] | string | undefined>>): void {
   for (const [name, value] of Object.entries(secrets)) {
     const values = value === undefined ? [] : typeof value === 'string' ? [value] : value;
-    const bad = values.filter((v) => v !== '' && isDevelopmentSecret(name === 'DATABASE_URL' ? (urlPassword(v) ?? '') : v));
+    const bad = values.filter((v) => v !== '' && isDevelopmentSecret(URL_SECRETS.has(name) ? (urlPassword(v) ?? '') : v));
     if (bad.length > 0) {
       r.problems.push(
         `${name} holds a development or example value, which is public; with NODE_ENV=production set a secret of your own (e.g. openssl rand -base64 48)`,

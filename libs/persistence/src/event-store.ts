@@ -4,6 +4,7 @@ import type { Pool, PoolClient } from 'pg';
 import type { AppendRequest, AppendResult } from './append';
 import { appendColumns, writeSingleEventBatch } from './single-statement-append';
 import { GroupCommitter } from './group-commit';
+import { StorePartitions, type StorePartition } from './partitions';
 import { SensitiveValues } from './sensitive-values';
 import { isDataError } from './sql-errors';
 
@@ -100,29 +101,55 @@ const EVENT_COLUMNS = 'position, session_id, stream_version, shard, event_id, ty
  * also gets an outbox row, removed once it is on JetStream, so no committed event is skipped.
  */
 export class EventStore {
-  private readonly committer: GroupCommitter<AppendRequest, AppendResult>;
+  /** One group committer per partition: a batch never spans two servers, and one server's outage fails only its own appends. */
+  private readonly committers = new Map<StorePartition, GroupCommitter<AppendRequest, AppendResult>>();
+  private readonly partitions: StorePartitions;
   private readonly stored = (e: SessionEvent) => this.values.sealEvent(e);
   private readonly fromRow = (row: EventRow) => rowToEvent(row, this.values);
 
-  /** `values`: which groups' values are encrypted at rest, with which keys (none by default). */
+  /**
+   * `pools`: one pool (every shard on one server) or the event store's partitions. `values`: which
+   * groups' values are encrypted at rest, with which keys (none by default). `onBatch`: told of
+   * each batch written, by partition (metrics).
+   */
   constructor(
-    private readonly pool: Pool,
+    pools: Pool | StorePartitions,
     private readonly nodeId: string,
     maxBatch = 512,
     private readonly values = new SensitiveValues({ sensitiveGroups: [], keys: [] }),
+    private readonly onBatch?: (partition: StorePartition, appends: number, ok: boolean) => void,
   ) {
+    this.partitions = pools instanceof StorePartitions ? pools : StorePartitions.single(pools);
     // A batch Postgres refuses for one append's data (a value it cannot store) is split until that
     // append is alone: one client's bad input never fails another's write.
-    this.committer = new GroupCommitter((batch) => this.writeBatch(batch), maxBatch, 2, isDataError);
+    for (const p of this.partitions.all) {
+      this.committers.set(p, new GroupCommitter((batch) => this.writeBatch(p, batch), maxBatch, 2, isDataError));
+    }
   }
 
   append(request: AppendRequest): Promise<AppendResult> {
     if (request.events.length === 0) return Promise.resolve({ positions: [], newVersion: request.expectedVersion });
-    return this.committer.submit(request);
+    const partition = this.partitions.forShard(request.shard);
+    return this.committers
+      .get(partition)!
+      .submit(request)
+      .catch((error: unknown) => {
+        throw this.partitions.asError(partition, error);
+      });
   }
 
   async close(): Promise<void> {
-    await this.committer.close();
+    await Promise.all([...this.committers.values()].map((c) => c.close()));
+  }
+
+  /** The pool of the server holding `sessionId`'s data, and the errors of its outage named by partition. */
+  private async onSessionServer<T>(sessionId: string, run: (pool: Pool) => Promise<T>): Promise<T> {
+    const partition = this.partitions.forSession(sessionId);
+    try {
+      return await run(partition.pool);
+    } catch (error) {
+      throw this.partitions.asError(partition, error);
+    }
   }
 
   /**
@@ -132,8 +159,10 @@ export class EventStore {
    * `SNAPSHOT_EVERY` of them). `read` counts the rows and bytes Postgres returned.
    */
   async load(sessionId: string, groups?: readonly string[]): Promise<LoadedSession> {
-    // Named (parsed and planned once per connection), like the append: loads are on the read path.
-    const r = await this.pool.query<LoadRow>({ name: 'foresight-load-session', text: LOAD_SQL, values: [sessionId, groups ?? null] });
+    const r = await this.onSessionServer(sessionId, (pool) =>
+      // Named (parsed and planned once per connection), like the append: loads are on the read path.
+      pool.query<LoadRow>({ name: 'foresight-load-session', text: LOAD_SQL, values: [sessionId, groups ?? null] }),
+    );
     let core: { version: number; state: Record<string, unknown> } | null = null;
     const groupRows: LoadRow[] = [];
     const events: StoredEventRow[] = [];
@@ -159,25 +188,25 @@ export class EventStore {
 
   /** Every event of a session, from the start (audit, and tests). */
   async readStream(sessionId: string): Promise<StoredEventRow[]> {
-    const rows = await this.pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = $1 ORDER BY stream_version`, [sessionId]);
+    const rows = await this.onSessionServer(sessionId, (pool) =>
+      pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = $1 ORDER BY stream_version`, [sessionId]),
+    );
     return rows.rows.map(this.fromRow);
   }
 
   /** The version of a session's last committed event (0: none): one index lookup, no event read. */
   async headVersion(sessionId: string): Promise<number> {
-    const r = await this.pool.query<{ stream_version: number }>(
-      'SELECT stream_version FROM events WHERE session_id = $1 ORDER BY stream_version DESC LIMIT 1',
-      [sessionId],
+    const r = await this.onSessionServer(sessionId, (pool) =>
+      pool.query<{ stream_version: number }>('SELECT stream_version FROM events WHERE session_id = $1 ORDER BY stream_version DESC LIMIT 1', [sessionId]),
     );
     return r.rows[0]?.stream_version ?? 0;
   }
 
   /** A session's events after `version`, oldest first (catching a copy up to the head). */
   async readStreamAfter(sessionId: string, version: number): Promise<StoredEventRow[]> {
-    const rows = await this.pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = $1 AND stream_version > $2 ORDER BY stream_version`, [
-      sessionId,
-      version,
-    ]);
+    const rows = await this.onSessionServer(sessionId, (pool) =>
+      pool.query<EventRow>(`SELECT ${EVENT_COLUMNS} FROM events WHERE session_id = $1 AND stream_version > $2 ORDER BY stream_version`, [sessionId, version]),
+    );
     return rows.rows.map(this.fromRow);
   }
 
@@ -189,41 +218,79 @@ export class EventStore {
   async saveSnapshot(sessionId: string, version: number, state: unknown): Promise<void> {
     const sealed = this.values.sealState(sessionId, state) as { groups?: Record<string, unknown> } & Record<string, unknown>;
     const groups = Object.entries(sealed.groups ?? {});
-    await this.pool.query(SAVE_SNAPSHOT_SQL, [
-      sessionId,
-      version,
-      Buffer.from(encode({ ...sealed, groups: {} })),
-      groups.map(([g]) => g),
-      groups.map(([, vars]) => Buffer.from(encode(vars))),
-    ]);
+    await this.onSessionServer(sessionId, (pool) =>
+      pool.query(SAVE_SNAPSHOT_SQL, [
+        sessionId,
+        version,
+        Buffer.from(encode({ ...sealed, groups: {} })),
+        groups.map(([g]) => g),
+        groups.map(([, vars]) => Buffer.from(encode(vars))),
+      ]),
+    );
   }
 
-  /** Events still waiting to be published, for the shards given (oldest first). */
+  /**
+   * Events still waiting to be published, for the shards given (oldest first on each partition
+   * server; positions are per server). A partition server that cannot be reached is skipped: its
+   * rows wait for the next sweep, the others' are returned.
+   */
   async unpublished(shards: readonly number[], olderThanMs: number, limit: number): Promise<StoredEventRow[]> {
     if (shards.length === 0) return [];
-    const rows = await this.pool.query<EventRow>(
-      `SELECT ${EVENT_COLUMNS.split(', ')
-        .map((c) => `e.${c}`)
-        .join(', ')}
-         FROM outbox o JOIN events e ON e.position = o.position
-        WHERE o.shard = ANY($1::int[]) AND o.created_at < now() - make_interval(secs => $2::float8 / 1000)
-        ORDER BY o.position LIMIT $3`,
-      [shards, olderThanMs, limit],
+    const parts = await Promise.allSettled(
+      this.partitions
+        .group(shards, (s) => s)
+        .map(({ partition, items }) =>
+          partition.pool
+            .query<EventRow>(
+              `SELECT ${EVENT_COLUMNS.split(', ')
+                .map((c) => `e.${c}`)
+                .join(', ')}
+               FROM outbox o JOIN events e ON e.position = o.position
+              WHERE o.shard = ANY($1::int[]) AND o.created_at < now() - make_interval(secs => $2::float8 / 1000)
+              ORDER BY o.position LIMIT $3`,
+              [items, olderThanMs, limit],
+            )
+            .then((r) => r.rows),
+        ),
     );
-    return rows.rows.map(this.fromRow);
+    const failed = parts.find((p): p is PromiseRejectedResult => p.status === 'rejected');
+    if (failed && parts.every((p) => p.status === 'rejected')) throw failed.reason;
+    return parts.flatMap((p) => (p.status === 'fulfilled' ? p.value.map(this.fromRow) : []));
   }
 
-  async markPublished(positions: readonly number[]): Promise<void> {
-    if (positions.length === 0) return;
-    await this.pool.query({ name: 'foresight-outbox-published', text: 'DELETE FROM outbox WHERE position = ANY($1::bigint[])', values: [positions] });
+  /** Removes the outbox rows of published events (a position names a row on its session's partition server). */
+  async markPublished(published: readonly { readonly sessionId: string; readonly position: number }[]): Promise<void> {
+    if (published.length === 0) return;
+    await Promise.all(
+      this.partitions
+        .groupBySession(published, (p) => p.sessionId)
+        .map(({ partition, items }) =>
+          partition.pool.query({
+            name: 'foresight-outbox-published',
+            text: 'DELETE FROM outbox WHERE position = ANY($1::bigint[])',
+            values: [items.map((p) => p.position)],
+          }),
+        ),
+    );
   }
 
-  private async writeBatch(batch: readonly AppendRequest[]): Promise<ReadonlyArray<AppendResult | Error>> {
+  private async writeBatch(partition: StorePartition, batch: readonly AppendRequest[]): Promise<ReadonlyArray<AppendResult | Error>> {
+    try {
+      const results = await this.writeBatchOn(partition.pool, batch);
+      this.onBatch?.(partition, batch.length, true);
+      return results;
+    } catch (error) {
+      this.onBatch?.(partition, batch.length, false);
+      throw error;
+    }
+  }
+
+  private async writeBatchOn(pool: Pool, batch: readonly AppendRequest[]): Promise<ReadonlyArray<AppendResult | Error>> {
     // Every decision of the session decider yields one event: then the whole batch is one statement.
-    if (batch.every((a) => a.events.length === 1)) return writeSingleEventBatch(this.pool, this.nodeId, batch, this.stored);
+    if (batch.every((a) => a.events.length === 1)) return writeSingleEventBatch(pool, this.nodeId, batch, this.stored);
     const results: (AppendResult | Error | undefined)[] = new Array(batch.length);
     let pending = batch.map((_, i) => i);
-    const client = await this.pool.connect();
+    const client = await pool.connect();
     try {
       // Rarely more than one round: a version conflict rolls back and retries without the loser.
       while (pending.length > 0) {

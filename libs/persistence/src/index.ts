@@ -8,3 +8,4 @@ export * from './pool';
 export * from './sql-errors';
 export { SensitiveValues, type DataKey } from './sensitive-values';
 export { pgSsl, type PgSslSettings } from './ssl';
+export * from './partitions';

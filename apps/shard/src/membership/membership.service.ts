@@ -16,6 +16,12 @@ export interface MembershipDeps {
   readonly metrics: Registry;
   /** Where `shards.lost` goes. */
   readonly events: ShardEventBus;
+  /**
+   * Records this node as the owner of shards it gains (or holds at a new epoch) wherever their data
+   * is fenced besides the metadata service (the event store's partition servers), before it serves
+   * them. Resolves to the shards it could not record, each with the error to answer their requests with.
+   */
+  readonly fence?: (claims: readonly { shard: number; epoch: number }[]) => Promise<ReadonlyMap<number, Error>>;
 }
 
 /** Retrying registration while the metadata service is unreachable: jittered, so restarted nodes do not all knock at once. */
@@ -38,6 +44,10 @@ export class MembershipService {
    */
   private releasedByPeer = new Map<number, number>();
   private assignmentWaiters: (() => void)[] = [];
+  /** Owned shards whose fence could not be recorded yet (their partition server was out), by shard → epoch: not served. */
+  private unfenced = new Map<number, number>();
+  private fencing = new Map<number, Promise<void>>();
+  private readonly fence: MembershipDeps['fence'];
   private leaseValidUntil = 0;
   /** Bumped when the NATS connection drops: a heartbeat sent before that cannot vouch for after. */
   private connection = 0;
@@ -60,7 +70,8 @@ export class MembershipService {
   private readonly clock: Clock;
   private readonly events: ShardEventBus;
 
-  constructor({ nc, config, logger, clock, metrics: registry, events }: MembershipDeps) {
+  constructor({ nc, config, logger, clock, metrics: registry, events, fence }: MembershipDeps) {
+    this.fence = fence;
     this.nc = nc;
     this.config = config;
     this.logger = logger;
@@ -189,6 +200,7 @@ export class MembershipService {
     if (epoch === undefined) {
       throw new ForesightError(ErrorCodes.NOT_OWNER, `Node ${this.nodeId} does not own shard ${shard}; look the owner up again.`, { shard });
     }
+    if (this.unfenced.get(shard) === epoch) await this.fenceAgain(shard, epoch);
     if (!this.pending.has(shard)) return epoch;
     try {
       await this.awaitHandoff(shard);
@@ -198,6 +210,22 @@ export class MembershipService {
       throw error;
     }
     return this.epochFor(shard);
+  }
+
+  /** Records the fence of a shard its partition server refused or missed at assignment time; one attempt at a time per shard. */
+  private async fenceAgain(shard: number, epoch: number): Promise<void> {
+    let attempt = this.fencing.get(shard);
+    if (!attempt) {
+      attempt = this.fence!([{ shard, epoch }])
+        .then((failed) => {
+          const error = failed.get(shard);
+          if (error) throw error;
+          if (this.unfenced.get(shard) === epoch) this.unfenced.delete(shard);
+        })
+        .finally(() => this.fencing.delete(shard));
+      this.fencing.set(shard, attempt);
+    }
+    await attempt;
   }
 
   /**
@@ -355,6 +383,7 @@ export class MembershipService {
       if (s.ready === false && peer !== s.epoch) pending.add(s.shard);
       else if (s.ready !== false) this.releasedByPeer.delete(s.shard);
     }
+    await this.fenceGained(next);
     const lost = [...this.owned].filter(([shard, epoch]) => next.get(shard) !== epoch).map(([shard]) => shard);
     const gained = [...next.keys()].filter((shard) => !this.owned.has(shard)).length;
     const hold = lost.length > 0 && this.beforeRelease !== null && !this.stopped && this.knownVersion >= 0;
@@ -388,6 +417,24 @@ export class MembershipService {
     return view.version;
   }
 
+  /**
+   * Before a shard gained (or held at a new epoch) is served, its fence is moved on its partition
+   * server; a shard whose server cannot be reached is owned but not served until a request's retry
+   * records it (see `epochFor`). Other shards are not held back by one server's outage.
+   */
+  private async fenceGained(next: ReadonlyMap<number, number>): Promise<void> {
+    for (const [shard, epoch] of this.unfenced) if (next.get(shard) !== epoch) this.unfenced.delete(shard);
+    if (!this.fence) return;
+    const claims = [...next].filter(([shard, epoch]) => this.owned.get(shard) !== epoch).map(([shard, epoch]) => ({ shard, epoch }));
+    if (claims.length === 0) return;
+    const failed = await this.fence(claims).catch((error: unknown) => new Map(claims.map((c) => [c.shard, error as Error])));
+    for (const c of claims) {
+      if (failed.has(c.shard)) this.unfenced.set(c.shard, c.epoch);
+      else this.unfenced.delete(c.shard);
+    }
+    if (failed.size > 0) this.logger.warn({ shards: failed.size }, 'could not record ownership on a partition server; those shards wait for it');
+  }
+
   /** The assignment version heartbeats report as applied (held back while shards are handed over). */
   private reportedVersion(): number {
     return this.releaseHeldAt ?? this.knownVersion;
@@ -397,6 +444,7 @@ export class MembershipService {
     const lost = [...this.owned.keys()];
     this.owned = new Map();
     this.pending = new Set();
+    this.unfenced.clear();
     this.releasedByPeer.clear();
     this.knownVersion = -1;
     this.refresher.forget();

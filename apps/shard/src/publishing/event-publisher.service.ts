@@ -30,7 +30,7 @@ export interface EventPublisherDeps {
  */
 export class EventPublisherService {
   private readonly subjects: Subjects;
-  private readonly done: number[] = [];
+  private readonly done: { sessionId: string; position: number }[] = [];
   private flushTimer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
   private inFlight = 0;
@@ -82,7 +82,7 @@ export class EventPublisherService {
       // Sealing keeps the envelope's other fields (stream version, position) as they are.
       await publishEvent(this.nc.jetstream(), this.subjects.sessionEvent(event.type), this.values.sealForBus(event));
       this.published.inc({ path });
-      this.done.push(event.position);
+      this.done.push({ sessionId: event.sessionId, position: event.position });
       this.flushTimer ??= setTimeout(() => void this.flushDone(), 50);
       return true;
     } catch (error) {
@@ -95,9 +95,9 @@ export class EventPublisherService {
   private async flushDone(): Promise<void> {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = null;
-    const positions = this.done.splice(0);
+    const published = this.done.splice(0);
     try {
-      await this.store.markPublished(positions);
+      await this.store.markPublished(published);
     } catch (error) {
       // Harmless: the sweeper republishes and JetStream drops the duplicates.
       this.logger.warn({ err: error }, 'could not clear published outbox rows');

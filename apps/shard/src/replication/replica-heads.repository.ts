@@ -1,3 +1,4 @@
+import { StorePartitions } from '@foresight/persistence';
 import type { Pool } from 'pg';
 
 /** What the store says of a session when its shard is promoted: its committed head, and its last recorded activity. */
@@ -15,12 +16,22 @@ const CHUNK = 2000;
  * a shard it followed, so the first request for each session need not ask.
  */
 export class ReplicaHeadsRepository {
-  constructor(private readonly pool: Pool) {}
+  private readonly partitions: StorePartitions;
 
+  constructor(pools: Pool | StorePartitions) {
+    this.partitions = pools instanceof StorePartitions ? pools : StorePartitions.single(pools);
+  }
+
+  /** Heads from each session's partition server, the servers in parallel. */
   async heads(sessionIds: readonly string[]): Promise<Map<string, StoredHead>> {
     const out = new Map<string, StoredHead>();
+    await Promise.all(this.partitions.groupBySession(sessionIds, (id) => id).map(({ partition, items }) => this.headsOn(partition.pool, items, out)));
+    return out;
+  }
+
+  private async headsOn(pool: Pool, sessionIds: readonly string[], out: Map<string, StoredHead>): Promise<void> {
     for (let i = 0; i < sessionIds.length; i += CHUNK) {
-      const r = await this.pool.query<{ id: string; head: number | null; at: Date | null }>(
+      const r = await pool.query<{ id: string; head: number | null; at: Date | null }>(
         `SELECT t.id,
                 (SELECT e.stream_version FROM events e WHERE e.session_id = t.id ORDER BY e.stream_version DESC LIMIT 1) AS head,
                 i.last_activity_at AS at
@@ -29,6 +40,5 @@ export class ReplicaHeadsRepository {
       );
       for (const row of r.rows) out.set(row.id, { head: row.head ?? 0, lastRead: row.at?.getTime() });
     }
-    return out;
   }
 }

@@ -1,4 +1,5 @@
 import type { LockMode } from '@foresight/contracts';
+import { StorePartitions } from '@foresight/persistence';
 import type { Pool } from 'pg';
 import type { LockGrant } from './lock-table';
 
@@ -14,14 +15,19 @@ export interface StoredGrant extends LockGrant {
  * acknowledged, so the node that takes a shard over finds every lock its predecessor granted.
  */
 export class LockRepository {
+  private readonly partitions: StorePartitions;
+
+  /** `pools`: one pool, or the event store's partitions (a shard's grants live on its partition server, fenced there). */
   constructor(
-    private readonly pool: Pool,
+    pools: Pool | StorePartitions,
     private readonly nodeId: string,
-  ) {}
+  ) {
+    this.partitions = pools instanceof StorePartitions ? pools : StorePartitions.single(pools);
+  }
 
   /** Records a grant; false when this node no longer owns the shard at `epoch`. */
   async grant(shard: number, epoch: number, sessionId: string, g: LockGrant): Promise<boolean> {
-    const r = await this.pool.query(
+    const r = await this.partitions.forShard(shard).pool.query(
       `WITH lease AS (SELECT 1 FROM shards WHERE shard = $1 AND owner_node = $2 AND epoch = $3 FOR SHARE)
        INSERT INTO session_locks (session_id, token, shard, mode, holder, request_id, lease_ms, expires_at_ms)
        SELECT $4, $5, $1, $6, $7, $8, $9, $10 FROM lease`,
@@ -32,8 +38,11 @@ export class LockRepository {
 
   /** Deletes grant records (released, expired, or of ended sessions), fenced per shard epoch. */
   async remove(items: readonly { shard: number; epoch: number; sessionId: string; token?: string }[]): Promise<void> {
-    if (items.length === 0) return;
-    await this.pool.query(
+    await Promise.all(this.partitions.group(items, (i) => i.shard).map(({ partition, items: some }) => this.removeOn(partition.pool, some)));
+  }
+
+  private async removeOn(pool: Pool, items: readonly { shard: number; epoch: number; sessionId: string; token?: string }[]): Promise<void> {
+    await pool.query(
       `WITH input AS (SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::text[]) AS u(shard, epoch, session_id, token)),
        lease AS (SELECT s.shard, s.epoch FROM shards s WHERE s.shard IN (SELECT DISTINCT shard FROM input) AND s.owner_node = $5 FOR SHARE)
        DELETE FROM session_locks l USING input i JOIN lease ON lease.shard = i.shard AND lease.epoch = i.epoch
@@ -44,7 +53,7 @@ export class LockRepository {
 
   /** Every grant recorded for a shard (read when this node starts serving it). */
   async ofShard(shard: number): Promise<StoredGrant[]> {
-    const r = await this.pool.query<{
+    const r = await this.partitions.forShard(shard).pool.query<{
       session_id: string;
       token: string;
       mode: LockMode;
