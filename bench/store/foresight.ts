@@ -14,6 +14,8 @@ export interface BenchStack {
   readonly shardMetricsUrls: readonly string[];
   /** Folder with one log file per service. */
   readonly logDir: string;
+  /** Starts one more gateway (gateway-2, gateway-3 …) on the same stack and returns its URL once healthy. */
+  addGateway(): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -51,6 +53,10 @@ export async function startForesightStack(opts: {
     databaseUrl: stack.databaseUrl,
     shardMetricsUrls: [...stack.services.values()].filter((s) => s.app === 'shard').map((s) => `${s.httpUrl}/metrics`),
     logDir,
+    async addGateway() {
+      const count = [...stack.services.values()].filter((s) => s.app === 'gateway').length;
+      return (await stack.startService('gateway', `gateway-${count + 1}`)).httpUrl;
+    },
     async stop() {
       await stack.stop();
       rmSync(logDir, { recursive: true, force: true });
