@@ -21,6 +21,7 @@ describe('bench:scaling options', () => {
       sessions: 500,
       durationS: 10,
       warmupS: 2,
+      idleS: 3,
       connections: 64,
       seed: 42,
       pin: 'auto',

@@ -25,6 +25,8 @@ export interface ScalingOptions {
   readonly sessions: number;
   readonly durationS: number;
   readonly warmupS: number;
+  /** Seconds of CPU sampling without load before each configuration's measurements (0 = none). */
+  readonly idleS: number;
   readonly connections: number;
   readonly seed: number;
   readonly pin: PinMode;
@@ -80,6 +82,13 @@ export const scalingCli = defineCommand({
     sessions: { type: 'integer', min: 1, default: 500, description: 'sessions created in each stack before it is measured' },
     duration: { type: 'integer', min: 1, default: 10, placeholder: '<s>', description: 'measured seconds per configuration and op' },
     warmup: { type: 'integer', min: 0, default: 2, placeholder: '<s>', description: 'unmeasured warm-up seconds before each measurement, 0 = none' },
+    idle: {
+      type: 'integer',
+      min: 0,
+      default: 3,
+      placeholder: '<s>',
+      description: "seconds without load before each configuration, to measure the services' background CPU (subtracted from the CPU per op), 0 = none",
+    },
     connections: { type: 'integer', min: 1, default: 64, description: 'concurrent keep-alive connections, spread round-robin over the gateways' },
     seed: { type: 'integer', min: 1, default: 42, description: 'RNG seed for payloads and session choice' },
     pin: {
@@ -107,6 +116,7 @@ export const scalingCli = defineCommand({
       sessions: v.sessions,
       durationS: v.duration,
       warmupS: v.warmup,
+      idleS: v.idle,
       connections: v.connections,
       seed: v.seed,
       pin: v.pin,

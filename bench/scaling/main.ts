@@ -47,6 +47,14 @@ async function measureStack(opts: ScalingOptions, shardNodes: number, stack: Ben
       unpinSelf(current);
       current = { pinned: false, reason: problem, serviceCores: current.pinned ? [...current.serviceCores, current.loadGeneratorCore] : current.serviceCores };
     }
+    let background: Record<string, number> = {};
+    if (opts.idleS > 0) {
+      log(`${shardNodes} shard node(s), ${gateways} gateway(s): ${opts.idleS} s without load (background CPU) ...`);
+      const idleBefore = cpuSnapshot();
+      const idleStarted = process.hrtime.bigint();
+      await new Promise((done) => setTimeout(done, opts.idleS * 1000));
+      background = cpuBetween(idleBefore, cpuSnapshot(), Number(process.hrtime.bigint() - idleStarted) / 1e9).byLabel;
+    }
     for (const op of opts.ops) {
       const base = {
         system: 'foresight' as const,
@@ -90,7 +98,8 @@ async function measureStack(opts: ScalingOptions, shardNodes: number, stack: Ben
         cpuPctByLabel: cpu.byLabel,
         machineBusyPct: cpu.machineBusyPct,
         loadGenCpuPct: m.loadGenCpuPct,
-        cost: costFromCpuPct(cpu.byLabel, wallS, m.ok),
+        backgroundPctByLabel: background,
+        cost: costFromCpuPct(cpu.byLabel, wallS, m.ok, background),
         otherCores: Math.max(0, busyCores - ours),
         loadavg1Before: load1,
         loadavg1After: loadavg()[0] ?? 0,

@@ -1,4 +1,5 @@
 import {
+  backgroundCores,
   costFromCpuPct,
   DEFAULT_ASSUMPTIONS,
   LARGER_DEPLOYMENTS,
@@ -72,5 +73,13 @@ describe('scaling model', () => {
     expect(c).toEqual({ gateway: 5, shard: 2, metadata: 0, 'nats-server': 0, postgres: 1 });
     expect(totalCost(c)).toBeCloseTo(8, 10);
     expect(totalCost(costFromCpuPct({ gateway: 50 }, 10, 0))).toBe(0);
+  });
+
+  it('subtracts the background CPU measured without load, never below zero', () => {
+    const c = costFromCpuPct({ gateway: 50, metadata: 3, shard: 1 }, 10, 1000, { gateway: 10, metadata: 4, shard: 1, harness: 5 });
+    expect(c.gateway).toBeCloseTo(4, 10);
+    expect(c.metadata).toBe(0);
+    expect(c.shard).toBe(0);
+    expect(backgroundCores({ gateway: 10, metadata: 4, shard: 1, harness: 50, other: 30 })).toBeCloseTo(0.15, 10);
   });
 });

@@ -176,10 +176,24 @@ export const LARGER_DEPLOYMENTS: readonly Deployment[] = [
   },
 ];
 
-/** CPU ms per op of each group from % of one core over a window of `wallS` seconds with `ops` operations. */
-export function costFromCpuPct(byLabel: Readonly<Record<string, number>>, wallS: number, ops: number): CpuCost {
-  const per = (g: ProcessGroup): number => (ops > 0 ? (((byLabel[g] ?? 0) / 100) * wallS * 1000) / ops : 0);
+/**
+ * CPU ms per op of each group from % of one core over a window of `wallS` seconds with `ops`
+ * operations, less the group's background CPU (% of one core without load: heartbeats, leases,
+ * the outbox relay's polls), which does not grow with the load.
+ */
+export function costFromCpuPct(
+  byLabel: Readonly<Record<string, number>>,
+  wallS: number,
+  ops: number,
+  background: Readonly<Record<string, number>> = {},
+): CpuCost {
+  const per = (g: ProcessGroup): number => (ops > 0 ? ((Math.max(0, (byLabel[g] ?? 0) - (background[g] ?? 0)) / 100) * wallS * 1000) / ops : 0);
   return { gateway: per('gateway'), shard: per('shard'), metadata: per('metadata'), 'nats-server': per('nats-server'), postgres: per('postgres') };
+}
+
+/** Cores the server groups keep busy without load, from % of one core per group. */
+export function backgroundCores(background: Readonly<Record<string, number>>): number {
+  return PROCESS_GROUPS.reduce((sum, g) => sum + (background[g] ?? 0), 0) / 100;
 }
 
 /** Total CPU ms per op over the groups. */

@@ -16,6 +16,7 @@ function result(shardNodes: number, gateways: number, op: 'put' | 'get', rps: nu
     non2xx: 0,
     wallS: 10,
     cpuPctByLabel: {},
+    backgroundPctByLabel: {},
     machineBusyPct: 50,
     loadGenCpuPct: 40,
     cost,

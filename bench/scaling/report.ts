@@ -1,5 +1,6 @@
 import type { ScalingOp } from './cli';
 import {
+  backgroundCores,
   DEFAULT_ASSUMPTIONS,
   LARGER_DEPLOYMENTS,
   localDeployment,
@@ -27,7 +28,9 @@ export interface ScalingResult {
   readonly cpuPctByLabel: Readonly<Record<string, number>>;
   readonly machineBusyPct: number;
   readonly loadGenCpuPct: number;
-  /** CPU ms per 2xx response of each server process group. */
+  /** CPU of each process group without load before this configuration's measurements, % of one core. */
+  readonly backgroundPctByLabel: Readonly<Record<string, number>>;
+  /** CPU ms per 2xx response of each server process group, its background CPU subtracted. */
   readonly cost: CpuCost;
   /** Cores of the machine used by processes that are not this run's, over the window (from the machine's busy share). */
   readonly otherCores: number;
@@ -77,15 +80,17 @@ export function largestOf(results: readonly ScalingResult[], op: ScalingOp): Sca
 
 /**
  * Predicted vs measured for every measurement, from the calibration costs of its op. `serviceCores`:
- * cores the services may use (all, or all but the load generator's when pinned).
+ * cores the services may use (all, or all but the load generator's when pinned), less what the
+ * services' background work keeps busy in that configuration.
  */
 export function modelRows(results: readonly ScalingResult[], serviceCores: number, totalCores: number, a: Assumptions = DEFAULT_ASSUMPTIONS): ModelRow[] {
   return results.flatMap((r) => {
     const cal = calibrationOf(results, r.op);
     if (cal === undefined) return [];
-    const quiet = predictThroughput(r.op, cal.cost, localDeployment(r.shardNodes, r.gateways, serviceCores), a);
+    const usable = Math.max(0.05, serviceCores - backgroundCores(r.backgroundPctByLabel));
+    const quiet = predictThroughput(r.op, cal.cost, localDeployment(r.shardNodes, r.gateways, usable), a);
     // Other work takes cores in proportion: the services' share of it is serviceCores/totalCores.
-    const left = Math.max(0.05, serviceCores - (r.otherCores * serviceCores) / totalCores);
+    const left = Math.max(0.05, usable - (r.otherCores * serviceCores) / totalCores);
     const atLoad = predictThroughput(r.op, cal.cost, localDeployment(r.shardNodes, r.gateways, left), a);
     return [
       {
@@ -169,6 +174,7 @@ export function renderScalingReport(
         fmt(r.cost['nats-server'], 3),
         fmt(r.cost.postgres, 3),
         fmt(totalCost(r.cost), 3),
+        fmt(backgroundCores(r.backgroundPctByLabel), 2),
         fmt(r.loadGenCpuPct, 0),
         String(r.machineBusyPct),
         fmt(r.otherCores, 2),
@@ -177,7 +183,10 @@ export function renderScalingReport(
       3,
     ),
   );
-  lines.push('(server CPU ms per op by process group; loadgen % = the load generator, % of one core; other cores = CPU used by processes not of this run)');
+  lines.push(
+    '(server CPU ms per op by process group, less each group’s CPU without load; idle cores = the services’ CPU without load; ' +
+      'loadgen % = the load generator, % of one core; other cores = CPU used by processes not of this run)',
+  );
   const commits = results.filter((r) => r.groupCommit !== undefined);
   if (commits.length > 0) {
     lines.push('', 'Group commit during PUT (database commits and server-wide WAL flushes; background work included, so lower bounds):');

@@ -63,7 +63,8 @@ export async function runLoad(spec: LoadSpec): Promise<OpResult> {
   const cpuBefore = process.cpuUsage();
   const wallBefore = process.hrtime.bigint();
   const result = await autocannon({
-    url: spec.urls === undefined ? spec.target.url : [...spec.urls],
+    // autocannon takes several URLs and spreads connections round-robin over them; its typings only know one.
+    url: (spec.urls === undefined ? spec.target.url : [...spec.urls]) as unknown as string,
     connections: spec.connections,
     duration: spec.durationS,
     ...(spec.overallRate === undefined ? {} : { overallRate: spec.overallRate }),
