@@ -16,10 +16,12 @@ import { cpuBetween, cpuSnapshot } from '../store/proc-cpu';
 import { seededRng } from '../store/rng';
 import { seedSessions } from '../store/seed';
 import { scalingCli, type ScalingOptions } from './cli';
-import { costFromCpuPct, DEFAULT_ASSUMPTIONS } from './model';
+import { costFromCpuPct, DEFAULT_ASSUMPTIONS, PROCESS_GROUPS } from './model';
 import { groupCommitFigures, readPgCounters } from './pg-stats';
 import { applyPinning, detectPinning, unpinSelf, type PinPlan } from './pin';
 import { largerPredictions, modelRows, renderScalingReport, type ScalingResult } from './report';
+
+const SERVER_GROUPS: ReadonlySet<string> = new Set(PROCESS_GROUPS);
 
 const log = (message: string): void => void process.stderr.write(`[bench:scaling] ${message}\n`);
 
@@ -47,14 +49,7 @@ async function measureStack(opts: ScalingOptions, shardNodes: number, stack: Ben
       unpinSelf(current);
       current = { pinned: false, reason: problem, serviceCores: current.pinned ? [...current.serviceCores, current.loadGeneratorCore] : current.serviceCores };
     }
-    let background: Record<string, number> = {};
-    if (opts.idleS > 0) {
-      log(`${shardNodes} shard node(s), ${gateways} gateway(s): ${opts.idleS} s without load (background CPU) ...`);
-      const idleBefore = cpuSnapshot();
-      const idleStarted = process.hrtime.bigint();
-      await new Promise((done) => setTimeout(done, opts.idleS * 1000));
-      background = cpuBetween(idleBefore, cpuSnapshot(), Number(process.hrtime.bigint() - idleStarted) / 1e9).byLabel;
-    }
+    let background: Record<string, number> | undefined;
     for (const op of opts.ops) {
       const base = {
         system: 'foresight' as const,
@@ -70,6 +65,18 @@ async function measureStack(opts: ScalingOptions, shardNodes: number, stack: Ben
       if (opts.warmupS > 0) {
         log(`${label}: warm-up ${opts.warmupS} s ...`);
         await runLoad({ ...base, durationS: opts.warmupS, rng: seededRng(opts.seed + 1) });
+      }
+      if (background === undefined) {
+        // After the first warm-up: new processes have started and warmed up; a pause lets the last requests' work drain.
+        background = {};
+        if (opts.idleS > 0) {
+          await new Promise((done) => setTimeout(done, 1000));
+          log(`${shardNodes} shard node(s), ${gateways} gateway(s): ${opts.idleS} s without load (background CPU) ...`);
+          const idleBefore = cpuSnapshot();
+          const idleStarted = process.hrtime.bigint();
+          await new Promise((done) => setTimeout(done, opts.idleS * 1000));
+          background = cpuBetween(idleBefore, cpuSnapshot(), Number(process.hrtime.bigint() - idleStarted) / 1e9).byLabel;
+        }
       }
       log(`${label}: measuring ${opts.durationS} s at ${opts.connections} connections ...`);
       const load1 = loadavg()[0] ?? 0;
@@ -100,6 +107,7 @@ async function measureStack(opts: ScalingOptions, shardNodes: number, stack: Ben
         loadGenCpuPct: m.loadGenCpuPct,
         backgroundPctByLabel: background,
         cost: costFromCpuPct(cpu.byLabel, wallS, m.ok, background),
+        serviceCpuCores: Object.entries(cpu.byLabel).reduce((sum, [label, pct]) => sum + (SERVER_GROUPS.has(label) ? pct : 0), 0) / 100,
         otherCores: Math.max(0, busyCores - ours),
         loadavg1Before: load1,
         loadavg1After: loadavg()[0] ?? 0,
@@ -154,7 +162,7 @@ async function main(): Promise<void> {
   }
   const totalCores = cpus().length;
   const serviceCores = plan.serviceCores.length;
-  const model = modelRows(results, serviceCores, totalCores);
+  const model = modelRows(results, serviceCores);
   const larger = largerPredictions(results);
   const pinning = describePlan(plan);
   process.stdout.write(`\n${renderScalingReport(results, model, larger, pinning)}\n`);

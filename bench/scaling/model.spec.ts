@@ -61,6 +61,12 @@ describe('scaling model', () => {
     expect(p.opsPerS).toBeCloseTo(10_000, 6);
   });
 
+  it('counts the metadata service in the cores but gives it no limit of its own (it is off the request path)', () => {
+    const p = predictThroughput('get', { ...cost, metadata: 0.5 }, localDeployment(4, 4, 2));
+    expect(p.limits.metadata).toBeUndefined();
+    expect(p.opsPerS).toBeCloseTo((2 * 0.8 * 1000) / 1.0, 6);
+  });
+
   it('refuses impossible inputs', () => {
     expect(() => predictThroughput('get', { ...cost, shard: -1 }, localDeployment(1, 1, 2))).toThrow(RangeError);
     expect(() => predictThroughput('get', cost, localDeployment(1, 1, 0))).toThrow(RangeError);

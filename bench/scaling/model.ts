@@ -112,8 +112,9 @@ function validate(cost: CpuCost, d: Deployment, a: Assumptions): void {
  * The throughput of one operation on a deployment, as the smallest of these limits (ops/s):
  * - `cores`: all the nodes' cores × efficiency over the CPU per op of everything running on them
  *   (nats-server's share scaled by the cluster factor; Postgres's too when it is colocated);
- * - `gateways`, `shard nodes`, `metadata`: each Node process keeps at most `coresPerNodeProcess`
- *   busy, and the load spreads evenly over the processes of a kind;
+ * - `gateways`, `shard nodes`: each Node process keeps at most `coresPerNodeProcess` busy, and the
+ *   load spreads evenly over the processes of a kind (the metadata service is not on the request
+ *   path: what it spends counts in the cores, with no limit of its own);
  * - `postgres CPU` (Postgres on its own servers): their cores × efficiency over its CPU per op;
  * - `postgres commits` (writes only): every shard node has `commitBatchesInFlight` batches of at
  *   most `commitMaxBatch` writes in flight, each taking `commitMs`.
@@ -126,7 +127,6 @@ export function predictThroughput(op: 'put' | 'get', cost: CpuCost, d: Deploymen
     cores: capacity(d.nodes * d.coresPerNode * a.efficiency, pooled),
     gateways: capacity(d.gateways * a.coresPerNodeProcess, cost.gateway),
     'shard nodes': capacity(d.shardNodes * a.coresPerNodeProcess, cost.shard),
-    metadata: capacity(a.coresPerNodeProcess, cost.metadata),
   };
   if (!d.postgres.colocated) limits['postgres CPU'] = capacity(d.postgres.servers * d.postgres.cores * a.efficiency, cost.postgres);
   if (op === 'put') limits['postgres commits'] = (d.shardNodes * a.commitBatchesInFlight * a.commitMaxBatch * 1000) / a.commitMs;

@@ -3,7 +3,7 @@ import { calibrationOf, largerPredictions, largestOf, modelRows, renderScalingRe
 
 const cost: CpuCost = { gateway: 0.2, shard: 0.2, metadata: 0, 'nats-server': 0.05, postgres: 0.05 };
 
-function result(shardNodes: number, gateways: number, op: 'put' | 'get', rps: number, otherCores = 0): ScalingResult {
+function result(shardNodes: number, gateways: number, op: 'put' | 'get', rps: number, serviceCpuCores = 1, otherCores = 0): ScalingResult {
   return {
     shardNodes,
     gateways,
@@ -17,6 +17,7 @@ function result(shardNodes: number, gateways: number, op: 'put' | 'get', rps: nu
     wallS: 10,
     cpuPctByLabel: {},
     backgroundPctByLabel: {},
+    serviceCpuCores,
     machineBusyPct: 50,
     loadGenCpuPct: 40,
     cost,
@@ -27,35 +28,45 @@ function result(shardNodes: number, gateways: number, op: 'put' | 'get', rps: nu
 }
 
 describe('predicted vs measured', () => {
-  const results = [result(1, 1, 'get', 1500), result(1, 2, 'get', 1400, 1), result(3, 2, 'get', 1300), result(1, 1, 'put', 0)];
+  // 1 shard node and 2 for GET; PUT served nothing.
+  const results = [result(1, 1, 'get', 1500), result(2, 1, 'get', 1400, 0.5), result(3, 2, 'get', 1300), result(1, 1, 'put', 0)];
 
-  it('calibrates on the first configuration of each op that served anything', () => {
-    expect(calibrationOf(results, 'get')).toBe(results[0]);
+  it('calibrates on the first configuration with 2 shard nodes (a warm secondary), else the first that served anything', () => {
+    expect(calibrationOf(results, 'get')).toBe(results[1]);
+    expect(calibrationOf([results[0]!], 'get')).toBe(results[0]);
     expect(calibrationOf(results, 'put')).toBeUndefined();
     expect(largestOf(results, 'get')).toBe(results[2]);
   });
 
-  it('predicts every measured row from the calibration, quiet and at the other load seen', () => {
-    const rows = modelRows(results, 1, 2);
+  it('predicts every measured row from the calibration, on a quiet machine and on the CPU the services got', () => {
+    const rows = modelRows(results, 1);
     expect(rows).toHaveLength(3); // the PUT row has no calibration
     // 1 core × 0.8 / 0.5 ms = 1,600 ops/s whatever the processes: the cores bind.
-    expect(rows[0]).toMatchObject({ calibration: true, measuredRps: 1500 });
+    expect(rows[0]).toMatchObject({ calibration: false, measuredRps: 1500 });
     expect(rows[0]?.quiet.opsPerS).toBeCloseTo(1600, 6);
-    expect(rows[0]?.ratio).toBeCloseTo(1500 / 1600, 6);
-    // One core of other work on a 2-core machine leaves half of the service core.
-    expect(rows[1]?.atLoad.opsPerS).toBeCloseTo(800, 6);
-    expect(rows[1]?.quiet.opsPerS).toBeCloseTo(1600, 6);
-    expect(rows[1]?.calibration).toBe(false);
+    // On the 1 core it got, all of it work: 2,000 ops/s.
+    expect(rows[0]?.onCpuGot.opsPerS).toBeCloseTo(2000, 6);
+    expect(rows[0]?.ratio).toBeCloseTo(1500 / 2000, 6);
+    // Half a core got: 1,000 ops/s.
+    expect(rows[1]).toMatchObject({ calibration: true });
+    expect(rows[1]?.onCpuGot.opsPerS).toBeCloseTo(1000, 6);
   });
 
-  it('predicts the larger deployments from the smallest and the largest configuration', () => {
+  it('takes the background CPU off the cores a configuration has', () => {
+    const busy = { ...result(2, 1, 'get', 1000), backgroundPctByLabel: { gateway: 25, shard: 25, harness: 80 } };
+    const [row] = modelRows([busy], 1);
+    expect(row?.quiet.opsPerS).toBeCloseTo((0.5 * 0.8 * 1000) / 0.5, 6);
+    expect(row?.onCpuGot.opsPerS).toBeCloseTo(1000, 6);
+  });
+
+  it('predicts the larger deployments from the calibration and the largest configuration', () => {
     const larger = largerPredictions(results);
     expect(larger.map((p) => p.op)).toEqual(['get', 'get']);
     expect(larger[0]?.fromSmallest.opsPerS).toBeGreaterThan(1600);
   });
 
   it('prints the pinning, the measurements and the model', () => {
-    const text = renderScalingReport(results, modelRows(results, 1, 2), largerPredictions(results), 'pinned to core 1');
+    const text = renderScalingReport(results, modelRows(results, 1), largerPredictions(results), 'pinned to core 1');
     expect(text).toContain('pinned to core 1');
     expect(text).toContain('predicted quiet');
     expect(text).toContain('16-core machine');
