@@ -18,6 +18,7 @@ import { seedSessions } from '../store/seed';
 import { scalingCli, type ScalingOptions } from './cli';
 import { costFromCpuPct, DEFAULT_ASSUMPTIONS, PROCESS_GROUPS } from './model';
 import { groupCommitFigures, readPgCounters } from './pg-stats';
+import { stablePort } from './ports';
 import { applyPinning, detectPinning, unpinSelf, type PinPlan } from './pin';
 import { largerPredictions, modelRows, renderScalingReport, type ScalingResult } from './report';
 
@@ -41,7 +42,7 @@ async function measureStack(opts: ScalingOptions, shardNodes: number, stack: Ben
     unpinSelf(current);
     while (urls.length < gateways) {
       log(`starting gateway ${urls.length + 1} ...`);
-      urls.push(await stack.addGateway());
+      urls.push(await stack.addGateway(await stablePort()));
     }
     const problem = applyPinning(current);
     if (problem !== undefined) {
@@ -145,7 +146,7 @@ async function main(): Promise<void> {
     for (const shardNodes of opts.shardNodes) {
       unpinSelf(plan);
       log(`starting the local stack with ${shardNodes} shard node(s) (service logs at LOG_LEVEL=${opts.foresightLogLevel}) ...`);
-      const stack = await startForesightStack({ shardNodes, logLevel: opts.foresightLogLevel });
+      const stack = await startForesightStack({ shardNodes, logLevel: opts.foresightLogLevel, gatewayPort: await stablePort() });
       const stop = (): Promise<void> => stack.stop();
       cleanups.push(stop);
       try {
