@@ -62,7 +62,7 @@ export interface ModelRow {
 export interface LargerPrediction {
   readonly deployment: string;
   readonly op: ScalingOp;
-  /** From the costs of the smallest configuration measured. */
+  /** From the costs of the calibration configuration (see calibrationOf). */
   readonly fromSmallest: Prediction;
   /** From the costs of the configuration with the most processes (more processes, more CPU per op here). */
   readonly fromLargest: Prediction;
@@ -227,7 +227,7 @@ export function renderScalingReport(
     );
   }
   if (larger.length > 0) {
-    lines.push('', 'Model for larger deployments (ops/s; from the smallest configuration’s costs .. from the largest’s):');
+    lines.push('', 'Model for larger deployments (ops/s; from the calibration configuration’s costs .. from those of the one with the most processes):');
     for (const p of larger) {
       lines.push(
         `  ${p.op.toUpperCase()}  ${p.deployment}: ${fmt(p.fromSmallest.opsPerS, 0)} (${p.fromSmallest.bound}) .. ${fmt(p.fromLargest.opsPerS, 0)} (${p.fromLargest.bound})`,
