@@ -313,8 +313,10 @@ async function stopProcess(s: ServiceProcess): Promise<void> {
 function pipeLogs(child: ChildProcess, name: string, logDir: string | undefined): void {
   if (logDir) {
     const out: WriteStream = createWriteStream(join(logDir, `${name}.log`), { flags: 'a' });
-    child.stdout?.pipe(out);
-    child.stderr?.pipe(out);
+    // Two sources into one file: the first to end must not close it while the other still writes.
+    child.stdout?.pipe(out, { end: false });
+    child.stderr?.pipe(out, { end: false });
+    child.once('close', () => out.end());
     return;
   }
   const prefix = (chunk: Buffer) =>

@@ -14,6 +14,8 @@ export interface BenchStack {
   readonly shardMetricsUrls: readonly string[];
   /** Folder with one log file per service. */
   readonly logDir: string;
+  /** Starts one more gateway (gateway-2, gateway-3 …) on the same stack, on `port` if given, and returns its URL once healthy. */
+  addGateway(port?: number): Promise<string>;
   stop(): Promise<void>;
 }
 
@@ -27,6 +29,8 @@ export async function startForesightStack(opts: {
   databaseUrl?: string;
   shardNodes?: number;
   logLevel: string;
+  /** The first gateway's port (default: a free one). */
+  gatewayPort?: number;
   /** More settings for every service (e.g. REPLICATION). */
   env?: Readonly<Record<string, string>>;
   /** Write a V8 CPU profile of every service into this folder when it exits (`node --cpu-prof`). */
@@ -39,7 +43,7 @@ export async function startForesightStack(opts: {
   try {
     stack = await startLocalStack({
       quiet: true,
-      gatewayPort: await freePort(),
+      gatewayPort: opts.gatewayPort ?? (await freePort()),
       shardNodes: opts.shardNodes,
       databaseUrl: opts.databaseUrl,
       logs: logDir,
@@ -57,6 +61,10 @@ export async function startForesightStack(opts: {
     databaseUrl: stack.databaseUrl,
     shardMetricsUrls: [...stack.services.values()].filter((s) => s.app === 'shard').map((s) => `${s.httpUrl}/metrics`),
     logDir,
+    async addGateway(port) {
+      const count = [...stack.services.values()].filter((s) => s.app === 'gateway').length;
+      return (await stack.startService('gateway', `gateway-${count + 1}`, port === undefined ? {} : { HTTP_PORT: String(port) })).httpUrl;
+    },
     async stop() {
       await stack.stop();
       rmSync(logDir, { recursive: true, force: true });

@@ -43,6 +43,8 @@ export interface LoadSpec {
   readonly rng: Rng;
   /** Requests per second over all connections at most (autocannon's overallRate); none: as fast as answered. */
   readonly overallRate?: number;
+  /** Several entry points of the same system (e.g. gateways): connections go round-robin over them instead of `target.url`. */
+  readonly urls?: readonly string[];
 }
 
 /** Pre-encoded PUT bodies (new carts), so building a request costs the same for every system. */
@@ -61,7 +63,8 @@ export async function runLoad(spec: LoadSpec): Promise<OpResult> {
   const cpuBefore = process.cpuUsage();
   const wallBefore = process.hrtime.bigint();
   const result = await autocannon({
-    url: spec.target.url,
+    // autocannon takes several URLs and spreads connections round-robin over them; its typings only know one.
+    url: (spec.urls === undefined ? spec.target.url : [...spec.urls]) as unknown as string,
     connections: spec.connections,
     duration: spec.durationS,
     ...(spec.overallRate === undefined ? {} : { overallRate: spec.overallRate }),

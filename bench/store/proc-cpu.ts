@@ -90,6 +90,30 @@ export function cpuSnapshot(rootPid = process.pid): CpuSnapshot {
   return { byLabel, machineBusyS: (total - idle) / TICKS_PER_S, machineTotalS: total / TICKS_PER_S };
 }
 
+/** The pids of every live descendant of `rootPid` (children, their children …), from /proc. Linux only; elsewhere empty. */
+export function descendantPids(rootPid = process.pid): number[] {
+  let entries: string[] = [];
+  try {
+    entries = readdirSync('/proc').filter((e) => /^\d+$/.test(e));
+  } catch {
+    return [];
+  }
+  const children = new Map<number, number[]>();
+  for (const e of entries) {
+    const text = readText(`/proc/${e}/stat`);
+    const s = text === undefined ? undefined : parseProcStat(text);
+    if (s) children.set(s.ppid, [...(children.get(s.ppid) ?? []), s.pid]);
+  }
+  const found: number[] = [];
+  const stack = [...(children.get(rootPid) ?? [])];
+  while (stack.length > 0) {
+    const pid = stack.pop() as number;
+    found.push(pid);
+    stack.push(...(children.get(pid) ?? []));
+  }
+  return found;
+}
+
 /** CPU between two snapshots as % of one core per label, and the machine's busy share in %. */
 export function cpuBetween(before: CpuSnapshot, after: CpuSnapshot, wallS: number): { byLabel: Record<string, number>; machineBusyPct: number } {
   const byLabel: Record<string, number> = {};
