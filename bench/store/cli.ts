@@ -46,6 +46,11 @@ export interface BenchOptions {
    * state profiler and the transfer hooks on the request path, on or off).
    */
   readonly transfer: readonly ReplicationMode[];
+  /**
+   * Preferred-edge header modes to compare (empty: the normal run): as `replication`, with
+   * EDGE_PREFERRED_HEADER set and the affinity service running in every mode.
+   */
+  readonly affinity: readonly ReplicationMode[];
   /** With `replication` or `transfer`: how many times each mode is measured (order alternating). */
   readonly rounds: number;
   readonly out: string;
@@ -108,6 +113,12 @@ export const storeCli = defineCommand({
       description:
         'compare Foresight with the state profiler and session transfer off and on (TRANSFER): one local stack per mode, Foresight only, on/off ratio per op',
     },
+    affinity: {
+      type: 'list',
+      choices: REPLICATION_MODES,
+      description:
+        "compare Foresight with the preferred-edge header (EDGE_PREFERRED_HEADER) off and on: one local stack per mode with the affinity service, Foresight only, on/off ratio per op",
+    },
     rounds: {
       type: 'integer',
       min: 1,
@@ -121,6 +132,7 @@ export const storeCli = defineCommand({
     'nice -n 10 npm run bench:store',
     'npm run bench:store -- --replication off,on --out .bench-results/store-replication.json',
     'nice -n 10 npm run bench:store -- --transfer off,on --ops put,get --duration 10 --out .bench-results/store-transfer.json',
+    'nice -n 10 npm run bench:store -- --affinity off,on --rounds 3 --ops get,put --duration 10 --out .bench-results/store-affinity.json',
   ],
   build: (v, fail): BenchOptions => {
     if (v.foresightUrl !== undefined && v.apiKey === undefined) fail('--foresight-url needs --api-key (the gateway authenticates every request)');
@@ -129,6 +141,9 @@ export const storeCli = defineCommand({
     if (v.replication.length > 0 && v.shardNodes !== undefined && v.shardNodes < 2) fail('--replication needs at least 2 shard nodes (a secondary)');
     if (v.transfer.length > 0 && v.replication.length > 0) fail('--transfer and --replication each compare two modes; give one of them');
     if (v.transfer.length > 0 && v.foresightUrl !== undefined) fail('--transfer starts its own stacks (one per mode); it cannot use --foresight-url');
+    if (v.affinity.length > 0 && (v.transfer.length > 0 || v.replication.length > 0))
+      fail('--affinity, --transfer and --replication each compare two modes; give one of them');
+    if (v.affinity.length > 0 && v.foresightUrl !== undefined) fail('--affinity starts its own stacks (one per mode); it cannot use --foresight-url');
     return {
       sessions: v.sessions,
       durationS: v.duration,
@@ -150,6 +165,7 @@ export const storeCli = defineCommand({
       foresightLogLevel: v.logLevel,
       replication: REPLICATION_MODES.filter((m) => v.replication.includes(m)),
       transfer: REPLICATION_MODES.filter((m) => v.transfer.includes(m)),
+      affinity: REPLICATION_MODES.filter((m) => v.affinity.includes(m)),
       rounds: v.rounds,
       out: v.out,
     };

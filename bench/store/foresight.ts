@@ -29,6 +29,8 @@ export async function startForesightStack(opts: {
   logLevel: string;
   /** More settings for every service (e.g. REPLICATION). */
   env?: Readonly<Record<string, string>>;
+  /** Services besides metadata, shard nodes and the gateway (e.g. the affinity service). */
+  extraServices?: readonly 'affinity'[];
 }): Promise<BenchStack> {
   const logDir = mkdtempSync(join(tmpdir(), 'foresight-bench-logs-'));
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
@@ -40,6 +42,7 @@ export async function startForesightStack(opts: {
       databaseUrl: opts.databaseUrl,
       logs: logDir,
       env: { ...opts.env, LOG_LEVEL: opts.logLevel },
+      ...(opts.extraServices ? { extraServices: opts.extraServices } : {}),
     });
   } catch (err) {
     // Keep the logs: they say why a service did not come up.

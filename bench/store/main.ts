@@ -14,7 +14,7 @@ import { storeCli, type BenchOptions, type SystemName } from './cli';
 import { BenchError } from './errors';
 import { runLoad, type OpResult } from './load';
 import { locateRedisServer } from './redis-bin';
-import { measureReplication, renderReplicationReport, replicationRatios, REPLICATION_TARGET, TRANSFER_TARGET } from './replication';
+import { AFFINITY_TARGET, measureReplication, renderReplicationReport, replicationRatios, REPLICATION_TARGET, TRANSFER_TARGET, type ModeSetting } from './replication';
 import { checkTargets, renderReport } from './report';
 import { seededRng } from './rng';
 import { seedSessions } from './seed';
@@ -103,17 +103,17 @@ async function main(): Promise<void> {
     loadavgBefore: loadBefore,
     loadavgAfter: loadavg(),
   });
-  if (opts.replication.length > 0 || opts.transfer.length > 0) {
+  if (opts.replication.length > 0 || opts.transfer.length > 0 || opts.affinity.length > 0) {
     // Foresight only, one stack per mode (each stopped before the next starts).
-    const setting = opts.transfer.length > 0 ? 'TRANSFER' : 'REPLICATION';
-    const target = setting === 'TRANSFER' ? TRANSFER_TARGET : REPLICATION_TARGET;
+    const setting: ModeSetting = opts.affinity.length > 0 ? 'EDGE_PREFERRED_HEADER' : opts.transfer.length > 0 ? 'TRANSFER' : 'REPLICATION';
+    const target = setting === 'EDGE_PREFERRED_HEADER' ? AFFINITY_TARGET : setting === 'TRANSFER' ? TRANSFER_TARGET : REPLICATION_TARGET;
     const runs = await measureReplication(opts, log, setting);
     const ratios = replicationRatios(runs, target);
     process.stdout.write(`\n${renderReplicationReport(runs, ratios, setting, target)}\n`);
     const out = resolve(opts.out);
     mkdirSync(dirname(out), { recursive: true });
     const record = {
-      name: setting === 'TRANSFER' ? 'store-transfer' : 'store-replication',
+      name: setting === 'EDGE_PREFERRED_HEADER' ? 'store-affinity' : setting === 'TRANSFER' ? 'store-transfer' : 'store-replication',
       startedAt,
       finishedAt: new Date().toISOString(),
       argv: process.argv.slice(2),

@@ -42,6 +42,8 @@ export class AffinityView {
   private sub: Subscription | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastFailureAt = -Infinity;
+  /** As the affinity service last said: place a user's sessions by user id. */
+  private hashByUser = false;
   private readonly degraded: Gauge<string>;
   private readonly answers: Counter<string>;
 
@@ -102,7 +104,9 @@ export class AffinityView {
     }
     this.ask(sessionId, hints);
     this.answers.inc({ source: 'fallback' });
-    return { url: this.fallback(sessionId), source: 'fallback' };
+    // Keyed as the affinity service keys its placement, so a user's new sessions agree before their records arrive.
+    const key = this.hashByUser && hints.userId !== undefined ? `user:${hints.userId}` : sessionId;
+    return { url: this.fallback(key), source: 'fallback' };
   }
 
   /** Forwards an agent's report to the affinity service (weights follow it); a failure only counts as degraded. */
@@ -134,17 +138,18 @@ export class AffinityView {
     try {
       const view = await this.client.call('view', {});
       this.edges = new Map(view.edges.map((e) => [e.edgeId, e]));
+      this.hashByUser = view.hashByUser;
       this.degraded.set(0);
     } catch (error) {
       this.failed(error, 'view');
     }
   }
 
-  /** Rendezvous of the session over the healthy edges known, else this edge. */
-  private fallback(sessionId: string): string {
+  /** Rendezvous of the key (session, or user) over the healthy edges known, else this edge. */
+  private fallback(key: string): string {
     const healthy = [...this.edges.values()].filter((e) => e.healthy);
     const chosen = plainRendezvous(
-      sessionId,
+      key,
       healthy.map((e) => e.edgeId),
     );
     return (chosen !== undefined ? this.edges.get(chosen)?.url : undefined) ?? this.o.url;
