@@ -103,7 +103,7 @@ describe('edges and session affinity (two gateways, affinity service, SDK client
     } finally {
       client.close();
     }
-  });
+  }, 60_000);
 
   it('the create answer names the preferred edge; the registry and the affinity records are read and set over HTTP', async () => {
     const key = { 'x-api-key': stack.apiKey };
@@ -154,22 +154,31 @@ describe('edges and session affinity (two gateways, affinity service, SDK client
     expect(unknown.status).toBe(404);
     expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('SESSION.NOT_FOUND');
     expect((await put({ weight: 10 }, 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).status).toBe(404);
-  });
+  }, 60_000);
 
   it("places one user's sessions independently by default, and on one edge with AFFINITY_HASH_BY_USER=true", async () => {
     const json = { 'x-api-key': stack.apiKey, 'content-type': 'application/json' };
     /** Creates sessions for the user through alternating gateways; the edge of each one's record, once routed. */
-    const placed = async (userId: string, n: number): Promise<string[]> => {
+    const placed = async (userId: string, n: number): Promise<{ ids: string[]; urls: string[] }> => {
       const ids: string[] = [];
       for (let i = 0; i < n; i++) {
         const r = await fetch(`${edges[i % edges.length]}/v1/sessions`, { method: 'POST', headers: json, body: JSON.stringify({ userId }) });
         expect(r.status).toBe(201);
         ids.push(((await r.json()) as { id: string }).id);
       }
-      return Promise.all(ids.map((id) => eventually(() => recordedEdge(stack.databaseUrl, id), 10_000)));
+      // Each request asks for a missing record again (a gateway that just saw the affinity service fail waits a second).
+      const urls = await Promise.all(
+        ids.map((id, i) =>
+          eventually(async () => {
+            await fetch(`${edges[i % edges.length]}/v1/sessions/${id}`, { headers: json });
+            return recordedEdge(stack.databaseUrl, id);
+          }, 15_000),
+        ),
+      );
+      return { ids, urls };
     };
     // Off (the default): each session by its own id, so a user's sessions spread over both edges.
-    expect(new Set(await placed('spread-user', 16)).size).toBe(2);
+    expect(new Set((await placed('spread-user', 16)).urls).size).toBe(2);
 
     await stack.kill('affinity');
     await stack.startService('affinity', 'affinity', { AFFINITY_HASH_BY_USER: 'true' });
@@ -179,10 +188,17 @@ describe('edges and session affinity (two gateways, affinity service, SDK client
     }, 10_000);
     // On: every session of a user prefers the same edge, whichever gateway created it, in the records and in the answers.
     for (const user of ['together-a', 'together-b', 'together-c']) {
-      const urls = await placed(user, 4);
+      const { ids, urls } = await placed(user, 4);
       expect(new Set(urls).size).toBe(1);
+      // Both gateways name that edge in their answers about any of the user's sessions.
+      await eventually(async () => {
+        const named = await Promise.all(
+          ids.flatMap((id) => edges.map(async (edge) => (await fetch(`${edge}/v1/sessions/${id}`, { headers: json })).headers.get(PREFERRED))),
+        );
+        return named.every((u) => u === urls[0]) ? true : undefined;
+      }, 15_000);
     }
-  });
+  }, 180_000);
 
   it('re-routes a session when its edge is SIGKILLed, with no error for the client', async () => {
     const { f, calls } = recordingFetch();
@@ -215,7 +231,7 @@ describe('edges and session affinity (two gateways, affinity service, SDK client
     } finally {
       client.close();
     }
-  });
+  }, 60_000);
 
   it('serves every request while the affinity service is down (from the edge view)', async () => {
     const client = new ForesightClient({ baseUrl: edges, apiKey: stack.apiKey, agent: { reportIntervalMs: 0 }, checkContract: false });
@@ -229,7 +245,7 @@ describe('edges and session affinity (two gateways, affinity service, SDK client
     } finally {
       client.close();
     }
-  });
+  }, 60_000);
 
   it('refuses malformed agent reports and rate-limits a flooding agent', async () => {
     const post = (body: unknown) =>
