@@ -117,7 +117,7 @@ export const storeCli = defineCommand({
       type: 'list',
       choices: REPLICATION_MODES,
       description:
-        "compare Foresight with the preferred-edge header (EDGE_PREFERRED_HEADER) off and on: one local stack per mode with the affinity service, Foresight only, on/off ratio per op",
+        'compare Foresight with the preferred-edge header (EDGE_PREFERRED_HEADER) off and on: one local stack per mode with the affinity service, Foresight only, on/off ratio per op',
     },
     rounds: {
       type: 'integer',

@@ -14,7 +14,15 @@ import { storeCli, type BenchOptions, type SystemName } from './cli';
 import { BenchError } from './errors';
 import { runLoad, type OpResult } from './load';
 import { locateRedisServer } from './redis-bin';
-import { AFFINITY_TARGET, measureReplication, renderReplicationReport, replicationRatios, REPLICATION_TARGET, TRANSFER_TARGET, type ModeSetting } from './replication';
+import {
+  AFFINITY_TARGET,
+  measureReplication,
+  renderReplicationReport,
+  replicationRatios,
+  REPLICATION_TARGET,
+  TRANSFER_TARGET,
+  type ModeSetting,
+} from './replication';
 import { checkTargets, renderReport } from './report';
 import { seededRng } from './rng';
 import { seedSessions } from './seed';

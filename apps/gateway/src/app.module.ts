@@ -64,7 +64,16 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot(config, { database: false })],
-      controllers: [SessionsController, LocksController, TokensController, DataController, CacheAdminController, PredictionsController, AgentController, EdgesController],
+      controllers: [
+        SessionsController,
+        LocksController,
+        TokensController,
+        DataController,
+        CacheAdminController,
+        PredictionsController,
+        AgentController,
+        EdgesController,
+      ],
       providers: [
         {
           provide: GatewayRuntime,

@@ -1,15 +1,6 @@
 import { Body, Controller, Get, Param, Put, Req, UseGuards } from '@nestjs/common';
 import { ApiHeader, ApiOperation, ApiSecurity, ApiTags } from '@nestjs/swagger';
-import {
-  AffinityRecord,
-  AffinityViewReply,
-  EdgeDetail,
-  EdgeId,
-  ErrorCodes,
-  ForesightError,
-  SetWeightBody,
-  Validator,
-} from '@foresight/contracts';
+import { AffinityRecord, AffinityViewReply, EdgeDetail, EdgeId, ErrorCodes, ForesightError, SetWeightBody, Validator } from '@foresight/contracts';
 import type { FastifyRequest } from 'fastify';
 import { API_KEY_ERRORS, ApiContract, BODY_ERRORS } from '../common/api-contract';
 import { ApiKeyGuard } from '../common/api-key.guard';
