@@ -26,7 +26,7 @@ describe('edges with AFFINITY_HASH_BY_USER=true (two gateways, affinity service)
   let edges: string[];
 
   beforeAll(async () => {
-    stack = await startTestStack('edges-by-user', { shardNodes: 1, extraServices: ['affinity'], env: { AFFINITY_HASH_BY_USER: 'true' } });
+    stack = await startTestStack('edges_by_user', { shardNodes: 1, extraServices: ['affinity'], env: { AFFINITY_HASH_BY_USER: 'true' } });
     const second = await stack.startService('gateway', 'gateway-2');
     edges = [stack.gatewayUrl, second.httpUrl];
     // Both edges registered and healthy, and each gateway's view says sessions are placed by user.
