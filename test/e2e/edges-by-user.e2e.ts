@@ -32,10 +32,11 @@ describe('edges with AFFINITY_HASH_BY_USER=true (two gateways, affinity service)
     // Both edges registered and healthy, and each gateway's view says sessions are placed by user.
     await eventually(
       async () => {
-        const views = await Promise.all(edges.map(async (e) => (await fetch(`${e}/v1/edges`, { headers: { 'x-api-key': stack.apiKey } })).json()));
-        return views.every((v: { hashByUser: boolean; edges: { healthy: boolean }[] }) => v.hashByUser && v.edges.filter((x) => x.healthy).length === 2)
-          ? true
-          : undefined;
+        type View = { hashByUser: boolean; edges: { healthy: boolean }[] };
+        const views = await Promise.all(
+          edges.map(async (e) => (await (await fetch(`${e}/v1/edges`, { headers: { 'x-api-key': stack.apiKey } })).json()) as View),
+        );
+        return views.every((v) => v.hashByUser && v.edges.filter((x) => x.healthy).length === 2) ? true : undefined;
       },
       30_000,
       'both edges registered',
