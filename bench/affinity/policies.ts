@@ -116,6 +116,7 @@ export function affinityPolicy(kind: 'rules' | 'predictive', o: AffinityPolicyOp
       clientZone: s.zone,
       edges: states,
       scoreOptions: o.score,
+      ...(kind === 'predictive' ? { forecast: { marginMs: DEFAULT_PREDICTIVE.moveCostMs, failureCostMs: DEFAULT_PREDICTIVE.failureCostMs } } : {}),
     });
     if (d.edgeId === undefined) return current;
     if (current && !d.moved) return current;

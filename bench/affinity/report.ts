@@ -11,6 +11,7 @@ export function renderTable(rows: readonly { trace: string; result: PolicyResult
     'sessions',
     'requests',
     'first-edge',
+    'added mean ms',
     'added p50 ms',
     'added p99 ms',
     'cold',

@@ -60,7 +60,12 @@ export interface BenchOptions {
    * shards split in equal ranges over that many servers, Foresight only.
    */
   readonly postgresServers: readonly PostgresServers[];
-  /** With `replication`, `transfer`, `natsCoalescing` or `postgresServers`: how many times each mode is measured (order alternating). */
+  /**
+   * Preferred-edge header modes to compare (empty: the normal run): as `replication`, with
+   * EDGE_PREFERRED_HEADER set and the affinity service running in every mode.
+   */
+  readonly affinity: readonly ReplicationMode[];
+  /** With `replication`, `transfer`, `natsCoalescing`, `affinity` or `postgresServers`: how many times each mode is measured (order alternating). */
   readonly rounds: number;
   /** Folder for `node --cpu-prof` profiles of the services the harness starts (none: no profiling). */
   readonly cpuProfDir?: string;
@@ -136,12 +141,18 @@ export const storeCli = defineCommand({
       description:
         'compare the event store on 1 and on 2 Postgres servers (EVENT_STORE_PARTITIONS, shards split in halves): one local stack each, Foresight only, 2/1 ratios of req/s and CPU per request',
     },
+    affinity: {
+      type: 'list',
+      choices: REPLICATION_MODES,
+      description:
+        'compare Foresight with the preferred-edge header (EDGE_PREFERRED_HEADER) off and on: one local stack per mode with the affinity service, Foresight only, on/off ratio per op',
+    },
     rounds: {
       type: 'integer',
       min: 1,
       default: 1,
       description:
-        'with --replication, --transfer, --nats-coalescing or --postgres-servers: rounds of every mode, the order alternating (off,on then on,off), ratios from the mean req/s',
+        'with --replication, --transfer, --nats-coalescing, --affinity or --postgres-servers: rounds of every mode, the order alternating (off,on then on,off), ratios from the mean req/s',
     },
     'cpu-prof': {
       type: 'string',
@@ -158,6 +169,7 @@ export const storeCli = defineCommand({
     'nice -n 10 npm run bench:store -- --nats-coalescing off,on --ops put --rounds 2 --out .bench-results/store-coalescing.json',
     'nice -n 10 npm run bench:store -- --systems foresight,postgres --ops put --cpu-prof .bench-results/profiles',
     'nice -n 10 npm run bench:store -- --postgres-servers 1,2 --ops put --rounds 2 --out .bench-results/store-postgres-servers.json',
+    'nice -n 10 npm run bench:store -- --affinity off,on --rounds 3 --ops get,put --duration 10 --out .bench-results/store-affinity.json',
   ],
   build: (v, fail): BenchOptions => {
     if (v.foresightUrl !== undefined && v.apiKey === undefined) fail('--foresight-url needs --api-key (the gateway authenticates every request)');
@@ -166,20 +178,21 @@ export const storeCli = defineCommand({
     if (v.replication.length > 0 && v.shardNodes !== undefined && v.shardNodes < 2) fail('--replication needs at least 2 shard nodes (a secondary)');
     if (v.transfer.length > 0 && v.replication.length > 0) fail('--transfer and --replication each compare two modes; give one of them');
     if (v.transfer.length > 0 && v.foresightUrl !== undefined) fail('--transfer starts its own stacks (one per mode); it cannot use --foresight-url');
-    if (v.natsCoalescing.length > 0 && (v.transfer.length > 0 || v.replication.length > 0)) {
-      fail('--nats-coalescing, --transfer and --replication each compare two modes; give one of them');
+    if ([v.replication, v.transfer, v.natsCoalescing, v.affinity].filter((l) => l.length > 0).length > 1) {
+      fail('--nats-coalescing, --affinity, --transfer and --replication each compare two modes; give one of them');
     }
     if (v.natsCoalescing.length > 0 && v.foresightUrl !== undefined)
       fail('--nats-coalescing starts its own stacks (one per mode); it cannot use --foresight-url');
     if (v.cpuProf !== undefined && v.foresightUrl !== undefined)
       fail('--cpu-prof profiles the services the harness starts; it cannot profile a gateway given by --foresight-url');
-    const compared = [v.replication, v.transfer, v.natsCoalescing, v.postgresServers].filter((l) => l.length > 0).length;
+    const compared = [v.replication, v.transfer, v.natsCoalescing, v.affinity, v.postgresServers].filter((l) => l.length > 0).length;
     if (v.postgresServers.length > 0 && compared > 1)
-      fail('--postgres-servers, --replication, --transfer and --nats-coalescing each compare modes; give one of them');
+      fail('--postgres-servers, --replication, --transfer, --affinity and --nats-coalescing each compare modes; give one of them');
     if (v.postgresServers.length > 0 && v.foresightUrl !== undefined)
       fail('--postgres-servers starts its own stacks (one per mode); it cannot use --foresight-url');
     if (v.postgresServers.length > 0 && v.databaseUrl !== undefined)
       fail('--postgres-servers starts its own embedded Postgres servers (the same kind for 1 and 2); it cannot use --database-url');
+    if (v.affinity.length > 0 && v.foresightUrl !== undefined) fail('--affinity starts its own stacks (one per mode); it cannot use --foresight-url');
     return {
       sessions: v.sessions,
       durationS: v.duration,
@@ -203,6 +216,7 @@ export const storeCli = defineCommand({
       transfer: REPLICATION_MODES.filter((m) => v.transfer.includes(m)),
       natsCoalescing: REPLICATION_MODES.filter((m) => v.natsCoalescing.includes(m)),
       postgresServers: POSTGRES_SERVERS.filter((m) => v.postgresServers.includes(m)).map((m) => Number(m) as PostgresServers),
+      affinity: REPLICATION_MODES.filter((m) => v.affinity.includes(m)),
       rounds: v.rounds,
       cpuProfDir: v.cpuProf,
       out: v.out,

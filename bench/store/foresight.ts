@@ -37,6 +37,8 @@ export async function startForesightStack(opts: {
   cpuProfDir?: string;
   /** More embedded Postgres servers for the event store's partitions (see `startLocalStack`). */
   partitionServers?: { readonly count: number; readonly partitions: (urls: readonly string[], databaseUrl: string) => string };
+  /** Services besides metadata, shard nodes and the gateway (e.g. the affinity service). */
+  extraServices?: readonly 'affinity'[];
 }): Promise<BenchStack> {
   const logDir = mkdtempSync(join(tmpdir(), 'foresight-bench-logs-'));
   let stack: Awaited<ReturnType<typeof startLocalStack>>;
@@ -50,6 +52,7 @@ export async function startForesightStack(opts: {
       nodeArgs: opts.cpuProfDir !== undefined ? ['--cpu-prof', '--cpu-prof-dir', resolve(opts.cpuProfDir)] : undefined,
       ...(opts.partitionServers ? { partitionServers: opts.partitionServers } : {}),
       env: { ...opts.env, LOG_LEVEL: opts.logLevel },
+      ...(opts.extraServices ? { extraServices: opts.extraServices } : {}),
     });
   } catch (err) {
     // Keep the logs: they say why a service did not come up.

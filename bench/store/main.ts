@@ -15,6 +15,7 @@ import { BenchError } from './errors';
 import { runLoad, type OpResult } from './load';
 import { locateRedisServer } from './redis-bin';
 import {
+  AFFINITY_TARGET,
   COALESCING_TARGET,
   measureReplication,
   renderReplicationReport,
@@ -133,17 +134,36 @@ async function main(): Promise<void> {
     log(`wrote ${out}`);
     return;
   }
-  if (opts.replication.length > 0 || opts.transfer.length > 0 || opts.natsCoalescing.length > 0) {
+  if (opts.replication.length > 0 || opts.transfer.length > 0 || opts.natsCoalescing.length > 0 || opts.affinity.length > 0) {
     // Foresight only, one stack per mode (each stopped before the next starts).
-    const setting: ModeSetting = opts.transfer.length > 0 ? 'TRANSFER' : opts.natsCoalescing.length > 0 ? 'NATS_WRITE_COALESCING' : 'REPLICATION';
-    const target = setting === 'TRANSFER' ? TRANSFER_TARGET : setting === 'NATS_WRITE_COALESCING' ? COALESCING_TARGET : REPLICATION_TARGET;
+    const setting: ModeSetting =
+      opts.affinity.length > 0
+        ? 'EDGE_PREFERRED_HEADER'
+        : opts.transfer.length > 0
+          ? 'TRANSFER'
+          : opts.natsCoalescing.length > 0
+            ? 'NATS_WRITE_COALESCING'
+            : 'REPLICATION';
+    const target =
+      setting === 'EDGE_PREFERRED_HEADER'
+        ? AFFINITY_TARGET
+        : setting === 'TRANSFER'
+          ? TRANSFER_TARGET
+          : setting === 'NATS_WRITE_COALESCING'
+            ? COALESCING_TARGET
+            : REPLICATION_TARGET;
     const runs = await measureReplication(opts, log, setting);
     const ratios = replicationRatios(runs, target);
     process.stdout.write(`\n${renderReplicationReport(runs, ratios, setting, target)}\n`);
     const out = resolve(opts.out);
     mkdirSync(dirname(out), { recursive: true });
     const record = {
-      name: setting === 'TRANSFER' ? 'store-transfer' : setting === 'NATS_WRITE_COALESCING' ? 'store-coalescing' : 'store-replication',
+      name: {
+        EDGE_PREFERRED_HEADER: 'store-affinity',
+        TRANSFER: 'store-transfer',
+        NATS_WRITE_COALESCING: 'store-coalescing',
+        REPLICATION: 'store-replication',
+      }[setting],
       startedAt,
       finishedAt: new Date().toISOString(),
       argv: process.argv.slice(2),

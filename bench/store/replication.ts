@@ -83,7 +83,7 @@ export function renderReplicationReport(
   setting: ModeSetting = 'REPLICATION',
   target = REPLICATION_TARGET,
 ): string {
-  const name = setting.toLowerCase();
+  const name = setting === 'EDGE_PREFERRED_HEADER' ? 'affinity' : setting.toLowerCase();
   const header = ['round', name, 'op', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'CPU ms/req', 'machine busy %'];
   const rows = runs.flatMap((run) =>
     run.results.map((r) => [
@@ -133,7 +133,14 @@ export function renderReplicationReport(
  */
 export async function measureReplication(opts: BenchOptions, log: (message: string) => void, setting: ModeSetting = 'REPLICATION'): Promise<ReplicationRun[]> {
   const runs: ReplicationRun[] = [];
-  const modes = setting === 'TRANSFER' ? opts.transfer : setting === 'NATS_WRITE_COALESCING' ? opts.natsCoalescing : opts.replication;
+  const modes =
+    setting === 'EDGE_PREFERRED_HEADER'
+      ? opts.affinity
+      : setting === 'TRANSFER'
+        ? opts.transfer
+        : setting === 'NATS_WRITE_COALESCING'
+          ? opts.natsCoalescing
+          : opts.replication;
   for (let round = 1; round <= opts.rounds; round++) {
     const order = round % 2 === 1 ? modes : [...modes].reverse();
     for (const mode of order) runs.push(await measureMode(opts, mode, round, log, setting));
@@ -142,10 +149,13 @@ export async function measureReplication(opts: BenchOptions, log: (message: stri
 }
 
 /** The setting a mode comparison turns off and on for every service. */
-export type ModeSetting = 'REPLICATION' | 'TRANSFER' | 'NATS_WRITE_COALESCING';
+export type ModeSetting = 'REPLICATION' | 'TRANSFER' | 'NATS_WRITE_COALESCING' | 'EDGE_PREFERRED_HEADER';
 
 /** With NATS write coalescing on, throughput must not fall below throughput with it off. */
 export const COALESCING_TARGET = 1.0;
+
+/** With the preferred-edge header on, throughput must stay at least this share of throughput with it off. */
+export const AFFINITY_TARGET = 0.98;
 
 /** With the state profiler and transfer hooks on, throughput must stay at least this share of throughput with them off. */
 export const TRANSFER_TARGET = 0.98;
@@ -164,7 +174,9 @@ async function measureMode(
     shardNodes: opts.shardNodes ?? 2,
     logLevel: opts.foresightLogLevel,
     cpuProfDir: opts.cpuProfDir,
-    env: { [setting]: mode },
+    // The header setting takes true/false; the affinity service runs in both modes, so only the gateway's hot path differs.
+    env: { [setting]: setting === 'EDGE_PREFERRED_HEADER' ? String(mode === 'on') : mode },
+    ...(setting === 'EDGE_PREFERRED_HEADER' ? { extraServices: ['affinity'] as const } : {}),
   });
   try {
     const target = { url: stack.gatewayUrl, apiKey: stack.apiKey };

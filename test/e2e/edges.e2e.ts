@@ -103,7 +103,71 @@ describe('edges and session affinity (two gateways, affinity service, SDK client
     } finally {
       client.close();
     }
-  });
+  }, 60_000);
+
+  it('the create answer names the preferred edge; the registry and the affinity records are read and set over HTTP', async () => {
+    const key = { 'x-api-key': stack.apiKey };
+    const json = { ...key, 'content-type': 'application/json' };
+    const created = await fetch(`${edges[0]}/v1/sessions`, { method: 'POST', headers: json, body: JSON.stringify({ userId: 'http-user' }) });
+    expect(created.status).toBe(201);
+    expect(edges).toContain(created.headers.get(PREFERRED));
+    const { id } = (await created.json()) as { id: string };
+
+    const list = (await (await fetch(`${edges[0]}/v1/edges`, { headers: key })).json()) as {
+      edges: { edgeId: string; url: string; healthy: boolean; status?: string; leaseExpiresAt?: string }[];
+      threshold: number;
+    };
+    const live = list.edges.filter((e) => e.healthy);
+    expect(live.map((e) => e.url).sort()).toEqual([...edges].sort());
+    expect(live.every((e) => e.status === 'active' && Date.parse(e.leaseExpiresAt!) > 0)).toBe(true);
+    expect(list.threshold).toBe(40);
+    const one = await fetch(`${edges[1]}/v1/edges/${live[0]!.edgeId}`, { headers: key });
+    expect(one.status).toBe(200);
+    expect(((await one.json()) as { edge: { url: string } }).edge.url).toBe(live[0]!.url);
+    const unknownEdge = await fetch(`${edges[0]}/v1/edges/no-such-edge`, { headers: key });
+    expect(unknownEdge.status).toBe(404);
+    expect(((await unknownEdge.json()) as { error: { code: string } }).error.code).toBe('EDGE.NOT_FOUND');
+    expect((await fetch(`${edges[0]}/v1/edges/bad%21id`, { headers: key })).status).toBe(400);
+    expect((await fetch(`${edges[0]}/v1/edges`)).status).toBe(401);
+
+    // The record appears once the affinity service has routed the session (asked in the background at creation).
+    const record = await eventually(async () => {
+      const r = await fetch(`${edges[0]}/v1/sessions/${id}/affinity`, { headers: key });
+      return r.status === 200 ? ((await r.json()) as { edgeId: string; url: string; weight: number; recordVersion: number }) : undefined;
+    }, 10_000);
+    expect(edges).toContain(record.url);
+    const put = (body: unknown, sessionId = id) =>
+      fetch(`${edges[1]}/v1/sessions/${sessionId}/affinity/weight`, { method: 'PUT', headers: json, body: JSON.stringify(body) });
+    const set = await put({ weight: 85 });
+    expect(set.status).toBe(200);
+    const after = (await set.json()) as { weight: number; recordVersion: number; edgeId: string };
+    expect(after).toMatchObject({ weight: 85, edgeId: record.edgeId });
+    expect(after.recordVersion).toBeGreaterThan(record.recordVersion);
+    const read = (await (await fetch(`${edges[0]}/v1/sessions/${id}/affinity`, { headers: key })).json()) as { weight: number };
+    expect(read.weight).toBe(85);
+    for (const bad of [{ weight: 101 }, { weight: -1 }, { weight: 50.5 }, { weight: 'high' }, {}]) {
+      const r = await put(bad);
+      expect(r.status).toBe(400);
+      expect(((await r.json()) as { error: { code: string } }).error.code).toBe('REQUEST.INVALID');
+    }
+    const unknown = await fetch(`${edges[0]}/v1/sessions/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA/affinity`, { headers: key });
+    expect(unknown.status).toBe(404);
+    expect(((await unknown.json()) as { error: { code: string } }).error.code).toBe('SESSION.NOT_FOUND');
+    expect((await put({ weight: 10 }, 'AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA')).status).toBe(404);
+  }, 60_000);
+
+  it("places one user's sessions independently by default (AFFINITY_HASH_BY_USER off)", async () => {
+    const json = { 'x-api-key': stack.apiKey, 'content-type': 'application/json' };
+    const ids: string[] = [];
+    for (let i = 0; i < 16; i++) {
+      const r = await fetch(`${edges[i % edges.length]}/v1/sessions`, { method: 'POST', headers: json, body: JSON.stringify({ userId: 'spread-user' }) });
+      expect(r.status).toBe(201);
+      ids.push(((await r.json()) as { id: string }).id);
+    }
+    // Each session by its own id, so a user's sessions spread over both edges.
+    const urls = await Promise.all(ids.map((id) => eventually(() => recordedEdge(stack.databaseUrl, id), 15_000)));
+    expect(new Set(urls).size).toBe(2);
+  }, 60_000);
 
   it('re-routes a session when its edge is SIGKILLed, with no error for the client', async () => {
     const { f, calls } = recordingFetch();
@@ -136,7 +200,7 @@ describe('edges and session affinity (two gateways, affinity service, SDK client
     } finally {
       client.close();
     }
-  });
+  }, 60_000);
 
   it('serves every request while the affinity service is down (from the edge view)', async () => {
     const client = new ForesightClient({ baseUrl: edges, apiKey: stack.apiKey, agent: { reportIntervalMs: 0 }, checkContract: false });
@@ -150,7 +214,7 @@ describe('edges and session affinity (two gateways, affinity service, SDK client
     } finally {
       client.close();
     }
-  });
+  }, 60_000);
 
   it('refuses malformed agent reports and rate-limits a flooding agent', async () => {
     const post = (body: unknown) =>

@@ -96,6 +96,12 @@ export class AffinityRpcController {
     return this.affinity.view();
   }
 
+  @RpcOp('affinity', 'record')
+  async record(@Payload() raw: unknown, @Ctx() ctx: RpcContext): Reply<'record'> {
+    this.onItsSubject('record', ctx.meta);
+    return this.affinity.record(requests.record.parse(raw).sessionId);
+  }
+
   private edgeOf(meta: RpcMeta, op: EdgeMembershipOp): string {
     const edgeId = this.s.edgeIdOfMembership(meta.subject, op);
     if (edgeId === undefined)

@@ -17,6 +17,10 @@ import { SessionTenants } from './common/session-tenants';
 import { ErrorFilter } from './common/error.filter';
 import { PredictionOutcomes } from './dashboard/prediction-outcomes';
 import { EdgeCacheService } from './edge-cache/edge-cache.service';
+import { AffinityClient } from './edges/affinity-client';
+import { AffinityView } from './edges/affinity-view';
+import { EdgesController } from './edges/edges.controller';
+import { PreferredEdges } from './edges/preferred-edge.hook';
 import { GatewayLifecycle } from './gateway.lifecycle';
 import { GatewayRuntime } from './gateway.runtime';
 import { LockRenewals } from './locks/lock-renewals';
@@ -48,6 +52,9 @@ const runtimeParts: Provider[] = [
   { provide: SessionTenants, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.tenants },
   { provide: PredictionOutcomes, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.predictionOutcomes },
   { provide: AgentReports, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.agentReports },
+  { provide: AffinityClient, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.affinityClient },
+  { provide: AffinityView, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.affinity },
+  { provide: PreferredEdges, inject: [GatewayRuntime], useFactory: (rt: GatewayRuntime) => rt.preferredEdges },
 ];
 
 /** REST gateway: sessions, variables, tokens, predictions and the predictive cache, routed to their services; the contract and agent reports for client libraries. */
@@ -57,7 +64,16 @@ export class GatewayModule {
     return {
       module: GatewayModule,
       imports: [PlatformModule.forRoot(config, { database: false })],
-      controllers: [SessionsController, LocksController, TokensController, DataController, CacheAdminController, PredictionsController, AgentController],
+      controllers: [
+        SessionsController,
+        LocksController,
+        TokensController,
+        DataController,
+        CacheAdminController,
+        PredictionsController,
+        AgentController,
+        EdgesController,
+      ],
       providers: [
         {
           provide: GatewayRuntime,

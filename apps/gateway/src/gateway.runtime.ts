@@ -1,5 +1,6 @@
 import { longestAccessTokenMs, type ForesightConfig } from '@foresight/config';
 import { counter, type Logger } from '@foresight/observability';
+import { isIssuedSessionId } from '@foresight/session-domain';
 import { renewOnUseWindowMs } from '@foresight/token-core';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
@@ -17,6 +18,7 @@ import { LockRenewals } from './locks/lock-renewals';
 import { AffinityClient } from './edges/affinity-client';
 import { AffinityView } from './edges/affinity-view';
 import { EdgeMembership } from './edges/edge-membership';
+import { PreferredEdges } from './edges/preferred-edge.hook';
 import { NodeHealthReporter } from './routing/node-health';
 import { OwnerDirectory } from './routing/owner-directory.service';
 import { ShardClient } from './routing/shard-client.service';
@@ -71,6 +73,10 @@ export class GatewayRuntime {
   /** This gateway as an edge: its registration, and its cached view of the affinity service's routing. */
   readonly edgeMembership: EdgeMembership;
   readonly affinity: AffinityView;
+  /** The affinity service's request/reply API (the operator routes read and write through it). */
+  readonly affinityClient: AffinityClient;
+  /** The `Foresight-Preferred-Edge` header on answers about a session. */
+  readonly preferredEdges: PreferredEdges;
   private pruneTimer: NodeJS.Timeout | null = null;
 
   get config(): GatewayRuntimeDeps['config'] {
@@ -139,6 +145,7 @@ export class GatewayRuntime {
       config.gateway.security.keys.map((k) => k.key),
     );
     const affinityClient = new AffinityClient(nc, config.nats.namespace, config.nats.requestTimeoutMs);
+    this.affinityClient = affinityClient;
     this.edgeMembership = new EdgeMembership(
       affinityClient,
       { edgeId: config.edges.edgeId, url: config.edges.url, zone: config.edges.zone, heartbeatMs: config.edges.heartbeatMs },
@@ -159,6 +166,7 @@ export class GatewayRuntime {
       logger,
       metrics,
     );
+    this.preferredEdges = new PreferredEdges(this.affinity, config.edges.preferredHeader, (id) => isIssuedSessionId(id, config.session.idSecret));
     this.agentReports = new AgentReports({ clock, metrics, onAccepted: (report) => this.affinity.forwardReport(report) });
   }
 

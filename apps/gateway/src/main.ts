@@ -13,7 +13,6 @@ import { instrumentHttp } from './common/http-metrics';
 import { installHttpSecurity } from './common/http-security';
 import { GatewayRuntime } from './gateway.runtime';
 import { trackCallers } from './routing/call-context';
-import { installPreferredEdge } from './edges/preferred-edge.hook';
 import { installFastLane } from './sessions/fast-lane';
 import { VariablesService } from './sessions/variables.service';
 
@@ -31,7 +30,7 @@ async function main(): Promise<void> {
     instrumentHttp(fastify, app.get<Registry>(METRICS));
     trackCallers(fastify);
     await installHttpSecurity(app, { config, apiKeys: runtime.apiKeys, writeLimits: runtime.writeLimits, logger, clock: app.get<Clock>(CLOCK) });
-    installPreferredEdge(fastify, runtime.affinity);
+    runtime.preferredEdges.install(fastify);
     installFastLane(fastify, app.get(VariablesService), runtime.apiKeys, logger);
     // Errors raised by Fastify itself (body parsing, limits, media type) get the same body as ours,
     // whichever plugins are registered later; those raised before routing go through gatewayHttpErrors.

@@ -50,6 +50,45 @@ describe('routing', () => {
     expect(a.edgeId).toBe(b.edgeId);
   });
 
+  describe('forecast placement (the predictive policy)', () => {
+    const forecast = { marginMs: 25, failureCostMs: 300 };
+    const place = (all: readonly EdgeState[], withForecast: boolean) => {
+      const counts: Record<string, number> = {};
+      for (let i = 0; i < 4000; i++) {
+        const d = route({ key: `s${i}`, weight: 50, threshold: 40, clientZone: 'eu', edges: all, ...(withForecast ? { forecast } : {}) });
+        counts[d.edgeId!] = (counts[d.edgeId!] ?? 0) + 1;
+      }
+      return counts;
+    };
+
+    it('given edges in another zone, then no new session is drawn there, and the zone’s edges share the sessions', () => {
+      const counts = place(edges, true);
+      expect(counts['us-1']).toBeUndefined();
+      expect(counts['eu-1']).toBeGreaterThan(1600);
+      expect(counts['eu-2']).toBeGreaterThan(1600);
+      // Plain weighted rendezvous draws a few there (its share follows the score).
+      expect(place(edges, false)['us-1']).toBeGreaterThan(0);
+    });
+
+    it('given an edge the zone’s reports show degrading (slower, failing), then new sessions avoid it', () => {
+      const degrading = [edge('eu-1', 'eu', { rttMsByZone: { eu: 45 }, errorRate: 0.03 }), edge('eu-2', 'eu', { rttMsByZone: { eu: 21 } }), edge('us-1', 'us')];
+      expect(place(degrading, true)).toEqual({ 'eu-2': 4000 });
+    });
+
+    it('given edges within the margin of the best, then all of them are candidates', () => {
+      const close = [edge('eu-1', 'eu', { rttMsByZone: { eu: 30 } }), edge('eu-2', 'eu', { rttMsByZone: { eu: 21 } }), edge('us-1', 'us')];
+      const counts = place(close, true);
+      expect(counts['eu-1']).toBeGreaterThan(400);
+      expect(counts['eu-2']).toBeGreaterThan(2000);
+      expect(counts['us-1']).toBeUndefined();
+    });
+
+    it('given only edges far away, then it still places the session on the best of them', () => {
+      const far = [edge('us-1', 'us'), edge('ap-1', 'ap', { rttMsByZone: { eu: 300 } })];
+      expect(place(far, true)).toEqual({ 'us-1': 4000 });
+    });
+  });
+
   it('keeps the current edge when no edge is healthy', () => {
     const none = edges.map((e) => ({ ...e, healthy: false }));
     expect(route({ key: 's', current: 'eu-1', weight: 90, threshold: 40, edges: none })).toEqual({ edgeId: 'eu-1', reason: 'edge-down', moved: false });

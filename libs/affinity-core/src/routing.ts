@@ -1,4 +1,4 @@
-import { edgeScore, type EdgeScoreOptions, type EdgeState, DEFAULT_EDGE_SCORE } from './edge-score';
+import { edgeScore, expectedRttMs, type EdgeScoreOptions, type EdgeState, DEFAULT_EDGE_SCORE } from './edge-score';
 import { weightedRendezvous } from './rendezvous';
 
 /** Why a session is on the edge a routing decision chose. */
@@ -15,6 +15,19 @@ export interface RouteInput {
   readonly clientZone?: string;
   readonly edges: readonly EdgeState[];
   readonly scoreOptions?: EdgeScoreOptions;
+  /**
+   * Forecast placement (the predictive policy): only edges whose expected cost for the client's zone
+   * (RTT learned from every session's reports, plus expected failures) is within this margin of the
+   * best edge's are candidates. Absent: every healthy edge is (plain weighted rendezvous).
+   */
+  readonly forecast?: ForecastPlacement;
+}
+
+export interface ForecastPlacement {
+  /** How much worse than the best a candidate may be expected to be, ms (the cost of a move is the natural bound). */
+  readonly marginMs: number;
+  /** What a failed attempt costs the client, ms. */
+  readonly failureCostMs: number;
 }
 
 export interface RouteDecision {
@@ -37,10 +50,29 @@ export function route(input: RouteInput): RouteDecision {
   const reason: RouteReason = input.current === undefined ? 'new' : current?.healthy ? 'low-weight' : 'edge-down';
   let candidates = input.edges.filter((e) => e.healthy);
   if (reason === 'low-weight' && candidates.length > 1) candidates = candidates.filter((e) => e.edgeId !== input.current);
+  if (input.forecast) candidates = withinMargin(candidates, input.clientZone, input.forecast, o);
   const edgeId = weightedRendezvous(
     input.key,
     candidates.map((e) => ({ edgeId: e.edgeId, score: edgeScore(e, input.clientZone, o) })),
   );
   if (edgeId === undefined) return { edgeId: current?.edgeId, reason, moved: false };
   return { edgeId, reason, moved: edgeId !== input.current };
+}
+
+/** Expected cost (ms) of one request of a client in `clientZone` on the edge: its RTT and its failures. */
+export function expectedCostMs(edge: EdgeState, clientZone: string | undefined, failureCostMs: number, o: EdgeScoreOptions = DEFAULT_EDGE_SCORE): number {
+  return expectedRttMs(edge, clientZone, o) + (edge.errorRate ?? 0) * failureCostMs;
+}
+
+/**
+ * The edges expected to cost at most `marginMs` more than the best one. A session's first edge is
+ * chosen on what every session of its zone taught (its own requests are too few to learn from): a
+ * sure loss (another zone, an edge that degrades) is never drawn, and rendezvous still spreads the
+ * sessions over the edges that are as good as the best.
+ */
+function withinMargin(edges: readonly EdgeState[], clientZone: string | undefined, f: ForecastPlacement, o: EdgeScoreOptions): EdgeState[] {
+  if (edges.length <= 1) return [...edges];
+  const costs = edges.map((e) => expectedCostMs(e, clientZone, f.failureCostMs, o));
+  const best = Math.min(...costs);
+  return edges.filter((_, i) => costs[i]! <= best + f.marginMs);
 }

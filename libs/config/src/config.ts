@@ -148,6 +148,8 @@ export interface ForesightConfig {
     readonly zone: string;
     /** A silent edge is taken out of routing this long after its last heartbeat. */
     readonly leaseMs: number;
+    /** Answers about a session name its preferred edge (`Foresight-Preferred-Edge`); off: no header, no affinity lookups. */
+    readonly preferredHeader: boolean;
     readonly heartbeatMs: number;
     /** Below this stickiness weight a session leaves its edge. */
     readonly threshold: number;
@@ -236,6 +238,7 @@ function readEdges(r: EnvReader, service: ServiceName): ForesightConfig['edges']
     url: r.string('EDGE_URL', `http://127.0.0.1:${port}`),
     zone: r.string('EDGE_ZONE', 'default'),
     leaseMs,
+    preferredHeader: r.oneOf('EDGE_PREFERRED_HEADER', ['true', 'false'] as const, 'true') === 'true',
     heartbeatMs: r.int('EDGE_HEARTBEAT_MS', Math.max(50, Math.floor(leaseMs / 4)), 20, 600_000),
     threshold: r.int('AFFINITY_THRESHOLD', 40, 0, 100),
     policy: r.oneOf('AFFINITY_POLICY', ['rules', 'predictive'] as const, 'predictive'),

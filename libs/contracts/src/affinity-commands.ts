@@ -7,6 +7,7 @@ import {
   EdgeLeaveCommand,
   EdgeRegisterCommand,
   ReportCommand,
+  RecordQuery,
   ReportReply,
   RouteCommand,
   WeightCommand,
@@ -26,6 +27,7 @@ export const AffinityCommandSchemas = {
   report: { request: ReportCommand, reply: ReportReply },
   weight: { request: WeightCommand, reply: AffinityRecord },
   view: { request: EmptyRequest, reply: AffinityViewReply },
+  record: { request: RecordQuery, reply: AffinityRecord },
 } as const;
 
 export type AffinityCommands = CommandTypes<typeof AffinityCommandSchemas>;

@@ -18,9 +18,12 @@ export interface AffinitySubjects {
   readonly affinityStream: string;
 }
 
-/** `route`: the session's edge (assigning one when needed); `report`: an agent report forwarded by an edge; `weight`: set a weight; `view`: edges and settings. */
-export type AffinityOp = 'route' | 'report' | 'weight' | 'view';
-export const AFFINITY_OPS: readonly AffinityOp[] = ['route', 'report', 'weight', 'view'];
+/**
+ * `route`: the session's edge (assigning one when needed); `report`: an agent report forwarded by an
+ * edge; `weight`: set a weight; `view`: edges and settings; `record`: read a session's record (never assigns).
+ */
+export type AffinityOp = 'route' | 'report' | 'weight' | 'view' | 'record';
+export const AFFINITY_OPS: readonly AffinityOp[] = ['route', 'report', 'weight', 'view', 'record'];
 export type EdgeMembershipOp = 'register' | 'heartbeat' | 'leave';
 export const EDGE_MEMBERSHIP_OPS: readonly EdgeMembershipOp[] = ['register', 'heartbeat', 'leave'];
 

@@ -7,6 +7,9 @@ export interface EdgeRow {
   readonly zone: string;
   /** active with a live lease; `suspect`: active but its lease ran out (not swept yet). */
   readonly status: 'active' | 'suspect' | 'left' | 'dead';
+  /** Known when read from the registry (not on rows returned by a change). */
+  readonly lastHeartbeatAt?: Date;
+  readonly leaseExpiresAt?: Date;
 }
 
 /** The edge registry; lease times come from Postgres's clock so affinity instances agree. */
@@ -71,9 +74,24 @@ export class EdgesRepository {
   }
 
   async all(): Promise<EdgeRow[]> {
-    const r = await this.pool.query<{ edge_id: string; url: string; zone: string; status: EdgeRow['status'] }>(
-      `SELECT edge_id, url, zone, CASE WHEN status = 'active' AND lease_expires_at < now() THEN 'suspect' ELSE status END AS status FROM edges ORDER BY edge_id`,
+    const r = await this.pool.query<{
+      edge_id: string;
+      url: string;
+      zone: string;
+      status: EdgeRow['status'];
+      last_heartbeat_at: Date;
+      lease_expires_at: Date;
+    }>(
+      `SELECT edge_id, url, zone, CASE WHEN status = 'active' AND lease_expires_at < now() THEN 'suspect' ELSE status END AS status,
+              last_heartbeat_at, lease_expires_at FROM edges ORDER BY edge_id`,
     );
-    return r.rows.map((row) => ({ edgeId: row.edge_id, url: row.url, zone: row.zone, status: row.status }));
+    return r.rows.map((row) => ({
+      edgeId: row.edge_id,
+      url: row.url,
+      zone: row.zone,
+      status: row.status,
+      lastHeartbeatAt: row.last_heartbeat_at,
+      leaseExpiresAt: row.lease_expires_at,
+    }));
   }
 }

@@ -115,7 +115,16 @@ export class AffinityService {
   async view(): Promise<AffinityViewReply> {
     const { rows, counts } = await this.edgeRows();
     return {
-      edges: rows.map((e) => ({ edgeId: e.edgeId, url: e.url, zone: e.zone, healthy: e.status === 'active', sessions: counts.get(e.edgeId) ?? 0 })),
+      edges: rows.map((e) => ({
+        edgeId: e.edgeId,
+        url: e.url,
+        zone: e.zone,
+        healthy: e.status === 'active',
+        sessions: counts.get(e.edgeId) ?? 0,
+        status: e.status,
+        ...(e.lastHeartbeatAt ? { lastHeartbeatAt: e.lastHeartbeatAt.toISOString() } : {}),
+        ...(e.leaseExpiresAt ? { leaseExpiresAt: e.leaseExpiresAt.toISOString() } : {}),
+      })),
       threshold: this.deps.config.threshold,
       hashByUser: this.deps.config.hashByUser,
     };
@@ -131,6 +140,17 @@ export class AffinityService {
       if (result) return result;
       if (attempt >= 3) throw new ForesightError(ErrorCodes.UNAVAILABLE, 'The session affinity record changed under contention; retry.');
     }
+  }
+
+  /** A session's live record as stored (never assigns an edge). */
+  async record(sessionId: string): Promise<AffinityRecord> {
+    const current = await this.deps.records.get(sessionId);
+    if (!current)
+      throw new ForesightError(
+        ErrorCodes.SESSION_NOT_FOUND,
+        `Session ${sessionId} has no affinity record: it is unknown, ended, or no request for it has been routed yet.`,
+      );
+    return this.toRecord(current, await this.edgeRows());
   }
 
   /** An operator (or a test) sets a session's weight; the session moves at its next route if it is below the threshold. */
@@ -204,7 +224,18 @@ export class AffinityService {
     const zone = hints.zone ?? current?.clientZone ?? undefined;
     const userId = cmd.userId ?? current?.userId ?? null;
     const key = this.deps.config.hashByUser && userId !== null ? `user:${userId}` : cmd.sessionId;
-    const d = route({ key, current: current?.edgeId, weight: weightNow ?? 50, threshold: this.deps.config.threshold, clientZone: zone, edges: states });
+    const d = route({
+      key,
+      current: current?.edgeId,
+      weight: weightNow ?? 50,
+      threshold: this.deps.config.threshold,
+      clientZone: zone,
+      edges: states,
+      // The predictive policy places on what every session of the zone taught: only edges within a move's cost of the best.
+      ...(this.deps.config.policy === 'predictive'
+        ? { forecast: { marginMs: DEFAULT_PREDICTIVE.moveCostMs, failureCostMs: DEFAULT_PREDICTIVE.failureCostMs } }
+        : {}),
+    });
     if (d.edgeId === undefined) throw new ForesightError(ErrorCodes.AFFINITY_NO_EDGE, 'No edge is healthy; the gateway routes on its own view meanwhile.');
     this.deps.decisions?.inc({ reason: d.reason });
     if (current && !d.moved) {

@@ -5,10 +5,13 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import type { TSchema } from '@sinclair/typebox';
 import {
+  AffinityRecord,
+  AffinityViewReply,
   ClusterCacheStats,
   CreateSessionBody,
   DataGetReply,
   DataPrefetchReply,
+  EdgeDetail,
   ErrorEnvelope,
   InvalidateAccepted,
   InvalidateBody,
@@ -27,6 +30,7 @@ import {
   RevokeReply,
   SessionCacheStats,
   SessionView,
+  SetWeightBody,
   TokenPair,
   VariableReply,
   VersionReply,
@@ -36,6 +40,9 @@ import { CacheAdminController } from '../cache/cache-admin.controller';
 import { DataController } from '../cache/data.controller';
 import { PredictionOutcomes } from '../dashboard/prediction-outcomes';
 import { EdgeCacheService } from '../edge-cache/edge-cache.service';
+import { AffinityClient } from '../edges/affinity-client';
+import { EdgesController } from '../edges/edges.controller';
+import { PreferredEdges } from '../edges/preferred-edge.hook';
 import { PredictionsController } from '../predictions/predictions.controller';
 import { OwnerDirectory } from '../routing/owner-directory.service';
 import { ShardClient } from '../routing/shard-client.service';
@@ -64,6 +71,8 @@ const stubs: Provider[] = [
   ApiKeys,
   SessionTenants,
   PredictionOutcomes,
+  AffinityClient,
+  PreferredEdges,
   CLOCK,
   NATS,
 ].map((provide) => ({
@@ -72,7 +81,7 @@ const stubs: Provider[] = [
 }));
 
 @Module({
-  controllers: [SessionsController, TokensController, DataController, CacheAdminController, PredictionsController],
+  controllers: [SessionsController, TokensController, DataController, CacheAdminController, PredictionsController, EdgesController],
   providers: [...stubs, ApiKeyGuard, AdminKeyGuard, { provide: CONFIG, useValue: { gateway: { apiKeys: [] }, nats: { namespace: 'fs' }, session: {} } }],
 })
 class DocsModule {}
@@ -100,6 +109,10 @@ const ROUTES: readonly [method: string, path: string, body: TSchema | undefined,
   ['get', '/v1/requirements', undefined, RequirementsListReply],
   ['post', '/v1/invalidate', InvalidateBody, InvalidateAccepted],
   ['get', '/v1/cache/stats', undefined, ClusterCacheStats],
+  ['get', '/v1/edges', undefined, AffinityViewReply],
+  ['get', '/v1/edges/{edgeId}', undefined, EdgeDetail],
+  ['get', '/v1/sessions/{id}/affinity', undefined, AffinityRecord],
+  ['put', '/v1/sessions/{id}/affinity/weight', SetWeightBody, AffinityRecord],
 ];
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- walks a JSON document of any shape

@@ -39,9 +39,17 @@ export class AffinityView {
   private edges = new Map<string, EdgeView>();
   private readonly records = new Map<string, CachedRecord>();
   private readonly inFlight = new Set<string>();
+  /**
+   * The user of each session created here until the affinity service has a record of it: a route
+   * asked later (the one at creation failed or was skipped) still names the user, so hashing by user
+   * does not fall back to the session id.
+   */
+  private readonly pendingUsers = new Map<string, string>();
   private sub: Subscription | null = null;
   private timer: NodeJS.Timeout | null = null;
   private lastFailureAt = -Infinity;
+  /** As the affinity service last said: place a user's sessions by user id. */
+  private hashByUser = false;
   private readonly degraded: Gauge<string>;
   private readonly answers: Counter<string>;
 
@@ -91,8 +99,9 @@ export class AffinityView {
    * The URL of the edge the session prefers, answered at once. A missing or stale record is asked
    * for in the background (one request per session at a time, none for a second after a failure).
    */
-  preferredEdge(sessionId: string, hints: Omit<RouteCommand, 'sessionId'> = {}): { url: string; source: PreferenceSource } {
+  preferredEdge(sessionId: string, given: Omit<RouteCommand, 'sessionId'> = {}): { url: string; source: PreferenceSource } {
     const now = this.clock.now();
+    const hints = this.withUser(sessionId, given);
     const cached = this.records.get(sessionId);
     const edge = cached && this.edges.get(cached.edgeId);
     if (cached && edge?.healthy) {
@@ -102,7 +111,9 @@ export class AffinityView {
     }
     this.ask(sessionId, hints);
     this.answers.inc({ source: 'fallback' });
-    return { url: this.fallback(sessionId), source: 'fallback' };
+    // Keyed as the affinity service keys its placement, so a user's new sessions agree before their records arrive.
+    const key = this.hashByUser && hints.userId !== undefined ? `user:${hints.userId}` : sessionId;
+    return { url: this.fallback(key), source: 'fallback' };
   }
 
   /** Forwards an agent's report to the affinity service (weights follow it); a failure only counts as degraded. */
@@ -134,20 +145,33 @@ export class AffinityView {
     try {
       const view = await this.client.call('view', {});
       this.edges = new Map(view.edges.map((e) => [e.edgeId, e]));
+      this.hashByUser = view.hashByUser;
       this.degraded.set(0);
     } catch (error) {
       this.failed(error, 'view');
     }
   }
 
-  /** Rendezvous of the session over the healthy edges known, else this edge. */
-  private fallback(sessionId: string): string {
+  /** Rendezvous of the key (session, or user) over the healthy edges known, else this edge. */
+  private fallback(key: string): string {
     const healthy = [...this.edges.values()].filter((e) => e.healthy);
     const chosen = plainRendezvous(
-      sessionId,
+      key,
       healthy.map((e) => e.edgeId),
     );
     return (chosen !== undefined ? this.edges.get(chosen)?.url : undefined) ?? this.o.url;
+  }
+
+  private withUser(sessionId: string, hints: Omit<RouteCommand, 'sessionId'>): Omit<RouteCommand, 'sessionId'> {
+    if (hints.userId !== undefined) {
+      if (!this.records.has(sessionId)) {
+        this.pendingUsers.set(sessionId, hints.userId);
+        while (this.pendingUsers.size > this.o.maxSessions) this.pendingUsers.delete(this.pendingUsers.keys().next().value!);
+      }
+      return hints;
+    }
+    const userId = this.pendingUsers.get(sessionId);
+    return userId === undefined ? hints : { ...hints, userId };
   }
 
   private ask(sessionId: string, hints: Omit<RouteCommand, 'sessionId'>): void {
@@ -166,6 +190,7 @@ export class AffinityView {
   }
 
   private remember(sessionId: string, edgeId: string, recordVersion: number): void {
+    this.pendingUsers.delete(sessionId);
     this.records.delete(sessionId);
     this.records.set(sessionId, { edgeId, recordVersion, at: this.clock.now() });
     while (this.records.size > this.o.maxSessions) this.records.delete(this.records.keys().next().value!);

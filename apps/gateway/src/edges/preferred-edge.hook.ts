@@ -16,48 +16,48 @@ function header(req: FastifyRequest, name: string, pattern: RegExp): string | un
   return typeof v === 'string' && pattern.test(v) ? v : undefined;
 }
 
-/** The session a response is about: in the path, or the id (and user) a create returned. */
-function sessionOf(req: FastifyRequest, reply: FastifyReply, payload: unknown): { sessionId: string; userId?: string } | undefined {
-  const m = SESSION_PATH.exec(req.url);
-  if (m) return { sessionId: m[1]! };
-  if (
-    req.method === 'POST' &&
-    reply.statusCode === 201 &&
-    req.url.split('?')[0] === '/v1/sessions' &&
-    typeof payload === 'string' &&
-    payload.length < 1_000_000
-  ) {
-    try {
-      const created = JSON.parse(payload) as { id?: unknown; userId?: unknown };
-      if (typeof created.id !== 'string' || !/^[A-Za-z0-9_-]{1,128}$/.test(created.id)) return undefined;
-      const userId = typeof created.userId === 'string' && created.userId.length <= 128 ? created.userId : undefined;
-      return { sessionId: created.id, ...(userId !== undefined ? { userId } : {}) };
-    } catch {
-      return undefined;
-    }
-  }
-  return undefined;
-}
-
 /**
  * Every answer about a session carries `Foresight-Preferred-Edge: <url>`, the edge its requests
  * should go to, so any HTTP client or load balancer can follow it (the SDK does). Answered from this
  * edge's cached view, never waiting on the affinity service; error answers carry it too, so a client
- * whose edge is going away learns where to go.
+ * whose edge is going away learns where to go. Off (no header, no affinity lookups) with
+ * `EDGE_PREFERRED_HEADER=false`.
  */
-export function installPreferredEdge(fastify: FastifyInstance, view: AffinityView): void {
-  fastify.addHook('onSend', async (req, reply, payload) => {
-    const session = sessionOf(req, reply, payload);
-    if (session === undefined) return payload;
+export class PreferredEdges {
+  /**
+   * @param isIssued true for a session id this cluster issued: a made-up id in a path (even of an
+   *   unauthenticated request) never makes the affinity service create a record.
+   */
+  constructor(
+    private readonly view: AffinityView,
+    readonly enabled: boolean,
+    private readonly isIssued: (sessionId: string) => boolean,
+  ) {}
+
+  /**
+   * Names the preferred edge of a session on `reply`. The create route calls it with the new id and
+   * user (known there, so a user's sessions can be placed together when configured); every other
+   * route under `/v1/sessions/:id` gets it from the hook.
+   */
+  set(req: FastifyRequest, reply: FastifyReply, sessionId: string, userId?: string | null): void {
+    if (!this.enabled) return;
     const clientId = header(req, CLIENT_ID_HEADER, CLIENT_ID);
     const zone = header(req, CLIENT_ZONE_HEADER, ZONE);
-    // The user id (known at creation) lets the affinity service place a user's sessions together when configured.
-    const { url } = view.preferredEdge(session.sessionId, {
+    const { url } = this.view.preferredEdge(sessionId, {
       ...(clientId ? { clientId } : {}),
-      ...(session.userId !== undefined ? { userId: session.userId } : {}),
+      ...(userId ? { userId } : {}),
       ...(zone ? { hints: { zone } } : {}),
     });
     reply.header(PREFERRED_EDGE_HEADER, url);
-    return payload;
-  });
+  }
+
+  /** The hook for the routes whose path names the session. */
+  install(fastify: FastifyInstance): void {
+    if (!this.enabled) return;
+    fastify.addHook('onSend', async (req, reply, payload) => {
+      const m = SESSION_PATH.exec(req.url);
+      if (m && !reply.hasHeader(PREFERRED_EDGE_HEADER) && this.isIssued(m[1]!)) this.set(req, reply, m[1]!);
+      return payload;
+    });
+  }
 }

@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Query, Req, UseGuards } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Patch, Post, Put, Query, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOperation, ApiQuery, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import {
   CreateSessionBody,
@@ -17,12 +17,13 @@ import type { ForesightConfig } from '@foresight/config';
 import { callRpc } from '@foresight/messaging';
 import { CONFIG, NATS } from '@foresight/platform';
 import { generateSessionId } from '@foresight/session-domain';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { NatsConnection } from 'nats';
 import { checkTenantUser, type KeyedRequest } from '../common/api-keys';
 import { SessionTenants } from '../common/session-tenants';
 import { SessionAuthGuard } from '../tokens/session-auth.guard';
 import { EdgeCacheService } from '../edge-cache/edge-cache.service';
+import { PreferredEdges } from '../edges/preferred-edge.hook';
 import { callContext } from '../routing/call-context';
 import { ShardClient, type CallContext } from '../routing/shard-client.service';
 import { API_KEY_ERRORS, ApiContract, BODY_ERRORS, OWNER_ERRORS, SESSION_AUTH_ERRORS } from '../common/api-contract';
@@ -67,6 +68,7 @@ export class SessionsController {
     private readonly tenants: SessionTenants,
     @Inject(CONFIG) private readonly config: ForesightConfig,
     @Inject(NATS) private readonly nc: NatsConnection,
+    private readonly preferredEdges: PreferredEdges,
   ) {}
 
   private ctx(req: FastifyRequest): CallContext {
@@ -84,7 +86,7 @@ export class SessionsController {
     response: SessionView,
     errors: [...API_KEY_ERRORS, ...BODY_ERRORS, ...GROUP_ERRORS, ...VALUE_ERRORS, ErrorCodes.NO_OWNER],
   })
-  async create(@Body() raw: unknown, @Req() req: FastifyRequest) {
+  async create(@Body() raw: unknown, @Req() req: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply) {
     const body = createBodies.parse(raw ?? {});
     // A tenant's key creates sessions only for its own users.
     checkTenantUser((req as KeyedRequest).apiKey, body.userId);
@@ -96,6 +98,7 @@ export class SessionsController {
       this.ctx(req),
     );
     if ((req as KeyedRequest).apiKey?.userPrefix !== undefined) this.tenants.remember(sessionId, session.userId);
+    this.preferredEdges.set(req, reply, sessionId, session.userId);
     return session;
   }
 

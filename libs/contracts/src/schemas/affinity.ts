@@ -55,12 +55,20 @@ export const RouteCommand = Type.Object({
   viaEdgeId: Type.Optional(EdgeId),
 });
 
+export const EdgeStatus = Type.Union([Type.Literal('active'), Type.Literal('suspect'), Type.Literal('left'), Type.Literal('dead')], {
+  description: 'active: live lease; suspect: its lease ran out, not swept yet; left: stopped gracefully; dead: its lease ran out',
+});
+
 export const EdgeView = Type.Object({
   edgeId: EdgeId,
   url: Type.String(),
   zone: Type.String(),
   healthy: Type.Boolean(),
   sessions: Type.Integer({ minimum: 0 }),
+  // Optional: an edge's cached view only needs the fields above, and older affinity instances send only those.
+  status: Type.Optional(EdgeStatus),
+  lastHeartbeatAt: Type.Optional(Type.String({ description: 'ISO 8601' })),
+  leaseExpiresAt: Type.Optional(Type.String({ description: 'ISO 8601, from the affinity service’s Postgres clock' })),
 });
 
 export const AffinityRecord = Type.Object({
@@ -83,10 +91,20 @@ export const ReportCommand = Type.Object({ viaEdgeId: EdgeId, report: AgentRepor
 export const ReportReply = Type.Object({ sessionsUpdated: Type.Integer({ minimum: 0 }) });
 
 export const WeightCommand = Type.Object({ sessionId: SessionIdField, weight: StickinessWeight });
+export const RecordQuery = Type.Object({ sessionId: SessionIdField });
+
+// ---- HTTP (the gateway's operator routes) ----
+
+/** `PUT /v1/sessions/:id/affinity/weight`. */
+export const SetWeightBody = Type.Object({ weight: StickinessWeight }, { additionalProperties: false });
+/** `GET /v1/edges/:edgeId`. */
+export const EdgeDetail = Type.Object({ edge: EdgeView, threshold: StickinessWeight, hashByUser: Type.Boolean() });
 
 export type EdgeRegisterCommand = Static<typeof EdgeRegisterCommand>;
 export type RouteCommand = Static<typeof RouteCommand>;
 export type AffinityRecord = Static<typeof AffinityRecord>;
 export type AffinityViewReply = Static<typeof AffinityViewReply>;
 export type EdgeView = Static<typeof EdgeView>;
+export type SetWeightBody = Static<typeof SetWeightBody>;
+export type EdgeDetail = Static<typeof EdgeDetail>;
 export type ClientHintsSchema = Static<typeof ClientHintsSchema>;
