@@ -61,7 +61,17 @@ async function main(): Promise<void> {
     profilerShareOfShardCpu: on?.shardCpuUsPerRequest ? profiler.usPerAccess / on.shardCpuUsPerRequest : undefined,
   };
   console.table([summary]);
-  console.table(Object.entries(modes).map(([mode, r]) => ({ mode, requests: r.requests, acked: r.ackedWrites, lost: r.lostWrites, errors: r.clientErrors, shardCpuUsPerReq: r.shardCpuUsPerRequest, load1: r.load1 })));
+  console.table(
+    Object.entries(modes).map(([mode, r]) => ({
+      mode,
+      requests: r.requests,
+      acked: r.ackedWrites,
+      lost: r.lostWrites,
+      errors: r.clientErrors,
+      shardCpuUsPerReq: r.shardCpuUsPerRequest,
+      load1: r.load1,
+    })),
+  );
   mkdirSync(dirname(args.out), { recursive: true });
   writeFileSync(args.out, JSON.stringify({ measuredAt: new Date().toISOString(), args, stateBytes, profiler, modes, summary }, null, 2));
   process.stderr.write(`wrote ${args.out}\n`);
@@ -223,7 +233,11 @@ async function measureMove(
   const sentBy = (kind: string) =>
     before.reduce((n, s, i) => {
       const j = after.findIndex((a) => a.name === s.name);
-      return j < 0 ? n : n + metricSum(textsAfter[j]!, 'foresight_transfer_bytes_total', `kind="${kind}"`) - metricSum(textsBefore[i]!, 'foresight_transfer_bytes_total', `kind="${kind}"`);
+      return j < 0
+        ? n
+        : n +
+            metricSum(textsAfter[j]!, 'foresight_transfer_bytes_total', `kind="${kind}"`) -
+            metricSum(textsBefore[i]!, 'foresight_transfer_bytes_total', `kind="${kind}"`);
     }, 0);
   let eagerBytes = sentBy('immediate');
   let fullBytes = sentBy('full');
@@ -235,7 +249,14 @@ async function measureMove(
   }
   const lazy = (source: string) => {
     const q = (p: number) => {
-      const b = bucketDelta(histogramBuckets(textsAfter, 'foresight_transfer_lazy_fetch_seconds', `source="${source}"`), histogramBuckets(after.map((s) => beforeByName.get(s.name) ?? ''), 'foresight_transfer_lazy_fetch_seconds', `source="${source}"`));
+      const b = bucketDelta(
+        histogramBuckets(textsAfter, 'foresight_transfer_lazy_fetch_seconds', `source="${source}"`),
+        histogramBuckets(
+          after.map((s) => beforeByName.get(s.name) ?? ''),
+          'foresight_transfer_lazy_fetch_seconds',
+          `source="${source}"`,
+        ),
+      );
       const v = histogramQuantile(b, p);
       return v === undefined ? undefined : v * 1000;
     };
@@ -333,7 +354,11 @@ class Load {
     await Promise.all(
       Array.from({ length: Math.min(32, this.args.workers * 2) }, async () => {
         for (let i = next++; i < this.seeds.length; i = next++) {
-          const r = await fetch(`${this.stack.gatewayUrl}/v1/sessions`, { method: 'POST', headers: this.headers, body: JSON.stringify({ data: this.seeds[i]!.data }) });
+          const r = await fetch(`${this.stack.gatewayUrl}/v1/sessions`, {
+            method: 'POST',
+            headers: this.headers,
+            body: JSON.stringify({ data: this.seeds[i]!.data }),
+          });
           if (!r.ok) throw new Error(`creating session ${i}: HTTP ${r.status} ${await r.text()}`);
           ids[i] = ((await r.json()) as { id: string }).id;
         }

@@ -21,7 +21,10 @@ describe('bench:scale workload', () => {
 
   it('derives sessions whose large group grows with the trace session and whose popularity is its length', () => {
     const short = seedFrom([5], 0);
-    const long = seedFrom(Array.from({ length: 60 }, (_, i) => i), 1);
+    const long = seedFrom(
+      Array.from({ length: 60 }, (_, i) => i),
+      1,
+    );
     expect(Object.keys(short.data).sort()).toEqual(['app', 'auth', 'cart', 'profile', 'settings']);
     expect(short.weight).toBe(1);
     expect(long.weight).toBe(60);
@@ -50,7 +53,12 @@ describe('bench:scale workload', () => {
   it('summarises latencies: nearest-rank quantiles over a time window of successful requests', () => {
     expect(quantile([], 0.5)).toBeUndefined();
     expect(quantile([5, 1, 3, 2, 4], 0.5)).toBe(3);
-    expect(quantile(Array.from({ length: 100 }, (_, i) => i + 1), 0.99)).toBe(99);
+    expect(
+      quantile(
+        Array.from({ length: 100 }, (_, i) => i + 1),
+        0.99,
+      ),
+    ).toBe(99);
     const samples = [
       { at: 10, ms: 1, ok: true },
       { at: 20, ms: 100, ok: false },

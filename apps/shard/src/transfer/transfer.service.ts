@@ -137,9 +137,12 @@ export class TransferService {
       seconds: histogram(m, 'foresight_transfer_handover_seconds', 'Time from losing shards to the new owners answering (or the timeout)'),
       held: gauge(m, 'foresight_transfer_received_bytes', 'Bytes of received sessions held until their first access'),
       profiled: gauge(m, 'foresight_profiler_sessions', 'Sessions the state profiler follows'),
-      lazy: counter(m, 'foresight_transfer_lazy_fetches_total', 'Lazy groups of received sessions fetched on first use, by source (peer: the old owner; postgres)', [
-        'source',
-      ]),
+      lazy: counter(
+        m,
+        'foresight_transfer_lazy_fetches_total',
+        'Lazy groups of received sessions fetched on first use, by source (peer: the old owner; postgres)',
+        ['source'],
+      ),
       lazySeconds: histogram(m, 'foresight_transfer_lazy_fetch_seconds', 'Time to fetch the lazy groups of a received session, by source', ['source']),
       fetches: counter(m, 'foresight_transfer_fetches_served_total', 'Lazy fetches answered by this node as an old owner, by outcome', ['outcome']),
       retained: gauge(m, 'foresight_transfer_retained_bytes', 'Bytes of handed-over sessions kept for their new owners to fetch lazy groups from'),
@@ -201,15 +204,22 @@ export class TransferService {
     if (!isFetchRequest(raw) || from === undefined) {
       this.refuse('malformed');
       this.metrics.fetches.inc({ outcome: 'malformed' });
-      throw new ForesightError(ErrorCodes.MALFORMED_MESSAGE, 'A lazy fetch needs a sessionId, the pushed version, the head the asker knows and the groups; this one does not match.');
+      throw new ForesightError(
+        ErrorCodes.MALFORMED_MESSAGE,
+        'A lazy fetch needs a sessionId, the pushed version, the head the asker knows and the groups; this one does not match.',
+      );
     }
     this.sweepRetained(this.deps.clock.now());
     const kept = this.retained.get(raw.sessionId);
     if (kept === undefined || kept.to !== from) {
       this.metrics.fetches.inc({ outcome: 'not_held' });
-      throw new ForesightError(ErrorCodes.SESSION_NOT_FOUND, `Node ${this.deps.membership.nodeId} keeps no copy of this session for ${from}; read it from Postgres.`, {
-        sessionId: raw.sessionId.slice(0, 256),
-      });
+      throw new ForesightError(
+        ErrorCodes.SESSION_NOT_FOUND,
+        `Node ${this.deps.membership.nodeId} keeps no copy of this session for ${from}; read it from Postgres.`,
+        {
+          sessionId: raw.sessionId.slice(0, 256),
+        },
+      );
     }
     if (kept.state.version !== raw.version || kept.state.version > raw.head) {
       this.refuse('stale_fetch');
@@ -337,7 +347,12 @@ export class TransferService {
   }
 
   /** Keeps the sessions with lazy groups this node holds, for their new owners to fetch (bounded by time and bytes). */
-  private retain(plans: readonly SessionPlan[], bySession: ReadonlyMap<string, MovingSession>, target: ReadonlyMap<number, { nodeId: string }>, now: number): void {
+  private retain(
+    plans: readonly SessionPlan[],
+    bySession: ReadonlyMap<string, MovingSession>,
+    target: ReadonlyMap<number, { nodeId: string }>,
+    now: number,
+  ): void {
     const t = this.deps.config.transfer;
     if (t.retainMs <= 0) return;
     this.sweepRetained(now);
@@ -501,7 +516,10 @@ export class TransferService {
       const values = verifiedFetch(reply, asked, state.sizes);
       if (values === undefined) {
         this.refuse('bad_fetch');
-        this.deps.logger.warn({ sessionId, peer: source.peer, version: source.version }, 'the old owner answered a lazy fetch with values that do not match; reading Postgres');
+        this.deps.logger.warn(
+          { sessionId, peer: source.peer, version: source.version },
+          'the old owner answered a lazy fetch with values that do not match; reading Postgres',
+        );
         return {};
       }
       if (Object.keys(values).length > 0) {
