@@ -122,9 +122,25 @@ async function runMode(mode: string, args: Args, seeds: readonly SessionSeed[]):
     shardNodes: 2,
     quiet: true,
     logs,
-    // Replication off in both modes: a node joining or leaving moves shards to nodes without warm copies, so what moves is the transfer's doing.
-    env: { LOG_LEVEL: 'warn', TRANSFER: mode, REPLICATION: 'off', REBALANCE_MS: '100' },
+    env: {
+      LOG_LEVEL: 'warn',
+      TRANSFER: mode,
+      // Off in both modes: a node joining or leaving moves shards to nodes without warm copies, so what moves is the transfer's doing.
+      REPLICATION: 'off',
+      REBALANCE_MS: '100',
+      // Only the moves the benchmark makes: leases that survive a loaded machine, no draining of slow nodes.
+      HEARTBEAT_MS: '1000',
+      LEASE_MS: '15000',
+      SUSPECT_AFTER_MS: '12000',
+      FAILURE_PROBE_MS: '0',
+      DEGRADED_P99_MS: '0',
+      // The old owner waits this long for the new owner's answer (the default, 500 ms, is for a machine that is not overloaded).
+      TRANSFER_TIMEOUT_MS: '2000',
+    },
   });
+  const interrupted = () => void stack.stop().finally(() => process.exit(130));
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
   const load = new Load(stack, seeds, args);
   try {
     await load.seed();
@@ -169,6 +185,8 @@ async function runMode(mode: string, args: Args, seeds: readonly SessionSeed[]):
       load1: loadavg()[0]!,
     };
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     await load.stop();
     await stack.stop();
     rmSync(logs, { recursive: true, force: true });
@@ -216,9 +234,10 @@ async function measureMove(
   const result = await done;
   reference = result.reference;
   owners = result.newOwners;
+  // Every shard with a live owner, and only the nodes now running own shards.
   await stack.waitForAssignment(
-    owners.map((s) => s.name),
-    { exact: true, timeoutMs: 120_000 },
+    shardNodes(stack).map((s) => s.name),
+    { exact: true, timeoutMs: 180_000 },
   );
   const settled = Date.now();
   await sleep(args.afterS * 1000);

@@ -420,7 +420,9 @@ export class SessionsService {
       // Pushed here: the old owner may still hold them.
       const peer = await this.transfers.fetchLazy(sessionId, cached.lazyFrom, cached.state, missing);
       if (Object.keys(peer).length > 0) {
-        const merged = Object.assign(Object.create(null) as SessionState['groups'], cached.state.groups, peer);
+        const merged = Object.assign(Object.create(null) as Record<string, SessionState['groups'][string]>, cached.state.groups);
+        // A group empty at the old owner is held empty here, as a load from Postgres leaves it.
+        for (const [g, vars] of Object.entries(peer)) if (Object.keys(vars).length > 0) merged[g] = vars as SessionState['groups'][string];
         held = new Set([...held, ...Object.keys(peer)]);
         missing = missing.filter((g) => !held.has(g));
         const whole = this.policy.groups.every((g) => held.has(g));
