@@ -29,7 +29,20 @@ const GROUPS = ['auth', 'profile', 'settings', 'cart', 'app'];
 /**
  * `npm run bench:scale -- --trace <file>`: a local stack of 2 shard nodes serving `--sessions`
  * sessions derived from the trace, scaled out to 3 and in to 2 while clients keep using them, for
- * each `--modes` setting of TRANSFER (one fresh stack each). See docs/performance.md.
+ * each `--modes` setting of TRANSFER (one fresh stack each, same sessions, same request sequence).
+ *
+ * Per mode: create the sessions (groups sized from the trace, see workload.ts), warm up for
+ * `--steady-s` (the profiler learns), measure `--steady-s` of steady state (client latency, shard
+ * CPU per request), start a third shard node and measure the move until every running node owns
+ * shards plus `--after-s`; the same again on 3 nodes, then SIGTERM the third node. Per move: bytes
+ * the old owners pushed against a full copy (their planner's sizes; a leaving node's from its log),
+ * time from the new node healthy (or the SIGTERM) to the first moved session a new owner served,
+ * client p50/p99 during the move against the steady state before it, lazy fetches by source with
+ * their p50/p99 (histogram bucket bounds), and rows/bytes read from Postgres to load sessions. At
+ * the end every acknowledged write is read back (strong reads) and client errors are counted. Also
+ * measures, in this process, the state profiler's CPU per recorded access, as a share of the shard
+ * nodes' CPU per request. Replication is off (so a move is the transfer's doing), leases are long
+ * and slow nodes are not drained (so the only moves are the benchmark's). See docs/performance.md.
  */
 async function main(): Promise<void> {
   const args = scaleCli.parseOrExit(process.argv.slice(2));
@@ -155,7 +168,8 @@ async function runMode(mode: string, args: Args, seeds: readonly SessionSeed[]):
       cpu = cpuUsPerRequest;
       moves.push(
         await measureMove('out 2→3', stack, load, args, { from, to }, async () => {
-          const started = await stack.startService('shard', 'shard-3');
+          // At info level: its handover on leaving is logged, and its counters leave with it.
+          const started = await stack.startService('shard', 'shard-3', { LOG_LEVEL: 'info' });
           return { reference: Date.now(), newOwners: [started] };
         }),
       );
