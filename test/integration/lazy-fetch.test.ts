@@ -186,7 +186,11 @@ describe('lazy fetch from the old owner (metadata, real NATS and Postgres)', () 
       node(peer).runtime.transfer.start();
     }
     expect(await lazy('postgres')).toBe(before + 1);
-    const timed = (await c.metrics.getSingleMetric('foresight_transfer_lazy_fetch_seconds')!.get()).values;
+    const timed = (await c.metrics.getSingleMetric('foresight_transfer_lazy_fetch_seconds')!.get()).values as {
+      metricName?: string;
+      labels: Record<string, unknown>;
+      value: number;
+    }[];
     expect(timed.find((v) => v.metricName === 'foresight_transfer_lazy_fetch_seconds_count' && v.labels.source === 'postgres')?.value).toBeGreaterThanOrEqual(
       1,
     );
