@@ -67,11 +67,13 @@ describe('state transfer between shard nodes (metadata, real NATS and Postgres)'
   async function onOwner<T>(sessionId: string, call: (n: ReturnType<typeof shardNode>) => Promise<T>): Promise<T> {
     for (let attempt = 0; ; attempt++) {
       const view = await callRpc<AssignmentView>(nc, subjects(ns).metadataRpc('assignment'), 'assignment', {}, { timeoutMs: 5000 });
+      const owner = nodes.get(view.shards.find((s) => s.shard === shardOf(sessionId, SHARDS))?.nodeId ?? '');
       try {
-        return await call(node(ownerOf(view, sessionId)));
+        if (owner === undefined) throw Object.assign(new Error('no owner yet'), { code: 'SHARD.NO_OWNER' });
+        return await call(owner);
       } catch (error) {
         const code = (error as { code?: string }).code;
-        if (attempt >= 20 || (code !== 'SHARD.NOT_OWNER' && code !== 'SERVICE.UNAVAILABLE')) throw error;
+        if (attempt >= 20 || (code !== 'SHARD.NOT_OWNER' && code !== 'SERVICE.UNAVAILABLE' && code !== 'SHARD.NO_OWNER')) throw error;
         await new Promise((r) => setTimeout(r, 100));
       }
     }
@@ -82,7 +84,8 @@ describe('state transfer between shard nodes (metadata, real NATS and Postgres)'
     url = await createTestDatabase('transfer');
     meta = await startMetadata(
       nc,
-      { DATABASE_URL: url, FORESIGHT_NAMESPACE: ns, SHARD_COUNT: String(SHARDS), REBALANCE_MS: '50', ...leases },
+      // No draining of nodes slow on a busy machine: only the moves the test makes.
+      { DATABASE_URL: url, FORESIGHT_NAMESPACE: ns, SHARD_COUNT: String(SHARDS), REBALANCE_MS: '50', DEGRADED_P99_MS: '0', ...leases },
       'transfer-metadata',
     );
     store = new EventStore(meta.pool, 'reader');
@@ -135,9 +138,10 @@ describe('state transfer between shard nodes (metadata, real NATS and Postgres)'
     expect(await c.runtime.sessions.read(first!, ['auth'])).toMatchObject({ version: 1, groups: { auth: { token: `t-${first!.slice(0, 6)}` } } });
     expect(await metric(c.metrics, 'foresight_transfer_first_access_total', { outcome: 'pushed' })).toBe(1);
     expect(await metric(c.metrics, 'foresight_session_load_rows_total')).toBe(rowsBefore);
-    // The lazy cart: fetched on first access, only its group.
+    // The lazy cart: fetched on first access, only its group, from the old owner's memory (it is alive).
     expect((await c.runtime.sessions.read(first!)).groups).toEqual((await truth(first!)).groups);
-    expect(await metric(c.metrics, 'foresight_session_load_rows_total', { scope: 'lazy' })).toBeGreaterThan(0);
+    expect(await metric(c.metrics, 'foresight_transfer_lazy_fetches_total', { source: 'peer' })).toBe(1);
+    expect(await metric(c.metrics, 'foresight_session_load_rows_total')).toBe(rowsBefore);
     // And the new owner writes on from the pushed version.
     const put = await c.runtime.sessionOps.varPut(
       { sessionId: first!, group: 'cart', name: 'items', value: ['after'] },

@@ -26,6 +26,12 @@ export interface TransferConfig {
   /** Sessions profiled at most, and the half-life of the access rates. */
   readonly profileMaxSessions: number;
   readonly profileHalfLifeMs: number;
+  /** How long the old owner keeps the lazy groups of sessions it handed over, for the new owner to fetch (0: never). */
+  readonly retainMs: number;
+  /** Bytes of lazy groups the old owner keeps at most for that. */
+  readonly retainBytes: number;
+  /** How long the new owner waits for the old owner's answer to a fetch before it reads Postgres. */
+  readonly fetchTimeoutMs: number;
 }
 
 export function readTransferConfig(r: EnvReader, groups: readonly string[]): TransferConfig {
@@ -51,5 +57,8 @@ export function readTransferConfig(r: EnvReader, groups: readonly string[]): Tra
     maxInboxBytes: r.int('TRANSFER_MAX_INBOX_BYTES', 256 * 1024 * 1024, 0, 64 * 1024 * 1024 * 1024),
     profileMaxSessions: r.int('PROFILE_MAX_SESSIONS', 200_000, 1, 100_000_000),
     profileHalfLifeMs: r.int('PROFILE_HALF_LIFE_MS', 60_000, 100, 86_400_000),
+    retainMs: r.int('TRANSFER_RETAIN_MS', 120_000, 0, 86_400_000),
+    retainBytes: r.int('TRANSFER_RETAIN_BYTES', 128 * 1024 * 1024, 0, 64 * 1024 * 1024 * 1024),
+    fetchTimeoutMs: r.int('TRANSFER_FETCH_TIMEOUT_MS', 100, 1, 60_000),
   };
 }

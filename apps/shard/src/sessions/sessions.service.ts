@@ -25,6 +25,7 @@ import type { Registry } from 'prom-client';
 import type { ShardEventBus } from '../events/shard-events';
 import type { MembershipService } from '../membership/membership.service';
 import { completeWith, covers, groupsOf, type LoadedGroups } from '../transfer/partial-state';
+import type { LazySource } from '../transfer/transfer.service';
 import { KeyedLock } from './keyed-lock';
 import { estimateSessionBytes, SessionMemory } from './session-memory';
 import type { SessionIndexRepository } from './session-index.repository';
@@ -36,6 +37,8 @@ interface CachedSession {
   snapshotVersion: number;
   /** The groups held when the session was loaded for a read of only some of them (none: all). */
   groups?: LoadedGroups;
+  /** Pushed by its old owner, which may still hold the groups it lacks (see {@link SessionTransfers.fetchLazy}). */
+  lazyFrom?: LazySource;
 }
 
 /**
@@ -68,7 +71,10 @@ export interface WarmCopies {
  * owner is claimed on its first access (only if it is at the head of its event log).
  */
 export interface SessionTransfers {
-  claim(sessionId: string, epoch: number): Promise<{ state: SessionState; groups: ReadonlySet<string> } | undefined>;
+  claim(sessionId: string, epoch: number): Promise<{ state: SessionState; groups: ReadonlySet<string>; from: LazySource } | undefined>;
+  /** Groups of a claimed session fetched from its old owner (those it could give and that check out; {}: none). */
+  fetchLazy(sessionId: string, source: LazySource, state: SessionState, groups: readonly string[]): Promise<Record<string, Record<string, unknown>>>;
+  lazyFromPostgres(seconds: number): void;
   record(sessionId: string, groups: readonly string[] | undefined, kind: 'read' | 'write'): void;
 }
 
@@ -360,10 +366,12 @@ export class SessionsService {
     let lastRead: number | undefined;
     let snapshotVersion: number;
     let loadedGroups: LoadedGroups;
+    let lazyFrom: LazySource | undefined;
     if (promoted && 'groups' in promoted) {
       // Pushed by the old owner from its memory: its last activity is already the freshest.
       rebuilt = promoted.state;
       loadedGroups = promoted.groups;
+      lazyFrom = promoted.from;
       snapshotVersion = rebuilt.version;
     } else if (promoted) {
       ({ state: rebuilt, lastRead } = promoted);
@@ -387,12 +395,14 @@ export class SessionsService {
     if (!rebuilt) return undefined;
     // Reads leave no event; the index remembers them, so idle time survives a takeover.
     const state = lastRead ? touch(rebuilt, lastRead) : rebuilt;
-    const entry: CachedSession = { state, epoch, snapshotVersion, groups: loadedGroups };
+    const entry: CachedSession = { state, epoch, snapshotVersion, groups: loadedGroups, ...(lazyFrom ? { lazyFrom } : {}) };
     if (state.status === 'active') {
       this.remember(sessionId, entry);
       this.events.emit('session.loaded', { sessionId, userId: state.userId, recentActions: state.recentActions ?? [] });
     }
     this.metrics.cached.set(this.cache.size);
+    // A pushed copy holds only its immediate groups: the others this access needs are fetched now.
+    if (state.status === 'active' && !covers(entry.groups, groups)) return this.completed(sessionId, entry, groups);
     return entry;
   }
 
@@ -401,11 +411,31 @@ export class SessionsService {
    * of just those at the same version supplies them (the owner is the only writer under its epoch,
    * so the version matches; if it does not, that load replaces the entry).
    */
-  private async completed(sessionId: string, cached: CachedSession, groups: readonly string[] | undefined): Promise<CachedSession> {
-    const held = cached.groups ?? new Set<string>();
+  private async completed(sessionId: string, start: CachedSession, groups: readonly string[] | undefined): Promise<CachedSession> {
+    let cached = start;
+    let held = cached.groups ?? new Set<string>();
     // Only the groups it lacks (a whole read: every declared group it lacks).
-    const missing = [...new Set(groups ?? this.policy.groups)].filter((g) => !held.has(g));
+    let missing = [...new Set(groups ?? this.policy.groups)].filter((g) => !held.has(g));
+    if (cached.lazyFrom && this.transfers) {
+      // Pushed here: the old owner may still hold them.
+      const peer = await this.transfers.fetchLazy(sessionId, cached.lazyFrom, cached.state, missing);
+      if (Object.keys(peer).length > 0) {
+        const merged = Object.assign(Object.create(null) as Record<string, SessionState['groups'][string]>, cached.state.groups);
+        // A group empty at the old owner is held empty here, as a load from Postgres leaves it.
+        for (const [g, vars] of Object.entries(peer)) if (Object.keys(vars).length > 0) merged[g] = vars as SessionState['groups'][string];
+        held = new Set([...held, ...Object.keys(peer)]);
+        missing = missing.filter((g) => !held.has(g));
+        const whole = this.policy.groups.every((g) => held.has(g));
+        cached = { ...cached, state: { ...cached.state, groups: merged }, groups: whole ? undefined : held };
+        if (missing.length === 0) {
+          this.remember(sessionId, cached);
+          return cached;
+        }
+      }
+    }
+    const started = performance.now();
     const { snapshot, events, read } = await this.store.load(sessionId, missing);
+    if (cached.lazyFrom) this.transfers?.lazyFromPostgres((performance.now() - started) / 1000);
     this.countRead('lazy', read);
     const other = replay(
       events.map((e) => e.event),
@@ -488,7 +518,13 @@ export class SessionsService {
     }
     let state = entry?.state;
     for (const e of events) state = evolve(state, e);
-    const next: CachedSession = { state: state!, epoch, snapshotVersion: entry?.snapshotVersion ?? 0, groups: entry?.groups };
+    const next: CachedSession = {
+      state: state!,
+      epoch,
+      snapshotVersion: entry?.snapshotVersion ?? 0,
+      groups: entry?.groups,
+      ...(entry?.lazyFrom && entry.groups ? { lazyFrom: entry.lazyFrom } : {}),
+    };
     if (state!.status === 'active') this.remember(sessionId, next);
     else {
       this.cache.delete(sessionId);

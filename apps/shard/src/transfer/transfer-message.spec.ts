@@ -1,5 +1,5 @@
 import { decide, replay } from '@foresight/session-domain';
-import { checkSession, coreOf, isTransferProposal, stateOf, type TransferredSession } from './transfer-message';
+import { checkSession, coreOf, isFetchRequest, isTransferProposal, stateOf, verifiedFetch, type TransferredSession } from './transfer-message';
 import { ctx, policy } from './session-fixture';
 
 const state = replay(
@@ -35,5 +35,29 @@ describe('transfer proposals', () => {
     expect(held.version).toBe(1);
     expect(held.totalBytes).toBe(state.totalBytes);
     expect(held.groups).toEqual({ auth: { t: 'tok' } });
+  });
+});
+
+describe('lazy fetch messages', () => {
+  const asked = { version: state.version, groups: ['cart'] };
+
+  it('accepts a request with the pushed version, the head and the groups, and nothing else', () => {
+    expect(isFetchRequest({ sessionId: 's', version: 1, head: 2, groups: ['cart'] })).toBe(true);
+    expect(isFetchRequest({ sessionId: 's', version: 0, head: 2, groups: ['cart'] })).toBe(false);
+    expect(isFetchRequest({ sessionId: 's', version: 1, head: 2, groups: [] })).toBe(false);
+    expect(isFetchRequest({ sessionId: 's', version: '1', head: 2, groups: ['cart'] })).toBe(false);
+  });
+
+  it('keeps an answer only at the version asked for, with exactly the variables and sizes the core records', () => {
+    expect(verifiedFetch({ version: state.version, values: { cart: { items: [1, 2] } } }, asked, state.sizes)).toEqual({ cart: { items: [1, 2] } });
+    // A group the old owner does not hold is simply absent.
+    expect(verifiedFetch({ version: state.version, values: {} }, asked, state.sizes)).toEqual({});
+    // Another version, a value of another size, a variable too many or too few, a group not asked for, garbage.
+    expect(verifiedFetch({ version: state.version + 1, values: { cart: { items: [1, 2] } } }, asked, state.sizes)).toBeUndefined();
+    expect(verifiedFetch({ version: state.version, values: { cart: { items: [1, 2, 3] } } }, asked, state.sizes)).toBeUndefined();
+    expect(verifiedFetch({ version: state.version, values: { cart: { items: [1, 2], more: 1 } } }, asked, state.sizes)).toBeUndefined();
+    expect(verifiedFetch({ version: state.version, values: { cart: {} } }, asked, state.sizes)).toBeUndefined();
+    expect(verifiedFetch({ version: state.version, values: { auth: { t: 'tok' } } }, asked, state.sizes)).toBeUndefined();
+    expect(verifiedFetch('garbage', asked, state.sizes)).toBeUndefined();
   });
 });

@@ -62,7 +62,7 @@ export interface TransferReply {
 }
 
 /** Why a proposal, or one session of it, was refused (metrics label and reply). */
-export type RefusalReason = 'malformed' | 'not_moving' | 'stale_plan' | 'bad_session' | 'memory_pressure';
+export type RefusalReason = 'malformed' | 'not_moving' | 'stale_plan' | 'bad_session' | 'memory_pressure' | 'stale_fetch' | 'bad_fetch';
 
 const compiled = TypeCompiler.Compile(ProposalSchema);
 
@@ -109,4 +109,60 @@ export function coreBytes(state: SessionState): number {
   n += 18 * (state.recentRequests?.length ?? 0);
   for (const a of state.recentActions ?? []) n += a.length + 2;
   return n;
+}
+
+/** The operation by which a new owner asks the old owner for a lazy group it still holds in memory. */
+export const FETCH_OP = 'transfer.fetch';
+
+const FetchSchema = Type.Object({
+  sessionId: Id,
+  /** The version the old owner pushed the session at (the new owner found it at the log's head then). */
+  version: Int(1),
+  /** The session's version at the new owner now: the log's head it knows (it is the only writer). */
+  head: Int(1),
+  groups: Type.Array(Type.String({ minLength: 1, maxLength: 256 }), { minItems: 1, maxItems: 256 }),
+});
+
+export type FetchRequest = Static<typeof FetchSchema>;
+
+/** The old owner's answer: the groups it held at `version` (the rest it does not have). */
+export interface FetchReply {
+  readonly version: number;
+  readonly values: Record<string, Record<string, unknown>>;
+}
+
+const compiledFetch = TypeCompiler.Compile(FetchSchema);
+const compiledFetchReply = TypeCompiler.Compile(
+  Type.Object({
+    version: Int(1),
+    values: Type.Record(Type.String({ maxLength: 256 }), Type.Record(Type.String({ maxLength: 1024 }), Type.Unknown())),
+  }),
+);
+
+export function isFetchRequest(value: unknown): value is FetchRequest {
+  return compiledFetch.Check(value);
+}
+
+/**
+ * The groups of a fetch answer the new owner may use: the answer is at the version asked for, and
+ * each group asked for is exactly what the session's core at the new owner records (the same
+ * variables, each of the recorded size). Anything else, the whole answer is refused (undefined).
+ */
+export function verifiedFetch(
+  reply: unknown,
+  asked: { readonly version: number; readonly groups: readonly string[] },
+  sizes: Readonly<Record<string, number>>,
+): Record<string, Record<string, unknown>> | undefined {
+  if (!compiledFetchReply.Check(reply) || reply.version !== asked.version) return undefined;
+  const out: Record<string, Record<string, unknown>> = {};
+  for (const [group, vars] of Object.entries(reply.values)) {
+    if (!asked.groups.includes(group)) return undefined;
+    const recorded = Object.keys(sizes).filter((k) => k.startsWith(`${group}/`));
+    if (recorded.length !== Object.keys(vars).length) return undefined;
+    for (const [name, value] of Object.entries(vars)) {
+      if (!isJsonValue(value) || sizes[`${group}/${name}`] !== valueBytes(value)) return undefined;
+    }
+    out[group] = Object.assign(Object.create(null) as Record<string, unknown>, vars);
+  }
+  return out;
 }

@@ -17,9 +17,13 @@ import {
   checkSession,
   coreBytes,
   coreOf,
+  FETCH_OP,
+  isFetchRequest,
   isTransferProposal,
   stateOf,
   TRANSFER_OP,
+  verifiedFetch,
+  type FetchReply,
   type RefusalReason,
   type TransferProposal,
   type TransferredSession,
@@ -41,6 +45,24 @@ interface Received {
   readonly epoch: number;
   readonly bytes: number;
   readonly at: number;
+  /** The old owner's node id (it may still hold the lazy groups). */
+  readonly from: string;
+}
+
+/** A session this node handed over, kept for its new owner to fetch lazy groups from. */
+interface Retained {
+  readonly state: SessionState;
+  readonly groups: LoadedGroups;
+  /** The new owner: the only node this answers for it. */
+  readonly to: string;
+  readonly bytes: number;
+  readonly at: number;
+}
+
+/** Where a session claimed here came from, for its lazy groups: the old owner and the version it pushed. */
+export interface LazySource {
+  readonly peer: string;
+  readonly version: number;
 }
 
 export interface TransferDeps {
@@ -78,6 +100,8 @@ export class TransferService {
   private readonly received = new Map<string, Received>();
   private receivedBytes = 0;
   private readonly answered = new Map<string, TransferReply>();
+  private readonly retained = new Map<string, Retained>();
+  private retainedBytes = 0;
   private readonly subjects: Subjects;
   private sub: Subscription | null = null;
   private readonly metrics;
@@ -113,6 +137,15 @@ export class TransferService {
       seconds: histogram(m, 'foresight_transfer_handover_seconds', 'Time from losing shards to the new owners answering (or the timeout)'),
       held: gauge(m, 'foresight_transfer_received_bytes', 'Bytes of received sessions held until their first access'),
       profiled: gauge(m, 'foresight_profiler_sessions', 'Sessions the state profiler follows'),
+      lazy: counter(
+        m,
+        'foresight_transfer_lazy_fetches_total',
+        'Lazy groups of received sessions fetched on first use, by source (peer: the old owner; postgres)',
+        ['source'],
+      ),
+      lazySeconds: histogram(m, 'foresight_transfer_lazy_fetch_seconds', 'Time to fetch the lazy groups of a received session, by source', ['source']),
+      fetches: counter(m, 'foresight_transfer_fetches_served_total', 'Lazy fetches answered by this node as an old owner, by outcome', ['outcome']),
+      retained: gauge(m, 'foresight_transfer_retained_bytes', 'Bytes of handed-over sessions kept for their new owners to fetch lazy groups from'),
     };
   }
 
@@ -133,9 +166,11 @@ export class TransferService {
   private async answer(msg: Msg): Promise<void> {
     let reply: RpcReply<TransferReply>;
     try {
-      if (msg.headers?.get(Headers.op) !== TRANSFER_OP) {
+      const op = msg.headers?.get(Headers.op);
+      if (op === FETCH_OP) return this.serveFetch(msg);
+      if (op !== TRANSFER_OP) {
         this.refuse('malformed');
-        throw new ForesightError(ErrorCodes.UNKNOWN_OPERATION, `The transfer control subject answers only "${TRANSFER_OP}".`);
+        throw new ForesightError(ErrorCodes.UNKNOWN_OPERATION, `The transfer control subject answers only "${TRANSFER_OP}" and "${FETCH_OP}".`);
       }
       reply = { ok: true, result: await this.receive(tryDecode(msg.data), msg.subject) };
     } catch (error) {
@@ -143,12 +178,62 @@ export class TransferService {
       const body = error instanceof ForesightError ? error.toJSON() : { code: ErrorCodes.INTERNAL, message: 'An internal error occurred; it has been logged.' };
       reply = { ok: false, error: body };
     }
-    if (!msg.reply) return;
+    respond(msg, reply, this.deps.logger);
+  }
+
+  /** A new owner's request for lazy groups of a session this node handed over to it. */
+  private serveFetch(msg: Msg): void {
+    let reply: RpcReply<FetchReply>;
     try {
-      msg.respond(encode(reply));
+      reply = { ok: true, result: this.fetched(tryDecode(msg.data), msg.subject) };
     } catch (error) {
-      this.deps.logger.warn({ err: error }, 'could not answer a transfer proposal');
+      if (!(error instanceof ForesightError)) this.deps.logger.error({ err: error }, 'transfer fetch failed');
+      const body = error instanceof ForesightError ? error.toJSON() : { code: ErrorCodes.INTERNAL, message: 'An internal error occurred; it has been logged.' };
+      reply = { ok: false, error: body };
     }
+    respond(msg, reply, this.deps.logger);
+  }
+
+  /**
+   * The groups asked for that this node holds of a session it handed over to the sender, at the
+   * version it pushed, and only if that is at or below the head the sender knows: this node wrote
+   * nothing since, so those values are the log's at that version.
+   */
+  private fetched(raw: unknown, subject: string): FetchReply {
+    const from = this.subjects.transferSender(subject, this.deps.membership.nodeId);
+    if (!isFetchRequest(raw) || from === undefined) {
+      this.refuse('malformed');
+      this.metrics.fetches.inc({ outcome: 'malformed' });
+      throw new ForesightError(
+        ErrorCodes.MALFORMED_MESSAGE,
+        'A lazy fetch needs a sessionId, the pushed version, the head the asker knows and the groups; this one does not match.',
+      );
+    }
+    this.sweepRetained(this.deps.clock.now());
+    const kept = this.retained.get(raw.sessionId);
+    if (kept === undefined || kept.to !== from) {
+      this.metrics.fetches.inc({ outcome: 'not_held' });
+      throw new ForesightError(
+        ErrorCodes.SESSION_NOT_FOUND,
+        `Node ${this.deps.membership.nodeId} keeps no copy of this session for ${from}; read it from Postgres.`,
+        {
+          sessionId: raw.sessionId.slice(0, 256),
+        },
+      );
+    }
+    if (kept.state.version !== raw.version || kept.state.version > raw.head) {
+      this.refuse('stale_fetch');
+      this.metrics.fetches.inc({ outcome: 'stale' });
+      throw new ForesightError(
+        ErrorCodes.SESSION_VERSION_CONFLICT,
+        `This node handed the session over at version ${kept.state.version}, not ${raw.version} at or below head ${raw.head}; read it from Postgres.`,
+        { sessionId: raw.sessionId, version: kept.state.version },
+      );
+    }
+    const values: Record<string, Record<string, unknown>> = {};
+    for (const g of raw.groups) if (kept.groups === undefined || kept.groups.has(g)) values[g] = { ...(kept.state.groups[g] ?? {}) };
+    this.metrics.fetches.inc({ outcome: Object.keys(values).length > 0 ? 'served' : 'not_held' });
+    return { version: kept.state.version, values };
   }
 
   stop(): void {
@@ -206,6 +291,7 @@ export class TransferService {
     this.metrics.bytes.inc({ kind: 'full' }, plan.fullBytes);
     for (const s of plan.sessions) for (const g of Object.values(s.groups)) this.metrics.groups.inc({ mode: g.mode, reason: g.reason });
     for (const m of moving) this.profiler.forget(m.state.id);
+    this.retain(plan.sessions, bySession, target, now);
     // One proposal (or several, by size) per new owner.
     const byOwner = new Map<string, SessionPlan[]>();
     for (const s of plan.sessions) {
@@ -258,6 +344,47 @@ export class TransferService {
       this.metrics.sessions.inc({ side: 'sent', outcome: timeout ? 'timeout' : 'error' }, sessions.length);
       this.deps.logger.warn({ err: error, owner, sessions: sessions.length }, 'transfer proposal not answered; the sessions load from Postgres');
     }
+  }
+
+  /** Keeps the sessions with lazy groups this node holds, for their new owners to fetch (bounded by time and bytes). */
+  private retain(
+    plans: readonly SessionPlan[],
+    bySession: ReadonlyMap<string, MovingSession>,
+    target: ReadonlyMap<number, { nodeId: string }>,
+    now: number,
+  ): void {
+    const t = this.deps.config.transfer;
+    if (t.retainMs <= 0) return;
+    this.sweepRetained(now);
+    for (const p of plans) {
+      const lazy = Object.entries(p.groups).some(([, g]) => g.mode !== 'immediate' && g.bytes > 0);
+      const moving = bySession.get(p.sessionId);
+      if (!lazy || !moving) continue;
+      const bytes = 256 + moving.state.totalBytes;
+      if (this.retainedBytes + bytes > t.retainBytes) break;
+      const previous = this.retained.get(p.sessionId);
+      if (previous) {
+        this.retainedBytes -= previous.bytes;
+        this.retained.delete(p.sessionId);
+      }
+      this.retained.set(p.sessionId, { state: moving.state, groups: moving.groups, to: target.get(p.shard)!.nodeId, bytes, at: now });
+      this.retainedBytes += bytes;
+    }
+    this.metrics.retained.set(this.retainedBytes);
+  }
+
+  private sweepRetained(now: number): void {
+    for (const [id, entry] of this.retained) {
+      if (now - entry.at <= this.deps.config.transfer.retainMs) break;
+      this.retained.delete(id);
+      this.retainedBytes -= entry.bytes;
+    }
+    this.metrics.retained.set(this.retainedBytes);
+  }
+
+  /** Whether this node keeps a handed-over session for its new owner to fetch lazy groups from. */
+  retains(sessionId: string): boolean {
+    return this.retained.has(sessionId);
   }
 
   // ---- new owner ----
@@ -321,7 +448,7 @@ export class TransferService {
           .filter(([, g]) => g.mode === 'immediate')
           .map(([g]) => g),
       );
-      this.received.set(id, { state: stateOf(entry), groups, epoch: this.deps.membership.ownedEpoch(entry.core.shard)!, bytes, at: now });
+      this.received.set(id, { state: stateOf(entry), groups, epoch: this.deps.membership.ownedEpoch(entry.core.shard)!, bytes, at: now, from });
       this.receivedBytes += bytes;
       accepted.push(id);
     }
@@ -351,7 +478,7 @@ export class TransferService {
    * The pushed copy of a session on its first access under `epoch`, if it is at the head of the
    * event log (else undefined: load from Postgres). Taken once.
    */
-  async claim(sessionId: string, epoch: number): Promise<{ state: SessionState; groups: ReadonlySet<string> } | undefined> {
+  async claim(sessionId: string, epoch: number): Promise<{ state: SessionState; groups: ReadonlySet<string>; from: LazySource } | undefined> {
     const entry = this.received.get(sessionId);
     if (entry === undefined) return undefined;
     this.received.delete(sessionId);
@@ -368,7 +495,48 @@ export class TransferService {
       return undefined;
     }
     this.metrics.firstAccess.inc({ outcome: 'pushed' });
-    return { state: entry.state, groups: entry.groups };
+    return { state: entry.state, groups: entry.groups, from: { peer: entry.from, version: entry.state.version } };
+  }
+
+  /**
+   * Lazy groups of a session claimed here, from its old owner's memory: asks for `groups` at the
+   * version it pushed, telling it `state`'s version (the head this node knows: it is the only writer
+   * since), and keeps only an answer at that version whose groups are exactly what `state`'s core
+   * records. Since this node loads a group before it writes it, a group it still lacks is unchanged
+   * since the push. No answer in `TRANSFER_FETCH_TIMEOUT_MS`, a refusal or a mismatch: {} (Postgres).
+   */
+  async fetchLazy(sessionId: string, source: LazySource, state: SessionState, groups: readonly string[]): Promise<Record<string, Record<string, unknown>>> {
+    if (groups.length === 0 || source.version > state.version) return {};
+    const stop = this.metrics.lazySeconds.startTimer({ source: 'peer' });
+    try {
+      const asked = { sessionId, version: source.version, head: state.version, groups: [...groups] };
+      const reply = await callRpc<FetchReply>(this.deps.nc, this.subjects.transfer(source.peer, this.deps.membership.nodeId), FETCH_OP, asked, {
+        timeoutMs: this.deps.config.transfer.fetchTimeoutMs,
+      });
+      const values = verifiedFetch(reply, asked, state.sizes);
+      if (values === undefined) {
+        this.refuse('bad_fetch');
+        this.deps.logger.warn(
+          { sessionId, peer: source.peer, version: source.version },
+          'the old owner answered a lazy fetch with values that do not match; reading Postgres',
+        );
+        return {};
+      }
+      if (Object.keys(values).length > 0) {
+        stop();
+        this.metrics.lazy.inc({ source: 'peer' });
+      }
+      return values;
+    } catch (error) {
+      if (!(error instanceof ForesightError)) this.deps.logger.warn({ err: error, sessionId }, 'lazy fetch from the old owner failed');
+      return {};
+    }
+  }
+
+  /** A lazy fetch of a received session that went to Postgres, and how long it took. */
+  lazyFromPostgres(seconds: number): void {
+    this.metrics.lazy.inc({ source: 'postgres' });
+    this.metrics.lazySeconds.observe({ source: 'postgres' }, seconds);
   }
 
   /** Drops received sessions of shards this node lost. */
@@ -398,6 +566,15 @@ export class TransferService {
 
   private refuse(reason: RefusalReason): void {
     this.metrics.refused.inc({ reason });
+  }
+}
+
+function respond(msg: Msg, reply: RpcReply<unknown>, logger: Logger): void {
+  if (!msg.reply) return;
+  try {
+    msg.respond(encode(reply));
+  } catch (error) {
+    logger.warn({ err: error }, 'could not answer on the transfer control subject');
   }
 }
 
