@@ -52,6 +52,8 @@ export class MetadataRuntime {
     const c = config.cluster;
     this.degradation = new DegradationJudge({
       p99Ms: c.degradedP99Ms,
+      floorMs: c.degradedFloorMs,
+      relativeFactor: c.degradedRelativeFactor,
       errorRate: c.degradedErrorRate,
       forMs: c.degradedForMs,
       cooldownMs: c.drainCooldownMs,

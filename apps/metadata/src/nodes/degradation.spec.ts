@@ -1,7 +1,7 @@
 import type { NodeHealthReport } from '@foresight/contracts';
 import { DegradationJudge } from './degradation';
 
-const policy = { p99Ms: 500, errorRate: 0.5, forMs: 400, cooldownMs: 5000, reportTtlMs: 750, minSamples: 20, graceMs: 1000 };
+const policy = { p99Ms: 500, floorMs: 0, relativeFactor: 3, errorRate: 0.5, forMs: 400, cooldownMs: 5000, reportTtlMs: 750, minSamples: 20, graceMs: 1000 };
 const live = ['a', 'b', 'c'];
 
 function report(gateway: string, nodes: NodeHealthReport['nodes']): NodeHealthReport {
@@ -95,5 +95,78 @@ describe('DegradationJudge', () => {
     const j = new DegradationJudge({ ...policy, p99Ms: 0 });
     for (const t of [0, 500, 1000]) j.ingest(report('g1', [{ nodeId: 'c', count: 100, errors: 100, p99Ms: 9000 }]), t);
     expect(j.drained(live, 1000)).toEqual([]);
+  });
+
+  describe('relative to the other live nodes', () => {
+    const relative = { ...policy, p99Ms: 750, floorMs: 300, relativeFactor: 3, forMs: 250 };
+    const feed = (j: DegradationJudge, ms: Record<string, number>, times: number[], nodes = live) => {
+      let out: string[] = [];
+      for (const t of times) {
+        j.ingest(report('g1', Object.entries(ms).map(([nodeId, p99Ms]) => ({ nodeId, count: 100, errors: 0, p99Ms }))), t);
+        out = j.drained(nodes, t);
+      }
+      return out;
+    };
+
+    it('drains a node over the floor and well above its peers, after forMs and not before', () => {
+      const j = new DegradationJudge(relative);
+      expect(feed(j, { a: 40, b: 60, c: 400 }, [0, 200])).toEqual([]);
+      expect(feed(j, { a: 40, b: 60, c: 400 }, [250])).toEqual(['c']);
+    });
+
+    it('drains none when every node is slow alike (a loaded host), below the absolute threshold', () => {
+      const j = new DegradationJudge(relative);
+      expect(feed(j, { a: 500, b: 550, c: 650 }, [0, 250, 500, 1000])).toEqual([]);
+    });
+
+    it('does not drain for a short stall under the floor, however far above its peers', () => {
+      const j = new DegradationJudge(relative);
+      expect(feed(j, { a: 10, b: 12, c: 250 }, [0, 250, 500, 1000])).toEqual([]);
+    });
+
+    it('starts over when a stall over the floor ends within forMs', () => {
+      const j = new DegradationJudge(relative);
+      expect(feed(j, { a: 20, b: 20, c: 450 }, [0])).toEqual([]);
+      expect(feed(j, { a: 20, b: 20, c: 30 }, [200])).toEqual([]);
+      expect(feed(j, { a: 20, b: 20, c: 450 }, [300, 500])).toEqual([]);
+      expect(feed(j, { a: 20, b: 20, c: 450 }, [550])).toEqual(['c']);
+    });
+
+    it('still drains on the absolute threshold alone, whatever the peers', () => {
+      const j = new DegradationJudge(relative);
+      expect(feed(j, { a: 400, b: 500, c: 800 }, [0, 250])).toEqual(['c']);
+    });
+
+    it('says nothing relative without peers measured on enough attempts, nor against nodes no longer live', () => {
+      const j = new DegradationJudge(relative);
+      for (const t of [0, 250, 500]) {
+        j.ingest(
+          report('g1', [
+            { nodeId: 'a', count: 5, errors: 0, p99Ms: 10 },
+            { nodeId: 'c', count: 100, errors: 0, p99Ms: 450 },
+            { nodeId: 'gone', count: 100, errors: 0, p99Ms: 10 },
+          ]),
+          t,
+        );
+        expect(j.drained(live, t)).toEqual([]);
+      }
+    });
+
+    it('is off with a floor of 0', () => {
+      const j = new DegradationJudge({ ...relative, floorMs: 0 });
+      expect(feed(j, { a: 10, b: 10, c: 700 }, [0, 250, 500])).toEqual([]);
+    });
+  });
+
+  it('keeps judging a node already degraded before it gained shards (the grace is for slowness the gain causes)', () => {
+    const j = new DegradationJudge({ ...policy, forMs: 400 });
+    const slow = () => report('g1', [{ nodeId: 'c', count: 100, errors: 0, p99Ms: 900 }]);
+    j.ingest(slow(), 0);
+    expect(j.drained(live, 0)).toEqual([]);
+    j.gained(['c'], 100);
+    j.ingest(slow(), 200);
+    expect(j.drained(live, 200)).toEqual([]);
+    j.ingest(slow(), 400);
+    expect(j.drained(live, 400)).toEqual(['c']);
   });
 });

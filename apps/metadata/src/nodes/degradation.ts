@@ -3,6 +3,12 @@ import type { NodeHealthReport } from '@foresight/contracts';
 export interface DegradationPolicy {
   /** A node whose 99th-percentile latency reaches this is degraded (0: latency never counts). */
   readonly p99Ms: number;
+  /**
+   * …or whose 99th-percentile latency reaches this lower floor (0: off) and is at least
+   * `relativeFactor` times the median of the other live nodes' (a loaded host slows every node alike).
+   */
+  readonly floorMs: number;
+  readonly relativeFactor: number;
   /** …or whose share of timed-out attempts reaches this. */
   readonly errorRate: number;
   /** Degraded this long without a break: its shards move. */
@@ -16,6 +22,7 @@ export interface DegradationPolicy {
   /**
    * A node that has just gained shards is not judged for this long: its first requests wait for the
    * handoff or rebuild sessions, which is not the node's slowness (and would bounce shards back).
+   * A node already seen degraded before it gained them is judged on: its slowness is its own.
    */
   readonly graceMs: number;
 }
@@ -58,10 +65,11 @@ export class DegradationJudge {
   drained(live: readonly string[], now: number): string[] {
     if (!this.enabled) return [];
     for (const [gateway, r] of this.reports) if (now - r.at > this.policy.reportTtlMs) this.reports.delete(gateway);
-    const degraded = this.degradedNow();
+    const degraded = this.degradedNow(live);
     for (const nodeId of live) {
       const state = this.nodes.get(nodeId) ?? {};
-      const settling = state.gainedAt !== undefined && now - state.gainedAt < this.policy.graceMs;
+      const slowBeforeGain = state.degradedSince !== undefined && state.gainedAt !== undefined && state.degradedSince <= state.gainedAt;
+      const settling = state.gainedAt !== undefined && now - state.gainedAt < this.policy.graceMs && !slowBeforeGain;
       if (degraded.has(nodeId) && !settling) {
         state.degradedSince ??= now;
         if (now - state.degradedSince >= this.policy.forMs) state.drainedUntil = now + this.policy.cooldownMs;
@@ -78,26 +86,46 @@ export class DegradationJudge {
       .slice(0, cap);
   }
 
-  /** Nodes over a threshold in the merged fresh reports. */
-  private degradedNow(): Set<string> {
-    const merged = new Map<string, { count: number; errors: number; p99Ms: number }>();
+  /** Nodes over a threshold in the merged fresh reports: absolute, or the floor and well above their live peers. */
+  private degradedNow(live: readonly string[]): Set<string> {
+    const merged = new Map<string, { count: number; errors: number; p99Ms: number; measured: boolean }>();
     for (const { report } of this.reports.values()) {
       for (const n of report.nodes) {
-        const m = merged.get(n.nodeId) ?? { count: 0, errors: 0, p99Ms: 0 };
+        const m = merged.get(n.nodeId) ?? { count: 0, errors: 0, p99Ms: 0, measured: false };
         m.count += n.count;
         m.errors += n.errors;
         // A gateway's percentile counts only when it rests on enough attempts of its own.
-        if (n.count >= this.policy.minSamples) m.p99Ms = Math.max(m.p99Ms, n.p99Ms);
+        if (n.count >= this.policy.minSamples) {
+          m.p99Ms = Math.max(m.p99Ms, n.p99Ms);
+          m.measured = true;
+        }
         merged.set(n.nodeId, m);
       }
     }
+    // Only percentiles resting on enough attempts, of nodes still live, say what "normal" is here.
+    const measured = new Map<string, number>();
+    for (const [nodeId, m] of merged) if (m.measured && live.includes(nodeId)) measured.set(nodeId, m.p99Ms);
     const out = new Set<string>();
     for (const [nodeId, m] of merged) {
       if (m.count < this.policy.minSamples) continue;
-      const slow = m.p99Ms >= this.policy.p99Ms;
+      const slow = m.p99Ms >= this.policy.p99Ms || this.slowAmongPeers(nodeId, m.p99Ms, measured);
       const failing = m.errors / m.count >= this.policy.errorRate;
       if (slow || failing) out.add(nodeId);
     }
     return out;
   }
+
+  /** At or over the floor and at least `relativeFactor` × the median p99 of the other measured live nodes (none measured: no verdict). */
+  private slowAmongPeers(nodeId: string, p99Ms: number, measured: ReadonlyMap<string, number>): boolean {
+    if (this.policy.floorMs <= 0 || p99Ms < this.policy.floorMs) return false;
+    const peers = [...measured].filter(([n]) => n !== nodeId).map(([, ms]) => ms);
+    if (peers.length === 0) return false;
+    return p99Ms >= this.policy.relativeFactor * median(peers);
+  }
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 }
