@@ -169,4 +169,23 @@ describe('DegradationJudge', () => {
     j.ingest(slow(), 400);
     expect(j.drained(live, 400)).toEqual(['c']);
   });
+
+  it("counts a node's time degraded from the first report saying so, not from the leader's next round", () => {
+    const j = new DegradationJudge({ ...policy, forMs: 250 });
+    expect(j.drained(live, 0)).toEqual([]);
+    j.ingest(report('g1', [{ nodeId: 'c', count: 100, errors: 0, p99Ms: 900 }]), 100);
+    j.ingest(report('g1', [{ nodeId: 'c', count: 100, errors: 0, p99Ms: 900 }]), 300);
+    expect(j.drained(live, 340)).toEqual([]);
+    expect(j.drained(live, 360)).toEqual(['c']);
+  });
+
+  it('starts over on a report of recovery that arrives between two rounds', () => {
+    const j = new DegradationJudge({ ...policy, forMs: 250 });
+    expect(j.drained(live, 0)).toEqual([]);
+    j.ingest(report('g1', [{ nodeId: 'c', count: 100, errors: 0, p99Ms: 900 }]), 100);
+    j.ingest(report('g1', [{ nodeId: 'c', count: 100, errors: 0, p99Ms: 50 }]), 200);
+    j.ingest(report('g1', [{ nodeId: 'c', count: 100, errors: 0, p99Ms: 900 }]), 300);
+    expect(j.drained(live, 400)).toEqual([]);
+    expect(j.drained(live, 550)).toEqual(['c']);
+  });
 });

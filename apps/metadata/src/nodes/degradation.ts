@@ -44,6 +44,8 @@ interface NodeState {
 export class DegradationJudge {
   private readonly reports = new Map<string, { at: number; report: NodeHealthReport }>();
   private readonly nodes = new Map<string, NodeState>();
+  /** The live nodes of the last decision: reports are weighed against them as they arrive. */
+  private live: string[] | null = null;
 
   constructor(private readonly policy: DegradationPolicy) {}
 
@@ -57,13 +59,29 @@ export class DegradationJudge {
     for (const nodeId of nodes) this.nodes.set(nodeId, { ...this.nodes.get(nodeId), gainedAt: now });
   }
 
+  /**
+   * A report is weighed as it arrives (against the live nodes of the last decision), so a node's time
+   * degraded starts with the first report that says so, not with the leader's next round.
+   */
   ingest(report: NodeHealthReport, now: number): void {
     this.reports.set(report.gateway, { at: now, report });
+    if (this.enabled && this.live) this.judge(this.live, now);
   }
 
   /** The nodes of `live` whose shards should go elsewhere now, the longest-drained first. */
   drained(live: readonly string[], now: number): string[] {
     if (!this.enabled) return [];
+    this.live = [...live];
+    this.judge(live, now);
+    const cap = Math.floor((live.length - 1) / 2);
+    return live
+      .filter((n) => (this.nodes.get(n)?.drainedUntil ?? 0) > now)
+      .sort((a, b) => this.nodes.get(a)!.drainedUntil! - this.nodes.get(b)!.drainedUntil!)
+      .slice(0, cap);
+  }
+
+  /** Brings every live node's state up to `now` from the fresh reports. */
+  private judge(live: readonly string[], now: number): void {
     for (const [gateway, r] of this.reports) if (now - r.at > this.policy.reportTtlMs) this.reports.delete(gateway);
     const degraded = this.degradedNow(live);
     for (const nodeId of live) {
@@ -79,11 +97,6 @@ export class DegradationJudge {
       this.nodes.set(nodeId, state);
     }
     for (const nodeId of this.nodes.keys()) if (!live.includes(nodeId)) this.nodes.delete(nodeId);
-    const cap = Math.floor((live.length - 1) / 2);
-    return live
-      .filter((n) => (this.nodes.get(n)?.drainedUntil ?? 0) > now)
-      .sort((a, b) => this.nodes.get(a)!.drainedUntil! - this.nodes.get(b)!.drainedUntil!)
-      .slice(0, cap);
   }
 
   /** Nodes over a threshold in the merged fresh reports: absolute, or the floor and well above their live peers. */
