@@ -88,6 +88,8 @@ export class GatewayRuntime {
       windowMs: Math.max(2000, 8 * config.cluster.nodeHealthReportMs),
       clock,
       logger,
+      // The lowest latency the leader may act on: a node first reaching it is reported at once.
+      urgentMs: config.cluster.degradedFloorMs || config.cluster.degradedP99Ms,
     });
     this.shards = new ShardClient({ directory: this.directory, nc, config, metrics, health: this.nodeHealth });
     this.edgeCache = new EdgeCacheService({ directory: this.directory, nc, config, logger, clock, metrics });

@@ -1,4 +1,7 @@
-import { NodeHealthWindow } from './node-health';
+import type { Logger } from '@foresight/observability';
+import { ManualClock } from '@foresight/time';
+import type { NatsConnection } from 'nats';
+import { NodeHealthReporter, NodeHealthWindow } from './node-health';
 
 describe('NodeHealthWindow', () => {
   it('summarises the attempts of the window per node: count, failures, 99th percentile', () => {
@@ -29,5 +32,46 @@ describe('NodeHealthWindow', () => {
     w.end(gaveUp, 1050, null);
     w.end(stuck, 1150, true);
     expect(w.summary(1150)).toEqual([{ nodeId: 'a', count: 1, errors: 1, p99Ms: 950 }]);
+  });
+});
+
+describe('NodeHealthReporter', () => {
+  function reporter(urgentMs: number) {
+    const clock = new ManualClock(0);
+    const sent: Uint8Array[] = [];
+    // Only what publishing needs: the subject and the payload are not under test here.
+    const nc = { publish: (_subject: string, data: Uint8Array) => sent.push(data) } as unknown as NatsConnection;
+    const r = new NodeHealthReporter({ nc, namespace: 'ns', everyMs: 250, windowMs: 2000, clock, logger: {} as Logger, urgentMs });
+    return { r, clock, sent };
+  }
+
+  it('reports at once when an attempt first waits past the urgent age, once per episode', () => {
+    const { r, clock, sent } = reporter(400);
+    r.end(r.begin('a'), false);
+    const waiting = r.begin('c');
+    clock.advance(399);
+    expect(r.publishIfNewlyWaiting()).toBe(false);
+    clock.advance(1);
+    expect(r.publishIfNewlyWaiting()).toBe(true);
+    expect(sent).toHaveLength(1);
+    // Still over at the last report: the period carries on, no extra reports.
+    clock.advance(100);
+    expect(r.publishIfNewlyWaiting()).toBe(false);
+    r.end(waiting, false);
+    r.publish();
+    expect(sent).toHaveLength(2);
+    // Over again after a report without: at once again.
+    r.begin('c');
+    clock.advance(400);
+    expect(r.publishIfNewlyWaiting()).toBe(true);
+    expect(sent).toHaveLength(3);
+  });
+
+  it('never reports early without an urgent age', () => {
+    const { r, clock, sent } = reporter(0);
+    r.begin('c');
+    clock.advance(5000);
+    expect(r.publishIfNewlyWaiting()).toBe(false);
+    expect(sent).toHaveLength(0);
   });
 });

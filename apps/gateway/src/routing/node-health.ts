@@ -73,6 +73,12 @@ export class NodeHealthWindow {
     return out.sort((a, b) => b.count - a.count).slice(0, MAX_HEALTH_NODES);
   }
 
+  /** Whether some attempt still waiting at `now` has waited `ms` or longer. */
+  waitingLongerThan(now: number, ms: number): boolean {
+    for (const p of this.pending.values()) if (now - p.at >= ms) return true;
+    return false;
+  }
+
   private dropOldest(s: { at: number[]; ms: number[]; failed: boolean[] }, n: number): void {
     if (n <= 0) return;
     s.at.splice(0, n);
@@ -88,13 +94,25 @@ export interface NodeHealthReporterDeps {
   readonly windowMs: number;
   readonly clock: Clock;
   readonly logger: Logger;
+  /**
+   * Report at once, rather than on the next period, when an attempt first waits this long (none
+   * did at the last report): the leader's clock on a node turning slow starts that much sooner.
+   * 0 or absent: only the period.
+   */
+  readonly urgentMs?: number;
 }
+
+/** How often the reporter looks for an attempt newly waiting past `urgentMs`. */
+const URGENT_CHECK_MS = 25;
 
 /** Publishes this gateway's view of every node it talks to (core NATS: a lost report costs one period). */
 export class NodeHealthReporter {
   readonly gatewayId = `gw-${randomUUID()}`;
   readonly window: NodeHealthWindow;
   private timer: NodeJS.Timeout | null = null;
+  private urgentTimer: NodeJS.Timeout | null = null;
+  /** Some attempt had waited `urgentMs` at the last report: no early report until none has. */
+  private overAtLastReport = false;
 
   constructor(private readonly deps: NodeHealthReporterDeps) {
     this.window = new NodeHealthWindow(deps.windowMs);
@@ -111,15 +129,33 @@ export class NodeHealthReporter {
   start(): void {
     this.timer = setInterval(() => this.publish(), this.deps.everyMs);
     this.timer.unref();
+    if ((this.deps.urgentMs ?? 0) > 0) {
+      this.urgentTimer = setInterval(() => this.publishIfNewlyWaiting(), Math.min(URGENT_CHECK_MS, this.deps.everyMs));
+      this.urgentTimer.unref();
+    }
   }
 
   stop(): void {
     if (this.timer) clearInterval(this.timer);
+    if (this.urgentTimer) clearInterval(this.urgentTimer);
     this.timer = null;
+    this.urgentTimer = null;
+  }
+
+  /** Publishes now if an attempt has newly waited `urgentMs` since the last report; returns whether it did. */
+  publishIfNewlyWaiting(): boolean {
+    const urgentMs = this.deps.urgentMs ?? 0;
+    if (urgentMs <= 0 || this.overAtLastReport) return false;
+    if (!this.window.waitingLongerThan(this.deps.clock.now(), urgentMs)) return false;
+    this.publish();
+    return true;
   }
 
   publish(): void {
-    const nodes = this.window.summary(this.deps.clock.now());
+    const now = this.deps.clock.now();
+    const urgentMs = this.deps.urgentMs ?? 0;
+    this.overAtLastReport = urgentMs > 0 && this.window.waitingLongerThan(now, urgentMs);
+    const nodes = this.window.summary(now);
     if (nodes.length === 0) return;
     const report: NodeHealthReport = { gateway: this.gatewayId, windowMs: this.deps.windowMs, nodes };
     try {
