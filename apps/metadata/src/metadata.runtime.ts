@@ -62,7 +62,7 @@ export class MetadataRuntime {
       // The gateways' window (two seconds) and a report period: long enough for the handoff's waits to age out.
       graceMs: Math.max(2000, 8 * c.nodeHealthReportMs) + c.nodeHealthReportMs,
     });
-    this.healthReports = new NodeHealthListener({ nc, config, metrics, clock, judge: this.degradation });
+    this.healthReports = new NodeHealthListener({ nc, config, metrics, clock, judge: this.degradation, onDrain: () => this.rebalancer.trigger() });
     this.rebalancer = new RebalancerService({
       nodes: this.nodes,
       shards: this.shards,

@@ -188,4 +188,15 @@ describe('DegradationJudge', () => {
     expect(j.drained(live, 400)).toEqual([]);
     expect(j.drained(live, 550)).toEqual(['c']);
   });
+
+  it('says on the report that makes a node one to drain, once, so the leader can act before its next round', () => {
+    const j = new DegradationJudge({ ...policy, forMs: 250 });
+    const slow = () => report('g1', [{ nodeId: 'c', count: 100, errors: 0, p99Ms: 900 }]);
+    expect(j.ingest(slow(), 0)).toBe(false);
+    expect(j.drained(live, 0)).toEqual([]);
+    expect(j.ingest(slow(), 125)).toBe(false);
+    expect(j.ingest(slow(), 250)).toBe(true);
+    expect(j.ingest(slow(), 375)).toBe(false);
+    expect(j.drained(live, 380)).toEqual(['c']);
+  });
 });

@@ -61,11 +61,15 @@ export class DegradationJudge {
 
   /**
    * A report is weighed as it arrives (against the live nodes of the last decision), so a node's time
-   * degraded starts with the first report that says so, not with the leader's next round.
+   * degraded starts with the first report that says so, not with the leader's next round. Returns
+   * whether a node has just become one to drain (the leader need not wait for its next round).
    */
-  ingest(report: NodeHealthReport, now: number): void {
+  ingest(report: NodeHealthReport, now: number): boolean {
     this.reports.set(report.gateway, { at: now, report });
-    if (this.enabled && this.live) this.judge(this.live, now);
+    if (!this.enabled || !this.live) return false;
+    const before = new Set(this.live.filter((n) => (this.nodes.get(n)?.drainedUntil ?? 0) > now));
+    this.judge(this.live, now);
+    return this.live.some((n) => !before.has(n) && (this.nodes.get(n)?.drainedUntil ?? 0) > now);
   }
 
   /** The nodes of `live` whose shards should go elsewhere now, the longest-drained first. */
