@@ -102,7 +102,13 @@ describe('DegradationJudge', () => {
     const feed = (j: DegradationJudge, ms: Record<string, number>, times: number[], nodes = live) => {
       let out: string[] = [];
       for (const t of times) {
-        j.ingest(report('g1', Object.entries(ms).map(([nodeId, p99Ms]) => ({ nodeId, count: 100, errors: 0, p99Ms }))), t);
+        j.ingest(
+          report(
+            'g1',
+            Object.entries(ms).map(([nodeId, p99Ms]) => ({ nodeId, count: 100, errors: 0, p99Ms })),
+          ),
+          t,
+        );
         out = j.drained(nodes, t);
       }
       return out;
