@@ -5,46 +5,10 @@ import { callRpc, encode } from '@foresight/messaging';
 import { eventually } from '@foresight/testing';
 import { metricSum, scrapeMetrics } from '../../bench/prometheus-text';
 import type { LocalStack } from '../../scripts/local-stack';
+import { expectAllAcknowledgedWritesPresent, writer } from './acknowledged-writes';
 import { api, natsAs, startTestStack } from './support';
 
 type Api = ReturnType<typeof api>;
-interface Ack {
-  readonly id: string;
-  readonly name: string;
-  readonly value: number;
-}
-
-/** Writes distinct variables of `sessions` in a loop, remembering which were acknowledged and what failed. */
-function writer(client: Api, sessions: readonly string[]) {
-  const acked: Ack[] = [];
-  const failures: { status: number; body: unknown }[] = [];
-  let running = true;
-  const loops = sessions.map(async (id, k) => {
-    for (let i = 0; running; i++) {
-      const r = await client.put(id, 'cart', `v${i}`, i * 1000 + k);
-      if (r.status === 200) acked.push({ id, name: `v${i}`, value: i * 1000 + k });
-      else failures.push(r);
-    }
-  });
-  return {
-    acked,
-    failures,
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-    },
-  };
-}
-
-async function expectAllAcknowledgedWritesPresent(client: Api, acked: readonly Ack[]): Promise<void> {
-  const bySession = new Map<string, Record<string, unknown>>();
-  for (const id of new Set(acked.map((a) => a.id))) {
-    const r = await client.get(id, 'cart');
-    expect(r.status).toBe(200);
-    bySession.set(id, (r.body.groups as { cart: Record<string, unknown> }).cart);
-  }
-  expect(acked.filter((a) => bySession.get(a.id)?.[a.name] !== a.value)).toEqual([]);
-}
 
 const liveShardNodes = (stack: LocalStack) =>
   [...stack.services.values()].filter((s) => s.app === 'shard' && s.child.exitCode === null && s.child.signalCode === null);
@@ -53,6 +17,25 @@ const liveShardNodes = (stack: LocalStack) =>
 async function metric(stack: LocalStack, names: readonly string[], name: string, label = ''): Promise<number> {
   const pages = await scrapeMetrics(names.map((n) => stack.services.get(n)!));
   return pages.reduce((n, text) => n + metricSum(text, name, label), 0);
+}
+
+/** Resolves once no shard has moved (no epoch changed) for `quietMs`. */
+async function assignmentSettled(db: Client, quietMs: number): Promise<void> {
+  let last = '';
+  let since = Date.now();
+  await eventually(
+    async () => {
+      const r = await db.query<{ v: string }>(`SELECT sum(epoch)::text AS v FROM shards`);
+      const v = r.rows[0]!.v;
+      if (v !== last) {
+        last = v;
+        since = Date.now();
+      }
+      return Date.now() - since >= quietMs ? true : undefined;
+    },
+    30_000,
+    'the shard assignment settled',
+  );
 }
 
 /**
@@ -225,6 +208,10 @@ describe('failover: warm secondaries take over with real processes', () => {
   it("moves a frozen node's shards to the warm secondaries, and the writes it finds queued when it wakes are never committed under its old epoch", async () => {
     const nodes = liveShardNodes(stack).map((s) => s.name);
     expect(nodes.length).toBe(3);
+    // Secondaries hold copies of what they were pushed: start from an assignment that has stopped
+    // changing (the previous test's leader change can still move shards), so each session created
+    // below is pushed to the node that will take it over.
+    await assignmentSettled(db, 2_000);
     const sessions = await Promise.all(Array.from({ length: 24 }, async () => (await client.create({})).body.id));
     const owners = await Promise.all(
       sessions.map(async (id) => (await client.call<{ nodeId: string; shard: number }>('GET', `/v1/sessions/${id}/owner`)).body),

@@ -1,4 +1,6 @@
 import {
+  AFFINITY_EVENT_TYPES,
+  affinitySubjects,
   CLUSTER_EVENT_TYPES,
   Headers,
   PREDICTION_EVENT_TYPES,
@@ -28,11 +30,13 @@ function streamSubjects(ns: string): Map<string, { wildcard: string; types: read
   const s = subjects(ns);
   const t = tokenSubjects(ns);
   const p = predictionSubjects(ns);
+  const a = affinitySubjects(ns);
   return new Map([
     [s.sessionStream, { wildcard: s.sessionEventsWildcard, types: [...SESSION_EVENT_TYPES, 'session.never_heard_of'] }],
     [s.clusterStream, { wildcard: s.clusterEventsWildcard, types: [...CLUSTER_EVENT_TYPES, 'cluster.never_heard_of'] }],
     [t.tokenStream, { wildcard: t.tokenEventsWildcard, types: [...TOKEN_EVENT_TYPES, 'token.never_heard_of'] }],
     [p.predictionStream, { wildcard: p.predictionEventsWildcard, types: [...PREDICTION_EVENT_TYPES, 'prediction.never_heard_of'] }],
+    [a.affinityStream, { wildcard: a.affinityEventsWildcard, types: [...AFFINITY_EVENT_TYPES, 'affinity.never_heard_of'] }],
   ]);
 }
 

@@ -1,38 +1,6 @@
 import type { LocalStack } from '../../scripts/local-stack';
+import { expectAllAcknowledgedWritesPresent, writer } from './acknowledged-writes';
 import { api, startTestStack } from './support';
-
-/** Writes distinct variables in a loop, remembering which ones were acknowledged. */
-function writer(client: ReturnType<typeof api>, sessions: readonly string[]) {
-  const acked: { id: string; name: string; value: number }[] = [];
-  const failures: { status: number; body: unknown }[] = [];
-  let running = true;
-  const loops = sessions.map(async (id, k) => {
-    for (let i = 0; running; i++) {
-      const r = await client.put(id, 'cart', `v${i}`, i * 1000 + k);
-      if (r.status === 200) acked.push({ id, name: `v${i}`, value: i * 1000 + k });
-      else failures.push(r);
-    }
-  });
-  return {
-    acked,
-    failures,
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-    },
-  };
-}
-
-async function expectAllAcknowledgedWritesPresent(client: ReturnType<typeof api>, acked: readonly { id: string; name: string; value: number }[]) {
-  const bySession = new Map<string, Record<string, unknown>>();
-  for (const id of new Set(acked.map((a) => a.id))) {
-    const r = await client.get(id, 'cart');
-    expect(r.status).toBe(200);
-    bySession.set(id, (r.body.groups as { cart: Record<string, unknown> }).cart);
-  }
-  const missing = acked.filter((a) => bySession.get(a.id)?.[a.name] !== a.value);
-  expect(missing).toEqual([]);
-}
 
 describe('resilience: crashes, restarts, scale-out and failover with real processes', () => {
   let stack: LocalStack;

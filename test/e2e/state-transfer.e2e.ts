@@ -1,30 +1,9 @@
 import type { LocalStack } from '../../scripts/local-stack';
 import { metricSum } from '../../bench/prometheus-text';
+import { type Ack, lostWrites, writer } from './acknowledged-writes';
 import { api, startTestStack } from './support';
 
 const BIG = 'x'.repeat(20_000);
-
-/** Writes distinct variables in a loop, remembering which ones were acknowledged. */
-function writer(client: ReturnType<typeof api>, sessions: readonly string[]) {
-  const acked: { id: string; name: string; value: number }[] = [];
-  const failures: { status: number; body: unknown }[] = [];
-  let running = true;
-  const loops = sessions.map(async (id, k) => {
-    for (let i = 0; running; i++) {
-      const r = await client.put(id, 'profile', `v${i}`, i * 1000 + k);
-      if (r.status === 200) acked.push({ id, name: `v${i}`, value: i * 1000 + k });
-      else failures.push(r);
-    }
-  });
-  return {
-    acked,
-    failures,
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-    },
-  };
-}
 
 /**
  * Moving sessions with their shard, with real processes: scale out and in under writers, a node that
@@ -36,15 +15,7 @@ describe('state transfer with real processes', () => {
   let client: ReturnType<typeof api>;
   let sessions: string[] = [];
 
-  const lost = async (acked: readonly { id: string; name: string; value: number }[]) => {
-    const bySession = new Map<string, Record<string, unknown>>();
-    for (const id of new Set(acked.map((a) => a.id))) {
-      const r = await client.get(id, 'profile');
-      expect(r.status).toBe(200);
-      bySession.set(id, (r.body.groups as { profile: Record<string, unknown> }).profile);
-    }
-    return acked.filter((a) => bySession.get(a.id)?.[a.name] !== a.value);
-  };
+  const lost = (acked: readonly Ack[]) => lostWrites(client, acked, 'profile');
   const metric = async (node: string, name: string, label = '') =>
     metricSum(await (await fetch(`${stack.services.get(node)!.httpUrl}/metrics`)).text(), name, label);
 
@@ -63,7 +34,7 @@ describe('state transfer with real processes', () => {
   }, 60_000);
 
   it('scales out 2 → 3 and in 3 → 2 under writers: sessions pushed, nothing lost, no client error', async () => {
-    const w = writer(client, sessions.slice(0, 10));
+    const w = writer(client, sessions.slice(0, 10), 'profile');
     await stack.startService('shard', 'shard-3');
     await stack.waitForAssignment(['shard-1', 'shard-2', 'shard-3']);
     await new Promise((r) => setTimeout(r, 1000));
@@ -82,7 +53,7 @@ describe('state transfer with real processes', () => {
   }, 180_000);
 
   it('a node that refuses every push serves from Postgres, and an old owner killed mid-move loses nothing', async () => {
-    const w = writer(client, sessions.slice(10, 20));
+    const w = writer(client, sessions.slice(10, 20), 'profile');
     await stack.startService('shard', 'shard-4', { TRANSFER_MAX_INBOX_BYTES: '0' });
     await stack.waitForAssignment(['shard-1', 'shard-2', 'shard-4']);
     // The old owner dies while its shards are still moving: its sessions load from Postgres.

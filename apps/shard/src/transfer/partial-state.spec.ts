@@ -1,16 +1,6 @@
-import { decide, replay, type SessionPolicy } from '@foresight/session-domain';
+import { decide, replay } from '@foresight/session-domain';
 import { completeWith, covers, groupsOf } from './partial-state';
-
-const policy: SessionPolicy = {
-  groups: ['auth', 'cart'],
-  maxVariableBytes: 1024,
-  maxSessionBytes: 1 << 20,
-  idleTimeoutMs: 60_000,
-  absoluteTimeoutMs: 3_600_000,
-  idleGraceMs: 0,
-};
-let n = 0;
-const ctx = () => ({ now: 1_000, correlationId: 'c', causationId: 'k', newEventId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` });
+import { ctx, policy } from './session-fixture';
 
 describe('partial session state', () => {
   it('covers a request only with every group it names; a whole session covers everything', () => {

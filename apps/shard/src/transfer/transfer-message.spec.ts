@@ -1,16 +1,7 @@
-import { decide, replay, type SessionPolicy } from '@foresight/session-domain';
+import { decide, replay } from '@foresight/session-domain';
 import { checkSession, coreOf, isTransferProposal, stateOf, type TransferredSession } from './transfer-message';
+import { ctx, policy } from './session-fixture';
 
-const policy: SessionPolicy = {
-  groups: ['auth', 'cart'],
-  maxVariableBytes: 1024,
-  maxSessionBytes: 1 << 20,
-  idleTimeoutMs: 60_000,
-  absoluteTimeoutMs: 3_600_000,
-  idleGraceMs: 0,
-};
-let n = 0;
-const ctx = () => ({ now: 1_000, correlationId: 'c', causationId: 'k', newEventId: () => `00000000-0000-4000-8000-${String(++n).padStart(12, '0')}` });
 const state = replay(
   decide({ kind: 'create', sessionId: 's', shard: 1, userId: 'u', groups: { auth: { t: 'tok' }, cart: { items: [1, 2] } } }, undefined, policy, ctx()),
 )!;
