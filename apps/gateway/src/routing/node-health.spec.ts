@@ -35,6 +35,9 @@ describe('NodeHealthWindow', () => {
   });
 });
 
+/** Node `nodeId` owning shard `shard` at `epoch`. */
+const route = (nodeId: string, shard: number, epoch = 1) => ({ nodeId, shard, epoch });
+
 describe('NodeHealthReporter', () => {
   function reporter(urgentMs: number) {
     const clock = new ManualClock(0);
@@ -47,8 +50,9 @@ describe('NodeHealthReporter', () => {
 
   it('reports at once when an attempt first waits past the urgent age, once per episode', () => {
     const { r, clock, sent } = reporter(400);
-    r.end(r.begin('a'), false);
-    const waiting = r.begin('c');
+    r.end(r.begin(route('a', 1)), false);
+    r.end(r.begin(route('c', 2)), false);
+    const waiting = r.begin(route('c', 2));
     clock.advance(399);
     expect(r.publishIfNewlyWaiting()).toBe(false);
     clock.advance(1);
@@ -61,7 +65,7 @@ describe('NodeHealthReporter', () => {
     r.publish();
     expect(sent).toHaveLength(2);
     // Over again after a report without: at once again.
-    r.begin('c');
+    r.begin(route('c', 2));
     clock.advance(400);
     expect(r.publishIfNewlyWaiting()).toBe(true);
     expect(sent).toHaveLength(3);
@@ -69,9 +73,33 @@ describe('NodeHealthReporter', () => {
 
   it('never reports early without an urgent age', () => {
     const { r, clock, sent } = reporter(0);
-    r.begin('c');
+    r.begin(route('c', 2));
     clock.advance(5000);
     expect(r.publishIfNewlyWaiting()).toBe(false);
     expect(sent).toHaveLength(0);
+  });
+
+  it('counts the attempts on a shard at a new epoch, until its owner has answered there once, only if they time out', () => {
+    const { r, clock } = reporter(400);
+    const summary = () => r.window.summary(clock.now());
+    // The first attempt on shard 7 at epoch 3 (a handoff, a cold load) and one queued behind it.
+    const first = r.begin(route('new', 7, 3));
+    const queued = r.begin(route('new', 7, 3));
+    clock.advance(900);
+    expect(summary()).toEqual([]);
+    expect(r.publishIfNewlyWaiting()).toBe(false);
+    r.end(first, false);
+    r.end(queued, false);
+    expect(summary()).toEqual([]);
+    // Answered once at epoch 3: from now on its attempts there are its own pace.
+    const next = r.begin(route('new', 7, 3));
+    clock.advance(30);
+    r.end(next, false);
+    expect(summary()).toEqual([{ nodeId: 'new', count: 1, errors: 0, p99Ms: 30 }]);
+    // A move to epoch 4 starts over; a timed-out first attempt still counts against the node.
+    const timedOut = r.begin(route('new', 7, 4));
+    clock.advance(2000);
+    r.end(timedOut, true);
+    expect(summary()).toEqual([{ nodeId: 'new', count: 1, errors: 1, p99Ms: 2000 }]);
   });
 });

@@ -15,27 +15,30 @@ const TRIM_SLACK = 5_000;
  * sliding window. Attempts still waiting count with the time they have waited so far, so a node that
  * has stopped answering looks slow at once, not only when its attempts time out. Summarised per node,
  * it is what {@link NodeHealthReporter} publishes for the metadata leader.
+ *
+ * An attempt begun as start-up work (`warmup`: see {@link NodeHealthReporter.begin}) counts only if it
+ * times out: its latency, waiting or final, is the handoff's and the first load's, not the node's.
  */
 export class NodeHealthWindow {
   private readonly samples = new Map<string, { at: number[]; ms: number[]; failed: boolean[] }>();
-  private readonly pending = new Map<number, { nodeId: string; at: number }>();
+  private readonly pending = new Map<number, { nodeId: string; at: number; warmup: boolean }>();
   private nextId = 0;
 
   constructor(private readonly windowMs: number) {}
 
   /** An attempt sent to `nodeId` at `at`; pass the id to {@link end}. */
-  begin(nodeId: string, at: number): number {
+  begin(nodeId: string, at: number, warmup = false): number {
     const id = this.nextId++;
-    this.pending.set(id, { nodeId, at });
+    this.pending.set(id, { nodeId, at, warmup });
     return id;
   }
 
-  /** The attempt is over: recorded as it went (`failed`: it timed out), or not at all (`null`). */
+  /** The attempt is over: recorded as it went (`failed`: it timed out), or not at all (`null`, or start-up work answered). */
   end(id: number, at: number, failed: boolean | null): void {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
-    if (failed !== null) this.record(p.nodeId, at, at - p.at, failed);
+    if (failed === true || (failed === false && !p.warmup)) this.record(p.nodeId, at, at - p.at, failed);
   }
 
   record(nodeId: string, at: number, ms: number, failed: boolean): void {
@@ -54,6 +57,7 @@ export class NodeHealthWindow {
   summary(now: number): NodeHealthReport['nodes'] {
     const waiting = new Map<string, number[]>();
     for (const p of this.pending.values()) {
+      if (p.warmup) continue;
       const ages = waiting.get(p.nodeId);
       if (ages) ages.push(now - p.at);
       else waiting.set(p.nodeId, [now - p.at]);
@@ -75,7 +79,7 @@ export class NodeHealthWindow {
 
   /** Whether some attempt still waiting at `now` has waited `ms` or longer. */
   waitingLongerThan(now: number, ms: number): boolean {
-    for (const p of this.pending.values()) if (now - p.at >= ms) return true;
+    for (const p of this.pending.values()) if (!p.warmup && now - p.at >= ms) return true;
     return false;
   }
 
@@ -113,16 +117,33 @@ export class NodeHealthReporter {
   private urgentTimer: NodeJS.Timeout | null = null;
   /** Some attempt had waited `urgentMs` at the last report: no early report until none has. */
   private overAtLastReport = false;
+  /** Shard → the epoch at which its owner has answered this gateway (at most one entry per shard). */
+  private readonly answeredAt = new Map<number, number>();
+  /** Attempt id → its shard and epoch, while it runs. */
+  private readonly routes = new Map<number, { shard: number; epoch: number }>();
 
   constructor(private readonly deps: NodeHealthReporterDeps) {
     this.window = new NodeHealthWindow(deps.windowMs);
   }
 
-  begin(nodeId: string): number {
-    return this.window.begin(nodeId, this.deps.clock.now());
+  /**
+   * An attempt on `route`. Until the node has answered once for the shard at the route's epoch, its
+   * attempts there are start-up work, not its own pace: the first waits for the previous owner's
+   * handoff and loads the session (from Postgres, on a node that held no warm copy), the others queue
+   * behind it. They count only if they time out. A node that just joined, or just gained shards, is
+   * so judged by how it serves them, not by how it took them over.
+   */
+  begin(route: { readonly nodeId: string; readonly shard: number; readonly epoch: number }): number {
+    const warmup = this.answeredAt.get(route.shard) !== route.epoch;
+    const id = this.window.begin(route.nodeId, this.deps.clock.now(), warmup);
+    this.routes.set(id, { shard: route.shard, epoch: route.epoch });
+    return id;
   }
 
   end(id: number, failed: boolean | null): void {
+    const route = this.routes.get(id);
+    this.routes.delete(id);
+    if (route && failed === false) this.answeredAt.set(route.shard, route.epoch);
     this.window.end(id, this.deps.clock.now(), failed);
   }
 

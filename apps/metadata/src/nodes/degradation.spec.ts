@@ -76,19 +76,60 @@ describe('DegradationJudge', () => {
     expect(j.drained(['a', 'b'], 400)).toEqual([]);
   });
 
-  it('does not judge a node that has just gained shards (its first requests wait for the handoff)', () => {
+  it('does not judge a node that has just gained shards (its first requests wait for the handoff), and runs the grace on from the slowness seen in it', () => {
     const j = new DegradationJudge(policy);
     j.gained(['c'], 0);
-    for (const t of [0, 200, 400, 600, 800]) {
+    // Slow all through the grace (1000): it runs on until 800 + 1000, then forMs (400).
+    for (let t = 0; t < 2200; t += 200) {
       j.ingest(report('g1', [{ nodeId: 'c', count: 100, errors: 0, p99Ms: 900 }]), t);
       expect(j.drained(live, t)).toEqual([]);
     }
+    j.ingest(report('g1', [{ nodeId: 'c', count: 100, errors: 0, p99Ms: 900 }]), 2200);
+    expect(j.drained(live, 2200)).toEqual(['c']);
+  });
+
+  it('judges a node healthy through its grace at once after it', () => {
+    const j = new DegradationJudge(policy);
+    j.gained(['c'], 0);
+    for (const t of [0, 250, 500, 750]) j.ingest(report('g1', [{ nodeId: 'c', count: 100, errors: 0, p99Ms: 40 }]), t);
     for (const t of [1000, 1200]) {
       j.ingest(report('g1', [{ nodeId: 'c', count: 100, errors: 0, p99Ms: 900 }]), t);
-      j.drained(live, t);
+      expect(j.drained(live, t)).toEqual([]);
     }
     j.ingest(report('g1', [{ nodeId: 'c', count: 100, errors: 0, p99Ms: 900 }]), 1400);
     expect(j.drained(live, 1400)).toEqual(['c']);
+  });
+
+  it("does not drain a just-started replacement node for the start-up work still in the gateways' window after the grace", () => {
+    // As in a chaos round: the leader's settings, a fresh node given a third of the shards at 0, taking
+    // them over and warming up (attempts of 1.4 s) while its peers answer in 400 ms; the gateways' two-second
+    // window holds those attempts until about 3 s, past the grace of 2.25 s, then the node answers in 150 ms.
+    const j = new DegradationJudge({
+      p99Ms: 750,
+      floorMs: 400,
+      relativeFactor: 3,
+      errorRate: 0.5,
+      forMs: 250,
+      cooldownMs: 10_000,
+      reportTtlMs: 750,
+      minSamples: 20,
+      graceMs: 2250,
+    });
+    const nodes = ['a', 'b', 'fresh'];
+    j.drained(nodes, 0);
+    j.gained(['fresh'], 0);
+    const drains: string[][] = [];
+    for (let t = 0; t <= 8000; t += 250) {
+      const fresh = t < 500 ? null : t <= 3000 ? 1430 : 150;
+      const r = report('g1', [
+        { nodeId: 'a', count: 200, errors: 0, p99Ms: 400 },
+        { nodeId: 'b', count: 200, errors: 0, p99Ms: 410 },
+        ...(fresh === null ? [] : [{ nodeId: 'fresh', count: 99, errors: 0, p99Ms: fresh }]),
+      ]);
+      j.ingest(r, t);
+      drains.push(j.drained(nodes, t + 10));
+    }
+    expect(drains.flat()).toEqual([]);
   });
 
   it('is off when the latency threshold is 0', () => {

@@ -22,15 +22,33 @@ export interface DegradationPolicy {
   /**
    * A node that has just gained shards is not judged for this long: its first requests wait for the
    * handoff or rebuild sessions, which is not the node's slowness (and would bounce shards back).
+   * Slowness seen within the grace is start-up work still in the gateways' window, and the grace runs
+   * on from the last report showing it (so at most twice as long): the window has forgotten it by then.
    * A node already seen degraded before it gained them is judged on: its slowness is its own.
    */
   readonly graceMs: number;
+}
+
+/** Why a node has just become one to drain: the merged evidence at that moment (for the leader's log). */
+export interface DrainVerdict {
+  readonly nodeId: string;
+  /** Attempts, timed-out attempts and the highest well-founded p99 over the fresh reports. */
+  readonly count: number;
+  readonly errors: number;
+  readonly p99Ms: number;
+  /** Median p99 of the other measured live nodes (null: none measured). */
+  readonly peersP99Ms: number | null;
+  readonly degradedForMs: number;
+  /** Since the leader last gave it shards (null: not since it was first seen). */
+  readonly sinceGainMs: number | null;
 }
 
 interface NodeState {
   degradedSince?: number;
   drainedUntil?: number;
   gainedAt?: number;
+  /** Not judged before this (after a gain), unless it was slow before it. */
+  settlesAt?: number;
 }
 
 /**
@@ -47,7 +65,10 @@ export class DegradationJudge {
   /** The live nodes of the last decision: reports are weighed against them as they arrive. */
   private live: string[] | null = null;
 
-  constructor(private readonly policy: DegradationPolicy) {}
+  constructor(
+    private readonly policy: DegradationPolicy,
+    private readonly onVerdict?: (verdict: DrainVerdict) => void,
+  ) {}
 
   /** Off when the latency threshold is 0. */
   get enabled(): boolean {
@@ -56,7 +77,7 @@ export class DegradationJudge {
 
   /** `nodes` have just been given shards. */
   gained(nodes: Iterable<string>, now: number): void {
-    for (const nodeId of nodes) this.nodes.set(nodeId, { ...this.nodes.get(nodeId), gainedAt: now });
+    for (const nodeId of nodes) this.nodes.set(nodeId, { ...this.nodes.get(nodeId), gainedAt: now, settlesAt: now + this.policy.graceMs });
   }
 
   /**
@@ -91,10 +112,24 @@ export class DegradationJudge {
     for (const nodeId of live) {
       const state = this.nodes.get(nodeId) ?? {};
       const slowBeforeGain = state.degradedSince !== undefined && state.gainedAt !== undefined && state.degradedSince <= state.gainedAt;
-      const settling = state.gainedAt !== undefined && now - state.gainedAt < this.policy.graceMs && !slowBeforeGain;
-      if (degraded.has(nodeId) && !settling) {
+      const evidence = degraded.get(nodeId);
+      const inGrace = state.gainedAt !== undefined && now - state.gainedAt < this.policy.graceMs;
+      // Slow while taking the shards over: that work leaves the window a grace after the last report of it.
+      if (evidence && inGrace && !slowBeforeGain) state.settlesAt = Math.max(state.settlesAt ?? 0, now + this.policy.graceMs);
+      const settling = (state.settlesAt ?? 0) > now && !slowBeforeGain;
+      if (evidence && !settling) {
         state.degradedSince ??= now;
-        if (now - state.degradedSince >= this.policy.forMs) state.drainedUntil = now + this.policy.cooldownMs;
+        if (now - state.degradedSince >= this.policy.forMs) {
+          if ((state.drainedUntil ?? 0) <= now) {
+            this.onVerdict?.({
+              nodeId,
+              ...evidence,
+              degradedForMs: now - state.degradedSince,
+              sinceGainMs: state.gainedAt === undefined ? null : now - state.gainedAt,
+            });
+          }
+          state.drainedUntil = now + this.policy.cooldownMs;
+        }
       } else {
         delete state.degradedSince;
       }
@@ -103,8 +138,8 @@ export class DegradationJudge {
     for (const nodeId of this.nodes.keys()) if (!live.includes(nodeId)) this.nodes.delete(nodeId);
   }
 
-  /** Nodes over a threshold in the merged fresh reports: absolute, or the floor and well above their live peers. */
-  private degradedNow(live: readonly string[]): Set<string> {
+  /** Nodes over a threshold in the merged fresh reports (absolute, or the floor and well above their live peers), with the evidence. */
+  private degradedNow(live: readonly string[]): Map<string, Omit<DrainVerdict, 'nodeId' | 'degradedForMs' | 'sinceGainMs'>> {
     const merged = new Map<string, { count: number; errors: number; p99Ms: number; measured: boolean }>();
     for (const { report } of this.reports.values()) {
       for (const n of report.nodes) {
@@ -122,22 +157,22 @@ export class DegradationJudge {
     // Only percentiles resting on enough attempts, of nodes still live, say what "normal" is here.
     const measured = new Map<string, number>();
     for (const [nodeId, m] of merged) if (m.measured && live.includes(nodeId)) measured.set(nodeId, m.p99Ms);
-    const out = new Set<string>();
+    const out = new Map<string, Omit<DrainVerdict, 'nodeId' | 'degradedForMs' | 'sinceGainMs'>>();
     for (const [nodeId, m] of merged) {
       if (m.count < this.policy.minSamples) continue;
-      const slow = m.p99Ms >= this.policy.p99Ms || this.slowAmongPeers(nodeId, m.p99Ms, measured);
+      const peers = [...measured].filter(([n]) => n !== nodeId).map(([, ms]) => ms);
+      const peersP99Ms = peers.length === 0 ? null : median(peers);
+      const slow = m.p99Ms >= this.policy.p99Ms || this.slowAmongPeers(m.p99Ms, peersP99Ms);
       const failing = m.errors / m.count >= this.policy.errorRate;
-      if (slow || failing) out.add(nodeId);
+      if (slow || failing) out.set(nodeId, { count: m.count, errors: m.errors, p99Ms: m.p99Ms, peersP99Ms });
     }
     return out;
   }
 
   /** At or over the floor and at least `relativeFactor` × the median p99 of the other measured live nodes (none measured: no verdict). */
-  private slowAmongPeers(nodeId: string, p99Ms: number, measured: ReadonlyMap<string, number>): boolean {
-    if (this.policy.floorMs <= 0 || p99Ms < this.policy.floorMs) return false;
-    const peers = [...measured].filter(([n]) => n !== nodeId).map(([, ms]) => ms);
-    if (peers.length === 0) return false;
-    return p99Ms >= this.policy.relativeFactor * median(peers);
+  private slowAmongPeers(p99Ms: number, peersP99Ms: number | null): boolean {
+    if (this.policy.floorMs <= 0 || p99Ms < this.policy.floorMs || peersP99Ms === null) return false;
+    return p99Ms >= this.policy.relativeFactor * peersP99Ms;
   }
 }
 
