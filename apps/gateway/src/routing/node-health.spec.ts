@@ -1,7 +1,7 @@
 import type { Logger } from '@foresight/observability';
 import { ManualClock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
-import { NodeHealthReporter, NodeHealthWindow } from './node-health';
+import { NodeHealthReporter, NodeHealthWindow, TAKEOVER_ALLOWANCE_MS } from './node-health';
 
 describe('NodeHealthWindow', () => {
   it('summarises the attempts of the window per node: count, failures, 99th percentile', () => {
@@ -79,7 +79,7 @@ describe('NodeHealthReporter', () => {
     expect(sent).toHaveLength(0);
   });
 
-  it('counts the attempts on a shard at a new epoch, until its owner has answered there once, only if they time out', () => {
+  it('counts the attempts on a shard at a new epoch, until its owner has answered there once, only past the takeover allowance or if they time out', () => {
     const { r, clock } = reporter(400);
     const summary = () => r.window.summary(clock.now());
     // The first attempt on shard 7 at epoch 3 (a handoff, a cold load) and one queued behind it.
@@ -101,5 +101,19 @@ describe('NodeHealthReporter', () => {
     clock.advance(2000);
     r.end(timedOut, true);
     expect(summary()).toEqual([{ nodeId: 'new', count: 1, errors: 1, p99Ms: 2000 }]);
+  });
+
+  it('counts a first attempt that waits past the takeover allowance: a node slow on the shards it gained shows', () => {
+    const { r, clock } = reporter(400);
+    const stuck = r.begin(route('slow', 9, 2));
+    clock.advance(TAKEOVER_ALLOWANCE_MS - 1);
+    expect(r.window.summary(clock.now())).toEqual([]);
+    expect(r.publishIfNewlyWaiting()).toBe(false);
+    clock.advance(1);
+    expect(r.window.summary(clock.now())).toEqual([{ nodeId: 'slow', count: 1, errors: 0, p99Ms: TAKEOVER_ALLOWANCE_MS }]);
+    expect(r.publishIfNewlyWaiting()).toBe(true);
+    clock.advance(500);
+    r.end(stuck, false);
+    expect(r.window.summary(clock.now())).toEqual([{ nodeId: 'slow', count: 1, errors: 0, p99Ms: TAKEOVER_ALLOWANCE_MS + 500 }]);
   });
 });

@@ -7,6 +7,11 @@ import type { NatsConnection } from 'nats';
 
 /** Attempts remembered per node; a busier gateway's window holds the latest ones. */
 const MAX_SAMPLES = 20_000;
+/**
+ * How long a first attempt on a shard at a new epoch may take before it counts: the longest a shard node
+ * holds a request for a handoff (a second), which also covers loading the session.
+ */
+export const TAKEOVER_ALLOWANCE_MS = 1000;
 /** Past the cap, the oldest are dropped in batches: one shift of the arrays per this many attempts, not one per attempt. */
 const TRIM_SLACK = 5_000;
 
@@ -16,8 +21,10 @@ const TRIM_SLACK = 5_000;
  * has stopped answering looks slow at once, not only when its attempts time out. Summarised per node,
  * it is what {@link NodeHealthReporter} publishes for the metadata leader.
  *
- * An attempt begun as start-up work (`warmup`: see {@link NodeHealthReporter.begin}) counts only if it
- * times out: its latency, waiting or final, is the handoff's and the first load's, not the node's.
+ * An attempt begun as start-up work (`warmup`: see {@link NodeHealthReporter.begin}) counts only once
+ * it has waited {@link TAKEOVER_ALLOWANCE_MS}, or if it times out: until then its latency is the
+ * handoff's and the first load's, not the node's; past it, a node that takes shards over slowly, or is
+ * slow on them, shows as such.
  */
 export class NodeHealthWindow {
   private readonly samples = new Map<string, { at: number[]; ms: number[]; failed: boolean[] }>();
@@ -38,7 +45,7 @@ export class NodeHealthWindow {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
-    if (failed === true || (failed === false && !p.warmup)) this.record(p.nodeId, at, at - p.at, failed);
+    if (failed === true || (failed === false && (!p.warmup || at - p.at >= TAKEOVER_ALLOWANCE_MS))) this.record(p.nodeId, at, at - p.at, failed);
   }
 
   record(nodeId: string, at: number, ms: number, failed: boolean): void {
@@ -57,7 +64,7 @@ export class NodeHealthWindow {
   summary(now: number): NodeHealthReport['nodes'] {
     const waiting = new Map<string, number[]>();
     for (const p of this.pending.values()) {
-      if (p.warmup) continue;
+      if (p.warmup && now - p.at < TAKEOVER_ALLOWANCE_MS) continue;
       const ages = waiting.get(p.nodeId);
       if (ages) ages.push(now - p.at);
       else waiting.set(p.nodeId, [now - p.at]);
@@ -79,7 +86,7 @@ export class NodeHealthWindow {
 
   /** Whether some attempt still waiting at `now` has waited `ms` or longer. */
   waitingLongerThan(now: number, ms: number): boolean {
-    for (const p of this.pending.values()) if (!p.warmup && now - p.at >= ms) return true;
+    for (const p of this.pending.values()) if (now - p.at >= (p.warmup ? Math.max(ms, TAKEOVER_ALLOWANCE_MS) : ms)) return true;
     return false;
   }
 
@@ -130,8 +137,8 @@ export class NodeHealthReporter {
    * An attempt on `route`. Until the node has answered once for the shard at the route's epoch, its
    * attempts there are start-up work, not its own pace: the first waits for the previous owner's
    * handoff and loads the session (from Postgres, on a node that held no warm copy), the others queue
-   * behind it. They count only if they time out. A node that just joined, or just gained shards, is
-   * so judged by how it serves them, not by how it took them over.
+   * behind it. They count only past {@link TAKEOVER_ALLOWANCE_MS} or if they time out. A node that just
+   * joined, or just gained shards, is so judged by how it serves them, not by how it took them over.
    */
   begin(route: { readonly nodeId: string; readonly shard: number; readonly epoch: number }): number {
     const warmup = this.answeredAt.get(route.shard) !== route.epoch;
