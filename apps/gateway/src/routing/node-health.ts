@@ -8,10 +8,11 @@ import type { NatsConnection } from 'nats';
 /** Attempts remembered per node; a busier gateway's window holds the latest ones. */
 const MAX_SAMPLES = 20_000;
 /**
- * How long a first attempt on a shard at a new epoch may take before it counts: the longest a shard node
- * holds a request for a handoff (a second), which also covers loading the session.
+ * How long a first attempt on a shard at a new epoch may take before it counts, unless told otherwise:
+ * the default request timeout. A fresh node on a loaded host was measured taking 1.8 s over its first
+ * attempts while taking shards over, so anything shorter still drained healthy replacement nodes.
  */
-export const TAKEOVER_ALLOWANCE_MS = 1000;
+export const DEFAULT_TAKEOVER_ALLOWANCE_MS = 2000;
 /** Past the cap, the oldest are dropped in batches: one shift of the arrays per this many attempts, not one per attempt. */
 const TRIM_SLACK = 5_000;
 
@@ -22,7 +23,7 @@ const TRIM_SLACK = 5_000;
  * it is what {@link NodeHealthReporter} publishes for the metadata leader.
  *
  * An attempt begun as start-up work (`warmup`: see {@link NodeHealthReporter.begin}) counts only once
- * it has waited {@link TAKEOVER_ALLOWANCE_MS}, or if it times out: until then its latency is the
+ * it has waited the takeover allowance (the request timeout), or if it times out: until then its latency is the
  * handoff's and the first load's, not the node's; past it, a node that takes shards over slowly, or is
  * slow on them, shows as such.
  */
@@ -31,7 +32,10 @@ export class NodeHealthWindow {
   private readonly pending = new Map<number, { nodeId: string; at: number; warmup: boolean }>();
   private nextId = 0;
 
-  constructor(private readonly windowMs: number) {}
+  constructor(
+    private readonly windowMs: number,
+    private readonly takeoverAllowanceMs = DEFAULT_TAKEOVER_ALLOWANCE_MS,
+  ) {}
 
   /** An attempt sent to `nodeId` at `at`; pass the id to {@link end}. */
   begin(nodeId: string, at: number, warmup = false): number {
@@ -45,7 +49,7 @@ export class NodeHealthWindow {
     const p = this.pending.get(id);
     if (!p) return;
     this.pending.delete(id);
-    if (failed === true || (failed === false && (!p.warmup || at - p.at >= TAKEOVER_ALLOWANCE_MS))) this.record(p.nodeId, at, at - p.at, failed);
+    if (failed === true || (failed === false && (!p.warmup || at - p.at >= this.takeoverAllowanceMs))) this.record(p.nodeId, at, at - p.at, failed);
   }
 
   record(nodeId: string, at: number, ms: number, failed: boolean): void {
@@ -64,7 +68,7 @@ export class NodeHealthWindow {
   summary(now: number): NodeHealthReport['nodes'] {
     const waiting = new Map<string, number[]>();
     for (const p of this.pending.values()) {
-      if (p.warmup && now - p.at < TAKEOVER_ALLOWANCE_MS) continue;
+      if (p.warmup && now - p.at < this.takeoverAllowanceMs) continue;
       const ages = waiting.get(p.nodeId);
       if (ages) ages.push(now - p.at);
       else waiting.set(p.nodeId, [now - p.at]);
@@ -86,7 +90,7 @@ export class NodeHealthWindow {
 
   /** Whether some attempt still waiting at `now` has waited `ms` or longer. */
   waitingLongerThan(now: number, ms: number): boolean {
-    for (const p of this.pending.values()) if (now - p.at >= (p.warmup ? Math.max(ms, TAKEOVER_ALLOWANCE_MS) : ms)) return true;
+    for (const p of this.pending.values()) if (now - p.at >= (p.warmup ? Math.max(ms, this.takeoverAllowanceMs) : ms)) return true;
     return false;
   }
 
@@ -111,6 +115,8 @@ export interface NodeHealthReporterDeps {
    * 0 or absent: only the period.
    */
   readonly urgentMs?: number;
+  /** How long a first attempt on a shard at a new epoch may wait before it counts (default {@link DEFAULT_TAKEOVER_ALLOWANCE_MS}). */
+  readonly takeoverAllowanceMs?: number;
 }
 
 /** How often the reporter looks for an attempt newly waiting past `urgentMs`. */
@@ -130,14 +136,14 @@ export class NodeHealthReporter {
   private readonly routes = new Map<number, { shard: number; epoch: number }>();
 
   constructor(private readonly deps: NodeHealthReporterDeps) {
-    this.window = new NodeHealthWindow(deps.windowMs);
+    this.window = new NodeHealthWindow(deps.windowMs, deps.takeoverAllowanceMs);
   }
 
   /**
    * An attempt on `route`. Until the node has answered once for the shard at the route's epoch, its
    * attempts there are start-up work, not its own pace: the first waits for the previous owner's
    * handoff and loads the session (from Postgres, on a node that held no warm copy), the others queue
-   * behind it. They count only past {@link TAKEOVER_ALLOWANCE_MS} or if they time out. A node that just
+   * behind it. They count only past `takeoverAllowanceMs` or if they time out. A node that just
    * joined, or just gained shards, is so judged by how it serves them, not by how it took them over.
    */
   begin(route: { readonly nodeId: string; readonly shard: number; readonly epoch: number }): number {
