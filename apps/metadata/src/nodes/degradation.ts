@@ -93,21 +93,15 @@ export class DegradationJudge {
     return this.live.some((n) => !before.has(n) && (this.nodes.get(n)?.drainedUntil ?? 0) > now);
   }
 
-  /**
-   * The nodes of `live` whose shards should go elsewhere now. Past the cap, the nodes the reports show
-   * degraded now come first (the longest degraded first), then those kept out only by their cooldown
-   * (the longest drained first): a node slow now is not left serving because an earlier drain holds the
-   * one place, and the node that gives it up is judged again on its own.
-   */
+  /** The nodes of `live` whose shards should go elsewhere now, the longest-drained first. */
   drained(live: readonly string[], now: number): string[] {
     if (!this.enabled) return [];
     this.live = [...live];
     this.judge(live, now);
     const cap = Math.floor((live.length - 1) / 2);
-    const rank = (n: string) => this.nodes.get(n)!.degradedSince ?? Number.POSITIVE_INFINITY;
     return live
       .filter((n) => (this.nodes.get(n)?.drainedUntil ?? 0) > now)
-      .sort((a, b) => rank(a) - rank(b) || this.nodes.get(a)!.drainedUntil! - this.nodes.get(b)!.drainedUntil!)
+      .sort((a, b) => this.nodes.get(a)!.drainedUntil! - this.nodes.get(b)!.drainedUntil!)
       .slice(0, cap);
   }
 
