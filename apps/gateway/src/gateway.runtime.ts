@@ -94,6 +94,10 @@ export class GatewayRuntime {
       windowMs: Math.max(2000, 8 * config.cluster.nodeHealthReportMs),
       clock,
       logger,
+      // The lowest latency the leader may act on: a node first reaching it is reported at once.
+      urgentMs: config.cluster.degradedFloorMs || config.cluster.degradedP99Ms,
+      // A first attempt on a shard that has just moved counts only if it times out: taking a shard over is not slowness.
+      takeoverAllowanceMs: config.nats.requestTimeoutMs,
     });
     this.shards = new ShardClient({ directory: this.directory, nc, config, metrics, health: this.nodeHealth });
     this.edgeCache = new EdgeCacheService({ directory: this.directory, nc, config, logger, clock, metrics });

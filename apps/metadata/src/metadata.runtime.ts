@@ -50,17 +50,22 @@ export class MetadataRuntime {
     this.shards = new ShardsRepository(pool);
     this.events = new ClusterEventsPublisher({ nc, config, logger, clock });
     const c = config.cluster;
-    this.degradation = new DegradationJudge({
-      p99Ms: c.degradedP99Ms,
-      errorRate: c.degradedErrorRate,
-      forMs: c.degradedForMs,
-      cooldownMs: c.drainCooldownMs,
-      reportTtlMs: 3 * c.nodeHealthReportMs,
-      minSamples: 20,
-      // The gateways' window (two seconds) and a report period: long enough for the handoff's waits to age out.
-      graceMs: Math.max(2000, 8 * c.nodeHealthReportMs) + c.nodeHealthReportMs,
-    });
-    this.healthReports = new NodeHealthListener({ nc, config, metrics, clock, judge: this.degradation });
+    this.degradation = new DegradationJudge(
+      {
+        p99Ms: c.degradedP99Ms,
+        floorMs: c.degradedFloorMs,
+        relativeFactor: c.degradedRelativeFactor,
+        errorRate: c.degradedErrorRate,
+        forMs: c.degradedForMs,
+        cooldownMs: c.drainCooldownMs,
+        reportTtlMs: 3 * c.nodeHealthReportMs,
+        minSamples: 20,
+        // The gateways' window (two seconds) and a report period: long enough for the handoff's waits to age out.
+        graceMs: Math.max(2000, 8 * c.nodeHealthReportMs) + c.nodeHealthReportMs,
+      },
+      (verdict) => logger.warn(verdict, 'node degraded long enough to be drained'),
+    );
+    this.healthReports = new NodeHealthListener({ nc, config, metrics, clock, judge: this.degradation, onDrain: () => this.rebalancer.trigger() });
     this.rebalancer = new RebalancerService({
       nodes: this.nodes,
       shards: this.shards,

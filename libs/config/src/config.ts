@@ -88,9 +88,13 @@ export interface ForesightConfig {
      * Degradation, as the gateways measure it: a node whose 99th-percentile latency reaches
      * `degradedP99Ms` (0: the check is off), or whose share of timed-out attempts
      * reaches `degradedErrorRate`, for `degradedForMs`, has its shards moved to other nodes and gets
-     * none back for `drainCooldownMs`.
+     * none back for `drainCooldownMs`. A node is also degraded when its p99 reaches the lower
+     * `degradedFloorMs` (0: only the absolute threshold) and is at least `degradedRelativeFactor`
+     * times the median p99 of the other live nodes: a host that slows every node alike drains none.
      */
     readonly degradedP99Ms: number;
+    readonly degradedFloorMs: number;
+    readonly degradedRelativeFactor: number;
     readonly degradedErrorRate: number;
     readonly degradedForMs: number;
     readonly drainCooldownMs: number;
@@ -306,6 +310,9 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       // Four heartbeats: one late heartbeat (a GC pause, a slow database round trip) is not a failure.
       suspectAfterMs: r.int('SUSPECT_AFTER_MS', Math.max(1000, 4 * heartbeatMs), 100, 600_000),
       degradedP99Ms: r.int('DEGRADED_P99_MS', 750, 0, 600_000),
+      // Well above the longest event-loop stall measured on a healthy shard node under load (223 ms).
+      degradedFloorMs: r.int('DEGRADED_FLOOR_MS', 400, 0, 600_000),
+      degradedRelativeFactor: r.number('DEGRADED_RELATIVE_FACTOR', 3, 1, 100),
       degradedErrorRate: r.number('DEGRADED_ERROR_RATE', 0.5, 0, 1),
       degradedForMs: r.int('DEGRADED_FOR_MS', 250, 0, 600_000),
       drainCooldownMs: r.int('DRAIN_COOLDOWN_MS', 10_000, 0, 86_400_000),

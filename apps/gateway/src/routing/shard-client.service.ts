@@ -122,7 +122,7 @@ export class ShardClient {
       causationId: ctx.causationId,
       requestId,
     });
-    const sample = this.health.begin(route.nodeId);
+    const sample = this.health.begin(route);
     // The answer, or null when the table moved the shard first.
     let answered: { readonly reply: ShardCommands[K]['reply'] } | null;
     try {

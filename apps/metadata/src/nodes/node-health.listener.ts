@@ -15,6 +15,8 @@ export interface NodeHealthListenerDeps {
   readonly metrics: Registry;
   readonly clock: Clock;
   readonly judge: Pick<DegradationJudge, 'ingest'>;
+  /** A report made a node one to drain: the leader's next round should not wait for its period. */
+  readonly onDrain?: () => void;
 }
 
 /**
@@ -46,7 +48,8 @@ export class NodeHealthListener {
       this.rejected.inc();
       return;
     }
-    this.deps.judge.ingest(report, this.deps.clock.now());
+    const drain = this.deps.judge.ingest(report, this.deps.clock.now());
     this.received.inc();
+    if (drain) this.deps.onDrain?.();
   }
 }

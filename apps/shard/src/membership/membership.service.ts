@@ -7,6 +7,7 @@ import type { NatsConnection, Subscription } from 'nats';
 import type { Registry } from 'prom-client';
 import { randomUUID } from 'node:crypto';
 import type { ShardEventBus } from '../events/shard-events';
+import { heartbeatWithRetries } from './heartbeat-attempts';
 
 export interface MembershipDeps {
   readonly nc: NatsConnection;
@@ -26,6 +27,8 @@ export interface MembershipDeps {
 
 /** Retrying registration while the metadata service is unreachable: jittered, so restarted nodes do not all knock at once. */
 const REGISTER_BACKOFF: BackoffOptions = { baseMs: 100, maxMs: 1000, jitter: 'equal' };
+/** Attempts per heartbeat: a timed-out one is sent again at once (another metadata instance may answer). */
+const HEARTBEAT_ATTEMPTS = 3;
 
 /**
  * This node's membership: registration, heartbeats, the lease, and which shards it owns at
@@ -49,6 +52,8 @@ export class MembershipService {
   private fencing = new Map<number, Promise<void>>();
   private readonly fence: MembershipDeps['fence'];
   private leaseValidUntil = 0;
+  /** When the metadata service's lease on this node runs out, by the last heartbeat it answered (its clock's view, from ours). */
+  private leaseEndsAt = 0;
   /** Bumped when the NATS connection drops: a heartbeat sent before that cannot vouch for after. */
   private connection = 0;
   private knownVersion = -1;
@@ -293,6 +298,7 @@ export class MembershipService {
           },
         );
         if (connection === this.connection) this.leaseValidUntil = this.servesUntil(sentAt, reply);
+        this.leaseEndsAt = sentAt + reply.leaseMs;
         this.logger.info({ incarnation: this.incarnation }, 'registered with the metadata service');
         await this.refresh();
         return;
@@ -335,13 +341,26 @@ export class MembershipService {
     const sentAt = this.clock.now();
     const connection = this.connection;
     try {
-      const reply = await callRpc<HeartbeatReply>(
-        this.nc,
-        this.subjects.membershipRpc(this.nodeId, 'heartbeat'),
-        'heartbeat',
-        { incarnation: this.incarnation, ...(this.reportedVersion() >= 0 ? { appliedVersion: this.reportedVersion() } : {}) },
-        { timeoutMs: Math.max(200, this.config.cluster.heartbeatMs) },
+      const heartbeatMs = this.config.cluster.heartbeatMs;
+      const { reply, attempts } = await heartbeatWithRetries(
+        (timeoutMs) =>
+          callRpc<HeartbeatReply>(
+            this.nc,
+            this.subjects.membershipRpc(this.nodeId, 'heartbeat'),
+            'heartbeat',
+            { incarnation: this.incarnation, ...(this.reportedVersion() >= 0 ? { appliedVersion: this.reportedVersion() } : {}) },
+            { timeoutMs },
+          ),
+        {
+          perAttemptMs: Math.max(200, heartbeatMs),
+          attempts: HEARTBEAT_ATTEMPTS,
+          // Retries end a heartbeat before the lease does.
+          deadline: this.leaseEndsAt - heartbeatMs,
+          now: () => this.clock.now(),
+          stopped: () => this.stopped,
+        },
       );
+      if (attempts > 1) this.logger.warn({ attempts }, 'heartbeat answered only after a retry');
       if (reply.status === 'unknown') {
         this.logger.warn('the metadata service declared this node dead; dropping all shards and registering again');
         this.dropAll();
@@ -349,6 +368,7 @@ export class MembershipService {
         return;
       }
       if (connection === this.connection) this.leaseValidUntil = Math.max(this.leaseValidUntil, this.servesUntil(sentAt, reply));
+      this.leaseEndsAt = Math.max(this.leaseEndsAt, sentAt + reply.leaseMs);
       // While a handoff is open, poll: the previous owner may release it by dying, with no notice.
       if (reply.assignmentVersion !== this.knownVersion || this.pending.size > 0) await this.refresh();
     } catch (error) {
