@@ -7,8 +7,11 @@ type Json = Record<string, any>;
 
 const envelopes = new Validator(ErrorEnvelope);
 
-/** Routes a back end calls with its API key only (a client's token cannot mint tokens). */
-const API_KEY_ONLY = new Set(['post /v1/sessions/{id}/tokens']);
+/**
+ * Routes a back end or an operator calls with its API key only (a client's token can neither mint
+ * tokens nor read or steer where its session is served).
+ */
+const API_KEY_ONLY = new Set(['post /v1/sessions/{id}/tokens', 'get /v1/sessions/{id}/affinity', 'put /v1/sessions/{id}/affinity/weight']);
 
 /** The OpenAPI document the gateway serves, checked against the gateway's own behaviour. */
 describe('OpenAPI document (gateway, metadata, shard as processes)', () => {

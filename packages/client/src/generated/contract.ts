@@ -419,6 +419,60 @@ export interface AgentReportsList {
   }[];
 }
 
+export interface AffinityViewReply {
+  readonly edges: readonly {
+    readonly edgeId: string;
+    readonly url: string;
+    readonly zone: string;
+    readonly healthy: boolean;
+    readonly sessions: number;
+    /** active: live lease; suspect: its lease ran out, not swept yet; left: stopped gracefully; dead: its lease ran out */
+    readonly status?: "active" | "suspect" | "left" | "dead";
+    /** ISO 8601 */
+    readonly lastHeartbeatAt?: string;
+    /** ISO 8601, from the affinity service’s Postgres clock */
+    readonly leaseExpiresAt?: string;
+  }[];
+  /** Stickiness weight, 0–100 */
+  readonly threshold: number;
+  readonly hashByUser: boolean;
+}
+
+export interface EdgeDetail {
+  readonly edge: {
+    readonly edgeId: string;
+    readonly url: string;
+    readonly zone: string;
+    readonly healthy: boolean;
+    readonly sessions: number;
+    /** active: live lease; suspect: its lease ran out, not swept yet; left: stopped gracefully; dead: its lease ran out */
+    readonly status?: "active" | "suspect" | "left" | "dead";
+    /** ISO 8601 */
+    readonly lastHeartbeatAt?: string;
+    /** ISO 8601, from the affinity service’s Postgres clock */
+    readonly leaseExpiresAt?: string;
+  };
+  /** Stickiness weight, 0–100 */
+  readonly threshold: number;
+  readonly hashByUser: boolean;
+}
+
+export interface AffinityRecord {
+  readonly sessionId: string;
+  readonly clientId: string | null;
+  readonly edgeId: string;
+  readonly url: string;
+  /** Stickiness weight, 0–100 */
+  readonly weight: number;
+  readonly recordVersion: number;
+  readonly leaseExpiresAt: string;
+}
+
+export interface SetWeightBody {
+  /** Stickiness weight, 0–100 */
+  readonly weight: number;
+}
+
 /** Every stable error code a gateway can answer. */
 export type ErrorCode =
   | "REQUEST.INVALID"
@@ -539,6 +593,7 @@ export const ERROR_STATUS: Readonly<Partial<Record<ErrorCode, number>>> = {
   "AUTH.UNAUTHENTICATED": 401,
   "CACHE.INVALID_PATTERN": 400,
   "DATA.NOT_FOUND": 404,
+  "EDGE.NOT_FOUND": 404,
   "LOCK.EXPIRED": 409,
   "LOCK.HELD": 423,
   "LOCK.NOT_HOLDER": 403,
@@ -602,6 +657,10 @@ export const OPERATIONS = {
   DataController_get: { method: "GET", path: "/v1/sessions/{id}/data/{key}", success: 200, pathParams: ["id","key"], query: [], auth: ["apiKey","bearer"], hasBody: false, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","DATA.NOT_FOUND","ORIGIN.BAD_RESPONSE","ORIGIN.CIRCUIT_OPEN","ORIGIN.FAILED","ORIGIN.NOT_FOUND","ORIGIN.TIMEOUT","REQUEST.INVALID","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
   DataController_prefetch: { method: "POST", path: "/v1/sessions/{id}/prefetch", success: 202, pathParams: ["id"], query: [], auth: ["apiKey","bearer"], hasBody: true, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","REQUEST.INVALID","REQUEST.RATE_LIMITED","REQUEST.TOO_LARGE","REQUEST.UNSUPPORTED_MEDIA_TYPE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
   DataController_stats: { method: "GET", path: "/v1/sessions/{id}/cache-stats", success: 200, pathParams: ["id"], query: [], auth: ["apiKey","bearer"], hasBody: false, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","REQUEST.INVALID","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
+  EdgesController_list: { method: "GET", path: "/v1/edges", success: 200, pathParams: [], query: [], auth: ["apiKey"], hasBody: false, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","REQUEST.INVALID","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE"] },
+  EdgesController_one: { method: "GET", path: "/v1/edges/{edgeId}", success: 200, pathParams: ["edgeId"], query: [], auth: ["apiKey"], hasBody: false, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","EDGE.NOT_FOUND","REQUEST.INVALID","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE"] },
+  EdgesController_record: { method: "GET", path: "/v1/sessions/{id}/affinity", success: 200, pathParams: ["id"], query: [], auth: ["apiKey"], hasBody: false, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","REQUEST.INVALID","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.NOT_FOUND"] },
+  EdgesController_setWeight: { method: "PUT", path: "/v1/sessions/{id}/affinity/weight", success: 200, pathParams: ["id"], query: [], auth: ["apiKey"], hasBody: true, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","REQUEST.INVALID","REQUEST.RATE_LIMITED","REQUEST.TOO_LARGE","REQUEST.UNSUPPORTED_MEDIA_TYPE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.NOT_FOUND","SESSION.VERSION_CONFLICT"] },
   LocksController_acquire: { method: "POST", path: "/v1/sessions/{id}/locks", success: 201, pathParams: ["id"], query: [], auth: ["apiKey","bearer"], hasBody: true, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","LOCK.HELD","REQUEST.INVALID","REQUEST.RATE_LIMITED","REQUEST.TOO_LARGE","REQUEST.UNSUPPORTED_MEDIA_TYPE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
   LocksController_release: { method: "POST", path: "/v1/sessions/{id}/locks/release", success: 200, pathParams: ["id"], query: [], auth: ["apiKey","bearer"], hasBody: true, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","LOCK.NOT_HOLDER","REQUEST.INVALID","REQUEST.RATE_LIMITED","REQUEST.TOO_LARGE","REQUEST.UNSUPPORTED_MEDIA_TYPE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
   LocksController_renew: { method: "POST", path: "/v1/sessions/{id}/locks/renew", success: 200, pathParams: ["id"], query: [], auth: ["apiKey","bearer"], hasBody: true, errors: ["AUTH.FORBIDDEN","AUTH.UNAUTHENTICATED","LOCK.EXPIRED","LOCK.NOT_HOLDER","REQUEST.INVALID","REQUEST.RATE_LIMITED","REQUEST.TOO_LARGE","REQUEST.UNSUPPORTED_MEDIA_TYPE","SERVICE.INTERNAL","SERVICE.TIMEOUT","SERVICE.UNAVAILABLE","SESSION.ENDED","SESSION.NOT_FOUND","SHARD.NOT_OWNER","SHARD.NO_OWNER","TOKEN.BAD_SIGNATURE","TOKEN.CLAIM_MISMATCH","TOKEN.EXPIRED","TOKEN.MALFORMED","TOKEN.REVOKED","TOKEN.UNKNOWN_KEY","TOKEN.UNSUPPORTED_ALG"] },
@@ -634,6 +693,10 @@ export interface Operations {
   DataController_get: { params: { readonly id: string; readonly key: string }; query: Record<string, never>; body: undefined; response: DataGetReply };
   DataController_prefetch: { params: { readonly id: string }; query: Record<string, never>; body: PrefetchBody; response: DataPrefetchReply };
   DataController_stats: { params: { readonly id: string }; query: Record<string, never>; body: undefined; response: SessionCacheStats };
+  EdgesController_list: { params: Record<string, never>; query: Record<string, never>; body: undefined; response: AffinityViewReply };
+  EdgesController_one: { params: { readonly edgeId: string }; query: Record<string, never>; body: undefined; response: EdgeDetail };
+  EdgesController_record: { params: { readonly id: string }; query: Record<string, never>; body: undefined; response: AffinityRecord };
+  EdgesController_setWeight: { params: { readonly id: string }; query: Record<string, never>; body: SetWeightBody; response: AffinityRecord };
   LocksController_acquire: { params: { readonly id: string }; query: Record<string, never>; body: AcquireLockBody; response: LockGrantView };
   LocksController_release: { params: { readonly id: string }; query: Record<string, never>; body: ReleaseLockBody; response: LockReleaseReply };
   LocksController_renew: { params: { readonly id: string }; query: Record<string, never>; body: RenewLockBody; response: LockGrantView };
