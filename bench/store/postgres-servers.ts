@@ -1,9 +1,7 @@
 import type { BenchOptions, OpName, PostgresServers } from './cli';
 import { startForesightStack } from './foresight';
-import { runLoad, type OpResult } from './load';
-import { cpuBetween, cpuMsPerRequest, cpuSnapshot } from './proc-cpu';
-import { seededRng } from './rng';
-import { seedSessions } from './seed';
+import { measureForesightRound } from './foresight-rounds';
+import type { OpResult } from './load';
 
 /** The shards of the local stack (its default SHARD_COUNT). */
 const SHARD_COUNT = 1024;
@@ -132,23 +130,7 @@ async function measureServers(opts: BenchOptions, servers: PostgresServers, roun
     ...(servers > 1 ? { partitionServers: { count: servers - 1, partitions: (urls) => evenPartitions(urls) } } : {}),
   });
   try {
-    const target = { url: stack.gatewayUrl, apiKey: stack.apiKey };
-    const ids = await seedSessions(target, opts.sessions, seededRng(opts.seed), (n) => log(`${label}: ${n}/${opts.sessions} sessions`));
-    const results: OpResult[] = [];
-    for (const op of opts.ops) {
-      const base = { system: 'foresight' as const, target, op, ids, group: opts.group, name: opts.name, connections: opts.connections };
-      if (opts.warmupS > 0) await runLoad({ ...base, durationS: opts.warmupS, rng: seededRng(opts.seed + 1) });
-      log(`${label} ${op.toUpperCase()}: measuring ${opts.durationS} s at ${opts.connections} connections ...`);
-      const before = cpuSnapshot();
-      const started = process.hrtime.bigint();
-      const measured = await runLoad({ ...base, durationS: opts.durationS, rng: seededRng(opts.seed + 2) });
-      const wallS = Number(process.hrtime.bigint() - started) / 1e9;
-      const cpu = cpuBetween(before, cpuSnapshot(), wallS);
-      const r: OpResult = { ...measured, cpu: { ...cpu, serverCpuMsPerRequest: cpuMsPerRequest('foresight', cpu.byLabel, wallS, measured.ok) } };
-      log(`${label} ${op.toUpperCase()}: ${r.rps.toFixed(0)} req/s, p99 ${r.p99Ms} ms, ${r.errors} errors, ${r.non2xx} non-2xx`);
-      results.push(r);
-    }
-    const texts = await Promise.all(stack.shardMetricsUrls.map(async (url) => (await fetch(url)).text()));
+    const { results, shardMetrics: texts } = await measureForesightRound(stack, opts, label, log);
     return { servers, round, results, appendsByPartition: appendsByPartition(texts) };
   } finally {
     await stack.stop();
