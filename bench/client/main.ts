@@ -16,6 +16,7 @@ import { seededRng } from '../store/rng';
 import { clientCli, type StoreName } from './cli';
 import { measureOverhead, type OverheadResult } from './overhead';
 import { loadShop, openSessions, startShop, type ShopResult } from './shop-load';
+import { stopEverythingOnExit } from '../cleanups';
 
 const log = (message: string): void => void process.stderr.write(`[bench:client] ${message}\n`);
 
@@ -41,12 +42,7 @@ async function shopDatabase(foresightUrl: string): Promise<string> {
 async function main(): Promise<void> {
   const opts = clientCli.parseOrExit(process.argv.slice(2));
   const redisBin = opts.stores.includes('redis') ? locateRedisServer(opts.redisBin, log) : opts.redisBin;
-  const cleanups: Array<() => Promise<void>> = [];
-  const cleanUp = async () => {
-    for (const stop of cleanups.splice(0).reverse()) await stop().catch((e: unknown) => log(`cleanup failed: ${String(e)}`));
-  };
-  process.once('SIGINT', () => void cleanUp().finally(() => process.exit(130)));
-  process.once('SIGTERM', () => void cleanUp().finally(() => process.exit(143)));
+  const { cleanups, cleanUp } = stopEverythingOnExit(log);
   const startedAt = new Date().toISOString();
   const loadBefore = loadavg();
   try {

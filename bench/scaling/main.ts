@@ -21,6 +21,7 @@ import { groupCommitFigures, readPgCounters } from './pg-stats';
 import { stablePort } from './ports';
 import { applyPinning, detectPinning, unpinSelf, type PinPlan } from './pin';
 import { largerPredictions, modelRows, renderScalingReport, type ScalingResult } from './report';
+import { stopEverythingOnExit } from '../cleanups';
 
 const SERVER_GROUPS: ReadonlySet<string> = new Set(PROCESS_GROUPS);
 
@@ -126,16 +127,7 @@ async function measureStack(opts: ScalingOptions, shardNodes: number, stack: Ben
 
 async function main(): Promise<void> {
   const opts = scalingCli.parseOrExit(process.argv.slice(2));
-  const cleanups: Array<() => Promise<void>> = [];
-  const cleanUp = async (): Promise<void> => {
-    for (const stop of cleanups.splice(0).reverse()) await stop().catch((err: unknown) => log(`cleanup failed: ${String(err)}`));
-  };
-  const onSignal = (): void => {
-    log('interrupted: stopping everything this run started ...');
-    void cleanUp().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const { cleanups, cleanUp } = stopEverythingOnExit(log);
 
   const startedAt = new Date().toISOString();
   const loadBefore = loadavg();

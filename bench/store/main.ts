@@ -29,6 +29,7 @@ import { checkTargets, renderReport } from './report';
 import { seededRng } from './rng';
 import { seedSessions } from './seed';
 import { startSystems } from './systems';
+import { stopEverythingOnExit } from '../cleanups';
 
 /** A connection URL without its password, for the JSON record. */
 function redactUrl(url: string | undefined): string | undefined {
@@ -90,18 +91,7 @@ async function main(): Promise<void> {
   const parsed = storeCli.parseOrExit(process.argv.slice(2));
   // Before anything starts: a missing redis-server should not cost a Foresight stack start-up.
   const opts = parsed.systems.includes('redis') ? { ...parsed, redisBin: locateRedisServer(parsed.redisBin, log) } : parsed;
-  const cleanups: Array<() => Promise<void>> = [];
-  const cleanUp = async (): Promise<void> => {
-    for (const stop of cleanups.splice(0).reverse()) {
-      await stop().catch((err: unknown) => log(`cleanup failed: ${String(err)}`));
-    }
-  };
-  const onSignal = (): void => {
-    log('interrupted: stopping everything this run started ...');
-    void cleanUp().finally(() => process.exit(130));
-  };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  const { cleanups, cleanUp } = stopEverythingOnExit(log);
 
   const startedAt = new Date().toISOString();
   const loadBefore = loadavg();

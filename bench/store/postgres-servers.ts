@@ -2,6 +2,7 @@ import type { BenchOptions, OpName, PostgresServers } from './cli';
 import { startForesightStack } from './foresight';
 import { measureForesightRound } from './foresight-rounds';
 import type { OpResult } from './load';
+import { fmt } from './report';
 
 /** The shards of the local stack (its default SHARD_COUNT). */
 const SHARD_COUNT = 1024;
@@ -48,8 +49,6 @@ export function postgresServersRatios(runs: readonly PostgresServersRun[]): Post
     return [{ op, oneRps, twoRps, rpsRatio: twoRps / oneRps, ...(oneCpuMs !== undefined && twoCpuMs !== undefined ? { oneCpuMs, twoCpuMs } : {}) }];
   });
 }
-
-const fmt = (n: number, digits: number): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 export function renderPostgresServersReport(runs: readonly PostgresServersRun[], ratios: readonly PostgresServersRatio[]): string {
   const header = ['round', 'pg servers', 'op', 'req/s', 'p50 ms', 'p99 ms', 'errors', 'non-2xx', 'CPU ms/req', 'postgres CPU %', 'machine busy %'];

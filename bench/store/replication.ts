@@ -2,6 +2,7 @@ import type { BenchOptions, OpName, ReplicationMode } from './cli';
 import { startForesightStack } from './foresight';
 import { measureForesightRound } from './foresight-rounds';
 import type { OpResult } from './load';
+import { fmt } from './report';
 import { metricSum } from '../prometheus-text';
 
 /** Throughput with replication on must stay at least this share of throughput with it off. */
@@ -71,8 +72,6 @@ export function replicationRatios(runs: readonly ReplicationRun[], target = REPL
     return [{ op, offRps, onRps, ratio, met: ratio >= target, ...(offCpuMs !== undefined && onCpuMs !== undefined ? { offCpuMs, onCpuMs } : {}) }];
   });
 }
-
-const fmt = (n: number, digits: number): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 /** The table (mode × op), the replication figures per mode, and the on/off ratios. */
 export function renderReplicationReport(

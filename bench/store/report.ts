@@ -37,7 +37,8 @@ function pad(cells: readonly string[], widths: readonly number[]): string {
   return cells.map((c, i) => (i < 2 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
 }
 
-const fmt = (n: number, digits: number): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+/** A number with a fixed count of decimals and thousands separators, as the tables print it. */
+export const fmt = (n: number, digits: number): string => n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 
 /** The result table (system × op) followed by the target ratios, as printed on stdout. */
 export function renderReport(results: readonly OpResult[], checks: readonly RatioCheck[]): string {
