@@ -1,12 +1,13 @@
 import { Headers, subjects, type AssignmentView, type RpcReply } from '@foresight/contracts';
-import { assignShards, shardOf } from '@foresight/hashing';
-import { callRpc, decode, encode } from '@foresight/messaging';
+import { shardOf } from '@foresight/hashing';
+import { decode, encode } from '@foresight/messaging';
 import { EventStore } from '@foresight/persistence';
 import { generateSessionId, replay, type SessionState } from '@foresight/session-domain';
-import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
+import { createTestDatabase, testInfra, uniqueName } from '@foresight/testing';
 import { connect, headers, type NatsConnection, type Subscription } from 'nats';
 import { coreOf } from '../../apps/shard/src/transfer/transfer-message';
 import { metric, startMetadata, type TestMetadata } from './metadata-harness';
+import { clusterHelpers } from './cluster-helpers';
 import { ctx, shardNode } from './shard-harness';
 
 const SHARDS = 8;
@@ -42,40 +43,7 @@ describe('lazy fetch from the old owner (metadata, real NATS and Postgres)', () 
     return n;
   }
 
-  const assignment = () => callRpc<AssignmentView>(nc, subjects(ns).metadataRpc('assignment'), 'assignment', {}, { timeoutMs: 5000 });
-  const settled = (ids: string[]) =>
-    eventually(
-      async () => {
-        const v = await assignment();
-        const live = v.nodes.filter((n) => n.status === 'active').map((n) => n.nodeId);
-        if (live.sort().join() !== [...ids].sort().join() || v.shards.some((s) => s.ready === false)) return undefined;
-        const target = assignShards(SHARDS, live, node(ids[0]!).config.cluster.loadFactor);
-        if (v.shards.some((s) => s.nodeId !== target[s.shard])) return undefined;
-        for (const id of ids) {
-          const owned = v.shards.filter((s) => s.nodeId === id).map((s) => s.shard);
-          if (owned.sort().join() !== node(id).runtime.membership.ownedShards().sort().join()) return undefined;
-        }
-        return v;
-      },
-      90_000,
-      `nodes ${ids.join(', ')} serving their shards`,
-    );
-  const ownerOf = (v: AssignmentView, sessionId: string) => v.shards.find((s) => s.shard === shardOf(sessionId, SHARDS))?.nodeId ?? undefined;
-
-  /** Runs `call` on the session's owner, again on the current owner when the shard moved meanwhile (as the gateway retries). */
-  async function onOwner<T>(sessionId: string, call: (n: ReturnType<typeof shardNode>) => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      const owner = nodes.get(ownerOf(await assignment(), sessionId) ?? '');
-      try {
-        if (owner === undefined) throw Object.assign(new Error('no owner yet'), { code: 'SHARD.NO_OWNER' });
-        return await call(owner);
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (attempt >= 50 || (code !== 'SHARD.NOT_OWNER' && code !== 'SERVICE.UNAVAILABLE' && code !== 'SHARD.NO_OWNER')) throw error;
-        await new Promise((r) => setTimeout(r, 200));
-      }
-    }
-  }
+  const { settled, ownerOf, onOwner } = clusterHelpers(() => nc, ns, SHARDS, nodes, { settleMs: 90_000, ownerAttempts: 50, ownerRetryMs: 200 });
 
   /** The old owner of a moved session: the node that keeps it for tr-c. */
   const oldOwner = (id: string) => ['tr-a', 'tr-b'].find((n) => node(n).runtime.transfer.retains(id));

@@ -1,12 +1,13 @@
 import { Headers, subjects, type AssignmentView, type RpcReply } from '@foresight/contracts';
-import { assignShards, shardOf } from '@foresight/hashing';
-import { callRpc, decode, encode } from '@foresight/messaging';
+import { shardOf } from '@foresight/hashing';
+import { decode, encode } from '@foresight/messaging';
 import { EventStore } from '@foresight/persistence';
 import { generateSessionId, replay, type SessionState } from '@foresight/session-domain';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
 import { connect, headers, type NatsConnection } from 'nats';
 import { coreOf } from '../../apps/shard/src/transfer/transfer-message';
 import { metric, startMetadata, type TestMetadata } from './metadata-harness';
+import { clusterHelpers } from './cluster-helpers';
 import { ctx, shardNode } from './shard-harness';
 
 const SHARDS = 8;
@@ -40,44 +41,9 @@ describe('state transfer between shard nodes (metadata, real NATS and Postgres)'
     return n;
   }
 
-  const settled = (ids: string[]) =>
-    eventually(
-      async () => {
-        const view = await callRpc<AssignmentView>(nc, subjects(ns).metadataRpc('assignment'), 'assignment', {}, { timeoutMs: 5000 });
-        const live = view.nodes.filter((n) => n.status === 'active').map((n) => n.nodeId);
-        if (live.sort().join() !== [...ids].sort().join() || view.shards.some((s) => s.ready === false)) return undefined;
-        const target = assignShards(SHARDS, live, node(ids[0]!).config.cluster.loadFactor);
-        if (view.shards.some((s) => s.nodeId !== target[s.shard])) return undefined;
-        for (const id of ids) {
-          const owned = view.shards.filter((s) => s.nodeId === id).map((s) => s.shard);
-          if (owned.sort().join() !== node(id).runtime.membership.ownedShards().sort().join()) return undefined;
-        }
-        return view;
-      },
-      30_000,
-      `nodes ${ids.join(', ')} serving their shards`,
-    );
-
-  const ownerOf = (view: AssignmentView, sessionId: string) => view.shards.find((s) => s.shard === shardOf(sessionId, SHARDS))!.nodeId!;
-
-  /**
-   * Runs `call` on the node that owns the session, again on the current owner when the shard moved
-   * meanwhile (as the gateway retries): a busy machine can make the metadata service move shards.
-   */
-  async function onOwner<T>(sessionId: string, call: (n: ReturnType<typeof shardNode>) => Promise<T>): Promise<T> {
-    for (let attempt = 0; ; attempt++) {
-      const view = await callRpc<AssignmentView>(nc, subjects(ns).metadataRpc('assignment'), 'assignment', {}, { timeoutMs: 5000 });
-      const owner = nodes.get(view.shards.find((s) => s.shard === shardOf(sessionId, SHARDS))?.nodeId ?? '');
-      try {
-        if (owner === undefined) throw Object.assign(new Error('no owner yet'), { code: 'SHARD.NO_OWNER' });
-        return await call(owner);
-      } catch (error) {
-        const code = (error as { code?: string }).code;
-        if (attempt >= 20 || (code !== 'SHARD.NOT_OWNER' && code !== 'SERVICE.UNAVAILABLE' && code !== 'SHARD.NO_OWNER')) throw error;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  }
+  const cluster = clusterHelpers(() => nc, ns, SHARDS, nodes, { settleMs: 30_000, ownerAttempts: 20, ownerRetryMs: 100 });
+  const { settled, onOwner } = cluster;
+  const ownerOf = (view: AssignmentView, sessionId: string) => cluster.ownerOf(view, sessionId)!;
 
   beforeAll(async () => {
     nc = await connect({ servers: testInfra().natsUrl });
