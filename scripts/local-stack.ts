@@ -121,9 +121,10 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   const logDir = options.logs && options.logs !== 'inherit' ? options.logs : undefined;
   if (logDir) mkdirSync(logDir, { recursive: true });
 
-  // Front to back: gateway and extras, then shard nodes (they hand their shards back), then metadata.
+  // Front to back: gateways and extras, then shard nodes (they hand their shards back) and the
+  // affinity service (gateways leave its edge registry as they stop), then metadata.
   const stopAll = async () => {
-    const rank = (s: ServiceProcess) => (s.app === 'metadata' ? 2 : s.app === 'shard' ? 1 : s.app === 'origin-example' ? 3 : 0);
+    const rank = (s: ServiceProcess) => (s.app === 'metadata' ? 2 : s.app === 'shard' || s.app === 'affinity' ? 1 : s.app === 'origin-example' ? 3 : 0);
     for (const level of [0, 1, 2, 3]) {
       await Promise.all([...services.values()].filter((s) => rank(s) === level).map((s) => stopProcess(s)));
     }
