@@ -241,7 +241,8 @@ describe('affinity service: a restart past the edge lease, and sessions placed b
   }
 
   const edge = (edgeId: string) => {
-    const m = new EdgeMembership(client, { edgeId, url: `http://${edgeId}.test:3000`, zone: 'eu', heartbeatMs: 100 }, quietLogger);
+    // The default pace (EDGE_HEARTBEAT_MS = a quarter lease): as often as the sweeper runs.
+    const m = new EdgeMembership(client, { edgeId, url: `http://${edgeId}.test:3000`, zone: 'eu', heartbeatMs: LEASE_MS / 4 }, quietLogger);
     members.push(m);
     m.start();
     return m;
