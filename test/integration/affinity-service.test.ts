@@ -294,7 +294,7 @@ describe('affinity service: a restart past the edge lease, and sessions placed b
       ['live-1', true],
       ['live-2', true],
     ]);
-  });
+  }, 60_000);
 
   it('places a session routed without its user by the user in the session index', async () => {
     const indexed = async (sessionId: string, userId: string | null) =>
@@ -315,5 +315,5 @@ describe('affinity service: a restart past the edge lease, and sessions placed b
     // Without a user anywhere, by the session id: a user-less session's placement does not fail.
     await indexed('no-user-1', null);
     expect(['live-1', 'live-2']).toContain((await client.call('route', { sessionId: 'no-user-1' })).edgeId);
-  });
+  }, 30_000);
 });

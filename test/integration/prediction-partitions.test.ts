@@ -42,7 +42,7 @@ describe('prediction service over a partitioned event store (two real databases)
     onSecond = new ActionWriter(second, nc, namespace, idSecret, (id) => shardOf(id, SHARDS) >= 32);
     await onPrimary.init();
     await onSecond.init();
-  });
+  }, 60_000);
   afterAll(async () => {
     await service?.stop();
     await onPrimary.close();
@@ -73,7 +73,7 @@ describe('prediction service over a partitioned event store (two real databases)
     await eventually(() => (runtime.model.windows.get(live)?.actions.length === 4 ? true : undefined), 20_000, 'new actions learned');
     expect(runtime.model.global.observations).toBe(36);
     expect(runtime.model.applied.get('32-63')).toBeGreaterThan(b!);
-  });
+  }, 60_000);
 
   it("predicts a session from its own server's history and index when it is not in memory", async () => {
     // Committed but not published: the service knows it only from the second server.
@@ -81,7 +81,7 @@ describe('prediction service over a partitioned event store (two real databases)
     expect((await predict(unseen)).predictions[0]!.action).toBe('item');
     const fresh = await onSecond.session([], { publish: false });
     expect((await predict(fresh)).historyLength).toBe(0);
-  });
+  }, 30_000);
 
   it('trains on the sessions of every partition', async () => {
     const { runtime } = service!;
@@ -89,5 +89,5 @@ describe('prediction service over a partitioned event store (two real databases)
     const flows = sessions.map((s) => s.actions.join(' '));
     expect(flows.filter((f) => f === FLOW_A.join(' '))).toHaveLength(6);
     expect(flows.filter((f) => f === FLOW_B.join(' '))).toHaveLength(3);
-  });
+  }, 30_000);
 });
