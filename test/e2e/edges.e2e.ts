@@ -1,6 +1,7 @@
 import { Client } from 'pg';
 import { ForesightClient, type FetchLike } from '@foresight/client';
 import { eventually } from '@foresight/testing';
+import { metricSum, scrapeMetrics } from '../../bench/prometheus-text';
 import type { LocalStack } from '../../scripts/local-stack';
 import { startTestStack } from './support';
 
@@ -196,6 +197,18 @@ describe('edges and session affinity (two gateways, affinity service, SDK client
         return calls[calls.length - 1]!.preferred === survivor ? true : undefined;
       }, 10_000);
       expect(origin(calls[calls.length - 1]!.url)).toBe(survivor);
+      // The survivor's edge cache warms from the owner: the first read of a variable asks it, the next is a hit, both the last write.
+      const survivorService = [...stack.services.values()].find((svc) => svc.app === 'gateway' && svc.httpUrl === survivor)!;
+      const hits = async () => metricSum((await scrapeMetrics([survivorService]))[0]!, 'foresight_l1_lookups_total', 'result="hit"');
+      const readVar = async () => {
+        const r = await fetch(`${survivor}/v1/sessions/${s.id}/vars/cart/after`, { headers: { 'x-api-key': stack.apiKey } });
+        expect(r.status).toBe(200);
+        return ((await r.json()) as { value: unknown }).value;
+      };
+      expect(await readVar()).toBe(39);
+      const before = await hits();
+      expect(await readVar()).toBe(39);
+      expect(await hits()).toBe(before + 1);
       edges = [survivor];
     } finally {
       client.close();

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { ForesightClient } from '@foresight/client';
 import { eventually } from '@foresight/testing';
 import { metricSum, scrapeMetrics } from '../../bench/prometheus-text';
 import type { LocalStack } from '../../scripts/local-stack';
@@ -90,6 +91,48 @@ describe('session locks (real processes)', () => {
     expect((await client.put(session.id, 'cart', 'items', ['after'])).status).toBe(200);
     expect((await client.getVar(session.id, 'cart', 'items')).body.value).toEqual(['after']);
   }, 60_000);
+
+  it('shared locks through the SDK: held together, every write refused meanwhile, an exclusive one refused, unlocked after both', async () => {
+    const { body: session } = await client.create({ data: { cart: { items: [] } } });
+    const sdk = new ForesightClient({ baseUrl: stack.gatewayUrl, apiKey: stack.apiKey, agent: false, checkContract: false });
+    const status = async () => (await client.call<{ state: string; holders: { holder: string }[] }>('GET', `/v1/sessions/${session.id}/locks`)).body;
+    try {
+      let entered!: () => void;
+      const bothIn = new Promise<void>((resolve) => {
+        let n = 0;
+        entered = () => {
+          if (++n === 2) resolve();
+        };
+      });
+      let leave!: () => void;
+      const done = new Promise<void>((resolve) => (leave = resolve));
+      const reader = (holder: string) =>
+        sdk.withLock(
+          session.id,
+          'shared',
+          async (lock) => {
+            entered();
+            await done;
+            return lock.mode;
+          },
+          { leaseMs: LEASE_MS, holder },
+        );
+      const readers = [reader('reader-1'), reader('reader-2')];
+      await bothIn;
+      const held = await status();
+      expect(held.state).toBe('shared');
+      expect(held.holders.map((h) => h.holder).sort()).toEqual(['reader-1', 'reader-2']);
+      expect(errorCode(await client.put(session.id, 'cart', 'items', [1]))).toBe('LOCK.HELD');
+      const exclusive = await client.call('POST', `/v1/sessions/${session.id}/locks`, { mode: 'exclusive' });
+      expect([exclusive.status, errorCode(exclusive)]).toEqual([423, 'LOCK.HELD']);
+      leave();
+      expect(await Promise.all(readers)).toEqual(['shared', 'shared']);
+      expect((await status()).state).toBe('unlocked');
+      expect((await client.put(session.id, 'cart', 'items', [2])).status).toBe(200);
+    } finally {
+      sdk.close();
+    }
+  }, 30_000);
 
   it('refuses bad lock input with clear codes', async () => {
     const { body: session } = await client.create({});

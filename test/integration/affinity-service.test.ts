@@ -96,6 +96,12 @@ describe('affinity service: edge registry, records, weights, routing', () => {
     expect(again).toMatchObject({ edgeId: 'eu-1', recordVersion: 1 });
     const routed = await eventually(() => events.find((e) => e.type === 'affinity.session_routed' && e.sessionId === 'sess-eu-a'));
     expect(routed.data).toMatchObject({ edgeId: 'eu-1', recordVersion: 1, reason: 'new', clientId: 'client-1' });
+    // Kept on the stream too (message id = event id), for edges that were not listening.
+    const jsm = await nc.jetstreamManager();
+    const stored = await jsm.streams.getMessage(a.affinityStream, { last_by_subj: a.affinityEvent('affinity.session_routed') });
+    const last = tryDecode(stored.data) as AffinityEvent;
+    expect(last).toMatchObject({ type: 'affinity.session_routed', version: 1, sessionId: 'sess-eu-a' });
+    expect(stored.header.get('Nats-Msg-Id')).toBe(last.id);
   });
 
   it('moves a session whose agent reports its edge failing, and publishes the new version', async () => {
@@ -196,4 +202,118 @@ describe('affinity service: edge registry, records, weights, routing', () => {
       view.stop();
     }
   });
+});
+
+/**
+ * The affinity service restarted after more than EDGE_LEASE_MS, placing sessions by user: a second
+ * runtime over the same database and namespace takes over while the edges keep heartbeating.
+ */
+describe('affinity service: a restart past the edge lease, and sessions placed by user', () => {
+  const LEASE_MS = 1500;
+  const namespace = uniqueName('affr');
+  const a = affinitySubjects(namespace);
+  let url: string;
+  let nc: NatsConnection;
+  let pool: Pool;
+  let client: AffinityClient;
+  let service: { runtime: AffinityRuntime; host: INestMicroservice } | undefined;
+  const events: AffinityEvent[] = [];
+  const members: EdgeMembership[] = [];
+  const config = () =>
+    loadConfig('affinity', { DATABASE_URL: url, FORESIGHT_NAMESPACE: namespace, EDGE_LEASE_MS: String(LEASE_MS), AFFINITY_HASH_BY_USER: 'true' });
+
+  async function startService(): Promise<void> {
+    const c = config();
+    const runtime = new AffinityRuntime({ config: c, pool, nc, logger: quietLogger, clock: systemClock, metrics: createMetricsRegistry('affinity') });
+    const host = await serveRpcControllers(
+      runtime.rpc,
+      [AffinityRpcController],
+      [{ provide: AffinityRuntime, useValue: runtime }, ...affinityRuntimeParts, { provide: CONFIG, useValue: c }],
+    );
+    await runtime.start();
+    service = { runtime, host };
+  }
+
+  async function stopService(): Promise<void> {
+    await service?.runtime.stop();
+    await service?.host.close();
+    service = undefined;
+  }
+
+  const edge = (edgeId: string) => {
+    // The default pace (EDGE_HEARTBEAT_MS = a quarter lease): as often as the sweeper runs.
+    const m = new EdgeMembership(client, { edgeId, url: `http://${edgeId}.test:3000`, zone: 'eu', heartbeatMs: LEASE_MS / 4 }, quietLogger);
+    members.push(m);
+    m.start();
+    return m;
+  };
+
+  beforeAll(async () => {
+    url = await createTestDatabase('affr');
+    nc = await connect({ servers: testInfra().natsUrl });
+    pool = createPool(url, 4, 'affinity-restart-test');
+    nc.subscribe(a.affinityEventsWildcard, { callback: (_e, msg) => events.push(tryDecode(msg.data) as AffinityEvent) });
+    client = new AffinityClient(nc, namespace, 5000);
+    await startService();
+  }, 60_000);
+
+  afterAll(async () => {
+    for (const m of members) await m.stop();
+    await stopService();
+    await pool.end();
+    await nc.drain();
+  });
+
+  it('declares no heartbeating edge dead after a restart past the lease, and a silent one dead after the grace', async () => {
+    edge('live-1');
+    edge('live-2');
+    const gone = edge('gone-1');
+    await eventually(async () => ((await client.call('view', {})).edges.filter((e) => e.healthy).length === 3 ? true : undefined), 5000, 'three edges');
+
+    await stopService();
+    (gone as unknown as { stopped: boolean }).stopped = true;
+    // Down until every lease in Postgres has run out (the live edges' heartbeats find no responder meanwhile).
+    await eventually(
+      async () =>
+        (await pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM edges WHERE lease_expires_at >= now()`)).rows[0]!.n === 0 ? true : undefined,
+      10_000,
+      'every lease run out',
+    );
+    const from = events.length;
+    await startService();
+    const dead = () =>
+      events
+        .slice(from)
+        .filter((e) => e.type === 'affinity.edge_changed' && e.data.status === 'dead')
+        .map((e) => e.data.edgeId);
+    await eventually(() => (dead().includes('gone-1') ? true : undefined), 10_000, 'gone-1 declared dead');
+    expect(dead()).toEqual(['gone-1']);
+    const view = await client.call('view', {});
+    expect(view.edges.map((e) => [e.edgeId, e.healthy])).toEqual([
+      ['gone-1', false],
+      ['live-1', true],
+      ['live-2', true],
+    ]);
+  }, 60_000);
+
+  it('places a session routed without its user by the user in the session index', async () => {
+    const indexed = async (sessionId: string, userId: string | null) =>
+      pool.query(
+        `INSERT INTO session_index (session_id, shard, user_id, created_at, last_activity_at, idle_timeout_ms, absolute_expires_at)
+         VALUES ($1, 0, $2, now(), now(), 3600000, now() + interval '1 day')`,
+        [sessionId, userId],
+      );
+    const named = await client.call('route', { sessionId: 'by-user-0', userId: 'user-x' });
+    const edges = new Set<string>();
+    for (let i = 1; i <= 8; i++) {
+      await indexed(`by-user-${i}`, 'user-x');
+      // The edge asking does not know the user (the one that created the session could not ask then).
+      const r = await client.call('route', { sessionId: `by-user-${i}` });
+      edges.add(r.edgeId);
+    }
+    expect([...edges]).toEqual([named.edgeId]);
+    // Without a user anywhere, by the session id: a user-less session's placement does not fail.
+    await indexed('no-user-1', null);
+    expect(['live-1', 'live-2']).toContain((await client.call('route', { sessionId: 'no-user-1' })).edgeId);
+  }, 30_000);
 });

@@ -39,6 +39,8 @@ export class ActionWriter {
     private readonly nc: NatsConnection,
     private readonly namespace: string,
     private readonly idSecret: string,
+    /** Only session ids it accepts are used (e.g. those of one event store partition's shards). */
+    private readonly acceptId: (sessionId: string) => boolean = () => true,
   ) {
     this.store = new EventStore(pool, NODE);
   }
@@ -52,7 +54,8 @@ export class ActionWriter {
   }
 
   async createSession(userId: string | null = null, publish = true): Promise<string> {
-    const sessionId = generateSessionId(this.idSecret);
+    let sessionId = generateSessionId(this.idSecret);
+    while (!this.acceptId(sessionId)) sessionId = generateSessionId(this.idSecret);
     await this.apply(sessionId, { kind: 'create', sessionId, shard: 0, userId, groups: {} }, publish);
     return sessionId;
   }

@@ -1,8 +1,9 @@
 import type { ForesightConfig } from '@foresight/config';
 import { streamDeclarations } from '@foresight/contracts';
+import { shardOf } from '@foresight/hashing';
 import { useStream } from '@foresight/messaging';
 import { counter, histogram, type Logger } from '@foresight/observability';
-import { asServiceError } from '@foresight/persistence';
+import { asServiceError, openStorePartitions, type StorePartitions } from '@foresight/persistence';
 import { ForesightRpcTransport } from '@foresight/platform';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
@@ -14,6 +15,7 @@ import { AffinityRepository } from './routing/affinity.repository';
 import { AffinityEventsPublisher } from './routing/affinity-events.publisher';
 import { AffinityService } from './routing/affinity.service';
 import { EdgeStats } from './routing/edge-stats';
+import { SessionUsers } from './routing/session-users';
 
 export interface AffinityRuntimeDeps {
   readonly config: ForesightConfig;
@@ -36,6 +38,8 @@ export class AffinityRuntime {
   readonly events: AffinityEventsPublisher;
   readonly affinity: AffinityService;
   readonly rpc: ForesightRpcTransport;
+  /** The event store's partitions, where each session's index row (its user) is. */
+  private readonly storePartitions: StorePartitions;
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping: Promise<void> | null = null;
 
@@ -45,11 +49,19 @@ export class AffinityRuntime {
     this.records = new AffinityRepository(pool);
     this.stats = new EdgeStats();
     this.events = new AffinityEventsPublisher(nc, config.nats.namespace, clock, logger);
+    // The session index is on each session's event store partition (the primary unless EVENT_STORE_PARTITIONS says otherwise).
+    this.storePartitions = openStorePartitions(
+      config.database.partitions,
+      { url: config.database.url, pool },
+      { poolSize: 2, applicationName: `foresight-${config.service}`, ssl: config.database.ssl },
+      (sessionId) => shardOf(sessionId, config.cluster.shardCount),
+    );
     this.affinity = new AffinityService({
       edges: this.edges,
       records: this.records,
       events: this.events,
       stats: this.stats,
+      users: new SessionUsers(this.storePartitions),
       config: config.edges,
       clock,
       logger,
@@ -69,6 +81,8 @@ export class AffinityRuntime {
   async start(): Promise<void> {
     const { config, nc, logger } = this.deps;
     await useStream(nc, streamDeclarations(config.nats.namespace).affinity, config.nats.jetStreamReplicas, { logger });
+    // Leases that ran out while the service was down say nothing about the edges: a lease of grace.
+    this.affinity.startGrace();
     this.rpc.open();
     // A dead edge is noticed within its lease plus a quarter lease.
     const everyMs = Math.max(50, Math.floor(config.edges.leaseMs / 4));
@@ -91,5 +105,6 @@ export class AffinityRuntime {
     await this.rpc.close();
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     await this.sweeping;
+    await this.storePartitions.close();
   }
 }

@@ -1,8 +1,9 @@
 import type { ForesightConfig } from '@foresight/config';
 import { streamDeclarations } from '@foresight/contracts';
 import { useStream, type ConsumerState } from '@foresight/messaging';
+import { shardOf } from '@foresight/hashing';
 import { counter, gauge, histogram } from '@foresight/observability';
-import { AdvisoryLeadership, asServiceError } from '@foresight/persistence';
+import { AdvisoryLeadership, asServiceError, openStorePartitions, type StorePartitions } from '@foresight/persistence';
 import { ForesightRpcTransport } from '@foresight/platform';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
@@ -49,6 +50,8 @@ export class PredictionRuntime {
   private readonly scheduler: RetrainScheduler;
   private readonly training: AdvisoryLeadership;
   private consumer: ActionConsumer | null = null;
+  /** The event store's partitions: learning reads the actions of every one. */
+  private readonly storePartitions: StorePartitions;
   rebuilt: RebuildResult | null = null;
   /** Recorded actions consumed from the stream, by outcome. */
   readonly consumed = { learned: 0, duplicate: 0, 'below-horizon': 0 };
@@ -66,7 +69,14 @@ export class PredictionRuntime {
       windowLength: p.historyLength,
       knn: { maxSessions: p.knn.maxSessions, neighbours: p.knn.neighbours, postingLimit: p.knn.postings },
     });
-    this.actions = new ActionsRepository(pool);
+    // Actions are on each session's event store partition (the primary unless EVENT_STORE_PARTITIONS says otherwise).
+    this.storePartitions = openStorePartitions(
+      config.database.partitions,
+      { url: config.database.url, pool },
+      { poolSize: 2, applicationName: `foresight-${config.service}`, ssl: config.database.ssl },
+      (sessionId) => shardOf(sessionId, config.cluster.shardCount),
+    );
+    this.actions = new ActionsRepository(this.storePartitions);
     this.models = new ModelsRepository(pool);
     const modelVersion = gauge(metrics, 'foresight_prediction_model_version', 'Stored version of the serving model (0 = live Markov only)', ['kind']);
     this.registry = new ModelRegistry({
@@ -152,7 +162,7 @@ export class PredictionRuntime {
     await this.consumer.start();
     this.registry.follow();
     this.scheduler.start();
-    logger.info({ model: this.registry.current.version, horizon: this.rebuilt.horizon }, 'prediction service ready');
+    logger.info({ model: this.registry.current.version, horizon: Object.fromEntries(this.rebuilt.horizon) }, 'prediction service ready');
   }
 
   /** The action consumer's loop, for `/health` (`starting` until `start()` created it). */
@@ -167,5 +177,6 @@ export class PredictionRuntime {
     await this.consumer?.stop();
     await this.scheduler.stop();
     await this.training.stop();
+    await this.storePartitions.close();
   }
 }

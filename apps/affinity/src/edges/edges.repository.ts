@@ -46,12 +46,15 @@ export class EdgesRepository {
     return { refused: false, changed: row.previous !== incarnation || row.prev_status !== 'active' };
   }
 
-  /** Extends the lease; false when the edge is unknown, dead, or a different incarnation. */
-  async heartbeat(edgeId: string, incarnation: string, leaseMs: number): Promise<boolean> {
+  /**
+   * Extends the lease; false when the edge is unknown, dead, or a different incarnation, or when its
+   * lease ran out (unless `acceptExpired`: during the start-up grace an active edge may renew it).
+   */
+  async heartbeat(edgeId: string, incarnation: string, leaseMs: number, acceptExpired = false): Promise<boolean> {
     const r = await this.pool.query(
       `UPDATE edges SET last_heartbeat_at = now(), lease_expires_at = now() + make_interval(secs => $3::float8 / 1000)
-        WHERE edge_id = $1 AND incarnation = $2 AND status = 'active' AND lease_expires_at >= now()`,
-      [edgeId, incarnation, leaseMs],
+        WHERE edge_id = $1 AND incarnation = $2 AND status = 'active' AND (lease_expires_at >= now() OR $4::boolean)`,
+      [edgeId, incarnation, leaseMs, acceptExpired],
     );
     return (r.rowCount ?? 0) > 0;
   }

@@ -29,12 +29,15 @@ import type { EdgeRow, EdgesRepository } from '../edges/edges.repository';
 import type { AffinityRepository, AffinityRow } from './affinity.repository';
 import type { AffinityEventsPublisher } from './affinity-events.publisher';
 import { normaliseUrl, type EdgeStats } from './edge-stats';
+import type { SessionUsers } from './session-users';
 
 export interface AffinityServiceDeps {
   readonly edges: EdgesRepository;
   readonly records: AffinityRepository;
   readonly events: AffinityEventsPublisher;
   readonly stats: EdgeStats;
+  /** The user of a session the route request does not name (placing by user); absent: none is looked up. */
+  readonly users?: Pick<SessionUsers, 'of'>;
   readonly config: ForesightConfig['edges'];
   readonly clock: Clock;
   readonly logger: Logger;
@@ -54,8 +57,29 @@ const REROUTE_BATCH = 500;
  */
 export class AffinityService {
   private edgeCache: { at: number; rows: EdgeRow[]; counts: Map<string, number> } | undefined;
+  /** Until then an edge whose lease ran out is not declared dead (see {@link startGrace}). */
+  private graceUntil = -Infinity;
 
   constructor(private readonly deps: AffinityServiceDeps) {}
+
+  /**
+   * Starts the start-up grace: for one EDGE_LEASE_MS no edge is declared dead, and an active edge
+   * whose lease ran out still counts as healthy and may heartbeat. Leases that ran out while no
+   * affinity instance was answering say nothing about the edges; a live edge heartbeats (or
+   * re-registers) within the grace, and one that is really gone is declared dead at its end.
+   */
+  startGrace(): void {
+    this.graceUntil = this.deps.clock.now() + this.deps.config.leaseMs;
+  }
+
+  private get inGrace(): boolean {
+    return this.deps.clock.now() < this.graceUntil;
+  }
+
+  /** Active with a live lease, or with a lease that ran out during the start-up grace. */
+  private isHealthy(e: EdgeRow): boolean {
+    return e.status === 'active' || (e.status === 'suspect' && this.inGrace);
+  }
 
   /**
    * The lease written at each heartbeat: three quarters of EDGE_LEASE_MS, so that with the sweeper
@@ -81,7 +105,7 @@ export class AffinityService {
   }
 
   async heartbeat(edgeId: string, incarnation: string): Promise<{ leaseMs: number }> {
-    if (!(await this.deps.edges.heartbeat(edgeId, incarnation, this.grantMs)))
+    if (!(await this.deps.edges.heartbeat(edgeId, incarnation, this.grantMs, this.inGrace)))
       throw new ForesightError(ErrorCodes.EDGE_NOT_FOUND, `Edge ${edgeId} (this incarnation) is not registered or its lease ran out; register again.`);
     return { leaseMs: this.deps.config.leaseMs };
   }
@@ -100,13 +124,13 @@ export class AffinityService {
    * sessions to healthy edges; drops expired records.
    */
   async sweep(): Promise<{ dead: string[]; rerouted: number }> {
-    const dead = await this.deps.edges.expireLeases();
+    const dead = this.inGrace ? [] : await this.deps.edges.expireLeases();
     if (dead.length > 0) this.edgeCache = undefined;
     for (const e of dead) {
       this.deps.logger.warn({ edgeId: e.edgeId }, 'edge lease ran out: edge is dead');
       await this.deps.events.edgeChanged(e, 'dead');
     }
-    const unhealthy = (await this.edgeRows()).rows.filter((e) => e.status !== 'active').map((e) => e.edgeId);
+    const unhealthy = (await this.edgeRows()).rows.filter((e) => !this.isHealthy(e)).map((e) => e.edgeId);
     const rerouted = await this.rerouteFrom(unhealthy);
     await this.deps.records.deleteExpired(1000);
     return { dead: dead.map((e) => e.edgeId), rerouted };
@@ -119,7 +143,7 @@ export class AffinityService {
         edgeId: e.edgeId,
         url: e.url,
         zone: e.zone,
-        healthy: e.status === 'active',
+        healthy: this.isHealthy(e),
         sessions: counts.get(e.edgeId) ?? 0,
         status: e.status,
         ...(e.lastHeartbeatAt ? { lastHeartbeatAt: e.lastHeartbeatAt.toISOString() } : {}),
@@ -222,7 +246,7 @@ export class AffinityService {
     const states = this.edgeStates(view);
     const hints: ClientHints = cmd.hints ?? {};
     const zone = hints.zone ?? current?.clientZone ?? undefined;
-    const userId = cmd.userId ?? current?.userId ?? null;
+    const userId = cmd.userId ?? current?.userId ?? (current === undefined ? await this.userOf(cmd.sessionId) : null);
     const key = this.deps.config.hashByUser && userId !== null ? `user:${userId}` : cmd.sessionId;
     const d = route({
       key,
@@ -264,6 +288,21 @@ export class AffinityService {
     return this.toRecord(written, view);
   }
 
+  /**
+   * Placing by user, the user of a session that has no record yet and whose route request does not
+   * name it (the edge that created it could not reach this service then, and the session now comes
+   * through another edge), from the session index. Null when not placing by user, or not found.
+   */
+  private async userOf(sessionId: string): Promise<string | null> {
+    if (!this.deps.config.hashByUser || !this.deps.users) return null;
+    try {
+      return await this.deps.users.of(sessionId);
+    } catch (error) {
+      this.deps.logger.warn({ err: error, sessionId }, 'could not read the session index; placing the session by its id');
+      return null;
+    }
+  }
+
   private async rerouteFrom(edgeIds: readonly string[]): Promise<number> {
     let n = 0;
     for (const s of await this.deps.records.onEdges(edgeIds, REROUTE_BATCH)) {
@@ -299,13 +338,13 @@ export class AffinityService {
   }
 
   private edgeStates(view: { rows: EdgeRow[]; counts: Map<string, number> }): EdgeState[] {
-    const healthy = view.rows.filter((e) => e.status === 'active');
+    const healthy = view.rows.filter((e) => this.isHealthy(e));
     const total = [...view.counts.values()].reduce((a, b) => a + b, 0);
     const capacity = Math.max(100, Math.ceil((1.5 * total) / Math.max(1, healthy.length)));
     return view.rows.map((e) => ({
       edgeId: e.edgeId,
       zone: e.zone,
-      healthy: e.status === 'active',
+      healthy: this.isHealthy(e),
       sessions: view.counts.get(e.edgeId) ?? 0,
       capacity,
       rttMsByZone: this.deps.stats.rttByZone(e.edgeId),

@@ -4,7 +4,7 @@ import { systemClock, type Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
 import type { Registry } from 'prom-client';
 import { parseActionEvent } from './action-event';
-import type { ActionsRepository } from './actions.repository';
+import type { ActionsRepository, PartitionPositions } from './actions.repository';
 import type { OnlineModel } from './online-model';
 import type { Log } from './rebuild';
 
@@ -15,8 +15,8 @@ export interface ActionConsumerDeps {
   readonly durable: string;
   readonly model: OnlineModel;
   readonly repo: ActionsRepository;
-  /** Events at or below this position were learned from Postgres at start. */
-  readonly horizon: number;
+  /** Events at or below these positions (per event store partition) were learned from Postgres at start. */
+  readonly horizon: PartitionPositions;
   readonly logger: Log;
   readonly onEvent?: (outcome: 'learned' | 'duplicate' | 'below-horizon') => void;
   /** Registry for the consumer's poison, restart and up series. */
@@ -59,7 +59,7 @@ export class ActionConsumer {
     if (this.stopped) return running.stop();
     this.running = running;
     if (running.state().status === 'running')
-      this.deps.logger.info({ stream, durable: this.deps.durable, horizon: this.deps.horizon }, 'consuming recorded actions');
+      this.deps.logger.info({ stream, durable: this.deps.durable, horizon: Object.fromEntries(this.deps.horizon) }, 'consuming recorded actions');
   }
 
   /** For `/health`: running, or starting/restarting since when and why. */
@@ -73,12 +73,14 @@ export class ActionConsumer {
   }
 
   async handle(raw: unknown): Promise<void> {
-    const o = parseActionEvent(raw);
-    if (o.position <= this.deps.horizon) {
+    const { model, repo } = this.deps;
+    // A position is its partition server's: compared with that server's horizon, learned as that server's.
+    const parsed = parseActionEvent(raw);
+    const o = { ...parsed, partition: repo.partitionOf(parsed.sessionId) };
+    if (o.position <= (this.deps.horizon.get(o.partition) ?? 0)) {
       this.deps.onEvent?.('below-horizon');
       return;
     }
-    const { model, repo } = this.deps;
     // A session not in memory (new, or evicted) continues from its stored history, so its transitions are right.
     const prior = model.windows.has(o.sessionId) ? undefined : (await repo.history(o.sessionId, model.windows.length, o.streamVersion)).map((a) => a.action);
     this.deps.onEvent?.(model.learn(o, prior) ? 'learned' : 'duplicate');

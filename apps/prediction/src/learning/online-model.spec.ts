@@ -25,7 +25,12 @@ describe('OnlineModel', () => {
     expect(model.learn({ ...e, streamVersion: 2, position: 9 })).toBe(false);
     expect(model.learned).toBe(1);
     expect(model.skipped).toBe(2);
-    expect(model.appliedPosition).toBe(10);
+    expect(model.applied.get('')).toBe(10);
+    model.learn({ sessionId: 't', userId: null, action: 'a', streamVersion: 1, position: 4, partition: '32-63' });
+    expect([...model.applied]).toEqual([
+      ['', 10],
+      ['32-63', 4],
+    ]);
   });
 
   it('continues a session from its stored history when it is not in memory', () => {

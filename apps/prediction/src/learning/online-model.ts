@@ -9,6 +9,8 @@ export interface ActionObservation {
   readonly action: string;
   readonly streamVersion: number;
   readonly position: number;
+  /** The event store partition whose position it is (positions are per partition server); '' when there is one. */
+  readonly partition?: string;
 }
 
 /** Sizes and memory bounds of the online model. */
@@ -40,8 +42,8 @@ export class OnlineModel {
   readonly blend: UserBlendedMarkov;
   readonly windows: SessionWindows;
   readonly knn: LiveKnn;
-  /** Highest event position learned so far. */
-  appliedPosition = 0;
+  /** Highest event position learned so far, per event store partition (by label). */
+  readonly applied = new Map<string, number>();
   learned = 0;
   skipped = 0;
 
@@ -73,9 +75,14 @@ export class OnlineModel {
     else this.global.observe(w.actions, next);
     this.global.growVocabulary(this.vocabulary.size);
     this.windows.push(w, next, o.streamVersion);
-    if (o.position > this.appliedPosition) this.appliedPosition = o.position;
+    this.advance(o.partition ?? '', o.position);
     this.learned++;
     return true;
+  }
+
+  /** Records that everything up to `position` of `partition` was learned. */
+  advance(partition: string, position: number): void {
+    if (position > (this.applied.get(partition) ?? 0)) this.applied.set(partition, position);
   }
 
   /** Exact top-N of the Markov part (user blend when the user has been seen, else global). */

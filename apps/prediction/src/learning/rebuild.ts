@@ -1,5 +1,5 @@
 import type { Clock } from '@foresight/time';
-import type { ActionsRepository } from './actions.repository';
+import type { ActionsRepository, PartitionPositions } from './actions.repository';
 import type { OnlineModel } from './online-model';
 
 /** What the service logs through (a pino logger fits). */
@@ -10,16 +10,16 @@ export interface Log {
   error(obj: object, msg: string): void;
 }
 
-/** Outcome of a rebuild: the position up to which Postgres was read (the consumer skips at or below it). */
+/** Outcome of a rebuild: the position up to which each partition server was read (the consumer skips at or below it). */
 export interface RebuildResult {
-  readonly horizon: number;
+  readonly horizon: PartitionPositions;
   readonly actions: number;
   readonly seconds: number;
 }
 
 /**
- * Rebuilds the online model from the event store: every action event up to the stable horizon P,
- * in position order. Pauses between pages so the process stays responsive.
+ * Rebuilds the online model from the event store: every action event up to the stable horizon P of
+ * each partition server, in position order on each. Pauses between pages so the process stays responsive.
  */
 export async function rebuildFromStore(
   model: OnlineModel,
@@ -29,23 +29,27 @@ export async function rebuildFromStore(
   pause: () => Promise<void> = () => new Promise((resolve) => setImmediate(resolve)),
 ): Promise<RebuildResult> {
   const started = clock.now();
-  const { position: horizon, waitedMs } = await repo.stableHorizon();
+  const { positions: horizon, waitedMs } = await repo.stableHorizon();
   let actions = 0;
   let lastLog = started;
-  for await (const page of repo.scan(0, horizon)) {
+  for await (const page of repo.scan(horizon)) {
     for (const a of page) model.learn(a);
     actions += page.length;
     if (clock.now() - lastLog > 5000) {
       lastLog = clock.now();
-      log.info({ actions, position: page[page.length - 1]?.position, horizon }, 'rebuilding the online model from Postgres');
+      const last = page[page.length - 1];
+      log.info(
+        { actions, partition: last?.partition, position: last?.position, horizon: Object.fromEntries(horizon) },
+        'rebuilding the online model from Postgres',
+      );
     }
     await pause();
   }
-  if (horizon > model.appliedPosition) model.appliedPosition = horizon;
+  for (const [partition, position] of horizon) model.advance(partition, position);
   const seconds = (clock.now() - started) / 1000;
   log.info(
     {
-      horizon,
+      horizon: Object.fromEntries(horizon),
       actions,
       seconds,
       waitedForCommitsMs: waitedMs,

@@ -71,8 +71,8 @@ describe('Predictor', () => {
   it('reads the history of a session that is not in memory from the store', async () => {
     const id = generateSessionId(SECRET);
     const stored = [
-      { position: 1, sessionId: id, streamVersion: 2, action: 'login', userId: null },
-      { position: 2, sessionId: id, streamVersion: 3, action: 'browse', userId: null },
+      { position: 1, partition: '0-63', sessionId: id, streamVersion: 2, action: 'login', userId: null },
+      { position: 2, partition: '0-63', sessionId: id, streamVersion: 3, action: 'browse', userId: null },
     ];
     const { predictor } = setup(LIVE_MARKOV, { [id]: stored });
     expect((await predictor.predict(id, 1)).predictions[0]!.action).toBe('cart');

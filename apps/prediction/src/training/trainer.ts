@@ -80,7 +80,7 @@ export class Trainer {
       const newest = await this.deps.models.newestCreatedAt();
       if (newest !== undefined && clock.now() - newest < settings.retrainIntervalMs) return { status: 'skipped', reason: 'a recent model exists' };
     }
-    const upTo = model.appliedPosition;
+    const upTo = new Map(model.applied);
     const read = await this.deps.actions.trainingSessions(upTo, settings.trainMaxSessions);
     const sessions = withTransitions(read.map((s) => ({ userId: s.userId, actions: s.actions.map((a) => model.vocabulary.encode(a)) })));
     model.global.growVocabulary(model.vocabulary.size);
@@ -92,7 +92,7 @@ export class Trainer {
     const vocabularySize = model.vocabulary.size;
     const vocabulary = model.vocabulary.toJSON();
     logger.info(
-      { roundId, upTo, train: split.train.length, fit: split.fit.length, test: split.test.length, vocabularySize },
+      { roundId, upTo: Object.fromEntries(upTo), train: split.train.length, fit: split.fit.length, test: split.test.length, vocabularySize },
       'retraining: RNN in a worker thread',
     );
 
@@ -158,7 +158,9 @@ export class Trainer {
       const metrics = {
         roundId,
         decision: chosen.name,
-        upToPosition: upTo,
+        // One partition: its position, as before partitions; several: each partition server's.
+        upToPosition: upTo.size === 1 ? [...upTo.values()][0] : undefined,
+        upToPositions: Object.fromEntries(upTo),
         sessions: { train: split.train.length, fit: split.fit.length, test: split.test.length },
         positions: { fit: selection.fitPositions, test: selection.testPositions },
         candidates: Object.fromEntries(selection.candidates.map((c) => [c.fit === 'rank' ? `${c.name} (rank fit)` : c.name, c.scores])),
