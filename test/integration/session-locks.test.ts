@@ -213,8 +213,8 @@ describe('session locks (shard runtime, real Postgres and NATS)', () => {
       const sent = await metric(registry, 'foresight_gateway_lock_renewals_total');
       expect(await metric(registry, 'foresight_gateway_lock_renewals_answered_total')).toBe(300);
       // About one batch per two thirds of a lease, each with every lease: far fewer requests than renewals.
+      // (No upper bound on the trips: a slow machine stretches the loop and adds batches, not renewals per batch.)
       expect(trips).toBeGreaterThanOrEqual(3);
-      expect(trips).toBeLessThanOrEqual(15);
       expect(sent / trips).toBeGreaterThanOrEqual(25);
 
       // The clients go silent: the gateway stops renewing at their deadline and the owner lets the locks expire.
