@@ -1,6 +1,6 @@
 import { streamDeclarations, subjects, type SessionEvent, type Subjects } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
-import { publishEvent, useStream } from '@foresight/messaging';
+import { publishEvent, StreamPublisher, useStream } from '@foresight/messaging';
 import { counter, type Logger } from '@foresight/observability';
 import type { EventStore, SensitiveValues } from '@foresight/persistence';
 import { sleep } from '@foresight/time';
@@ -43,6 +43,8 @@ export class EventPublisherService {
   private readonly store: EventStore;
   private readonly membership: Pick<MembershipService, 'ownedShards'>;
   private readonly values: SensitiveValues;
+  /** One reply subscription for every publication (null: one JetStream request each, as nats.js does). */
+  private readonly publisher: StreamPublisher | null;
 
   constructor({ nc, config, logger, metrics, store, values, membership }: EventPublisherDeps) {
     this.values = values;
@@ -54,6 +56,7 @@ export class EventPublisherService {
     this.subjects = subjects(config.nats.namespace);
     this.published = counter(metrics, 'foresight_events_published_total', 'Session events published to JetStream', ['path']);
     this.failed = counter(metrics, 'foresight_event_publish_failures_total', 'Publish attempts that failed (left in the outbox)');
+    this.publisher = config.nats.jetStreamPublish === 'pipelined' ? new StreamPublisher(nc) : null;
   }
 
   async start(): Promise<void> {
@@ -74,13 +77,17 @@ export class EventPublisherService {
     this.stopped = true;
     if (this.sweepTimer) clearTimeout(this.sweepTimer);
     while (this.inFlight > 0) await sleep(10);
+    this.publisher?.close();
     await this.flushDone();
   }
 
   private async send(event: PublishedSessionEvent, path: 'direct' | 'sweep'): Promise<boolean> {
     try {
       // Sealing keeps the envelope's other fields (stream version, position) as they are.
-      await publishEvent(this.nc.jetstream(), this.subjects.sessionEvent(event.type), this.values.sealForBus(event));
+      const subject = this.subjects.sessionEvent(event.type);
+      const sealed = this.values.sealForBus(event);
+      if (this.publisher) await this.publisher.publish(subject, sealed);
+      else await publishEvent(this.nc.jetstream(), subject, sealed);
       this.published.inc({ path });
       this.done.push({ sessionId: event.sessionId, position: event.position });
       this.flushTimer ??= setTimeout(() => void this.flushDone(), 50);
