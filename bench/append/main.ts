@@ -63,7 +63,9 @@ async function main(): Promise<void> {
   const url = await pg.createDatabase('bench_append');
   await runMigrations(url);
   const pool = createPool(url, 10, 'bench-append');
-  await pool.query(`INSERT INTO shards (shard, owner_node, epoch) SELECT s, 'bench-node', 1 FROM generate_series(0, 1023) s ON CONFLICT (shard) DO UPDATE SET owner_node = 'bench-node', epoch = 1`);
+  await pool.query(
+    `INSERT INTO shards (shard, owner_node, epoch) SELECT s, 'bench-node', 1 FROM generate_series(0, 1023) s ON CONFLICT (shard) DO UPDATE SET owner_node = 'bench-node', epoch = 1`,
+  );
   const store = new EventStore(pool, 'bench-node');
   const sessions: { id: string; shard: number; state: SessionState }[] = [];
   try {
@@ -124,7 +126,8 @@ async function main(): Promise<void> {
       process.stderr.write(`[bench:append] round ${r + 1}/${opts.rounds} (load ${loadavg()[0]!.toFixed(1)})\n`);
     }
     const leftover = Number(
-      (await pool.query<{ n: string }>('SELECT count(*) AS n FROM outbox_batches').catch(() => pool.query<{ n: string }>('SELECT count(*) AS n FROM outbox'))).rows[0]!.n,
+      (await pool.query<{ n: string }>('SELECT count(*) AS n FROM outbox_batches').catch(() => pool.query<{ n: string }>('SELECT count(*) AS n FROM outbox')))
+        .rows[0]!.n,
     );
     const row = {
       postgresCpuUsPerAppend: +median(samples.map((s) => s.postgresUs)).toFixed(1),
@@ -136,7 +139,10 @@ async function main(): Promise<void> {
     process.stdout.write(`load ${loadavg()[0]!.toFixed(1)}\n`);
     const out = resolve(opts.out);
     mkdirSync(dirname(out), { recursive: true });
-    writeFileSync(out, `${JSON.stringify({ name: 'append', measuredAt: new Date().toISOString(), node: process.version, options: opts, loadavg: loadavg(), row, samples }, null, 2)}\n`);
+    writeFileSync(
+      out,
+      `${JSON.stringify({ name: 'append', measuredAt: new Date().toISOString(), node: process.version, options: opts, loadavg: loadavg(), row, samples }, null, 2)}\n`,
+    );
     process.stderr.write(`wrote ${out}\n`);
   } finally {
     await store.close();

@@ -127,7 +127,11 @@ describe('outbox rows per batch: publication right after commit and after a cras
     const c = publisherOf(pool, storeC, namespace, 'node-c', () => [2]);
     await Promise.all([b.start(), c.start()]);
     try {
-      await eventually(async () => ((await pool.query('SELECT 1 FROM outbox_batches')).rowCount === 0 ? true : undefined), 60_000, 'the rows emptied by both sweeps');
+      await eventually(
+        async () => ((await pool.query('SELECT 1 FROM outbox_batches')).rowCount === 0 ? true : undefined),
+        60_000,
+        'the rows emptied by both sweeps',
+      );
       const ids = await streamIds(namespace);
       const expected = committed.flatMap((x) => x.events.map((e) => e.id));
       // Exactly once on the stream: what was published before the crash was dropped as a duplicate when swept again.
