@@ -82,7 +82,7 @@ describe('event store partitioned over two Postgres servers', () => {
     expect(indexed.rows[0]!.n).toBe(other.length);
     // The outbox of each server empties as events reach JetStream.
     await eventually(
-      async () => ((await second.query('SELECT 1 FROM outbox LIMIT 1')).rowCount === 0 ? true : undefined),
+      async () => ((await second.query('SELECT 1 FROM outbox_batches LIMIT 1')).rowCount === 0 ? true : undefined),
       20_000,
       'outbox of the second server emptied',
     );

@@ -238,9 +238,10 @@ describe('EventStore against a real Postgres', () => {
     });
     const index = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM session_index WHERE session_id = ANY($1)', [r.ids]);
     expect(index.rows[0].n).toBe(r.ids.length - 1);
-    const outbox = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox o JOIN events e USING (position) WHERE e.session_id = ANY($1)', [
-      r.ids,
-    ]);
+    const outbox = await pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM outbox_batches b CROSS JOIN LATERAL unnest(b.positions) AS p(position) JOIN events e USING (position) WHERE e.session_id = ANY($1)',
+      [r.ids],
+    );
     expect(outbox.rows[0].n).toBe(stored.rows.length);
   }
 
@@ -309,9 +310,10 @@ describe('EventStore against a real Postgres', () => {
     );
     expect(perSession.rows).toHaveLength(sessions.length);
     for (const row of perSession.rows) expect([row.n, row.maxv]).toEqual([rounds, rounds]);
-    const outbox = await pool.query<{ n: number }>('SELECT count(*)::int AS n FROM outbox o JOIN events e USING (position) WHERE e.session_id = ANY($1)', [
-      sessions,
-    ]);
+    const outbox = await pool.query<{ n: number }>(
+      'SELECT count(*)::int AS n FROM outbox_batches b CROSS JOIN LATERAL unnest(b.positions) AS p(position) JOIN events e USING (position) WHERE e.session_id = ANY($1)',
+      [sessions],
+    );
     expect(outbox.rows[0].n).toBe(sessions.length * rounds);
   });
 });

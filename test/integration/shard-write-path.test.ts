@@ -85,7 +85,7 @@ describe('shard write path (runtime without Nest, real Postgres and NATS)', () =
     expect(seen['action.recorded']).toContainEqual({ sessionId: id, action: 'view_product:7', userId: 'u1' });
     expect(seen['session.ended']).toContainEqual({ sessionId: id });
     // Published to JetStream and cleared from the outbox.
-    await eventually(async () => ((await pool.query('SELECT 1 FROM outbox')).rowCount === 0 ? true : undefined), 10_000, 'outbox drained');
+    await eventually(async () => ((await pool.query('SELECT 1 FROM outbox_batches')).rowCount === 0 ? true : undefined), 10_000, 'outbox drained');
   });
 
   it('refuses a write against a version it did not read (SESSION.VERSION_CONFLICT) and a bad request (REQUEST.INVALID)', async () => {
@@ -178,7 +178,7 @@ describe('shard write path (runtime without Nest, real Postgres and NATS)', () =
       ids,
     ]);
     expect(Number(rows[0]!.n)).toBe(acknowledged);
-    expect((await pool.query('SELECT 1 FROM outbox')).rowCount).toBe(0);
+    expect((await pool.query('SELECT 1 FROM outbox_batches')).rowCount).toBe(0);
     expect(metadata.left).toContain('shard-t1');
     expect((await pool.query('SELECT 1 FROM shards WHERE owner_node = $1', ['shard-t1'])).rowCount).toBe(0);
     expect(

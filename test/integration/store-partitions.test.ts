@@ -66,8 +66,18 @@ describe('event store partitions against real Postgres databases', () => {
       expect((await second.query('SELECT shard FROM session_index WHERE session_id = $1', [there])).rows).toEqual([{ shard: 9 }]);
       const unpublished = await store.unpublished([2, 9], -60_000, 10);
       expect(unpublished.map((e) => e.event.sessionId).sort()).toEqual([here, there].sort());
-      await store.markPublished(unpublished.map((e) => ({ sessionId: e.event.sessionId, position: e.position })));
+      // Each server has its own outbox row for its batch, named by the batch's lowest position there.
+      expect(unpublished.every((e) => e.batch === e.position)).toBe(true);
+      await store.markSwept(unpublished.map((e) => ({ sessionId: e.event.sessionId, batch: e.batch!, position: e.position })));
       expect(await store.unpublished([2, 9], -60_000, 10)).toEqual([]);
+      expect([(await primary.query('SELECT 1 FROM outbox_batches')).rowCount, (await second.query('SELECT 1 FROM outbox_batches')).rowCount]).toEqual([0, 0]);
+      // Right after commit, the node removes a batch's row by its key, on the session's server.
+      const later = decide({ kind: 'put', group: 'cart', name: 'x', value: 1 }, replay(create(there, 9)), policy, ctx());
+      const r = await store.append({ sessionId: there, shard: 9, epoch: 1, expectedVersion: 1, events: later });
+      expect(r.outbox).toEqual({ partition: '8-15', batch: r.positions[0], events: 1 });
+      expect((await second.query('SELECT 1 FROM outbox_batches')).rowCount).toBe(1);
+      await store.markPublished([{ sessionId: there, batch: r.outbox!.batch }]);
+      expect((await second.query('SELECT 1 FROM outbox_batches')).rowCount).toBe(0);
     } finally {
       await store.close();
     }

@@ -164,7 +164,7 @@ export class ShardRuntime {
   private wireEvents(): void {
     const { events, publisher, cache, sessions, replicaPublisher, replicaFollower } = this;
     const { config } = this.deps;
-    events.on('session.committed', (e) => publisher.publishCommitted(e.events, e.positions, e.firstVersion));
+    events.on('session.committed', (e) => publisher.publishCommitted(e.events, e.positions, e.firstVersion, e.outbox));
     events.on('session.committed', (e) => replicaPublisher.committed(e.sessionId, e.firstVersion, e.events, e.state, e.committedAt));
     // Who is whose secondary follows every assignment applied.
     events.on('assignment.applied', (e) => {

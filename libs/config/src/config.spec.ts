@@ -21,6 +21,12 @@ describe('loadConfig', () => {
     }
   });
 
+  it('publishes committed events pipelined by default, as requests when asked, and refuses anything else', () => {
+    expect(loadConfig('shard', {}).nats.jetStreamPublish).toBe('pipelined');
+    expect(loadConfig('shard', { JETSTREAM_PUBLISH: 'request' }).nats.jetStreamPublish).toBe('request');
+    expect(() => loadConfig('shard', { JETSTREAM_PUBLISH: 'batched' })).toThrow(/JETSTREAM_PUBLISH/);
+  });
+
   it('requires secrets in production', () => {
     expect(() => loadConfig('gateway', { NODE_ENV: 'production' })).toThrow(/DATABASE_URL is required/);
   });

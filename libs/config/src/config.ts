@@ -58,6 +58,8 @@ export interface ForesightConfig {
     readonly maxPayloadBytes: number;
     /** Gather a turn of the event loop's outgoing messages into one socket write (instead of one write per message). */
     readonly coalesceWrites: boolean;
+    /** How committed events go to JetStream: `pipelined` (one reply subscription for all publications) or `request` (nats.js's request per publication). */
+    readonly jetStreamPublish: 'pipelined' | 'request';
   };
   readonly database: {
     readonly url: string;
@@ -292,6 +294,7 @@ export function loadConfig(service: ServiceName, env: Readonly<Record<string, st
       requestTimeoutMs,
       maxPayloadBytes,
       coalesceWrites: r.oneOf('NATS_WRITE_COALESCING', ['on', 'off'] as const, 'on') === 'on',
+      jetStreamPublish: r.oneOf('JETSTREAM_PUBLISH', ['pipelined', 'request'] as const, 'pipelined'),
     },
     database: {
       url: databaseUrl,

@@ -6,3 +6,4 @@ export * from './consumer-supervisor';
 export * from './dead-letter';
 export * from './streams';
 export * from './coalesced-refresh';
+export * from './stream-publisher';

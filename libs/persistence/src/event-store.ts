@@ -1,8 +1,8 @@
 import { ErrorCodes, ForesightError, type SessionEvent } from '@foresight/contracts';
 import { decode, encode } from '@foresight/messaging';
 import type { Pool, PoolClient } from 'pg';
-import type { AppendRequest, AppendResult } from './append';
-import { appendColumns, writeSingleEventBatch } from './single-statement-append';
+import type { AppendRequest, AppendResult, OutboxBatch } from './append';
+import { appendColumns, outboxBatchOf, writeSingleEventBatch } from './single-statement-append';
 import { GroupCommitter } from './group-commit';
 import { StorePartitions, type StorePartition } from './partitions';
 import { SensitiveValues } from './sensitive-values';
@@ -10,6 +10,8 @@ import { isDataError } from './sql-errors';
 
 export interface StoredEventRow {
   readonly position: number;
+  /** With `unpublished`: the outbox row (batch) the event waits in. */
+  readonly batch?: number;
   readonly shard: number;
   readonly streamVersion: number;
   readonly event: SessionEvent;
@@ -17,6 +19,7 @@ export interface StoredEventRow {
 
 interface EventRow {
   position: string;
+  batch?: string;
   session_id: string;
   stream_version: number;
   shard: number;
@@ -32,6 +35,7 @@ interface EventRow {
 function rowToEvent(row: EventRow, values: SensitiveValues): StoredEventRow {
   return {
     position: Number(row.position),
+    ...(row.batch !== undefined ? { batch: Number(row.batch) } : {}),
     shard: row.shard,
     streamVersion: row.stream_version,
     event: {
@@ -97,8 +101,9 @@ const EVENT_COLUMNS = 'position, session_id, stream_version, shard, event_id, ty
  * The Postgres event store. Appends are acknowledged only after commit; concurrent appends
  * share one transaction (group commit), and one that Postgres refuses for its data is isolated by
  * splitting the batch, so it fails alone; every append is checked against the shard's owner and
- * epoch under a share lock, so a node that lost its lease can never write (fencing). Each event
- * also gets an outbox row, removed once it is on JetStream, so no committed event is skipped.
+ * epoch under a share lock, so a node that lost its lease can never write (fencing). Each batch
+ * also gets an outbox row naming its events, removed once they are all on JetStream, so no
+ * committed event is skipped.
  */
 export class EventStore {
   /** One group committer per partition: a batch never spans two servers, and one server's outage fails only its own appends. */
@@ -230,9 +235,9 @@ export class EventStore {
   }
 
   /**
-   * Events still waiting to be published, for the shards given (oldest first on each partition
-   * server; positions are per server). A partition server that cannot be reached is skipped: its
-   * rows wait for the next sweep, the others' are returned.
+   * Events still waiting to be published, for the shards given (oldest batch first on each
+   * partition server; positions are per server), each with its batch. A partition server that cannot
+   * be reached is skipped: its rows wait for the next sweep, the others' are returned.
    */
   async unpublished(shards: readonly number[], olderThanMs: number, limit: number): Promise<StoredEventRow[]> {
     if (shards.length === 0) return [];
@@ -242,12 +247,13 @@ export class EventStore {
         .map(({ partition, items }) =>
           partition.pool
             .query<EventRow>(
-              `SELECT ${EVENT_COLUMNS.split(', ')
+              `SELECT b.first_position AS batch, ${EVENT_COLUMNS.split(', ')
                 .map((c) => `e.${c}`)
                 .join(', ')}
-               FROM outbox o JOIN events e ON e.position = o.position
-              WHERE o.shard = ANY($1::int[]) AND o.created_at < now() - make_interval(secs => $2::float8 / 1000)
-              ORDER BY o.position LIMIT $3`,
+               FROM outbox_batches b CROSS JOIN LATERAL unnest(b.positions) AS p(position)
+               JOIN events e ON e.position = p.position
+              WHERE b.shards && $1::int[] AND e.shard = ANY($1::int[]) AND b.created_at < now() - make_interval(secs => $2::float8 / 1000)
+              ORDER BY b.first_position, e.position LIMIT $3`,
               [items, olderThanMs, limit],
             )
             .then((r) => r.rows),
@@ -258,25 +264,50 @@ export class EventStore {
     return parts.flatMap((p) => (p.status === 'fulfilled' ? p.value.map(this.fromRow) : []));
   }
 
-  /** Removes the outbox rows of published events (a position names a row on its session's partition server). */
-  async markPublished(published: readonly { readonly sessionId: string; readonly position: number }[]): Promise<void> {
-    if (published.length === 0) return;
+  /**
+   * Removes the outbox rows of batches whose every event is on the stream (published right after
+   * commit by the node that wrote them). `sessionId`: any session of the batch (it names the server).
+   */
+  async markPublished(batches: readonly { readonly sessionId: string; readonly batch: number }[]): Promise<void> {
+    if (batches.length === 0) return;
     await Promise.all(
       this.partitions
-        .groupBySession(published, (p) => p.sessionId)
+        .groupBySession(batches, (b) => b.sessionId)
         .map(({ partition, items }) =>
           partition.pool.query({
             name: 'foresight-outbox-published',
-            text: 'DELETE FROM outbox WHERE position = ANY($1::bigint[])',
-            values: [items.map((p) => p.position)],
+            text: 'DELETE FROM outbox_batches WHERE first_position = ANY($1::bigint[])',
+            values: [items.map((b) => b.batch)],
           }),
         ),
     );
   }
 
+  /**
+   * After a sweep: takes the events published from their batches' rows and removes the rows left
+   * empty. A batch can hold shards another node now owns; each node takes out only what it
+   * published (concurrent updates of one row see each other's result: the row lock orders them).
+   */
+  async markSwept(published: readonly { readonly sessionId: string; readonly batch: number; readonly position: number }[]): Promise<void> {
+    if (published.length === 0) return;
+    await Promise.all(
+      this.partitions
+        .groupBySession(published, (p) => p.sessionId)
+        .map(async ({ partition, items }) => {
+          const batches = [...new Set(items.map((p) => p.batch))];
+          await partition.pool.query(
+            'UPDATE outbox_batches SET positions = ARRAY(SELECT p FROM unnest(positions) AS p WHERE p <> ALL($2::bigint[])) WHERE first_position = ANY($1::bigint[])',
+            [batches, items.map((p) => p.position)],
+          );
+          // A statement of its own, after the update: it sees every node's update that came before its own.
+          await partition.pool.query('DELETE FROM outbox_batches WHERE first_position = ANY($1::bigint[]) AND cardinality(positions) = 0', [batches]);
+        }),
+    );
+  }
+
   private async writeBatch(partition: StorePartition, batch: readonly AppendRequest[]): Promise<ReadonlyArray<AppendResult | Error>> {
     try {
-      const results = await this.writeBatchOn(partition.pool, batch);
+      const results = await this.writeBatchOn(partition, batch);
       this.onBatch?.(partition, batch.length, true);
       return results;
     } catch (error) {
@@ -285,16 +316,17 @@ export class EventStore {
     }
   }
 
-  private async writeBatchOn(pool: Pool, batch: readonly AppendRequest[]): Promise<ReadonlyArray<AppendResult | Error>> {
+  private async writeBatchOn(partition: StorePartition, batch: readonly AppendRequest[]): Promise<ReadonlyArray<AppendResult | Error>> {
+    const pool = partition.pool;
     // Every decision of the session decider yields one event: then the whole batch is one statement.
-    if (batch.every((a) => a.events.length === 1)) return writeSingleEventBatch(pool, this.nodeId, batch, this.stored);
+    if (batch.every((a) => a.events.length === 1)) return writeSingleEventBatch(pool, this.nodeId, batch, this.stored, partition.label);
     const results: (AppendResult | Error | undefined)[] = new Array(batch.length);
     let pending = batch.map((_, i) => i);
     const client = await pool.connect();
     try {
       // Rarely more than one round: a version conflict rolls back and retries without the loser.
       while (pending.length > 0) {
-        const conflicts = await this.tryWrite(client, batch, pending, results);
+        const conflicts = await this.tryWrite(client, partition.label, batch, pending, results);
         if (conflicts.length === 0) break;
         for (const i of conflicts) {
           results[i] = new ForesightError(ErrorCodes.SESSION_VERSION_CONFLICT, 'The session changed concurrently; re-read it and retry.', {
@@ -319,6 +351,7 @@ export class EventStore {
   /** One transaction over `pending`; returns the indexes that lost a version race (then nothing was committed). */
   private async tryWrite(
     client: PoolClient,
+    partition: string,
     batch: readonly AppendRequest[],
     pending: number[],
     results: (AppendResult | Error | undefined)[],
@@ -358,7 +391,8 @@ export class EventStore {
          ON CONFLICT (session_id, stream_version) DO NOTHING
          RETURNING position, session_id, stream_version, shard
        ), box AS (
-         INSERT INTO outbox (position, shard) SELECT position, shard FROM ins
+         INSERT INTO outbox_batches (first_position, positions, shards)
+         SELECT min(position), array_agg(position), array_agg(DISTINCT shard) FROM ins HAVING count(*) > 0
        )
        SELECT session_id, stream_version, position FROM ins`,
       [cols.sid, cols.ver, cols.shard, cols.epoch, cols.id, cols.type, cols.sv, cols.at, cols.corr, cols.cause, cols.data],
@@ -371,11 +405,13 @@ export class EventStore {
     }
     await this.indexSessions(client, batch, accepted);
     await client.query('COMMIT');
+    const outbox: OutboxBatch | undefined = outboxBatchOf(partition, positionOf.values());
     for (const i of accepted) {
       const req = batch[i];
       results[i] = {
         positions: req.events.map((_, k) => positionOf.get(`${req.sessionId}\u0000${req.expectedVersion + k + 1}`) as number),
         newVersion: req.expectedVersion + req.events.length,
+        outbox,
       };
     }
     return [];

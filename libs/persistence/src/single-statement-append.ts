@@ -1,7 +1,7 @@
 import { ErrorCodes, ForesightError, type SessionEvent } from '@foresight/contracts';
 import { encode } from '@foresight/messaging';
 import type { Pool } from 'pg';
-import type { AppendRequest, AppendResult } from './append';
+import type { AppendRequest, AppendResult, OutboxBatch } from './append';
 
 /** How an event's data is stored (values of sensitive groups sealed); as it is by default. */
 export type StoredData = (event: SessionEvent) => unknown;
@@ -62,7 +62,8 @@ WITH input AS (
   ON CONFLICT (session_id, stream_version) DO NOTHING
   RETURNING position, session_id, stream_version, shard
 ), box AS (
-  INSERT INTO outbox (position, shard) SELECT position, shard FROM ins
+  INSERT INTO outbox_batches (first_position, positions, shards)
+  SELECT min(position), array_agg(position), array_agg(DISTINCT shard) FROM ins HAVING count(*) > 0
 ), created AS (
   INSERT INTO session_index (session_id, shard, user_id, created_at, last_activity_at, idle_timeout_ms, absolute_expires_at)
   SELECT c.id, c.shard, c.uid, c.at, c.at, c.idle, c.abs
@@ -77,11 +78,23 @@ SELECT 'e' AS kind, session_id, stream_version, position, shard, NULL::bigint AS
 UNION ALL
 SELECT 'l', NULL, NULL, NULL, shard, epoch FROM lease`;
 
+/** The outbox row of a batch whose statement inserted `positions` (none: no row). */
+export function outboxBatchOf(partition: string, positions: Iterable<number>): OutboxBatch | undefined {
+  let batch = Infinity;
+  let events = 0;
+  for (const p of positions) {
+    events++;
+    if (p < batch) batch = p;
+  }
+  return events === 0 ? undefined : { partition, batch, events };
+}
+
 export async function writeSingleEventBatch(
   pool: Pool,
   nodeId: string,
   batch: readonly AppendRequest[],
   stored?: StoredData,
+  partition = 'all',
 ): Promise<ReadonlyArray<AppendResult | Error>> {
   const { cols } = appendColumns(
     batch,
@@ -122,10 +135,11 @@ export async function writeSingleEventBatch(
     if (row.kind === 'e') positions.set(`${row.session_id}\u0000${row.stream_version}`, Number(row.position));
     else leases.set(row.shard, Number(row.epoch));
   }
+  const outbox = outboxBatchOf(partition, positions.values());
   return batch.map((req) => {
     const version = req.expectedVersion + 1;
     const position = positions.get(`${req.sessionId}\u0000${version}`);
-    if (position !== undefined) return { positions: [position], newVersion: version };
+    if (position !== undefined) return { positions: [position], newVersion: version, outbox };
     if (leases.get(req.shard) !== req.epoch) {
       return new ForesightError(ErrorCodes.STALE_EPOCH, `Shard ${req.shard} is no longer owned by ${nodeId} at epoch ${req.epoch}.`, {
         shard: req.shard,

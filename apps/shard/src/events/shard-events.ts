@@ -1,5 +1,6 @@
 import type { AssignmentView, SessionEvent } from '@foresight/contracts';
 import type { SessionState } from '@foresight/session-domain';
+import type { OutboxBatch } from '@foresight/persistence';
 import { TypedEmitter, type EmitterLogger } from './typed-emitter';
 
 /**
@@ -16,6 +17,8 @@ export interface ShardEvents {
     readonly events: readonly SessionEvent[];
     readonly positions: readonly number[];
     readonly firstVersion: number;
+    /** The outbox row (batch) the events wait in until they are on the stream. */
+    readonly outbox?: OutboxBatch;
     /** The session's state once they are applied (immutable: safe to keep). */
     readonly state: SessionState;
     /** When the commit was acknowledged by the store (ms since the epoch). */

@@ -538,6 +538,7 @@ export class SessionsService {
       events,
       positions: result.positions,
       firstVersion: expectedVersion + 1,
+      outbox: result.outbox,
       state: state!,
       committedAt: this.clock.now(),
     });
