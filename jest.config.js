@@ -23,6 +23,8 @@ module.exports = {
     {
       ...base,
       displayName: 'integration',
+      // Real processes on a possibly loaded machine: a test without its own timeout gets a minute, not 5 s.
+      testTimeout: 60_000,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
@@ -30,6 +32,8 @@ module.exports = {
     {
       ...base,
       displayName: 'e2e',
+      // Real processes on a possibly loaded machine: a test without its own timeout gets a minute, not 5 s.
+      testTimeout: 60_000,
       testMatch: ['<rootDir>/test/e2e/**/*.e2e.ts'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
