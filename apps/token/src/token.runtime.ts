@@ -6,7 +6,7 @@ import { shardOf } from '@foresight/hashing';
 import { AdvisoryLeadership, asServiceError, openStorePartitions, type StorePartitions } from '@foresight/persistence';
 import { ForesightRpcTransport } from '@foresight/platform';
 import type { Clock } from '@foresight/time';
-import { cryptoRandomBytes, ReturnModel } from '@foresight/token-core';
+import { cryptoRandomBytes, decideRenewal, observeRequest, probabilityNeedsPush, PushLedger, ReturnModel } from '@foresight/token-core';
 import type { NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -21,6 +21,7 @@ import { TokenStats } from './rpc/token-stats';
 import { tokenEndpoints } from './rpc/tokens.rpc';
 import { RefreshScheduler } from './schedule/refresh-scheduler';
 import { SchedulerRepository } from './schedule/scheduler.repository';
+import { PushOutcomes } from './schedule/push-outcomes';
 import { processReader, ServiceLoad } from './schedule/service-load';
 import { LiveSessions } from './sessions/live-sessions';
 
@@ -52,6 +53,9 @@ export class TokenRuntime {
   readonly activity: ActivityRepository;
   readonly schedulerRepo: SchedulerRepository;
   readonly population: ReturnModel;
+  /** This instance's push decisions (scheduler and renewal on use), one per token, calibrated by their outcomes. */
+  readonly pushes = new PushLedger();
+  private readonly outcomes: PushOutcomes;
   /** The service's measured and forecast load, which sets the lifetime of new access tokens. */
   readonly load: ServiceLoad;
   /** Scheduler decisions since start (this instance, while it leads). */
@@ -63,6 +67,8 @@ export class TokenRuntime {
   readonly rpc: ForesightRpcTransport;
   private keyTimer: NodeJS.Timeout | null = null;
   private loadTimer: NodeJS.Timeout | null = null;
+  private settleTimer: NodeJS.Timeout | null = null;
+  private settling: Promise<void> | null = null;
   private loadReader: ReturnType<typeof processReader> | null = null;
   private lastCleanup = 0;
 
@@ -90,6 +96,7 @@ export class TokenRuntime {
       config: t,
       load: this.load,
       notify: (sessionId, familyId, generation) => nc.publish(s.tokenNotice(sessionId), encode({ familyId, generation } satisfies TokenPendingNotice)),
+      renewalGate: (token, now) => this.gateRenewal(token, now),
     });
     // The session index is on each session's event store partition (the primary unless EVENT_STORE_PARTITIONS says otherwise).
     this.storePartitions = openStorePartitions(
@@ -102,6 +109,8 @@ export class TokenRuntime {
     this.activity = new ActivityRepository(pool);
     this.schedulerRepo = new SchedulerRepository(pool);
     this.population = new ReturnModel();
+    const outcomes = counter(metrics, 'foresight_token_push_decisions_total', 'Settled push decisions, by outcome', ['outcome']);
+    this.outcomes = new PushOutcomes(this.pushes, pool, logger, (outcome) => outcomes.inc({ outcome }));
     this.stats = new TokenStats(this.load, this.decisions);
 
     const latency = histogram(metrics, 'foresight_token_rpc_seconds', 'Token service request latency', ['op', 'ok']);
@@ -143,6 +152,7 @@ export class TokenRuntime {
       repo: this.schedulerRepo,
       rotateAhead: (familyId, generation, ctx) => this.tokens.rotateAhead(familyId, generation, ctx),
       population: this.population,
+      pushes: this.pushes,
       clock,
       config,
       logger,
@@ -164,6 +174,7 @@ export class TokenRuntime {
     await this.keys.load();
     this.scheduleKeyReload();
     this.sampleLoad();
+    this.settleDecisions();
     this.rpc.open();
     await this.consumer.start();
     this.scheduler.start();
@@ -176,6 +187,8 @@ export class TokenRuntime {
     await this.scheduler.stop();
     if (this.keyTimer) clearTimeout(this.keyTimer);
     if (this.loadTimer) clearInterval(this.loadTimer);
+    if (this.settleTimer) clearInterval(this.settleTimer);
+    await this.settling;
     this.loadReader?.stop();
     await this.storePartitions.close();
   }
@@ -186,6 +199,32 @@ export class TokenRuntime {
     const reader = this.loadReader;
     this.loadTimer = setInterval(() => this.load.sample(this.deps.clock.now(), reader.read()), this.load.bucketMs);
     this.loadTimer.unref();
+  }
+
+  /** Settles this instance's push decisions once per scheduler bucket. */
+  private settleDecisions(): void {
+    this.settleTimer = setInterval(() => {
+      if (this.settling) return;
+      this.settling = this.outcomes.settle(this.deps.clock.now()).finally(() => (this.settling = null));
+    }, this.load.bucketMs);
+    this.settleTimer.unref();
+  }
+
+  /**
+   * Renewal on use, gated like a push: the session's activity (with the request being served) rates
+   * a return after the token's expiry; calibrated by this instance's past decisions.
+   */
+  private async gateRenewal(token: { sessionId: string; familyId: string; accessExpiresAt: number }, now: number): Promise<boolean> {
+    const { config } = this.deps;
+    const kept = await this.activity.get(token.sessionId);
+    const idleTimeoutMs = kept?.idleTimeoutMs ?? config.session.idleTimeoutMs;
+    const state = !kept ? observeRequest(undefined, now) : now > kept.state.lastAt ? observeRequest(kept.state, now) : kept.state;
+    const rating = probabilityNeedsPush(this.population, state, now, token.accessExpiresAt, idleTimeoutMs, true);
+    return decideRenewal(
+      this.pushes,
+      { sessionId: token.familyId, expiresAt: token.accessExpiresAt, rating, idleEndsAt: state.lastAt + idleTimeoutMs, lastAt: state.lastAt },
+      config.token.activeProbability,
+    );
   }
 
   private scheduleKeyReload(): void {

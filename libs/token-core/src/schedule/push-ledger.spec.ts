@@ -82,6 +82,16 @@ describe('push ledger: decide once, learn from the outcome', () => {
     expect(ledger.precision).toBeCloseTo(1 / 3, 12);
   });
 
+  it('resolves by polled activity only when the session was seen after the decision', () => {
+    const ledger = new PushLedger();
+    ledger.decide('a', { expiresAt: NOW + MIN, idleEndsAt: NOW + 30 * MIN, rating: 0.5, pushed: true, lastAt: NOW - 10_000 });
+    ledger.decide('b', { expiresAt: NOW + MIN, idleEndsAt: NOW + 30 * MIN, rating: 0.5, pushed: false, lastAt: NOW - 10_000 });
+    expect(ledger.observeLatest('a', NOW - 10_000)).toBeUndefined();
+    expect(ledger.observeLatest('a', NOW + 90_000)).toBe('used');
+    expect(ledger.observeLatest('b', NOW + 20_000)).toBe('spared');
+    expect(ledger.observeLatest('c', NOW)).toBeUndefined();
+  });
+
   it('a new token for a session resolves the pending decision of the old one as not needed', () => {
     const ledger = new PushLedger();
     ledger.decide('a', { expiresAt: NOW + MIN, idleEndsAt: NOW + 30 * MIN, rating: 0.5, pushed: true });

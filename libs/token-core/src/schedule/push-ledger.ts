@@ -36,6 +36,8 @@ export interface PushLedgerStats {
 interface Decision {
   readonly expiresAt: number;
   readonly idleEndsAt: number;
+  /** The session's latest request when decided (a later one resolves the decision). */
+  readonly lastAt: number;
   readonly rating: number;
   readonly pushed: boolean;
 }
@@ -97,11 +99,11 @@ export class PushLedger {
    * still pending for an earlier token of the key is resolved as not returned (the session got a
    * new token without coming back after the old one's expiry).
    */
-  decide(key: string, d: { expiresAt: number; idleEndsAt: number; rating: number; pushed: boolean }): void {
+  decide(key: string, d: { expiresAt: number; idleEndsAt: number; rating: number; pushed: boolean; lastAt?: number }): void {
     const prev = this.decisions.get(key);
     if (prev?.expiresAt === d.expiresAt) return;
     if (prev) this.resolve(key, prev, false);
-    this.decisions.set(key, { expiresAt: d.expiresAt, idleEndsAt: d.idleEndsAt, rating: d.rating, pushed: d.pushed });
+    this.decisions.set(key, { expiresAt: d.expiresAt, idleEndsAt: d.idleEndsAt, rating: d.rating, pushed: d.pushed, lastAt: d.lastAt ?? -Infinity });
   }
 
   /** The session of `key` made a request at `at`: resolves a pending decision made before it. */
@@ -109,6 +111,17 @@ export class PushLedger {
     const d = this.decisions.get(key);
     if (!d) return undefined;
     return this.resolve(key, d, at >= d.expiresAt && at <= d.idleEndsAt);
+  }
+
+  /**
+   * The session of `key` was seen last at `lastAt` (a service that polls its activity rather than
+   * seeing each request): resolves a pending decision when that is later than its latest request
+   * at the decision, as {@link observeRequest} would.
+   */
+  observeLatest(key: string, lastAt: number): PushOutcome | undefined {
+    const d = this.decisions.get(key);
+    if (!d || !(lastAt > d.lastAt)) return undefined;
+    return this.resolve(key, d, lastAt >= d.expiresAt && lastAt <= d.idleEndsAt);
   }
 
   /** The session of `key` ended: a pending decision resolves as not returned. */
@@ -168,6 +181,8 @@ export interface RatedSession {
   readonly rating: number;
   /** When the session's idle timeout ends it, as of its latest request. */
   readonly idleEndsAt: number;
+  /** The session's latest request (for {@link PushLedger.observeLatest}). */
+  readonly lastAt?: number;
 }
 
 /** Whether the round at `now` is the planner's last chance before the token's floor (`expiresAt − minSkew`). */
@@ -193,7 +208,7 @@ export function planDecidingOnce(
   const entries = planRefreshes({ now, sessions, loadForecast: input.loadForecast, config: c });
   for (const e of entries) {
     const s = open.get(e.sessionId)!;
-    const d = { expiresAt: s.expiresAt, idleEndsAt: s.idleEndsAt, rating: s.rating };
+    const d = { expiresAt: s.expiresAt, idleEndsAt: s.idleEndsAt, rating: s.rating, lastAt: s.lastAt };
     if (e.action === 'refresh-now') ledger.decide(e.sessionId, { ...d, pushed: true });
     else if (e.action === 'let-expire' && isLastRound(now, s.expiresAt, c)) ledger.decide(e.sessionId, { ...d, pushed: false });
   }
@@ -207,6 +222,6 @@ export function planDecidingOnce(
  */
 export function decideRenewal(ledger: PushLedger, s: RatedSession, activeProbability: number): boolean {
   const renew = ledger.calibrated(s.rating) >= activeProbability;
-  ledger.decide(s.sessionId, { expiresAt: s.expiresAt, idleEndsAt: s.idleEndsAt, rating: s.rating, pushed: renew });
+  ledger.decide(s.sessionId, { expiresAt: s.expiresAt, idleEndsAt: s.idleEndsAt, rating: s.rating, pushed: renew, lastAt: s.lastAt });
   return renew;
 }
