@@ -33,6 +33,8 @@ export interface ForesightOptions {
    * ledger); false re-rates every round on the raw rating (the earlier behaviour, for comparison).
    */
   readonly ledger: boolean;
+  /** Renewal on use is gated like a push (with the ledger); otherwise a request in the window always renews. */
+  readonly gateRenewal: boolean;
 }
 
 /**
@@ -129,10 +131,10 @@ export class ForesightDriver {
   /**
    * Renewal on use: a request at `now` found its token (expiring at `expiresAt`) within the window.
    * Renews when the session is rated likely to come back after the expiry (calibrated, as a push);
-   * a request before the expiry would be asked again. Without the ledger: always.
+   * a request before the expiry would be asked again. Without the gate: always, as the token service does.
    */
   renewOnUse(sessionId: string, now: number, expiresAt: number): boolean {
-    if (!this.opts.ledger) return true;
+    if (!this.opts.ledger || !this.opts.gateRenewal) return true;
     const state = this.activity.get(sessionId)!;
     const rating = probabilityNeedsPush(this.returns, state, now, expiresAt, this.opts.idleTimeoutMs, true);
     return decideRenewal(

@@ -16,6 +16,7 @@ function policies(a: BenchArgs): Policy[] {
     name,
     kind: 'foresight',
     ledger,
+    gateRenewal: ledger && a.gateRenewal,
     scheduler: {
       bucketMs: a.bucketMs,
       thresholdMs: a.thresholdMs,

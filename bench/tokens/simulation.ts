@@ -20,6 +20,8 @@ export type Policy =
       readonly renewOnUseMs: number;
       /** Decide once per token and calibrate ratings by outcomes (the push ledger). */
       readonly ledger: boolean;
+      /** Renewal on use gated like a push (needs the ledger). */
+      readonly gateRenewal: boolean;
     };
 
 export interface SimulationOptions {
@@ -72,6 +74,7 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
           origin,
           renewOnUse: policy.renewOnUseMs > 0,
           ledger: policy.ledger,
+          gateRenewal: policy.gateRenewal,
         })
       : undefined;
   const bucketMs = policy.kind === 'foresight' ? policy.scheduler.bucketMs : 0;

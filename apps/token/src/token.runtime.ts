@@ -6,7 +6,7 @@ import { shardOf } from '@foresight/hashing';
 import { AdvisoryLeadership, asServiceError, openStorePartitions, type StorePartitions } from '@foresight/persistence';
 import { ForesightRpcTransport } from '@foresight/platform';
 import type { Clock } from '@foresight/time';
-import { cryptoRandomBytes, decideRenewal, observeRequest, probabilityNeedsPush, PushLedger, ReturnModel } from '@foresight/token-core';
+import { cryptoRandomBytes, PushLedger, ReturnModel } from '@foresight/token-core';
 import type { NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -53,7 +53,7 @@ export class TokenRuntime {
   readonly activity: ActivityRepository;
   readonly schedulerRepo: SchedulerRepository;
   readonly population: ReturnModel;
-  /** This instance's push decisions (scheduler and renewal on use), one per token, calibrated by their outcomes. */
+  /** The scheduler's push decisions, one per token, calibrated by their outcomes. */
   readonly pushes = new PushLedger();
   private readonly outcomes: PushOutcomes;
   /** The service's measured and forecast load, which sets the lifetime of new access tokens. */
@@ -96,7 +96,6 @@ export class TokenRuntime {
       config: t,
       load: this.load,
       notify: (sessionId, familyId, generation) => nc.publish(s.tokenNotice(sessionId), encode({ familyId, generation } satisfies TokenPendingNotice)),
-      renewalGate: (token, now) => this.gateRenewal(token, now),
     });
     // The session index is on each session's event store partition (the primary unless EVENT_STORE_PARTITIONS says otherwise).
     this.storePartitions = openStorePartitions(
@@ -208,23 +207,6 @@ export class TokenRuntime {
       this.settling = this.outcomes.settle(this.deps.clock.now()).finally(() => (this.settling = null));
     }, this.load.bucketMs);
     this.settleTimer.unref();
-  }
-
-  /**
-   * Renewal on use, gated like a push: the session's activity (with the request being served) rates
-   * a return after the token's expiry; calibrated by this instance's past decisions.
-   */
-  private async gateRenewal(token: { sessionId: string; familyId: string; accessExpiresAt: number }, now: number): Promise<boolean> {
-    const { config } = this.deps;
-    const kept = await this.activity.get(token.sessionId);
-    const idleTimeoutMs = kept?.idleTimeoutMs ?? config.session.idleTimeoutMs;
-    const state = !kept ? observeRequest(undefined, now) : now > kept.state.lastAt ? observeRequest(kept.state, now) : kept.state;
-    const rating = probabilityNeedsPush(this.population, state, now, token.accessExpiresAt, idleTimeoutMs, true);
-    return decideRenewal(
-      this.pushes,
-      { sessionId: token.familyId, expiresAt: token.accessExpiresAt, rating, idleEndsAt: state.lastAt + idleTimeoutMs, lastAt: state.lastAt },
-      config.token.activeProbability,
-    );
   }
 
   private scheduleKeyReload(): void {

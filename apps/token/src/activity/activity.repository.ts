@@ -61,13 +61,6 @@ export class ActivityRepository {
     });
   }
 
-  /** A session's activity and idle timeout (undefined if none is kept). */
-  async get(sessionId: string): Promise<{ state: ActivityState; idleTimeoutMs: number | null } | undefined> {
-    const r = await this.pool.query<ActivityRow>('SELECT * FROM token_activity WHERE session_id = $1', [sessionId]);
-    const row = r.rows[0];
-    return row ? { state: toActivityState(row), idleTimeoutMs: row.idle_timeout_ms } : undefined;
-  }
-
   /** Forgets a session; returns its last state (undefined if none was kept). */
   async remove(sessionId: string): Promise<ActivityState | undefined> {
     const r = await this.pool.query<ActivityRow>('DELETE FROM token_activity WHERE session_id = $1 RETURNING *', [sessionId]);

@@ -46,11 +46,6 @@ export interface TokensServiceDeps {
   readonly notify: (sessionId: string, familyId: string, generation: number) => void;
   /** The service's load: how long the next access token lives, and a count of what was minted. */
   readonly load?: { accessTtl(now: number): number; countMint(origin: TokenOrigin): void };
-  /**
-   * Renewal on use is gated like a push: whether the session is rated likely enough to come back
-   * after this access token's expiry (absent: always renew).
-   */
-  readonly renewalGate?: (t: { sessionId: string; familyId: string; accessExpiresAt: number }, now: number) => Promise<boolean>;
 }
 
 /** Tolerated difference between a gateway's clock and this instance's when judging renewal on use. */
@@ -159,17 +154,14 @@ export class TokensService {
    * expiry. If the family's current access token is within the renewal window (by this
    * instance's clock, with a little slack for the gateway's), the next pair is minted ahead and
    * pushed as a scheduled one (`rotateAhead`: nothing happens if the family moved on, or if a
-   * pre-minted pair has not reached the client yet), unless the renewal gate rates a return after
-   * the expiry too unlikely (a later request before the expiry asks again). Returns whether it rotated.
+   * pre-minted pair has not reached the client yet). Returns whether it rotated.
    */
   async renewOnUse(sessionId: string, familyId: string, generation: number, ctx: MessageContext): Promise<boolean> {
     const row = await this.families.get(this.deps.pool, familyId);
     if (!row || row.session_id !== sessionId || row.status !== 'active' || row.current_generation !== generation) return false;
     const c = this.deps.config;
     const windowMs = renewOnUseWindowMs({ minSkewMs: c.refreshMinSkewMs, bucketMs: c.schedulerBucketMs }) + RENEW_CLOCK_SLACK_MS;
-    const now = this.deps.clock.now();
-    if (!shouldRenewOnUse(row.access_expires_at.getTime(), now, windowMs)) return false;
-    if (this.deps.renewalGate && !(await this.deps.renewalGate({ sessionId, familyId, accessExpiresAt: row.access_expires_at.getTime() }, now))) return false;
+    if (!shouldRenewOnUse(row.access_expires_at.getTime(), this.deps.clock.now(), windowMs)) return false;
     return this.rotateAhead(familyId, generation, ctx);
   }
 
