@@ -67,8 +67,6 @@ export class TokenRuntime {
   readonly rpc: ForesightRpcTransport;
   private keyTimer: NodeJS.Timeout | null = null;
   private loadTimer: NodeJS.Timeout | null = null;
-  private settleTimer: NodeJS.Timeout | null = null;
-  private settling: Promise<void> | null = null;
   private loadReader: ReturnType<typeof processReader> | null = null;
   private lastCleanup = 0;
 
@@ -152,6 +150,7 @@ export class TokenRuntime {
       rotateAhead: (familyId, generation, ctx) => this.tokens.rotateAhead(familyId, generation, ctx),
       population: this.population,
       pushes: this.pushes,
+      settle: (now) => this.outcomes.settle(now),
       clock,
       config,
       logger,
@@ -173,7 +172,6 @@ export class TokenRuntime {
     await this.keys.load();
     this.scheduleKeyReload();
     this.sampleLoad();
-    this.settleDecisions();
     this.rpc.open();
     await this.consumer.start();
     this.scheduler.start();
@@ -186,8 +184,6 @@ export class TokenRuntime {
     await this.scheduler.stop();
     if (this.keyTimer) clearTimeout(this.keyTimer);
     if (this.loadTimer) clearInterval(this.loadTimer);
-    if (this.settleTimer) clearInterval(this.settleTimer);
-    await this.settling;
     this.loadReader?.stop();
     await this.storePartitions.close();
   }
@@ -198,15 +194,6 @@ export class TokenRuntime {
     const reader = this.loadReader;
     this.loadTimer = setInterval(() => this.load.sample(this.deps.clock.now(), reader.read()), this.load.bucketMs);
     this.loadTimer.unref();
-  }
-
-  /** Settles this instance's push decisions once per scheduler bucket. */
-  private settleDecisions(): void {
-    this.settleTimer = setInterval(() => {
-      if (this.settling) return;
-      this.settling = this.outcomes.settle(this.deps.clock.now()).finally(() => (this.settling = null));
-    }, this.load.bucketMs);
-    this.settleTimer.unref();
   }
 
   private scheduleKeyReload(): void {

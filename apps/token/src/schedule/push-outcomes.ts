@@ -4,10 +4,10 @@ import type { Pool } from 'pg';
 
 /**
  * Settles this instance's push decisions (the scheduler's pushes and let-expires, while it leads):
- * once per scheduler bucket it reads the latest activity of each family with a pending
+ * at the start of each planning round it reads the latest activity of each family with a pending
  * decision and resolves it (a request after the token's expiry: a push was needed; one before it,
  * or the session's end: not), so the ledger's calibration and precision follow what sessions did.
- * Each instance settles the decisions it made; the ledger lives in memory, like the return model.
+ * The leader settles the decisions it made; the ledger lives in memory, like the return model.
  */
 export class PushOutcomes {
   constructor(

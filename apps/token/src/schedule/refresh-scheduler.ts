@@ -14,8 +14,10 @@ export interface RefreshSchedulerDeps {
   readonly repo: SchedulerRepository;
   readonly rotateAhead: (familyId: string, expectedGeneration: number, ctx: { correlationId: string; causationId: string }) => Promise<boolean>;
   readonly population: ReturnModel;
-  /** Push decisions, one per token, calibrated by their outcomes (settled by the runtime). */
+  /** Push decisions, one per token, calibrated by their outcomes. */
   readonly pushes: PushLedger;
+  /** Settles pending push decisions from the sessions' activity (run at the start of each round). */
+  readonly settle?: (now: number) => Promise<void>;
   readonly clock: Clock;
   readonly config: ForesightConfig;
   readonly logger: Logger;
@@ -111,7 +113,11 @@ export class RefreshScheduler {
     if (from < current) this.forecast.feed(from, current, await this.deps.repo.unscheduledLoad(from, current, c.bucketMs));
     const horizon = Math.ceil((c.thresholdMs + c.maxPullForwardMs) / c.bucketMs) + 1;
     const loadForecast = this.forecast.forecast(horizon);
+    await this.deps.settle?.(now);
     const candidates = await this.deps.repo.candidates(now, now + c.thresholdMs + c.maxPullForwardMs + c.bucketMs, this.deps.config.session.idleTimeoutMs);
+    // A session seen since its token was decided settles that decision now, so a token let expire
+    // at its floor is rated again this round when its session turns out to be active after all.
+    for (const x of candidates) if (x.activity) this.deps.pushes.observeLatest(x.familyId, x.activity.lastAt);
     const plan = planDecidingOnce(this.deps.pushes, { now, sessions: toRatedSessions(candidates, now, this.deps.population), loadForecast, config: c });
     const generation = new Map(candidates.map((x) => [x.familyId, x.generation]));
     const due = plan.filter((e): e is PlanEntry & { action: 'refresh-now' } => e.action === 'refresh-now');
