@@ -23,6 +23,9 @@ const result = (policy: string, over: Partial<PolicyResult> = {}): PolicyResult 
   refreshesPulledForward: 0,
   refreshesRenewedOnUse: 0,
   otherVerificationFailures: 0,
+  pushesNeeded: 0,
+  pushesNotNeeded: 0,
+  letExpireCameBack: 0,
   ...over,
 });
 

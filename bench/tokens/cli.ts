@@ -21,6 +21,10 @@ export interface BenchArgs {
   readonly peakRatio: number;
   /** Foresight: renewal-on-use window (0 = off). */
   readonly renewOnUseMs: number;
+  /** Foresight: gate renewal on use by the calibrated rating, as a push (the token service always renews). */
+  readonly gateRenewal: boolean;
+  /** Also run Foresight without the push ledger (re-rated every round, raw ratings), in the same run. */
+  readonly compareRerated: boolean;
   readonly seed: number;
 }
 
@@ -76,6 +80,14 @@ export const tokensCli = defineCommand({
       placeholder: '<s>',
       description: 'Foresight: a request finding its token this close to expiry renews it off its path (0 turns renewal on use off)',
     },
+    'gate-renewal': {
+      type: 'boolean',
+      description: 'Foresight: renew on use only when the calibrated rating of a return after the expiry reaches --p-active (the token service renews always)',
+    },
+    'compare-rerated': {
+      type: 'boolean',
+      description: 'also run Foresight without its push ledger (every token re-rated each round on the raw rating, renewal on use always), as a baseline',
+    },
     seed: { type: 'integer', min: 0, default: 1, description: 'seed of the simulated refresh-token random source' },
     out: { type: 'string', default: '.bench-results/tokens.json', placeholder: '<file>', description: 'JSON output' },
   },
@@ -106,6 +118,8 @@ export const tokensCli = defineCommand({
       maxAccessTtlMs: (v.maxAccessTtl ?? 2 * v.accessTtl) * 1000,
       peakRatio: v.peakRatio,
       renewOnUseMs: (v.renewOnUse ?? v.minSkew + v.bucket) * 1000,
+      compareRerated: v.compareRerated === true,
+      gateRenewal: v.gateRenewal === true,
       seed: v.seed,
     };
   },

@@ -6,6 +6,9 @@ import {
   peakPredicted,
   planRefreshes,
   probabilityNeedsPush,
+  decideRenewal,
+  planDecidingOnce,
+  PushLedger,
   ReturnModel,
   type ActivityState,
   type HoltWintersParams,
@@ -25,6 +28,13 @@ export interface ForesightOptions {
   readonly origin: number;
   /** Requests renew tokens close to expiry on use: plan pushes only for returns after the expiry. */
   readonly renewOnUse: boolean;
+  /**
+   * Decide once per token and calibrate ratings by the outcomes of past decisions (the push
+   * ledger); false re-rates every round on the raw rating (the earlier behaviour, for comparison).
+   */
+  readonly ledger: boolean;
+  /** Renewal on use is gated like a push (with the ledger); otherwise a request in the window always renews. */
+  readonly gateRenewal: boolean;
 }
 
 /**
@@ -38,6 +48,8 @@ export interface ForesightOptions {
 export class ForesightDriver {
   private readonly activity = new Map<string, ActivityState>();
   private readonly returns = new ReturnModel();
+  /** Push decisions, one per token, and their outcomes. */
+  readonly ledger = new PushLedger();
   private readonly loadModel: HoltWinters;
   private readonly workModel: HoltWinters;
   private readonly workBaseline = new LoadBaseline();
@@ -56,6 +68,7 @@ export class ForesightDriver {
 
   /** The server saw a request of the session. */
   onRequest(sessionId: string, at: number): void {
+    this.ledger.observeRequest(sessionId, at);
     const prev = this.activity.get(sessionId);
     if (prev) this.returns.observeGap(prev.requests, prev.lastAt - prev.firstAt, at - prev.lastAt);
     this.activity.set(sessionId, observeRequest(prev, at));
@@ -65,6 +78,7 @@ export class ForesightDriver {
   onSessionEnd(sessionId: string): void {
     const state = this.activity.get(sessionId);
     this.activity.delete(sessionId);
+    this.ledger.observeEnd(sessionId);
     if (state) this.returns.observeEnd(state.requests, state.lastAt - state.firstAt);
   }
 
@@ -104,12 +118,30 @@ export class ForesightDriver {
     // Whole pairs, as the token service does (apps/token/src/schedule/load-forecast.ts): sub-unit
     // differences between buckets would otherwise order the planner's choices.
     const loadForecast = this.loadModel.forecast(horizon).map((x) => Math.max(0, Math.round(x)));
-    const toPlan = [...sessions].map(([sessionId, expiresAt]) => {
+    const rated = [...sessions].map(([sessionId, expiresAt]) => {
       const state = this.activity.get(sessionId)!;
-      const p = probabilityNeedsPush(this.returns, state, now, expiresAt, this.opts.idleTimeoutMs, this.opts.renewOnUse);
-      return { sessionId, expiresAt, pActiveAfterExpiry: p };
+      const rating = probabilityNeedsPush(this.returns, state, now, expiresAt, this.opts.idleTimeoutMs, this.opts.renewOnUse);
+      return { sessionId, expiresAt, rating, idleEndsAt: state.lastAt + this.opts.idleTimeoutMs };
     });
+    if (this.opts.ledger) return planDecidingOnce(this.ledger, { now, sessions: rated, loadForecast, config: c });
+    const toPlan = rated.map((s) => ({ sessionId: s.sessionId, expiresAt: s.expiresAt, pActiveAfterExpiry: s.rating }));
     return planRefreshes({ now, sessions: toPlan, loadForecast, config: c });
+  }
+
+  /**
+   * Renewal on use: a request at `now` found its token (expiring at `expiresAt`) within the window.
+   * Renews when the session is rated likely to come back after the expiry (calibrated, as a push);
+   * a request before the expiry would be asked again. Without the gate: always, as the token service does.
+   */
+  renewOnUse(sessionId: string, now: number, expiresAt: number): boolean {
+    if (!this.opts.ledger || !this.opts.gateRenewal) return true;
+    const state = this.activity.get(sessionId)!;
+    const rating = probabilityNeedsPush(this.returns, state, now, expiresAt, this.opts.idleTimeoutMs, true);
+    return decideRenewal(
+      this.ledger,
+      { sessionId, expiresAt, rating, idleEndsAt: state.lastAt + this.opts.idleTimeoutMs },
+      this.opts.scheduler.activeProbability,
+    );
   }
 
   /** Feeds every completed bucket before `now` to both forecasts. */

@@ -12,25 +12,29 @@ import { evaluateTargets, renderTable } from './report';
 const log = (msg: string): void => void process.stderr.write(`[bench:tokens] ${msg}\n`);
 
 function policies(a: BenchArgs): Policy[] {
+  const foresight = (name: string, ledger: boolean): Policy => ({
+    name,
+    kind: 'foresight',
+    ledger,
+    gateRenewal: ledger && a.gateRenewal,
+    scheduler: {
+      bucketMs: a.bucketMs,
+      thresholdMs: a.thresholdMs,
+      minSkewMs: a.minSkewMs,
+      maxPullForwardMs: a.pullForwardMs,
+      activeProbability: a.pActive,
+      maxLoadPerBucket: (a.maxLoadPerSecond * a.bucketMs) / 1000,
+    },
+    loadModel: { alpha: 0.05, beta: 0.001, gamma: 0.2, period: Math.max(2, Math.round(a.seasonMs / a.bucketMs)) },
+    lifetime: { baseTtlMs: a.accessTtlMs, maxTtlMs: a.maxAccessTtlMs, peakRatio: a.peakRatio, peakUtilisation: DEFAULT_PEAK_UTILISATION },
+    renewOnUseMs: a.renewOnUseMs,
+  });
   return [
     { name: 'fixed-skew-60s', kind: 'fixed-skew', skewMs: 60_000 },
     { name: 'fixed-skew-300s', kind: 'fixed-skew', skewMs: 300_000 },
     { name: 'refresh-on-401', kind: 'on-401' },
-    {
-      name: 'foresight',
-      kind: 'foresight',
-      scheduler: {
-        bucketMs: a.bucketMs,
-        thresholdMs: a.thresholdMs,
-        minSkewMs: a.minSkewMs,
-        maxPullForwardMs: a.pullForwardMs,
-        activeProbability: a.pActive,
-        maxLoadPerBucket: (a.maxLoadPerSecond * a.bucketMs) / 1000,
-      },
-      loadModel: { alpha: 0.05, beta: 0.001, gamma: 0.2, period: Math.max(2, Math.round(a.seasonMs / a.bucketMs)) },
-      lifetime: { baseTtlMs: a.accessTtlMs, maxTtlMs: a.maxAccessTtlMs, peakRatio: a.peakRatio, peakUtilisation: DEFAULT_PEAK_UTILISATION },
-      renewOnUseMs: a.renewOnUseMs,
-    },
+    foresight('foresight', true),
+    ...(a.compareRerated ? [foresight('foresight-rerated', false)] : []),
   ];
 }
 

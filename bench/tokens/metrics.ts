@@ -41,4 +41,12 @@ export interface PolicyResult {
   /** Foresight only: pairs minted beside a request that found its token close to expiry (renewal on use). */
   readonly refreshesRenewedOnUse: number;
   readonly otherVerificationFailures: number;
+  /**
+   * Foresight's push decisions (pushes and renewals on use, one per token), resolved by what the
+   * session did next: needed (it came back after the expiry) or not; and tokens let expire whose
+   * session came back after the expiry. All zero for the other policies.
+   */
+  readonly pushesNeeded: number;
+  readonly pushesNotNeeded: number;
+  readonly letExpireCameBack: number;
 }

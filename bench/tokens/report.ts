@@ -59,6 +59,8 @@ export function renderTable(results: readonly PolicyResult[], peakWindowMs: numb
     'pulled fwd',
     'renewed on use',
     'longer tokens',
+    'pushes needed/not',
+    'let expire, came back',
   ];
   const rows = results.map((r) => [
     r.policy,
@@ -76,6 +78,8 @@ export function renderTable(results: readonly PolicyResult[], peakWindowMs: numb
     String(r.refreshesPulledForward),
     String(r.refreshesRenewedOnUse),
     String(r.extendedAccessTokens),
+    `${r.pushesNeeded}/${r.pushesNotNeeded}`,
+    String(r.letExpireCameBack),
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: readonly string[]): string => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join(' | ') + ' |';

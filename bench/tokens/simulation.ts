@@ -18,6 +18,10 @@ export type Policy =
       readonly lifetime: LifetimeConfig;
       /** Requests finding their token this close to expiry renew it on use, off their path; 0 turns it off. */
       readonly renewOnUseMs: number;
+      /** Decide once per token and calibrate ratings by outcomes (the push ledger). */
+      readonly ledger: boolean;
+      /** Renewal on use gated like a push (needs the ledger). */
+      readonly gateRenewal: boolean;
     };
 
 export interface SimulationOptions {
@@ -69,6 +73,8 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
           lifetime: policy.lifetime,
           origin,
           renewOnUse: policy.renewOnUseMs > 0,
+          ledger: policy.ledger,
+          gateRenewal: policy.gateRenewal,
         })
       : undefined;
   const bucketMs = policy.kind === 'foresight' ? policy.scheduler.bucketMs : 0;
@@ -145,6 +151,8 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
           live.set(session.id, e.s);
           scheduleTick(now);
         } else {
+          // The server sees the request before it answers (its activity, and the outcome of a decision).
+          foresight?.onRequest(session.id, now);
           const pair = pairs[e.s]!;
           presented.add(pair.accessToken);
           const verdict = await service.verify(pair.accessToken, now);
@@ -161,7 +169,8 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
             verdict.ok &&
             !inFlight.has(e.s) &&
             shouldRenewOnUse(pair.accessExpiresAt, now, renewOnUseMs) &&
-            pair.accessExpiresAt < now + opts.idleTimeoutMs
+            pair.accessExpiresAt < now + opts.idleTimeoutMs &&
+            (foresight?.renewOnUse(session.id, now, pair.accessExpiresAt) ?? true)
           ) {
             // Renewal on use: the request is answered as it is (no wait); the next pair is minted
             // beside it and reaches the client one refresh round trip later, like a pushed pair.
@@ -170,7 +179,7 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
             await refreshAndDeliver(e.s, now, 'renewed');
           }
         }
-        foresight?.onRequest(session.id, now);
+        if (idx === 0) foresight?.onRequest(session.id, now);
         break;
       }
       case 'deliver':
@@ -251,5 +260,8 @@ export async function simulate(sessions: readonly TraceSession[], policy: Policy
     refreshesPulledForward: pulledForward,
     refreshesRenewedOnUse: renewedOnUse,
     otherVerificationFailures: otherFailures,
+    pushesNeeded: foresight?.ledger.stats.used ?? 0,
+    pushesNotNeeded: foresight?.ledger.stats.wasted ?? 0,
+    letExpireCameBack: foresight?.ledger.stats.missed ?? 0,
   };
 }

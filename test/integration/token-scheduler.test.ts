@@ -2,11 +2,12 @@ import { subjects, tokenSubjects, TOKEN_STREAM_DUPLICATE_WINDOW_MS, TOKEN_STREAM
 import { ensureStream, publishEvent } from '@foresight/messaging';
 import { AdvisoryLeadership } from '@foresight/persistence';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
-import { ReturnModel } from '@foresight/token-core';
+import { PushLedger, ReturnModel } from '@foresight/token-core';
 import { connect, type NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import { ActivityRepository } from '../../apps/token/src/activity/activity.repository';
 import { SessionActivityConsumer } from '../../apps/token/src/activity/session-activity.consumer';
+import { PushOutcomes } from '../../apps/token/src/schedule/push-outcomes';
 import { RefreshScheduler } from '../../apps/token/src/schedule/refresh-scheduler';
 import { SchedulerRepository } from '../../apps/token/src/schedule/scheduler.repository';
 import { familyOf, quietLogger, tokenInstance } from './token-harness';
@@ -105,11 +106,13 @@ describe('predictive refresh: session activity from JetStream → scheduler → 
 
     const busyPair = await service.tokens.issue(busy, 'u', ctx);
     const silentPair = await service.tokens.issue(silent, 'u', ctx);
+    const pushes = new PushLedger();
     const scheduler = new RefreshScheduler({
       leader: new AdvisoryLeadership({ databaseUrl: url, lock: 'tokenScheduler' }),
       repo: new SchedulerRepository(service.pool),
       rotateAhead: (familyId, generation, c) => service.tokens.rotateAhead(familyId, generation, c),
       population,
+      pushes,
       clock: { now: () => now },
       config: service.config,
       logger: quietLogger,
@@ -129,9 +132,34 @@ describe('predictive refresh: session activity from JetStream → scheduler → 
     expect(pushed?.generation).toBe(1);
     expect(Date.parse(pushed!.accessExpiresAt)).toBeGreaterThan(Date.parse(busyPair.accessExpiresAt));
     expect(await service.tokens.pending(silent, familyOf(silentPair.accessToken), 0)).toBeNull();
+    // Both tokens are decided: the busy one pushed, the silent one let expire at its last round before the floor.
+    expect(pushes.isDecided(familyOf(busyPair.accessToken), Date.parse(busyPair.accessExpiresAt))).toBe(true);
+    expect(pushes.isDecided(familyOf(silentPair.accessToken), Date.parse(silentPair.accessExpiresAt))).toBe(true);
+    // Past the floor the silent token is not rated again (no entry, however its rating moves).
+    now = START + 55_000;
+    expect(await scheduler.tick()).toMatchObject({ refreshed: 0, letExpire: 0 });
     // The pre-minted pair is not delivered yet: no second one on top of it.
     now = START + 100_000;
     expect((await scheduler.tick()).refreshed).toBe(0);
+
+    // Outcomes, from the sessions' activity: the busy session came back after its token's expiry
+    // (the push was needed); the silent one's idle timeout passed without a return.
+    await publishEvent(js, s.sessionEvent('session.variable_set'), sessionEvent(busy, 'session.variable_set', START + 70_000));
+    await eventually(
+      async () => {
+        const r = await service.pool.query<{ requests: number }>('SELECT requests FROM token_activity WHERE session_id = $1', [busy]);
+        return r.rows[0]?.requests === 11 ? true : undefined;
+      },
+      10_000,
+      'the return recorded',
+    );
+    const outcomes: string[] = [];
+    const settler = new PushOutcomes(pushes, service.pool, quietLogger, (o) => outcomes.push(o));
+    await settler.settle(now);
+    expect(outcomes).toEqual(['used']);
+    await settler.settle(START + 6 * MIN);
+    expect(outcomes).toEqual(['used', 'spared']);
+    expect(pushes.stats).toEqual({ used: 1, wasted: 0, missed: 0, spared: 1, pending: 0 });
 
     await publishEvent(js, s.sessionEvent('session.ended'), sessionEvent(busy, 'session.ended', now));
     await eventually(

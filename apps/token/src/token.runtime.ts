@@ -6,7 +6,7 @@ import { shardOf } from '@foresight/hashing';
 import { AdvisoryLeadership, asServiceError, openStorePartitions, type StorePartitions } from '@foresight/persistence';
 import { ForesightRpcTransport } from '@foresight/platform';
 import type { Clock } from '@foresight/time';
-import { cryptoRandomBytes, ReturnModel } from '@foresight/token-core';
+import { cryptoRandomBytes, PushLedger, ReturnModel } from '@foresight/token-core';
 import type { NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
@@ -21,6 +21,7 @@ import { TokenStats } from './rpc/token-stats';
 import { tokenEndpoints } from './rpc/tokens.rpc';
 import { RefreshScheduler } from './schedule/refresh-scheduler';
 import { SchedulerRepository } from './schedule/scheduler.repository';
+import { PushOutcomes } from './schedule/push-outcomes';
 import { processReader, ServiceLoad } from './schedule/service-load';
 import { LiveSessions } from './sessions/live-sessions';
 
@@ -52,6 +53,9 @@ export class TokenRuntime {
   readonly activity: ActivityRepository;
   readonly schedulerRepo: SchedulerRepository;
   readonly population: ReturnModel;
+  /** The scheduler's push decisions, one per token, calibrated by their outcomes. */
+  readonly pushes = new PushLedger();
+  private readonly outcomes: PushOutcomes;
   /** The service's measured and forecast load, which sets the lifetime of new access tokens. */
   readonly load: ServiceLoad;
   /** Scheduler decisions since start (this instance, while it leads). */
@@ -102,6 +106,8 @@ export class TokenRuntime {
     this.activity = new ActivityRepository(pool);
     this.schedulerRepo = new SchedulerRepository(pool);
     this.population = new ReturnModel();
+    const outcomes = counter(metrics, 'foresight_token_push_decisions_total', 'Settled push decisions, by outcome', ['outcome']);
+    this.outcomes = new PushOutcomes(this.pushes, pool, logger, (outcome) => outcomes.inc({ outcome }));
     this.stats = new TokenStats(this.load, this.decisions);
 
     const latency = histogram(metrics, 'foresight_token_rpc_seconds', 'Token service request latency', ['op', 'ok']);
@@ -143,6 +149,8 @@ export class TokenRuntime {
       repo: this.schedulerRepo,
       rotateAhead: (familyId, generation, ctx) => this.tokens.rotateAhead(familyId, generation, ctx),
       population: this.population,
+      pushes: this.pushes,
+      settle: (now) => this.outcomes.settle(now),
       clock,
       config,
       logger,

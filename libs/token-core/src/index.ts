@@ -21,3 +21,4 @@ export * from './forecast/return-model';
 export * from './forecast/session-length';
 export * from './schedule/access-lifetime';
 export * from './schedule/renew-on-use';
+export * from './schedule/push-ledger';

@@ -1,4 +1,4 @@
-import { observeRequest, probabilityNeedsPush, type ActivityState, type ReturnModel, type SessionToPlan } from '@foresight/token-core';
+import { observeRequest, probabilityNeedsPush, type ActivityState, type RatedSession, type ReturnModel, type SessionToPlan } from '@foresight/token-core';
 
 /** A family whose access token expires within the planning horizon, with its session's activity. */
 export interface Candidate {
@@ -20,9 +20,14 @@ export interface Candidate {
  * never needs a refresh. The planner's `sessionId` is the family id.
  */
 export function toSessionsToPlan(candidates: readonly Candidate[], now: number, returns: ReturnModel): SessionToPlan[] {
+  return toRatedSessions(candidates, now, returns).map((s) => ({ sessionId: s.sessionId, expiresAt: s.expiresAt, pActiveAfterExpiry: s.rating }));
+}
+
+/** The same ratings, raw, with what the push ledger needs to decide each token once and settle it later. */
+export function toRatedSessions(candidates: readonly Candidate[], now: number, returns: ReturnModel): RatedSession[] {
   return candidates.map((c) => {
     const state = c.activity ?? observeRequest(undefined, c.familyCreatedAt);
-    const p = probabilityNeedsPush(returns, state, now, c.accessExpiresAt, c.idleTimeoutMs, true);
-    return { sessionId: c.familyId, expiresAt: c.accessExpiresAt, pActiveAfterExpiry: p };
+    const rating = probabilityNeedsPush(returns, state, now, c.accessExpiresAt, c.idleTimeoutMs, true);
+    return { sessionId: c.familyId, expiresAt: c.accessExpiresAt, rating, idleEndsAt: state.lastAt + c.idleTimeoutMs, lastAt: state.lastAt };
   });
 }

@@ -2,10 +2,10 @@ import type { ForesightConfig } from '@foresight/config';
 import type { Logger } from '@foresight/observability';
 import type { AdvisoryLeadership } from '@foresight/persistence';
 import type { Clock } from '@foresight/time';
-import { planRefreshes, type PlanEntry, type ReturnModel, type SchedulerConfig } from '@foresight/token-core';
+import { planDecidingOnce, type PlanEntry, type PushLedger, type ReturnModel, type SchedulerConfig } from '@foresight/token-core';
 import { randomUUID } from 'node:crypto';
 import { LoadForecast } from './load-forecast';
-import { toSessionsToPlan } from './plan-input';
+import { toRatedSessions } from './plan-input';
 import type { SchedulerRepository } from './scheduler.repository';
 
 export interface RefreshSchedulerDeps {
@@ -14,6 +14,10 @@ export interface RefreshSchedulerDeps {
   readonly repo: SchedulerRepository;
   readonly rotateAhead: (familyId: string, expectedGeneration: number, ctx: { correlationId: string; causationId: string }) => Promise<boolean>;
   readonly population: ReturnModel;
+  /** Push decisions, one per token, calibrated by their outcomes. */
+  readonly pushes: PushLedger;
+  /** Settles pending push decisions from the sessions' activity (run at the start of each round). */
+  readonly settle?: (now: number) => Promise<void>;
   readonly clock: Clock;
   readonly config: ForesightConfig;
   readonly logger: Logger;
@@ -45,8 +49,11 @@ function schedulerConfig(c: ForesightConfig['token']): SchedulerConfig {
 
 /**
  * The predictive refresh, run by the leader instance once per bucket: families whose
- * access token expires soon are rated by their session's activity forecast and placed by
- * token-core's `planRefreshes` against a Holt-Winters forecast of the service's unscheduled work.
+ * access token expires soon are rated by their session's activity forecast, the rating calibrated
+ * by the outcomes of past decisions, and placed by token-core's `planRefreshes` against a
+ * Holt-Winters forecast of the service's unscheduled work. Each token is decided once
+ * (`planDecidingOnce`): pushed when due, or let expire at the last round before its floor, and
+ * never re-rated after that; a decided token has no entry in the round's plan.
  * Those due now get their next pair minted off the request path (`rotateAhead`), which notifies
  * the gateways for push delivery. The floor (`minSkew`) is the planner's: never later than that.
  */
@@ -106,8 +113,12 @@ export class RefreshScheduler {
     if (from < current) this.forecast.feed(from, current, await this.deps.repo.unscheduledLoad(from, current, c.bucketMs));
     const horizon = Math.ceil((c.thresholdMs + c.maxPullForwardMs) / c.bucketMs) + 1;
     const loadForecast = this.forecast.forecast(horizon);
+    await this.deps.settle?.(now);
     const candidates = await this.deps.repo.candidates(now, now + c.thresholdMs + c.maxPullForwardMs + c.bucketMs, this.deps.config.session.idleTimeoutMs);
-    const plan = planRefreshes({ now, sessions: toSessionsToPlan(candidates, now, this.deps.population), loadForecast, config: c });
+    // A session seen since its token was decided settles that decision now, so a token let expire
+    // at its floor is rated again this round when its session turns out to be active after all.
+    for (const x of candidates) if (x.activity) this.deps.pushes.observeLatest(x.familyId, x.activity.lastAt);
+    const plan = planDecidingOnce(this.deps.pushes, { now, sessions: toRatedSessions(candidates, now, this.deps.population), loadForecast, config: c });
     const generation = new Map(candidates.map((x) => [x.familyId, x.generation]));
     const due = plan.filter((e): e is PlanEntry & { action: 'refresh-now' } => e.action === 'refresh-now');
     let refreshed = 0;

@@ -1,4 +1,4 @@
-import { ServiceLoad } from './service-load';
+import { processReader, ServiceLoad } from './service-load';
 
 const MIN = 60_000;
 const BUCKET = 10_000;
@@ -40,5 +40,27 @@ describe('service load', () => {
     expect(second.at).toBe(BUCKET);
     expect(second.forecast).not.toBeNull();
     expect(load.history().points).toHaveLength(2);
+  });
+
+  it("reads the process's own CPU time and event-loop delay: a loop blocked for 200 ms shows in both", async () => {
+    const reader = processReader();
+    try {
+      // The delay monitor samples on a timer of its own: let it start before blocking the loop.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      reader.read();
+      // It measures between two of its samples, and a reading restarts that: one sample before blocking.
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      const until = Date.now() + 200;
+      let x = 0;
+      while (Date.now() < until) x += Math.sqrt(x + 1);
+      expect(x).toBeGreaterThan(0);
+      await new Promise((resolve) => setTimeout(resolve, 60));
+      const reading = reader.read();
+      expect(reading.cpuMicros).toBeGreaterThan(0);
+      // The delay monitor's 20-ms timer fired at least ~180 ms late while the loop was blocked.
+      expect(reading.eventLoopDelayP99Ms).toBeGreaterThanOrEqual(100);
+    } finally {
+      reader.stop();
+    }
   });
 });
