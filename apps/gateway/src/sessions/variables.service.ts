@@ -38,11 +38,16 @@ export class VariablesService {
   }
 
   async get(id: string, group: string, name: string, consistent: boolean, ctx: CallContext): Promise<Reply<'var.get'>> {
-    if (!consistent) {
-      // Only ids the owner accepted are ever cached, so a hit needs no id check.
-      const hit = this.l1.get(id, group, name);
-      if (hit) return hit;
-    }
+    return (consistent ? undefined : this.cached(id, group, name)) ?? this.fetch(id, group, name, ctx);
+  }
+
+  /** The variable from the edge cache, or undefined. Only ids the owner accepted are ever cached, so a hit needs no id check. */
+  cached(id: string, group: string, name: string): Reply<'var.get'> | undefined {
+    return this.l1.get(id, group, name);
+  }
+
+  /** The variable from its owner (a consistent read), remembered in the edge cache. */
+  async fetch(id: string, group: string, name: string, ctx: CallContext): Promise<Reply<'var.get'>> {
     const r = await this.shards.call(this.checkId(id), 'var.get', { sessionId: id, group, name }, ctx);
     this.l1.fill(id, group, name, r.value, r.version);
     return r;
