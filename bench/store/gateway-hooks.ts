@@ -18,6 +18,7 @@ import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import type { IncomingMessage } from 'node:http';
 import { HELMET_OPTIONS, securityHeaders } from '../../apps/gateway/src/common/security-headers';
+import { IssuedIds } from '../../apps/gateway/src/common/issued-ids';
 import type { AffinityView } from '../../apps/gateway/src/edges/affinity-view';
 import { PreferredEdges } from '../../apps/gateway/src/edges/preferred-edge.hook';
 import { trackCallers } from '../../apps/gateway/src/routing/call-context';
@@ -84,7 +85,10 @@ const edgePerRequest: Install = (app) => {
     return payload;
   });
 };
-const edgeNow: Install = (app) => new PreferredEdges(view, true, isIssued).install(app);
+const edgeNow: Install = (app) => {
+  const issued = new IssuedIds(isIssued);
+  new PreferredEdges(view, true, (id) => issued.has(id)).install(app);
+};
 /** The correlation-id and metrics hooks as async functions (their work left out: the same in both). */
 const asyncHooks: Install = (app) => {
   app.addHook('onSend', async (request, reply, payload) => {

@@ -28,15 +28,10 @@ export class PreferredEdges {
    * @param isIssued true for a session id this cluster issued: a made-up id in a path (even of an
    *   unauthenticated request) never makes the affinity service create a record.
    */
-  /** Ids found issued, newest last: the check is an HMAC, and an id's answer never changes. */
-  private readonly issued = new Set<string>();
-
   constructor(
     private readonly view: AffinityView,
     readonly enabled: boolean,
     private readonly isIssued: (sessionId: string) => boolean,
-    /** How many issued ids are remembered (the oldest is forgotten first). */
-    private readonly rememberIssued = 100_000,
   ) {}
 
   /**
@@ -61,16 +56,8 @@ export class PreferredEdges {
     if (!this.enabled) return;
     fastify.addHook('onSend', (req, reply, payload, done) => {
       const m = SESSION_PATH.exec(req.url);
-      if (m && !reply.hasHeader(PREFERRED_EDGE_HEADER) && this.issuedId(m[1]!)) this.set(req, reply, m[1]!);
+      if (m && !reply.hasHeader(PREFERRED_EDGE_HEADER) && this.isIssued(m[1]!)) this.set(req, reply, m[1]!);
       done(null, payload);
     });
-  }
-
-  private issuedId(sessionId: string): boolean {
-    if (this.issued.has(sessionId)) return true;
-    if (!this.isIssued(sessionId)) return false;
-    this.issued.add(sessionId);
-    if (this.issued.size > this.rememberIssued) this.issued.delete(this.issued.values().next().value!);
-    return true;
   }
 }

@@ -1,6 +1,7 @@
 import { PatchVariableBody, PutVariableBody, Validator, type ShardCommands } from '@foresight/contracts';
 import type { ForesightConfig } from '@foresight/config';
 import { checkIssuedId } from '@foresight/session-domain';
+import { IssuedIds } from '../common/issued-ids';
 import type { EdgeCacheService } from '../edge-cache/edge-cache.service';
 import type { CallContext, ShardClient } from '../routing/shard-client.service';
 
@@ -18,6 +19,8 @@ export interface VariablesDeps {
   readonly shards: ShardClient;
   readonly l1: EdgeCacheService;
   readonly config: ForesightConfig;
+  /** Ids found issued (default: checked with the config's secret, remembered). */
+  readonly issuedIds?: IssuedIds;
 }
 
 /** One variable's reads and writes: the edge cache in front, the owner node behind (used by the controller and the fast lane). */
@@ -25,16 +28,18 @@ export class VariablesService {
   private readonly shards: ShardClient;
   private readonly l1: EdgeCacheService;
   private readonly config: ForesightConfig;
+  private readonly issuedIds: IssuedIds;
 
   constructor(deps: VariablesDeps) {
     this.shards = deps.shards;
     this.l1 = deps.l1;
     this.config = deps.config;
+    this.issuedIds = deps.issuedIds ?? IssuedIds.forSecret(deps.config.session.idSecret);
   }
 
   /** Rejects ids the cluster did not issue, before any routing. */
   checkId(sessionId: string): string {
-    return checkIssuedId(sessionId, this.config.session.idSecret);
+    return this.issuedIds.has(sessionId) ? sessionId : checkIssuedId(sessionId, this.config.session.idSecret);
   }
 
   async get(id: string, group: string, name: string, consistent: boolean, ctx: CallContext): Promise<Reply<'var.get'>> {
