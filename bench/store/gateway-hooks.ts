@@ -42,7 +42,9 @@ const SECRET = 'bench-gateway-hooks-secret-0123456789abcdef';
 const sessionId = generateSessionId(SECRET);
 const URL = `/v1/sessions/${sessionId}/vars/cart/items`;
 const VALUE = {
-  value: { items: Array.from({ length: 8 }, (_, i) => ({ sku: `SKU-${1000 + i}`, name: 'Trail running shoes, size 42', qty: 1 + i, unitPriceCents: 8999 + i })) },
+  value: {
+    items: Array.from({ length: 8 }, (_, i) => ({ sku: `SKU-${1000 + i}`, name: 'Trail running shoes, size 42', qty: 1 + i, unitPriceCents: 8999 + i })),
+  },
   version: 7,
 };
 const view = { preferredEdge: () => ({ url: 'http://edge-a.example:3000', source: 'record' as const }) } as unknown as AffinityView;
@@ -172,7 +174,11 @@ async function main(): Promise<void> {
   mkdirSync(dirname(out), { recursive: true });
   writeFileSync(
     out,
-    JSON.stringify({ measuredAt: new Date().toISOString(), node: process.version, requests, rounds, loadavgBefore: loadBefore, loadavgAfter: loadavg(), rows }, null, 2),
+    JSON.stringify(
+      { measuredAt: new Date().toISOString(), node: process.version, requests, rounds, loadavgBefore: loadBefore, loadavgAfter: loadavg(), rows },
+      null,
+      2,
+    ),
   );
   process.stderr.write(`wrote ${out}\n`);
   for (const app of apps.values()) await app.close();

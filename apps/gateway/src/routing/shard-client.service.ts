@@ -126,10 +126,7 @@ export class ShardClient {
     // The answer, or null when the table moved the shard first.
     let answered: { readonly reply: ShardCommands[K]['reply'] } | null;
     try {
-      answered = await Promise.race([
-        call.then((reply) => ({ reply })),
-        move.moved.then(() => null),
-      ]);
+      answered = await Promise.race([call.then((reply) => ({ reply })), move.moved.then(() => null)]);
     } catch (error) {
       // A timeout counts against the node; its answers, even errors, are latency like any other.
       // "Unavailable" is not the node's slowness (a handoff it waits for, no lease, nobody there: the
