@@ -1,6 +1,5 @@
 import { longestAccessTokenMs, type ForesightConfig } from '@foresight/config';
 import { counter, type Logger } from '@foresight/observability';
-import { isIssuedSessionId } from '@foresight/session-domain';
 import { renewOnUseWindowMs } from '@foresight/token-core';
 import type { Clock } from '@foresight/time';
 import type { NatsConnection } from 'nats';
@@ -18,6 +17,7 @@ import { LockRenewals } from './locks/lock-renewals';
 import { AffinityClient } from './edges/affinity-client';
 import { AffinityView } from './edges/affinity-view';
 import { EdgeMembership } from './edges/edge-membership';
+import { IssuedIds } from './common/issued-ids';
 import { PreferredEdges } from './edges/preferred-edge.hook';
 import { NodeHealthReporter } from './routing/node-health';
 import { OwnerDirectory } from './routing/owner-directory.service';
@@ -53,6 +53,8 @@ export class GatewayRuntime {
   readonly nodeHealth: NodeHealthReporter;
   readonly edgeCache: EdgeCacheService;
   readonly variables: VariablesService;
+  /** Session ids found issued by this cluster (an HMAC check per id, not per request). */
+  readonly issuedIds: IssuedIds;
   /** Lock renewals, batched per owner node. */
   readonly lockRenewals: LockRenewals;
   readonly tokenClient: TokenClient;
@@ -101,7 +103,8 @@ export class GatewayRuntime {
     });
     this.shards = new ShardClient({ directory: this.directory, nc, config, metrics, health: this.nodeHealth });
     this.edgeCache = new EdgeCacheService({ directory: this.directory, nc, config, logger, clock, metrics });
-    this.variables = new VariablesService({ shards: this.shards, l1: this.edgeCache, config });
+    this.issuedIds = IssuedIds.forSecret(config.session.idSecret, config.gateway.l1MaxSessions);
+    this.variables = new VariablesService({ shards: this.shards, l1: this.edgeCache, config, issuedIds: this.issuedIds });
     this.lockRenewals = new LockRenewals({ directory: this.directory, nc, config, clock, metrics, logger });
     this.tokenClient = new TokenClient(nc, config.nats.namespace, config.nats.requestTimeoutMs);
     this.jwks = new JwksCache(() => this.tokenClient.call('jwks', {}), clock, config.token.jwksCacheMs);
@@ -170,7 +173,7 @@ export class GatewayRuntime {
       logger,
       metrics,
     );
-    this.preferredEdges = new PreferredEdges(this.affinity, config.edges.preferredHeader, (id) => isIssuedSessionId(id, config.session.idSecret));
+    this.preferredEdges = new PreferredEdges(this.affinity, config.edges.preferredHeader, (id) => this.issuedIds.has(id));
     this.agentReports = new AgentReports({ clock, metrics, onAccepted: (report) => this.affinity.forwardReport(report) });
   }
 

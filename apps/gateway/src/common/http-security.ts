@@ -1,5 +1,4 @@
 import fastifyCors from '@fastify/cors';
-import fastifyHelmet from '@fastify/helmet';
 import type { ForesightConfig } from '@foresight/config';
 import type { Logger } from '@foresight/observability';
 import type { Clock } from '@foresight/time';
@@ -7,6 +6,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import type { ApiKeys, KeyedRequest } from './api-keys';
 import { sendError, toHttpError } from './error.filter';
+import { securityHeaders } from './security-headers';
 import type { WriteLimits } from './write-limits';
 
 export interface HttpSecurityDeps {
@@ -40,9 +40,12 @@ const CORS_RESPONSE_HEADERS = ['x-correlation-id', 'retry-after', 'foresight-pre
 export async function installHttpSecurity(app: NestFastifyApplication, deps: HttpSecurityDeps): Promise<void> {
   const { config, apiKeys, writeLimits, logger, clock } = deps;
   const security = config.gateway.security;
-  await app.register(fastifyHelmet, {
-    // The API docs and pages are served from this origin only; plain-HTTP deployments keep working.
-    contentSecurityPolicy: { directives: { upgradeInsecureRequests: null, frameAncestors: ["'none'"] } },
+  // helmet's headers, computed once (see securityHeaders), set on every response before routing goes on.
+  const headers = securityHeaders();
+  const fastify = app.getHttpAdapter().getInstance();
+  fastify.addHook('onRequest', (_request, reply, done) => {
+    for (const [name, value] of headers) reply.header(name, value);
+    done();
   });
   if (security.corsOrigins.length > 0) {
     await app.register(fastifyCors, {
@@ -55,18 +58,19 @@ export async function installHttpSecurity(app: NestFastifyApplication, deps: Htt
       maxAge: 600,
     });
   }
-  const fastify = app.getHttpAdapter().getInstance();
-  fastify.addHook('onRequest', async (request, reply) => {
-    if (!MUTATING.has(request.method)) return;
+  fastify.addHook('onRequest', (request, reply, done) => {
+    if (!MUTATING.has(request.method)) return done();
     try {
       writeLimits.check(apiKeys.authenticate(request)?.id, request.ip, clock.now());
     } catch (error) {
       sendError(reply, request, toHttpError(error, request, logger));
-      return reply;
+      return;
     }
+    done();
   });
-  if (security.accessLog) {
-    fastify.addHook('onResponse', async (request: FastifyRequest, reply) => {
+  // With the log level above info the lines would be dropped: no hook at all then.
+  if (security.accessLog && logger.isLevelEnabled('info')) {
+    fastify.addHook('onResponse', (request: FastifyRequest, reply, done) => {
       logger.info(
         {
           correlationId: request.id,
@@ -79,6 +83,7 @@ export async function installHttpSecurity(app: NestFastifyApplication, deps: Htt
         },
         'http request',
       );
+      done();
     });
   }
 }

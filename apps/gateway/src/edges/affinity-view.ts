@@ -51,7 +51,8 @@ export class AffinityView {
   /** As the affinity service last said: place a user's sessions by user id. */
   private hashByUser = false;
   private readonly degraded: Gauge<string>;
-  private readonly answers: Counter<string>;
+  /** The answers counter's two children, bound once (no label hashing per answer). */
+  private readonly answered: Readonly<Record<PreferenceSource, { inc(): void }>>;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -66,12 +67,13 @@ export class AffinityView {
       help: '1 while the affinity service does not answer this edge (it routes on its cached view)',
       registers: [metrics],
     });
-    this.answers = new Counter({
+    const answers = new Counter({
       name: 'foresight_edge_preferred_total',
       help: 'Preferred-edge answers, by source (record or local fallback)',
       labelNames: ['source'],
       registers: [metrics],
     });
+    this.answered = { record: answers.labels('record'), fallback: answers.labels('fallback') };
   }
 
   start(): void {
@@ -106,11 +108,11 @@ export class AffinityView {
     const edge = cached && this.edges.get(cached.edgeId);
     if (cached && edge?.healthy) {
       if (now - cached.at > this.o.cacheTtlMs) this.ask(sessionId, hints);
-      this.answers.inc({ source: 'record' });
+      this.answered.record.inc();
       return { url: edge.url, source: 'record' };
     }
     this.ask(sessionId, hints);
-    this.answers.inc({ source: 'fallback' });
+    this.answered.fallback.inc();
     // Keyed as the affinity service keys its placement, so a user's new sessions agree before their records arrive.
     const key = this.hashByUser && hints.userId !== undefined ? `user:${hints.userId}` : sessionId;
     return { url: this.fallback(key), source: 'fallback' };

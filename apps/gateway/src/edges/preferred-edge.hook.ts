@@ -54,10 +54,10 @@ export class PreferredEdges {
   /** The hook for the routes whose path names the session. */
   install(fastify: FastifyInstance): void {
     if (!this.enabled) return;
-    fastify.addHook('onSend', async (req, reply, payload) => {
+    fastify.addHook('onSend', (req, reply, payload, done) => {
       const m = SESSION_PATH.exec(req.url);
       if (m && !reply.hasHeader(PREFERRED_EDGE_HEADER) && this.isIssued(m[1]!)) this.set(req, reply, m[1]!);
-      return payload;
+      done(null, payload);
     });
   }
 }

@@ -80,3 +80,28 @@ describe('callContext: the signal of a caller going away', () => {
     expect(callContext(fake({ 'idempotency-key': 'order-42' }))).toMatchObject({ correlationId: 'r1', requestId: expect.stringContaining('order-42') });
   });
 });
+
+/** The signal is made when a call needs it: a caller that has already gone gets an aborted one. */
+describe('callContext: the signal made after the caller went', () => {
+  const { EventEmitter } = jest.requireActual<typeof import('node:events')>('node:events');
+  const request = (response: object) => ({ id: 'r2', headers: {}, callerResponse: response }) as never;
+
+  it('is aborted at once when the connection is already closed', () => {
+    const response = Object.assign(new EventEmitter(), { writableFinished: false, destroyed: false, socket: null });
+    expect(callContext(request(response)).signal?.aborted).toBe(true);
+  });
+
+  it('aborts on close before the answer, not after it', () => {
+    const live = Object.assign(new EventEmitter(), { writableFinished: false, destroyed: false, socket: { destroyed: false } });
+    const signal = callContext(request(live)).signal!;
+    expect(signal.aborted).toBe(false);
+    live.emit('close');
+    expect(signal.aborted).toBe(true);
+
+    const answered = Object.assign(new EventEmitter(), { writableFinished: false, destroyed: false, socket: { destroyed: false } });
+    const kept = callContext(request(answered)).signal!;
+    answered.writableFinished = true;
+    answered.emit('close');
+    expect(kept.aborted).toBe(false);
+  });
+});

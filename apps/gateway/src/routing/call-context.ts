@@ -1,6 +1,6 @@
 import { ErrorCodes, ForesightError, LOCK_TOKEN_PATTERN, RequestIds } from '@foresight/contracts';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { IncomingMessage } from 'node:http';
+import type { ServerResponse } from 'node:http';
 import type { CallContext } from './shard-client.service';
 
 /** `Idempotency-Key`: printable ASCII without spaces, as in the IETF draft's examples (UUIDs, ULIDs). */
@@ -8,24 +8,40 @@ const IDEMPOTENCY_KEY = /^[\x21-\x7e]{1,128}$/;
 
 const LOCK_TOKEN = new RegExp(LOCK_TOKEN_PATTERN);
 
-/** Aborted when the caller of a request closes its connection before the answer was written. */
-const callerGone = new WeakMap<IncomingMessage, AbortSignal>();
+/** The response of each request, kept for {@link callContext}'s caller-gone signal (a decoration set by {@link trackCallers}). */
+const RESPONSE = 'callerResponse';
+type TrackedRequest = FastifyRequest & { [RESPONSE]?: ServerResponse | null };
 
 /**
  * Notices a caller that goes away: a client whose attempt timed out closes its connection and
  * retries, and the gateway must then stop retrying the abandoned attempt. Left running, the
  * abandoned attempt could reach the session's owner after the client's retry and many later writes,
  * when the session no longer remembers its request id, and apply the write a second time.
+ *
+ * Per request this only remembers the response; the signal itself is made by {@link callContext},
+ * when a call to an owner needs it (a read answered from the edge cache never does).
  */
 export function trackCallers(fastify: FastifyInstance): void {
-  fastify.addHook('onRequest', async (request, reply) => {
-    const controller = new AbortController();
-    const response = reply.raw;
-    response.once('close', () => {
-      if (!response.writableFinished) controller.abort();
-    });
-    callerGone.set(request.raw, controller.signal);
+  fastify.decorateRequest(RESPONSE, null);
+  fastify.addHook('onRequest', (request, reply, done) => {
+    (request as TrackedRequest)[RESPONSE] = reply.raw;
+    done();
   });
+}
+
+/** Aborted when the caller closes its connection before the answer was written (already aborted if it has). */
+function callerGone(response: ServerResponse): AbortSignal {
+  const controller = new AbortController();
+  if (response.writableFinished) return controller.signal;
+  const socket = response.socket;
+  if (response.destroyed || !socket || socket.destroyed) {
+    controller.abort();
+    return controller.signal;
+  }
+  response.once('close', () => {
+    if (!response.writableFinished) controller.abort();
+  });
+  return controller.signal;
 }
 
 /**
@@ -37,7 +53,8 @@ export function trackCallers(fastify: FastifyInstance): void {
  */
 export function callContext(req: FastifyRequest): CallContext {
   const id = String(req.id);
-  const signal = callerGone.get(req.raw);
+  const response = (req as TrackedRequest)[RESPONSE];
+  const signal = response ? callerGone(response) : undefined;
   const base: CallContext = { correlationId: id, causationId: id, ...(signal ? { signal } : {}), ...lockTokenOf(req) };
   const raw = req.headers['idempotency-key'];
   if (raw === undefined) return base;

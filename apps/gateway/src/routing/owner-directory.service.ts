@@ -146,6 +146,26 @@ export class OwnerDirectory {
     });
   }
 
+  /**
+   * {@link waitForMove} without a timeout or a signal, for the length of one attempt: `moved`
+   * resolves once the table routes `route`'s shard elsewhere, or when `stop()` ends the watch. No
+   * AbortController per attempt (aborting one builds a DOMException with its stack).
+   */
+  watchMove(route: Route, sinceVersion: number): { readonly moved: Promise<void>; stop(): void } {
+    if (this.hasMoved(route, sinceVersion)) return { moved: Promise.resolve(), stop: () => undefined };
+    let settle: () => void = () => undefined;
+    const moved = new Promise<void>((resolve) => (settle = resolve));
+    const waiter = {
+      moved: () => this.hasMoved(route, sinceVersion),
+      resolve: () => {
+        this.moveWaiters.delete(waiter);
+        settle();
+      },
+    };
+    this.moveWaiters.add(waiter);
+    return { moved, stop: waiter.resolve };
+  }
+
   /** Re-reads the table: now, or right after the read already running (concurrent callers share it). */
   refresh(): Promise<void> {
     return this.refresher.refresh();

@@ -115,21 +115,18 @@ export class ShardClient {
     ctx: CallContext,
     requestId: string | undefined,
   ): Promise<ShardCommands[K]['reply']> {
-    const done = new AbortController();
     const call = callRpc<ShardCommands[K]['reply']>(this.nc, route.rpcSubject, op, request, {
       timeoutMs: this.config.nats.requestTimeoutMs,
       correlationId: ctx.correlationId,
       causationId: ctx.causationId,
       requestId,
     });
+    const move = this.directory.watchMove(route, this.directory.version);
     const sample = this.health.begin(route);
     // The answer, or null when the table moved the shard first.
     let answered: { readonly reply: ShardCommands[K]['reply'] } | null;
     try {
-      answered = await Promise.race([
-        call.then((reply) => ({ reply })),
-        this.directory.waitForMove(route, this.directory.version, undefined, done.signal).then(() => null),
-      ]);
+      answered = await Promise.race([call.then((reply) => ({ reply })), move.moved.then(() => null)]);
     } catch (error) {
       // A timeout counts against the node; its answers, even errors, are latency like any other.
       // "Unavailable" is not the node's slowness (a handoff it waits for, no lease, nobody there: the
@@ -138,7 +135,7 @@ export class ShardClient {
       this.health.end(sample, counts ? error.code === ErrorCodes.TIMEOUT : null);
       throw error;
     } finally {
-      done.abort();
+      move.stop();
       call.catch(() => undefined);
     }
     if (answered === null) {

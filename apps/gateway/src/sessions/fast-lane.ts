@@ -16,23 +16,29 @@ type VarParams = { id: string; group: string; name: string };
  * on a read served from the edge cache). Anything else, including bearer-token callers, goes on to Nest.
  */
 export function installFastLane(fastify: FastifyInstance, variables: VariablesService, apiKeys: ApiKeys, logger: Logger): void {
-  fastify.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
-    if (request.routeOptions.url !== VAR_ROUTE || (request.method !== 'GET' && request.method !== 'PUT')) return;
+  const fail = (request: FastifyRequest, reply: FastifyReply) => (error: unknown) => sendError(reply, request, toHttpError(error, request, logger));
+  // Callback style: a hook that answers from memory makes no promise; done() only for requests left to Nest.
+  fastify.addHook('preHandler', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
+    if (request.routeOptions.url !== VAR_ROUTE || (request.method !== 'GET' && request.method !== 'PUT')) return done();
     // Keys without the scope, and tenants' keys (their sessions are checked), get Nest's guard and its answer.
     const principal = apiKeys.authenticate(request);
-    if (!principal || principal.userPrefix !== undefined || !principal.scopes.has(scopeOfMethod(request.method))) return;
+    if (!principal || principal.userPrefix !== undefined || !principal.scopes.has(scopeOfMethod(request.method))) return done();
     (request as KeyedRequest).apiKey = principal;
     const { id, group, name } = request.params as VarParams;
     try {
-      const ctx = callContext(request);
-      const result =
-        request.method === 'GET'
-          ? await variables.get(id, group, name, (request.query as { consistent?: string }).consistent === 'true', ctx)
-          : await variables.put(id, group, name, request.body, ctx);
-      return reply.send(result);
+      if (request.method === 'GET') {
+        // From the edge cache: no call context (no caller-gone signal), no promise.
+        const hit = (request.query as { consistent?: string }).consistent === 'true' ? undefined : variables.cached(id, group, name);
+        if (hit) {
+          reply.send(hit);
+          return;
+        }
+        variables.fetch(id, group, name, callContext(request)).then((r) => reply.send(r), fail(request, reply));
+        return;
+      }
+      variables.put(id, group, name, request.body, callContext(request)).then((r) => reply.send(r), fail(request, reply));
     } catch (error) {
-      sendError(reply, request, toHttpError(error, request, logger));
-      return reply;
+      fail(request, reply)(error);
     }
   });
 }
