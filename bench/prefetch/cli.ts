@@ -98,9 +98,10 @@ export const prefetchCli = defineCommand({
     },
     victims: {
       type: 'string',
-      choices: ['shadow', 'own'],
+      choices: ['shadow', 'own', 'prefetch'],
       default: 'shadow',
-      description: "Foresight: evictions that price a prefetch: a demand-only LRU shadow's (shadow) or the node's own of read entries (own)",
+      description:
+        "Foresight: evictions that price a prefetch: a demand-only LRU shadow's (shadow), the node's own of read entries (own) or the node's own made to store a prefetch (prefetch)",
     },
     'prefetch-concurrency': { type: 'integer', min: 1, default: 8, description: 'prefetches in flight per origin' },
     seed: { type: 'integer', min: 0, default: 1, description: 'seed of the think-time generator' },

@@ -34,6 +34,8 @@ export class PredictiveCache<V> {
   /** Keys the origin said do not exist. */
   private readonly absent: AbsentKeys;
   private readonly budget: FetchBudgetMeter | undefined;
+  /** True while a prefetched value is being stored: its evictions are the prefetch's cost. */
+  private storingPrefetch = false;
 
   constructor(private readonly o: PredictiveCacheOptions<V>) {
     this.planner = o.predictor ? new PrefetchPlanner(o.predictor, o.planner) : undefined;
@@ -53,7 +55,13 @@ export class PredictiveCache<V> {
       // key was invalidated meanwhile.
       store: (key, res, prefetched) => {
         this.rememberSize(key, res.size);
-        if (!this.o.cache.has(key)) this.o.cache.set(key, res.value, res.size, { prefetched, ttlMs: this.ttl.match(key) });
+        if (this.o.cache.has(key)) return;
+        this.storingPrefetch = prefetched;
+        try {
+          this.o.cache.set(key, res.value, res.size, { prefetched, ttlMs: this.ttl.match(key) });
+        } finally {
+          this.storingPrefetch = false;
+        }
       },
       onFailed: (key, error) => {
         if (isCacheError(error, 'DATA.NOT_FOUND')) this.absent.remember(key, this.o.clock.now());
@@ -74,9 +82,9 @@ export class PredictiveCache<V> {
         o.victimMeasure,
       );
       this.budget = meter;
-      if (o.victimMeasure === 'own') {
+      if (o.victimMeasure === 'own' || o.victimMeasure === 'prefetch') {
         o.cache.onRemoval((key, reason, unusedPrefetch) => {
-          if (reason === 'evicted') meter.evicted(key, this.sizes.get(key) ?? this.defaultSize, !unusedPrefetch);
+          if (reason === 'evicted') meter.evicted(key, this.sizes.get(key) ?? this.defaultSize, !unusedPrefetch, this.storingPrefetch);
         });
       }
     }
