@@ -17,7 +17,7 @@ function scattered(seed: number): ActionPredictor {
 }
 
 /** Sessions of 10 reads over 200 pages, one session at a time; returns fetches and what a demand-only cache needs. */
-async function drive(fetchBudget: number | undefined, victimMeasure?: VictimMeasure) {
+async function drive(fetchBudget: number | undefined, victimMeasure?: VictimMeasure, budgetJudge?: 'all' | 'marginal') {
   const clock = new ManualClock();
   const { registry, calls } = fakeOrigin(clock, 5);
   const protection = new ProtectionTable();
@@ -35,6 +35,7 @@ async function drive(fetchBudget: number | undefined, victimMeasure?: VictimMeas
     defaultSizeBytes: 1,
     fetchBudget,
     victimMeasure,
+    budgetJudge,
   });
   const rng = seededRng(9);
   for (let s = 0; s < 300; s++) {
@@ -79,6 +80,14 @@ describe('PredictiveCache under a fetch budget', () => {
     expect(capped.stats!.precisionFloor).not.toBe(0.5);
     // Random pages pushed out by random prefetches are rarely read again soon: a low price.
     expect(capped.stats!.precisionFloor).toBeLessThan(0.5);
+  }, 60_000);
+
+  it('measures the precision of the prefetches admitted near the threshold when judged at the margin', async () => {
+    const capped = await drive(1.3, 'prefetch', 'marginal');
+    expect(capped.fetches).toBeLessThanOrEqual(1.3 * capped.stats!.baselineFetches + 64);
+    expect(capped.stats!.marginalPrecision).toBeGreaterThanOrEqual(0);
+    expect(capped.stats!.marginalPrecision).toBeLessThan(0.5); // the scattered model is mostly wrong
+    expect((await drive(1.3, 'prefetch')).stats!.marginalPrecision).toBeUndefined();
   }, 60_000);
 });
 

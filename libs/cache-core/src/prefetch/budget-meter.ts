@@ -118,8 +118,9 @@ export class FetchBudgetMeter {
     budgetBytes: number,
     private readonly totals: () => FetchTotals,
     victimMeasure: VictimMeasure = 'shadow',
+    judge: 'all' | 'marginal' = 'all',
   ) {
-    this.controller = new FetchBudgetController({ budget, initialThreshold });
+    this.controller = new FetchBudgetController({ budget, initialThreshold, judge });
     this.baseline = new DemandBaseline(budgetBytes);
     this.victims =
       victimMeasure === 'own' ? new VictimGhost(budgetBytes) : victimMeasure === 'prefetch' ? new PrefetchVictimGhost(budgetBytes) : undefined;
@@ -127,7 +128,7 @@ export class FetchBudgetMeter {
   }
 
   private static emptyWindow() {
-    return { baselineMisses: 0, fetches: 0, used: 0, wasted: 0, wanted: 0, denied: 0, evictions: 0, ghostHits: 0 };
+    return { baselineMisses: 0, fetches: 0, used: 0, wasted: 0, marginalUsed: 0, marginalWasted: 0, wanted: 0, denied: 0, evictions: 0, ghostHits: 0 };
   }
 
   get threshold(): number {
@@ -156,6 +157,17 @@ export class FetchBudgetMeter {
 
   invalidate(key: string): void {
     this.baseline.invalidate(key);
+  }
+
+  /** A prefetch admitted as marginal (see {@link isMarginal}) was read (`used`) or left the cache unread. */
+  marginalResolved(used: boolean): void {
+    if (used) this.window.marginalUsed++;
+    else this.window.marginalWasted++;
+  }
+
+  /** A prefetch of probability `p` admitted now is marginal: under twice the current threshold. */
+  isMarginal(p: number): boolean {
+    return p < 2 * this.controller.threshold;
   }
 
   invalidateWhere(matches: (key: string) => boolean): void {
