@@ -109,7 +109,7 @@ export const prefetchCli = defineCommand({
       choices: ['all', 'marginal'],
       default: 'all',
       description:
-        'Foresight: whose precision the budget holds to the victims\' price: all prefetches, or the marginal ones (admitted under twice the threshold)',
+        "Foresight: whose precision the budget holds to the victims' price: all prefetches, or the marginal ones (admitted under twice the threshold)",
     },
     'prefetch-concurrency': { type: 'integer', min: 1, default: 8, description: 'prefetches in flight per origin' },
     seed: { type: 'integer', min: 0, default: 1, description: 'seed of the think-time generator' },

@@ -122,8 +122,7 @@ export class FetchBudgetMeter {
   ) {
     this.controller = new FetchBudgetController({ budget, initialThreshold, judge });
     this.baseline = new DemandBaseline(budgetBytes);
-    this.victims =
-      victimMeasure === 'own' ? new VictimGhost(budgetBytes) : victimMeasure === 'prefetch' ? new PrefetchVictimGhost(budgetBytes) : undefined;
+    this.victims = victimMeasure === 'own' ? new VictimGhost(budgetBytes) : victimMeasure === 'prefetch' ? new PrefetchVictimGhost(budgetBytes) : undefined;
     this.seen = { ...totals(), baselineMisses: 0, evictions: 0, ghostHits: 0 };
   }
 

@@ -161,8 +161,7 @@ export class FetchBudgetController {
     // A window that resolved too few prefetches says nothing about them: judged on the old figure, a
     // threshold pushed up by a bad spell (a model still learning) would never prefetch, so never
     // measure, again. Without a fresh figure the controller probes downwards while under budget.
-    const judged =
-      this.judgeMarginal && marginalResolved >= MIN_RESOLVED ? marginalPrecision : resolved >= MIN_RESOLVED ? precision : undefined;
+    const judged = this.judgeMarginal && marginalResolved >= MIN_RESOLVED ? marginalPrecision : resolved >= MIN_RESOLVED ? precision : undefined;
     const wasteful = judged !== undefined && judged < this.floor - PRECISION_MARGIN;
     const precise = judged === undefined || judged >= this.floor + PRECISION_MARGIN;
     if ((spend !== undefined && spend > 1.05) || denial > 0.2 || wasteful) decision = 'tighten';
