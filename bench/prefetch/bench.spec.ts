@@ -68,6 +68,9 @@ describe('bench:prefetch helpers', () => {
     expect(() => parseBenchArgs(['--data', 'x', '--model', 'gru'])).toThrow(/--model/);
     expect(parseBenchArgs(['--data', 'x']).victimMeasure).toBe('shadow');
     expect(parseBenchArgs(['--data', 'x', '--victims', 'own']).victimMeasure).toBe('own');
+    expect(parseBenchArgs(['--data', 'x', '--victims', 'prefetch']).victimMeasure).toBe('prefetch');
+    expect(parseBenchArgs(['--data', 'x']).judge).toBe('all');
+    expect(parseBenchArgs(['--data', 'x', '--judge', 'marginal']).judge).toBe('marginal');
     expect(() => parseBenchArgs(['--data', 'x', '--victims', 'lru'])).toThrow(/--victims/);
     expect(parseBenchArgs(['--data', 'x', '--capacities', '1,5']).capacities).toEqual([1, 5]);
   });

@@ -29,6 +29,7 @@ export interface BenchArgs {
   readonly ageDecay: number;
   readonly fetchBudget: number;
   readonly victimMeasure: VictimMeasure;
+  readonly judge: 'all' | 'marginal';
   readonly prefetchConcurrency: number;
   readonly seed: number;
   readonly out: string;
@@ -98,9 +99,17 @@ export const prefetchCli = defineCommand({
     },
     victims: {
       type: 'string',
-      choices: ['shadow', 'own'],
+      choices: ['shadow', 'own', 'prefetch'],
       default: 'shadow',
-      description: "Foresight: evictions that price a prefetch: a demand-only LRU shadow's (shadow) or the node's own of read entries (own)",
+      description:
+        "Foresight: evictions that price a prefetch: a demand-only LRU shadow's (shadow), the node's own of read entries (own) or the node's own made to store a prefetch (prefetch)",
+    },
+    judge: {
+      type: 'string',
+      choices: ['all', 'marginal'],
+      default: 'all',
+      description:
+        "Foresight: whose precision the budget holds to the victims' price: all prefetches, or the marginal ones (admitted under twice the threshold)",
     },
     'prefetch-concurrency': { type: 'integer', min: 1, default: 8, description: 'prefetches in flight per origin' },
     seed: { type: 'integer', min: 0, default: 1, description: 'seed of the think-time generator' },
@@ -126,6 +135,7 @@ export const prefetchCli = defineCommand({
     ageDecay: v.ageDecay,
     fetchBudget: v.fetchBudget,
     victimMeasure: v.victims,
+    judge: v.judge,
     prefetchConcurrency: v.prefetchConcurrency,
     seed: v.seed,
     out: v.out,

@@ -83,6 +83,7 @@ export async function replay(
     protectionAgeDecay: system.protectionAgeDecay,
     fetchBudget: system.fetchBudget,
     victimMeasure: system.victimMeasure,
+    budgetJudge: system.budgetJudge,
     maxQueuedPerOwner: 32,
     defaultSizeBytes: 1,
   });

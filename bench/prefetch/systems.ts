@@ -36,6 +36,7 @@ export interface System {
   /** Origin fetches allowed relative to a demand-only cache (Foresight only). */
   readonly fetchBudget?: number;
   readonly victimMeasure?: VictimMeasure;
+  readonly budgetJudge?: 'all' | 'marginal';
   readonly learnOnline: boolean;
   readonly oracle?: NextRequestOracle;
   readonly belady?: BeladyPolicy;
@@ -95,6 +96,7 @@ export function buildSystem(name: PolicyName, a: BenchArgs): System {
         protectionAgeDecay: a.ageDecay,
         fetchBudget: a.fetchBudget,
         victimMeasure: a.victimMeasure,
+        budgetJudge: a.judge,
       };
     }
   }

@@ -5,7 +5,7 @@ import { ProtectionTable } from '../eviction/protection-table';
 import { DeclaredRequirements } from '../requirements/declared';
 import { RequirementResolver } from '../requirements/resolver';
 import { ByteCache } from '../store/byte-cache';
-import { FetchBudgetMeter, VictimGhost, type VictimMeasure } from './budget-meter';
+import { FetchBudgetMeter, PrefetchVictimGhost, VictimGhost, type VictimMeasure } from './budget-meter';
 import { PredictiveCache } from './predictive-cache';
 import type { ActionPredictor } from './predictor';
 import { fakeOrigin, flush } from './test-origin';
@@ -17,7 +17,7 @@ function scattered(seed: number): ActionPredictor {
 }
 
 /** Sessions of 10 reads over 200 pages, one session at a time; returns fetches and what a demand-only cache needs. */
-async function drive(fetchBudget: number | undefined, victimMeasure?: VictimMeasure) {
+async function drive(fetchBudget: number | undefined, victimMeasure?: VictimMeasure, budgetJudge?: 'all' | 'marginal') {
   const clock = new ManualClock();
   const { registry, calls } = fakeOrigin(clock, 5);
   const protection = new ProtectionTable();
@@ -35,6 +35,7 @@ async function drive(fetchBudget: number | undefined, victimMeasure?: VictimMeas
     defaultSizeBytes: 1,
     fetchBudget,
     victimMeasure,
+    budgetJudge,
   });
   const rng = seededRng(9);
   for (let s = 0; s < 300; s++) {
@@ -71,6 +72,23 @@ describe('PredictiveCache under a fetch budget', () => {
     // The own victims were measured: the floor moved off its 0.5 start.
     expect(capped.stats!.precisionFloor).not.toBe(0.5);
   }, 60_000);
+
+  it('prices prefetches by the victims of its own prefetches when asked, and still keeps within the budget', async () => {
+    const capped = await drive(1.3, 'prefetch');
+    const baseline = capped.stats!.baselineFetches;
+    expect(capped.fetches).toBeLessThanOrEqual(1.3 * baseline + 64);
+    expect(capped.stats!.precisionFloor).not.toBe(0.5);
+    // Random pages pushed out by random prefetches are rarely read again soon: a low price.
+    expect(capped.stats!.precisionFloor).toBeLessThan(0.5);
+  }, 60_000);
+
+  it('measures the precision of the prefetches admitted near the threshold when judged at the margin', async () => {
+    const capped = await drive(1.3, 'prefetch', 'marginal');
+    expect(capped.fetches).toBeLessThanOrEqual(1.3 * capped.stats!.baselineFetches + 64);
+    expect(capped.stats!.marginalPrecision).toBeGreaterThanOrEqual(0);
+    expect(capped.stats!.marginalPrecision).toBeLessThan(0.5); // the scattered model is mostly wrong
+    expect((await drive(1.3, 'prefetch')).stats!.marginalPrecision).toBeUndefined();
+  }, 60_000);
 });
 
 describe('FetchBudgetMeter.admit', () => {
@@ -100,5 +118,27 @@ describe('VictimGhost', () => {
     expect(ghost.hits).toBe(1);
     ghost.read('e');
     expect({ hits: ghost.hits, evictions: ghost.evictions }).toEqual({ hits: 2, evictions: 5 });
+  });
+});
+
+describe('PrefetchVictimGhost', () => {
+  it('remembers only the victims of prefetches, for one budget of evicted bytes of any kind', () => {
+    const ghost = new PrefetchVictimGhost(3);
+    ghost.evicted('a', 1, true);
+    ghost.evicted('b', 1, false); // a demand load's victim: ages the list, not counted
+    ghost.read('b');
+    expect({ hits: ghost.hits, evictions: ghost.evictions }).toEqual({ hits: 0, evictions: 1 });
+    ghost.read('a');
+    ghost.read('a');
+    expect(ghost.hits).toBe(1);
+    ghost.evicted('c', 1, true);
+    ghost.evicted('d', 1, false);
+    ghost.evicted('e', 1, false);
+    ghost.read('c'); // 3 bytes evicted since c: still remembered
+    expect(ghost.hits).toBe(2);
+    ghost.evicted('f', 1, true);
+    for (const k of ['g', 'h', 'i', 'j']) ghost.evicted(k, 1, false); // 4 bytes since f: forgotten
+    ghost.read('f');
+    expect({ hits: ghost.hits, evictions: ghost.evictions }).toEqual({ hits: 2, evictions: 3 });
   });
 });

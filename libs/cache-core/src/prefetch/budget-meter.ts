@@ -14,10 +14,12 @@ export interface FetchTotals {
 /**
  * Which evictions price a prefetch: `shadow`, those of the demand-only LRU shadow (what a full plain
  * cache would push out); `own`, the node's own evictions of entries that had been read (what its
- * eviction policy actually gives up for a prefetch, usually cheaper than an LRU victim). Either way
- * the share read again within one cache's worth of later evictions is the precision a prefetch must beat.
+ * eviction policy actually gives up for a prefetch, usually cheaper than an LRU victim); `prefetch`,
+ * only the entries the node evicted to make room for a prefetched value (read or not): exactly what
+ * the prefetches it made cost. Either way the share read again within one cache's worth of later
+ * evictions is the precision a prefetch must beat.
  */
-export type VictimMeasure = 'shadow' | 'own';
+export type VictimMeasure = 'shadow' | 'own' | 'prefetch';
 
 /**
  * Keys the node's cache evicted after they had been read, in a ghost list of the cache's byte budget:
@@ -56,6 +58,40 @@ export class VictimGhost {
   }
 }
 
+/**
+ * Keys the node's cache evicted to make room for a prefetched value, remembered until the cache has
+ * evicted another budget's worth of bytes (of any entry, for any reason): a later read of one is a
+ * prefetch's victim read again soon, a cost of that prefetch.
+ */
+export class PrefetchVictimGhost {
+  /** key → evicted bytes (all evictions) when it was evicted; insertion order is eviction order. */
+  private readonly ghost = new Map<string, number>();
+  private evictedBytes = 0;
+  evictions = 0;
+  hits = 0;
+
+  constructor(private readonly budgetBytes: number) {}
+
+  /** The cache evicted `key` (`size` bytes); `forPrefetch`: to store a prefetched value (the only ones remembered). */
+  evicted(key: string, size: number, forPrefetch: boolean): void {
+    this.evictedBytes += size;
+    if (forPrefetch) {
+      this.evictions++;
+      this.ghost.delete(key);
+      this.ghost.set(key, this.evictedBytes);
+    }
+    for (const [k, at] of this.ghost) {
+      if (this.evictedBytes - at <= this.budgetBytes) break;
+      this.ghost.delete(k);
+    }
+  }
+
+  /** A demand read of `key`: counts it when it was a recent victim of a prefetch. */
+  read(key: string): void {
+    if (this.ghost.delete(key)) this.hits++;
+  }
+}
+
 /** What the node reports about its fetch budget. */
 export interface FetchBudgetStats extends BudgetState {
   readonly budget: number;
@@ -71,8 +107,8 @@ export interface FetchBudgetStats extends BudgetState {
 export class FetchBudgetMeter {
   readonly controller: FetchBudgetController;
   private readonly baseline: DemandBaseline;
-  /** The node's own victims, when they price prefetches (`own`). */
-  private readonly victims: VictimGhost | undefined;
+  /** The node's own victims, when they price prefetches (`own`, `prefetch`). */
+  private readonly victims: VictimGhost | PrefetchVictimGhost | undefined;
   private seen: FetchTotals & { baselineMisses: number; evictions: number; ghostHits: number };
   private window = FetchBudgetMeter.emptyWindow();
 
@@ -82,15 +118,16 @@ export class FetchBudgetMeter {
     budgetBytes: number,
     private readonly totals: () => FetchTotals,
     victimMeasure: VictimMeasure = 'shadow',
+    judge: 'all' | 'marginal' = 'all',
   ) {
-    this.controller = new FetchBudgetController({ budget, initialThreshold });
+    this.controller = new FetchBudgetController({ budget, initialThreshold, judge });
     this.baseline = new DemandBaseline(budgetBytes);
-    this.victims = victimMeasure === 'own' ? new VictimGhost(budgetBytes) : undefined;
+    this.victims = victimMeasure === 'own' ? new VictimGhost(budgetBytes) : victimMeasure === 'prefetch' ? new PrefetchVictimGhost(budgetBytes) : undefined;
     this.seen = { ...totals(), baselineMisses: 0, evictions: 0, ghostHits: 0 };
   }
 
   private static emptyWindow() {
-    return { baselineMisses: 0, fetches: 0, used: 0, wasted: 0, wanted: 0, denied: 0, evictions: 0, ghostHits: 0 };
+    return { baselineMisses: 0, fetches: 0, used: 0, wasted: 0, marginalUsed: 0, marginalWasted: 0, wanted: 0, denied: 0, evictions: 0, ghostHits: 0 };
   }
 
   get threshold(): number {
@@ -108,13 +145,28 @@ export class FetchBudgetMeter {
     this.sync();
   }
 
-  /** The node's cache evicted `key`; `wasRead`: it had been read (not an unused prefetch). */
-  evicted(key: string, size: number, wasRead: boolean): void {
-    if (wasRead) this.victims?.evicted(key, size);
+  /**
+   * The node's cache evicted `key`; `wasRead`: it had been read (not an unused prefetch);
+   * `forPrefetch`: to make room for a prefetched value.
+   */
+  evicted(key: string, size: number, wasRead: boolean, forPrefetch = false): void {
+    if (this.victims instanceof PrefetchVictimGhost) this.victims.evicted(key, size, forPrefetch);
+    else if (wasRead) this.victims?.evicted(key, size);
   }
 
   invalidate(key: string): void {
     this.baseline.invalidate(key);
+  }
+
+  /** A prefetch admitted as marginal (see {@link isMarginal}) was read (`used`) or left the cache unread. */
+  marginalResolved(used: boolean): void {
+    if (used) this.window.marginalUsed++;
+    else this.window.marginalWasted++;
+  }
+
+  /** A prefetch of probability `p` admitted now is marginal: under twice the current threshold. */
+  isMarginal(p: number): boolean {
+    return p < 2 * this.controller.threshold;
   }
 
   invalidateWhere(matches: (key: string) => boolean): void {

@@ -46,6 +46,18 @@ describe('FetchBudgetController', () => {
     expect(borderline.adjust(window({ fetches: 90, used: 20, wasted: 20 }))).toBe('hold');
   });
 
+  it('judged at the margin, holds the prefetches the threshold adds or removes to the floor, not their average', () => {
+    // Likely prefetches are read 70% of the time, those just above the threshold 20%: victims are worth 0.4.
+    const w = window({ fetches: 90, used: 35, wasted: 15, marginalUsed: 2, marginalWasted: 8, victimReuse: 0.4 });
+    expect(new FetchBudgetController({ budget: 1.3, initialThreshold: 0.05 }).adjust(w)).toBe('loosen');
+    const marginal = new FetchBudgetController({ budget: 1.3, initialThreshold: 0.05, judge: 'marginal' });
+    expect(marginal.adjust(w)).toBe('tighten');
+    expect(marginal.snapshot.marginalPrecision).toBeCloseTo(0.2, 10);
+    // Too few marginal prefetches resolved: the average judges.
+    const few = new FetchBudgetController({ budget: 1.3, initialThreshold: 0.05, judge: 'marginal' });
+    expect(few.adjust(window({ fetches: 90, used: 35, wasted: 15, marginalUsed: 0, marginalWasted: 3, victimReuse: 0.4 }))).toBe('loosen');
+  });
+
   it('holds prefetches to the measured worth of what they push out, not to a fixed precision', () => {
     // Victims rarely read again (a large catalogue): prefetches read 15% of the time are worth it.
     const cold = new FetchBudgetController({ budget: 1.3, initialThreshold: 0.05 });

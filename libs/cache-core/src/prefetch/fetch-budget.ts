@@ -21,6 +21,12 @@ export interface FetchBudgetOptions {
    * left unspent than used to push out entries worth more than the prefetches.
    */
   readonly minPrecision?: number;
+  /**
+   * Which prefetches' precision is held to the floor: `all` of them (default), or the `marginal` ones,
+   * those admitted with a probability under twice the threshold of the moment — what moving the
+   * threshold adds or removes. A window with fewer than 5 resolved marginal prefetches judges all.
+   */
+  readonly judge?: 'all' | 'marginal';
 }
 
 /** What happened in one window, as counted by the node. */
@@ -32,6 +38,9 @@ export interface BudgetWindow {
   /** Prefetched entries read (or joined while loading), and prefetched entries that left unread. */
   readonly used: number;
   readonly wasted: number;
+  /** Of those, the prefetches admitted with a probability under twice the threshold (`marginal`). */
+  readonly marginalUsed?: number;
+  readonly marginalWasted?: number;
   /** Prefetch candidates above the threshold, and those the budget refused. */
   readonly wanted: number;
   readonly denied: number;
@@ -46,6 +55,8 @@ export interface BudgetState {
   /** Fetches / (budget × demand-only fetches) over the last window (1 = exactly on budget). */
   readonly spend: number | undefined;
   readonly precision: number | undefined;
+  /** Precision of the marginal prefetches (smoothed over windows), when measured. */
+  readonly marginalPrecision?: number | undefined;
   readonly denial: number | undefined;
   /** The precision prefetches are held to (see `minPrecision`). */
   readonly precisionFloor: number;
@@ -80,6 +91,7 @@ export class FetchBudgetController {
   private readonly hi: number;
   private readonly burst: number;
   private readonly fixedFloor: number | undefined;
+  private readonly judgeMarginal: boolean;
   private floor = 0.5;
   private floorMeasured = false;
   readonly windowMisses: number;
@@ -103,6 +115,7 @@ export class FetchBudgetController {
     this.windowMisses = requireNumber('windowMisses', o.windowMisses ?? 100, 1);
     this.fixedFloor = o.minPrecision === undefined ? undefined : requireNumber('minPrecision', o.minPrecision, 0, 1);
     this.floor = this.fixedFloor ?? 0.5;
+    this.judgeMarginal = o.judge === 'marginal';
     this.tokenCount = this.burst;
   }
 
@@ -132,6 +145,14 @@ export class FetchBudgetController {
     const resolved = w.used + w.wasted;
     const prev = this.state.precision;
     const precision = resolved === 0 ? prev : prev === undefined ? w.used / resolved : 0.7 * prev + 0.3 * (w.used / resolved);
+    const marginalResolved = (w.marginalUsed ?? 0) + (w.marginalWasted ?? 0);
+    const prevMarginal = this.state.marginalPrecision;
+    const marginalPrecision =
+      marginalResolved === 0
+        ? prevMarginal
+        : prevMarginal === undefined
+          ? (w.marginalUsed ?? 0) / marginalResolved
+          : 0.7 * prevMarginal + 0.3 * ((w.marginalUsed ?? 0) / marginalResolved);
     let decision: 'tighten' | 'loosen' | 'hold' = 'hold';
     if (this.fixedFloor === undefined && w.victimReuse !== undefined) {
       this.floor = this.floorMeasured ? 0.7 * this.floor + 0.3 * w.victimReuse : w.victimReuse;
@@ -140,7 +161,7 @@ export class FetchBudgetController {
     // A window that resolved too few prefetches says nothing about them: judged on the old figure, a
     // threshold pushed up by a bad spell (a model still learning) would never prefetch, so never
     // measure, again. Without a fresh figure the controller probes downwards while under budget.
-    const judged = resolved >= MIN_RESOLVED ? precision : undefined;
+    const judged = this.judgeMarginal && marginalResolved >= MIN_RESOLVED ? marginalPrecision : resolved >= MIN_RESOLVED ? precision : undefined;
     const wasteful = judged !== undefined && judged < this.floor - PRECISION_MARGIN;
     const precise = judged === undefined || judged >= this.floor + PRECISION_MARGIN;
     if ((spend !== undefined && spend > 1.05) || denial > 0.2 || wasteful) decision = 'tighten';
@@ -152,7 +173,7 @@ export class FetchBudgetController {
       const moved = this.thresholdLog + (decision === 'tighten' ? this.step : -this.step);
       this.thresholdLog = Math.min(LN(this.hi), Math.max(LN(this.lo), moved));
     }
-    this.state = { spend, precision, denial, last: decision, windows: this.state.windows + 1 };
+    this.state = { spend, precision, marginalPrecision, denial, last: decision, windows: this.state.windows + 1 };
     return decision;
   }
 }

@@ -63,6 +63,11 @@ export interface PredictiveCacheOptions<V> {
   readonly fetchBudget?: number;
   /** Which evictions price a prefetch under the budget (default `shadow`; see {@link VictimMeasure}). */
   readonly victimMeasure?: VictimMeasure;
+  /**
+   * Under the budget, whose precision is held to the floor: `all` prefetches (default) or the
+   * `marginal` ones, admitted with a probability under twice the threshold of the moment.
+   */
+  readonly budgetJudge?: 'all' | 'marginal';
   /** Size assumed for a key never loaded before (default 1,024 bytes). */
   readonly defaultSizeBytes?: number;
   /** Passed to the scheduler. */

@@ -34,6 +34,10 @@ export class PredictiveCache<V> {
   /** Keys the origin said do not exist. */
   private readonly absent: AbsentKeys;
   private readonly budget: FetchBudgetMeter | undefined;
+  /** True while a prefetched value is being stored: its evictions are the prefetch's cost. */
+  private storingPrefetch = false;
+  /** Keys whose prefetch was admitted as marginal and has not been read or left the cache yet. */
+  private readonly marginal = new Set<string>();
 
   constructor(private readonly o: PredictiveCacheOptions<V>) {
     this.planner = o.predictor ? new PrefetchPlanner(o.predictor, o.planner) : undefined;
@@ -53,7 +57,13 @@ export class PredictiveCache<V> {
       // key was invalidated meanwhile.
       store: (key, res, prefetched) => {
         this.rememberSize(key, res.size);
-        if (!this.o.cache.has(key)) this.o.cache.set(key, res.value, res.size, { prefetched, ttlMs: this.ttl.match(key) });
+        if (this.o.cache.has(key)) return;
+        this.storingPrefetch = prefetched;
+        try {
+          this.o.cache.set(key, res.value, res.size, { prefetched, ttlMs: this.ttl.match(key) });
+        } finally {
+          this.storingPrefetch = false;
+        }
       },
       onFailed: (key, error) => {
         if (isCacheError(error, 'DATA.NOT_FOUND')) this.absent.remember(key, this.o.clock.now());
@@ -72,11 +82,17 @@ export class PredictiveCache<V> {
           wasted: cs.prefetchWasted,
         }),
         o.victimMeasure,
+        o.budgetJudge,
       );
       this.budget = meter;
-      if (o.victimMeasure === 'own') {
+      if (o.budgetJudge === 'marginal') {
+        o.cache.onRemoval((key, _reason, unusedPrefetch) => {
+          if (unusedPrefetch && this.marginal.delete(key)) meter.marginalResolved(false);
+        });
+      }
+      if (o.victimMeasure === 'own' || o.victimMeasure === 'prefetch') {
         o.cache.onRemoval((key, reason, unusedPrefetch) => {
-          if (reason === 'evicted') meter.evicted(key, this.sizes.get(key) ?? this.defaultSize, !unusedPrefetch);
+          if (reason === 'evicted') meter.evicted(key, this.sizes.get(key) ?? this.defaultSize, !unusedPrefetch, this.storingPrefetch);
         });
       }
     }
@@ -163,6 +179,7 @@ export class PredictiveCache<V> {
     this.budget?.read(key, this.sizes.get(key) ?? this.defaultSize, now, this.ttl.match(key));
     const hit = this.o.cache.read(key);
     if (hit !== undefined) {
+      if (hit.prefetchUsed && this.marginal.delete(key)) this.budget?.marginalResolved(true);
       s.stats.hits++;
       if (hit.prefetchUsed) s.stats.prefetchUsed++;
       return { value: hit.value, source: 'cache', prefetched: hit.prefetchUsed, waitedMs: 0 };
@@ -171,6 +188,7 @@ export class PredictiveCache<V> {
       throw new CacheError('DATA.NOT_FOUND', `The origin of "${key}" answered that it does not exist, less than ${this.absent.ttlMs} ms ago.`);
     }
     const { promise, joined } = this.scheduler.demand(key);
+    if (joined && this.marginal.delete(key)) this.budget?.marginalResolved(true);
     if (joined) s.stats.joined++;
     else s.stats.misses++;
     const res = await promise; // stored by the scheduler as it landed
@@ -277,6 +295,13 @@ export class PredictiveCache<V> {
     if (this.budget) {
       const others = this.scheduler.queuedCount - this.scheduler.queuedCountOf(sessionId);
       requests = this.budget.admit(requests, (key) => this.scheduler.isInFlight(key), others);
+      if (this.o.budgetJudge === 'marginal') {
+        for (const r of requests) {
+          if (!this.budget.isMarginal(r.p)) continue;
+          this.marginal.add(r.key);
+          if (this.marginal.size > 100_000) this.marginal.delete(this.marginal.values().next().value!);
+        }
+      }
     }
     s.stats.prefetchRequested += requests.length;
     this.scheduler.schedule(sessionId, requests);

@@ -109,6 +109,13 @@ export function ppmTopN(s: Scratch, top: number, vocabularySize: number, method:
     remaining *= escapeOf(method, n, t);
     lowestUsed = k;
     if (canStopEarly && buf.full && buf.floor > remaining) return;
+    // Order 0 (every action seen) is the last level: marking its actions excluded costs one pass over
+    // the vocabulary, needed only if the uniform level below could still enter the top N. With at
+    // least `unseenAtLeast` unseen actions its share is at most remaining / unseenAtLeast.
+    if (k === 0 && buf.full) {
+      const unseenAtLeast = vocabularySize - s.excludedCount - node.size;
+      if (unseenAtLeast > 0 && remaining / unseenAtLeast <= buf.floor) return;
+    }
     for (let i = 0; i < node.size; i++) s.exclude(node.actions[i]!);
   }
   const unseen = vocabularySize - s.excludedCount;

@@ -84,6 +84,35 @@ describe('VariableOrderMarkov', () => {
     }
   });
 
+  it.each<Smoothing>(['ppm-c', 'ppm-d'])('%s: top-N matches the dense ranking over a vocabulary mostly unseen, or mostly seen once', (smoothing) => {
+    const rng = seededRng(11);
+    // Many actions seen once (a long tail, as an item catalogue), so the walk reaches order 0 with a
+    // full top-N and a uniform level that may or may not still enter it.
+    // With few actions seen (`seen` 12), the uniform level of the unseen ones enters the top 10.
+    for (const seen of [1500, 12]) {
+      const m = new VariableOrderMarkov({ maxOrder: 2, smoothing, vocabularySize: 3000 });
+      for (let s = 0; s < (seen > 100 ? 400 : 20); s++) {
+        const len = 2 + Math.floor(rng() * 6);
+        const session = [Math.floor(rng() * rng() * seen)];
+        for (let i = 1; i < len; i++) session.push(rng() < 0.5 ? (session[i - 1]! * 3 + 1) % seen : Math.floor(rng() * rng() * seen));
+        m.observeSession(session);
+      }
+      for (let q = 0; q < 60; q++) {
+        const history = Array.from({ length: 1 + Math.floor(rng() * 3) }, () => Math.floor(rng() * (seen + 100)));
+        const p = dense(m, history);
+        const order = p.map((x, a) => ({ a, x })).sort((u, v) => v.x - u.x || u.a - v.a);
+        for (const n of [3, 10, 20]) expect(m.predict(history, n).map((t) => t.p)).toEqual(order.slice(0, n).map((o) => expect.closeTo(o.x, 12)));
+      }
+    }
+    // Most of a small vocabulary seen once: the few unseen actions share more than a seen-once one.
+    const small = new VariableOrderMarkov({ maxOrder: 1, smoothing, vocabularySize: 40 });
+    small.observeSession(Array.from({ length: 37 }, (_, i) => i));
+    small.observeSession([0, 1, 2, 1, 2]);
+    const p = dense(small, [39]);
+    const order = p.map((x, a) => ({ a, x })).sort((u, v) => v.x - u.x || u.a - v.a);
+    for (const n of [20, 37, 39]) expect(small.predict([39], n).map((t) => t.p)).toEqual(order.slice(0, n).map((o) => expect.closeTo(o.x, 12)));
+  });
+
   it('predictInto writes the same top-N without allocating a result', () => {
     const m = handModel('ppm-c');
     const actions = new Int32Array(8);
