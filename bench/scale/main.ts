@@ -268,8 +268,7 @@ async function measureMove(
   const after = shardNodes(stack);
   const textsAfter = await scrapeMetrics(after);
   const gatewayAfter = await scrapeMetrics(gateways);
-  const gatewayDelta = (metric: string) =>
-    gatewayAfter.reduce((n, t, i) => n + metricSum(t, metric) - metricSum(gatewayBefore[i] ?? '', metric), 0);
+  const gatewayDelta = (metric: string) => gatewayAfter.reduce((n, t, i) => n + metricSum(t, metric) - metricSum(gatewayBefore[i] ?? '', metric), 0);
   // Counters of nodes present at both ends (a node that left takes its counters with it).
   const delta = (metric: string, label = '') =>
     after.reduce((n, s, i) => n + metricSum(textsAfter[i]!, metric, label) - metricSum(beforeByName.get(s.name) ?? '', metric, label), 0);

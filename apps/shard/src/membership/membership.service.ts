@@ -190,9 +190,15 @@ export class MembershipService {
   async drain(deadline: number): Promise<boolean> {
     if (this.stopped) return false;
     try {
-      await callRpc(this.nc, this.subjects.membershipRpc(this.nodeId, 'leave'), 'leave', { incarnation: this.incarnation, handoff: true }, {
-        timeoutMs: Math.max(10, Math.min(2000, deadline - this.clock.now())),
-      });
+      await callRpc(
+        this.nc,
+        this.subjects.membershipRpc(this.nodeId, 'leave'),
+        'leave',
+        { incarnation: this.incarnation, handoff: true },
+        {
+          timeoutMs: Math.max(10, Math.min(2000, deadline - this.clock.now())),
+        },
+      );
     } catch (error) {
       this.logger.warn({ err: error }, 'could not ask to hand the shards over before leaving; leaving at once instead');
       return false;
