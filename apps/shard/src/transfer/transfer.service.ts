@@ -315,10 +315,14 @@ export class TransferService {
     const lostSet = new Set(lost);
     const target = new Map(view.shards.filter((s) => lostSet.has(s.shard) && s.nodeId).map((s) => [s.shard, { nodeId: s.nodeId!, epoch: s.epoch }]));
     const bySession = new Map(moving.map((m) => [m.state.id, m]));
+    // A full copy of each session: its core and every group, held here or not (a partial load, or a
+    // push that carried only some groups, holds less than what a full copy would move).
+    let fullBytes = 0;
     const candidates: PlanCandidate[] = moving
       .filter((m) => target.has(m.state.shard) && target.get(m.state.shard)!.nodeId !== this.deps.membership.nodeId)
       .map((m) => {
         const all = bytesByGroup(m.state.sizes, this.deps.config.session.groups);
+        fullBytes += coreBytes(m.state) + Object.values(all).reduce((n, b) => n + b, 0);
         return {
           sessionId: m.state.id,
           shard: m.state.shard,
@@ -342,7 +346,7 @@ export class TransferService {
       (profile) => (profile ? this.model.predict(profile) : 0),
     );
     this.metrics.bytes.inc({ kind: 'immediate' }, plan.immediateBytes);
-    this.metrics.bytes.inc({ kind: 'full' }, plan.fullBytes);
+    this.metrics.bytes.inc({ kind: 'full' }, fullBytes);
     for (const s of plan.sessions) for (const g of Object.values(s.groups)) this.metrics.groups.inc({ mode: g.mode, reason: g.reason });
     for (const m of moving) this.profiler.forget(m.state.id);
     this.retain(plan.sessions, bySession, target, now);
@@ -360,7 +364,7 @@ export class TransferService {
     );
     stop();
     this.deps.logger.info(
-      { sessions: plan.sessions.length, immediateBytes: plan.immediateBytes, fullBytes: plan.fullBytes, owners: byOwner.size },
+      { sessions: plan.sessions.length, immediateBytes: plan.immediateBytes, fullBytes, owners: byOwner.size },
       'handed sessions over with their shards',
     );
   }
