@@ -8,6 +8,7 @@ import { SessionLocks1764900000000 } from './1764900000000-session-locks';
 import { EdgesAndAffinity1764900100000 } from './1764900100000-edges-and-affinity';
 import { GroupSnapshots1764900200000 } from './1764900200000-group-snapshots';
 import { LeanerOutbox1764900300000 } from './1764900300000-leaner-outbox';
+import { LeavingNodes1764900400000 } from './1764900400000-leaving-nodes';
 import { OutboxPerBatch1764900500000 } from './1764900500000-outbox-per-batch';
 
 /** Every migration, in order. Listed explicitly so the CLI, the apps and the tests run the same set. */
@@ -22,5 +23,6 @@ export const migrations = [
   EdgesAndAffinity1764900100000,
   GroupSnapshots1764900200000,
   LeanerOutbox1764900300000,
+  LeavingNodes1764900400000,
   OutboxPerBatch1764900500000,
 ];

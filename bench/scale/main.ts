@@ -113,6 +113,11 @@ interface MoveResult {
   lazyPgP99Ms: number | undefined;
   pgRowsRead: number;
   pgBytesRead: number;
+  /** Where the tail comes from: requests the new owners held for a shard in handoff, gateway calls sent again to another node. */
+  heldInHandoff: number;
+  gatewayReroutes: number;
+  /** Requests of the move window slower than the steady window's p99. */
+  slowerThanSteadyP99: number;
   errorsDuringMove: number;
   load1: number;
 }
@@ -222,6 +227,8 @@ async function measureMove(
   process.stderr.write(`move ${name}\n`);
   const before = shardNodes(stack);
   const textsBefore = await scrapeMetrics(before);
+  const gateways = [...stack.services.values()].filter((s) => s.app === 'gateway');
+  const gatewayBefore = await scrapeMetrics(gateways);
   const errorsBefore = load.errors;
   const start = Date.now();
   // Every node's counts before the move (a joining node starts at 0).
@@ -260,6 +267,8 @@ async function measureMove(
   await firstServed;
   const after = shardNodes(stack);
   const textsAfter = await scrapeMetrics(after);
+  const gatewayAfter = await scrapeMetrics(gateways);
+  const gatewayDelta = (metric: string) => gatewayAfter.reduce((n, t, i) => n + metricSum(t, metric) - metricSum(gatewayBefore[i] ?? '', metric), 0);
   // Counters of nodes present at both ends (a node that left takes its counters with it).
   const delta = (metric: string, label = '') =>
     after.reduce((n, s, i) => n + metricSum(textsAfter[i]!, metric, label) - metricSum(beforeByName.get(s.name) ?? '', metric, label), 0);
@@ -320,6 +329,9 @@ async function measureMove(
     lazyPgP99Ms: lazyPg.p99,
     pgRowsRead: delta('foresight_session_load_rows_total'),
     pgBytesRead: delta('foresight_session_load_bytes_total'),
+    heldInHandoff: delta('foresight_handoff_waits_total'),
+    gatewayReroutes: gatewayDelta('foresight_gateway_reroutes_total'),
+    slowerThanSteadyP99: steadyStats.p99 === undefined ? 0 : load.samples.filter((x) => x.ok && x.at >= start && x.at < end && x.ms > steadyStats.p99!).length,
     errorsDuringMove: load.errors - errorsBefore,
     load1: loadavg()[0]!,
   };

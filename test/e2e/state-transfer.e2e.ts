@@ -19,6 +19,10 @@ describe('state transfer with real processes', () => {
   const metric = async (node: string, name: string, label = '') =>
     metricSum(await (await fetch(`${stack.services.get(node)!.httpUrl}/metrics`)).text(), name, label);
 
+  const survivorsReceived = async () =>
+    (await metric('shard-1', 'foresight_transfer_sessions_total', 'side="received",outcome="accepted"')) +
+    (await metric('shard-2', 'foresight_transfer_sessions_total', 'side="received",outcome="accepted"'));
+
   beforeAll(async () => {
     stack = await startTestStack('transfer', { shardNodes: 2, env: { REPLICATION: 'off', LEASE_MS: '3000' } });
     client = api(stack);
@@ -42,10 +46,15 @@ describe('state transfer with real processes', () => {
       (await metric('shard-1', 'foresight_transfer_sessions_total', 'outcome="accepted"')) +
       (await metric('shard-2', 'foresight_transfer_sessions_total', 'outcome="accepted"'));
     expect(accepted).toBeGreaterThan(0);
+    // Every session used on 3 nodes, so the third holds its share in memory when it leaves.
+    for (const id of sessions) expect((await client.get(id, 'auth,profile')).status).toBe(200);
+    const receivedBefore = await survivorsReceived();
+    // Leaving on SIGTERM: it hands its shards over while serving, pushing its sessions first.
     await stack.kill('shard-3', 'SIGTERM');
     await stack.waitForAssignment(['shard-1', 'shard-2'], { exact: true });
     await new Promise((r) => setTimeout(r, 1000));
     await w.stop();
+    expect((await survivorsReceived()) - receivedBefore).toBeGreaterThan(0);
     expect(w.failures).toEqual([]);
     expect(w.acked.length).toBeGreaterThan(20);
     expect(await lost(w.acked)).toEqual([]);

@@ -91,7 +91,7 @@ describe('lazy fetch from the old owner (metadata, real NATS and Postgres)', () 
     await store.close();
     await meta.stop();
     await nc.drain();
-  });
+  }, 120_000);
 
   it('serves a lazy group from the old owner, reading nothing from Postgres, and writes on from it', async () => {
     expect(moved.length).toBeGreaterThanOrEqual(3);

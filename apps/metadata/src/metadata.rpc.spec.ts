@@ -11,6 +11,13 @@ describe('membership requests', () => {
     expect(nodeRequest(s, 'heartbeat', body, meta(s.membershipRpc('n1', 'heartbeat')))).toEqual({ nodeId: 'n1', incarnation: 'i1', appliedVersion: 4 });
   });
 
+  it('read a handover only on leave', () => {
+    const body = { incarnation: 'i1', handoff: true };
+    expect(nodeRequest(s, 'leave', body, meta(s.membershipRpc('n1', 'leave')))).toEqual({ nodeId: 'n1', incarnation: 'i1', handoff: true });
+    expect(nodeRequest(s, 'leave', { incarnation: 'i1' }, meta(s.membershipRpc('n1', 'leave')))).toEqual({ nodeId: 'n1', incarnation: 'i1' });
+    expect(nodeRequest(s, 'heartbeat', body, meta(s.membershipRpc('n1', 'heartbeat')))).toEqual({ nodeId: 'n1', incarnation: 'i1' });
+  });
+
   it('refuse bodies that do not fit the schema, and subjects of another op', () => {
     const refuse = (run: () => unknown) => {
       try {
@@ -27,6 +34,10 @@ describe('membership requests', () => {
     expect(refuse(() => nodeRequest(s, 'heartbeat', { incarnation: 'i', appliedVersion: -1 }, meta(s.membershipRpc('n1', 'heartbeat'))))).toEqual([
       ErrorCodes.VALIDATION,
       '"appliedVersion" must be an integer ≥ 0.',
+    ]);
+    expect(refuse(() => nodeRequest(s, 'leave', { incarnation: 'i', handoff: 'yes' }, meta(s.membershipRpc('n1', 'leave'))))).toEqual([
+      ErrorCodes.VALIDATION,
+      expect.stringContaining('"handoff"'),
     ]);
     expect(refuse(() => nodeRequest(s, 'leave', { incarnation: 'i' }, meta(s.membershipRpc('n1', 'register'))))).toEqual([
       ErrorCodes.VALIDATION,

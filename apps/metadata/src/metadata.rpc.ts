@@ -38,8 +38,9 @@ export function nodeRequest(s: Subjects, op: MembershipOp, raw: unknown, meta: R
   }
   const { incarnation } = requests[op].parse(raw);
   const appliedVersion = op === 'heartbeat' ? requests.heartbeat.parse(raw).appliedVersion : undefined;
+  const handoff = op === 'leave' ? requests.leave.parse(raw).handoff === true : false;
   // Only the fields read here: a "nodeId" in the body must never stand in for the subject's.
-  return { nodeId, incarnation, ...(appliedVersion !== undefined ? { appliedVersion } : {}) };
+  return { nodeId, incarnation, ...(appliedVersion !== undefined ? { appliedVersion } : {}), ...(handoff ? { handoff } : {}) };
 }
 
 /**

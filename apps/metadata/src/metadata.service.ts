@@ -21,6 +21,8 @@ export interface NodeRequest {
   readonly nodeId: string;
   readonly incarnation: string;
   readonly appliedVersion?: number;
+  /** On leave: stay live until the shards are handed over (see `leave`). */
+  readonly handoff?: boolean;
 }
 
 /** What the metadata service answers: the assignment, a session's owner, and node membership. */
@@ -82,7 +84,19 @@ export class MetadataService {
     return probeMs > 0 ? { leaseMs, suspectAfterMs } : { leaseMs };
   }
 
-  async leave({ nodeId, incarnation }: NodeRequest): Promise<{ ok: true }> {
+  /**
+   * With `handoff`, the node leaves the assignment but stays live: its shards move with a handoff
+   * it completes like any other (it pushes its sessions to the new owners, which hold requests
+   * until it reports the move applied), then it leaves for good. Without, it leaves at once.
+   */
+  async leave({ nodeId, incarnation, handoff }: NodeRequest): Promise<{ ok: true }> {
+    if (handoff) {
+      if (await this.nodes.startLeaving(nodeId, incarnation)) {
+        this.logger.info({ nodeId }, 'node leaving: handing its shards over');
+        this.rebalancer.trigger();
+      }
+      return { ok: true };
+    }
     if (await this.nodes.leave(nodeId, incarnation)) {
       this.logger.info({ nodeId }, 'node left');
       void this.events.nodeLeft(nodeId, 'graceful');

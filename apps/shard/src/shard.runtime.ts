@@ -170,7 +170,8 @@ export class ShardRuntime {
     events.on('assignment.applied', (e) => {
       if (!config.cluster.replication) return;
       const topology = replicaTopology(e.view, config.cluster.nodeId, config.cluster.loadFactor);
-      replicaPublisher.setTopology(topology, e.view);
+      // With the transfer on, the new owners hear of the release once the handover is done (below), not before.
+      replicaPublisher.setTopology(topology, config.transfer.enabled ? undefined : e.view);
       replicaFollower.setTopology(topology);
     });
     events.on('session.loaded', (e) => cache.restoreHistory(e.sessionId, e.recentActions));
@@ -180,8 +181,11 @@ export class ShardRuntime {
     // The sessions of lost shards go to their new owners before the shards are released.
     events.on('shards.lost', (e) => {
       const lost = new Set(e.shards);
-      this.moving.push(...sessions.dropShards(lost));
-      this.transfer.dropShards(lost);
+      const held = sessions.dropShards(lost);
+      const ids = new Set(held.map((m) => m.state.id));
+      // Pushed here and not used yet: passed on too (what this node holds in memory wins).
+      const pushed = this.transfer.dropShards(lost).filter((m) => !ids.has(m.state.id));
+      this.moving.push(...held, ...pushed);
       this.locks.dropShards(lost);
     });
     events.on('session.ended', (e) => this.transfer.ended(e.sessionId));
@@ -190,7 +194,11 @@ export class ShardRuntime {
         const set = new Set(lost);
         const mine = this.moving.filter((m) => set.has(m.state.shard));
         this.moving = [];
-        return this.transfer.handOver(mine, lost, view);
+        return this.transfer.handOver(mine, lost, view).finally(() => {
+          // The last pushes to warm secondaries first, then the new owners may serve.
+          this.replicaPublisher.flush();
+          this.transfer.release(lost, view);
+        });
       });
     }
     // The handover (if any) took its sessions when the shards were lost, in the same turn.
@@ -255,7 +263,23 @@ export class ShardRuntime {
     }
   }
 
+  /**
+   * Scale-in: before it stops serving, the node leaves the assignment while staying live, so its
+   * shards move like any other move: it plans and pushes its sessions to the new owners (which hold
+   * requests until it releases the shards) and serves requests until then. Bounded by
+   * `TRANSFER_LEAVE_MS`; what is still owned at the end moves without waiting, as before.
+   */
+  private async drain(deadline: number): Promise<void> {
+    const { config, logger, clock } = this.deps;
+    if (!config.transfer.enabled || config.transfer.leaveMs <= 0 || this.membership.ownedShards().length === 0) return;
+    const started = clock.now();
+    const done = await this.membership.drain(deadline);
+    logger.info({ handedOver: done, ms: clock.now() - started, stillOwned: this.membership.ownedShards().length }, 'left the assignment before stopping');
+  }
+
   private async shutDown(): Promise<void> {
+    const deadline = this.deps.clock.now() + this.deps.config.transfer.leaveMs;
+    await this.drain(deadline);
     await this.transport.close();
     await this.sessions.idle();
     this.cache.stop();
@@ -271,6 +295,8 @@ export class ShardRuntime {
     this.replicaPublisher.flush();
     await this.membership.stop(true);
     await this.handOverOnLeave();
+    // The new owners fetch the lazy groups of what was pushed from here while this node is up.
+    if (this.deps.config.transfer.enabled) await this.transfer.serveRetained(Math.min(deadline, this.deps.clock.now() + this.deps.config.transfer.retainMs));
     this.replicaFollower.stop();
     this.transfer.stop();
     await this.storePartitions.partitions.close();

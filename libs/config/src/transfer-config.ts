@@ -16,7 +16,10 @@ export interface TransferConfig {
   /** A group at least this large whose chance of access is below `rareChance` is fetched lazily. */
   readonly largeGroupBytes: number;
   readonly rareChance: number;
-  /** Below this chance of access within `horizonMs`, a group is fetched lazily. */
+  /**
+   * A group is pushed before cut-over only when its chance of access within `horizonMs` is at least
+   * this (the always-pushed groups aside); below, it is fetched lazily. The budget only caps.
+   */
   readonly minChance: number;
   readonly horizonMs: number;
   /** How long the old owner waits for the new owner's answer to a proposal before releasing the shards anyway. */
@@ -32,6 +35,11 @@ export interface TransferConfig {
   readonly retainBytes: number;
   /** How long the new owner waits for the old owner's answer to a fetch before it reads Postgres. */
   readonly fetchTimeoutMs: number;
+  /**
+   * A node stopping on SIGTERM: how long at most it spends handing its shards over (while serving)
+   * and then answering its new owners' lazy fetches, before it exits (0: it leaves at once).
+   */
+  readonly leaveMs: number;
 }
 
 export function readTransferConfig(r: EnvReader, groups: readonly string[]): TransferConfig {
@@ -51,7 +59,7 @@ export function readTransferConfig(r: EnvReader, groups: readonly string[]): Tra
     rebuiltGroups,
     largeGroupBytes: r.int('TRANSFER_LARGE_GROUP_BYTES', 16 * 1024, 1, 1024 * 1024 * 1024),
     rareChance: r.number('TRANSFER_RARE_CHANCE', 0.5, 0, 1),
-    minChance: r.number('TRANSFER_MIN_CHANCE', 0.1, 0, 1),
+    minChance: r.number('TRANSFER_MIN_CHANCE', 0.5, 0, 1),
     horizonMs: r.int('TRANSFER_HORIZON_MS', 30_000, 100, 86_400_000),
     timeoutMs: r.int('TRANSFER_TIMEOUT_MS', 500, 10, 60_000),
     maxInboxBytes: r.int('TRANSFER_MAX_INBOX_BYTES', 256 * 1024 * 1024, 0, 64 * 1024 * 1024 * 1024),
@@ -60,5 +68,6 @@ export function readTransferConfig(r: EnvReader, groups: readonly string[]): Tra
     retainMs: r.int('TRANSFER_RETAIN_MS', 120_000, 0, 86_400_000),
     retainBytes: r.int('TRANSFER_RETAIN_BYTES', 128 * 1024 * 1024, 0, 64 * 1024 * 1024 * 1024),
     fetchTimeoutMs: r.int('TRANSFER_FETCH_TIMEOUT_MS', 100, 1, 60_000),
+    leaveMs: r.int('TRANSFER_LEAVE_MS', 8_000, 0, 600_000),
   };
 }

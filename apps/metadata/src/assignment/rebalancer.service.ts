@@ -116,14 +116,15 @@ export class RebalancerService {
       this.logger.warn({ nodeId }, 'node lease expired; moving its shards');
       void this.events.nodeLeft(nodeId, 'lease_expired');
     }
-    const live = await this.nodes.live();
+    const [live, leaving] = await Promise.all([this.nodes.live(), this.nodes.leaving()]);
     const drained = this.drained?.(live) ?? [];
     if (drained.join() !== this.lastDrained.join()) {
       this.logger.warn({ drained, before: this.lastDrained }, 'nodes kept out of the assignment for degradation changed');
       this.lastDrained = drained;
       this.drainedGauge.set(drained.length);
     }
-    const targets = live.filter((n) => !drained.includes(n));
+    // A leaving node is live (it hands its shards over) but gets none.
+    const targets = live.filter((n) => !drained.includes(n) && !leaving.includes(n));
     const target = assignShards(this.config.cluster.shardCount, targets, this.config.cluster.loadFactor);
     const { shards } = await this.shards.current();
     const changes = shards

@@ -22,6 +22,7 @@ export class NodesRepository {
          VALUES ($1, $2, $3, 'active', now(), now(), now() + make_interval(secs => $4::float8 / 1000))
          ON CONFLICT (node_id) DO UPDATE SET incarnation = EXCLUDED.incarnation, rpc_subject = EXCLUDED.rpc_subject,
            status = 'active', last_heartbeat_at = now(), lease_expires_at = EXCLUDED.lease_expires_at,
+           leaving_at = CASE WHEN nodes.incarnation = EXCLUDED.incarnation THEN nodes.leaving_at ELSE NULL END,
            joined_at = CASE WHEN nodes.incarnation = EXCLUDED.incarnation THEN nodes.joined_at ELSE now() END
          WHERE nodes.incarnation = EXCLUDED.incarnation OR nodes.status <> 'active' OR nodes.lease_expires_at < now()
          RETURNING 1)
@@ -40,6 +41,16 @@ export class NodesRepository {
       `UPDATE nodes SET last_heartbeat_at = now(), lease_expires_at = now() + make_interval(secs => $3::float8 / 1000)
         WHERE node_id = $1 AND incarnation = $2 AND status = 'active' AND lease_expires_at >= now()`,
       [nodeId, incarnation, leaseMs],
+    );
+    return (r.rowCount ?? 0) > 0;
+  }
+
+  /** Marks a live node as leaving: still active (heartbeats, handoffs), no longer a target of the assignment. */
+  async startLeaving(nodeId: string, incarnation: string): Promise<boolean> {
+    const r = await this.pool.query(
+      `UPDATE nodes SET leaving_at = coalesce(leaving_at, now())
+        WHERE node_id = $1 AND incarnation = $2 AND status = 'active' AND lease_expires_at >= now()`,
+      [nodeId, incarnation],
     );
     return (r.rowCount ?? 0) > 0;
   }
@@ -89,9 +100,21 @@ export class NodesRepository {
     return r.rows.map((row) => row.node_id);
   }
 
+  /** Live nodes that are leaving (handing their shards over): kept out of the assignment. */
+  async leaving(): Promise<string[]> {
+    const r = await this.pool.query<{ node_id: string }>(
+      `SELECT node_id FROM nodes WHERE status = 'active' AND lease_expires_at >= now() AND leaving_at IS NOT NULL ORDER BY node_id`,
+    );
+    return r.rows.map((row) => row.node_id);
+  }
+
   async all(): Promise<{ nodeId: string; status: string; rpcSubject: string }[]> {
     const r = await this.pool.query<{ node_id: string; status: string; rpc_subject: string; live: boolean }>(
-      `SELECT node_id, rpc_subject, CASE WHEN status = 'active' AND lease_expires_at < now() THEN 'suspect' ELSE status END AS status FROM nodes ORDER BY node_id`,
+      `SELECT node_id, rpc_subject,
+              CASE WHEN status = 'active' AND lease_expires_at < now() THEN 'suspect'
+                   WHEN status = 'active' AND leaving_at IS NOT NULL THEN 'leaving'
+                   ELSE status END AS status
+         FROM nodes ORDER BY node_id`,
     );
     return r.rows.map((row) => ({ nodeId: row.node_id, status: row.status, rpcSubject: row.rpc_subject }));
   }

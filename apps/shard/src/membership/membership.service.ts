@@ -60,6 +60,10 @@ export class MembershipService {
   /** While shards this node lost are being handed over: the version it reports as applied (the one before). */
   private releaseHeldAt: number | null = null;
   private releaseHolds = 0;
+  /** The highest assignment version a heartbeat the metadata service answered reported as applied. */
+  private reportedUpTo = -1;
+  /** The assignment version at which this node last lost shards. */
+  private lostAtVersion = -1;
   private beforeRelease: ((lost: readonly number[], view: AssignmentView) => Promise<void>) | null = null;
   private readonly refresher: CoalescedRefresh;
   private heartbeatTimer: NodeJS.Timeout | null = null;
@@ -174,6 +178,45 @@ export class MembershipService {
     if (reply.suspectAfterMs === undefined) return sentAt + byLease;
     const margin = Math.max(50, Math.floor(reply.suspectAfterMs / 10));
     return sentAt + Math.min(byLease, reply.suspectAfterMs - margin);
+  }
+
+  /**
+   * Leaves the assignment while staying live (graceful scale-in): the metadata service moves this
+   * node's shards with a handoff, which this node completes as for any move it loses shards in
+   * (the transfer's hook runs before it reports the move applied). Resolves when it owns no shard
+   * and has reported the move applied, or at `deadline` (false: it still holds some; {@link stop}
+   * then leaves at once and its shards move without waiting).
+   */
+  async drain(deadline: number): Promise<boolean> {
+    if (this.stopped) return false;
+    try {
+      await callRpc(
+        this.nc,
+        this.subjects.membershipRpc(this.nodeId, 'leave'),
+        'leave',
+        { incarnation: this.incarnation, handoff: true },
+        {
+          timeoutMs: Math.max(10, Math.min(2000, deadline - this.clock.now())),
+        },
+      );
+    } catch (error) {
+      this.logger.warn({ err: error }, 'could not ask to hand the shards over before leaving; leaving at once instead');
+      return false;
+    }
+    this.heartbeatNow();
+    void this.refresh().catch(() => undefined);
+    while (this.clock.now() < deadline) {
+      // Done once nothing is owned, no handover is running, and a heartbeat reported the move applied.
+      if (this.owned.size === 0 && this.releaseHolds === 0 && this.knownVersion >= 0 && this.reportedUpTo >= this.lostAtVersion) return true;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, Math.min(50, Math.max(1, deadline - this.clock.now())));
+        this.assignmentWaiters.push(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    }
+    return this.owned.size === 0 && this.releaseHolds === 0;
   }
 
   async stop(leave: boolean): Promise<void> {
@@ -340,6 +383,7 @@ export class MembershipService {
   private async heartbeat(): Promise<void> {
     const sentAt = this.clock.now();
     const connection = this.connection;
+    const reported = this.reportedVersion();
     try {
       const heartbeatMs = this.config.cluster.heartbeatMs;
       const { reply, attempts } = await heartbeatWithRetries(
@@ -348,7 +392,7 @@ export class MembershipService {
             this.nc,
             this.subjects.membershipRpc(this.nodeId, 'heartbeat'),
             'heartbeat',
-            { incarnation: this.incarnation, ...(this.reportedVersion() >= 0 ? { appliedVersion: this.reportedVersion() } : {}) },
+            { incarnation: this.incarnation, ...(reported >= 0 ? { appliedVersion: reported } : {}) },
             { timeoutMs },
           ),
         {
@@ -367,6 +411,7 @@ export class MembershipService {
         await this.register();
         return;
       }
+      this.reportedUpTo = Math.max(this.reportedUpTo, reported);
       if (connection === this.connection) this.leaseValidUntil = Math.max(this.leaseValidUntil, this.servesUntil(sentAt, reply));
       this.leaseEndsAt = Math.max(this.leaseEndsAt, sentAt + reply.leaseMs);
       // While a handoff is open, poll: the previous owner may release it by dying, with no notice.
@@ -419,6 +464,7 @@ export class MembershipService {
     this.assignmentWaiters = [];
     waiters.forEach((w) => w());
     if (lost.length > 0) {
+      this.lostAtVersion = view.version;
       this.events.emit('shards.lost', { shards: lost });
       // Release them now rather than at the next heartbeat: their new owners are waiting.
       if (hold) {

@@ -166,3 +166,23 @@ export function verifiedFetch(
   }
   return out;
 }
+
+/**
+ * The operation by which an old owner tells a new owner that it has handed the shards over and
+ * serves them no more (after its proposals were answered): the new owner serves them at once,
+ * without waiting for the metadata service to record the release from the old owner's heartbeat.
+ */
+export const RELEASE_OP = 'transfer.release';
+
+const ReleaseSchema = Type.Object({
+  /** Each shard with the epoch the new owner gained it at: a release of an older move is ignored. */
+  released: Type.Array(Type.Object({ shard: Int(), epoch: Int(1) }), { minItems: 1, maxItems: 65_536 }),
+});
+
+export type TransferRelease = Static<typeof ReleaseSchema>;
+
+const compiledRelease = TypeCompiler.Compile(ReleaseSchema);
+
+export function isTransferRelease(value: unknown): value is TransferRelease {
+  return compiledRelease.Check(value);
+}

@@ -60,6 +60,21 @@ describe('planTransfer', () => {
     expect(immediate(two)).toEqual(['a']);
   });
 
+  it('pushes by value, not by what fits: below the chance threshold a small group stays lazy with the budget unspent', () => {
+    const plan = planTransfer(
+      [session('a', { auth: 100, profile: 50, cart: 300, app: 2_000 }, { auth: 0.9, profile: 0.7, cart: 0.3, app: 0.2 })],
+      { ...rules, minChance: 0.5, budgetBytes: 1_000_000 },
+      chance,
+    );
+    const g = plan.sessions[0].groups;
+    expect(g.auth).toMatchObject({ mode: 'immediate', reason: 'always' });
+    expect(g.profile).toMatchObject({ mode: 'immediate', reason: 'likely' });
+    expect(g.cart).toMatchObject({ mode: 'lazy', reason: 'unlikely' });
+    expect(g.app).toMatchObject({ mode: 'lazy', reason: 'unlikely' });
+    expect(plan.immediateBytes).toBe(250);
+    expect(plan.immediateBytes / plan.fullBytes).toBeLessThan(0.1);
+  });
+
   it('with no budget pushes only cores and the always-immediate groups', () => {
     const plan = planTransfer([session('a', { auth: 10, cart: 10 }, { cart: 1 })], { ...rules, budgetBytes: 0 }, chance);
     expect(plan.sessions[0].groups.cart.mode).toBe('lazy');

@@ -51,7 +51,7 @@ export interface PlannerRules {
   readonly largeBytes: number;
   /** ... with a chance of access below this is lazy whatever the budget. */
   readonly rareBelow: number;
-  /** Below this chance of access, a group is lazy. */
+  /** Below this chance of access, a group is lazy (pushed only when at least this likely to be used soon). */
   readonly minChance: number;
 }
 
@@ -68,9 +68,12 @@ export type AccessChance = (profile: GroupProfile | undefined, group: string) =>
 
 /**
  * Plans a move: for every session and group, a mode. Rules first (always-immediate, rebuilt,
- * empty, large and rarely read, unlikely), then the rest by expected accesses per byte, highest
- * first, pushed while the byte budget lasts; what does not fit is lazy. Pure and deterministic
- * (ties broken by session id and group).
+ * empty, large and rarely read), then by value: a group is pushed only when it is likely to be
+ * used soon after cut-over (its chance of access within the horizon at least `minChance`); the
+ * rest is lazy, fetched from the old owner's memory on first use, which costs one round trip
+ * instead of pushing bytes that may never be read. The budget is a ceiling, not a target: the
+ * likely groups, by expected accesses per byte, highest first, are pushed while it lasts. Pure
+ * and deterministic (ties broken by session id and group).
  */
 export function planTransfer(candidates: readonly PlanCandidate[], rules: PlannerRules, chance: AccessChance): TransferPlan {
   const always = new Set(rules.alwaysImmediate);

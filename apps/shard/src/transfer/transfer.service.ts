@@ -6,7 +6,7 @@ import { counter, gauge, histogram, type Logger } from '@foresight/observability
 import type { EventStore } from '@foresight/persistence';
 import { isIssuedSessionId, type SessionState } from '@foresight/session-domain';
 import type { Clock } from '@foresight/time';
-import type { Msg, NatsConnection, Subscription } from 'nats';
+import { headers as natsHeaders, type Msg, type NatsConnection, type Subscription } from 'nats';
 import { randomUUID } from 'node:crypto';
 import type { Registry } from 'prom-client';
 import type { MembershipService } from '../membership/membership.service';
@@ -20,6 +20,8 @@ import {
   FETCH_OP,
   isFetchRequest,
   isTransferProposal,
+  isTransferRelease,
+  RELEASE_OP,
   stateOf,
   TRANSFER_OP,
   verifiedFetch,
@@ -57,6 +59,8 @@ interface Retained {
   readonly to: string;
   readonly bytes: number;
   readonly at: number;
+  /** Its lazy groups (with values) the new owner has not fetched yet: none left, it is dropped. */
+  readonly unfetched: Set<string>;
 }
 
 /** Where a session claimed here came from, for its lazy groups: the old owner and the version it pushed. */
@@ -72,7 +76,7 @@ export interface TransferDeps {
   readonly clock: Clock;
   readonly metrics: Registry;
   readonly store: Pick<EventStore, 'headVersion'>;
-  readonly membership: Pick<MembershipService, 'nodeId' | 'ownedEpoch' | 'refresh'>;
+  readonly membership: Pick<MembershipService, 'nodeId' | 'ownedEpoch' | 'refresh' | 'releasedByPreviousOwner'>;
 }
 
 /** Most bytes of session data in one proposal (a move is sent in as many as it takes). */
@@ -146,6 +150,7 @@ export class TransferService {
       lazySeconds: histogram(m, 'foresight_transfer_lazy_fetch_seconds', 'Time to fetch the lazy groups of a received session, by source', ['source']),
       fetches: counter(m, 'foresight_transfer_fetches_served_total', 'Lazy fetches answered by this node as an old owner, by outcome', ['outcome']),
       retained: gauge(m, 'foresight_transfer_retained_bytes', 'Bytes of handed-over sessions kept for their new owners to fetch lazy groups from'),
+      releases: counter(m, 'foresight_transfer_releases_sent_total', 'Shards handed over whose new owner this node told directly that it serves them no more'),
     };
   }
 
@@ -168,9 +173,13 @@ export class TransferService {
     try {
       const op = msg.headers?.get(Headers.op);
       if (op === FETCH_OP) return this.serveFetch(msg);
+      if (op === RELEASE_OP) return this.released(msg);
       if (op !== TRANSFER_OP) {
         this.refuse('malformed');
-        throw new ForesightError(ErrorCodes.UNKNOWN_OPERATION, `The transfer control subject answers only "${TRANSFER_OP}" and "${FETCH_OP}".`);
+        throw new ForesightError(
+          ErrorCodes.UNKNOWN_OPERATION,
+          `The transfer control subject answers only "${TRANSFER_OP}", "${FETCH_OP}" and "${RELEASE_OP}".`,
+        );
       }
       reply = { ok: true, result: await this.receive(tryDecode(msg.data), msg.subject) };
     } catch (error) {
@@ -179,6 +188,48 @@ export class TransferService {
       reply = { ok: false, error: body };
     }
     respond(msg, reply, this.deps.logger);
+  }
+
+  /** The old owner of shards moving here says it handed them over and serves them no more. */
+  private released(msg: Msg): void {
+    const from = this.subjects.transferSender(msg.subject, this.deps.membership.nodeId);
+    const raw = tryDecode(msg.data);
+    if (!isTransferRelease(raw) || from === undefined) {
+      this.refuse('malformed');
+      if (msg.reply) {
+        const error = new ForesightError(ErrorCodes.MALFORMED_MESSAGE, 'A transfer release names the shards released, each with the epoch it moved here at.');
+        respond(msg, { ok: false, error: error.toJSON() }, this.deps.logger);
+      }
+      return;
+    }
+    this.deps.membership.releasedByPreviousOwner(from, raw.released);
+    if (msg.reply) respond(msg, { ok: true, result: { released: raw.released.length } }, this.deps.logger);
+  }
+
+  /**
+   * After its handover, tells each new owner of `lost` at once that this node serves those shards
+   * no more (it applied the assignment that moved them before planning), so they serve without
+   * waiting for the metadata service to record the release from the next heartbeat. Fire and forget:
+   * the heartbeat releases them anyway.
+   */
+  release(lost: readonly number[], view: AssignmentView): void {
+    if (!this.deps.config.transfer.enabled || lost.length === 0) return;
+    const lostSet = new Set(lost);
+    const byOwner = new Map<string, { shard: number; epoch: number }[]>();
+    for (const s of view.shards) {
+      if (!lostSet.has(s.shard) || !s.nodeId || s.nodeId === this.deps.membership.nodeId) continue;
+      byOwner.set(s.nodeId, [...(byOwner.get(s.nodeId) ?? []), { shard: s.shard, epoch: s.epoch }]);
+    }
+    for (const [owner, released] of byOwner) {
+      try {
+        const h = natsHeaders();
+        h.set(Headers.op, RELEASE_OP);
+        this.deps.nc.publish(this.subjects.transfer(owner, this.deps.membership.nodeId), encode({ released }), { headers: h });
+        this.metrics.releases.inc(released.length);
+      } catch (error) {
+        this.deps.logger.debug({ err: error, owner }, 'could not tell the new owner its shards are released; the heartbeat will');
+      }
+    }
   }
 
   /** A new owner's request for lazy groups of a session this node handed over to it. */
@@ -233,6 +284,9 @@ export class TransferService {
     const values: Record<string, Record<string, unknown>> = {};
     for (const g of raw.groups) if (kept.groups === undefined || kept.groups.has(g)) values[g] = { ...(kept.state.groups[g] ?? {}) };
     this.metrics.fetches.inc({ outcome: Object.keys(values).length > 0 ? 'served' : 'not_held' });
+    // The new owner keeps what it fetched (it writes a group only once loaded): never asked again.
+    for (const g of raw.groups) kept.unfetched.delete(g);
+    if (kept.unfetched.size === 0) this.dropRetained(raw.sessionId);
     return { version: kept.state.version, values };
   }
 
@@ -261,10 +315,14 @@ export class TransferService {
     const lostSet = new Set(lost);
     const target = new Map(view.shards.filter((s) => lostSet.has(s.shard) && s.nodeId).map((s) => [s.shard, { nodeId: s.nodeId!, epoch: s.epoch }]));
     const bySession = new Map(moving.map((m) => [m.state.id, m]));
+    // A full copy of each session: its core and every group, held here or not (a partial load, or a
+    // push that carried only some groups, holds less than what a full copy would move).
+    let fullBytes = 0;
     const candidates: PlanCandidate[] = moving
       .filter((m) => target.has(m.state.shard) && target.get(m.state.shard)!.nodeId !== this.deps.membership.nodeId)
       .map((m) => {
         const all = bytesByGroup(m.state.sizes, this.deps.config.session.groups);
+        fullBytes += coreBytes(m.state) + Object.values(all).reduce((n, b) => n + b, 0);
         return {
           sessionId: m.state.id,
           shard: m.state.shard,
@@ -288,7 +346,7 @@ export class TransferService {
       (profile) => (profile ? this.model.predict(profile) : 0),
     );
     this.metrics.bytes.inc({ kind: 'immediate' }, plan.immediateBytes);
-    this.metrics.bytes.inc({ kind: 'full' }, plan.fullBytes);
+    this.metrics.bytes.inc({ kind: 'full' }, fullBytes);
     for (const s of plan.sessions) for (const g of Object.values(s.groups)) this.metrics.groups.inc({ mode: g.mode, reason: g.reason });
     for (const m of moving) this.profiler.forget(m.state.id);
     this.retain(plan.sessions, bySession, target, now);
@@ -306,7 +364,7 @@ export class TransferService {
     );
     stop();
     this.deps.logger.info(
-      { sessions: plan.sessions.length, immediateBytes: plan.immediateBytes, fullBytes: plan.fullBytes, owners: byOwner.size },
+      { sessions: plan.sessions.length, immediateBytes: plan.immediateBytes, fullBytes, owners: byOwner.size },
       'handed sessions over with their shards',
     );
   }
@@ -333,6 +391,8 @@ export class TransferService {
       this.metrics.proposals.inc({ side: 'sent', outcome: reply.rejected.length === 0 ? 'accepted' : reply.accepted.length === 0 ? 'rejected' : 'partial' });
       this.metrics.sessions.inc({ side: 'sent', outcome: 'accepted' }, reply.accepted.length);
       this.metrics.sessions.inc({ side: 'sent', outcome: 'rejected' }, reply.rejected.length);
+      // A refused session loads from Postgres there: nothing will be fetched from here.
+      for (const r of reply.rejected) if (this.retained.get(r.sessionId)?.to === owner) this.dropRetained(r.sessionId);
       if (reply.rejected.length > 0) {
         const reasons: Record<string, number> = {};
         for (const r of reply.rejected) reasons[r.reason] = (reasons[r.reason] ?? 0) + 1;
@@ -357,9 +417,11 @@ export class TransferService {
     if (t.retainMs <= 0) return;
     this.sweepRetained(now);
     for (const p of plans) {
-      const lazy = Object.entries(p.groups).some(([, g]) => g.mode !== 'immediate' && g.bytes > 0);
+      const lazy = Object.entries(p.groups)
+        .filter(([, g]) => g.mode !== 'immediate' && g.bytes > 0)
+        .map(([group]) => group);
       const moving = bySession.get(p.sessionId);
-      if (!lazy || !moving) continue;
+      if (lazy.length === 0 || !moving) continue;
       const bytes = 256 + moving.state.totalBytes;
       if (this.retainedBytes + bytes > t.retainBytes) break;
       const previous = this.retained.get(p.sessionId);
@@ -367,7 +429,7 @@ export class TransferService {
         this.retainedBytes -= previous.bytes;
         this.retained.delete(p.sessionId);
       }
-      this.retained.set(p.sessionId, { state: moving.state, groups: moving.groups, to: target.get(p.shard)!.nodeId, bytes, at: now });
+      this.retained.set(p.sessionId, { state: moving.state, groups: moving.groups, to: target.get(p.shard)!.nodeId, bytes, at: now, unfetched: new Set(lazy) });
       this.retainedBytes += bytes;
     }
     this.metrics.retained.set(this.retainedBytes);
@@ -382,9 +444,42 @@ export class TransferService {
     this.metrics.retained.set(this.retainedBytes);
   }
 
+  private dropRetained(sessionId: string): void {
+    const entry = this.retained.get(sessionId);
+    if (entry === undefined) return;
+    this.retained.delete(sessionId);
+    this.retainedBytes -= entry.bytes;
+    this.metrics.retained.set(this.retainedBytes);
+  }
+
   /** Whether this node keeps a handed-over session for its new owner to fetch lazy groups from. */
   retains(sessionId: string): boolean {
     return this.retained.has(sessionId);
+  }
+
+  /** Sessions kept for their new owners to fetch lazy groups from. */
+  get retainedCount(): number {
+    return this.retained.size;
+  }
+
+  /**
+   * A leaving node: answers its new owners' lazy fetches until none is left to answer (each kept
+   * session fetched whole, or past `TRANSFER_RETAIN_MS`) or `deadline`, whichever comes first.
+   */
+  async serveRetained(deadline: number): Promise<void> {
+    const started = this.deps.clock.now();
+    const kept = this.retained.size;
+    while (this.deps.clock.now() < deadline) {
+      this.sweepRetained(this.deps.clock.now());
+      if (this.retained.size === 0) break;
+      await new Promise((r) => setTimeout(r, Math.min(100, Math.max(1, deadline - this.deps.clock.now()))));
+    }
+    if (kept > 0) {
+      this.deps.logger.info(
+        { kept, left: this.retained.size, ms: this.deps.clock.now() - started },
+        'served lazy fetches of the handed-over sessions before leaving',
+      );
+    }
   }
 
   // ---- new owner ----
@@ -539,15 +634,22 @@ export class TransferService {
     this.metrics.lazySeconds.observe({ source: 'postgres' }, seconds);
   }
 
-  /** Drops received sessions of shards this node lost. */
-  dropShards(shards: ReadonlySet<number>): void {
+  /**
+   * Drops received sessions of shards this node lost, and returns them: not used here yet, they go
+   * on to the next owner with what this node was pushed (a shard moved twice in a row, or a node
+   * leaving soon after it joined). Their next owner serves them only at the log's head, as any push.
+   */
+  dropShards(shards: ReadonlySet<number>): MovingSession[] {
+    const out: MovingSession[] = [];
     for (const [id, entry] of this.received) {
       if (shards.has(entry.state.shard)) {
         this.received.delete(id);
         this.receivedBytes -= entry.bytes;
+        out.push({ state: entry.state, groups: entry.groups });
       }
     }
     this.metrics.held.set(this.receivedBytes);
+    return out;
   }
 
   /** Received sessions held. */

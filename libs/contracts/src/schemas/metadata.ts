@@ -14,7 +14,15 @@ export const HeartbeatCommand = Type.Object({
   /** The assignment version the node serves by; it releases moved shards (handoff). */
   appliedVersion: Type.Optional(Type.Integer({ minimum: 0 })),
 });
-export const LeaveCommand = Type.Object({ incarnation: Incarnation });
+export const LeaveCommand = Type.Object({
+  incarnation: Incarnation,
+  /**
+   * True: the node leaves the assignment but stays live until it has handed its shards over (its
+   * sessions pushed to the new owners, which wait for its release); it leaves for good with a
+   * second request without it.
+   */
+  handoff: Type.Optional(Type.Boolean()),
+});
 export const OwnerCommand = Type.Object({ sessionId: Type.String({ minLength: 1, maxLength: 128 }) });
 
 // ---- Replies ----
