@@ -4,16 +4,7 @@ import { decide, replay, type SessionPolicy } from '@foresight/session-domain';
 import { createTestDatabase } from '@foresight/testing';
 import { randomUUID } from 'node:crypto';
 import { Client, type Pool } from 'pg';
-
-const policy: SessionPolicy = {
-  groups: ['cart'],
-  maxVariableBytes: 1024,
-  maxSessionBytes: 1 << 20,
-  idleTimeoutMs: 3_600_000,
-  absoluteTimeoutMs: 86_400_000,
-  idleGraceMs: 0,
-};
-const ctx = () => ({ now: Date.now(), correlationId: 'c', causationId: 'k', newEventId: randomUUID });
+import { policy, ctx } from './session-events';
 
 describe('EventStore against a real Postgres', () => {
   let pool: Pool;

@@ -1,7 +1,7 @@
 import { loadConfig } from '@foresight/config';
 import { subjects, type SessionEvent } from '@foresight/contracts';
 import { createPool, EventStore, SensitiveValues, type AppendResult } from '@foresight/persistence';
-import { decide, replay, type SessionPolicy } from '@foresight/session-domain';
+import { decide, replay } from '@foresight/session-domain';
 import { createTestDatabase, eventually, testInfra, uniqueName } from '@foresight/testing';
 import { connect, type NatsConnection } from 'nats';
 import { randomUUID } from 'node:crypto';
@@ -9,18 +9,8 @@ import type { Pool } from 'pg';
 import { Registry } from 'prom-client';
 import { EventPublisherService } from '../../apps/shard/src/publishing/event-publisher.service';
 import { quietLogger } from './shard-harness';
+import { policy, ctx, create } from './session-events';
 
-const policy: SessionPolicy = {
-  groups: ['cart'],
-  maxVariableBytes: 1024,
-  maxSessionBytes: 1 << 20,
-  idleTimeoutMs: 3_600_000,
-  absoluteTimeoutMs: 86_400_000,
-  idleGraceMs: 0,
-};
-const ctx = () => ({ now: Date.now(), correlationId: 'c', causationId: 'k', newEventId: randomUUID });
-const create = (sessionId: string, shard: number): SessionEvent[] =>
-  decide({ kind: 'create', sessionId, shard, userId: null, groups: {} }, undefined, policy, ctx());
 const put = (events: SessionEvent[], value: number): SessionEvent[] => decide({ kind: 'put', group: 'cart', name: 'n', value }, replay(events), policy, ctx());
 
 /**

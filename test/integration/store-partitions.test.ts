@@ -1,21 +1,10 @@
-import { ErrorCodes, type SessionEvent } from '@foresight/contracts';
+import { ErrorCodes } from '@foresight/contracts';
 import { createPool, EventStore, StorePartitions } from '@foresight/persistence';
-import { decide, replay, type SessionPolicy } from '@foresight/session-domain';
+import { decide, replay } from '@foresight/session-domain';
 import { createTestDatabase } from '@foresight/testing';
 import { randomUUID } from 'node:crypto';
 import type { Pool } from 'pg';
-
-const policy: SessionPolicy = {
-  groups: ['cart'],
-  maxVariableBytes: 1024,
-  maxSessionBytes: 1 << 20,
-  idleTimeoutMs: 3_600_000,
-  absoluteTimeoutMs: 86_400_000,
-  idleGraceMs: 0,
-};
-const ctx = () => ({ now: Date.now(), correlationId: 'c', causationId: 'k', newEventId: randomUUID });
-const create = (sessionId: string, shard: number): SessionEvent[] =>
-  decide({ kind: 'create', sessionId, shard, userId: null, groups: {} }, undefined, policy, ctx());
+import { policy, ctx, create } from './session-events';
 
 /**
  * Two databases stand for two Postgres servers: shards 0-7 on the first (the primary, whose `shards`
