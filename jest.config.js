@@ -13,6 +13,9 @@ const base = {
 };
 
 module.exports = {
+  // Read from the global config only (a project's own is ignored): integration and e2e tests start real
+  // processes on a possibly loaded machine, so a test without its own timeout gets a minute, not 5 s.
+  testTimeout: 60_000,
   projects: [
     {
       ...base,
@@ -23,8 +26,6 @@ module.exports = {
     {
       ...base,
       displayName: 'integration',
-      // Real processes on a possibly loaded machine: a test without its own timeout gets a minute, not 5 s.
-      testTimeout: 60_000,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
@@ -32,8 +33,6 @@ module.exports = {
     {
       ...base,
       displayName: 'e2e',
-      // Real processes on a possibly loaded machine: a test without its own timeout gets a minute, not 5 s.
-      testTimeout: 60_000,
       testMatch: ['<rootDir>/test/e2e/**/*.e2e.ts'],
       globalSetup: '<rootDir>/test/setup/global-setup.ts',
       globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
