@@ -10,6 +10,7 @@ import {
   type ConsumerMessages,
   type JetStreamClient,
   type JsMsg,
+  type MsgHdrs,
   type NatsConnection,
   type PubAck,
 } from 'nats';
@@ -57,12 +58,17 @@ export async function ensureStream(nc: NatsConnection, spec: StreamSpec): Promis
  * retry is dropped by the stream's duplicate window, so consumers see each event once.
  */
 export async function publishEvent(js: JetStreamClient, subject: string, event: Envelope): Promise<PubAck> {
+  return js.publish(subject, encode(event), { msgID: event.id, headers: eventHeaders(event) });
+}
+
+/** The headers every published event carries (type, version, correlation and session ids); the message id is set by the publisher. */
+export function eventHeaders(event: Envelope): MsgHdrs {
   const h = natsHeaders();
   h.set(Headers.eventType, event.type);
   h.set(Headers.eventVersion, String(event.version));
   h.set(Headers.correlationId, event.correlationId);
   if (event.sessionId) h.set(Headers.sessionId, event.sessionId);
-  return js.publish(subject, encode(event), { msgID: event.id, headers: h });
+  return h;
 }
 
 /** A failure worth retrying later (nak with delay) rather than a poison message (term). */

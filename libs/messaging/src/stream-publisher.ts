@@ -1,6 +1,7 @@
-import { Headers, type Envelope } from '@foresight/contracts';
-import { createInbox, headers as natsHeaders, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
+import type { Envelope } from '@foresight/contracts';
+import { createInbox, type Msg, type NatsConnection, type NatsError, type Subscription } from 'nats';
 import { encode } from './codec';
+import { eventHeaders } from './jetstream';
 
 /** What the stream answered: where it stored the message, and whether it was a duplicate it dropped. */
 export interface StreamAck {
@@ -75,12 +76,8 @@ export class StreamPublisher {
   /** Publishes an event as `publishEvent` does (same subject, headers and message id); resolves with the stream's acknowledgement. */
   publish(subject: string, event: Envelope): Promise<StreamAck> {
     if (this.closed || this.nc.isClosed()) return Promise.reject(new StreamPublishError('closed', 'the publisher is closed'));
-    const h = natsHeaders();
+    const h = eventHeaders(event);
     h.set('Nats-Msg-Id', event.id);
-    h.set(Headers.eventType, event.type);
-    h.set(Headers.eventVersion, String(event.version));
-    h.set(Headers.correlationId, event.correlationId);
-    if (event.sessionId) h.set(Headers.sessionId, event.sessionId);
     const token = (this.next++).toString(36);
     return new Promise<StreamAck>((resolve, reject) => {
       this.waiting.set(token, { resolve, reject, deadline: this.now() + this.timeoutMs });
